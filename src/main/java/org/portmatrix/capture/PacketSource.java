@@ -1,0 +1,31 @@
+package org.portmatrix.capture;
+
+import java.io.Closeable;
+import java.io.IOException;
+
+/**
+ * A source of captured packets: a capture file, several files in time order, or a live interface.
+ *
+ * <p>Damage after a readable start (a truncated last record, a lying length field) does not throw:
+ * the source stops or skips, records a {@link CaptureDamage}, and everything read before it counts.
+ * A source that cannot be read at all throws {@link CaptureFormatException} from its factory.
+ */
+public interface PacketSource extends Closeable {
+
+    /** Points {@code ref} at the next packet. Returns false at the end of the source. */
+    boolean next(PacketRef ref) throws IOException;
+
+    /** A name for messages: the file path, or the interface name. */
+    String name();
+
+    /** Damage met so far, or null if none. Reading stopped at the damage unless it says otherwise. */
+    CaptureDamage damage();
+
+    /** Bytes consumed so far (of the uncompressed stream), for progress reports. */
+    long position();
+
+    /** Total bytes when known (a plain file), else -1. */
+    default long size() {
+        return -1;
+    }
+}

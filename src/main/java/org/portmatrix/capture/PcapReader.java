@@ -1,0 +1,158 @@
+package org.portmatrix.capture;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * Classic libpcap file format, both byte orders, microsecond and nanosecond timestamps.
+ *
+ * <pre>
+ * Global header (24 bytes)                 Record header (16 bytes)
+ *  0 magic    a1b2c3d4 (us) / a1b23c4d (ns)  0 ts_sec
+ *  4 version_major (2), 6 version_minor (4)  4 ts_usec or ts_nsec
+ *  8 thiszone, 12 sigfigs                    8 incl_len (bytes stored)
+ * 16 snaplen                                12 orig_len (bytes on the wire)
+ * 20 network (LINKTYPE_*; FCS bits above 16)
+ * </pre>
+ *
+ * Spec: draft-ietf-opsawg-pcap. Lengths are checked before use: a record whose incl_len exceeds
+ * {@link #MAX_RECORD} (as libpcap's maximum snapshot length) ends reading with damage; no buffer is
+ * ever sized by a length field.
+ */
+public final class PcapReader implements PacketSource {
+    public static final int MAGIC_MICRO = 0xa1b2c3d4;
+    public static final int MAGIC_NANO = 0xa1b23c4d;
+    public static final int MAGIC_MICRO_SWAPPED = 0xd4c3b2a1;
+    public static final int MAGIC_NANO_SWAPPED = 0x4d3cb2a1;
+    static final int GLOBAL_HEADER = 24;
+    static final int RECORD_HEADER = 16;
+    /** libpcap's MAXIMUM_SNAPLEN. */
+    public static final int MAX_RECORD = 262_144;
+
+    private final String name;
+    private final ByteInput in;
+    private final boolean bigEndian;
+    private final boolean nanos;
+    private final int linkType;
+    private final int snaplen;
+    private final long size;
+    private CaptureDamage damage;
+    private long caplenOverOrig;
+    private boolean done;
+
+    PcapReader(String name, InputStream stream, long size) throws IOException {
+        this.name = name;
+        this.size = size;
+        this.in = new ByteInput(stream, ByteInput.DEFAULT_CAPACITY);
+        if (!in.ensure(GLOBAL_HEADER)) {
+            int have = in.available();
+            in.close();
+            throw new CaptureFormatException(name, 0,
+                    have == 0 ? "empty file" : "truncated pcap global header (" + have + " of 24 bytes)");
+        }
+        byte[] b = in.buf;
+        int magic = Bytes.i32(b, 0);
+        switch (magic) {
+            case MAGIC_MICRO -> { bigEndian = true; nanos = false; }
+            case MAGIC_NANO -> { bigEndian = true; nanos = true; }
+            case MAGIC_MICRO_SWAPPED -> { bigEndian = false; nanos = false; }
+            case MAGIC_NANO_SWAPPED -> { bigEndian = false; nanos = true; }
+            default -> {
+                in.close();
+                throw new CaptureFormatException(name, 0, "not a pcap file (magic " + String.format("0x%08x", magic) + ")");
+            }
+        }
+        int major = Bytes.u16(b, 4, bigEndian);
+        if (major != 2) {
+            in.close();
+            throw new CaptureFormatException(name, 4, "unsupported pcap version " + major);
+        }
+        snaplen = Bytes.i32(b, 16, bigEndian);
+        linkType = Bytes.i32(b, 20, bigEndian) & 0xffff;
+        in.pos = GLOBAL_HEADER;
+    }
+
+    public int linkType() {
+        return linkType;
+    }
+
+    public int snaplen() {
+        return snaplen;
+    }
+
+    /** Records whose stored length exceeded their wire length (read with wire length = stored). */
+    public long caplenOverOrig() {
+        return caplenOverOrig;
+    }
+
+    @Override
+    public boolean next(PacketRef ref) throws IOException {
+        if (done) {
+            return false;
+        }
+        long recordOffset = in.offset();
+        if (!in.ensure(RECORD_HEADER)) {
+            int have = in.available();
+            if (have > 0) {
+                damage = new CaptureDamage(name, recordOffset,
+                        "truncated record header (" + have + " of 16 bytes); the capture was cut off", true);
+            }
+            done = true;
+            return false;
+        }
+        byte[] b = in.buf;
+        int p = in.pos;
+        long sec = Bytes.u32(b, p, bigEndian);
+        long frac = Bytes.u32(b, p + 4, bigEndian);
+        long incl = Bytes.u32(b, p + 8, bigEndian);
+        long orig = Bytes.u32(b, p + 12, bigEndian);
+        if (incl > MAX_RECORD) {
+            damage = new CaptureDamage(name, recordOffset,
+                    "record length " + incl + " exceeds the maximum of " + MAX_RECORD + "; reading stopped", true);
+            done = true;
+            return false;
+        }
+        int caplen = (int) incl;
+        if (!in.ensure(RECORD_HEADER + caplen)) {
+            damage = new CaptureDamage(name, recordOffset, "truncated last record (" + (in.available() - RECORD_HEADER)
+                    + " of " + caplen + " bytes); the capture was cut off", true);
+            done = true;
+            return false;
+        }
+        if (orig < incl) {
+            caplenOverOrig++;
+            orig = incl;
+        }
+        p = in.pos;
+        long ts = sec * 1_000_000_000L + (nanos ? frac : frac * 1000L);
+        ref.set(in.buf, p + RECORD_HEADER, caplen, (int) Math.min(orig, Integer.MAX_VALUE), ts, linkType);
+        ref.recordOffset = recordOffset;
+        in.pos = p + RECORD_HEADER + caplen;
+        return true;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public CaptureDamage damage() {
+        return damage;
+    }
+
+    @Override
+    public long position() {
+        return in.offset();
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public void close() throws IOException {
+        in.close();
+    }
+}

@@ -1,0 +1,89 @@
+package org.portmatrix.classify;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Address to role set by longest prefix. One open-addressing table per prefix length present,
+ * tried from the longest; entries of equal length add up (a host listed under two roles has both).
+ * A lookup allocates nothing.
+ */
+public final class AddressRoles {
+    private final int[] lengths;
+    private final long[][] keyHi;
+    private final long[][] keyLo;
+    private final long[][] values;
+    private final boolean[][] used;
+
+    public AddressRoles(List<Cidr> prefixes, List<Long> roleSets) {
+        Map<Integer, List<Integer>> byLength = new TreeMap<>((a, b) -> b - a);
+        for (int i = 0; i < prefixes.size(); i++) {
+            byLength.computeIfAbsent(prefixes.get(i).length(), k -> new ArrayList<>()).add(i);
+        }
+        int n = byLength.size();
+        lengths = new int[n];
+        keyHi = new long[n][];
+        keyLo = new long[n][];
+        values = new long[n][];
+        used = new boolean[n][];
+        int t = 0;
+        for (Map.Entry<Integer, List<Integer>> e : byLength.entrySet()) {
+            int cap = Integer.highestOneBit(Math.max(4, e.getValue().size() * 2 + 1)) << 1;
+            lengths[t] = e.getKey();
+            keyHi[t] = new long[cap];
+            keyLo[t] = new long[cap];
+            values[t] = new long[cap];
+            used[t] = new boolean[cap];
+            for (int i : e.getValue()) {
+                Cidr c = prefixes.get(i);
+                put(t, c.hi(), c.lo(), roleSets.get(i));
+            }
+            t++;
+        }
+    }
+
+    private static int hash(long hi, long lo) {
+        long h = hi * 0x9e3779b97f4a7c15L ^ lo * 0xc2b2ae3d27d4eb4fL;
+        h ^= h >>> 31;
+        h *= 0xff51afd7ed558ccdL;
+        return (int) (h ^ (h >>> 33));
+    }
+
+    private void put(int t, long hi, long lo, long roles) {
+        int mask = keyHi[t].length - 1;
+        int i = hash(hi, lo) & mask;
+        while (used[t][i]) {
+            if (keyHi[t][i] == hi && keyLo[t][i] == lo) {
+                values[t][i] |= roles;
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+        used[t][i] = true;
+        keyHi[t][i] = hi;
+        keyLo[t][i] = lo;
+        values[t][i] = roles;
+    }
+
+    /** The role set of the most specific prefix holding the address, or 0. */
+    public long lookup(long hi, long lo) {
+        for (int t = 0; t < lengths.length; t++) {
+            int len = lengths[t];
+            long h = hi & Cidr.maskHi(len);
+            long l = lo & Cidr.maskLo(len);
+            long[] kh = keyHi[t];
+            int mask = kh.length - 1;
+            int i = hash(h, l) & mask;
+            boolean[] u = used[t];
+            while (u[i]) {
+                if (kh[i] == h && keyLo[t][i] == l) {
+                    return values[t][i];
+                }
+                i = (i + 1) & mask;
+            }
+        }
+        return 0;
+    }
+}

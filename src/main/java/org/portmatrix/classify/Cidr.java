@@ -1,0 +1,92 @@
+package org.portmatrix.classify;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+
+/**
+ * An address prefix as 128 bits (IPv4 in its IPv4-mapped IPv6 form, so an IPv4 /n is a /96+n),
+ * parsed without ever consulting DNS: only numeric literals are accepted.
+ */
+public record Cidr(long hi, long lo, int length, boolean ipv4) {
+    public static final long V4_MAPPED = 0x0000_ffff_0000_0000L;
+
+    /** Parses "10.1.1.0/24", "10.1.1.10", "fd00:10:1:1::/64". Returns null if malformed. */
+    public static Cidr parse(String text) {
+        String s = text.trim();
+        int slash = s.indexOf('/');
+        String addr = slash < 0 ? s : s.substring(0, slash);
+        int len;
+        boolean v4 = addr.indexOf(':') < 0;
+        try {
+            len = slash < 0 ? (v4 ? 32 : 128) : Integer.parseInt(s.substring(slash + 1));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        if (v4) {
+            long a = parseIpv4(addr);
+            if (a < 0 || len < 0 || len > 32) {
+                return null;
+            }
+            return of(0, V4_MAPPED | a, 96 + len, true);
+        }
+        if (len < 0 || len > 128 || !addr.matches("[0-9A-Fa-f:.]+")) {
+            return null;
+        }
+        byte[] b;
+        try {
+            b = InetAddress.getByName(addr).getAddress(); // a literal with ':' is never looked up
+        } catch (UnknownHostException e) {
+            return null;
+        }
+        if (b.length == 4) { // an IPv4-mapped literal comes back as IPv4
+            return of(0, V4_MAPPED | (((b[0] & 0xffL) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff)), len, false);
+        }
+        long hi = 0;
+        long lo = 0;
+        for (int i = 0; i < 8; i++) {
+            hi = (hi << 8) | (b[i] & 0xff);
+            lo = (lo << 8) | (b[i + 8] & 0xff);
+        }
+        return of(hi, lo, len, false);
+    }
+
+    private static Cidr of(long hi, long lo, int len, boolean v4) {
+        return new Cidr(hi & maskHi(len), lo & maskLo(len), len, v4);
+    }
+
+    /** Dotted quad to an unsigned 32-bit value, or -1. */
+    public static long parseIpv4(String s) {
+        String[] parts = s.split("\\.", -1);
+        if (parts.length != 4) {
+            return -1;
+        }
+        long v = 0;
+        for (String p : parts) {
+            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit)) {
+                return -1;
+            }
+            int n = Integer.parseInt(p);
+            if (n > 255) {
+                return -1;
+            }
+            v = (v << 8) | n;
+        }
+        return v;
+    }
+
+    public static long maskHi(int len) {
+        return len >= 64 ? -1L : len == 0 ? 0 : -1L << (64 - len);
+    }
+
+    public static long maskLo(int len) {
+        return len <= 64 ? 0 : len >= 128 ? -1L : -1L << (128 - len);
+    }
+
+    @Override
+    public String toString() {
+        if (ipv4) {
+            return Addresses.format(4, hi, lo) + "/" + (length - 96);
+        }
+        return Addresses.format(6, hi, lo) + "/" + length;
+    }
+}

@@ -1,0 +1,14 @@
+package org.portmatrix.classify;
+
+/** The classification of one flow, kept in {@code Flow.classification}: one object per flow. */
+public final class Classification {
+    public Verdict verdict;
+    /** The catalog rule that allows the flow, or that serves its port (for a wrong role pair), or -1. */
+    public int rule = CompiledCatalog.NO_RULE;
+    public long srcRoles;
+    public long dstRoles;
+    /** The application protocol seen on the wire (set by the inspect stage), or null. */
+    public String appProtocol;
+    /** A sentence a person can act on. */
+    public String reason;
+}

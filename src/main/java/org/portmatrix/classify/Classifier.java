@@ -1,0 +1,141 @@
+package org.portmatrix.classify;
+
+import java.util.List;
+import java.util.Locale;
+import org.portmatrix.decode.IpProtocol;
+import org.portmatrix.flow.Flow;
+
+/**
+ * Port and role-pair verdicts: the responder's roles must be served the flow's transport and port
+ * by some rule ({@code unexpected_port} otherwise), and that rule must allow the initiator's roles
+ * ({@code unexpected_role_pair} otherwise). Both ends must be in the topology ({@code unknown_host}
+ * otherwise). Protocol checks refine {@code expected} later, in the inspect stage.
+ */
+public final class Classifier {
+    /** Ranges up to this many ports are named in reasons as "documented for"; wider ones are media ranges. */
+    private static final int NARROW_RANGE = 16;
+    private final CompiledCatalog catalog;
+    private final Topology topology;
+    private final Roles roles;
+
+    public Classifier(CompiledCatalog catalog, Topology topology) {
+        this.catalog = catalog;
+        this.topology = topology;
+        this.roles = catalog.catalog().roles();
+    }
+
+    public CompiledCatalog catalog() {
+        return catalog;
+    }
+
+    public Roles roles() {
+        return roles;
+    }
+
+    public Topology topology() {
+        return topology;
+    }
+
+    /** Classifies a flow by its ports and roles; stores and returns its {@link Classification}. */
+    public Classification classify(Flow f) {
+        Classification c = f.classification instanceof Classification existing ? existing : new Classification();
+        f.classification = c;
+        c.srcRoles = topology.rolesOf(f.srcHi(), f.srcLo());
+        c.dstRoles = topology.rolesOf(f.dstHi(), f.dstLo());
+        int proto = f.protocol();
+        boolean ported = proto == IpProtocol.TCP || proto == IpProtocol.UDP;
+        int port = f.dstPort();
+        c.rule = CompiledCatalog.NO_RULE;
+        if (c.srcRoles == 0 || c.dstRoles == 0) {
+            c.verdict = Verdict.UNKNOWN_HOST;
+            c.reason = unknownHostReason(f, c);
+            return c;
+        }
+        if (!ported) {
+            c.verdict = Verdict.UNEXPECTED_PORT;
+            c.reason = "The catalog documents only TCP and UDP; " + transportName(f) + " from " + roleText(c.srcRoles)
+                    + " to " + roleText(c.dstRoles) + " is outside the matrix.";
+            return c;
+        }
+        int r = catalog.match(proto, port, c.srcRoles, c.dstRoles);
+        if (r != CompiledCatalog.NO_RULE) {
+            c.rule = r;
+            c.verdict = Verdict.EXPECTED;
+            Rule rule = catalog.rule(r);
+            c.reason = transportName(f) + " " + port + " from " + roleText(c.srcRoles) + " to " + roleText(c.dstRoles)
+                    + " is documented: " + describe(rule) + ".";
+            return c;
+        }
+        int served = catalog.served(proto, port, c.dstRoles);
+        if (served != CompiledCatalog.NO_RULE) {
+            c.rule = served;
+            c.verdict = Verdict.UNEXPECTED_ROLE_PAIR;
+            Rule rule = catalog.rule(served);
+            c.reason = transportName(f) + " " + port + " on " + roleText(c.dstRoles) + " is documented only from "
+                    + sourceText(rule) + ", not from " + roleText(c.srcRoles) + " (" + describe(rule) + ").";
+            return c;
+        }
+        c.verdict = Verdict.UNEXPECTED_PORT;
+        StringBuilder sb = new StringBuilder();
+        sb.append("No catalog rule serves ").append(transportName(f)).append(' ').append(port).append(" on ")
+                .append(roleText(c.dstRoles)).append('.');
+        for (int i : catalog.rulesFor(proto, port)) {
+            Rule o = catalog.rule(i);
+            if (o.portMax() - o.portMin() <= NARROW_RANGE) { // a wide range (a client's media ports) says nothing here
+                sb.append(" The port is documented for ").append(String.join(", ", o.dstAny() ? List.of("any role") : o.dstRoles()))
+                        .append(" (").append(describe(o)).append(").");
+                break;
+            }
+        }
+        c.reason = sb.toString();
+        return c;
+    }
+
+    private String unknownHostReason(Flow f, Classification c) {
+        StringBuilder sb = new StringBuilder();
+        if (c.srcRoles == 0) {
+            sb.append("The initiator ").append(Addresses.format(f.ipVersion(), f.srcHi(), f.srcLo()));
+        }
+        if (c.dstRoles == 0) {
+            sb.append(sb.length() == 0 ? "The responder " : " and the responder ")
+                    .append(Addresses.format(f.ipVersion(), f.dstHi(), f.dstLo()));
+        }
+        sb.append(c.srcRoles == 0 && c.dstRoles == 0 ? " are" : " is").append(" outside the topology (")
+                .append(transportName(f));
+        if (f.protocol() == IpProtocol.TCP || f.protocol() == IpProtocol.UDP) {
+            sb.append(' ').append(f.dstPort());
+        }
+        sb.append("); add the host to the topology or find out why it talks to this deployment.");
+        return sb.toString();
+    }
+
+    static String transportName(Flow f) {
+        return IpProtocol.name(f.protocol()).toUpperCase(Locale.ROOT);
+    }
+
+    String roleText(long set) {
+        return set == 0 ? "an unknown host" : String.join("+", roles.names(set));
+    }
+
+    private static String sourceText(Rule r) {
+        return r.srcAny() ? "any role" : String.join(", ", r.srcRoles());
+    }
+
+    /** "rule fe-sip-mtls-5061, Lync Server Front-End service; seed: Required Server Ports (by Server Role), row 3". */
+    public static String describe(Rule r) {
+        StringBuilder sb = new StringBuilder("rule ").append(r.id());
+        if (r.service() != null && !r.service().isBlank()) {
+            sb.append(", ").append(r.service());
+        }
+        if (!r.citations().isEmpty()) {
+            sb.append("; seed: ");
+            for (int i = 0; i < r.citations().size(); i++) {
+                if (i > 0) {
+                    sb.append("; ");
+                }
+                sb.append(r.citations().get(i).shortForm());
+            }
+        }
+        return sb.toString();
+    }
+}

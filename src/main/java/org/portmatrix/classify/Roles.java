@@ -1,0 +1,69 @@
+package org.portmatrix.classify;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The role vocabulary: each role id has a bit, and a set of roles is a {@code long}. The catalog's
+ * roles come first; a topology may add roles of its own (which then match no catalog rule).
+ */
+public final class Roles {
+    /** The role ids of the public contract, in bit order. */
+    public static final List<String> CATALOG_ROLES = List.of(
+            "front-end", "director", "mediation", "edge-internal", "reverse-proxy", "persistent-chat",
+            "office-web-apps", "pstn-gateway", "survivable-branch-appliance", "client", "fe-load-balancer",
+            "director-load-balancer", "mediation-load-balancer");
+    public static final int MAX_ROLES = 64;
+
+    private final Map<String, Integer> bits = new LinkedHashMap<>();
+    private final List<String> names = new ArrayList<>();
+
+    public Roles() {
+        for (String r : CATALOG_ROLES) {
+            add(r);
+        }
+    }
+
+    /** The bit of a role, adding it when new. Returns -1 when the vocabulary is full. */
+    public int add(String role) {
+        Integer b = bits.get(role);
+        if (b != null) {
+            return b;
+        }
+        if (names.size() >= MAX_ROLES) {
+            return -1;
+        }
+        bits.put(role, names.size());
+        names.add(role);
+        return names.size() - 1;
+    }
+
+    /** The bit of a known role, or -1. */
+    public int bit(String role) {
+        Integer b = bits.get(role);
+        return b == null ? -1 : b;
+    }
+
+    public String name(int bit) {
+        return names.get(bit);
+    }
+
+    public int size() {
+        return names.size();
+    }
+
+    /** The role names of a set, in vocabulary order. */
+    public List<String> names(long set) {
+        List<String> out = new ArrayList<>(Long.bitCount(set));
+        for (long s = set; s != 0; s &= s - 1) {
+            out.add(names.get(Long.numberOfTrailingZeros(s)));
+        }
+        return out;
+    }
+
+    public static boolean validId(String id) {
+        return id.matches("[a-z0-9][a-z0-9_-]*");
+    }
+}

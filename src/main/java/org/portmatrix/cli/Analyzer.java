@@ -1,0 +1,173 @@
+package org.portmatrix.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.portmatrix.capture.CaptureDamage;
+import org.portmatrix.capture.PacketRef;
+import org.portmatrix.capture.PacketSource;
+import org.portmatrix.classify.Addresses;
+import org.portmatrix.classify.Classification;
+import org.portmatrix.classify.Classifier;
+import org.portmatrix.classify.CompiledCatalog;
+import org.portmatrix.classify.Rule;
+import org.portmatrix.decode.DecodeStats;
+import org.portmatrix.decode.Decoded;
+import org.portmatrix.decode.IpProtocol;
+import org.portmatrix.decode.PacketDecoder;
+import org.portmatrix.flow.CommunityId;
+import org.portmatrix.flow.Flow;
+import org.portmatrix.flow.FlowConfig;
+import org.portmatrix.flow.FlowSink;
+import org.portmatrix.flow.FlowTable;
+import org.portmatrix.flow.ServicePorts;
+import org.portmatrix.inspect.Inspection;
+import org.portmatrix.report.FlowRecord;
+import org.portmatrix.report.FlowReport;
+import org.portmatrix.report.RunSummary;
+
+/**
+ * The pipeline: capture → decode → flow → classify → inspect → report. Per packet it decodes into
+ * one reused view, updates one flow, and hands payload to inspection only while the flow is
+ * undecided; everything per flow happens once, when the flow ends.
+ */
+public final class Analyzer implements FlowSink {
+    private final Classifier classifier;
+    private final Inspection inspection = new Inspection();
+    private final PacketDecoder decoder;
+    private final FlowTable table;
+    private final FlowReport report;
+    private final CommunityId communityId = new CommunityId(0);
+    private final DecodeStats stats = new DecodeStats();
+    private final List<String> sourceNames = new ArrayList<>();
+    private final List<String> damage = new ArrayList<>();
+    private long packetsRead;
+    private long packetsDecoded;
+    private long flagged;
+
+    public Analyzer(Classifier classifier, FlowConfig flowConfig, boolean vlanInKey, FlowReport report) {
+        this.classifier = classifier;
+        this.decoder = new PacketDecoder(vlanInKey);
+        this.report = report;
+        this.table = new FlowTable(flowConfig, servicePorts(classifier.catalog()), this);
+    }
+
+    /** Ports of single services (not ranges) in the catalog: the responder side when a start is missed. */
+    static ServicePorts servicePorts(CompiledCatalog catalog) {
+        ServicePorts sp = new ServicePorts();
+        for (Rule r : catalog.catalog().rules()) {
+            if (r.portMax() - r.portMin() <= 16) {
+                for (int p = r.portMin(); p <= r.portMax(); p++) {
+                    sp.add(r.transport(), p);
+                }
+            }
+        }
+        return sp;
+    }
+
+    /** Reads a source to its end (or its damage). */
+    public void read(PacketSource source) throws IOException {
+        sourceNames.add(source.name());
+        PacketRef ref = new PacketRef();
+        Decoded d = new Decoded();
+        PacketDecoder dec = decoder;
+        FlowTable t = table;
+        while (source.next(ref)) {
+            packetsRead++;
+            int r = dec.decode(ref.buf, ref.offset, ref.caplen, ref.linkType, d);
+            if (r != DecodeStats.OK) {
+                stats.count(r);
+                continue;
+            }
+            packetsDecoded++;
+            Flow f = t.update(d, ref.tsNanos, ref.origLen);
+            if (d.payloadLength > 0 && f.inspection != Inspection.DONE) {
+                inspection.packet(f, t.lastForward, ref.buf, d.payloadOffset, d.payloadLength);
+            }
+        }
+        CaptureDamage dmg = source.damage();
+        if (dmg != null) {
+            damage.add(dmg.describe());
+        }
+    }
+
+    /** Closes every open flow and writes the summary. */
+    public RunSummary finish(String catalogSource, String topologySource) throws IOException {
+        try {
+            table.closeAll();
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        Map<String, Long> undecodable = new LinkedHashMap<>();
+        for (int i = 1; i < DecodeStats.reasons(); i++) {
+            if (stats.counts[i] > 0) {
+                undecodable.put(DecodeStats.describe(i), stats.counts[i]);
+            }
+        }
+        RunSummary s = new RunSummary(List.copyOf(sourceNames), packetsRead, packetsDecoded, undecodable,
+                table.flowsCreated(), table.evictedEarly(), table.peak(), List.copyOf(damage), catalogSource, topologySource);
+        report.finish(s);
+        return s;
+    }
+
+    public boolean damaged() {
+        return !damage.isEmpty();
+    }
+
+    public long flagged() {
+        return flagged;
+    }
+
+    @Override
+    public void closed(Flow f) {
+        Classification c = classifier.classify(f);
+        inspection.finish(f, c, classifier.catalog());
+        if (c.verdict.flagged()) {
+            flagged++;
+        }
+        try {
+            report.flow(record(f, c));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private FlowRecord record(Flow f, Classification c) {
+        boolean ported = f.protocol() == IpProtocol.TCP || f.protocol() == IpProtocol.UDP || f.protocol() == IpProtocol.SCTP;
+        boolean icmp = f.protocol() == IpProtocol.ICMP || f.protocol() == IpProtocol.ICMPV6;
+        String cid = communityId.compute(f.ipVersion(), f.srcHi(), f.srcLo(), f.dstHi(), f.dstLo(), f.protocol(),
+                icmp ? f.icmpType : f.srcPort(), icmp ? f.icmpCode : f.dstPort(), ported);
+        String rule = c.rule >= 0 && c.verdict != org.portmatrix.classify.Verdict.UNEXPECTED_ROLE_PAIR
+                && c.verdict != org.portmatrix.classify.Verdict.UNEXPECTED_PORT ? classifier.catalog().rule(c.rule).id() : null;
+        return new FlowRecord(f.firstNanos, f.lastNanos, IpProtocol.name(f.protocol()),
+                Addresses.format(f.ipVersion(), f.srcHi(), f.srcLo()), ported ? f.srcPort() : -1,
+                Addresses.format(f.ipVersion(), f.dstHi(), f.dstLo()), ported ? f.dstPort() : -1, f.directionInferred,
+                classifier.roles().names(c.srcRoles), classifier.roles().names(c.dstRoles), c.appProtocol, c.verdict.id(),
+                rule, c.reason, f.packetsFwd, f.packetsRev, f.bytesFwd, f.bytesRev, cid, f.vlan(), tcpState(f),
+                endName(f.endReason), f.id);
+    }
+
+    private static String tcpState(Flow f) {
+        if (f.protocol() != IpProtocol.TCP) {
+            return null;
+        }
+        return switch (f.tcpState) {
+            case Flow.TCP_ESTABLISHED -> "established";
+            case Flow.TCP_CLOSED_FIN -> "closed_fin";
+            case Flow.TCP_CLOSED_RST -> "closed_rst";
+            default -> "attempted";
+        };
+    }
+
+    private static String endName(int reason) {
+        return switch (reason) {
+            case Flow.END_IDLE -> "idle";
+            case Flow.END_EVICTED -> "evicted";
+            case Flow.END_RESTARTED -> "restarted";
+            default -> "capture_end";
+        };
+    }
+}

@@ -1,0 +1,275 @@
+package org.portmatrix.cli;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
+import org.apache.commons.cli.help.HelpFormatter;
+import org.apache.commons.cli.help.TextHelpAppendable;
+import org.portmatrix.capture.CaptureFormatException;
+import org.portmatrix.capture.Captures;
+import org.portmatrix.capture.PacketSource;
+import org.portmatrix.classify.Catalog;
+import org.portmatrix.classify.Classifier;
+import org.portmatrix.classify.CompiledCatalog;
+import org.portmatrix.classify.ConfigException;
+import org.portmatrix.classify.Roles;
+import org.portmatrix.classify.Topology;
+import org.portmatrix.flow.FlowConfig;
+import org.portmatrix.report.FlowReport;
+import org.portmatrix.report.JsonLinesReport;
+import org.portmatrix.report.TextReport;
+
+/**
+ * The command line: a thin shell that parses options into a record and runs the command. Output
+ * streams are parameters and the exit status is returned, so tests call {@link #run} directly;
+ * {@link System#exit} is called in {@link #main} only.
+ */
+public final class Main {
+    private final PrintStream out;
+    private final PrintStream err;
+
+    public Main(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    public static void main(String[] args) {
+        int status = new Main(System.out, System.err).run(args);
+        System.out.flush();
+        System.exit(status);
+    }
+
+    /** Runs a command; returns the exit status. Never throws for bad input. */
+    public int run(String[] args) {
+        try {
+            if (args.length == 0) {
+                usage(out);
+                return ExitStatus.USAGE;
+            }
+            String command = args[0];
+            String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+            return switch (command) {
+                case "analyze" -> analyze(parseAnalyze(rest));
+                case "help", "-h", "--help" -> {
+                    usage(out);
+                    yield ExitStatus.OK;
+                }
+                default -> throw new UsageException("unknown command '" + command + "' (commands: analyze, help)");
+            };
+        } catch (UsageException e) {
+            err.println("portmatrix: " + e.getMessage());
+            return ExitStatus.USAGE;
+        } catch (ConfigException | CaptureFormatException e) {
+            err.println("portmatrix: " + e.getMessage());
+            return ExitStatus.USAGE;
+        } catch (IOException | UncheckedIOException e) {
+            IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+            err.println("portmatrix: " + describe(io));
+            return ExitStatus.USAGE;
+        }
+    }
+
+    static String describe(IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException n) {
+            return n.getFile() + ": no such file or directory";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException a) {
+            return a.getFile() + ": permission denied";
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    private void usage(PrintStream to) {
+        to.println("usage: portmatrix analyze CAPTURE... [--topology FILE] [--format text|jsonl] [--output FILE]");
+        to.println("       portmatrix help");
+        to.println();
+        try {
+            HelpFormatter.builder().setHelpAppendable(new TextHelpAppendable(to)).setShowSince(false).get()
+                    .printHelp("portmatrix analyze CAPTURE...", "Classify every flow of the captures against the Lync Server 2013 port matrix.",
+                            analyzeOptions(), "Exit status: 0 done, 1 flows outside the matrix with --fail-on-unexpected, 2 usage error or unreadable input, 3 input damaged but read.", false);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Options analyzeOptions() {
+        Options o = new Options();
+        o.addOption(Option.builder("t").longOpt("topology").hasArg().argName("FILE")
+                .desc("topology file: roles mapped to CIDRs (YAML or JSON)").get());
+        o.addOption(Option.builder().longOpt("catalog").hasArg().argName("FILE")
+                .desc("replace the built-in Lync Server 2013 catalog with this file").get());
+        o.addOption(Option.builder("f").longOpt("format").hasArg().argName("FORMAT")
+                .desc("output format: " + String.join(", ", AnalyzeOptions.FORMATS) + " (default text)").get());
+        o.addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE")
+                .desc("write the report to FILE instead of standard output").get());
+        o.addOption(Option.builder().longOpt("fail-on-unexpected")
+                .desc("exit with status 1 when any flow is outside the matrix").get());
+        o.addOption(Option.builder().longOpt("vlan-in-key")
+                .desc("make the VLAN id part of the flow key (off: a mirror port that tags one direction only still pairs both)").get());
+        o.addOption(Option.builder().longOpt("flow-capacity").hasArg().argName("N")
+                .desc("most flows held at once; beyond it the longest-idle flow is closed early and counted (default "
+                        + FlowConfig.DEFAULT_CAPACITY + ")").get());
+        return o;
+    }
+
+    static AnalyzeOptions parseAnalyze(String[] args) throws UsageException {
+        CommandLine cl;
+        try {
+            cl = DefaultParser.builder().build().parse(analyzeOptions(), args);
+        } catch (ParseException e) {
+            throw new UsageException("analyze: " + e.getMessage());
+        }
+        List<Path> captures = new ArrayList<>();
+        for (String a : cl.getArgList()) {
+            captures.add(Path.of(a));
+        }
+        if (captures.isEmpty()) {
+            throw new UsageException("analyze: no capture file given (portmatrix analyze CAPTURE... [--topology FILE])");
+        }
+        String format = cl.getOptionValue("format", "text");
+        if (!AnalyzeOptions.FORMATS.contains(format)) {
+            throw new UsageException("analyze: unknown format '" + format + "' (formats: " + String.join(", ", AnalyzeOptions.FORMATS) + ")");
+        }
+        int capacity = FlowConfig.DEFAULT_CAPACITY;
+        if (cl.hasOption("flow-capacity")) {
+            capacity = positiveInt("--flow-capacity", cl.getOptionValue("flow-capacity"));
+        }
+        return new AnalyzeOptions(captures, pathOrNull(cl.getOptionValue("topology")), pathOrNull(cl.getOptionValue("catalog")),
+                format, pathOrNull(cl.getOptionValue("output")), cl.hasOption("fail-on-unexpected"), cl.hasOption("vlan-in-key"), capacity);
+    }
+
+    private static Path pathOrNull(String s) {
+        return s == null ? null : Path.of(s);
+    }
+
+    static int positiveInt(String option, String value) throws UsageException {
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n < 1) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new UsageException(option + ": '" + value + "' is not a positive whole number");
+        }
+    }
+
+    int analyze(AnalyzeOptions o) throws UsageException, ConfigException, IOException {
+        Roles roles = new Roles();
+        Catalog catalog = o.catalog() == null ? Catalog.builtIn(roles) : Catalog.load(o.catalog(), roles);
+        Topology topology = o.topology() == null ? Topology.empty() : Topology.load(o.topology(), roles);
+        Classifier classifier = new Classifier(new CompiledCatalog(catalog), topology);
+        // Open every capture first, so that an unreadable one is reported before any output is written.
+        List<PacketSource> sources = new ArrayList<>();
+        try {
+            for (Path p : o.captures()) {
+                sources.add(Captures.open(p));
+            }
+            try (Output output = Output.open(o.output(), out)) {
+                Writer w = output.writer();
+                FlowReport report = o.format().equals("jsonl") ? new JsonLinesReport(w) : new TextReport(w);
+                Analyzer analyzer = new Analyzer(classifier, FlowConfig.defaults().withCapacity(o.flowCapacity()), o.vlanInKey(), report);
+                for (PacketSource s : sources) {
+                    analyzer.read(s);
+                }
+                analyzer.finish(catalog.source(), topology.source());
+                w.flush();
+                output.commit();
+                if (analyzer.damaged()) {
+                    return ExitStatus.DAMAGED;
+                }
+                if (o.failOnUnexpected() && analyzer.flagged() > 0) {
+                    return ExitStatus.UNEXPECTED;
+                }
+                return ExitStatus.OK;
+            }
+        } finally {
+            for (PacketSource s : sources) {
+                s.close();
+            }
+        }
+    }
+
+    /** Standard output, or a file written to a temporary name and renamed into place on success. */
+    static final class Output implements AutoCloseable {
+        private final Writer writer;
+        private final Path target;
+        private final Path temp;
+        private boolean committed;
+
+        private Output(Writer writer, Path target, Path temp) {
+            this.writer = writer;
+            this.target = target;
+            this.temp = temp;
+        }
+
+        static Output open(Path target, OutputStream stdout) throws UsageException {
+            if (target == null) {
+                return new Output(new BufferedWriter(new OutputStreamWriter(new NonClosing(stdout), StandardCharsets.UTF_8), 1 << 16), null, null);
+            }
+            Path abs = target.toAbsolutePath();
+            Path dir = abs.getParent();
+            try {
+                Path temp = java.nio.file.Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
+                return new Output(java.nio.file.Files.newBufferedWriter(temp, StandardCharsets.UTF_8), target, temp);
+            } catch (IOException e) {
+                throw new UsageException(target + ": cannot write output: " + describe(e));
+            }
+        }
+
+        Writer writer() {
+            return writer;
+        }
+
+        void commit() throws IOException {
+            writer.flush();
+            if (target != null) {
+                writer.close();
+                java.nio.file.Files.move(temp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+            committed = true;
+        }
+
+        @Override
+        public void close() throws IOException {
+            if (target == null) {
+                writer.flush();
+                return;
+            }
+            if (!committed) {
+                writer.close();
+                java.nio.file.Files.deleteIfExists(temp);
+            }
+        }
+    }
+
+    private static final class NonClosing extends java.io.FilterOutputStream {
+        NonClosing(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+        }
+
+        @Override
+        public void close() throws IOException {
+            flush();
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package org.portmatrix.decode;
+
+/**
+ * What {@link PacketDecoder} found in one frame: a flyweight re-filled for every packet.
+ *
+ * <p>Addresses are held as two longs each. An IPv4 address is stored in its IPv4-mapped IPv6 form
+ * ({@code ::ffff:a.b.c.d}: hi = 0, lo = 0x0000ffff_00000000 | addr); {@link #ipVersion} tells the two
+ * apart.
+ */
+public final class Decoded {
+    public static final long V4_MAPPED = 0x0000_ffff_0000_0000L;
+
+    /** 4 or 6. */
+    public int ipVersion;
+    public long srcHi, srcLo, dstHi, dstLo;
+    /** IP protocol number of the innermost transport (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6, ...). */
+    public int protocol;
+    /** Ports for TCP/UDP/SCTP; ICMP type and code for ICMP (as Community ID uses them); 0 otherwise. */
+    public int srcPort, dstPort;
+    /** True when the transport has ports (TCP, UDP, SCTP). */
+    public boolean hasPorts;
+    /** TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10), 0 for other transports. */
+    public int tcpFlags;
+    public long tcpSeq, tcpAck;
+    /** Transport payload (TCP/UDP data) in the frame buffer, bounded by the IP length and the capture. */
+    public int payloadOffset, payloadLength;
+    /** Outermost 802.1Q/802.1ad VLAN id, or -1 when untagged. */
+    public int vlan;
+    /** Offset of the innermost IP header in the frame buffer. */
+    public int ipOffset;
+    /** The IP identification (IPv4) or fragment id (IPv6), for fragment matching. */
+    public long fragmentId;
+    /** 0 not a fragment; 1 first fragment (has the transport header); 2 a later fragment. */
+    public int fragment;
+    /** Tunnel layers removed (GRE, VXLAN, IP-in-IP, ...). */
+    public int tunnelDepth;
+
+    void reset() {
+        ipVersion = 0;
+        srcHi = srcLo = dstHi = dstLo = 0;
+        protocol = 0;
+        srcPort = dstPort = 0;
+        hasPorts = false;
+        tcpFlags = 0;
+        tcpSeq = tcpAck = 0;
+        payloadOffset = payloadLength = 0;
+        vlan = -1;
+        ipOffset = 0;
+        fragmentId = 0;
+        fragment = 0;
+        tunnelDepth = 0;
+    }
+
+    public boolean isTcp() {
+        return protocol == IpProtocol.TCP;
+    }
+
+    public boolean isUdp() {
+        return protocol == IpProtocol.UDP;
+    }
+}

@@ -1,0 +1,504 @@
+package org.portmatrix.decode;
+
+import static org.portmatrix.capture.Bytes.u16;
+import static org.portmatrix.capture.Bytes.u32;
+import static org.portmatrix.capture.Bytes.u8;
+
+import org.portmatrix.capture.LinkType;
+
+/**
+ * Decodes a frame from its link layer down to the innermost transport header, into a reused
+ * {@link Decoded}. Allocates nothing. Every length is checked as {@code limit - offset < needed}
+ * before it is read; a frame that fails a check returns a {@link DecodeStats} reason.
+ *
+ * <p>Layers: Ethernet (RFC 894), 802.1Q/802.1ad/QinQ tags, MPLS (RFC 3032), PPPoE session (RFC 2516),
+ * Linux cooked SLL and SLL2, BSD NULL/LOOP, raw IP; IPv4 (RFC 791) with options, IPv6 (RFC 8200)
+ * with extension headers; tunnels GRE (RFC 2784/2890, PPTP's enhanced GRE), ERSPAN types I, II and
+ * III, VXLAN (RFC 7348), Geneve (RFC 8926), IP-in-IP and IPv6-in-IP; TCP, UDP, SCTP, ICMP, ICMPv6.
+ */
+public final class PacketDecoder {
+    public static final int ETHERTYPE_IPV4 = 0x0800;
+    public static final int ETHERTYPE_IPV6 = 0x86dd;
+    public static final int ETHERTYPE_VLAN = 0x8100;
+    public static final int ETHERTYPE_QINQ = 0x88a8;
+    public static final int ETHERTYPE_QINQ_OLD = 0x9100;
+    public static final int ETHERTYPE_MPLS = 0x8847;
+    public static final int ETHERTYPE_MPLS_MC = 0x8848;
+    public static final int ETHERTYPE_PPPOE_SESSION = 0x8864;
+    public static final int ETHERTYPE_TEB = 0x6558;
+    public static final int ETHERTYPE_ERSPAN_I_II = 0x88be;
+    public static final int ETHERTYPE_ERSPAN_III = 0x22eb;
+    public static final int PPP_IPV4 = 0x0021;
+    public static final int PPP_IPV6 = 0x0057;
+    public static final int UDP_PORT_VXLAN = 4789;
+    public static final int UDP_PORT_GENEVE = 6081;
+    static final int ETHERNET_HEADER = 14;
+    static final int SLL_HEADER = 16;
+    static final int SLL2_HEADER = 20;
+    static final int IPV4_MIN_HEADER = 20;
+    static final int IPV6_HEADER = 40;
+    static final int TCP_MIN_HEADER = 20;
+    static final int UDP_HEADER = 8;
+    static final int GRE_MIN_HEADER = 4;
+    static final int VXLAN_HEADER = 8;
+    static final int GENEVE_MIN_HEADER = 8;
+    static final int ERSPAN_II_HEADER = 8;
+    static final int ERSPAN_III_HEADER = 12;
+    static final int ERSPAN_III_PLATFORM_SUBHEADER = 8;
+    /** BSD address families in NULL/LOOP headers: AF_INET, and AF_INET6 as each OS numbers it. */
+    static final int AF_INET = 2;
+    /** Bounds on nesting: VLAN tags and MPLS labels together, and tunnels. */
+    public static final int MAX_TAGS = 16;
+    public static final int MAX_TUNNELS = 4;
+    public static final int MAX_IPV6_EXTENSIONS = 16;
+
+    /** When false, VLAN ids are not recorded (flows keyed without them). */
+    private final boolean keepVlan;
+    private final FragmentTable fragments = new FragmentTable();
+
+    public PacketDecoder(boolean keepVlan) {
+        this.keepVlan = keepVlan;
+    }
+
+    public PacketDecoder() {
+        this(false);
+    }
+
+    /** Decodes {@code len} bytes at {@code off}. Returns {@link DecodeStats#OK} or a reason. */
+    public int decode(byte[] b, int off, int len, int linkType, Decoded d) {
+        d.reset();
+        int limit = off + len;
+        switch (linkType) {
+            case LinkType.ETHERNET:
+                return ethernet(b, off, limit, d, 0);
+            case LinkType.LINUX_SLL:
+                if (limit - off < SLL_HEADER) {
+                    return DecodeStats.TRUNCATED_LINK;
+                }
+                return etherType(b, off + SLL_HEADER, limit, u16(b, off + 14), d, 0);
+            case LinkType.LINUX_SLL2:
+                if (limit - off < SLL2_HEADER) {
+                    return DecodeStats.TRUNCATED_LINK;
+                }
+                return etherType(b, off + SLL2_HEADER, limit, u16(b, off), d, 0);
+            case LinkType.NULL:
+            case LinkType.LOOP: {
+                if (limit - off < 4) {
+                    return DecodeStats.TRUNCATED_LINK;
+                }
+                // The family is in host byte order for NULL and network order for LOOP; the
+                // version nibble of what follows decides, as every family value maps to 4 or 6.
+                return rawIp(b, off + 4, limit, d, 0);
+            }
+            case LinkType.RAW:
+            case LinkType.RAW_BSD_12:
+            case LinkType.RAW_BSD_14:
+            case LinkType.IPV4:
+            case LinkType.IPV6:
+                return rawIp(b, off, limit, d, 0);
+            default:
+                return DecodeStats.UNSUPPORTED_LINK;
+        }
+    }
+
+    private int ethernet(byte[] b, int off, int limit, Decoded d, int tunnels) {
+        if (limit - off < ETHERNET_HEADER) {
+            return DecodeStats.TRUNCATED_LINK;
+        }
+        return etherType(b, off + ETHERNET_HEADER, limit, u16(b, off + 12), d, tunnels);
+    }
+
+    /** Follows tags from an EtherType to the IP header. */
+    private int etherType(byte[] b, int off, int limit, int type, Decoded d, int tunnels) {
+        for (int tags = 0; ; tags++) {
+            if (tags > MAX_TAGS) {
+                return DecodeStats.TOO_MANY_LAYERS;
+            }
+            switch (type) {
+                case ETHERTYPE_IPV4:
+                case ETHERTYPE_IPV6:
+                    return rawIp(b, off, limit, d, tunnels);
+                case ETHERTYPE_VLAN:
+                case ETHERTYPE_QINQ:
+                case ETHERTYPE_QINQ_OLD:
+                    if (limit - off < 4) {
+                        return DecodeStats.TRUNCATED_LINK;
+                    }
+                    if (d.vlan < 0 && keepVlan && tunnels == 0) {
+                        d.vlan = u16(b, off) & 0x0fff;
+                    }
+                    type = u16(b, off + 2);
+                    off += 4;
+                    break;
+                case ETHERTYPE_MPLS:
+                case ETHERTYPE_MPLS_MC: {
+                    // Labels until the bottom-of-stack bit; the payload's version nibble decides.
+                    boolean bottom = false;
+                    while (!bottom) {
+                        if (limit - off < 4) {
+                            return DecodeStats.TRUNCATED_LINK;
+                        }
+                        bottom = (b[off + 2] & 0x01) != 0;
+                        off += 4;
+                        if (++tags > MAX_TAGS) {
+                            return DecodeStats.TOO_MANY_LAYERS;
+                        }
+                    }
+                    return rawIp(b, off, limit, d, tunnels);
+                }
+                case ETHERTYPE_PPPOE_SESSION: {
+                    if (limit - off < 8) {
+                        return DecodeStats.TRUNCATED_LINK;
+                    }
+                    int ppp = u16(b, off + 6);
+                    if (ppp != PPP_IPV4 && ppp != PPP_IPV6) {
+                        return DecodeStats.NOT_IP;
+                    }
+                    return rawIp(b, off + 8, limit, d, tunnels);
+                }
+                default:
+                    return DecodeStats.NOT_IP;
+            }
+        }
+    }
+
+    private int rawIp(byte[] b, int off, int limit, Decoded d, int tunnels) {
+        if (limit - off < 1) {
+            return DecodeStats.TRUNCATED_IPV4;
+        }
+        int version = (b[off] & 0xf0) >>> 4;
+        if (version == 4) {
+            return ipv4(b, off, limit, d, tunnels);
+        }
+        if (version == 6) {
+            return ipv6(b, off, limit, d, tunnels);
+        }
+        return DecodeStats.BAD_IP_VERSION;
+    }
+
+    private int ipv4(byte[] b, int off, int limit, Decoded d, int tunnels) {
+        if (limit - off < IPV4_MIN_HEADER) {
+            return DecodeStats.TRUNCATED_IPV4;
+        }
+        int ihl = (b[off] & 0x0f) * 4;
+        if (ihl < IPV4_MIN_HEADER) {
+            return DecodeStats.BAD_IPV4_HEADER_LENGTH;
+        }
+        if (limit - off < ihl) {
+            return DecodeStats.TRUNCATED_IPV4;
+        }
+        int total = u16(b, off + 2);
+        if (total == 0) {
+            total = limit - off; // TCP segmentation offload: the length field is left 0 (as Wireshark reads it)
+        } else if (total < ihl) {
+            return DecodeStats.BAD_IPV4_TOTAL_LENGTH;
+        }
+        int end = limit - off < total ? limit : off + total; // drop Ethernet padding; keep what was captured
+        d.ipVersion = 4;
+        d.ipOffset = off;
+        d.srcHi = 0;
+        d.srcLo = Decoded.V4_MAPPED | u32(b, off + 12);
+        d.dstHi = 0;
+        d.dstLo = Decoded.V4_MAPPED | u32(b, off + 16);
+        int proto = u8(b, off + 9);
+        d.protocol = proto;
+        int flagsFrag = u16(b, off + 6);
+        int fragOffset = flagsFrag & 0x1fff;
+        boolean more = (flagsFrag & 0x2000) != 0;
+        if (fragOffset != 0 || more) {
+            d.fragmentId = ((long) u16(b, off + 4) << 8) | proto;
+            d.fragment = fragOffset == 0 ? 1 : 2;
+            if (fragOffset != 0) {
+                return laterFragment(d, off + ihl, end);
+            }
+        }
+        return transport(b, off + ihl, end, proto, d, tunnels);
+    }
+
+    private int ipv6(byte[] b, int off, int limit, Decoded d, int tunnels) {
+        if (limit - off < IPV6_HEADER) {
+            return DecodeStats.TRUNCATED_IPV6;
+        }
+        int payload = u16(b, off + 4);
+        int end = payload == 0 || limit - off - IPV6_HEADER < payload ? limit : off + IPV6_HEADER + payload;
+        d.ipVersion = 6;
+        d.ipOffset = off;
+        d.srcHi = org.portmatrix.capture.Bytes.i64(b, off + 8);
+        d.srcLo = org.portmatrix.capture.Bytes.i64(b, off + 16);
+        d.dstHi = org.portmatrix.capture.Bytes.i64(b, off + 24);
+        d.dstLo = org.portmatrix.capture.Bytes.i64(b, off + 32);
+        int next = u8(b, off + 6);
+        int p = off + IPV6_HEADER;
+        for (int n = 0; ; n++) {
+            switch (next) {
+                case IpProtocol.HOPOPT:
+                case IpProtocol.IPV6_ROUTE:
+                case IpProtocol.IPV6_OPTS:
+                case IpProtocol.MOBILITY:
+                case IpProtocol.HIP:
+                case IpProtocol.SHIM6: {
+                    if (n >= MAX_IPV6_EXTENSIONS || end - p < 8) {
+                        return DecodeStats.IPV6_EXTENSION_CHAIN;
+                    }
+                    int extLen = (u8(b, p + 1) + 1) * 8;
+                    if (end - p < extLen) {
+                        return DecodeStats.IPV6_EXTENSION_CHAIN;
+                    }
+                    next = u8(b, p);
+                    p += extLen;
+                    continue;
+                }
+                case IpProtocol.AH: {
+                    if (n >= MAX_IPV6_EXTENSIONS || end - p < 8) {
+                        return DecodeStats.IPV6_EXTENSION_CHAIN;
+                    }
+                    int extLen = (u8(b, p + 1) + 2) * 4;
+                    if (end - p < extLen) {
+                        return DecodeStats.IPV6_EXTENSION_CHAIN;
+                    }
+                    next = u8(b, p);
+                    p += extLen;
+                    continue;
+                }
+                case IpProtocol.IPV6_FRAG: {
+                    if (n >= MAX_IPV6_EXTENSIONS || end - p < 8) {
+                        return DecodeStats.IPV6_EXTENSION_CHAIN;
+                    }
+                    int fragField = u16(b, p + 2);
+                    int fragOffset = fragField >>> 3;
+                    boolean more = (fragField & 1) != 0;
+                    next = u8(b, p);
+                    p += 8;
+                    if (fragOffset != 0 || more) {
+                        d.fragmentId = u32(b, p - 4) << 8 | next;
+                        d.fragment = fragOffset == 0 ? 1 : 2;
+                        if (fragOffset != 0) {
+                            d.protocol = next;
+                            return laterFragment(d, p, end);
+                        }
+                    }
+                    continue;
+                }
+                default:
+                    d.protocol = next;
+                    return transport(b, p, end, next, d, tunnels);
+            }
+        }
+    }
+
+    /** A fragment after the first: the ports come from the first fragment, if it was seen. */
+    private int laterFragment(Decoded d, int payloadOff, int end) {
+        d.payloadOffset = payloadOff;
+        d.payloadLength = 0;
+        if (!fragments.lookup(d)) {
+            return DecodeStats.FRAGMENT_WITHOUT_FIRST;
+        }
+        return DecodeStats.OK;
+    }
+
+    private int transport(byte[] b, int off, int end, int proto, Decoded d, int tunnels) {
+        switch (proto) {
+            case IpProtocol.TCP: {
+                if (end - off < TCP_MIN_HEADER) {
+                    return DecodeStats.TRUNCATED_TCP;
+                }
+                int dataOffset = ((b[off + 12] & 0xf0) >>> 4) * 4;
+                if (dataOffset < TCP_MIN_HEADER || end - off < dataOffset) {
+                    return DecodeStats.BAD_TCP_DATA_OFFSET;
+                }
+                d.srcPort = u16(b, off);
+                d.dstPort = u16(b, off + 2);
+                d.hasPorts = true;
+                d.tcpSeq = u32(b, off + 4);
+                d.tcpAck = u32(b, off + 8);
+                d.tcpFlags = b[off + 13] & 0xff;
+                d.payloadOffset = off + dataOffset;
+                d.payloadLength = end - off - dataOffset;
+                rememberFirstFragment(d);
+                return DecodeStats.OK;
+            }
+            case IpProtocol.UDP: {
+                if (end - off < UDP_HEADER) {
+                    return DecodeStats.TRUNCATED_UDP;
+                }
+                int udpLen = u16(b, off + 4);
+                if (udpLen < UDP_HEADER && !(udpLen == 0 && d.ipVersion == 6)) {
+                    return DecodeStats.BAD_UDP_LENGTH;
+                }
+                int sport = u16(b, off);
+                int dport = u16(b, off + 2);
+                int payloadEnd = udpLen == 0 || end - off < udpLen ? end : off + udpLen;
+                if (d.fragment == 0 && tunnels < MAX_TUNNELS && end - off >= UDP_HEADER + VXLAN_HEADER) {
+                    int r = udpTunnel(b, off + UDP_HEADER, payloadEnd, dport, d, tunnels);
+                    if (r >= 0) {
+                        return r;
+                    }
+                    d.tunnelDepth = tunnels;
+                }
+                d.srcPort = sport;
+                d.dstPort = dport;
+                d.hasPorts = true;
+                d.payloadOffset = off + UDP_HEADER;
+                d.payloadLength = payloadEnd - off - UDP_HEADER;
+                rememberFirstFragment(d);
+                return DecodeStats.OK;
+            }
+            case IpProtocol.SCTP: {
+                if (end - off < 12) {
+                    return DecodeStats.TRUNCATED_TRANSPORT;
+                }
+                d.srcPort = u16(b, off);
+                d.dstPort = u16(b, off + 2);
+                d.hasPorts = true;
+                d.payloadOffset = off + 12;
+                d.payloadLength = end - off - 12;
+                rememberFirstFragment(d);
+                return DecodeStats.OK;
+            }
+            case IpProtocol.ICMP:
+            case IpProtocol.ICMPV6: {
+                if (end - off < 4) {
+                    return DecodeStats.TRUNCATED_TRANSPORT;
+                }
+                d.srcPort = u8(b, off);      // type
+                d.dstPort = u8(b, off + 1);  // code
+                d.payloadOffset = off + 4;
+                d.payloadLength = end - off - 4;
+                return DecodeStats.OK;
+            }
+            case IpProtocol.GRE:
+                if (tunnels >= MAX_TUNNELS) {
+                    return DecodeStats.TOO_MANY_LAYERS;
+                }
+                return gre(b, off, end, d, tunnels + 1);
+            case IpProtocol.IPIP:
+                if (tunnels >= MAX_TUNNELS) {
+                    return DecodeStats.TOO_MANY_LAYERS;
+                }
+                if (d.fragment != 0) {
+                    break;
+                }
+                d.tunnelDepth = tunnels + 1;
+                return ipv4(b, off, end, d, tunnels + 1);
+            case IpProtocol.IPV6:
+                if (tunnels >= MAX_TUNNELS) {
+                    return DecodeStats.TOO_MANY_LAYERS;
+                }
+                if (d.fragment != 0) {
+                    break;
+                }
+                d.tunnelDepth = tunnels + 1;
+                return ipv6(b, off, end, d, tunnels + 1);
+            default:
+                break;
+        }
+        // Any other IP protocol is a flow too, without ports.
+        d.payloadOffset = off;
+        d.payloadLength = end - off;
+        return DecodeStats.OK;
+    }
+
+    private void rememberFirstFragment(Decoded d) {
+        if (d.fragment == 1) {
+            fragments.remember(d);
+        }
+    }
+
+    /**
+     * GRE header: C R K S s Recur | A Flags | Ver, protocol type; then optional checksum+offset (C or
+     * R), key (K), sequence number (S); version 1 (PPTP) adds an acknowledgment number (A).
+     */
+    private int gre(byte[] b, int off, int end, Decoded d, int tunnels) {
+        if (end - off < GRE_MIN_HEADER) {
+            return DecodeStats.TRUNCATED_TUNNEL;
+        }
+        int flags = u16(b, off);
+        int type = u16(b, off + 2);
+        int version = flags & 0x7;
+        int p = off + GRE_MIN_HEADER;
+        boolean seq = (flags & 0x1000) != 0;
+        if ((flags & 0xc000) != 0) {
+            p += 4;
+        }
+        if ((flags & 0x2000) != 0) {
+            p += 4;
+        }
+        if (seq) {
+            p += 4;
+        }
+        if (version == 1 && (flags & 0x0080) != 0) {
+            p += 4;
+        }
+        if (end - p < 0) {
+            return DecodeStats.TRUNCATED_TUNNEL;
+        }
+        d.tunnelDepth = tunnels;
+        switch (type) {
+            case ETHERTYPE_TEB:
+                return ethernet(b, p, end, d, tunnels);
+            case ETHERTYPE_ERSPAN_I_II:
+                if (!seq) {
+                    return ethernet(b, p, end, d, tunnels); // type I: no ERSPAN header
+                }
+                if (end - p < ERSPAN_II_HEADER) {
+                    return DecodeStats.TRUNCATED_TUNNEL;
+                }
+                return ethernet(b, p + ERSPAN_II_HEADER, end, d, tunnels);
+            case ETHERTYPE_ERSPAN_III: {
+                if (end - p < ERSPAN_III_HEADER) {
+                    return DecodeStats.TRUNCATED_TUNNEL;
+                }
+                boolean platform = (b[p + 11] & 0x01) != 0;
+                int h = ERSPAN_III_HEADER + (platform ? ERSPAN_III_PLATFORM_SUBHEADER : 0);
+                if (end - p < h) {
+                    return DecodeStats.TRUNCATED_TUNNEL;
+                }
+                return ethernet(b, p + h, end, d, tunnels);
+            }
+            case 0x880b: { // PPP inside PPTP's enhanced GRE
+                if (end - p < 2) {
+                    return DecodeStats.TRUNCATED_TUNNEL;
+                }
+                if (u8(b, p) == 0xff && end - p >= 4) {
+                    p += 2; // address and control
+                }
+                int ppp = u8(b, p) == 0x21 || u8(b, p) == 0x57 ? u8(b, p++) : u16(b, (p += 2) - 2);
+                if (ppp != PPP_IPV4 && ppp != PPP_IPV6) {
+                    return DecodeStats.NOT_IP;
+                }
+                return rawIp(b, p, end, d, tunnels);
+            }
+            default:
+                return etherType(b, p, end, type, d, tunnels);
+        }
+    }
+
+    /** Returns a result when the UDP payload is a tunnel, else -1 (decode as plain UDP). */
+    private int udpTunnel(byte[] b, int off, int end, int dport, Decoded d, int tunnels) {
+        if (dport == UDP_PORT_VXLAN) {
+            // flags: I bit (0x08) set, the rest reserved zero
+            if (end - off < VXLAN_HEADER || (b[off] & 0xff) != 0x08) {
+                return -1;
+            }
+            d.tunnelDepth = tunnels + 1;
+            return ethernet(b, off + VXLAN_HEADER, end, d, tunnels + 1);
+        }
+        if (dport == UDP_PORT_GENEVE) {
+            if (end - off < GENEVE_MIN_HEADER || (b[off] & 0xc0) != 0) {
+                return -1;
+            }
+            int h = GENEVE_MIN_HEADER + (b[off] & 0x3f) * 4;
+            int type = u16(b, off + 2);
+            if (end - off < h) {
+                return DecodeStats.TRUNCATED_TUNNEL;
+            }
+            d.tunnelDepth = tunnels + 1;
+            if (type == ETHERTYPE_TEB) {
+                return ethernet(b, off + h, end, d, tunnels + 1);
+            }
+            return etherType(b, off + h, end, type, d, tunnels + 1);
+        }
+        return -1;
+    }
+
+}

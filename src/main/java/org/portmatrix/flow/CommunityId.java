@@ -1,0 +1,109 @@
+package org.portmatrix.flow;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
+import org.portmatrix.decode.IpProtocol;
+
+/**
+ * Community ID v1 (https://github.com/corelight/community-id-spec): base64 of SHA-1 over seed,
+ * the ordered endpoint addresses, protocol, a zero pad byte and the ordered ports. ICMP types with
+ * a counterpart (echo request and reply, ...) map to a two-way port pair; others are one-way.
+ * Computed once per flow, not per packet.
+ */
+public final class CommunityId {
+    private final MessageDigest sha1;
+    private final int seed;
+    private final byte[] buf = new byte[2 + 16 + 16 + 1 + 1 + 2 + 2];
+
+    public CommunityId(int seed) {
+        this.seed = seed;
+        try {
+            this.sha1 = MessageDigest.getInstance("SHA-1");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is missing from this JVM", e);
+        }
+    }
+
+    /** ICMP (v4) type counterparts: echo, timestamp, info, router, address mask. */
+    static int icmpCounterpart(int type) {
+        return switch (type) {
+            case 8 -> 0; case 0 -> 8; case 13 -> 14; case 14 -> 13; case 15 -> 16; case 16 -> 15;
+            case 10 -> 9; case 9 -> 10; case 17 -> 18; case 18 -> 17;
+            default -> -1;
+        };
+    }
+
+    /** ICMPv6 type counterparts: echo, router, neighbor, multicast listener, node info, home agent. */
+    static int icmp6Counterpart(int type) {
+        return switch (type) {
+            case 128 -> 129; case 129 -> 128; case 133 -> 134; case 134 -> 133; case 135 -> 136; case 136 -> 135;
+            case 130 -> 131; case 131 -> 130; case 139 -> 140; case 140 -> 139; case 144 -> 145; case 145 -> 144;
+            default -> -1;
+        };
+    }
+
+    /**
+     * Computes the ID of a packet or flow as sent from (src) to (dst). For ICMP, {@code sport} is the
+     * type and {@code dport} the code.
+     */
+    public String compute(int ipVersion, long sHi, long sLo, long dHi, long dLo, int proto, int sport, int dport, boolean hasPorts) {
+        boolean oneWay = false;
+        if (proto == IpProtocol.ICMP || proto == IpProtocol.ICMPV6) {
+            int counterpart = proto == IpProtocol.ICMP ? icmpCounterpart(sport) : icmp6Counterpart(sport);
+            if (counterpart >= 0) {
+                dport = counterpart;
+            } else {
+                oneWay = true;
+            }
+            hasPorts = true;
+        }
+        int c = Long.compareUnsigned(sHi, dHi);
+        if (c == 0) {
+            c = Long.compareUnsigned(sLo, dLo);
+        }
+        boolean swap = !oneWay && (c > 0 || (c == 0 && sport > dport));
+        if (oneWay && c > 0) {
+            swap = true; // one-way ICMP: addresses ordered, ports follow their address
+        }
+        if (swap) {
+            long t = sHi; sHi = dHi; dHi = t;
+            t = sLo; sLo = dLo; dLo = t;
+            int p = sport; sport = dport; dport = p;
+        }
+        int n = 0;
+        buf[n++] = (byte) (seed >>> 8);
+        buf[n++] = (byte) seed;
+        n = putAddress(ipVersion, sHi, sLo, n);
+        n = putAddress(ipVersion, dHi, dLo, n);
+        buf[n++] = (byte) proto;
+        buf[n++] = 0;
+        if (hasPorts) {
+            buf[n++] = (byte) (sport >>> 8);
+            buf[n++] = (byte) sport;
+            buf[n++] = (byte) (dport >>> 8);
+            buf[n++] = (byte) dport;
+        }
+        sha1.reset();
+        sha1.update(buf, 0, n);
+        return "1:" + Base64.getEncoder().encodeToString(sha1.digest());
+    }
+
+    private int putAddress(int ipVersion, long hi, long lo, int n) {
+        if (ipVersion == 4) {
+            int a = (int) lo;
+            buf[n++] = (byte) (a >>> 24);
+            buf[n++] = (byte) (a >>> 16);
+            buf[n++] = (byte) (a >>> 8);
+            buf[n++] = (byte) a;
+            return n;
+        }
+        for (int i = 7; i >= 0; i--) {
+            buf[n++] = (byte) (hi >>> (i * 8));
+        }
+        for (int i = 7; i >= 0; i--) {
+            buf[n++] = (byte) (lo >>> (i * 8));
+        }
+        return n;
+    }
+}

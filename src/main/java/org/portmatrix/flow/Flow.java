@@ -1,0 +1,123 @@
+package org.portmatrix.flow;
+
+import org.portmatrix.decode.Decoded;
+
+/**
+ * One bidirectional flow: its key, who initiated it, and per-direction counters. The only object
+ * the pipeline allocates per flow; later stages keep their per-flow results in its public slots.
+ *
+ * <p>The key is held in canonical order (endpoint A is the smaller address:port, as the Community
+ * ID spec orders them); {@link #initiatorIsA} says which end started the flow.
+ */
+public final class Flow {
+    /** TCP states. */
+    public static final int TCP_NONE = 0;
+    public static final int TCP_ATTEMPTED = 1;
+    public static final int TCP_ESTABLISHED = 2;
+    public static final int TCP_CLOSED_FIN = 3;
+    public static final int TCP_CLOSED_RST = 4;
+    /** Why a flow ended. */
+    public static final int END_OPEN = 0;
+    public static final int END_IDLE = 1;
+    public static final int END_EVICTED = 2;
+    public static final int END_CAPTURE = 3;
+    public static final int END_RESTARTED = 4;
+
+    // Key, canonical order.
+    long aHi, aLo, bHi, bLo;
+    int aPort, bPort;
+    int protocol;
+    int vlan;
+    int ipVersion;
+    int hash;
+
+    /** Sequence number of the flow in the run (order first seen). */
+    public long id;
+    public boolean initiatorIsA;
+    public boolean directionInferred;
+    public long packetsFwd, packetsRev;
+    public long bytesFwd, bytesRev;
+    /** Transport payload bytes per direction. */
+    public long payloadFwd, payloadRev;
+    public long firstNanos, lastNanos;
+    public long firstFwdNanos = -1, lastFwdNanos = -1, firstRevNanos = -1, lastRevNanos = -1;
+    /** OR of the TCP flags seen per direction. */
+    public int flagsFwd, flagsRev;
+    public int tcpState;
+    boolean finFwd, finRev;
+    public int endReason;
+    /** ICMP type and code of the flow's first packet (ICMP flows are keyed without them). */
+    public int icmpType, icmpCode;
+
+    // Intrusive idle-order list.
+    Flow older, newer;
+    int list;
+
+    // Slots for later stages, filled per flow (never per packet once decided).
+    /** Per-flow inspection state (owned by the inspect stage). */
+    public Object inspection;
+    /** Per-flow classification (owned by the classify stage). */
+    public Object classification;
+
+    public int protocol() {
+        return protocol;
+    }
+
+    public int ipVersion() {
+        return ipVersion;
+    }
+
+    /** Outer VLAN id when VLANs are part of the key, else -1. */
+    public int vlan() {
+        return vlan;
+    }
+
+    public long srcHi() {
+        return initiatorIsA ? aHi : bHi;
+    }
+
+    public long srcLo() {
+        return initiatorIsA ? aLo : bLo;
+    }
+
+    public long dstHi() {
+        return initiatorIsA ? bHi : aHi;
+    }
+
+    public long dstLo() {
+        return initiatorIsA ? bLo : aLo;
+    }
+
+    public int srcPort() {
+        return initiatorIsA ? aPort : bPort;
+    }
+
+    public int dstPort() {
+        return initiatorIsA ? bPort : aPort;
+    }
+
+    public long packets() {
+        return packetsFwd + packetsRev;
+    }
+
+    public long bytes() {
+        return bytesFwd + bytesRev;
+    }
+
+    /** True when a packet with this decoded source travels from the initiator. */
+    public boolean isForward(Decoded d) {
+        boolean fromA = d.srcHi == aHi && d.srcLo == aLo && d.srcPort == aPort;
+        if (aHi == bHi && aLo == bLo && aPort == bPort) {
+            fromA = true; // a flow to itself: every packet is forward
+        }
+        return fromA == initiatorIsA;
+    }
+
+    boolean matches(long sHi, long sLo, int sPort, long dHi, long dLo, int dPort, int proto, int vl) {
+        if (protocol != proto || vlan != vl) {
+            return false;
+        }
+        return (aHi == sHi && aLo == sLo && aPort == sPort && bHi == dHi && bLo == dLo && bPort == dPort)
+                || (aHi == dHi && aLo == dLo && aPort == dPort && bHi == sHi && bLo == sLo && bPort == sPort);
+    }
+}

@@ -1,0 +1,7 @@
+package org.portmatrix.flow;
+
+/** Receives each flow once, when it ends (idle, evicted, restarted, or at the end of the capture). */
+@FunctionalInterface
+public interface FlowSink {
+    void closed(Flow flow);
+}

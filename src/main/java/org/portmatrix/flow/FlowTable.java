@@ -1,0 +1,396 @@
+package org.portmatrix.flow;
+
+import org.portmatrix.decode.Decoded;
+import org.portmatrix.decode.IpProtocol;
+
+/**
+ * The flow table: open addressing with linear probing over a power-of-two array of flows, keyed by
+ * the canonical 5-tuple (plus VLAN when configured). Updating a flow allocates nothing; a new flow
+ * allocates one {@link Flow}.
+ *
+ * <p>Idle timeouts: flows sit in one of two intrusive lists in last-seen order, one per timeout
+ * length (established TCP; everything else), so the oldest flow of each list is at its head and
+ * expiry looks only at heads. When the table is full the longest-idle flow is closed early and
+ * counted, never dropped silently.
+ */
+public final class FlowTable {
+    private static final int LIST_LONG = 0;
+    private static final int LIST_SHORT = 1;
+    private static final long EXPIRY_CHECK_INTERVAL = 1_000_000_000L;
+
+    private final FlowConfig config;
+    private final FlowSink sink;
+    private final ServicePorts servicePorts;
+    private final Flow[] slots;
+    private final int mask;
+    private final Flow[] heads = new Flow[2];
+    private final Flow[] tails = new Flow[2];
+    private int size;
+    private long nextId;
+    private long nextExpiryCheck = Long.MIN_VALUE;
+    private long now;
+    /** Direction of the packet last passed to {@link #update}: true when from the initiator. */
+    public boolean lastForward;
+
+    private long flowsCreated;
+    private long evictedEarly;
+    private long expiredIdle;
+    private long restarted;
+    private int peak;
+
+    public FlowTable(FlowConfig config, ServicePorts servicePorts, FlowSink sink) {
+        if (config.capacity() < 1) {
+            throw new IllegalArgumentException("flow table capacity must be at least 1");
+        }
+        this.config = config;
+        this.sink = sink;
+        this.servicePorts = servicePorts;
+        int n = Integer.highestOneBit(Math.max(16, config.capacity()) - 1) << 2; // load factor <= 0.5
+        this.slots = new Flow[n];
+        this.mask = n - 1;
+    }
+
+    /**
+     * Adds one decoded packet to its flow, creating the flow if needed. Returns the flow; sets
+     * {@link #lastForward}.
+     */
+    public Flow update(Decoded d, long tsNanos, int frameLength) {
+        now = tsNanos;
+        if (tsNanos >= nextExpiryCheck) {
+            expireIdle(tsNanos);
+            nextExpiryCheck = tsNanos + EXPIRY_CHECK_INTERVAL;
+        }
+        int sPort = d.srcPort;
+        int dPort = d.dstPort;
+        if (d.protocol == IpProtocol.ICMP || d.protocol == IpProtocol.ICMPV6) {
+            sPort = 0; // all ICMP between two hosts is one flow; type and code stay in Decoded
+            dPort = 0;
+        }
+        int h = hash(d.srcHi, d.srcLo, sPort, d.dstHi, d.dstLo, dPort, d.protocol, d.vlan);
+        int i = h & mask;
+        Flow f;
+        while ((f = slots[i]) != null) {
+            if (f.hash == h && f.matches(d.srcHi, d.srcLo, sPort, d.dstHi, d.dstLo, dPort, d.protocol, d.vlan)) {
+                break;
+            }
+            i = (i + 1) & mask;
+        }
+        if (f != null && d.protocol == IpProtocol.TCP && isSynOnly(d.tcpFlags)
+                && (f.tcpState == Flow.TCP_CLOSED_FIN || f.tcpState == Flow.TCP_CLOSED_RST)) {
+            restarted++;
+            remove(f, Flow.END_RESTARTED);
+            f = null;
+        }
+        if (f == null) {
+            if (size >= config.capacity()) {
+                evictOldest();
+            }
+            f = create(d, sPort, dPort, h, tsNanos);
+            insert(f);
+        }
+        boolean fwd = f.isForward(d);
+        lastForward = fwd;
+        int payload = d.payloadLength;
+        if (fwd) {
+            f.packetsFwd++;
+            f.bytesFwd += frameLength;
+            f.payloadFwd += payload;
+            if (f.firstFwdNanos < 0) {
+                f.firstFwdNanos = tsNanos;
+            }
+            f.lastFwdNanos = tsNanos;
+            f.flagsFwd |= d.tcpFlags;
+        } else {
+            f.packetsRev++;
+            f.bytesRev += frameLength;
+            f.payloadRev += payload;
+            if (f.firstRevNanos < 0) {
+                f.firstRevNanos = tsNanos;
+            }
+            f.lastRevNanos = tsNanos;
+            f.flagsRev |= d.tcpFlags;
+        }
+        if (tsNanos > f.lastNanos) {
+            f.lastNanos = tsNanos;
+        }
+        if (d.protocol == IpProtocol.TCP) {
+            updateTcpState(f, d.tcpFlags, fwd);
+        }
+        touch(f);
+        return f;
+    }
+
+    private static boolean isSynOnly(int flags) {
+        return (flags & 0x12) == 0x02;
+    }
+
+    private void updateTcpState(Flow f, int flags, boolean fwd) {
+        if ((flags & 0x04) != 0) {
+            f.tcpState = Flow.TCP_CLOSED_RST;
+            return;
+        }
+        if ((flags & 0x01) != 0) {
+            if (fwd) {
+                f.finFwd = true;
+            } else {
+                f.finRev = true;
+            }
+        }
+        if (f.tcpState == Flow.TCP_CLOSED_RST) {
+            return;
+        }
+        if (f.finFwd && f.finRev) {
+            f.tcpState = Flow.TCP_CLOSED_FIN;
+        } else if (f.tcpState < Flow.TCP_ESTABLISHED && (((flags & 0x12) == 0x12) || (f.packetsFwd > 0 && f.packetsRev > 0))) {
+            f.tcpState = Flow.TCP_ESTABLISHED;
+        }
+    }
+
+    private Flow create(Decoded d, int sPort, int dPort, int h, long ts) {
+        Flow f = new Flow();
+        f.id = nextId++;
+        flowsCreated++;
+        f.hash = h;
+        f.protocol = d.protocol;
+        f.vlan = d.vlan;
+        f.ipVersion = d.ipVersion;
+        if (d.protocol == IpProtocol.ICMP || d.protocol == IpProtocol.ICMPV6) {
+            f.icmpType = d.srcPort;
+            f.icmpCode = d.dstPort;
+        }
+        boolean srcIsA = compare(d.srcHi, d.srcLo, sPort, d.dstHi, d.dstLo, dPort) <= 0;
+        if (srcIsA) {
+            f.aHi = d.srcHi; f.aLo = d.srcLo; f.aPort = sPort;
+            f.bHi = d.dstHi; f.bLo = d.dstLo; f.bPort = dPort;
+        } else {
+            f.aHi = d.dstHi; f.aLo = d.dstLo; f.aPort = dPort;
+            f.bHi = d.srcHi; f.bLo = d.srcLo; f.bPort = sPort;
+        }
+        boolean senderInitiates = true;
+        if (d.protocol == IpProtocol.TCP) {
+            int flags = d.tcpFlags;
+            if ((flags & 0x12) == 0x02) {
+                senderInitiates = true;
+            } else if ((flags & 0x12) == 0x12) {
+                senderInitiates = false; // a SYN-ACK comes from the responder
+            } else {
+                f.directionInferred = true;
+                senderInitiates = !looksLikeResponder(IpProtocol.TCP, sPort, dPort);
+            }
+            f.tcpState = Flow.TCP_ATTEMPTED;
+        } else if (d.protocol == IpProtocol.UDP) {
+            if (servicePorts.isService(IpProtocol.UDP, sPort) && !servicePorts.isService(IpProtocol.UDP, dPort)) {
+                f.directionInferred = true; // the first packet seen comes from a service port: a reply
+                senderInitiates = false;
+            }
+        }
+        f.initiatorIsA = senderInitiates == srcIsA;
+        f.firstNanos = ts;
+        f.lastNanos = ts;
+        return f;
+    }
+
+    /** Mid-connection: the endpoint on a catalog or well-known port, else the lower port, is the responder. */
+    private boolean looksLikeResponder(int proto, int sPort, int dPort) {
+        boolean s = servicePorts.isService(proto, sPort);
+        boolean dd = servicePorts.isService(proto, dPort);
+        if (s != dd) {
+            return s;
+        }
+        boolean sw = sPort < 1024;
+        boolean dw = dPort < 1024;
+        if (sw != dw) {
+            return sw;
+        }
+        return sPort < dPort;
+    }
+
+    static int compare(long aHi, long aLo, int aPort, long bHi, long bLo, int bPort) {
+        int c = Long.compareUnsigned(aHi, bHi);
+        if (c != 0) {
+            return c;
+        }
+        c = Long.compareUnsigned(aLo, bLo);
+        if (c != 0) {
+            return c;
+        }
+        return Integer.compare(aPort, bPort);
+    }
+
+    /** Direction-independent hash of the 5-tuple. */
+    static int hash(long sHi, long sLo, int sPort, long dHi, long dLo, int dPort, int proto, int vlan) {
+        long x = mix(sHi, sLo, sPort);
+        long y = mix(dHi, dLo, dPort);
+        long h = (x + y) ^ (x * y) ^ ((long) proto << 40) ^ ((long) vlan << 20);
+        h *= 0x9e3779b97f4a7c15L;
+        h ^= h >>> 32;
+        h *= 0xc2b2ae3d27d4eb4fL;
+        return (int) (h ^ (h >>> 29));
+    }
+
+    private static long mix(long hi, long lo, int port) {
+        long h = hi * 0xff51afd7ed558ccdL ^ lo;
+        h = (h ^ (h >>> 33)) * 0xc4ceb9fe1a85ec53L;
+        return h ^ (h >>> 29) ^ ((long) port * 0x9e3779b97f4a7c15L);
+    }
+
+    private void insert(Flow f) {
+        int i = f.hash & mask;
+        while (slots[i] != null) {
+            i = (i + 1) & mask;
+        }
+        slots[i] = f;
+        size++;
+        if (size > peak) {
+            peak = size;
+        }
+        f.list = listOf(f);
+        append(f);
+    }
+
+    private int listOf(Flow f) {
+        return f.protocol == IpProtocol.TCP && f.tcpState == Flow.TCP_ESTABLISHED ? LIST_LONG : LIST_SHORT;
+    }
+
+    private long timeoutOf(int list) {
+        if (list == LIST_LONG) {
+            return config.tcpEstablishedTimeoutNanos();
+        }
+        return Math.min(config.tcpOtherTimeoutNanos(), config.udpTimeoutNanos());
+    }
+
+    private long timeoutOf(Flow f) {
+        if (f.protocol == IpProtocol.TCP) {
+            return f.tcpState == Flow.TCP_ESTABLISHED ? config.tcpEstablishedTimeoutNanos() : config.tcpOtherTimeoutNanos();
+        }
+        return config.udpTimeoutNanos();
+    }
+
+    /** Moves a flow to the newest end of its list (which may change with its TCP state). */
+    private void touch(Flow f) {
+        int l = listOf(f);
+        if (l == f.list && tails[l] == f) {
+            return;
+        }
+        unlink(f);
+        f.list = l;
+        append(f);
+    }
+
+    private void append(Flow f) {
+        int l = f.list;
+        f.newer = null;
+        f.older = tails[l];
+        if (tails[l] != null) {
+            tails[l].newer = f;
+        } else {
+            heads[l] = f;
+        }
+        tails[l] = f;
+    }
+
+    private void unlink(Flow f) {
+        int l = f.list;
+        if (f.older != null) {
+            f.older.newer = f.newer;
+        } else if (heads[l] == f) {
+            heads[l] = f.newer;
+        }
+        if (f.newer != null) {
+            f.newer.older = f.older;
+        } else if (tails[l] == f) {
+            tails[l] = f.older;
+        }
+        f.older = f.newer = null;
+    }
+
+    /** Closes every flow idle for longer than its timeout at time {@code ts}. */
+    public void expireIdle(long ts) {
+        for (int l = 0; l < 2; l++) {
+            // Heads are the longest idle of their list; the short list mixes two timeouts, so a flow
+            // whose own (longer) timeout has not passed stops the scan only when the list minimum has.
+            Flow f = heads[l];
+            while (f != null && ts - f.lastNanos > timeoutOf(l)) {
+                Flow next = f.newer;
+                if (ts - f.lastNanos > timeoutOf(f)) {
+                    expiredIdle++;
+                    remove(f, Flow.END_IDLE);
+                }
+                f = next;
+            }
+        }
+    }
+
+    private void evictOldest() {
+        Flow a = heads[LIST_LONG];
+        Flow b = heads[LIST_SHORT];
+        Flow victim = a == null ? b : b == null ? a : (a.lastNanos <= b.lastNanos ? a : b);
+        evictedEarly++;
+        remove(victim, Flow.END_EVICTED);
+    }
+
+    private void remove(Flow f, int reason) {
+        unlink(f);
+        int i = f.hash & mask;
+        while (slots[i] != f) {
+            i = (i + 1) & mask;
+        }
+        // Backward-shift deletion keeps probe chains intact without tombstones.
+        int j = i;
+        while (true) {
+            j = (j + 1) & mask;
+            Flow g = slots[j];
+            if (g == null) {
+                break;
+            }
+            int home = g.hash & mask;
+            boolean between = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+            if (!between) {
+                slots[i] = g;
+                i = j;
+            }
+        }
+        slots[i] = null;
+        size--;
+        f.endReason = reason;
+        sink.closed(f);
+    }
+
+    /** Closes every open flow (end of capture), oldest first. */
+    public void closeAll() {
+        while (heads[LIST_LONG] != null || heads[LIST_SHORT] != null) {
+            Flow a = heads[LIST_LONG];
+            Flow b = heads[LIST_SHORT];
+            Flow f = a == null ? b : b == null ? a : (a.lastNanos <= b.lastNanos ? a : b);
+            remove(f, Flow.END_CAPTURE);
+        }
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public int peak() {
+        return peak;
+    }
+
+    public long flowsCreated() {
+        return flowsCreated;
+    }
+
+    public long evictedEarly() {
+        return evictedEarly;
+    }
+
+    public long expiredIdle() {
+        return expiredIdle;
+    }
+
+    public long restarted() {
+        return restarted;
+    }
+
+    public long now() {
+        return now;
+    }
+}

@@ -1,0 +1,49 @@
+package org.portmatrix.report;
+
+import java.util.List;
+
+/**
+ * The documented record of one flow: what every output (text, JSON lines, CSV, HTML) shows, through
+ * the one ordered field list {@link FlowField}. Built once per flow when it ends.
+ *
+ * @param tsFirstNanos first packet, nanoseconds since the epoch (UTC)
+ * @param tsLastNanos last packet
+ * @param transport tcp, udp, icmp, icmp6, or the IP protocol number
+ * @param srcIp the initiator's address
+ * @param srcPort the initiator's port, or -1 for transports without ports
+ * @param dstIp the responder's address
+ * @param dstPort the responder's port, or -1
+ * @param directionInferred true when the capture missed the start and the initiator was inferred
+ * @param srcRoles the initiator's roles in the topology (empty when unknown)
+ * @param dstRoles the responder's roles
+ * @param appProtocol the application protocol seen on the wire, or null
+ * @param verdict expected, unexpected_port, unexpected_role_pair, protocol_mismatch, unverifiable, unknown_host
+ * @param rule the catalog rule id, or null
+ * @param reason a sentence a person can act on
+ * @param packetsFwd packets from the initiator
+ * @param packetsRev packets from the responder
+ * @param bytesFwd frame bytes from the initiator, as on the wire
+ * @param bytesRev frame bytes from the responder
+ * @param communityId Community ID v1, seed 0
+ * @param vlan the outer VLAN id when VLANs are part of the flow key, else -1
+ * @param tcpState attempted, established, closed_fin, closed_rst; null for other transports
+ * @param end why the flow ended: idle, evicted, capture_end, restarted
+ * @param flowId sequence number of the flow in the run
+ */
+public record FlowRecord(long tsFirstNanos, long tsLastNanos, String transport, String srcIp, int srcPort, String dstIp,
+                         int dstPort, boolean directionInferred, List<String> srcRoles, List<String> dstRoles,
+                         String appProtocol, String verdict, String rule, String reason, long packetsFwd, long packetsRev,
+                         long bytesFwd, long bytesRev, String communityId, int vlan, String tcpState, String end, long flowId) {
+
+    public boolean flagged() {
+        return !"expected".equals(verdict);
+    }
+
+    public long packets() {
+        return packetsFwd + packetsRev;
+    }
+
+    public long bytes() {
+        return bytesFwd + bytesRev;
+    }
+}

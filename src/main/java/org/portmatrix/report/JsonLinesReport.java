@@ -1,0 +1,94 @@
+package org.portmatrix.report;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.io.SerializedString;
+import com.fasterxml.jackson.core.SerializableString;
+import java.io.IOException;
+import java.io.Writer;
+import java.util.Collection;
+
+/**
+ * One JSON object per flow, one per line, streamed as flows end. Strings are escaped by Jackson;
+ * '<', '>' and '&' are escaped too, so a record pasted into HTML cannot open a tag.
+ */
+public final class JsonLinesReport implements FlowReport {
+    private final JsonGenerator json;
+    private final Writer out;
+    private long written;
+
+    public JsonLinesReport(Writer out) throws IOException {
+        this.out = out;
+        JsonFactory factory = JsonFactory.builder().build();
+        this.json = factory.createGenerator(out);
+        this.json.setCharacterEscapes(new HtmlSafeEscapes());
+        this.json.setRootValueSeparator(new SerializedString("\n"));
+    }
+
+    @Override
+    public void flow(FlowRecord r) throws IOException {
+        json.writeStartObject();
+        for (FlowField f : FlowField.values()) {
+            json.writeFieldName(f.key());
+            writeValue(f.value(r));
+        }
+        json.writeEndObject();
+        written++;
+    }
+
+    private void writeValue(Object v) throws IOException {
+        if (v == null) {
+            json.writeNull();
+        } else if (v instanceof String s) {
+            json.writeString(s);
+        } else if (v instanceof Boolean b) {
+            json.writeBoolean(b);
+        } else if (v instanceof Integer i) {
+            json.writeNumber(i);
+        } else if (v instanceof Long l) {
+            json.writeNumber(l);
+        } else if (v instanceof Collection<?> c) {
+            json.writeStartArray();
+            for (Object o : c) {
+                writeValue(o);
+            }
+            json.writeEndArray();
+        } else {
+            json.writeString(v.toString());
+        }
+    }
+
+    @Override
+    public void finish(RunSummary summary) throws IOException {
+        json.flush();
+        if (written > 0) {
+            out.write('\n');
+        }
+        out.flush();
+    }
+
+    /** Escapes HTML-significant characters as \\uXXXX in addition to JSON's own. */
+    static final class HtmlSafeEscapes extends CharacterEscapes {
+        private static final long serialVersionUID = 1L;
+        private final int[] escapes;
+
+        HtmlSafeEscapes() {
+            escapes = CharacterEscapes.standardAsciiEscapesForJSON();
+            escapes['<'] = CharacterEscapes.ESCAPE_STANDARD;
+            escapes['>'] = CharacterEscapes.ESCAPE_STANDARD;
+            escapes['&'] = CharacterEscapes.ESCAPE_STANDARD;
+            escapes['\''] = CharacterEscapes.ESCAPE_STANDARD;
+        }
+
+        @Override
+        public int[] getEscapeCodesForAscii() {
+            return escapes;
+        }
+
+        @Override
+        public SerializableString getEscapeSequence(int ch) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,21 @@
+package org.portmatrix.report;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Counters of a whole run, printed at the end of every analysis.
+ *
+ * @param sources the capture files (or interfaces) read
+ * @param packetsRead frames read from the sources
+ * @param packetsDecoded frames decoded into a flow
+ * @param undecodable frames not decoded, by reason (only reasons with a count)
+ * @param flows flows seen
+ * @param flowsEvictedEarly flows closed early because the flow table was full
+ * @param damage one line per damaged source (offset and what is wrong)
+ * @param catalogSource the catalog used
+ * @param topologySource the topology used
+ */
+public record RunSummary(List<String> sources, long packetsRead, long packetsDecoded, Map<String, Long> undecodable,
+                         long flows, long flowsEvictedEarly, long peakFlows, List<String> damage, String catalogSource,
+                         String topologySource) {}
