@@ -147,7 +147,7 @@ public final class Analyzer implements FlowSink {
                 Addresses.format(f.ipVersion(), f.dstHi(), f.dstLo()), ported ? f.dstPort() : -1, f.directionInferred,
                 classifier.roles().names(c.srcRoles), classifier.roles().names(c.dstRoles), c.appProtocol, c.verdict.id(),
                 rule, c.reason, f.packetsFwd, f.packetsRev, f.bytesFwd, f.bytesRev, cid, f.vlan(), tcpState(f),
-                endName(f.endReason), f.id);
+                endName(f.endReason), f.id, inspection.tls(f));
     }
 
     private static String tcpState(Flow f) {

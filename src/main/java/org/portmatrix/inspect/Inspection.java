@@ -26,6 +26,11 @@ public final class Inspection {
         c.appProtocol = f.inspection instanceof String s ? s : null;
     }
 
+    /** The TLS handshake summary of a flow, or null when it was not TLS. */
+    public TlsInfo tls(Flow f) {
+        return null;
+    }
+
     static String sniff(byte[] b, int off, int len) {
         if (len >= 3 && b[off] == 0x16 && b[off + 1] == 0x03 && (b[off + 2] & 0xff) <= 0x04) {
             return "tls";

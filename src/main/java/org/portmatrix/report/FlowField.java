@@ -29,7 +29,8 @@ public enum FlowField {
     VLAN("vlan", r -> r.vlan() < 0 ? null : r.vlan()),
     TCP_STATE("tcp_state", FlowRecord::tcpState),
     END("end", FlowRecord::end),
-    FLOW_ID("flow_id", FlowRecord::flowId);
+    FLOW_ID("flow_id", FlowRecord::flowId),
+    TLS("tls", r -> r.tls() == null ? null : r.tls().asMap());
 
     private final String key;
     private final Function<FlowRecord, Object> value;

@@ -1,6 +1,7 @@
 package org.portmatrix.report;
 
 import java.util.List;
+import org.portmatrix.inspect.TlsInfo;
 
 /**
  * The documented record of one flow: what every output (text, JSON lines, CSV, HTML) shows, through
@@ -29,11 +30,13 @@ import java.util.List;
  * @param tcpState attempted, established, closed_fin, closed_rst; null for other transports
  * @param end why the flow ended: idle, evicted, capture_end, restarted
  * @param flowId sequence number of the flow in the run
+ * @param tls what the TLS handshake showed, or null when the flow is not TLS
  */
 public record FlowRecord(long tsFirstNanos, long tsLastNanos, String transport, String srcIp, int srcPort, String dstIp,
                          int dstPort, boolean directionInferred, List<String> srcRoles, List<String> dstRoles,
                          String appProtocol, String verdict, String rule, String reason, long packetsFwd, long packetsRev,
-                         long bytesFwd, long bytesRev, String communityId, int vlan, String tcpState, String end, long flowId) {
+                         long bytesFwd, long bytesRev, String communityId, int vlan, String tcpState, String end, long flowId,
+                         TlsInfo tls) {
 
     public boolean flagged() {
         return !"expected".equals(verdict);

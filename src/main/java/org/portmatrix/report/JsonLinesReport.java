@@ -48,6 +48,13 @@ public final class JsonLinesReport implements FlowReport {
             json.writeNumber(i);
         } else if (v instanceof Long l) {
             json.writeNumber(l);
+        } else if (v instanceof java.util.Map<?, ?> m) {
+            json.writeStartObject();
+            for (java.util.Map.Entry<?, ?> e : m.entrySet()) {
+                json.writeFieldName(String.valueOf(e.getKey()));
+                writeValue(e.getValue());
+            }
+            json.writeEndObject();
         } else if (v instanceof Collection<?> c) {
             json.writeStartArray();
             for (Object o : c) {

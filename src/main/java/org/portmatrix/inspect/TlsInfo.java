@@ -1,0 +1,34 @@
+package org.portmatrix.inspect;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the TLS inspector saw in one flow's handshake. Part of the flow record ({@code tls}).
+ *
+ * @param version the negotiated version (ServerHello, supported_versions for 1.3): "TLS 1.2", "TLS 1.3", ...
+ * @param sni the server name the client asked for, or null
+ * @param cipher the cipher suite chosen by the server, as its IANA name or 0xNNNN, or null
+ * @param certificateRequest true when the server asked for a client certificate (TLS 1.0-1.2)
+ * @param clientCertificate "present", "empty" (a Certificate message with none), "not visible" (TLS 1.3,
+ *     encrypted), or "absent"
+ * @param serverCertificates the server's chain, leaf first (fingerprints into the inventory)
+ * @param clientCertificates the client's chain, leaf first
+ */
+public record TlsInfo(String version, String sni, String cipher, boolean certificateRequest, String clientCertificate,
+                      List<CertificateInfo> serverCertificates, List<CertificateInfo> clientCertificates) {
+
+    /** The record's JSON shape (an ordered map of plain values). */
+    public Map<String, Object> asMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("version", version);
+        m.put("sni", sni);
+        m.put("cipher", cipher);
+        m.put("certificate_request", certificateRequest);
+        m.put("client_certificate", clientCertificate);
+        m.put("server_certificates", serverCertificates.stream().map(CertificateInfo::asMap).toList());
+        m.put("client_certificates", clientCertificates.stream().map(CertificateInfo::asMap).toList());
+        return m;
+    }
+}
