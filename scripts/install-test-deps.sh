@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Installs the external programs that the test captures and their recording script need
+# (captures/record-sample.sh): tshark, tcpdump, tcpreplay, sipp, coturn, openssl, socat,
+# iproute2, GStreamer, GNU time and libpcap.
+#
+# Idempotent: when every package is installed and every program is on PATH it prints nothing
+# and exits 0. Otherwise it runs `apt-get update` once and installs what is missing.
+# Debian/Ubuntu only; needs root (or sudo).
+set -euo pipefail
+
+# package:probe — the probe is a command on PATH, an absolute path, or "gst:ELEMENT" for a
+# GStreamer element; "-" means the package has no program to look for (the dpkg status is
+# checked for every package anyway).
+readonly REQUIREMENTS=(
+  tshark:tshark
+  tcpdump:tcpdump
+  tcpreplay:tcpreplay
+  sip-tester:sipp
+  coturn:turnserver
+  coturn:turnutils_stunclient
+  openssl:openssl
+  socat:socat
+  iproute2:ss
+  iproute2:ip
+  gstreamer1.0-tools:gst-launch-1.0
+  gstreamer1.0-tools:gst-inspect-1.0
+  gstreamer1.0-plugins-base:gst:audiotestsrc
+  gstreamer1.0-plugins-good:gst:rtppcmupay
+  gstreamer1.0-plugins-good:gst:udpsink
+  time:/usr/bin/time
+  libpcap0.8:-
+)
+
+package_installed() {
+  [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" == ii* ]]
+}
+
+probe_present() {
+  local probe=$1
+  case "$probe" in
+    -) return 0 ;;
+    /*) [[ -x "$probe" ]] ;;
+    gst:*) command -v gst-inspect-1.0 >/dev/null 2>&1 &&
+      gst-inspect-1.0 --exists "${probe#gst:}" >/dev/null 2>&1 ;;
+    *) command -v "$probe" >/dev/null 2>&1 ;;
+  esac
+}
+
+missing=()
+for requirement in "${REQUIREMENTS[@]}"; do
+  package=${requirement%%:*}
+  probe=${requirement#*:}
+  if ! package_installed "$package" || ! probe_present "$probe"; then
+    [[ " ${missing[*]-} " == *" $package "* ]] || missing+=("$package")
+  fi
+done
+
+((${#missing[@]} == 0)) && exit 0
+
+if ((EUID == 0)); then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  echo "install-test-deps: missing ${missing[*]}; run this script as root" >&2
+  exit 1
+fi
+
+# Another apt-get/dpkg run (for example a provisioning job) may hold the dpkg locks: wait for
+# it instead of failing on the lock. Bounded: apt's own lock timeout takes over after that.
+wait_for_package_manager() {
+  local waited=0
+  command -v pgrep >/dev/null 2>&1 || return 0
+  while pgrep -x 'apt-get|apt|dpkg|unattended-upgr' >/dev/null 2>&1; do
+    if ((waited == 0)); then
+      echo "install-test-deps: waiting for a running apt-get/dpkg to finish" >&2
+    fi
+    if ((waited >= 900)); then
+      break
+    fi
+    sleep 3
+    waited=$((waited + 3))
+  done
+}
+
+echo "install-test-deps: installing ${missing[*]}" >&2
+wait_for_package_manager
+
+# tshark asks whether non-root users may capture; answer "no" up front.
+echo 'wireshark-common wireshark-common/install-setuid boolean false' |
+  "${as_root[@]}" debconf-set-selections
+
+apt_options=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
+"${as_root[@]}" apt-get "${apt_options[@]}" update
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get "${apt_options[@]}" install -y --no-install-recommends "${missing[@]}"
+
+still_missing=()
+for requirement in "${REQUIREMENTS[@]}"; do
+  package=${requirement%%:*}
+  probe=${requirement#*:}
+  if ! package_installed "$package" || ! probe_present "$probe"; then
+    still_missing+=("$package(${probe})")
+  fi
+done
+if ((${#still_missing[@]} > 0)); then
+  echo "install-test-deps: still missing after install: ${still_missing[*]}" >&2
+  exit 1
+fi
