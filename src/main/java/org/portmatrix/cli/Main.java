@@ -63,11 +63,12 @@ public final class Main {
             String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
             return switch (command) {
                 case "analyze" -> analyze(parseAnalyze(rest));
+                case "catalog" -> CatalogCommand.run(rest, out);
                 case "help", "-h", "--help" -> {
                     usage(out);
                     yield ExitStatus.OK;
                 }
-                default -> throw new UsageException("unknown command '" + command + "' (commands: analyze, help)");
+                default -> throw new UsageException("unknown command '" + command + "' (commands: analyze, catalog, help)");
             };
         } catch (UsageException e) {
             err.println("portmatrix: " + e.getMessage());
@@ -94,6 +95,7 @@ public final class Main {
 
     private void usage(PrintStream to) {
         to.println("usage: portmatrix analyze CAPTURE... [--topology FILE] [--format text|jsonl] [--output FILE]");
+        to.println("       portmatrix catalog [--format text|json] [--catalog FILE]");
         to.println("       portmatrix help");
         to.println();
         try {

@@ -1,0 +1,116 @@
+package org.portmatrix.classify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TopologyTest {
+    @TempDir
+    Path dir;
+
+    private Topology load(String yaml, Roles roles) throws IOException, ConfigException {
+        Path f = dir.resolve("topology.yaml");
+        Files.writeString(f, yaml);
+        return Topology.load(f, roles);
+    }
+
+    private static long v4(String dotted) {
+        return Cidr.V4_MAPPED | Cidr.parseIpv4(dotted);
+    }
+
+    @Test
+    void mostSpecificPrefixDecides() throws Exception {
+        Roles roles = new Roles();
+        Topology t = load("""
+                roles:
+                  client: [10.0.0.0/8]
+                  front-end: [10.1.1.0/24]
+                  mediation: [10.1.1.20/32]
+                """, roles);
+        assertEquals(List.of("client"), roles.names(t.rolesOf(0, v4("10.9.9.9"))));
+        assertEquals(List.of("front-end"), roles.names(t.rolesOf(0, v4("10.1.1.7"))));
+        assertEquals(List.of("mediation"), roles.names(t.rolesOf(0, v4("10.1.1.20"))));
+        assertEquals(0, t.rolesOf(0, v4("192.0.2.1")));
+    }
+
+    @Test
+    void entriesOfEqualLengthAddUp() throws Exception {
+        Roles roles = new Roles();
+        Topology t = load("""
+                roles:
+                  front-end: [10.1.1.10]
+                  mediation: [10.1.1.10/32]
+                """, roles);
+        assertEquals(List.of("front-end", "mediation"), roles.names(t.rolesOf(0, v4("10.1.1.10"))));
+    }
+
+    @Test
+    void ipv6PrefixesAndIpv4StayApart() throws Exception {
+        Roles roles = new Roles();
+        Topology t = load("""
+                {"roles": {"front-end": ["fd00:10:1:1::/64"], "client": ["10.2.0.0/16"]}}
+                """, roles);
+        Cidr host = Cidr.parse("fd00:10:1:1::abcd");
+        assertEquals(List.of("front-end"), roles.names(t.rolesOf(host.hi(), host.lo())));
+        Cidr other = Cidr.parse("fd00:10:1:2::1");
+        assertEquals(0, t.rolesOf(other.hi(), other.lo()));
+        assertEquals(List.of("client"), roles.names(t.rolesOf(0, v4("10.2.3.4"))));
+    }
+
+    @Test
+    void userRolesJoinTheVocabularyAndMatchNoRule() throws Exception {
+        Roles roles = new Roles();
+        Catalog catalog = Catalog.builtIn(roles);
+        Topology t = load("roles:\n  sql-backend: [10.1.9.0/24]\n", roles);
+        long set = t.rolesOf(0, v4("10.1.9.5"));
+        assertEquals(List.of("sql-backend"), roles.names(set));
+        CompiledCatalog compiled = new CompiledCatalog(catalog);
+        for (int port = 1; port < 65536; port++) {
+            assertEquals(CompiledCatalog.NO_RULE, compiled.served(6, port, set));
+        }
+    }
+
+    @Test
+    void rejectsBadCidrWithItsLine() {
+        ConfigException e = assertThrows(ConfigException.class, () -> load("""
+                roles:
+                  front-end:
+                    - 10.1.1.0/24
+                    - 10.1.300.0/24
+                """, new Roles()));
+        assertTrue(e.getMessage().contains("topology.yaml:4"), e.getMessage());
+        assertTrue(e.getMessage().contains("10.1.300.0/24"), e.getMessage());
+    }
+
+    @Test
+    void rejectsPrefixLongerThanTheAddress() {
+        ConfigException e = assertThrows(ConfigException.class, () -> load("roles:\n  client: [10.0.0.0/33]\n", new Roles()));
+        assertTrue(e.getMessage().contains(":2"), e.getMessage());
+    }
+
+    @Test
+    void rejectsHostNamesInsteadOfLookingThemUp() {
+        ConfigException e = assertThrows(ConfigException.class, () -> load("roles:\n  client: [pool01.contoso.com]\n", new Roles()));
+        assertTrue(e.getMessage().contains("not an address or CIDR"), e.getMessage());
+    }
+
+    @Test
+    void rejectsMalformedYamlWithItsLine() {
+        ConfigException e = assertThrows(ConfigException.class, () -> load("roles:\n  client: [10.0.0.0/8\n  x: 1\n", new Roles()));
+        assertTrue(e.getMessage().startsWith(dir.resolve("topology.yaml") + ":"), e.getMessage());
+        assertTrue(e.getMessage().contains("malformed YAML"), e.getMessage());
+    }
+
+    @Test
+    void rejectsTopologyWithoutRoles() {
+        ConfigException e = assertThrows(ConfigException.class, () -> load("hosts: {}\n", new Roles()));
+        assertTrue(e.getMessage().contains("unknown key 'hosts'"), e.getMessage());
+    }
+}

@@ -1,0 +1,199 @@
+package org.portmatrix.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+    static final String SAMPLE = "captures/sample.pcap";
+    static final String TOPOLOGY = "captures/sample-topology.yaml";
+    static final List<String> CONTRACT_FIELDS = List.of("ts_first", "ts_last", "transport", "src_ip", "src_port", "dst_ip",
+            "dst_port", "direction_inferred", "src_roles", "dst_roles", "app_protocol", "verdict", "rule", "reason",
+            "packets_fwd", "packets_rev", "bytes_fwd", "bytes_rev", "community_id");
+
+    @TempDir
+    Path dir;
+
+    record Run(int status, String out, String err) {}
+
+    static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8)).run(args);
+        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    static void assertOneLineError(Run r, String expectedPart) {
+        assertEquals(2, r.status(), r.err());
+        String[] lines = r.err().strip().split("\n");
+        assertEquals(1, lines.length, "one line: " + r.err());
+        assertTrue(lines[0].startsWith("portmatrix: "), r.err());
+        assertTrue(lines[0].contains(expectedPart), r.err());
+        assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), r.err());
+    }
+
+    static List<JsonNode> jsonLines(String text) throws Exception {
+        ObjectMapper m = new ObjectMapper();
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            if (!line.isBlank()) {
+                out.add(m.readTree(line));
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void unknownOptionIsOneLineAndStatus2() {
+        assertOneLineError(run("analyze", SAMPLE, "--no-such-option"), "--no-such-option");
+    }
+
+    @Test
+    void unknownCommandIsOneLineAndStatus2() {
+        assertOneLineError(run("analyse", SAMPLE), "unknown command 'analyse'");
+    }
+
+    @Test
+    void missingCaptureIsOneLineAndStatus2() {
+        assertOneLineError(run("analyze", "no/such/file.pcap"), "no/such/file.pcap: no such file");
+    }
+
+    @Test
+    void fileThatIsNotACaptureIsRefused() {
+        assertOneLineError(run("analyze", TOPOLOGY), "not a pcap");
+    }
+
+    @Test
+    void emptyCaptureIsRefused() throws Exception {
+        Path empty = Files.createFile(dir.resolve("empty.pcap"));
+        assertOneLineError(run("analyze", empty.toString()), "empty file");
+    }
+
+    @Test
+    void unreadableTopologyIsOneLineAndStatus2() throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, "roles:\n  front-end: [10.1.1.0/24\n");
+        assertOneLineError(run("analyze", SAMPLE, "--topology", bad.toString()), bad.toString());
+        assertOneLineError(run("analyze", SAMPLE, "--topology", "nope.yaml"), "nope.yaml: no such file");
+    }
+
+    @Test
+    void unknownFormatIsRefused() {
+        assertOneLineError(run("analyze", SAMPLE, "--format", "xml"), "unknown format 'xml'");
+    }
+
+    @Test
+    void noOutputFileIsLeftBehindOnError() throws Exception {
+        Path out = dir.resolve("report.jsonl");
+        Run r = run("analyze", SAMPLE, "no-such.pcap", "--format", "jsonl", "--output", out.toString());
+        assertEquals(2, r.status());
+        assertFalse(Files.exists(out));
+        try (var files = Files.list(dir)) {
+            assertEquals(0, files.count(), "no temporary file left either");
+        }
+    }
+
+    @Test
+    void jsonLinesCarryEveryContractFieldForEveryFlow() throws Exception {
+        Run r = run("analyze", SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        List<JsonNode> flows = jsonLines(r.out());
+        assertEquals(10, flows.size(), "the sample holds 10 conversations (captures/README.md)");
+        Set<String> verdicts = new HashSet<>();
+        for (JsonNode f : flows) {
+            for (String field : CONTRACT_FIELDS) {
+                assertTrue(f.has(field), "field " + field + " missing in " + f);
+            }
+            assertTrue(f.get("ts_first").asText().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z"), f.toString());
+            assertTrue(f.get("community_id").asText().startsWith("1:"), f.toString());
+            assertFalse(f.get("reason").asText().isBlank());
+            verdicts.add(f.get("verdict").asText());
+        }
+        assertTrue(verdicts.contains("expected"));
+        assertTrue(verdicts.contains("unknown_host"), "127.0.99.1 is outside the topology");
+        assertTrue(verdicts.contains("unexpected_port"), "RDP on 3389 is not in the matrix");
+    }
+
+    @Test
+    void samplesOutsideFlowsAreExplained() throws Exception {
+        List<JsonNode> flows = jsonLines(run("analyze", SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl").out());
+        JsonNode rdp = flows.stream().filter(f -> f.get("dst_port").asInt() == 3389).findFirst().orElseThrow();
+        assertEquals("unexpected_port", rdp.get("verdict").asText());
+        assertEquals("127.0.10.23", rdp.get("src_ip").asText());
+        assertTrue(rdp.get("rule").isNull());
+        assertTrue(rdp.get("reason").asText().contains("TCP 3389"), rdp.toString());
+        JsonNode stranger = flows.stream().filter(f -> f.get("src_ip").asText().equals("127.0.99.1")).findFirst().orElseThrow();
+        assertEquals("unknown_host", stranger.get("verdict").asText());
+        assertTrue(stranger.get("src_roles").isEmpty());
+        assertTrue(stranger.get("reason").asText().contains("127.0.99.1"));
+        JsonNode mtls = flows.stream().filter(f -> f.get("src_ip").asText().equals("127.0.3.10")).findFirst().orElseThrow();
+        assertEquals("expected", mtls.get("verdict").asText());
+        assertEquals("fe-sip-mtls-5061", mtls.get("rule").asText());
+        assertEquals("edge-internal", mtls.get("src_roles").get(0).asText());
+    }
+
+    @Test
+    void withoutTopologyEveryHostIsUnknown() throws Exception {
+        List<JsonNode> flows = jsonLines(run("analyze", SAMPLE, "--format", "jsonl").out());
+        assertFalse(flows.isEmpty());
+    }
+
+    @Test
+    void outputFileIsWrittenWhole() throws Exception {
+        Path out = dir.resolve("flows.jsonl");
+        Run r = run("analyze", SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl", "--output", out.toString());
+        assertEquals(0, r.status(), r.err());
+        assertEquals("", r.out());
+        assertEquals(10, jsonLines(Files.readString(out)).size());
+    }
+
+    @Test
+    void failOnUnexpectedGivesStatus1() {
+        assertEquals(1, run("analyze", SAMPLE, "--topology", TOPOLOGY, "--fail-on-unexpected").status());
+        assertEquals(0, run("analyze", SAMPLE, "--topology", TOPOLOGY).status());
+    }
+
+    @Test
+    void textReportListsFlaggedFlowsFirst() {
+        Run r = run("analyze", SAMPLE, "--topology", TOPOLOGY);
+        assertEquals(0, r.status(), r.err());
+        int flagged = r.out().indexOf("unknown_host");
+        int expected = r.out().indexOf("expected  ");
+        assertTrue(flagged > 0 && expected > flagged, r.out());
+    }
+
+    @Test
+    void catalogJsonCitesSeedRows() throws Exception {
+        Run r = run("catalog", "--format", "json");
+        assertEquals(0, r.status(), r.err());
+        JsonNode root = new ObjectMapper().readTree(r.out());
+        assertEquals(100, root.get("rules").size());
+        JsonNode first = root.get("rules").get(0);
+        for (String k : List.of("id", "src_roles", "dst_roles", "transport", "port_min", "port_max", "protocol", "service",
+                "note", "citation")) {
+            assertTrue(first.has(k), k);
+        }
+    }
+
+    @Test
+    void catalogRefusesABrokenUserCatalogWithItsLine() throws Exception {
+        Path bad = dir.resolve("cat.yaml");
+        Files.writeString(bad, "rules:\n  - id: x\n    src: [any]\n    dst: [front-end]\n    transport: tcp\n    port: 0\n    protocol: tls\n");
+        assertOneLineError(run("catalog", "--catalog", bad.toString()), bad + ":6");
+        assertOneLineError(run("analyze", SAMPLE, "--catalog", bad.toString()), bad + ":6");
+    }
+}
