@@ -6,18 +6,43 @@ import java.util.Base64;
 import org.portmatrix.decode.IpProtocol;
 
 /**
- * Community ID v1 (https://github.com/corelight/community-id-spec): base64 of SHA-1 over seed,
- * the ordered endpoint addresses, protocol, a zero pad byte and the ordered ports. ICMP types with
- * a counterpart (echo request and reply, ...) map to a two-way port pair; others are one-way.
- * Computed once per flow, not per packet.
+ * Community ID v1 (https://github.com/corelight/community-id-spec): base64 (or hex) of SHA-1 over
+ * the seed, the ordered endpoint addresses, protocol, a zero pad byte and the ordered ports.
+ *
+ * <pre>
+ *  0 seed (2 bytes, network order)
+ *  2 saddr (4 or 16)  daddr (4 or 16)      the smaller address:port first
+ *    proto (1)  0 (1)  sport (2)  dport (2) ports only for TCP, UDP, SCTP, ICMP, ICMPv6
+ * </pre>
+ *
+ * ICMP types with a counterpart (echo request and reply, ...) map to the port pair (type,
+ * counterpart) and are ordered like ports; every other ICMP type is one-way: (type, code) in the
+ * packet's own direction, never swapped (pycommunityid's icmp.py/icmp6.py, after Zeek's
+ * ICMP4_counterpart). Computed once per flow, not per packet. Conformance: the test against the
+ * spec's baseline data in ../shared/corpus/community-id/.
  */
 public final class CommunityId {
     private final MessageDigest sha1;
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
     private final int seed;
+    private final boolean base64;
     private final byte[] buf = new byte[2 + 16 + 16 + 1 + 1 + 2 + 2];
 
+    /** Seed 0 is the default of every implementation; base64 rendering. */
     public CommunityId(int seed) {
+        this(seed, true);
+    }
+
+    /**
+     * @param seed 0..65535, hashed in network order
+     * @param base64 true for the spec's default base64 rendering, false for lowercase hex
+     */
+    public CommunityId(int seed, boolean base64) {
+        if (seed < 0 || seed > 0xffff) {
+            throw new IllegalArgumentException("Community ID seed must be 0..65535: " + seed);
+        }
         this.seed = seed;
+        this.base64 = base64;
         try {
             this.sha1 = MessageDigest.getInstance("SHA-1");
         } catch (NoSuchAlgorithmException e) {
@@ -62,10 +87,8 @@ public final class CommunityId {
         if (c == 0) {
             c = Long.compareUnsigned(sLo, dLo);
         }
-        boolean swap = !oneWay && (c > 0 || (c == 0 && sport > dport));
-        if (oneWay && c > 0) {
-            swap = true; // one-way ICMP: addresses ordered, ports follow their address
-        }
+        // One-way ICMP keeps the packet's direction; everything else puts the smaller end first.
+        boolean swap = !oneWay && (c > 0 || (c == 0 && hasPorts && sport > dport));
         if (swap) {
             long t = sHi; sHi = dHi; dHi = t;
             t = sLo; sLo = dLo; dLo = t;
@@ -86,7 +109,18 @@ public final class CommunityId {
         }
         sha1.reset();
         sha1.update(buf, 0, n);
-        return "1:" + Base64.getEncoder().encodeToString(sha1.digest());
+        byte[] digest = sha1.digest();
+        if (base64) {
+            return "1:" + Base64.getEncoder().encodeToString(digest);
+        }
+        char[] hex = new char[2 + digest.length * 2];
+        hex[0] = '1';
+        hex[1] = ':';
+        for (int i = 0; i < digest.length; i++) {
+            hex[2 + 2 * i] = HEX[(digest[i] >>> 4) & 0xf];
+            hex[3 + 2 * i] = HEX[digest[i] & 0xf];
+        }
+        return new String(hex);
     }
 
     private int putAddress(int ipVersion, long hi, long lo, int n) {
