@@ -1,10 +1,12 @@
 package org.portmatrix.report;
 
+import java.util.List;
 import java.util.function.Function;
 
 /**
  * The ordered fields of a {@link FlowRecord}, as every output names them. JSON lines and CSV are
- * written from this one list, so they cannot drift apart.
+ * written from this one list, so they cannot drift apart: a JSON key is a CSV column, and an object
+ * field (such as {@code tls}) becomes one column per key of the object.
  */
 public enum FlowField {
     TS_FIRST("ts_first", r -> Timestamps.iso(r.tsFirstNanos())),
@@ -30,14 +32,29 @@ public enum FlowField {
     TCP_STATE("tcp_state", FlowRecord::tcpState),
     END("end", FlowRecord::end),
     FLOW_ID("flow_id", FlowRecord::flowId),
-    TLS("tls", r -> r.tls() == null ? null : r.tls().asMap());
+    TLS("tls", r -> r.tls() == null ? null : r.tls().asMap(), List.of("version", "sni", "cipher", "certificate_request",
+            "client_certificate", "server_certificates", "client_certificates"));
 
     private final String key;
     private final Function<FlowRecord, Object> value;
+    private final List<String> parts;
 
     FlowField(String key, Function<FlowRecord, Object> value) {
+        this(key, value, List.of());
+    }
+
+    FlowField(String key, Function<FlowRecord, Object> value, List<String> parts) {
         this.key = key;
         this.value = value;
+        this.parts = parts;
+    }
+
+    /**
+     * The keys of a field whose value is an object (a map), in order: CSV gives each its own column
+     * ({@code tls.sni}); empty for a plain value.
+     */
+    public List<String> parts() {
+        return parts;
     }
 
     public String key() {

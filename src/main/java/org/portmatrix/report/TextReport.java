@@ -1,91 +1,304 @@
 package org.portmatrix.report;
 
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.EnumMap;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
+import java.util.Locale;
 import org.portmatrix.classify.Verdict;
 
 /**
- * The human-readable report: totals, then every flow in a table with the flagged flows first (most
- * severe verdict first), each with its reason, then the run's counters.
+ * The human-readable report: totals; flagged flows grouped by verdict → role pair → transport/port,
+ * each group with its flows, packets, bytes, first and last seen, and one example flow with its
+ * reason; the catalog's coverage with the documented ports nobody used; then the run's counters.
+ * It reads the same for ten flows and for millions: it shows groups, not flows, and caps the number
+ * of groups printed (the HTML and CSV outputs have them all). {@link ReportContext#allFlows()} adds
+ * every flow, one line each, streamed to temporary files as flows end rather than kept in memory.
  */
 public final class TextReport implements FlowReport {
-    private final PrintWriter out;
-    private final List<FlowRecord> records = new ArrayList<>();
+    /** Role pairs printed per verdict, and ports per role pair, unless every flow is asked for. */
+    static final int MAX_ROLE_PAIRS = 15;
+    static final int MAX_PORTS = 10;
+    private static final String RULE_LINE = "  %-44s %-13s %-40s %7s %9s %13s%n";
 
+    private final PrintWriter out;
+    private final ReportData data;
+    private final boolean ownsData;
+    private final boolean allFlows;
+    private Path flaggedLines;
+    private Path expectedLines;
+    private BufferedWriter flaggedWriter;
+    private BufferedWriter expectedWriter;
+
+    /** A text report without catalog or topology context (no coverage). */
     public TextReport(Writer out) {
-        this.out = new PrintWriter(out);
+        this(out, new ReportData(ReportContext.none()), true);
+    }
+
+    /** A text report that aggregates the flows it is given. */
+    public TextReport(Writer out, ReportContext context) {
+        this(out, new ReportData(context), true);
+    }
+
+    /**
+     * A text report over aggregates that the caller feeds ({@code ownsData} false: {@link #flow}
+     * only writes the per-flow lines of {@link ReportContext#allFlows()}).
+     */
+    public TextReport(Writer out, ReportData data, boolean ownsData) {
+        this.out = out instanceof PrintWriter p ? p : new PrintWriter(out);
+        this.data = data;
+        this.ownsData = ownsData;
+        this.allFlows = data.context().allFlows();
     }
 
     @Override
-    public void flow(FlowRecord record) {
-        records.add(record);
-    }
-
-    private static int severity(FlowRecord r) {
-        for (Verdict v : Verdict.values()) {
-            if (v.id().equals(r.verdict())) {
-                return v.ordinal();
-            }
+    public void flow(FlowRecord r) throws IOException {
+        if (ownsData) {
+            data.add(r);
         }
-        return Verdict.values().length;
+        if (!allFlows) {
+            return;
+        }
+        if (flaggedWriter == null) {
+            flaggedLines = Files.createTempFile("portmatrix-flagged", ".txt");
+            expectedLines = Files.createTempFile("portmatrix-expected", ".txt");
+            flaggedWriter = Files.newBufferedWriter(flaggedLines, StandardCharsets.UTF_8);
+            expectedWriter = Files.newBufferedWriter(expectedLines, StandardCharsets.UTF_8);
+        }
+        BufferedWriter w = r.flagged() ? flaggedWriter : expectedWriter;
+        w.write(flowLine(r));
+        w.newLine();
+        if (r.flagged()) {
+            w.write("      ");
+            w.write(oneLine(r.reason()));
+            w.newLine();
+        }
     }
 
     @Override
     public void finish(RunSummary s) throws IOException {
-        records.sort(Comparator.comparingInt(TextReport::severity).thenComparingLong(FlowRecord::tsFirstNanos)
-                .thenComparingLong(FlowRecord::flowId));
-        Map<Verdict, Integer> counts = new EnumMap<>(Verdict.class);
-        for (FlowRecord r : records) {
-            counts.merge(Verdict.values()[Math.min(severity(r), Verdict.values().length - 1)], 1, Integer::sum);
-        }
-        long flagged = records.stream().filter(FlowRecord::flagged).count();
-        out.printf("portmatrix: %d flows in %s%n", records.size(), String.join(", ", s.sources()));
-        out.printf("  catalog: %s; topology: %s%n", s.catalogSource(), s.topologySource());
-        StringBuilder by = new StringBuilder();
-        for (Map.Entry<Verdict, Integer> e : counts.entrySet()) {
-            if (!e.getKey().flagged()) {
-                continue;
+        try {
+            header(s);
+            flagged();
+            // The certificate inventory (inspect stage) belongs here, between the groups and coverage.
+            coverage();
+            if (allFlows) {
+                everyFlow();
             }
-            by.append(by.length() == 0 ? "" : ", ").append(e.getKey().id()).append(' ').append(e.getValue());
+            counters(s);
+            out.flush();
+        } finally {
+            deleteTemp();
         }
-        out.printf("  %d expected, %d outside the matrix%s%n%n", records.size() - flagged, flagged,
-                by.length() == 0 ? "" : " (" + by + ")");
-        if (flagged > 0) {
-            out.println("FLOWS OUTSIDE THE MATRIX");
-            table(records.stream().filter(FlowRecord::flagged).toList());
-            out.println();
-        }
-        List<FlowRecord> expected = records.stream().filter(r -> !r.flagged()).toList();
-        if (!expected.isEmpty()) {
-            out.println("EXPECTED FLOWS");
-            table(expected);
-            out.println();
-        }
-        counters(s);
-        out.flush();
     }
 
-    private void table(List<FlowRecord> rows) {
-        out.printf("  %-20s %-5s %-41s %-41s %-34s %-8s %7s %9s%n", "VERDICT", "PROTO", "INITIATOR", "RESPONDER",
+    static String n(long v) {
+        return String.format(Locale.ROOT, "%,d", v);
+    }
+
+    static String plural(long v, String one) {
+        return n(v) + " " + one + (v == 1 ? "" : "s");
+    }
+
+    static String oneLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            b.append(Character.isISOControl(c) ? ' ' : c);
+        }
+        return b.toString();
+    }
+
+    static String duration(long nanos) {
+        double s = nanos / 1e9;
+        if (s < 120) {
+            return String.format(Locale.ROOT, "%.1f s", s);
+        }
+        if (s < 7200) {
+            return String.format(Locale.ROOT, "%.1f min", s / 60);
+        }
+        return String.format(Locale.ROOT, "%.1f h", s / 3600);
+    }
+
+    private void header(RunSummary s) {
+        ReportData.Totals all = data.all();
+        out.printf("portmatrix: %s, %s, %s in %s%n", plural(all.flows(), "flow"), plural(all.packets(), "packet"),
+                plural(all.bytes(), "byte"), String.join(", ", s.sources()));
+        if (all.flows() > 0) {
+            out.printf("  from %s to %s (%s)%n", Timestamps.iso(all.firstNanos()), Timestamps.iso(all.lastNanos()),
+                    duration(all.lastNanos() - all.firstNanos()));
+        }
+        out.printf("  catalog: %s; topology: %s%n", s.catalogSource(), s.topologySource());
+        out.printf("  %s expected, %s outside the matrix%s%n%n", n(data.totals(Verdict.EXPECTED).flows()),
+                n(data.flaggedFlows()), verdictCounts());
+    }
+
+    private String verdictCounts() {
+        StringBuilder by = new StringBuilder();
+        for (Verdict v : Verdict.values()) {
+            long c = data.totals(v).flows();
+            if (v.flagged() && c > 0) {
+                by.append(by.length() == 0 ? "" : ", ").append(v.id()).append(' ').append(n(c));
+            }
+        }
+        return by.length() == 0 ? "" : " (" + by + ")";
+    }
+
+    private void flagged() {
+        List<ReportData.VerdictGroups> verdicts = data.flaggedGroups();
+        if (verdicts.isEmpty()) {
+            out.println("No flow outside the matrix.");
+            out.println();
+            return;
+        }
+        out.printf("FLOWS OUTSIDE THE MATRIX: %s, %s, %s in %s (verdict -> role pair -> transport/port)%n%n",
+                plural(data.flaggedFlows(), "flow"), plural(data.flaggedPackets(), "packet"),
+                plural(data.flaggedBytes(), "byte"), plural(data.groupCount(), "group"));
+        for (ReportData.VerdictGroups vg : verdicts) {
+            out.printf("%s: %s%n", vg.verdict().id(), amounts(vg.totals()));
+            int shownPairs = 0;
+            ReportData.Totals hiddenPairs = new ReportData.Totals();
+            int hiddenPairCount = 0;
+            for (ReportData.RolePair rp : vg.rolePairs()) {
+                if (!allFlows && shownPairs >= MAX_ROLE_PAIRS) {
+                    hiddenPairs.add(rp.totals());
+                    hiddenPairCount++;
+                    continue;
+                }
+                shownPairs++;
+                out.printf("  %s: %s%n", rp.label(), amounts(rp.totals()));
+                out.printf("    %-18s %9s %11s %14s  %-27s  %s%n", "TRANSPORT/PORT", "FLOWS", "PACKETS", "BYTES", "FIRST SEEN",
+                        "LAST SEEN");
+                int shownPorts = 0;
+                ReportData.Totals hiddenPorts = new ReportData.Totals();
+                int hiddenPortCount = 0;
+                for (ReportData.Group g : rp.ports()) {
+                    if (!allFlows && shownPorts >= MAX_PORTS) {
+                        hiddenPorts.add(g.totals());
+                        hiddenPortCount++;
+                        continue;
+                    }
+                    shownPorts++;
+                    ReportData.Totals t = g.totals();
+                    out.printf("    %-18s %9s %11s %14s  %-27s  %s%n", g.key().transportPort(), n(t.flows()), n(t.packets()),
+                            n(t.bytes()), Timestamps.iso(t.firstNanos()), Timestamps.iso(t.lastNanos()));
+                    FlowRecord e = g.example();
+                    out.printf("      e.g. %s %s -> %s%s%n", e.transport(), endpoint(e.srcIp(), e.srcPort()),
+                            endpoint(e.dstIp(), e.dstPort()), e.directionInferred() ? " (direction inferred)" : "");
+                    out.printf("           %s%n", oneLine(e.reason()));
+                }
+                if (hiddenPortCount > 0) {
+                    out.printf("    ... %s more: %s (every group: --format html or csv, or --all-flows)%n",
+                            plural(hiddenPortCount, "port"), amounts(hiddenPorts));
+                }
+            }
+            if (hiddenPairCount > 0) {
+                out.printf("  ... %s more: %s%n", plural(hiddenPairCount, "role pair"), amounts(hiddenPairs));
+            }
+            out.println();
+        }
+    }
+
+    static String amounts(ReportData.Totals t) {
+        return plural(t.flows(), "flow") + ", " + plural(t.packets(), "packet") + ", " + plural(t.bytes(), "byte");
+    }
+
+    private void coverage() {
+        Coverage c = data.coverage();
+        if (c.isEmpty()) {
+            return;
+        }
+        List<Coverage.RuleRow> rows = c.rows();
+        long seen = rows.stream().filter(Coverage.RuleRow::seen).count();
+        long applicable = rows.stream().filter(Coverage.RuleRow::applies).count();
+        out.printf("CATALOG COVERAGE: %s of %s carried traffic; %s apply to roles of this topology%n", n(seen),
+                plural(rows.size(), "rule"), n(applicable));
+        if (seen > 0) {
+            out.printf(RULE_LINE, "RULE", "PORT", "FROM -> TO", "FLOWS", "PACKETS", "BYTES");
+            for (Coverage.RuleRow r : rows) {
+                if (!r.seen() && !allFlows) {
+                    continue;
+                }
+                out.printf(RULE_LINE, r.rule().id(), r.transportPort(), abbreviate(r.sources() + " -> " + r.destinations(), 40),
+                        n(r.flows()), n(r.packets()), n(r.bytes()));
+                if (r.flaggedFlows() > 0) {
+                    out.printf("      %s of these flagged anyway (protocol on the wire)%n", plural(r.flaggedFlows(), "flow"));
+                }
+            }
+        }
+        List<Coverage.Candidate> candidates = c.candidates();
+        out.println();
+        if (candidates.isEmpty()) {
+            out.println("CANDIDATES TO CLOSE: none (every documented port on the topology's roles carried traffic)");
+        } else {
+            out.printf("CANDIDATES TO CLOSE: %s documented on roles of this topology that no flow reached%n",
+                    plural(candidates.size(), "port"));
+            out.printf("  %-18s %-40s %s%n", "TRANSPORT/PORT", "ON", "RULES");
+            for (Coverage.Candidate k : candidates) {
+                out.printf("  %-18s %-40s %s%n", k.transportPort(), abbreviate(k.destinations(), 40), String.join(", ", k.ruleIds()));
+            }
+        }
+        out.println();
+    }
+
+    static String abbreviate(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max - 3) + "...";
+    }
+
+    private void everyFlow() throws IOException {
+        if (flaggedWriter == null) {
+            return;
+        }
+        flaggedWriter.close();
+        expectedWriter.close();
+        String head = String.format("  %-20s %-5s %-47s %-47s %-34s %-8s %9s %12s", "VERDICT", "PROTO", "INITIATOR", "RESPONDER",
                 "ROLES", "APP", "PACKETS", "BYTES");
-        for (FlowRecord r : rows) {
-            String roles = roles(r.srcRoles()) + " -> " + roles(r.dstRoles());
-            out.printf("  %-20s %-5s %-41s %-41s %-34s %-8s %7d %9d%n", r.verdict(), r.transport(),
-                    endpoint(r.srcIp(), r.srcPort()) + (r.directionInferred() ? " (?)" : ""),
-                    endpoint(r.dstIp(), r.dstPort()), roles, r.appProtocol() == null ? "-" : r.appProtocol(),
-                    r.packets(), r.bytes());
-            out.printf("      %s%n", r.reason());
+        if (data.flaggedFlows() > 0) {
+            out.println("EVERY FLOW OUTSIDE THE MATRIX (in the order the flows ended)");
+            out.println(head);
+            copy(flaggedLines);
+            out.println();
+        }
+        if (data.totals(Verdict.EXPECTED).flows() > 0) {
+            out.println("EVERY EXPECTED FLOW (in the order the flows ended)");
+            out.println(head);
+            copy(expectedLines);
+            out.println();
         }
     }
 
-    private static String roles(List<String> roles) {
-        return roles.isEmpty() ? "unknown" : String.join("+", roles);
+    private void copy(Path p) throws IOException {
+        try (BufferedReader r = Files.newBufferedReader(p, StandardCharsets.UTF_8)) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                out.println(line);
+            }
+        }
+    }
+
+    private void deleteTemp() throws IOException {
+        if (flaggedWriter != null) {
+            flaggedWriter.close();
+            expectedWriter.close();
+            Files.deleteIfExists(flaggedLines);
+            Files.deleteIfExists(expectedLines);
+            flaggedWriter = null;
+        }
+    }
+
+    static String flowLine(FlowRecord r) {
+        String roles = ReportData.roleLabel(r.srcRoles()) + " -> " + ReportData.roleLabel(r.dstRoles());
+        return String.format(Locale.ROOT, "  %-20s %-5s %-47s %-47s %-34s %-8s %9d %12d", r.verdict(), r.transport(),
+                endpoint(r.srcIp(), r.srcPort()) + (r.directionInferred() ? " (?)" : ""), endpoint(r.dstIp(), r.dstPort()), roles,
+                r.appProtocol() == null ? "-" : oneLine(r.appProtocol()), r.packets(), r.bytes());
     }
 
     static String endpoint(String ip, int port) {
@@ -97,15 +310,64 @@ public final class TextReport implements FlowReport {
 
     private void counters(RunSummary s) {
         out.println("COUNTERS");
-        out.printf("  packets read %d, decoded into flows %d, not decoded %d%n", s.packetsRead(), s.packetsDecoded(),
-                s.packetsRead() - s.packetsDecoded());
-        for (Map.Entry<String, Long> e : s.undecodable().entrySet()) {
-            out.printf("    %-60s %d%n", e.getKey(), e.getValue());
+        out.printf("  packets read %s, decoded into flows %s, not decoded %s%n", n(s.packetsRead()), n(s.packetsDecoded()),
+                n(s.packetsRead() - s.packetsDecoded()));
+        for (java.util.Map.Entry<String, Long> e : s.undecodable().entrySet()) {
+            out.printf("    %-60s %s%n", e.getKey(), n(e.getValue()));
         }
-        out.printf("  flows %d (peak open %d), closed early because the flow table was full %d%n", s.flows(),
-                s.peakFlows(), s.flowsEvictedEarly());
+        out.printf("  flows %s (peak open %s), closed early because the flow table was full %s%n", n(s.flows()),
+                n(s.peakFlows()), n(s.flowsEvictedEarly()));
+        if (data.flaggedOmitted() > 0) {
+            out.printf("  flagged flows beyond the %s kept whole for the HTML table: %s%n", n(data.context().maxFlaggedRecords()),
+                    n(data.flaggedOmitted()));
+        }
         for (String d : s.damage()) {
             out.printf("  damaged input: %s%n", d);
         }
+    }
+
+    /**
+     * The one-screen summary printed at the end of a run whose main output is not this text report
+     * (JSON lines, CSV or HTML, or several files with {@code --report-dir}).
+     */
+    public static void oneScreen(ReportData data, RunSummary s, List<String> written, PrintWriter out) {
+        ReportData.Totals all = data.all();
+        out.printf("portmatrix: %s, %s in %s%n", plural(all.flows(), "flow"), plural(all.packets(), "packet"),
+                String.join(", ", s.sources()));
+        TextReport t = new TextReport(out, data, false);
+        out.printf("  %s expected, %s outside the matrix%s%n", n(data.totals(Verdict.EXPECTED).flows()), n(data.flaggedFlows()),
+                t.verdictCounts());
+        int shown = 0;
+        List<ReportData.Group> top = new java.util.ArrayList<>();
+        for (ReportData.VerdictGroups vg : data.flaggedGroups()) {
+            for (ReportData.RolePair rp : vg.rolePairs()) {
+                top.addAll(rp.ports());
+            }
+        }
+        top.sort(java.util.Comparator.<ReportData.Group>comparingLong(g -> -g.totals().flows())
+                .thenComparingInt(g -> g.key().verdict().ordinal()));
+        for (ReportData.Group g : top) {
+            if (shown++ == 8) {
+                out.printf("    ... %s more%n", plural(top.size() - 8, "group"));
+                break;
+            }
+            out.printf("    %-20s %-40s %-14s %s%n", g.key().verdict().id(), abbreviate(g.key().rolePair(), 40),
+                    g.key().transportPort(), plural(g.totals().flows(), "flow"));
+        }
+        Coverage c = data.coverage();
+        if (!c.isEmpty()) {
+            List<Coverage.RuleRow> rows = c.rows();
+            out.printf("  coverage: %s of %s rules carried traffic; %s unused on this topology's roles (candidates to close)%n",
+                    n(rows.stream().filter(Coverage.RuleRow::seen).count()), n(rows.size()), plural(c.candidates().size(), "documented port"));
+        }
+        out.printf("  packets read %s, not decoded %s; flows closed early %s%n", n(s.packetsRead()),
+                n(s.packetsRead() - s.packetsDecoded()), n(s.flowsEvictedEarly()));
+        for (String d : s.damage()) {
+            out.printf("  damaged input: %s%n", d);
+        }
+        for (String w : written) {
+            out.printf("  wrote %s%n", w);
+        }
+        out.flush();
     }
 }

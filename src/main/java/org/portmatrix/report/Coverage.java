@@ -1,0 +1,234 @@
+package org.portmatrix.report;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.portmatrix.classify.Rule;
+
+/**
+ * How much of the catalog the capture exercised. Per rule: the flows the rule allowed (the record's
+ * {@code rule}) and their packets and bytes; and, whatever the verdict, the flows that reached the
+ * rule's transport and port on a host of one of its destination roles. A documented port on a role
+ * present in the topology that no flow reached is a candidate to close on the firewall.
+ *
+ * <p>Memory is fixed by the catalog: a few counters per rule and, per transport, a table of the rules
+ * serving each port (identical neighbouring entries share one array).
+ */
+public final class Coverage {
+    private static final int TCP = 6;
+    private static final int UDP = 17;
+    private static final int[] NONE = new int[0];
+
+    private final List<Rule> rules;
+    private final Map<String, Integer> index = new HashMap<>();
+    private final List<Set<String>> dstRoles = new ArrayList<>();
+    private final Set<String> topologyRoles;
+    private final int[][] tcpPorts = new int[65536][];
+    private final int[][] udpPorts = new int[65536][];
+    final long[] flows;
+    final long[] packets;
+    final long[] bytes;
+    final long[] flaggedFlows;
+    final long[] portFlows;
+    final long[] firstNanos;
+    final long[] lastNanos;
+
+    public Coverage(List<Rule> rules, List<String> topologyRoles) {
+        this.rules = List.copyOf(rules);
+        this.topologyRoles = Set.copyOf(topologyRoles);
+        int n = rules.size();
+        flows = new long[n];
+        packets = new long[n];
+        bytes = new long[n];
+        flaggedFlows = new long[n];
+        portFlows = new long[n];
+        firstNanos = new long[n];
+        lastNanos = new long[n];
+        Arrays.fill(firstNanos, Long.MAX_VALUE);
+        Arrays.fill(lastNanos, Long.MIN_VALUE);
+        for (int i = 0; i < n; i++) {
+            Rule r = rules.get(i);
+            index.put(r.id(), i);
+            dstRoles.add(Set.copyOf(r.dstRoles()));
+        }
+        fillPortTable(TCP, tcpPorts);
+        fillPortTable(UDP, udpPorts);
+    }
+
+    private void fillPortTable(int transport, int[][] table) {
+        int[] previous = NONE;
+        List<Integer> here = new ArrayList<>();
+        for (int port = 0; port < 65536; port++) {
+            here.clear();
+            for (int i = 0; i < rules.size(); i++) {
+                Rule r = rules.get(i);
+                if (r.transport() == transport && r.portMin() <= port && port <= r.portMax()) {
+                    here.add(i);
+                }
+            }
+            int[] a = here.stream().mapToInt(Integer::intValue).toArray();
+            if (Arrays.equals(a, previous)) {
+                a = previous;
+            }
+            table[port] = a;
+            previous = a;
+        }
+    }
+
+    public boolean isEmpty() {
+        return rules.isEmpty();
+    }
+
+    void add(FlowRecord r) {
+        if (rules.isEmpty()) {
+            return;
+        }
+        if (r.rule() != null) {
+            Integer i = index.get(r.rule());
+            if (i != null) {
+                flows[i]++;
+                packets[i] += r.packets();
+                bytes[i] += r.bytes();
+                if (r.flagged()) {
+                    flaggedFlows[i]++;
+                }
+                firstNanos[i] = Math.min(firstNanos[i], r.tsFirstNanos());
+                lastNanos[i] = Math.max(lastNanos[i], r.tsLastNanos());
+            }
+        }
+        if (r.dstPort() < 0 || r.dstPort() > 65535 || r.dstRoles().isEmpty()) {
+            return;
+        }
+        int[][] table = switch (r.transport()) {
+            case "tcp" -> tcpPorts;
+            case "udp" -> udpPorts;
+            default -> null;
+        };
+        if (table == null) {
+            return;
+        }
+        for (int i : table[r.dstPort()]) {
+            Rule rule = rules.get(i);
+            if (rule.dstAny() || intersects(dstRoles.get(i), r.dstRoles())) {
+                portFlows[i]++;
+            }
+        }
+    }
+
+    private static boolean intersects(Set<String> a, List<String> b) {
+        for (String s : b) {
+            if (a.contains(s)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** True when some host of the topology has one of the rule's destination roles. */
+    boolean applies(int i) {
+        Rule r = rules.get(i);
+        if (r.dstAny()) {
+            return !topologyRoles.isEmpty();
+        }
+        for (String role : r.dstRoles()) {
+            if (topologyRoles.contains(role)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * One catalog rule's coverage.
+     *
+     * @param applies some host of the topology has one of its destination roles
+     * @param flows flows the rule allowed
+     * @param flaggedFlows of those, flows flagged anyway (wrong protocol, unverifiable)
+     * @param portFlows flows of any verdict that reached its transport/port on one of its destination roles
+     */
+    public record RuleRow(Rule rule, boolean applies, long flows, long packets, long bytes, long flaggedFlows,
+                          long portFlows, long firstNanos, long lastNanos) {
+        public boolean seen() {
+            return flows > 0;
+        }
+
+        public String transportPort() {
+            return rule.transportName() + "/" + rule.portText();
+        }
+
+        public String destinations() {
+            return rule.dstAny() ? "any" : String.join("+", rule.dstRoles());
+        }
+
+        public String sources() {
+            return rule.srcAny() ? "any" : String.join("+", rule.srcRoles());
+        }
+    }
+
+    /**
+     * A documented port that no flow reached on hosts of roles present in the topology.
+     *
+     * @param destinations the roles the port is documented on
+     * @param ruleIds the rules documenting it
+     */
+    public record Candidate(String destinations, String transport, String port, List<String> ruleIds, String service) {
+        public String transportPort() {
+            return transport + "/" + port;
+        }
+    }
+
+    public List<RuleRow> rows() {
+        List<RuleRow> out = new ArrayList<>(rules.size());
+        for (int i = 0; i < rules.size(); i++) {
+            out.add(new RuleRow(rules.get(i), applies(i), flows[i], packets[i], bytes[i], flaggedFlows[i], portFlows[i],
+                    flows[i] == 0 ? 0 : firstNanos[i], flows[i] == 0 ? 0 : lastNanos[i]));
+        }
+        return out;
+    }
+
+    /** Documented ports never used, one per (destination roles, transport, port), in catalog order. */
+    public List<Candidate> candidates() {
+        Map<String, Candidate> byPort = new LinkedHashMap<>();
+        Set<String> used = new HashSet<>();
+        for (int i = 0; i < rules.size(); i++) {
+            Rule r = rules.get(i);
+            String dst = r.dstAny() ? "any" : String.join("+", r.dstRoles());
+            String key = dst + "|" + r.transportName() + "|" + r.portText();
+            if (portFlows[i] > 0 || flows[i] > 0) {
+                used.add(key);
+            }
+        }
+        for (int i = 0; i < rules.size(); i++) {
+            Rule r = rules.get(i);
+            if (!applies(i) || portFlows[i] > 0 || flows[i] > 0) {
+                continue;
+            }
+            String dst = r.dstAny() ? "any" : String.join("+", r.dstRoles());
+            String key = dst + "|" + r.transportName() + "|" + r.portText();
+            if (used.contains(key)) {
+                continue;
+            }
+            Candidate c = byPort.get(key);
+            if (c == null) {
+                byPort.put(key, new Candidate(dst, r.transportName(), r.portText(), new ArrayList<>(List.of(r.id())),
+                        r.service()));
+            } else {
+                c.ruleIds().add(r.id());
+            }
+        }
+        List<Candidate> out = new ArrayList<>();
+        for (Candidate c : byPort.values()) {
+            out.add(new Candidate(c.destinations(), c.transport(), c.port(), List.copyOf(c.ruleIds()), c.service()));
+        }
+        return out;
+    }
+
+    public int ruleCount() {
+        return rules.size();
+    }
+}

@@ -1,0 +1,305 @@
+package org.portmatrix.report;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.portmatrix.classify.Verdict;
+
+/**
+ * What the text and HTML reports show, aggregated as flows end, in memory bounded whatever the
+ * number of flows: totals per verdict; flagged flows grouped by verdict, role pair and
+ * transport/port (at most {@link #MAX_GROUPS} groups, beyond which new ports of a verdict and role
+ * pair fold into one "other ports" group); the role matrix; catalog coverage; the timeline; and the
+ * whole records of the first flagged flows only (up to {@link ReportContext#maxFlaggedRecords()}).
+ */
+public final class ReportData {
+    /** Most distinct flagged (verdict, role pair, transport, port) groups kept apart. */
+    public static final int MAX_GROUPS = 100_000;
+    /** The port of the group that collects a verdict and role pair's ports beyond {@link #MAX_GROUPS}. */
+    public static final int OTHER_PORTS = -2;
+    static final int VERDICTS = Verdict.values().length;
+    private static final Map<String, Verdict> BY_ID = new HashMap<>();
+
+    static {
+        for (Verdict v : Verdict.values()) {
+            BY_ID.put(v.id(), v);
+        }
+    }
+
+    private final ReportContext context;
+    final Totals all = new Totals();
+    final Totals[] byVerdict = new Totals[VERDICTS];
+    private final Map<GroupKey, Group> groups = new HashMap<>();
+    private final Map<String, Map<String, long[]>> matrix = new HashMap<>();
+    final Coverage coverage;
+    final Timeline timeline = new Timeline(VERDICTS);
+    private final List<FlowRecord> flaggedRecords = new ArrayList<>();
+    private long flaggedOmitted;
+
+    public ReportData(ReportContext context) {
+        this.context = context;
+        for (int i = 0; i < VERDICTS; i++) {
+            byVerdict[i] = new Totals();
+        }
+        this.coverage = new Coverage(context.rules(), context.topologyRoles());
+    }
+
+    public ReportContext context() {
+        return context;
+    }
+
+    /** The verdict of a record; a verdict id outside the contract counts as {@code unverifiable}. */
+    static Verdict verdict(FlowRecord r) {
+        Verdict v = BY_ID.get(r.verdict());
+        return v == null ? Verdict.UNVERIFIABLE : v;
+    }
+
+    static String roleLabel(List<String> roles) {
+        return roles.isEmpty() ? "unknown" : String.join("+", roles);
+    }
+
+    /** Adds one ended flow. */
+    public void add(FlowRecord r) {
+        Verdict v = verdict(r);
+        all.add(r);
+        byVerdict[v.ordinal()].add(r);
+        String src = roleLabel(r.srcRoles());
+        String dst = roleLabel(r.dstRoles());
+        long[] cell = matrix.computeIfAbsent(src, k -> new HashMap<>()).computeIfAbsent(dst, k -> new long[VERDICTS + 2]);
+        cell[v.ordinal()]++;
+        cell[VERDICTS] += r.packets();
+        cell[VERDICTS + 1] += r.bytes();
+        coverage.add(r);
+        timeline.add(r.tsFirstNanos(), v.ordinal());
+        if (!v.flagged()) {
+            return;
+        }
+        GroupKey key = new GroupKey(v, src, dst, r.transport(), r.dstPort());
+        Group g = groups.get(key);
+        if (g == null) {
+            if (groups.size() >= MAX_GROUPS) {
+                key = new GroupKey(v, src, dst, r.transport(), OTHER_PORTS);
+                g = groups.get(key);
+            }
+            if (g == null) {
+                g = new Group(key);
+                groups.put(key, g);
+            }
+        }
+        g.add(r);
+        if (flaggedRecords.size() < context.maxFlaggedRecords()) {
+            flaggedRecords.add(r);
+        } else {
+            flaggedOmitted++;
+        }
+    }
+
+    /** Flows, packets, bytes and the time span of a set of flows. */
+    public static final class Totals {
+        long flows;
+        long packets;
+        long bytes;
+        long firstNanos = Long.MAX_VALUE;
+        long lastNanos = Long.MIN_VALUE;
+
+        void add(FlowRecord r) {
+            flows++;
+            packets += r.packets();
+            bytes += r.bytes();
+            firstNanos = Math.min(firstNanos, r.tsFirstNanos());
+            lastNanos = Math.max(lastNanos, r.tsLastNanos());
+        }
+
+        void add(Totals t) {
+            flows += t.flows;
+            packets += t.packets;
+            bytes += t.bytes;
+            firstNanos = Math.min(firstNanos, t.firstNanos);
+            lastNanos = Math.max(lastNanos, t.lastNanos);
+        }
+
+        public long flows() {
+            return flows;
+        }
+
+        public long packets() {
+            return packets;
+        }
+
+        public long bytes() {
+            return bytes;
+        }
+
+        /** First packet, or 0 when there is no flow. */
+        public long firstNanos() {
+            return flows == 0 ? 0 : firstNanos;
+        }
+
+        public long lastNanos() {
+            return flows == 0 ? 0 : lastNanos;
+        }
+    }
+
+    /** A group's identity: verdict, role pair (role labels, "unknown" for none), transport and responder port. */
+    public record GroupKey(Verdict verdict, String srcRoles, String dstRoles, String transport, int port) {
+        /** "tcp/5061", "icmp", or "tcp/other ports". */
+        public String transportPort() {
+            if (port == OTHER_PORTS) {
+                return transport + "/other ports";
+            }
+            return port < 0 ? transport : transport + "/" + port;
+        }
+
+        public String rolePair() {
+            return srcRoles + " -> " + dstRoles;
+        }
+    }
+
+    /** Flagged flows sharing a {@link GroupKey}, with one example: the flow that started first. */
+    public static final class Group {
+        private final GroupKey key;
+        final Totals totals = new Totals();
+        private FlowRecord example;
+
+        Group(GroupKey key) {
+            this.key = key;
+        }
+
+        void add(FlowRecord r) {
+            totals.add(r);
+            if (example == null || r.tsFirstNanos() < example.tsFirstNanos()
+                    || (r.tsFirstNanos() == example.tsFirstNanos() && r.flowId() < example.flowId())) {
+                example = r;
+            }
+        }
+
+        public GroupKey key() {
+            return key;
+        }
+
+        public Totals totals() {
+            return totals;
+        }
+
+        public FlowRecord example() {
+            return example;
+        }
+    }
+
+    /** A role pair of one verdict, its groups by transport/port (most flows first). */
+    public record RolePair(String srcRoles, String dstRoles, Totals totals, List<Group> ports) {
+        public String label() {
+            return srcRoles + " -> " + dstRoles;
+        }
+    }
+
+    /** The flagged flows of one verdict: role pairs, most flows first. */
+    public record VerdictGroups(Verdict verdict, Totals totals, List<RolePair> rolePairs) {}
+
+    private static final Comparator<Group> BY_FLOWS = Comparator.<Group>comparingLong(g -> -g.totals.flows)
+            .thenComparing(g -> g.key.transport()).thenComparingInt(g -> g.key.port() == OTHER_PORTS ? Integer.MAX_VALUE : g.key.port());
+
+    /** Flagged flows by verdict (most severe first) → role pair → transport/port. */
+    public List<VerdictGroups> flaggedGroups() {
+        Map<Verdict, Map<String, List<Group>>> tree = new LinkedHashMap<>();
+        for (Verdict v : Verdict.values()) {
+            if (v.flagged()) {
+                tree.put(v, new HashMap<>());
+            }
+        }
+        for (Group g : groups.values()) {
+            tree.get(g.key.verdict()).computeIfAbsent(g.key.srcRoles() + "\u0000" + g.key.dstRoles(), k -> new ArrayList<>()).add(g);
+        }
+        List<VerdictGroups> out = new ArrayList<>();
+        for (Map.Entry<Verdict, Map<String, List<Group>>> e : tree.entrySet()) {
+            if (e.getValue().isEmpty()) {
+                continue;
+            }
+            List<RolePair> pairs = new ArrayList<>();
+            for (List<Group> gs : e.getValue().values()) {
+                gs.sort(BY_FLOWS);
+                Totals t = new Totals();
+                for (Group g : gs) {
+                    t.add(g.totals);
+                }
+                GroupKey k = gs.get(0).key;
+                pairs.add(new RolePair(k.srcRoles(), k.dstRoles(), t, List.copyOf(gs)));
+            }
+            pairs.sort(Comparator.<RolePair>comparingLong(p -> -p.totals().flows).thenComparing(RolePair::label));
+            out.add(new VerdictGroups(e.getKey(), byVerdict[e.getKey().ordinal()], List.copyOf(pairs)));
+        }
+        return out;
+    }
+
+    public int groupCount() {
+        return groups.size();
+    }
+
+    public Totals all() {
+        return all;
+    }
+
+    public Totals totals(Verdict v) {
+        return byVerdict[v.ordinal()];
+    }
+
+    public long flaggedFlows() {
+        return all.flows - byVerdict[Verdict.EXPECTED.ordinal()].flows;
+    }
+
+    public long flaggedPackets() {
+        return all.packets - byVerdict[Verdict.EXPECTED.ordinal()].packets;
+    }
+
+    public long flaggedBytes() {
+        return all.bytes - byVerdict[Verdict.EXPECTED.ordinal()].bytes;
+    }
+
+    /** The whole records kept of flagged flows, most severe verdict first, then by start. */
+    public List<FlowRecord> flaggedRecords() {
+        List<FlowRecord> out = new ArrayList<>(flaggedRecords);
+        out.sort(Comparator.<FlowRecord>comparingInt(r -> verdict(r).ordinal()).thenComparingLong(FlowRecord::tsFirstNanos)
+                .thenComparingLong(FlowRecord::flowId));
+        return out;
+    }
+
+    /** Flagged flows whose records were not kept (beyond {@link ReportContext#maxFlaggedRecords()}). */
+    public long flaggedOmitted() {
+        return flaggedOmitted;
+    }
+
+    /** Role labels seen as initiator or responder: topology order first, combined roles after, "unknown" last. */
+    public List<String> matrixAxis() {
+        java.util.Set<String> labels = new java.util.HashSet<>(matrix.keySet());
+        for (Map<String, long[]> row : matrix.values()) {
+            labels.addAll(row.keySet());
+        }
+        List<String> order = context.topologyRoles();
+        List<String> out = new ArrayList<>(labels);
+        out.sort(Comparator.<String>comparingInt(l -> {
+            if (l.equals("unknown")) {
+                return Integer.MAX_VALUE;
+            }
+            int i = order.indexOf(l);
+            return i >= 0 ? i : order.size();
+        }).thenComparing(Comparator.naturalOrder()));
+        return out;
+    }
+
+    /** Flows by verdict from {@code src} to {@code dst} (index = ordinal), then packets, then bytes; null if none. */
+    public long[] matrixCell(String src, String dst) {
+        Map<String, long[]> row = matrix.get(src);
+        return row == null ? null : row.get(dst);
+    }
+
+    public Coverage coverage() {
+        return coverage;
+    }
+
+    public Timeline timeline() {
+        return timeline;
+    }
+}
