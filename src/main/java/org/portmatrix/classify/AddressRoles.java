@@ -12,15 +12,22 @@ import java.util.TreeMap;
  */
 public final class AddressRoles {
     private final int[] lengths;
+    /** Index of the first table tried for IPv4-mapped addresses and for IPv6 ones, and their counts. */
+    private final int[] v4Tables;
+    private final int[] v6Tables;
     private final long[][] keyHi;
     private final long[][] keyLo;
     private final long[][] values;
     private final boolean[][] used;
 
     public AddressRoles(List<Cidr> prefixes, List<Long> roleSets) {
+        // IPv4 prefixes (held as IPv4-mapped /96+n) and IPv6 prefixes get tables of their own, so a
+        // lookup only probes the lengths of its own family.
         Map<Integer, List<Integer>> byLength = new TreeMap<>((a, b) -> b - a);
         for (int i = 0; i < prefixes.size(); i++) {
-            byLength.computeIfAbsent(prefixes.get(i).length(), k -> new ArrayList<>()).add(i);
+            Cidr c = prefixes.get(i);
+            int key = c.ipv4() ? 1000 + c.length() : c.length();
+            byLength.computeIfAbsent(key, k -> new ArrayList<>()).add(i);
         }
         int n = byLength.size();
         lengths = new int[n];
@@ -31,7 +38,7 @@ public final class AddressRoles {
         int t = 0;
         for (Map.Entry<Integer, List<Integer>> e : byLength.entrySet()) {
             int cap = Integer.highestOneBit(Math.max(4, e.getValue().size() * 2 + 1)) << 1;
-            lengths[t] = e.getKey();
+            lengths[t] = e.getKey() >= 1000 ? e.getKey() - 1000 : e.getKey();
             keyHi[t] = new long[cap];
             keyLo[t] = new long[cap];
             values[t] = new long[cap];
@@ -41,6 +48,24 @@ public final class AddressRoles {
                 put(t, c.hi(), c.lo(), roleSets.get(i));
             }
             t++;
+        }
+        int v4 = 0;
+        for (int k : byLength.keySet()) {
+            if (k >= 1000) {
+                v4++;
+            }
+        }
+        v4Tables = new int[v4];
+        v6Tables = new int[n - v4];
+        int a = 0;
+        int b = 0;
+        t = 0;
+        for (int k : byLength.keySet()) {
+            if (k >= 1000) {
+                v4Tables[a++] = t++;
+            } else {
+                v6Tables[b++] = t++;
+            }
         }
     }
 
@@ -69,7 +94,14 @@ public final class AddressRoles {
 
     /** The role set of the most specific prefix holding the address, or 0. */
     public long lookup(long hi, long lo) {
-        for (int t = 0; t < lengths.length; t++) {
+        boolean mapped = hi == 0 && (lo >>> 32) == 0xffffL;
+        long found = probe(mapped ? v4Tables : v6Tables, hi, lo);
+        // An IPv6 prefix may also cover the IPv4-mapped range (::/0, ::ffff:0:0/96).
+        return found != 0 || !mapped ? found : probe(v6Tables, hi, lo);
+    }
+
+    private long probe(int[] tables, long hi, long lo) {
+        for (int t : tables) {
             int len = lengths[t];
             long h = hi & Cidr.maskHi(len);
             long l = lo & Cidr.maskLo(len);

@@ -38,8 +38,11 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         } catch (UnknownHostException e) {
             return null;
         }
-        if (b.length == 4) { // an IPv4-mapped literal comes back as IPv4
-            return of(0, V4_MAPPED | (((b[0] & 0xffL) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff)), len, false);
+        if (b.length == 4) { // an IPv4-mapped literal (::ffff:a.b.c.d) comes back as IPv4
+            if (len < 96) {
+                return null;
+            }
+            return of(0, V4_MAPPED | (((b[0] & 0xffL) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff)), len, true);
         }
         long hi = 0;
         long lo = 0;

@@ -168,12 +168,15 @@ class MainTest {
     }
 
     @Test
-    void textReportListsFlaggedFlowsFirst() {
+    void textReportExplainsTheFlaggedFlows() {
         Run r = run("analyze", SAMPLE, "--topology", TOPOLOGY);
         assertEquals(0, r.status(), r.err());
-        int flagged = r.out().indexOf("unknown_host");
-        int expected = r.out().indexOf("expected  ");
-        assertTrue(flagged > 0 && expected > flagged, r.out());
+        String text = r.out();
+        int outside = text.indexOf("OUTSIDE THE MATRIX");
+        assertTrue(outside > 0, text);
+        assertTrue(text.indexOf("127.0.99.1", outside) > 0, "the host outside the topology is named: " + text);
+        assertTrue(text.indexOf("3389", outside) > 0, "the undocumented port is named: " + text);
+        assertTrue(text.contains("unknown_host") && text.contains("unexpected_port"), text);
     }
 
     @Test
