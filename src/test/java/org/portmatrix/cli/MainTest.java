@@ -184,7 +184,7 @@ class MainTest {
         Run r = run("catalog", "--format", "json");
         assertEquals(0, r.status(), r.err());
         JsonNode root = new ObjectMapper().readTree(r.out());
-        assertEquals(100, root.get("rules").size());
+        assertEquals(101, root.get("rules").size());
         JsonNode first = root.get("rules").get(0);
         for (String k : List.of("id", "src_roles", "dst_roles", "transport", "port_min", "port_max", "protocol", "service",
                 "note", "citation")) {
