@@ -36,7 +36,7 @@ import org.portmatrix.report.RunSummary;
  */
 public final class Analyzer implements FlowSink {
     private final Classifier classifier;
-    private final Inspection inspection = new Inspection();
+    private final Inspection inspection;
     private final PacketDecoder decoder;
     private final FlowTable table;
     private final FlowReport report;
@@ -50,6 +50,7 @@ public final class Analyzer implements FlowSink {
 
     public Analyzer(Classifier classifier, FlowConfig flowConfig, boolean vlanInKey, FlowReport report) {
         this.classifier = classifier;
+        this.inspection = new Inspection(classifier.catalog());
         this.decoder = new PacketDecoder(vlanInKey);
         this.report = report;
         this.table = new FlowTable(flowConfig, servicePorts(classifier.catalog()), this);
@@ -84,8 +85,8 @@ public final class Analyzer implements FlowSink {
             }
             packetsDecoded++;
             Flow f = t.update(d, ref.tsNanos, ref.origLen);
-            if (d.payloadLength > 0 && f.inspection != Inspection.DONE) {
-                inspection.packet(f, t.lastForward, ref.buf, d.payloadOffset, d.payloadLength);
+            if (d.payloadLength > 0 && Inspection.wants(f)) {
+                inspection.packet(f, t.lastForward, d.tcpSeq, ref.buf, d.payloadOffset, d.payloadLength);
             }
         }
         CaptureDamage dmg = source.damage();

@@ -1,75 +1,379 @@
 package org.portmatrix.inspect;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.portmatrix.classify.Addresses;
 import org.portmatrix.classify.Classification;
+import org.portmatrix.classify.Classifier;
 import org.portmatrix.classify.CompiledCatalog;
+import org.portmatrix.classify.Roles;
+import org.portmatrix.classify.Rule;
+import org.portmatrix.classify.RuleProtocol;
+import org.portmatrix.classify.Verdict;
+import org.portmatrix.decode.IpProtocol;
 import org.portmatrix.flow.Flow;
+import org.portmatrix.inspect.tls.Certificates;
+import org.portmatrix.inspect.tls.TlsInspector;
+import org.portmatrix.inspect.tls.TlsSession;
 
 /**
- * Looks at the first payload bytes of each flow and names the application protocol on the wire.
- * Walking-skeleton version: one packet per direction, a byte test per protocol, no verdict change.
+ * The inspect stage: names the application protocol on the wire from the first payloads of each
+ * flow and checks it against the catalog rule that the port and roles matched.
+ *
+ * <p>Per packet ({@link #packet}): while a flow is undecided its payload goes to the candidate
+ * inspectors, the one the responder's port suggests first (from the catalog's rules and the
+ * inspectors' well-known ports), then the others in {@link Inspectors} order. Each flow gets at most
+ * {@link #BUDGET} payloads per direction; once its protocol is decided (and the TLS handshake, if
+ * any, followed), {@link FlowInspection#done} is set and {@link #wants} is false: the pipeline hands
+ * it nothing more.
+ *
+ * <p>Per flow ({@link #finish}): sets {@code appProtocol}; refines an {@code expected} verdict to
+ * {@code protocol_mismatch} or {@code unverifiable} when the payload does not show what the rule
+ * documents; adds the flow's certificates to the run's {@link CertificateInventory}.
  */
 public final class Inspection {
-    /** Marks a flow whose inspection is finished: no more calls per packet. */
-    public static final Object DONE = new Object();
+    /** Payloads looked at per direction of a flow. */
+    public static final int BUDGET = 8;
+    private static final int TCP = 0;
+    private static final int UDP = 1;
+    private static final byte NO_HINT = -1;
 
-    /** Called for a packet with payload while {@code f.inspection != DONE}. */
+    private final Inspector[] inspectors;
+    private final byte[][] hint = new byte[2][65536];
+    private final int tcpCandidates;
+    private final int udpCandidates;
+    private final CertificateInventory inventory = new CertificateInventory();
+    private final Map<String, CertificateInfo> parsed = new HashMap<>();
+
+    /** Port hints from the inspectors' well-known ports only. */
+    public Inspection() {
+        this(null);
+    }
+
+    /** Port hints from the catalog's rules (the protocol each port documents) and the inspectors' well-known ports. */
+    public Inspection(CompiledCatalog catalog) {
+        List<Inspector> all = Inspectors.all();
+        inspectors = all.toArray(new Inspector[0]);
+        int t = 0;
+        int u = 0;
+        for (int i = 0; i < inspectors.length; i++) {
+            if (inspectors[i].runsOn(true)) {
+                t |= 1 << i;
+            }
+            if (inspectors[i].runsOn(false)) {
+                u |= 1 << i;
+            }
+        }
+        tcpCandidates = t;
+        udpCandidates = u;
+        java.util.Arrays.fill(hint[TCP], NO_HINT);
+        java.util.Arrays.fill(hint[UDP], NO_HINT);
+        if (catalog != null) {
+            // wide ranges first, so that a narrower rule on the same port wins
+            List<Rule> rules = new ArrayList<>(catalog.catalog().rules());
+            rules.sort((a, b) -> Integer.compare(b.portMax() - b.portMin(), a.portMax() - a.portMin()));
+            for (Rule r : rules) {
+                int slot = slotFor(r.protocol(), r.transport() == IpProtocol.TCP);
+                if (slot < 0) {
+                    continue;
+                }
+                byte[] h = hint[r.transport() == IpProtocol.TCP ? TCP : UDP];
+                for (int p = r.portMin(); p <= r.portMax(); p++) {
+                    h[p] = (byte) slot;
+                }
+            }
+        }
+        for (int i = 0; i < inspectors.length; i++) {
+            for (int p : inspectors[i].ports(true)) {
+                if (hint[TCP][p] == NO_HINT) {
+                    hint[TCP][p] = (byte) i;
+                }
+            }
+            for (int p : inspectors[i].ports(false)) {
+                if (hint[UDP][p] == NO_HINT) {
+                    hint[UDP][p] = (byte) i;
+                }
+            }
+        }
+    }
+
+    /** The inspector a rule protocol suggests, or -1. */
+    static int slotFor(RuleProtocol rp, boolean tcp) {
+        return switch (rp) {
+            case MTLS, TLS, HTTPS, PSOM -> Inspectors.TLS;
+            case HTTP -> Inspectors.HTTP;
+            case SIP -> Inspectors.SIP;
+            case STUN -> Inspectors.STUN;
+            case MEDIA -> tcp ? Inspectors.STUN : Inspectors.RTP;
+            case DCERPC -> Inspectors.DCERPC;
+            case SSRP -> Inspectors.SSRP;
+            case DHCP -> Inspectors.DHCP;
+            case SMB -> Inspectors.SMB;
+            case TCP, UDP -> -1;
+        };
+    }
+
+    /** True while the flow's payload is still wanted: the one check the pipeline makes per packet. */
+    public static boolean wants(Flow f) {
+        Object s = f.inspection;
+        return s == null || !((FlowInspection) s).done;
+    }
+
+    /** Called for a packet with payload while {@link #wants} is true; the payload is taken as in order. */
     public void packet(Flow f, boolean forward, byte[] b, int off, int len) {
-        if (len <= 0 || f.inspection instanceof String) {
+        packet(f, forward, -1, b, off, len);
+    }
+
+    /**
+     * Called for a packet with payload while {@link #wants} is true.
+     *
+     * @param tcpSeq the TCP sequence number of the payload (unsigned 32-bit), or -1 for UDP or unknown
+     */
+    public void packet(Flow f, boolean forward, long tcpSeq, byte[] b, int off, int len) {
+        if (len <= 0) {
             return;
         }
-        String p = sniff(b, off, len);
-        f.inspection = p == null ? DONE : p;
-    }
-
-    /** Completes the flow's classification with what was seen on the wire. */
-    public void finish(Flow f, Classification c, CompiledCatalog catalog) {
-        c.appProtocol = f.inspection instanceof String s ? s : null;
-    }
-
-    /** The TLS handshake summary of a flow, or null when it was not TLS. */
-    public TlsInfo tls(Flow f) {
-        return null;
-    }
-
-    static String sniff(byte[] b, int off, int len) {
-        if (len >= 3 && b[off] == 0x16 && b[off + 1] == 0x03 && (b[off + 2] & 0xff) <= 0x04) {
-            return "tls";
-        }
-        if (startsWith(b, off, len, "SIP/2.0 ") || containsSipRequestLine(b, off, len)) {
-            return "sip";
-        }
-        if (len >= 20 && (b[off] & 0xc0) == 0 && b[off + 4] == 0x21 && b[off + 5] == 0x12 && (b[off + 6] & 0xff) == 0xa4
-                && b[off + 7] == 0x42) {
-            return "stun";
-        }
-        if (startsWith(b, off, len, "HTTP/1.") || startsWith(b, off, len, "GET ") || startsWith(b, off, len, "POST ")) {
-            return "http";
-        }
-        return null;
-    }
-
-    private static boolean containsSipRequestLine(byte[] b, int off, int len) {
-        int end = off + Math.min(len, 200);
-        for (int i = off; i + 8 < end; i++) {
-            if (b[i] == '\r' || b[i] == '\n') {
-                return false;
+        FlowInspection fi = (FlowInspection) f.inspection;
+        if (fi == null) {
+            int proto = f.protocol();
+            boolean tcp = proto == IpProtocol.TCP;
+            fi = new FlowInspection(tcp, f.dstPort(), tcp ? tcpCandidates : proto == IpProtocol.UDP ? udpCandidates : 0);
+            f.inspection = fi;
+            if (fi.candidates == 0) {
+                fi.done = true; // no inspector for this transport
+                return;
             }
-            if (b[i] == ' ' && startsWith(b, i + 1, end - i - 1, "sip:")) {
-                return true;
+        }
+        if (forward) {
+            if (fi.payloadsFwd >= BUDGET) {
+                endIfSpent(fi);
+                return;
             }
+            fi.payloadsFwd++;
+        } else {
+            if (fi.payloadsRev >= BUDGET) {
+                endIfSpent(fi);
+                return;
+            }
+            fi.payloadsRev++;
+        }
+        long seq = fi.tcp ? tcpSeq : -1;
+        if (fi.decided >= 0) {
+            Inspector in = inspectors[fi.decided];
+            in.follow(fi, fi.decided, forward, seq, b, off, len);
+            if (!in.wantsMore(fi, fi.decided)) {
+                fi.done = true;
+            }
+        } else {
+            detect(fi, forward, seq, b, off, len);
+        }
+        if (!fi.done) {
+            endIfSpent(fi);
+        }
+    }
+
+    private void detect(FlowInspection fi, boolean forward, long seq, byte[] b, int off, int len) {
+        int first = hint[fi.tcp ? TCP : UDP][fi.dstPort];
+        if (first >= 0 && (fi.candidates & 1 << first) != 0 && tryOne(first, fi, forward, seq, b, off, len)) {
+            return;
+        }
+        for (int i = 0; i < inspectors.length; i++) {
+            if (i != first && (fi.candidates & 1 << i) != 0 && tryOne(i, fi, forward, seq, b, off, len)) {
+                return;
+            }
+        }
+        if (fi.candidates == 0) {
+            fi.done = true; // no inspector recognises the payload
+        }
+    }
+
+    private boolean tryOne(int i, FlowInspection fi, boolean forward, long seq, byte[] b, int off, int len) {
+        Inspector in = inspectors[i];
+        int r = in.inspect(fi, i, forward, seq, b, off, len);
+        if (r == Inspector.NOT_THIS) {
+            fi.candidates &= ~(1 << i);
+            if (fi.state != null) {
+                fi.state[i] = null;
+            }
+            return false;
+        }
+        if (r == Inspector.DETECTED) {
+            fi.decided = i;
+            fi.candidates = 0;
+            if (fi.state != null) {
+                for (int k = 0; k < fi.state.length; k++) {
+                    if (k != i) {
+                        fi.state[k] = null; // other inspectors' state is no longer needed
+                    }
+                }
+            }
+            fi.done = !in.wantsMore(fi, i);
+            return true;
         }
         return false;
     }
 
-    private static boolean startsWith(byte[] b, int off, int len, String s) {
-        if (len < s.length()) {
-            return false;
+    /** Ends inspection once both directions spent their budget, or one did and the flow had twice as many payloads. */
+    private static void endIfSpent(FlowInspection fi) {
+        if ((fi.payloadsFwd >= BUDGET && fi.payloadsRev >= BUDGET) || fi.payloadsFwd + fi.payloadsRev >= 2 * BUDGET) {
+            fi.done = true;
         }
-        for (int i = 0; i < s.length(); i++) {
-            if (b[off + i] != s.charAt(i)) {
-                return false;
+    }
+
+    /** Completes the flow's classification with what was seen on the wire. */
+    public void finish(Flow f, Classification c, CompiledCatalog catalog) {
+        FlowInspection fi = f.inspection instanceof FlowInspection x ? x : null;
+        c.appProtocol = fi != null && fi.app != null ? fi.app.id() : null;
+        TlsSession tls = fi != null && fi.app == AppProtocol.TLS ? TlsInspector.session(fi, Inspectors.TLS) : null;
+        Roles roles = catalog.catalog().roles();
+        if (tls != null) {
+            fi.tls = tlsInfo(f, c, tls, roles);
+        }
+        if (c.verdict == Verdict.EXPECTED) {
+            checkProtocol(f, c, catalog, fi, tls, roles);
+        } else if (fi != null && fi.app != null && c.reason != null) {
+            c.reason = c.reason + " On the wire: " + ProtocolCheck.wire(fi, fi.tls, false) + ".";
+        }
+    }
+
+    private void checkProtocol(Flow f, Classification c, CompiledCatalog catalog, FlowInspection fi, TlsSession tls,
+                               Roles roles) {
+        if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0) {
+            c.reason = c.reason + " No payload was seen, so the protocol on the wire was not checked.";
+            return;
+        }
+        boolean midStream = f.directionInferred || (fi.tcp && (f.flagsFwd & 0x02) == 0);
+        int proto = f.protocol();
+        int port = f.dstPort();
+        int firstRule = c.rule;
+        int unverifiableRule = CompiledCatalog.NO_RULE;
+        String unverifiableWhy = null;
+        String firstWhy = null;
+        for (int r = c.rule; r != CompiledCatalog.NO_RULE; r = catalog.nextMatch(proto, port, c.srcRoles, c.dstRoles, r)) {
+            StringBuilder why = new StringBuilder();
+            int outcome = ProtocolCheck.check(catalog.rule(r).protocol(), fi, tls, midStream, why);
+            if (outcome == ProtocolCheck.SATISFIED) {
+                Rule rule = catalog.rule(r);
+                c.rule = r;
+                c.reason = capitalize(ProtocolCheck.wire(fi, fi.tls, false)) + " on " + transport(f) + " " + port + " from "
+                        + roleText(roles, c.srcRoles) + " to " + roleText(roles, c.dstRoles) + " is documented"
+                        + (rule.protocol() == RuleProtocol.TCP || rule.protocol() == RuleProtocol.UDP ? ""
+                                : " (" + rule.protocol().id().toUpperCase(java.util.Locale.ROOT) + ")")
+                        + ": " + Classifier.describe(rule) + ".";
+                return;
+            }
+            if (outcome == ProtocolCheck.UNVERIFIABLE && unverifiableRule == CompiledCatalog.NO_RULE) {
+                unverifiableRule = r;
+                unverifiableWhy = why.toString();
+            }
+            if (r == firstRule) {
+                firstWhy = why.toString();
             }
         }
-        return true;
+        if (unverifiableRule != CompiledCatalog.NO_RULE) {
+            Rule rule = catalog.rule(unverifiableRule);
+            c.rule = unverifiableRule;
+            c.verdict = Verdict.UNVERIFIABLE;
+            c.reason = capitalize(ProtocolCheck.wire(fi, fi.tls, false)) + " on the "
+                    + rule.protocol().id().toUpperCase(java.util.Locale.ROOT) + " port " + port + " ("
+                    + roleText(roles, c.srcRoles) + " → " + roleText(roles, c.dstRoles) + "; " + Classifier.describe(rule)
+                    + "): " + unverifiableWhy + ".";
+            return;
+        }
+        Rule rule = catalog.rule(firstRule);
+        c.rule = firstRule;
+        c.verdict = Verdict.PROTOCOL_MISMATCH;
+        c.reason = mismatchReason(f, c, fi, rule, firstWhy, roles);
+    }
+
+    private static String mismatchReason(Flow f, Classification c, FlowInspection fi, Rule rule, String why, Roles roles) {
+        String documented = rule.protocol().id().toUpperCase(java.util.Locale.ROOT);
+        String where = " (" + roleText(roles, c.srcRoles) + " → " + roleText(roles, c.dstRoles) + "; "
+                + Classifier.describe(rule) + ")";
+        int port = f.dstPort();
+        if (rule.protocol() == RuleProtocol.MTLS && fi.app == AppProtocol.TLS) {
+            String version = fi.tls == null || fi.tls.version() == null ? "TLS" : fi.tls.version();
+            return version + " on the MTLS port " + port + " without a client certificate" + where + ": " + why
+                    + ". Both ends of a server-to-server connection must present a certificate; check the initiator's"
+                    + " certificate configuration, or find out which program connects.";
+        }
+        boolean encrypted = ProtocolCheck.encrypted(rule.protocol());
+        String wire = fi.app == null ? "A payload that is none of the protocols portmatrix recognises"
+                : capitalize(ProtocolCheck.wire(fi, fi.tls, encrypted));
+        StringBuilder sb = new StringBuilder(wire).append(" on ").append(transport(f)).append(' ').append(port)
+                .append(", where the catalog documents ").append(documented).append(where).append('.');
+        if (encrypted && fi.app != null && fi.app != AppProtocol.TLS) {
+            sb.append(" The connection is not encrypted: check the initiator's transport settings.");
+        } else {
+            sb.append(" Find out which program sends it.");
+        }
+        return sb.toString();
+    }
+
+    private TlsInfo tlsInfo(Flow f, Classification c, TlsSession s, Roles roles) {
+        boolean serverIsResponder = !s.clientIsResponder;
+        String responder = endpoint(f, false, true) + roleSuffix(roles, c.dstRoles);
+        String initiator = endpoint(f, true, false) + roleSuffix(roles, c.srcRoles);
+        List<CertificateInfo> server = certificates(s.serverChain, serverIsResponder ? responder : initiator, true, f);
+        List<CertificateInfo> client = certificates(s.clientChain, serverIsResponder ? initiator : responder, false, f);
+        return TlsInspector.info(s, server, client);
+    }
+
+    private List<CertificateInfo> certificates(List<byte[]> chain, String presenter, boolean server, Flow f) {
+        if (chain.isEmpty()) {
+            return List.of();
+        }
+        List<CertificateInfo> out = new ArrayList<>(chain.size());
+        for (byte[] der : chain) {
+            String sha = Certificates.sha256(der);
+            CertificateInfo ci = parsed.get(sha);
+            if (ci == null && !parsed.containsKey(sha)) {
+                ci = Certificates.parse(der);
+                parsed.put(sha, ci);
+            }
+            if (ci != null) {
+                out.add(ci);
+                inventory.add(ci, presenter, server, f.firstNanos, f.lastNanos);
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** The TLS handshake summary of a flow (after {@link #finish}), or null when it was not TLS. */
+    public TlsInfo tls(Flow f) {
+        return f.inspection instanceof FlowInspection fi ? fi.tls : null;
+    }
+
+    /** The certificate inventory of everything finished so far, soonest expiry first. */
+    public List<CertificateRecord> certificates() {
+        return inventory.records();
+    }
+
+    private static String endpoint(Flow f, boolean initiator, boolean withPort) {
+        String ip = initiator ? Addresses.format(f.ipVersion(), f.srcHi(), f.srcLo())
+                : Addresses.format(f.ipVersion(), f.dstHi(), f.dstLo());
+        if (!withPort) {
+            return ip;
+        }
+        int port = initiator ? f.srcPort() : f.dstPort();
+        return ip.indexOf(':') >= 0 ? "[" + ip + "]:" + port : ip + ":" + port;
+    }
+
+    private static String roleSuffix(Roles roles, long set) {
+        return set == 0 ? " (no role)" : " (" + String.join("+", roles.names(set)) + ")";
+    }
+
+    private static String roleText(Roles roles, long set) {
+        return set == 0 ? "an unknown host" : String.join("+", roles.names(set));
+    }
+
+    private static String transport(Flow f) {
+        return IpProtocol.name(f.protocol()).toUpperCase(java.util.Locale.ROOT);
+    }
+
+    private static String capitalize(String s) {
+        return s.isEmpty() ? s : Character.toUpperCase(s.charAt(0)) + s.substring(1);
     }
 }

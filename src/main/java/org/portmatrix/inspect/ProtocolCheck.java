@@ -1,0 +1,166 @@
+package org.portmatrix.inspect;
+
+import java.util.EnumSet;
+import java.util.Set;
+import org.portmatrix.classify.RuleProtocol;
+import org.portmatrix.inspect.tls.TlsInspector;
+import org.portmatrix.inspect.tls.TlsSession;
+
+/**
+ * Which wire protocols satisfy a catalog rule's protocol, and what a flow's payload says about it.
+ *
+ * <table>
+ * <caption>rule protocol → accepted on the wire</caption>
+ * <tr><td>mtls</td><td>TLS with a client certificate (TLS 1.0-1.2; TLS 1.3 hides it: unverifiable)</td></tr>
+ * <tr><td>tls, https, psom</td><td>TLS (HTTP and PSOM are inside it, encrypted)</td></tr>
+ * <tr><td>http</td><td>cleartext HTTP</td></tr>
+ * <tr><td>sip</td><td>cleartext SIP</td></tr>
+ * <tr><td>stun</td><td>STUN, MS-TURN</td></tr>
+ * <tr><td>media</td><td>RTP/SRTP, RTCP/SRTCP, and the STUN/MS-TURN that sets media up (ICE checks, relays)</td></tr>
+ * <tr><td>dcerpc, ssrp, dhcp, smb</td><td>that protocol</td></tr>
+ * <tr><td>tcp, udp</td><td>anything</td></tr>
+ * </table>
+ */
+public final class ProtocolCheck {
+    public static final int SATISFIED = 0;
+    public static final int UNVERIFIABLE = 1;
+    public static final int MISMATCH = 2;
+
+    private ProtocolCheck() {}
+
+    /** The wire protocols that satisfy {@code rp}, ignoring the client-certificate part of MTLS; null for "anything". */
+    public static Set<AppProtocol> accepted(RuleProtocol rp) {
+        return switch (rp) {
+            case MTLS, TLS, HTTPS, PSOM -> EnumSet.of(AppProtocol.TLS);
+            case HTTP -> EnumSet.of(AppProtocol.HTTP);
+            case SIP -> EnumSet.of(AppProtocol.SIP);
+            case STUN -> EnumSet.of(AppProtocol.STUN, AppProtocol.MS_TURN);
+            case MEDIA -> EnumSet.of(AppProtocol.RTP, AppProtocol.RTCP, AppProtocol.STUN, AppProtocol.MS_TURN);
+            case DCERPC -> EnumSet.of(AppProtocol.DCERPC);
+            case SSRP -> EnumSet.of(AppProtocol.SSRP);
+            case DHCP -> EnumSet.of(AppProtocol.DHCP);
+            case SMB -> EnumSet.of(AppProtocol.SMB);
+            case TCP, UDP -> null;
+        };
+    }
+
+    /** True when the rule documents an encrypted protocol. */
+    public static boolean encrypted(RuleProtocol rp) {
+        return rp == RuleProtocol.MTLS || rp == RuleProtocol.TLS || rp == RuleProtocol.HTTPS || rp == RuleProtocol.PSOM;
+    }
+
+    /**
+     * Checks a flow's payload against one rule protocol.
+     *
+     * @param fi the flow's inspection (non-null: the flow had payload)
+     * @param tls the TLS session when the flow is TLS, else null
+     * @param midStream the capture missed the start of the flow
+     * @param why receives the explanation (appended)
+     */
+    public static int check(RuleProtocol rp, FlowInspection fi, TlsSession tls, boolean midStream, StringBuilder why) {
+        Set<AppProtocol> ok = accepted(rp);
+        if (ok == null) {
+            return SATISFIED;
+        }
+        if (fi.app == null) {
+            if (fi.candidates != 0) {
+                why.append("the payload seen was too short to tell the protocol");
+                return UNVERIFIABLE;
+            }
+            if (midStream) {
+                why.append("the capture starts in the middle of the connection and the payload was not recognised");
+                return UNVERIFIABLE;
+            }
+            why.append("the payload is none of the protocols portmatrix recognises");
+            return MISMATCH;
+        }
+        if (!ok.contains(fi.app)) {
+            return MISMATCH;
+        }
+        if (rp != RuleProtocol.MTLS) {
+            return SATISFIED;
+        }
+        if (tls == null) {
+            why.append("the TLS handshake was not followed");
+            return UNVERIFIABLE;
+        }
+        if (tls.serverHello && tls.version >= TlsSession.TLS_1_3) {
+            why.append("TLS 1.3 encrypts the certificates, so whether the client presented one cannot be seen in the capture");
+            return UNVERIFIABLE;
+        }
+        String cc = TlsInspector.clientCertificate(tls);
+        switch (cc) {
+            case "present":
+                return SATISFIED;
+            case "empty":
+                why.append(tls.certificateRequest
+                        ? "the client answered the server's certificate request with an empty Certificate message"
+                        : "the client sent an empty Certificate message");
+                return MISMATCH;
+            case "absent":
+                why.append(tls.certificateRequest ? "the server asked for a certificate and the client sent none"
+                        : "the server did not ask for a client certificate and none was sent");
+                return MISMATCH;
+            default:
+                if (tls.midStream) {
+                    why.append("the handshake is not in the capture (it starts after it), so the client certificate cannot be checked");
+                } else if (tls.resumed) {
+                    why.append("the session was resumed, so the certificates were exchanged in an earlier connection");
+                } else if (tls.gap) {
+                    why.append("packets of the handshake are missing from the capture");
+                } else if (tls.alert >= 0) {
+                    why.append("the handshake ended with an alert (").append(alertName(tls.alert)).append(") from the ")
+                            .append(tls.alertFromClient ? "client" : "server");
+                } else {
+                    why.append("the handshake did not complete in the capture");
+                }
+                return UNVERIFIABLE;
+        }
+    }
+
+    /** What was on the wire, for a reason: "TLS 1.2 with a client certificate (CN=...)", "cleartext SIP (...)". */
+    public static String wire(FlowInspection fi, TlsInfo info, boolean cleartextMatters) {
+        if (fi == null || fi.app == null) {
+            return "unrecognised payload";
+        }
+        if (fi.app == AppProtocol.TLS) {
+            if (info == null) {
+                return "TLS";
+            }
+            StringBuilder sb = new StringBuilder(info.version() == null ? "TLS (handshake not complete)" : info.version());
+            switch (info.clientCertificate()) {
+                case "present" -> {
+                    sb.append(" with a client certificate");
+                    if (!info.clientCertificates().isEmpty()) {
+                        sb.append(" (").append(info.clientCertificates().get(0).subject()).append(')');
+                    }
+                }
+                case "empty" -> sb.append(" with an empty client Certificate message");
+                case "absent" -> sb.append(info.certificateRequest() ? " without a client certificate" : "");
+                default -> {}
+            }
+            if (info.sni() != null) {
+                sb.append(", SNI ").append(info.sni());
+            }
+            return sb.toString();
+        }
+        String d = fi.detail == null ? fi.app.id() : fi.detail;
+        return cleartextMatters && fi.app != AppProtocol.SSH && fi.app != AppProtocol.RDP ? "cleartext " + d : d;
+    }
+
+    static String alertName(int d) {
+        return switch (d) {
+            case 40 -> "handshake_failure";
+            case 42 -> "bad_certificate";
+            case 43 -> "unsupported_certificate";
+            case 44 -> "certificate_revoked";
+            case 45 -> "certificate_expired";
+            case 46 -> "certificate_unknown";
+            case 48 -> "unknown_ca";
+            case 70 -> "protocol_version";
+            case 80 -> "internal_error";
+            case 116 -> "certificate_required";
+            default -> "alert " + d;
+        } + " " + d;
+    }
+}

@@ -1,0 +1,157 @@
+package org.portmatrix.inspect.rtp;
+
+import org.portmatrix.inspect.AppProtocol;
+import org.portmatrix.inspect.FlowInspection;
+import org.portmatrix.inspect.Inspector;
+import org.portmatrix.inspect.Wire;
+
+/**
+ * RTP and RTCP (RFC 3550), and so SRTP/SRTCP, whose headers are the same (RFC 3711 §3.1).
+ *
+ * <pre>
+ * RTP  §5.1:  V=2(2) P(1) X(1) CC(4) | M(1) PT(7) | sequence(2) | timestamp(4) | SSRC(4) | CSRC(4*CC)
+ * RTCP §6.4:  V=2(2) P(1) RC(5) | PT(8) 200..207 | length(2) in 32-bit words minus one | ...
+ * </pre>
+ * One byte pattern proves nothing for RTP (any byte 0x80-0xBF starts "version 2"), so RTP is
+ * decided over several packets of one direction: {@link #AGREEING} packets with the same SSRC and
+ * payload type, the sequence number advancing by 1 to {@link #MAX_SEQ_STEP} and the timestamp
+ * not going back. An RTCP compound packet whose lengths add up is decided at once. Over TCP the
+ * RFC 4571 framing (a 2-byte length before each packet) is expected.
+ */
+public final class RtpInspector extends Inspector {
+    static final int VERSION = 2;
+    static final int HEADER = 12;
+    static final int RTCP_FIRST = 200;
+    static final int RTCP_LAST = 207;
+    /** Packets of one direction that must agree before the flow is called RTP. */
+    static final int AGREEING = 3;
+    /** Largest sequence step still taken as progress (packets lost in between). */
+    static final int MAX_SEQ_STEP = 16;
+    /** SRTCP trailer: E flag and index (4) before an authentication tag (RFC 3711 §3.4). */
+    static final int SRTCP_INDEX = 4;
+
+    public RtpInspector() {
+        super("rtp", true, true, new int[0], new int[0]);
+    }
+
+    /** The pure byte test for one RTP header; returns the header length, or -1. */
+    public static int rtpHeader(byte[] b, int off, int len) {
+        if (len < HEADER || (b[off] & 0xc0) >> 6 != VERSION) {
+            return -1;
+        }
+        int pt = b[off + 1] & 0x7f;
+        if (pt >= 72 && pt <= 76) {
+            return -1; // RFC 5761 §4: these payload types collide with RTCP
+        }
+        int h = HEADER + 4 * (b[off] & 0x0f);
+        return len < h ? -1 : h;
+    }
+
+    /**
+     * The pure byte test for RTCP: a compound packet whose lengths cover the datagram exactly, or
+     * leave an SRTCP trailer. Returns the number of RTCP packets, or 0.
+     */
+    public static int rtcpCompound(byte[] b, int off, int len) {
+        int p = off;
+        int end = off + len;
+        int n = 0;
+        while (end - p >= 4) {
+            if ((b[p] & 0xc0) >> 6 != VERSION) {
+                break;
+            }
+            int pt = b[p + 1] & 0xff;
+            if (pt < RTCP_FIRST || pt > RTCP_LAST) {
+                break;
+            }
+            int size = (Wire.u16(b, p + 2) + 1) * 4;
+            if (end - p < size) {
+                return 0;
+            }
+            p += size;
+            n++;
+        }
+        if (n == 0) {
+            return 0;
+        }
+        int rest = end - p;
+        if (rest == 0) {
+            return n;
+        }
+        // SRTCP: E(1) index(31), then the authentication tag (4 to 16 bytes)
+        return rest >= SRTCP_INDEX + 4 && rest <= SRTCP_INDEX + 16 && (b[p] & 0x80) != 0 ? n : 0;
+    }
+
+    /** Per-direction state of the multi-packet RTP check. */
+    static final class Direction {
+        boolean started;
+        long ssrc;
+        int pt;
+        int seq;
+        long ts;
+        int agreeing;
+    }
+
+    static final class State {
+        final Direction fwd = new Direction();
+        final Direction rev = new Direction();
+    }
+
+    @Override
+    public int inspect(FlowInspection fi, int slot, boolean forward, long seq, byte[] b, int off, int len) {
+        int o = off;
+        int l = len;
+        if (fi.tcp) {
+            if (len < 2 + 4 || Wire.u16(b, off) != len - 2) {
+                return NOT_THIS; // RFC 4571: one framed packet per segment at the start of a stream
+            }
+            o += 2;
+            l -= 2;
+        }
+        if (l < 8) {
+            return NOT_THIS;
+        }
+        int pt = b[o + 1] & 0xff;
+        if (pt >= RTCP_FIRST && pt <= RTCP_LAST) {
+            int n = rtcpCompound(b, o, l);
+            if (n == 0) {
+                return NOT_THIS;
+            }
+            fi.detected(AppProtocol.RTCP, "RTCP compound packet (" + n + " packet" + (n == 1 ? "" : "s") + ", first PT " + pt + ")");
+            return DETECTED;
+        }
+        if (rtpHeader(b, o, l) < 0) {
+            return NOT_THIS;
+        }
+        State s = (State) fi.state(slot);
+        if (s == null) {
+            s = new State();
+            fi.state(slot, s);
+        }
+        Direction d = forward ? s.fwd : s.rev;
+        long ssrc = Wire.u32(b, o + 8);
+        int sq = Wire.u16(b, o + 2);
+        long ts = Wire.u32(b, o + 4);
+        int p = pt & 0x7f;
+        if (!d.started) {
+            d.started = true;
+            d.agreeing = 1;
+        } else {
+            int step = (sq - d.seq) & 0xffff;
+            long tstep = (ts - d.ts) & 0xffffffffL;
+            if (ssrc != d.ssrc || p != d.pt || step == 0 || step > MAX_SEQ_STEP || tstep >= 0x80000000L) {
+                return NOT_THIS;
+            }
+            d.agreeing++;
+        }
+        d.ssrc = ssrc;
+        d.pt = p;
+        d.seq = sq;
+        d.ts = ts;
+        if (d.agreeing >= AGREEING) {
+            fi.detected(AppProtocol.RTP, String.format("RTP, payload type %d, SSRC 0x%08x, %d packets in sequence%s", p,
+                    ssrc, d.agreeing, fi.tcp ? ", RFC 4571 framing" : ""));
+            return DETECTED;
+        }
+        return NEED_MORE;
+    }
+}

@@ -1,0 +1,113 @@
+package org.portmatrix.inspect.tls;
+
+import java.util.List;
+import org.portmatrix.inspect.AppProtocol;
+import org.portmatrix.inspect.FlowInspection;
+import org.portmatrix.inspect.Inspector;
+import org.portmatrix.inspect.TlsInfo;
+
+/**
+ * TLS over TCP (SSL 3.0 to TLS 1.3). Detected on the first record header of a direction; then the
+ * handshake is followed across segments and records ({@link TlsStream}) until both sides switch
+ * to encryption, to read the versions, the SNI, the cipher, the certificate request and both
+ * certificate chains.
+ */
+public final class TlsInspector extends Inspector {
+    public TlsInspector() {
+        super("tls", true, false, new int[] {443, 444, 636, 993, 995, 4443, 5061, 8057, 8058}, new int[0]);
+    }
+
+    /**
+     * The pure byte test: a TLS record header (RFC 8446 §5.1) at {@code off}, as far as the bytes go.
+     * <pre>
+     * ContentType type(1): 20 change_cipher_spec, 21 alert, 22 handshake, 23 application_data, 24 heartbeat
+     * ProtocolVersion(2): 3.0 .. 3.4
+     * uint16 length: 1 .. 2^14 + 2048
+     * </pre>
+     */
+    public static boolean recordHeader(byte[] b, int off, int len) {
+        if (len < 1) {
+            return false;
+        }
+        int type = b[off] & 0xff;
+        if (type < TlsStream.CHANGE_CIPHER_SPEC || type > TlsStream.HEARTBEAT) {
+            return false;
+        }
+        if (len >= 3 && (b[off + 1] != 3 || (b[off + 2] & 0xff) > 4)) {
+            return false;
+        }
+        if (len >= 5) {
+            int length = (b[off + 3] & 0xff) << 8 | (b[off + 4] & 0xff);
+            return length > 0 && length <= TlsStream.MAX_RECORD;
+        }
+        return true;
+    }
+
+    @Override
+    public int inspect(FlowInspection fi, int slot, boolean forward, long seq, byte[] b, int off, int len) {
+        if (!fi.tcp) {
+            return NOT_THIS;
+        }
+        TlsSession s = (TlsSession) fi.state(slot);
+        if (s == null) {
+            if (!recordHeader(b, off, len)) {
+                return NOT_THIS;
+            }
+            s = new TlsSession();
+            fi.state(slot, s);
+        }
+        if (!s.feed(forward, seq, b, off, len)) {
+            return NOT_THIS;
+        }
+        if (!s.recordSeen) {
+            return NEED_MORE;
+        }
+        if (s.midStream) {
+            fi.detected(AppProtocol.TLS, "TLS records (the handshake is not in the capture)");
+            return DETECTED;
+        }
+        if (s.firstHandshakeType < 0) {
+            return NEED_MORE;
+        }
+        fi.detected(AppProtocol.TLS, "TLS handshake");
+        return DETECTED;
+    }
+
+    @Override
+    public boolean wantsMore(FlowInspection fi, int slot) {
+        TlsSession s = (TlsSession) fi.state(slot);
+        return s != null && !s.complete();
+    }
+
+    @Override
+    public void follow(FlowInspection fi, int slot, boolean forward, long seq, byte[] b, int off, int len) {
+        ((TlsSession) fi.state(slot)).feed(forward, seq, b, off, len);
+    }
+
+    /** The flow's TLS session, or null when this inspector did not keep one. */
+    public static TlsSession session(FlowInspection fi, int slot) {
+        return fi.state(slot) instanceof TlsSession s ? s : null;
+    }
+
+    /** What a client certificate check can say about a session. */
+    public static String clientCertificate(TlsSession s) {
+        if (s.serverHello && s.version >= TlsSession.TLS_1_3) {
+            return "not visible";
+        }
+        if (s.clientCertificateMessage) {
+            return s.clientCertificateCount > 0 ? "present" : "empty";
+        }
+        if (s.serverHello && !s.resumed && s.clientFinishedHandshake()) {
+            return "absent";
+        }
+        return "not visible";
+    }
+
+    /** The record's view of a session, with the certificates already parsed. */
+    public static TlsInfo info(TlsSession s, List<org.portmatrix.inspect.CertificateInfo> server,
+                               List<org.portmatrix.inspect.CertificateInfo> client) {
+        String version = s.serverHello ? TlsSession.versionName(s.version) : null;
+        return new TlsInfo(version, s.sni, CipherSuites.name(s.cipher), s.certificateRequest, clientCertificate(s),
+                server, client);
+    }
+}

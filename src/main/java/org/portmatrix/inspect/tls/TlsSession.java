@@ -1,0 +1,110 @@
+package org.portmatrix.inspect.tls;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The per-flow state of the TLS inspector: one {@link TlsStream} per direction and what the
+ * handshake has shown so far. Filled from the first packets of the flow only.
+ */
+public final class TlsSession {
+    /** Versions as on the wire. */
+    public static final int SSL_3_0 = 0x0300;
+    public static final int TLS_1_0 = 0x0301;
+    public static final int TLS_1_2 = 0x0303;
+    public static final int TLS_1_3 = 0x0304;
+
+    /** The client's and the server's side, as told by who sent the ClientHello. */
+    final TlsStream forward;
+    final TlsStream reverse;
+    /** True when the ClientHello came from the flow's responder (the capture guessed the direction wrong). */
+    public boolean clientIsResponder;
+
+    /** The first record header of the flow was seen and valid. */
+    public boolean recordSeen;
+    /** Handshake type of the first handshake message seen (1 ClientHello, 2 ServerHello), or -1. */
+    public int firstHandshakeType = -1;
+    /** The first record seen was not a handshake record: the capture starts after the handshake. */
+    public boolean midStream;
+
+    public boolean clientHello;
+    /** The legacy version field of the ClientHello. */
+    public int clientLegacyVersion;
+    /** The highest version the client offered (supported_versions, else the legacy field). */
+    public int clientMaxVersion;
+    public String sni;
+    byte[] clientSessionId;
+
+    public boolean serverHello;
+    /** The negotiated version (supported_versions for TLS 1.3), or 0 before the ServerHello. */
+    public int version;
+    /** The cipher suite chosen, or -1. */
+    public int cipher = -1;
+    /** The server echoed the client's session id: an abbreviated (resumed) handshake. */
+    public boolean resumed;
+    /** The ServerHello was a TLS 1.3 HelloRetryRequest. */
+    public boolean helloRetry;
+
+    /** The server sent a CertificateRequest (TLS 1.0-1.2). */
+    public boolean certificateRequest;
+    /** The client sent a Certificate message (TLS 1.0-1.2). */
+    public boolean clientCertificateMessage;
+    /** Certificates in the client's Certificate message (0: an empty message). */
+    public int clientCertificateCount;
+    /** The client sent a CertificateVerify (it proved it holds the certificate's key). */
+    public boolean clientCertificateVerify;
+    public boolean serverCertificateMessage;
+    /** DER of the certificates, leaf first, as far as they fitted in the reassembly buffer. */
+    public final List<byte[]> serverChain = new ArrayList<>(3);
+    public final List<byte[]> clientChain = new ArrayList<>(2);
+    /** A certificate chain longer than the buffer: the later certificates were not kept. */
+    public boolean chainTruncated;
+    /** The description of the first alert sent in the clear, or -1, and who sent it. */
+    public int alert = -1;
+    public boolean alertFromClient;
+    /** Streams stopped for a malformed record or a gap in the TCP sequence. */
+    public boolean malformed;
+    public boolean gap;
+
+    public TlsSession() {
+        forward = new TlsStream(this, true);
+        reverse = new TlsStream(this, false);
+    }
+
+    /** Feeds one payload of the flow; returns false when the bytes are not TLS records. */
+    public boolean feed(boolean fwd, long seq, byte[] b, int off, int len) {
+        TlsStream s = fwd ? forward : reverse;
+        s.feed(seq, b, off, len);
+        return !s.invalid;
+    }
+
+    /** True when nothing more in the clear is expected: both directions are encrypted or stopped. */
+    public boolean complete() {
+        if (serverHello && version >= TLS_1_3) {
+            return true; // everything after the ServerHello is encrypted
+        }
+        return forward.stopped && reverse.stopped;
+    }
+
+    /** True when the client side switched to encryption (ChangeCipherSpec) or sent application data. */
+    public boolean clientFinishedHandshake() {
+        TlsStream c = clientIsResponder ? reverse : forward;
+        return c.encrypted;
+    }
+
+    boolean isClient(TlsStream s) {
+        return (s == forward) != clientIsResponder;
+    }
+
+    /** "TLS 1.2", "SSL 3.0", or "0xNNNN". */
+    public static String versionName(int v) {
+        return switch (v) {
+            case SSL_3_0 -> "SSL 3.0";
+            case TLS_1_0 -> "TLS 1.0";
+            case 0x0302 -> "TLS 1.1";
+            case TLS_1_2 -> "TLS 1.2";
+            case TLS_1_3 -> "TLS 1.3";
+            default -> String.format("0x%04x", v);
+        };
+    }
+}

@@ -1,0 +1,245 @@
+package org.portmatrix.inspect.tls;
+
+import java.util.Arrays;
+import org.portmatrix.inspect.Wire;
+
+/**
+ * One direction of a TLS connection, parsed as a stream: TCP segments in sequence order, TLS
+ * records across segments, handshake messages across records (RFC 5246 §6.2.1 and §7.4, RFC 8446
+ * §5.1 and §4). Only the handshake messages the inspector reads are buffered, each up to
+ * {@link #BODY_CAP} bytes; every other byte is counted and skipped.
+ *
+ * <pre>
+ * record:    type(1) version(2) length(2) | fragment(length)
+ * handshake: msg_type(1) length(3) | body(length)      (may span several records)
+ * </pre>
+ */
+final class TlsStream {
+    /** Bytes of one handshake message kept for parsing (a ClientHello, a certificate chain). */
+    static final int BODY_CAP = 8192;
+    /** RFC 8446 §5.1: a record's length MUST NOT exceed 2^14 (+ 2048 for ciphertext in TLS 1.2). */
+    static final int MAX_RECORD = 16384 + 2048;
+    static final int RECORD_HEADER = 5;
+    static final int HANDSHAKE_HEADER = 4;
+
+    static final int CHANGE_CIPHER_SPEC = 20;
+    static final int ALERT = 21;
+    static final int HANDSHAKE = 22;
+    static final int APPLICATION_DATA = 23;
+    static final int HEARTBEAT = 24;
+
+    static final int CLIENT_HELLO = 1;
+    static final int SERVER_HELLO = 2;
+    static final int CERTIFICATE = 11;
+    static final int CERTIFICATE_REQUEST = 13;
+    static final int CERTIFICATE_VERIFY = 15;
+
+    private final TlsSession session;
+    private final boolean forward;
+
+    /** Next expected TCP sequence number (32-bit), or -1 before the first segment. */
+    private long nextSeq = -1;
+    /** The bytes were not TLS records (or lost sync): nothing more is parsed in this direction. */
+    boolean invalid;
+    /** Parsing of this direction is over (encrypted, a gap, invalid). */
+    boolean stopped;
+    /** This direction sent ChangeCipherSpec or application data. */
+    boolean encrypted;
+
+    private final byte[] recordHeader = new byte[RECORD_HEADER];
+    private int recordHeaderHave;
+    private int recordType;
+    private int recordLeft;
+    private final byte[] alertBytes = new byte[2];
+    private int alertHave;
+
+    private final byte[] handshakeHeader = new byte[HANDSHAKE_HEADER];
+    private int handshakeHeaderHave;
+    private int handshakeType;
+    private int handshakeLeft;
+    private byte[] body;
+    private int bodyHave;
+    private boolean keepBody;
+
+    TlsStream(TlsSession session, boolean forward) {
+        this.session = session;
+        this.forward = forward;
+    }
+
+    void feed(long seq, byte[] b, int off, int len) {
+        if (stopped) {
+            return;
+        }
+        if (seq >= 0) {
+            if (nextSeq >= 0) {
+                int d = (int) (seq - nextSeq); // 32-bit sequence arithmetic (RFC 9293 §3.4)
+                if (d > 0) { // a segment is missing: the stream cannot be followed
+                    session.gap = true;
+                    stopped = true;
+                    return;
+                }
+                if (d < 0) { // a retransmission: skip what was already read
+                    if (-d >= len) {
+                        return;
+                    }
+                    off += -d;
+                    len -= -d;
+                    seq = (seq - d) & 0xffffffffL;
+                }
+            }
+            nextSeq = (seq + len) & 0xffffffffL;
+        }
+        int end = off + len;
+        int i = off;
+        while (i < end && !stopped) {
+            if (recordLeft == 0) {
+                int n = Math.min(RECORD_HEADER - recordHeaderHave, end - i);
+                System.arraycopy(b, i, recordHeader, recordHeaderHave, n);
+                recordHeaderHave += n;
+                i += n;
+                if (recordHeaderHave < RECORD_HEADER) {
+                    return;
+                }
+                recordHeaderHave = 0;
+                if (!startRecord()) {
+                    return;
+                }
+                continue;
+            }
+            int n = Math.min(recordLeft, end - i);
+            recordBytes(b, i, n);
+            recordLeft -= n;
+            i += n;
+            if (recordLeft == 0) {
+                endRecord();
+            }
+        }
+    }
+
+    /** Validates a record header; false (and the stream stopped) when it is not one. */
+    private boolean startRecord() {
+        int type = recordHeader[0] & 0xff;
+        int major = recordHeader[1] & 0xff;
+        int minor = recordHeader[2] & 0xff;
+        int length = Wire.u16(recordHeader, 3);
+        if (type < CHANGE_CIPHER_SPEC || type > HEARTBEAT || major != 3 || minor > 4 || length == 0
+                || length > MAX_RECORD) {
+            invalid = true;
+            stopped = true;
+            if (session.recordSeen) {
+                session.malformed = true;
+            }
+            return false;
+        }
+        if (!session.recordSeen) {
+            session.recordSeen = true;
+            session.midStream = type != HANDSHAKE;
+        }
+        recordType = type;
+        recordLeft = length;
+        alertHave = 0;
+        if (type == APPLICATION_DATA) {
+            encrypted = true;
+            stopped = true; // nothing readable follows in this direction
+        }
+        return true;
+    }
+
+    private void recordBytes(byte[] b, int off, int n) {
+        switch (recordType) {
+            case HANDSHAKE -> handshakeBytes(b, off, n);
+            case ALERT -> {
+                int k = Math.min(2 - alertHave, n);
+                System.arraycopy(b, off, alertBytes, alertHave, k);
+                alertHave += k;
+            }
+            default -> {}
+        }
+    }
+
+    private void endRecord() {
+        if (recordType == CHANGE_CIPHER_SPEC) {
+            encrypted = true;
+            stopped = true; // the handshake messages after it are encrypted
+        } else if (recordType == ALERT && alertHave == 2 && session.alert < 0) {
+            session.alert = alertBytes[1] & 0xff;
+            session.alertFromClient = session.isClient(this);
+            if ((alertBytes[0] & 0xff) == 2) { // fatal: the connection ends
+                stopped = true;
+            }
+        }
+    }
+
+    private void handshakeBytes(byte[] b, int off, int n) {
+        int i = off;
+        int end = off + n;
+        while (i < end && !stopped) {
+            if (handshakeLeft == 0 && handshakeHeaderHave < HANDSHAKE_HEADER) {
+                int k = Math.min(HANDSHAKE_HEADER - handshakeHeaderHave, end - i);
+                System.arraycopy(b, i, handshakeHeader, handshakeHeaderHave, k);
+                handshakeHeaderHave += k;
+                i += k;
+                if (handshakeHeaderHave < HANDSHAKE_HEADER) {
+                    return;
+                }
+                startMessage();
+                if (handshakeLeft == 0) {
+                    endMessage();
+                }
+                continue;
+            }
+            int k = Math.min(handshakeLeft, end - i);
+            if (keepBody && bodyHave < BODY_CAP) {
+                int c = Math.min(k, BODY_CAP - bodyHave);
+                if (body == null || body.length < bodyHave + c) {
+                    body = Arrays.copyOf(body == null ? new byte[0] : body, Math.min(BODY_CAP,
+                            Math.max(bodyHave + c, body == null ? 1024 : body.length * 2)));
+                }
+                System.arraycopy(b, i, body, bodyHave, c);
+                bodyHave += c;
+            }
+            handshakeLeft -= k;
+            i += k;
+            if (handshakeLeft == 0) {
+                endMessage();
+            }
+        }
+    }
+
+    private void startMessage() {
+        handshakeType = handshakeHeader[0] & 0xff;
+        handshakeLeft = Wire.u24(handshakeHeader, 1);
+        bodyHave = 0;
+        if (session.firstHandshakeType < 0) {
+            session.firstHandshakeType = handshakeType;
+        }
+        keepBody = handshakeType == CLIENT_HELLO || handshakeType == SERVER_HELLO || handshakeType == CERTIFICATE;
+    }
+
+    private void endMessage() {
+        handshakeHeaderHave = 0;
+        int total = Wire.u24(handshakeHeader, 1);
+        switch (handshakeType) {
+            case CLIENT_HELLO -> {
+                session.clientIsResponder = !forward;
+                TlsHandshake.clientHello(session, body, Math.min(bodyHave, total));
+            }
+            case SERVER_HELLO -> {
+                session.clientIsResponder = forward;
+                TlsHandshake.serverHello(session, body, Math.min(bodyHave, total));
+            }
+            case CERTIFICATE -> TlsHandshake.certificate(session, session.isClient(this), body, bodyHave, total);
+            case CERTIFICATE_REQUEST -> session.certificateRequest = true;
+            case CERTIFICATE_VERIFY -> {
+                if (session.isClient(this)) {
+                    session.clientCertificateVerify = true;
+                }
+            }
+            default -> {}
+        }
+        keepBody = false;
+        if (body != null && body.length > 2048) {
+            body = null; // do not hold a large buffer for the rest of the flow
+        }
+    }
+}
