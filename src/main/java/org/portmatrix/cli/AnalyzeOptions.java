@@ -9,13 +9,18 @@ import java.util.List;
  * @param captures capture files, in the order given
  * @param topology the topology file, or null (every host unknown)
  * @param catalog a catalog file replacing the built-in one, or null
- * @param format text or jsonl
+ * @param format text, jsonl, csv or html; null when {@code --report-dir} replaces the main report (standard
+ *     output then gets the one-screen summary)
  * @param output the output file, or null for standard output
  * @param failOnUnexpected exit 1 when any flow is outside the matrix
  * @param vlanInKey VLAN ids are part of the flow key
  * @param flowCapacity most flows held at once
+ * @param reportDir directory for flows.jsonl, flows.csv, report.html and summary.txt, or null
+ * @param extract pcap file for every packet of every flagged flow (a second pass over the captures), or null
+ * @param allFlows the text report lists every flow, not only the groups
  */
 public record AnalyzeOptions(List<Path> captures, Path topology, Path catalog, String format, Path output,
-                             boolean failOnUnexpected, boolean vlanInKey, int flowCapacity) {
-    public static final List<String> FORMATS = List.of("text", "jsonl");
+                             boolean failOnUnexpected, boolean vlanInKey, int flowCapacity, Path reportDir, Path extract,
+                             boolean allFlows) {
+    public static final List<String> FORMATS = org.portmatrix.report.ReportSet.FORMATS;
 }

@@ -5,11 +5,13 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
@@ -28,8 +30,11 @@ import org.portmatrix.classify.ConfigException;
 import org.portmatrix.classify.Roles;
 import org.portmatrix.classify.Topology;
 import org.portmatrix.flow.FlowConfig;
-import org.portmatrix.report.FlowReport;
-import org.portmatrix.report.JsonLinesReport;
+import org.portmatrix.report.PcapWriter;
+import org.portmatrix.report.Progress;
+import org.portmatrix.report.ReportContext;
+import org.portmatrix.report.ReportSet;
+import org.portmatrix.report.RunSummary;
 import org.portmatrix.report.TextReport;
 
 /**
@@ -94,7 +99,8 @@ public final class Main {
     }
 
     private void usage(PrintStream to) {
-        to.println("usage: portmatrix analyze CAPTURE... [--topology FILE] [--format text|jsonl] [--output FILE]");
+        to.println("usage: portmatrix analyze CAPTURE... [--topology FILE] [--format text|jsonl|csv|html] [--output FILE]");
+        to.println("                 [--report-dir DIR] [--extract FILE] [--all-flows] [--fail-on-unexpected]");
         to.println("       portmatrix catalog [--format text|json] [--catalog FILE]");
         to.println("       portmatrix help");
         to.println();
@@ -117,6 +123,14 @@ public final class Main {
                 .desc("output format: " + String.join(", ", AnalyzeOptions.FORMATS) + " (default text)").get());
         o.addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE")
                 .desc("write the report to FILE instead of standard output").get());
+        o.addOption(Option.builder().longOpt("report-dir").hasArg().argName("DIR")
+                .desc("also write " + ReportSet.DIR_JSONL + ", " + ReportSet.DIR_CSV + ", " + ReportSet.DIR_HTML + " and "
+                        + ReportSet.DIR_TEXT + " to DIR (standard output then gets a one-screen summary unless --format or --output is given)").get());
+        o.addOption(Option.builder().longOpt("extract").hasArg().argName("FILE")
+                .desc("write every packet of every flow outside the matrix to FILE (pcap; pcapng when link types differ), "
+                        + "by reading the captures a second time").get());
+        o.addOption(Option.builder().longOpt("all-flows")
+                .desc("the text report lists every flow, not only the groups").get());
         o.addOption(Option.builder().longOpt("fail-on-unexpected")
                 .desc("exit with status 1 when any flow is outside the matrix").get());
         o.addOption(Option.builder().longOpt("vlan-in-key")
@@ -141,8 +155,9 @@ public final class Main {
         if (captures.isEmpty()) {
             throw new UsageException("analyze: no capture file given (portmatrix analyze CAPTURE... [--topology FILE])");
         }
-        String format = cl.getOptionValue("format", "text");
-        if (!AnalyzeOptions.FORMATS.contains(format)) {
+        Path reportDir = pathOrNull(cl.getOptionValue("report-dir"));
+        String format = cl.getOptionValue("format", reportDir != null && !cl.hasOption("output") ? null : "text");
+        if (format != null && !AnalyzeOptions.FORMATS.contains(format)) {
             throw new UsageException("analyze: unknown format '" + format + "' (formats: " + String.join(", ", AnalyzeOptions.FORMATS) + ")");
         }
         int capacity = FlowConfig.DEFAULT_CAPACITY;
@@ -150,7 +165,8 @@ public final class Main {
             capacity = positiveInt("--flow-capacity", cl.getOptionValue("flow-capacity"));
         }
         return new AnalyzeOptions(captures, pathOrNull(cl.getOptionValue("topology")), pathOrNull(cl.getOptionValue("catalog")),
-                format, pathOrNull(cl.getOptionValue("output")), cl.hasOption("fail-on-unexpected"), cl.hasOption("vlan-in-key"), capacity);
+                format, pathOrNull(cl.getOptionValue("output")), cl.hasOption("fail-on-unexpected"), cl.hasOption("vlan-in-key"), capacity,
+                reportDir, pathOrNull(cl.getOptionValue("extract")), cl.hasOption("all-flows"));
     }
 
     private static Path pathOrNull(String s) {
@@ -180,16 +196,57 @@ public final class Main {
             for (Path p : o.captures()) {
                 sources.add(Captures.open(p));
             }
-            try (Output output = Output.open(o.output(), out)) {
-                Writer w = output.writer();
-                FlowReport report = o.format().equals("jsonl") ? new JsonLinesReport(w) : new TextReport(w);
-                Analyzer analyzer = new Analyzer(classifier, FlowConfig.defaults().withCapacity(o.flowCapacity()), o.vlanInKey(), report);
-                for (PacketSource s : sources) {
-                    analyzer.read(s);
+            ReportContext context = new ReportContext(catalog.rules(), List.copyOf(topology.roles().keySet()), o.allFlows(),
+                    ReportContext.DEFAULT_MAX_FLAGGED_RECORDS);
+            boolean terminal = err == System.err && Progress.stderrIsTerminal();
+            if (o.extract() != null) {
+                for (Path p : o.captures()) {
+                    if (!java.nio.file.Files.isRegularFile(p)) {
+                        throw new UsageException("--extract reads the captures a second time: " + p + " is not a regular file");
+                    }
                 }
-                analyzer.finish(catalog.source(), topology.source());
+            }
+            if (o.reportDir() != null) {
+                try {
+                    java.nio.file.Files.createDirectories(o.reportDir());
+                } catch (IOException e) {
+                    throw new UsageException(o.reportDir() + ": cannot create the report directory: " + describe(e));
+                }
+            }
+            try (Output output = Output.open(o.output(), out); ReportSet reports = new ReportSet(context);
+                    PcapWriter pcap = openExtract(o.extract())) {
+                Writer w = output.writer();
+                if (o.format() != null) {
+                    reports.add(o.format(), w);
+                }
+                if (o.reportDir() != null) {
+                    try {
+                        reports.addDirectory(o.reportDir());
+                    } catch (IOException e) {
+                        throw new UsageException(o.reportDir() + ": cannot write reports: " + describe(e));
+                    }
+                }
+                BitSet flaggedIds = o.extract() == null ? null : reports.trackFlaggedIds();
+                FlowConfig flowConfig = FlowConfig.defaults().withCapacity(o.flowCapacity());
+                Analyzer analyzer = new Analyzer(classifier, flowConfig, o.vlanInKey(), reports);
+                try (Progress progress = Progress.start(sources, err, terminal)) {
+                    for (PacketSource s : sources) {
+                        analyzer.read(progress == null ? s : progress.track(s));
+                    }
+                }
+                RunSummary summary = analyzer.finish(catalog.source(), topology.source());
                 w.flush();
                 output.commit();
+                List<String> written = new ArrayList<>(reports.written());
+                if (o.extract() != null) {
+                    long packets = extract(o, flowConfig, classifier, flaggedIds, pcap);
+                    written.add(o.extract() + " (" + packets + " packets of the flagged flows)");
+                }
+                if (o.format() == null) {
+                    TextReport.oneScreen(reports.data(), summary, written, new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8)));
+                } else if (terminal && !(o.format().equals("text") && o.output() == null)) {
+                    TextReport.oneScreen(reports.data(), summary, written, new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8)));
+                }
                 if (analyzer.damaged()) {
                     return ExitStatus.DAMAGED;
                 }
@@ -202,6 +259,30 @@ public final class Main {
             for (PacketSource s : sources) {
                 s.close();
             }
+        }
+    }
+
+    /** The second pass of {@code --extract}: the packets of the flagged flows, written as they are read again. */
+    private static long extract(AnalyzeOptions o, FlowConfig flowConfig, Classifier classifier, BitSet flaggedIds, PcapWriter pcap)
+            throws IOException {
+        ExtractPass pass = new ExtractPass(flowConfig, o.vlanInKey(), Analyzer.servicePorts(classifier.catalog()), flaggedIds, pcap);
+        for (Path p : o.captures()) {
+            try (PacketSource s = Captures.open(p)) {
+                pass.read(s);
+            }
+        }
+        pcap.commit();
+        return pcap.packets();
+    }
+
+    private static PcapWriter openExtract(Path file) throws UsageException {
+        if (file == null) {
+            return null;
+        }
+        try {
+            return new PcapWriter(file);
+        } catch (IOException e) {
+            throw new UsageException(file + ": cannot write the extract: " + describe(e));
         }
     }
 

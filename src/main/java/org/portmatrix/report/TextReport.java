@@ -24,7 +24,7 @@ public final class TextReport implements FlowReport {
     /** Role pairs printed per verdict, and ports per role pair, unless every flow is asked for. */
     static final int MAX_ROLE_PAIRS = 15;
     static final int MAX_PORTS = 10;
-    private static final String RULE_LINE = "  %-44s %-13s %-40s %7s %9s %13s%n";
+    private static final String RULE_LINE = "  %-44s %-16s %-36s %7s %9s %13s%n";
 
     private final PrintWriter out;
     private final ReportData data;
@@ -222,12 +222,12 @@ public final class TextReport implements FlowReport {
         out.printf("CATALOG COVERAGE: %s of %s carried traffic; %s apply to roles of this topology%n", n(seen),
                 plural(rows.size(), "rule"), n(applicable));
         if (seen > 0) {
-            out.printf(RULE_LINE, "RULE", "PORT", "FROM -> TO", "FLOWS", "PACKETS", "BYTES");
+            out.printf(RULE_LINE, "RULE", "PORT", "ON", "FLOWS", "PACKETS", "BYTES");
             for (Coverage.RuleRow r : rows) {
                 if (!r.seen() && !allFlows) {
                     continue;
                 }
-                out.printf(RULE_LINE, r.rule().id(), r.transportPort(), abbreviate(r.sources() + " -> " + r.destinations(), 40),
+                out.printf(RULE_LINE, r.rule().id(), r.transportPort(), abbreviate(r.destinations(), 36),
                         n(r.flows()), n(r.packets()), n(r.bytes()));
                 if (r.flaggedFlows() > 0) {
                     out.printf("      %s of these flagged anyway (protocol on the wire)%n", plural(r.flaggedFlows(), "flow"));
@@ -241,9 +241,9 @@ public final class TextReport implements FlowReport {
         } else {
             out.printf("CANDIDATES TO CLOSE: %s documented on roles of this topology that no flow reached%n",
                     plural(candidates.size(), "port"));
-            out.printf("  %-18s %-40s %s%n", "TRANSPORT/PORT", "ON", "RULES");
+            out.printf("  %-16s %-36s %s%n", "TRANSPORT/PORT", "ON", "RULES");
             for (Coverage.Candidate k : candidates) {
-                out.printf("  %-18s %-40s %s%n", k.transportPort(), abbreviate(k.destinations(), 40), String.join(", ", k.ruleIds()));
+                out.printf("  %-16s %-36s %s%n", k.transportPort(), abbreviate(k.destinations(), 36), String.join(", ", k.ruleIds()));
             }
         }
         out.println();

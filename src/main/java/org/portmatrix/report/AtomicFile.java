@@ -1,0 +1,106 @@
+package org.portmatrix.report;
+
+import java.io.BufferedOutputStream;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * A file written under a temporary name in its target's directory and renamed over the target only
+ * when complete: a reader never sees half a report, and a failed run leaves the previous file.
+ */
+public final class AtomicFile implements AutoCloseable {
+    private final Path target;
+    private final Path temp;
+    private final OutputStream stream;
+    private Writer writer;
+    private boolean done;
+
+    private AtomicFile(Path target, Path temp, OutputStream stream) {
+        this.target = target;
+        this.temp = temp;
+        this.stream = stream;
+    }
+
+    public static AtomicFile create(Path target) throws IOException {
+        Path temp = tempBeside(target);
+        return new AtomicFile(target, temp, new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16));
+    }
+
+    /**
+     * A new empty file ".NAME.RANDOM.tmp" in the target's directory (so the rename stays on one file
+     * system), with the permissions any new file gets (the umask), not createTempFile's owner-only.
+     */
+    static Path tempBeside(Path target) throws IOException {
+        Path abs = target.toAbsolutePath();
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        while (true) {
+            Path temp = abs.resolveSibling("." + abs.getFileName() + "." + Long.toUnsignedString(random.nextLong(), 36) + ".tmp");
+            try {
+                return Files.createFile(temp);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // another name
+            }
+        }
+    }
+
+    public Path target() {
+        return target;
+    }
+
+    /** The bytes of the file. */
+    public OutputStream stream() {
+        return stream;
+    }
+
+    /** A UTF-8 writer over {@link #stream()} (one per file). */
+    public Writer writer() {
+        if (writer == null) {
+            writer = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), 1 << 16);
+        }
+        return writer;
+    }
+
+    /** Flushes, closes and renames the file into place. */
+    public void commit() throws IOException {
+        if (done) {
+            return;
+        }
+        if (writer != null) {
+            writer.close();
+        } else {
+            stream.close();
+        }
+        try {
+            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+        done = true;
+    }
+
+    /** Deletes the temporary file unless committed. */
+    @Override
+    public void close() throws IOException {
+        if (done) {
+            return;
+        }
+        done = true;
+        try {
+            if (writer != null) {
+                writer.close();
+            } else {
+                stream.close();
+            }
+        } finally {
+            Files.deleteIfExists(temp);
+        }
+    }
+}

@@ -1,0 +1,434 @@
+package org.portmatrix.report;
+
+import com.github.mustachejava.DefaultMustacheFactory;
+import com.github.mustachejava.Mustache;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.portmatrix.classify.Citation;
+import org.portmatrix.classify.Verdict;
+
+/**
+ * One self-contained HTML page (no request leaves it: CSS and script are inlined, and its Content
+ * Security Policy forbids loading anything): the role matrix coloured by verdict, the flagged flows
+ * grouped and one by one in tables that sort and filter, the certificates seen, the catalog's
+ * coverage, a timeline, and the counters.
+ *
+ * <p>The page is rendered by Mustache (Mustache.java) from {@code report.html.mustache}: every value
+ * goes through the template's HTML escaping ({@code {{value}}}); the only unescaped insertions are
+ * the project's own stylesheet and script resources. The script only sorts, hides and shows
+ * existing rows; it never builds markup from text. The policy admits that one script by its
+ * SHA-256 hash, so even markup that escaped escaping could not run a script.
+ */
+public final class HtmlReport implements FlowReport {
+    static final String TEMPLATE = "report.html.mustache";
+    /** Certificates that expire within this many days of the capture's end are flagged. */
+    static final int WARN_DAYS = 30;
+    private static final int TIMELINE_BARS = 120;
+    private static final int TIMELINE_SPANS = 30;
+    private static final int WIDTH = 1300;
+    private static final int LEFT = 330;
+    private static final int RIGHT = 1290;
+    private static final int TOP = 24;
+    private static final int CHART = 120;
+
+    private final Writer out;
+    private final ReportData data;
+    private final boolean ownsData;
+
+    /** An HTML report that aggregates the flows it is given. */
+    public HtmlReport(Writer out, ReportContext context) {
+        this(out, new ReportData(context), true);
+    }
+
+    /** An HTML report over aggregates the caller feeds ({@code ownsData} false). */
+    public HtmlReport(Writer out, ReportData data, boolean ownsData) {
+        this.out = out;
+        this.data = data;
+        this.ownsData = ownsData;
+    }
+
+    @Override
+    public void flow(FlowRecord record) {
+        if (ownsData) {
+            data.add(record);
+        }
+    }
+
+    @Override
+    public void finish(RunSummary summary) throws IOException {
+        render(data, summary, out);
+        out.flush();
+    }
+
+    /** Renders the page for the flows aggregated so far (also usable for a snapshot of a running capture). */
+    public static void render(ReportData data, RunSummary s, Writer out) throws IOException {
+        Mustache template = new DefaultMustacheFactory("org/portmatrix/report").compile(TEMPLATE);
+        template.execute(out, model(data, s)).flush();
+    }
+
+    static String resource(String name) {
+        try (InputStream in = HtmlReport.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("resource " + name + " missing from the jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String sha256Base64(String s) {
+        try {
+            return Base64.getEncoder().encodeToString(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String n(long v) {
+        return TextReport.n(v);
+    }
+
+    static Map<String, Object> model(ReportData data, RunSummary s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        String script = resource("report.js");
+        m.put("css", resource("report.css"));
+        m.put("script", script);
+        m.put("csp", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-" + sha256Base64(script) + "'");
+        ReportData.Totals all = data.all();
+        m.put("flowsText", TextReport.plural(all.flows(), "flow"));
+        m.put("packetsText", TextReport.plural(all.packets(), "packet"));
+        m.put("bytesText", TextReport.plural(all.bytes(), "byte"));
+        m.put("sources", s.sources());
+        if (all.flows() > 0) {
+            m.put("span", Map.of("first", Timestamps.iso(all.firstNanos()), "last", Timestamps.iso(all.lastNanos()),
+                    "duration", TextReport.duration(all.lastNanos() - all.firstNanos())));
+        }
+        m.put("catalog", s.catalogSource());
+        m.put("topology", s.topologySource());
+        List<Map<String, Object>> badges = new ArrayList<>();
+        List<Map<String, Object>> legend = new ArrayList<>();
+        List<String> flaggedVerdicts = new ArrayList<>();
+        for (Verdict v : Verdict.values()) {
+            legend.add(Map.of("id", v.id()));
+            long c = data.totals(v).flows();
+            if (c > 0) {
+                badges.add(Map.of("id", v.id(), "flows", c, "flowsText", n(c)));
+                if (v.flagged()) {
+                    flaggedVerdicts.add(v.id());
+                }
+            }
+        }
+        m.put("badges", badges);
+        m.put("legend", legend);
+        m.put("flaggedVerdicts", flaggedVerdicts);
+        m.put("matrix", matrix(data));
+        groups(data, m);
+        flows(data, m);
+        certificates(data, s, m);
+        coverage(data, m);
+        Map<String, Object> timeline = timeline(data);
+        if (timeline != null) {
+            m.put("timeline", timeline);
+        }
+        counters(data, s, m);
+        return m;
+    }
+
+    private static Map<String, Object> matrix(ReportData data) {
+        List<String> axis = data.matrixAxis();
+        List<String> srcs = new ArrayList<>();
+        List<String> dsts = new ArrayList<>();
+        for (String a : axis) {
+            boolean asSrc = false;
+            boolean asDst = false;
+            for (String b : axis) {
+                asSrc |= data.matrixCell(a, b) != null;
+                asDst |= data.matrixCell(b, a) != null;
+            }
+            if (asSrc) {
+                srcs.add(a);
+            }
+            if (asDst) {
+                dsts.add(a);
+            }
+        }
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (String src : srcs) {
+            List<Map<String, Object>> cells = new ArrayList<>();
+            for (String dst : dsts) {
+                long[] c = data.matrixCell(src, dst);
+                Map<String, Object> cell = new LinkedHashMap<>();
+                if (c == null) {
+                    cell.put("empty", true);
+                } else {
+                    long flows = 0;
+                    long flagged = 0;
+                    Verdict worst = Verdict.EXPECTED;
+                    StringBuilder title = new StringBuilder(src + " -> " + dst + ":");
+                    for (Verdict v : Verdict.values()) {
+                        long k = c[v.ordinal()];
+                        if (k == 0) {
+                            continue;
+                        }
+                        flows += k;
+                        if (v.flagged()) {
+                            flagged += k;
+                            if (v.ordinal() < worst.ordinal()) {
+                                worst = v;
+                            }
+                        }
+                        title.append(' ').append(v.id()).append(' ').append(n(k)).append(';');
+                    }
+                    title.append(' ').append(n(c[ReportData.VERDICTS])).append(" packets, ").append(n(c[ReportData.VERDICTS + 1]))
+                            .append(" bytes");
+                    cell.put("src", src);
+                    cell.put("dst", dst);
+                    cell.put("flows", flows);
+                    cell.put("flowsText", TextReport.plural(flows, "flow"));
+                    cell.put("flagged", flagged);
+                    cell.put("hasFlagged", flagged > 0);
+                    cell.put("flaggedText", n(flagged));
+                    cell.put("verdict", worst.id());
+                    cell.put("title", title.toString());
+                }
+                cells.add(cell);
+            }
+            rows.add(Map.of("src", src, "cells", cells));
+        }
+        return Map.of("dsts", dsts, "rows", rows);
+    }
+
+    private static String example(FlowRecord e) {
+        return e.transport() + " " + TextReport.endpoint(e.srcIp(), e.srcPort()) + " -> " + TextReport.endpoint(e.dstIp(), e.dstPort());
+    }
+
+    private static void groups(ReportData data, Map<String, Object> m) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (ReportData.VerdictGroups vg : data.flaggedGroups()) {
+            for (ReportData.RolePair rp : vg.rolePairs()) {
+                for (ReportData.Group g : rp.ports()) {
+                    ReportData.Totals t = g.totals();
+                    Map<String, Object> r = new LinkedHashMap<>();
+                    r.put("verdict", vg.verdict().id());
+                    r.put("rolePair", rp.label());
+                    r.put("port", g.key().transportPort());
+                    r.put("flows", t.flows());
+                    r.put("flowsText", n(t.flows()));
+                    r.put("packets", t.packets());
+                    r.put("packetsText", n(t.packets()));
+                    r.put("bytes", t.bytes());
+                    r.put("bytesText", n(t.bytes()));
+                    r.put("first", Timestamps.iso(t.firstNanos()));
+                    r.put("last", Timestamps.iso(t.lastNanos()));
+                    r.put("example", example(g.example()));
+                    r.put("reason", g.example().reason());
+                    rows.add(r);
+                }
+            }
+        }
+        m.put("groups", rows);
+        m.put("hasGroups", !rows.isEmpty());
+        m.put("flaggedText", TextReport.plural(data.flaggedFlows(), "flagged flow"));
+        m.put("groupCountText", TextReport.plural(rows.size(), "group"));
+    }
+
+    private static void flows(ReportData data, Map<String, Object> m) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (FlowRecord r : data.flaggedRecords()) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("id", r.flowId());
+            row.put("verdict", r.verdict());
+            row.put("first", Timestamps.iso(r.tsFirstNanos()));
+            row.put("firstSort", r.tsFirstNanos());
+            row.put("last", Timestamps.iso(r.tsLastNanos()));
+            row.put("lastSort", r.tsLastNanos());
+            row.put("transport", r.transport());
+            row.put("src", TextReport.endpoint(r.srcIp(), r.srcPort()));
+            row.put("inferred", r.directionInferred());
+            row.put("srcRoles", ReportData.roleLabel(r.srcRoles()));
+            row.put("dst", TextReport.endpoint(r.dstIp(), r.dstPort()));
+            row.put("dstRoles", ReportData.roleLabel(r.dstRoles()));
+            row.put("app", r.appProtocol() == null ? "" : r.appProtocol());
+            row.put("sni", r.tls() == null || r.tls().sni() == null ? "" : r.tls().sni());
+            row.put("packets", r.packets());
+            row.put("packetsText", n(r.packets()));
+            row.put("bytes", r.bytes());
+            row.put("bytesText", n(r.bytes()));
+            row.put("rule", r.rule() == null ? "" : r.rule());
+            row.put("reason", r.reason());
+            rows.add(row);
+        }
+        m.put("flows", rows);
+        m.put("hasFlows", !rows.isEmpty());
+        m.put("flowRowsText", n(rows.size()) + " of " + n(rows.size()));
+        m.put("hasOmitted", data.flaggedOmitted() > 0);
+        m.put("omitted", data.flaggedOmitted());
+        m.put("omittedText", n(data.flaggedOmitted()));
+        m.put("keptText", n(data.context().maxFlaggedRecords()));
+    }
+
+    private static void certificates(ReportData data, RunSummary s, Map<String, Object> m) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        m.put("certificates", rows);
+        m.put("hasCertificates", !rows.isEmpty());
+        m.put("warnDays", WARN_DAYS);
+    }
+
+    private static void coverage(ReportData data, Map<String, Object> m) {
+        Coverage c = data.coverage();
+        m.put("hasCoverage", !c.isEmpty());
+        if (c.isEmpty()) {
+            return;
+        }
+        List<Coverage.RuleRow> rules = c.rows();
+        List<Coverage.Candidate> candidates = c.candidates();
+        long seen = rules.stream().filter(Coverage.RuleRow::seen).count();
+        long applies = rules.stream().filter(Coverage.RuleRow::applies).count();
+        m.put("coverageSummary", n(seen) + " of " + TextReport.plural(rules.size(), "rule") + " carried traffic; " + n(applies)
+                + " apply to roles of this topology; " + TextReport.plural(candidates.size(), "documented port")
+                + " on those roles saw no flow.");
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Coverage.RuleRow r : rules) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("id", r.rule().id());
+            row.put("port", r.transportPort());
+            row.put("from", r.sources());
+            row.put("to", r.destinations());
+            row.put("seen", r.seen() ? "yes" : r.applies() ? "no" : "no (role not in topology)");
+            row.put("rowClass", r.seen() ? "seen" : "unused");
+            row.put("flows", r.flows());
+            row.put("flowsText", n(r.flows()));
+            row.put("packets", r.packets());
+            row.put("packetsText", n(r.packets()));
+            row.put("bytes", r.bytes());
+            row.put("bytesText", n(r.bytes()));
+            row.put("portFlows", r.portFlows());
+            row.put("portFlowsText", n(r.portFlows()));
+            List<String> seeds = new ArrayList<>();
+            for (Citation ci : r.rule().citations()) {
+                seeds.add(ci.document() + ": " + ci.shortForm());
+            }
+            row.put("seed", String.join("; ", seeds));
+            rows.add(row);
+        }
+        m.put("coverage", rows);
+        List<Map<String, Object>> cand = new ArrayList<>();
+        for (Coverage.Candidate k : candidates) {
+            cand.add(Map.of("port", k.transportPort(), "on", k.destinations(), "rules", String.join(", ", k.ruleIds()),
+                    "service", k.service() == null ? "" : k.service()));
+        }
+        m.put("candidates", cand);
+        m.put("hasCandidates", !cand.isEmpty());
+    }
+
+    private static Map<String, Object> timeline(ReportData data) {
+        List<Timeline.Bucket> bars = data.timeline().bars(TIMELINE_BARS);
+        if (bars.isEmpty()) {
+            return null;
+        }
+        long t0 = bars.get(0).startNanos();
+        Timeline.Bucket lastBar = bars.get(bars.size() - 1);
+        long t1 = Math.max(lastBar.startNanos() + lastBar.widthNanos(), data.all().lastNanos());
+        double span = Math.max(1, t1 - t0);
+        double plot = RIGHT - LEFT;
+        long max = 1;
+        for (Timeline.Bucket b : bars) {
+            max = Math.max(max, b.total());
+        }
+        double barWidth = plot / bars.size();
+        List<Map<String, Object>> barRows = new ArrayList<>();
+        int base = TOP + CHART;
+        for (int i = 0; i < bars.size(); i++) {
+            Timeline.Bucket b = bars.get(i);
+            if (b.total() == 0) {
+                continue;
+            }
+            double x = LEFT + i * barWidth;
+            double y = base;
+            List<Map<String, Object>> segs = new ArrayList<>();
+            StringBuilder title = new StringBuilder(Timestamps.iso(b.startNanos())).append(":");
+            for (int v = Verdict.values().length - 1; v >= 0; v--) { // expected at the bottom, most severe on top
+                long k = b.counts()[v];
+                if (k == 0) {
+                    continue;
+                }
+                double h = Math.max(1, (double) k / max * CHART);
+                y -= h;
+                segs.add(Map.of("verdict", Verdict.values()[v].id(), "x", f(x + 0.5), "y", f(y), "w", f(Math.max(1, barWidth - 1)),
+                        "h", f(h)));
+                title.append(' ').append(Verdict.values()[v].id()).append(' ').append(n(k)).append(';');
+            }
+            barRows.add(Map.of("segments", segs, "title", title.toString()));
+        }
+        List<ReportData.Group> top = new ArrayList<>();
+        for (ReportData.VerdictGroups vg : data.flaggedGroups()) {
+            for (ReportData.RolePair rp : vg.rolePairs()) {
+                top.addAll(rp.ports());
+            }
+        }
+        top.sort(Comparator.<ReportData.Group>comparingLong(g -> -g.totals().flows()).thenComparingInt(g -> g.key().verdict().ordinal()));
+        List<ReportData.Group> shown = top.subList(0, Math.min(TIMELINE_SPANS, top.size()));
+        shown.sort(Comparator.comparingLong(g -> g.totals().firstNanos()));
+        List<Map<String, Object>> spans = new ArrayList<>();
+        int y0 = base + 34;
+        for (int i = 0; i < shown.size(); i++) {
+            ReportData.Group g = shown.get(i);
+            ReportData.Totals t = g.totals();
+            double x1 = LEFT + (t.firstNanos() - t0) / span * plot;
+            double x2 = LEFT + (t.lastNanos() - t0) / span * plot;
+            int y = y0 + i * 14;
+            String label = g.key().verdict().id() + " " + g.key().transportPort() + " " + g.key().rolePair();
+            spans.add(Map.of("verdict", g.key().verdict().id(), "x", f(x1), "y", y, "w", f(Math.max(3, x2 - x1)), "textY", y + 9,
+                    "labelX", LEFT - 6, "label", TextReport.abbreviate(label, 52),
+                    "title", label + ": " + TextReport.plural(t.flows(), "flow") + " from " + Timestamps.iso(t.firstNanos()) + " to "
+                            + Timestamps.iso(t.lastNanos())));
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("width", WIDTH);
+        m.put("height", y0 + spans.size() * 14 + 8);
+        m.put("left", LEFT);
+        m.put("right", RIGHT);
+        m.put("base", base);
+        m.put("labelY", base + 14);
+        m.put("start", Timestamps.iso(t0));
+        m.put("end", Timestamps.iso(t1));
+        m.put("maxText", n(max));
+        m.put("bucket", TextReport.duration(bars.get(0).widthNanos()).replace(".0 ", " "));
+        m.put("bars", barRows);
+        m.put("spans", spans);
+        return m;
+    }
+
+    private static String f(double v) {
+        return String.format(Locale.ROOT, "%.1f", v);
+    }
+
+    private static void counters(ReportData data, RunSummary s, Map<String, Object> m) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        rows.add(Map.of("name", "packets read", "value", n(s.packetsRead())));
+        rows.add(Map.of("name", "packets decoded into flows", "value", n(s.packetsDecoded())));
+        rows.add(Map.of("name", "packets not decoded", "value", n(s.packetsRead() - s.packetsDecoded())));
+        for (Map.Entry<String, Long> e : s.undecodable().entrySet()) {
+            rows.add(Map.of("name", "  " + e.getKey(), "value", n(e.getValue())));
+        }
+        rows.add(Map.of("name", "flows", "value", n(s.flows())));
+        rows.add(Map.of("name", "flows open at the peak", "value", n(s.peakFlows())));
+        rows.add(Map.of("name", "flows closed early (flow table full)", "value", n(s.flowsEvictedEarly())));
+        rows.add(Map.of("name", "flagged flows not kept for the table", "value", n(data.flaggedOmitted())));
+        m.put("counters", rows);
+        m.put("damage", s.damage());
+    }
+}

@@ -1,0 +1,132 @@
+package org.portmatrix.report;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.portmatrix.capture.CaptureDamage;
+import org.portmatrix.capture.PacketRef;
+import org.portmatrix.capture.PacketSource;
+
+/**
+ * A progress bar for offline runs (me.tongfei:progressbar): bytes read of the captures' total, the
+ * packet rate and the time left. Shown only when standard error is a terminal; in a pipe, a log file
+ * or a test it prints nothing. It reads the source's position every {@link #EVERY} packets, so the
+ * per-packet cost is one counter.
+ */
+public final class Progress implements AutoCloseable {
+    static final int EVERY = 1 << 14;
+    private final ProgressBar bar;
+    private long packets;
+    private long base;
+    private final long startNanos = System.nanoTime();
+
+    private Progress(ProgressBar bar) {
+        this.bar = bar;
+    }
+
+    /** True when file descriptor 2 is a terminal (Linux: /proc/self/fd/2 names a tty; elsewhere: a console). */
+    public static boolean stderrIsTerminal() {
+        try {
+            Path fd2 = Files.readSymbolicLink(Path.of("/proc/self/fd/2"));
+            String t = fd2.toString();
+            return t.startsWith("/dev/pts/") || t.startsWith("/dev/tty") || t.equals("/dev/console");
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return System.console() != null;
+        }
+    }
+
+    /** A progress bar on {@code err} over these sources, or null when {@code show} is false. */
+    public static Progress start(List<PacketSource> sources, PrintStream err, boolean show) {
+        if (!show) {
+            return null;
+        }
+        long total = 0;
+        for (PacketSource s : sources) {
+            long size = s.size();
+            if (size < 0) {
+                total = -1;
+                break;
+            }
+            total += size;
+        }
+        ProgressBar bar = new ProgressBarBuilder().setTaskName("reading").setInitialMax(total)
+                .setUnit(" MiB", 1L << 20).showSpeed().setStyle(ProgressBarStyle.ASCII)
+                .setUpdateIntervalMillis(500).setConsumer(new ConsoleProgressBarConsumer(err)).clearDisplayOnFinish().build();
+        return new Progress(bar);
+    }
+
+    /** Wraps a source so that reading it moves the bar. */
+    public PacketSource track(PacketSource source) {
+        return new Tracked(source);
+    }
+
+    private void update(PacketSource s) {
+        bar.stepTo(base + s.position());
+        double secs = Math.max(1e-3, (System.nanoTime() - startNanos) / 1e9);
+        bar.setExtraMessage(String.format(Locale.ROOT, "%,d packets, %,.0f packets/s", packets, packets / secs));
+    }
+
+    @Override
+    public void close() {
+        bar.close();
+    }
+
+    private final class Tracked implements PacketSource {
+        private final PacketSource s;
+        private int countdown = EVERY;
+        private boolean ended;
+
+        Tracked(PacketSource s) {
+            this.s = s;
+        }
+
+        @Override
+        public boolean next(PacketRef ref) throws IOException {
+            boolean more = s.next(ref);
+            if (more) {
+                packets++;
+                if (--countdown == 0) {
+                    countdown = EVERY;
+                    update(s);
+                }
+            } else if (!ended) {
+                ended = true;
+                update(s);
+                base += Math.max(s.position(), s.size());
+            }
+            return more;
+        }
+
+        @Override
+        public String name() {
+            return s.name();
+        }
+
+        @Override
+        public CaptureDamage damage() {
+            return s.damage();
+        }
+
+        @Override
+        public long position() {
+            return s.position();
+        }
+
+        @Override
+        public long size() {
+            return s.size();
+        }
+
+        @Override
+        public void close() throws IOException {
+            s.close();
+        }
+    }
+}

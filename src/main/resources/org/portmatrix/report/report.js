@@ -1,0 +1,58 @@
+// portmatrix report: sorts and filters the tables. No network, no data from the page's text is
+// ever turned into markup: rows are moved and hidden, never rebuilt from strings.
+(function () {
+  'use strict';
+  function key(cell, numeric) {
+    var v = cell.getAttribute('data-sort');
+    if (v === null) { v = cell.textContent; }
+    if (numeric) { var n = parseFloat(v); return isNaN(n) ? -Infinity : n; }
+    return v.toLowerCase();
+  }
+  function makeSortable(table) {
+    var heads = table.querySelectorAll('thead th.sort');
+    Array.prototype.forEach.call(heads, function (th, col) {
+      th.addEventListener('click', function () {
+        var numeric = th.classList.contains('num');
+        var asc = !th.classList.contains('asc');
+        Array.prototype.forEach.call(heads, function (h) { h.classList.remove('asc', 'desc'); });
+        th.classList.add(asc ? 'asc' : 'desc');
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        var index = Array.prototype.indexOf.call(th.parentNode.children, th);
+        rows.sort(function (a, b) {
+          var x = key(a.cells[index], numeric), y = key(b.cells[index], numeric);
+          return (x < y ? -1 : x > y ? 1 : 0) * (asc ? 1 : -1);
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      });
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll('table.sortable'), makeSortable);
+
+  var table = document.getElementById('flows');
+  var text = document.getElementById('flow-filter');
+  var verdict = document.getElementById('verdict-filter');
+  var count = document.getElementById('flow-count');
+  function filter() {
+    if (!table) { return; }
+    var q = text.value.trim().toLowerCase();
+    var v = verdict.value;
+    var shown = 0, rows = table.tBodies[0].rows;
+    for (var i = 0; i < rows.length; i++) {
+      var ok = (v === '' || rows[i].getAttribute('data-verdict') === v)
+        && (q === '' || rows[i].textContent.toLowerCase().indexOf(q) >= 0);
+      rows[i].hidden = !ok;
+      if (ok) { shown++; }
+    }
+    count.textContent = shown + ' of ' + rows.length + ' shown';
+  }
+  if (table) {
+    text.addEventListener('input', filter);
+    verdict.addEventListener('change', filter);
+    filter();
+  }
+  // Marker for tests and for the reader: the report's own script ran.
+  document.documentElement.setAttribute('data-report-script', 'ran');
+  var status = document.getElementById('script-status');
+  if (status) { status.textContent = 'interactive: click a column heading to sort'; }
+})();
