@@ -3,14 +3,27 @@ package org.portmatrix.capture;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.zip.GZIPInputStream;
 
-/** Opens a capture file of any supported format, by its magic number. */
+/**
+ * Opens captures: a file of any supported format (classic pcap, pcapng, either gzip-compressed),
+ * standard input ({@code -}), a directory (every capture in it, such as a dumpcap ring buffer), or
+ * several of these read as one in time order.
+ */
 public final class Captures {
     private static final int GZIP_MAGIC = 0x1f8b;
+    /** The name that stands for standard input on the command line. */
+    public static final String STDIN = "-";
+    static final String STDIN_NAME = "(standard input)";
+    /** Kuznetzov's and other modified pcap variants that tcpdump never wrote: refused by name. */
+    private static final int MAGIC_PCAP_MODIFIED = 0xa1b2cd34;
+    private static final int MAGIC_PCAP_MODIFIED_SWAPPED = 0x34cdb2a1;
 
     private Captures() {}
 
@@ -37,16 +50,27 @@ public final class Captures {
 
     /** Opens a stream (a file's or standard input's); detects gzip and the capture format. */
     public static PacketSource open(String name, InputStream raw, long size) throws IOException {
+        return open(name, raw, size, null);
+    }
+
+    private static PacketSource open(String name, InputStream raw, long size, GuardedStream guard) throws IOException {
         BufferedInputStream in = new BufferedInputStream(raw, 1 << 16);
         in.mark(4);
-        int b0 = in.read();
-        int b1 = in.read();
-        in.reset();
-        if (b0 < 0) {
-            in.close();
-            throw new CaptureFormatException(name, 0, "empty file");
+        int magic = 0;
+        int got = 0;
+        for (; got < 4; got++) {
+            int c = in.read();
+            if (c < 0) {
+                break;
+            }
+            magic = (magic << 8) | c;
         }
-        if (((b0 << 8) | b1) == GZIP_MAGIC) {
+        in.reset();
+        if (got == 0) {
+            in.close();
+            throw new CaptureFormatException(name, 0, guard != null && guard.failure() != null ? guard.failure() : "empty file");
+        }
+        if (got >= 2 && (magic >>> ((got - 2) * 8)) == GZIP_MAGIC && guard == null) {
             InputStream gz;
             try {
                 gz = new GZIPInputStream(in, 1 << 16);
@@ -54,8 +78,122 @@ public final class Captures {
                 in.close();
                 throw new CaptureFormatException(name, 0, "damaged gzip header: " + e.getMessage());
             }
-            return open(name, new GuardedStream(name, gz), -1);
+            GuardedStream g = new GuardedStream(name, gz);
+            return open(name, g, -1, g);
         }
-        return new PcapReader(name, in, size);
+        if (got < 4) {
+            in.close();
+            throw new CaptureFormatException(name, 0, "too short for a capture (" + got + " bytes)");
+        }
+        switch (magic) {
+            case PcapngReader.BLOCK_SHB:
+                return new PcapngReader(name, in, size, guard);
+            case PcapReader.MAGIC_MICRO, PcapReader.MAGIC_NANO, PcapReader.MAGIC_MICRO_SWAPPED, PcapReader.MAGIC_NANO_SWAPPED:
+                return new PcapReader(name, in, size, guard);
+            case MAGIC_PCAP_MODIFIED, MAGIC_PCAP_MODIFIED_SWAPPED:
+                in.close();
+                throw new CaptureFormatException(name, 0, "a modified (Kuznetzov) pcap file; not supported (convert it with editcap -F pcap)");
+            default:
+                in.close();
+                throw new CaptureFormatException(name, 0, "not a pcap or pcapng capture (magic " + String.format("0x%08x", magic) + ")");
+        }
+    }
+
+    /**
+     * Opens what the command line names, as one source: each argument is a capture file, a
+     * directory of captures (its regular files, by name, hidden ones left out) or {@code -} for
+     * {@code stdin}. One file is read as it is; several are merged in time order. Every file is
+     * opened and its first packet read here, so an unreadable one is reported before any output.
+     */
+    public static PacketSource openAll(List<Path> args, InputStream stdin) throws IOException {
+        List<Path> files = new ArrayList<>();
+        boolean sawStdin = false;
+        for (Path a : args) {
+            if (a.toString().equals(STDIN)) {
+                if (sawStdin) {
+                    throw new CaptureFormatException("standard input (-) given more than once");
+                }
+                sawStdin = true;
+                files.add(a);
+            } else if (Files.isDirectory(a)) {
+                List<Path> inDir = directory(a);
+                if (inDir.isEmpty()) {
+                    throw new CaptureFormatException(a + ": directory without capture files");
+                }
+                files.addAll(inDir);
+            } else {
+                files.add(a);
+            }
+        }
+        if (files.isEmpty()) {
+            throw new CaptureFormatException("no capture given");
+        }
+        if (files.size() == 1) {
+            return openOne(files.get(0), stdin);
+        }
+        String name = args.size() == 1 ? args.get(0).toString() : String.join(", ", args.stream().map(Captures::display).toList());
+        int n = files.size();
+        String[] names = new String[n];
+        MergedSource.Opener[] openers = new MergedSource.Opener[n];
+        long[] firstTs = new long[n];
+        PacketSource[] opened = new PacketSource[n];
+        PacketRef[] firstRefs = new PacketRef[n];
+        List<CaptureDamage> setupDamage = new ArrayList<>();
+        long size = 0;
+        try {
+            for (int i = 0; i < n; i++) {
+                Path f = files.get(i);
+                names[i] = display(f);
+                openers[i] = () -> openOne(f, stdin);
+                PacketSource s = openOne(f, stdin);
+                size = size < 0 || s.size() < 0 ? -1 : size + s.size();
+                PacketRef r = new PacketRef();
+                if (!s.next(r)) {
+                    firstTs[i] = Long.MIN_VALUE;
+                    setupDamage.addAll(s.damages());
+                    s.close();
+                } else if (f.toString().equals(STDIN)) {
+                    firstTs[i] = r.tsNanos; // standard input cannot be read twice: it stays open
+                    opened[i] = s;
+                    firstRefs[i] = r;
+                } else {
+                    firstTs[i] = r.tsNanos;
+                    s.close();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            for (PacketSource s : opened) {
+                if (s != null) {
+                    s.close();
+                }
+            }
+            throw e;
+        }
+        return new MergedSource(name, names, openers, firstTs, opened, firstRefs, setupDamage, size);
+    }
+
+    private static String display(Path p) {
+        return p.toString().equals(STDIN) ? STDIN_NAME : p.toString();
+    }
+
+    private static PacketSource openOne(Path p, InputStream stdin) throws IOException {
+        if (p.toString().equals(STDIN)) {
+            return open(STDIN_NAME, stdin, -1);
+        }
+        return open(p);
+    }
+
+    /** The regular, non-hidden files of a directory, sorted by name (dumpcap's ring buffer order). */
+    static List<Path> directory(Path dir) throws IOException {
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                if (Files.isRegularFile(p) && !p.getFileName().toString().startsWith(".")) {
+                    files.add(p);
+                }
+            }
+        }
+        files.sort(null);
+        return files;
     }
 }

@@ -2,6 +2,7 @@ package org.portmatrix.capture;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.util.List;
 
 /**
  * A source of captured packets: a capture file, several files in time order, or a live interface.
@@ -20,6 +21,12 @@ public interface PacketSource extends Closeable {
 
     /** Damage met so far, or null if none. Reading stopped at the damage unless it says otherwise. */
     CaptureDamage damage();
+
+    /** Every damage met so far, in the order met (the fatal one, if any, last). */
+    default List<CaptureDamage> damages() {
+        CaptureDamage d = damage();
+        return d == null ? List.of() : List.of(d);
+    }
 
     /** Bytes consumed so far (of the uncompressed stream), for progress reports. */
     long position();

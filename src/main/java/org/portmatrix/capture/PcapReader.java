@@ -19,7 +19,7 @@ import java.io.InputStream;
  * {@link #MAX_RECORD} (as libpcap's maximum snapshot length) ends reading with damage; no buffer is
  * ever sized by a length field.
  */
-public final class PcapReader implements PacketSource {
+public final class PcapReader extends FileSource {
     public static final int MAGIC_MICRO = 0xa1b2c3d4;
     public static final int MAGIC_NANO = 0xa1b23c4d;
     public static final int MAGIC_MICRO_SWAPPED = 0xd4c3b2a1;
@@ -29,21 +29,14 @@ public final class PcapReader implements PacketSource {
     /** libpcap's MAXIMUM_SNAPLEN. */
     public static final int MAX_RECORD = 262_144;
 
-    private final String name;
-    private final ByteInput in;
     private final boolean bigEndian;
     private final boolean nanos;
     private final int linkType;
     private final int snaplen;
-    private final long size;
-    private CaptureDamage damage;
     private long caplenOverOrig;
-    private boolean done;
 
-    PcapReader(String name, InputStream stream, long size) throws IOException {
-        this.name = name;
-        this.size = size;
-        this.in = new ByteInput(stream, ByteInput.DEFAULT_CAPACITY);
+    PcapReader(String name, InputStream stream, long size, GuardedStream guard) throws IOException {
+        super(name, stream, size, guard);
         if (!in.ensure(GLOBAL_HEADER)) {
             int have = in.available();
             in.close();
@@ -92,13 +85,7 @@ public final class PcapReader implements PacketSource {
         }
         long recordOffset = in.offset();
         if (!in.ensure(RECORD_HEADER)) {
-            int have = in.available();
-            if (have > 0) {
-                damage = new CaptureDamage(name, recordOffset,
-                        "truncated record header (" + have + " of 16 bytes); the capture was cut off", true);
-            }
-            done = true;
-            return false;
+            return end(recordOffset, in.available(), "record header");
         }
         byte[] b = in.buf;
         int p = in.pos;
@@ -107,17 +94,11 @@ public final class PcapReader implements PacketSource {
         long incl = Bytes.u32(b, p + 8, bigEndian);
         long orig = Bytes.u32(b, p + 12, bigEndian);
         if (incl > MAX_RECORD) {
-            damage = new CaptureDamage(name, recordOffset,
-                    "record length " + incl + " exceeds the maximum of " + MAX_RECORD + "; reading stopped", true);
-            done = true;
-            return false;
+            return damage(recordOffset, "record length " + incl + " exceeds the maximum of " + MAX_RECORD + "; reading stopped", true);
         }
         int caplen = (int) incl;
         if (!in.ensure(RECORD_HEADER + caplen)) {
-            damage = new CaptureDamage(name, recordOffset, "truncated last record (" + (in.available() - RECORD_HEADER)
-                    + " of " + caplen + " bytes); the capture was cut off", true);
-            done = true;
-            return false;
+            return cutOff(recordOffset, "last record", in.available() - RECORD_HEADER, caplen);
         }
         if (orig < incl) {
             caplenOverOrig++;
@@ -129,30 +110,5 @@ public final class PcapReader implements PacketSource {
         ref.recordOffset = recordOffset;
         in.pos = p + RECORD_HEADER + caplen;
         return true;
-    }
-
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public CaptureDamage damage() {
-        return damage;
-    }
-
-    @Override
-    public long position() {
-        return in.offset();
-    }
-
-    @Override
-    public long size() {
-        return size;
-    }
-
-    @Override
-    public void close() throws IOException {
-        in.close();
     }
 }

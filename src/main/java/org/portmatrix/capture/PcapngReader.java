@@ -1,0 +1,334 @@
+package org.portmatrix.capture;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * The pcapng file format: any number of sections, each in its own byte order, each with its own
+ * interfaces (link type, snap length and timestamp resolution per interface); enhanced, simple and
+ * obsolete packet blocks; every other block type skipped by its length.
+ *
+ * <pre>
+ * Every block                         Section Header Block (type 0x0A0D0D0A)
+ *  0 block type                         8 byte-order magic 0x1A2B3C4D
+ *  4 block total length (multiple of 4) 12 major version (1), 14 minor version
+ *  8 body ...                           16 section length (64 bits, -1 = unknown), options
+ *  L-4 block total length again
+ *
+ * Interface Description Block (1)     Enhanced Packet Block (6)       Obsolete Packet Block (2)
+ *  8 link type (16 bits), 10 reserved   8 interface id                  8 interface id (16 bits), 10 drops
+ * 12 snap length                       12 timestamp, high 32 bits      12 timestamp high, 16 low
+ * 16 options: if_tsresol (9),          16 timestamp, low 32 bits       20 captured length, 24 length
+ *    if_tsoffset (14)                  20 captured length              28 packet data
+ *                                      24 original length
+ * Simple Packet Block (3)              28 packet data, padded to 4, options
+ *  8 original length, 12 packet data (interface 0; captured length = min(length, snap length, body))
+ * </pre>
+ *
+ * Spec: draft-ietf-opsawg-pcapng. Every length is checked before use: a block length below 12, not
+ * a multiple of 4, past the end of the file, or different at its two ends ends reading with damage
+ * naming its offset; a packet naming an interface its section did not describe is skipped and
+ * recorded as damage; no buffer is ever sized by a length field. Packet blocks are read in place
+ * in the reused buffer; other blocks larger than it are skipped without being buffered.
+ */
+public final class PcapngReader extends FileSource {
+    public static final int BLOCK_SHB = 0x0A0D0D0A;
+    public static final int BLOCK_IDB = 1;
+    public static final int BLOCK_OPB = 2;
+    public static final int BLOCK_SPB = 3;
+    public static final int BLOCK_EPB = 6;
+    public static final int BYTE_ORDER_MAGIC = 0x1A2B3C4D;
+    public static final int BYTE_ORDER_MAGIC_SWAPPED = 0x4D3C2B1A;
+    static final int BLOCK_HEADER = 8;
+    static final int MIN_BLOCK = 12;
+    static final int MIN_SHB = 28;
+    static final int MIN_IDB = 20;
+    static final int MIN_EPB = 32;
+    static final int MIN_SPB = 16;
+    static final int PACKET_DATA_EPB = 28;
+    static final int PACKET_DATA_SPB = 12;
+    static final int OPT_END = 0;
+    static final int OPT_IF_TSRESOL = 9;
+    static final int OPT_IF_TSOFFSET = 14;
+    /** Largest packet accepted, as libpcap's MAXIMUM_SNAPLEN (and Wireshark's standard maximum). */
+    public static final int MAX_PACKET = PcapReader.MAX_RECORD;
+    /** Interfaces described per section at most; beyond it reading stops (memory stays bounded). */
+    static final int MAX_INTERFACES = 1 << 16;
+    private static final long NANOS = 1_000_000_000L;
+    /** How an interface's timestamp units become nanoseconds. */
+    private static final int TS_MULTIPLY = 0;
+    private static final int TS_DIVIDE = 1;
+    private static final int TS_BINARY = 2;
+
+    private boolean bigEndian;
+    private int sections;
+    // Interfaces of the current section, as parallel primitive arrays.
+    private int interfaces;
+    private int[] ifLinkType = new int[4];
+    private int[] ifSnaplen = new int[4];
+    private int[] ifTsMode = new int[4];
+    /** Multiplier or divisor (decimal resolutions) or shift (binary ones). */
+    private long[] ifTsScale = new long[4];
+    private long[] ifTsOffsetNanos = new long[4];
+    private long lastTsNanos;
+    private long packetsSkipped;
+
+    PcapngReader(String name, InputStream stream, long size, GuardedStream guard) throws IOException {
+        super(name, stream, size, guard);
+        if (!in.ensure(MIN_SHB)) {
+            int have = in.available();
+            in.close();
+            throw new CaptureFormatException(name, 0,
+                    have == 0 ? "empty file" : "truncated pcapng section header (" + have + " of " + MIN_SHB + " bytes)");
+        }
+        if (Bytes.i32(in.buf, in.pos) != BLOCK_SHB) {
+            in.close();
+            throw new CaptureFormatException(name, 0, "not a pcapng file (first block is not a section header)");
+        }
+        String problem = sectionHeaderProblem();
+        if (problem != null) {
+            in.close();
+            throw new CaptureFormatException(name, 0, problem);
+        }
+    }
+
+    /** Packets skipped because they named an interface that their section did not describe. */
+    public long packetsSkipped() {
+        return packetsSkipped;
+    }
+
+    /** Sections met so far. */
+    public int sections() {
+        return sections;
+    }
+
+    /**
+     * Checks the section header block at {@link ByteInput#pos} (at least {@link #MIN_SHB} bytes
+     * buffered) and takes its byte order. Returns what is wrong, or null.
+     */
+    private String sectionHeaderProblem() {
+        byte[] b = in.buf;
+        int p = in.pos;
+        int bom = Bytes.i32(b, p + 8);
+        if (bom == BYTE_ORDER_MAGIC) {
+            bigEndian = true;
+        } else if (bom == BYTE_ORDER_MAGIC_SWAPPED) {
+            bigEndian = false;
+        } else {
+            return "section header with an unknown byte-order magic " + String.format("0x%08x", bom);
+        }
+        int major = Bytes.u16(b, p + 12, bigEndian);
+        if (major != 1) {
+            return "unsupported pcapng version " + major + "." + Bytes.u16(b, p + 14, bigEndian);
+        }
+        return null;
+    }
+
+    @Override
+    public boolean next(PacketRef ref) throws IOException {
+        while (!done) {
+            long offset = in.offset();
+            if (!in.ensure(MIN_BLOCK)) {
+                return end(offset, in.available(), "block header");
+            }
+            byte[] b = in.buf;
+            int p = in.pos;
+            int type = Bytes.i32(b, p, bigEndian);
+            if (type == BLOCK_SHB) {
+                // A new section: its own byte order, which the length field is written in.
+                int bom = Bytes.i32(b, p + 8);
+                if (bom != BYTE_ORDER_MAGIC && bom != BYTE_ORDER_MAGIC_SWAPPED) {
+                    return damage(offset, "section header with an unknown byte-order magic " + String.format("0x%08x", bom), true);
+                }
+                bigEndian = bom == BYTE_ORDER_MAGIC;
+            }
+            long length = Bytes.u32(b, p + 4, bigEndian);
+            if (length < MIN_BLOCK || (length & 3) != 0) {
+                return damage(offset, "block length " + length + (length < MIN_BLOCK ? " is below 12" : " is not a multiple of 4")
+                        + "; reading stopped", true);
+            }
+            if (length > in.buf.length) {
+                if (type == BLOCK_EPB || type == BLOCK_OPB || type == BLOCK_SPB || type == BLOCK_IDB || type == BLOCK_SHB) {
+                    return damage(offset, "block length " + length + " exceeds the maximum of " + in.buf.length + "; reading stopped", true);
+                }
+                if (!in.skip(length)) {
+                    return cutOff(offset, "last block", in.offset() - offset, length);
+                }
+                continue;
+            }
+            int len = (int) length;
+            if (!in.ensure(len)) {
+                return cutOff(offset, "last block", in.available(), len);
+            }
+            b = in.buf;
+            p = in.pos;
+            long trailer = Bytes.u32(b, p + len - 4, bigEndian);
+            if (trailer != length) {
+                return damage(offset, "block length " + length + " at the start and " + trailer + " at the end differ; reading stopped", true);
+            }
+            switch (type) {
+                case BLOCK_SHB:
+                    if (len < MIN_SHB) {
+                        return damage(offset, "section header block length " + len + " is below " + MIN_SHB + "; reading stopped", true);
+                    }
+                    String problem = sectionHeaderProblem();
+                    if (problem != null) {
+                        return damage(offset, problem + "; reading stopped", true);
+                    }
+                    sections++;
+                    interfaces = 0;
+                    break;
+                case BLOCK_IDB:
+                    if (!interfaceBlock(b, p, len, offset)) {
+                        return false;
+                    }
+                    break;
+                case BLOCK_EPB:
+                case BLOCK_OPB: {
+                    if (len < MIN_EPB) {
+                        return damage(offset, "packet block length " + len + " is below " + MIN_EPB + "; reading stopped", true);
+                    }
+                    int ifId = type == BLOCK_EPB ? Bytes.i32(b, p + 8, bigEndian) : Bytes.u16(b, p + 8, bigEndian);
+                    long tsUnits = (Bytes.u32(b, p + 12, bigEndian) << 32) | Bytes.u32(b, p + 16, bigEndian);
+                    long caplen = Bytes.u32(b, p + 20, bigEndian);
+                    long orig = Bytes.u32(b, p + 24, bigEndian);
+                    if (caplen > len - MIN_EPB) {
+                        return damage(offset, "packet block of " + len + " bytes cannot hold its " + caplen
+                                + " bytes of packet data; reading stopped", true);
+                    }
+                    if (caplen > MAX_PACKET) {
+                        return damage(offset, "packet length " + caplen + " exceeds the maximum of " + MAX_PACKET + "; reading stopped", true);
+                    }
+                    in.pos = p + len;
+                    if (ifId < 0 || ifId >= interfaces) {
+                        skipped(offset, ifId);
+                        continue;
+                    }
+                    long ts = nanos(ifId, tsUnits);
+                    lastTsNanos = ts;
+                    ref.set(b, p + PACKET_DATA_EPB, (int) caplen, (int) Math.min(Math.max(orig, caplen), Integer.MAX_VALUE), ts,
+                            ifLinkType[ifId]);
+                    ref.recordOffset = offset;
+                    return true;
+                }
+                case BLOCK_SPB: {
+                    if (len < MIN_SPB) {
+                        return damage(offset, "simple packet block length " + len + " is below " + MIN_SPB + "; reading stopped", true);
+                    }
+                    in.pos = p + len;
+                    if (interfaces == 0) {
+                        skipped(offset, 0);
+                        continue;
+                    }
+                    long orig = Bytes.u32(b, p + 8, bigEndian);
+                    long caplen = Math.min(orig, len - MIN_SPB);
+                    if (ifSnaplen[0] > 0 && caplen > ifSnaplen[0]) {
+                        caplen = ifSnaplen[0];
+                    }
+                    if (caplen > MAX_PACKET) {
+                        caplen = MAX_PACKET;
+                    }
+                    // A simple packet block has no timestamp: it keeps the time of the packet before it.
+                    ref.set(b, p + PACKET_DATA_SPB, (int) caplen, (int) Math.min(orig, Integer.MAX_VALUE), lastTsNanos, ifLinkType[0]);
+                    ref.recordOffset = offset;
+                    return true;
+                }
+                default:
+                    break; // name resolution, statistics, decryption secrets, custom, ...: not needed
+            }
+            in.pos = p + len;
+        }
+        return false;
+    }
+
+    private void skipped(long offset, int ifId) {
+        packetsSkipped++;
+        damage(offset, "packet names interface " + Integer.toUnsignedString(ifId) + " but its section describes "
+                + interfaces + "; packet skipped", false);
+    }
+
+    /** Adds the interface of an interface description block; false when reading stopped. */
+    private boolean interfaceBlock(byte[] b, int p, int len, long offset) {
+        if (len < MIN_IDB) {
+            return damage(offset, "interface description block length " + len + " is below " + MIN_IDB + "; reading stopped", true);
+        }
+        if (interfaces == MAX_INTERFACES) {
+            return damage(offset, "more than " + MAX_INTERFACES + " interfaces in one section; reading stopped", true);
+        }
+        if (interfaces == ifLinkType.length) {
+            int n = interfaces * 2;
+            ifLinkType = java.util.Arrays.copyOf(ifLinkType, n);
+            ifSnaplen = java.util.Arrays.copyOf(ifSnaplen, n);
+            ifTsMode = java.util.Arrays.copyOf(ifTsMode, n);
+            ifTsScale = java.util.Arrays.copyOf(ifTsScale, n);
+            ifTsOffsetNanos = java.util.Arrays.copyOf(ifTsOffsetNanos, n);
+        }
+        int i = interfaces;
+        ifLinkType[i] = Bytes.u16(b, p + 8, bigEndian);
+        ifSnaplen[i] = Bytes.i32(b, p + 12, bigEndian);
+        int tsresol = 6; // microseconds unless told otherwise
+        long tsoffset = 0;
+        int o = p + 16;
+        int end = p + len - 4;
+        while (end - o >= 4) {
+            int code = Bytes.u16(b, o, bigEndian);
+            int optLen = Bytes.u16(b, o + 2, bigEndian);
+            if (code == OPT_END || end - o - 4 < optLen) {
+                break; // an option running past the block: ignore the rest of the options
+            }
+            if (code == OPT_IF_TSRESOL && optLen >= 1) {
+                tsresol = b[o + 4] & 0xff;
+            } else if (code == OPT_IF_TSOFFSET && optLen >= 8) {
+                tsoffset = bigEndian ? Bytes.i64(b, o + 4) : ((long) Bytes.i32le(b, o + 8) << 32) | Bytes.u32le(b, o + 4);
+            }
+            o += 4 + ((optLen + 3) & ~3);
+        }
+        if ((tsresol & 0x80) != 0) {
+            ifTsMode[i] = TS_BINARY;
+            ifTsScale[i] = Math.min(tsresol & 0x7f, 63);
+        } else if (tsresol <= 9) {
+            ifTsMode[i] = TS_MULTIPLY;
+            ifTsScale[i] = pow10(9 - tsresol);
+        } else {
+            ifTsMode[i] = TS_DIVIDE;
+            ifTsScale[i] = tsresol - 9 > 18 ? 0 : pow10(tsresol - 9);
+        }
+        ifTsOffsetNanos[i] = tsoffset * NANOS;
+        interfaces++;
+        return true;
+    }
+
+    private static long pow10(int n) {
+        long r = 1;
+        for (int k = 0; k < n; k++) {
+            r *= 10;
+        }
+        return r;
+    }
+
+    /** Converts a timestamp in the interface's units to nanoseconds since the epoch. */
+    private long nanos(int ifId, long units) {
+        long scale = ifTsScale[ifId];
+        long ns;
+        switch (ifTsMode[ifId]) {
+            case TS_MULTIPLY:
+                ns = units * scale;
+                break;
+            case TS_DIVIDE:
+                ns = scale == 0 ? 0 : Long.divideUnsigned(units, scale);
+                break;
+            default: {
+                int shift = (int) scale;
+                if (shift == 0) {
+                    ns = units * NANOS;
+                } else {
+                    long seconds = units >>> shift;
+                    long fraction = units << (64 - shift); // the fraction as 0.64 fixed point
+                    ns = seconds * NANOS + Math.multiplyHigh(fraction, NANOS) + (fraction < 0 ? NANOS : 0);
+                }
+                break;
+            }
+        }
+        return ns + ifTsOffsetNanos[ifId];
+    }
+}

@@ -1,0 +1,306 @@
+package org.portmatrix.capture;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Opening captures: classic pcap in both byte orders and resolutions, gzip, standard input,
+ * several files and directories merged in time order, and offsets beyond 4 GiB. Files made by
+ * real programs (editcap, gzip) from the bundled sample are read and compared packet by packet
+ * with the sample itself.
+ */
+class CapturesTest {
+    static final Path SAMPLE = Path.of("captures/sample.pcap");
+
+    @TempDir
+    Path tmp;
+
+    /** One packet as read: time, link type, and its bytes. */
+    record Pkt(long ts, int linkType, int origLen, byte[] data) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Pkt p && p.ts == ts && p.linkType == linkType && p.origLen == origLen && Arrays.equals(p.data, data);
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(ts) ^ Arrays.hashCode(data);
+        }
+
+        @Override
+        public String toString() {
+            return "Pkt[ts=" + ts + ", link=" + linkType + ", len=" + data.length + "]";
+        }
+    }
+
+    static List<Pkt> all(PacketSource s) throws IOException {
+        List<Pkt> l = new ArrayList<>();
+        PacketRef r = new PacketRef();
+        try (s) {
+            while (s.next(r)) {
+                l.add(new Pkt(r.tsNanos, r.linkType, r.origLen, Arrays.copyOfRange(r.buf, r.offset, r.offset + r.caplen)));
+            }
+        }
+        return l;
+    }
+
+    static void run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), String.join(" ", cmd));
+        assertEquals(0, p.exitValue(), String.join(" ", cmd));
+    }
+
+    @Test
+    void readsTheSampleAsTsharkCountsIt() throws IOException {
+        List<Pkt> p = all(Captures.open(SAMPLE));
+        assertEquals(182, p.size()); // capinfos -c captures/sample.pcap
+        assertTrue(p.stream().allMatch(x -> x.linkType() == LinkType.ETHERNET));
+    }
+
+    @Test
+    void pcapngWrittenByEditcapReadsAsTheSamePackets() throws Exception {
+        Path ng = tmp.resolve("sample.pcapng");
+        run("editcap", "-F", "pcapng", SAMPLE.toString(), ng.toString());
+        assertEquals(all(Captures.open(SAMPLE)), all(Captures.open(ng)));
+    }
+
+    @Test
+    void nanosecondPcapWrittenByEditcapReadsAsTheSamePackets() throws Exception {
+        Path ns = tmp.resolve("sample-ns.pcap");
+        run("editcap", "-F", "nsecpcap", SAMPLE.toString(), ns.toString());
+        assertEquals(PcapReader.MAGIC_NANO_SWAPPED, ByteBuffer.wrap(Files.readAllBytes(ns), 0, 4).getInt());
+        assertEquals(all(Captures.open(SAMPLE)), all(Captures.open(ns)));
+    }
+
+    @Test
+    void bigEndianPcapReadsAsTheSamePackets() throws IOException {
+        // Rewrite the sample's headers in big-endian order, field by field; packet bytes unchanged.
+        ByteBuffer le = ByteBuffer.wrap(Files.readAllBytes(SAMPLE)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer be = ByteBuffer.allocate(le.capacity()).order(ByteOrder.BIG_ENDIAN);
+        be.putInt(le.getInt()).putShort(le.getShort()).putShort(le.getShort()).putInt(le.getInt()).putInt(le.getInt())
+                .putInt(le.getInt()).putInt(le.getInt());
+        while (le.hasRemaining()) {
+            be.putInt(le.getInt()).putInt(le.getInt());
+            int incl = le.getInt();
+            be.putInt(incl).putInt(le.getInt());
+            byte[] data = new byte[incl];
+            le.get(data);
+            be.put(data);
+        }
+        assertEquals(PcapReader.MAGIC_MICRO, be.getInt(0));
+        assertEquals(all(Captures.open(SAMPLE)), all(Captures.open("be.pcap", new ByteArrayInputStream(be.array()), be.capacity())));
+    }
+
+    @Test
+    void gzipCompressedCaptureWrittenByGzipReads() throws Exception {
+        Path copy = tmp.resolve("sample.pcap");
+        Files.copy(SAMPLE, copy);
+        run("gzip", "-k", copy.toString());
+        assertEquals(all(Captures.open(SAMPLE)), all(Captures.open(tmp.resolve("sample.pcap.gz"))));
+    }
+
+    @Test
+    void aTruncatedLastRecordIsDamageAndEverythingBeforeItCounts() throws IOException {
+        byte[] whole = Files.readAllBytes(SAMPLE);
+        byte[] cut = Arrays.copyOf(whole, whole.length - 10);
+        PacketSource s = Captures.open("cut.pcap", new ByteArrayInputStream(cut), cut.length);
+        List<Pkt> p = new ArrayList<>();
+        PacketRef r = new PacketRef();
+        while (s.next(r)) {
+            p.add(null);
+        }
+        assertEquals(181, p.size());
+        CaptureDamage d = s.damage();
+        assertTrue(d.fatal());
+        assertTrue(d.message().startsWith("truncated last record"), d.message());
+        assertTrue(d.describe().startsWith("cut.pcap: offset "), d.describe());
+    }
+
+    @Test
+    void refusesFilesThatAreNotCapturesInOneLine() throws IOException {
+        Path text = tmp.resolve("notes.txt");
+        Files.writeString(text, "hello, world\n");
+        CaptureFormatException e = assertThrows(CaptureFormatException.class, () -> Captures.open(text));
+        assertEquals(text + ": offset 0: not a pcap or pcapng capture (magic 0x68656c6c)", e.getMessage());
+        Path empty = Files.createFile(tmp.resolve("empty.pcap"));
+        e = assertThrows(CaptureFormatException.class, () -> Captures.open(empty));
+        assertEquals(empty + ": offset 0: empty file", e.getMessage());
+        e = assertThrows(CaptureFormatException.class, () -> Captures.open(tmp.resolve("missing.pcap")));
+        assertTrue(e.getMessage().endsWith("missing.pcap: no such file"), e.getMessage());
+    }
+
+    @Test
+    void readsStandardInput() throws IOException {
+        InputStream stdin = new ByteArrayInputStream(Files.readAllBytes(SAMPLE));
+        PacketSource s = Captures.openAll(List.of(Path.of("-")), stdin);
+        assertEquals("(standard input)", s.name());
+        assertEquals(all(Captures.open(SAMPLE)), all(s));
+    }
+
+    /** Splits the sample into odd and even frames with tshark: two captures that interleave in time. */
+    @Test
+    void severalFilesAreReadAsOneInTimeOrder() throws Exception {
+        Path odd = tmp.resolve("odd.pcap");
+        Path even = tmp.resolve("even.pcapng");
+        run("tshark", "-n", "-r", SAMPLE.toString(), "-Y", "frame.number % 2 == 1", "-F", "pcap", "-w", odd.toString());
+        run("tshark", "-n", "-r", SAMPLE.toString(), "-Y", "frame.number % 2 == 0", "-F", "pcapng", "-w", even.toString());
+        List<Pkt> merged = all(Captures.openAll(List.of(even, odd), InputStream.nullInputStream()));
+        assertEquals(all(Captures.open(SAMPLE)), merged);
+    }
+
+    /** editcap -i splits by time, as dumpcap's ring buffer does: the directory reads as the whole. */
+    @Test
+    void aDirectoryIsReadAsOneCaptureInTimeOrder() throws Exception {
+        Path ring = Files.createDirectory(tmp.resolve("ring"));
+        run("editcap", "-F", "pcapng", "-i", "1", SAMPLE.toString(), ring.resolve("ring.pcapng").toString());
+        try (var files = Files.list(ring)) {
+            assertTrue(files.count() >= 3, "editcap -i 1 wrote a file per second of the 2.6 s sample");
+        }
+        Files.writeString(ring.resolve(".hidden"), "not read");
+        PacketSource s = Captures.openAll(List.of(ring), InputStream.nullInputStream());
+        assertEquals(ring.toString(), s.name());
+        assertEquals(all(Captures.open(SAMPLE)), all(s));
+    }
+
+    @Test
+    void aDamagedFileAmongSeveralKeepsTheOthersAndReportsItsDamage() throws Exception {
+        byte[] whole = Files.readAllBytes(SAMPLE);
+        Path cut = tmp.resolve("cut.pcap");
+        Files.write(cut, Arrays.copyOf(whole, whole.length - 10));
+        Path copy = tmp.resolve("copy.pcap");
+        Files.write(copy, whole);
+        PacketSource s = Captures.openAll(List.of(cut, copy), InputStream.nullInputStream());
+        assertEquals(181 + 182, all(s).size());
+        assertEquals(1, s.damages().size());
+        assertTrue(s.damages().get(0).describe().startsWith(cut + ": offset "), s.damages().get(0).describe());
+    }
+
+    @Test
+    void anUnreadableFileAmongSeveralIsRefusedBeforeAnyPacket() throws IOException {
+        Path text = tmp.resolve("notes.txt");
+        Files.writeString(text, "hello, world\n");
+        CaptureFormatException e = assertThrows(CaptureFormatException.class,
+                () -> Captures.openAll(List.of(SAMPLE, text), InputStream.nullInputStream()));
+        assertTrue(e.getMessage().startsWith(text.toString()), e.getMessage());
+    }
+
+    /**
+     * A capture larger than 4 GiB, streamed (not stored): 16,400 records of 262,144 bytes each. Record
+     * offsets past 2^32 must come out exact, so nothing on the way holds an offset in an int. The
+     * stream writes the headers and leaves packet bytes as they are in the reader's buffer.
+     */
+    @Test
+    void offsetsBeyondFourGibibytesAreExact() throws IOException {
+        int records = 16_400;
+        int caplen = PcapReader.MAX_RECORD;
+        long recordSize = 16 + caplen;
+        InputStream big = new SyntheticPcap(records, caplen);
+        PacketSource s = Captures.open("big.pcap", big, 24 + records * recordSize);
+        PacketRef r = new PacketRef();
+        long n = 0;
+        long lastOffset = -1;
+        while (s.next(r)) {
+            assertEquals(24 + n * recordSize, r.recordOffset);
+            assertEquals(n, r.tsNanos / 1_000_000_000L);
+            lastOffset = r.recordOffset;
+            n++;
+        }
+        assertEquals(records, n);
+        assertTrue(lastOffset > (1L << 32), "the last record lies beyond 4 GiB: " + lastOffset);
+        assertEquals(24 + records * recordSize, s.position());
+        assertNull(s.damage());
+        assertFalse(s.next(r));
+    }
+
+    /** A little-endian microsecond pcap of {@code records} records, generated as it is read. */
+    static final class SyntheticPcap extends InputStream {
+        private final byte[] header = new byte[24];
+        private final int records;
+        private final int caplen;
+        private long pos;
+        private final long total;
+
+        SyntheticPcap(int records, int caplen) {
+            this.records = records;
+            this.caplen = caplen;
+            ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+            h.putInt(PcapReader.MAGIC_MICRO).putShort((short) 2).putShort((short) 4).putInt(0).putInt(0).putInt(caplen).putInt(1);
+            this.total = 24 + (long) records * (16 + caplen);
+        }
+
+        @Override
+        public int read() {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            if (pos >= total) {
+                return -1;
+            }
+            int n = (int) Math.min(len, total - pos);
+            for (int i = 0; i < n; ) {
+                long p = pos + i;
+                if (p < 24) {
+                    b[off + i] = header[(int) p];
+                    i++;
+                    continue;
+                }
+                long inRecord = (p - 24) % (16 + caplen);
+                long index = (p - 24) / (16 + caplen);
+                if (inRecord < 16) {
+                    b[off + i] = recordHeaderByte(index, (int) inRecord);
+                    i++;
+                } else {
+                    i += (int) Math.min(n - i, 16 + caplen - inRecord); // packet bytes: left as they are
+                }
+            }
+            pos += n;
+            return n;
+        }
+
+        private byte recordHeaderByte(long index, int k) {
+            int field = switch (k / 4) {
+                case 0 -> (int) index;   // ts_sec
+                case 1 -> 0;             // ts_usec
+                default -> caplen;       // incl_len, orig_len
+            };
+            return (byte) (field >>> (8 * (k % 4)));
+        }
+    }
+
+    @Test
+    void aDirectoryMayMixFormats() throws Exception {
+        // One directory holding a gzip pcap and a pcapng: formats may differ between files.
+        Path dir = Files.createDirectory(tmp.resolve("mix"));
+        try (GZIPOutputStream z = new GZIPOutputStream(Files.newOutputStream(dir.resolve("a.pcap.gz")))) {
+            z.write(Files.readAllBytes(SAMPLE));
+        }
+        run("editcap", "-F", "pcapng", SAMPLE.toString(), dir.resolve("b.pcapng").toString());
+        List<Pkt> twice = new ArrayList<>();
+        for (Pkt p : all(Captures.open(SAMPLE))) {
+            twice.add(p);
+            twice.add(p);
+        }
+        assertEquals(twice, all(Captures.openAll(List.of(dir), InputStream.nullInputStream())));
+    }
+}
