@@ -1,0 +1,296 @@
+#!/usr/bin/env bash
+# compare.sh - portmatrix side by side with the tools a user would otherwise pick, on the reference
+# workload (../shared/bench/make_lync_mix.py: 5 M packets, ~2 GB, Lync Server 2013 traffic mix).
+#
+# One command:  benchmarks/compare.sh
+#
+# It makes the workload (or takes one with --file), installs the comparison tools when missing
+# (Debian packages tcpdump, libndpi-bin, tshark, time), warms the page cache, then runs, ALTERNATING
+# and --runs times each (default 3), every command below as a whole process under
+# /usr/bin/time -f '%e %M' (wall seconds, peak RSS KiB):
+#
+#   portmatrix  ./portmatrix analyze FILE --topology YAML --format jsonl     (JSON lines to a temp file)
+#   cat         cat FILE > /dev/null                                        (the page-cache limit)
+#   tcpdump     tcpdump -r FILE -w /dev/null                                (libpcap read + write)
+#   ndpiReader  ndpiReader -i FILE -q                                       (nDPI flow classification)
+#   tshark      tshark -r CUT -q -z conv,tcp -z conv,udp                    (CUT = first 500 k packets)
+#
+# and prints one table: median wall time, packets/s, median peak RSS, and each tool's time per
+# packet and RSS as a multiple of portmatrix's; then the machine it ran on, and the targets of
+# issue 9. The table is also written (Markdown) to DIR/compare-<date>.md. Not run by CI.
+#
+# Note: portmatrix writes to stdout redirected to a temp file, never with --output /dev/null
+# (--output writes a temp file beside the target and renames it over the target).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+generator="$repo/../shared/bench/make_lync_mix.py"
+
+usage() {
+  cat <<EOF
+usage: benchmarks/compare.sh [options]
+
+  -d, --dir DIR          workload cache directory (env PORTMATRIX_BENCH_DIR;
+                         default benchmarks/target/workload). The reference workload
+                         (DIR/lync-mix.pcap, .yaml, .truth.jsonl) is made there once and reused.
+  -f, --file PCAP        use this capture instead of the reference workload
+  -t, --topology YAML    topology for --file (default: PCAP with .yaml instead of .pcap)
+  -r, --runs N           timed runs of each command, alternating (default 3, at least 3 advised)
+  -c, --cut N            packets in the cut tshark reads (default 500000)
+  -p, --portmatrix CMD   the portmatrix launcher to time (default $repo/portmatrix)
+      --rev REV          time a clean build of git revision REV (git archive into
+                         DIR/portmatrix-SHA, built once) instead of the working tree,
+                         which others may be editing while it runs
+      --no-install       do not apt-get install missing tools; skip them instead
+  -h, --help             this help
+EOF
+}
+
+dir="${PORTMATRIX_BENCH_DIR:-$here/target/workload}"
+file=""
+topology=""
+runs=3
+cut=500000
+portmatrix="$repo/portmatrix"
+install=1
+rev=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -d|--dir) dir="$2"; shift 2 ;;
+    -f|--file) file="$2"; shift 2 ;;
+    -t|--topology) topology="$2"; shift 2 ;;
+    -r|--runs) runs="$2"; shift 2 ;;
+    -c|--cut) cut="$2"; shift 2 ;;
+    -p|--portmatrix) portmatrix="$2"; shift 2 ;;
+    --rev) rev="$2"; shift 2 ;;
+    --no-install) install=0; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "compare.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+case "$runs" in ''|*[!0-9]*|0) echo "compare.sh: --runs must be a positive number" >&2; exit 2 ;; esac
+case "$cut" in ''|*[!0-9]*|0) echo "compare.sh: --cut must be a positive number" >&2; exit 2 ;; esac
+
+say() { echo "compare.sh: $*" >&2; }
+mkdir -p "$dir"
+dir="$(cd "$dir" && pwd)"
+
+# --- tools -----------------------------------------------------------------------------------
+# command -> Debian package
+declare -A package=([tcpdump]=tcpdump [ndpiReader]=libndpi-bin [tshark]=tshark [editcap]=tshark
+                    [capinfos]=tshark [java]=default-jre-headless)
+missing=()
+for cmd in "${!package[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${package[$cmd]}")
+done
+[ -x /usr/bin/time ] || missing+=(time)
+if [ ${#missing[@]} -gt 0 ]; then
+  pkgs="$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')"
+  if [ "$install" = 1 ]; then
+    say "installing $pkgs"
+    sudo_=""; [ "$(id -u)" = 0 ] || sudo_="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo_ apt-get update -qq >/dev/null
+    $sudo_ apt-get install -y -qq $pkgs >/dev/null
+  else
+    say "missing (not installed, --no-install): $pkgs"
+  fi
+fi
+[ -x /usr/bin/time ] || { say "/usr/bin/time is required (Debian package 'time')"; exit 2; }
+
+# --- workload --------------------------------------------------------------------------------
+if [ -z "$file" ]; then
+  file="$dir/lync-mix.pcap"
+  topology="${topology:-$dir/lync-mix.yaml}"
+  if [ ! -s "$file" ] || [ ! -s "$topology" ]; then
+    say "making the reference workload in $dir (5 M packets, ~2 GB, ~30-60 s)"
+    python3 "$generator" -q -o "$file.part" --topology "$topology" --truth "$dir/lync-mix.truth.jsonl"
+    mv "$file.part" "$file"
+  fi
+else
+  [ -r "$file" ] || { say "$file: not readable"; exit 2; }
+  file="$(cd "$(dirname "$file")" && pwd)/$(basename "$file")"
+  topology="${topology:-${file%.*}.yaml}"
+fi
+[ -r "$topology" ] || { say "$topology: no topology (give one with --topology)"; exit 2; }
+
+# Packet counts, cached per file (name, size, mtime).
+count_packets() {
+  local f="$1" key cache
+  key="$(stat -c '%s-%Y' "$f")"
+  cache="$dir/.count-$(basename "$f")-$key"
+  if [ ! -s "$cache" ]; then
+    capinfos -c -M -T -r "$f" | awk -F'\t' '{print $2}' >"$cache.part" && mv "$cache.part" "$cache"
+  fi
+  cat "$cache"
+}
+
+cut_file="$dir/$(basename "${file%.*}")-cut$cut.pcap"
+if [ ! -s "$cut_file" ] || [ "$cut_file" -ot "$file" ]; then
+  say "cutting the first $cut packets for tshark: $cut_file"
+  editcap -r -F pcap "$file" "$cut_file.part" "1-$cut"
+  mv "$cut_file.part" "$cut_file"
+fi
+
+say "counting packets"
+packets="$(count_packets "$file")"
+cut_packets="$(count_packets "$cut_file")"
+
+# --- the build to time ----------------------------------------------------------------------
+if [ -n "$rev" ]; then
+  sha="$(git -C "$repo" rev-parse --short "$rev^{commit}")" || { say "no such revision: $rev"; exit 2; }
+  snap="$dir/portmatrix-$sha"
+  if [ ! -s "$snap/target/portmatrix.jar" ]; then
+    say "building a clean snapshot of $rev ($sha) in $snap"
+    rm -rf "$snap" && mkdir -p "$snap"
+    git -C "$repo" archive "$sha" | tar -x -C "$snap"
+    (cd "$snap" && mvn -q -B -DskipTests package) >"$snap.build.log" 2>&1 || { say "build failed: $snap.build.log"; exit 2; }
+  fi
+  portmatrix="$snap/portmatrix"
+  build="$sha (clean snapshot, --rev $rev)"
+else
+  build="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  if [ -n "$(git -C "$repo" status --porcelain -- src pom.xml 2>/dev/null)" ]; then build="$build + uncommitted changes in the working tree"; fi
+fi
+
+# --- build and warm up -----------------------------------------------------------------------
+work="$(mktemp -d "$dir/.compare.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+say "building portmatrix if needed and warming the page cache"
+"$portmatrix" analyze "$cut_file" --topology "$topology" --format jsonl >"$work/warm.jsonl" 2>"$work/warm.err" || {
+  rc=$?
+  if [ "$rc" -ne 1 ]; then say "portmatrix failed (exit $rc):"; cat "$work/warm.err" >&2; exit 2; fi
+}
+cat "$file" "$cut_file" >/dev/null
+cat "$file" "$cut_file" >/dev/null
+
+have() { command -v "$1" >/dev/null 2>&1; }
+tools=(portmatrix cat tcpdump)
+have ndpiReader && tools+=(ndpiReader)
+have tshark && tools+=(tshark)
+
+# run TOOL RUN: one timed run; appends "tool run wall rss_kib" to $work/results.
+run() {
+  local tool="$1" i="$2" rc=0 attempt
+  for attempt in 1 2 3; do
+    rc=0
+    case "$tool" in
+      portmatrix) /usr/bin/time -f '%e %M' -o "$work/time" "$portmatrix" analyze "$file" --topology "$topology" --format jsonl \
+                    >"$work/out.jsonl" 2>"$work/err" || rc=$? ;;
+      cat)        /usr/bin/time -f '%e %M' -o "$work/time" cat "$file" >/dev/null 2>"$work/err" || rc=$? ;;
+      tcpdump)    /usr/bin/time -f '%e %M' -o "$work/time" tcpdump -r "$file" -w /dev/null >/dev/null 2>"$work/err" || rc=$? ;;
+      ndpiReader) /usr/bin/time -f '%e %M' -o "$work/time" ndpiReader -i "$file" -q >/dev/null 2>"$work/err" || rc=$? ;;
+      tshark)     /usr/bin/time -f '%e %M' -o "$work/time" tshark -r "$cut_file" -q -z conv,tcp -z conv,udp \
+                    >/dev/null 2>"$work/err" || rc=$? ;;
+    esac
+    # The launcher rebuilds the jar when sources changed under it: that run is not a measurement.
+    if [ "$tool" = portmatrix ] && grep -q 'portmatrix: building' "$work/err"; then
+      say "portmatrix rebuilt its jar during run $i; repeating the run"
+      continue
+    fi
+    break
+  done
+  # portmatrix: 0 = done, 1 = flows flagged (only with --fail-on-unexpected); anything else is a failure.
+  if [ "$rc" -ne 0 ] && ! { [ "$tool" = portmatrix ] && [ "$rc" = 1 ]; }; then
+    say "$tool failed (exit $rc) in run $i:"; tail -5 "$work/err" >&2
+    echo "$tool $i FAIL FAIL" >>"$work/results"
+    return
+  fi
+  read -r wall rss < <(tail -1 "$work/time")
+  echo "$tool $i $wall $rss" >>"$work/results"
+  awk -v i="$i" -v t="$tool" -v w="$wall" -v r="$rss" 'BEGIN { printf "  run %d  %-11s %7.2f s  %7.1f MiB\n", i, t, w, r / 1024 }' >&2
+}
+
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+say "timing ${tools[*]}: $runs runs each, alternating (load average $load_start)"
+: >"$work/results"
+for i in $(seq 1 "$runs"); do
+  for t in "${tools[@]}"; do
+    run "$t" "$i"
+  done
+done
+
+flows="$(wc -l <"$work/out.jsonl" | tr -d ' ')"
+
+# --- machine ---------------------------------------------------------------------------------
+cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+mem="$(free -g | awk '/^Mem:/ {print $2}')"
+javav="$(java -version 2>&1 | head -1)"
+os="$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
+load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
+versions="tcpdump $(tcpdump --version 2>&1 | sed -n 's/^tcpdump version //p' | head -1)"
+have ndpiReader && versions="$versions, nDPI $(ndpiReader -h 2>&1 | sed -n 's/.*nDPI \([0-9.]*\).*/\1/p' | head -1)"
+have tshark && versions="$versions, tshark $(tshark --version 2>/dev/null | head -1 | awk '{print $3}')"
+
+python3 - "$work/results" "$packets" "$cut_packets" "$file" "$cut_file" "$runs" "$flows" \
+  "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(nproc)" "$cpu" "$mem" "$javav" "$os" "$build" "$versions" "$load_start" "$load_end" \
+  "${PORTMATRIX_JAVA_OPTS:-}" "$dir/compare-$(date -u +%Y%m%d-%H%M%S).md" <<'EOF'
+import statistics, sys
+(results, packets, cut_packets, file, cut_file, runs, flows, date, nproc, cpu, mem, javav, osname,
+ build, versions, load_start, load_end, jopts, mdfile) = sys.argv[1:]
+packets, cut_packets = int(packets), int(cut_packets)
+rows = {}
+for line in open(results):
+    tool, i, wall, rss = line.split()
+    rows.setdefault(tool, [])
+    if wall != "FAIL":
+        rows[tool].append((float(wall), int(rss)))
+commands = {
+    "portmatrix": "portmatrix analyze FILE --topology YAML --format jsonl > out.jsonl",
+    "cat": "cat FILE > /dev/null",
+    "tcpdump": "tcpdump -r FILE -w /dev/null",
+    "ndpiReader": "ndpiReader -i FILE -q",
+    "tshark": "tshark -r CUT -q -z conv,tcp -z conv,udp",
+}
+def med(tool):
+    r = rows.get(tool) or []
+    if not r:
+        return None
+    n = cut_packets if tool == "tshark" else packets
+    wall = statistics.median(w for w, _ in r)
+    rss = statistics.median(m for _, m in r) / 1024
+    return n, wall, rss, [w for w, _ in r]
+pm = med("portmatrix")
+out = []
+out.append("| command | packets | median wall | packets/s | peak RSS | time/packet vs portmatrix | RSS vs portmatrix | runs (s) |")
+out.append("|---|---:|---:|---:|---:|---:|---:|---|")
+for tool in ["portmatrix", "cat", "tcpdump", "ndpiReader", "tshark"]:
+    m = med(tool)
+    if m is None:
+        if tool in rows:
+            out.append(f"| `{commands[tool]}` | | failed | | | | | |")
+        continue
+    n, wall, rss, walls = m
+    pps = n / wall if wall > 0 else float("inf")
+    if pm and pm[1] > 0:
+        ratio = (wall / n) / (pm[1] / pm[0])
+        rratio = rss / pm[2]
+        ratio_s, rratio_s = f"{ratio:.2f}×", f"{rratio:.2f}×"
+    else:
+        ratio_s = rratio_s = "-"
+    out.append(f"| `{commands[tool]}` | {n/1e6:.2f} M | {wall:.2f} s | {pps/1e6:.2f} M | {rss:.0f} MiB | {ratio_s} | {rratio_s} | {' '.join(f'{w:.2f}' for w in walls)} |")
+machine = (f"Machine: {nproc} cores, {cpu}, {mem} GiB RAM, {osname}; {javav}; {versions}. "
+           f"portmatrix {build}" + (f", PORTMATRIX_JAVA_OPTS='{jopts}'" if jopts else "") + f". {date}; "
+           f"load average {load_start} before and {load_end} after the timed runs.")
+work = (f"FILE = {file} ({packets:,} packets, {flows} flow records written), CUT = its first {cut_packets:,} packets; "
+        f"warm page cache, whole process, median of {runs} alternating runs; peak RSS = /usr/bin/time %M.")
+targets = []
+if pm:
+    n, wall, rss, _ = pm
+    def ok(b): return "met" if b else "MISSED"
+    targets.append(f"- whole process ≤ 1.0 s: {wall:.2f} s — {ok(wall <= 1.0)}")
+    targets.append(f"- ≥ 5 M packets/s: {n / wall / 1e6:.2f} M — {ok(n / wall >= 5e6)}")
+    targets.append(f"- peak RSS < 512 MiB (aim 256): {rss:.0f} MiB — {ok(rss < 512)}")
+    for tool, factor in [("tcpdump", 1.0), ("ndpiReader", 4.5), ("tshark", 40.0)]:
+        m = med(tool)
+        if m:
+            r = (m[1] / m[0]) / (wall / n)
+            targets.append(f"- ≥ {factor:g}× faster than {tool} per packet: {r:.2f}× — {ok(r >= factor)}")
+text = "\n".join(out) + "\n\n" + work + "\n\n" + machine + "\n\nTargets (issue 9):\n" + "\n".join(targets) + "\n"
+print()
+print(text)
+with open(mdfile, "w") as fh:
+    fh.write(text)
+print(f"(written to {mdfile})")
+EOF
