@@ -18,9 +18,10 @@ import java.util.List;
  * @param reportDir directory for flows.jsonl, flows.csv, report.html and summary.txt, or null
  * @param extract pcap file for every packet of every flagged flow (a second pass over the captures), or null
  * @param allFlows the text report lists every flow, not only the groups
+ * @param flowConfig the flow table's capacity and idle timeouts
  */
 public record AnalyzeOptions(List<Path> captures, Path topology, Path catalog, String format, Path output,
                              boolean failOnUnexpected, boolean vlanInKey, int flowCapacity, Path reportDir, Path extract,
-                             boolean allFlows) {
+                             boolean allFlows, org.portmatrix.flow.FlowConfig flowConfig) {
     public static final List<String> FORMATS = org.portmatrix.report.ReportSet.FORMATS;
 }

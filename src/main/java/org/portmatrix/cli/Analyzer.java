@@ -89,8 +89,7 @@ public final class Analyzer implements FlowSink {
                 inspection.packet(f, t.lastForward, d.tcpSeq, ref.buf, d.payloadOffset, d.payloadLength);
             }
         }
-        CaptureDamage dmg = source.damage();
-        if (dmg != null) {
+        for (CaptureDamage dmg : source.damages()) {
             damage.add(dmg.describe());
         }
     }

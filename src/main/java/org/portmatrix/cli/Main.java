@@ -138,6 +138,12 @@ public final class Main {
         o.addOption(Option.builder().longOpt("flow-capacity").hasArg().argName("N")
                 .desc("most flows held at once; beyond it the longest-idle flow is closed early and counted (default "
                         + FlowConfig.DEFAULT_CAPACITY + ")").get());
+        o.addOption(Option.builder().longOpt("tcp-timeout").hasArg().argName("SECONDS")
+                .desc("idle timeout of an established TCP flow (default 3600)").get());
+        o.addOption(Option.builder().longOpt("tcp-other-timeout").hasArg().argName("SECONDS")
+                .desc("idle timeout of a TCP flow not (or no longer) established (default 120)").get());
+        o.addOption(Option.builder().longOpt("udp-timeout").hasArg().argName("SECONDS")
+                .desc("idle timeout of UDP, ICMP and every other transport (default 120)").get());
         return o;
     }
 
@@ -164,9 +170,18 @@ public final class Main {
         if (cl.hasOption("flow-capacity")) {
             capacity = positiveInt("--flow-capacity", cl.getOptionValue("flow-capacity"));
         }
+        FlowConfig flow = FlowConfig.defaults().withCapacity(capacity);
+        flow = flow.withTimeouts(seconds(cl, "tcp-timeout", flow.tcpEstablishedTimeoutNanos()),
+                seconds(cl, "tcp-other-timeout", flow.tcpOtherTimeoutNanos()), seconds(cl, "udp-timeout", flow.udpTimeoutNanos()));
         return new AnalyzeOptions(captures, pathOrNull(cl.getOptionValue("topology")), pathOrNull(cl.getOptionValue("catalog")),
                 format, pathOrNull(cl.getOptionValue("output")), cl.hasOption("fail-on-unexpected"), cl.hasOption("vlan-in-key"), capacity,
-                reportDir, pathOrNull(cl.getOptionValue("extract")), cl.hasOption("all-flows"));
+                reportDir, pathOrNull(cl.getOptionValue("extract")), cl.hasOption("all-flows"), flow);
+    }
+
+    /** A timeout option in whole seconds, as nanoseconds; {@code otherwise} when not given. */
+    private static long seconds(CommandLine cl, String option, long otherwise) throws UsageException {
+        String v = cl.getOptionValue(option);
+        return v == null ? otherwise : positiveInt("--" + option, v) * 1_000_000_000L;
     }
 
     private static Path pathOrNull(String s) {
@@ -227,7 +242,7 @@ public final class Main {
                     }
                 }
                 BitSet flaggedIds = o.extract() == null ? null : reports.trackFlaggedIds();
-                FlowConfig flowConfig = FlowConfig.defaults().withCapacity(o.flowCapacity());
+                FlowConfig flowConfig = o.flowConfig();
                 Analyzer analyzer = new Analyzer(classifier, flowConfig, o.vlanInKey(), reports);
                 try (Progress progress = Progress.start(sources, err, terminal)) {
                     for (PacketSource s : sources) {
@@ -244,7 +259,8 @@ public final class Main {
                 }
                 if (o.format() == null) {
                     TextReport.oneScreen(reports.data(), summary, written, new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8)));
-                } else if (terminal && !(o.format().equals("text") && o.output() == null)) {
+                } else if (!(o.format().equals("text") && o.output() == null)) {
+                    // The report went elsewhere (JSON lines, CSV, HTML, or a file): the run's counters go to stderr.
                     TextReport.oneScreen(reports.data(), summary, written, new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8)));
                 }
                 if (analyzer.damaged()) {
