@@ -257,11 +257,13 @@ public final class Inspection {
             if (outcome == ProtocolCheck.SATISFIED) {
                 Rule rule = catalog.rule(r);
                 c.rule = r;
-                c.reason = capitalize(ProtocolCheck.wire(fi, fi.tls, false)) + " on " + transport(f) + " " + port + " from "
-                        + roleText(roles, c.srcRoles) + " to " + roleText(roles, c.dstRoles) + " is documented"
-                        + (rule.protocol() == RuleProtocol.TCP || rule.protocol() == RuleProtocol.UDP ? ""
-                                : " (" + rule.protocol().id().toUpperCase(java.util.Locale.ROOT) + ")")
-                        + ": " + Classifier.describe(rule) + ".";
+                boolean any = rule.protocol() == RuleProtocol.TCP || rule.protocol() == RuleProtocol.UDP;
+                c.reason = transport(f) + " " + port + " from " + roleText(roles, c.srcRoles) + " to "
+                        + roleText(roles, c.dstRoles) + " is documented"
+                        + (any ? "" : " as " + rule.protocol().id().toUpperCase(java.util.Locale.ROOT)) + " ("
+                        + Classifier.describe(rule) + "), and the wire shows "
+                        + (fi.app == null ? "a payload portmatrix does not recognise" : ProtocolCheck.wire(fi, fi.tls, false))
+                        + ".";
                 return;
             }
             if (outcome == ProtocolCheck.UNVERIFIABLE && unverifiableRule == CompiledCatalog.NO_RULE) {
@@ -300,10 +302,15 @@ public final class Inspection {
                     + " certificate configuration, or find out which program connects.";
         }
         boolean encrypted = ProtocolCheck.encrypted(rule.protocol());
-        String wire = fi.app == null ? "A payload that is none of the protocols portmatrix recognises"
-                : capitalize(ProtocolCheck.wire(fi, fi.tls, encrypted));
-        StringBuilder sb = new StringBuilder(wire).append(" on ").append(transport(f)).append(' ').append(port)
-                .append(", where the catalog documents ").append(documented).append(where).append('.');
+        StringBuilder sb = new StringBuilder().append(transport(f)).append(' ').append(port).append(" from ")
+                .append(roleText(roles, c.srcRoles)).append(" to ").append(roleText(roles, c.dstRoles))
+                .append(" is documented as ").append(documented).append(" (").append(Classifier.describe(rule))
+                .append("), but the wire shows ");
+        if (fi.app == null) {
+            sb.append("a payload that is none of the protocols portmatrix recognises.");
+        } else {
+            sb.append(ProtocolCheck.wire(fi, fi.tls, encrypted)).append('.');
+        }
         if (encrypted && fi.app != null && fi.app != AppProtocol.TLS) {
             sb.append(" The connection is not encrypted: check the initiator's transport settings.");
         } else {
