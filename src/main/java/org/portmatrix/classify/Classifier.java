@@ -10,6 +10,11 @@ import org.portmatrix.flow.Flow;
  * by some rule ({@code unexpected_port} otherwise), and that rule must allow the initiator's roles
  * ({@code unexpected_role_pair} otherwise). Both ends must be in the topology ({@code unknown_host}
  * otherwise). Protocol checks refine {@code expected} later, in the inspect stage.
+ *
+ * <p>A topology's port overrides (see {@link PortOverride}) count as documented for their role, and a
+ * catalog port that the topology moved away from a role no longer counts for it; the reason then
+ * names both the topology's port and the catalog's. With an inferred topology every reason says
+ * that the roles were inferred from traffic.
  */
 public final class Classifier {
     /** Ranges up to this many ports are named in reasons as "documented for"; wider ones are media ranges. */
@@ -17,11 +22,13 @@ public final class Classifier {
     private final CompiledCatalog catalog;
     private final Topology topology;
     private final Roles roles;
+    private final PortOverride[] overrides;
 
     public Classifier(CompiledCatalog catalog, Topology topology) {
         this.catalog = catalog;
         this.topology = topology;
         this.roles = catalog.catalog().roles();
+        this.overrides = topology.portArray();
     }
 
     public CompiledCatalog catalog() {
@@ -40,6 +47,14 @@ public final class Classifier {
     public Classification classify(Flow f) {
         Classification c = f.classification instanceof Classification existing ? existing : new Classification();
         f.classification = c;
+        decide(f, c);
+        if (topology.inferred() != null) {
+            c.reason = c.reason + inferredNote(f);
+        }
+        return c;
+    }
+
+    private void decide(Flow f, Classification c) {
         c.srcRoles = topology.rolesOf(f.srcHi(), f.srcLo());
         c.dstRoles = topology.rolesOf(f.dstHi(), f.dstLo());
         int proto = f.protocol();
@@ -49,31 +64,35 @@ public final class Classifier {
         if (c.srcRoles == 0 || c.dstRoles == 0) {
             c.verdict = Verdict.UNKNOWN_HOST;
             c.reason = unknownHostReason(f, c);
-            return c;
+            return;
         }
         if (!ported) {
             c.verdict = Verdict.UNEXPECTED_PORT;
             c.reason = "The catalog documents only TCP and UDP; " + transportName(f) + " from " + roleText(c.srcRoles)
                     + " to " + roleText(c.dstRoles) + " is outside the matrix.";
-            return c;
+            return;
         }
-        int r = catalog.match(proto, port, c.srcRoles, c.dstRoles);
+        long moved = overrides.length == 0 ? 0 : movedRoles(proto, port, c.dstRoles);
+        int r = catalog.match(proto, port, c.srcRoles, c.dstRoles & ~moved);
         if (r != CompiledCatalog.NO_RULE) {
             c.rule = r;
             c.verdict = Verdict.EXPECTED;
             Rule rule = catalog.rule(r);
             c.reason = transportName(f) + " " + port + " from " + roleText(c.srcRoles) + " to " + roleText(c.dstRoles)
                     + " is documented: " + describe(rule) + ".";
-            return c;
+            return;
         }
-        int served = catalog.served(proto, port, c.dstRoles);
+        if (overrides.length > 0 && byTopology(f, c, proto, port, moved)) {
+            return;
+        }
+        int served = catalog.served(proto, port, c.dstRoles & ~moved);
         if (served != CompiledCatalog.NO_RULE) {
             c.rule = served;
             c.verdict = Verdict.UNEXPECTED_ROLE_PAIR;
             Rule rule = catalog.rule(served);
             c.reason = transportName(f) + " " + port + " on " + roleText(c.dstRoles) + " is documented only from "
                     + sourceText(rule) + ", not from " + roleText(c.srcRoles) + " (" + describe(rule) + ").";
-            return c;
+            return;
         }
         c.verdict = Verdict.UNEXPECTED_PORT;
         StringBuilder sb = new StringBuilder();
@@ -88,7 +107,92 @@ public final class Classifier {
             }
         }
         c.reason = sb.toString();
-        return c;
+    }
+
+    /** The roles of {@code dst} whose catalog ports the topology moved away from this port. */
+    private long movedRoles(int proto, int port, long dst) {
+        long moved = 0;
+        for (PortOverride o : overrides) {
+            if (o.moves(proto, port, dst)) {
+                moved |= o.roleSet();
+            }
+        }
+        return moved & dst;
+    }
+
+    /** Decides a flow the catalog did not allow by the topology's ports; false when they say nothing. */
+    private boolean byTopology(Flow f, Classification c, int proto, int port, long moved) {
+        for (PortOverride o : overrides) {
+            if (o.serves(proto, port, c.dstRoles)) {
+                c.verdict = Verdict.EXPECTED;
+                c.reason = transportName(f) + " " + port + " from " + roleText(c.srcRoles) + " to " + roleText(c.dstRoles)
+                        + " is configured in this deployment's topology (" + source(o) + "); " + catalogSays(proto, port, o) + ".";
+                return true;
+            }
+        }
+        if (moved == 0) {
+            return false;
+        }
+        int r = catalog.match(proto, port, c.srcRoles, c.dstRoles);
+        if (r == CompiledCatalog.NO_RULE) {
+            return false;
+        }
+        PortOverride o = null;
+        for (PortOverride m : overrides) {
+            if (m.moves(proto, port, c.dstRoles)) {
+                o = m;
+                break;
+            }
+        }
+        c.rule = r;
+        c.verdict = Verdict.UNEXPECTED_PORT;
+        c.reason = "The catalog documents " + transportName(f) + " " + port + " from " + roleText(c.srcRoles) + " to "
+                + roleText(c.dstRoles) + " (" + describe(catalog.rule(r)) + "), but this deployment's topology moved it for "
+                + o.role() + " to " + transportName(f) + " " + new PortOverride.PortRange(o.portMin(), o.portMax())
+                + " (" + source(o) + ").";
+        return true;
+    }
+
+    private String source(PortOverride o) {
+        return topology.source() + (o.line() > 0 ? ":" + o.line() : "") + ": " + o.describe();
+    }
+
+    /** What the catalog says about the role of an override: the ports it moved, or that it has no such rule. */
+    private String catalogSays(int proto, int port, PortOverride o) {
+        String t = proto == 6 ? "TCP" : "UDP";
+        if (!o.insteadOf().isEmpty()) {
+            StringBuilder sb = new StringBuilder("the catalog documents ").append(t).append(' ');
+            for (int i = 0; i < o.insteadOf().size(); i++) {
+                sb.append(i == 0 ? "" : ", ").append(o.insteadOf().get(i));
+            }
+            PortOverride.PortRange first = o.insteadOf().get(0);
+            int r = catalog.served(proto, first.min(), o.roleSet());
+            if (r != CompiledCatalog.NO_RULE) {
+                sb.append(" (").append(describe(catalog.rule(r))).append(')');
+            }
+            return sb.append(" for ").append(o.role()).append(" instead").toString();
+        }
+        int r = catalog.served(proto, port, o.roleSet());
+        if (r != CompiledCatalog.NO_RULE) {
+            return "the catalog documents it too (" + describe(catalog.rule(r)) + ")";
+        }
+        return "the catalog has no rule for " + t + " " + port + " on " + o.role();
+    }
+
+    private String inferredNote(Flow f) {
+        String src = topology.hostNote(Addresses.format(f.ipVersion(), f.srcHi(), f.srcLo()));
+        String dst = topology.hostNote(Addresses.format(f.ipVersion(), f.dstHi(), f.dstLo()));
+        StringBuilder sb = new StringBuilder(" Roles ").append(topology.inferred());
+        if (src != null || dst != null) {
+            sb.append(": ");
+            if (src != null) {
+                sb.append(src);
+            }
+            if (dst != null) {
+                sb.append(src != null ? "; " : "").append(dst);
+            }
+        }
+        return sb.append('.').toString();
     }
 
     private String unknownHostReason(Flow f, Classification c) {

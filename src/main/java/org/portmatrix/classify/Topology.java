@@ -17,17 +17,40 @@ import org.yaml.snakeyaml.nodes.Node;
  * Which addresses hold which roles. The file (YAML; JSON is accepted) maps role ids to lists of
  * CIDRs or addresses: {@code roles: {front-end: [10.1.1.0/24], ...}}. Roles the catalog does not
  * know are added to the vocabulary and match no rule.
+ *
+ * <p>An optional {@code ports:} list names ports this deployment configured differently from the
+ * catalog (written by {@code portmatrix topology import}): {@code - {role: pstn-gateway, transport: tcp,
+ * port: 5067, protocol: tls, instead_of: [5081], note: "..."}}; see {@link PortOverride}.
  */
 public final class Topology {
-    private static final Set<String> TOP_KEYS = Set.of("roles");
+    private static final Set<String> TOP_KEYS = Set.of("roles", "ports");
+    private static final Set<String> PORT_KEYS = Set.of("role", "transport", "port", "protocol", "instead_of", "note");
 
     private final String source;
     private final Map<String, List<Cidr>> roles;
     private final AddressRoles lookup;
+    private final List<PortOverride> ports;
+    private final PortOverride[] portArray;
+    private final String inferred;
+    private final Map<String, String> hostNotes;
 
     public Topology(String source, Map<String, List<Cidr>> roles, Roles vocabulary) {
+        this(source, roles, List.of(), vocabulary, null, Map.of());
+    }
+
+    /**
+     * @param ports port overrides (see {@link PortOverride})
+     * @param inferred null for a topology the user gave; else how it was inferred, which every verdict's reason then says
+     * @param hostNotes for an inferred topology: address text to a short note (roles and confidence) quoted in reasons
+     */
+    public Topology(String source, Map<String, List<Cidr>> roles, List<PortOverride> ports, Roles vocabulary,
+                    String inferred, Map<String, String> hostNotes) {
         this.source = source;
         this.roles = roles;
+        this.ports = List.copyOf(ports);
+        this.portArray = this.ports.toArray(new PortOverride[0]);
+        this.inferred = inferred;
+        this.hostNotes = hostNotes;
         List<Cidr> prefixes = new ArrayList<>();
         List<Long> sets = new ArrayList<>();
         for (Map.Entry<String, List<Cidr>> e : roles.entrySet()) {
@@ -51,7 +74,7 @@ public final class Topology {
         Map<String, Node> top = mapping(name, root, "the topology");
         for (Map.Entry<String, Node> e : top.entrySet()) {
             if (!TOP_KEYS.contains(e.getKey())) {
-                throw new ConfigException(name, line(e.getValue()), "unknown key '" + e.getKey() + "' (expected 'roles')");
+                throw new ConfigException(name, line(e.getValue()), "unknown key '" + e.getKey() + "' (expected 'roles' or 'ports')");
             }
         }
         Node rolesNode = top.get("roles");
@@ -80,7 +103,57 @@ public final class Topology {
             }
             roles.put(role, cidrs);
         }
-        return new Topology(name, roles, vocabulary);
+        List<PortOverride> ports = top.containsKey("ports") ? ports(name, top.get("ports"), vocabulary) : List.of();
+        return new Topology(name, roles, ports, vocabulary, null, Map.of());
+    }
+
+    private static List<PortOverride> ports(String name, Node node, Roles vocabulary) throws ConfigException {
+        List<PortOverride> out = new ArrayList<>();
+        if (node instanceof org.yaml.snakeyaml.nodes.ScalarNode s && s.getValue().isEmpty()) {
+            return out;
+        }
+        for (Node n : sequence(name, node, "ports")) {
+            int ln = line(n);
+            Map<String, Node> m = mapping(name, n, "a ports entry");
+            for (Map.Entry<String, Node> e : m.entrySet()) {
+                if (!PORT_KEYS.contains(e.getKey())) {
+                    throw new ConfigException(name, line(e.getValue()), "unknown key '" + e.getKey() + "' in a ports entry (expected one of " + PORT_KEYS + ")");
+                }
+            }
+            for (String k : List.of("role", "transport", "port")) {
+                if (!m.containsKey(k)) {
+                    throw new ConfigException(name, ln, "a ports entry without '" + k + "'");
+                }
+            }
+            String role = scalar(name, m.get("role"), "'role'");
+            if (!Roles.validId(role)) {
+                throw new ConfigException(name, line(m.get("role")), "invalid role id '" + role + "' (lowercase letters, digits, '-' and '_')");
+            }
+            int bit = vocabulary.add(role);
+            if (bit < 0) {
+                throw new ConfigException(name, ln, "more than " + Roles.MAX_ROLES + " roles");
+            }
+            String where = "ports entry for '" + role + "'";
+            int[] range = Catalog.parsePortRange(name, line(m.get("port")), where, scalar(name, m.get("port"), "'port'"));
+            List<PortOverride.PortRange> insteadOf = new ArrayList<>();
+            if (m.containsKey("instead_of")) {
+                for (String r : YamlFile.scalars(name, m.get("instead_of"), "'instead_of'")) {
+                    int[] ir = Catalog.parsePortRange(name, line(m.get("instead_of")), where + " instead_of", r);
+                    insteadOf.add(new PortOverride.PortRange(ir[0], ir[1]));
+                }
+            }
+            String protocol = m.containsKey("protocol") ? scalar(name, m.get("protocol"), "'protocol'") : null;
+            String note = m.containsKey("note") ? scalar(name, m.get("note"), "'note'") : null;
+            for (String t : YamlFile.scalars(name, m.get("transport"), "'transport'")) {
+                int transport = switch (t.trim().toLowerCase(java.util.Locale.ROOT)) {
+                    case "tcp" -> 6;
+                    case "udp" -> 17;
+                    default -> throw new ConfigException(name, line(m.get("transport")), where + ": transport '" + t + "' is neither tcp nor udp");
+                };
+                out.add(new PortOverride(role, 1L << bit, transport, range[0], range[1], protocol, List.copyOf(insteadOf), note, ln));
+            }
+        }
+        return out;
     }
 
     public String source() {
@@ -89,6 +162,25 @@ public final class Topology {
 
     public Map<String, List<Cidr>> roles() {
         return roles;
+    }
+
+    /** Ports this deployment configured differently from the catalog (the file's {@code ports:}). */
+    public List<PortOverride> ports() {
+        return ports;
+    }
+
+    PortOverride[] portArray() {
+        return portArray;
+    }
+
+    /** Null for a topology the user gave; else how the roles were inferred. */
+    public String inferred() {
+        return inferred;
+    }
+
+    /** For an inferred topology, the note on one address (its roles and confidence), or null. */
+    public String hostNote(String address) {
+        return hostNotes.get(address);
     }
 
     /** The roles of an address (held as two longs, IPv4 mapped), or 0 when outside the topology. */

@@ -1,0 +1,63 @@
+package org.portmatrix.classify;
+
+import java.util.List;
+
+/**
+ * A port this deployment configured differently from the catalog, from the topology file's
+ * {@code ports:} section (written by {@code portmatrix topology import} from the Lync topology's
+ * {@code Port} elements). The responder's {@code role} serves {@code transport}/{@code portMin..portMax}
+ * to any host of the topology, and — when {@code insteadOf} is not empty — no longer serves those
+ * catalog ports (the administrator moved the service, for example a media range set with
+ * {@code Set-CsConferencingServer}).
+ *
+ * @param roleSet the role as a role set (one bit)
+ * @param transport IP protocol number (6 or 17)
+ * @param protocol what the topology says is on the wire (mtls, tls, https, http, tcp, udp), or null
+ * @param note where the port comes from (service, component, pool), or null
+ * @param line the line of the entry in the topology file
+ */
+public record PortOverride(String role, long roleSet, int transport, int portMin, int portMax, String protocol,
+                           List<PortRange> insteadOf, String note, int line) {
+
+    /** An inclusive range of ports. */
+    public record PortRange(int min, int max) {
+        public boolean contains(int port) {
+            return port >= min && port <= max;
+        }
+
+        @Override
+        public String toString() {
+            return min == max ? Integer.toString(min) : min + "-" + max;
+        }
+    }
+
+    public boolean serves(int proto, int port, long dstRoles) {
+        return transport == proto && port >= portMin && port <= portMax && (roleSet & dstRoles) != 0;
+    }
+
+    /** True when this entry moved {@code port} away from the role. */
+    public boolean moves(int proto, int port, long dstRoles) {
+        if (transport != proto || (roleSet & dstRoles) == 0) {
+            return false;
+        }
+        for (PortRange r : insteadOf) {
+            if (r.contains(port)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** "pstn-gateway tcp 5067 tls (PstnGateway on gw01.contoso.com)". */
+    public String describe() {
+        StringBuilder sb = new StringBuilder(role).append(' ').append(transport == 6 ? "tcp" : "udp").append(' ')
+                .append(new PortRange(portMin, portMax));
+        if (protocol != null) {
+            sb.append(' ').append(protocol);
+        }
+        if (note != null && !note.isBlank()) {
+            sb.append(" (").append(note).append(')');
+        }
+        return sb.toString();
+    }
+}

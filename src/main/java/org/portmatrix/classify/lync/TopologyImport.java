@@ -1,0 +1,368 @@
+package org.portmatrix.classify.lync;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.portmatrix.classify.Catalog;
+import org.portmatrix.classify.Cidr;
+import org.portmatrix.classify.PortOverride.PortRange;
+import org.portmatrix.classify.Roles;
+import org.portmatrix.classify.Rule;
+
+/**
+ * Turns a Lync topology into the project's topology: the roles of every address, and the ports this
+ * deployment configured differently from the catalog.
+ *
+ * <ul>
+ * <li>Services installed on a cluster give its roles: Registrar, UserServices, ConfServices,
+ * WebServices, ApplicationServer → front-end (director on a Director pool: a Registrar with
+ * {@code IsDirector="true"} or RoleName Director; survivable-branch-appliance in a branch site);
+ * MediationServer → mediation (collocated on a Front End pool: both roles); EdgeServer →
+ * edge-internal for the Internal interface and edge-external for the External one (a role the
+ * catalog does not have); PstnGateway → pstn-gateway; PersistentChatServer → persistent-chat;
+ * WacService/WacServer → office-web-apps; a store on a SQL Server instance → sql-backend, a file
+ * store → file-store (neither is in the catalog).</li>
+ * <li>NetInterface gives each machine's addresses per side; {@code 0.0.0.0} ("all addresses of
+ * the machine") is resolved by the machine's FQDN; {@code ConfiguredIPAddress} is the public
+ * address of an interface behind NAT.</li>
+ * <li>A pool FQDN that resolves to an address of none of its machines is the pool's load balancer:
+ * fe-load-balancer, director-load-balancer, mediation-load-balancer (an Edge pool's internal VIP
+ * stays edge-internal).</li>
+ * <li>Port elements that the catalog does not document for the role, or that differ from the Lync
+ * default for their component (see {@link LyncDefaults}), become port overrides.</li>
+ * </ul>
+ */
+final class TopologyImport {
+    static final String EDGE_EXTERNAL = "edge-external";
+    static final String SQL_BACKEND = "sql-backend";
+    static final String FILE_STORE = "file-store";
+
+    /** One address of the result with its roles and where it comes from. */
+    static final class HostEntry {
+        final Cidr address;
+        final Set<String> roles = new LinkedHashSet<>();
+        final Set<String> comments = new LinkedHashSet<>();
+
+        HostEntry(Cidr address) {
+            this.address = address;
+        }
+    }
+
+    /** One port override as it will be written. */
+    record PortEntry(String role, List<String> transports, PortRange ports, String protocol, List<PortRange> insteadOf,
+                     String note) {}
+
+    /** Something the import could not place: kind "machine", "interface" or "pool". */
+    record Unresolved(String kind, String fqdn, String detail) {
+        @Override
+        public String toString() {
+            return fqdn + " (" + detail + ")";
+        }
+    }
+
+    final Map<Cidr, HostEntry> hosts = new LinkedHashMap<>();
+    final List<PortEntry> ports = new ArrayList<>();
+    final List<Unresolved> unresolved = new ArrayList<>();
+    /** Services that have no role here (Monitoring, Archiving, trusted applications, ...). */
+    final Set<String> ignoredServices = new LinkedHashSet<>();
+    private final Resolver resolver;
+    private final Catalog catalog;
+
+    /** Name to addresses: the hosts file first, then the capture's DNS answers. */
+    interface Resolver {
+        /** The addresses of a name with a word on where they came from, or an empty map. */
+        Map<Cidr, String> resolve(String fqdn);
+    }
+
+    private TopologyImport(Resolver resolver, Catalog catalog) {
+        this.resolver = resolver;
+        this.catalog = catalog;
+    }
+
+    static TopologyImport run(LyncTopology topo, Resolver resolver, Catalog catalog) {
+        TopologyImport imp = new TopologyImport(resolver, catalog);
+        imp.build(topo);
+        return imp;
+    }
+
+    private void build(LyncTopology topo) {
+        Map<String, Set<String>> poolRoles = new LinkedHashMap<>();
+        Set<String> directorPools = new HashSet<>();
+        for (LyncTopology.Service s : topo.services) {
+            if (s.director() && s.poolKey() != null) {
+                directorPools.add(s.poolKey());
+            }
+        }
+        List<RolePort> portsByRole = new ArrayList<>();
+        for (LyncTopology.Service s : topo.services) {
+            if (s.poolKey() == null) {
+                continue;
+            }
+            LyncTopology.Pool pool = topo.pools.get(s.poolKey());
+            String role = roleOf(s, pool, directorPools.contains(s.poolKey()));
+            if (role == null) {
+                ignoredServices.add(s.roleName());
+                continue;
+            }
+            poolRoles.computeIfAbsent(s.poolKey(), k -> new LinkedHashSet<>()).add(role);
+            for (LyncTopology.PortSpec p : s.ports()) {
+                String r = role.equals("edge-internal") && "External".equalsIgnoreCase(p.side()) ? EDGE_EXTERNAL : role;
+                portsByRole.add(new RolePort(r, p, pool.fqdn(), s.roleName()));
+            }
+            if (role.equals("edge-internal")) {
+                poolRoles.get(s.poolKey()).add(EDGE_EXTERNAL);
+            }
+        }
+        for (Map.Entry<String, Set<String>> e : poolRoles.entrySet()) {
+            addresses(topo.pools.get(e.getKey()), e.getValue());
+        }
+        ports(portsByRole);
+    }
+
+    /** The role a service gives its pool, or null when it has none here. */
+    static String roleOf(LyncTopology.Service s, LyncTopology.Pool pool, boolean directorPool) {
+        String n = s.roleName().toLowerCase(Locale.ROOT);
+        if (s.onSqlInstance()) {
+            return SQL_BACKEND;
+        }
+        switch (n) {
+            case "registrar":
+                return s.director() || directorPool ? "director" : pool.branchSite() ? "survivable-branch-appliance" : "front-end";
+            case "director":
+                return "director";
+            case "userservices", "confservices", "applicationserver", "webservices", "centralmgmt", "userserver":
+                return directorPool ? "director" : pool.branchSite() ? "survivable-branch-appliance" : "front-end";
+            case "mediationserver":
+                return "mediation";
+            case "edgeserver":
+                return "edge-internal";
+            case "pstngateway":
+                return "pstn-gateway";
+            case "wacservice", "wacserver":
+                return "office-web-apps";
+            case "filestore":
+                return FILE_STORE;
+            default:
+                if (n.startsWith("persistentchat") && !n.endsWith("store")) {
+                    return "persistent-chat";
+                }
+                if (n.endsWith("store")) {
+                    return SQL_BACKEND;
+                }
+                return null;
+        }
+    }
+
+    private void addresses(LyncTopology.Pool pool, Set<String> roles) {
+        Set<String> internal = new LinkedHashSet<>(roles);
+        internal.remove(EDGE_EXTERNAL);
+        boolean edge = roles.contains("edge-internal");
+        Set<Cidr> machineAddresses = new HashSet<>();
+        Set<String> machineNames = new HashSet<>();
+        for (LyncTopology.Machine m : pool.machines()) {
+            machineNames.add(m.fqdn());
+            String where = m.fqdn().equals(pool.fqdn()) ? m.fqdn() : m.fqdn() + ", pool " + pool.fqdn();
+            List<LyncTopology.NetInterface> nics = m.interfaces().isEmpty()
+                    ? List.of(new LyncTopology.NetInterface("Primary", null, null, m.line())) : m.interfaces();
+            for (LyncTopology.NetInterface n : nics) {
+                boolean ext = n.external() && edge;
+                Set<String> r = ext ? Set.of(EDGE_EXTERNAL) : internal;
+                String side = n.side();
+                Cidr literal = n.ipAddress() == null ? null : Cidr.parse(n.ipAddress());
+                if (literal != null && !allAddresses(literal)) {
+                    add(literal, r, where + " (" + side + ", address in the topology)");
+                    machineAddresses.add(literal);
+                } else if (ext) {
+                    // The machine's FQDN names its internal side; the external address is not in DNS by that name.
+                    unresolved.add(new Unresolved("interface", m.fqdn(), side + " interface has IPAddress=\"" + n.ipAddress()
+                            + "\": its address is not in the topology"));
+                } else {
+                    Cidr fromName = Cidr.parse(m.fqdn()); // a gateway may be named by its address
+                    Map<Cidr, String> found = fromName != null ? Map.of(fromName, "its name is its address") : resolver.resolve(m.fqdn());
+                    if (found.isEmpty()) {
+                        if (unresolved.stream().noneMatch(u -> u.fqdn().equals(m.fqdn()))) {
+                            unresolved.add(new Unresolved("machine", m.fqdn(), (m.fqdn().equals(pool.fqdn()) ? "" : "machine of pool " + pool.fqdn() + ", ")
+                                    + (n.ipAddress() == null ? "no address in the topology" : side + " IPAddress=\"" + n.ipAddress() + "\"")
+                                    + "; roles " + String.join(", ", r)));
+                        }
+                    }
+                    for (Map.Entry<Cidr, String> a : found.entrySet()) {
+                        add(a.getKey(), r, where + " (" + side + ", " + a.getValue() + ")");
+                        machineAddresses.add(a.getKey());
+                    }
+                }
+                if (n.configuredIpAddress() != null) {
+                    Cidr nat = Cidr.parse(n.configuredIpAddress());
+                    if (nat != null && !allAddresses(nat) && !nat.equals(literal)) {
+                        add(nat, r, where + " (" + side + ", public address translated by NAT to " + n.ipAddress() + ")");
+                    }
+                }
+            }
+        }
+        if (machineNames.size() == 1 && machineNames.contains(pool.fqdn())) {
+            return; // a Standard Edition server or a single named machine: the pool is the machine
+        }
+        Cidr literalPool = Cidr.parse(pool.fqdn());
+        Map<Cidr, String> vip = literalPool != null ? Map.of(literalPool, "its name is its address") : resolver.resolve(pool.fqdn());
+        if (vip.isEmpty()) {
+            unresolved.add(new Unresolved("pool", pool.fqdn(), "pool of " + String.join(", ", machineNames.stream().sorted().toList())));
+            return;
+        }
+        Set<String> lb = loadBalancerRoles(internal);
+        for (Map.Entry<Cidr, String> a : vip.entrySet()) {
+            if (machineAddresses.contains(a.getKey())) {
+                continue; // DNS load balancing: the pool name resolves to its machines
+            }
+            add(a.getKey(), lb, "pool " + pool.fqdn() + " (load balancer virtual address, " + a.getValue() + ")");
+        }
+    }
+
+    private static Set<String> loadBalancerRoles(Set<String> roles) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String r : roles) {
+            switch (r) {
+                case "front-end" -> out.add("fe-load-balancer");
+                case "director" -> out.add("director-load-balancer");
+                case "mediation" -> {
+                    if (!roles.contains("front-end")) {
+                        out.add("mediation-load-balancer"); // a collocated Mediation Server sits behind the FE balancer
+                    }
+                }
+                default -> out.add(r);
+            }
+        }
+        return out;
+    }
+
+    private static boolean allAddresses(Cidr c) {
+        return c.length() == 128 && (c.ipv4() ? c.lo() == Cidr.V4_MAPPED : c.hi() == 0 && c.lo() == 0);
+    }
+
+    private void add(Cidr address, Set<String> roles, String comment) {
+        HostEntry h = hosts.computeIfAbsent(address, HostEntry::new);
+        h.roles.addAll(roles);
+        h.comments.add(comment);
+    }
+
+    // ------------------------------------------------------------------------------------ ports
+
+    /** Ports the catalog documents for a role, per transport (index 0 TCP, 1 UDP). */
+    private BitSet[] catalogPorts(String role) {
+        BitSet[] out = {new BitSet(65536), new BitSet(65536)};
+        for (Rule r : catalog.rules()) {
+            if (r.dstAny() || r.dstRoles().contains(role)) {
+                out[r.transport() == 6 ? 0 : 1].set(r.portMin(), r.portMax() + 1);
+            }
+        }
+        return out;
+    }
+
+    /** A Port element with the role whose addresses it is on. */
+    private record RolePort(String role, LyncTopology.PortSpec spec, String pool, String service) {}
+
+    /** An override being built: equal ones of several pools or transports merge. */
+    private static final class Merged {
+        final String role;
+        final Set<String> transports = new java.util.TreeSet<>();
+        final PortRange range;
+        final String protocol;
+        final List<PortRange> insteadOf;
+        final Set<String> notes = new LinkedHashSet<>();
+
+        Merged(String role, PortRange range, String protocol, List<PortRange> insteadOf) {
+            this.role = role;
+            this.range = range;
+            this.protocol = protocol;
+            this.insteadOf = insteadOf;
+        }
+    }
+
+    private BitSet catalogRanges(String role, int transport, int min, int max) {
+        BitSet out = new BitSet(65536);
+        for (Rule r : catalog.rules()) {
+            if (r.transport() == transport && r.dstRoles().contains(role) && r.portMin() <= max && r.portMax() >= min) {
+                out.set(r.portMin(), r.portMax() + 1);
+            }
+        }
+        return out;
+    }
+
+    private void ports(List<RolePort> specs) {
+        Map<String, BitSet[]> documented = new LinkedHashMap<>();
+        Map<String, BitSet[]> configured = new LinkedHashMap<>();
+        for (RolePort rp : specs) {
+            documented.computeIfAbsent(rp.role(), this::catalogPorts);
+            BitSet[] c = configured.computeIfAbsent(rp.role(), k -> new BitSet[] {new BitSet(65536), new BitSet(65536)});
+            for (int t : rp.spec().transports()) {
+                c[t == 6 ? 0 : 1].set(rp.spec().port(), rp.spec().last() + 1);
+            }
+        }
+        Map<String, Merged> merged = new LinkedHashMap<>();
+        for (RolePort rp : specs) {
+            LyncTopology.PortSpec p = rp.spec();
+            LyncDefaults.Default def = LyncDefaults.of(p);
+            for (int t : p.transports()) {
+                int ti = t == 6 ? 0 : 1;
+                BitSet doc = documented.get(rp.role())[ti];
+                boolean covered = doc.nextClearBit(p.port()) > p.last();
+                List<PortRange> insteadOf = new ArrayList<>();
+                if (def != null && (def.port() != p.port() || def.last() != p.last())) {
+                    // the catalog's ranges for this service (its rules for the role that overlap the default),
+                    // less every port a Port element of the role still configures
+                    BitSet gone = catalogRanges(rp.role(), t, def.port(), def.last());
+                    gone.andNot(configured.get(rp.role())[ti]);
+                    for (int i = gone.nextSetBit(0); i >= 0; ) {
+                        int end = gone.nextClearBit(i);
+                        insteadOf.add(new PortRange(i, end - 1));
+                        i = gone.nextSetBit(end);
+                    }
+                }
+                if (covered && insteadOf.isEmpty()) {
+                    continue; // the catalog already says so
+                }
+                String protocol = p.protocol().toLowerCase(Locale.ROOT);
+                if (protocol.equals("tcporudp")) {
+                    protocol = null;
+                }
+                String key = rp.role() + "|" + p.port() + "-" + p.last() + "|" + protocol + "|" + insteadOf;
+                Merged m = merged.computeIfAbsent(key, k -> new Merged(rp.role(), new PortRange(p.port(), p.last()),
+                        p.protocol().equalsIgnoreCase("tcporudp") ? null : p.protocol().toLowerCase(Locale.ROOT), List.copyOf(insteadOf)));
+                m.transports.add(t == 6 ? "tcp" : "udp");
+                m.notes.add("service " + rp.service() + ", " + p.ownerName() + " " + p.usage() + ", on " + rp.pool() + ", " + p.side()
+                        + " side" + (p.configuredPort() > 0 ? ", published as " + p.configuredPort() : ""));
+            }
+        }
+        for (Merged m : merged.values()) {
+            String note = m.notes.iterator().next() + (m.notes.size() > 1 ? " and " + (m.notes.size() - 1) + " more" : "");
+            ports.add(new PortEntry(m.role, List.copyOf(m.transports), m.range, m.protocol, m.insteadOf, note));
+        }
+    }
+
+    /** Roles of the result in vocabulary order (catalog roles first), then addresses in numeric order. */
+    Map<String, List<HostEntry>> byRole() {
+        Map<String, List<HostEntry>> out = new LinkedHashMap<>();
+        List<HostEntry> sorted = new ArrayList<>(hosts.values());
+        sorted.sort((a, b) -> {
+            int c = Long.compareUnsigned(a.address.hi(), b.address.hi());
+            return c != 0 ? c : Long.compareUnsigned(a.address.lo(), b.address.lo());
+        });
+        Set<String> order = new LinkedHashSet<>(Roles.CATALOG_ROLES);
+        for (HostEntry h : sorted) {
+            order.addAll(h.roles);
+        }
+        for (String r : order) {
+            for (HostEntry h : sorted) {
+                if (h.roles.contains(r)) {
+                    out.computeIfAbsent(r, k -> new ArrayList<>()).add(h);
+                }
+            }
+        }
+        return out;
+    }
+}

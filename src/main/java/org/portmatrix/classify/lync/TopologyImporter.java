@@ -1,0 +1,108 @@
+package org.portmatrix.classify.lync;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.portmatrix.classify.Catalog;
+import org.portmatrix.classify.Cidr;
+import org.portmatrix.classify.ConfigException;
+
+/**
+ * {@code portmatrix topology import}: reads a Lync Server 2013 topology (published XML or Topology
+ * Builder .tbxml), resolves the machines that the topology lists as {@code 0.0.0.0} from a hosts
+ * file and from the DNS answers inside captures, and writes the project's topology YAML with a
+ * comment naming the machine and pool of every address.
+ */
+public final class TopologyImporter {
+    private TopologyImporter() {}
+
+    /**
+     * The outcome of an import.
+     *
+     * @param yaml the topology file's text
+     * @param unresolved names that stayed without an address ("fqdn (what it is)")
+     * @param addresses addresses written
+     * @param ports port overrides written
+     * @param notes lines for standard error (DNS answers read, damaged captures)
+     */
+    public record Result(String yaml, List<String> unresolved, int addresses, int ports, List<String> notes) {}
+
+    public static Result run(Path topologyXml, Path hostsCsv, List<Path> resolveFrom, Catalog catalog)
+            throws ConfigException, IOException {
+        LyncTopology topo = LyncTopology.read(topologyXml);
+        Map<String, Set<Cidr>> hosts = hostsCsv == null ? Map.of() : HostsFile.read(hostsCsv);
+        List<DnsAnswers> dns = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        for (Path p : resolveFrom) {
+            DnsAnswers d = DnsAnswers.read(p);
+            dns.add(d);
+            notes.add(p + ": " + d.responses() + " DNS responses, " + d.all().size() + " names with addresses"
+                    + (d.malformed() > 0 ? ", " + d.malformed() + " malformed messages skipped" : "")
+                    + (d.damage() != null ? "; damaged capture, read up to the damage: " + d.damage() : ""));
+        }
+        TopologyImport.Resolver resolver = fqdn -> {
+            Map<Cidr, String> out = new LinkedHashMap<>();
+            String n = HostsFile.normalize(fqdn);
+            for (Cidr c : hosts.getOrDefault(n, Set.of())) {
+                out.putIfAbsent(c, "from " + hostsCsv.getFileName());
+            }
+            for (int i = 0; i < dns.size(); i++) {
+                for (Cidr c : dns.get(i).resolve(n)) {
+                    out.putIfAbsent(c, "DNS answer in " + resolveFrom.get(i).getFileName());
+                }
+            }
+            return out;
+        };
+        TopologyImport imp = TopologyImport.run(topo, resolver, catalog);
+
+        TopologyYaml y = new TopologyYaml();
+        y.comment("Topology imported by portmatrix from " + topologyXml.getFileName() + " (Lync Server 2013 " + topo.format + ").");
+        List<String> sources = new ArrayList<>();
+        if (hostsCsv != null) {
+            sources.add(hostsCsv.getFileName() + " (hosts file)");
+        }
+        for (Path p : resolveFrom) {
+            sources.add(p.getFileName() + " (DNS answers in the capture)");
+        }
+        y.comment("Each address names its machine and pool. Machines listed as 0.0.0.0 resolved from: "
+                + (sources.isEmpty() ? "nothing (give --hosts or --resolve-from)" : String.join(", ", sources)) + ".");
+        y.comment("Roles outside the catalog (edge-external, sql-backend, file-store) match no catalog rule; 'ports:' lists the");
+        y.comment("ports this deployment configured that the catalog does not document for the role, or moved from it.");
+        List<String> unresolved = new ArrayList<>();
+        for (String kind : List.of("machine", "interface", "pool")) {
+            List<TopologyImport.Unresolved> of = imp.unresolved.stream().filter(u -> u.kind().equals(kind)).toList();
+            if (of.isEmpty()) {
+                continue;
+            }
+            y.comment(switch (kind) {
+                case "machine" -> "Machines without an address (resolve them with --hosts or --resolve-from; they are not below):";
+                case "interface" -> "Interfaces without an address:";
+                default -> "Pool names not resolved (a pool's load balancer address, if it has one, is not below):";
+            });
+            for (TopologyImport.Unresolved u : of) {
+                y.comment("  " + u);
+                unresolved.add(u.toString());
+            }
+        }
+        if (!imp.ignoredServices.isEmpty()) {
+            y.comment("Services with no role in the port matrix: " + String.join(", ", imp.ignoredServices) + ".");
+        }
+        Map<String, List<TopologyYaml.Address>> roles = new LinkedHashMap<>();
+        for (Map.Entry<String, List<TopologyImport.HostEntry>> e : imp.byRole().entrySet()) {
+            List<TopologyYaml.Address> list = new ArrayList<>();
+            for (TopologyImport.HostEntry h : e.getValue()) {
+                Set<String> c = new LinkedHashSet<>(h.comments);
+                list.add(new TopologyYaml.Address(h.address, String.join("; ", c)
+                        + (h.roles.size() > 1 ? " [roles " + String.join(", ", h.roles) + "]" : "")));
+            }
+            roles.put(e.getKey(), list);
+        }
+        y.roles(roles).ports(imp.ports);
+        return new Result(y.toString(), List.copyOf(unresolved), imp.hosts.size(), imp.ports.size(), notes);
+    }
+}

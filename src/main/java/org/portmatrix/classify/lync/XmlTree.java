@@ -1,0 +1,188 @@
+package org.portmatrix.classify.lync;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.xml.XMLConstants;
+import javax.xml.stream.Location;
+import javax.xml.stream.XMLInputFactory;
+import javax.xml.stream.XMLStreamConstants;
+import javax.xml.stream.XMLStreamException;
+import javax.xml.stream.XMLStreamReader;
+import org.portmatrix.classify.ConfigException;
+
+/**
+ * A small element tree read with the JDK's StAX parser, keeping the line of every element so that
+ * errors can name it. XXE-safe: DTDs and external entities are switched off, and a document that
+ * carries a DOCTYPE at all is refused (a topology never has one).
+ */
+final class XmlTree {
+    private XmlTree() {}
+
+    /** One element: its local name and namespace, attributes by local name, children, line. */
+    static final class Element {
+        final String name;
+        final String namespace;
+        final Map<String, String> attributes;
+        final List<Element> children = new ArrayList<>();
+        final int line;
+        final Element parent;
+        private final StringBuilder text = new StringBuilder();
+
+        Element(String name, String namespace, Map<String, String> attributes, int line, Element parent) {
+            this.name = name;
+            this.namespace = namespace;
+            this.attributes = attributes;
+            this.line = line;
+            this.parent = parent;
+        }
+
+        String attr(String local) {
+            return attributes.get(local);
+        }
+
+        String text() {
+            return text.toString().trim();
+        }
+
+        Element child(String local) {
+            for (Element c : children) {
+                if (c.name.equals(local)) {
+                    return c;
+                }
+            }
+            return null;
+        }
+
+        List<Element> children(String local) {
+            List<Element> out = new ArrayList<>();
+            for (Element c : children) {
+                if (c.name.equals(local)) {
+                    out.add(c);
+                }
+            }
+            return out;
+        }
+
+        /** Every descendant (not this element) with this local name, in document order. */
+        List<Element> descendants(String local) {
+            List<Element> out = new ArrayList<>();
+            collect(this, local, out);
+            return out;
+        }
+
+        private static void collect(Element e, String local, List<Element> out) {
+            for (Element c : e.children) {
+                if (c.name.equals(local)) {
+                    out.add(c);
+                }
+                collect(c, local, out);
+            }
+        }
+
+        /** True when an ancestor (or this element) has this local name. */
+        boolean within(String local) {
+            for (Element e = this; e != null; e = e.parent) {
+                if (e.name.equals(local)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    static XMLInputFactory secureFactory() {
+        XMLInputFactory f = XMLInputFactory.newFactory();
+        f.setProperty(XMLInputFactory.SUPPORT_DTD, false);
+        f.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
+        f.setProperty(XMLInputFactory.IS_REPLACING_ENTITY_REFERENCES, false);
+        f.setProperty(XMLInputFactory.IS_NAMESPACE_AWARE, true);
+        f.setProperty(XMLConstants.ACCESS_EXTERNAL_DTD, "");
+        f.setProperty(XMLConstants.ACCESS_EXTERNAL_SCHEMA, "");
+        return f;
+    }
+
+    static Element parse(Path file) throws ConfigException {
+        String name = file.toString();
+        if (!Files.isRegularFile(file)) {
+            throw new ConfigException(name, 0, Files.exists(file) ? "not a regular file" : "no such file");
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            return parse(name, in);
+        } catch (IOException e) {
+            throw new ConfigException(name, 0, "cannot read: " + e.getMessage());
+        }
+    }
+
+    static Element parse(String name, InputStream in) throws ConfigException {
+        XMLStreamReader r = null;
+        try {
+            r = secureFactory().createXMLStreamReader(in);
+            Deque<Element> stack = new ArrayDeque<>();
+            Element root = null;
+            while (r.hasNext()) {
+                int ev = r.next();
+                switch (ev) {
+                    case XMLStreamConstants.DTD -> throw new ConfigException(name, line(r),
+                            "a DOCTYPE is not allowed in a topology file (DTDs and entities are refused)");
+                    case XMLStreamConstants.ENTITY_REFERENCE -> throw new ConfigException(name, line(r),
+                            "entity reference '&" + r.getLocalName() + ";' is not allowed");
+                    case XMLStreamConstants.START_ELEMENT -> {
+                        Map<String, String> attrs = new LinkedHashMap<>();
+                        for (int i = 0; i < r.getAttributeCount(); i++) {
+                            attrs.put(r.getAttributeLocalName(i), r.getAttributeValue(i));
+                        }
+                        Element parent = stack.peek();
+                        String ns = r.getNamespaceURI();
+                        Element e = new Element(r.getLocalName(), ns == null ? "" : ns, attrs, line(r), parent);
+                        if (parent == null) {
+                            root = e;
+                        } else {
+                            parent.children.add(e);
+                        }
+                        stack.push(e);
+                    }
+                    case XMLStreamConstants.END_ELEMENT -> stack.pop();
+                    case XMLStreamConstants.CHARACTERS, XMLStreamConstants.CDATA -> {
+                        if (!stack.isEmpty()) {
+                            stack.peek().text.append(r.getText());
+                        }
+                    }
+                    default -> { }
+                }
+            }
+            if (root == null) {
+                throw new ConfigException(name, 0, "no XML element in the file");
+            }
+            return root;
+        } catch (XMLStreamException e) {
+            Location loc = e.getLocation();
+            String msg = e.getMessage() == null ? "malformed XML" : e.getMessage();
+            int nl = msg.indexOf("\nMessage: "); // the JDK prefixes "ParseError at [row,col]:..."
+            if (nl >= 0) {
+                msg = msg.substring(nl + "\nMessage: ".length());
+            }
+            throw new ConfigException(name, loc == null ? 0 : loc.getLineNumber(), "malformed XML: " + msg.replaceAll("\\s+", " ").trim());
+        } finally {
+            if (r != null) {
+                try {
+                    r.close();
+                } catch (XMLStreamException ignored) {
+                    // closing a reader of a stream we close anyway
+                }
+            }
+        }
+    }
+
+    private static int line(XMLStreamReader r) {
+        Location l = r.getLocation();
+        return l == null ? 0 : Math.max(0, l.getLineNumber());
+    }
+}
