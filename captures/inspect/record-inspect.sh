@@ -108,23 +108,24 @@ PKI=$WORK/pki
 readonly PKI
 make_ca() {
   mkdir -p "$PKI"
-  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 \
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 400 \
     -subj '/O=Contoso Test/CN=Contoso Test Root CA' \
     -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign' \
     -keyout "$PKI/ca.key" -out "$PKI/ca.pem" </dev/null 2>"$WORK/pki.log"
 }
-# make_leaf NAME CN SAN [KEY_OPTIONS...] — server+client authentication leaf signed by the CA.
+# make_leaf NAME CN SAN [KEY_OPTIONS...] — server+client authentication leaf signed by the CA,
+# valid 365 days. With KEY_OPTIONS: the legacy profile, signed with SHA-1 and valid 7 days.
 make_leaf() {
-  local name=$1 cn=$2 san=$3 digest=-sha256
+  local name=$1 cn=$2 san=$3 digest=-sha256 days=365
   shift 3
   local key=(-newkey ec -pkeyopt ec_paramgen_curve:P-256)
-  if (($# > 0)); then key=("$@"); digest=-sha1; fi
+  if (($# > 0)); then key=("$@"); digest=-sha1; days=7; fi
   openssl req -new "${key[@]}" -nodes -subj "/O=Contoso Test/CN=$cn" \
     -keyout "$PKI/$name.key" -out "$PKI/$name.csr" </dev/null 2>>"$WORK/pki.log"
   printf '%s\n' 'basicConstraints=critical,CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' \
     'extendedKeyUsage=serverAuth,clientAuth' "subjectAltName=$san" >"$PKI/$name.ext"
   openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" \
-    -set_serial "0x$(openssl rand -hex 8)" -days 30 "$digest" -extfile "$PKI/$name.ext" \
+    -set_serial "0x$(openssl rand -hex 8)" -days "$days" "$digest" -extfile "$PKI/$name.ext" \
     -out "$PKI/$name.pem" </dev/null 2>>"$WORK/pki.log"
 }
 make_certificates() {
@@ -133,7 +134,7 @@ make_certificates() {
   make_leaf edge01 edge01.contoso.test 'DNS:edge01.contoso.test'
   make_leaf dir01 dir01.contoso.test 'DNS:dir01.contoso.test'
   make_leaf med01 med01.contoso.test 'DNS:med01.contoso.test,IP:127.5.4.10'
-  # A legacy certificate: RSA 1024, SHA-1 signature (what the inventory must flag).
+  # A legacy certificate: RSA 1024, SHA-1 signature, 7 days left (what the inventory must flag).
   make_leaf legacy01 legacy01.contoso.test 'DNS:legacy01.contoso.test' -newkey rsa:1024
 }
 

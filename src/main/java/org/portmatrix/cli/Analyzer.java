@@ -108,7 +108,8 @@ public final class Analyzer implements FlowSink {
             }
         }
         RunSummary s = new RunSummary(List.copyOf(sourceNames), packetsRead, packetsDecoded, undecodable,
-                table.flowsCreated(), table.evictedEarly(), table.peak(), List.copyOf(damage), catalogSource, topologySource);
+                table.flowsCreated(), table.evictedEarly(), table.peak(), List.copyOf(damage), catalogSource, topologySource,
+                inspection.certificates());
         report.finish(s);
         return s;
     }

@@ -2,6 +2,7 @@ package org.portmatrix.report;
 
 import java.util.List;
 import java.util.Map;
+import org.portmatrix.inspect.CertificateRecord;
 
 /**
  * Counters of a whole run, printed at the end of every analysis.
@@ -15,7 +16,21 @@ import java.util.Map;
  * @param damage one line per damaged source (offset and what is wrong)
  * @param catalogSource the catalog used
  * @param topologySource the topology used
+ * @param certificates the certificate inventory of the run (inspect stage), soonest expiry first; never null
  */
 public record RunSummary(List<String> sources, long packetsRead, long packetsDecoded, Map<String, Long> undecodable,
                          long flows, long flowsEvictedEarly, long peakFlows, List<String> damage, String catalogSource,
-                         String topologySource) {}
+                         String topologySource, List<CertificateRecord> certificates) {
+
+    public RunSummary {
+        certificates = certificates == null ? List.of() : certificates;
+    }
+
+    /** A summary without a certificate inventory. */
+    public RunSummary(List<String> sources, long packetsRead, long packetsDecoded, Map<String, Long> undecodable,
+                      long flows, long flowsEvictedEarly, long peakFlows, List<String> damage, String catalogSource,
+                      String topologySource) {
+        this(sources, packetsRead, packetsDecoded, undecodable, flows, flowsEvictedEarly, peakFlows, damage, catalogSource,
+                topologySource, List.of());
+    }
+}

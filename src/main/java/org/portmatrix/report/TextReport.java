@@ -85,7 +85,7 @@ public final class TextReport implements FlowReport {
         try {
             header(s);
             flagged();
-            // The certificate inventory (inspect stage) belongs here, between the groups and coverage.
+            certificates(s);
             coverage();
             if (allFlows) {
                 everyFlow();
@@ -306,6 +306,31 @@ public final class TextReport implements FlowReport {
             return ip;
         }
         return ip.indexOf(':') >= 0 ? "[" + ip + "]:" + port : ip + ":" + port;
+    }
+
+    /** The certificate inventory (inspect stage): every distinct certificate, soonest expiry first. */
+    private void certificates(RunSummary s) {
+        List<org.portmatrix.inspect.CertificateRecord> certs = s.certificates();
+        if (certs.isEmpty()) {
+            return;
+        }
+        long withFindings = certs.stream().filter(c -> !c.findings().isEmpty()).count();
+        out.printf("CERTIFICATES: %s seen in TLS handshakes, %s with findings%n", n(certs.size()), n(withFindings));
+        for (org.portmatrix.inspect.CertificateRecord c : certs) {
+            org.portmatrix.inspect.CertificateInfo i = c.certificate();
+            out.printf("  %s  (%s)%n", oneLine(i.subject()), c.asServer() && c.asClient() ? "server and client"
+                    : c.asServer() ? "server" : "client");
+            out.printf("      expires %s (%s days after the capture), %s %d bits, %s%n",
+                    java.time.Instant.ofEpochMilli(i.notAfterMillis()).toString().substring(0, 10), n(c.daysToExpiry()),
+                    oneLine(i.keyType()), i.keyBits(), oneLine(i.signatureAlgorithm()));
+            out.printf("      issuer %s; SANs %s%n", oneLine(i.issuer()), i.sans().isEmpty() ? "none" : oneLine(String.join(", ", i.sans())));
+            out.printf("      presented by %s in %s%n", oneLine(String.join(", ", c.presentedBy())), plural(c.flows(), "flow"));
+            if (!c.findings().isEmpty()) {
+                out.printf("      FINDINGS: %s%n", oneLine(String.join("; ", c.findings())));
+            }
+            out.printf("      sha256 %s%n", i.sha256());
+        }
+        out.println();
     }
 
     private void counters(RunSummary s) {
