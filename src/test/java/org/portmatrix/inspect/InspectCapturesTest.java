@@ -1,0 +1,286 @@
+package org.portmatrix.inspect;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.portmatrix.cli.Main;
+
+/**
+ * The inspect stage on the captures that captures/inspect/record-inspect.sh recorded from real
+ * programs (see captures/README.md). Each flow is looked up by initiator, responder port and
+ * transport, and its verdict, application protocol, rule and TLS summary are asserted as the
+ * scenario that produced it intends: the script's comments name the programs and options.
+ */
+class InspectCapturesTest {
+    static final String TOPOLOGY = "captures/inspect/inspect-topology.yaml";
+    static final String FRONT_END = "127.5.1.10";
+    static final String FRONT_END_2 = "127.5.1.11";
+    static final String DIRECTOR = "127.5.2.10";
+    static final String EDGE = "127.5.3.10";
+    static final String MEDIATION = "127.5.4.10";
+
+    record Analysis(int status, List<JsonNode> flows, String text) {
+        /** The one flow from {@code src} to {@code dstPort} over {@code transport}; all of them if several. */
+        List<JsonNode> all(String src, String transport, int dstPort) {
+            List<JsonNode> out = new ArrayList<>();
+            for (JsonNode f : flows) {
+                if (f.get("src_ip").asText().equals(src) && f.get("transport").asText().equals(transport)
+                        && f.get("dst_port").asInt() == dstPort) {
+                    out.add(f);
+                }
+            }
+            return out;
+        }
+
+        JsonNode one(String src, String transport, int dstPort) {
+            List<JsonNode> l = all(src, transport, dstPort);
+            assertEquals(1, l.size(), "flows from " + src + " to " + transport + "/" + dstPort + ": " + flows);
+            return l.get(0);
+        }
+    }
+
+    static Analysis analyze(String capture, String format) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
+                .run(new String[] {"analyze", "captures/inspect/" + capture, "--topology", TOPOLOGY, "--format", format});
+        String text = out.toString(StandardCharsets.UTF_8);
+        assertTrue(status == 0 || status == 1, "exit status " + status + ": " + err);
+        List<JsonNode> flows = new ArrayList<>();
+        if (format.equals("jsonl")) {
+            ObjectMapper m = new ObjectMapper();
+            for (String line : text.split("\n")) {
+                if (!line.isBlank()) {
+                    flows.add(m.readTree(line));
+                }
+            }
+        }
+        return new Analysis(status, flows, text);
+    }
+
+    static void assertFlow(JsonNode f, String verdict, String app, String rule) {
+        assertEquals(verdict, f.get("verdict").asText(), f.toString());
+        assertEquals(app, f.get("app_protocol").isNull() ? null : f.get("app_protocol").asText(), f.toString());
+        assertEquals(rule, f.get("rule").isNull() ? null : f.get("rule").asText(), f.toString());
+        assertFalse(f.get("reason").asText().isBlank(), f.toString());
+    }
+
+    static void assertTls(JsonNode f, String version, String clientCertificate, boolean certificateRequest) {
+        JsonNode tls = f.get("tls");
+        assertNotNull(tls, f.toString());
+        assertFalse(tls.isNull(), f.toString());
+        assertEquals(version, tls.get("version").asText(), tls.toString());
+        assertEquals(clientCertificate, tls.get("client_certificate").asText(), tls.toString());
+        assertEquals(certificateRequest, tls.get("certificate_request").asBoolean(), tls.toString());
+    }
+
+    static List<String> subjects(JsonNode certs) {
+        List<String> l = new ArrayList<>();
+        certs.forEach(c -> l.add(c.get("subject").asText()));
+        return l;
+    }
+
+    @Test
+    void tlsCaptureGivesEachHandshakeItsVerdict() throws Exception {
+        Analysis a = analyze("tls.pcap", "jsonl");
+        assertEquals(9, a.flows().size(), a.flows().toString());
+
+        // T1: s_server -Verify 1, s_client with edge01's certificate, TLS 1.2: mutual TLS as documented.
+        JsonNode t1 = a.one(EDGE, "tcp", 5061);
+        assertFlow(t1, "expected", "tls", "fe-sip-mtls-5061");
+        assertTls(t1, "TLS 1.2", "present", true);
+        assertEquals("pool01.contoso.test", t1.get("tls").get("sni").asText());
+        assertEquals(List.of("CN=edge01.contoso.test,O=Contoso Test", "CN=Contoso Test Root CA,O=Contoso Test"),
+                subjects(t1.get("tls").get("client_certificates")));
+        assertEquals("CN=pool01.contoso.test,O=Contoso Test", subjects(t1.get("tls").get("server_certificates")).get(0));
+        assertTrue(t1.get("reason").asText().contains("client certificate"), t1.toString());
+
+        // T2: -verify 1 (optional), no client certificate: an empty Certificate message on an MTLS port.
+        JsonNode t2 = a.one(MEDIATION, "tcp", 5061);
+        assertFlow(t2, "protocol_mismatch", "tls", "fe-sip-mtls-5061");
+        assertTls(t2, "TLS 1.2", "empty", true);
+        assertTrue(t2.get("reason").asText().startsWith("TLS 1.2 on the MTLS port 5061 without a client certificate"),
+                t2.toString());
+        assertTrue(t2.get("reason").asText().contains("row 3"), t2.toString());
+
+        // T3 (Director, TLS 1.2, certificate required, none sent: the server aborts) and
+        // T4 (Director with dir01's certificate, TLS 1.3: the certificates are encrypted).
+        List<JsonNode> director = a.all(DIRECTOR, "tcp", 5061);
+        assertEquals(2, director.size(), director.toString());
+        JsonNode t3 = director.get(0).get("tls").get("version").asText().equals("TLS 1.2") ? director.get(0) : director.get(1);
+        JsonNode t4 = t3 == director.get(0) ? director.get(1) : director.get(0);
+        assertFlow(t3, "protocol_mismatch", "tls", "fe-sip-mtls-5061");
+        assertTls(t3, "TLS 1.2", "empty", true);
+        assertFlow(t4, "unverifiable", "tls", "fe-sip-mtls-5061");
+        assertTls(t4, "TLS 1.3", "not visible", false);
+        assertTrue(t4.get("reason").asText().contains("TLS 1.3 encrypts the certificates"), t4.toString());
+        assertEquals(0, t4.get("tls").get("server_certificates").size(), "TLS 1.3 certificates are encrypted");
+
+        // T5: a client without a certificate on 5061: the client rule documents TLS, not MTLS.
+        JsonNode t5 = a.one("127.5.10.21", "tcp", 5061);
+        assertFlow(t5, "expected", "tls", "fe-sip-tls-5061-client");
+        assertTls(t5, "TLS 1.2", "empty", true);
+
+        // T6: HTTPS with TLS 1.3 (s_server -www).
+        JsonNode t6 = a.one("127.5.10.22", "tcp", 443);
+        assertFlow(t6, "expected", "tls", "fe-web-https-443");
+        assertTls(t6, "TLS 1.3", "not visible", false);
+        assertEquals("TLS_AES_256_GCM_SHA384", t6.get("tls").get("cipher").asText());
+
+        // T7: HTTPS with TLS 1.2 and the legacy RSA-1024 certificate signed with SHA-1.
+        JsonNode t7 = a.one(DIRECTOR, "tcp", 444);
+        assertFlow(t7, "expected", "tls", "fe-https-444");
+        assertTls(t7, "TLS 1.2", "absent", false);
+        JsonNode legacy = t7.get("tls").get("server_certificates").get(0);
+        assertEquals("CN=legacy01.contoso.test,O=Contoso Test", legacy.get("subject").asText());
+        assertEquals("RSA", legacy.get("key_type").asText());
+        assertEquals(1024, legacy.get("key_bits").asInt());
+        assertTrue(legacy.get("weaknesses").toString().contains("SHA-1 signature"), legacy.toString());
+        assertTrue(legacy.get("weaknesses").toString().contains("RSA key below 2048 bits"), legacy.toString());
+
+        // T8: curl sends cleartext HTTP to the HTTPS port.
+        JsonNode t8 = a.one("127.5.10.23", "tcp", 443);
+        assertFlow(t8, "protocol_mismatch", "http", "fe-web-https-443");
+        assertTrue(t8.get("tls").isNull(), t8.toString());
+        assertTrue(t8.get("reason").asText().contains("not encrypted"), t8.toString());
+
+        // T9: the Front End with pool01's certificate to the Mediation Server's MTLS port 5070.
+        JsonNode t9 = a.one(FRONT_END, "tcp", 5070);
+        assertFlow(t9, "expected", "tls", "med-sip-mtls-5070");
+        assertTls(t9, "TLS 1.2", "present", true);
+        assertTrue(t9.get("tls").get("server_certificates").get(0).get("sans").toString().contains("IP:127.5.4.10"),
+                t9.toString());
+    }
+
+    @Test
+    void textReportListsTheCertificateInventory() throws Exception {
+        Analysis a = analyze("tls.pcap", "text");
+        String text = a.text();
+        int at = text.indexOf("CERTIFICATES: 5 seen in TLS handshakes");
+        assertTrue(at >= 0, text);
+        String inventory = text.substring(at);
+        // the five distinct certificates: CA, pool01, edge01, dir01 is never visible (TLS 1.3), med01, legacy01
+        for (String cn : List.of("CN=Contoso Test Root CA", "CN=pool01.contoso.test", "CN=edge01.contoso.test",
+                "CN=med01.contoso.test", "CN=legacy01.contoso.test")) {
+            assertTrue(inventory.contains(cn), cn + " in " + inventory);
+        }
+        assertFalse(inventory.contains("CN=dir01.contoso.test"), "dir01 was only sent inside TLS 1.3");
+        // legacy01 comes first: it expires soonest (7 days), and its findings are listed
+        int legacy = inventory.indexOf("CN=legacy01.contoso.test");
+        int pool = inventory.indexOf("CN=pool01.contoso.test,O=Contoso Test  (");
+        assertTrue(legacy >= 0 && legacy < pool, inventory);
+        String legacyBlock = inventory.substring(legacy, inventory.indexOf("sha256", legacy));
+        assertTrue(legacyBlock.contains("SHA-1 signature"), legacyBlock);
+        assertTrue(legacyBlock.contains("RSA key below 2048 bits (1024)"), legacyBlock);
+        assertTrue(legacyBlock.contains("expires within 30 days"), legacyBlock);
+        assertTrue(legacyBlock.contains("presented by " + FRONT_END + ":444 (front-end)"), legacyBlock);
+        // edge01 was a client certificate
+        int edge = inventory.indexOf("CN=edge01.contoso.test,O=Contoso Test  (client)");
+        assertTrue(edge >= 0, inventory);
+    }
+
+    @Test
+    void sipCaptureTellsCleartextSipFromTls() throws Exception {
+        Analysis a = analyze("sip.pcap", "jsonl");
+        assertEquals(4, a.flows().size(), a.flows().toString());
+        // S1: SIPp call over TCP to 5060, cleartext SIP as documented.
+        JsonNode s1 = a.one(MEDIATION, "tcp", 5060);
+        assertFlow(s1, "expected", "sip", "fe-sip-tcp-5060");
+        assertTrue(s1.get("reason").asText().contains("SIP INVITE request over TCP, Via SIP/2.0/TCP"), s1.toString());
+        // S2: SIPp call over UDP: SIP is recognised; no rule documents UDP 5060.
+        JsonNode s2 = a.one("127.5.10.24", "udp", 5060);
+        assertFlow(s2, "unexpected_port", "sip", null);
+        assertTrue(s2.get("reason").asText().contains("Via SIP/2.0/UDP"), s2.toString());
+        // S3: cleartext OPTIONS with a Via naming TLS, sent to the TLS port 5061.
+        JsonNode s3 = a.one(MEDIATION, "tcp", 5061);
+        assertFlow(s3, "protocol_mismatch", "sip", "fe-sip-mtls-5061");
+        assertTrue(s3.get("reason").asText().contains("cleartext SIP OPTIONS request"), s3.toString());
+        assertTrue(s3.get("reason").asText().contains("Via SIP/2.0/TLS"), s3.toString());
+        // S4: SIPp cleartext call to the Mediation Server's MTLS port 5070.
+        assertFlow(a.one(FRONT_END, "tcp", 5070), "protocol_mismatch", "sip", "med-sip-mtls-5070");
+    }
+
+    @Test
+    void mediaCaptureChecksStunTurnAndRtp() throws Exception {
+        Analysis a = analyze("media.pcap", "jsonl");
+        // M1: turnutils_stunclient to coturn over UDP 3478.
+        JsonNode m1 = a.one("127.5.10.21", "udp", 3478);
+        assertFlow(m1, "expected", "stun", "client-stun-udp-3478");
+        assertTrue(m1.get("reason").asText().contains("STUN Binding Request"), m1.toString());
+        // M2: turnutils_uclient over TCP 443: every connection carries TURN (STUN-framed) messages.
+        List<JsonNode> m2 = a.all("127.5.10.22", "tcp", 443);
+        assertTrue(m2.size() >= 2, m2.toString());
+        for (JsonNode f : m2) {
+            assertFlow(f, "expected", "stun", "client-stun-tcp-443");
+        }
+        // M3: GStreamer RTP (PCMU) on the audio range.
+        JsonNode m3 = a.one("127.5.10.23", "udp", 50000);
+        assertFlow(m3, "expected", "rtp", "internal-audio-media-udp-49152-57500");
+        assertTrue(m3.get("reason").asText().contains("payload type 0"), m3.toString());
+        // M4: the same RTP to a port no rule documents.
+        assertFlow(a.one("127.5.10.23", "udp", 6000), "unexpected_port", "rtp", null);
+        // M5: HTTP on a media port: the port is documented, the protocol is not media.
+        JsonNode m5 = a.one("127.5.10.24", "tcp", 50001);
+        assertEquals("protocol_mismatch", m5.get("verdict").asText(), m5.toString());
+        assertEquals("http", m5.get("app_protocol").asText());
+        assertTrue(m5.get("reason").asText().contains("documented as MEDIA"), m5.toString());
+        assertEquals(1 + m2.size() + 3, a.flows().size(), a.flows().toString());
+    }
+
+    @Test
+    void othersCaptureNamesTheUsualStrangers() throws Exception {
+        Analysis a = analyze("others.pcap", "jsonl");
+        assertEquals(7, a.flows().size(), a.flows().toString());
+        assertFlow(a.one("127.5.10.21", "tcp", 80), "expected", "http", "fe-web-http-80");
+        JsonNode ssh = a.one("127.5.10.25", "tcp", 22);
+        assertFlow(ssh, "unexpected_port", "ssh", null);
+        assertTrue(ssh.get("reason").asText().contains("On the wire: SSH identification SSH-2.0-OpenSSH"), ssh.toString());
+        JsonNode rdp = a.one("127.5.10.22", "tcp", 3389);
+        assertFlow(rdp, "unexpected_port", "rdp", null);
+        assertTrue(rdp.get("reason").asText().contains("X.224 Connection Request"), rdp.toString());
+        assertFlow(a.one(FRONT_END_2, "tcp", 445), "expected", "smb", "fe-cms-smb-445");
+        JsonNode rpc = a.one(DIRECTOR, "tcp", 135);
+        assertFlow(rpc, "expected", "dcerpc", "fe-dcerpc-135");
+        assertTrue(rpc.get("reason").asText().contains("bind to the endpoint mapper"), rpc.toString());
+        assertFlow(a.one("127.5.10.23", "tcp", 1433), "unexpected_port", "tds", null);
+        JsonNode ssrp = a.one(DIRECTOR, "udp", 1434);
+        assertFlow(ssrp, "expected", "ssrp", "all-sql-browser-1434");
+        assertTrue(ssrp.get("reason").asText().contains("CLNT_UCAST_EX"), ssrp.toString());
+    }
+
+    @Test
+    void sampleCaptureFlagsTheCleartextSipOnTheTlsPort() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run(new String[] {"analyze", "captures/sample.pcap", "--topology",
+                    "captures/sample-topology.yaml", "--format", "jsonl"});
+        assertTrue(status == 0 || status == 1, "exit status " + status);
+        ObjectMapper m = new ObjectMapper();
+        int mismatches = 0;
+        String text = out.toString(StandardCharsets.UTF_8);
+        for (String line : text.split("\n")) {
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonNode f = m.readTree(line);
+            if (f.get("dst_port").asInt() == 5061 && f.get("src_ip").asText().equals("127.0.4.10")) {
+                assertFlow(f, "protocol_mismatch", "sip", "fe-sip-mtls-5061");
+                mismatches++;
+            }
+            if (f.get("src_ip").asText().equals("127.0.3.10")) {
+                assertFlow(f, "expected", "tls", "fe-sip-mtls-5061");
+            }
+        }
+        assertEquals(1, mismatches, text);
+    }
+}
