@@ -48,9 +48,6 @@ public final class Classifier {
         Classification c = f.classification instanceof Classification existing ? existing : new Classification();
         f.classification = c;
         decide(f, c);
-        if (topology.inferred() != null) {
-            c.reason = c.reason + inferredNote(f);
-        }
         return c;
     }
 
@@ -137,11 +134,16 @@ public final class Classifier {
         if (r == CompiledCatalog.NO_RULE) {
             return false;
         }
-        PortOverride o = null;
+        PortOverride o = null; // the entry that moved the narrowest range holding the port: the service it belonged to
+        int narrowest = Integer.MAX_VALUE;
         for (PortOverride m : overrides) {
             if (m.moves(proto, port, c.dstRoles)) {
-                o = m;
-                break;
+                for (PortOverride.PortRange gone : m.insteadOf()) {
+                    if (gone.contains(port) && gone.max() - gone.min() < narrowest) {
+                        narrowest = gone.max() - gone.min();
+                        o = m;
+                    }
+                }
             }
         }
         c.rule = r;
@@ -179,7 +181,15 @@ public final class Classifier {
         return "the catalog has no rule for " + t + " " + port + " on " + o.role();
     }
 
-    private String inferredNote(Flow f) {
+    /**
+     * For a topology inferred from traffic, the sentence that every reason ends with (" Roles inferred
+     * from traffic: 10.1.1.11 front-end (confidence 0.95); ..."); empty otherwise. Added after the
+     * inspect stage, which may rewrite the reason.
+     */
+    public String inferredNote(Flow f) {
+        if (topology.inferred() == null) {
+            return "";
+        }
         String src = topology.hostNote(Addresses.format(f.ipVersion(), f.srcHi(), f.srcLo()));
         String dst = topology.hostNote(Addresses.format(f.ipVersion(), f.dstHi(), f.dstLo()));
         StringBuilder sb = new StringBuilder(" Roles ").append(topology.inferred());

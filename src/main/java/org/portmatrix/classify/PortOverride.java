@@ -52,7 +52,7 @@ public record PortOverride(String role, long roleSet, int transport, int portMin
     public String describe() {
         StringBuilder sb = new StringBuilder(role).append(' ').append(transport == 6 ? "tcp" : "udp").append(' ')
                 .append(new PortRange(portMin, portMax));
-        if (protocol != null) {
+        if (protocol != null && !protocol.equals(transport == 6 ? "tcp" : "udp")) {
             sb.append(' ').append(protocol);
         }
         if (note != null && !note.isBlank()) {

@@ -125,7 +125,17 @@ public final class Analyzer implements FlowSink {
     @Override
     public void closed(Flow f) {
         Classification c = classifier.classify(f);
+        // A flow allowed by a port of the topology (not of the catalog) has no catalog rule whose protocol
+        // the inspect stage could check: it only adds what the wire shows, as for a flagged flow.
+        boolean topologyPort = c.verdict == org.portmatrix.classify.Verdict.EXPECTED && c.rule == CompiledCatalog.NO_RULE;
+        if (topologyPort) {
+            c.verdict = org.portmatrix.classify.Verdict.UNVERIFIABLE;
+        }
         inspection.finish(f, c, classifier.catalog());
+        if (topologyPort) {
+            c.verdict = org.portmatrix.classify.Verdict.EXPECTED;
+        }
+        c.reason = c.reason + classifier.inferredNote(f);
         if (c.verdict.flagged()) {
             flagged++;
         }

@@ -69,11 +69,12 @@ public final class Main {
             return switch (command) {
                 case "analyze" -> analyze(parseAnalyze(rest));
                 case "catalog" -> CatalogCommand.run(rest, out);
+                case "topology" -> TopologyCommand.run(rest, out, err);
                 case "help", "-h", "--help" -> {
                     usage(out);
                     yield ExitStatus.OK;
                 }
-                default -> throw new UsageException("unknown command '" + command + "' (commands: analyze, catalog, help)");
+                default -> throw new UsageException("unknown command '" + command + "' (commands: analyze, catalog, topology, help)");
             };
         } catch (UsageException e) {
             err.println("portmatrix: " + e.getMessage());
@@ -102,6 +103,7 @@ public final class Main {
         to.println("usage: portmatrix analyze CAPTURE... [--topology FILE] [--format text|jsonl|csv|html] [--output FILE]");
         to.println("                 [--report-dir DIR] [--extract FILE] [--all-flows] [--fail-on-unexpected]");
         to.println("       portmatrix catalog [--format text|json] [--catalog FILE]");
+        to.println("       portmatrix topology import TOPOLOGY.xml [--hosts FILE.csv] [--resolve-from CAPTURE] [--output FILE]");
         to.println("       portmatrix help");
         to.println();
         try {
@@ -119,6 +121,10 @@ public final class Main {
                 .desc("topology file: roles mapped to CIDRs (YAML or JSON)").get());
         o.addOption(Option.builder().longOpt("catalog").hasArg().argName("FILE")
                 .desc("replace the built-in Lync Server 2013 catalog with this file").get());
+        o.addOption(Option.builder().longOpt("write-topology").hasArg().argName("FILE")
+                .desc("without --topology: write the roles inferred from the traffic to FILE, to correct and pass back with --topology").get());
+        o.addOption(Option.builder().longOpt("no-infer")
+                .desc("without --topology: do not infer roles from the traffic (a first pass over the captures); every host is unknown").get());
         o.addOption(Option.builder("f").longOpt("format").hasArg().argName("FORMAT")
                 .desc("output format: " + String.join(", ", AnalyzeOptions.FORMATS) + " (default text)").get());
         o.addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE")
@@ -173,9 +179,13 @@ public final class Main {
         FlowConfig flow = FlowConfig.defaults().withCapacity(capacity);
         flow = flow.withTimeouts(seconds(cl, "tcp-timeout", flow.tcpEstablishedTimeoutNanos()),
                 seconds(cl, "tcp-other-timeout", flow.tcpOtherTimeoutNanos()), seconds(cl, "udp-timeout", flow.udpTimeoutNanos()));
+        if (cl.hasOption("write-topology") && (cl.hasOption("topology") || cl.hasOption("no-infer"))) {
+            throw new UsageException("analyze: --write-topology writes the roles inferred from the traffic; it goes without --topology and --no-infer");
+        }
         return new AnalyzeOptions(captures, pathOrNull(cl.getOptionValue("topology")), pathOrNull(cl.getOptionValue("catalog")),
                 format, pathOrNull(cl.getOptionValue("output")), cl.hasOption("fail-on-unexpected"), cl.hasOption("vlan-in-key"), capacity,
-                reportDir, pathOrNull(cl.getOptionValue("extract")), cl.hasOption("all-flows"), flow);
+                reportDir, pathOrNull(cl.getOptionValue("extract")), cl.hasOption("all-flows"), flow,
+                pathOrNull(cl.getOptionValue("write-topology")), !cl.hasOption("no-infer"));
     }
 
     /** A timeout option in whole seconds, as nanoseconds; {@code otherwise} when not given. */
@@ -203,7 +213,8 @@ public final class Main {
     int analyze(AnalyzeOptions o) throws UsageException, ConfigException, IOException {
         Roles roles = new Roles();
         Catalog catalog = o.catalog() == null ? Catalog.builtIn(roles) : Catalog.load(o.catalog(), roles);
-        Topology topology = o.topology() == null ? Topology.empty() : Topology.load(o.topology(), roles);
+        Topology topology = o.topology() != null ? Topology.load(o.topology(), roles)
+                : o.infer() ? InferTopology.run(o, catalog, roles, err) : Topology.empty();
         Classifier classifier = new Classifier(new CompiledCatalog(catalog), topology);
         // Open every capture first, so that an unreadable one is reported before any output is written.
         List<PacketSource> sources = new ArrayList<>();

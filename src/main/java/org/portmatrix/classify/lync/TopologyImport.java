@@ -47,10 +47,20 @@ final class TopologyImport {
     static final class HostEntry {
         final Cidr address;
         final Set<String> roles = new LinkedHashSet<>();
-        final Set<String> comments = new LinkedHashSet<>();
+        /** "machine, pool|source" to the interface sides it was found on. */
+        final Map<String, Set<String>> sides = new LinkedHashMap<>();
 
         HostEntry(Cidr address) {
             this.address = address;
+        }
+
+        String comment() {
+            List<String> out = new ArrayList<>();
+            for (Map.Entry<String, Set<String>> e : sides.entrySet()) {
+                int bar = e.getKey().lastIndexOf('|');
+                out.add(e.getKey().substring(0, bar) + " (" + String.join("/", e.getValue()) + ", " + e.getKey().substring(bar + 1) + ")");
+            }
+            return String.join("; ", out) + (roles.size() > 1 ? " [roles " + String.join(", ", roles) + "]" : "");
         }
     }
 
@@ -176,7 +186,7 @@ final class TopologyImport {
                 String side = n.side();
                 Cidr literal = n.ipAddress() == null ? null : Cidr.parse(n.ipAddress());
                 if (literal != null && !allAddresses(literal)) {
-                    add(literal, r, where + " (" + side + ", address in the topology)");
+                    add(literal, r, where, side, "address in the topology");
                     machineAddresses.add(literal);
                 } else if (ext) {
                     // The machine's FQDN names its internal side; the external address is not in DNS by that name.
@@ -193,14 +203,14 @@ final class TopologyImport {
                         }
                     }
                     for (Map.Entry<Cidr, String> a : found.entrySet()) {
-                        add(a.getKey(), r, where + " (" + side + ", " + a.getValue() + ")");
+                        add(a.getKey(), r, where, side, a.getValue());
                         machineAddresses.add(a.getKey());
                     }
                 }
                 if (n.configuredIpAddress() != null) {
                     Cidr nat = Cidr.parse(n.configuredIpAddress());
                     if (nat != null && !allAddresses(nat) && !nat.equals(literal)) {
-                        add(nat, r, where + " (" + side + ", public address translated by NAT to " + n.ipAddress() + ")");
+                        add(nat, r, where, side, "public address translated by NAT to " + n.ipAddress());
                     }
                 }
             }
@@ -219,7 +229,7 @@ final class TopologyImport {
             if (machineAddresses.contains(a.getKey())) {
                 continue; // DNS load balancing: the pool name resolves to its machines
             }
-            add(a.getKey(), lb, "pool " + pool.fqdn() + " (load balancer virtual address, " + a.getValue() + ")");
+            add(a.getKey(), lb, "pool " + pool.fqdn(), "load balancer virtual address", a.getValue());
         }
     }
 
@@ -244,10 +254,11 @@ final class TopologyImport {
         return c.length() == 128 && (c.ipv4() ? c.lo() == Cidr.V4_MAPPED : c.hi() == 0 && c.lo() == 0);
     }
 
-    private void add(Cidr address, Set<String> roles, String comment) {
+    /** Adds an address; the sides of one machine from one source share a comment: "se01 (Primary/Pstn, from hosts.csv)". */
+    private void add(Cidr address, Set<String> roles, String where, String side, String source) {
         HostEntry h = hosts.computeIfAbsent(address, HostEntry::new);
         h.roles.addAll(roles);
-        h.comments.add(comment);
+        h.sides.computeIfAbsent(where + "|" + source, k -> new LinkedHashSet<>()).add(side);
     }
 
     // ------------------------------------------------------------------------------------ ports

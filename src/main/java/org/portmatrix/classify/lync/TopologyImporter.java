@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -96,9 +95,7 @@ public final class TopologyImporter {
         for (Map.Entry<String, List<TopologyImport.HostEntry>> e : imp.byRole().entrySet()) {
             List<TopologyYaml.Address> list = new ArrayList<>();
             for (TopologyImport.HostEntry h : e.getValue()) {
-                Set<String> c = new LinkedHashSet<>(h.comments);
-                list.add(new TopologyYaml.Address(h.address, String.join("; ", c)
-                        + (h.roles.size() > 1 ? " [roles " + String.join(", ", h.roles) + "]" : "")));
+                list.add(new TopologyYaml.Address(h.address, h.comment()));
             }
             roles.put(e.getKey(), list);
         }

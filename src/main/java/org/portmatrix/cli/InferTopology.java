@@ -1,0 +1,80 @@
+package org.portmatrix.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.portmatrix.capture.Captures;
+import org.portmatrix.capture.PacketSource;
+import org.portmatrix.classify.Catalog;
+import org.portmatrix.classify.CompiledCatalog;
+import org.portmatrix.classify.Roles;
+import org.portmatrix.classify.Topology;
+import org.portmatrix.classify.lync.RoleInference;
+import org.portmatrix.classify.lync.TrafficProfile;
+
+/**
+ * {@code analyze} without {@code --topology}: a first pass over the captures (decode and flows only)
+ * gathers what each host served and whom it connected to, {@link RoleInference} infers the roles, and
+ * the analysis then classifies against that topology. Standard error says how many hosts were
+ * inferred and lists those that were not; {@code --write-topology} writes the inferred topology.
+ */
+final class InferTopology {
+    /** Hosts not inferred that standard error names one by one; the rest are counted (all are in --write-topology). */
+    static final int LIST_ON_STDERR = 20;
+
+    private InferTopology() {}
+
+    static Topology run(AnalyzeOptions o, Catalog catalog, Roles roles, PrintStream err) throws IOException, UsageException {
+        for (Path p : o.captures()) {
+            if (!Files.isRegularFile(p) && !Files.isDirectory(p)) {
+                err.println("portmatrix: roles are not inferred: " + p + " can be read only once (give --topology)");
+                return Topology.empty();
+            }
+        }
+        TrafficProfile profile = new TrafficProfile(o.flowConfig(), o.vlanInKey(), Analyzer.servicePorts(new CompiledCatalog(catalog)));
+        for (Path p : o.captures()) { // the same files in the same order as the analysis pass
+            try (PacketSource s = Captures.open(p)) {
+                profile.read(s);
+            }
+        }
+        profile.finish();
+        List<RoleInference.HostRoles> hosts = RoleInference.infer(profile, catalog);
+        List<String> names = o.captures().stream().map(Path::toString).toList();
+        if (o.writeTopology() != null) {
+            try (Main.Output output = Main.Output.open(o.writeTopology(), null)) {
+                Writer w = output.writer();
+                w.write(RoleInference.yaml(hosts, names));
+                output.commit();
+            }
+        }
+        List<RoleInference.HostRoles> not = hosts.stream().filter(h -> !h.inferred()).toList();
+        long clients = hosts.stream().filter(h -> h.roles().equals(List.of("client"))).count();
+        long servers = hosts.size() - not.size() - clients;
+        err.println("portmatrix: no --topology: roles inferred from the traffic (a first pass over the captures) for "
+                + (hosts.size() - not.size()) + " of " + hosts.size() + " hosts (" + servers + " servers, " + clients + " clients)"
+                + (o.writeTopology() != null ? "; written to " + o.writeTopology() : "; --write-topology FILE writes them"));
+        for (RoleInference.HostRoles h : hosts) {
+            if (h.inferred() && !h.roles().equals(List.of("client"))) {
+                err.println("  " + h.note());
+            }
+        }
+        if (!not.isEmpty()) {
+            err.println("portmatrix: roles not inferred for " + not.size() + (not.size() == 1 ? " host" : " hosts")
+                    + " (their flows are unknown_host):");
+            List<String> lines = new ArrayList<>();
+            for (RoleInference.HostRoles h : not) {
+                lines.add("  " + h.address() + ": " + h.evidence());
+            }
+            lines.stream().limit(LIST_ON_STDERR).forEach(err::println);
+            if (lines.size() > LIST_ON_STDERR) {
+                err.println("  and " + (lines.size() - LIST_ON_STDERR) + " more" + (o.writeTopology() != null ? " (listed in " + o.writeTopology() + ")" : ""));
+            }
+        }
+        return RoleInference.topology(hosts, roles, "inferred from traffic (" + (hosts.size() - not.size()) + " of " + hosts.size()
+                + " hosts; no --topology)");
+    }
+}
