@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.portmatrix.capture.CaptureDamage;
+import org.portmatrix.capture.LinkType;
 import org.portmatrix.capture.PacketRef;
 import org.portmatrix.capture.PacketSource;
 import org.portmatrix.classify.Addresses;
@@ -42,6 +43,8 @@ public final class Analyzer implements FlowSink {
     private final FlowReport report;
     private final CommunityId communityId = new CommunityId(0);
     private final DecodeStats stats = new DecodeStats();
+    /** Per undecodable reason, where its first frame was ("FILE offset N"): one string per reason and run. */
+    private final String[] firstUndecodable = new String[DecodeStats.reasons()];
     private final List<String> sourceNames = new ArrayList<>();
     private final List<String> damage = new ArrayList<>();
     private long packetsRead;
@@ -80,6 +83,10 @@ public final class Analyzer implements FlowSink {
             packetsRead++;
             int r = dec.decode(ref.buf, ref.offset, ref.caplen, ref.linkType, d);
             if (r != DecodeStats.OK) {
+                if (stats.counts[r] == 0) {
+                    firstUndecodable[r] = (r == DecodeStats.UNSUPPORTED_LINK ? LinkType.name(ref.linkType) + "; " : "")
+                            + "first: " + source.name() + " offset " + ref.recordOffset;
+                }
                 stats.count(r);
                 continue;
             }
@@ -104,7 +111,8 @@ public final class Analyzer implements FlowSink {
         Map<String, Long> undecodable = new LinkedHashMap<>();
         for (int i = 1; i < DecodeStats.reasons(); i++) {
             if (stats.counts[i] > 0) {
-                undecodable.put(DecodeStats.describe(i), stats.counts[i]);
+                String first = firstUndecodable[i];
+                undecodable.put(first == null ? DecodeStats.describe(i) : DecodeStats.describe(i) + " (" + first + ")", stats.counts[i]);
             }
         }
         RunSummary s = new RunSummary(List.copyOf(sourceNames), packetsRead, packetsDecoded, undecodable,
