@@ -219,16 +219,14 @@ public final class Main {
         // Open every capture first, so that an unreadable one is reported before any output is written.
         List<PacketSource> sources = new ArrayList<>();
         try {
-            for (Path p : o.captures()) {
-                sources.add(Captures.open(p));
-            }
+            sources.addAll(openSources(o.captures()));
             ReportContext context = new ReportContext(catalog.rules(), List.copyOf(topology.roles().keySet()), o.allFlows(),
                     ReportContext.DEFAULT_MAX_FLAGGED_RECORDS);
             boolean terminal = err == System.err && Progress.stderrIsTerminal();
             if (o.extract() != null) {
                 for (Path p : o.captures()) {
-                    if (!java.nio.file.Files.isRegularFile(p)) {
-                        throw new UsageException("--extract reads the captures a second time: " + p + " is not a regular file");
+                    if (!java.nio.file.Files.isRegularFile(p) && !java.nio.file.Files.isDirectory(p)) {
+                        throw new UsageException("--extract reads the captures a second time: " + p + " is not a file");
                     }
                 }
             }
@@ -293,13 +291,38 @@ public final class Main {
     private static long extract(AnalyzeOptions o, FlowConfig flowConfig, Classifier classifier, BitSet flaggedIds, PcapWriter pcap)
             throws IOException {
         ExtractPass pass = new ExtractPass(flowConfig, o.vlanInKey(), Analyzer.servicePorts(classifier.catalog()), flaggedIds, pcap);
-        for (Path p : o.captures()) {
-            try (PacketSource s = Captures.open(p)) {
+        List<PacketSource> again = openSources(o.captures());
+        try {
+            for (PacketSource s : again) {
                 pass.read(s);
+            }
+        } finally {
+            for (PacketSource s : again) {
+                s.close();
             }
         }
         pcap.commit();
         return pcap.packets();
+    }
+
+    /**
+     * The packet sources of an analysis, in the order the analyzer reads them. The second pass of
+     * {@code --extract} opens them again through this same method: both passes must see the same
+     * packets in the same order.
+     */
+    static List<PacketSource> openSources(List<Path> captures) throws IOException {
+        List<PacketSource> sources = new ArrayList<>();
+        try {
+            for (Path p : captures) {
+                sources.add(Captures.open(p));
+            }
+        } catch (IOException | RuntimeException e) {
+            for (PacketSource s : sources) {
+                s.close();
+            }
+            throw e;
+        }
+        return sources;
     }
 
     private static PcapWriter openExtract(Path file) throws UsageException {

@@ -60,23 +60,27 @@ public final class Coverage {
         fillPortTable(UDP, udpPorts);
     }
 
+    /** Fills the table segment by segment: the set of rules changes only where a rule's range starts or ends. */
     private void fillPortTable(int transport, int[][] table) {
-        int[] previous = NONE;
-        List<Integer> here = new ArrayList<>();
-        for (int port = 0; port < 65536; port++) {
-            here.clear();
+        java.util.TreeSet<Integer> cuts = new java.util.TreeSet<>(List.of(0, 65536));
+        for (Rule r : rules) {
+            if (r.transport() == transport) {
+                cuts.add(r.portMin());
+                cuts.add(r.portMax() + 1);
+            }
+        }
+        Integer from = cuts.first();
+        for (Integer to : cuts.tailSet(from, false)) {
+            List<Integer> here = new ArrayList<>();
             for (int i = 0; i < rules.size(); i++) {
                 Rule r = rules.get(i);
-                if (r.transport() == transport && r.portMin() <= port && port <= r.portMax()) {
+                if (r.transport() == transport && r.portMin() <= from && from <= r.portMax()) {
                     here.add(i);
                 }
             }
-            int[] a = here.stream().mapToInt(Integer::intValue).toArray();
-            if (Arrays.equals(a, previous)) {
-                a = previous;
-            }
-            table[port] = a;
-            previous = a;
+            int[] a = here.isEmpty() ? NONE : here.stream().mapToInt(Integer::intValue).toArray();
+            Arrays.fill(table, from, Math.min(to, 65536), a);
+            from = to;
         }
     }
 

@@ -18,6 +18,8 @@ import java.util.Locale;
 import java.util.Map;
 import org.portmatrix.classify.Citation;
 import org.portmatrix.classify.Verdict;
+import org.portmatrix.inspect.CertificateInfo;
+import org.portmatrix.inspect.CertificateRecord;
 
 /**
  * One self-contained HTML page (no request leaves it: CSS and script are inlined, and its Content
@@ -34,7 +36,7 @@ import org.portmatrix.classify.Verdict;
 public final class HtmlReport implements FlowReport {
     static final String TEMPLATE = "report.html.mustache";
     /** Certificates that expire within this many days of the capture's end are flagged. */
-    static final int WARN_DAYS = 30;
+    static final long WARN_DAYS = org.portmatrix.inspect.CertificateInventory.EXPIRY_WARNING_DAYS;
     private static final int TIMELINE_BARS = 120;
     private static final int TIMELINE_SPANS = 30;
     private static final int WIDTH = 1300;
@@ -262,7 +264,9 @@ public final class HtmlReport implements FlowReport {
             row.put("dst", TextReport.endpoint(r.dstIp(), r.dstPort()));
             row.put("dstRoles", ReportData.roleLabel(r.dstRoles()));
             row.put("app", r.appProtocol() == null ? "" : r.appProtocol());
-            row.put("sni", r.tls() == null || r.tls().sni() == null ? "" : r.tls().sni());
+            if (r.tls() != null && r.tls().sni() != null) {
+                row.put("sni", r.tls().sni());
+            }
             row.put("packets", r.packets());
             row.put("packetsText", n(r.packets()));
             row.put("bytes", r.bytes());
@@ -281,10 +285,31 @@ public final class HtmlReport implements FlowReport {
     }
 
     private static void certificates(ReportData data, RunSummary s, Map<String, Object> m) {
-        List<Map<String, Object>> rows = new ArrayList<>();
+        List<Map<String, Object>> rows = certificateRows(List.of());
         m.put("certificates", rows);
         m.put("hasCertificates", !rows.isEmpty());
         m.put("warnDays", WARN_DAYS);
+    }
+
+    /** The certificate inventory's rows: expired and soon-expiring certificates marked for the eye. */
+    static List<Map<String, Object>> certificateRows(List<CertificateRecord> inventory) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (CertificateRecord c : inventory) {
+            CertificateInfo i = c.certificate();
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("sha256", i.sha256());
+            row.put("subject", i.subject());
+            row.put("issuer", i.issuer());
+            row.put("sans", String.join(", ", i.sans()));
+            row.put("hosts", String.join(", ", c.presentedBy()));
+            row.put("notAfter", java.time.Instant.ofEpochMilli(i.notAfterMillis()).toString());
+            row.put("days", c.daysToExpiry());
+            row.put("key", i.keyType() + " " + i.keyBits() + " bits, " + i.signatureAlgorithm());
+            row.put("findings", String.join(", ", c.findings()));
+            row.put("rowClass", c.daysToExpiry() < 0 ? "expired" : c.daysToExpiry() < WARN_DAYS ? "warn" : "ok");
+            rows.add(row);
+        }
+        return rows;
     }
 
     private static void coverage(ReportData data, Map<String, Object> m) {

@@ -57,7 +57,7 @@ public final class Progress implements AutoCloseable {
             total += size;
         }
         ProgressBar bar = new ProgressBarBuilder().setTaskName("reading").setInitialMax(total)
-                .setUnit(" MiB", 1L << 20).showSpeed().setStyle(ProgressBarStyle.ASCII)
+                .setUnit(" MiB", 1L << 20).showSpeed(new java.text.DecimalFormat("0.0")).setStyle(ProgressBarStyle.ASCII)
                 .setUpdateIntervalMillis(500).setConsumer(new ConsoleProgressBarConsumer(err)).clearDisplayOnFinish().build();
         return new Progress(bar);
     }
@@ -70,7 +70,18 @@ public final class Progress implements AutoCloseable {
     private void update(PacketSource s) {
         bar.stepTo(base + s.position());
         double secs = Math.max(1e-3, (System.nanoTime() - startNanos) / 1e9);
-        bar.setExtraMessage(String.format(Locale.ROOT, "%,d packets, %,.0f packets/s", packets, packets / secs));
+        bar.setExtraMessage(" " + si(packets / secs) + " packets/s");
+    }
+
+    /** 950, 12k, 1.2M: short enough to leave the bar room on an 80-column terminal. */
+    static String si(double v) {
+        if (v < 1e3) {
+            return String.format(Locale.ROOT, "%.0f", v);
+        }
+        if (v < 1e6) {
+            return String.format(Locale.ROOT, "%.0fk", v / 1e3);
+        }
+        return String.format(Locale.ROOT, "%.1fM", v / 1e6);
     }
 
     @Override

@@ -46,7 +46,23 @@
     }
     count.textContent = shown + ' of ' + rows.length + ' shown';
   }
+  // A link can carry a filter and a sort: report.html#q=3389&v=unexpected_port&sort=bytes&desc
+  function fromHash() {
+    var params = {};
+    location.hash.replace(/^#/, '').split('&').forEach(function (kv) {
+      var i = kv.indexOf('=');
+      if (kv) { params[decodeURIComponent(i < 0 ? kv : kv.slice(0, i))] = i < 0 ? '' : decodeURIComponent(kv.slice(i + 1)); }
+    });
+    return params;
+  }
   if (table) {
+    var p = fromHash();
+    if (p.q) { text.value = p.q; }
+    if (p.v) { verdict.value = p.v; }
+    if (p.sort) {
+      var th = table.querySelector('thead th[data-key="' + p.sort.replace(/[^a-z_]/g, '') + '"]');
+      if (th) { th.click(); if (p.desc !== undefined) { th.click(); } }
+    }
     text.addEventListener('input', filter);
     verdict.addEventListener('change', filter);
     filter();
