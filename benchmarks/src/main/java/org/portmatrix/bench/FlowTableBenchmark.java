@@ -106,20 +106,37 @@ public class FlowTableBenchmark {
             sp.add(Frames.IPPROTO_TCP, p);
             sp.add(Frames.IPPROTO_UDP, p);
         }
-        table = new FlowTable(FlowConfig.defaults().withCapacity(Math.max(FlowConfig.DEFAULT_CAPACITY, flows)), sp, f -> closed++);
-        baseline = new HashMap<>();
         // Open every flow first (a SYN, or the first datagram, from the initiator), so the measurement
-        // sees updates of existing flows only.
+        // sees updates of existing flows only; and weigh each structure's heap after a full GC.
         ts = 1_700_000_000_000_000_000L;
+        long heap0 = usedHeap();
+        table = new FlowTable(FlowConfig.defaults().withCapacity(Math.max(FlowConfig.DEFAULT_CAPACITY, flows)), sp, f -> closed++);
+        long heapEmpty = usedHeap();
         for (int f = 0; f < flows; f++) {
             fill(f, false, true);
             table.update(d, ts, 60);
-            baselineUpdate(60);
             ts += 1000;
         }
+        long heap1 = usedHeap();
+        baseline = new HashMap<>();
+        for (int f = 0; f < flows; f++) {
+            fill(f, false, true);
+            baselineUpdate(60);
+        }
+        long heap2 = usedHeap();
+        System.out.printf("%n[flow table] %,d flows: FlowTable %,d bytes empty (slot array) + %,d bytes per flow; "
+                + "HashMap baseline %,d bytes per flow%n", flows, heapEmpty - heap0, (heap1 - heapEmpty) / flows, (heap2 - heap1) / flows);
         if (table.size() != flows || baseline.size() != flows) {
             throw new IllegalStateException("expected " + flows + " flows, table " + table.size() + ", baseline " + baseline.size());
         }
+    }
+
+    private static long usedHeap() {
+        Runtime rt = Runtime.getRuntime();
+        for (int k = 0; k < 3; k++) {
+            System.gc();
+        }
+        return rt.totalMemory() - rt.freeMemory();
     }
 
     /** Fills {@link #d} with a packet of flow {@code f}, from the responder when {@code reverse}. */
