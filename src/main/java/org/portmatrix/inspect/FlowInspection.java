@@ -22,6 +22,8 @@ public final class FlowInspection {
     public final int dstPort;
     /** Payloads looked at per direction. */
     public int payloadsFwd, payloadsRev;
+    /** Payloads not looked at because their direction had spent its budget. */
+    public int payloadsSkipped;
     /** The TLS summary, built once when the flow ends (TLS flows only). */
     public TlsInfo tls;
     /** Each inspector's per-flow state, by slot; allocated on the first inspector that needs one. */

@@ -146,17 +146,14 @@ public final class Inspection {
                 return;
             }
         }
+        if (forward ? fi.payloadsFwd >= BUDGET : fi.payloadsRev >= BUDGET) {
+            fi.payloadsSkipped++;
+            endIfSpent(fi);
+            return;
+        }
         if (forward) {
-            if (fi.payloadsFwd >= BUDGET) {
-                endIfSpent(fi);
-                return;
-            }
             fi.payloadsFwd++;
         } else {
-            if (fi.payloadsRev >= BUDGET) {
-                endIfSpent(fi);
-                return;
-            }
             fi.payloadsRev++;
         }
         long seq = fi.tcp ? tcpSeq : -1;
@@ -215,9 +212,13 @@ public final class Inspection {
         return false;
     }
 
-    /** Ends inspection once both directions spent their budget, or one did and the flow had twice as many payloads. */
+    /**
+     * Ends inspection once both directions spent their budget, or once the flow brought twice the
+     * budget in payloads (one direction silent: a one-way stream, or a server that never answers).
+     */
     private static void endIfSpent(FlowInspection fi) {
-        if ((fi.payloadsFwd >= BUDGET && fi.payloadsRev >= BUDGET) || fi.payloadsFwd + fi.payloadsRev >= 2 * BUDGET) {
+        if ((fi.payloadsFwd >= BUDGET && fi.payloadsRev >= BUDGET)
+                || fi.payloadsFwd + fi.payloadsRev + fi.payloadsSkipped >= 2 * BUDGET) {
             fi.done = true;
         }
     }

@@ -1,0 +1,125 @@
+package org.portmatrix.inspect;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.portmatrix.decode.Decoded;
+import org.portmatrix.decode.IpProtocol;
+import org.portmatrix.flow.Flow;
+import org.portmatrix.flow.FlowConfig;
+import org.portmatrix.flow.FlowTable;
+import org.portmatrix.flow.ServicePorts;
+
+/**
+ * The per-flow contract of {@link Inspection}: payload is wanted only until the flow is decided
+ * or its budget is spent, so that nothing per packet happens afterwards. Flows come from a real
+ * {@link FlowTable} fed hand-made {@link Decoded} views.
+ */
+class InspectionBudgetTest {
+    final List<Flow> closed = new ArrayList<>();
+    final FlowTable table = new FlowTable(FlowConfig.defaults(), new ServicePorts(), closed::add);
+    final Inspection inspection = new Inspection();
+
+    Flow flow(int protocol, int dstPort) {
+        Decoded d = new Decoded();
+        d.ipVersion = 4;
+        d.srcLo = Decoded.V4_MAPPED | 0x7f050a15L; // 127.5.10.21
+        d.dstLo = Decoded.V4_MAPPED | 0x7f05010aL; // 127.5.1.10
+        d.protocol = protocol;
+        d.hasPorts = true;
+        d.srcPort = 40000;
+        d.dstPort = dstPort;
+        d.tcpFlags = protocol == IpProtocol.TCP ? 0x02 : 0; // SYN
+        return table.update(d, 1_000_000_000L, 60);
+    }
+
+    static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    @Test
+    void decidedFlowWantsNoMorePayload() {
+        Flow f = flow(IpProtocol.TCP, 5060);
+        assertTrue(Inspection.wants(f), "a flow without payload yet is wanted");
+        byte[] sip = ascii("OPTIONS sip:pool01 SIP/2.0\r\nVia: SIP/2.0/TCP 127.5.10.21\r\n\r\n");
+        inspection.packet(f, true, 1, sip, 0, sip.length);
+        assertFalse(Inspection.wants(f), "SIP is decided on its request line");
+        assertEquals(AppProtocol.SIP, ((FlowInspection) f.inspection).app);
+    }
+
+    @Test
+    void unrecognisedPayloadEndsAsSoonAsNoInspectorIsLeft() {
+        Flow f = flow(IpProtocol.TCP, 7777);
+        byte[] junk = {(byte) 0xde, (byte) 0xad, (byte) 0xbe, (byte) 0xef, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+            0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10};
+        inspection.packet(f, true, 1, junk, 0, junk.length);
+        FlowInspection fi = (FlowInspection) f.inspection;
+        assertEquals(0, fi.candidates);
+        assertFalse(Inspection.wants(f));
+        assertNull(fi.app);
+    }
+
+    @Test
+    void undecidedFlowStopsAfterItsBudget() {
+        // SIP keep-alives over TCP keep the SIP inspector asking for more; the budget ends it.
+        Flow f = flow(IpProtocol.TCP, 5061);
+        byte[] keepAlive = ascii("\r\n\r\n");
+        int calls = 0;
+        long seq = 1;
+        while (Inspection.wants(f) && calls < 100) {
+            inspection.packet(f, true, seq, keepAlive, 0, keepAlive.length);
+            seq += keepAlive.length;
+            calls++;
+        }
+        FlowInspection fi = (FlowInspection) f.inspection;
+        assertEquals(Inspection.BUDGET, fi.payloadsFwd, "payloads looked at");
+        assertEquals(2 * Inspection.BUDGET, calls, "a one-way flow is given up after twice its budget");
+        assertNull(fi.app);
+        assertTrue(fi.candidates != 0, "still undecided: the verdict says the payload was too short to tell");
+    }
+
+    @Test
+    void tlsFlowIsFollowedUntilTheHandshakeIsEncrypted() {
+        Flow f = flow(IpProtocol.TCP, 443);
+        // ClientHello record: type 22, TLS 1.0 record version, length; handshake type 1, length;
+        // body: version 3.3, random, empty session id, one suite, null compression, no extensions.
+        byte[] hello = new byte[5 + 4 + 2 + 32 + 1 + 4 + 2];
+        int body = hello.length - 9;
+        hello[0] = 22;
+        hello[1] = 3;
+        hello[2] = 1;
+        hello[4] = (byte) (4 + body);
+        hello[5] = 1;
+        hello[8] = (byte) body;
+        hello[9] = 3;
+        hello[10] = 3;
+        hello[43] = 0;                  // session id length
+        hello[45] = 2;                  // cipher_suites length 2
+        hello[46] = (byte) 0xc0;        // TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+        hello[47] = 0x2f;
+        hello[48] = 1;                  // one compression method, null
+        inspection.packet(f, true, 1, hello, 0, hello.length);
+        assertTrue(Inspection.wants(f), "TLS is detected, the rest of the handshake is still wanted");
+        // The server answers with ChangeCipherSpec only (the shortest way to end its clear text),
+        // and the client sends application data: both directions are encrypted.
+        byte[] ccs = {20, 3, 3, 0, 1, 1};
+        inspection.packet(f, false, 1, ccs, 0, ccs.length);
+        byte[] app = {23, 3, 3, 0, 2, 0x55, 0x55};
+        inspection.packet(f, true, 1 + hello.length, app, 0, app.length);
+        assertFalse(Inspection.wants(f));
+    }
+
+    @Test
+    void otherTransportsAreNotInspected() {
+        Flow f = flow(IpProtocol.ICMP, 0);
+        byte[] b = {8, 0, 0, 0};
+        inspection.packet(f, true, -1, b, 0, b.length);
+        assertFalse(Inspection.wants(f));
+    }
+}

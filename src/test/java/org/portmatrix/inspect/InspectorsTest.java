@@ -1,0 +1,303 @@
+package org.portmatrix.inspect;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+import org.junit.jupiter.api.Test;
+import org.portmatrix.inspect.dcerpc.DceRpcInspector;
+import org.portmatrix.inspect.dhcp.DhcpInspector;
+import org.portmatrix.inspect.dns.DnsInspector;
+import org.portmatrix.inspect.http.HttpInspector;
+import org.portmatrix.inspect.rdp.RdpInspector;
+import org.portmatrix.inspect.rtp.RtpInspector;
+import org.portmatrix.inspect.sip.SipInspector;
+import org.portmatrix.inspect.smb.SmbInspector;
+import org.portmatrix.inspect.ssh.SshInspector;
+import org.portmatrix.inspect.ssrp.SsrpInspector;
+import org.portmatrix.inspect.stun.StunInspector;
+import org.portmatrix.inspect.tds.TdsInspector;
+
+/** Byte-level tests of every inspector but TLS (see {@link TlsInspectorTest}); fixtures commented field by field. */
+class InspectorsTest {
+
+    /** Hex with spaces and '|' as field separators for readability. */
+    static byte[] hex(String s) {
+        return HexFormat.of().parseHex(s.replaceAll("[\\s|]", ""));
+    }
+
+    static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    static int run(Inspector in, FlowInspection fi, int slot, boolean fwd, byte[] b) {
+        return in.inspect(fi, slot, fwd, -1, b, 0, b.length);
+    }
+
+    static FlowInspection udp(int port) {
+        return new FlowInspection(false, port, -1);
+    }
+
+    static FlowInspection tcp(int port) {
+        return new FlowInspection(true, port, -1);
+    }
+
+    // ---- STUN and MS-TURN -------------------------------------------------------------------
+
+    @Test
+    void stunBindingRequestWithMagicCookie() {
+        byte[] b = hex("0001 | 0000 | 2112a442 | 0102030405060708090a0b0c"); // type, length 0, cookie, txid
+        FlowInspection fi = udp(3478);
+        assertEquals(Inspector.DETECTED, run(new StunInspector(), fi, Inspectors.STUN, true, b));
+        assertEquals(AppProtocol.STUN, fi.app);
+        assertEquals("STUN Binding Request", fi.detail);
+    }
+
+    @Test
+    void msTurnWithoutMagicCookie() {
+        byte[] b = hex("0003 | 0008"                        // Allocate Request, length 8 (one attribute)
+                + "00112233445566778899aabbccddeeff"         // 16-byte transaction id (no cookie)
+                + "000f | 0004 | 72c64bc6");                 // MAGIC-COOKIE attribute first (MS-TURN §2.2.2.8)
+        assertEquals(StunInspector.MS_TURN, StunInspector.classify(b, 0, b.length));
+        FlowInspection fi = udp(3478);
+        assertEquals(Inspector.DETECTED, run(new StunInspector(), fi, Inspectors.STUN, true, b));
+        assertEquals(AppProtocol.MS_TURN, fi.app);
+        assertTrue(fi.detail.startsWith("MS-TURN Allocate Request (no magic cookie"), fi.detail);
+    }
+
+    @Test
+    void msTurnWithAWrongCookieValueIsNotStun() {
+        byte[] b = hex("0003 | 0008 | 00112233445566778899aabbccddeeff | 000f | 0004 | 72c64bc7");
+        assertEquals(StunInspector.NONE, StunInspector.classify(b, 0, b.length));
+        assertEquals(Inspector.NOT_THIS, run(new StunInspector(), udp(3478), Inspectors.STUN, true, b));
+    }
+
+    @Test
+    void multiplexedTurn() {
+        byte[] b = hex("ff10 | 000c"                        // channel 0xFF10, length 12 (after this field)
+                + "0102030405060708"                         // MTURN session id (8)
+                + "80000001");                               // data (an RTP-looking start)
+        FlowInspection fi = udp(3478);
+        assertEquals(Inspector.DETECTED, run(new StunInspector(), fi, Inspectors.STUN, true, b));
+        assertEquals(AppProtocol.MS_TURN, fi.app);
+        assertTrue(fi.detail.contains("0xFF10"), fi.detail);
+    }
+
+    @Test
+    void msTurnTcpFramingAroundAStunMessage() {
+        byte[] b = hex("02 | 00 | 0014"                     // MS-TURN TCP frame: control, reserved, length 20
+                + "0001 | 0000 | 2112a442 | 0102030405060708090a0b0c");
+        FlowInspection fi = tcp(443);
+        assertEquals(Inspector.DETECTED, run(new StunInspector(), fi, Inspectors.STUN, true, b));
+        assertEquals(AppProtocol.MS_TURN, fi.app);
+        assertTrue(fi.detail.endsWith("MS-TURN TCP framing"), fi.detail);
+    }
+
+    @Test
+    void rfc4571FramedStunOverTcp() {
+        byte[] b = hex("0014 | 0001 | 0000 | 2112a442 | 0102030405060708090a0b0c"); // length 20, Binding Request
+        FlowInspection fi = tcp(50000);
+        assertEquals(Inspector.DETECTED, run(new StunInspector(), fi, Inspectors.STUN, true, b));
+        assertEquals(AppProtocol.STUN, fi.app);
+        assertTrue(fi.detail.endsWith("RFC 4571 framing"), fi.detail);
+    }
+
+    @Test
+    void stunLengthMustCoverTheDatagram() {
+        byte[] b = hex("0001 | 0004 | 2112a442 | 0102030405060708090a0b0c"); // says 4 bytes of attributes, has 0
+        assertEquals(Inspector.NOT_THIS, run(new StunInspector(), udp(3478), Inspectors.STUN, true, b));
+    }
+
+    // ---- RTP and RTCP -----------------------------------------------------------------------
+
+    /** RTP header: V=2 P=0 X=0 CC=0 | M=0 PT | sequence | timestamp | SSRC, plus 4 payload bytes. */
+    static byte[] rtp(int pt, int seq, long ts, long ssrc) {
+        return hex(String.format("80 | %02x | %04x | %08x | %08x | ffffffff", pt, seq, ts, ssrc));
+    }
+
+    @Test
+    void rtpIsDecidedOverThreeAgreeingPackets() {
+        RtpInspector in = new RtpInspector();
+        FlowInspection fi = udp(50000);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(0, 65534, 1000, 0x1234)));
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(0, 65535, 1160, 0x1234)));
+        // the sequence number wraps from 65535 to 0: still progress
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.RTP, true, rtp(0, 0, 1320, 0x1234)));
+        assertEquals(AppProtocol.RTP, fi.app);
+    }
+
+    @Test
+    void rtpWithAChangingSsrcIsNot() {
+        RtpInspector in = new RtpInspector();
+        FlowInspection fi = udp(50000);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(0, 10, 1000, 0x1234)));
+        assertEquals(Inspector.NOT_THIS, run(in, fi, Inspectors.RTP, true, rtp(0, 11, 1160, 0x9999)));
+    }
+
+    @Test
+    void rtpWithASequenceJumpIsNot() {
+        RtpInspector in = new RtpInspector();
+        FlowInspection fi = udp(50000);
+        run(in, fi, Inspectors.RTP, true, rtp(8, 10, 1000, 0x1234));
+        assertEquals(Inspector.NOT_THIS, run(in, fi, Inspectors.RTP, true, rtp(8, 5000, 1160, 0x1234)));
+    }
+
+    @Test
+    void rtcpReceiverReportIsDecidedAtOnce() {
+        byte[] b = hex("81 | c9 | 0007"                     // V=2 RC=1, PT 201 RR, length 7 words (32 bytes)
+                + "00001234"                                 // SSRC of the sender
+                + "00005678 | 00000000 | 00000010 | 00000000 | 00000000 | 00000000"); // one report block
+        FlowInspection fi = udp(50001);
+        assertEquals(1, RtpInspector.rtcpCompound(b, 0, b.length));
+        assertEquals(Inspector.DETECTED, run(new RtpInspector(), fi, Inspectors.RTP, true, b));
+        assertEquals(AppProtocol.RTCP, fi.app);
+    }
+
+    // ---- SIP --------------------------------------------------------------------------------
+
+    @Test
+    void sipKeepAliveNeedsMoreThenRequestDecides() {
+        SipInspector in = new SipInspector();
+        FlowInspection fi = tcp(5061);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.SIP, true, ascii("\r\n\r\n"))); // RFC 5626 keep-alive
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.SIP, true, ascii(
+                "REGISTER sip:contoso.test SIP/2.0\r\nv: SIP/2.0/tls 127.0.0.2:5061\r\nl: 0\r\n\r\n")));
+        assertEquals("SIP REGISTER request over TCP, Via SIP/2.0/TLS", fi.detail);
+    }
+
+    @Test
+    void sipStatusLineAndNotHttp() {
+        FlowInspection fi = udp(5060);
+        assertEquals(Inspector.DETECTED, run(new SipInspector(), fi, Inspectors.SIP, false, ascii(
+                "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK1\r\n\r\n")));
+        assertEquals("SIP 180 response over UDP, Via SIP/2.0/UDP", fi.detail);
+        assertNull(SipInspector.startLine(ascii("OPTIONS / HTTP/1.1\r\n"), 0, 20), "an HTTP OPTIONS is not SIP");
+        assertNull(SipInspector.startLine(ascii("FOO sip:a SIP/2.0\r\n"), 0, 19), "unknown method");
+    }
+
+    // ---- HTTP, SSH, RDP ---------------------------------------------------------------------
+
+    @Test
+    void httpRequestAndResponse() {
+        FlowInspection fi = tcp(80);
+        assertEquals(Inspector.DETECTED, run(new HttpInspector(), fi, Inspectors.HTTP, true, ascii("GET /x HTTP/1.1\r\nHost: a\r\n\r\n")));
+        assertEquals("HTTP GET request", fi.detail);
+        fi = tcp(80);
+        assertEquals(Inspector.DETECTED, run(new HttpInspector(), fi, Inspectors.HTTP, false, ascii("HTTP/1.0 200 OK\r\n")));
+        assertEquals("HTTP response 200", fi.detail);
+        assertEquals(Inspector.NOT_THIS, run(new HttpInspector(), tcp(80), Inspectors.HTTP, true,
+                ascii("OPTIONS sip:a SIP/2.0\r\n\r\n")));
+    }
+
+    @Test
+    void sshIdentificationString() {
+        FlowInspection fi = tcp(22);
+        assertEquals(Inspector.DETECTED, run(new SshInspector(), fi, Inspectors.SSH, false, ascii("SSH-2.0-dropbear_2022.83\r\n")));
+        assertEquals("SSH identification SSH-2.0-dropbear_2022.83", fi.detail);
+    }
+
+    @Test
+    void rdpConnectionRequestWithCookieAndNegotiation() {
+        byte[] b = hex("03 | 00 | 002b"                     // TPKT version 3, length 43
+                + "26 | e0 | 0000 | 0000 | 00"               // X.224: LI 38 (length - 5), CR, dst-ref, src-ref, class 0
+                + HexFormat.of().formatHex(ascii("Cookie: mstshash=alice\r\n")) // routing cookie (24 bytes)
+                + "01 | 00 | 0800 | 03000000");              // RDP_NEG_REQ, flags, length 8 (LE), TLS|CredSSP
+        FlowInspection fi = tcp(3389);
+        assertEquals(Inspector.DETECTED, run(new RdpInspector(), fi, Inspectors.RDP, true, b));
+        assertEquals("RDP X.224 Connection Request with an mstshash cookie, RDP Negotiation Request (TLS, CredSSP)", fi.detail);
+    }
+
+    @Test
+    void tpktWithoutX224ConnectionIsNotRdp() {
+        byte[] b = hex("03 | 00 | 000b | 06 | f0 | 80 | 00000000"); // TPKT + X.224 Data TPDU (0xF0)
+        assertEquals(Inspector.NOT_THIS, run(new RdpInspector(), tcp(3389), Inspectors.RDP, true, b));
+    }
+
+    // ---- SMB, DCE/RPC, TDS, SSRP ------------------------------------------------------------
+
+    @Test
+    void smb2NegotiateInANetbiosSessionMessage() {
+        byte[] b = hex("00 | 000044"                        // NetBIOS session message, length 68
+                + "fe534d42 | 4000 | 0000 | 00000000 | 0000"  // SMB2 magic, header length 64, credit charge, status, command 0 NEGOTIATE
+                + "0000 | 00000000 | 00000000 | 0000000000000000 | 00000000 | 00000000 | 0000000000000000"
+                + "00000000000000000000000000000000 | 00000000"); // signature, then 4 body bytes
+        FlowInspection fi = tcp(445);
+        assertEquals(Inspector.DETECTED, run(new SmbInspector(), fi, Inspectors.SMB, true, b));
+        assertEquals("SMB2 NEGOTIATE", fi.detail);
+    }
+
+    @Test
+    void dceRpcBindToTheEndpointMapper() {
+        byte[] b = hex("05 | 00 | 0b | 03 | 10000000 | 4800 | 0000 | 01000000" // v5.0, bind, first|last, LE drep, frag 72, auth 0, call 1
+                + "b810 | b810 | 00000000"                   // max xmit/recv frag, assoc group
+                + "01000000 | 0000 | 0100"                   // 1 context; context id 0, 1 transfer syntax
+                + "0883afe11f5dc91191a408002b14a0fa | 03000000" // EPM interface UUID (LE), version 3.0
+                + "045d888aeb1cc9119fe808002b104860 | 02000000"); // NDR transfer syntax, version 2
+        FlowInspection fi = tcp(135);
+        assertEquals(Inspector.DETECTED, run(new DceRpcInspector(), fi, Inspectors.DCERPC, true, b));
+        assertEquals("DCE/RPC v5 bind to the endpoint mapper", fi.detail);
+    }
+
+    @Test
+    void tdsPrelogin() {
+        byte[] b = hex("12 | 01 | 0020 | 0000 | 01 | 00"    // PRELOGIN, EOM, length 32, SPID, packet 1, window 0
+                + "00 | 0010 | 0006"                         // token VERSION at offset 16, 6 bytes
+                + "01 | 0016 | 0001"                         // token ENCRYPTION at 22, 1 byte
+                + "02 | 0017 | 0001 | ff"                    // token INSTOPT at 23, 1 byte; terminator
+                + "0f0007d00000 | 00 | 00");                 // version 15.0.2000, ENCRYPT_OFF, no instance
+        FlowInspection fi = tcp(1433);
+        assertEquals(Inspector.DETECTED, run(new TdsInspector(), fi, Inspectors.TDS, true, b));
+        assertEquals("TDS PRELOGIN", fi.detail);
+    }
+
+    @Test
+    void ssrpRequestsOnlyOnTheBrowserPortAndTheReply() {
+        byte[] request = hex("03");                          // CLNT_UCAST_EX
+        assertEquals(Inspector.DETECTED, run(new SsrpInspector(), udp(1434), Inspectors.SSRP, true, request));
+        assertEquals(Inspector.NOT_THIS, run(new SsrpInspector(), udp(9999), Inspectors.SSRP, true, request),
+                "one byte elsewhere proves nothing");
+        byte[] data = ascii("ServerName;POOL01;;");
+        byte[] reply = new byte[3 + data.length];
+        reply[0] = 0x05;                                     // SVR_RESP
+        reply[1] = (byte) data.length;                       // RESP_SIZE, little-endian
+        reply[2] = 0;
+        System.arraycopy(data, 0, reply, 3, data.length);
+        FlowInspection fi = udp(50000);
+        assertEquals(Inspector.DETECTED, run(new SsrpInspector(), fi, Inspectors.SSRP, false, reply));
+        assertEquals("SSRP SVR_RESP reply", fi.detail);
+    }
+
+    // ---- DHCP, DNS --------------------------------------------------------------------------
+
+    @Test
+    void dhcpDiscover() {
+        byte[] b = new byte[240 + 3 + 1];
+        b[0] = 1;                                            // op BOOTREQUEST
+        b[1] = 1;                                            // htype Ethernet
+        b[2] = 6;                                            // hlen
+        System.arraycopy(hex("63825363"), 0, b, 236, 4);     // magic cookie
+        System.arraycopy(hex("350101 | ff"), 0, b, 240, 4);  // option 53 length 1 DHCPDISCOVER, end
+        FlowInspection fi = udp(67);
+        assertEquals(Inspector.DETECTED, run(new DhcpInspector(), fi, Inspectors.DHCP, true, b));
+        assertEquals("DHCPDISCOVER", fi.detail);
+    }
+
+    @Test
+    void dnsQueryOverUdpAndTcp() {
+        byte[] q = hex("1234 | 0100 | 0001 | 0000 | 0000 | 0000" // id, RD, 1 question
+                + "03 777777 | 07 636f6e746f736f | 04 74657374 | 00" // www.contoso.test
+                + "0001 | 0001");                            // type A, class IN
+        FlowInspection fi = udp(53);
+        assertEquals(Inspector.DETECTED, run(new DnsInspector(), fi, Inspectors.DNS, true, q));
+        assertEquals("DNS query", fi.detail);
+        byte[] framed = new byte[2 + q.length];
+        framed[1] = (byte) q.length;                         // RFC 1035 §4.2.2 length prefix
+        System.arraycopy(q, 0, framed, 2, q.length);
+        assertEquals(Inspector.DETECTED, run(new DnsInspector(), tcp(53), Inspectors.DNS, true, framed));
+        byte[] bad = q.clone();
+        bad[12] = 64;                                        // a label longer than 63
+        assertEquals(Inspector.NOT_THIS, run(new DnsInspector(), udp(53), Inspectors.DNS, true, bad));
+    }
+}
