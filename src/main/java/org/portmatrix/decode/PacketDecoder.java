@@ -28,6 +28,8 @@ public final class PacketDecoder {
     public static final int ETHERTYPE_TEB = 0x6558;
     public static final int ETHERTYPE_ERSPAN_I_II = 0x88be;
     public static final int ETHERTYPE_ERSPAN_III = 0x22eb;
+    public static final int ETHERTYPE_WCCP = 0x883e;
+    public static final int ETHERTYPE_PPP = 0x880b;
     public static final int PPP_IPV4 = 0x0021;
     public static final int PPP_IPV6 = 0x0057;
     public static final int UDP_PORT_VXLAN = 4789;
@@ -37,6 +39,12 @@ public final class PacketDecoder {
     static final int SLL2_HEADER = 20;
     static final int IPV4_MIN_HEADER = 20;
     static final int IPV6_HEADER = 40;
+    static final int IPV6_ADDRESS = 16;
+    /** Routing header: next header, length, type, segments left, then 4 type-specific bytes. */
+    static final int ROUTING_HEADER = 8;
+    static final int ROUTING_TYPE_SOURCE_ROUTE = 0;
+    static final int ROUTING_TYPE_MOBILE = 2;
+    static final int ROUTING_TYPE_SEGMENT = 4;
     static final int TCP_MIN_HEADER = 20;
     static final int UDP_HEADER = 8;
     static final int GRE_MIN_HEADER = 4;
@@ -45,6 +53,7 @@ public final class PacketDecoder {
     static final int ERSPAN_II_HEADER = 8;
     static final int ERSPAN_III_HEADER = 12;
     static final int ERSPAN_III_PLATFORM_SUBHEADER = 8;
+    static final int WCCP_REDIRECT_HEADER = 4;
     /** BSD address families in NULL/LOOP headers: AF_INET, and AF_INET6 as each OS numbers it. */
     static final int AF_INET = 2;
     /** Bounds on nesting: VLAN tags and MPLS labels together, and tunnels. */
@@ -93,8 +102,18 @@ public final class PacketDecoder {
             case LinkType.RAW:
             case LinkType.RAW_BSD_12:
             case LinkType.RAW_BSD_14:
+                return rawIp(b, off, limit, d, 0);
             case LinkType.IPV4:
+                // These two link types name the version (the registry), unlike RAW: a frame of the
+                // other version is not what the capture says it is (tshark refuses it too).
+                if (limit - off >= 1 && (b[off] & 0xf0) != 0x40) {
+                    return DecodeStats.BAD_IP_VERSION;
+                }
+                return rawIp(b, off, limit, d, 0);
             case LinkType.IPV6:
+                if (limit - off >= 1 && (b[off] & 0xf0) != 0x60) {
+                    return DecodeStats.BAD_IP_VERSION;
+                }
                 return rawIp(b, off, limit, d, 0);
             default:
                 return DecodeStats.UNSUPPORTED_LINK;
@@ -231,8 +250,20 @@ public final class PacketDecoder {
         int p = off + IPV6_HEADER;
         for (int n = 0; ; n++) {
             switch (next) {
+                case IpProtocol.IPV6_ROUTE: {
+                    if (n >= MAX_IPV6_EXTENSIONS || end - p < 8) {
+                        return DecodeStats.IPV6_EXTENSION_CHAIN;
+                    }
+                    int extLen = (u8(b, p + 1) + 1) * 8;
+                    if (end - p < extLen) {
+                        return DecodeStats.IPV6_EXTENSION_CHAIN;
+                    }
+                    finalDestination(b, p, extLen, d);
+                    next = u8(b, p);
+                    p += extLen;
+                    continue;
+                }
                 case IpProtocol.HOPOPT:
-                case IpProtocol.IPV6_ROUTE:
                 case IpProtocol.IPV6_OPTS:
                 case IpProtocol.MOBILITY:
                 case IpProtocol.HIP:
@@ -284,6 +315,47 @@ public final class PacketDecoder {
                     return transport(b, p, end, next, d, tunnels);
             }
         }
+    }
+
+    /**
+     * A routing header with segments left names the packet's final destination, which the
+     * transport checksum covers (RFC 8200 section 8.1) and which answers: the flow is keyed by it,
+     * as Wireshark keys its conversations. Type 0 (RFC 2460, deprecated): the last address of the
+     * list; type 2 (Mobile IPv6, RFC 6275): its one home address; type 4 (segment routing, RFC
+     * 8754): segment list[0]. Other types, or no segments left, leave the destination as it is.
+     */
+    private static void finalDestination(byte[] b, int p, int extLen, Decoded d) {
+        int type = u8(b, p + 2);
+        int segmentsLeft = u8(b, p + 3);
+        if (segmentsLeft == 0) {
+            return;
+        }
+        int addresses = (extLen - ROUTING_HEADER) / IPV6_ADDRESS;
+        int at;
+        switch (type) {
+            case ROUTING_TYPE_SOURCE_ROUTE:
+                if (addresses < 1) {
+                    return;
+                }
+                at = p + ROUTING_HEADER + (addresses - 1) * IPV6_ADDRESS;
+                break;
+            case ROUTING_TYPE_MOBILE:
+                if (addresses != 1) {
+                    return;
+                }
+                at = p + ROUTING_HEADER;
+                break;
+            case ROUTING_TYPE_SEGMENT:
+                if (addresses < 1 || u8(b, p + 4) >= addresses) { // last entry must index the list
+                    return;
+                }
+                at = p + ROUTING_HEADER;
+                break;
+            default:
+                return;
+        }
+        d.dstHi = org.portmatrix.capture.Bytes.i64(b, at);
+        d.dstLo = org.portmatrix.capture.Bytes.i64(b, at + 8);
     }
 
     /** A fragment after the first: the ports come from the first fragment, if it was seen. */
@@ -455,7 +527,17 @@ public final class PacketDecoder {
                 }
                 return ethernet(b, p + h, end, d, tunnels);
             }
-            case 0x880b: { // PPP inside PPTP's enhanced GRE
+            case ETHERTYPE_WCCP:
+                // Cisco WCCP redirection: IPv4 right away (WCCPv1), or after a 4-byte redirect header
+                // (WCCPv2), told apart by the version nibble as Wireshark does.
+                if (end - p >= 1 && (b[p] & 0xf0) == 0x40) {
+                    return rawIp(b, p, end, d, tunnels);
+                }
+                if (end - p < WCCP_REDIRECT_HEADER) {
+                    return DecodeStats.TRUNCATED_TUNNEL;
+                }
+                return rawIp(b, p + WCCP_REDIRECT_HEADER, end, d, tunnels);
+            case ETHERTYPE_PPP: { // PPP inside PPTP's enhanced GRE
                 if (end - p < 2) {
                     return DecodeStats.TRUNCATED_TUNNEL;
                 }
