@@ -8,7 +8,7 @@
 #   sudo captures/topology/record-dns.sh [OUTPUT.pcap]   (default: captures/topology/dns-answers.pcap)
 #
 # Needs root (tcpdump on lo, dnsmasq on port 53), dnsmasq (Debian dnsmasq-base), dig (dnsutils),
-# socat and tcpdump: scripts/install-test-deps.sh installs them.
+# socat, GStreamer and tcpdump: scripts/install-test-deps.sh installs them.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,7 +28,7 @@ die() { log "error: $*"; exit 1; }
 
 ((EUID == 0)) || die "tcpdump and dnsmasq need root: sudo $0"
 [[ "$OUTPUT" == *.pcap ]] || die "the output name must end in .pcap: $OUTPUT"
-for program in tcpdump dnsmasq dig socat ss timeout; do
+for program in tcpdump dnsmasq dig socat ss gst-launch-1.0 timeout; do
   command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
 done
 
@@ -116,13 +116,14 @@ printf 'OPTIONS sip:gw01.fabrikam.test:5060;transport=tcp SIP/2.0\r\nContent-Len
 grep -q "SIP/2.0 200 OK" "$WORK/sip-reply.txt" || die "no SIP answer on 5060"
 # 2. the gateway sends audio to se01 on UDP 40100, inside the moved audio range (40000-40999);
 # 3. and on UDP 50000, the catalog's range that this deployment no longer uses.
+# GStreamer sends 10 RTP packets of PCMU (20 ms each) to a socat sink for each.
 for port in 40100 50000; do
   timeout 5 socat -u UDP-RECV:$port,bind=$SE01 - >"$WORK/udp-$port.bin" 2>/dev/null &
   wait_listening u "$SE01" "$port"
-  for seq in 1 2 3; do
-    printf '\x80\x00\x00\x0%s\x00\x00\x00\x00\x12\x34\x56\x78rtp-payload-%s' "$seq" "$seq" |
-      timeout 2 socat -u - UDP-SENDTO:$SE01:$port,bind=$GW01:$((port == 40100 ? 6000 : 6002))
-  done
+  timeout 10 gst-launch-1.0 -q audiotestsrc num-buffers=10 samplesperbuffer=160 is-live=true \
+    wave=sine freq=440 ! audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay pt=0 ! \
+    udpsink host="$SE01" port=$port bind-address="$GW01" bind-port=$((port == 40100 ? 6000 : 6002)) \
+    </dev/null >"$WORK/gst-$port.log" 2>&1 || die "gst-launch-1.0 failed"
 done
 sleep 1 # let tcpdump read the last packets before it stops
 
@@ -131,7 +132,7 @@ wait "$TCPDUMP_PID" 2>/dev/null || true
 grep -q "^0 packets dropped by kernel" "$WORK/tcpdump.log" || die "tcpdump dropped packets"
 count() { tcpdump -nr "$WORK/capture.pcap" "$1" 2>/dev/null | wc -l; }
 (($(count "udp and src port 53") == 6)) || die "expected 6 DNS answers over UDP in the capture"
-(($(count "udp and dst host $SE01") == 6)) || die "expected 6 audio datagrams in the capture"
+(($(count "udp and dst host $SE01") == 20)) || die "expected 20 RTP packets in the capture"
 (($(count "not net 127.0.0.0/8") == 0)) || die "a packet outside 127.0.0.0/8"
 
 STAGED=$(mktemp "$(dirname "$OUTPUT")/.dns-answers.XXXXXX")

@@ -1,0 +1,71 @@
+package org.portmatrix.classify.lync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.portmatrix.classify.Roles;
+import org.portmatrix.classify.Topology;
+
+/** {@code portmatrix topology import} on the command line: output, messages and exit status. */
+class TopologyCommandTest {
+    @TempDir
+    Path dir;
+
+    private static void assertOneLineError(Cli.Run r, String part) {
+        assertEquals(2, r.status(), r.err());
+        String[] lines = r.err().strip().split("\n");
+        assertEquals(1, lines.length, r.err());
+        assertTrue(lines[0].startsWith("portmatrix: ") && lines[0].contains(part), r.err());
+        assertFalse(r.err().contains("Exception") || r.err().contains("\tat "), r.err());
+    }
+
+    @Test
+    void writesTheTopologyToStandardOutputAndListsTheUnresolvedOnStandardError() throws Exception {
+        Cli.Run r = Cli.run("topology", "import", TopologyImportTest.CONTOSO.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().startsWith("# Topology imported by portmatrix from contoso-topology.xml"), r.out());
+        assertTrue(r.err().contains("names without an address"), r.err());
+        assertTrue(r.err().contains("  fe01.contoso.com (machine of pool pool01.contoso.com"), r.err());
+        Path f = dir.resolve("t.yaml");
+        Files.writeString(f, r.out());
+        assertFalse(Topology.load(f, new Roles()).roles().isEmpty());
+    }
+
+    @Test
+    void writesTheOutputFileWhole() throws Exception {
+        Path out = dir.resolve("contoso.yaml");
+        Cli.Run r = Cli.run("topology", "import", TopologyImportTest.CONTOSO.toString(), "--hosts",
+                TopologyImportTest.CONTOSO_HOSTS.toString(), "--output", out.toString());
+        assertEquals(0, r.status(), r.err());
+        assertEquals("", r.out());
+        assertTrue(r.err().contains("10 addresses, 5 port overrides written to " + out), r.err());
+        assertTrue(Files.readString(out).contains("10.1.1.13/32"));
+        try (var files = Files.list(dir)) {
+            assertEquals(1, files.count(), "no temporary file left behind");
+        }
+    }
+
+    @Test
+    void usageErrorsAreOneLine() throws Exception {
+        assertOneLineError(Cli.run("topology", "import"), "no topology file given");
+        assertOneLineError(Cli.run("topology", "import", "a.xml", "b.xml"), "one topology file only");
+        assertOneLineError(Cli.run("topology", "export", "a.xml"), "unknown subcommand 'export'");
+        assertOneLineError(Cli.run("topology", "import", "no/such.xml"), "no/such.xml: no such file");
+        assertOneLineError(Cli.run("topology", "import", TopologyImportTest.CONTOSO.toString(), "--hosts", "no/such.csv"),
+                "no/such.csv: no such file");
+        assertOneLineError(Cli.run("topology", "import", TopologyImportTest.CONTOSO.toString(), "--resolve-from", "no/such.pcap"),
+                "no/such.pcap");
+        assertOneLineError(Cli.run("topology", "import", TopologyImportTest.CONTOSO.toString(), "--resolve-from",
+                TopologyImportTest.CONTOSO_HOSTS.toString()), "contoso-hosts.csv");
+        Path bad = dir.resolve("hosts.csv");
+        Files.writeString(bad, "fe01.contoso.com,10.1.1.300\n");
+        assertOneLineError(Cli.run("topology", "import", TopologyImportTest.CONTOSO.toString(), "--hosts", bad.toString()), bad + ":1: ");
+        assertEquals(2, Cli.run("topology").status());
+        assertEquals(0, Cli.run("topology", "--help").status());
+    }
+}

@@ -1,0 +1,248 @@
+package org.portmatrix.classify.lync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.portmatrix.classify.Catalog;
+import org.portmatrix.classify.Cidr;
+import org.portmatrix.classify.ConfigException;
+import org.portmatrix.classify.PortOverride;
+import org.portmatrix.classify.Roles;
+import org.portmatrix.classify.Topology;
+
+/**
+ * Imports of Lync topologies. The expected roles and addresses come from reading the XML files
+ * (the comments say which element decides), not from the tool's own output.
+ */
+class TopologyImportTest {
+    static final Path SAMPLES = Path.of("..", "shared", "samples");
+    static final Path CONTOSO = SAMPLES.resolve("contoso-topology.xml");
+    static final Path CONTOSO_HOSTS = SAMPLES.resolve("contoso-hosts.csv");
+    static final Path DNS = Path.of("captures/topology/dns-answers.pcap");
+    static final Path FABRIKAM = Path.of("captures/topology/fabrikam-se.tbxml");
+    static final Path NORTHWIND = Path.of("captures/topology/northwind-edge-nat.xml");
+
+    @TempDir
+    Path dir;
+
+    /** An import, written and read back with Topology.load as analyze would. */
+    record Loaded(TopologyImporter.Result result, Topology topology, Roles roles) {
+        Set<String> rolesOf(String address) {
+            Cidr c = Cidr.parse(address);
+            return Set.copyOf(roles.names(topology.rolesOf(c.hi(), c.lo())));
+        }
+
+        /** Every address of the topology, as text. */
+        Set<String> addresses() {
+            Set<String> out = new HashSet<>();
+            for (List<Cidr> l : topology.roles().values()) {
+                for (Cidr c : l) {
+                    out.add(c.toString());
+                }
+            }
+            return out;
+        }
+
+        List<PortOverride> ports(String role) {
+            return topology.ports().stream().filter(p -> p.role().equals(role)).toList();
+        }
+    }
+
+    private Loaded load(Path xml, Path hosts, List<Path> dns) throws Exception {
+        Roles roles = new Roles();
+        TopologyImporter.Result r = TopologyImporter.run(xml, hosts, dns, Catalog.builtIn(roles));
+        Path yaml = dir.resolve("imported.yaml");
+        Files.writeString(yaml, r.yaml());
+        Roles vocabulary = new Roles();
+        return new Loaded(r, Topology.load(yaml, vocabulary), vocabulary);
+    }
+
+    private static boolean hasPort(List<PortOverride> l, int transport, int min, int max) {
+        return l.stream().anyMatch(p -> p.transport() == transport && p.portMin() == min && p.portMax() == max);
+    }
+
+    @Test
+    void contosoWithItsHostsFileGivesEveryHostItsRoles() throws Exception {
+        Loaded t = load(CONTOSO, CONTOSO_HOSTS, List.of());
+        // Cluster 1 (pool01): Registrar, ConfServices, WebServices and MediationServer instance 1 -> a Front End
+        // pool with a collocated Mediation Server. Its machines are 0.0.0.0; contoso-hosts.csv gives them.
+        for (String fe : List.of("10.1.1.11", "10.1.1.12", "10.1.1.13")) {
+            assertEquals(Set.of("front-end", "mediation"), t.rolesOf(fe), fe);
+        }
+        // pool01.contoso.com resolves (hosts file) to 10.1.1.10, an address of none of its machines: the balancer.
+        assertEquals(Set.of("fe-load-balancer"), t.rolesOf("10.1.1.10"));
+        // Cluster 2: service RoleName Director.
+        assertEquals(Set.of("director"), t.rolesOf("10.1.2.11"));
+        // Cluster 3: EdgeServer; the Internal NetInterface is the internal edge, the External one (behind
+        // NAT: ConfiguredIPAddress 203.0.113.11) is the external side.
+        assertEquals(Set.of("edge-internal"), t.rolesOf("10.1.3.11"));
+        assertEquals(Set.of("edge-external"), t.rolesOf("172.31.0.11"));
+        assertEquals(Set.of("edge-external"), t.rolesOf("203.0.113.11"));
+        // Cluster 4: MediationServer instance 2 only.
+        assertEquals(Set.of("mediation"), t.rolesOf("10.1.4.11"));
+        // Cluster 5: PstnGateway.
+        assertEquals(Set.of("pstn-gateway"), t.rolesOf("10.1.6.11"));
+        assertEquals(Set.of("10.1.1.10/32", "10.1.1.11/32", "10.1.1.12/32", "10.1.1.13/32", "10.1.2.11/32", "10.1.3.11/32",
+                "172.31.0.11/32", "203.0.113.11/32", "10.1.4.11/32", "10.1.6.11/32"), t.addresses());
+        assertEquals(Set.of(), t.rolesOf("10.1.1.99"));
+
+        // The gateway listens on 5067 (TLS): the catalog documents 5066, 5081 and 5082 for gateways.
+        assertTrue(hasPort(t.ports("pstn-gateway"), 6, 5067, 5067), t.topology().ports().toString());
+        // The Edge's internal PSOM (8057) and MRAS (5062) ports are not in the catalog's seeds.
+        assertTrue(hasPort(t.ports("edge-internal"), 6, 8057, 8057));
+        assertTrue(hasPort(t.ports("edge-internal"), 6, 5062, 5062));
+        // Every Front End, Director and Mediation port of this topology is the catalog's: no override.
+        assertTrue(t.ports("front-end").isEmpty(), t.ports("front-end").toString());
+        assertTrue(t.ports("director").isEmpty());
+        assertTrue(t.ports("mediation").isEmpty());
+
+        // Comments name the machine and the pool of each address.
+        String yaml = t.result().yaml();
+        assertTrue(yaml.lines().anyMatch(l -> l.contains("10.1.1.12/32") && l.contains("fe02.contoso.com, pool pool01.contoso.com")
+                && l.contains("contoso-hosts.csv")), yaml);
+        assertTrue(yaml.lines().anyMatch(l -> l.contains("203.0.113.11/32") && l.contains("NAT")), yaml);
+        // Only pool names stay unresolved (their machines have addresses).
+        assertEquals(3, t.result().unresolved().size(), t.result().unresolved().toString());
+        assertTrue(t.result().unresolved().stream().allMatch(u -> u.contains("pool of")));
+    }
+
+    @Test
+    void withoutAddressesTheZeroMachinesAreListedAsUnresolved() throws Exception {
+        Loaded t = load(CONTOSO, null, List.of());
+        for (String fe : List.of("fe01.contoso.com", "fe02.contoso.com", "fe03.contoso.com")) {
+            assertTrue(t.result().unresolved().stream().anyMatch(u -> u.startsWith(fe + " (")), fe);
+            assertTrue(t.result().yaml().lines().anyMatch(l -> l.startsWith("#") && l.contains(fe)), fe);
+        }
+        assertTrue(t.result().unresolved().stream().anyMatch(u -> u.startsWith("pool01.contoso.com (")));
+        assertEquals(Set.of(), t.rolesOf("10.1.1.11"));
+        assertEquals(Set.of("director"), t.rolesOf("10.1.2.11")); // an address in the topology needs nothing
+    }
+
+    @Test
+    void namesResolveFromTheDnsAnswersOfACapture() throws Exception {
+        Loaded t = load(CONTOSO, null, List.of(DNS));
+        // dns-answers.pcap: dnsmasq answered fe01 (A and AAAA), fe02 (over TCP) and pool01; fe03 got NXDOMAIN.
+        assertEquals(Set.of("front-end", "mediation"), t.rolesOf("10.1.1.11"));
+        assertEquals(Set.of("front-end", "mediation"), t.rolesOf("fd00:10:1:1::11"));
+        assertEquals(Set.of("front-end", "mediation"), t.rolesOf("10.1.1.12"));
+        assertEquals(Set.of("fe-load-balancer"), t.rolesOf("10.1.1.10"));
+        assertEquals(Set.of(), t.rolesOf("10.1.1.13"));
+        assertTrue(t.result().unresolved().stream().anyMatch(u -> u.startsWith("fe03.contoso.com (")), t.result().unresolved().toString());
+        assertTrue(t.result().yaml().contains("DNS answer in dns-answers.pcap"));
+
+        // With the hosts file as well, fe03 resolves too.
+        Loaded both = load(CONTOSO, CONTOSO_HOSTS, List.of(DNS));
+        assertEquals(Set.of("front-end", "mediation"), both.rolesOf("10.1.1.13"));
+        assertFalse(both.result().unresolved().stream().anyMatch(u -> u.startsWith("fe")));
+    }
+
+    @Test
+    void topologyBuilderFileOfAStandardEditionServer() throws Exception {
+        Loaded t = load(FABRIKAM, null, List.of(DNS));
+        // se01: Registrar (IsDirector="false"), UserServices, WebServices, ConfServices, ApplicationServer and
+        // MediationServer on the one-machine cluster, UserStore on its SQL instance "rtc".
+        assertEquals(Set.of("front-end", "mediation", "sql-backend"), t.rolesOf("127.0.20.10"));
+        // The WacService cluster owa.fabrikam.test has an unnamed machine; DNS answered a CNAME to owa01.
+        assertEquals(Set.of("office-web-apps"), t.rolesOf("127.0.20.50"));
+        assertEquals(Set.of("pstn-gateway"), t.rolesOf("127.0.20.30"));
+        assertEquals(Set.of("127.0.20.10/32", "127.0.20.50/32", "127.0.20.30/32"), t.addresses());
+        assertTrue(t.result().unresolved().isEmpty(), t.result().unresolved().toString());
+        assertTrue(t.result().yaml().contains("MonitoringServer"), "services without a role are named");
+
+        // Set-CsConferencingServer moved the audio ports to 40000 (1000 ports): overrides on both transports,
+        // naming the catalog's audio range they replace.
+        for (int transport : new int[] {6, 17}) {
+            PortOverride audio = t.ports("front-end").stream()
+                    .filter(p -> p.transport() == transport && p.portMin() == 40000 && p.portMax() == 40999).findFirst().orElseThrow();
+            assertTrue(audio.insteadOf().stream().anyMatch(r -> r.contains(49152) && r.contains(57500)), audio.toString());
+        }
+        PortOverride udpAudio = t.ports("mediation").stream().filter(p -> p.transport() == 17 && p.portMin() == 40000).findFirst().orElseThrow();
+        assertEquals(List.of(new PortOverride.PortRange(49152, 57500)), udpAudio.insteadOf());
+        // The gateway listens on TCP 5060.
+        assertTrue(hasPort(t.ports("pstn-gateway"), 6, 5060, 5060));
+        // Unchanged Front End ports (5061, 444, 443, 5062, ...) are the catalog's: no override for them.
+        assertTrue(t.ports("front-end").stream().allMatch(p -> p.portMin() >= 40000 && p.portMax() <= 42999), t.ports("front-end").toString());
+    }
+
+    @Test
+    void edgePoolBehindNatDirectorAndBranchAppliance() throws Exception {
+        Loaded t = load(NORTHWIND, null, List.of());
+        assertEquals(Set.of("front-end"), t.rolesOf("10.20.1.11")); // Registrar IsDirector="false"
+        assertEquals(Set.of("front-end"), t.rolesOf("10.20.1.12"));
+        assertEquals(Set.of("director"), t.rolesOf("10.20.2.11")); // Registrar IsDirector="true", RoleName Registrar
+        assertEquals(Set.of("edge-internal"), t.rolesOf("10.20.3.11"));
+        assertEquals(Set.of("edge-internal"), t.rolesOf("10.20.3.12"));
+        // edge01's three external interfaces and edge02's one: the configured (private) address and the
+        // public one the NAT device answers on.
+        for (String a : List.of("172.16.0.11", "172.16.0.21", "172.16.0.31", "172.16.0.12", "198.51.100.11", "198.51.100.21",
+                "198.51.100.31", "198.51.100.12")) {
+            assertEquals(Set.of("edge-external"), t.rolesOf(a), a);
+        }
+        assertEquals(Set.of("persistent-chat"), t.rolesOf("10.20.7.11"));
+        // Bergen is a BranchSite: its Registrar and Mediation Server are a Survivable Branch Appliance.
+        assertEquals(Set.of("survivable-branch-appliance", "mediation"), t.rolesOf("10.30.1.5"));
+        assertEquals(15, t.addresses().size()); // 2 Front Ends, 1 Director, 2 + 8 Edge, 1 Persistent Chat, 1 SBA
+        // The external A/V media range 50000 + 10000 ports.
+        assertTrue(hasPort(t.ports("edge-external"), 17, 50000, 59999));
+        assertTrue(hasPort(t.ports("edge-external"), 6, 50000, 59999));
+    }
+
+    @Test
+    void aDoctypeIsRefusedAndNoEntityIsExpanded() throws Exception {
+        Path xxe = dir.resolve("xxe.xml");
+        Files.writeString(xxe, """
+                <?xml version="1.0"?>
+                <!DOCTYPE Topology [ <!ENTITY secret SYSTEM "file:///etc/hostname"> ]>
+                <Topology xmlns="urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008">
+                  <Clusters><Cluster Fqdn="&secret;"><ClusterId SiteId="1" Number="1"/></Cluster></Clusters>
+                </Topology>
+                """);
+        ConfigException e = assertThrows(ConfigException.class, () -> TopologyImporter.run(xxe, null, List.of(), Catalog.builtIn(new Roles())));
+        assertTrue(e.getMessage().startsWith(xxe + ":2: "), e.getMessage());
+        assertTrue(e.getMessage().contains("DOCTYPE"), e.getMessage());
+        assertFalse(e.getMessage().contains(Files.readString(Path.of("/etc/hostname")).strip()));
+    }
+
+    @Test
+    void aFileThatIsNotATopologyIsRefused() throws Exception {
+        Path other = dir.resolve("other.xml");
+        Files.writeString(other, "<?xml version=\"1.0\"?>\n<project/>\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> TopologyImporter.run(other, null, List.of(), Catalog.builtIn(new Roles())));
+        assertTrue(e.getMessage().contains("not a Lync Server topology"), e.getMessage());
+
+        Path broken = dir.resolve("broken.xml");
+        Files.writeString(broken, "<Topology xmlns=\"urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008\">\n<Clusters>\n</Topology>\n");
+        e = assertThrows(ConfigException.class, () -> TopologyImporter.run(broken, null, List.of(), Catalog.builtIn(new Roles())));
+        assertTrue(e.getMessage().startsWith(broken + ":3: malformed XML"), e.getMessage());
+    }
+
+    @Test
+    void aPortThatIsNotANumberNamesItsLine() throws Exception {
+        Path bad = dir.resolve("bad-port.xml");
+        Files.writeString(bad, Files.readString(CONTOSO).replace("Port=\"5067\" Protocol=\"Tls\" UrlPath=\"/\" AuthorizesRequests=\"false\" />\n      </Ports>\n    </Service>\n  </Services>",
+                "Port=\"50x67\" Protocol=\"Tls\" UrlPath=\"/\" AuthorizesRequests=\"false\" />\n      </Ports>\n    </Service>\n  </Services>"));
+        int line = 1 + (int) Files.readString(bad).lines().takeWhile(l -> !l.contains("50x67")).count();
+        ConfigException e = assertThrows(ConfigException.class, () -> TopologyImporter.run(bad, null, List.of(), Catalog.builtIn(new Roles())));
+        assertEquals(bad + ":" + line + ": service PstnGateway, Port: Port=\"50x67\" is not a number", e.getMessage());
+    }
+
+    @Test
+    void aHostsFileLineWithoutAnAddressNamesItsLine() throws Exception {
+        Path hosts = dir.resolve("hosts.csv");
+        Files.writeString(hosts, "fqdn,address\nfe01.contoso.com,10.1.1.11\nfe02.contoso.com,fe02\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
+        assertEquals(hosts + ":3: 'fe02' is not an IPv4 or IPv6 address (for fe02.contoso.com)", e.getMessage());
+        Map<String, Set<Cidr>> ok = HostsFile.read(CONTOSO_HOSTS);
+        assertEquals(Set.of(Cidr.parse("10.1.1.13")), ok.get("fe03.contoso.com"));
+    }
+}
