@@ -7,7 +7,7 @@
 #   sip.pcap     SIPp over TCP and UDP, cleartext SIP to the TLS port 5061 and the MTLS port 5070
 #   media.pcap   coturn (STUN over UDP 3478, TURN over TCP 443), GStreamer RTP, HTTP on a media port
 #   others.pcap  curl/socat HTTP, OpenSSH client/dropbear, Impacket's RDP, SMB, DCE/RPC, TDS and
-#                SSRP clients (and its SMB server)
+#                SSRP clients (and its SMB server), and a TCP connection that carries no payload
 #
 #   sudo captures/inspect/record-inspect.sh [OUTPUT_DIR]      (default: captures/inspect)
 #
@@ -451,6 +451,14 @@ record_others() {
     die "o7: the SQL Browser query failed"
   grep -q 'RTCLOCAL' "$WORK/o7.client.log" || die "o7: no instance in the SQL Browser reply"
   wait_quiet "$server_pid"
+
+  log "O8 a TCP handshake without payload: Director -> Front End 5061 (the listener closes at once)"
+  timeout 10 socat -T 1 "TCP-LISTEN:5061,bind=$FRONT_END,reuseaddr" SYSTEM:"true" >"$WORK/o8.server.log" 2>&1 &
+  server_pid=$!
+  wait_tcp_listening "$FRONT_END" 5061
+  timeout 5 socat -T 1 -u /dev/null "TCP:$FRONT_END:5061,bind=$DIRECTOR" >"$WORK/o8.client.log" 2>&1 || true
+  wait_quiet "$server_pid"
+  wait_tcp_closed "$FRONT_END" 5061
   stop_capture others.pcap
 }
 

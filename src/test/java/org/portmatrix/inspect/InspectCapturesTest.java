@@ -218,6 +218,8 @@ class InspectCapturesTest {
         assertFlow(m1, "expected", "stun", "client-stun-udp-3478");
         assertTrue(m1.get("reason").asText().contains("STUN Binding Request"), m1.toString());
         // M2: turnutils_uclient over TCP 443: every connection carries TURN (STUN-framed) messages.
+        // Three rules document client -> Edge TCP 443 (TLS, PSOM, STUN, in that catalog order):
+        // the flow matches all three, and the check names the one whose protocol is on the wire.
         List<JsonNode> m2 = a.all("127.5.10.22", "tcp", 443);
         assertTrue(m2.size() >= 2, m2.toString());
         for (JsonNode f : m2) {
@@ -240,7 +242,7 @@ class InspectCapturesTest {
     @Test
     void othersCaptureNamesTheUsualStrangers() throws Exception {
         Analysis a = analyze("others.pcap", "jsonl");
-        assertEquals(7, a.flows().size(), a.flows().toString());
+        assertEquals(8, a.flows().size(), a.flows().toString());
         assertFlow(a.one("127.5.10.21", "tcp", 80), "expected", "http", "fe-web-http-80");
         JsonNode ssh = a.one("127.5.10.25", "tcp", 22);
         assertFlow(ssh, "unexpected_port", "ssh", null);
@@ -256,6 +258,11 @@ class InspectCapturesTest {
         JsonNode ssrp = a.one(DIRECTOR, "udp", 1434);
         assertFlow(ssrp, "expected", "ssrp", "all-sql-browser-1434");
         assertTrue(ssrp.get("reason").asText().contains("CLNT_UCAST_EX"), ssrp.toString());
+        // O8: a handshake and a close, no payload: the port and role verdict stands, and says so.
+        JsonNode empty = a.one(DIRECTOR, "tcp", 5061);
+        assertFlow(empty, "expected", null, "fe-sip-mtls-5061");
+        assertTrue(empty.get("reason").asText().endsWith("No payload was seen, so the protocol on the wire was not checked."),
+                empty.toString());
     }
 
     @Test
