@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the external programs that the test captures and their recording script need
-# (captures/record-sample.sh): tshark, tcpdump, tcpreplay, sipp, coturn, openssl, socat,
-# iproute2, GStreamer, GNU time and libpcap.
+# (captures/record-sample.sh, captures/topology/record-dns.sh): tshark, tcpdump, tcpreplay, sipp,
+# coturn, openssl, socat, iproute2, GStreamer, GNU time, libpcap, dnsmasq and dig.
 #
 # Idempotent: when every package is installed and every program is on PATH it prints nothing
 # and exits 0. Otherwise it runs `apt-get update` once and installs what is missing.
@@ -29,6 +29,8 @@ readonly REQUIREMENTS=(
   gstreamer1.0-plugins-good:gst:udpsink
   time:/usr/bin/time
   libpcap0.8:-
+  dnsmasq-base:dnsmasq
+  dnsutils:dig
 )
 
 package_installed() {
