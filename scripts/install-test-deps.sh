@@ -29,6 +29,11 @@ readonly REQUIREMENTS=(
   gstreamer1.0-plugins-good:gst:udpsink
   time:/usr/bin/time
   libpcap0.8:-
+  # captures/inspect/record-inspect.sh: HTTP, SSH, RDP/SMB/DCE-RPC/TDS/SSRP clients and servers
+  curl:curl
+  openssh-client:ssh
+  dropbear-bin:dropbear
+  python3-impacket:/usr/share/doc/python3-impacket/examples/rdp_check.py
   dnsmasq-base:dnsmasq
   dnsutils:dig
 )

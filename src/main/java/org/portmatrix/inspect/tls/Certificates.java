@@ -46,8 +46,16 @@ public final class Certificates {
         }
     }
 
-    /** Parses one certificate; null when the bytes are not an X.509 certificate. */
+    /** Parses one certificate; null when the bytes are not an X.509 certificate Bouncy Castle can read. */
     public static CertificateInfo parse(byte[] der) {
+        try {
+            return parseOrThrow(der);
+        } catch (RuntimeException e) {
+            return null; // Bouncy Castle reads structure lazily: a malformed field fails late, with any exception
+        }
+    }
+
+    private static CertificateInfo parseOrThrow(byte[] der) {
         Certificate c;
         try {
             c = Certificate.getInstance(der);
@@ -131,7 +139,11 @@ public final class Certificates {
         try {
             return new X500Principal(name.getEncoded()).getName(X500Principal.RFC2253);
         } catch (Exception e) {
-            return name.toString();
+            try {
+                return name.toString();
+            } catch (RuntimeException e2) {
+                return "(unreadable name)";
+            }
         }
     }
 
