@@ -30,7 +30,8 @@ final class InferTopology {
 
     static Topology run(AnalyzeOptions o, Catalog catalog, Roles roles, PrintStream err) throws IOException, UsageException {
         for (Path p : o.captures()) {
-            if (!Files.isRegularFile(p) && !Files.isDirectory(p)) {
+            boolean once = p.toString().equals("-") || (Files.exists(p) && !Files.isRegularFile(p) && !Files.isDirectory(p));
+            if (once) { // standard input or a pipe; a missing file fails below with the usual message
                 err.println("portmatrix: roles are not inferred: " + p + " can be read only once (give --topology)");
                 return Topology.empty();
             }
