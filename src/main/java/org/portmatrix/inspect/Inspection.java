@@ -232,7 +232,7 @@ public final class Inspection {
         if (tls != null) {
             fi.tls = tlsInfo(f, c, tls, roles);
         }
-        if (c.verdict == Verdict.EXPECTED) {
+        if (c.verdict == Verdict.EXPECTED && c.rule != CompiledCatalog.NO_RULE) {
             checkProtocol(f, c, catalog, fi, tls, roles);
         } else if (fi != null && fi.app != null && c.reason != null) {
             c.reason = c.reason + " On the wire: " + ProtocolCheck.wire(fi, fi.tls, false) + ".";

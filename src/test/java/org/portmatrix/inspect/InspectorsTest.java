@@ -96,6 +96,18 @@ class InspectorsTest {
     }
 
     @Test
+    void msTurnTcpFramingAroundRelayedMedia() {
+        byte[] b = hex("03 | 00 | 0010"                     // MS-TURN TCP frame: end-to-end data, reserved, length 16
+                + "80 | 00 | 0001 | 000000a0 | 00001234 | ffffffff"); // the relayed RTP packet
+        FlowInspection fi = tcp(443);
+        assertEquals(Inspector.DETECTED, run(new StunInspector(), fi, Inspectors.STUN, true, b));
+        assertEquals(AppProtocol.MS_TURN, fi.app);
+        assertEquals("MS-TURN TCP framing, end-to-end data", fi.detail);
+        byte[] cut = java.util.Arrays.copyOf(b, b.length - 1); // the frame says 16 bytes, 15 are there
+        assertEquals(Inspector.NOT_THIS, run(new StunInspector(), tcp(443), Inspectors.STUN, true, cut));
+    }
+
+    @Test
     void rfc4571FramedStunOverTcp() {
         byte[] b = hex("0014 | 0001 | 0000 | 2112a442 | 0102030405060708090a0b0c"); // length 20, Binding Request
         FlowInspection fi = tcp(50000);

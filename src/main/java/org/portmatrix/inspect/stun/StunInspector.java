@@ -131,6 +131,11 @@ public final class StunInspector extends Inspector {
             }
         }
         int kind = classify(b, o, l);
+        if (kind == NONE && framing.startsWith(", MS-TURN") && (b[off] & 0xff) == MS_TURN_TCP_DATA && l == len - 4 && l > 0) {
+            // End-to-end data in the MS-TURN TCP framing (media relayed over TCP): one whole frame
+            fi.detected(AppProtocol.MS_TURN, "MS-TURN TCP framing, end-to-end data");
+            return DETECTED;
+        }
         switch (kind) {
             case RFC5389 -> fi.detected(framing.startsWith(", MS-TURN") ? AppProtocol.MS_TURN : AppProtocol.STUN,
                     "STUN " + typeName(Wire.u16(b, o)) + framing);
