@@ -15,6 +15,7 @@ import java.util.BitSet;
 import java.util.List;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.MissingArgumentException;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
@@ -159,6 +160,8 @@ public final class Main {
             cl = DefaultParser.builder().build().parse(analyzeOptions(), args);
         } catch (ParseException e) {
             throw new UsageException("analyze: " + e.getMessage());
+        } catch (MissingArgumentException e) {
+            throw new UsageException("analyze: option --" + e.getOption().getLongOpt() + " needs a value (" + e.getOption().getArgName() + ")");
         }
         List<Path> captures = new ArrayList<>();
         for (String a : cl.getArgList()) {
@@ -213,6 +216,9 @@ public final class Main {
     int analyze(AnalyzeOptions o) throws UsageException, ConfigException, IOException {
         Roles roles = new Roles();
         Catalog catalog = o.catalog() == null ? Catalog.builtIn(roles) : Catalog.load(o.catalog(), roles);
+        writable(o.output(), false, "cannot write output");
+        writable(o.extract(), false, "cannot write the extract");
+        writable(o.reportDir(), true, "cannot create the report directory");
         Topology topology = o.topology() != null ? Topology.load(o.topology(), roles)
                 : o.infer() ? InferTopology.run(o, catalog, roles, err) : Topology.empty();
         Classifier classifier = new Classifier(new CompiledCatalog(catalog), topology);
@@ -335,6 +341,31 @@ public final class Main {
             throw new UsageException(file + ": cannot write the extract: " + describe(e));
         }
     }
+        }
+    }
+
+    /**
+     * Refuses, before any work (an inference pass or a long capture), an output path that cannot be
+     * written: a file path that is a directory or whose directory does not exist, a directory path
+     * that is a file, or one whose nearest existing ancestor is not a directory.
+     */
+    static void writable(Path target, boolean directory, String what) throws UsageException {
+        if (target == null) {
+            return;
+        }
+        Path abs = target.toAbsolutePath();
+        if (java.nio.file.Files.exists(abs) && java.nio.file.Files.isDirectory(abs) != directory) {
+            throw new UsageException(target + ": " + what + ": " + (directory ? "not a directory" : "is a directory"));
+        }
+        Path p = abs.getParent();
+        while (p != null && !java.nio.file.Files.exists(p)) {
+            if (!directory) {
+                throw new UsageException(target + ": " + what + ": no such directory " + p);
+            }
+            p = p.getParent();
+        }
+        if (p != null && !java.nio.file.Files.isDirectory(p)) {
+            throw new UsageException(target + ": " + what + ": " + p + " is not a directory");
 
     /** Standard output, or a file written to a temporary name and renamed into place on success. */
     static final class Output implements AutoCloseable {

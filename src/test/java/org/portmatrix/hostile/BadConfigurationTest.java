@@ -1,0 +1,261 @@
+package org.portmatrix.hostile;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.portmatrix.hostile.HostileCaptures.Run;
+
+/**
+ * Bad arguments and bad configuration files: each is refused with status 2 and one line on stderr
+ * that names the option, or the file and line, and what is wrong; no stack trace; and no output
+ * file, whole or half-written, left behind. (cli/MainTest covers the first cases: an unknown option
+ * and command, a missing or non-capture file, an unclosed bracket in a topology, an unknown format,
+ * port 0 in a catalog; these are the others.)
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class BadConfigurationTest {
+    static final String SAMPLE = "captures/sample.pcap";
+    static final String TOPOLOGY = "captures/sample-topology.yaml";
+
+    @TempDir
+    Path dir;
+
+    /** Runs with JSON lines to a file in the test directory; refused: status 2, one line, no file left. */
+    private String refused(String... args) throws Exception {
+        Set<Path> before = listing();
+        Run r = HostileCaptures.run(args);
+        assertEquals(2, r.status(), "status 2: " + r.err() + r.out());
+        String[] lines = r.err().strip().split("\n");
+        assertEquals(1, lines.length, "one line: " + r.err());
+        assertTrue(lines[0].startsWith("portmatrix: "), r.err());
+        assertEquals(before, listing(), "no output file left behind (nor a temporary one)");
+        return lines[0];
+    }
+
+    private String refusedAnalysis(String... extra) throws Exception {
+        Path out = dir.resolve("flows.jsonl");
+        String[] base = {"analyze", SAMPLE, "--format", "jsonl", "--output", out.toString()};
+        String[] args = Stream.concat(Stream.of(base), Stream.of(extra)).toArray(String[]::new);
+        String line = refused(args);
+        assertFalse(Files.exists(out));
+        return line;
+    }
+
+    private Set<Path> listing() throws Exception {
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.collect(Collectors.toSet());
+        }
+    }
+
+    private Path file(String name, String content) throws Exception {
+        return Files.writeString(dir.resolve(name), content);
+    }
+
+    private static void assertNames(String line, String... parts) {
+        for (String p : parts) {
+            assertTrue(line.contains(p), "'" + p + "' in: " + line);
+        }
+    }
+
+    // ---- arguments ----
+
+    @Test
+    void unknownOptionOfTheCatalogCommandIsNamed() throws Exception {
+        assertNames(refused("catalog", "--bogus"), "--bogus");
+    }
+
+    @Test
+    void optionWithoutItsValueIsNamed() throws Exception {
+        assertNames(refused("analyze", SAMPLE, "--topology"), "topology");
+    }
+
+    @Test
+    void flowCapacityThatIsNotAPositiveNumberIsRefused() throws Exception {
+        for (String bad : List.of("lots", "-5", "0", "99999999999", "1e6")) {
+            assertNames(refusedAnalysis("--flow-capacity", bad), "--flow-capacity", "'" + bad + "'");
+        }
+    }
+
+    @Test
+    void timeoutThatIsNotAPositiveNumberIsRefused() throws Exception {
+        assertNames(refusedAnalysis("--udp-timeout", "0"), "--udp-timeout", "'0'");
+        assertNames(refusedAnalysis("--tcp-timeout", "an hour"), "--tcp-timeout", "'an hour'");
+    }
+
+    // ---- topology ----
+
+    @Test
+    void badCidrsAreRefusedWithTheirLine() throws Exception {
+        for (String cidr : List.of("10.1.1.0/33", "10.1.300.0/24", "fd00::/129", "10.1.1.0/-1", "10.1.1/24", "fd00::zz/64")) {
+            Path t = file("topology.yaml", "roles:\n  front-end:\n    - 10.1.1.0/24\n    - " + cidr + "\n");
+            assertNames(refusedAnalysis("--topology", t.toString()), t + ":4:", "'" + cidr + "'", "not an address or CIDR");
+        }
+    }
+
+    @Test
+    void hostNameInATopologyIsRefusedNotLookedUp() throws Exception {
+        Path t = file("topology.yaml", "roles:\n  front-end: [pool01.corp.example.com]\n");
+        assertNames(refusedAnalysis("--topology", t.toString()), t + ":2:", "'pool01.corp.example.com'");
+    }
+
+    @Test
+    void invalidRoleIdInATopologyIsRefusedWithItsLine() throws Exception {
+        Path t = file("topology.yaml", "roles:\n  client: [10.2.0.0/16]\n  Front End!: [10.1.1.0/24]\n");
+        assertNames(refusedAnalysis("--topology", t.toString()), t + ":3:", "'Front End!'");
+    }
+
+    @Test
+    void tabIndentedTopologyIsMalformedYamlWithItsLine() throws Exception {
+        Path t = file("topology.yaml", "roles:\n\tfront-end: [10.1.1.0/24]\n");
+        assertNames(refusedAnalysis("--topology", t.toString()), t + ":2:", "malformed YAML");
+    }
+
+    @Test
+    void topologyThatIsAListIsRefused() throws Exception {
+        Path t = file("topology.yaml", "- 10.1.1.0/24\n- 10.2.0.0/16\n");
+        assertNames(refusedAnalysis("--topology", t.toString()), t.toString(), "mapping");
+    }
+
+    @Test
+    void topologyWithAnUnknownKeyIsRefusedWithItsLine() throws Exception {
+        Path t = file("topology.yaml", "roles:\n  client: [10.2.0.0/16]\nrole:\n  front-end: [10.1.1.0/24]\n");
+        assertNames(refusedAnalysis("--topology", t.toString()), t + ":", "unknown key 'role'");
+    }
+
+    @Test
+    void truncatedJsonTopologyIsRefused() throws Exception {
+        Path t = file("topology.json", "{\"roles\": {\"front-end\": [\"10.1.1.0/24\"");
+        assertNames(refusedAnalysis("--topology", t.toString()), t.toString(), "malformed YAML");
+    }
+
+    @Test
+    void emptyTopologyIsRefused() throws Exception {
+        Path t = file("topology.yaml", "");
+        assertNames(refusedAnalysis("--topology", t.toString()), t.toString(), "empty");
+    }
+
+    @Test
+    void aliasBombIsRefusedQuickly() throws Exception {
+        // "Billion laughs": nine levels of ten aliases each would expand to 10^9 entries.
+        StringBuilder y = new StringBuilder("a: &a [\"10.1.1.1\",\"10.1.1.2\",\"10.1.1.3\",\"10.1.1.4\",\"10.1.1.5\"]\n");
+        for (char c = 'b'; c <= 'j'; c++) {
+            char p = (char) (c - 1);
+            y.append(c).append(": &").append(c).append(" [*").append(p);
+            for (int i = 1; i < 10; i++) {
+                y.append(",*").append(p);
+            }
+            y.append("]\n");
+        }
+        y.append("roles:\n  front-end: *j\n");
+        Path t = file("topology.yaml", y.toString());
+        assertNames(refusedAnalysis("--topology", t.toString()), t.toString(), "malformed YAML");
+    }
+
+    @Test
+    void topologyThatIsADirectoryIsRefused() throws Exception {
+        Path d = Files.createDirectory(dir.resolve("topology.d"));
+        assertNames(refusedAnalysis("--topology", d.toString()), d.toString(), "not a regular file");
+    }
+
+    // ---- catalog ----
+
+    private Path catalog(String port, String dst) throws Exception {
+        return file("catalog.yaml", "rules:\n  - id: local-sip\n    src: [client]\n    dst: [" + dst + "]\n    transport: tcp\n"
+                + "    port: " + port + "\n    protocol: tls\n");
+    }
+
+    @Test
+    void catalogPortOutOfRangeIsRefusedWithItsLine() throws Exception {
+        for (String port : List.of("65536", "70000", "-1", "5063-5061", "49152-65536", "99999999999")) {
+            Path c = catalog(port, "front-end");
+            String line = refusedAnalysis("--catalog", c.toString());
+            assertNames(line, c + ":6:", port);
+            assertNames(refused("catalog", "--catalog", c.toString()), c + ":6:");
+        }
+    }
+
+    @Test
+    void catalogRuleNamingAnUnknownRoleIsRefusedWithItsLine() throws Exception {
+        Path c = catalog("5061", "front-ends");
+        assertNames(refusedAnalysis("--catalog", c.toString()), c + ":4:", "unknown role 'front-ends'");
+    }
+
+    @Test
+    void catalogWithAnUnclosedQuoteIsMalformedYaml() throws Exception {
+        Path c = file("catalog.yaml", "rules:\n  - id: \"local-sip\n    src: [client]\n");
+        assertNames(refusedAnalysis("--catalog", c.toString()), c.toString(), "malformed YAML");
+    }
+
+    @Test
+    void catalogThatDoesNotExistIsNamed() throws Exception {
+        Path c = dir.resolve("no-such-catalog.yaml");
+        assertNames(refusedAnalysis("--catalog", c.toString()), c.toString(), "no such file");
+    }
+
+    // ---- output ----
+
+    @Test
+    void outputIntoADirectoryThatDoesNotExistIsRefusedBeforeAnyWork() throws Exception {
+        Path out = dir.resolve("missing").resolve("flows.jsonl");
+        assertNames(refused("analyze", SAMPLE, "--format", "jsonl", "--output", out.toString()), out.toString());
+        assertFalse(Files.exists(out.getParent()));
+    }
+
+    @Test
+    void outputUnderARegularFileIsRefused() throws Exception {
+        Path notADir = file("plain.txt", "a file, not a directory\n");
+        Path out = notADir.resolve("flows.jsonl");
+        assertNames(refused("analyze", SAMPLE, "--format", "jsonl", "--output", out.toString()), out.toString());
+        assertEquals("a file, not a directory\n", Files.readString(notADir));
+    }
+
+    @Test
+    void outputThatIsADirectoryIsRefusedAndTheDirectoryKept() throws Exception {
+        Path out = Files.createDirectory(dir.resolve("flows.jsonl"));
+        Files.writeString(out.resolve("keep.txt"), "kept");
+        assertNames(refused("analyze", SAMPLE, "--format", "jsonl", "--output", out.toString()), out.toString());
+        assertEquals("kept", Files.readString(out.resolve("keep.txt")));
+    }
+
+    @Test
+    void reportDirectoryUnderARegularFileIsRefused() throws Exception {
+        Path notADir = file("plain.txt", "a file\n");
+        Path reports = notADir.resolve("reports");
+        assertNames(refused("analyze", SAMPLE, "--report-dir", reports.toString()), reports.toString());
+    }
+
+    @Test
+    void extractIntoADirectoryThatDoesNotExistIsRefused() throws Exception {
+        Path extract = dir.resolve("missing").resolve("flagged.pcap");
+        assertNames(refused("analyze", SAMPLE, "--topology", TOPOLOGY, "--extract", extract.toString()), extract.toString());
+    }
+
+    @Test
+    void aRefusedSecondCaptureLeavesNoOutputOfTheFirst() throws Exception {
+        Path bad = file("notes.pcap", "these are my notes, not a capture\n");
+        Path out = dir.resolve("flows.jsonl");
+        Path reports = dir.resolve("reports");
+        String line = refused("analyze", SAMPLE, bad.toString(), "--format", "jsonl", "--output", out.toString());
+        assertNames(line, bad.toString(), "offset 0");
+        refused("analyze", SAMPLE, bad.toString(), "--report-dir", reports.toString());
+    }
+
+    @Test
+    void anExistingOutputFileIsKeptWhenTheRunIsRefused() throws Exception {
+        Path out = file("flows.jsonl", "the previous report\n");
+        Path t = file("topology.yaml", "roles:\n  front-end: [10.1.1.0/33]\n");
+        refused("analyze", SAMPLE, "--topology", t.toString(), "--format", "jsonl", "--output", out.toString());
+        assertEquals("the previous report\n", Files.readString(out), "the old report is not truncated by a refused run");
+    }
+}
