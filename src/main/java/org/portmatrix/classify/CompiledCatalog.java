@@ -44,12 +44,18 @@ public final class CompiledCatalog {
         setIds.put(List.of(), 0);
         for (int t = 0; t < 2; t++) {
             int proto = t == TCP ? 6 : 17;
-            // Sweep ports; the rules covering each port, in catalog order.
             List<Rule> ofTransport = rules.stream().filter(r -> r.transport() == proto).toList();
-            for (int port = 0; port < 65536; port++) {
+            // The candidate set changes only where a rule's range starts or ends: sweep those segments.
+            java.util.TreeSet<Integer> cuts = new java.util.TreeSet<>(List.of(0, 65536));
+            for (Rule r : ofTransport) {
+                cuts.add(r.portMin());
+                cuts.add(r.portMax() + 1);
+            }
+            Integer from = cuts.first();
+            for (Integer to = cuts.higher(from); to != null; from = to, to = cuts.higher(to)) {
                 List<Integer> ids = new ArrayList<>(4);
                 for (Rule r : ofTransport) {
-                    if (port >= r.portMin() && port <= r.portMax()) {
+                    if (from >= r.portMin() && from <= r.portMax()) {
                         ids.add(r.index());
                     }
                 }
@@ -59,7 +65,7 @@ public final class CompiledCatalog {
                     setList.add(ids.stream().mapToInt(Integer::intValue).toArray());
                     setIds.put(List.copyOf(ids), id);
                 }
-                portSet[t][port] = (char) (int) id;
+                Arrays.fill(portSet[t], from, to, (char) (int) id);
             }
         }
         sets = setList.toArray(new int[0][]);

@@ -52,6 +52,8 @@ public final class Flow {
     // Intrusive idle-order list.
     Flow older, newer;
     int list;
+    /** {@link #lastNanos} when the flow was last (re)appended to its list: the list's order. */
+    long listKey;
 
     // Slots for later stages, filled per flow (never per packet once decided).
     /** Per-flow inspection state (owned by the inspect stage). */

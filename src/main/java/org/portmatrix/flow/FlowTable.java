@@ -17,12 +17,15 @@ public final class FlowTable {
     private static final int LIST_LONG = 0;
     private static final int LIST_SHORT = 1;
     private static final long EXPIRY_CHECK_INTERVAL = 1_000_000_000L;
+    private static final int INITIAL_SLOTS = 1 << 12;
 
     private final FlowConfig config;
     private final FlowSink sink;
     private final ServicePorts servicePorts;
-    private final Flow[] slots;
-    private final int mask;
+    /** Open-addressing slots: starts small and doubles to keep the load at most 1/2, up to {@link #maxSlots}. */
+    private Flow[] slots;
+    private int mask;
+    private final int maxSlots;
     private final Flow[] heads = new Flow[2];
     private final Flow[] tails = new Flow[2];
     private int size;
@@ -45,7 +48,11 @@ public final class FlowTable {
         this.config = config;
         this.sink = sink;
         this.servicePorts = servicePorts;
-        int n = Integer.highestOneBit(Math.max(16, config.capacity()) - 1) << 2; // load factor <= 0.5
+        // Load factor <= 1/2 at full capacity. The array starts small and grows with the flows present:
+        // a table sized for a million flows up front (millions of slots, tens of MB) misses the CPU
+        // cache on every lookup when a capture holds only thousands.
+        this.maxSlots = Integer.highestOneBit(Math.max(16, config.capacity()) - 1) << 2;
+        int n = Math.min(maxSlots, INITIAL_SLOTS);
         this.slots = new Flow[n];
         this.mask = n - 1;
     }
@@ -235,6 +242,9 @@ public final class FlowTable {
     }
 
     private void insert(Flow f) {
+        if ((size + 1) * 2 > slots.length && slots.length < maxSlots) {
+            grow();
+        }
         int i = f.hash & mask;
         while (slots[i] != null) {
             i = (i + 1) & mask;
@@ -246,6 +256,24 @@ public final class FlowTable {
         }
         f.list = listOf(f);
         append(f);
+    }
+
+    /** Doubles the slot array and re-places every flow (amortised O(1) per flow). */
+    private void grow() {
+        Flow[] old = slots;
+        Flow[] bigger = new Flow[old.length * 2];
+        int m = bigger.length - 1;
+        for (Flow g : old) {
+            if (g != null) {
+                int i = g.hash & m;
+                while (bigger[i] != null) {
+                    i = (i + 1) & m;
+                }
+                bigger[i] = g;
+            }
+        }
+        slots = bigger;
+        mask = m;
     }
 
     private int listOf(Flow f) {
@@ -266,19 +294,24 @@ public final class FlowTable {
         return config.udpTimeoutNanos();
     }
 
-    /** Moves a flow to the newest end of its list (which may change with its TCP state). */
+    /**
+     * Keeps a flow in the list of its timeout, moving it only when its TCP state changes that. The
+     * per-packet move to the newest end is left out (it writes to two neighbouring flows, random
+     * memory, on every packet): an expiry or eviction scan that finds a flow active since it was
+     * appended gives it a second chance at the newest end instead.
+     */
     private void touch(Flow f) {
         int l = listOf(f);
-        if (l == f.list && tails[l] == f) {
-            return;
+        if (l != f.list) {
+            unlink(f);
+            f.list = l;
+            append(f);
         }
-        unlink(f);
-        f.list = l;
-        append(f);
     }
 
     private void append(Flow f) {
         int l = f.list;
+        f.listKey = f.lastNanos;
         f.newer = null;
         f.older = tails[l];
         if (tails[l] != null) {
@@ -304,29 +337,46 @@ public final class FlowTable {
         f.older = f.newer = null;
     }
 
-    /** Closes every flow idle for longer than its timeout at time {@code ts}. */
+    /**
+     * Closes every flow idle for longer than its timeout at time {@code ts}. Lists are ordered by
+     * {@code listKey}; a flow active since it was appended is moved to the newest end (second chance).
+     * A flow is never closed before its timeout; one that was re-appended may be found up to one
+     * timeout later than it expired.
+     */
     public void expireIdle(long ts) {
         for (int l = 0; l < 2; l++) {
-            // Heads are the longest idle of their list; the short list mixes two timeouts, so a flow
-            // whose own (longer) timeout has not passed stops the scan only when the list minimum has.
+            long listTimeout = timeoutOf(l);
             Flow f = heads[l];
-            while (f != null && ts - f.lastNanos > timeoutOf(l)) {
+            while (f != null && ts - f.listKey > listTimeout) {
                 Flow next = f.newer;
                 if (ts - f.lastNanos > timeoutOf(f)) {
                     expiredIdle++;
                     remove(f, Flow.END_IDLE);
+                } else if (f.lastNanos != f.listKey) {
+                    unlink(f);
+                    append(f);
                 }
+                // else: a TCP flow not established, whose own timeout is longer than the list's minimum
                 f = next;
             }
         }
     }
 
+    /** Closes the longest-idle flow early (the table is full); flows active since their append get a second chance. */
     private void evictOldest() {
-        Flow a = heads[LIST_LONG];
-        Flow b = heads[LIST_SHORT];
-        Flow victim = a == null ? b : b == null ? a : (a.lastNanos <= b.lastNanos ? a : b);
-        evictedEarly++;
-        remove(victim, Flow.END_EVICTED);
+        while (true) {
+            Flow a = heads[LIST_LONG];
+            Flow b = heads[LIST_SHORT];
+            Flow victim = a == null ? b : b == null ? a : (a.listKey <= b.listKey ? a : b);
+            if (victim.lastNanos != victim.listKey) {
+                unlink(victim);
+                append(victim);
+                continue;
+            }
+            evictedEarly++;
+            remove(victim, Flow.END_EVICTED);
+            return;
+        }
     }
 
     private void remove(Flow f, int reason) {
@@ -361,7 +411,7 @@ public final class FlowTable {
         while (heads[LIST_LONG] != null || heads[LIST_SHORT] != null) {
             Flow a = heads[LIST_LONG];
             Flow b = heads[LIST_SHORT];
-            Flow f = a == null ? b : b == null ? a : (a.lastNanos <= b.lastNanos ? a : b);
+            Flow f = a == null ? b : b == null ? a : (a.listKey <= b.listKey ? a : b);
             remove(f, Flow.END_CAPTURE);
         }
     }
