@@ -41,6 +41,16 @@ public final class Wire {
         return true;
     }
 
+    /** The entry of {@code tokens} equal to the bytes {@code b[off..off+len)}, or null; allocates nothing. */
+    public static String token(byte[] b, int off, int len, String[] tokens) {
+        for (String t : tokens) {
+            if (t.length() == len && startsWith(b, off, len, t)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
     /** Like {@link #startsWith} but ignoring ASCII case. */
     public static boolean startsWithIgnoreCase(byte[] b, int off, int len, String s) {
         if (len < s.length()) {

@@ -1,7 +1,5 @@
 package org.portmatrix.inspect.http;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Set;
 import org.portmatrix.inspect.AppProtocol;
 import org.portmatrix.inspect.FlowInspection;
 import org.portmatrix.inspect.Inspector;
@@ -12,8 +10,8 @@ import org.portmatrix.inspect.Wire;
  * or a status line {@code HTTP/1.x SP 3DIGIT}.
  */
 public final class HttpInspector extends Inspector {
-    static final Set<String> METHODS = Set.of("GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH",
-            "TRACE", "RPC_IN_DATA", "RPC_OUT_DATA", "PROPFIND");
+    static final String[] METHODS = {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE",
+        "RPC_IN_DATA", "RPC_OUT_DATA", "PROPFIND"};
 
     public HttpInspector() {
         super("http", true, false, new int[] {80, 8080, 8000, 8081}, new int[0]);
@@ -29,7 +27,7 @@ public final class HttpInspector extends Inspector {
                     return null;
                 }
             }
-            return Wire.ascii(b, off, 8);
+            return b[off + 7] == '0' ? "HTTP/1.0" : "HTTP/1.1";
         }
         if (eol < 0) {
             return null; // a request line must be complete to be believed
@@ -44,8 +42,8 @@ public final class HttpInspector extends Inspector {
         if (sp <= off) {
             return null;
         }
-        String method = new String(b, off, sp - off, StandardCharsets.US_ASCII);
-        if (!METHODS.contains(method) || lineLen < 9) {
+        String method = Wire.token(b, off, sp - off, METHODS);
+        if (method == null || lineLen < 9) {
             return null;
         }
         return Wire.startsWith(b, eol - 9, 9, " HTTP/1.0") || Wire.startsWith(b, eol - 9, 9, " HTTP/1.1") ? method : null;

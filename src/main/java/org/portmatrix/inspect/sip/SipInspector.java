@@ -1,6 +1,5 @@
 package org.portmatrix.inspect.sip;
 
-import java.util.Set;
 import org.portmatrix.inspect.AppProtocol;
 import org.portmatrix.inspect.FlowInspection;
 import org.portmatrix.inspect.Inspector;
@@ -15,8 +14,8 @@ import org.portmatrix.inspect.Wire;
 public final class SipInspector extends Inspector {
     static final String VERSION = "SIP/2.0";
     /** RFC 3261 and extensions, plus the Microsoft methods (MS-SIPRE NEGOTIATE, MS-SIPAE/BENOTIFY, SERVICE). */
-    static final Set<String> METHODS = Set.of("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK",
-            "SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE", "SERVICE", "NEGOTIATE", "BENOTIFY");
+    static final String[] METHODS = {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "SUBSCRIBE",
+        "NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE", "SERVICE", "NEGOTIATE", "BENOTIFY"};
     /** How far into the message the Via header is looked for. */
     static final int VIA_SCAN = 1024;
 
@@ -54,8 +53,8 @@ public final class SipInspector extends Inspector {
         if (sp <= off) {
             return null;
         }
-        String method = new String(b, off, sp - off, java.nio.charset.StandardCharsets.US_ASCII);
-        if (!METHODS.contains(method)) {
+        String method = Wire.token(b, off, sp - off, METHODS);
+        if (method == null) {
             return null;
         }
         // ... SP SIP/2.0 at the end of the line
