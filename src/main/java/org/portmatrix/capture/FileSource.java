@@ -27,7 +27,7 @@ abstract class FileSource implements PacketSource {
         this.name = name;
         this.size = size;
         this.guard = guard;
-        this.in = new ByteInput(stream, ByteInput.DEFAULT_CAPACITY);
+        this.in = new ByteInput(stream, ByteInput.chunkFor(size));
     }
 
     /** Records damage at {@code offset}; a fatal one ends the source. Always returns false. */

@@ -44,7 +44,8 @@ public final class PcapReader extends FileSource {
                     have == 0 ? "empty file" : "truncated pcap global header (" + have + " of 24 bytes)");
         }
         byte[] b = in.buf;
-        int magic = Bytes.i32(b, 0);
+        int h = in.pos;
+        int magic = Bytes.i32(b, h);
         switch (magic) {
             case MAGIC_MICRO -> { bigEndian = true; nanos = false; }
             case MAGIC_NANO -> { bigEndian = true; nanos = true; }
@@ -55,14 +56,14 @@ public final class PcapReader extends FileSource {
                 throw new CaptureFormatException(name, 0, "not a pcap file (magic " + String.format("0x%08x", magic) + ")");
             }
         }
-        int major = Bytes.u16(b, 4, bigEndian);
+        int major = Bytes.u16(b, h + 4, bigEndian);
         if (major != 2) {
             in.close();
             throw new CaptureFormatException(name, 4, "unsupported pcap version " + major);
         }
-        snaplen = Bytes.i32(b, 16, bigEndian);
-        linkType = Bytes.i32(b, 20, bigEndian) & 0xffff;
-        in.pos = GLOBAL_HEADER;
+        snaplen = Bytes.i32(b, h + 16, bigEndian);
+        linkType = Bytes.i32(b, h + 20, bigEndian) & 0xffff;
+        in.pos = h + GLOBAL_HEADER;
     }
 
     public int linkType() {

@@ -147,9 +147,9 @@ public final class PcapngReader extends FileSource {
                 return damage(offset, "block length " + length + (length < MIN_BLOCK ? " is below 12" : " is not a multiple of 4")
                         + "; reading stopped", true);
             }
-            if (length > in.buf.length) {
+            if (length > in.capacity()) {
                 if (type == BLOCK_EPB || type == BLOCK_OPB || type == BLOCK_SPB || type == BLOCK_IDB || type == BLOCK_SHB) {
-                    return damage(offset, "block length " + length + " exceeds the maximum of " + in.buf.length + "; reading stopped", true);
+                    return damage(offset, "block length " + length + " exceeds the maximum of " + in.capacity() + "; reading stopped", true);
                 }
                 if (!in.skip(length)) {
                     return cutOff(offset, "last block", in.offset() - offset, length);
