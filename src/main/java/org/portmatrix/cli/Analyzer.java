@@ -130,6 +130,57 @@ public final class Analyzer implements FlowSink {
         return flagged;
     }
 
+    // ---- live capture (LiveCommand owns the loop; see read() for the offline one) ----
+
+    /**
+     * Feeds one packet. Returns its flow, or null when it did not decode; {@code d} holds the
+     * decoded view and {@link #lastForward()} the packet's direction until the next call.
+     */
+    public Flow packet(byte[] buf, int offset, int caplen, int origLen, long tsNanos, int linkType, Decoded d) {
+        packetsRead++;
+        int r = decoder.decode(buf, offset, caplen, linkType, d);
+        if (r != DecodeStats.OK) {
+            stats.count(r);
+            return null;
+        }
+        packetsDecoded++;
+        Flow f = table.update(d, tsNanos, origLen);
+        if (d.payloadLength > 0 && Inspection.wants(f)) {
+            inspection.packet(f, table.lastForward, d.tcpSeq, buf, d.payloadOffset, d.payloadLength);
+        }
+        return f;
+    }
+
+    /** True when the packet last given to {@link #packet} came from its flow's initiator. */
+    public boolean lastForward() {
+        return table.lastForward;
+    }
+
+    /** Closes the flows idle at {@code nowNanos} (wall clock, for a live capture with no packets arriving). */
+    public void expireIdle(long nowNanos) throws IOException {
+        try {
+            table.expireIdle(nowNanos);
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    public int openFlows() {
+        return table.size();
+    }
+
+    /** The run's counters so far, without closing a flow (the rolling summary of a live capture). */
+    public RunSummary snapshot(String catalogSource, String topologySource) {
+        Map<String, Long> undecodable = new LinkedHashMap<>();
+        for (int i = 1; i < DecodeStats.reasons(); i++) {
+            if (stats.counts[i] > 0) {
+                undecodable.put(DecodeStats.describe(i), stats.counts[i]);
+            }
+        }
+        return new RunSummary(List.copyOf(sourceNames), packetsRead, packetsDecoded, undecodable,
+                table.flowsCreated(), table.evictedEarly(), table.peak(), List.copyOf(damage), catalogSource, topologySource);
+    }
+
     @Override
     public void closed(Flow f) {
         Classification c = classifier.classify(f);

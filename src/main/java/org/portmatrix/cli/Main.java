@@ -70,12 +70,13 @@ public final class Main {
             return switch (command) {
                 case "analyze" -> analyze(parseAnalyze(rest));
                 case "catalog" -> CatalogCommand.run(rest, out);
+                case "live" -> LiveCommand.run(rest, out, err);
                 case "topology" -> TopologyCommand.run(rest, out, err);
                 case "help", "-h", "--help" -> {
                     usage(out);
                     yield ExitStatus.OK;
                 }
-                default -> throw new UsageException("unknown command '" + command + "' (commands: analyze, catalog, topology, help)");
+                default -> throw new UsageException("unknown command '" + command + "' (commands: analyze, catalog, live, topology, help)");
             };
         } catch (UsageException e) {
             err.println("portmatrix: " + e.getMessage());
@@ -105,6 +106,7 @@ public final class Main {
         to.println("                 [--report-dir DIR] [--extract FILE] [--all-flows] [--fail-on-unexpected]");
         to.println("       portmatrix catalog [--format text|json] [--catalog FILE]");
         to.println("       portmatrix topology import TOPOLOGY.xml [--hosts FILE.csv] [--resolve-from CAPTURE] [--output FILE]");
+        to.println("       portmatrix live -i IFACE [--topology FILE] [--format text|jsonl] [--output FILE] [--report-dir DIR] [--duration S] (live --help: all options)");
         to.println("       portmatrix help");
         to.println();
         try {

@@ -1,0 +1,437 @@
+package org.portmatrix.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.commons.cli.CommandLine;
+import org.apache.commons.cli.DefaultParser;
+import org.apache.commons.cli.Option;
+import org.apache.commons.cli.Options;
+import org.apache.commons.cli.ParseException;
+import org.apache.commons.cli.help.HelpFormatter;
+import org.apache.commons.cli.help.TextHelpAppendable;
+import org.portmatrix.capture.LinkType;
+import org.portmatrix.capture.live.CaptureLoop;
+import org.portmatrix.capture.live.CaptureLossEstimator;
+import org.portmatrix.capture.live.KernelStats;
+import org.portmatrix.capture.live.LiveCaptureConfig;
+import org.portmatrix.capture.live.LiveCaptureException;
+import org.portmatrix.capture.live.LiveSource;
+import org.portmatrix.capture.live.PacketBatch;
+import org.portmatrix.capture.live.PcapLiveSource;
+import org.portmatrix.classify.Catalog;
+import org.portmatrix.classify.Classifier;
+import org.portmatrix.classify.CompiledCatalog;
+import org.portmatrix.classify.ConfigException;
+import org.portmatrix.classify.Roles;
+import org.portmatrix.classify.Topology;
+import org.portmatrix.decode.Decoded;
+import org.portmatrix.decode.IpProtocol;
+import org.portmatrix.flow.Flow;
+import org.portmatrix.flow.FlowConfig;
+import org.portmatrix.report.RunSummary;
+
+/**
+ * {@code portmatrix live -i IFACE ...}: captures on an interface (a switch mirror port) and
+ * classifies continuously.
+ *
+ * <p>Two threads: the capture thread ({@link CaptureLoop}) copies packets into batches and never
+ * waits; this (the calling) thread analyses the batches, writes closed flows as they close,
+ * closes idle flows on a wall-clock timer when no packet comes, and rewrites the summary every
+ * {@code --report-every}. SIGINT/SIGTERM (a shutdown hook) and {@code --duration} stop the capture;
+ * the capture thread then reads what the kernel still holds, this thread drains the queue, closes
+ * every open flow and writes the final summary, and only then lets the JVM exit.
+ *
+ * <p>Exit status: 0 done; 2 bad options, or the capture cannot start (no such interface, no
+ * permission, bad filter, no libpcap); 3 the capture failed mid-run (everything before the failure
+ * is reported). Ended by a signal, the JVM exits with 128 + the signal number after the final report.
+ */
+final class LiveCommand {
+    /** Packets queued this long behind the wall clock may still arrive: idle expiry by the clock leaves them this margin. */
+    private static final long IDLE_SLACK_NANOS = 2_000_000_000L;
+    private static final long IDLE_CHECK_NANOS = 1_000_000_000L;
+    private static final long MAX_PARK_NANOS = 50_000_000L;
+    private static final int MIN_BATCH_BYTES = 512 * 1024;
+    private static final int MIN_FRAME = 64;
+    private static final int LOSS_SLOTS = 1 << 17;
+    private static final long HOOK_WAIT_SECONDS = 120;
+
+    private final LiveOptions o;
+    private final PrintStream out;
+    private final PrintStream err;
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private volatile boolean signalled;
+
+    private LiveCommand(LiveOptions o, PrintStream out, PrintStream err) {
+        this.o = o;
+        this.out = out;
+        this.err = err;
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, ConfigException, IOException {
+        if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
+            HelpFormatter.builder().setHelpAppendable(new TextHelpAppendable(out)).setShowSince(false).get()
+                    .printHelp("portmatrix live -i IFACE", "Capture on an interface (a mirror port) and classify every flow as it closes.",
+                            options(), "Stops at --duration or SIGINT/SIGTERM, after the final report. Exit status: 0 done, "
+                                    + "2 bad options or the capture cannot start, 3 the capture failed mid-run (reported up to the failure).", false);
+            return ExitStatus.OK;
+        }
+        return new LiveCommand(parse(args), out, err).run();
+    }
+
+    static Options options() {
+        Options o = new Options();
+        o.addOption(Option.builder("i").longOpt("interface").hasArg().argName("IFACE").desc("the interface to capture on (required)").get());
+        o.addOption(Option.builder().longOpt("bpf").hasArg().argName("EXPR").desc("capture filter, pcap-filter(7) syntax").get());
+        o.addOption(Option.builder().longOpt("snaplen").hasArg().argName("N")
+                .desc("bytes kept of each packet (default " + LiveCaptureConfig.DEFAULT_SNAPLEN + ")").get());
+        o.addOption(Option.builder().longOpt("buffer-size").hasArg().argName("MiB")
+                .desc("kernel capture buffer (default " + LiveCaptureConfig.DEFAULT_BUFFER_MIB + ")").get());
+        o.addOption(Option.builder().longOpt("queue-size").hasArg().argName("MiB")
+                .desc("packets queued between the capture and the analysis thread (default " + LiveOptions.DEFAULT_QUEUE_MIB + ")").get());
+        o.addOption(Option.builder().longOpt("immediate").desc("deliver every packet at once (lower latency, more CPU)").get());
+        o.addOption(Option.builder().longOpt("duration").hasArg().argName("SECONDS").desc("stop after this long (default: until SIGINT/SIGTERM)").get());
+        o.addOption(Option.builder().longOpt("report-every").hasArg().argName("SECONDS")
+                .desc("rewrite the summary this often (default " + LiveOptions.DEFAULT_REPORT_EVERY + ")").get());
+        o.addOption(Option.builder("t").longOpt("topology").hasArg().argName("FILE").desc("topology file: roles mapped to CIDRs (YAML or JSON)").get());
+        o.addOption(Option.builder().longOpt("catalog").hasArg().argName("FILE").desc("replace the built-in Lync Server 2013 catalog with this file").get());
+        o.addOption(Option.builder("f").longOpt("format").hasArg().argName("FORMAT").desc("closed-flow lines: text or jsonl (default text)").get());
+        o.addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE").desc("append closed flows to FILE instead of standard output").get());
+        o.addOption(Option.builder().longOpt("report-dir").hasArg().argName("DIR")
+                .desc("write summary.json and summary.txt (rewritten atomically) and stats.jsonl (one line per report) here").get());
+        o.addOption(Option.builder().longOpt("rotate-size").hasArg().argName("MiB").desc("rotate --output past this size").get());
+        o.addOption(Option.builder().longOpt("rotate-every").hasArg().argName("SECONDS").desc("rotate --output past this age").get());
+        o.addOption(Option.builder().longOpt("vlan-in-key").desc("make the VLAN id part of the flow key").get());
+        o.addOption(Option.builder().longOpt("flow-capacity").hasArg().argName("N")
+                .desc("most flows held at once (default " + FlowConfig.DEFAULT_CAPACITY + ")").get());
+        o.addOption(Option.builder().longOpt("heap-sample")
+                .desc("diagnostic: a full GC before each summary, so memory.heap_after_gc is the live heap").get());
+        return o;
+    }
+
+    static LiveOptions parse(String[] args) throws UsageException {
+        CommandLine cl;
+        try {
+            cl = DefaultParser.builder().get().parse(options(), args);
+        } catch (ParseException e) {
+            throw new UsageException("live: " + e.getMessage());
+        }
+        if (!cl.getArgList().isEmpty()) {
+            throw new UsageException("live: unexpected argument '" + cl.getArgList().get(0) + "' (the interface goes after -i)");
+        }
+        String iface = cl.getOptionValue("interface");
+        if (iface == null || iface.isBlank()) {
+            throw new UsageException("live: no interface given (portmatrix live -i IFACE)");
+        }
+        String format = cl.getOptionValue("format", "text");
+        if (!LiveOptions.FORMATS.contains(format)) {
+            throw new UsageException("live: unknown format '" + format + "' (formats: " + String.join(", ", LiveOptions.FORMATS) + ")");
+        }
+        int snaplen = intOption(cl, "snaplen", LiveCaptureConfig.DEFAULT_SNAPLEN);
+        if (snaplen < MIN_FRAME || snaplen > 262144) {
+            throw new UsageException("--snaplen: " + snaplen + " is outside 64..262144");
+        }
+        int buffer = intOption(cl, "buffer-size", LiveCaptureConfig.DEFAULT_BUFFER_MIB);
+        int queue = intOption(cl, "queue-size", LiveOptions.DEFAULT_QUEUE_MIB);
+        if (buffer > 2047 || queue > 4096) {
+            throw new UsageException("--buffer-size at most 2047 MiB, --queue-size at most 4096 MiB");
+        }
+        long duration = cl.hasOption("duration") ? intOption(cl, "duration", 0) : 0;
+        long every = intOption(cl, "report-every", (int) LiveOptions.DEFAULT_REPORT_EVERY);
+        long rotateMiB = cl.hasOption("rotate-size") ? intOption(cl, "rotate-size", 0) : 0;
+        long rotateSeconds = cl.hasOption("rotate-every") ? intOption(cl, "rotate-every", 0) : 0;
+        Path output = path(cl.getOptionValue("output"));
+        if ((rotateMiB > 0 || rotateSeconds > 0) && output == null) {
+            throw new UsageException("--rotate-size and --rotate-every need --output FILE");
+        }
+        int capacity = intOption(cl, "flow-capacity", FlowConfig.DEFAULT_CAPACITY);
+        return new LiveOptions(iface, cl.getOptionValue("bpf"), snaplen, buffer, queue, cl.hasOption("immediate"), duration, every,
+                path(cl.getOptionValue("topology")), path(cl.getOptionValue("catalog")), format, output,
+                path(cl.getOptionValue("report-dir")), rotateMiB, rotateSeconds, cl.hasOption("vlan-in-key"), capacity,
+                cl.hasOption("heap-sample"));
+    }
+
+    private static int intOption(CommandLine cl, String name, int dflt) throws UsageException {
+        String v = cl.getOptionValue(name);
+        return v == null ? dflt : Main.positiveInt("--" + name, v);
+    }
+
+    private static Path path(String s) {
+        return s == null ? null : Path.of(s);
+    }
+
+    private int run() throws ConfigException, IOException, UsageException {
+        Roles roles = new Roles();
+        Catalog catalog = o.catalog() == null ? Catalog.builtIn(roles) : Catalog.load(o.catalog(), roles);
+        Topology topology = o.topology() == null ? Topology.empty() : Topology.load(o.topology(), roles);
+        Classifier classifier = new Classifier(new CompiledCatalog(catalog), topology);
+        if (o.output() != null && Files.isDirectory(o.output())) {
+            throw new UsageException(o.output() + ": is a directory");
+        }
+        LiveCaptureConfig cfg = new LiveCaptureConfig(o.iface(), o.bpf(), o.snaplen(), o.bufferMiB() << 20,
+                LiveCaptureConfig.DEFAULT_TIMEOUT_MILLIS, o.immediate());
+        LiveSource source = PcapLiveSource.open(cfg);
+        try {
+            return capture(source, classifier, catalog.source(), topology.source());
+        } finally {
+            source.close();
+        }
+    }
+
+    private int capture(LiveSource source, Classifier classifier, String catalogSource, String topologySource) throws IOException {
+        int batchBytes = Math.max(MIN_BATCH_BYTES, o.snaplen());
+        int batches = (int) Math.max(4, ((long) o.queueMiB() << 20) / batchBytes);
+        CaptureLoop loop = new CaptureLoop(source, batches, batchBytes, batchBytes / MIN_FRAME);
+        LiveStatus status;
+        RotatingOutput output;
+        try {
+            status = new LiveStatus(o.reportDir());
+            output = o.output() == null ? RotatingOutput.stdout(out)
+                    : RotatingOutput.file(o.output(), o.rotateMiB() << 20, o.rotateSeconds() * 1_000_000_000L);
+        } catch (IOException e) {
+            throw new LiveCaptureException("cannot write the live output: " + Main.describe(e));
+        }
+        LiveFlowLog flows = new LiveFlowLog(output, o.format());
+        FlowConfig flowConfig = FlowConfig.defaults().withCapacity(o.flowCapacity());
+        Analyzer analyzer = new Analyzer(classifier, flowConfig, o.vlanInKey(), flows);
+        Run run = new Run(source, loop, analyzer, flows, status, catalogSource, topologySource);
+
+        Thread captureThread = new Thread(loop, "portmatrix-capture");
+        captureThread.setDaemon(true);
+        Thread hook = new Thread(() -> {
+            signalled = true;
+            loop.requestStop();
+            try {
+                finished.await(HOOK_WAIT_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "portmatrix-live-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            captureThread.start();
+            run.analyse();
+            join(captureThread);
+            RunSummary s = analyzer.finish(catalogSource, topologySource);
+            Map<String, Object> last = run.snapshot(true, s);
+            status.write(last);
+            output.close();
+            err.print(LiveStatus.text(last));
+            err.flush();
+            out.flush();
+            LiveCaptureException failure = loop.failure();
+            if (failure != null) {
+                err.println("portmatrix: " + failure.getMessage() + " (everything captured before is in the report)");
+                return ExitStatus.DAMAGED;
+            }
+            return ExitStatus.OK;
+        } finally {
+            loop.requestStop();
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // shutting down: the hook is running and returns now that the report is written
+            }
+        }
+    }
+
+    private static void join(Thread t) {
+        boolean interrupted = false;
+        while (t.isAlive()) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The analysis side of one run. */
+    private final class Run {
+        private final LiveSource source;
+        private final CaptureLoop loop;
+        private final Analyzer analyzer;
+        private final LiveFlowLog flows;
+        private final LiveStatus status;
+        private final String catalogSource;
+        private final String topologySource;
+        private final CaptureLossEstimator loss = new CaptureLossEstimator(LOSS_SLOTS);
+        private final KernelStats kernel = new KernelStats();
+        private final Decoded d = new Decoded();
+        private final long startNanos = System.nanoTime();
+        private final String started = LiveStatus.now();
+        private final long analysisThread = Thread.currentThread().getId();
+        private long analyzed;
+        private long lastReportNanos = startNanos;
+        private long lastReportReceived;
+        private String stoppedBy;
+
+        Run(LiveSource source, CaptureLoop loop, Analyzer analyzer, LiveFlowLog flows, LiveStatus status, String catalogSource,
+            String topologySource) {
+            this.source = source;
+            this.loop = loop;
+            this.analyzer = analyzer;
+            this.flows = flows;
+            this.status = status;
+            this.catalogSource = catalogSource;
+            this.topologySource = topologySource;
+        }
+
+        /** Until the capture has ended and its last batch is analysed. */
+        void analyse() throws IOException {
+            long every = o.reportEverySeconds() * 1_000_000_000L;
+            long endAt = o.durationSeconds() > 0 ? startNanos + o.durationSeconds() * 1_000_000_000L : Long.MAX_VALUE;
+            long nextReport = startNanos + every;
+            long nextIdle = startNanos + IDLE_CHECK_NANOS;
+            try {
+                while (true) {
+                    PacketBatch b = loop.poll();
+                    if (b == null) {
+                        boolean done = loop.finished();
+                        b = loop.poll(); // the capture hands over its last batch before it says it is done
+                        if (b == null && done) {
+                            break;
+                        }
+                    }
+                    long now;
+                    if (b != null) {
+                        process(b);
+                        loop.recycle(b);
+                        flows.flush();
+                        now = System.nanoTime();
+                    } else {
+                        flows.flush();
+                        now = System.nanoTime();
+                        if (now >= nextIdle) {
+                            // Caught up: close flows idle by the wall clock, as packets would have.
+                            analyzer.expireIdle(System.currentTimeMillis() * 1_000_000L - IDLE_SLACK_NANOS);
+                            flows.flush();
+                            nextIdle = now + IDLE_CHECK_NANOS;
+                        }
+                        loop.nudge(now);
+                        loop.awaitBatch(Math.max(1, Math.min(MAX_PARK_NANOS, Math.min(nextReport, nextIdle) - now)));
+                    }
+                    if (now >= endAt && !loop.stopRequested()) {
+                        stoppedBy = "duration";
+                        loop.requestStop();
+                    }
+                    if (now >= nextReport) {
+                        report();
+                        nextReport = now + every;
+                    }
+                }
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+            if (stoppedBy == null) {
+                stoppedBy = loop.failure() != null ? "capture_error" : signalled ? "signal" : "stopped";
+            }
+        }
+
+        private void process(PacketBatch b) {
+            Analyzer a = analyzer;
+            Decoded dd = d;
+            int n = b.count;
+            for (int i = 0; i < n; i++) {
+                Flow f = a.packet(b.data, b.offset[i], b.caplen[i], b.origLen[i], b.tsNanos[i], b.linkType, dd);
+                if (f != null && dd.protocol == IpProtocol.TCP && dd.fragment != 2) {
+                    loss.segment(f.id, a.lastForward(), dd.tcpFlags, dd.tcpSeq, dd.tcpAck, dd.payloadLength);
+                }
+            }
+            analyzed += n;
+        }
+
+        private void report() throws IOException {
+            Map<String, Object> s = snapshot(false, analyzer.snapshot(catalogSource, topologySource));
+            status.write(s);
+            err.println(LiveStatus.line(s));
+            err.flush();
+        }
+
+        Map<String, Object> snapshot(boolean last, RunSummary summary) {
+            long now = System.nanoTime();
+            long received = loop.received();
+            long dropped = loop.droppedInTool();
+            loop.kernelStats(kernel);
+            Map<String, Object> s = LiveStatus.map();
+            s.put("interface", source.name());
+            s.put("link_type", LinkType.name(source.linkType()));
+            s.put("filter", o.bpf());
+            s.put("started", started);
+            s.put("updated", LiveStatus.now());
+            s.put("uptime_seconds", (now - startNanos) / 1_000_000_000L);
+            s.put("final", last);
+            s.put("stopped_by", last ? stoppedBy : null);
+            s.put("catalog", catalogSource);
+            s.put("topology", topologySource);
+            Map<String, Object> cap = LiveStatus.map();
+            cap.put("received", received);
+            cap.put("analyzed", analyzed);
+            cap.put("dropped_in_tool", dropped);
+            cap.put("queued", Math.max(0, received - dropped - analyzed));
+            cap.put("kernel_received", kernel.received);
+            cap.put("kernel_dropped", kernel.dropped);
+            cap.put("interface_dropped", kernel.interfaceDropped);
+            double secs = Math.max(1e-9, (now - lastReportNanos) / 1e9);
+            cap.put("received_per_second", Math.round((received - lastReportReceived) / secs));
+            cap.put("reader", source instanceof PcapLiveSource p && p.direct() ? "pcap_next_ex (direct)" : "pcap4j getNextRawPacketEx");
+            lastReportNanos = now;
+            lastReportReceived = received;
+            s.put("capture", cap);
+            Map<String, Object> l = LiveStatus.map();
+            l.put("ack_events", loss.ackEvents());
+            l.put("acked_bytes", loss.ackedBytes());
+            l.put("gap_events", loss.gapEvents());
+            l.put("gap_bytes", loss.gapBytes());
+            l.put("percent_by_events", loss.lossPercentByEvents());
+            l.put("percent_by_bytes", loss.lossPercentByBytes());
+            s.put("upstream_loss", l);
+            Map<String, Object> p = LiveStatus.map();
+            p.put("read", summary.packetsRead());
+            p.put("decoded", summary.packetsDecoded());
+            p.put("not_decoded", summary.packetsRead() - summary.packetsDecoded());
+            p.put("undecodable", summary.undecodable());
+            s.put("packets", p);
+            Map<String, Object> f = LiveStatus.map();
+            f.put("created", summary.flows());
+            f.put("open", analyzer.openFlows());
+            f.put("peak_open", summary.peakFlows());
+            f.put("closed", flows.written());
+            f.put("flagged", flows.flagged());
+            f.put("evicted_early", summary.flowsEvictedEarly());
+            s.put("flows", f);
+            s.put("verdicts", flows.verdicts());
+            Map<String, Object> m = LiveStatus.map();
+            LiveStatus.HeapMonitor heap = status.heap();
+            if (o.heapSample()) {
+                m.put("heap_after_gc", heap.sampleNow());
+                m.put("heap_sampled_by", "full GC before this report");
+            } else {
+                m.put("heap_after_gc", heap.lastAfterGc());
+                m.put("heap_sampled_by", "latest GC");
+            }
+            m.put("gc_count", heap.gcCount());
+            m.put("capture_thread_allocated", allocated(loop.threadId()));
+            m.put("analysis_thread_allocated", allocated(analysisThread));
+            s.put("memory", m);
+            return s;
+        }
+
+        private long allocated(long threadId) {
+            if (threadId < 0 || !(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t)) {
+                return -1;
+            }
+            return t.getThreadAllocatedBytes(threadId);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package org.portmatrix.cli;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.Writer;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.portmatrix.classify.Verdict;
+import org.portmatrix.report.FlowField;
+import org.portmatrix.report.FlowRecord;
+import org.portmatrix.report.FlowReport;
+import org.portmatrix.report.RunSummary;
+import org.portmatrix.report.Timestamps;
+
+/**
+ * The flow output of a live capture: every flow is written as it closes, one complete line per
+ * flow, so {@code tail -f} and log shippers see whole records. JSON lines carry the fields of
+ * {@link FlowField} in its order, as {@code analyze --format jsonl} writes them (same HTML-safe
+ * escaping); text lines are one readable line per flow. Also counts the verdicts of closed flows
+ * for the rolling summary; holds no record after writing it.
+ */
+final class LiveFlowLog implements FlowReport {
+    private final RotatingOutput out;
+    private final boolean json;
+    private final JsonGenerator gen;
+    private final Map<String, long[]> verdicts = new LinkedHashMap<>();
+    private long written;
+    private long flagged;
+    private boolean dirty;
+
+    LiveFlowLog(RotatingOutput out, String format) throws IOException {
+        this.out = out;
+        this.json = format.equals("jsonl");
+        for (Verdict v : Verdict.values()) {
+            verdicts.put(v.id(), new long[1]);
+        }
+        if (json) {
+            JsonFactory f = JsonFactory.builder().build();
+            f.setCodec(new ObjectMapper(f));
+            gen = f.createGenerator(out.writer());
+            gen.setCharacterEscapes(new HtmlSafeEscapes());
+            gen.setRootValueSeparator(null);
+        } else {
+            gen = null;
+        }
+    }
+
+    @Override
+    public void flow(FlowRecord r) throws IOException {
+        verdicts.computeIfAbsent(r.verdict(), k -> new long[1])[0]++;
+        if (r.flagged()) {
+            flagged++;
+        }
+        Writer w = out.writer();
+        if (json) {
+            gen.writeStartObject();
+            for (FlowField f : FlowField.values()) {
+                gen.writeFieldName(f.key());
+                gen.writeObject(f.value(r));
+            }
+            gen.writeEndObject();
+            gen.flush();
+        } else {
+            w.write(textLine(r));
+        }
+        w.write('\n');
+        written++;
+        dirty = true;
+        out.maybeRotate();
+    }
+
+    static String textLine(FlowRecord r) {
+        return String.format("%s %-20s %-5s %s -> %s %s -> %s %s: %s", Timestamps.iso(r.tsLastNanos()), r.verdict(), r.transport(),
+                endpoint(r.srcIp(), r.srcPort()) + (r.directionInferred() ? " (?)" : ""), endpoint(r.dstIp(), r.dstPort()),
+                roles(r.srcRoles()), roles(r.dstRoles()), r.appProtocol() == null ? "-" : r.appProtocol(), r.reason());
+    }
+
+    private static String roles(List<String> roles) {
+        return roles.isEmpty() ? "unknown" : String.join("+", roles);
+    }
+
+    private static String endpoint(String ip, int port) {
+        if (port < 0) {
+            return ip;
+        }
+        return ip.indexOf(':') >= 0 ? "[" + ip + "]:" + port : ip + ":" + port;
+    }
+
+    /** Pushes the lines written since the last flush to the file (once per batch, not per flow). */
+    void flush() throws IOException {
+        if (dirty) {
+            out.flush();
+            dirty = false;
+        }
+    }
+
+    @Override
+    public void finish(RunSummary summary) throws IOException {
+        dirty = true;
+        flush();
+    }
+
+    long written() {
+        return written;
+    }
+
+    long flagged() {
+        return flagged;
+    }
+
+    /** Closed flows per verdict, every verdict listed. */
+    Map<String, Long> verdicts() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        for (Map.Entry<String, long[]> e : verdicts.entrySet()) {
+            m.put(e.getKey(), e.getValue()[0]);
+        }
+        return m;
+    }
+
+    /** As JsonLinesReport: '<', '>', '&' and '\'' escaped too, so a line pasted into HTML opens no tag. */
+    static final class HtmlSafeEscapes extends CharacterEscapes {
+        private static final long serialVersionUID = 1L;
+        private final int[] escapes;
+
+        HtmlSafeEscapes() {
+            escapes = CharacterEscapes.standardAsciiEscapesForJSON();
+            escapes['<'] = CharacterEscapes.ESCAPE_STANDARD;
+            escapes['>'] = CharacterEscapes.ESCAPE_STANDARD;
+            escapes['&'] = CharacterEscapes.ESCAPE_STANDARD;
+            escapes['\''] = CharacterEscapes.ESCAPE_STANDARD;
+        }
+
+        @Override
+        public int[] getEscapeCodesForAscii() {
+            return escapes;
+        }
+
+        @Override
+        public SerializableString getEscapeSequence(int ch) {
+            return null;
+        }
+    }
+}

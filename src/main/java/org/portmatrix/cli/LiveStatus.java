@@ -1,0 +1,184 @@
+package org.portmatrix.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.Writer;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import javax.management.NotificationEmitter;
+import javax.management.openmbean.CompositeData;
+import org.portmatrix.report.Timestamps;
+
+/**
+ * The rolling summary of a live capture: {@code summary.json} and {@code summary.txt} rewritten
+ * atomically (a temporary file in the same directory, then a rename) at every report, and one
+ * compact line per report appended to {@code stats.jsonl} (the history: rates, drops, heap).
+ */
+final class LiveStatus {
+    static final String SUMMARY_JSON = "summary.json";
+    static final String SUMMARY_TXT = "summary.txt";
+    static final String STATS_JSONL = "stats.jsonl";
+
+    private final Path dir;
+    private final ObjectMapper pretty = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private final ObjectMapper compact = new ObjectMapper();
+    private final HeapMonitor heap = new HeapMonitor();
+
+    /** @param dir the report directory, or null: nothing written, the snapshot only goes to stderr */
+    LiveStatus(Path dir) throws IOException {
+        this.dir = dir;
+        if (dir != null) {
+            Files.createDirectories(dir);
+        }
+    }
+
+    HeapMonitor heap() {
+        return heap;
+    }
+
+    void write(Map<String, Object> snapshot) throws IOException {
+        if (dir == null) {
+            return;
+        }
+        replace(dir.resolve(SUMMARY_JSON), pretty.writeValueAsString(snapshot) + "\n");
+        replace(dir.resolve(SUMMARY_TXT), text(snapshot));
+        try (Writer w = Files.newBufferedWriter(dir.resolve(STATS_JSONL), StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND, StandardOpenOption.WRITE)) {
+            w.write(compact.writeValueAsString(snapshot));
+            w.write('\n');
+        }
+    }
+
+    private static void replace(Path target, String content) throws IOException {
+        Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
+        try {
+            Files.writeString(tmp, content, StandardCharsets.UTF_8);
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** The human-readable summary. */
+    @SuppressWarnings("unchecked")
+    static String text(Map<String, Object> s) {
+        Map<String, Object> cap = (Map<String, Object>) s.get("capture");
+        Map<String, Object> loss = (Map<String, Object>) s.get("upstream_loss");
+        Map<String, Object> pk = (Map<String, Object>) s.get("packets");
+        Map<String, Object> fl = (Map<String, Object>) s.get("flows");
+        Map<String, Object> mem = (Map<String, Object>) s.get("memory");
+        StringBuilder b = new StringBuilder();
+        b.append(String.format("portmatrix live on %s since %s, %s at %s%n", s.get("interface"), s.get("started"),
+                Boolean.TRUE.equals(s.get("final")) ? "final report (" + s.get("stopped_by") + ")" : "running", s.get("updated")));
+        b.append(String.format("  catalog: %s; topology: %s%s%n", s.get("catalog"), s.get("topology"),
+                s.get("filter") == null ? "" : "; filter: " + s.get("filter")));
+        b.append(String.format("  capture: received %s, analyzed %s, dropped inside the tool %s, queued %s%n", cap.get("received"),
+                cap.get("analyzed"), cap.get("dropped_in_tool"), cap.get("queued")));
+        b.append(String.format("  kernel: received %s, dropped %s; interface dropped %s%n", cap.get("kernel_received"),
+                cap.get("kernel_dropped"), cap.get("interface_dropped")));
+        b.append(String.format(Locale.ROOT, "  loss before this host (TCP data ACKed but never seen): %s gaps in %s ACKs (%.3f%%), %s of %s acknowledged bytes (%.3f%%)%n",
+                loss.get("gap_events"), loss.get("ack_events"), ((Number) loss.get("percent_by_events")).doubleValue(),
+                loss.get("gap_bytes"), loss.get("acked_bytes"), ((Number) loss.get("percent_by_bytes")).doubleValue()));
+        b.append(String.format("  packets decoded into flows %s, not decoded %s%n", pk.get("decoded"), pk.get("not_decoded")));
+        Map<String, Object> und = (Map<String, Object>) pk.get("undecodable");
+        for (Map.Entry<String, Object> e : und.entrySet()) {
+            b.append(String.format("    %-60s %s%n", e.getKey(), e.getValue()));
+        }
+        b.append(String.format("  flows: seen %s, open %s (peak %s), closed %s (%s outside the matrix), closed early because the table was full %s%n",
+                fl.get("created"), fl.get("open"), fl.get("peak_open"), fl.get("closed"), fl.get("flagged"), fl.get("evicted_early")));
+        StringBuilder v = new StringBuilder();
+        for (Map.Entry<String, Object> e : ((Map<String, Object>) s.get("verdicts")).entrySet()) {
+            v.append(v.length() == 0 ? "" : ", ").append(e.getKey()).append(' ').append(e.getValue());
+        }
+        b.append("  verdicts of closed flows: ").append(v).append('\n');
+        b.append(String.format("  heap after GC %s bytes (%s); allocated by the capture thread %s bytes, by the analysis thread %s bytes%n",
+                mem.get("heap_after_gc"), mem.get("heap_sampled_by"), mem.get("capture_thread_allocated"), mem.get("analysis_thread_allocated")));
+        return b.toString();
+    }
+
+    /** One line for stderr at every report. */
+    @SuppressWarnings("unchecked")
+    static String line(Map<String, Object> s) {
+        Map<String, Object> cap = (Map<String, Object>) s.get("capture");
+        Map<String, Object> loss = (Map<String, Object>) s.get("upstream_loss");
+        Map<String, Object> fl = (Map<String, Object>) s.get("flows");
+        return String.format(Locale.ROOT, "portmatrix live: %s received %s (%s/s), dropped in tool %s, kernel dropped %s, interface dropped %s, "
+                        + "upstream loss %.3f%%, flows open %s, closed %s (%s outside the matrix)",
+                s.get("updated"), cap.get("received"), cap.get("received_per_second"), cap.get("dropped_in_tool"), cap.get("kernel_dropped"),
+                cap.get("interface_dropped"), ((Number) loss.get("percent_by_events")).doubleValue(), fl.get("open"), fl.get("closed"),
+                fl.get("flagged"));
+    }
+
+    static String now() {
+        return Timestamps.iso(System.currentTimeMillis() * 1_000_000L);
+    }
+
+    /**
+     * Heap in use after the latest garbage collection, from the JVM's GC notifications. With
+     * {@link #sampleNow} a full collection is requested first, so the figure is the live heap.
+     */
+    static final class HeapMonitor {
+        private volatile long lastAfterGc = -1;
+
+        HeapMonitor() {
+            for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+                if (gc instanceof NotificationEmitter e) {
+                    e.addNotificationListener((n, h) -> {
+                        if (n.getUserData() instanceof CompositeData cd
+                                && "com.sun.management.gc.notification".equals(n.getType())) {
+                            long used = 0;
+                            var info = com.sun.management.GarbageCollectionNotificationInfo.from(cd);
+                            for (Map.Entry<String, MemoryUsage> u : info.getGcInfo().getMemoryUsageAfterGc().entrySet()) {
+                                if (isHeapPool(u.getKey())) {
+                                    used += u.getValue().getUsed();
+                                }
+                            }
+                            lastAfterGc = used;
+                        }
+                    }, null, null);
+                }
+            }
+        }
+
+        private static boolean isHeapPool(String name) {
+            for (var p : ManagementFactory.getMemoryPoolMXBeans()) {
+                if (p.getName().equals(name)) {
+                    return p.getType() == java.lang.management.MemoryType.HEAP;
+                }
+            }
+            return false;
+        }
+
+        long lastAfterGc() {
+            return lastAfterGc;
+        }
+
+        /** A full collection, then the heap in use: the live set. */
+        long sampleNow() {
+            System.gc();
+            return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+        }
+
+        long gcCount() {
+            long n = 0;
+            for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+                n += Math.max(0, gc.getCollectionCount());
+            }
+            return n;
+        }
+    }
+
+    static Map<String, Object> map() {
+        return new LinkedHashMap<>();
+    }
+}

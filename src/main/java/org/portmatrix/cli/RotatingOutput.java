@@ -1,0 +1,151 @@
+package org.portmatrix.cli;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * An append-only line output that rotates: records are appended to the file and flushed by the
+ * caller (for {@code tail -F} and log shippers); when the file passes a size or an age, it is
+ * renamed to {@code NAME.YYYYMMDDTHHMMSSZ} (the rotation time, with {@code -N} when that name is
+ * taken) and a new file is started under the same name. Rotation happens between records only.
+ * Standard output never rotates.
+ */
+final class RotatingOutput implements AutoCloseable {
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+    private final Path path;
+    private final long maxBytes;
+    private final long maxAgeNanos;
+    private final Counting counting = new Counting();
+    private Writer current;
+    private long openedNanos;
+    private int rotations;
+
+    private RotatingOutput(Path path, long maxBytes, long maxAgeNanos) {
+        this.path = path;
+        this.maxBytes = maxBytes;
+        this.maxAgeNanos = maxAgeNanos;
+    }
+
+    /** Standard output: never rotated, never closed. */
+    static RotatingOutput stdout(OutputStream out) {
+        RotatingOutput r = new RotatingOutput(null, 0, 0);
+        r.current = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
+        return r;
+    }
+
+    /**
+     * A file, appended to if it exists.
+     *
+     * @param maxBytes rotate when the file passes this size (0: never)
+     * @param maxAgeNanos rotate when the file is this old (0: never)
+     */
+    static RotatingOutput file(Path path, long maxBytes, long maxAgeNanos) throws IOException {
+        RotatingOutput r = new RotatingOutput(path, maxBytes, maxAgeNanos);
+        r.open();
+        return r;
+    }
+
+    private void open() throws IOException {
+        counting.bytes = Files.exists(path) ? Files.size(path) : 0;
+        current = Files.newBufferedWriter(path, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+                StandardOpenOption.WRITE);
+        openedNanos = System.nanoTime();
+    }
+
+    /** The writer of the records: writes go to the current file. */
+    Writer writer() {
+        return counting;
+    }
+
+    /** Call between records: rotates when the file is too large or too old. */
+    void maybeRotate() throws IOException {
+        if (path == null) {
+            return;
+        }
+        boolean big = maxBytes > 0 && counting.bytes >= maxBytes;
+        boolean old = maxAgeNanos > 0 && System.nanoTime() - openedNanos >= maxAgeNanos;
+        if (big || old) {
+            rotate();
+        }
+    }
+
+    private void rotate() throws IOException {
+        current.close();
+        String base = path.getFileName() + "." + STAMP.format(Instant.now());
+        Path target = path.resolveSibling(base);
+        for (int n = 1; Files.exists(target); n++) {
+            target = path.resolveSibling(base + "-" + n);
+        }
+        Files.move(path, target, StandardCopyOption.ATOMIC_MOVE);
+        rotations++;
+        open();
+    }
+
+    int rotations() {
+        return rotations;
+    }
+
+    void flush() throws IOException {
+        current.flush();
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (path == null) {
+            current.flush();
+        } else {
+            current.close();
+        }
+    }
+
+    /** Counts UTF-8 bytes (ASCII only in practice: the JSON is escaped) and forwards to the current file. */
+    private final class Counting extends Writer {
+        long bytes;
+
+        @Override
+        public void write(char[] cbuf, int off, int len) throws IOException {
+            current.write(cbuf, off, len);
+            for (int i = off; i < off + len; i++) {
+                char c = cbuf[i];
+                bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3;
+            }
+        }
+
+        @Override
+        public void write(String s, int off, int len) throws IOException {
+            current.write(s, off, len);
+            for (int i = off; i < off + len; i++) {
+                char c = s.charAt(i);
+                bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3;
+            }
+        }
+
+        @Override
+        public void write(int c) throws IOException {
+            current.write(c);
+            bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+        }
+
+        @Override
+        public void flush() {
+            // the caller flushes through RotatingOutput.flush(), once per batch
+        }
+
+        @Override
+        public void close() {
+            // RotatingOutput.close() closes the file
+        }
+    }
+}
