@@ -1,7 +1,5 @@
 package org.portmatrix.flow;
 
-import org.portmatrix.decode.Decoded;
-
 /**
  * One bidirectional flow: its key, who initiated it, and per-direction counters. The only object
  * the pipeline allocates per flow; later stages keep their per-flow results in its public slots.
@@ -106,9 +104,12 @@ public final class Flow {
         return bytesFwd + bytesRev;
     }
 
-    /** True when a packet with this decoded source travels from the initiator. */
-    public boolean isForward(Decoded d) {
-        boolean fromA = d.srcHi == aHi && d.srcLo == aLo && d.srcPort == aPort;
+    /**
+     * True when a packet from this source travels from the initiator. {@code sPort} is the port as
+     * the flow is keyed: 0 for ICMP, whose type and code are not part of the key.
+     */
+    boolean isForward(long sHi, long sLo, int sPort) {
+        boolean fromA = sHi == aHi && sLo == aLo && sPort == aPort;
         if (aHi == bHi && aLo == bLo && aPort == bPort) {
             fromA = true; // a flow to itself: every packet is forward
         }

@@ -8,14 +8,28 @@ import org.portmatrix.decode.IpProtocol;
  * the canonical 5-tuple (plus VLAN when configured). Updating a flow allocates nothing; a new flow
  * allocates one {@link Flow}.
  *
- * <p>Idle timeouts: flows sit in one of two intrusive lists in last-seen order, one per timeout
- * length (established TCP; everything else), so the oldest flow of each list is at its head and
- * expiry looks only at heads. When the table is full the longest-idle flow is closed early and
- * counted, never dropped silently.
+ * <p>Idle timeouts: flows sit in one of three intrusive lists, one per timeout (established TCP;
+ * other TCP; UDP and every other transport), in the order they were last appended, so that expiry
+ * looks only at the oldest end of each list (see {@link #touch} for the second chance). When the
+ * table is full the longest-idle flow is closed early and counted, never dropped silently.
+ *
+ * <p>Who initiated a flow, from its first packet: the sender of a TCP SYN without ACK; the
+ * receiver of a SYN-ACK; for TCP without either (the capture started mid-connection) the endpoint
+ * on a service port (the catalog's, else a well-known one below 1024, else the lower port) is the
+ * responder, and {@link Flow#directionInferred} is set. A UDP datagram sent from a service port
+ * to a port that is none, and an ICMP echo reply, are answers: their receiver initiated, inferred.
+ * Anything else: the sender of the first packet.
  */
 public final class FlowTable {
-    private static final int LIST_LONG = 0;
-    private static final int LIST_SHORT = 1;
+    /** The idle lists, one timeout each: established TCP, other TCP, everything else. */
+    private static final int LIST_TCP_ESTABLISHED = 0;
+    private static final int LIST_TCP_OTHER = 1;
+    private static final int LIST_OTHER = 2;
+    private static final int LISTS = 3;
+    private static final int WELL_KNOWN_PORTS = 1024;
+    /** ICMP type numbers of echo replies (RFC 792, RFC 4443). */
+    static final int ICMP_ECHO_REPLY = 0;
+    static final int ICMPV6_ECHO_REPLY = 129;
     private static final long EXPIRY_CHECK_INTERVAL = 1_000_000_000L;
     private static final int INITIAL_SLOTS = 1 << 12;
 
@@ -26,8 +40,8 @@ public final class FlowTable {
     private Flow[] slots;
     private int mask;
     private final int maxSlots;
-    private final Flow[] heads = new Flow[2];
-    private final Flow[] tails = new Flow[2];
+    private final Flow[] heads = new Flow[LISTS];
+    private final Flow[] tails = new Flow[LISTS];
     private int size;
     private long nextId;
     private long nextExpiryCheck = Long.MIN_VALUE;
@@ -95,7 +109,7 @@ public final class FlowTable {
             f = create(d, sPort, dPort, h, tsNanos);
             insert(f);
         }
-        boolean fwd = f.isForward(d);
+        boolean fwd = f.isForward(d.srcHi, d.srcLo, sPort);
         lastForward = fwd;
         int payload = d.payloadLength;
         if (fwd) {
@@ -186,15 +200,24 @@ public final class FlowTable {
             }
             f.tcpState = Flow.TCP_ATTEMPTED;
         } else if (d.protocol == IpProtocol.UDP) {
-            if (servicePorts.isService(IpProtocol.UDP, sPort) && !servicePorts.isService(IpProtocol.UDP, dPort)) {
+            if (isService(IpProtocol.UDP, sPort) && !isService(IpProtocol.UDP, dPort)) {
                 f.directionInferred = true; // the first packet seen comes from a service port: a reply
                 senderInitiates = false;
             }
+        } else if ((d.protocol == IpProtocol.ICMP && d.srcPort == ICMP_ECHO_REPLY)
+                || (d.protocol == IpProtocol.ICMPV6 && d.srcPort == ICMPV6_ECHO_REPLY)) {
+            f.directionInferred = true; // an echo reply first: its request was not captured
+            senderInitiates = false;
         }
         f.initiatorIsA = senderInitiates == srcIsA;
         f.firstNanos = ts;
         f.lastNanos = ts;
         return f;
+    }
+
+    /** A catalog port, or a well-known one. */
+    private boolean isService(int proto, int port) {
+        return servicePorts.isService(proto, port) || port < WELL_KNOWN_PORTS;
     }
 
     /** Mid-connection: the endpoint on a catalog or well-known port, else the lower port, is the responder. */
@@ -204,8 +227,8 @@ public final class FlowTable {
         if (s != dd) {
             return s;
         }
-        boolean sw = sPort < 1024;
-        boolean dw = dPort < 1024;
+        boolean sw = sPort < WELL_KNOWN_PORTS;
+        boolean dw = dPort < WELL_KNOWN_PORTS;
         if (sw != dw) {
             return sw;
         }
@@ -276,22 +299,19 @@ public final class FlowTable {
         mask = m;
     }
 
-    private int listOf(Flow f) {
-        return f.protocol == IpProtocol.TCP && f.tcpState == Flow.TCP_ESTABLISHED ? LIST_LONG : LIST_SHORT;
+    private static int listOf(Flow f) {
+        if (f.protocol != IpProtocol.TCP) {
+            return LIST_OTHER;
+        }
+        return f.tcpState == Flow.TCP_ESTABLISHED ? LIST_TCP_ESTABLISHED : LIST_TCP_OTHER;
     }
 
     private long timeoutOf(int list) {
-        if (list == LIST_LONG) {
-            return config.tcpEstablishedTimeoutNanos();
-        }
-        return Math.min(config.tcpOtherTimeoutNanos(), config.udpTimeoutNanos());
-    }
-
-    private long timeoutOf(Flow f) {
-        if (f.protocol == IpProtocol.TCP) {
-            return f.tcpState == Flow.TCP_ESTABLISHED ? config.tcpEstablishedTimeoutNanos() : config.tcpOtherTimeoutNanos();
-        }
-        return config.udpTimeoutNanos();
+        return switch (list) {
+            case LIST_TCP_ESTABLISHED -> config.tcpEstablishedTimeoutNanos();
+            case LIST_TCP_OTHER -> config.tcpOtherTimeoutNanos();
+            default -> config.udpTimeoutNanos();
+        };
     }
 
     /**
@@ -344,30 +364,39 @@ public final class FlowTable {
      * timeout later than it expired.
      */
     public void expireIdle(long ts) {
-        for (int l = 0; l < 2; l++) {
-            long listTimeout = timeoutOf(l);
+        for (int l = 0; l < LISTS; l++) {
+            long timeout = timeoutOf(l);
             Flow f = heads[l];
-            while (f != null && ts - f.listKey > listTimeout) {
+            while (f != null && ts - f.listKey > timeout) {
                 Flow next = f.newer;
-                if (ts - f.lastNanos > timeoutOf(f)) {
+                if (ts - f.lastNanos > timeout) {
                     expiredIdle++;
                     remove(f, Flow.END_IDLE);
-                } else if (f.lastNanos != f.listKey) {
-                    unlink(f);
+                } else {
+                    unlink(f); // active since it was appended: to the newest end
                     append(f);
                 }
-                // else: a TCP flow not established, whose own timeout is longer than the list's minimum
                 f = next;
             }
         }
     }
 
+    /** The list head appended longest ago, of all lists; null when the table is empty. */
+    private Flow oldestHead() {
+        Flow oldest = null;
+        for (int l = 0; l < LISTS; l++) {
+            Flow h = heads[l];
+            if (h != null && (oldest == null || h.listKey < oldest.listKey)) {
+                oldest = h;
+            }
+        }
+        return oldest;
+    }
+
     /** Closes the longest-idle flow early (the table is full); flows active since their append get a second chance. */
     private void evictOldest() {
         while (true) {
-            Flow a = heads[LIST_LONG];
-            Flow b = heads[LIST_SHORT];
-            Flow victim = a == null ? b : b == null ? a : (a.listKey <= b.listKey ? a : b);
+            Flow victim = oldestHead();
             if (victim.lastNanos != victim.listKey) {
                 unlink(victim);
                 append(victim);
@@ -408,10 +437,8 @@ public final class FlowTable {
 
     /** Closes every open flow (end of capture), oldest first. */
     public void closeAll() {
-        while (heads[LIST_LONG] != null || heads[LIST_SHORT] != null) {
-            Flow a = heads[LIST_LONG];
-            Flow b = heads[LIST_SHORT];
-            Flow f = a == null ? b : b == null ? a : (a.listKey <= b.listKey ? a : b);
+        Flow f;
+        while ((f = oldestHead()) != null) {
             remove(f, Flow.END_CAPTURE);
         }
     }

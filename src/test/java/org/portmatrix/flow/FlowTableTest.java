@@ -1,0 +1,265 @@
+package org.portmatrix.flow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.portmatrix.decode.Decoded;
+import org.portmatrix.decode.IpProtocol;
+
+/** The flow table's rules: who initiated, per-direction counters, TCP state, timeouts, capacity. */
+class FlowTableTest {
+    static final long S = 1_000_000_000L;
+    static final int CLIENT = 0x0a000001;   // 10.0.0.1
+    static final int SERVER = 0x0a000002;   // 10.0.0.2
+    static final int SYN = 0x02, ACK = 0x10, FIN = 0x01, RST = 0x04, PSH = 0x08;
+
+    final List<Flow> closed = new ArrayList<>();
+    final ServicePorts catalog = new ServicePorts().add(IpProtocol.TCP, 5061).add(IpProtocol.UDP, 3478);
+
+    FlowTable table(FlowConfig config) {
+        return new FlowTable(config, catalog, closed::add);
+    }
+
+    FlowTable table() {
+        return table(FlowConfig.defaults());
+    }
+
+    static Decoded packet(int proto, int src, int sport, int dst, int dport, int flags) {
+        Decoded d = new Decoded();
+        d.vlan = -1; // untagged, as the decoder's reset leaves it
+        d.ipVersion = 4;
+        d.srcLo = Decoded.V4_MAPPED | (src & 0xffffffffL);
+        d.dstLo = Decoded.V4_MAPPED | (dst & 0xffffffffL);
+        d.protocol = proto;
+        d.srcPort = sport;
+        d.dstPort = dport;
+        d.hasPorts = proto == IpProtocol.TCP || proto == IpProtocol.UDP;
+        d.tcpFlags = flags;
+        return d;
+    }
+
+    static Decoded tcp(boolean fromClient, int flags) {
+        return fromClient ? packet(IpProtocol.TCP, CLIENT, 50000, SERVER, 5061, flags)
+                : packet(IpProtocol.TCP, SERVER, 5061, CLIENT, 50000, flags);
+    }
+
+    static boolean initiatorIsClient(Flow f) {
+        return f.srcLo() == (Decoded.V4_MAPPED | CLIENT);
+    }
+
+    @Test
+    void theSenderOfASynWithoutAckInitiates() {
+        FlowTable t = table();
+        // The SYN comes from the higher address and port: direction is not the canonical order.
+        Flow f = t.update(packet(IpProtocol.TCP, SERVER, 60000, CLIENT, 80, SYN), 0, 60);
+        assertEquals(SERVER, (int) f.srcLo());
+        assertEquals(60000, f.srcPort());
+        assertEquals(80, f.dstPort());
+        assertFalse(f.directionInferred);
+        assertTrue(t.lastForward);
+    }
+
+    @Test
+    void theSenderOfASynAckResponds() {
+        FlowTable t = table();
+        Flow f = t.update(tcp(false, SYN | ACK), 0, 60);
+        assertTrue(initiatorIsClient(f));
+        assertFalse(f.directionInferred, "a SYN-ACK says who responded; nothing is guessed");
+        assertFalse(t.lastForward);
+        assertEquals(0, f.packetsFwd);
+        assertEquals(1, f.packetsRev);
+    }
+
+    @Test
+    void midConnectionTheCatalogPortResponds() {
+        Flow f = table().update(tcp(false, PSH | ACK), 0, 100); // from 5061, a catalog port
+        assertTrue(initiatorIsClient(f));
+        assertTrue(f.directionInferred);
+        assertEquals(5061, f.dstPort());
+    }
+
+    @Test
+    void midConnectionAWellKnownPortResponds() {
+        Flow f = table().update(packet(IpProtocol.TCP, CLIENT, 50001, SERVER, 443, ACK), 0, 60);
+        assertTrue(initiatorIsClient(f));
+        assertTrue(f.directionInferred);
+        f = table().update(packet(IpProtocol.TCP, SERVER, 443, CLIENT, 50001, ACK), 0, 60);
+        assertTrue(initiatorIsClient(f));
+    }
+
+    @Test
+    void midConnectionOtherwiseTheLowerPortResponds() {
+        Flow f = table().update(packet(IpProtocol.TCP, SERVER, 40000, CLIENT, 50000, ACK), 0, 60);
+        assertTrue(initiatorIsClient(f));
+        assertEquals(40000, f.dstPort());
+        assertTrue(f.directionInferred);
+    }
+
+    @Test
+    void aUdpDatagramFromAServicePortIsAnAnswer() {
+        Flow f = table().update(packet(IpProtocol.UDP, SERVER, 3478, CLIENT, 50000, 0), 0, 60);
+        assertTrue(initiatorIsClient(f));
+        assertTrue(f.directionInferred);
+        Flow dns = table().update(packet(IpProtocol.UDP, SERVER, 53, CLIENT, 50000, 0), 0, 60);
+        assertTrue(initiatorIsClient(dns), "a well-known port counts as a service port");
+        Flow plain = table().update(packet(IpProtocol.UDP, SERVER, 40000, CLIENT, 50000, 0), 0, 60);
+        assertFalse(initiatorIsClient(plain), "otherwise the first sender initiates");
+        assertFalse(plain.directionInferred);
+    }
+
+    @Test
+    void anIcmpEchoReplyFirstIsAnAnswer() {
+        Decoded reply = packet(IpProtocol.ICMP, SERVER, 0, CLIENT, 0, 0); // type 0 echo reply, code 0
+        Flow f = table().update(reply, 0, 60);
+        assertTrue(initiatorIsClient(f));
+        assertTrue(f.directionInferred);
+        Decoded request = packet(IpProtocol.ICMP, CLIENT, 8, SERVER, 0, 0);
+        FlowTable t = table();
+        Flow g = t.update(request, 0, 60);
+        assertSame(g, t.update(reply, 1, 60), "echo request and reply are one flow");
+        assertEquals(1, g.packetsFwd);
+        assertEquals(1, g.packetsRev);
+        assertEquals(8, g.icmpType);
+    }
+
+    @Test
+    void countsEachDirectionApart() {
+        FlowTable t = table();
+        Flow f = t.update(tcp(true, SYN), 10 * S, 74);
+        t.update(tcp(false, SYN | ACK), 11 * S, 74);
+        t.update(tcp(true, ACK), 12 * S, 66);
+        Decoded data = tcp(true, PSH | ACK);
+        data.payloadLength = 100;
+        t.update(data, 13 * S, 166);
+        t.update(tcp(false, ACK), 14 * S, 66);
+        assertEquals(3, f.packetsFwd);
+        assertEquals(2, f.packetsRev);
+        assertEquals(74 + 66 + 166, f.bytesFwd);
+        assertEquals(74 + 66, f.bytesRev);
+        assertEquals(100, f.payloadFwd);
+        assertEquals(10 * S, f.firstFwdNanos);
+        assertEquals(13 * S, f.lastFwdNanos);
+        assertEquals(11 * S, f.firstRevNanos);
+        assertEquals(14 * S, f.lastRevNanos);
+        assertEquals(SYN | ACK | PSH, f.flagsFwd);
+        assertEquals(SYN | ACK, f.flagsRev);
+        assertEquals(10 * S, f.firstNanos);
+        assertEquals(14 * S, f.lastNanos);
+    }
+
+    @Test
+    void followsTheTcpStates() {
+        FlowTable t = table();
+        Flow f = t.update(tcp(true, SYN), 0, 60);
+        assertEquals(Flow.TCP_ATTEMPTED, f.tcpState);
+        t.update(tcp(false, SYN | ACK), 1, 60);
+        assertEquals(Flow.TCP_ESTABLISHED, f.tcpState);
+        t.update(tcp(true, FIN | ACK), 2, 60);
+        assertEquals(Flow.TCP_ESTABLISHED, f.tcpState, "one FIN: half closed");
+        t.update(tcp(false, FIN | ACK), 3, 60);
+        assertEquals(Flow.TCP_CLOSED_FIN, f.tcpState);
+
+        FlowTable u = table();
+        Flow refused = u.update(tcp(true, SYN), 0, 60);
+        u.update(tcp(false, RST | ACK), 1, 60);
+        assertEquals(Flow.TCP_CLOSED_RST, refused.tcpState);
+    }
+
+    @Test
+    void aNewSynOnAClosedFiveTupleStartsANewFlow() {
+        FlowTable t = table();
+        Flow first = t.update(tcp(true, SYN), 0, 60);
+        t.update(tcp(false, SYN | ACK), 1, 60);
+        assertSame(first, t.update(tcp(true, SYN), 2, 60), "a retransmitted SYN on an open flow is the same flow");
+        t.update(tcp(true, RST), 3, 60);
+        Flow second = t.update(tcp(true, SYN), 4, 60);
+        assertNotSame(first, second);
+        assertEquals(List.of(first), closed);
+        assertEquals(Flow.END_RESTARTED, first.endReason);
+        assertEquals(1, t.restarted());
+        assertEquals(2, t.flowsCreated());
+        assertEquals(1, second.packets());
+    }
+
+    @Test
+    void idleFlowsCloseAfterTheirTimeout() {
+        FlowTable t = table(FlowConfig.defaults().withTimeouts(3600 * S, 120 * S, 120 * S));
+        Flow udp = t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 5000, 0), 0, 60);
+        Flow attempted = t.update(packet(IpProtocol.TCP, CLIENT, 50001, SERVER, 5001, SYN), 0, 60);
+        Flow established = t.update(tcp(true, SYN), 0, 60);
+        t.update(tcp(false, SYN | ACK), 0, 60);
+        // Another flow's packet 100 s later: nothing is idle for longer than 120 s yet.
+        t.update(packet(IpProtocol.UDP, CLIENT, 50002, SERVER, 5002, 0), 100 * S, 60);
+        assertTrue(closed.isEmpty());
+        // At 121 s, the UDP flow and the attempted TCP flow have been idle for longer than 120 s.
+        t.update(packet(IpProtocol.UDP, CLIENT, 50002, SERVER, 5002, 0), 121 * S, 60);
+        assertEquals(java.util.Set.of(udp, attempted), java.util.Set.copyOf(closed));
+        assertEquals(Flow.END_IDLE, udp.endReason);
+        // The established flow lasts an hour.
+        t.update(packet(IpProtocol.UDP, CLIENT, 50003, SERVER, 5003, 0), 3000 * S, 60);
+        assertFalse(closed.contains(established));
+        t.update(packet(IpProtocol.UDP, CLIENT, 50003, SERVER, 5003, 0), 3601 * S, 60);
+        assertTrue(closed.contains(established));
+        assertEquals(5, t.expiredIdle(), "and the two later UDP flows, idle since 121 s and 3000 s");
+    }
+
+    @Test
+    void aFlowActiveSinceItWasAppendedIsNotClosed() {
+        FlowTable t = table(FlowConfig.defaults().withTimeouts(3600 * S, 120 * S, 120 * S));
+        Flow busy = t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 5000, 0), 0, 60);
+        for (long s = 10; s <= 300; s += 10) {
+            t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 5000, 0), s * S, 60);
+        }
+        assertTrue(closed.isEmpty(), "a packet every 10 s: never idle for 120 s");
+        assertEquals(31, busy.packets());
+    }
+
+    @Test
+    void aFullTableClosesTheLongestIdleFlowEarlyAndCountsIt() {
+        FlowTable t = table(FlowConfig.defaults().withCapacity(2));
+        Flow a = t.update(packet(IpProtocol.UDP, CLIENT, 1, SERVER, 5000, 0), 1 * S, 60);
+        Flow b = t.update(packet(IpProtocol.UDP, CLIENT, 2, SERVER, 5000, 0), 2 * S, 60);
+        t.update(packet(IpProtocol.UDP, CLIENT, 1, SERVER, 5000, 0), 3 * S, 60); // a is active again
+        Flow c = t.update(packet(IpProtocol.UDP, CLIENT, 3, SERVER, 5000, 0), 4 * S, 60);
+        assertEquals(List.of(b), closed, "b has been idle longest");
+        assertEquals(Flow.END_EVICTED, b.endReason);
+        assertEquals(1, t.evictedEarly());
+        assertEquals(2, t.size());
+        t.closeAll();
+        assertEquals(List.of(b, a, c), closed);
+        assertEquals(Flow.END_CAPTURE, c.endReason);
+    }
+
+    @Test
+    void theVlanIsPartOfTheKeyWhenTheDecoderRecordsIt() {
+        FlowTable t = table();
+        Decoded tagged = packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 5000, 0);
+        tagged.vlan = 44;
+        Decoded untagged = packet(IpProtocol.UDP, SERVER, 5000, CLIENT, 50000, 0);
+        Flow f = t.update(tagged, 0, 60);
+        Flow g = t.update(untagged, 1, 60);
+        assertNotSame(f, g);
+        assertEquals(44, f.vlan());
+        assertEquals(-1, g.vlan());
+    }
+
+    @Test
+    void theTableGrowsPastItsFirstSlotsAndFindsEveryFlow() {
+        FlowTable t = table();
+        List<Flow> flows = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            flows.add(t.update(packet(IpProtocol.UDP, CLIENT + i, 40000, SERVER, 5000, 0), i, 60));
+        }
+        for (int i = 0; i < 20_000; i++) {
+            assertSame(flows.get(i), t.update(packet(IpProtocol.UDP, SERVER, 5000, CLIENT + i, 40000, 0), 20_000 + i, 60));
+        }
+        assertEquals(20_000, t.size());
+        assertEquals(20_000, t.flowsCreated());
+    }
+}
