@@ -78,6 +78,33 @@ public final class TextReport implements FlowReport {
             w.write(oneLine(r.reason()));
             w.newLine();
         }
+        if (r.tls() != null) {
+            w.write("      ");
+            w.write(oneLine(tlsLine(r.tls())));
+            w.newLine();
+        }
+    }
+
+    /** "tls: TLS 1.2, SNI pool01.contoso.test, TLS_..., certificate requested, client certificate present (CN=...)". */
+    static String tlsLine(org.portmatrix.inspect.TlsInfo t) {
+        StringBuilder b = new StringBuilder("tls: ").append(t.version() == null ? "handshake not complete" : t.version());
+        if (t.sni() != null) {
+            b.append(", SNI ").append(t.sni());
+        }
+        if (t.cipher() != null) {
+            b.append(", ").append(t.cipher());
+        }
+        if (t.certificateRequest()) {
+            b.append(", certificate requested");
+        }
+        b.append(", client certificate ").append(t.clientCertificate());
+        if (!t.clientCertificates().isEmpty()) {
+            b.append(" (").append(t.clientCertificates().get(0).subject()).append(')');
+        }
+        if (!t.serverCertificates().isEmpty()) {
+            b.append(", server ").append(t.serverCertificates().get(0).subject());
+        }
+        return b.toString();
     }
 
     @Override

@@ -49,11 +49,13 @@ class InspectCapturesTest {
         }
     }
 
-    static Analysis analyze(String capture, String format) throws Exception {
+    static Analysis analyze(String capture, String format, String... more) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
+        List<String> args = new ArrayList<>(List.of("analyze", "captures/inspect/" + capture, "--topology", TOPOLOGY, "--format", format));
+        args.addAll(List.of(more));
         int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
-                .run(new String[] {"analyze", "captures/inspect/" + capture, "--topology", TOPOLOGY, "--format", format});
+                .run(args.toArray(new String[0]));
         String text = out.toString(StandardCharsets.UTF_8);
         assertTrue(status == 0 || status == 1, "exit status " + status + ": " + err);
         List<JsonNode> flows = new ArrayList<>();
@@ -187,6 +189,16 @@ class InspectCapturesTest {
         // edge01 was a client certificate
         int edge = inventory.indexOf("CN=edge01.contoso.test,O=Contoso Test  (client)");
         assertTrue(edge >= 0, inventory);
+    }
+
+    @Test
+    void textReportShowsTheTlsSummaryOfEachTlsFlow() throws Exception {
+        String text = analyze("tls.pcap", "text", "--all-flows").text();
+        long tlsLines = text.lines().filter(l -> l.startsWith("      tls: ")).count();
+        assertEquals(8, tlsLines, "one per TLS flow (the ninth flow is cleartext HTTP): " + text);
+        assertTrue(text.contains("tls: TLS 1.2, SNI pool01.contoso.test, TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, certificate requested,"
+                + " client certificate present (CN=edge01.contoso.test,O=Contoso Test)"), text);
+        assertTrue(text.contains("tls: TLS 1.3, SNI pool01.contoso.test, TLS_AES_256_GCM_SHA384, client certificate not visible"), text);
     }
 
     @Test
