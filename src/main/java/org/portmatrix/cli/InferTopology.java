@@ -63,6 +63,10 @@ final class InferTopology {
                 err.println("  " + h.note());
             }
         }
+        if (profile.flowsNotProfiled() > 0) {
+            err.println("portmatrix: " + profile.flowsNotProfiled() + " flows of hosts beyond the first " + TrafficProfile.MAX_HOSTS
+                    + " were not profiled; those hosts are unknown");
+        }
         if (!not.isEmpty()) {
             err.println("portmatrix: roles not inferred for " + not.size() + (not.size() == 1 ? " host" : " hosts")
                     + " (their flows are unknown_host):");

@@ -5,12 +5,10 @@ import static org.portmatrix.classify.lync.TrafficProfile.portOf;
 import static org.portmatrix.classify.lync.TrafficProfile.protocolOf;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -91,8 +89,14 @@ public final class RoleInference {
 
         /** "10.1.1.11 front-end (confidence 0.95)". */
         public String note() {
-            return address + " " + String.join("+", roles) + String.format(Locale.ROOT, " (confidence %.2f)", confidence);
+            return address + " " + String.join("+", roles) + " (confidence " + confidenceText(confidence) + ")";
         }
+    }
+
+    /** "0.95": two decimals without String.format, which is slow once per host of a large capture. */
+    static String confidenceText(double c) {
+        long hundredths = Math.round(Math.max(0, Math.min(1, c)) * 100);
+        return hundredths / 100 + "." + (hundredths % 100 < 10 ? "0" : "") + hundredths % 100;
     }
 
     private final Catalog catalog;
@@ -130,8 +134,8 @@ public final class RoleInference {
 
     private List<HostRoles> run() {
         List<Host> order = new ArrayList<>(hosts.keySet());
-        order.sort(Comparator.comparingInt(Host::ipVersion).thenComparing(Host::hi, Long::compareUnsigned)
-                .thenComparing(Host::lo, Long::compareUnsigned));
+        order.sort((a, b) -> a.ipVersion() != b.ipVersion() ? Integer.compare(a.ipVersion(), b.ipVersion())
+                : a.hi() != b.hi() ? Long.compareUnsigned(a.hi(), b.hi()) : Long.compareUnsigned(a.lo(), b.lo()));
         for (Host h : order) {
             Decision d = signature(hosts.get(h));
             if (d != null) {
@@ -153,6 +157,7 @@ public final class RoleInference {
         }
         Map<Host, Decision> late = new LinkedHashMap<>();
         Map<Host, String> why = new HashMap<>();
+        subnets = subnetRoles();
         for (Map.Entry<Host, Candidates> e : open.entrySet()) {
             Decision d = tieBreak(e.getKey(), e.getValue());
             if (d != null) {
@@ -451,28 +456,36 @@ public final class RoleInference {
             }
             if (top != null && unique) {
                 return new Decision(List.of(top), 0.4, ev + "; of " + String.join(", ", best) + ", " + top
-                        + String.format(Locale.ROOT, " has the fewest other listening ports (the host shows %.0f%% of them)", topCover * 100));
+                        + " has the fewest other listening ports (the host shows " + Math.round(topCover * 100) + "% of them)");
             }
         }
         return null;
     }
 
-    /** Roles of decided hosts (not this one) in the same /24 (IPv4) or /64 (IPv6), with counts. */
-    private Map<String, Integer> neighbourRoles(Host h) {
-        Map<String, Integer> out = new LinkedHashMap<>();
+    /** A /24 (IPv4) or /64 (IPv6). */
+    private record Subnet(int ipVersion, long prefix) {
+        static Subnet of(Host h) {
+            return new Subnet(h.ipVersion(), h.ipVersion() == 4 ? h.lo() >>> 8 : h.hi());
+        }
+    }
+
+    /** Role counts of the hosts decided before the tie-breaks, per subnet. */
+    private Map<Subnet, Map<String, Integer>> subnets = Map.of();
+
+    private Map<Subnet, Map<String, Integer>> subnetRoles() {
+        Map<Subnet, Map<String, Integer>> out = new HashMap<>();
         for (Map.Entry<Host, Decision> e : decided.entrySet()) {
-            Host o = e.getKey();
-            if (o.equals(h) || o.ipVersion() != h.ipVersion()) {
-                continue;
-            }
-            boolean same = h.ipVersion() == 4 ? (o.lo() >>> 8) == (h.lo() >>> 8) && o.hi() == h.hi() : o.hi() == h.hi();
-            if (same) {
-                for (String r : e.getValue().roles()) {
-                    out.merge(r, 1, Integer::sum);
-                }
+            Map<String, Integer> m = out.computeIfAbsent(Subnet.of(e.getKey()), k -> new LinkedHashMap<>());
+            for (String r : e.getValue().roles()) {
+                m.merge(r, 1, Integer::sum);
             }
         }
         return out;
+    }
+
+    /** Roles of decided hosts in the same /24 (IPv4) or /64 (IPv6) as an undecided one, with counts. */
+    private Map<String, Integer> neighbourRoles(Host h) {
+        return subnets.getOrDefault(Subnet.of(h), Map.of());
     }
 
     // ------------------------------------------------------------------------------ text
@@ -559,7 +572,7 @@ public final class RoleInference {
             for (HostRoles h : hosts) {
                 if (h.roles().contains(r) && h.cidr() != null) {
                     roles.computeIfAbsent(r, k -> new ArrayList<>()).add(new TopologyYaml.Address(h.cidr(),
-                            String.format(Locale.ROOT, "%.2f: ", h.confidence()) + h.evidence()
+                            confidenceText(h.confidence()) + ": " + h.evidence()
                                     + (h.roles().size() > 1 ? " [roles " + String.join(", ", h.roles()) + "]" : "")));
                 }
             }

@@ -29,6 +29,11 @@ public final class TrafficProfile implements FlowSink {
     private static final int SYN_ACK = 0x12;
     /** The most peers kept per port and host: enough to count distinct peers of a service. */
     static final int MAX_PEERS = 64;
+    /**
+     * The most hosts profiled: the profile's memory stays bounded under a scan or a flood of spoofed
+     * sources. Flows of hosts beyond it are counted, and those hosts are not inferred.
+     */
+    public static final int MAX_HOSTS = 1 << 16;
 
     /** A host: its address as two longs (IPv4 mapped), and its IP version. */
     record Host(int ipVersion, long hi, long lo) {
@@ -82,6 +87,7 @@ public final class TrafficProfile implements FlowSink {
     private final FlowTable table;
     private long packets;
     private long flows;
+    private long flowsNotProfiled;
 
     public TrafficProfile(FlowConfig config, boolean vlanInKey, ServicePorts servicePorts) {
         this.decoder = new PacketDecoder(vlanInKey);
@@ -119,8 +125,20 @@ public final class TrafficProfile implements FlowSink {
         flows++;
         Host src = new Host(f.ipVersion(), f.srcHi(), f.srcLo());
         Host dst = new Host(f.ipVersion(), f.dstHi(), f.dstLo());
-        HostTraffic s = hosts.computeIfAbsent(src, HostTraffic::new);
-        HostTraffic r = hosts.computeIfAbsent(dst, HostTraffic::new);
+        HostTraffic s = hosts.get(src);
+        HostTraffic r = hosts.get(dst);
+        if ((s == null || r == null) && hosts.size() >= MAX_HOSTS - 1) {
+            flowsNotProfiled++;
+            return;
+        }
+        if (s == null) {
+            s = new HostTraffic(src);
+            hosts.put(src, s);
+        }
+        if (r == null) {
+            r = new HostTraffic(dst);
+            hosts.put(dst, r);
+        }
         s.flows++;
         r.flows++;
         int k = key(proto, f.dstPort());
@@ -143,5 +161,10 @@ public final class TrafficProfile implements FlowSink {
 
     public long flows() {
         return flows;
+    }
+
+    /** Flows left out because {@link #MAX_HOSTS} hosts were profiled already. */
+    public long flowsNotProfiled() {
+        return flowsNotProfiled;
     }
 }
