@@ -160,10 +160,10 @@ public final class Main {
         CommandLine cl;
         try {
             cl = DefaultParser.builder().build().parse(analyzeOptions(), args);
-        } catch (ParseException e) {
-            throw new UsageException("analyze: " + e.getMessage());
         } catch (MissingArgumentException e) {
             throw new UsageException("analyze: option --" + e.getOption().getLongOpt() + " needs a value (" + e.getOption().getArgName() + ")");
+        } catch (ParseException e) {
+            throw new UsageException("analyze: " + e.getMessage());
         }
         List<Path> captures = new ArrayList<>();
         for (String a : cl.getArgList()) {
@@ -216,11 +216,18 @@ public final class Main {
     }
 
     int analyze(AnalyzeOptions o) throws UsageException, ConfigException, IOException {
-        Roles roles = new Roles();
-        Catalog catalog = o.catalog() == null ? Catalog.builtIn(roles) : Catalog.load(o.catalog(), roles);
         writable(o.output(), false, "cannot write output");
         writable(o.extract(), false, "cannot write the extract");
         writable(o.reportDir(), true, "cannot create the report directory");
+        if (o.extract() != null) { // before anything reads the captures: a pipe could be read only once
+            for (Path p : o.captures()) {
+                if (!java.nio.file.Files.isRegularFile(p) && !java.nio.file.Files.isDirectory(p)) {
+                    throw new UsageException("--extract reads the captures a second time: " + p + " is not a file");
+                }
+            }
+        }
+        Roles roles = new Roles();
+        Catalog catalog = o.catalog() == null ? Catalog.builtIn(roles) : Catalog.load(o.catalog(), roles);
         Topology topology = o.topology() != null ? Topology.load(o.topology(), roles)
                 : o.infer() ? InferTopology.run(o, catalog, roles, err) : Topology.empty();
         Classifier classifier = new Classifier(new CompiledCatalog(catalog), topology);
@@ -231,13 +238,6 @@ public final class Main {
             ReportContext context = new ReportContext(catalog.rules(), List.copyOf(topology.roles().keySet()), o.allFlows(),
                     ReportContext.DEFAULT_MAX_FLAGGED_RECORDS);
             boolean terminal = err == System.err && Progress.stderrIsTerminal();
-            if (o.extract() != null) {
-                for (Path p : o.captures()) {
-                    if (!java.nio.file.Files.isRegularFile(p) && !java.nio.file.Files.isDirectory(p)) {
-                        throw new UsageException("--extract reads the captures a second time: " + p + " is not a file");
-                    }
-                }
-            }
             if (o.reportDir() != null) {
                 try {
                     java.nio.file.Files.createDirectories(o.reportDir());
@@ -343,8 +343,6 @@ public final class Main {
             throw new UsageException(file + ": cannot write the extract: " + describe(e));
         }
     }
-        }
-    }
 
     /**
      * Refuses, before any work (an inference pass or a long capture), an output path that cannot be
@@ -368,6 +366,8 @@ public final class Main {
         }
         if (p != null && !java.nio.file.Files.isDirectory(p)) {
             throw new UsageException(target + ": " + what + ": " + p + " is not a directory");
+        }
+    }
 
     /** Standard output, or a file written to a temporary name and renamed into place on success. */
     static final class Output implements AutoCloseable {
