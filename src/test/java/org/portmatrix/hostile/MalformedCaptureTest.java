@@ -75,6 +75,27 @@ class MalformedCaptureTest {
         assertRefused(dir, file("user0.pcap", w.bytes()), "link type 147");
     }
 
+    @Test
+    void captureFromANamedPipeIsReadLikeAFile() throws Exception {
+        // A pipe has no size and cannot seek: reading it must not depend on either.
+        Path fifo = dir.resolve("live.pcap");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        assertEquals(0, mkfifo.waitFor());
+        byte[] bytes = HostileCaptures.after(pcapBefore()).bytes();
+        Thread writer = new Thread(() -> {
+            try {
+                java.nio.file.Files.write(fifo, bytes);
+            } catch (java.io.IOException e) {
+                // the reader went away: its status tells
+            }
+        }, "fifo writer");
+        writer.setDaemon(true);
+        writer.start();
+        Run r = HostileCaptures.jsonl(dir, fifo);
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.srcPorts().containsAll(HostileCaptures.BEFORE) && r.srcPorts().containsAll(HostileCaptures.AFTER), r.out());
+    }
+
     // ---- damaged framing: status 3 ----
 
     @Test
