@@ -37,6 +37,8 @@ public final class HtmlReport implements FlowReport {
     static final String TEMPLATE = "report.html.mustache";
     /** Certificates that expire within this many days of the capture's end are flagged. */
     static final long WARN_DAYS = org.portmatrix.inspect.CertificateInventory.EXPIRY_WARNING_DAYS;
+    /** Group rows in the grouped table: each role pair's ports in order of flows, so a port scan does not flood the page. */
+    static final int MAX_GROUP_ROWS = 2_000;
     private static final int TIMELINE_BARS = 120;
     private static final int TIMELINE_SPANS = 30;
     private static final int WIDTH = 1300;
@@ -219,9 +221,13 @@ public final class HtmlReport implements FlowReport {
 
     private static void groups(ReportData data, Map<String, Object> m) {
         List<Map<String, Object>> rows = new ArrayList<>();
+        int total = 0;
         for (ReportData.VerdictGroups vg : data.flaggedGroups()) {
             for (ReportData.RolePair rp : vg.rolePairs()) {
                 for (ReportData.Group g : rp.ports()) {
+                    if (total++ >= MAX_GROUP_ROWS && !data.context().allFlows()) {
+                        continue;
+                    }
                     ReportData.Totals t = g.totals();
                     Map<String, Object> r = new LinkedHashMap<>();
                     r.put("verdict", vg.verdict().id());
@@ -243,8 +249,10 @@ public final class HtmlReport implements FlowReport {
         }
         m.put("groups", rows);
         m.put("hasGroups", !rows.isEmpty());
+        m.put("hasGroupsOmitted", total > rows.size());
+        m.put("groupsOmittedText", TextReport.plural(total - rows.size(), "group"));
         m.put("flaggedText", TextReport.plural(data.flaggedFlows(), "flagged flow"));
-        m.put("groupCountText", TextReport.plural(rows.size(), "group"));
+        m.put("groupCountText", TextReport.plural(total, "group"));
     }
 
     private static void flows(ReportData data, Map<String, Object> m) {
@@ -285,7 +293,7 @@ public final class HtmlReport implements FlowReport {
     }
 
     private static void certificates(ReportData data, RunSummary s, Map<String, Object> m) {
-        List<Map<String, Object>> rows = certificateRows(List.of());
+        List<Map<String, Object>> rows = certificateRows(s.certificates());
         m.put("certificates", rows);
         m.put("hasCertificates", !rows.isEmpty());
         m.put("warnDays", WARN_DAYS);

@@ -207,10 +207,16 @@ public final class TextReport implements FlowReport {
                 int shownPorts = 0;
                 ReportData.Totals hiddenPorts = new ReportData.Totals();
                 int hiddenPortCount = 0;
+                int hiddenLow = Integer.MAX_VALUE;
+                int hiddenHigh = Integer.MIN_VALUE;
                 for (ReportData.Group g : rp.ports()) {
                     if (!allFlows && shownPorts >= MAX_PORTS) {
                         hiddenPorts.add(g.totals());
                         hiddenPortCount++;
+                        if (g.key().port() >= 0) {
+                            hiddenLow = Math.min(hiddenLow, g.key().port());
+                            hiddenHigh = Math.max(hiddenHigh, g.key().port());
+                        }
                         continue;
                     }
                     shownPorts++;
@@ -223,12 +229,13 @@ public final class TextReport implements FlowReport {
                     out.printf("           %s%n", oneLine(e.reason()));
                 }
                 if (hiddenPortCount > 0) {
-                    out.printf("    ... %s more: %s (every group: --format html or csv, or --all-flows)%n",
-                            plural(hiddenPortCount, "port"), amounts(hiddenPorts));
+                    out.printf("    ... %s more %s%s: %s (every group: --format html or csv, or --all-flows)%n", n(hiddenPortCount),
+                            hiddenPortCount == 1 ? "port" : "ports", hiddenLow <= hiddenHigh ? " between " + hiddenLow + " and " + hiddenHigh : "",
+                            amounts(hiddenPorts));
                 }
             }
             if (hiddenPairCount > 0) {
-                out.printf("  ... %s more: %s%n", plural(hiddenPairCount, "role pair"), amounts(hiddenPairs));
+                out.printf("  ... %s more %s: %s%n", n(hiddenPairCount), hiddenPairCount == 1 ? "role pair" : "role pairs", amounts(hiddenPairs));
             }
             out.println();
         }
@@ -400,7 +407,7 @@ public final class TextReport implements FlowReport {
                 .thenComparingInt(g -> g.key().verdict().ordinal()));
         for (ReportData.Group g : top) {
             if (shown++ == 8) {
-                out.printf("    ... %s more%n", plural(top.size() - 8, "group"));
+                out.printf("    ... %s more %s%n", n(top.size() - 8), top.size() - 8 == 1 ? "group" : "groups");
                 break;
             }
             out.printf("    %-20s %-40s %-14s %s%n", g.key().verdict().id(), abbreviate(g.key().rolePair(), 40),

@@ -1,0 +1,91 @@
+package org.portmatrix.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+import org.junit.jupiter.api.Test;
+import org.portmatrix.inspect.TlsInfo;
+
+class CsvReportTest {
+
+    @Test
+    void neutralisesCellsThatASpreadsheetWouldEvaluate() {
+        assertEquals("'=cmd|'/C calc'!A0", CsvReport.neutralise("=cmd|'/C calc'!A0"));
+        assertEquals("'+1+2", CsvReport.neutralise("+1+2"));
+        assertEquals("'-2+3", CsvReport.neutralise("-2+3"));
+        assertEquals("'@SUM(A1)", CsvReport.neutralise("@SUM(A1)"));
+        assertEquals("'\t=1", CsvReport.neutralise("\t=1"));
+        assertEquals("'\r=1", CsvReport.neutralise("\r=1"));
+    }
+
+    @Test
+    void leavesOrdinaryTextAndNumbersAlone() throws Exception {
+        assertEquals("sip.contoso.test", CsvReport.neutralise("sip.contoso.test"));
+        assertEquals("a=b", CsvReport.neutralise("a=b"));
+        assertEquals("", CsvReport.neutralise(""));
+        assertEquals(5061, CsvReport.cell(5061));
+        assertEquals(-1L, CsvReport.cell(-1L), "a number is never text, so never a formula");
+        assertEquals(true, CsvReport.cell(true));
+        assertEquals("", CsvReport.cell(null));
+    }
+
+    @Test
+    void joinsListsAndNeutralisesTheJoinedCell() throws Exception {
+        assertEquals("front-end;director", CsvReport.cell(List.of("front-end", "director")));
+        assertEquals("'=x;y", CsvReport.cell(List.of("=x", "y")));
+    }
+
+    /** A TlsInfo with every field empty, built through its canonical constructor (whatever its components). */
+    private static TlsInfo emptyTls() throws Exception {
+        RecordComponent[] rc = TlsInfo.class.getRecordComponents();
+        Class<?>[] types = new Class<?>[rc.length];
+        Object[] values = new Object[rc.length];
+        for (int i = 0; i < rc.length; i++) {
+            types[i] = rc[i].getType();
+            values[i] = types[i] == boolean.class ? Boolean.FALSE : types[i] == int.class ? 0 : types[i] == long.class ? 0L
+                    : types[i] == List.class ? List.of() : null;
+        }
+        return TlsInfo.class.getDeclaredConstructor(types).newInstance(values);
+    }
+
+    @Test
+    void tlsColumnsAreTheKeysOfTheTlsObject() throws Exception {
+        assertEquals(new ArrayList<>(emptyTls().asMap().keySet()), FlowField.TLS.parts(),
+                "FlowField.TLS.parts() must list the keys of TlsInfo.asMap(), in order");
+    }
+
+    @Test
+    void writesOneRowPerFlowUnderTheHeader() throws Exception {
+        StringWriter w = new StringWriter();
+        CsvReport csv = new CsvReport(w);
+        FlowRecord r = new FlowRecord(1_700_000_000_000_000_000L, 1_700_000_001_000_000_000L, "tcp", "127.0.99.1", 43801, "127.0.1.10",
+                5061, false, List.of(), List.of("front-end"), "tls", "unknown_host", null, "-reason that starts with a minus", 11, 9,
+                1455, 2511, "1:abc=", -1, "closed_fin", "capture_end", 8,
+                new TlsInfo("TLS 1.2", "=cmd|'/C calc'!A0", null, true, "empty", List.of(), List.of()));
+        csv.flow(r);
+        csv.finish(null);
+        try (CSVParser p = CSVParser.builder().setReader(new StringReader(w.toString()))
+                .setFormat(CSVFormat.DEFAULT.builder().setHeader().get()).get()) {
+            assertEquals(CsvReport.header(), p.getHeaderNames());
+            List<CSVRecord> rows = p.getRecords();
+            assertEquals(1, rows.size());
+            CSVRecord row = rows.get(0);
+            assertEquals("'=cmd|'/C calc'!A0", row.get("tls.sni"));
+            assertEquals("'-reason that starts with a minus", row.get("reason"));
+            assertEquals("", row.get("src_roles"));
+            assertEquals("front-end", row.get("dst_roles"));
+            assertEquals("", row.get("rule"));
+            assertEquals("", row.get("vlan"));
+            assertEquals("1455", row.get("bytes_fwd"));
+            assertEquals("2023-11-14T22:13:20.000000Z", row.get("ts_first"));
+            assertEquals("", row.get("tls.server_certificates"), "an empty list is an empty cell");
+        }
+    }
+}

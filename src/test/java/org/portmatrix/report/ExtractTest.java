@@ -1,0 +1,128 @@
+package org.portmatrix.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.portmatrix.report.ReportTests.HOSTILE;
+import static org.portmatrix.report.ReportTests.SAMPLE;
+import static org.portmatrix.report.ReportTests.TOPOLOGY;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.portmatrix.report.ReportTests.Exec;
+import org.portmatrix.report.ReportTests.Run;
+
+/**
+ * {@code --extract}: the packets of the flagged flows, checked with Wireshark's own tools (capinfos,
+ * tshark) against the report's packet counts and 5-tuples.
+ */
+class ExtractTest {
+    @TempDir
+    Path dir;
+
+    private static long flaggedPackets(List<JsonNode> flows) {
+        return flows.stream().filter(f -> !f.get("verdict").asText().equals("expected"))
+                .mapToLong(f -> f.get("packets_fwd").asLong() + f.get("packets_rev").asLong()).sum();
+    }
+
+    private static Set<String> flaggedConversations(List<JsonNode> flows) {
+        Set<String> out = new TreeSet<>();
+        for (JsonNode f : flows) {
+            if (!f.get("verdict").asText().equals("expected")) {
+                out.add(f.get("transport").asText() + " " + f.get("src_ip").asText() + ":" + f.get("src_port").asText() + " "
+                        + f.get("dst_ip").asText() + ":" + f.get("dst_port").asText());
+            }
+        }
+        return out;
+    }
+
+    /** The initiator→responder pairs tshark sees in a file (the first packet of each TCP stream / UDP pair). */
+    private static Set<String> tsharkConversations(Path pcap) throws Exception {
+        Exec e = ReportTests.exec(60, "tshark", "-n", "-r", pcap.toString(), "-T", "fields", "-E", "separator=,", "-e", "ip.proto", "-e", "ip.src",
+                "-e", "tcp.srcport", "-e", "udp.srcport", "-e", "ip.dst", "-e", "tcp.dstport", "-e", "udp.dstport", "-e", "tcp.flags.syn",
+                "-e", "tcp.flags.ack");
+        assertEquals(0, e.status(), e.err());
+        Set<String> out = new TreeSet<>();
+        for (String line : e.out().split("\n")) {
+            String[] f = line.split(",", -1);
+            if (f[0].equals("6") && f[7].equals("1") && f[8].equals("0")) { // TCP SYN: initiator -> responder
+                out.add("tcp " + f[1] + ":" + f[2] + " " + f[4] + ":" + f[5]);
+            }
+        }
+        return out;
+    }
+
+    private static long capinfosCount(Path pcap) throws Exception {
+        Exec e = ReportTests.exec(60, "capinfos", "-M", "-c", "-T", "-r", pcap.toString());
+        assertEquals(0, e.status(), e.err());
+        return Long.parseLong(e.out().trim().split("\t")[1]);
+    }
+
+    @Test
+    void extractHoldsEveryPacketOfTheFlaggedFlowsOfTheSample() throws Exception {
+        Path pcap = dir.resolve("flagged.pcap");
+        Path json = dir.resolve("flows.jsonl");
+        Run r = ReportTests.run("analyze", SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl", "--output", json.toString(), "--extract",
+                pcap.toString());
+        assertEquals(0, r.status(), r.err());
+        List<JsonNode> flows = ReportTests.jsonLines(json);
+        long expected = flaggedPackets(flows);
+        assertTrue(expected > 0);
+        assertEquals(expected, capinfosCount(pcap), "capinfos counts the report's packets of flagged flows");
+        assertEquals(flaggedConversations(flows), tsharkConversations(pcap), "the extract holds exactly the flagged flows");
+        Exec type = ReportTests.exec(60, "capinfos", "-t", "-E", pcap.toString());
+        assertTrue(type.out().contains("nanosecond") && type.out().contains("Ethernet"), "pcap, nanosecond, the source's link type: " + type.out());
+        assertEquals(0, ReportTests.exec(60, "tshark", "-n", "-r", pcap.toString()).status(), "tshark reads the file without error");
+    }
+
+    @Test
+    void extractOfTheHostileCaptureHasEveryPacket() throws Exception {
+        Path pcap = dir.resolve("hostile-flagged.pcap");
+        Path json = dir.resolve("hostile.jsonl");
+        Run r = ReportTests.run("analyze", HOSTILE, "--topology", TOPOLOGY, "--format", "jsonl", "--output", json.toString(), "--extract",
+                pcap.toString());
+        assertEquals(0, r.status(), r.err());
+        List<JsonNode> flows = ReportTests.jsonLines(json);
+        assertEquals(flows.size(), flaggedConversations(flows).size(), "every flow of this capture is flagged");
+        assertEquals(capinfosCount(Path.of(HOSTILE)), capinfosCount(pcap), "so every packet of the capture is in the extract");
+        assertEquals(flaggedPackets(flows), capinfosCount(pcap));
+    }
+
+    @Test
+    void extractWithNoFlaggedFlowIsAnEmptyCapture() throws Exception {
+        // Flow 1 of the sample alone (an expected MTLS session), cut out by tshark.
+        Path only = dir.resolve("expected-only.pcap");
+        Exec cut = ReportTests.exec(60, "tshark", "-n", "-r", SAMPLE, "-Y", "tcp.port == 36009", "-F", "pcap", "-w", only.toString());
+        assertEquals(0, cut.status(), cut.err());
+        Path pcap = dir.resolve("none.pcap");
+        Run r = ReportTests.run("analyze", only.toString(), "--topology", TOPOLOGY, "--extract", pcap.toString());
+        assertEquals(0, r.status(), r.err());
+        assertEquals(0, capinfosCount(pcap));
+    }
+
+    @Test
+    void extractRefusesAStreamThatCannotBeReadTwice() throws Exception {
+        Path fifo = dir.resolve("capture.fifo");
+        assertEquals(0, ReportTests.exec(10, "mkfifo", fifo.toString()).status());
+        Run r = ReportTests.run("analyze", fifo.toString(), "--topology", TOPOLOGY, "--extract", dir.resolve("x.pcap").toString());
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("--extract reads the captures a second time"), r.err());
+        assertTrue(r.out().isEmpty());
+    }
+
+    @Test
+    void extractIntoAMissingDirectoryIsAUsageErrorBeforeAnyReport() throws Exception {
+        Path out = dir.resolve("report.txt");
+        Run r = ReportTests.run("analyze", SAMPLE, "--output", out.toString(), "--extract", dir.resolve("no/such/dir/x.pcap").toString());
+        assertEquals(2, r.status());
+        assertTrue(r.err().startsWith("portmatrix: ") && r.err().contains("cannot write the extract"), r.err());
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(), files.toList(), "no report, no temporary file left behind");
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package org.portmatrix.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.portmatrix.report.ReportTests.Exec;
+
+/** The extract writer, read back by tshark and capinfos. */
+class PcapWriterTest {
+    @TempDir
+    Path dir;
+
+    /** An IPv4/UDP packet 10.0.0.1:1000 -> 10.0.0.{last}:2000 with 4 bytes of payload (checksums zero: tshark does not check them). */
+    static byte[] ipv4Udp(int last) {
+        byte[] ip = {
+            0x45, 0, 0, 32, // version 4, IHL 5, total length 32
+            0, 1, 0, 0, // id 1, no fragment
+            64, 17, 0, 0, // TTL 64, UDP, checksum 0
+            10, 0, 0, 1, // source 10.0.0.1
+            10, 0, 0, (byte) last, // destination
+            0x03, (byte) 0xe8, 0x07, (byte) 0xd0, // ports 1000 -> 2000
+            0, 12, 0, 0, // UDP length 12, checksum 0
+            'p', 'm', 'x', '!'};
+        return ip;
+    }
+
+    static byte[] ethernet(byte[] ip) {
+        byte[] f = new byte[14 + ip.length];
+        f[12] = 0x08; // EtherType IPv4, MACs zero
+        System.arraycopy(ip, 0, f, 14, ip.length);
+        return f;
+    }
+
+    private static List<String> fields(Path file, String... fields) throws Exception {
+        String[] cmd = new String[6 + 2 * fields.length];
+        int i = 0;
+        for (String s : new String[] {"tshark", "-n", "-r", file.toString(), "-T", "fields"}) {
+            cmd[i++] = s;
+        }
+        for (String f : fields) {
+            cmd[i++] = "-e";
+            cmd[i++] = f;
+        }
+        Exec e = ReportTests.exec(60, cmd);
+        assertEquals(0, e.status(), e.err());
+        return List.of(e.out().strip().split("\n"));
+    }
+
+    @Test
+    void oneLinkTypeIsPcapWithNanosecondTimestamps() throws Exception {
+        Path out = dir.resolve("one.pcap");
+        try (PcapWriter w = new PcapWriter(out)) {
+            byte[] f = ethernet(ipv4Udp(2));
+            w.write(f, 0, f.length, f.length, 1_700_000_000_123_456_789L, 1);
+            w.write(f, 0, f.length, 1500, 1_700_000_001_000_000_001L, 1);
+            w.commit();
+        }
+        Exec info = ReportTests.exec(60, "capinfos", "-t", "-c", "-E", out.toString());
+        assertTrue(info.out().contains("nanosecond") && info.out().contains("Ethernet") && info.out().matches("(?s).*Number of packets:\\s+2\\n.*"),
+                info.out());
+        assertEquals(List.of("1700000000.123456789\t46\t46", "1700000001.000000001\t46\t1500"),
+                fields(out, "frame.time_epoch", "frame.cap_len", "frame.len"));
+    }
+
+    @Test
+    void aSecondLinkTypeTurnsTheFileIntoPcapng() throws Exception {
+        Path out = dir.resolve("mixed.pcap");
+        try (PcapWriter w = new PcapWriter(out)) {
+            byte[] eth = ethernet(ipv4Udp(2));
+            byte[] raw = ipv4Udp(3);
+            w.write(eth, 0, eth.length, eth.length, 1_000_000_000L, 1);
+            w.write(raw, 0, raw.length, raw.length, 2_000_000_000L, 101); // LINKTYPE_RAW
+            w.write(eth, 0, eth.length, eth.length, 3_000_000_000L, 1);
+            assertTrue(w.isPcapng());
+            w.commit();
+        }
+        Exec info = ReportTests.exec(60, "capinfos", "-t", out.toString());
+        assertTrue(info.out().contains("pcapng"), info.out());
+        assertEquals(List.of("1.000000000\t10.0.0.2", "2.000000000\t10.0.0.3", "3.000000000\t10.0.0.2"),
+                fields(out, "frame.time_epoch", "ip.dst"), "every packet, in order, decoded in its own link type");
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(out), files.toList(), "no temporary file left");
+        }
+    }
+
+    @Test
+    void closingWithoutCommitLeavesNothing() throws Exception {
+        Path out = dir.resolve("abandoned.pcap");
+        try (PcapWriter w = new PcapWriter(out)) {
+            byte[] f = ethernet(ipv4Udp(2));
+            w.write(f, 0, f.length, f.length, 1L, 1);
+        }
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(), files.toList());
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package org.portmatrix.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.StringWriter;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.portmatrix.classify.Verdict;
+
+/**
+ * Many flows through the aggregated reports: the text report stays readable (groups, capped), the
+ * HTML table keeps a bounded number of whole records and says how many it left out, and the groups
+ * stay bounded.
+ */
+class ReportScaleTest {
+    private static final long T0 = 1_700_000_000_000_000_000L;
+
+    static FlowRecord record(long id, String verdict, List<String> src, List<String> dst, int dstPort) {
+        return new FlowRecord(T0 + id * 1_000_000L, T0 + id * 1_000_000L + 500_000L, "tcp", "10.2.0." + (id % 250 + 1),
+                40000 + (int) (id % 20000), "10.1.1.11", dstPort, false, src, dst, null, verdict, null, "reason " + id, 3, 2, 180, 120,
+                "1:x", -1, "attempted", "idle", id, null);
+    }
+
+    @Test
+    void fiftyThousandFlaggedFlowsMakeAShortTextReportAndABoundedTable() throws Exception {
+        ReportContext context = new ReportContext(List.of(), List.of("front-end", "client"), false, ReportContext.DEFAULT_MAX_FLAGGED_RECORDS);
+        StringWriter text = new StringWriter();
+        StringWriter html = new StringWriter();
+        ReportSet set = new ReportSet(context);
+        set.add("text", text);
+        set.add("html", html);
+        for (long i = 0; i < 50_000; i++) {
+            set.flow(record(i, "unexpected_port", List.of("client"), List.of("front-end"), 1024 + (int) i)); // a port scan
+            set.flow(record(100_000 + i, "expected", List.of("client"), List.of("front-end"), 5061));
+        }
+        set.finish(new RunSummary(List.of("scan.pcap"), 500_000, 500_000, java.util.Map.of(), 100_000, 0, 100_000, List.of(), "built-in",
+                "t.yaml"));
+        long lines = text.toString().lines().count();
+        assertTrue(lines < 60, "a scan of 50,000 ports is a few lines, not 50,000: " + lines + "\n" + text);
+        assertTrue(text.toString().contains("unexpected_port: 50,000 flows, 250,000 packets, 15,000,000 bytes"), text.toString());
+        assertTrue(text.toString().contains("... 49,990 more ports between 1034 and 51023: 49,990 flows"), text.toString());
+        Matcher rows = Pattern.compile("<tr class=\"flow\"").matcher(html.toString());
+        int n = 0;
+        while (rows.find()) {
+            n++;
+        }
+        assertEquals(ReportContext.DEFAULT_MAX_FLAGGED_RECORDS, n, "the HTML table keeps 10,000 flagged flows");
+        assertTrue(html.toString().contains("data-omitted=\"40000\">40,000 more flagged flows are not in this table"));
+        assertEquals(10_000, set.data().flaggedRecords().size());
+        assertEquals(40_000, set.data().flaggedOmitted());
+    }
+
+    @Test
+    void groupsBeyondTheLimitFoldIntoOtherPorts() {
+        ReportData data = new ReportData(ReportContext.none());
+        long id = 0;
+        List<List<String>> sources = List.of(List.of("a"), List.of("b"), List.of("c"));
+        for (List<String> src : sources) {
+            for (int port = 1; port <= 40_000; port++) {
+                data.add(record(id++, "unexpected_port", src, List.of("front-end"), port));
+            }
+        }
+        assertTrue(data.groupCount() <= ReportData.MAX_GROUPS + sources.size(), "groups stay bounded: " + data.groupCount());
+        long flows = 0;
+        boolean other = false;
+        for (ReportData.VerdictGroups vg : data.flaggedGroups()) {
+            for (ReportData.RolePair rp : vg.rolePairs()) {
+                for (ReportData.Group g : rp.ports()) {
+                    flows += g.totals().flows();
+                    other |= g.key().port() == ReportData.OTHER_PORTS;
+                }
+            }
+        }
+        assertEquals(120_000, flows, "no flow is lost in the folding");
+        assertTrue(other);
+        assertEquals(120_000, data.totals(Verdict.UNEXPECTED_PORT).flows());
+    }
+
+    @Test
+    void timelineStaysBoundedAndKeepsEveryFlow() {
+        Timeline t = new Timeline(Verdict.values().length);
+        for (long i = 0; i < 100_000; i++) {
+            t.add(T0 + i * 37_000_000L, (int) (i % 6)); // one flow every 37 ms for an hour
+        }
+        List<Timeline.Bucket> bars = t.bars(120);
+        assertTrue(bars.size() <= 120 && bars.size() > 60, "bars: " + bars.size());
+        assertEquals(100_000, bars.stream().mapToLong(Timeline.Bucket::total).sum());
+        for (int i = 1; i < bars.size(); i++) {
+            assertEquals(bars.get(i - 1).startNanos() + bars.get(i - 1).widthNanos(), bars.get(i).startNanos(), "consecutive");
+        }
+    }
+}
