@@ -36,6 +36,10 @@ readonly REQUIREMENTS=(
   python3-impacket:/usr/share/doc/python3-impacket/examples/rdp_check.py
   dnsmasq-base:dnsmasq
   dnsutils:dig
+  # report tests: the HTML report opened in headless Chromium; a pseudo-terminal for the progress bar
+  chromium:chromium
+  bsdutils:script
+  util-linux:unshare
 )
 
 package_installed() {
