@@ -11,14 +11,20 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.io.StringWriter;
+import org.portmatrix.capture.CaptureFormatException;
 import org.portmatrix.capture.Captures;
+import org.portmatrix.capture.PacketRef;
 import org.portmatrix.capture.PacketSource;
 import org.portmatrix.classify.Classifier;
 import org.portmatrix.cli.Analyzer;
 import org.portmatrix.cli.Main;
+import org.portmatrix.decode.Decoded;
+import org.portmatrix.decode.PacketDecoder;
 import org.portmatrix.flow.FlowConfig;
 import org.portmatrix.report.JsonLinesReport;
 
@@ -233,6 +239,57 @@ final class Conversations {
             }
         }
         return new Ours(convs, records, status, stderr);
+    }
+
+    /** UDP ports of the tunnels portmatrix opens: VXLAN and Geneve. */
+    static final Set<Integer> UDP_TUNNEL_PORTS = Set.of(4789, 6081);
+
+    /**
+     * tshark's conversations without the outer UDP conversations of VXLAN and Geneve tunnels: tshark
+     * lists the carrier besides the inner conversations; portmatrix keeps only the inner flow (the
+     * traffic of the mirrored hosts). A row is taken out only when it is on a tunnel port and
+     * portmatrix has no flow with its endpoints; together such rows must hold exactly
+     * {@code tunneledFrames}, the frames portmatrix decoded through a tunnel, else a problem is added.
+     */
+    static List<Conv> withoutTunnelCarriers(List<Conv> tshark, List<Conv> ours, long tunneledFrames, List<String> problems) {
+        List<Conv> kept = new ArrayList<>();
+        long carried = 0;
+        for (Conv c : tshark) {
+            boolean tunnelPort = c.transport().equals("udp") && (UDP_TUNNEL_PORTS.contains(c.port1()) || UDP_TUNNEL_PORTS.contains(c.port2()));
+            if (tunnelPort && ours.stream().noneMatch(o -> o.endpoints().equals(c.endpoints()))) {
+                carried += c.frames();
+            } else {
+                kept.add(c);
+            }
+        }
+        if (carried > 0 && carried != tunneledFrames) {
+            problems.add("tshark's outer UDP tunnel conversations hold " + carried + " frames, portmatrix decoded "
+                    + tunneledFrames + " frames through a tunnel");
+        }
+        return kept;
+    }
+
+    /** Link types of every packet, and the frames decoded through a tunnel; null if refused. */
+    record Scan(Set<Integer> linkTypes, long tunneled) {}
+
+    static Scan scan(Path f) throws IOException {
+        Set<Integer> types = new TreeSet<>();
+        long tunneled = 0;
+        PacketDecoder decoder = new PacketDecoder();
+        Decoded d = new Decoded();
+        try (PacketSource s = Captures.open(f)) {
+            PacketRef r = new PacketRef();
+            while (s.next(r)) {
+                types.add(r.linkType);
+                decoder.decode(r.buf, r.offset, r.caplen, r.linkType, d);
+                if (d.tunnelDepth > 0) {
+                    tunneled++; // decoded or not (ARP inside VXLAN): the outer packet was a tunnel's
+                }
+            }
+        } catch (CaptureFormatException e) {
+            return null;
+        }
+        return new Scan(types, tunneled);
     }
 
     /**

@@ -3,7 +3,6 @@ package org.portmatrix.oracle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,7 +11,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -20,18 +18,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.portmatrix.capture.CaptureFormatException;
-import org.portmatrix.capture.Captures;
 import org.portmatrix.capture.LinkType;
-import org.portmatrix.capture.PacketRef;
-import org.portmatrix.capture.PacketSource;
 import org.portmatrix.classify.Catalog;
 import org.portmatrix.classify.Classifier;
 import org.portmatrix.classify.CompiledCatalog;
 import org.portmatrix.classify.Roles;
 import org.portmatrix.classify.Topology;
-import org.portmatrix.decode.Decoded;
-import org.portmatrix.decode.PacketDecoder;
 import org.portmatrix.flow.FlowConfig;
 import org.portmatrix.oracle.Conversations.Conv;
 
@@ -67,7 +59,6 @@ class TcpdumpCorpusOracleTest {
     static final Path CORPUS = Path.of("../shared/corpus/tcpdump-tests");
     static final Set<Integer> SUPPORTED = Set.of(LinkType.ETHERNET, LinkType.LINUX_SLL, LinkType.LINUX_SLL2, LinkType.NULL,
             LinkType.LOOP, LinkType.RAW, LinkType.RAW_BSD_12, LinkType.RAW_BSD_14, LinkType.IPV4, LinkType.IPV6);
-    static final Set<Integer> UDP_TUNNEL_PORTS = Set.of(4789, 6081);
     static final String[] TSHARK_PREFS = {"-o", "ipv6.tso_support:TRUE"};
 
     /**
@@ -113,29 +104,6 @@ class TcpdumpCorpusOracleTest {
         return FlowConfig.defaults().withTimeouts(Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE);
     }
 
-    /** Link types of every packet, and the frames decoded through a tunnel; null if refused. */
-    record Scan(Set<Integer> linkTypes, long tunneled) {}
-
-    static Scan scan(Path f) throws IOException {
-        Set<Integer> types = new TreeSet<>();
-        long tunneled = 0;
-        PacketDecoder decoder = new PacketDecoder();
-        Decoded d = new Decoded();
-        try (PacketSource s = Captures.open(f)) {
-            PacketRef r = new PacketRef();
-            while (s.next(r)) {
-                types.add(r.linkType);
-                decoder.decode(r.buf, r.offset, r.caplen, r.linkType, d);
-                if (d.tunnelDepth > 0) {
-                    tunneled++; // decoded or not (ARP inside VXLAN): the outer packet was a tunnel's
-                }
-            }
-        } catch (CaptureFormatException e) {
-            return null;
-        }
-        return new Scan(types, tunneled);
-    }
-
     record Compared(String file, List<String> problems) {}
 
     @Test
@@ -150,10 +118,10 @@ class TcpdumpCorpusOracleTest {
         List<Path> withFlows = new ArrayList<>();
         List<Path> withoutFlows = new ArrayList<>();
         Map<Path, Conversations.Ours> ours = new HashMap<>();
-        Map<Path, Scan> scans = new HashMap<>();
+        Map<Path, Conversations.Scan> scans = new HashMap<>();
         int otherLinkTypes = 0;
         for (Path f : files) {
-            Scan scan = scan(f);
+            Conversations.Scan scan = Conversations.scan(f);
             if (scan == null || scan.linkTypes().isEmpty() || !SUPPORTED.containsAll(scan.linkTypes())) {
                 otherLinkTypes++;
                 continue;
@@ -255,24 +223,11 @@ class TcpdumpCorpusOracleTest {
         return new Compared("batch of " + batch.size(), problems);
     }
 
-    static Compared compare(Path f, Conversations.Ours ours, Scan scan) throws Exception {
+    static Compared compare(Path f, Conversations.Ours ours, Conversations.Scan scan) throws Exception {
         String name = f.getFileName().toString();
-        List<Conv> tshark = new ArrayList<>(Conversations.tshark(f, TSHARK_PREFS));
         List<String> problems = new ArrayList<>();
-        // UDP tunnels: tshark's outer rows that portmatrix has no flow for.
-        long outerFrames = 0;
-        for (var it = tshark.iterator(); it.hasNext(); ) {
-            Conv c = it.next();
-            boolean tunnelPort = c.transport().equals("udp") && (UDP_TUNNEL_PORTS.contains(c.port1()) || UDP_TUNNEL_PORTS.contains(c.port2()));
-            if (tunnelPort && ours.convs().stream().noneMatch(o -> o.endpoints().equals(c.endpoints()))) {
-                outerFrames += c.frames();
-                it.remove();
-            }
-        }
-        if (outerFrames > 0 && outerFrames != scan.tunneled()) {
-            problems.add("tshark's outer UDP tunnel conversations hold " + outerFrames + " frames, portmatrix decoded "
-                    + scan.tunneled() + " frames through a tunnel");
-        }
+        List<Conv> tshark = Conversations.withoutTunnelCarriers(Conversations.tshark(f, TSHARK_PREFS), ours.convs(), scan.tunneled(),
+                problems);
         List<String> diff = Conversations.differences(tshark, ours.convs());
         Known known = EXCEPTIONS.get(name);
         if (known != null) {

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Records the captures of captures/decode/ from real programs: the Linux kernel's TCP/IP stack,
+# VXLAN and IP fragmentation driven by traffic.py (Python sockets), captured by tcpdump and
+# dumpcap, and rewritten by tcprewrite/tshark/mergecap for the VLAN variants. See README.md.
+#
+#   sudo captures/decode/record-decode.sh [OUTPUT_DIR]      (default: captures/decode)
+#
+# Everything runs inside network namespaces that this script creates and deletes: loopback
+# traffic in its own namespace (no other program's packets can end up in the files), and a veth
+# pair with an MTU of 1280 and a VXLAN tunnel between two more. Addresses: 127.0.44.0/24 and ::1
+# on that loopback; 192.0.2.0/24 and fd00:44::/64 (documentation and ULA ranges) on the veth;
+# 198.51.100.0/24 inside the tunnel. Nothing leaves the namespaces; no name is resolved.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly HERE
+readonly OUTPUT=${1:-$HERE}
+readonly PY=/usr/bin/python3
+readonly NS_LO=pmdec$$lo NS_A=pmdec$$a NS_B=pmdec$$b
+
+log() { printf '[record-decode] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+((EUID == 0)) || die "network namespaces and tcpdump need root: sudo $0"
+for program in ip tcpdump dumpcap tshark tcprewrite mergecap capinfos timeout "$PY"; do
+  command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/record-decode.XXXXXX")
+readonly WORK
+
+cleanup() {
+  local status=$? pid
+  trap - EXIT INT TERM
+  # Every program this script started is one of its background jobs; end each by its id.
+  for pid in $(jobs -p); do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  # A process left inside a namespace (the midstream connection's child) ends with it.
+  local ns
+  for ns in "$NS_LO" "$NS_A" "$NS_B"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do
+      kill -TERM "$pid" 2>/dev/null || true
+    done
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  if ((status != 0)); then
+    local f
+    for f in "$WORK"/*.log; do
+      [[ -s "$f" ]] && { printf -- '--- %s\n' "${f##*/}" >&2; tail -n 10 "$f" >&2; }
+    done
+  fi
+  rm -rf "$WORK"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# Starts a capture in the background and waits until it listens. Args: NAME NS PROGRAM ARGS...
+CAPTURE_PIDS=()
+start_capture() {
+  local name=$1 ns=$2; shift 2
+  : >"$WORK/$name.log"
+  # Started directly (not through a shell function) so that $! is the capture's own process.
+  ip netns exec "$ns" timeout 60 "$@" >"$WORK/$name.log" 2>&1 &
+  CAPTURE_PIDS+=("$!")
+  local i
+  for i in $(seq 1 100); do
+    grep -qE 'listening on|Capturing on' "$WORK/$name.log" && return 0
+    sleep 0.05
+  done
+  die "$name did not start"
+}
+
+stop_captures() {
+  sleep 0.5
+  local pid
+  # SIGTERM: timeout passes it on, and tcpdump and dumpcap end by writing out what they hold.
+  for pid in "${CAPTURE_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${CAPTURE_PIDS[@]}"; do
+    wait "$pid" || true
+  done
+  CAPTURE_PIDS=()
+  if grep -h 'dropped by kernel' "$WORK"/*.log | grep -qv '^0 packets'; then
+    die "a capture dropped packets: $(grep -h 'dropped by kernel' "$WORK"/*.log | tr '\n' ' ')"
+  fi
+}
+
+count() { capinfos -c -M "$1" | awk '/Number of packets/ {print $NF}'; }
+
+# 1. Loopback, four ways at once: Ethernet (tcpdump -i lo), Linux cooked v2 (tcpdump -i any,
+#    tcpdump's default there) and v1 (-y LINUX_SLL), and one pcapng from dumpcap with two
+#    interfaces of different link types and snap lengths (lo: UDP only, 200 bytes; any: TCP only).
+log "loopback"
+ip netns add "$NS_LO"
+in_ns "$NS_LO" ip link set lo up
+start_capture lo "$NS_LO" tcpdump -i lo -s 0 -U --immediate-mode -B 8192 -w "$WORK/lo.pcap"
+start_capture any "$NS_LO" tcpdump -i any -s 0 -U --immediate-mode -B 8192 -w "$WORK/any-sll2.pcap"
+start_capture sll "$NS_LO" tcpdump -i any -y LINUX_SLL -s 0 -U --immediate-mode -B 8192 -w "$WORK/any-sll.pcap"
+start_capture dumpcap "$NS_LO" dumpcap -i lo -f udp -s 200 -i any -f tcp -s 0 -w "$WORK/two-interfaces.pcapng"
+in_ns "$NS_LO" timeout 30 "$PY" "$HERE/traffic.py" loopback
+stop_captures
+
+# 2. A TCP connection opened before the capture started: the capture sees it mid-stream.
+log "midstream"
+mkfifo "$WORK/midstream.fifo"
+MIDSTREAM_FIFO=$WORK/midstream.fifo in_ns "$NS_LO" timeout 30 "$PY" "$HERE/traffic.py" midstream-open
+start_capture mid "$NS_LO" tcpdump -i lo -s 0 -U --immediate-mode -B 8192 -w "$WORK/midstream.pcap"
+MIDSTREAM_FIFO=$WORK/midstream.fifo in_ns "$NS_LO" timeout 10 "$PY" "$HERE/traffic.py" midstream-rest
+for _ in $(seq 1 50); do
+  [[ -z "$(ip netns pids "$NS_LO")" ]] || { sleep 0.1; continue; }
+  break
+done
+stop_captures
+
+# 3. Two namespaces joined by a veth pair (MTU 1280) with a VXLAN tunnel (VNI 42, UDP 4789)
+#    over it: IPv4 and IPv6 UDP datagrams of 3072 bytes go as fragments; TCP and UDP go through
+#    the tunnel. Captured on the veth, as a mirror port of that link would see it.
+log "veth, fragments and VXLAN"
+ip netns add "$NS_A"
+ip netns add "$NS_B"
+ip -n "$NS_A" link add vpa type veth peer name vpb netns "$NS_B"
+for side in A B; do
+  if [[ $side == A ]]; then ns=$NS_A dev=vpa me=1 peer=2; else ns=$NS_B dev=vpb me=2 peer=1; fi
+  in_ns "$ns" ip link set lo up
+  in_ns "$ns" ip link set "$dev" mtu 1280 up
+  in_ns "$ns" ip addr add "192.0.2.$me/24" dev "$dev"
+  in_ns "$ns" ip -6 addr add "fd00:44::$me/64" dev "$dev" nodad
+  in_ns "$ns" ip link add vx42 type vxlan id 42 dstport 4789 local "192.0.2.$me" remote "192.0.2.$peer" dev "$dev"
+  in_ns "$ns" ip addr add "198.51.100.$me/24" dev vx42
+  in_ns "$ns" ip link set vx42 up
+done
+ip netns exec "$NS_B" timeout 30 "$PY" "$HERE/traffic.py" serve >"$WORK/serve.log" 2>&1 &
+SERVE=$!
+for _ in $(seq 1 100); do
+  in_ns "$NS_B" ss -lnt | grep -q '198.51.100.2:5061' && break
+  sleep 0.05
+done
+start_capture veth "$NS_A" tcpdump -i vpa -s 0 -U --immediate-mode -B 8192 -w "$WORK/veth-fragments-vxlan.pcap"
+in_ns "$NS_A" timeout 30 "$PY" "$HERE/traffic.py" tunnel 192.0.2.2 fd00:44::2
+wait "$SERVE" || die "the tunnel servers failed"
+stop_captures
+
+# 4. VLAN variants of the Ethernet loopback capture, rewritten by tcprewrite: every frame tagged
+#    with VLAN 44, and only the server's replies tagged (a mirror port that tags one direction).
+log "VLAN variants"
+tcprewrite --enet-vlan=add --enet-vlan-tag=44 --enet-vlan-pri=0 --enet-vlan-cfi=0 \
+  -i "$WORK/lo.pcap" -o "$WORK/vlan-both.pcap"
+readonly SERVER_SIDE='ip.src == 127.0.44.1 || (ipv6.src == ::1 && (tcp.srcport == 8443 || udp.srcport == 5354))'
+tshark -n -r "$WORK/lo.pcap" -Y "$SERVER_SIDE" -F pcap -w "$WORK/replies.pcap" 2>/dev/null
+tshark -n -r "$WORK/lo.pcap" -Y "!($SERVER_SIDE)" -F pcap -w "$WORK/requests.pcap" 2>/dev/null
+tcprewrite --enet-vlan=add --enet-vlan-tag=44 --enet-vlan-pri=0 --enet-vlan-cfi=0 \
+  -i "$WORK/replies.pcap" -o "$WORK/replies-vlan.pcap"
+mergecap -F pcap -w "$WORK/vlan-replies-only.pcap" "$WORK/requests.pcap" "$WORK/replies-vlan.pcap"
+
+# Checks: every file was written, has packets, and holds no more than a few hundred.
+FILES=(lo.pcap any-sll2.pcap any-sll.pcap two-interfaces.pcapng midstream.pcap veth-fragments-vxlan.pcap
+       vlan-both.pcap vlan-replies-only.pcap)
+for f in "${FILES[@]}"; do
+  n=$(count "$WORK/$f")
+  log "$f: $n packets"
+  ((n > 5 && n < 500)) || die "$f has $n packets"
+done
+[[ "$(count "$WORK/lo.pcap")" == "$(count "$WORK/vlan-both.pcap")" ]] || die "vlan-both.pcap lost packets"
+[[ "$(count "$WORK/lo.pcap")" == "$(count "$WORK/vlan-replies-only.pcap")" ]] || die "vlan-replies-only.pcap lost packets"
+
+mkdir -p "$OUTPUT"
+for f in "${FILES[@]}"; do
+  cp "$WORK/$f" "$OUTPUT/.$f.tmp"
+  mv -f "$OUTPUT/.$f.tmp" "$OUTPUT/$f"
+done
+log "wrote ${#FILES[@]} captures to $OUTPUT"

@@ -1,0 +1,292 @@
+package org.portmatrix.oracle;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.portmatrix.oracle.Conversations.Conv;
+
+/**
+ * {@code portmatrix analyze --format jsonl} against tshark's conversation tables (and, for flow
+ * identity, tshark's own Community ID) on the project's captures: the bundled sample, the captures
+ * of captures/decode/ that record-decode.sh made with the kernel, tcpdump and dumpcap (Ethernet,
+ * Linux SLL and SLL2, a two-interface pcapng, VLAN variants, IPv4/IPv6 fragments and VXLAN on a
+ * veth, a connection caught mid-stream), and a cut of the reference workload made at test time.
+ */
+class CapturesOracleTest {
+    static final Path DECODE = Path.of("captures/decode");
+    static final String[] TSHARK_PREFS = {"-o", "ipv6.tso_support:TRUE"};
+    static final String CLIENT = "127.0.44.2";
+    static final String SERVER = "127.0.44.1";
+
+    static Conversations.Ours analyze(String... args) throws Exception {
+        Conversations.Ours o = Conversations.ours(List.of(args));
+        assertEquals(0, o.status(), o.stderr());
+        return o;
+    }
+
+    /**
+     * tshark's conversations against ours; tshark's rows for the outer UDP of a VXLAN or Geneve
+     * tunnel are taken out first, and must hold exactly the frames portmatrix decoded through a
+     * tunnel (see {@link Conversations#withoutTunnelCarriers}).
+     */
+    static void sameAsTshark(Path capture, Conversations.Ours ours) throws Exception {
+        List<String> problems = new ArrayList<>();
+        List<Conv> tshark = Conversations.withoutTunnelCarriers(Conversations.tshark(capture, TSHARK_PREFS), ours.convs(),
+                Conversations.scan(capture).tunneled(), problems);
+        problems.addAll(Conversations.differences(tshark, ours.convs()));
+        assertTrue(problems.isEmpty(), capture + ":\n" + String.join("\n", problems));
+    }
+
+    /** tshark's Community ID of every packet of the capture (its communityid post-dissector). */
+    static Set<String> tsharkCommunityIds(Path capture) throws Exception {
+        Process p = new ProcessBuilder("tshark", "-n", "-r", capture.toString(), "--enable-protocol", "communityid",
+                "-T", "fields", "-e", "communityid").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        return out.lines().filter(l -> l.startsWith("1:")).collect(Collectors.toSet());
+    }
+
+    static JsonNode flow(Conversations.Ours o, String transport, int dstPort) {
+        List<JsonNode> l = flows(o, transport, dstPort);
+        assertEquals(1, l.size(), transport + "/" + dstPort + ": " + l);
+        return l.get(0);
+    }
+
+    static List<JsonNode> flows(Conversations.Ours o, String transport, int dstPort) {
+        return o.records().stream().filter(r -> r.get("transport").asText().equals(transport)
+                && r.get("dst_port").asInt(-1) == dstPort).toList();
+    }
+
+    @Test
+    void theSampleMatchesTshark() throws Exception {
+        Path sample = Path.of("captures/sample.pcap");
+        Conversations.Ours o = analyze(sample.toString(), "--topology", "captures/sample-topology.yaml");
+        sameAsTshark(sample, o);
+        assertEquals(10, o.convs().size());
+        Set<String> ids = tsharkCommunityIds(sample);
+        for (JsonNode r : o.records()) {
+            assertTrue(ids.contains(r.get("community_id").asText()), "tshark's Community IDs hold " + r);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"lo.pcap", "any-sll2.pcap", "any-sll.pcap", "two-interfaces.pcapng", "midstream.pcap",
+        "veth-fragments-vxlan.pcap", "vlan-both.pcap", "vlan-replies-only.pcap"})
+    void recordedCapturesMatchTshark(String name) throws Exception {
+        Path capture = DECODE.resolve(name);
+        Conversations.Ours o = analyze(capture.toString());
+        sameAsTshark(capture, o);
+        assertFalse(o.convs().isEmpty());
+        if (!name.contains("vxlan")) {
+            // tshark hashes the outermost addresses; portmatrix, the flow's (inner) ones: compared without tunnels.
+            Set<String> ids = tsharkCommunityIds(capture);
+            for (JsonNode r : o.records()) {
+                assertTrue(ids.contains(r.get("community_id").asText()), name + ": tshark's Community IDs hold " + r);
+            }
+        }
+    }
+
+    /** The same loopback traffic captured four ways, and rewritten with VLAN tags, gives the same flows. */
+    @Test
+    void everyLinkTypeAndTagGivesTheSameFlows() throws Exception {
+        List<Conv> ethernet = analyze(DECODE.resolve("lo.pcap").toString()).convs();
+        assertEquals(8, ethernet.size()); // as tshark: 5 TCP conversations (5062 twice) and 3 UDP
+        for (String other : List.of("any-sll2.pcap", "any-sll.pcap", "vlan-both.pcap", "vlan-replies-only.pcap")) {
+            List<Conv> c = analyze(DECODE.resolve(other).toString()).convs();
+            assertEquals(List.of(), Conversations.differences(ethernet, c), other);
+        }
+        // dumpcap kept UDP from lo (Ethernet) and TCP from any (SLL2) in one pcapng.
+        List<Conv> both = analyze(DECODE.resolve("two-interfaces.pcapng").toString()).convs();
+        assertEquals(List.of(), Conversations.differences(ethernet, both));
+    }
+
+    @Test
+    void tcpEndingsAndAPortReusedAfterReset() throws Exception {
+        Conversations.Ours o = analyze(DECODE.resolve("lo.pcap").toString());
+        JsonNode fin = flow(o, "tcp", 5061);
+        assertEquals(CLIENT, fin.get("src_ip").asText());
+        assertEquals("closed_fin", fin.get("tcp_state").asText());
+        assertFalse(fin.get("direction_inferred").asBoolean());
+        List<JsonNode> reused = flows(o, "tcp", 5062);
+        assertEquals(2, reused.size(), "a SYN on the closed 5-tuple starts a second flow");
+        for (JsonNode r : reused) {
+            assertEquals(45062, r.get("src_port").asInt());
+            assertEquals("closed_rst", r.get("tcp_state").asText());
+        }
+        assertEquals(Set.of("restarted", "capture_end"), Set.of(reused.get(0).get("end").asText(), reused.get(1).get("end").asText()));
+        JsonNode refused = flow(o, "tcp", 5999);
+        assertEquals(CLIENT, refused.get("src_ip").asText());
+        assertEquals(1, refused.get("packets_fwd").asInt());
+        assertEquals(1, refused.get("packets_rev").asInt());
+        assertEquals("closed_rst", refused.get("tcp_state").asText());
+        JsonNode v6 = flow(o, "tcp", 8443);
+        assertEquals("::1", v6.get("src_ip").asText());
+        assertEquals("closed_fin", v6.get("tcp_state").asText());
+        // ICMP echo: one flow, two requests forward, two replies back. Over IPv6 both ends are ::1,
+        // and a flow whose two ends are one endpoint has one direction: all four forward.
+        JsonNode icmp = o.records().stream().filter(r -> r.get("transport").asText().equals("icmp")).findFirst().orElseThrow();
+        assertEquals(List.of(2, 2), List.of(icmp.get("packets_fwd").asInt(), icmp.get("packets_rev").asInt()));
+        JsonNode icmp6 = o.records().stream().filter(r -> r.get("transport").asText().equals("icmp6")).findFirst().orElseThrow();
+        assertEquals(List.of(4, 0), List.of(icmp6.get("packets_fwd").asInt(), icmp6.get("packets_rev").asInt()));
+    }
+
+    @Test
+    void aConnectionCaughtMidStreamHasItsDirectionInferred() throws Exception {
+        JsonNode r = flow(analyze(DECODE.resolve("midstream.pcap").toString()), "tcp", 5063);
+        assertTrue(r.get("direction_inferred").asBoolean());
+        assertEquals(CLIENT, r.get("src_ip").asText());
+        assertEquals(SERVER, r.get("dst_ip").asText());
+        assertEquals("closed_fin", r.get("tcp_state").asText());
+    }
+
+    @Test
+    void fragmentsJoinTheirFirstFragmentsFlowAndVxlanIsOpened() throws Exception {
+        Conversations.Ours o = analyze(DECODE.resolve("veth-fragments-vxlan.pcap").toString());
+        // 3072 bytes of UDP at an MTU of 1280: three fragments out, one datagram back.
+        for (int port : new int[] {7001, 7002}) {
+            JsonNode r = flow(o, "udp", port);
+            assertEquals(3, r.get("packets_fwd").asInt(), "fragments of port " + port);
+            assertEquals(1, r.get("packets_rev").asInt());
+        }
+        JsonNode inner = flow(o, "tcp", 5061);
+        assertEquals("198.51.100.1", inner.get("src_ip").asText());
+        assertEquals("closed_fin", inner.get("tcp_state").asText());
+        assertEquals("198.51.100.1", flow(o, "udp", 7003).get("src_ip").asText());
+        assertTrue(flows(o, "udp", 4789).isEmpty(), "the VXLAN carrier is not a flow of its own");
+    }
+
+    @Test
+    void vlanIdsArePartOfTheKeyOnlyWhenAsked() throws Exception {
+        // Every frame tagged 44: the same flows, each with its VLAN.
+        Conversations.Ours both = analyze(DECODE.resolve("vlan-both.pcap").toString(), "--vlan-in-key");
+        assertEquals(8, both.convs().size());
+        for (JsonNode r : both.records()) {
+            assertEquals(44, r.get("vlan").asInt(), r.toString());
+        }
+        // Only the server's replies tagged: without --vlan-in-key the two directions pair up ...
+        Conversations.Ours paired = analyze(DECODE.resolve("vlan-replies-only.pcap").toString());
+        assertEquals(8, paired.convs().size());
+        assertTrue(paired.records().stream().allMatch(r -> r.get("vlan").isNull()));
+        // ... with it, every two-way conversation splits into its untagged and its tagged half. The
+        // tagged half of a TCP connection starts with the SYN-ACK, so its initiator is still the client.
+        Conversations.Ours split = analyze(DECODE.resolve("vlan-replies-only.pcap").toString(), "--vlan-in-key");
+        // Of the 8 conversations, 7 are two-way. The tagged halves of the two connections on the
+        // reused 5-tuple (port 5062) stay one flow: only a SYN starts a new flow on a closed 5-tuple,
+        // and that half never saw the SYNs nor the client's RST. So 8 + 7 - 1.
+        long twoWay = paired.convs().stream().filter(c -> c.frames1to2() > 0 && c.frames2to1() > 0).count();
+        assertEquals(7, twoWay);
+        assertEquals(14, split.convs().size());
+        assertEquals(3, flows(split, "tcp", 5062).size());
+        List<JsonNode> halves = flows(split, "tcp", 5061);
+        assertEquals(2, halves.size());
+        for (JsonNode r : halves) {
+            assertEquals(CLIENT, r.get("src_ip").asText(), r.toString());
+            boolean tagged = !r.get("vlan").isNull();
+            assertEquals(tagged, r.get("packets_fwd").asInt() == 0, r.toString());
+            assertEquals(tagged, r.get("packets_rev").asInt() > 0, r.toString());
+        }
+    }
+
+    /**
+     * A 200,000-packet cut of the reference workload (make_lync_mix.py, generated into target/):
+     * tshark's conversations, and the generator's own truth file for who initiated every flow.
+     */
+    static final Path WORKLOAD_DIR = Path.of("target/oracle-workload");
+    static final Path WORKLOAD = WORKLOAD_DIR.resolve("lync-mix-200k.pcap");
+    static final Path WORKLOAD_TOPOLOGY = WORKLOAD_DIR.resolve("lync-mix-200k.yaml");
+    static final Path WORKLOAD_TRUTH = WORKLOAD_DIR.resolve("lync-mix-200k.truth.jsonl");
+    private static boolean generated;
+
+    /** Generates the cut once per run (about 2 s; the generator is deterministic). */
+    static synchronized void generateWorkload() throws Exception {
+        if (generated) {
+            return;
+        }
+        Files.createDirectories(WORKLOAD_DIR);
+        Process gen = new ProcessBuilder("python3", "../shared/bench/make_lync_mix.py", "--packets", "200000", "-q",
+                "-o", WORKLOAD.toString(), "--topology", WORKLOAD_TOPOLOGY.toString(), "--truth", WORKLOAD_TRUTH.toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        assertTrue(gen.waitFor(120, TimeUnit.SECONDS), "make_lync_mix.py finished");
+        assertEquals(0, gen.exitValue(), "make_lync_mix.py");
+        generated = true;
+    }
+
+    @Test
+    void theWorkloadCutMatchesTsharkAndTheTruth() throws Exception {
+        generateWorkload();
+        Path pcap = WORKLOAD;
+        Path topology = WORKLOAD_TOPOLOGY;
+        Path truth = WORKLOAD_TRUTH;
+        Conversations.Ours o = analyze(pcap.toString(), "--topology", topology.toString());
+        sameAsTshark(pcap, o);
+        ObjectMapper json = new ObjectMapper();
+        Map<String, JsonNode> byTuple = new HashMap<>();
+        for (String line : Files.readAllLines(truth)) {
+            JsonNode t = json.readTree(line);
+            byTuple.put(t.get("proto").asText() + " " + Conversations.canonical(t.get("src").asText()) + " " + t.get("sport").asInt()
+                    + " " + Conversations.canonical(t.get("dst").asText()) + " " + t.get("dport").asInt(), t);
+        }
+        assertEquals(byTuple.size(), o.records().size(), "one flow per truth line");
+        for (JsonNode r : o.records()) {
+            String key = r.get("transport").asText() + " " + Conversations.canonical(r.get("src_ip").asText()) + " "
+                    + r.get("src_port").asInt() + " " + Conversations.canonical(r.get("dst_ip").asText()) + " " + r.get("dst_port").asInt();
+            JsonNode t = byTuple.get(key);
+            assertTrue(t != null, "the truth has this flow as initiated: " + key);
+            assertEquals(t.get("packets").asLong(), r.get("packets_fwd").asLong() + r.get("packets_rev").asLong(), key);
+            assertEquals(t.get("bytes").asLong(), r.get("bytes_fwd").asLong() + r.get("bytes_rev").asLong(), key);
+        }
+        // With --vlan-in-key: the same flows, each with the VLAN the generator tagged it with.
+        Conversations.Ours tagged = analyze(pcap.toString(), "--topology", topology.toString(), "--vlan-in-key");
+        assertEquals(o.records().size(), tagged.records().size());
+        Set<String> mismatched = new HashSet<>();
+        for (JsonNode r : tagged.records()) {
+            String key = r.get("transport").asText() + " " + Conversations.canonical(r.get("src_ip").asText()) + " "
+                    + r.get("src_port").asInt() + " " + Conversations.canonical(r.get("dst_ip").asText()) + " " + r.get("dst_port").asInt();
+            if (!byTuple.get(key).get("vlan").equals(r.get("vlan"))) {
+                mismatched.add(key);
+            }
+        }
+        assertEquals(Set.of(), mismatched);
+    }
+
+    @Test
+    void theCountersSummaryGoesToStandardErrorWithJsonLines() throws Exception {
+        Conversations.Ours o = analyze(DECODE.resolve("veth-fragments-vxlan.pcap").toString());
+        String err = o.stderr();
+        assertTrue(err.contains("packets read"), err);
+        assertTrue(err.contains("not decoded"), err);
+        assertTrue(err.contains("closed early"), err);
+    }
+
+    @Test
+    void timeoutOptionsCloseIdleFlows() throws Exception {
+        generateWorkload();
+        String t = WORKLOAD_TOPOLOGY.toString();
+        Conversations.Ours defaults = analyze(WORKLOAD.toString(), "--topology", t);
+        Conversations.Ours five = analyze(WORKLOAD.toString(), "--topology", t, "--tcp-timeout", "5", "--tcp-other-timeout", "5",
+                "--udp-timeout", "5");
+        long idle = five.records().stream().filter(r -> r.get("end").asText().equals("idle")).count();
+        assertTrue(idle > 0, "flows silent for more than 5 s end as idle");
+        assertTrue(five.records().size() > defaults.records().size(), "and their later packets start new flows");
+        long before = defaults.records().stream().mapToLong(r -> r.get("packets_fwd").asLong() + r.get("packets_rev").asLong()).sum();
+        long after = five.records().stream().mapToLong(r -> r.get("packets_fwd").asLong() + r.get("packets_rev").asLong()).sum();
+        assertEquals(before, after, "no packet is lost when flows are split");
+    }
+}
