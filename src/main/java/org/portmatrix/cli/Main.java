@@ -388,6 +388,14 @@ public final class Main {
             }
             Path abs = target.toAbsolutePath();
             Path dir = abs.getParent();
+            if (java.nio.file.Files.exists(target) && !java.nio.file.Files.isRegularFile(target)) {
+                // A device or a pipe (/dev/null, a FIFO): written in place, never renamed over.
+                try {
+                    return new Output(java.nio.file.Files.newBufferedWriter(target, StandardCharsets.UTF_8), null, null);
+                } catch (IOException e) {
+                    throw new UsageException(target + ": cannot write output: " + describe(e));
+                }
+            }
             try {
                 Path temp = java.nio.file.Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
                 return new Output(java.nio.file.Files.newBufferedWriter(temp, StandardCharsets.UTF_8), target, temp);
@@ -413,7 +421,7 @@ public final class Main {
         @Override
         public void close() throws IOException {
             if (target == null) {
-                writer.flush();
+                writer.close(); // standard output is wrapped so that this only flushes it
                 return;
             }
             if (!committed) {

@@ -30,6 +30,11 @@ public final class AtomicFile implements AutoCloseable {
     }
 
     public static AtomicFile create(Path target) throws IOException {
+        if (Files.exists(target) && !Files.isRegularFile(target)) {
+            // A device or a pipe (/dev/null, /dev/stdout, a FIFO): written in place; renaming a
+            // temporary file over it would replace the device with a regular file.
+            return new AtomicFile(target, null, new BufferedOutputStream(Files.newOutputStream(target), 1 << 16));
+        }
         Path temp = tempBeside(target);
         return new AtomicFile(target, temp, new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16));
     }
@@ -78,10 +83,12 @@ public final class AtomicFile implements AutoCloseable {
         } else {
             stream.close();
         }
-        try {
-            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+        if (temp != null) {
+            try {
+                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
         }
         done = true;
     }
@@ -100,7 +107,9 @@ public final class AtomicFile implements AutoCloseable {
                 stream.close();
             }
         } finally {
-            Files.deleteIfExists(temp);
+            if (temp != null) {
+                Files.deleteIfExists(temp);
+            }
         }
     }
 }

@@ -162,6 +162,24 @@ class MainTest {
     }
 
     @Test
+    void outputToAPipeIsWrittenInPlaceNeverReplaced() throws Exception {
+        Path fifo = dir.resolve("flows.fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        java.util.concurrent.CompletableFuture<String> read = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return Files.readString(fifo);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        Run r = run("analyze", SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl", "--output", fifo.toString());
+        assertEquals(0, r.status(), r.err());
+        assertEquals(10, jsonLines(read.get(60, java.util.concurrent.TimeUnit.SECONDS)).size());
+        assertFalse(Files.isRegularFile(fifo), "the pipe must not be replaced by a regular file");
+        assertTrue(Files.exists(fifo));
+    }
+
+    @Test
     void failOnUnexpectedGivesStatus1() {
         assertEquals(1, run("analyze", SAMPLE, "--topology", TOPOLOGY, "--fail-on-unexpected").status());
         assertEquals(0, run("analyze", SAMPLE, "--topology", TOPOLOGY).status());
