@@ -105,7 +105,7 @@ final class LiveCommand {
         o.addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE").desc("append closed flows to FILE instead of standard output").get());
         o.addOption(Option.builder().longOpt("report-dir").hasArg().argName("DIR")
                 .desc("write summary.json and summary.txt (rewritten atomically) and stats.jsonl (one line per report) here").get());
-        o.addOption(Option.builder().longOpt("rotate-size").hasArg().argName("MiB").desc("rotate --output past this size").get());
+        o.addOption(Option.builder().longOpt("rotate-size").hasArg().argName("MiB").desc("rotate --output past this size (fractions allowed: 0.5)").get());
         o.addOption(Option.builder().longOpt("rotate-every").hasArg().argName("SECONDS").desc("rotate --output past this age").get());
         o.addOption(Option.builder().longOpt("vlan-in-key").desc("make the VLAN id part of the flow key").get());
         o.addOption(Option.builder().longOpt("flow-capacity").hasArg().argName("N")
@@ -144,22 +144,35 @@ final class LiveCommand {
         }
         long duration = cl.hasOption("duration") ? intOption(cl, "duration", 0) : 0;
         long every = intOption(cl, "report-every", (int) LiveOptions.DEFAULT_REPORT_EVERY);
-        long rotateMiB = cl.hasOption("rotate-size") ? intOption(cl, "rotate-size", 0) : 0;
+        long rotateBytes = cl.hasOption("rotate-size") ? mebibytes("--rotate-size", cl.getOptionValue("rotate-size")) : 0;
         long rotateSeconds = cl.hasOption("rotate-every") ? intOption(cl, "rotate-every", 0) : 0;
         Path output = path(cl.getOptionValue("output"));
-        if ((rotateMiB > 0 || rotateSeconds > 0) && output == null) {
+        if ((rotateBytes > 0 || rotateSeconds > 0) && output == null) {
             throw new UsageException("--rotate-size and --rotate-every need --output FILE");
         }
         int capacity = intOption(cl, "flow-capacity", FlowConfig.DEFAULT_CAPACITY);
         return new LiveOptions(iface, cl.getOptionValue("bpf"), snaplen, buffer, queue, cl.hasOption("immediate"), duration, every,
                 path(cl.getOptionValue("topology")), path(cl.getOptionValue("catalog")), format, output,
-                path(cl.getOptionValue("report-dir")), rotateMiB, rotateSeconds, cl.hasOption("vlan-in-key"), capacity,
+                path(cl.getOptionValue("report-dir")), rotateBytes, rotateSeconds, cl.hasOption("vlan-in-key"), capacity,
                 cl.hasOption("heap-sample"));
     }
 
     private static int intOption(CommandLine cl, String name, int dflt) throws UsageException {
         String v = cl.getOptionValue(name);
         return v == null ? dflt : Main.positiveInt("--" + name, v);
+    }
+
+    /** A size in MiB, fractions allowed ("0.5"), as bytes. */
+    private static long mebibytes(String option, String v) throws UsageException {
+        try {
+            double mib = Double.parseDouble(v.trim());
+            if (!(mib > 0) || mib > 1 << 20) {
+                throw new NumberFormatException();
+            }
+            return Math.max(1, (long) (mib * (1 << 20)));
+        } catch (NumberFormatException e) {
+            throw new UsageException(option + ": '" + v + "' is not a positive size in MiB");
+        }
     }
 
     private static Path path(String s) {
@@ -193,7 +206,7 @@ final class LiveCommand {
         try {
             status = new LiveStatus(o.reportDir());
             output = o.output() == null ? RotatingOutput.stdout(out)
-                    : RotatingOutput.file(o.output(), o.rotateMiB() << 20, o.rotateSeconds() * 1_000_000_000L);
+                    : RotatingOutput.file(o.output(), o.rotateBytes(), o.rotateSeconds() * 1_000_000_000L);
         } catch (IOException e) {
             throw new LiveCaptureException("cannot write the live output: " + Main.describe(e));
         }
@@ -216,6 +229,11 @@ final class LiveCommand {
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             captureThread.start();
+            err.printf("portmatrix live: capturing on %s (%s, snap length %d, kernel buffer %d MiB%s); closed flows to %s%s%n", source.name(),
+                    LinkType.name(source.linkType()), o.snaplen(), o.bufferMiB(), o.bpf() == null ? "" : ", filter '" + o.bpf() + "'",
+                    o.output() == null ? "standard output" : o.output(),
+                    o.reportDir() == null ? "" : "; summary every " + o.reportEverySeconds() + " s in " + o.reportDir());
+            err.flush();
             run.analyse();
             join(captureThread);
             RunSummary s = analyzer.finish(catalogSource, topologySource);
@@ -275,6 +293,8 @@ final class LiveCommand {
         private long lastReportNanos = startNanos;
         private long lastReportReceived;
         private String stoppedBy;
+        private long lastCaptureAlloc = -1;
+        private long lastAnalysisAlloc = -1;
 
         Run(LiveSource source, CaptureLoop loop, Analyzer analyzer, LiveFlowLog flows, LiveStatus status, String catalogSource,
             String topologySource) {
@@ -421,8 +441,14 @@ final class LiveCommand {
                 m.put("heap_sampled_by", "latest GC");
             }
             m.put("gc_count", heap.gcCount());
-            m.put("capture_thread_allocated", allocated(loop.threadId()));
-            m.put("analysis_thread_allocated", allocated(analysisThread));
+            long capAlloc = allocated(loop.threadId());
+            long anaAlloc = allocated(analysisThread);
+            m.put("capture_thread_allocated", capAlloc);
+            m.put("analysis_thread_allocated", anaAlloc);
+            m.put("capture_thread_allocated_since_last", capAlloc < 0 || lastCaptureAlloc < 0 ? -1 : capAlloc - lastCaptureAlloc);
+            m.put("analysis_thread_allocated_since_last", anaAlloc < 0 || lastAnalysisAlloc < 0 ? -1 : anaAlloc - lastAnalysisAlloc);
+            lastCaptureAlloc = capAlloc;
+            lastAnalysisAlloc = anaAlloc;
             s.put("memory", m);
             return s;
         }

@@ -91,12 +91,13 @@ final class LiveFlowLog implements FlowReport {
         return ip.indexOf(':') >= 0 ? "[" + ip + "]:" + port : ip + ":" + port;
     }
 
-    /** Pushes the lines written since the last flush to the file (once per batch, not per flow). */
+    /** Pushes the lines written since the last flush to the file (once per batch, not per flow); rotates when due. */
     void flush() throws IOException {
         if (dirty) {
             out.flush();
             dirty = false;
         }
+        out.maybeRotate(); // --rotate-every also when no flow closes
     }
 
     @Override

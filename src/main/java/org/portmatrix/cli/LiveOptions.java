@@ -19,7 +19,7 @@ import java.util.List;
  * @param format text or jsonl: the closed-flow lines
  * @param output the file the closed flows are appended to, or null for standard output
  * @param reportDir where summary.json, summary.txt and stats.jsonl are written, or null
- * @param rotateMiB rotate the output file past this size, MiB (0: never)
+ * @param rotateBytes rotate the output file past this size, bytes (0: never)
  * @param rotateSeconds rotate the output file past this age, seconds (0: never)
  * @param vlanInKey VLAN ids are part of the flow key
  * @param flowCapacity most flows held at once
@@ -27,7 +27,7 @@ import java.util.List;
  */
 public record LiveOptions(String iface, String bpf, int snaplen, int bufferMiB, int queueMiB, boolean immediate,
                           long durationSeconds, long reportEverySeconds, Path topology, Path catalog, String format,
-                          Path output, Path reportDir, long rotateMiB, long rotateSeconds, boolean vlanInKey,
+                          Path output, Path reportDir, long rotateBytes, long rotateSeconds, boolean vlanInKey,
                           int flowCapacity, boolean heapSample) {
     public static final List<String> FORMATS = List.of("text", "jsonl");
     public static final int DEFAULT_QUEUE_MIB = 32;

@@ -101,8 +101,9 @@ final class LiveStatus {
             v.append(v.length() == 0 ? "" : ", ").append(e.getKey()).append(' ').append(e.getValue());
         }
         b.append("  verdicts of closed flows: ").append(v).append('\n');
-        b.append(String.format("  heap after GC %s bytes (%s); allocated by the capture thread %s bytes, by the analysis thread %s bytes%n",
-                mem.get("heap_after_gc"), mem.get("heap_sampled_by"), mem.get("capture_thread_allocated"), mem.get("analysis_thread_allocated")));
+        b.append(String.format("  heap after GC %s bytes (%s); allocated since the last report: capture thread %s bytes, analysis thread %s bytes%n",
+                mem.get("heap_after_gc"), mem.get("heap_sampled_by"), mem.get("capture_thread_allocated_since_last"),
+                mem.get("analysis_thread_allocated_since_last")));
         return b.toString();
     }
 

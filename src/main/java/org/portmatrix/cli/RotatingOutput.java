@@ -74,6 +74,9 @@ final class RotatingOutput implements AutoCloseable {
         if (path == null) {
             return;
         }
+        if (counting.bytes == 0) {
+            return; // never an empty part
+        }
         boolean big = maxBytes > 0 && counting.bytes >= maxBytes;
         boolean old = maxAgeNanos > 0 && System.nanoTime() - openedNanos >= maxAgeNanos;
         if (big || old) {

@@ -59,6 +59,13 @@ public final class PcapLiveSource implements LiveSource {
     private final Pointer dataOut;
     private final Pointer header = new Pointer(0);
     private final Pointer data = new Pointer(0);
+    private final Memory statBlock = new Memory(16);
+    private int lastRecv;
+    private int lastDrop;
+    private int lastIfdrop;
+    private long recvTotal;
+    private long dropTotal;
+    private long ifdropTotal;
     // Fallback path.
     private byte[] fallbackPacket;
 
@@ -193,6 +200,8 @@ public final class PcapLiveSource implements LiveSource {
         static native int pcap_next_ex(Pointer p, Pointer header, Pointer data);
 
         static native String pcap_geterr(Pointer p);
+
+        static native int pcap_stats(Pointer p, Pointer stats);
     }
 
     public boolean direct() {
@@ -287,9 +296,18 @@ public final class PcapLiveSource implements LiveSource {
 
     @Override
     public void stats(KernelStats into) throws LiveCaptureException {
+        if (pcap != null) {
+            // struct pcap_stat { u_int ps_recv; u_int ps_drop; u_int ps_ifdrop; }: read into a block
+            // allocated once (pcap4j's getStats allocates a structure and a PcapStat per call).
+            if (Lib.pcap_stats(pcap, statBlock) != 0) {
+                throw new LiveCaptureException("capture statistics of " + name + ": " + firstLine(Lib.pcap_geterr(pcap)));
+            }
+            accumulate(statBlock.getInt(0), statBlock.getInt(4), statBlock.getInt(8), into);
+            return;
+        }
         try {
             PcapStat s = handle.getStats();
-            into.set(s.getNumPacketsReceived(), s.getNumPacketsDropped(), s.getNumPacketsDroppedByIf());
+            accumulate((int) s.getNumPacketsReceived(), (int) s.getNumPacketsDropped(), (int) s.getNumPacketsDroppedByIf(), into);
         } catch (PcapNativeException | NotOpenException e) {
             throw new LiveCaptureException("capture statistics of " + name + ": " + firstLine(e.getMessage()));
         }
@@ -302,6 +320,17 @@ public final class PcapLiveSource implements LiveSource {
         } catch (PcapNativeException | NotOpenException e) {
             throw new LiveCaptureException("capture on " + name + ": " + firstLine(e.getMessage()));
         }
+    }
+
+    /** libpcap's counters are 32 bits and wrap after days on a busy port: sum the differences in 64 bits. */
+    private void accumulate(int recv, int drop, int ifdrop, KernelStats into) {
+        recvTotal += (recv - lastRecv) & 0xffffffffL;
+        dropTotal += (drop - lastDrop) & 0xffffffffL;
+        ifdropTotal += (ifdrop - lastIfdrop) & 0xffffffffL;
+        lastRecv = recv;
+        lastDrop = drop;
+        lastIfdrop = ifdrop;
+        into.set(recvTotal, dropTotal, ifdropTotal);
     }
 
     @Override
