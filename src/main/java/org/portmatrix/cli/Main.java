@@ -217,7 +217,10 @@ public final class Main {
 
     int analyze(AnalyzeOptions o) throws UsageException, ConfigException, IOException {
         writable(o.output(), false, "cannot write output");
-        writable(o.extract(), false, "cannot write the extract");
+        if (o.extract() == null || o.reportDir() == null
+                || !o.reportDir().toAbsolutePath().normalize().equals(o.extract().toAbsolutePath().normalize().getParent())) {
+            writable(o.extract(), false, "cannot write the extract"); // one inside --report-dir is checked with that directory
+        }
         writable(o.reportDir(), true, "cannot create the report directory");
         if (o.extract() != null) { // before anything reads the captures: a pipe could be read only once
             for (Path p : o.captures()) {
@@ -319,18 +322,10 @@ public final class Main {
      * packets in the same order.
      */
     static List<PacketSource> openSources(List<Path> captures) throws IOException {
-        List<PacketSource> sources = new ArrayList<>();
-        try {
-            for (Path p : captures) {
-                sources.add(Captures.open(p));
-            }
-        } catch (IOException | RuntimeException e) {
-            for (PacketSource s : sources) {
-                s.close();
-            }
-            throw e;
-        }
-        return sources;
+        // One source: a single capture as it is; several files, directories (a dumpcap ring buffer)
+        // and "-" (standard input) merged in time order. Every capture is opened and its first
+        // packet read here, so an unreadable one is refused before any output.
+        return List.of(Captures.openAll(captures, System.in));
     }
 
     private static PcapWriter openExtract(Path file) throws UsageException {

@@ -116,6 +116,16 @@ class ExtractTest {
     }
 
     @Test
+    void extractCanGoIntoTheReportDirectoryItCreates() throws Exception {
+        Path reports = dir.resolve("new-dir");
+        Run r = ReportTests.run("analyze", SAMPLE, "--topology", TOPOLOGY, "--report-dir", reports.toString(), "--extract",
+                reports.resolve("flagged.pcap").toString());
+        assertEquals(0, r.status(), r.err());
+        assertEquals(flaggedPackets(ReportTests.jsonLines(reports.resolve("flows.jsonl"))), capinfosCount(reports.resolve("flagged.pcap")));
+        assertTrue(r.out().contains("flagged.pcap (38 packets of the flagged flows)"), "the one-screen summary names the extract: " + r.out());
+    }
+
+    @Test
     void extractIntoAMissingDirectoryIsAUsageErrorBeforeAnyReport() throws Exception {
         Path out = dir.resolve("report.txt");
         Run r = ReportTests.run("analyze", SAMPLE, "--output", out.toString(), "--extract", dir.resolve("no/such/dir/x.pcap").toString());
