@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.portmatrix.capture.Captures;
 import org.portmatrix.capture.PacketSource;
 import org.portmatrix.classify.Catalog;
 import org.portmatrix.classify.CompiledCatalog;
@@ -37,8 +36,8 @@ final class InferTopology {
             }
         }
         TrafficProfile profile = new TrafficProfile(o.flowConfig(), o.vlanInKey(), Analyzer.servicePorts(new CompiledCatalog(catalog)));
-        for (Path p : o.captures()) { // the same files in the same order as the analysis pass
-            try (PacketSource s = Captures.open(p)) {
+        for (PacketSource source : Main.openSources(o.captures())) { // the same sources, in the same order, as the analysis pass
+            try (PacketSource s = source) {
                 profile.read(s);
             }
         }
