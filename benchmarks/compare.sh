@@ -42,6 +42,9 @@ usage: benchmarks/compare.sh [options]
       --rev REV          time a clean build of git revision REV (git archive into
                          DIR/portmatrix-SHA, built once) instead of the working tree,
                          which others may be editing while it runs
+      --nice N           run every timed command at this niceness (e.g. -15 as root, to
+                         approximate an idle machine when others share it); recorded in the output
+      --label TEXT       how to name the build timed in the output (with --portmatrix)
       --no-install       do not apt-get install missing tools; skip them instead
   -h, --help             this help
 EOF
@@ -55,6 +58,8 @@ cut=500000
 portmatrix="$repo/portmatrix"
 install=1
 rev=""
+nice_level=""
+label=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -d|--dir) dir="$2"; shift 2 ;;
@@ -64,6 +69,8 @@ while [ $# -gt 0 ]; do
     -c|--cut) cut="$2"; shift 2 ;;
     -p|--portmatrix) portmatrix="$2"; shift 2 ;;
     --rev) rev="$2"; shift 2 ;;
+    --nice) nice_level="$2"; shift 2 ;;
+    --label) label="$2"; shift 2 ;;
     --no-install) install=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -154,6 +161,8 @@ else
   if [ -n "$(git -C "$repo" status --porcelain -- src pom.xml 2>/dev/null)" ]; then build="$build + uncommitted changes in the working tree"; fi
 fi
 
+[ -z "$label" ] || build="$label"
+
 # --- build and warm up -----------------------------------------------------------------------
 work="$(mktemp -d "$dir/.compare.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -170,18 +179,21 @@ tools=(portmatrix cat tcpdump)
 have ndpiReader && tools+=(ndpiReader)
 have tshark && tools+=(tshark)
 
-# run TOOL RUN: one timed run; appends "tool run wall rss_kib" to $work/results.
+timed=(/usr/bin/time -f '%e %M %U %S' -o)
+[ -z "$nice_level" ] || timed=(nice -n "$nice_level" /usr/bin/time -f '%e %M %U %S' -o)
+
+# run TOOL RUN: one timed run; appends "tool run wall rss_kib user sys" to $work/results.
 run() {
   local tool="$1" i="$2" rc=0 attempt
   for attempt in 1 2 3; do
     rc=0
     case "$tool" in
-      portmatrix) /usr/bin/time -f '%e %M' -o "$work/time" "$portmatrix" analyze "$file" --topology "$topology" --format jsonl \
+      portmatrix) "${timed[@]}" "$work/time" "$portmatrix" analyze "$file" --topology "$topology" --format jsonl \
                     >"$work/out.jsonl" 2>"$work/err" || rc=$? ;;
-      cat)        /usr/bin/time -f '%e %M' -o "$work/time" cat "$file" >/dev/null 2>"$work/err" || rc=$? ;;
-      tcpdump)    /usr/bin/time -f '%e %M' -o "$work/time" tcpdump -r "$file" -w /dev/null >/dev/null 2>"$work/err" || rc=$? ;;
-      ndpiReader) /usr/bin/time -f '%e %M' -o "$work/time" ndpiReader -i "$file" -q >/dev/null 2>"$work/err" || rc=$? ;;
-      tshark)     /usr/bin/time -f '%e %M' -o "$work/time" tshark -r "$cut_file" -q -z conv,tcp -z conv,udp \
+      cat)        "${timed[@]}" "$work/time" cat "$file" >/dev/null 2>"$work/err" || rc=$? ;;
+      tcpdump)    "${timed[@]}" "$work/time" tcpdump -r "$file" -w /dev/null >/dev/null 2>"$work/err" || rc=$? ;;
+      ndpiReader) "${timed[@]}" "$work/time" ndpiReader -i "$file" -q >/dev/null 2>"$work/err" || rc=$? ;;
+      tshark)     "${timed[@]}" "$work/time" tshark -r "$cut_file" -q -z conv,tcp -z conv,udp \
                     >/dev/null 2>"$work/err" || rc=$? ;;
     esac
     # The launcher rebuilds the jar when sources changed under it: that run is not a measurement.
@@ -194,12 +206,13 @@ run() {
   # portmatrix: 0 = done, 1 = flows flagged (only with --fail-on-unexpected); anything else is a failure.
   if [ "$rc" -ne 0 ] && ! { [ "$tool" = portmatrix ] && [ "$rc" = 1 ]; }; then
     say "$tool failed (exit $rc) in run $i:"; tail -5 "$work/err" >&2
-    echo "$tool $i FAIL FAIL" >>"$work/results"
+    echo "$tool $i FAIL FAIL FAIL FAIL" >>"$work/results"
     return
   fi
-  read -r wall rss < <(tail -1 "$work/time")
-  echo "$tool $i $wall $rss" >>"$work/results"
-  awk -v i="$i" -v t="$tool" -v w="$wall" -v r="$rss" 'BEGIN { printf "  run %d  %-11s %7.2f s  %7.1f MiB\n", i, t, w, r / 1024 }' >&2
+  read -r wall rss usr sys_ < <(tail -1 "$work/time")
+  echo "$tool $i $wall $rss $usr $sys_" >>"$work/results"
+  awk -v i="$i" -v t="$tool" -v w="$wall" -v r="$rss" -v c="$(awk -v u="$usr" -v s="$sys_" 'BEGIN { print u + s }')" \
+    'BEGIN { printf "  run %d  %-11s %7.2f s  %7.1f MiB  %6.2f s CPU\n", i, t, w, r / 1024, c }' >&2
 }
 
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -225,17 +238,17 @@ have tshark && versions="$versions, tshark $(tshark --version 2>/dev/null | head
 
 python3 - "$work/results" "$packets" "$cut_packets" "$file" "$cut_file" "$runs" "$flows" \
   "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(nproc)" "$cpu" "$mem" "$javav" "$os" "$build" "$versions" "$load_start" "$load_end" \
-  "${PORTMATRIX_JAVA_OPTS:-}" "$dir/compare-$(date -u +%Y%m%d-%H%M%S).md" <<'EOF'
+  "${PORTMATRIX_JAVA_OPTS:-}" "$nice_level" "$dir/compare-$(date -u +%Y%m%d-%H%M%S).md" <<'EOF'
 import statistics, sys
-(results, packets, cut_packets, file, cut_file, runs, flows, date, nproc, cpu, mem, javav, osname,
- build, versions, load_start, load_end, jopts, mdfile) = sys.argv[1:]
+(results, packets, cut_packets, file, cut_file, runs, flows, date, nproc, cpu_model, mem, javav, osname,
+ build, versions, load_start, load_end, jopts, nice_level, mdfile) = sys.argv[1:]
 packets, cut_packets = int(packets), int(cut_packets)
 rows = {}
 for line in open(results):
-    tool, i, wall, rss = line.split()
+    tool, i, wall, rss, usr, sys_ = line.split()
     rows.setdefault(tool, [])
     if wall != "FAIL":
-        rows[tool].append((float(wall), int(rss)))
+        rows[tool].append((float(wall), int(rss), float(usr) + float(sys_)))
 commands = {
     "portmatrix": "portmatrix analyze FILE --topology YAML --format jsonl > out.jsonl",
     "cat": "cat FILE > /dev/null",
@@ -248,20 +261,21 @@ def med(tool):
     if not r:
         return None
     n = cut_packets if tool == "tshark" else packets
-    wall = statistics.median(w for w, _ in r)
-    rss = statistics.median(m for _, m in r) / 1024
-    return n, wall, rss, [w for w, _ in r]
+    wall = statistics.median(x[0] for x in r)
+    rss = statistics.median(x[1] for x in r) / 1024
+    cpu = statistics.median(x[2] for x in r)
+    return n, wall, rss, [x[0] for x in r], cpu
 pm = med("portmatrix")
 out = []
-out.append("| command | packets | median wall | packets/s | peak RSS | time/packet vs portmatrix | RSS vs portmatrix | runs (s) |")
-out.append("|---|---:|---:|---:|---:|---:|---:|---|")
+out.append("| command | packets | median wall | packets/s | peak RSS | CPU (user+sys) | time/packet vs portmatrix | RSS vs portmatrix | runs (s) |")
+out.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
 for tool in ["portmatrix", "cat", "tcpdump", "ndpiReader", "tshark"]:
     m = med(tool)
     if m is None:
         if tool in rows:
-            out.append(f"| `{commands[tool]}` | | failed | | | | | |")
+            out.append(f"| `{commands[tool]}` | | failed | | | | | | |")
         continue
-    n, wall, rss, walls = m
+    n, wall, rss, walls, cpu = m
     pps = n / wall if wall > 0 else float("inf")
     if pm and pm[1] > 0:
         ratio = (wall / n) / (pm[1] / pm[0])
@@ -269,15 +283,17 @@ for tool in ["portmatrix", "cat", "tcpdump", "ndpiReader", "tshark"]:
         ratio_s, rratio_s = f"{ratio:.2f}×", f"{rratio:.2f}×"
     else:
         ratio_s = rratio_s = "-"
-    out.append(f"| `{commands[tool]}` | {n/1e6:.2f} M | {wall:.2f} s | {pps/1e6:.2f} M | {rss:.0f} MiB | {ratio_s} | {rratio_s} | {' '.join(f'{w:.2f}' for w in walls)} |")
-machine = (f"Machine: {nproc} cores, {cpu}, {mem} GiB RAM, {osname}; {javav}; {versions}. "
+    out.append(f"| `{commands[tool]}` | {n/1e6:.2f} M | {wall:.2f} s | {pps/1e6:.2f} M | {rss:.0f} MiB | {cpu:.2f} s | {ratio_s} | {rratio_s} | {' '.join(f'{w:.2f}' for w in walls)} |")
+machine = (f"Machine: {nproc} cores, {cpu_model}, {mem} GiB RAM, {osname}; {javav}; {versions}. "
            f"portmatrix {build}" + (f", PORTMATRIX_JAVA_OPTS='{jopts}'" if jopts else "") + f". {date}; "
-           f"load average {load_start} before and {load_end} after the timed runs.")
+           f"load average {load_start} before and {load_end} after the timed runs"
+           + (f"; every timed command ran at nice {nice_level}." if nice_level else "."))
 work = (f"FILE = {file} ({packets:,} packets, {flows} flow records written), CUT = its first {cut_packets:,} packets; "
-        f"warm page cache, whole process, median of {runs} alternating runs; peak RSS = /usr/bin/time %M.")
+        f"warm page cache, whole process, median of {runs} alternating runs; peak RSS = /usr/bin/time %M; "
+        f"CPU = user + system seconds of all the process's threads (%U + %S).")
 targets = []
 if pm:
-    n, wall, rss, _ = pm
+    n, wall, rss, _, _ = pm
     def ok(b): return "met" if b else "MISSED"
     targets.append(f"- whole process ≤ 1.0 s: {wall:.2f} s — {ok(wall <= 1.0)}")
     targets.append(f"- ≥ 5 M packets/s: {n / wall / 1e6:.2f} M — {ok(n / wall >= 5e6)}")

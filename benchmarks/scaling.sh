@@ -2,7 +2,7 @@
 # scaling.sh - how portmatrix's time and memory grow: with packets (same traffic, longer), and with
 # concurrent flows (many flows open at once). Not run by CI.
 #
-#   benchmarks/scaling.sh [--dir DIR] [--runs N] [--rev REV] [--packets "500000 1000000 ..."] [--flows "..."]
+#   benchmarks/scaling.sh [--dir DIR] [--runs N] [--rev REV] [--nice N] [--portmatrix CMD --label TEXT] [--packets "500000 ..."] [--flows "..."]
 #
 # Packets: the reference mix (../shared/bench/make_lync_mix.py --packets N; flows = N/100, the same
 # packet rate, so the number of flows open at once stays about the same) at 0.5, 1, 2, 5 and 10 M
@@ -25,6 +25,8 @@ rev=""
 packet_sizes="500000 1000000 2000000 5000000 10000000"
 flow_counts="1000 10000 100000 1000000"
 portmatrix="$repo/portmatrix"
+nice_level=""
+label=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -d|--dir) dir="$2"; shift 2 ;;
@@ -33,6 +35,8 @@ while [ $# -gt 0 ]; do
     -p|--portmatrix) portmatrix="$2"; shift 2 ;;
     --packets) packet_sizes="$2"; shift 2 ;;
     --flows) flow_counts="$2"; shift 2 ;;
+    --nice) nice_level="$2"; shift 2 ;;
+    --label) label="$2"; shift 2 ;;
     -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "scaling.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -57,6 +61,8 @@ else
   build="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
   [ -z "$(git -C "$repo" status --porcelain -- src pom.xml 2>/dev/null)" ] || build="$build + uncommitted changes"
 fi
+
+[ -z "$label" ] || build="$label"
 
 # --- inputs ----------------------------------------------------------------------------------
 topology="$dir/lync-mix.yaml"
@@ -123,7 +129,7 @@ measure() {
   peak="${peak:-?}"
   for i in $(seq 1 "$runs"); do
     rc=0
-    /usr/bin/time -f '%e %M' -o "$work/time" "$portmatrix" analyze "$f" --topology "$topology" --format jsonl \
+    ${nice_level:+nice -n "$nice_level"} /usr/bin/time -f '%e %M' -o "$work/time" "$portmatrix" analyze "$f" --topology "$topology" --format jsonl \
       >"$work/out.jsonl" 2>"$work/err" || rc=$?
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then say "portmatrix failed (exit $rc) on $f:"; tail -3 "$work/err" >&2; exit 2; fi
     read -r w m < <(tail -1 "$work/time")
@@ -155,11 +161,11 @@ for n in $flow_counts; do
 done
 load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-python3 - "$work/packets" "$work/flows" "$build" "$runs" "$load_start" "$load_end" "${PORTMATRIX_JAVA_OPTS:-}" \
+python3 - "$work/packets" "$work/flows" "$build" "$runs" "$load_start" "$load_end" "${PORTMATRIX_JAVA_OPTS:-}" "$nice_level" \
   "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(nproc)" "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" \
   "$(java -version 2>&1 | head -1)" "$dir/scaling-$(date -u +%Y%m%d-%H%M%S).md" <<'EOF'
 import sys
-pfile, ffile, build, runs, l0, l1, jopts, date, nproc, cpu, javav, md = sys.argv[1:]
+pfile, ffile, build, runs, l0, l1, jopts, nice_level, date, nproc, cpu, javav, md = sys.argv[1:]
 out = ["By packets (the reference mix, flows = packets / 100):", "",
        "| packets | file | flows open at peak | median wall | packets/s | marginal time per packet | peak RSS | runs (s) |",
        "|---:|---:|---:|---:|---:|---:|---:|---|"]
@@ -184,7 +190,8 @@ for n, w, m, peak, allw in rows:
     out.append(f"| {peak if peak != '?' else n} | {w:.2f} s | {m/1024:.0f} MiB | {per} | {allw.strip()} |")
 out += ["", f"portmatrix {build}" + (f", PORTMATRIX_JAVA_OPTS='{jopts}'" if jopts else "") +
         f"; `analyze FILE --topology YAML --format jsonl`, warm page cache, median of {runs} runs, peak RSS = /usr/bin/time %M. "
-        f"{nproc} cores, {cpu}, {javav}; {date}; load average {l0} before, {l1} after."]
+        f"{nproc} cores, {cpu}, {javav}; {date}; load average {l0} before, {l1} after"
+        + (f"; timed runs at nice {nice_level}." if nice_level else ".")]
 text = "\n".join(out) + "\n"
 print(); print(text)
 open(md, "w").write(text)
