@@ -421,6 +421,9 @@ public final class TextReport implements FlowReport {
         }
         out.printf("  packets read %s, not decoded %s; flows closed early %s%n", n(s.packetsRead()),
                 n(s.packetsRead() - s.packetsDecoded()), n(s.flowsEvictedEarly()));
+        for (java.util.Map.Entry<String, Long> e : s.undecodable().entrySet()) {
+            out.printf("    not decoded: %s %s%n", e.getKey(), n(e.getValue()));
+        }
         for (String d : s.damage()) {
             out.printf("  damaged input: %s%n", d);
         }
