@@ -40,6 +40,15 @@ readonly REQUIREMENTS=(
   chromium:chromium
   bsdutils:script
   util-linux:unshare
+  # capture/decode/flow tests (tshark oracle, tcpdump corpus vs capinfos, merged and split captures)
+  # and captures/decode/record-decode.sh
+  wireshark-common:capinfos
+  wireshark-common:editcap
+  wireshark-common:mergecap
+  wireshark-common:dumpcap
+  tcpreplay:tcprewrite
+  gzip:gzip
+  python3:/usr/bin/python3
 )
 
 package_installed() {
