@@ -1,0 +1,360 @@
+package org.portmatrix.decode;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.ByteArrayOutputStream;
+import org.junit.jupiter.api.Test;
+import org.portmatrix.capture.LinkType;
+
+/**
+ * Byte-level tests of the decoder: frames built field by field, one test per layer and per
+ * malformation. (Real captures of every layer are compared with tshark in the oracle tests.)
+ */
+class PacketDecoderTest {
+    static final byte[] MAC_DST = {2, 0, 0, 0, 0, 1};
+    static final byte[] MAC_SRC = {2, 0, 0, 0, 0, 2};
+    static final int A = 0x0a000001; // 10.0.0.1
+    static final int B = 0x0a000002; // 10.0.0.2
+
+    final PacketDecoder decoder = new PacketDecoder(true);
+    final Decoded d = new Decoded();
+
+    /** A growing frame: big-endian writes of fields. */
+    static final class Frame {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+        Frame u8(int v) {
+            out.write(v);
+            return this;
+        }
+
+        Frame u16(int v) {
+            return u8(v >>> 8).u8(v & 0xff);
+        }
+
+        Frame u32(long v) {
+            return u16((int) (v >>> 16) & 0xffff).u16((int) v & 0xffff);
+        }
+
+        Frame bytes(byte[] b) {
+            out.writeBytes(b);
+            return this;
+        }
+
+        Frame zeros(int n) {
+            return bytes(new byte[n]);
+        }
+
+        Frame ethernet(int etherType) {
+            return bytes(MAC_DST).bytes(MAC_SRC).u16(etherType);
+        }
+
+        /** IPv4 header: version/IHL, TOS, total length, id, flags/fragment offset, TTL, protocol, checksum, addresses. */
+        Frame ipv4(int protocol, int src, int dst, int payloadLength, int id, int flagsFrag, int optionWords) {
+            int ihl = 5 + optionWords;
+            u8(0x40 | ihl).u8(0).u16(ihl * 4 + payloadLength).u16(id).u16(flagsFrag).u8(64).u8(protocol).u16(0).u32(src & 0xffffffffL)
+                    .u32(dst & 0xffffffffL);
+            for (int i = 0; i < optionWords; i++) {
+                u32(0x01010101L); // NOP options
+            }
+            return this;
+        }
+
+        Frame ipv4(int protocol, int src, int dst, int payloadLength) {
+            return ipv4(protocol, src, dst, payloadLength, 1, 0, 0);
+        }
+
+        /** IPv6 header: version, traffic class, flow label, payload length, next header, hop limit, addresses. */
+        Frame ipv6(int next, int payloadLength, long srcLo, long dstLo) {
+            return u32(0x60000000L).u16(payloadLength).u8(next).u8(64).u32(0x20010db8L).u32(0).u32(srcLo >>> 32).u32(srcLo & 0xffffffffL)
+                    .u32(0x20010db8L).u32(0).u32(dstLo >>> 32).u32(dstLo & 0xffffffffL);
+        }
+
+        Frame udp(int sport, int dport, int payloadLength) {
+            return u16(sport).u16(dport).u16(8 + payloadLength).u16(0).zeros(payloadLength);
+        }
+
+        /** TCP header without options: ports, seq, ack, data offset 5, flags, window, checksum, urgent. */
+        Frame tcp(int sport, int dport, int flags, int payloadLength) {
+            return u16(sport).u16(dport).u32(1000).u32(2000).u8(0x50).u8(flags).u16(65535).u16(0).u16(0).zeros(payloadLength);
+        }
+
+        byte[] build() {
+            return out.toByteArray();
+        }
+    }
+
+    int decode(int linkType, byte[] frame) {
+        return decoder.decode(frame, 0, frame.length, linkType, d);
+    }
+
+    int ethernet(byte[] frame) {
+        return decode(LinkType.ETHERNET, frame);
+    }
+
+    void assertUdp(int src, int sport, int dst, int dport) {
+        assertEquals(IpProtocol.UDP, d.protocol);
+        assertEquals(Decoded.V4_MAPPED | (src & 0xffffffffL), d.srcLo);
+        assertEquals(Decoded.V4_MAPPED | (dst & 0xffffffffL), d.dstLo);
+        assertEquals(sport, d.srcPort);
+        assertEquals(dport, d.dstPort);
+    }
+
+    @Test
+    void decodesEthernetIpv4Tcp() {
+        byte[] f = new Frame().ethernet(0x0800).ipv4(IpProtocol.TCP, A, B, 20 + 5).tcp(50000, 5061, 0x18, 5).build();
+        assertEquals(DecodeStats.OK, ethernet(f));
+        assertEquals(4, d.ipVersion);
+        assertEquals(IpProtocol.TCP, d.protocol);
+        assertEquals(50000, d.srcPort);
+        assertEquals(5061, d.dstPort);
+        assertEquals(0x18, d.tcpFlags);
+        assertEquals(5, d.payloadLength);
+        assertEquals(14 + 20 + 20, d.payloadOffset);
+        assertEquals(-1, d.vlan);
+    }
+
+    @Test
+    void ethernetPaddingIsNotPayload() {
+        // A 1-byte UDP payload in a frame padded to 60 bytes: the IPv4 total length bounds the payload.
+        byte[] f = new Frame().ethernet(0x0800).ipv4(IpProtocol.UDP, A, B, 9).udp(1000, 2000, 1).zeros(17).build();
+        assertEquals(60, f.length);
+        assertEquals(DecodeStats.OK, ethernet(f));
+        assertEquals(1, d.payloadLength);
+    }
+
+    @Test
+    void skipsIpv4Options() {
+        byte[] f = new Frame().ethernet(0x0800).ipv4(IpProtocol.UDP, A, B, 8, 1, 0, 2).udp(1000, 2000, 0).build();
+        assertEquals(DecodeStats.OK, ethernet(f));
+        assertUdp(A, 1000, B, 2000);
+    }
+
+    @Test
+    void rejectsIhlBelowFive() {
+        byte[] f = new Frame().ethernet(0x0800).ipv4(IpProtocol.UDP, A, B, 8).udp(1, 2, 0).build();
+        f[14] = 0x44; // IHL 4
+        assertEquals(DecodeStats.BAD_IPV4_HEADER_LENGTH, ethernet(f));
+    }
+
+    @Test
+    void countsATruncatedIpv4Header() {
+        byte[] f = new Frame().ethernet(0x0800).u32(0x45000028L).build();
+        assertEquals(DecodeStats.TRUNCATED_IPV4, ethernet(f));
+    }
+
+    @Test
+    void rejectsAUdpLengthBelowEight() {
+        byte[] f = new Frame().ethernet(0x0800).ipv4(IpProtocol.UDP, A, B, 8).u16(1).u16(2).u16(7).u16(0).build();
+        assertEquals(DecodeStats.BAD_UDP_LENGTH, ethernet(f));
+    }
+
+    @Test
+    void rejectsATcpDataOffsetBelowTwenty() {
+        byte[] f = new Frame().ethernet(0x0800).ipv4(IpProtocol.TCP, A, B, 20).tcp(1, 2, 0x02, 0).build();
+        f[14 + 20 + 12] = 0x40; // data offset 4 words
+        assertEquals(DecodeStats.BAD_TCP_DATA_OFFSET, ethernet(f));
+    }
+
+    @Test
+    void recordsTheOuterVlanOnlyWhenKept() {
+        // 802.1ad outer tag 200, 802.1Q inner tag 100: the outer one is the flow's VLAN.
+        byte[] f = new Frame().ethernet(0x88a8).u16(200).u16(0x8100).u16(100).u16(0x0800).ipv4(IpProtocol.UDP, A, B, 8)
+                .udp(1, 2, 0).build();
+        assertEquals(DecodeStats.OK, ethernet(f));
+        assertEquals(200, d.vlan);
+        assertEquals(DecodeStats.OK, new PacketDecoder(false).decode(f, 0, f.length, LinkType.ETHERNET, d));
+        assertEquals(-1, d.vlan);
+        assertUdp(A, 1, B, 2);
+    }
+
+    @Test
+    void followsAnMplsLabelStack() {
+        // Two labels, the second with the bottom-of-stack bit; then IPv4.
+        byte[] f = new Frame().ethernet(0x8847).u32(0x00010040L).u32(0x00020140L).ipv4(IpProtocol.UDP, A, B, 8).udp(3, 4, 0).build();
+        assertEquals(DecodeStats.OK, ethernet(f));
+        assertUdp(A, 3, B, 4);
+    }
+
+    @Test
+    void opensPppoeSessions() {
+        // PPPoE: version/type, code, session id, length; then the PPP protocol 0x0021 (IPv4).
+        byte[] f = new Frame().ethernet(0x8864).u8(0x11).u8(0).u16(1).u16(30).u16(0x0021).ipv4(IpProtocol.UDP, A, B, 8).udp(5, 6, 0)
+                .build();
+        assertEquals(DecodeStats.OK, ethernet(f));
+        assertUdp(A, 5, B, 6);
+    }
+
+    @Test
+    void decodesLinuxCookedV1AndV2AndBsdLoopback() {
+        byte[] ip = new Frame().ipv4(IpProtocol.UDP, A, B, 8).udp(7, 8, 0).build();
+        // SLL: packet type, ARPHRD type, address length, 8 address bytes, protocol.
+        byte[] sll = new Frame().u16(0).u16(1).u16(6).zeros(8).u16(0x0800).bytes(ip).build();
+        assertEquals(DecodeStats.OK, decode(LinkType.LINUX_SLL, sll));
+        assertUdp(A, 7, B, 8);
+        // SLL2: protocol, reserved, interface index, ARPHRD type, packet type, address length, 8 address bytes.
+        byte[] sll2 = new Frame().u16(0x0800).u16(0).u32(1).u16(1).u8(0).u8(6).zeros(8).bytes(ip).build();
+        assertEquals(DecodeStats.OK, decode(LinkType.LINUX_SLL2, sll2));
+        assertUdp(A, 7, B, 8);
+        // NULL: the address family in host byte order (AF_INET = 2 on a little-endian host).
+        byte[] loop = new Frame().u8(2).u8(0).u8(0).u8(0).bytes(ip).build();
+        assertEquals(DecodeStats.OK, decode(LinkType.NULL, loop));
+        assertUdp(A, 7, B, 8);
+        assertEquals(DecodeStats.OK, decode(LinkType.RAW, ip));
+        assertEquals(DecodeStats.OK, decode(LinkType.IPV4, ip));
+        assertEquals(DecodeStats.BAD_IP_VERSION, decode(LinkType.IPV6, ip), "link type IPV6 holds IPv6 only");
+        assertEquals(DecodeStats.UNSUPPORTED_LINK, decode(147, ip));
+    }
+
+    @Test
+    void skipsIpv6ExtensionHeaders() {
+        // Hop-by-hop (8 bytes), destination options (16 bytes), then UDP.
+        byte[] f = new Frame().ethernet(0x86dd).ipv6(0, 8 + 16 + 8, 1, 2)
+                .u8(60).u8(0).zeros(6)
+                .u8(17).u8(1).zeros(14)
+                .udp(9, 10, 0).build();
+        assertEquals(DecodeStats.OK, ethernet(f));
+        assertEquals(6, d.ipVersion);
+        assertEquals(IpProtocol.UDP, d.protocol);
+        assertEquals(9, d.srcPort);
+        assertEquals(1, d.srcLo);
+    }
+
+    @Test
+    void anIpv6RoutingHeaderGivesTheFinalDestination() {
+        // Type 0, two addresses, segments left 2: the last address is where the packet is going.
+        byte[] f = new Frame().ethernet(0x86dd).ipv6(43, 8 + 32 + 8, 1, 2)
+                .u8(17).u8(4).u8(0).u8(2).u32(0)
+                .u32(0x20010db8L).u32(0).u32(0).u32(0x30)
+                .u32(0x20010db8L).u32(0).u32(0).u32(0x40)
+                .udp(11, 12, 0).build();
+        assertEquals(DecodeStats.OK, ethernet(f));
+        assertEquals(0x40, d.dstLo);
+        // Segment routing (type 4): segment list[0] is the final segment.
+        byte[] srh = new Frame().ethernet(0x86dd).ipv6(43, 8 + 32 + 8, 1, 2)
+                .u8(17).u8(4).u8(4).u8(1).u8(1).u8(0).u16(0)
+                .u32(0x20010db8L).u32(0).u32(0).u32(0x50)
+                .u32(0x20010db8L).u32(0).u32(0).u32(0x60)
+                .udp(11, 12, 0).build();
+        assertEquals(DecodeStats.OK, ethernet(srh));
+        assertEquals(0x50, d.dstLo);
+    }
+
+    @Test
+    void countsAnIpv6ExtensionChainRunningOffThePacket() {
+        byte[] f = new Frame().ethernet(0x86dd).ipv6(0, 8, 1, 2).u8(60).u8(5).zeros(6).build(); // says 48 bytes, has 8
+        assertEquals(DecodeStats.IPV6_EXTENSION_CHAIN, ethernet(f));
+    }
+
+    @Test
+    void ipv4FragmentsJoinTheFlowOfTheirFirstFragment() {
+        // First fragment: more-fragments set, offset 0, with the UDP header.
+        byte[] first = new Frame().ethernet(0x0800).ipv4(IpProtocol.UDP, A, B, 16, 77, 0x2000, 0).udp(4000, 5000, 8).build();
+        byte[] later = new Frame().ethernet(0x0800).ipv4(IpProtocol.UDP, A, B, 16, 77, 2, 0).zeros(16).build(); // offset 16 bytes
+        byte[] stray = new Frame().ethernet(0x0800).ipv4(IpProtocol.UDP, A, B, 16, 78, 2, 0).zeros(16).build();
+        assertEquals(DecodeStats.OK, ethernet(first));
+        assertEquals(1, d.fragment);
+        assertEquals(DecodeStats.OK, ethernet(later));
+        assertEquals(2, d.fragment);
+        assertUdp(A, 4000, B, 5000);
+        assertEquals(DecodeStats.FRAGMENT_WITHOUT_FIRST, ethernet(stray));
+    }
+
+    @Test
+    void ipv6FragmentsJoinTheFlowOfTheirFirstFragment() {
+        // Fragment header: next header, reserved, offset (13 bits) / M flag, identification.
+        byte[] first = new Frame().ethernet(0x86dd).ipv6(44, 8 + 16, 1, 2).u8(17).u8(0).u16(0x0001).u32(99).udp(6000, 7000, 8).build();
+        byte[] later = new Frame().ethernet(0x86dd).ipv6(44, 8 + 16, 1, 2).u8(17).u8(0).u16(2 << 3).u32(99).zeros(16).build();
+        assertEquals(DecodeStats.OK, ethernet(first));
+        assertEquals(DecodeStats.OK, ethernet(later));
+        assertEquals(6000, d.srcPort);
+        assertEquals(7000, d.dstPort);
+        assertEquals(IpProtocol.UDP, d.protocol);
+    }
+
+    static byte[] innerEthernetUdp() {
+        return new Frame().ethernet(0x0800).ipv4(IpProtocol.UDP, A, B, 8).udp(1234, 5678, 0).build();
+    }
+
+    @Test
+    void opensGreWithTransparentEthernetAndErspan() {
+        byte[] inner = innerEthernetUdp();
+        int outerLen = 4 + inner.length;
+        // GRE, no options, protocol 0x6558 (transparent Ethernet bridging).
+        byte[] teb = new Frame().ethernet(0x0800).ipv4(IpProtocol.GRE, B, A, outerLen).u16(0).u16(0x6558).bytes(inner).build();
+        assertEquals(DecodeStats.OK, ethernet(teb));
+        assertUdp(A, 1234, B, 5678);
+        assertEquals(1, d.tunnelDepth);
+        // ERSPAN type II: GRE with a sequence number, protocol 0x88be, an 8-byte ERSPAN header.
+        byte[] erspan2 = new Frame().ethernet(0x0800).ipv4(IpProtocol.GRE, B, A, 8 + 8 + inner.length).u16(0x1000).u16(0x88be).u32(1)
+                .u32(0x10010064L).u32(0).bytes(inner).build();
+        assertEquals(DecodeStats.OK, ethernet(erspan2));
+        assertUdp(A, 1234, B, 5678);
+        // ERSPAN type I: no sequence number, no ERSPAN header.
+        byte[] erspan1 = new Frame().ethernet(0x0800).ipv4(IpProtocol.GRE, B, A, 4 + inner.length).u16(0).u16(0x88be).bytes(inner).build();
+        assertEquals(DecodeStats.OK, ethernet(erspan1));
+        assertUdp(A, 1234, B, 5678);
+        // ERSPAN type III with the optional 8-byte platform subheader (O bit, last bit of the 12-byte header).
+        byte[] erspan3 = new Frame().ethernet(0x0800).ipv4(IpProtocol.GRE, B, A, 8 + 20 + inner.length).u16(0x1000).u16(0x22eb).u32(1)
+                .u32(0x20010064L).u32(0).u32(1).zeros(8).bytes(inner).build();
+        assertEquals(DecodeStats.OK, ethernet(erspan3));
+        assertUdp(A, 1234, B, 5678);
+    }
+
+    @Test
+    void opensVxlanAndGeneveButNotABadVxlanHeader() {
+        byte[] inner = innerEthernetUdp();
+        int outer = 0x0a0000fe;
+        byte[] vxlan = new Frame().ethernet(0x0800).ipv4(IpProtocol.UDP, outer, B, 8 + 8 + inner.length)
+                .udp(40000, 4789, 0).u32(0x08000000L).u32(42 << 8).bytes(inner).build();
+        fixUdpLength(vxlan, 8 + inner.length);
+        assertEquals(DecodeStats.OK, ethernet(vxlan));
+        assertUdp(A, 1234, B, 5678);
+        byte[] geneve = new Frame().ethernet(0x0800).ipv4(IpProtocol.UDP, outer, B, 8 + 8 + inner.length)
+                .udp(40000, 6081, 0).u16(0).u16(0x6558).u32(5 << 8).bytes(inner).build();
+        fixUdpLength(geneve, 8 + inner.length);
+        assertEquals(DecodeStats.OK, ethernet(geneve));
+        assertUdp(A, 1234, B, 5678);
+        vxlan[14 + 20 + 8] = 0x0c; // flags other than I: not VXLAN, plain UDP to 4789
+        assertEquals(DecodeStats.OK, ethernet(vxlan));
+        assertUdp(outer, 40000, B, 4789);
+    }
+
+    private static void fixUdpLength(byte[] f, int payload) {
+        int len = 8 + payload;
+        f[14 + 20 + 4] = (byte) (len >>> 8);
+        f[14 + 20 + 5] = (byte) len;
+    }
+
+    @Test
+    void boundsTunnelNesting() {
+        // IPv4 in IPv4 five times over: more than MAX_TUNNELS (4) layers.
+        byte[] udp = new Frame().ipv4(IpProtocol.UDP, A, B, 8).udp(1, 2, 0).build();
+        byte[] pkt = udp;
+        for (int i = 0; i < 5; i++) {
+            pkt = new Frame().ipv4(IpProtocol.IPIP, B, A, pkt.length).bytes(pkt).build();
+        }
+        assertEquals(DecodeStats.TOO_MANY_LAYERS, decode(LinkType.RAW, pkt));
+        byte[] once = new Frame().ipv4(IpProtocol.IPIP, B, A, udp.length).bytes(udp).build();
+        assertEquals(DecodeStats.OK, decode(LinkType.RAW, once));
+        assertUdp(A, 1, B, 2);
+    }
+
+    @Test
+    void icmpKeepsTypeAndCode() {
+        byte[] f = new Frame().ipv4(IpProtocol.ICMP, A, B, 8).u8(3).u8(1).u16(0).u32(0).build();
+        assertEquals(DecodeStats.OK, decode(LinkType.RAW, f));
+        assertEquals(IpProtocol.ICMP, d.protocol);
+        assertEquals(3, d.srcPort);
+        assertEquals(1, d.dstPort);
+        assertEquals(false, d.hasPorts);
+    }
+
+    @Test
+    void otherIpProtocolsAreFlowsWithoutPorts() {
+        byte[] f = new Frame().ipv4(46, A, B, 4).u32(0).build(); // RSVP
+        assertEquals(DecodeStats.OK, decode(LinkType.RAW, f));
+        assertEquals(46, d.protocol);
+        assertEquals(false, d.hasPorts);
+    }
+}
