@@ -63,6 +63,15 @@ final class Netns implements AutoCloseable {
                 pcap.toString())).toArray(new String[0]));
     }
 
+    /** "Successful packets: N" of tcpreplay's report. */
+    static long successfulPackets(String tcpreplayOutput) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Successful packets:\\s+(\\d+)").matcher(tcpreplayOutput);
+        if (!m.find()) {
+            throw new AssertionError("no packet count in tcpreplay's output: " + tcpreplayOutput);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
     /** tcpreplay started in the background (for stopping the tool in the middle of a replay). */
     Process replayInBackground(java.nio.file.Path pcap, int pps, int loops, java.nio.file.Path log) throws IOException {
         return new ProcessBuilder(inside(List.of("tcpreplay", "-i", sendIface, "--pps", Integer.toString(pps), "--loop",
