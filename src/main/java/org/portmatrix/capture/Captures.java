@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,11 +37,13 @@ public final class Captures {
         if (!Files.isReadable(path)) {
             throw new CaptureFormatException(name + ": not readable (permission denied)");
         }
-        long size = Files.size(path);
+        long size = Files.isRegularFile(path) ? Files.size(path) : -1; // a pipe has no size
         InputStream raw;
         try {
-            raw = Files.newInputStream(path);
-        } catch (NoSuchFileException e) {
+            // FileInputStream, not Files.newInputStream: the latter's available() seeks, which a
+            // named pipe refuses ("Illegal seek") as soon as a buffered read asks it.
+            raw = new java.io.FileInputStream(path.toFile());
+        } catch (java.io.FileNotFoundException e) {
             throw new CaptureFormatException(name + ": no such file");
         }
         return open(name, raw, size);

@@ -101,8 +101,14 @@ public final class PcapReader extends FileSource {
         if (!in.ensure(RECORD_HEADER + caplen)) {
             return cutOff(recordOffset, "last record", in.available() - RECORD_HEADER, caplen);
         }
+        if (snaplen > 0 && incl > snaplen) {
+            damage(recordOffset, "record length " + incl + " exceeds the snap length " + snaplen
+                    + " of the file header; read as stored", false);
+        }
         if (orig < incl) {
             caplenOverOrig++;
+            damage(recordOffset, "record stores " + incl + " bytes of a " + orig
+                    + "-byte frame (stored length above the wire length); read with the stored length", false);
             orig = incl;
         }
         p = in.pos;

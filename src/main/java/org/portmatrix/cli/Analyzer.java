@@ -45,6 +45,8 @@ public final class Analyzer implements FlowSink {
     private final DecodeStats stats = new DecodeStats();
     /** Per undecodable reason, where its first frame was ("FILE offset N"): one string per reason and run. */
     private final String[] firstUndecodable = new String[DecodeStats.reasons()];
+    private int firstUnsupportedLinkType = -1;
+    private String firstUnsupportedSource;
     private final List<String> sourceNames = new ArrayList<>();
     private final List<String> damage = new ArrayList<>();
     private long packetsRead;
@@ -83,6 +85,10 @@ public final class Analyzer implements FlowSink {
             packetsRead++;
             int r = dec.decode(ref.buf, ref.offset, ref.caplen, ref.linkType, d);
             if (r != DecodeStats.OK) {
+                if (r == DecodeStats.UNSUPPORTED_LINK && firstUnsupportedLinkType < 0) {
+                    firstUnsupportedLinkType = ref.linkType;
+                    firstUnsupportedSource = source.name();
+                }
                 if (stats.counts[r] == 0) {
                     firstUndecodable[r] = (r == DecodeStats.UNSUPPORTED_LINK ? LinkType.name(ref.linkType) + "; " : "")
                             + "first: " + source.name() + " offset " + ref.recordOffset;
@@ -120,6 +126,20 @@ public final class Analyzer implements FlowSink {
                 inspection.certificates());
         report.finish(s);
         return s;
+    }
+
+    /**
+     * Why the run has nothing to report although packets were read, or null: every packet was of a
+     * link type the decoder does not know (a capture of another kind of network).
+     */
+    public String refusal() {
+        if (packetsRead == 0 || packetsDecoded > 0 || stats.counts[DecodeStats.UNSUPPORTED_LINK] != packetsRead) {
+            return null;
+        }
+        String name = LinkType.name(firstUnsupportedLinkType);
+        String type = name.startsWith("link type") ? name : "link type " + firstUnsupportedLinkType + " (" + name + ")";
+        return firstUnsupportedSource + ": " + type + " is not supported (Ethernet, Linux cooked SLL/SLL2, raw IPv4/IPv6 "
+                + "and BSD loopback are); none of its " + packetsRead + " packets could be decoded";
     }
 
     public boolean damaged() {

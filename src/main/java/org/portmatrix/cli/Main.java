@@ -269,6 +269,10 @@ public final class Main {
                         analyzer.read(progress == null ? s : progress.track(s));
                     }
                 }
+                String refusal = analyzer.refusal();
+                if (refusal != null) {
+                    throw new CaptureFormatException(refusal); // nothing was readable: no output is committed
+                }
                 RunSummary summary = analyzer.finish(catalog.source(), topology.source());
                 w.flush();
                 output.commit();
