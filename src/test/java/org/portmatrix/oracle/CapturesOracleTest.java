@@ -213,6 +213,16 @@ class CapturesOracleTest {
     static final Path WORKLOAD_TOPOLOGY = WORKLOAD_DIR.resolve("lync-mix-200k.yaml");
     static final Path WORKLOAD_TRUTH = WORKLOAD_DIR.resolve("lync-mix-200k.truth.jsonl");
     private static boolean generated;
+    private static Conversations.Ours workloadDefaults;
+
+    /** The cut analysed with the default settings, once per run. */
+    static synchronized Conversations.Ours workloadDefaults() throws Exception {
+        generateWorkload();
+        if (workloadDefaults == null) {
+            workloadDefaults = analyze(WORKLOAD.toString(), "--topology", WORKLOAD_TOPOLOGY.toString());
+        }
+        return workloadDefaults;
+    }
 
     /** Generates the cut once per run (about 2 s; the generator is deterministic). */
     static synchronized void generateWorkload() throws Exception {
@@ -234,7 +244,7 @@ class CapturesOracleTest {
         Path pcap = WORKLOAD;
         Path topology = WORKLOAD_TOPOLOGY;
         Path truth = WORKLOAD_TRUTH;
-        Conversations.Ours o = analyze(pcap.toString(), "--topology", topology.toString());
+        Conversations.Ours o = workloadDefaults();
         sameAsTshark(pcap, o);
         ObjectMapper json = new ObjectMapper();
         Map<String, JsonNode> byTuple = new HashMap<>();
@@ -279,7 +289,7 @@ class CapturesOracleTest {
     void timeoutOptionsCloseIdleFlows() throws Exception {
         generateWorkload();
         String t = WORKLOAD_TOPOLOGY.toString();
-        Conversations.Ours defaults = analyze(WORKLOAD.toString(), "--topology", t);
+        Conversations.Ours defaults = workloadDefaults();
         Conversations.Ours five = analyze(WORKLOAD.toString(), "--topology", t, "--tcp-timeout", "5", "--tcp-other-timeout", "5",
                 "--udp-timeout", "5");
         long idle = five.records().stream().filter(r -> r.get("end").asText().equals("idle")).count();
