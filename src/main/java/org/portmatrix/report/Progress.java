@@ -62,7 +62,7 @@ public final class Progress implements AutoCloseable {
         return new Progress(bar);
     }
 
-    /** Wraps a source so that reading it moves the bar. */
+    /** Wraps a source so that reading it moves the bar; everything else is the source's own (every method delegates). */
     public PacketSource track(PacketSource source) {
         return new Tracked(source);
     }
@@ -123,6 +123,11 @@ public final class Progress implements AutoCloseable {
         @Override
         public CaptureDamage damage() {
             return s.damage();
+        }
+
+        @Override
+        public List<CaptureDamage> damages() {
+            return s.damages();
         }
 
         @Override

@@ -44,7 +44,7 @@
       rows[i].hidden = !ok;
       if (ok) { shown++; }
     }
-    count.textContent = shown + ' of ' + rows.length + ' shown';
+    count.textContent = shown.toLocaleString('en-US') + ' of ' + rows.length.toLocaleString('en-US') + ' shown';
   }
   // A link can carry a filter and a sort: report.html#q=3389&v=unexpected_port&sort=bytes&desc
   function fromHash() {
