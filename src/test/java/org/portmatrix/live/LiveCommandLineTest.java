@@ -1,0 +1,100 @@
+package org.portmatrix.live;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.portmatrix.cli.Main;
+
+/** The contract of {@code portmatrix live} for what goes wrong before a capture starts: one line, exit 2. */
+class LiveCommandLineTest {
+    record Run(int status, String out, String err) {}
+
+    static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8)).run(args);
+        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    static void assertOneLineError(int status, String err, String expectedPart) {
+        assertEquals(2, status, err);
+        String[] lines = err.strip().split("\n");
+        assertEquals(1, lines.length, "one line: " + err);
+        assertTrue(lines[0].startsWith("portmatrix: "), err);
+        assertTrue(lines[0].contains(expectedPart), err);
+        assertFalse(err.contains("Exception") || err.contains("\tat ") || err.contains("SLF4J"), err);
+    }
+
+    @Test
+    void aMissingInterfaceIsOneLine() {
+        Run r = run("live", "-i", "pmnosuch0");
+        assertOneLineError(r.status(), r.err(), "pmnosuch0: no such network interface");
+    }
+
+    @Test
+    void noInterfaceIsAUsageError() {
+        Run r = run("live", "--duration", "1");
+        assertOneLineError(r.status(), r.err(), "no interface given");
+    }
+
+    @Test
+    void anUnknownFormatIsAUsageError() {
+        Run r = run("live", "-i", "lo", "--format", "xml");
+        assertOneLineError(r.status(), r.err(), "unknown format 'xml'");
+    }
+
+    @Test
+    void rotationNeedsAnOutputFile() {
+        Run r = run("live", "-i", "lo", "--rotate-size", "10");
+        assertOneLineError(r.status(), r.err(), "--rotate-size and --rotate-every need --output FILE");
+    }
+
+    @Test
+    void numbersAreChecked() {
+        Run r = run("live", "-i", "lo", "--report-every", "0");
+        assertOneLineError(r.status(), r.err(), "--report-every");
+        r = run("live", "-i", "lo", "--rotate-size", "-1");
+        assertOneLineError(r.status(), r.err(), "--rotate-size");
+        r = run("live", "-i", "lo", "--snaplen", "20");
+        assertOneLineError(r.status(), r.err(), "--snaplen");
+    }
+
+    @Test
+    void aBadFilterIsNamed() {
+        // Opening lo only to compile the filter against it; the run ends before any packet is read.
+        Run r = run("live", "-i", "lo", "--bpf", "port ((");
+        assertOneLineError(r.status(), r.err(), "--bpf 'port (('");
+    }
+
+    @Test
+    void helpListsTheOptions() {
+        Run r = run("live", "--help");
+        assertEquals(0, r.status(), r.err());
+        for (String option : List.of("--interface", "--bpf", "--snaplen", "--buffer-size", "--duration", "--report-every", "--topology",
+                "--format", "--output", "--report-dir", "--rotate-size", "--rotate-every")) {
+            assertTrue(r.out().contains(option), option + " in " + r.out());
+        }
+    }
+
+    @Test
+    void withoutCaptureCapabilitiesItSaysWhatIsNeeded() throws Exception {
+        // Root without CAP_NET_RAW and CAP_NET_ADMIN (dropped from the bounding and inheritable sets
+        // before exec), as an unprivileged user would be.
+        List<String> cmd = new ArrayList<>(List.of("setpriv", "--bounding-set=-net_raw,-net_admin", "--inh-caps=-net_raw,-net_admin"));
+        cmd.addAll(LiveProcess.javaCommand("live", "-i", "lo"));
+        Process p = new ProcessBuilder(cmd).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals("", out);
+        assertOneLineError(p.exitValue(), err, "capture needs root or CAP_NET_RAW and CAP_NET_ADMIN");
+    }
+}
