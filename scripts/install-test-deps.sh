@@ -49,6 +49,10 @@ readonly REQUIREMENTS=(
   tcpreplay:tcprewrite
   gzip:gzip
   python3:/usr/bin/python3
+  # live tests (src/test/java/org/portmatrix/live): namespaces and veth pairs (iproute2, above),
+  # tcpreplay onto them, SIGINT with kill, capture capabilities dropped with setpriv
+  procps:kill
+  util-linux:setpriv
 )
 
 package_installed() {
