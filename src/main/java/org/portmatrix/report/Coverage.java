@@ -37,6 +37,7 @@ public final class Coverage {
     final long[] portFlows;
     final long[] firstNanos;
     final long[] lastNanos;
+    private long flowsToTopology;
 
     public Coverage(List<Rule> rules, List<String> topologyRoles) {
         this.rules = List.copyOf(rules);
@@ -108,6 +109,7 @@ public final class Coverage {
         if (r.dstPort() < 0 || r.dstPort() > 65535 || r.dstRoles().isEmpty()) {
             return;
         }
+        flowsToTopology++;
         int[][] table = switch (r.transport()) {
             case "tcp" -> tcpPorts;
             case "udp" -> udpPorts;
@@ -195,8 +197,20 @@ public final class Coverage {
         return out;
     }
 
-    /** Documented ports never used, one per (destination roles, transport, port), in catalog order. */
+    /**
+     * True when some TCP or UDP flow reached a host of the topology: only then does a port that no
+     * flow reached say anything (an empty capture, or one of other hosts, would make every port a
+     * candidate to close).
+     */
+    public boolean assessed() {
+        return flowsToTopology > 0;
+    }
+
+    /** Documented ports never used, one per (destination roles, transport, port), in catalog order; empty when not {@link #assessed()}. */
     public List<Candidate> candidates() {
+        if (!assessed()) {
+            return List.of();
+        }
         Map<String, Candidate> byPort = new LinkedHashMap<>();
         Set<String> used = new HashSet<>();
         for (int i = 0; i < rules.size(); i++) {

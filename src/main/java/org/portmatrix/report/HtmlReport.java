@@ -365,6 +365,7 @@ public final class HtmlReport implements FlowReport {
         }
         m.put("candidates", cand);
         m.put("hasCandidates", !cand.isEmpty());
+        m.put("notAssessed", !c.assessed());
     }
 
     private static Map<String, Object> timeline(ReportData data) {

@@ -270,7 +270,9 @@ public final class TextReport implements FlowReport {
         }
         List<Coverage.Candidate> candidates = c.candidates();
         out.println();
-        if (candidates.isEmpty()) {
+        if (!c.assessed()) {
+            out.println("CANDIDATES TO CLOSE: not assessed (no TCP or UDP flow reached a host of the topology)");
+        } else if (candidates.isEmpty()) {
             out.println("CANDIDATES TO CLOSE: none (every documented port on the topology's roles carried traffic)");
         } else {
             out.printf("CANDIDATES TO CLOSE: %s documented on roles of this topology that no flow reached%n",
@@ -416,8 +418,9 @@ public final class TextReport implements FlowReport {
         Coverage c = data.coverage();
         if (!c.isEmpty()) {
             List<Coverage.RuleRow> rows = c.rows();
-            out.printf("  coverage: %s of %s rules carried traffic; %s unused on this topology's roles (candidates to close)%n",
-                    n(rows.stream().filter(Coverage.RuleRow::seen).count()), n(rows.size()), plural(c.candidates().size(), "documented port"));
+            out.printf("  coverage: %s of %s rules carried traffic; %s%n", n(rows.stream().filter(Coverage.RuleRow::seen).count()),
+                    n(rows.size()), c.assessed() ? plural(c.candidates().size(), "documented port") + " unused on this topology's roles"
+                            + " (candidates to close)" : "unused ports not assessed (no flow reached the topology)");
         }
         out.printf("  packets read %s, not decoded %s; flows closed early %s%n", n(s.packetsRead()),
                 n(s.packetsRead() - s.packetsDecoded()), n(s.flowsEvictedEarly()));

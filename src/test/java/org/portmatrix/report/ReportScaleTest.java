@@ -80,6 +80,20 @@ class ReportScaleTest {
     }
 
     @Test
+    void anEmptyCaptureRecommendsClosingNothing() throws Exception {
+        org.portmatrix.classify.Roles roles = new org.portmatrix.classify.Roles();
+        ReportContext context = new ReportContext(org.portmatrix.classify.Catalog.builtIn(roles).rules(), List.of("front-end", "client"),
+                false, ReportContext.DEFAULT_MAX_FLAGGED_RECORDS);
+        StringWriter text = new StringWriter();
+        TextReport report = new TextReport(text, context);
+        report.finish(new RunSummary(List.of("empty.pcap"), 0, 0, java.util.Map.of(), 0, 0, 0, List.of(), "built-in", "t.yaml"));
+        assertTrue(text.toString().contains("CANDIDATES TO CLOSE: not assessed"), text.toString());
+        ReportData data = new ReportData(context);
+        data.add(record(1, "expected", List.of("client"), List.of("front-end"), 443));
+        assertTrue(data.coverage().assessed() && !data.coverage().candidates().isEmpty(), "one flow to the topology: assessed");
+    }
+
+    @Test
     void timelineStaysBoundedAndKeepsEveryFlow() {
         Timeline t = new Timeline(Verdict.values().length);
         for (long i = 0; i < 100_000; i++) {
