@@ -9,17 +9,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.portmatrix.capture.CaptureFormatException;
-import org.portmatrix.capture.Captures;
-import org.portmatrix.capture.PacketRef;
-import org.portmatrix.capture.PacketSource;
 import org.portmatrix.cli.Main;
 
 /**
@@ -30,8 +25,8 @@ final class HostileCaptures {
     /** Source ports of the flows written before the damage, and after it. */
     static final List<Integer> BEFORE = List.of(40001, 40002);
     static final List<Integer> AFTER = List.of(40003, 40004);
-    /** Reading a capture needs its 4 MiB buffer and a little more, never a buffer sized by a length field. */
-    static final long READ_ALLOCATION_BOUND = 16L << 20;
+    /** Reading a small capture needs its read buffers (64 KiB chunks) and a little more, never a buffer sized by a length field. */
+    static final int READ_HEAP_MIB = 32;
 
     private HostileCaptures() {}
 
@@ -176,25 +171,17 @@ final class HostileCaptures {
         assertTrue(line.contains(capture + " offset " + firstOffset), "first offset " + firstOffset + " in: " + line);
     }
 
-    /** Bytes this thread allocates while opening and reading {@code capture} to its end. */
-    static long allocatedReading(Path capture) throws IOException {
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long id = Thread.currentThread().getId();
-        long before = mx.getThreadAllocatedBytes(id);
-        try (PacketSource s = Captures.open(capture)) {
-            PacketRef ref = new PacketRef();
-            while (s.next(ref)) {
-                // read to the end
-            }
-        } catch (CaptureFormatException e) {
-            // refused: what it allocated on the way counts all the same
-        }
-        return mx.getThreadAllocatedBytes(id) - before;
-    }
-
-    static void assertReadInBoundedMemory(Path capture) throws IOException {
-        allocatedReading(capture); // load the classes first
-        long bytes = allocatedReading(capture);
-        assertTrue(bytes < READ_ALLOCATION_BOUND, "reading allocated " + bytes + " bytes, more than " + READ_ALLOCATION_BOUND);
+    /**
+     * Reads {@code capture} to its end in a JVM whose heap is {@value #READ_HEAP_MIB} MiB: a buffer
+     * sized by a lying length field (hundreds of MiB or GiB) cannot be allocated there.
+     */
+    static void assertReadInBoundedMemory(Path capture) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + READ_HEAP_MIB + "m", "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
+                ReadToEnd.class.getName(), capture.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "reading ended");
+        assertEquals(0, p.exitValue(), "read in a " + READ_HEAP_MIB + " MiB heap: " + out);
+        assertFalse(out.contains("OutOfMemoryError"), out);
     }
 }

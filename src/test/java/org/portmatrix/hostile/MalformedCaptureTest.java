@@ -37,7 +37,7 @@ import org.portmatrix.hostile.HostileCaptures.Run;
  *       record and the status stays 0 (a status 3 there would let any sender mask status 1).
  * </ul>
  * No case may crash, hang (the class timeout) or allocate a buffer sized by a lying length field
- * (the thread's allocation while reading stays under {@link HostileCaptures#READ_ALLOCATION_BOUND}).
+ * (the lying ones are read again in a JVM of {@link HostileCaptures#READ_HEAP_MIB} MiB of heap).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class MalformedCaptureTest {
