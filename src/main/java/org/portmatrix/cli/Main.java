@@ -369,35 +369,28 @@ public final class Main {
     }
 
     /** Standard output, or a file written to a temporary name and renamed into place on success. */
+    /**
+     * Standard output, or a file written through {@link org.portmatrix.report.AtomicFile}: under a
+     * temporary name with ordinary permissions, renamed into place on success (a device or a pipe
+     * is written in place).
+     */
     static final class Output implements AutoCloseable {
         private final Writer writer;
-        private final Path target;
-        private final Path temp;
+        private final org.portmatrix.report.AtomicFile file;
         private boolean committed;
 
-        private Output(Writer writer, Path target, Path temp) {
+        private Output(Writer writer, org.portmatrix.report.AtomicFile file) {
             this.writer = writer;
-            this.target = target;
-            this.temp = temp;
+            this.file = file;
         }
 
         static Output open(Path target, OutputStream stdout) throws UsageException {
             if (target == null) {
-                return new Output(new BufferedWriter(new OutputStreamWriter(new NonClosing(stdout), StandardCharsets.UTF_8), 1 << 16), null, null);
-            }
-            Path abs = target.toAbsolutePath();
-            Path dir = abs.getParent();
-            if (java.nio.file.Files.exists(target) && !java.nio.file.Files.isRegularFile(target)) {
-                // A device or a pipe (/dev/null, a FIFO): written in place, never renamed over.
-                try {
-                    return new Output(java.nio.file.Files.newBufferedWriter(target, StandardCharsets.UTF_8), null, null);
-                } catch (IOException e) {
-                    throw new UsageException(target + ": cannot write output: " + describe(e));
-                }
+                return new Output(new BufferedWriter(new OutputStreamWriter(new NonClosing(stdout), StandardCharsets.UTF_8), 1 << 16), null);
             }
             try {
-                Path temp = java.nio.file.Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
-                return new Output(java.nio.file.Files.newBufferedWriter(temp, StandardCharsets.UTF_8), target, temp);
+                org.portmatrix.report.AtomicFile f = org.portmatrix.report.AtomicFile.create(target);
+                return new Output(f.writer(), f);
             } catch (IOException e) {
                 throw new UsageException(target + ": cannot write output: " + describe(e));
             }
@@ -409,23 +402,18 @@ public final class Main {
 
         void commit() throws IOException {
             writer.flush();
-            if (target != null) {
-                writer.close();
-                java.nio.file.Files.move(temp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            if (file != null) {
+                file.commit();
             }
             committed = true;
         }
 
         @Override
         public void close() throws IOException {
-            if (target == null) {
+            if (file == null) {
                 writer.close(); // standard output is wrapped so that this only flushes it
-                return;
-            }
-            if (!committed) {
-                writer.close();
-                java.nio.file.Files.deleteIfExists(temp);
+            } else if (!committed) {
+                file.close(); // deletes the temporary file
             }
         }
     }
