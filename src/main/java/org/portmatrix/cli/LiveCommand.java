@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +36,9 @@ import org.portmatrix.decode.Decoded;
 import org.portmatrix.decode.IpProtocol;
 import org.portmatrix.flow.Flow;
 import org.portmatrix.flow.FlowConfig;
+import org.portmatrix.classify.Rule;
+import org.portmatrix.report.ReportContext;
+import org.portmatrix.report.ReportData;
 import org.portmatrix.report.RunSummary;
 
 /**
@@ -104,7 +108,10 @@ final class LiveCommand {
         o.addOption(Option.builder("f").longOpt("format").hasArg().argName("FORMAT").desc("closed-flow lines: text or jsonl (default text)").get());
         o.addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE").desc("append closed flows to FILE instead of standard output").get());
         o.addOption(Option.builder().longOpt("report-dir").hasArg().argName("DIR")
-                .desc("write summary.json and summary.txt (rewritten atomically) and stats.jsonl (one line per report) here").get());
+                .desc("write summary.json, summary.txt and report.html (rewritten atomically) and stats.jsonl (one line per report) here").get());
+        o.addOption(Option.builder().longOpt("report-flagged").hasArg().argName("N")
+                .desc("flagged flows kept whole for report.html's table (default " + LiveOptions.DEFAULT_REPORT_FLAGGED
+                        + "; every flow is in the flow lines)").get());
         o.addOption(Option.builder().longOpt("rotate-size").hasArg().argName("MiB").desc("rotate --output past this size (fractions allowed: 0.5)").get());
         o.addOption(Option.builder().longOpt("rotate-every").hasArg().argName("SECONDS").desc("rotate --output past this age").get());
         o.addOption(Option.builder().longOpt("vlan-in-key").desc("make the VLAN id part of the flow key").get());
@@ -151,10 +158,21 @@ final class LiveCommand {
             throw new UsageException("--rotate-size and --rotate-every need --output FILE");
         }
         int capacity = intOption(cl, "flow-capacity", FlowConfig.DEFAULT_CAPACITY);
+        int reportFlagged = LiveOptions.DEFAULT_REPORT_FLAGGED;
+        if (cl.hasOption("report-flagged")) {
+            try {
+                reportFlagged = Integer.parseInt(cl.getOptionValue("report-flagged").trim());
+                if (reportFlagged < 0) {
+                    throw new NumberFormatException();
+                }
+            } catch (NumberFormatException e) {
+                throw new UsageException("--report-flagged: '" + cl.getOptionValue("report-flagged") + "' is not a whole number >= 0");
+            }
+        }
         return new LiveOptions(iface, cl.getOptionValue("bpf"), snaplen, buffer, queue, cl.hasOption("immediate"), duration, every,
                 path(cl.getOptionValue("topology")), path(cl.getOptionValue("catalog")), format, output,
                 path(cl.getOptionValue("report-dir")), rotateBytes, rotateSeconds, cl.hasOption("vlan-in-key"), capacity,
-                cl.hasOption("heap-sample"));
+                cl.hasOption("heap-sample"), reportFlagged);
     }
 
     private static int intOption(CommandLine cl, String name, int dflt) throws UsageException {
@@ -191,13 +209,15 @@ final class LiveCommand {
                 LiveCaptureConfig.DEFAULT_TIMEOUT_MILLIS, o.immediate());
         LiveSource source = PcapLiveSource.open(cfg);
         try {
-            return capture(source, classifier, catalog.source(), topology.source());
+            return capture(source, classifier, catalog.source(), topology.source(), catalog.rules(),
+                    List.copyOf(topology.roles().keySet()));
         } finally {
             source.close();
         }
     }
 
-    private int capture(LiveSource source, Classifier classifier, String catalogSource, String topologySource) throws IOException {
+    private int capture(LiveSource source, Classifier classifier, String catalogSource, String topologySource, List<Rule> rules,
+                        List<String> topologyRoles) throws IOException {
         int batchBytes = Math.max(MIN_BATCH_BYTES, o.snaplen());
         int batches = (int) Math.max(4, ((long) o.queueMiB() << 20) / batchBytes);
         CaptureLoop loop = new CaptureLoop(source, batches, batchBytes, batchBytes / MIN_FRAME);
@@ -210,7 +230,9 @@ final class LiveCommand {
         } catch (IOException e) {
             throw new LiveCaptureException("cannot write the live output: " + Main.describe(e));
         }
-        LiveFlowLog flows = new LiveFlowLog(output, o.format());
+        ReportData data = o.reportDir() == null ? null
+                : new ReportData(new ReportContext(rules, topologyRoles, false, o.reportFlagged()));
+        LiveFlowLog flows = new LiveFlowLog(output, o.format(), data);
         FlowConfig flowConfig = FlowConfig.defaults().withCapacity(o.flowCapacity());
         Analyzer analyzer = new Analyzer(classifier, flowConfig, o.vlanInKey(), flows);
         Run run = new Run(source, loop, analyzer, flows, status, catalogSource, topologySource);
@@ -238,7 +260,7 @@ final class LiveCommand {
             join(captureThread);
             RunSummary s = analyzer.finish(catalogSource, topologySource);
             Map<String, Object> last = run.snapshot(true, s);
-            status.write(last);
+            status.write(last, data, s);
             output.close();
             err.print(LiveStatus.text(last));
             err.flush();
@@ -372,8 +394,9 @@ final class LiveCommand {
         }
 
         private void report() throws IOException {
-            Map<String, Object> s = snapshot(false, analyzer.snapshot(catalogSource, topologySource));
-            status.write(s);
+            RunSummary summary = analyzer.snapshot(catalogSource, topologySource);
+            Map<String, Object> s = snapshot(false, summary);
+            status.write(s, flows.data(), summary);
             err.println(LiveStatus.line(s));
             err.flush();
         }

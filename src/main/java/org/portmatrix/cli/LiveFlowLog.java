@@ -14,6 +14,7 @@ import org.portmatrix.classify.Verdict;
 import org.portmatrix.report.FlowField;
 import org.portmatrix.report.FlowRecord;
 import org.portmatrix.report.FlowReport;
+import org.portmatrix.report.ReportData;
 import org.portmatrix.report.RunSummary;
 import org.portmatrix.report.Timestamps;
 
@@ -22,19 +23,23 @@ import org.portmatrix.report.Timestamps;
  * flow, so {@code tail -f} and log shippers see whole records. JSON lines carry the fields of
  * {@link FlowField} in its order, as {@code analyze --format jsonl} writes them (same HTML-safe
  * escaping); text lines are one readable line per flow. Also counts the verdicts of closed flows
- * for the rolling summary; holds no record after writing it.
+ * for the rolling summary and feeds the HTML report's aggregates ({@link ReportData}: groups and
+ * at most {@code --report-flagged} whole records, so memory stays bounded).
  */
 final class LiveFlowLog implements FlowReport {
     private final RotatingOutput out;
     private final boolean json;
     private final JsonGenerator gen;
     private final Map<String, long[]> verdicts = new LinkedHashMap<>();
+    private final ReportData data;
     private long written;
     private long flagged;
     private boolean dirty;
 
-    LiveFlowLog(RotatingOutput out, String format) throws IOException {
+    /** @param data the aggregates of the HTML report (bounded), or null when no report directory is written */
+    LiveFlowLog(RotatingOutput out, String format, ReportData data) throws IOException {
         this.out = out;
+        this.data = data;
         this.json = format.equals("jsonl");
         for (Verdict v : Verdict.values()) {
             verdicts.put(v.id(), new long[1]);
@@ -55,6 +60,9 @@ final class LiveFlowLog implements FlowReport {
         verdicts.computeIfAbsent(r.verdict(), k -> new long[1])[0]++;
         if (r.flagged()) {
             flagged++;
+        }
+        if (data != null) {
+            data.add(r);
         }
         Writer w = out.writer();
         if (json) {
@@ -104,6 +112,10 @@ final class LiveFlowLog implements FlowReport {
     public void finish(RunSummary summary) throws IOException {
         dirty = true;
         flush();
+    }
+
+    ReportData data() {
+        return data;
     }
 
     long written() {

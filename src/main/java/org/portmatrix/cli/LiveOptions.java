@@ -24,12 +24,14 @@ import java.util.List;
  * @param vlanInKey VLAN ids are part of the flow key
  * @param flowCapacity most flows held at once
  * @param heapSample a full GC before each rolling summary, so it reports the live heap exactly
+ * @param reportFlagged flagged flows kept whole for the HTML report's table
  */
 public record LiveOptions(String iface, String bpf, int snaplen, int bufferMiB, int queueMiB, boolean immediate,
                           long durationSeconds, long reportEverySeconds, Path topology, Path catalog, String format,
                           Path output, Path reportDir, long rotateBytes, long rotateSeconds, boolean vlanInKey,
-                          int flowCapacity, boolean heapSample) {
+                          int flowCapacity, boolean heapSample, int reportFlagged) {
     public static final List<String> FORMATS = List.of("text", "jsonl");
     public static final int DEFAULT_QUEUE_MIB = 32;
     public static final long DEFAULT_REPORT_EVERY = 60;
+    public static final int DEFAULT_REPORT_FLAGGED = 1000;
 }

@@ -17,17 +17,23 @@ import java.util.Locale;
 import java.util.Map;
 import javax.management.NotificationEmitter;
 import javax.management.openmbean.CompositeData;
+import org.portmatrix.report.AtomicFile;
+import org.portmatrix.report.HtmlReport;
+import org.portmatrix.report.ReportData;
+import org.portmatrix.report.RunSummary;
 import org.portmatrix.report.Timestamps;
 
 /**
- * The rolling summary of a live capture: {@code summary.json} and {@code summary.txt} rewritten
- * atomically (a temporary file in the same directory, then a rename) at every report, and one
- * compact line per report appended to {@code stats.jsonl} (the history: rates, drops, heap).
+ * The rolling summary of a live capture: {@code summary.json}, {@code summary.txt} and
+ * {@code report.html} (the HTML report of the flows closed so far) rewritten atomically (a
+ * temporary file in the same directory, then a rename) at every report, and one compact line per
+ * report appended to {@code stats.jsonl} (the history: rates, drops, heap).
  */
 final class LiveStatus {
     static final String SUMMARY_JSON = "summary.json";
     static final String SUMMARY_TXT = "summary.txt";
     static final String STATS_JSONL = "stats.jsonl";
+    static final String REPORT_HTML = "report.html";
 
     private final Path dir;
     private final ObjectMapper pretty = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -46,9 +52,15 @@ final class LiveStatus {
         return heap;
     }
 
-    void write(Map<String, Object> snapshot) throws IOException {
+    void write(Map<String, Object> snapshot, ReportData data, RunSummary summary) throws IOException {
         if (dir == null) {
             return;
+        }
+        if (data != null) {
+            try (AtomicFile html = AtomicFile.create(dir.resolve(REPORT_HTML))) {
+                HtmlReport.render(data, summary, html.writer());
+                html.commit();
+            }
         }
         replace(dir.resolve(SUMMARY_JSON), pretty.writeValueAsString(snapshot) + "\n");
         replace(dir.resolve(SUMMARY_TXT), text(snapshot));

@@ -124,6 +124,12 @@ class LiveReplayTest {
             assertEquals(counted.stream().sorted().toList(), fromLines.stream().sorted().toList());
             String text = Files.readString(reports.resolve("summary.txt"));
             assertTrue(text.contains("final report (signal)"), text);
+            String html = Files.readString(reports.resolve("report.html"));
+            assertTrue(html.contains("</html>"), "the final HTML report is complete");
+            try (Stream<Path> files = Files.list(reports)) {
+                assertEquals(List.of(), files.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList(),
+                        "no temporary file is left behind");
+            }
         }
     }
 }

@@ -38,7 +38,9 @@ class LiveSteadyMemoryTest {
         try (Netns ns = Netns.create();
                 LiveProcess live = LiveProcess.start(ns, dir.resolve("run"), "--topology", mix[1].toString(), "--format", "jsonl",
                         "--output", dir.resolve("flows.jsonl").toString(), "--report-dir", reports.toString(), "--report-every", "5",
-                        "--heap-sample")) {
+                        "--heap-sample",
+                        // The HTML table keeps this many flagged flows whole: filled during the warm-up.
+                        "--report-flagged", "100")) {
             live.awaitCapturing();
             long start = System.nanoTime();
             String replay = ns.replay(mix[0], PPS, LOOPS);
