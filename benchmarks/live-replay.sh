@@ -97,7 +97,12 @@ json() { # json FILE EXPR: one value of the summary
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {"d": d}))' "$1" "$2"
 }
 
-# run_rate PPS -> prints "achieved received dropped_in_tool kernel_dropped"
+cpu_ticks() { # user + system clock ticks of a process so far
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+# run_rate PPS -> prints "achieved sent received dropped_in_tool kernel_dropped cpu%" (cpu%: the
+# tool's user+system CPU from the start of the replay until it is idle again, per wall second)
 run_rate() {
   local pps=$1 out="$work/run-$1"
   rm -rf "$out"
@@ -111,7 +116,9 @@ run_rate() {
     kill -0 "$live_pid" 2>/dev/null || { cat "$out/stderr" >&2; exit 1; }
     sleep 0.1
   done
-  local replay
+  local t0 c0 replay
+  t0=$(date +%s.%N)
+  c0=$(cpu_ticks "$live_pid")
   local rate=(--pps "$pps")
   [[ "$pps" == top ]] && rate=(--topspeed)
   replay=$(ip netns exec "$ns" tcpreplay --preload-pcap -i "$send" "${rate[@]}" "$pcap" 2>&1)
@@ -126,21 +133,24 @@ run_rate() {
       break
     fi
   done
+  local cpu
+  cpu=$(python3 -c 'import sys,os; t=float(sys.argv[3])-float(sys.argv[1]); print(round(100*(int(sys.argv[4])-int(sys.argv[2]))/os.sysconf("SC_CLK_TCK")/t))' \
+    "$t0" "$c0" "$(date +%s.%N)" "$(cpu_ticks "$live_pid")")
   kill -TERM "$live_pid"
   wait "$live_pid" || true
   live_pid=
   local s="$out/report/summary.json"
-  printf '%s %s %s %s %s\n' "${achieved%.*}" "$sent" "$(json "$s" 'd["capture"]["received"]')" \
-    "$(json "$s" 'd["capture"]["dropped_in_tool"]')" "$(json "$s" 'd["capture"]["kernel_dropped"]')"
+  printf '%s %s %s %s %s %s\n' "${achieved%.*}" "$sent" "$(json "$s" 'd["capture"]["received"]')" \
+    "$(json "$s" 'd["capture"]["dropped_in_tool"]')" "$(json "$s" 'd["capture"]["kernel_dropped"]')" "$cpu"
 }
 
-printf '%-10s %-10s %-10s %-10s %-16s %-14s\n' "target" "achieved" "sent" "received" "dropped_in_tool" "kernel_dropped"
+printf '%-10s %-10s %-10s %-10s %-16s %-14s %s\n' "target" "achieved" "sent" "received" "dropped_in_tool" "kernel_dropped" "tool_cpu_%"
 good=0 good_line="" bad=0
 try() { # try PPS -> 0 when the tool dropped nothing inside itself and tcpreplay reached the rate
-  local pps=$1 r achieved sent received dropped kdrop
+  local pps=$1 r achieved sent received dropped kdrop cpu
   r=$(run_rate "$pps")
-  read -r achieved sent received dropped kdrop <<<"$r"
-  printf '%-10s %-10s %-10s %-10s %-16s %-14s\n' "$pps" "$achieved" "$sent" "$received" "$dropped" "$kdrop"
+  read -r achieved sent received dropped kdrop cpu <<<"$r"
+  printf '%-10s %-10s %-10s %-10s %-16s %-14s %s\n' "$pps" "$achieved" "$sent" "$received" "$dropped" "$kdrop" "$cpu"
   if ((dropped != 0)); then
     return 1
   fi

@@ -71,6 +71,7 @@ final class LiveCommand {
     private final PrintStream err;
     private final CountDownLatch finished = new CountDownLatch(1);
     private volatile boolean signalled;
+    private volatile Thread captureThread;
 
     private LiveCommand(LiveOptions o, PrintStream out, PrintStream err) {
         this.o = o;
@@ -212,7 +213,10 @@ final class LiveCommand {
             return capture(source, classifier, catalog.source(), topology.source(), catalog.rules(),
                     List.copyOf(topology.roles().keySet()));
         } finally {
-            source.close();
+            Thread t = captureThread;
+            if (t == null || !t.isAlive()) { // never close the handle under a thread still inside libpcap
+                source.close();
+            }
         }
     }
 
@@ -237,7 +241,7 @@ final class LiveCommand {
         Analyzer analyzer = new Analyzer(classifier, flowConfig, o.vlanInKey(), flows);
         Run run = new Run(source, loop, analyzer, flows, status, catalogSource, topologySource);
 
-        Thread captureThread = new Thread(loop, "portmatrix-capture");
+        captureThread = new Thread(loop, "portmatrix-capture");
         captureThread.setDaemon(true);
         Thread hook = new Thread(() -> {
             signalled = true;
@@ -273,6 +277,12 @@ final class LiveCommand {
             return ExitStatus.OK;
         } finally {
             loop.requestStop();
+            // The source is closed after this returns: the capture thread must be out of libpcap first.
+            try {
+                captureThread.join(TimeUnit.SECONDS.toMillis(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             finished.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);

@@ -76,6 +76,8 @@ class LiveSteadyMemoryTest {
                 captureAllocated += s.path("memory").path("capture_thread_allocated_since_last").asLong();
                 trace.append(s.path("uptime_seconds").asLong()).append("s ").append(heap).append(" B; ");
             }
+            System.out.printf("steady run: %d s at %d pps; heap after GC %d..%d bytes over %d samples; "
+                    + "capture thread allocated %d bytes over the steady part%n", seconds, PPS, min, max, samples.size(), captureAllocated);
             assertTrue(max - min <= FLAT_BOUND, "heap after GC flat within " + FLAT_BOUND + " bytes: " + trace);
             long first = samples.get(0).path("memory").path("heap_after_gc").asLong();
             long last = samples.get(samples.size() - 1).path("memory").path("heap_after_gc").asLong();
