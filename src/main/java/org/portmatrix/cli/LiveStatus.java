@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -74,6 +75,12 @@ final class LiveStatus {
     private static void replace(Path target, String content) throws IOException {
         Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
         try {
+            try {
+                // createTempFile makes the file owner-only; a summary is for monitoring tools too
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: its defaults apply
+            }
             Files.writeString(tmp, content, StandardCharsets.UTF_8);
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
@@ -113,9 +120,15 @@ final class LiveStatus {
             v.append(v.length() == 0 ? "" : ", ").append(e.getKey()).append(' ').append(e.getValue());
         }
         b.append("  verdicts of closed flows: ").append(v).append('\n');
-        b.append(String.format("  heap after GC %s bytes (%s); allocated since the last report: capture thread %s bytes, analysis thread %s bytes%n",
-                mem.get("heap_after_gc"), mem.get("heap_sampled_by"), mem.get("capture_thread_allocated_since_last"),
-                mem.get("analysis_thread_allocated_since_last")));
+        long heap = ((Number) mem.get("heap_after_gc")).longValue();
+        b.append("  heap after GC ").append(heap < 0 ? "not known yet (no collection so far)" : heap + " bytes (" + mem.get("heap_sampled_by") + ")");
+        long cap2 = ((Number) mem.get("capture_thread_allocated_since_last")).longValue();
+        long ana = ((Number) mem.get("analysis_thread_allocated_since_last")).longValue();
+        if (cap2 >= 0 && ana >= 0) {
+            b.append("; allocated since the last report: capture thread ").append(cap2).append(" bytes, analysis thread ").append(ana)
+                    .append(" bytes");
+        }
+        b.append('\n');
         return b.toString();
     }
 
