@@ -71,7 +71,7 @@ mix_file() {
   if [ "$n" = 5000000 ]; then f="$dir/lync-mix.pcap"; else f="$dir/lync-mix-$n.pcap"; fi
   if [ ! -s "$f" ] || [ ! -s "$topology" ]; then
     say "making $f ($n packets)"
-    python3 "$generator" -q --packets "$n" -o "$f.part" --topology "$topology"
+    python3 "$generator" -q --packets "$n" -o "$f.part" --topology "$topology" || { rm -f "$f.part"; say "could not make $f"; return 1; }
     mv "$f.part" "$f"
   fi
   echo "$f"
@@ -81,7 +81,7 @@ flood_file() {
   local n="$1" f="$dir/syn-flows-$1.pcap"
   if [ ! -s "$f" ]; then
     say "making $f ($n concurrent flows)"
-    python3 - "$n" "$f.part" <<'EOF'
+    python3 - "$n" "$f.part" <<'EOF' || { rm -f "$f.part"; say "could not make $f"; return 1; }
 # N TCP connection attempts, client 10.2.0.0/16 (distinct address:port each) -> Front End
 # 10.1.1.10:5061: every SYN, then every SYN-ACK. Ethernet / IPv4 / TCP, correct checksums, frames
 # padded to 60 bytes, classic pcap (microseconds).
@@ -110,9 +110,9 @@ with open(out, "wb") as fh:
             cport = 1024 + i // 65000
             ts = t0 + phase * 2_000_000 + i * step
             if phase == 0:
-                f = frame(client, cport, SERVER, SPORT, 0x02, i * 7919, 0)
+                f = frame(client, cport, SERVER, SPORT, 0x02, i * 7919 % 2**32, 0)
             else:
-                f = frame(SERVER, SPORT, client, cport, 0x12, i * 104729, i * 7919 + 1)
+                f = frame(SERVER, SPORT, client, cport, 0x12, i * 104729 % 2**32, (i * 7919 + 1) % 2**32)
             w(struct.pack("<IIII", ts // 1_000_000, ts % 1_000_000, len(f), len(f)) + f)
 EOF
     mv "$f.part" "$f"
@@ -146,7 +146,7 @@ load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 say "packets: $packet_sizes"
 : >"$work/packets"
 for n in $packet_sizes; do
-  f="$(mix_file "$n")"
+  f="$(mix_file "$n")" || exit 2
   read -r w m peak all < <(measure "$f")
   echo "$n $(stat -c %s "$f") $w $m $peak $all" >>"$work/packets"
   say "  $n packets: $w s, $((m / 1024)) MiB, peak open flows $peak"
@@ -154,7 +154,7 @@ done
 say "concurrent flows: $flow_counts"
 : >"$work/flows"
 for n in $flow_counts; do
-  f="$(flood_file "$n")"
+  f="$(flood_file "$n")" || exit 2
   read -r w m peak all < <(measure "$f")
   echo "$n $w $m $peak $all" >>"$work/flows"
   say "  $n flows: $w s, $((m / 1024)) MiB, peak open flows $peak"
