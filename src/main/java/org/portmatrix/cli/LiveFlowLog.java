@@ -2,8 +2,6 @@ package org.portmatrix.cli;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.SerializableString;
-import com.fasterxml.jackson.core.io.CharacterEscapes;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.Writer;
@@ -48,7 +46,7 @@ final class LiveFlowLog implements FlowReport {
             JsonFactory f = JsonFactory.builder().build();
             f.setCodec(new ObjectMapper(f));
             gen = f.createGenerator(out.writer());
-            gen.setCharacterEscapes(new HtmlSafeEscapes());
+            gen.setCharacterEscapes(new org.portmatrix.report.JsonLinesReport.HtmlSafeEscapes());
             gen.setRootValueSeparator(null);
         } else {
             gen = null;
@@ -133,29 +131,5 @@ final class LiveFlowLog implements FlowReport {
             m.put(e.getKey(), e.getValue()[0]);
         }
         return m;
-    }
-
-    /** As JsonLinesReport: '<', '>', '&' and '\'' escaped too, so a line pasted into HTML opens no tag. */
-    static final class HtmlSafeEscapes extends CharacterEscapes {
-        private static final long serialVersionUID = 1L;
-        private final int[] escapes;
-
-        HtmlSafeEscapes() {
-            escapes = CharacterEscapes.standardAsciiEscapesForJSON();
-            escapes['<'] = CharacterEscapes.ESCAPE_STANDARD;
-            escapes['>'] = CharacterEscapes.ESCAPE_STANDARD;
-            escapes['&'] = CharacterEscapes.ESCAPE_STANDARD;
-            escapes['\''] = CharacterEscapes.ESCAPE_STANDARD;
-        }
-
-        @Override
-        public int[] getEscapeCodesForAscii() {
-            return escapes;
-        }
-
-        @Override
-        public SerializableString getEscapeSequence(int ch) {
-            return null;
-        }
     }
 }

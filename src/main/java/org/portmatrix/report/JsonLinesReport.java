@@ -75,12 +75,12 @@ public final class JsonLinesReport implements FlowReport {
         out.flush();
     }
 
-    /** Escapes HTML-significant characters as \\uXXXX in addition to JSON's own. */
-    static final class HtmlSafeEscapes extends CharacterEscapes {
+    /** Escapes HTML-significant characters as \\uXXXX in addition to JSON's own (every JSON-lines writer uses it). */
+    public static final class HtmlSafeEscapes extends CharacterEscapes {
         private static final long serialVersionUID = 1L;
         private final int[] escapes;
 
-        HtmlSafeEscapes() {
+        public HtmlSafeEscapes() {
             escapes = CharacterEscapes.standardAsciiEscapesForJSON();
             escapes['<'] = CharacterEscapes.ESCAPE_STANDARD;
             escapes['>'] = CharacterEscapes.ESCAPE_STANDARD;
