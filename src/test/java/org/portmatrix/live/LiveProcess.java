@@ -30,13 +30,20 @@ final class LiveProcess implements AutoCloseable {
     }
 
     static List<String> javaCommand(String... args) {
+        List<String> c = new ArrayList<>(List.of("org.portmatrix.cli.Main"));
+        c.addAll(List.of(args));
+        return javaMain(c.toArray(new String[0]));
+    }
+
+    /** {@code java -Xmx512m -cp CLASSPATH MAIN ARGS...} with the test JVM's class path. */
+    static List<String> javaMain(String... mainAndArgs) {
         String cp = System.getProperty("surefire.test.class.path");
         if (cp == null || cp.isBlank()) {
             cp = System.getProperty("java.class.path");
         }
         List<String> c = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-                "-cp", cp, "org.portmatrix.cli.Main"));
-        c.addAll(List.of(args));
+                "-cp", cp));
+        c.addAll(List.of(mainAndArgs));
         return c;
     }
 

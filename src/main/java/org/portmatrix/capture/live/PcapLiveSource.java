@@ -69,6 +69,7 @@ public final class PcapLiveSource implements LiveSource {
     // Fallback path.
     private byte[] fallbackPacket;
 
+    private boolean wokenPending;
     private int caplen;
     private int origLen;
     private long tsNanos;
@@ -213,7 +214,20 @@ public final class PcapLiveSource implements LiveSource {
         if (pcap == null) {
             return nextFallback();
         }
+        if (wokenPending) {
+            wokenPending = false;
+            return WOKEN;
+        }
+        // pcap_next_ex writes the data pointer only when it delivers a packet. libpcap's Linux
+        // reader checks for pcap_breakloop after delivering one and then returns PCAP_ERROR_BREAK
+        // (-2), not 1: the packet has left the ring all the same. A data pointer set on -2 is that
+        // packet, taken now; the wake-up is reported at the next call.
+        clearDataPointer();
         int r = Lib.pcap_next_ex(pcap, outPointers, dataOut);
+        if (r == PCAP_ERROR_BREAK && address(Native.POINTER_SIZE) != 0) {
+            wokenPending = true;
+            r = 1;
+        }
         if (r == 1) {
             Pointer.nativeValue(header, address(0));
             Pointer.nativeValue(data, address(Native.POINTER_SIZE));
@@ -231,6 +245,14 @@ public final class PcapLiveSource implements LiveSource {
             return WOKEN;
         }
         throw new LiveCaptureException("capture on " + name + " failed: " + firstLine(Lib.pcap_geterr(pcap)));
+    }
+
+    private void clearDataPointer() {
+        if (Native.POINTER_SIZE == 8) {
+            outPointers.setLong(Native.POINTER_SIZE, 0);
+        } else {
+            outPointers.setInt(Native.POINTER_SIZE, 0);
+        }
     }
 
     /** A pointer written by pcap_next_ex, read as a number (getPointer would allocate a Pointer). */
