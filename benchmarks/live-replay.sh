@@ -63,6 +63,10 @@ done
 mkdir -p "$dir"
 pcap="$dir/lync-mix-$packets.pcap"
 topology="$dir/lync-mix-$packets.yaml"
+if ((packets == 5000000)) && [[ -f "$dir/lync-mix.pcap" && -f "$dir/lync-mix.yaml" ]]; then
+  pcap="$dir/lync-mix.pcap" # the full reference workload, as benchmarks/compare.sh made it
+  topology="$dir/lync-mix.yaml"
+fi
 if [[ ! -f "$pcap" || ! -f "$topology" ]]; then
   echo "live-replay: making the workload ($packets packets) in $dir" >&2
   python3 "$generator" --packets "$packets" -o "$pcap.tmp" --topology "$topology" >&2
