@@ -21,9 +21,11 @@ import java.util.List;
  * @param flowConfig the flow table's capacity and idle timeouts
  * @param writeTopology without a topology: the file to write the inferred topology to, or null
  * @param infer without a topology: infer roles from the traffic (a first pass over the captures)
+ * @param inspect look at the payload (off with --no-inspect: verdicts by roles, transport and port only)
  */
 public record AnalyzeOptions(List<Path> captures, Path topology, Path catalog, String format, Path output,
                              boolean failOnUnexpected, boolean vlanInKey, int flowCapacity, Path reportDir, Path extract,
-                             boolean allFlows, org.portmatrix.flow.FlowConfig flowConfig, Path writeTopology, boolean infer) {
+                             boolean allFlows, org.portmatrix.flow.FlowConfig flowConfig, Path writeTopology, boolean infer,
+                             boolean inspect) {
     public static final List<String> FORMATS = org.portmatrix.report.ReportSet.FORMATS;
 }

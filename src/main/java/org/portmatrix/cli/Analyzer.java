@@ -52,6 +52,7 @@ public final class Analyzer implements FlowSink {
     private long packetsRead;
     private long packetsDecoded;
     private long flagged;
+    private boolean inspect = true;
 
     public Analyzer(Classifier classifier, FlowConfig flowConfig, boolean vlanInKey, FlowReport report) {
         this.classifier = classifier;
@@ -59,6 +60,14 @@ public final class Analyzer implements FlowSink {
         this.decoder = new PacketDecoder(vlanInKey);
         this.report = report;
         this.table = new FlowTable(flowConfig, servicePorts(classifier.catalog()), this);
+    }
+
+    /**
+     * Whether payload is inspected (the default). Off, verdicts rest on roles, transport and port
+     * alone, each reason says the protocol was not checked, and no certificate is collected.
+     */
+    public void inspectPayload(boolean on) {
+        this.inspect = on;
     }
 
     /** Ports of single services (not ranges) in the catalog: the responder side when a start is missed. */
@@ -98,7 +107,7 @@ public final class Analyzer implements FlowSink {
             }
             packetsDecoded++;
             Flow f = t.update(d, ref.tsNanos, ref.origLen);
-            if (d.payloadLength > 0 && Inspection.wants(f)) {
+            if (inspect && d.payloadLength > 0 && Inspection.wants(f)) {
                 inspection.packet(f, t.lastForward, d.tcpSeq, ref.buf, d.payloadOffset, d.payloadLength);
             }
         }
@@ -165,7 +174,7 @@ public final class Analyzer implements FlowSink {
         }
         packetsDecoded++;
         Flow f = table.update(d, tsNanos, origLen);
-        if (d.payloadLength > 0 && Inspection.wants(f)) {
+        if (inspect && d.payloadLength > 0 && Inspection.wants(f)) {
             inspection.packet(f, table.lastForward, d.tcpSeq, buf, d.payloadOffset, d.payloadLength);
         }
         return f;
@@ -210,7 +219,11 @@ public final class Analyzer implements FlowSink {
         if (topologyPort) {
             c.verdict = org.portmatrix.classify.Verdict.UNVERIFIABLE;
         }
-        inspection.finish(f, c, classifier.catalog());
+        if (inspect) {
+            inspection.finish(f, c, classifier.catalog());
+        } else if (c.verdict == org.portmatrix.classify.Verdict.EXPECTED && c.rule != CompiledCatalog.NO_RULE) {
+            c.reason = c.reason + " The payload was not inspected (--no-inspect), so the protocol on the wire was not checked.";
+        }
         if (topologyPort) {
             c.verdict = org.portmatrix.classify.Verdict.EXPECTED;
         }

@@ -153,6 +153,9 @@ public final class Main {
                 .desc("idle timeout of a TCP flow not (or no longer) established (default 120)").get());
         o.addOption(Option.builder().longOpt("udp-timeout").hasArg().argName("SECONDS")
                 .desc("idle timeout of UDP, ICMP and every other transport (default 120)").get());
+        o.addOption(Option.builder().longOpt("no-inspect")
+                .desc("do not look at the payload: verdicts by roles, transport and port only, app_protocol empty, "
+                        + "and no certificate inventory (a wrong protocol on a documented port is not found)").get());
         return o;
     }
 
@@ -190,7 +193,7 @@ public final class Main {
         return new AnalyzeOptions(captures, pathOrNull(cl.getOptionValue("topology")), pathOrNull(cl.getOptionValue("catalog")),
                 format, pathOrNull(cl.getOptionValue("output")), cl.hasOption("fail-on-unexpected"), cl.hasOption("vlan-in-key"), capacity,
                 reportDir, pathOrNull(cl.getOptionValue("extract")), cl.hasOption("all-flows"), flow,
-                pathOrNull(cl.getOptionValue("write-topology")), !cl.hasOption("no-infer"));
+                pathOrNull(cl.getOptionValue("write-topology")), !cl.hasOption("no-infer"), !cl.hasOption("no-inspect"));
     }
 
     /** A timeout option in whole seconds, as nanoseconds; {@code otherwise} when not given. */
@@ -229,6 +232,7 @@ public final class Main {
                 }
             }
         }
+        Phases phases = Phases.start();
         Roles roles = new Roles();
         Catalog catalog = o.catalog() == null ? Catalog.builtIn(roles) : Catalog.load(o.catalog(), roles);
         Topology topology = o.topology() != null ? Topology.load(o.topology(), roles)
@@ -264,11 +268,14 @@ public final class Main {
                 BitSet flaggedIds = o.extract() == null ? null : reports.trackFlaggedIds();
                 FlowConfig flowConfig = o.flowConfig();
                 Analyzer analyzer = new Analyzer(classifier, flowConfig, o.vlanInKey(), reports);
+                analyzer.inspectPayload(o.inspect());
+                phases.mark("set-up");
                 try (Progress progress = Progress.start(sources, err, terminal)) {
                     for (PacketSource s : sources) {
                         analyzer.read(progress == null ? s : progress.track(s));
                     }
                 }
+                phases.mark("read");
                 String refusal = analyzer.refusal();
                 if (refusal != null) {
                     throw new CaptureFormatException(refusal); // nothing was readable: no output is committed
@@ -276,6 +283,7 @@ public final class Main {
                 RunSummary summary = analyzer.finish(catalog.source(), topology.source());
                 w.flush();
                 output.commit();
+                phases.mark("finish");
                 List<String> written = new ArrayList<>(reports.written());
                 if (o.extract() != null) {
                     long packets = extract(o, flowConfig, classifier, flaggedIds, pcap);
@@ -287,6 +295,8 @@ public final class Main {
                     // The report went elsewhere (JSON lines, CSV, HTML, or a file): the run's counters go to stderr.
                     TextReport.oneScreen(reports.data(), summary, written, new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8)));
                 }
+                phases.mark("summary");
+                phases.print(err);
                 if (analyzer.damaged()) {
                     return ExitStatus.DAMAGED;
                 }

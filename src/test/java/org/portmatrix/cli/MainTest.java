@@ -147,6 +147,27 @@ class MainTest {
     }
 
     @Test
+    void noInspectGivesPortVerdictsAndSaysTheProtocolWasNotChecked() throws Exception {
+        List<JsonNode> inspected = jsonLines(run("analyze", SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl").out());
+        List<JsonNode> flows = jsonLines(run("analyze", SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl", "--no-inspect").out());
+        assertEquals(inspected.size(), flows.size());
+        // The cleartext SIP on 5061 that inspection flags passes on its port alone.
+        JsonNode cleartext = inspected.stream().filter(f -> f.get("verdict").asText().equals("protocol_mismatch")).findFirst().orElseThrow();
+        JsonNode same = flows.stream().filter(f -> f.get("community_id").equals(cleartext.get("community_id"))).findFirst().orElseThrow();
+        assertEquals("expected", same.get("verdict").asText());
+        assertTrue(same.get("reason").asText().contains("not inspected (--no-inspect)"), same.toString());
+        for (JsonNode f : flows) {
+            assertTrue(f.get("app_protocol").isNull(), f.toString());
+            assertTrue(f.get("tls").isNull(), f.toString());
+        }
+        // Verdicts that do not depend on the payload are unchanged.
+        for (String v : List.of("unknown_host", "unexpected_port")) {
+            assertEquals(inspected.stream().filter(f -> f.get("verdict").asText().equals(v)).count(),
+                    flows.stream().filter(f -> f.get("verdict").asText().equals(v)).count(), v);
+        }
+    }
+
+    @Test
     void withoutTopologyEveryHostIsUnknown() throws Exception {
         List<JsonNode> flows = jsonLines(run("analyze", SAMPLE, "--format", "jsonl").out());
         assertFalse(flows.isEmpty());

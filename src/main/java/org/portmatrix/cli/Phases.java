@@ -1,0 +1,64 @@
+package org.portmatrix.cli;
+
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+
+/**
+ * Wall and CPU time of an analysis's phases, printed to stderr when the JVM runs with
+ * {@code -Dportmatrix.timing=true} (PORTMATRIX_JAVA_OPTS): how benchmarks/compare.sh splits a run.
+ * Off by default; when off it measures nothing.
+ */
+final class Phases {
+    private static final Phases OFF = new Phases(false);
+    private final boolean on;
+    private final StringBuilder out = new StringBuilder();
+    private long wall;
+    private long cpu;
+    private long processCpu;
+
+    private Phases(boolean on) {
+        this.on = on;
+        if (on) {
+            wall = System.nanoTime();
+            cpu = threads().getCurrentThreadCpuTime();
+            processCpu = processCpu();
+            long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
+            out.append(String.format("timing: JVM start to main %d ms%n", System.currentTimeMillis() - jvmStart));
+        }
+    }
+
+    static Phases start() {
+        return Boolean.getBoolean("portmatrix.timing") ? new Phases(true) : OFF;
+    }
+
+    void mark(String phase) {
+        if (!on) {
+            return;
+        }
+        long w = System.nanoTime();
+        long c = threads().getCurrentThreadCpuTime();
+        long p = processCpu();
+        out.append(String.format("timing: %-8s wall %6d ms, main thread CPU %6d ms, process CPU %6d ms%n",
+                phase, (w - wall) / 1_000_000, (c - cpu) / 1_000_000, (p - processCpu) / 1_000_000));
+        wall = w;
+        cpu = c;
+        processCpu = p;
+    }
+
+    void print(PrintStream err) {
+        if (on) {
+            err.print(out);
+            err.flush();
+        }
+    }
+
+    private static ThreadMXBean threads() {
+        return ManagementFactory.getThreadMXBean();
+    }
+
+    private static long processCpu() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getProcessCpuTime() : 0;
+    }
+}
