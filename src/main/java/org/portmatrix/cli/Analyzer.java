@@ -53,6 +53,7 @@ public final class Analyzer implements FlowSink {
     private long packetsDecoded;
     private long flagged;
     private boolean inspect = true;
+    private FlowHandoff handoff;
 
     public Analyzer(Classifier classifier, FlowConfig flowConfig, boolean vlanInKey, FlowReport report) {
         this.classifier = classifier;
@@ -68,6 +69,17 @@ public final class Analyzer implements FlowSink {
      */
     public void inspectPayload(boolean on) {
         this.inspect = on;
+    }
+
+    /**
+     * Classifies and reports ended flows on a thread of their own (offline analysis), in the order
+     * they ended; {@link #finish} waits for them. Without it (live capture) they are reported on the
+     * caller's thread as they end.
+     */
+    public void reportOnOwnThread() {
+        if (handoff == null) {
+            handoff = new FlowHandoff(this::report);
+        }
     }
 
     /** Ports of single services (not ranges) in the catalog: the responder side when a start is missed. */
@@ -120,6 +132,9 @@ public final class Analyzer implements FlowSink {
     public RunSummary finish(String catalogSource, String topologySource) throws IOException {
         try {
             table.closeAll();
+            if (handoff != null) {
+                handoff.finish();
+            }
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
@@ -212,6 +227,15 @@ public final class Analyzer implements FlowSink {
 
     @Override
     public void closed(Flow f) {
+        if (handoff != null) {
+            handoff.add(f);
+        } else {
+            report(f);
+        }
+    }
+
+    /** Classifies, completes with what inspection saw, and reports one ended flow. */
+    private void report(Flow f) {
         Classification c = classifier.classify(f);
         // A flow allowed by a port of the topology (not of the catalog) has no catalog rule whose protocol
         // the inspect stage could check: it only adds what the wire shows, as for a flagged flow.

@@ -269,6 +269,7 @@ public final class Main {
                 FlowConfig flowConfig = o.flowConfig();
                 Analyzer analyzer = new Analyzer(classifier, flowConfig, o.vlanInKey(), reports);
                 analyzer.inspectPayload(o.inspect());
+                analyzer.reportOnOwnThread();
                 phases.mark("set-up");
                 try (Progress progress = Progress.start(sources, err, terminal)) {
                     for (PacketSource s : sources) {

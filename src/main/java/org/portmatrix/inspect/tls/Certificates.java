@@ -37,13 +37,18 @@ public final class Certificates {
 
     private Certificates() {}
 
-    /** SHA-256 of the DER encoding, lower-case hex. */
-    public static String sha256(byte[] der) {
+    /** One digest per thread: the provider lookup of {@code MessageDigest.getInstance} costs more than hashing a certificate. */
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(der));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from the JDK", e);
         }
+    });
+
+    /** SHA-256 of the DER encoding, lower-case hex. */
+    public static String sha256(byte[] der) {
+        return HexFormat.of().formatHex(SHA256.get().digest(der));
     }
 
     /** Parses one certificate; null when the bytes are not an X.509 certificate Bouncy Castle can read. */
