@@ -23,7 +23,7 @@ import java.util.concurrent.BlockingQueue;
  */
 final class ByteInput {
     /** Bytes of stream data per chunk. */
-    static final int DEFAULT_CAPACITY = 4 << 20;
+    static final int DEFAULT_CAPACITY = 1 << 20;
     /** Room kept before a chunk's data for the unfinished record carried over: the largest {@link #ensure}. */
     static final int HEAD = 1 << 20;
     /** Chunks filled ahead of the reader. */

@@ -192,8 +192,9 @@ final class TlsStream {
             if (keepBody && bodyHave < BODY_CAP) {
                 int c = Math.min(k, BODY_CAP - bodyHave);
                 if (body == null || body.length < bodyHave + c) {
+                    // sized for the rest of the message (its length is known from its header): one copy at most
                     body = Arrays.copyOf(body == null ? new byte[0] : body, Math.min(BODY_CAP,
-                            Math.max(bodyHave + c, body == null ? 1024 : body.length * 2)));
+                            Math.max(bodyHave + handshakeLeft, body == null ? 1024 : body.length * 2)));
                 }
                 System.arraycopy(b, i, body, bodyHave, c);
                 bodyHave += c;
