@@ -256,7 +256,7 @@ public final class Main {
                     PcapWriter pcap = openExtract(o.extract())) {
                 Writer w = output.writer();
                 if (o.format() != null) {
-                    reports.add(o.format(), w);
+                    reports.add(o.format(), w, output.stream());
                 }
                 if (o.reportDir() != null) {
                     try {
@@ -387,21 +387,24 @@ public final class Main {
      */
     static final class Output implements AutoCloseable {
         private final Writer writer;
+        private final OutputStream stream;
         private final org.portmatrix.report.AtomicFile file;
         private boolean committed;
 
-        private Output(Writer writer, org.portmatrix.report.AtomicFile file) {
+        private Output(Writer writer, OutputStream stream, org.portmatrix.report.AtomicFile file) {
             this.writer = writer;
+            this.stream = stream;
             this.file = file;
         }
 
         static Output open(Path target, OutputStream stdout) throws UsageException {
             if (target == null) {
-                return new Output(new BufferedWriter(new OutputStreamWriter(new NonClosing(stdout), StandardCharsets.UTF_8), 1 << 16), null);
+                OutputStream s = new NonClosing(stdout);
+                return new Output(new BufferedWriter(new OutputStreamWriter(s, StandardCharsets.UTF_8), 1 << 16), s, null);
             }
             try {
                 org.portmatrix.report.AtomicFile f = org.portmatrix.report.AtomicFile.create(target);
-                return new Output(f.writer(), f);
+                return new Output(f.writer(), f.stream(), f);
             } catch (IOException e) {
                 throw new UsageException(target + ": cannot write output: " + describe(e));
             }
@@ -411,8 +414,14 @@ public final class Main {
             return writer;
         }
 
+        /** The bytes under {@link #writer()}: for a report written as UTF-8 directly, when the writer is not used too. */
+        OutputStream stream() {
+            return stream;
+        }
+
         void commit() throws IOException {
             writer.flush();
+            stream.flush();
             if (file != null) {
                 file.commit();
             }

@@ -27,8 +27,19 @@ public record TlsInfo(String version, String sni, String cipher, boolean certifi
         m.put("cipher", cipher);
         m.put("certificate_request", certificateRequest);
         m.put("client_certificate", clientCertificate);
-        m.put("server_certificates", serverCertificates.stream().map(CertificateInfo::asMap).toList());
-        m.put("client_certificates", clientCertificates.stream().map(CertificateInfo::asMap).toList());
+        m.put("server_certificates", maps(serverCertificates));
+        m.put("client_certificates", maps(clientCertificates));
         return m;
+    }
+
+    private static List<Map<String, Object>> maps(List<CertificateInfo> chain) {
+        if (chain.isEmpty()) {
+            return List.of();
+        }
+        List<Map<String, Object>> out = new java.util.ArrayList<>(chain.size());
+        for (CertificateInfo c : chain) {
+            out.add(c.asMap());
+        }
+        return out;
     }
 }

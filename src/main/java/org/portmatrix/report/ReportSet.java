@@ -37,9 +37,17 @@ public final class ReportSet implements FlowReport, AutoCloseable {
 
     /** The report of one format over {@code out}: text, jsonl, csv or html. */
     public void add(String format, Writer out) throws IOException {
+        add(format, out, null);
+    }
+
+    /**
+     * The report of one format over {@code out}, or for JSON lines over {@code bytes} (the stream
+     * under {@code out}, unbuffered by it) when given: JSON lines is then written as UTF-8 directly.
+     */
+    public void add(String format, Writer out, java.io.OutputStream bytes) throws IOException {
         reports.add(switch (format) {
             case "text" -> new TextReport(out, data, false);
-            case "jsonl" -> new JsonLinesReport(out);
+            case "jsonl" -> bytes != null ? new JsonLinesReport(bytes) : new JsonLinesReport(out);
             case "csv" -> new CsvReport(out);
             case "html" -> new HtmlReport(out, data, false);
             default -> throw new IllegalArgumentException("unknown format " + format);
@@ -52,7 +60,7 @@ public final class ReportSet implements FlowReport, AutoCloseable {
         for (String[] f : new String[][] {{DIR_JSONL, "jsonl"}, {DIR_CSV, "csv"}, {DIR_HTML, "html"}, {DIR_TEXT, "text"}}) {
             AtomicFile file = AtomicFile.create(dir.resolve(f[0]));
             files.add(file);
-            add(f[1], file.writer());
+            add(f[1], file.writer(), file.stream());
         }
     }
 
