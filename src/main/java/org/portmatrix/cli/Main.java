@@ -448,6 +448,15 @@ public final class Main {
             out.write(b, off, len);
         }
 
+        /** PrintStream keeps write errors to itself: asked here, so that a full disk or a closed pipe is not a silent success. */
+        @Override
+        public void flush() throws IOException {
+            out.flush();
+            if (out instanceof PrintStream ps && ps.checkError()) {
+                throw new IOException("standard output: cannot write (a full disk or a closed pipe); the report is incomplete");
+            }
+        }
+
         @Override
         public void close() throws IOException {
             flush();

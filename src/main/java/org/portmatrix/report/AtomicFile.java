@@ -33,10 +33,61 @@ public final class AtomicFile implements AutoCloseable {
         if (Files.exists(target) && !Files.isRegularFile(target)) {
             // A device or a pipe (/dev/null, /dev/stdout, a FIFO): written in place; renaming a
             // temporary file over it would replace the device with a regular file.
-            return new AtomicFile(target, null, new BufferedOutputStream(Files.newOutputStream(target), 1 << 16));
+            return new AtomicFile(target, null, new Named(new BufferedOutputStream(Files.newOutputStream(target), 1 << 16), target));
         }
         Path temp = tempBeside(target);
-        return new AtomicFile(target, temp, new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16));
+        return new AtomicFile(target, temp, new Named(new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16), target));
+    }
+
+    /** Write errors name the file ("out.jsonl: cannot write: No space left on device"), not only the system's reason. */
+    private static final class Named extends java.io.FilterOutputStream {
+        private final Path target;
+
+        Named(OutputStream out, Path target) {
+            super(out);
+            this.target = target;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            try {
+                out.write(b);
+            } catch (IOException e) {
+                throw named(e);
+            }
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            try {
+                out.write(b, off, len);
+            } catch (IOException e) {
+                throw named(e);
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            try {
+                out.flush();
+            } catch (IOException e) {
+                throw named(e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                out.close();
+            } catch (IOException e) {
+                throw named(e);
+            }
+        }
+
+        private IOException named(IOException e) {
+            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            return why.startsWith(target + ": ") ? e : new IOException(target + ": cannot write: " + why, e);
+        }
     }
 
     /**

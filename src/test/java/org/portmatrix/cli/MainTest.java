@@ -168,6 +168,20 @@ class MainTest {
     }
 
     @Test
+    void aFullDiskIsAnErrorNamingTheOutputNotASilentSuccess() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(Path.of("/dev/full")));
+        assertOneLineError(run("analyze", SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl", "--output", "/dev/full"),
+                "/dev/full: cannot write");
+        // standard output on a full disk: a PrintStream keeps the error to itself unless asked
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream full = new PrintStream(new java.io.FileOutputStream("/dev/full"), true, StandardCharsets.UTF_8);
+        int status = new Main(full, new PrintStream(err, true, StandardCharsets.UTF_8))
+                .run(new String[] {"analyze", SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl"});
+        assertEquals(2, status, err.toString(StandardCharsets.UTF_8));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("standard output: cannot write"), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void withoutTopologyEveryHostIsUnknown() throws Exception {
         List<JsonNode> flows = jsonLines(run("analyze", SAMPLE, "--format", "jsonl").out());
         assertFalse(flows.isEmpty());
