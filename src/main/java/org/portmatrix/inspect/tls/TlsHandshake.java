@@ -150,7 +150,7 @@ final class TlsHandshake {
                     count++; // announced, but beyond the buffer
                     break;
                 }
-                byte[] der = Arrays.copyOfRange(b, p + 3, p + 3 + n);
+                byte[] der = s.buffers.certificate(b, p + 3, n);
                 (fromClient ? s.clientChain : s.serverChain).add(der);
                 count++;
                 p += 3 + n;

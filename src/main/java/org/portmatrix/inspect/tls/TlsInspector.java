@@ -13,6 +13,8 @@ import org.portmatrix.inspect.TlsInfo;
  * certificate chains.
  */
 public final class TlsInspector extends Inspector {
+    /** One per inspector, that is per packet thread: see {@link TlsBuffers}. */
+    private final TlsBuffers buffers = new TlsBuffers();
     public TlsInspector() {
         super("tls", true, false, new int[] {443, 444, 636, 993, 995, 4443, 5061, 8057, 8058}, new int[0]);
     }
@@ -53,7 +55,7 @@ public final class TlsInspector extends Inspector {
             if (!recordHeader(b, off, len)) {
                 return NOT_THIS;
             }
-            s = new TlsSession();
+            s = new TlsSession(buffers);
             fi.state(slot, s);
         }
         if (!s.feed(forward, seq, b, off, len)) {

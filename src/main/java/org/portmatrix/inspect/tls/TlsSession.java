@@ -66,7 +66,11 @@ public final class TlsSession {
     public boolean malformed;
     public boolean gap;
 
-    public TlsSession() {
+    /** Buffers and certificates shared with the other sessions of the packet thread. */
+    final TlsBuffers buffers;
+
+    TlsSession(TlsBuffers buffers) {
+        this.buffers = buffers;
         forward = new TlsStream(this, true);
         reverse = new TlsStream(this, false);
     }

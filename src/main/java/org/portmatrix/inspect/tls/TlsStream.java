@@ -1,8 +1,5 @@
 package org.portmatrix.inspect.tls;
 
-import java.util.Arrays;
-import org.portmatrix.inspect.Wire;
-
 /**
  * One direction of a TLS connection, parsed as a stream: TCP segments in sequence order, TLS
  * records across segments, handshake messages across records (RFC 5246 §6.2.1 and §7.4, RFC 8446
@@ -46,17 +43,21 @@ final class TlsStream {
     /** This direction sent ChangeCipherSpec or application data. */
     boolean encrypted;
 
-    private final byte[] recordHeader = new byte[RECORD_HEADER];
+    /** The record header's bytes so far, big-endian in the low bits (fields, not a small array per stream). */
+    private long recordHeader;
     private int recordHeaderHave;
     private int recordType;
     private int recordLeft;
-    private final byte[] alertBytes = new byte[2];
+    /** The alert's level and description bytes so far. */
+    private int alertBytes;
     private int alertHave;
 
-    private final byte[] handshakeHeader = new byte[HANDSHAKE_HEADER];
+    /** The handshake header's bytes so far: type in bits 24-31, length in bits 0-23 when complete. */
+    private int handshakeHeader;
     private int handshakeHeaderHave;
     private int handshakeType;
     private int handshakeLeft;
+    /** The message being kept, in a buffer lent by {@link TlsBuffers} until the message ends. */
     private byte[] body;
     private int bodyHave;
     private boolean keepBody;
@@ -93,10 +94,10 @@ final class TlsStream {
         int i = off;
         while (i < end && !stopped) {
             if (recordLeft == 0) {
-                int n = Math.min(RECORD_HEADER - recordHeaderHave, end - i);
-                System.arraycopy(b, i, recordHeader, recordHeaderHave, n);
-                recordHeaderHave += n;
-                i += n;
+                while (recordHeaderHave < RECORD_HEADER && i < end) {
+                    recordHeader = recordHeader << 8 | (b[i++] & 0xff);
+                    recordHeaderHave++;
+                }
                 if (recordHeaderHave < RECORD_HEADER) {
                     return;
                 }
@@ -118,10 +119,12 @@ final class TlsStream {
 
     /** Validates a record header; false (and the stream stopped) when it is not one. */
     private boolean startRecord() {
-        int type = recordHeader[0] & 0xff;
-        int major = recordHeader[1] & 0xff;
-        int minor = recordHeader[2] & 0xff;
-        int length = Wire.u16(recordHeader, 3);
+        long h = recordHeader;
+        recordHeader = 0;
+        int type = (int) (h >>> 32) & 0xff;
+        int major = (int) (h >>> 24) & 0xff;
+        int minor = (int) (h >>> 16) & 0xff;
+        int length = (int) h & 0xffff;
         if (type < CHANGE_CIPHER_SPEC || type > HEARTBEAT || major != 3 || minor > 4 || length == 0
                 || length > MAX_RECORD) {
             invalid = true;
@@ -138,6 +141,7 @@ final class TlsStream {
         recordType = type;
         recordLeft = length;
         alertHave = 0;
+        alertBytes = 0;
         if (type == APPLICATION_DATA) {
             encrypted = true;
             stopped = true; // nothing readable follows in this direction
@@ -149,9 +153,10 @@ final class TlsStream {
         switch (recordType) {
             case HANDSHAKE -> handshakeBytes(b, off, n);
             case ALERT -> {
-                int k = Math.min(2 - alertHave, n);
-                System.arraycopy(b, off, alertBytes, alertHave, k);
-                alertHave += k;
+                for (int i = off; alertHave < 2 && i < off + n; i++) {
+                    alertBytes = alertBytes << 8 | (b[i] & 0xff);
+                    alertHave++;
+                }
             }
             default -> {}
         }
@@ -162,9 +167,9 @@ final class TlsStream {
             encrypted = true;
             stopped = true; // the handshake messages after it are encrypted
         } else if (recordType == ALERT && alertHave == 2 && session.alert < 0) {
-            session.alert = alertBytes[1] & 0xff;
+            session.alert = alertBytes & 0xff;
             session.alertFromClient = session.isClient(this);
-            if ((alertBytes[0] & 0xff) == 2) { // fatal: the connection ends
+            if (alertBytes >>> 8 == 2) { // fatal: the connection ends
                 stopped = true;
             }
         }
@@ -175,10 +180,10 @@ final class TlsStream {
         int end = off + n;
         while (i < end && !stopped) {
             if (handshakeLeft == 0 && handshakeHeaderHave < HANDSHAKE_HEADER) {
-                int k = Math.min(HANDSHAKE_HEADER - handshakeHeaderHave, end - i);
-                System.arraycopy(b, i, handshakeHeader, handshakeHeaderHave, k);
-                handshakeHeaderHave += k;
-                i += k;
+                while (handshakeHeaderHave < HANDSHAKE_HEADER && i < end) {
+                    handshakeHeader = handshakeHeader << 8 | (b[i++] & 0xff);
+                    handshakeHeaderHave++;
+                }
                 if (handshakeHeaderHave < HANDSHAKE_HEADER) {
                     return;
                 }
@@ -191,10 +196,8 @@ final class TlsStream {
             int k = Math.min(handshakeLeft, end - i);
             if (keepBody && bodyHave < BODY_CAP) {
                 int c = Math.min(k, BODY_CAP - bodyHave);
-                if (body == null || body.length < bodyHave + c) {
-                    // sized for the rest of the message (its length is known from its header): one copy at most
-                    body = Arrays.copyOf(body == null ? new byte[0] : body, Math.min(BODY_CAP,
-                            Math.max(bodyHave + handshakeLeft, body == null ? 1024 : body.length * 2)));
+                if (body == null) {
+                    body = session.buffers.take();
                 }
                 System.arraycopy(b, i, body, bodyHave, c);
                 bodyHave += c;
@@ -208,8 +211,8 @@ final class TlsStream {
     }
 
     private void startMessage() {
-        handshakeType = handshakeHeader[0] & 0xff;
-        handshakeLeft = Wire.u24(handshakeHeader, 1);
+        handshakeType = handshakeHeader >>> 24;
+        handshakeLeft = handshakeHeader & 0xffffff;
         bodyHave = 0;
         if (session.firstHandshakeType < 0) {
             session.firstHandshakeType = handshakeType;
@@ -219,7 +222,8 @@ final class TlsStream {
 
     private void endMessage() {
         handshakeHeaderHave = 0;
-        int total = Wire.u24(handshakeHeader, 1);
+        int total = handshakeHeader & 0xffffff;
+        handshakeHeader = 0;
         switch (handshakeType) {
             case CLIENT_HELLO -> {
                 session.clientIsResponder = !forward;
@@ -239,8 +243,9 @@ final class TlsStream {
             default -> {}
         }
         keepBody = false;
-        if (body != null && body.length > 2048) {
-            body = null; // do not hold a large buffer for the rest of the flow
+        if (body != null) { // parsed: what the session keeps was copied out of it
+            session.buffers.give(body);
+            body = null;
         }
     }
 }
