@@ -74,9 +74,8 @@ public final class Classifier {
         if (r != CompiledCatalog.NO_RULE) {
             c.rule = r;
             c.verdict = Verdict.EXPECTED;
-            Rule rule = catalog.rule(r);
             c.reason = transportName(f) + " " + port + " from " + roleText(c.srcRoles) + " to " + roleText(c.dstRoles)
-                    + " is documented: " + describe(rule) + ".";
+                    + " is documented: " + catalog.describe(r) + ".";
             return;
         }
         if (overrides.length > 0 && byTopology(f, c, proto, port, moved)) {
@@ -88,7 +87,7 @@ public final class Classifier {
             c.verdict = Verdict.UNEXPECTED_ROLE_PAIR;
             Rule rule = catalog.rule(served);
             c.reason = transportName(f) + " " + port + " on " + roleText(c.dstRoles) + " is documented only from "
-                    + sourceText(rule) + ", not from " + roleText(c.srcRoles) + " (" + describe(rule) + ").";
+                    + sourceText(rule) + ", not from " + roleText(c.srcRoles) + " (" + catalog.describe(served) + ").";
             return;
         }
         c.verdict = Verdict.UNEXPECTED_PORT;
@@ -99,7 +98,7 @@ public final class Classifier {
             Rule o = catalog.rule(i);
             if (o.portMax() - o.portMin() <= NARROW_RANGE) { // a wide range (a client's media ports) says nothing here
                 sb.append(" The port is documented for ").append(String.join(", ", o.dstAny() ? List.of("any role") : o.dstRoles()))
-                        .append(" (").append(describe(o)).append(").");
+                        .append(" (").append(catalog.describe(i)).append(").");
                 break;
             }
         }
@@ -149,7 +148,7 @@ public final class Classifier {
         c.rule = r;
         c.verdict = Verdict.UNEXPECTED_PORT;
         c.reason = "The catalog documents " + transportName(f) + " " + port + " from " + roleText(c.srcRoles) + " to "
-                + roleText(c.dstRoles) + " (" + describe(catalog.rule(r)) + "), but this deployment's topology moved it for "
+                + roleText(c.dstRoles) + " (" + catalog.describe(r) + "), but this deployment's topology moved it for "
                 + o.role() + " to " + transportName(f) + " " + new PortOverride.PortRange(o.portMin(), o.portMax())
                 + " (" + source(o) + ").";
         return true;
@@ -170,13 +169,13 @@ public final class Classifier {
             PortOverride.PortRange first = o.insteadOf().get(0);
             int r = catalog.served(proto, first.min(), o.roleSet());
             if (r != CompiledCatalog.NO_RULE) {
-                sb.append(" (").append(describe(catalog.rule(r))).append(')');
+                sb.append(" (").append(catalog.describe(r)).append(')');
             }
             return sb.append(" for ").append(o.role()).append(" instead").toString();
         }
         int r = catalog.served(proto, port, o.roleSet());
         if (r != CompiledCatalog.NO_RULE) {
-            return "the catalog documents it too (" + describe(catalog.rule(r)) + ")";
+            return "the catalog documents it too (" + catalog.describe(r) + ")";
         }
         return "the catalog has no rule for " + t + " " + port + " on " + o.role();
     }
@@ -228,7 +227,7 @@ public final class Classifier {
     }
 
     String roleText(long set) {
-        return set == 0 ? "an unknown host" : String.join("+", roles.names(set));
+        return set == 0 ? "an unknown host" : roles.text(set);
     }
 
     private static String sourceText(Rule r) {

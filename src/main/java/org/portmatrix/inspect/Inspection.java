@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import org.portmatrix.classify.Addresses;
 import org.portmatrix.classify.Classification;
-import org.portmatrix.classify.Classifier;
 import org.portmatrix.classify.CompiledCatalog;
 import org.portmatrix.classify.Roles;
 import org.portmatrix.classify.Rule;
@@ -263,7 +262,7 @@ public final class Inspection {
                 c.reason = transport(f) + " " + port + " from " + roleText(roles, c.srcRoles) + " to "
                         + roleText(roles, c.dstRoles) + " is documented"
                         + (any ? "" : " as " + rule.protocol().id().toUpperCase(java.util.Locale.ROOT)) + " ("
-                        + Classifier.describe(rule) + "), and the wire shows "
+                        + catalog.describe(r) + "), and the wire shows "
                         + (fi.app == null ? "a payload portmatrix does not recognise" : ProtocolCheck.wire(fi, fi.tls, false))
                         + ".";
                 return;
@@ -282,20 +281,21 @@ public final class Inspection {
             c.verdict = Verdict.UNVERIFIABLE;
             c.reason = capitalize(ProtocolCheck.wire(fi, fi.tls, false)) + " on the "
                     + rule.protocol().id().toUpperCase(java.util.Locale.ROOT) + " port " + port + " ("
-                    + roleText(roles, c.srcRoles) + " → " + roleText(roles, c.dstRoles) + "; " + Classifier.describe(rule)
+                    + roleText(roles, c.srcRoles) + " → " + roleText(roles, c.dstRoles) + "; " + catalog.describe(unverifiableRule)
                     + "): " + unverifiableWhy + ".";
             return;
         }
         Rule rule = catalog.rule(firstRule);
         c.rule = firstRule;
         c.verdict = Verdict.PROTOCOL_MISMATCH;
-        c.reason = mismatchReason(f, c, fi, rule, firstWhy, roles);
+        c.reason = mismatchReason(f, c, fi, rule, catalog.describe(firstRule), firstWhy, roles);
     }
 
-    private static String mismatchReason(Flow f, Classification c, FlowInspection fi, Rule rule, String why, Roles roles) {
+    private static String mismatchReason(Flow f, Classification c, FlowInspection fi, Rule rule, String described, String why,
+                                         Roles roles) {
         String documented = rule.protocol().id().toUpperCase(java.util.Locale.ROOT);
         String where = " (" + roleText(roles, c.srcRoles) + " → " + roleText(roles, c.dstRoles) + "; "
-                + Classifier.describe(rule) + ")";
+                + described + ")";
         int port = f.dstPort();
         if (rule.protocol() == RuleProtocol.MTLS && fi.app == AppProtocol.TLS) {
             String version = fi.tls == null || fi.tls.version() == null ? "TLS" : fi.tls.version();
@@ -306,7 +306,7 @@ public final class Inspection {
         boolean encrypted = ProtocolCheck.encrypted(rule.protocol());
         StringBuilder sb = new StringBuilder().append(transport(f)).append(' ').append(port).append(" from ")
                 .append(roleText(roles, c.srcRoles)).append(" to ").append(roleText(roles, c.dstRoles))
-                .append(" is documented as ").append(documented).append(" (").append(Classifier.describe(rule))
+                .append(" is documented as ").append(documented).append(" (").append(described)
                 .append("), but the wire shows ");
         if (fi.app == null) {
             sb.append("a payload that is none of the protocols portmatrix recognises.");
@@ -371,11 +371,11 @@ public final class Inspection {
     }
 
     private static String roleSuffix(Roles roles, long set) {
-        return set == 0 ? " (no role)" : " (" + String.join("+", roles.names(set)) + ")";
+        return set == 0 ? " (no role)" : " (" + roles.text(set) + ")";
     }
 
     private static String roleText(Roles roles, long set) {
-        return set == 0 ? "an unknown host" : String.join("+", roles.names(set));
+        return set == 0 ? "an unknown host" : roles.text(set);
     }
 
     private static String transport(Flow f) {

@@ -39,6 +39,9 @@ public final class ReportData {
     private final List<FlowRecord> flaggedRecords = new ArrayList<>();
     private long flaggedOmitted;
 
+    private static final int LABELS = 1024;
+    private final Map<List<String>, String> labels = new HashMap<>();
+
     public ReportData(ReportContext context) {
         this.context = context;
         for (int i = 0; i < VERDICTS; i++) {
@@ -61,13 +64,25 @@ public final class ReportData {
         return roles.isEmpty() ? "unknown" : String.join("+", roles);
     }
 
+    /** {@link #roleLabel}, remembered for the first {@link #LABELS} role lists: a deployment has few. */
+    private String label(List<String> roles) {
+        String l = labels.get(roles);
+        if (l == null) {
+            l = roleLabel(roles);
+            if (labels.size() < LABELS) {
+                labels.put(List.copyOf(roles), l);
+            }
+        }
+        return l;
+    }
+
     /** Adds one ended flow. */
     public void add(FlowRecord r) {
         Verdict v = verdict(r);
         all.add(r);
         byVerdict[v.ordinal()].add(r);
-        String src = roleLabel(r.srcRoles());
-        String dst = roleLabel(r.dstRoles());
+        String src = label(r.srcRoles());
+        String dst = label(r.dstRoles());
         long[] cell = matrix.computeIfAbsent(src, k -> new HashMap<>()).computeIfAbsent(dst, k -> new long[VERDICTS + 2]);
         cell[v.ordinal()]++;
         cell[VERDICTS] += r.packets();
