@@ -2,6 +2,8 @@ package org.portmatrix.classify;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.portmatrix.decode.IpProtocol;
 import org.portmatrix.flow.Flow;
 
@@ -74,8 +76,14 @@ public final class Classifier {
         if (r != CompiledCatalog.NO_RULE) {
             c.rule = r;
             c.verdict = Verdict.EXPECTED;
-            c.reason = transportName(f) + " " + port + " from " + roleText(c.srcRoles) + " to " + roleText(c.dstRoles)
-                    + " is documented: " + catalog.describe(r) + ".";
+            ReasonKey key = moved == 0 ? new ReasonKey(Verdict.EXPECTED, proto, port, c.srcRoles, c.dstRoles) : null;
+            String reason = key == null ? null : reasons.get(key);
+            if (reason == null) {
+                reason = transportName(f) + " " + port + " from " + roleText(c.srcRoles) + " to " + roleText(c.dstRoles)
+                        + " is documented: " + catalog.describe(r) + ".";
+                remember(key, reason);
+            }
+            c.reason = reason;
             return;
         }
         if (overrides.length > 0 && byTopology(f, c, proto, port, moved)) {
@@ -85,12 +93,24 @@ public final class Classifier {
         if (served != CompiledCatalog.NO_RULE) {
             c.rule = served;
             c.verdict = Verdict.UNEXPECTED_ROLE_PAIR;
-            Rule rule = catalog.rule(served);
-            c.reason = transportName(f) + " " + port + " on " + roleText(c.dstRoles) + " is documented only from "
-                    + sourceText(rule) + ", not from " + roleText(c.srcRoles) + " (" + catalog.describe(served) + ").";
+            ReasonKey key = moved == 0 ? new ReasonKey(Verdict.UNEXPECTED_ROLE_PAIR, proto, port, c.srcRoles, c.dstRoles) : null;
+            String reason = key == null ? null : reasons.get(key);
+            if (reason == null) {
+                reason = transportName(f) + " " + port + " on " + roleText(c.dstRoles) + " is documented only from "
+                        + sourceText(catalog.rule(served)) + ", not from " + roleText(c.srcRoles) + " ("
+                        + catalog.describe(served) + ").";
+                remember(key, reason);
+            }
+            c.reason = reason;
             return;
         }
         c.verdict = Verdict.UNEXPECTED_PORT;
+        ReasonKey key = moved == 0 ? new ReasonKey(Verdict.UNEXPECTED_PORT, proto, port, 0, c.dstRoles) : null;
+        String reason = key == null ? null : reasons.get(key);
+        if (reason != null) {
+            c.reason = reason;
+            return;
+        }
         StringBuilder sb = new StringBuilder();
         sb.append("No catalog rule serves ").append(transportName(f)).append(' ').append(port).append(" on ")
                 .append(roleText(c.dstRoles)).append('.');
@@ -103,6 +123,45 @@ public final class Classifier {
             }
         }
         c.reason = sb.toString();
+        remember(key, c.reason);
+    }
+
+    /**
+     * The reasons of port and role-pair verdicts depend on the transport, the port and the two role
+     * sets only (without a topology port override in play), and a capture repeats few of them: each
+     * is made once. Measured reason: building them per flow was the largest share of the flow
+     * thread's allocation on the reference workload (with the inspect stage's reasons).
+     */
+    private static final class ReasonKey {
+        final int verdictTransportPort;
+        final long src;
+        final long dst;
+
+        ReasonKey(Verdict v, int proto, int port, long src, long dst) {
+            this.verdictTransportPort = v.ordinal() << 24 | proto << 16 | port;
+            this.src = src;
+            this.dst = dst;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ReasonKey k && k.verdictTransportPort == verdictTransportPort && k.src == src && k.dst == dst;
+        }
+
+        @Override
+        public int hashCode() {
+            long h = (src * 31 + dst) * 0x9e3779b97f4a7c15L + verdictTransportPort;
+            return (int) (h ^ h >>> 32);
+        }
+    }
+
+    private static final int MAX_REASONS = 4096;
+    private final Map<ReasonKey, String> reasons = new ConcurrentHashMap<>();
+
+    private void remember(ReasonKey key, String reason) {
+        if (key != null && reasons.size() < MAX_REASONS) {
+            reasons.put(key, reason);
+        }
     }
 
     /** The roles of {@code dst} whose catalog ports the topology moved away from this port. */

@@ -251,7 +251,10 @@ public final class Analyzer implements FlowSink {
         if (topologyPort) {
             c.verdict = org.portmatrix.classify.Verdict.EXPECTED;
         }
-        c.reason = c.reason + classifier.inferredNote(f);
+        String note = classifier.inferredNote(f);
+        if (!note.isEmpty()) {
+            c.reason = c.reason + note;
+        }
         if (c.verdict.flagged()) {
             flagged++;
         }
