@@ -1,7 +1,6 @@
 package org.portmatrix.classify;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.portmatrix.decode.IpProtocol;
@@ -282,7 +281,7 @@ public final class Classifier {
     }
 
     static String transportName(Flow f) {
-        return IpProtocol.name(f.protocol()).toUpperCase(Locale.ROOT);
+        return IpProtocol.upperName(f.protocol());
     }
 
     String roleText(long set) {

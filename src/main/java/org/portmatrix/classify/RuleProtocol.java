@@ -30,8 +30,11 @@ public enum RuleProtocol {
     /** The seed names only the transport: anything on UDP. */
     UDP;
 
+    private final String id = name().toLowerCase(Locale.ROOT);
+
+    /** The catalog's spelling ("mtls"); {@link #name()} is the one reasons print ("MTLS"). */
     public String id() {
-        return name().toLowerCase(Locale.ROOT);
+        return id;
     }
 
     public static RuleProtocol parse(String s) {

@@ -259,12 +259,16 @@ public final class Inspection {
                 Rule rule = catalog.rule(r);
                 c.rule = r;
                 boolean any = rule.protocol() == RuleProtocol.TCP || rule.protocol() == RuleProtocol.UDP;
-                c.reason = transport(f) + " " + port + " from " + roleText(roles, c.srcRoles) + " to "
-                        + roleText(roles, c.dstRoles) + " is documented"
-                        + (any ? "" : " as " + rule.protocol().id().toUpperCase(java.util.Locale.ROOT)) + " ("
-                        + catalog.describe(r) + "), and the wire shows "
-                        + (fi.app == null ? "a payload portmatrix does not recognise" : ProtocolCheck.wire(fi, fi.tls, false))
-                        + ".";
+                // One builder sized for the whole reason: the reason of every allowed flow with payload.
+                StringBuilder sb = new StringBuilder(320).append(transport(f)).append(' ').append(port).append(" from ")
+                        .append(roleText(roles, c.srcRoles)).append(" to ").append(roleText(roles, c.dstRoles))
+                        .append(" is documented");
+                if (!any) {
+                    sb.append(" as ").append(rule.protocol().name());
+                }
+                c.reason = sb.append(" (").append(catalog.describe(r)).append("), and the wire shows ")
+                        .append(fi.app == null ? "a payload portmatrix does not recognise" : ProtocolCheck.wire(fi, fi.tls, false))
+                        .append('.').toString();
                 return;
             }
             if (outcome == ProtocolCheck.UNVERIFIABLE && unverifiableRule == CompiledCatalog.NO_RULE) {
@@ -280,7 +284,7 @@ public final class Inspection {
             c.rule = unverifiableRule;
             c.verdict = Verdict.UNVERIFIABLE;
             c.reason = capitalize(ProtocolCheck.wire(fi, fi.tls, false)) + " on the "
-                    + rule.protocol().id().toUpperCase(java.util.Locale.ROOT) + " port " + port + " ("
+                    + rule.protocol().name() + " port " + port + " ("
                     + roleText(roles, c.srcRoles) + " → " + roleText(roles, c.dstRoles) + "; " + catalog.describe(unverifiableRule)
                     + "): " + unverifiableWhy + ".";
             return;
@@ -293,7 +297,7 @@ public final class Inspection {
 
     private static String mismatchReason(Flow f, Classification c, FlowInspection fi, Rule rule, String described, String why,
                                          Roles roles) {
-        String documented = rule.protocol().id().toUpperCase(java.util.Locale.ROOT);
+        String documented = rule.protocol().name();
         String where = " (" + roleText(roles, c.srcRoles) + " → " + roleText(roles, c.dstRoles) + "; "
                 + described + ")";
         int port = f.dstPort();
@@ -304,7 +308,7 @@ public final class Inspection {
                     + " certificate configuration, or find out which program connects.";
         }
         boolean encrypted = ProtocolCheck.encrypted(rule.protocol());
-        StringBuilder sb = new StringBuilder().append(transport(f)).append(' ').append(port).append(" from ")
+        StringBuilder sb = new StringBuilder(400).append(transport(f)).append(' ').append(port).append(" from ")
                 .append(roleText(roles, c.srcRoles)).append(" to ").append(roleText(roles, c.dstRoles))
                 .append(" is documented as ").append(documented).append(" (").append(described)
                 .append("), but the wire shows ");
@@ -379,7 +383,7 @@ public final class Inspection {
     }
 
     private static String transport(Flow f) {
-        return IpProtocol.name(f.protocol()).toUpperCase(java.util.Locale.ROOT);
+        return IpProtocol.upperName(f.protocol());
     }
 
     private static String capitalize(String s) {
