@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.concurrent.FutureTask;
 import org.apache.commons.cli.CommandLine;
 import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.MissingArgumentException;
@@ -68,7 +69,12 @@ public final class Main {
             String command = args[0];
             String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
             return switch (command) {
-                case "analyze" -> analyze(parseAnalyze(rest));
+                case "analyze" -> {
+                    if (java.util.Arrays.stream(rest).noneMatch(a -> a.startsWith("--catalog"))) {
+                        builtInCatalog = startBuiltInCatalog(); // parsed on its own thread while the options are read
+                    }
+                    yield analyze(parseAnalyze(rest));
+                }
                 case "catalog" -> CatalogCommand.run(rest, out);
                 case "live" -> LiveCommand.run(rest, out, err);
                 case "topology" -> TopologyCommand.run(rest, out, err);
@@ -88,6 +94,45 @@ public final class Main {
             IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
             err.println("portmatrix: " + describe(io));
             return ExitStatus.USAGE;
+        }
+    }
+
+    /** The built-in catalog being parsed ahead (analyze), or null. */
+    private FutureTask<Catalog> builtInCatalog;
+
+    /**
+     * Starts parsing the built-in catalog on a thread of its own. Measured reason: the cold parse
+     * (SnakeYAML, interpreted at first) takes about 100 ms of a start-up the whole run waits for;
+     * reading the options and checking the paths overlap with it.
+     */
+    private static FutureTask<Catalog> startBuiltInCatalog() {
+        FutureTask<Catalog> task = new FutureTask<>(() -> Catalog.builtIn(new Roles()));
+        Thread t = new Thread(task, "portmatrix-catalog");
+        t.setDaemon(true);
+        t.start();
+        return task;
+    }
+
+    /** The built-in catalog (with a vocabulary of its own, which a topology may extend). */
+    private Catalog builtInCatalog() throws ConfigException {
+        if (builtInCatalog == null) {
+            return Catalog.builtIn(new Roles());
+        }
+        try {
+            return builtInCatalog.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConfigException("built-in catalog", 0, "interrupted while reading");
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof ConfigException c) {
+                throw c;
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } finally {
+            builtInCatalog = null;
         }
     }
 
@@ -233,8 +278,8 @@ public final class Main {
             }
         }
         Phases phases = Phases.start();
-        Roles roles = new Roles();
-        Catalog catalog = o.catalog() == null ? Catalog.builtIn(roles) : Catalog.load(o.catalog(), roles);
+        Catalog catalog = o.catalog() == null ? builtInCatalog() : Catalog.load(o.catalog(), new Roles());
+        Roles roles = catalog.roles();
         Topology topology = o.topology() != null ? Topology.load(o.topology(), roles)
                 : o.infer() ? InferTopology.run(o, catalog, roles, err) : Topology.empty();
         Classifier classifier = new Classifier(new CompiledCatalog(catalog), topology);
