@@ -124,8 +124,27 @@ public final class TextReport implements FlowReport {
         }
     }
 
+    /**
+     * A count with thousands separators ("1,234,567"), as {@code String.format(Locale.ROOT, "%,d", v)}
+     * writes it. Measured reason for not calling that: the formatter (locale lookups, a pattern
+     * parse per call) was 98% of the HTML page's rendering time, which prints two counts per
+     * flagged flow (reference workload: 10,000 rows, about 350 ms).
+     */
     static String n(long v) {
-        return String.format(Locale.ROOT, "%,d", v);
+        String digits = Long.toString(v);
+        int sign = v < 0 ? 1 : 0;
+        int len = digits.length() - sign;
+        if (len <= 3) {
+            return digits;
+        }
+        StringBuilder sb = new StringBuilder(digits.length() + (len - 1) / 3);
+        sb.append(digits, 0, sign);
+        int first = len % 3 == 0 ? 3 : len % 3;
+        sb.append(digits, sign, sign + first);
+        for (int i = sign + first; i < digits.length(); i += 3) {
+            sb.append(',').append(digits, i, i + 3);
+        }
+        return sb.toString();
     }
 
     static String plural(long v, String one) {
