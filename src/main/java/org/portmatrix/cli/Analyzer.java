@@ -54,6 +54,7 @@ public final class Analyzer implements FlowSink {
     private long flagged;
     private boolean inspect = true;
     private FlowHandoff handoff;
+    private FlowIdLog flowIds;
 
     public Analyzer(Classifier classifier, FlowConfig flowConfig, boolean vlanInKey, FlowReport report) {
         this.classifier = classifier;
@@ -82,6 +83,11 @@ public final class Analyzer implements FlowSink {
         }
     }
 
+    /** Logs the flow id of every packet read (for the second pass of {@code --extract}). */
+    void logFlowIds(FlowIdLog log) {
+        this.flowIds = log;
+    }
+
     /** Ports of single services (not ranges) in the catalog: the responder side when a start is missed. */
     static ServicePorts servicePorts(CompiledCatalog catalog) {
         ServicePorts sp = new ServicePorts();
@@ -102,10 +108,14 @@ public final class Analyzer implements FlowSink {
         Decoded d = new Decoded();
         PacketDecoder dec = decoder;
         FlowTable t = table;
+        FlowIdLog ids = flowIds;
         while (source.next(ref)) {
             packetsRead++;
             int r = dec.decode(ref.buf, ref.offset, ref.caplen, ref.linkType, d);
             if (r != DecodeStats.OK) {
+                if (ids != null) {
+                    ids.add(-1);
+                }
                 if (r == DecodeStats.UNSUPPORTED_LINK && firstUnsupportedLinkType < 0) {
                     firstUnsupportedLinkType = ref.linkType;
                     firstUnsupportedSource = source.name();
@@ -119,6 +129,9 @@ public final class Analyzer implements FlowSink {
             }
             packetsDecoded++;
             Flow f = t.update(d, ref.tsNanos, ref.origLen);
+            if (ids != null) {
+                ids.add(f.id < Integer.MAX_VALUE ? (int) f.id : -1);
+            }
             if (inspect && d.payloadLength > 0 && Inspection.wants(f)) {
                 inspection.packet(f, t.lastForward, d.tcpSeq, ref.buf, d.payloadOffset, d.payloadLength);
             }

@@ -298,7 +298,7 @@ public final class Main {
                 }
             }
             try (Output output = Output.open(o.output(), out); ReportSet reports = new ReportSet(context);
-                    PcapWriter pcap = openExtract(o.extract())) {
+                    PcapWriter pcap = openExtract(o.extract()); FlowIdLog flowIds = openFlowIds(o.extract())) {
                 Writer w = output.writer();
                 if (o.format() != null) {
                     reports.add(o.format(), w, output.stream());
@@ -315,6 +315,9 @@ public final class Main {
                 Analyzer analyzer = new Analyzer(classifier, flowConfig, o.vlanInKey(), reports);
                 analyzer.inspectPayload(o.inspect());
                 analyzer.reportOnOwnThread();
+                if (flowIds != null) {
+                    analyzer.logFlowIds(flowIds);
+                }
                 phases.mark("set-up");
                 try (Progress progress = Progress.start(sources, err, terminal)) {
                     for (PacketSource s : sources) {
@@ -332,7 +335,7 @@ public final class Main {
                 phases.mark("finish");
                 List<String> written = new ArrayList<>(reports.written());
                 if (o.extract() != null) {
-                    long packets = extract(o, flowConfig, classifier, flaggedIds, pcap);
+                    long packets = extract(o, flowIds, flaggedIds, pcap);
                     written.add(o.extract() + " (" + packets + " packets of the flagged flows)");
                 }
                 if (o.format() == null) {
@@ -359,9 +362,8 @@ public final class Main {
     }
 
     /** The second pass of {@code --extract}: the packets of the flagged flows, written as they are read again. */
-    private static long extract(AnalyzeOptions o, FlowConfig flowConfig, Classifier classifier, BitSet flaggedIds, PcapWriter pcap)
-            throws IOException {
-        ExtractPass pass = new ExtractPass(flowConfig, o.vlanInKey(), Analyzer.servicePorts(classifier.catalog()), flaggedIds, pcap);
+    private static long extract(AnalyzeOptions o, FlowIdLog flowIds, BitSet flaggedIds, PcapWriter pcap) throws IOException {
+        ExtractPass pass = new ExtractPass(flowIds.reader(), flaggedIds, pcap);
         List<PacketSource> again = openSources(o.captures());
         try {
             for (PacketSource s : again) {
@@ -386,6 +388,19 @@ public final class Main {
         // and "-" (standard input) merged in time order. Every capture is opened and its first
         // packet read here, so an unreadable one is refused before any output.
         return List.of(Captures.openAll(captures, System.in));
+    }
+
+    /** The first pass's flow id per packet, beside the extract (null without {@code --extract}). */
+    private static FlowIdLog openFlowIds(Path extract) throws UsageException {
+        if (extract == null) {
+            return null;
+        }
+        Path dir = extract.toAbsolutePath().getParent();
+        try {
+            return FlowIdLog.create(dir);
+        } catch (IOException e) {
+            throw new UsageException(extract + ": cannot write the extract: " + describe(e));
+        }
     }
 
     private static PcapWriter openExtract(Path file) throws UsageException {
