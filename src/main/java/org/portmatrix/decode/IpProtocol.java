@@ -24,16 +24,9 @@ public final class IpProtocol {
     private IpProtocol() {}
 
     /** The transport name used in records: tcp, udp, icmp, icmp6, else the number as a string. */
-    /** {@link #name} in capitals, as reasons write it ("TCP"); made without allocating for the common ones. */
+    /** {@link #name} in capitals, as reasons write it ("TCP"); without allocating for TCP and UDP (nearly every flow). */
     public static String upperName(int protocol) {
-        return switch (protocol) {
-            case TCP -> "TCP";
-            case UDP -> "UDP";
-            case ICMP -> "ICMP";
-            case ICMPV6 -> "ICMP6";
-            case SCTP -> "SCTP";
-            default -> Integer.toString(protocol);
-        };
+        return protocol == TCP ? "TCP" : protocol == UDP ? "UDP" : name(protocol).toUpperCase(java.util.Locale.ROOT);
     }
 
     public static String name(int protocol) {
