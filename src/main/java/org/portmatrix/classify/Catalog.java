@@ -26,6 +26,8 @@ import org.yaml.snakeyaml.nodes.Node;
  */
 public final class Catalog {
     public static final String BUILT_IN = "catalog.yaml";
+    /** The built-in catalog's name in messages and reports. */
+    public static final String BUILT_IN_NAME = "built-in catalog";
     private static final Set<String> TOP_KEYS = Set.of("version", "roles", "role_groups", "rules");
     private static final Set<String> RULE_KEYS = Set.of("id", "src", "dst", "transport", "port", "protocol",
             "service", "note", "reading", "cite");
@@ -43,15 +45,29 @@ public final class Catalog {
         this.groups = groups;
     }
 
+    /**
+     * The built-in catalog: from its binary form when that was made from the YAML beside it (see
+     * {@link CatalogBinary}), else parsed from the YAML.
+     */
     public static Catalog builtIn(Roles roles) throws ConfigException {
-        try (InputStream in = Catalog.class.getResourceAsStream(BUILT_IN)) {
-            if (in == null) {
-                throw new ConfigException("built-in catalog", 0, "missing from the jar");
+        try {
+            byte[] yaml = CatalogBinary.resource(BUILT_IN);
+            if (yaml == null) {
+                throw new ConfigException(BUILT_IN_NAME, 0, "missing from the jar");
             }
-            return parse("built-in catalog", YamlFile.load("built-in catalog", in), roles);
+            byte[] bin = CatalogBinary.resource(CatalogBinary.RESOURCE);
+            Catalog c = bin == null ? null : CatalogBinary.read(bin, yaml, roles);
+            if (c != null) {
+                return c;
+            }
+            return parse(BUILT_IN_NAME, YamlFile.load(BUILT_IN_NAME, new java.io.ByteArrayInputStream(yaml)), roles);
         } catch (IOException e) {
-            throw new ConfigException("built-in catalog", 0, e.getMessage());
+            throw new ConfigException(BUILT_IN_NAME, 0, e.getMessage());
         }
+    }
+
+    static Catalog of(String source, Roles roles, List<Rule> rules, Map<String, List<String>> groups) {
+        return new Catalog(source, roles, rules, groups);
     }
 
     public static Catalog load(Path file, Roles roles) throws ConfigException {
