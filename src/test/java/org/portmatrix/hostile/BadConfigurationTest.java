@@ -104,6 +104,13 @@ class BadConfigurationTest {
     }
 
     @Test
+    void aRoleGivenTwiceInATopologyIsRefusedWithTheLineOfTheSecond() throws Exception {
+        // A firewall team adds addresses under a role that is already there: the first list must not vanish.
+        Path t = file("topology.yaml", "roles:\n  front-end: [10.1.1.0/24]\n  client: [10.2.0.0/16]\n  front-end: [10.1.9.0/24]\n");
+        assertNames(refusedAnalysis("--topology", t.toString()), t + ":4:", "duplicate key 'front-end'");
+    }
+
+    @Test
     void hostNameInATopologyIsRefusedNotLookedUp() throws Exception {
         Path t = file("topology.yaml", "roles:\n  front-end: [pool01.corp.example.com]\n");
         assertNames(refusedAnalysis("--topology", t.toString()), t + ":2:", "'pool01.corp.example.com'");
