@@ -26,6 +26,20 @@ class TimestampsTest {
     }
 
     @Test
+    void agreesWithJavaTimeOverTheWholeRangeOfALong() {
+        SplittableRandom r = new SplittableRandom(11);
+        long[] edges = {Long.MIN_VALUE, Long.MAX_VALUE, Long.MIN_VALUE + 1, -1, 1, 951_782_400_000_000_000L /* 2000-02-29 */,
+            4_107_542_400_000_000_000L /* 2100-03-01 */, -2_208_988_800_000_000_000L /* 1900-01-01 */};
+        for (long v : edges) {
+            assertEquals(reference(v), Timestamps.iso(v), "nanos " + v);
+        }
+        for (int i = 0; i < 100_000; i++) {
+            long v = r.nextLong();
+            assertEquals(reference(v), Timestamps.iso(v), "nanos " + v);
+        }
+    }
+
+    @Test
     void agreesWithJavaTimeAcrossSecondsOnOneThreadOrMany() throws Exception {
         SplittableRandom r = new SplittableRandom(7);
         long t = 1_795_322_987_000_000_000L;
