@@ -20,7 +20,8 @@ import java.util.concurrent.BlockingQueue;
  * chunks of {@link #SYNC_CHUNK} bytes that stay in its core's cache until it parses them. Measured
  * reason (reference workload, alternating runs): reading ahead on the other core left the parser a
  * cache miss at every record header (half the second pass of {@code --extract} was spent on that
- * first touch) and took a core the flow thread needed; reading in place is 9-13% faster in wall time.
+ * first touch) and took a core the flow thread needed; reading in place was 3-13% faster in wall time
+ * in several sets of alternating runs.
  *
  * <p>Measured reason for not using pcap4j offline: its fastest raw path ({@code loop}) reads the
  * reference workload at 1.2 M packets/s; a 4 MiB reused buffer reads it at 9 M packets/s

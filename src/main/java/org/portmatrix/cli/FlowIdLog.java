@@ -53,8 +53,12 @@ final class FlowIdLog implements AutoCloseable {
         bytes.clear();
         bytes.asIntBuffer().put(ids, 0, n);
         bytes.limit(n * 4);
-        while (bytes.hasRemaining()) {
-            channel.write(bytes);
+        try {
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
+            }
+        } catch (IOException e) { // a full disk: the message names the file, as every error does
+            throw new IOException(file + ": cannot write (--extract keeps each packet's flow id here): " + e.getMessage(), e);
         }
         written += n;
         n = 0;
@@ -89,10 +93,14 @@ final class FlowIdLog implements AutoCloseable {
                 int want = (int) Math.min(IDS, left);
                 bytes.clear();
                 bytes.limit(want * 4);
-                while (bytes.hasRemaining()) {
-                    if (channel.read(bytes) < 0) {
-                        throw new IOException(file + ": the flow id log ended early");
+                try {
+                    while (bytes.hasRemaining()) {
+                        if (channel.read(bytes) < 0) {
+                            throw new IOException("ended early");
+                        }
                     }
+                } catch (IOException e) {
+                    throw new IOException(file + ": cannot read the flow ids of the first pass back: " + e.getMessage(), e);
                 }
                 bytes.flip();
                 bytes.asIntBuffer().get(ids, 0, want);

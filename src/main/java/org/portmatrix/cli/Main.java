@@ -97,7 +97,7 @@ public final class Main {
         }
     }
 
-    /** The built-in catalog being parsed ahead (analyze), or null. */
+    /** The built-in catalog being read ahead (analyze), or null. */
     private FutureTask<Catalog> builtInCatalog;
 
     /**
