@@ -19,16 +19,31 @@ import java.util.Map;
 public record TlsInfo(String version, String sni, String cipher, boolean certificateRequest, String clientCertificate,
                       List<CertificateInfo> serverCertificates, List<CertificateInfo> clientCertificates) {
 
+    /** The names of the record's JSON fields, in order: {@link #field} gives their values. */
+    public static final List<String> FIELDS = List.of("version", "sni", "cipher", "certificate_request", "client_certificate",
+            "server_certificates", "client_certificates");
+
+    /** The value of field {@code i} of {@link #FIELDS}: a plain value, or a certificate chain (a list of {@link CertificateInfo}). */
+    public Object field(int i) {
+        return switch (i) {
+            case 0 -> version;
+            case 1 -> sni;
+            case 2 -> cipher;
+            case 3 -> certificateRequest;
+            case 4 -> clientCertificate;
+            case 5 -> serverCertificates;
+            case 6 -> clientCertificates;
+            default -> throw new IndexOutOfBoundsException(i);
+        };
+    }
+
     /** The record's JSON shape (an ordered map of plain values). */
     public Map<String, Object> asMap() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("version", version);
-        m.put("sni", sni);
-        m.put("cipher", cipher);
-        m.put("certificate_request", certificateRequest);
-        m.put("client_certificate", clientCertificate);
-        m.put("server_certificates", maps(serverCertificates));
-        m.put("client_certificates", maps(clientCertificates));
+        for (int i = 0; i < FIELDS.size(); i++) {
+            Object v = field(i);
+            m.put(FIELDS.get(i), i >= 5 ? maps(i == 5 ? serverCertificates : clientCertificates) : v);
+        }
         return m;
     }
 
