@@ -75,8 +75,8 @@ public final class Classifier {
         if (r != CompiledCatalog.NO_RULE) {
             c.rule = r;
             c.verdict = Verdict.EXPECTED;
-            ReasonKey key = moved == 0 ? new ReasonKey(Verdict.EXPECTED, proto, port, c.srcRoles, c.dstRoles) : null;
-            String reason = key == null ? null : reasons.get(key);
+            ReasonKey key = reasonKey(moved, Verdict.EXPECTED, proto, port, c.srcRoles, c.dstRoles);
+            String reason = remembered(key);
             if (reason == null) {
                 reason = transportName(f) + " " + port + " from " + roleText(c.srcRoles) + " to " + roleText(c.dstRoles)
                         + " is documented: " + catalog.describe(r) + ".";
@@ -92,8 +92,8 @@ public final class Classifier {
         if (served != CompiledCatalog.NO_RULE) {
             c.rule = served;
             c.verdict = Verdict.UNEXPECTED_ROLE_PAIR;
-            ReasonKey key = moved == 0 ? new ReasonKey(Verdict.UNEXPECTED_ROLE_PAIR, proto, port, c.srcRoles, c.dstRoles) : null;
-            String reason = key == null ? null : reasons.get(key);
+            ReasonKey key = reasonKey(moved, Verdict.UNEXPECTED_ROLE_PAIR, proto, port, c.srcRoles, c.dstRoles);
+            String reason = remembered(key);
             if (reason == null) {
                 reason = transportName(f) + " " + port + " on " + roleText(c.dstRoles) + " is documented only from "
                         + sourceText(catalog.rule(served)) + ", not from " + roleText(c.srcRoles) + " ("
@@ -104,8 +104,8 @@ public final class Classifier {
             return;
         }
         c.verdict = Verdict.UNEXPECTED_PORT;
-        ReasonKey key = moved == 0 ? new ReasonKey(Verdict.UNEXPECTED_PORT, proto, port, 0, c.dstRoles) : null;
-        String reason = key == null ? null : reasons.get(key);
+        ReasonKey key = reasonKey(moved, Verdict.UNEXPECTED_PORT, proto, port, 0, c.dstRoles);
+        String reason = remembered(key);
         if (reason != null) {
             c.reason = reason;
             return;
@@ -156,6 +156,15 @@ public final class Classifier {
 
     private static final int MAX_REASONS = 4096;
     private final Map<ReasonKey, String> reasons = new ConcurrentHashMap<>();
+
+    /** The key of a reason that depends on these alone; null when a topology port override moved a role's port here. */
+    private static ReasonKey reasonKey(long moved, Verdict v, int proto, int port, long src, long dst) {
+        return moved == 0 ? new ReasonKey(v, proto, port, src, dst) : null;
+    }
+
+    private String remembered(ReasonKey key) {
+        return key == null ? null : reasons.get(key);
+    }
 
     private void remember(ReasonKey key, String reason) {
         if (key != null && reasons.size() < MAX_REASONS) {

@@ -23,12 +23,12 @@ public final class IpProtocol {
 
     private IpProtocol() {}
 
-    /** The transport name used in records: tcp, udp, icmp, icmp6, else the number as a string. */
     /** {@link #name} in capitals, as reasons write it ("TCP"); without allocating for TCP and UDP (nearly every flow). */
     public static String upperName(int protocol) {
         return protocol == TCP ? "TCP" : protocol == UDP ? "UDP" : name(protocol).toUpperCase(java.util.Locale.ROOT);
     }
 
+    /** The transport name used in records: tcp, udp, icmp, icmp6, else the number as a string. */
     public static String name(int protocol) {
         return switch (protocol) {
             case TCP -> "tcp";

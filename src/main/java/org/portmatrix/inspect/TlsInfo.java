@@ -41,8 +41,7 @@ public record TlsInfo(String version, String sni, String cipher, boolean certifi
     public Map<String, Object> asMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < FIELDS.size(); i++) {
-            Object v = field(i);
-            m.put(FIELDS.get(i), i >= 5 ? maps(i == 5 ? serverCertificates : clientCertificates) : v);
+            m.put(FIELDS.get(i), i == 5 ? maps(serverCertificates) : i == 6 ? maps(clientCertificates) : field(i));
         }
         return m;
     }

@@ -1,19 +1,14 @@
 package org.portmatrix.report;
 
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-
 /**
  * ISO-8601 UTC timestamps with microseconds (nanoseconds when the capture has them).
  *
- * <p>Two per flow record: the date and time of day come from java.time, once per distinct second
- * (four recent seconds cached per thread: flows ending together share them), and the fraction is padded by
- * hand. Measured reason: {@code String.format} for the fraction was 24% of the flow-reporting
- * thread's CPU samples on the reference workload.
+ * <p>Two per flow record: the date and time of day are computed once per distinct second (see
+ * {@link #seconds}; four recent seconds cached per thread: flows ending together share them), and
+ * the fraction is padded by hand. Measured reason: {@code String.format} for the fraction was 24%
+ * of the flow-reporting thread's CPU samples on the reference workload.
  */
 public final class Timestamps {
-    private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss").withZone(ZoneOffset.UTC);
     /** Recent seconds and their text, per thread: slot {@code second & 3}, so a flow's first and last second both stay. */
     private static final ThreadLocal<Recent> RECENT = ThreadLocal.withInitial(Recent::new);
 
@@ -42,10 +37,7 @@ public final class Timestamps {
         long mp = (5 * doy + 2) / 153;                                 // [0, 11]
         int day = (int) (doy - (153 * mp + 2) / 5 + 1);
         int month = (int) (mp < 10 ? mp + 3 : mp - 9);
-        long year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-        if (year < 0 || year > 9999) {
-            return SECONDS.format(Instant.ofEpochSecond(epochSecond)); // not reached from nanoseconds in a long
-        }
+        long year = yoe + era * 400 + (month <= 2 ? 1 : 0); // 1677-2262: four digits
         char[] c = new char[19];
         put(c, 0, (int) year, 4);
         c[4] = '-';
