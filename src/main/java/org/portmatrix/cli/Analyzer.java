@@ -55,6 +55,7 @@ public final class Analyzer implements FlowSink {
     private boolean inspect = true;
     private FlowHandoff handoff;
     private FlowIdLog flowIds;
+    private ExtractStream extract;
 
     public Analyzer(Classifier classifier, FlowConfig flowConfig, boolean vlanInKey, FlowReport report) {
         this.classifier = classifier;
@@ -86,6 +87,11 @@ public final class Analyzer implements FlowSink {
     /** Logs the flow id of every packet read (for the second pass of {@code --extract}). */
     void logFlowIds(FlowIdLog log) {
         this.flowIds = log;
+    }
+
+    /** Writes the packets of the flagged flows while reading (see {@link ExtractStream}). */
+    void streamExtract(ExtractStream stream) {
+        this.extract = stream;
     }
 
     /** Ports of single services (not ranges) in the catalog: the responder side when a start is missed. */
@@ -132,8 +138,16 @@ public final class Analyzer implements FlowSink {
             if (ids != null) {
                 ids.add(f.id < Integer.MAX_VALUE ? (int) f.id : -1);
             }
-            if (inspect && d.payloadLength > 0 && Inspection.wants(f)) {
+            boolean inspected = inspect && d.payloadLength > 0 && Inspection.wants(f);
+            if (inspected) {
                 inspection.packet(f, t.lastForward, d.tcpSeq, ref.buf, d.payloadOffset, d.payloadLength);
+            }
+            if (extract != null && extract.active()) {
+                if (f.extract == ExtractStream.UNSEEN || (f.extract == ExtractStream.UNDECIDED
+                        && (inspected || f.tcpState >= Flow.TCP_CLOSED_FIN))) {
+                    decideExtract(f, false);
+                }
+                extract.packet(f, ref.buf, ref.offset, ref.caplen, ref.origLen, ref.tsNanos, ref.linkType);
             }
         }
         for (CaptureDamage dmg : source.damages()) {
@@ -238,8 +252,50 @@ public final class Analyzer implements FlowSink {
                 table.flowsCreated(), table.evictedEarly(), table.peak(), List.copyOf(damage), catalogSource, topologySource);
     }
 
+    /**
+     * Whether {@code --extract} keeps a flow's packets, as far as known now ({@link Flow#extract}):
+     * from its classification at its first packet, then from what inspection has seen; when the
+     * flow ends, for good. Drains the extract's queue when an undecided flow is decided.
+     */
+    private void decideExtract(Flow f, boolean ending) {
+        byte s = f.extract;
+        if (s == ExtractStream.UNSEEN) {
+            Classification c = classifier.classify(f);
+            if (c.verdict != org.portmatrix.classify.Verdict.EXPECTED) {
+                s = ExtractStream.KEEP; // outside the matrix whatever the payload
+            } else if (c.rule == CompiledCatalog.NO_RULE || !inspect) {
+                s = ExtractStream.DROP; // a topology port, or no protocol check: stays expected
+            } else {
+                s = ExtractStream.UNDECIDED;
+            }
+            f.extract = s;
+            if (s != ExtractStream.UNDECIDED) {
+                return;
+            }
+        }
+        if (s != ExtractStream.UNDECIDED) {
+            return;
+        }
+        org.portmatrix.classify.Verdict v = Inspection.verdictSoFar(f, (Classification) f.classification, classifier.catalog());
+        if (ending || Inspection.inspectionEnded(f) || f.tcpState >= Flow.TCP_CLOSED_FIN) {
+            f.extract = v.flagged() ? ExtractStream.KEEP : ExtractStream.DROP;
+        } else if (v == org.portmatrix.classify.Verdict.EXPECTED && Inspection.protocolDecided(f)) {
+            f.extract = ExtractStream.DROP; // the documented protocol is on the wire: checked again when reported
+        } else {
+            return;
+        }
+        try {
+            extract.drain();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     @Override
     public void closed(Flow f) {
+        if (extract != null && extract.active() && f.extract != ExtractStream.KEEP && f.extract != ExtractStream.DROP) {
+            decideExtract(f, true);
+        }
         if (handoff != null) {
             handoff.add(f);
         } else {
@@ -270,6 +326,9 @@ public final class Analyzer implements FlowSink {
         }
         if (c.verdict.flagged()) {
             flagged++;
+        }
+        if (extract != null) {
+            extract.reported(f, c.verdict.flagged());
         }
         try {
             report.flow(record(f, c));

@@ -316,8 +316,11 @@ public final class Main {
                 Analyzer analyzer = new Analyzer(classifier, flowConfig, o.vlanInKey(), reports);
                 analyzer.inspectPayload(o.inspect());
                 analyzer.reportOnOwnThread();
+                ExtractStream stream = null;
                 if (flowIds != null) {
                     analyzer.logFlowIds(flowIds);
+                    stream = new ExtractStream(pcap, extractQueueLimit());
+                    analyzer.streamExtract(stream);
                 }
                 phases.mark("set-up");
                 try (Progress progress = Progress.start(sources, err, terminal)) {
@@ -336,7 +339,16 @@ public final class Main {
                 phases.mark("finish");
                 List<String> written = new ArrayList<>(reports.written());
                 if (o.extract() != null) {
-                    long packets = extract(o, flowIds, flaggedIds, pcap);
+                    long packets;
+                    if (stream.complete()) {
+                        pcap.commit();
+                        packets = pcap.packets();
+                        phases.note("extract written in the first pass (queue peak " + stream.peakBytes() + " bytes)");
+                    } else {
+                        phases.note("extract: second pass (" + (stream.overflowed() ? "the queue outgrew its limit" : "a flow's verdict changed") + ")");
+                        pcap.restart();
+                        packets = extract(o, flowIds, flaggedIds, pcap);
+                    }
                     written.add(o.extract() + " (" + packets + " packets of the flagged flows)");
                 }
                 if (o.format() == null) {
@@ -360,6 +372,15 @@ public final class Main {
                 s.close();
             }
         }
+    }
+
+    /**
+     * The most frame bytes {@code --extract}'s first-pass queue holds before the second pass is used
+     * instead ({@link ExtractStream}): {@code -Dportmatrix.extract.queueMiB}, 256 by default.
+     */
+    private static int extractQueueLimit() {
+        long mib = Long.getLong("portmatrix.extract.queueMiB", 256);
+        return (int) Math.max(0, Math.min(mib << 20, Integer.MAX_VALUE - 16));
     }
 
     /** The second pass of {@code --extract}: the packets of the flagged flows, written as they are read again. */

@@ -46,6 +46,13 @@ final class Phases {
         processCpu = p;
     }
 
+    /** A line of its own in the timing output. */
+    void note(String text) {
+        if (on) {
+            out.append("timing: ").append(text).append(System.lineSeparator());
+        }
+    }
+
     void print(PrintStream err) {
         if (on) {
             err.print(out);

@@ -58,6 +58,8 @@ public final class Flow {
     public Object inspection;
     /** Per-flow classification (owned by the classify stage). */
     public Object classification;
+    /** Whether {@code --extract} keeps the flow's packets, as far as known (owned by the cli stage's extract stream). */
+    public byte extract;
 
     public int protocol() {
         return protocol;

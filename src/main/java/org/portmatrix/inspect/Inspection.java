@@ -245,54 +245,100 @@ public final class Inspection {
             c.reason = c.reason + " No payload was seen, so the protocol on the wire was not checked.";
             return;
         }
-        boolean midStream = f.directionInferred || (fi.tcp && (f.flagsFwd & 0x02) == 0);
-        int proto = f.protocol();
+        boolean midStream = midStream(f, fi);
         int port = f.dstPort();
         int firstRule = c.rule;
-        int unverifiableRule = CompiledCatalog.NO_RULE;
-        String unverifiableWhy = null;
-        String firstWhy = null;
-        for (int r = c.rule; r != CompiledCatalog.NO_RULE; r = catalog.nextMatch(proto, port, c.srcRoles, c.dstRoles, r)) {
-            StringBuilder why = new StringBuilder();
-            int outcome = ProtocolCheck.check(catalog.rule(r).protocol(), fi, tls, midStream, why);
-            if (outcome == ProtocolCheck.SATISFIED) {
-                Rule rule = catalog.rule(r);
-                c.rule = r;
-                boolean any = rule.protocol() == RuleProtocol.TCP || rule.protocol() == RuleProtocol.UDP;
-                // One builder sized for the whole reason: the reason of every allowed flow with payload.
-                StringBuilder sb = new StringBuilder(320).append(transport(f)).append(' ').append(port).append(" from ")
-                        .append(roleText(roles, c.srcRoles)).append(" to ").append(roleText(roles, c.dstRoles))
-                        .append(" is documented");
-                if (!any) {
-                    sb.append(" as ").append(rule.protocol().name());
-                }
-                c.reason = sb.append(" (").append(catalog.describe(r)).append("), and the wire shows ")
-                        .append(fi.app == null ? "a payload portmatrix does not recognise" : ProtocolCheck.wire(fi, fi.tls, false))
-                        .append('.').toString();
-                return;
+        long outcome = protocolOutcome(f, c, catalog, fi, tls, midStream);
+        int r = (int) outcome;
+        if ((outcome >>> 32) == ProtocolCheck.SATISFIED) {
+            Rule rule = catalog.rule(r);
+            c.rule = r;
+            boolean any = rule.protocol() == RuleProtocol.TCP || rule.protocol() == RuleProtocol.UDP;
+            // One builder sized for the whole reason: the reason of every allowed flow with payload.
+            StringBuilder sb = new StringBuilder(320).append(transport(f)).append(' ').append(port).append(" from ")
+                    .append(roleText(roles, c.srcRoles)).append(" to ").append(roleText(roles, c.dstRoles))
+                    .append(" is documented");
+            if (!any) {
+                sb.append(" as ").append(rule.protocol().name());
             }
-            if (outcome == ProtocolCheck.UNVERIFIABLE && unverifiableRule == CompiledCatalog.NO_RULE) {
-                unverifiableRule = r;
-                unverifiableWhy = why.toString();
-            }
-            if (r == firstRule) {
-                firstWhy = why.toString();
-            }
+            c.reason = sb.append(" (").append(catalog.describe(r)).append("), and the wire shows ")
+                    .append(fi.app == null ? "a payload portmatrix does not recognise" : ProtocolCheck.wire(fi, fi.tls, false))
+                    .append('.').toString();
+            return;
         }
-        if (unverifiableRule != CompiledCatalog.NO_RULE) {
-            Rule rule = catalog.rule(unverifiableRule);
-            c.rule = unverifiableRule;
+        StringBuilder why = new StringBuilder();
+        ProtocolCheck.check(catalog.rule(r).protocol(), fi, tls, midStream, why); // the chosen rule's reason, as checked
+        if ((outcome >>> 32) == ProtocolCheck.UNVERIFIABLE) {
+            Rule rule = catalog.rule(r);
+            c.rule = r;
             c.verdict = Verdict.UNVERIFIABLE;
             c.reason = capitalize(ProtocolCheck.wire(fi, fi.tls, false)) + " on the "
                     + rule.protocol().name() + " port " + port + " ("
-                    + roleText(roles, c.srcRoles) + " → " + roleText(roles, c.dstRoles) + "; " + catalog.describe(unverifiableRule)
-                    + "): " + unverifiableWhy + ".";
+                    + roleText(roles, c.srcRoles) + " → " + roleText(roles, c.dstRoles) + "; " + catalog.describe(r)
+                    + "): " + why + ".";
             return;
         }
         Rule rule = catalog.rule(firstRule);
         c.rule = firstRule;
         c.verdict = Verdict.PROTOCOL_MISMATCH;
-        c.reason = mismatchReason(f, c, fi, rule, catalog.describe(firstRule), firstWhy, roles);
+        c.reason = mismatchReason(f, c, fi, rule, catalog.describe(firstRule), why.toString(), roles);
+    }
+
+    private static boolean midStream(Flow f, FlowInspection fi) {
+        return f.directionInferred || (fi.tcp && (f.flagsFwd & 0x02) == 0);
+    }
+
+    /**
+     * The protocol check over the catalog rules that allow the flow, from its first ({@code c.rule}):
+     * the first rule whose protocol the wire satisfies; else the first the capture cannot verify;
+     * else the first rule, a mismatch. Packed as {@code outcome << 32 | rule}.
+     */
+    private static long protocolOutcome(Flow f, Classification c, CompiledCatalog catalog, FlowInspection fi, TlsSession tls,
+                                        boolean midStream) {
+        int proto = f.protocol();
+        int port = f.dstPort();
+        int unverifiable = CompiledCatalog.NO_RULE;
+        StringBuilder why = new StringBuilder(0); // the check's words are not needed here
+        for (int r = c.rule; r != CompiledCatalog.NO_RULE; r = catalog.nextMatch(proto, port, c.srcRoles, c.dstRoles, r)) {
+            int outcome = ProtocolCheck.check(catalog.rule(r).protocol(), fi, tls, midStream, why);
+            if (outcome == ProtocolCheck.SATISFIED) {
+                return (long) ProtocolCheck.SATISFIED << 32 | r;
+            }
+            if (outcome == ProtocolCheck.UNVERIFIABLE && unverifiable == CompiledCatalog.NO_RULE) {
+                unverifiable = r;
+            }
+        }
+        return unverifiable != CompiledCatalog.NO_RULE ? (long) ProtocolCheck.UNVERIFIABLE << 32 | unverifiable
+                : (long) ProtocolCheck.MISMATCH << 32 | c.rule;
+    }
+
+    /**
+     * The verdict {@link #finish} would give now a flow that {@code c} found allowed by catalog rule
+     * {@code c.rule}, from what inspection has seen so far; builds no text and changes nothing. The
+     * first pass of {@code --extract} uses it to decide early which packets to keep.
+     */
+    public static Verdict verdictSoFar(Flow f, Classification c, CompiledCatalog catalog) {
+        FlowInspection fi = f.inspection instanceof FlowInspection x ? x : null;
+        if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0) {
+            return Verdict.EXPECTED;
+        }
+        TlsSession tls = fi.app == AppProtocol.TLS ? TlsInspector.session(fi, Inspectors.TLS) : null;
+        long outcome = protocolOutcome(f, c, catalog, fi, tls, midStream(f, fi));
+        return switch ((int) (outcome >>> 32)) {
+            case ProtocolCheck.SATISFIED -> Verdict.EXPECTED;
+            case ProtocolCheck.UNVERIFIABLE -> Verdict.UNVERIFIABLE;
+            default -> Verdict.PROTOCOL_MISMATCH;
+        };
+    }
+
+    /** True once inspection of the flow has ended: nothing later changes what {@link #verdictSoFar} says but the flow's end. */
+    public static boolean inspectionEnded(Flow f) {
+        return f.inspection instanceof FlowInspection fi && fi.done;
+    }
+
+    /** True once the flow's protocol is decided. */
+    public static boolean protocolDecided(Flow f) {
+        return f.inspection instanceof FlowInspection fi && fi.app != null;
     }
 
     private static String mismatchReason(Flow f, Classification c, FlowInspection fi, Rule rule, String described, String why,

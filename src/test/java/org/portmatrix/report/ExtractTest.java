@@ -80,6 +80,47 @@ class ExtractTest {
         assertEquals(0, ReportTests.exec(60, "tshark", "-n", "-r", pcap.toString()).status(), "tshark reads the file without error");
     }
 
+    /**
+     * The extract written during the analysis (decided per flow as it goes, undecided flows queued)
+     * is byte for byte the one the second pass writes when the queue is given no room, on captures
+     * whose flagged flows are flagged from their first packet (ports, role pairs, unknown hosts) and
+     * only by what inspection saw (protocol mismatches, an unverifiable MTLS session).
+     */
+    @Test
+    void extractWrittenInTheFirstPassIsTheOneTheSecondPassWrites() throws Exception {
+        String inspectTopology = "captures/inspect/inspect-topology.yaml";
+        String[][] cases = {{SAMPLE, TOPOLOGY}, {HOSTILE, TOPOLOGY}, {"captures/inspect/tls.pcap", inspectTopology},
+            {"captures/inspect/sip.pcap", inspectTopology}, {"captures/inspect/media.pcap", inspectTopology},
+            {"captures/inspect/others.pcap", inspectTopology}};
+        System.setProperty("portmatrix.timing", "true");
+        try {
+            for (String[] c : cases) {
+                Path first = dir.resolve("first.pcap");
+                Path json = dir.resolve("first.jsonl");
+                Run r = ReportTests.run("analyze", c[0], "--topology", c[1], "--format", "jsonl", "--output", json.toString(),
+                        "--extract", first.toString());
+                assertEquals(0, r.status(), r.err());
+                assertTrue(r.err().contains("timing: extract written in the first pass"), c[0] + ": " + r.err());
+                boolean queued = !r.err().contains("(queue peak 0 bytes)");
+                System.setProperty("portmatrix.extract.queueMiB", "0");
+                Path second = dir.resolve("second.pcap");
+                try {
+                    r = ReportTests.run("analyze", c[0], "--topology", c[1], "--extract", second.toString());
+                } finally {
+                    System.clearProperty("portmatrix.extract.queueMiB");
+                }
+                assertEquals(0, r.status(), r.err());
+                // Without room, a capture whose flows were all decided at their first packet is still written in the first pass.
+                assertTrue(r.err().contains(queued ? "timing: extract: second pass (the queue outgrew its limit)"
+                        : "timing: extract written in the first pass"), c[0] + ": " + r.err());
+                assertEquals(flaggedPackets(ReportTests.jsonLines(json)), capinfosCount(first), c[0]);
+                assertTrue(java.util.Arrays.equals(Files.readAllBytes(second), Files.readAllBytes(first)), c[0] + ": the same file");
+            }
+        } finally {
+            System.clearProperty("portmatrix.timing");
+        }
+    }
+
     @Test
     void extractOfTheHostileCaptureHasEveryPacket() throws Exception {
         Path pcap = dir.resolve("hostile-flagged.pcap");
