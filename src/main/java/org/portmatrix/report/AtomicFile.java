@@ -11,6 +11,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 
 /**
  * A file written under a temporary name in its target's directory and renamed over the target only
@@ -36,7 +37,9 @@ public final class AtomicFile implements AutoCloseable {
             return new AtomicFile(target, null, new Named(new BufferedOutputStream(Files.newOutputStream(target), 1 << 16), target));
         }
         Path temp = tempBeside(target);
-        return new AtomicFile(target, temp, new Named(new BufferedOutputStream(Files.newOutputStream(temp), 1 << 16), target));
+        // WRITE alone: the temporary file is new and empty, and O_TRUNC would make ext4 write back the
+        // whole file at close (auto_da_alloc; see PcapWriter).
+        return new AtomicFile(target, temp, new Named(new BufferedOutputStream(Files.newOutputStream(temp, StandardOpenOption.WRITE), 1 << 16), target));
     }
 
     /** Write errors name the file ("out.jsonl: cannot write: No space left on device"), not only the system's reason. */
