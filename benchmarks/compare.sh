@@ -193,9 +193,6 @@ run() {
   local tool="$1" i="$2" rc=0 attempt
   for attempt in 1 2 3; do
     rc=0
-    # The last run's extract goes first, outside the timing: replacing a 320 MB file costs its unlink
-    # (and the discard of its blocks), 50-100 ms here, which is the old file's cost, not the extract's.
-    [ "$tool" != extract ] || rm -f "$work/extract.pcap"
     case "$tool" in
       portmatrix) "${timed[@]}" "$work/time" "$portmatrix" analyze "$file" --topology "$topology" --format jsonl \
                     >"$work/out.jsonl" 2>"$work/err" || rc=$? ;;
@@ -211,6 +208,11 @@ run() {
       tshark)     "${timed[@]}" "$work/time" tshark -r "$cut_file" -q -z conv,tcp -z conv,udp \
                     >/dev/null 2>"$work/err" || rc=$? ;;
     esac
+    # Each run's extract is deleted as soon as it is timed: replacing the last one in the next run
+    # would add its unlink (50-100 ms for 320 MB here), and keeping them all would add the kernel's
+    # write-back of the earlier ones to the later runs (1.7 s growing to 2.8 s over ten runs):
+    # costs of the old files, not of writing the extract.
+    [ "$tool" != extract ] || rm -f "$work/extract.pcap"
     # The launcher rebuilds the jar when sources changed under it: that run is not a measurement.
     if is_pm "$tool" && grep -q 'portmatrix: building' "$work/err"; then
       say "portmatrix rebuilt its jar during run $i; repeating the run"

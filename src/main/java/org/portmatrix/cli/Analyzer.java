@@ -54,7 +54,6 @@ public final class Analyzer implements FlowSink {
     private long flagged;
     private boolean inspect = true;
     private FlowHandoff handoff;
-    private FlowIdLog flowIds;
     private ExtractStream extract;
 
     public Analyzer(Classifier classifier, FlowConfig flowConfig, boolean vlanInKey, FlowReport report) {
@@ -84,11 +83,6 @@ public final class Analyzer implements FlowSink {
         }
     }
 
-    /** Logs the flow id of every packet read (for the second pass of {@code --extract}). */
-    void logFlowIds(FlowIdLog log) {
-        this.flowIds = log;
-    }
-
     /** Writes the packets of the flagged flows while reading (see {@link ExtractStream}). */
     void streamExtract(ExtractStream stream) {
         this.extract = stream;
@@ -114,14 +108,10 @@ public final class Analyzer implements FlowSink {
         Decoded d = new Decoded();
         PacketDecoder dec = decoder;
         FlowTable t = table;
-        FlowIdLog ids = flowIds;
         while (source.next(ref)) {
             packetsRead++;
             int r = dec.decode(ref.buf, ref.offset, ref.caplen, ref.linkType, d);
             if (r != DecodeStats.OK) {
-                if (ids != null) {
-                    ids.add(-1);
-                }
                 if (r == DecodeStats.UNSUPPORTED_LINK && firstUnsupportedLinkType < 0) {
                     firstUnsupportedLinkType = ref.linkType;
                     firstUnsupportedSource = source.name();
@@ -135,9 +125,6 @@ public final class Analyzer implements FlowSink {
             }
             packetsDecoded++;
             Flow f = t.update(d, ref.tsNanos, ref.origLen);
-            if (ids != null) {
-                ids.add(f.id < Integer.MAX_VALUE ? (int) f.id : -1);
-            }
             boolean inspected = inspect && d.payloadLength > 0 && Inspection.wants(f);
             if (inspected) {
                 inspection.packet(f, t.lastForward, d.tcpSeq, ref.buf, d.payloadOffset, d.payloadLength);
@@ -269,9 +256,6 @@ public final class Analyzer implements FlowSink {
                 s = ExtractStream.UNDECIDED;
             }
             f.extract = s;
-            if (s != ExtractStream.UNDECIDED) {
-                return;
-            }
         }
         if (s != ExtractStream.UNDECIDED) {
             return;

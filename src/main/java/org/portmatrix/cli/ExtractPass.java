@@ -4,36 +4,57 @@ import java.io.IOException;
 import java.util.BitSet;
 import org.portmatrix.capture.PacketRef;
 import org.portmatrix.capture.PacketSource;
+import org.portmatrix.decode.DecodeStats;
+import org.portmatrix.decode.Decoded;
+import org.portmatrix.decode.PacketDecoder;
+import org.portmatrix.flow.Flow;
+import org.portmatrix.flow.FlowConfig;
+import org.portmatrix.flow.FlowTable;
+import org.portmatrix.flow.ServicePorts;
 import org.portmatrix.report.PcapWriter;
 
 /**
- * {@code --extract}: the second pass over the captures that writes every packet of every flagged
- * flow. A flow is judged only when it ends, so the first pass cannot know which packets to keep; it
- * records the ids of the flagged flows, and the flow id of every packet it read in a
- * {@link FlowIdLog}. This pass reads the same packets, in the same order (the captures are opened
- * again the same way), and writes those whose flow was flagged: membership is exact (restarted and
- * evicted flows included), and the extract's packet count equals the sum of the flagged flows'
- * packet counts in the report. Nothing is decoded, classified or inspected here.
+ * {@code --extract}'s second pass over the captures, when the first pass could not write the
+ * extract ({@link ExtractStream}: a flow undecided for long, or a decision the report contradicted):
+ * every packet of every flagged flow, by the ids of the flagged flows the first pass reported. It
+ * feeds the same packets, in the same order (the captures are opened again the same way), to a
+ * decoder and flow table configured exactly like the {@link Analyzer}'s: the table numbers the flows
+ * in the same order (ids are given in order of creation, and creation, restarts, idle expiry and
+ * early eviction depend on the packets alone), so each packet lands in the flow with the same id as
+ * in the first pass. Membership is therefore exact (restarted and evicted flows included), and the
+ * extract's packet count equals the sum of the flagged flows' packet counts in the report. No
+ * classification or inspection runs here.
  *
- * <p>Packets beyond the last one the first pass read (a file that grew in between) are not written:
- * they were not analyzed.
+ * <p>Keep the loop in step with {@link Analyzer#read}: a packet that the analyzer gives to the flow
+ * table must be given to it here too. Packets beyond the number the first pass read (a file that
+ * grew in between) are not read: they were not analyzed.
  */
 final class ExtractPass {
-    private final FlowIdLog.Reader ids;
+    private final PacketDecoder decoder;
+    private final FlowTable table;
     private final BitSet flagged;
     private final PcapWriter out;
+    private long left;
 
-    ExtractPass(FlowIdLog.Reader ids, BitSet flagged, PcapWriter out) {
-        this.ids = ids;
+    /** @param packets how many packets the first pass read */
+    ExtractPass(FlowConfig flowConfig, boolean vlanInKey, ServicePorts servicePorts, BitSet flagged, PcapWriter out, long packets) {
+        this.decoder = new PacketDecoder(vlanInKey);
+        this.table = new FlowTable(flowConfig, servicePorts, f -> { });
         this.flagged = flagged;
         this.out = out;
+        this.left = packets;
     }
 
     void read(PacketSource source) throws IOException {
         PacketRef ref = new PacketRef();
-        while (source.next(ref)) {
-            int id = ids.next();
-            if (id >= 0 && flagged.get(id)) {
+        Decoded d = new Decoded();
+        while (left > 0 && source.next(ref)) {
+            left--;
+            if (decoder.decode(ref.buf, ref.offset, ref.caplen, ref.linkType, d) != DecodeStats.OK) {
+                continue;
+            }
+            Flow f = table.update(d, ref.tsNanos, ref.origLen);
+            if (f.id < Integer.MAX_VALUE && flagged.get((int) f.id)) {
                 out.write(ref.buf, ref.offset, ref.caplen, ref.origLen, ref.tsNanos, ref.linkType);
             }
         }

@@ -32,6 +32,7 @@ import org.portmatrix.classify.ConfigException;
 import org.portmatrix.classify.Roles;
 import org.portmatrix.classify.Topology;
 import org.portmatrix.flow.FlowConfig;
+import org.portmatrix.flow.ServicePorts;
 import org.portmatrix.report.PcapWriter;
 import org.portmatrix.report.Progress;
 import org.portmatrix.report.ReportContext;
@@ -299,7 +300,7 @@ public final class Main {
                 }
             }
             try (Output output = Output.open(o.output(), out); ReportSet reports = new ReportSet(context);
-                    PcapWriter pcap = openExtract(o.extract()); FlowIdLog flowIds = openFlowIds(o.extract())) {
+                    PcapWriter pcap = openExtract(o.extract())) {
                 Writer w = output.writer();
                 if (o.format() != null) {
                     reports.add(o.format(), w, output.stream());
@@ -317,8 +318,7 @@ public final class Main {
                 analyzer.inspectPayload(o.inspect());
                 analyzer.reportOnOwnThread();
                 ExtractStream stream = null;
-                if (flowIds != null) {
-                    analyzer.logFlowIds(flowIds);
+                if (pcap != null) {
                     stream = new ExtractStream(pcap, extractQueueLimit());
                     analyzer.streamExtract(stream);
                 }
@@ -345,9 +345,9 @@ public final class Main {
                         packets = pcap.packets();
                         phases.note("extract written in the first pass (queue peak " + stream.peakBytes() + " bytes)");
                     } else {
-                        phases.note("extract: second pass (" + (stream.overflowed() ? "the queue outgrew its limit" : "a flow's verdict changed") + ")");
+                        phases.note("extract: second pass (" + (stream.overflowed() ? "the queue outgrew its limit" : "a flow's verdict was not the one decided early") + ")");
                         pcap.restart();
-                        packets = extract(o, flowIds, flaggedIds, pcap);
+                        packets = extract(o, flowConfig, Analyzer.servicePorts(classifier.catalog()), flaggedIds, pcap, summary.packetsRead());
                     }
                     written.add(o.extract() + " (" + packets + " packets of the flagged flows)");
                 }
@@ -383,9 +383,13 @@ public final class Main {
         return (int) Math.max(0, Math.min(mib << 20, Integer.MAX_VALUE - 16));
     }
 
-    /** The second pass of {@code --extract}: the packets of the flagged flows, written as they are read again. */
-    private static long extract(AnalyzeOptions o, FlowIdLog flowIds, BitSet flaggedIds, PcapWriter pcap) throws IOException {
-        ExtractPass pass = new ExtractPass(flowIds.reader(), flaggedIds, pcap);
+    /**
+     * The second pass of {@code --extract}, when the first could not write it ({@link ExtractStream}):
+     * the packets of the flagged flows, written as they are read again.
+     */
+    private static long extract(AnalyzeOptions o, FlowConfig flowConfig, ServicePorts servicePorts, BitSet flaggedIds, PcapWriter pcap,
+                                long packets) throws IOException {
+        ExtractPass pass = new ExtractPass(flowConfig, o.vlanInKey(), servicePorts, flaggedIds, pcap, packets);
         List<PacketSource> again = openSources(o.captures());
         try {
             for (PacketSource s : again) {
@@ -410,19 +414,6 @@ public final class Main {
         // and "-" (standard input) merged in time order. Every capture is opened and its first
         // packet read here, so an unreadable one is refused before any output.
         return List.of(Captures.openAll(captures, System.in));
-    }
-
-    /** The first pass's flow id per packet, beside the extract (null without {@code --extract}). */
-    private static FlowIdLog openFlowIds(Path extract) throws UsageException {
-        if (extract == null) {
-            return null;
-        }
-        Path dir = extract.toAbsolutePath().getParent();
-        try {
-            return FlowIdLog.create(dir);
-        } catch (IOException e) {
-            throw new UsageException(extract + ": cannot write the extract: " + describe(e));
-        }
     }
 
     private static PcapWriter openExtract(Path file) throws UsageException {
