@@ -171,6 +171,20 @@ public final class ReportData {
         public String rolePair() {
             return srcRoles + " -> " + dstRoles;
         }
+
+        // Written out: a record's generated equals and hashCode are bootstrapped through method
+        // handles at their first call, which spun about 25 classes at run time (the class-data archive
+        // does not keep them), on the flow thread while the JIT's queue is longest.
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof GroupKey k && k.verdict == verdict && k.port == port && k.srcRoles.equals(srcRoles)
+                    && k.dstRoles.equals(dstRoles) && k.transport.equals(transport);
+        }
+
+        @Override
+        public int hashCode() {
+            return (((verdict.hashCode() * 31 + srcRoles.hashCode()) * 31 + dstRoles.hashCode()) * 31 + transport.hashCode()) * 31 + port;
+        }
     }
 
     /** Flagged flows sharing a {@link GroupKey}, with one example: the flow that started first. */
