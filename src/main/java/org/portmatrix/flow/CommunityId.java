@@ -27,6 +27,10 @@ public final class CommunityId {
     private final int seed;
     private final boolean base64;
     private final byte[] buf = new byte[2 + 16 + 16 + 1 + 1 + 2 + 2];
+    /** The digest, and "1:" and its base64, made here: one allocation per ID, the string (once per flow). */
+    private final byte[] digest = new byte[20];
+    private final byte[] encoded = new byte[28];
+    private final byte[] text = new byte[2 + 28];
 
     /** Seed 0 is the default of every implementation; base64 rendering. */
     public CommunityId(int seed) {
@@ -109,9 +113,17 @@ public final class CommunityId {
         }
         sha1.reset();
         sha1.update(buf, 0, n);
-        byte[] digest = sha1.digest();
+        try {
+            sha1.digest(digest, 0, digest.length);
+        } catch (java.security.DigestException e) {
+            throw new IllegalStateException("SHA-1 digest of 20 bytes", e);
+        }
         if (base64) {
-            return "1:" + Base64.getEncoder().encodeToString(digest);
+            Base64.getEncoder().encode(digest, encoded);
+            text[0] = '1';
+            text[1] = ':';
+            System.arraycopy(encoded, 0, text, 2, encoded.length);
+            return new String(text, 0, text.length, java.nio.charset.StandardCharsets.ISO_8859_1);
         }
         char[] hex = new char[2 + digest.length * 2];
         hex[0] = '1';

@@ -344,14 +344,15 @@ public final class Inspection {
     private static String mismatchReason(Flow f, Classification c, FlowInspection fi, Rule rule, String described, String why,
                                          Roles roles) {
         String documented = rule.protocol().name();
-        String where = " (" + roleText(roles, c.srcRoles) + " → " + roleText(roles, c.dstRoles) + "; "
-                + described + ")";
         int port = f.dstPort();
         if (rule.protocol() == RuleProtocol.MTLS && fi.app == AppProtocol.TLS) {
             String version = fi.tls == null || fi.tls.version() == null ? "TLS" : fi.tls.version();
-            return version + " on the MTLS port " + port + " without a client certificate" + where + ": " + why
-                    + ". Both ends of a server-to-server connection must present a certificate; check the initiator's"
-                    + " certificate configuration, or find out which program connects.";
+            // One builder sized for the whole reason (a concatenation grows its builder five times).
+            return new StringBuilder(480).append(version).append(" on the MTLS port ").append(port)
+                    .append(" without a client certificate (").append(roleText(roles, c.srcRoles)).append(" → ")
+                    .append(roleText(roles, c.dstRoles)).append("; ").append(described).append("): ").append(why)
+                    .append(". Both ends of a server-to-server connection must present a certificate; check the initiator's"
+                            + " certificate configuration, or find out which program connects.").toString();
         }
         boolean encrypted = ProtocolCheck.encrypted(rule.protocol());
         StringBuilder sb = new StringBuilder(400).append(transport(f)).append(' ').append(port).append(" from ")

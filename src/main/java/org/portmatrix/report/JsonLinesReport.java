@@ -149,6 +149,12 @@ public final class JsonLinesReport implements FlowReport {
                 writeValue(e.getValue());
             }
             json.writeEndObject();
+        } else if (v instanceof java.util.List<?> l) {
+            json.writeStartArray();
+            for (int i = 0; i < l.size(); i++) { // indexed: no iterator per list and flow (the role lists)
+                writeValue(l.get(i));
+            }
+            json.writeEndArray();
         } else if (v instanceof Collection<?> c) {
             json.writeStartArray();
             for (Object o : c) {

@@ -78,8 +78,8 @@ public final class ReportSet implements FlowReport, AutoCloseable {
         if (flaggedIds != null && r.flagged() && r.flowId() >= 0 && r.flowId() < Integer.MAX_VALUE) {
             flaggedIds.set((int) r.flowId());
         }
-        for (FlowReport report : reports) {
-            report.flow(r);
+        for (int i = 0; i < reports.size(); i++) { // indexed: no iterator per flow
+            reports.get(i).flow(r);
         }
     }
 
