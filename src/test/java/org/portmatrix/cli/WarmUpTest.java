@@ -16,7 +16,7 @@ import org.portmatrix.flow.FlowConfig;
 
 /**
  * The JIT warm-up reads only captures it can read a second time, and a few of them: never standard
- * input or a pipe (read once, by the analysis), nor a ring-buffer directory.
+ * input or a pipe (read once, by the analysis), nor a ring-buffer directory, nor a gzip file.
  */
 class WarmUpTest {
     private static final Path SAMPLE = Path.of("captures/sample.pcap");
@@ -41,5 +41,10 @@ class WarmUpTest {
         Files.copy(SAMPLE, dir.resolve("ring-00001.pcap"));
         assertNull(start(List.of(dir)), "a directory of captures");
         assertNull(start(Collections.nCopies(9, SAMPLE)), "more files than it opens twice");
+        Path gz = dir.resolve("sample.pcap.gz");
+        try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(gz))) {
+            out.write(Files.readAllBytes(SAMPLE));
+        }
+        assertNull(start(List.of(gz)), "a gzip file (inflated twice)");
     }
 }
