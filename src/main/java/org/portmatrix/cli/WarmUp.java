@@ -3,7 +3,7 @@ package org.portmatrix.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.portmatrix.capture.CaptureDamage;
+import org.portmatrix.capture.ForwardingPacketSource;
 import org.portmatrix.capture.PacketRef;
 import org.portmatrix.capture.PacketSource;
 import org.portmatrix.classify.Catalog;
@@ -103,37 +103,16 @@ final class WarmUp {
     };
 
     /** The source's first {@link #PACKETS} packets, until the analysis starts. */
-    private final class Limited implements PacketSource {
-        private final PacketSource in;
+    private final class Limited extends ForwardingPacketSource {
         private int left = PACKETS;
 
         Limited(PacketSource in) {
-            this.in = in;
+            super(in);
         }
 
         @Override
         public boolean next(PacketRef ref) throws java.io.IOException {
             return left-- > 0 && !stop && in.next(ref);
-        }
-
-        @Override
-        public String name() {
-            return in.name();
-        }
-
-        @Override
-        public CaptureDamage damage() {
-            return in.damage();
-        }
-
-        @Override
-        public long position() {
-            return in.position();
-        }
-
-        @Override
-        public void close() throws java.io.IOException {
-            in.close();
         }
     }
 }

@@ -10,7 +10,7 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.portmatrix.capture.CaptureDamage;
+import org.portmatrix.capture.ForwardingPacketSource;
 import org.portmatrix.capture.PacketRef;
 import org.portmatrix.capture.PacketSource;
 
@@ -89,60 +89,29 @@ public final class Progress implements AutoCloseable {
         bar.close();
     }
 
-    private final class Tracked implements PacketSource {
-        private final PacketSource s;
+    private final class Tracked extends ForwardingPacketSource {
         private int countdown = EVERY;
         private boolean ended;
 
         Tracked(PacketSource s) {
-            this.s = s;
+            super(s);
         }
 
         @Override
         public boolean next(PacketRef ref) throws IOException {
-            boolean more = s.next(ref);
+            boolean more = in.next(ref);
             if (more) {
                 packets++;
                 if (--countdown == 0) {
                     countdown = EVERY;
-                    update(s);
+                    update(in);
                 }
             } else if (!ended) {
                 ended = true;
-                update(s);
-                base += Math.max(s.position(), s.size());
+                update(in);
+                base += Math.max(in.position(), in.size());
             }
             return more;
-        }
-
-        @Override
-        public String name() {
-            return s.name();
-        }
-
-        @Override
-        public CaptureDamage damage() {
-            return s.damage();
-        }
-
-        @Override
-        public List<CaptureDamage> damages() {
-            return s.damages();
-        }
-
-        @Override
-        public long position() {
-            return s.position();
-        }
-
-        @Override
-        public long size() {
-            return s.size();
-        }
-
-        @Override
-        public void close() throws IOException {
-            s.close();
         }
     }
 }
