@@ -38,8 +38,8 @@ final class WarmUp {
     private WarmUp() {}
 
     /**
-     * Starts warming up on the captures, or returns null when one of them cannot be read twice, or is
-     * a directory (a ring buffer of many files, each opened again), or there are more than
+     * Starts warming up on the captures, or returns null when one of them cannot be read twice, is a
+     * directory (a ring buffer of many files, each opened again) or gzip, or there are more than
      * {@link #FILES}.
      */
     static WarmUp start(List<Path> captures, Catalog catalog, FlowConfig flowConfig, boolean vlanInKey, boolean inspect) {
@@ -81,8 +81,9 @@ final class WarmUp {
             for (PacketSource s : sources) {
                 a.read(new Limited(s));
             }
-        } catch (Exception | StackOverflowError e) {
-            // Only a warm-up: the analysis itself reads the same captures and reports what is wrong with them.
+        } catch (Exception | Error e) {
+            // Only a warm-up, silent whatever happens (no stack trace from its thread): the analysis itself
+            // reads the same captures and reports what is wrong with them.
         } finally {
             for (PacketSource s : sources) {
                 try {
