@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.portmatrix.report.ReportTests.Exec;
@@ -84,28 +85,34 @@ class ExtractTest {
      * The extract written during the analysis (decided per flow as it goes, undecided flows queued)
      * is byte for byte the one the second pass writes when the queue is given no room, on captures
      * whose flagged flows are flagged from their first packet (ports, role pairs, unknown hosts) and
-     * only by what inspection saw (protocol mismatches, an unverifiable MTLS session).
+     * only by what inspection saw (protocol mismatches, an unverifiable MTLS session), and on three
+     * captures of three link types together (the extract turns into pcapng while it is written).
      */
     @Test
     void extractWrittenInTheFirstPassIsTheOneTheSecondPassWrites() throws Exception {
         String inspectTopology = "captures/inspect/inspect-topology.yaml";
-        String[][] cases = {{SAMPLE, TOPOLOGY}, {HOSTILE, TOPOLOGY}, {"captures/inspect/tls.pcap", inspectTopology},
-            {"captures/inspect/sip.pcap", inspectTopology}, {"captures/inspect/media.pcap", inspectTopology},
-            {"captures/inspect/others.pcap", inspectTopology}};
+        // The last case: three link types (the extract becomes pcapng as it is written) and roles inferred.
+        String[][] cases = {{SAMPLE, "--topology", TOPOLOGY}, {HOSTILE, "--topology", TOPOLOGY},
+            {"captures/inspect/tls.pcap", "--topology", inspectTopology}, {"captures/inspect/sip.pcap", "--topology", inspectTopology},
+            {"captures/inspect/media.pcap", "--topology", inspectTopology}, {"captures/inspect/others.pcap", "--topology", inspectTopology},
+            {"captures/decode/any-sll.pcap", "captures/decode/lo.pcap", "captures/decode/any-sll2.pcap"}};
         System.setProperty("portmatrix.timing", "true");
         try {
             for (String[] c : cases) {
                 Path first = dir.resolve("first.pcap");
                 Path json = dir.resolve("first.jsonl");
-                Run r = ReportTests.run("analyze", c[0], "--topology", c[1], "--format", "jsonl", "--output", json.toString(),
-                        "--extract", first.toString());
+                List<String> args = new java.util.ArrayList<>(List.of("analyze"));
+                args.addAll(List.of(c));
+                Run r = ReportTests.run(java.util.stream.Stream.concat(args.stream(), Stream.of("--format", "jsonl", "--output",
+                        json.toString(), "--extract", first.toString())).toArray(String[]::new));
                 assertEquals(0, r.status(), r.err());
                 assertTrue(r.err().contains("timing: extract written in the first pass"), c[0] + ": " + r.err());
                 boolean queued = !r.err().contains("(queue peak 0 bytes)");
                 System.setProperty("portmatrix.extract.queueMiB", "0");
                 Path second = dir.resolve("second.pcap");
                 try {
-                    r = ReportTests.run("analyze", c[0], "--topology", c[1], "--extract", second.toString());
+                    r = ReportTests.run(java.util.stream.Stream.concat(args.stream(), Stream.of("--extract", second.toString()))
+                            .toArray(String[]::new));
                 } finally {
                     System.clearProperty("portmatrix.extract.queueMiB");
                 }
