@@ -20,7 +20,7 @@ import org.apache.commons.csv.CSVPrinter;
  * <p>Formula injection: a cell that starts with {@code =}, {@code +}, {@code -}, {@code @}, a tab
  * or a carriage return is prefixed with a single quote, so a spreadsheet shows it as text instead
  * of evaluating it (OWASP, "CSV Injection"). Numbers and booleans are never text, so never
- * prefixed.
+ * prefixed. Other control characters are written as {@code \xNN} ({@link #escapeControls}).
  */
 public final class CsvReport implements FlowReport {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -93,11 +93,44 @@ public final class CsvReport implements FlowReport {
         if (s.isEmpty()) {
             return s;
         }
+        s = escapeControls(s);
         char c = s.charAt(0);
         if (c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r') {
             return "'" + s;
         }
         return s;
+    }
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    /**
+     * Control characters other than tab, carriage return and line feed (which RFC 4180's quoting
+     * carries) written as {@code \xNN}: text from the wire (a server name, a certificate's subject)
+     * could otherwise put an escape sequence into a terminal that shows the file, or a NUL into a
+     * spreadsheet's cell. JSON lines keep them, escaped by JSON itself.
+     */
+    static String escapeControls(String s) {
+        int i = 0;
+        while (i < s.length() && !control(s.charAt(i))) {
+            i++;
+        }
+        if (i == s.length()) {
+            return s;
+        }
+        StringBuilder b = new StringBuilder(s.length() + 12).append(s, 0, i);
+        for (; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (control(ch)) {
+                b.append("\\x").append(HEX[ch >> 4]).append(HEX[ch & 0xf]);
+            } else {
+                b.append(ch);
+            }
+        }
+        return b.toString();
+    }
+
+    private static boolean control(char ch) {
+        return (ch < 0x20 && ch != '\t' && ch != '\r' && ch != '\n') || ch == 0x7f;
     }
 
     @Override

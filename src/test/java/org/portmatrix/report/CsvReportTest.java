@@ -26,6 +26,14 @@ class CsvReportTest {
     }
 
     @Test
+    void writesControlCharactersFromTheWireAsHexEscapes() {
+        assertEquals("evil\\x1b[2J.example\\x00\\x7f", CsvReport.neutralise("evil\u001b[2J.example\u0000\u007f"));
+        assertEquals("\\x07=1", CsvReport.neutralise("\u0007=1"), "escaped first: a cell that starts with a backslash is no formula");
+        assertEquals("two\nlines\tand a tab\r", CsvReport.neutralise("two\nlines\tand a tab\r"), "RFC 4180 quoting carries these");
+        assertEquals("café ✓", CsvReport.neutralise("café ✓"), "printable text, whatever its script, is left as it is");
+    }
+
+    @Test
     void leavesOrdinaryTextAndNumbersAlone() throws Exception {
         assertEquals("sip.contoso.test", CsvReport.neutralise("sip.contoso.test"));
         assertEquals("a=b", CsvReport.neutralise("a=b"));
