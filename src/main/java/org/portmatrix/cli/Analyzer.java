@@ -55,6 +55,8 @@ public final class Analyzer implements FlowSink {
     private boolean inspect = true;
     private FlowHandoff handoff;
     private ExtractStream extract;
+    /** The protocol check's words while deciding for the extract on the packet thread (not kept). */
+    private final StringBuilder extractScratch = new StringBuilder();
 
     public Analyzer(Classifier classifier, FlowConfig flowConfig, boolean vlanInKey, FlowReport report) {
         this.classifier = classifier;
@@ -260,7 +262,8 @@ public final class Analyzer implements FlowSink {
         if (s != ExtractStream.UNDECIDED) {
             return;
         }
-        org.portmatrix.classify.Verdict v = Inspection.verdictSoFar(f, (Classification) f.classification, classifier.catalog());
+        org.portmatrix.classify.Verdict v = Inspection.verdictSoFar(f, (Classification) f.classification, classifier.catalog(),
+                extractScratch);
         if (ending || Inspection.inspectionEnded(f) || f.tcpState >= Flow.TCP_CLOSED_FIN) {
             f.extract = v.flagged() ? ExtractStream.KEEP : ExtractStream.DROP;
         } else if (v == org.portmatrix.classify.Verdict.EXPECTED && Inspection.protocolDecided(f)) {

@@ -248,7 +248,8 @@ public final class Inspection {
         boolean midStream = midStream(f, fi);
         int port = f.dstPort();
         int firstRule = c.rule;
-        long outcome = protocolOutcome(f, c, catalog, fi, tls, midStream);
+        StringBuilder why = new StringBuilder();
+        long outcome = protocolOutcome(f, c, catalog, fi, tls, midStream, why);
         int r = (int) outcome;
         if ((outcome >>> 32) == ProtocolCheck.SATISFIED) {
             Rule rule = catalog.rule(r);
@@ -266,7 +267,7 @@ public final class Inspection {
                     .append('.').toString();
             return;
         }
-        StringBuilder why = new StringBuilder();
+        why.setLength(0);
         ProtocolCheck.check(catalog.rule(r).protocol(), fi, tls, midStream, why); // the chosen rule's reason, as checked
         if ((outcome >>> 32) == ProtocolCheck.UNVERIFIABLE) {
             Rule rule = catalog.rule(r);
@@ -291,16 +292,17 @@ public final class Inspection {
     /**
      * The protocol check over the catalog rules that allow the flow, from its first ({@code c.rule}):
      * the first rule whose protocol the wire satisfies; else the first the capture cannot verify;
-     * else the first rule, a mismatch. Packed as {@code outcome << 32 | rule}.
+     * else the first rule, a mismatch. Packed as {@code outcome << 32 | rule}. {@code scratch} takes
+     * the check's words, which are not kept.
      */
     private static long protocolOutcome(Flow f, Classification c, CompiledCatalog catalog, FlowInspection fi, TlsSession tls,
-                                        boolean midStream) {
+                                        boolean midStream, StringBuilder scratch) {
         int proto = f.protocol();
         int port = f.dstPort();
         int unverifiable = CompiledCatalog.NO_RULE;
-        StringBuilder why = new StringBuilder(0); // the check's words are not needed here
         for (int r = c.rule; r != CompiledCatalog.NO_RULE; r = catalog.nextMatch(proto, port, c.srcRoles, c.dstRoles, r)) {
-            int outcome = ProtocolCheck.check(catalog.rule(r).protocol(), fi, tls, midStream, why);
+            scratch.setLength(0);
+            int outcome = ProtocolCheck.check(catalog.rule(r).protocol(), fi, tls, midStream, scratch);
             if (outcome == ProtocolCheck.SATISFIED) {
                 return (long) ProtocolCheck.SATISFIED << 32 | r;
             }
@@ -315,15 +317,16 @@ public final class Inspection {
     /**
      * The verdict {@link #finish} would give now a flow that {@code c} found allowed by catalog rule
      * {@code c.rule}, from what inspection has seen so far; builds no text and changes nothing. The
-     * first pass of {@code --extract} uses it to decide early which packets to keep.
+     * first pass of {@code --extract} uses it to decide early which packets to keep, on the packet
+     * thread: {@code scratch} is that thread's builder, so that deciding allocates nothing per packet.
      */
-    public static Verdict verdictSoFar(Flow f, Classification c, CompiledCatalog catalog) {
+    public static Verdict verdictSoFar(Flow f, Classification c, CompiledCatalog catalog, StringBuilder scratch) {
         FlowInspection fi = f.inspection instanceof FlowInspection x ? x : null;
         if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0) {
             return Verdict.EXPECTED;
         }
         TlsSession tls = fi.app == AppProtocol.TLS ? TlsInspector.session(fi, Inspectors.TLS) : null;
-        long outcome = protocolOutcome(f, c, catalog, fi, tls, midStream(f, fi));
+        long outcome = protocolOutcome(f, c, catalog, fi, tls, midStream(f, fi), scratch);
         return switch ((int) (outcome >>> 32)) {
             case ProtocolCheck.SATISFIED -> Verdict.EXPECTED;
             case ProtocolCheck.UNVERIFIABLE -> Verdict.UNVERIFIABLE;
