@@ -33,6 +33,8 @@ public final class PcapReader extends FileSource {
     private final boolean nanos;
     private final int linkType;
     private final int snaplen;
+    /** The largest stored length read without a remark: the snap length, within {@link #MAX_RECORD}. */
+    private final int quietMax;
     private long caplenOverOrig;
 
     PcapReader(String name, InputStream stream, long size, GuardedStream guard) throws IOException {
@@ -63,6 +65,7 @@ public final class PcapReader extends FileSource {
         }
         snaplen = Bytes.i32(b, h + 16, bigEndian);
         linkType = Bytes.i32(b, h + 20, bigEndian) & 0xffff;
+        quietMax = snaplen > 0 && snaplen < MAX_RECORD ? snaplen : MAX_RECORD;
         in.pos = h + GLOBAL_HEADER;
     }
 
@@ -79,8 +82,47 @@ public final class PcapReader extends FileSource {
         return caplenOverOrig;
     }
 
+    /**
+     * The common record first: whole in the buffer, its lengths within the snap length and the
+     * stored one not above the wire one; anything else takes {@link #nextChecked}, which remarks on
+     * it or ends reading. Measured reason: the record header was about a tenth of the packet thread's
+     * samples on the reference workload with the general path's two buffer checks and per-field
+     * byte-order branches.
+     */
     @Override
     public boolean next(PacketRef ref) throws IOException {
+        byte[] b = in.buf;
+        int p = in.pos;
+        int room = in.limit - p - RECORD_HEADER;
+        if (room >= 0 && !done) {
+            int sec;
+            int frac;
+            int incl;
+            int orig;
+            if (bigEndian) {
+                sec = Bytes.i32(b, p);
+                frac = Bytes.i32(b, p + 4);
+                incl = Bytes.i32(b, p + 8);
+                orig = Bytes.i32(b, p + 12);
+            } else {
+                sec = Bytes.i32le(b, p);
+                frac = Bytes.i32le(b, p + 4);
+                incl = Bytes.i32le(b, p + 8);
+                orig = Bytes.i32le(b, p + 12);
+            }
+            if (incl >= 0 && incl <= quietMax && incl <= room && orig >= incl) {
+                long f = frac & 0xffffffffL;
+                long ts = (sec & 0xffffffffL) * 1_000_000_000L + (nanos ? f : f * 1000L);
+                ref.set(b, p + RECORD_HEADER, incl, orig, ts, linkType);
+                ref.recordOffset = in.offset();
+                in.pos = p + RECORD_HEADER + incl;
+                return true;
+            }
+        }
+        return nextChecked(ref);
+    }
+
+    private boolean nextChecked(PacketRef ref) throws IOException {
         if (done) {
             return false;
         }
