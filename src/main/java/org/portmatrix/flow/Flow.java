@@ -105,24 +105,4 @@ public final class Flow {
     public long bytes() {
         return bytesFwd + bytesRev;
     }
-
-    /**
-     * True when a packet from this source travels from the initiator. {@code sPort} is the port as
-     * the flow is keyed: 0 for ICMP, whose type and code are not part of the key.
-     */
-    boolean isForward(long sHi, long sLo, int sPort) {
-        boolean fromA = sHi == aHi && sLo == aLo && sPort == aPort;
-        if (aHi == bHi && aLo == bLo && aPort == bPort) {
-            fromA = true; // a flow to itself: every packet is forward
-        }
-        return fromA == initiatorIsA;
-    }
-
-    boolean matches(long sHi, long sLo, int sPort, long dHi, long dLo, int dPort, int proto, int vl) {
-        if (protocol != proto || vlan != vl) {
-            return false;
-        }
-        return (aHi == sHi && aLo == sLo && aPort == sPort && bHi == dHi && bLo == dLo && bPort == dPort)
-                || (aHi == dHi && aLo == dLo && aPort == dPort && bHi == sHi && bLo == sLo && bPort == sPort);
-    }
 }

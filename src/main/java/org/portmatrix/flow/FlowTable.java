@@ -81,20 +81,45 @@ public final class FlowTable {
             expireIdle(tsNanos);
             nextExpiryCheck = tsNanos + EXPIRY_CHECK_INTERVAL;
         }
+        int proto = d.protocol;
         int sPort = d.srcPort;
         int dPort = d.dstPort;
-        if (d.protocol == IpProtocol.ICMP || d.protocol == IpProtocol.ICMPV6) {
+        if (proto == IpProtocol.ICMP || proto == IpProtocol.ICMPV6) {
             sPort = 0; // all ICMP between two hosts is one flow; type and code stay in Decoded
             dPort = 0;
         }
-        int h = hash(d.srcHi, d.srcLo, sPort, d.dstHi, d.dstLo, dPort, d.protocol, d.vlan);
-        int i = h & mask;
+        long sHi = d.srcHi;
+        long sLo = d.srcLo;
+        long dHi = d.dstHi;
+        long dLo = d.dstLo;
+        int vl = d.vlan;
+        // The lookup is written out in this method, with the packet's fields in locals: the 5-tuple's
+        // direction-independent hash (each end mixed, then combined symmetrically), the key compared
+        // both ways round, the direction. Measured reason (reference workload, 2 x 12 paired rounds):
+        // as calls to hash(), mix(), Flow.matches() and Flow.isForward() the quick JIT (C1) spilled and
+        // reloaded every argument; written out, the packet thread's CPU -5%, the whole run -4 to -5%.
+        long x = sHi * 0xff51afd7ed558ccdL ^ sLo;
+        x = (x ^ (x >>> 33)) * 0xc4ceb9fe1a85ec53L;
+        x = x ^ (x >>> 29) ^ ((long) sPort * 0x9e3779b97f4a7c15L);
+        long y = dHi * 0xff51afd7ed558ccdL ^ dLo;
+        y = (y ^ (y >>> 33)) * 0xc4ceb9fe1a85ec53L;
+        y = y ^ (y >>> 29) ^ ((long) dPort * 0x9e3779b97f4a7c15L);
+        long hh = (x + y) ^ (x * y) ^ ((long) proto << 40) ^ ((long) vl << 20);
+        hh *= 0x9e3779b97f4a7c15L;
+        hh ^= hh >>> 32;
+        hh *= 0xc2b2ae3d27d4eb4fL;
+        int h = (int) (hh ^ (hh >>> 29));
+        Flow[] sl = slots;
+        int m = mask;
+        int i = h & m;
         Flow f;
-        while ((f = slots[i]) != null) {
-            if (f.hash == h && f.matches(d.srcHi, d.srcLo, sPort, d.dstHi, d.dstLo, dPort, d.protocol, d.vlan)) {
+        while ((f = sl[i]) != null) {
+            if (f.hash == h && f.protocol == proto && f.vlan == vl
+                    && ((f.aLo == sLo && f.bLo == dLo && f.aPort == sPort && f.bPort == dPort && f.aHi == sHi && f.bHi == dHi)
+                    || (f.aLo == dLo && f.bLo == sLo && f.aPort == dPort && f.bPort == sPort && f.aHi == dHi && f.bHi == sHi))) {
                 break;
             }
-            i = (i + 1) & mask;
+            i = (i + 1) & m;
         }
         if (f != null && d.protocol == IpProtocol.TCP && isSynOnly(d.tcpFlags)
                 && (f.tcpState == Flow.TCP_CLOSED_FIN || f.tcpState == Flow.TCP_CLOSED_RST)) {
@@ -109,7 +134,12 @@ public final class FlowTable {
             f = create(d, sPort, dPort, h, tsNanos);
             insert(f);
         }
-        boolean fwd = f.isForward(d.srcHi, d.srcLo, sPort);
+        // Forward: from the initiator. sPort is the port as the flow is keyed (0 for ICMP).
+        boolean fromA = sHi == f.aHi && sLo == f.aLo && sPort == f.aPort;
+        if (f.aHi == f.bHi && f.aLo == f.bLo && f.aPort == f.bPort) {
+            fromA = true; // a flow to itself: every packet is forward
+        }
+        boolean fwd = fromA == f.initiatorIsA;
         lastForward = fwd;
         int payload = d.payloadLength;
         if (fwd) {
@@ -245,23 +275,6 @@ public final class FlowTable {
             return c;
         }
         return Integer.compare(aPort, bPort);
-    }
-
-    /** Direction-independent hash of the 5-tuple. */
-    static int hash(long sHi, long sLo, int sPort, long dHi, long dLo, int dPort, int proto, int vlan) {
-        long x = mix(sHi, sLo, sPort);
-        long y = mix(dHi, dLo, dPort);
-        long h = (x + y) ^ (x * y) ^ ((long) proto << 40) ^ ((long) vlan << 20);
-        h *= 0x9e3779b97f4a7c15L;
-        h ^= h >>> 32;
-        h *= 0xc2b2ae3d27d4eb4fL;
-        return (int) (h ^ (h >>> 29));
-    }
-
-    private static long mix(long hi, long lo, int port) {
-        long h = hi * 0xff51afd7ed558ccdL ^ lo;
-        h = (h ^ (h >>> 33)) * 0xc4ceb9fe1a85ec53L;
-        return h ^ (h >>> 29) ^ ((long) port * 0x9e3779b97f4a7c15L);
     }
 
     private void insert(Flow f) {
