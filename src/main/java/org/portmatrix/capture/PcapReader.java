@@ -104,11 +104,11 @@ public final class PcapReader extends FileSource {
                 frac = Bytes.i32(b, p + 4);
                 incl = Bytes.i32(b, p + 8);
                 orig = Bytes.i32(b, p + 12);
-            } else { // Bytes.i32le written out: too long for the quick JIT to inline, four calls a record
-                sec = (b[p + 3] << 24) | ((b[p + 2] & 0xff) << 16) | ((b[p + 1] & 0xff) << 8) | (b[p] & 0xff);
-                frac = (b[p + 7] << 24) | ((b[p + 6] & 0xff) << 16) | ((b[p + 5] & 0xff) << 8) | (b[p + 4] & 0xff);
-                incl = (b[p + 11] << 24) | ((b[p + 10] & 0xff) << 16) | ((b[p + 9] & 0xff) << 8) | (b[p + 8] & 0xff);
-                orig = (b[p + 15] << 24) | ((b[p + 14] & 0xff) << 16) | ((b[p + 13] & 0xff) << 8) | (b[p + 12] & 0xff);
+            } else {
+                sec = Bytes.i32le(b, p);
+                frac = Bytes.i32le(b, p + 4);
+                incl = Bytes.i32le(b, p + 8);
+                orig = Bytes.i32le(b, p + 12);
             }
             if (incl >= 0 && incl <= quietMax && incl <= room && orig >= incl) {
                 long f = frac & 0xffffffffL;
