@@ -136,7 +136,9 @@ public final class Analyzer implements FlowSink {
                         && (inspected || f.tcpState >= Flow.TCP_CLOSED_FIN))) {
                     decideExtract(f, false);
                 }
-                extract.packet(f, ref.buf, ref.offset, ref.caplen, ref.origLen, ref.tsNanos, ref.linkType);
+                if (f.extract != ExtractStream.DROP) { // most packets: checked here, not by a call with eight arguments
+                    extract.packet(f, ref.buf, ref.offset, ref.caplen, ref.origLen, ref.tsNanos, ref.linkType);
+                }
             }
         }
         for (CaptureDamage dmg : source.damages()) {
