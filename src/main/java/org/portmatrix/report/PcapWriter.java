@@ -188,7 +188,7 @@ public final class PcapWriter implements AutoCloseable {
 
     /** Drops every packet written so far: the file starts again, empty. */
     public void restart() throws IOException {
-        out.close();
+        out.discard();
         Files.deleteIfExists(temp);
         temp = newTemp();
         out = new Sink(temp);
@@ -217,7 +217,7 @@ public final class PcapWriter implements AutoCloseable {
         if (!done) {
             done = true;
             try {
-                out.close();
+                out.discard();
             } finally {
                 Files.deleteIfExists(temp);
             }
@@ -280,6 +280,12 @@ public final class PcapWriter implements AutoCloseable {
             } finally {
                 channel.close();
             }
+        }
+
+        /** Closes the file without writing what is buffered: it is about to be deleted. */
+        void discard() throws IOException {
+            n = 0;
+            channel.close();
         }
     }
 }
