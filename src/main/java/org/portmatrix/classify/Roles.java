@@ -70,18 +70,36 @@ public final class Roles {
         return named(set).text;
     }
 
-    private record Named(List<String> names, String text) {}
+    /** " (front-end+director)": the text in parentheses after a space, made once per set. */
+    public String inParentheses(long set) {
+        return named(set).inParentheses;
+    }
+
+    private record Named(long set, List<String> names, String text, String inParentheses) {}
+
+    /**
+     * The sets named last, direct-mapped by a hash of the set, in front of {@link #named}: a lookup
+     * there boxes the set, three times per flow reported. Entries are immutable, so no lock.
+     */
+    private final Named[] recent = new Named[64];
 
     private Named named(long set) {
-        Named n = named.get(set);
+        int i = (int) ((set * 0x9e3779b97f4a7c15L) >>> 58);
+        Named n = recent[i];
+        if (n != null && n.set == set) {
+            return n;
+        }
+        n = named.get(set);
         if (n == null) {
             List<String> out = new ArrayList<>(Long.bitCount(set));
             for (long s = set; s != 0; s &= s - 1) {
                 out.add(names.get(Long.numberOfTrailingZeros(s)));
             }
-            n = new Named(List.copyOf(out), String.join("+", out));
+            String text = String.join("+", out);
+            n = new Named(set, List.copyOf(out), text, " (" + text + ")");
             named.put(set, n);
         }
+        recent[i] = n;
         return n;
     }
 

@@ -30,18 +30,32 @@ public final class ProtocolCheck {
 
     /** The wire protocols that satisfy {@code rp}, ignoring the client-certificate part of MTLS; null for "anything". */
     public static Set<AppProtocol> accepted(RuleProtocol rp) {
-        return switch (rp) {
-            case MTLS, TLS, HTTPS, PSOM -> EnumSet.of(AppProtocol.TLS);
-            case HTTP -> EnumSet.of(AppProtocol.HTTP);
-            case SIP -> EnumSet.of(AppProtocol.SIP);
-            case STUN -> EnumSet.of(AppProtocol.STUN, AppProtocol.MS_TURN);
-            case MEDIA -> EnumSet.of(AppProtocol.RTP, AppProtocol.RTCP, AppProtocol.STUN, AppProtocol.MS_TURN);
-            case DCERPC -> EnumSet.of(AppProtocol.DCERPC);
-            case SSRP -> EnumSet.of(AppProtocol.SSRP);
-            case DHCP -> EnumSet.of(AppProtocol.DHCP);
-            case SMB -> EnumSet.of(AppProtocol.SMB);
-            case TCP, UDP -> null;
-        };
+        return ACCEPTED[rp.ordinal()];
+    }
+
+    /** {@link #accepted} by rule protocol, made once: the check runs for every flow with payload. */
+    private static final Set<AppProtocol>[] ACCEPTED = acceptedSets();
+
+    @SuppressWarnings("unchecked")
+    private static Set<AppProtocol>[] acceptedSets() {
+        RuleProtocol[] all = RuleProtocol.values();
+        Set<AppProtocol>[] out = new Set[all.length];
+        for (RuleProtocol rp : all) {
+            EnumSet<AppProtocol> s = switch (rp) {
+                case MTLS, TLS, HTTPS, PSOM -> EnumSet.of(AppProtocol.TLS);
+                case HTTP -> EnumSet.of(AppProtocol.HTTP);
+                case SIP -> EnumSet.of(AppProtocol.SIP);
+                case STUN -> EnumSet.of(AppProtocol.STUN, AppProtocol.MS_TURN);
+                case MEDIA -> EnumSet.of(AppProtocol.RTP, AppProtocol.RTCP, AppProtocol.STUN, AppProtocol.MS_TURN);
+                case DCERPC -> EnumSet.of(AppProtocol.DCERPC);
+                case SSRP -> EnumSet.of(AppProtocol.SSRP);
+                case DHCP -> EnumSet.of(AppProtocol.DHCP);
+                case SMB -> EnumSet.of(AppProtocol.SMB);
+                case TCP, UDP -> null;
+            };
+            out[rp.ordinal()] = s == null ? null : java.util.Collections.unmodifiableSet(s);
+        }
+        return out;
     }
 
     /** True when the rule documents an encrypted protocol. */

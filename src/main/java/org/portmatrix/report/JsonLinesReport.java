@@ -24,6 +24,7 @@ import org.portmatrix.inspect.TlsInfo;
 public final class JsonLinesReport implements FlowReport {
     private static final JsonFactory FACTORY = JsonFactory.builder().build();
     private final JsonGenerator json;
+    private final char[] stamp = new char[Timestamps.MAX_CHARS];
     private long written;
 
     public JsonLinesReport(Writer out) throws IOException {
@@ -50,17 +51,40 @@ public final class JsonLinesReport implements FlowReport {
         json.writeStartObject();
         for (int i = 0; i < FIELDS.length; i++) {
             json.writeFieldName(NAMES[i]);
-            if (FIELDS[i] == FlowField.TLS) {
-                writeTls(r.tls());
-                continue;
-            }
-            Object v = FIELDS[i].value(r);
-            if (!writeScalar(v)) {
-                writeValue(v);
+            // The numbers and timestamps written from the record's primitives: no boxed number and no
+            // string per field. Measured reason (reference workload): they were 13 MB (timestamps) and
+            // 5 MB (numbers) of the 180 MB a run allocated. The bytes are those of the generic path.
+            switch (FIELDS[i]) {
+                case TS_FIRST -> json.writeString(stamp, 0, Timestamps.iso(r.tsFirstNanos(), stamp));
+                case TS_LAST -> json.writeString(stamp, 0, Timestamps.iso(r.tsLastNanos(), stamp));
+                case SRC_PORT -> writeOptional(r.srcPort());
+                case DST_PORT -> writeOptional(r.dstPort());
+                case VLAN -> writeOptional(r.vlan());
+                case PACKETS_FWD -> json.writeNumber(r.packetsFwd());
+                case PACKETS_REV -> json.writeNumber(r.packetsRev());
+                case BYTES_FWD -> json.writeNumber(r.bytesFwd());
+                case BYTES_REV -> json.writeNumber(r.bytesRev());
+                case FLOW_ID -> json.writeNumber(r.flowId());
+                case TLS -> writeTls(r.tls());
+                default -> {
+                    Object v = FIELDS[i].value(r);
+                    if (!writeScalar(v)) {
+                        writeValue(v);
+                    }
+                }
             }
         }
         json.writeEndObject();
         written++;
+    }
+
+    /** A port or VLAN id: null when negative (none), as {@link FlowField} gives it. */
+    private void writeOptional(int v) throws IOException {
+        if (v < 0) {
+            json.writeNull();
+        } else {
+            json.writeNumber(v);
+        }
     }
 
     private static final FlowField[] FIELDS = FlowField.values();

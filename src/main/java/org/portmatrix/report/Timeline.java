@@ -21,9 +21,24 @@ public final class Timeline {
         this.verdicts = verdicts;
     }
 
+    /** The bucket counted last and its key: flows ending together mostly started together. */
+    private long lastKey;
+    private long[] lastCounts;
+
     void add(long tsNanos, int verdict) {
         long key = Math.floorDiv(tsNanos, widthNanos);
-        buckets.computeIfAbsent(key, k -> new long[verdicts])[verdict]++;
+        if (lastCounts != null && key == lastKey) {
+            lastCounts[verdict]++; // no boxed key and no tree walk
+            return;
+        }
+        long[] counts = buckets.get(key);
+        if (counts == null) {
+            counts = new long[verdicts];
+            buckets.put(key, counts);
+        }
+        counts[verdict]++;
+        lastKey = key;
+        lastCounts = counts;
         while (buckets.lastKey() - buckets.firstKey() + 1 > MAX_BUCKETS) {
             coarsen();
         }
@@ -40,6 +55,7 @@ public final class Timeline {
         buckets.clear();
         buckets.putAll(merged);
         widthNanos *= 2;
+        lastCounts = null;
     }
 
     /**
