@@ -6,10 +6,13 @@ import java.io.IOException;
 import java.io.Writer;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
+import org.portmatrix.inspect.CertificateInfo;
+import org.portmatrix.inspect.TlsInfo;
 
 /**
  * One CSV row per flow (RFC 4180, Apache Commons CSV), streamed as flows end, with the columns of
@@ -24,17 +27,30 @@ import org.apache.commons.csv.CSVPrinter;
  */
 public final class CsvReport implements FlowReport {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final CSVPrinter csv;
+    private static final FlowField[] FIELDS = FlowField.values();
+    private final Writer out;
+    private final CSVFormat format;
+    /**
+     * The row being printed: Commons CSV prints each cell in pieces ({@code append(value, from, to)}),
+     * which a {@code Writer} turns into a substring each; a {@code StringBuilder} copies them in place,
+     * and the row goes to the writer whole. Measured reason (reference workload, perf): the writer's
+     * substrings were 17% of the flow thread's CPU samples with CSV output.
+     */
+    private final StringBuilder line = new StringBuilder(1024);
+    private char[] chars = new char[1024];
     private final List<Object> row = new ArrayList<>();
 
     public CsvReport(Writer out) throws IOException {
-        this.csv = new CSVPrinter(out, CSVFormat.DEFAULT.builder().setHeader(header().toArray(String[]::new)).get());
+        this.out = out;
+        this.format = CSVFormat.DEFAULT.builder().setHeader(header().toArray(String[]::new)).get();
+        new CSVPrinter(line, format); // prints the header record
+        flushLine();
     }
 
     /** The column names: every {@link FlowField} key, object fields spread as {@code key.part}. */
     public static List<String> header() {
         List<String> h = new ArrayList<>();
-        for (FlowField f : FlowField.values()) {
+        for (FlowField f : FIELDS) {
             if (f.parts().isEmpty()) {
                 h.add(f.key());
             } else {
@@ -49,18 +65,130 @@ public final class CsvReport implements FlowReport {
     @Override
     public void flow(FlowRecord r) throws IOException {
         row.clear();
-        for (FlowField f : FlowField.values()) {
+        for (FlowField f : FIELDS) {
+            if (f == FlowField.TLS) {
+                tlsCells(r.tls());
+                continue;
+            }
             Object v = f.value(r);
             if (f.parts().isEmpty()) {
-                row.add(cell(v));
+                row.add(cached(v));
             } else {
                 Map<?, ?> m = v instanceof Map<?, ?> map ? map : Map.of();
                 for (String p : f.parts()) {
-                    row.add(cell(m.get(p)));
+                    row.add(cached(m.get(p)));
                 }
             }
         }
-        csv.printRecord(row);
+        printRow();
+        flushLine();
+    }
+
+    /** Texts printed lately (the delimiter and the cell as Commons CSV quotes it), by the identity of the cell. */
+    private final Object[] printedCell = new Object[RECENT];
+    private final String[] printedText = new String[RECENT];
+
+    /**
+     * The row as {@code CSVPrinter.printRecord} prints it, each cell by {@link CSVFormat#print}; a
+     * cell seen again as the same object (a reason, a role list, a protocol name) is copied as it was
+     * printed the time before. Measured reason (reference workload, perf): deciding the quoting of
+     * the same sentences again, character by character, was about a third of the flow thread's CPU
+     * samples with CSV output.
+     */
+    private void printRow() throws IOException {
+        for (int i = 0; i < row.size(); i++) {
+            Object cell = row.get(i);
+            if (i == 0 || !(cell instanceof String s) || s.isEmpty()) {
+                format.print(cell, line, i == 0);
+                continue;
+            }
+            int h = System.identityHashCode(s) & (RECENT - 1);
+            if (printedCell[h] == s && printedText[h] != null) {
+                line.append(printedText[h]);
+                continue;
+            }
+            int start = line.length();
+            format.print(s, line, false);
+            if (printedCell[h] == s) {
+                printedText[h] = line.substring(start); // seen twice: worth keeping
+            } else {
+                printedCell[h] = s;
+                printedText[h] = null;
+            }
+        }
+        format.println(line);
+    }
+
+    /** The index in {@link TlsInfo#FIELDS} of each {@code tls.*} column. */
+    private static final int[] TLS_COLUMNS = FlowField.TLS.parts().stream().mapToInt(TlsInfo.FIELDS::indexOf).toArray();
+
+    /**
+     * The {@code tls.*} cells, from the record's fields rather than its map (the same cells): the
+     * certificate chains from each certificate's JSON, made once. Measured reason (reference
+     * workload, perf): a map per certificate per TLS flow, written by Jackson's data binding, was
+     * 7% of the flow thread's CPU samples.
+     */
+    private void tlsCells(TlsInfo t) throws JsonProcessingException {
+        for (int column : TLS_COLUMNS) {
+            Object v = t == null ? null : t.field(column);
+            row.add(v instanceof List<?> chain ? chainCell(chain) : cached(v));
+        }
+    }
+
+    private final Map<CertificateInfo, String> certificateJson = new IdentityHashMap<>();
+
+    /** A certificate chain as a JSON array (what {@code ObjectMapper} writes for the list of their maps), neutralised. */
+    private String chainCell(List<?> chain) throws JsonProcessingException {
+        if (chain.isEmpty()) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder(1024).append('[');
+        for (int i = 0; i < chain.size(); i++) {
+            CertificateInfo c = (CertificateInfo) chain.get(i);
+            String json = certificateJson.get(c);
+            if (json == null) {
+                json = JSON.writeValueAsString(c.asMap());
+                if (certificateJson.size() < 1024) {
+                    certificateJson.put(c, json);
+                }
+            }
+            b.append(i == 0 ? "" : ",").append(json);
+        }
+        return neutralise(b.append(']').toString());
+    }
+
+    private void flushLine() throws IOException {
+        int n = line.length();
+        if (n > chars.length) {
+            chars = new char[Math.max(n, chars.length * 2)];
+        }
+        line.getChars(0, n, chars, 0);
+        out.write(chars, 0, n);
+        line.setLength(0);
+    }
+
+    private static final int RECENT = 4096;
+    /** Cells made lately, by the identity of their value: reasons, role lists and certificates repeat as the same objects. */
+    private final Object[] recentValue = new Object[RECENT];
+    private final Object[] recentCell = new Object[RECENT];
+
+    /**
+     * {@link #cell}, remembered for values that come back as the same object. Measured reason
+     * (reference workload, perf): scanning the same reason sentences for control characters, and
+     * writing the same certificates as JSON, was a quarter of the flow thread's CPU samples.
+     */
+    private Object cached(Object v) throws JsonProcessingException {
+        if (!(v instanceof String) && !(v instanceof Collection<?>)) {
+            return cell(v);
+        }
+        int i = System.identityHashCode(v) & (RECENT - 1);
+        if (recentValue[i] == v) {
+            return recentCell[i];
+        }
+        Object c = cell(v);
+        recentValue[i] = v;
+        recentCell[i] = c;
+        return c;
     }
 
     /** The text of one cell, neutralised; numbers and booleans stay as they are. */
@@ -135,6 +263,7 @@ public final class CsvReport implements FlowReport {
 
     @Override
     public void finish(RunSummary summary) throws IOException {
-        csv.flush();
+        flushLine();
+        out.flush();
     }
 }
