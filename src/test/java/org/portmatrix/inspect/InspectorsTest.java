@@ -138,6 +138,7 @@ class InspectorsTest {
         // the sequence number wraps from 65535 to 0: still progress
         assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.RTP, true, rtp(0, 0, 1320, 0x1234)));
         assertEquals(AppProtocol.RTP, fi.app);
+        assertEquals("RTP, payload type 0, SSRC 0x00001234, 3 packets in sequence", fi.detail);
     }
 
     @Test

