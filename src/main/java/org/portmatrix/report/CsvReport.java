@@ -38,7 +38,6 @@ public final class CsvReport implements FlowReport {
      */
     private final StringBuilder line = new StringBuilder(1024);
     private char[] chars = new char[1024];
-    private final List<Object> row = new ArrayList<>();
 
     public CsvReport(Writer out) throws IOException {
         this.out = out;
@@ -64,7 +63,7 @@ public final class CsvReport implements FlowReport {
 
     @Override
     public void flow(FlowRecord r) throws IOException {
-        row.clear();
+        column = 0;
         for (FlowField f : FIELDS) {
             if (f == FlowField.TLS) {
                 tlsCells(r.tls());
@@ -72,51 +71,58 @@ public final class CsvReport implements FlowReport {
             }
             Object v = f.value(r);
             if (f.parts().isEmpty()) {
-                row.add(cached(v));
+                print(v);
             } else {
                 Map<?, ?> m = v instanceof Map<?, ?> map ? map : Map.of();
                 for (String p : f.parts()) {
-                    row.add(cached(m.get(p)));
+                    print(m.get(p));
                 }
             }
         }
-        printRow();
+        format.println(line);
         flushLine();
     }
 
-    /** Texts printed lately (the delimiter and the cell as Commons CSV quotes it), by the identity of the cell. */
-    private final Object[] printedCell = new Object[RECENT];
-    private final String[] printedText = new String[RECENT];
+    /** The column of the row being printed next. */
+    private int column;
+
+    private static final int RECENT = 4096;
+    /** Values printed lately, by identity, and their text as printed (the delimiter and the quoted cell). */
+    private final Object[] seen = new Object[RECENT];
+    private final String[] printed = new String[RECENT];
 
     /**
-     * The row as {@code CSVPrinter.printRecord} prints it, each cell by {@link CSVFormat#print}; a
-     * cell seen again as the same object (a reason, a role list, a protocol name) is copied as it was
-     * printed the time before. Measured reason (reference workload, perf): deciding the quoting of
-     * the same sentences again, character by character, was about a third of the flow thread's CPU
-     * samples with CSV output.
+     * Prints one value's cell as {@code CSVPrinter.printRecord} does, by {@link CSVFormat#print}; a
+     * value seen again as the same object (a reason, a role list, a protocol name) is copied as it
+     * was printed the time before. Measured reason (reference workload, perf): neutralising and
+     * deciding the quoting of the same sentences again, character by character, was about half of
+     * the flow thread's CPU samples with CSV output.
      */
-    private void printRow() throws IOException {
-        for (int i = 0; i < row.size(); i++) {
-            Object cell = row.get(i);
-            if (i == 0 || !(cell instanceof String s) || s.isEmpty()) {
-                format.print(cell, line, i == 0);
-                continue;
-            }
-            int h = System.identityHashCode(s) & (RECENT - 1);
-            if (printedCell[h] == s && printedText[h] != null) {
-                line.append(printedText[h]);
-                continue;
-            }
-            int start = line.length();
-            format.print(s, line, false);
-            if (printedCell[h] == s) {
-                printedText[h] = line.substring(start); // seen twice: worth keeping
-            } else {
-                printedCell[h] = s;
-                printedText[h] = null;
-            }
+    private void print(Object v) throws IOException {
+        boolean first = column == 0;
+        if (first || !(v instanceof String || v instanceof Collection<?>)) {
+            printCell(cell(v));
+            return;
         }
-        format.println(line);
+        column++;
+        int h = System.identityHashCode(v) & (RECENT - 1);
+        if (seen[h] == v && printed[h] != null) {
+            line.append(printed[h]);
+            return;
+        }
+        int start = line.length();
+        format.print(cell(v), line, false);
+        if (seen[h] == v) {
+            printed[h] = line.substring(start); // seen twice: worth keeping
+        } else {
+            seen[h] = v;
+            printed[h] = null;
+        }
+    }
+
+    /** Prints a cell made already. */
+    private void printCell(Object cell) throws IOException {
+        format.print(cell, line, column++ == 0);
     }
 
     /** The index in {@link TlsInfo#FIELDS} of each {@code tls.*} column. */
@@ -128,10 +134,14 @@ public final class CsvReport implements FlowReport {
      * workload, perf): a map per certificate per TLS flow, written by Jackson's data binding, was
      * 7% of the flow thread's CPU samples.
      */
-    private void tlsCells(TlsInfo t) throws JsonProcessingException {
-        for (int column : TLS_COLUMNS) {
-            Object v = t == null ? null : t.field(column);
-            row.add(v instanceof List<?> chain ? chainCell(chain) : cached(v));
+    private void tlsCells(TlsInfo t) throws IOException {
+        for (int field : TLS_COLUMNS) {
+            Object v = t == null ? null : t.field(field);
+            if (v instanceof List<?> chain) {
+                printCell(chainCell(chain));
+            } else {
+                print(v);
+            }
         }
     }
 
@@ -165,30 +175,6 @@ public final class CsvReport implements FlowReport {
         line.getChars(0, n, chars, 0);
         out.write(chars, 0, n);
         line.setLength(0);
-    }
-
-    private static final int RECENT = 4096;
-    /** Cells made lately, by the identity of their value: reasons, role lists and certificates repeat as the same objects. */
-    private final Object[] recentValue = new Object[RECENT];
-    private final Object[] recentCell = new Object[RECENT];
-
-    /**
-     * {@link #cell}, remembered for values that come back as the same object. Measured reason
-     * (reference workload, perf): scanning the same reason sentences for control characters, and
-     * writing the same certificates as JSON, was a quarter of the flow thread's CPU samples.
-     */
-    private Object cached(Object v) throws JsonProcessingException {
-        if (!(v instanceof String) && !(v instanceof Collection<?>)) {
-            return cell(v);
-        }
-        int i = System.identityHashCode(v) & (RECENT - 1);
-        if (recentValue[i] == v) {
-            return recentCell[i];
-        }
-        Object c = cell(v);
-        recentValue[i] = v;
-        recentCell[i] = c;
-        return c;
     }
 
     /** The text of one cell, neutralised; numbers and booleans stay as they are. */

@@ -63,8 +63,8 @@ public final class Timestamps {
     }
 
     public static String iso(long nanos) {
-        char[] c = RECENT.get().chars;
-        return new String(c, 0, iso(nanos, c));
+        Recent recent = RECENT.get();
+        return new String(recent.chars, 0, iso(nanos, recent.chars, recent));
     }
 
     /**
@@ -73,9 +73,12 @@ public final class Timestamps {
      * timestamp (and its builder) was 13 MB of the 180 MB a run allocates on the reference workload.
      */
     public static int iso(long nanos, char[] out) {
+        return iso(nanos, out, RECENT.get());
+    }
+
+    private static int iso(long nanos, char[] out, Recent recent) {
         long sec = Math.floorDiv(nanos, 1_000_000_000L);
         long frac = Math.floorMod(nanos, 1_000_000_000L);
-        Recent recent = RECENT.get();
         int slot = (int) (sec & 3);
         char[] base = recent.text[slot];
         if (recent.second[slot] != sec) {
