@@ -282,7 +282,7 @@ public final class Main {
         Phases phases = Phases.start();
         Catalog catalog = o.catalog() == null ? builtInCatalog() : Catalog.load(o.catalog(), new Roles());
         // (--infer reads the captures during the set-up: that warms the JIT up already.)
-        WarmUp warmUp = o.infer() && o.topology() == null ? null : WarmUp.start(o.captures(), catalog, o.flowConfig(), o.vlanInKey(), o.inspect());
+        WarmUp warmUp = o.infer() && o.topology() == null ? null : WarmUp.start(o.captures(), catalog, o.flowConfig(), o.vlanInKey(), o.inspect(), o.extract() != null);
         Roles roles = catalog.roles();
         Topology topology = o.topology() != null ? Topology.load(o.topology(), roles)
                 : o.infer() ? InferTopology.run(o, catalog, roles, err) : Topology.empty();

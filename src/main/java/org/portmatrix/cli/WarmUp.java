@@ -13,12 +13,14 @@ import org.portmatrix.classify.Topology;
 import org.portmatrix.flow.FlowConfig;
 import org.portmatrix.report.FlowRecord;
 import org.portmatrix.report.FlowReport;
+import org.portmatrix.report.PcapWriter;
 import org.portmatrix.report.RunSummary;
 
 /**
  * Runs the first packets of the captures through a throwaway {@link Analyzer} on a thread of its
  * own while the main thread loads the topology and opens the reports, so that the JIT has compiled
- * the packet path (reading, decoding, the flow table, inspection) when the analysis starts. Nothing
+ * the packet path (reading, decoding, the flow table, inspection, and with {@code --extract} the
+ * extract's writer, into a {@link PcapWriter#discarding} one) when the analysis starts. Nothing
  * it does reaches the reports; it stops when the analysis starts reading (or at {@link #PACKETS}
  * packets, or at the end of the captures). Captures that cannot be read twice (standard input, a
  * pipe) are not touched, nor ring-buffer directories, nor gzip files.
@@ -44,7 +46,7 @@ final class WarmUp {
      * directory (a ring buffer of many files, each opened again) or gzip, or there are more than
      * {@link #FILES}.
      */
-    static WarmUp start(List<Path> captures, Catalog catalog, FlowConfig flowConfig, boolean vlanInKey, boolean inspect) {
+    static WarmUp start(List<Path> captures, Catalog catalog, FlowConfig flowConfig, boolean vlanInKey, boolean inspect, boolean extract) {
         if (captures.size() > FILES) {
             return null;
         }
@@ -54,7 +56,7 @@ final class WarmUp {
             }
         }
         WarmUp w = new WarmUp();
-        Thread t = new Thread(() -> w.run(captures, catalog, flowConfig, vlanInKey, inspect), "portmatrix-warm-up");
+        Thread t = new Thread(() -> w.run(captures, catalog, flowConfig, vlanInKey, inspect, extract), "portmatrix-warm-up");
         t.setDaemon(true);
         t.start();
         return w;
@@ -74,11 +76,15 @@ final class WarmUp {
         stop = true;
     }
 
-    private void run(List<Path> captures, Catalog catalog, FlowConfig flowConfig, boolean vlanInKey, boolean inspect) {
+    private void run(List<Path> captures, Catalog catalog, FlowConfig flowConfig, boolean vlanInKey, boolean inspect, boolean extract) {
         List<PacketSource> sources = List.of();
         try {
             Analyzer a = new Analyzer(new Classifier(new CompiledCatalog(catalog), Topology.empty()), flowConfig, vlanInKey, DISCARD);
             a.inspectPayload(inspect);
+            if (extract) {
+                // Every flow is outside the empty topology, so every packet goes through the extract's code.
+                a.streamExtract(new ExtractStream(PcapWriter.discarding(), 1 << 20));
+            }
             sources = Main.openSources(captures);
             for (PacketSource s : sources) {
                 Limited l = new Limited(s);

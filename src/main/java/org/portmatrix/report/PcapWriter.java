@@ -46,12 +46,11 @@ public final class PcapWriter implements AutoCloseable {
     static final int OPT_ENDOFOPT = 0;
     static final int IF_TSRESOL = 9;
     static final byte TSRESOL_NANOS = 9;
+    private static final long NANOS_PER_SECOND = 1_000_000_000L;
 
     private final Path target;
     private Path temp;
     private Sink out;
-    /** A pcap record header being written. */
-    private final byte[] record = new byte[PCAP_RECORD_HEADER];
     private final ByteBuffer head = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
     private int pcapLinkType = -1;
     private boolean pcapng;
@@ -63,6 +62,19 @@ public final class PcapWriter implements AutoCloseable {
         this.target = target;
         this.temp = newTemp();
         this.out = new Sink(temp);
+    }
+
+    private PcapWriter() {
+        this.target = null;
+        this.out = Sink.discarding();
+    }
+
+    /**
+     * A writer whose bytes go nowhere and that leaves no file: the warm-up runs the extract's code
+     * through it ({@code cli/WarmUp}), so that the JIT has compiled it when the analysis starts.
+     */
+    public static PcapWriter discarding() {
+        return new PcapWriter();
     }
 
     private Path newTemp() throws IOException {
@@ -89,13 +101,14 @@ public final class PcapWriter implements AutoCloseable {
         if (pcapng) {
             epb(interfaceFor(linkType), buf, off, caplen, origLen, tsNanos);
         } else {
-            byte[] r = record;
-            le32(r, 0, (int) Math.floorDiv(tsNanos, 1_000_000_000L));
-            le32(r, 4, (int) Math.floorMod(tsNanos, 1_000_000_000L));
-            le32(r, 8, caplen);
-            le32(r, 12, origLen);
-            out.write(r, 0, PCAP_RECORD_HEADER);
-            out.write(buf, off, caplen);
+            // One division (the quick JIT calls a runtime routine for each): floorDiv and floorMod were two.
+            long sec = tsNanos / NANOS_PER_SECOND;
+            long nsec = tsNanos - sec * NANOS_PER_SECOND;
+            if (nsec < 0) {
+                sec--;
+                nsec += NANOS_PER_SECOND;
+            }
+            out.record((int) sec, (int) nsec, caplen, origLen, buf, off);
         }
         packets++;
     }
@@ -153,6 +166,12 @@ public final class PcapWriter implements AutoCloseable {
     /** Rewrites the pcap written so far as pcapng; later packets go on in pcapng. */
     private void convertToPcapng() throws IOException {
         out.close();
+        if (target == null) { // discarding: nothing to rewrite
+            pcapng = true;
+            shb();
+            interfaceFor(pcapLinkType);
+            return;
+        }
         Path old = temp;
         temp = newTemp();
         out = new Sink(temp);
@@ -188,6 +207,9 @@ public final class PcapWriter implements AutoCloseable {
 
     /** Drops every packet written so far: the file starts again, empty. */
     public void restart() throws IOException {
+        if (target == null) {
+            throw new IllegalStateException("a discarding writer has no file to restart");
+        }
         out.discard();
         Files.deleteIfExists(temp);
         temp = newTemp();
@@ -200,6 +222,9 @@ public final class PcapWriter implements AutoCloseable {
 
     /** Finishes the file and renames it into place. An empty extract is a valid pcap with no packet. */
     public void commit() throws IOException {
+        if (target == null) {
+            throw new IllegalStateException("a discarding writer has no file to commit");
+        }
         if (packets == 0 && !pcapng) {
             pcapHeader(1); // no packet: Ethernet, so the file is still a capture every tool opens
         }
@@ -219,7 +244,9 @@ public final class PcapWriter implements AutoCloseable {
             try {
                 out.discard();
             } finally {
-                Files.deleteIfExists(temp);
+                if (temp != null) {
+                    Files.deleteIfExists(temp);
+                }
             }
         }
     }
@@ -230,12 +257,22 @@ public final class PcapWriter implements AutoCloseable {
      * {@code Files.newOutputStream} (three copies of each packet: its buffer, the channel's temporary
      * direct buffer, the kernel) and a {@code ByteBuffer.putInt} per header field were about 12% of the
      * packet thread's CPU samples, 8% this way; filling a direct buffer packet by packet, or writing on
-     * a thread of its own, measured no better.
+     * a thread of its own, measured no better; nor did writing full MiBs with direct I/O
+     * ({@code O_DIRECT}) from a thread of its own (see the README).
      */
     private static final class Sink {
         private final FileChannel channel;
         private final byte[] buf = new byte[1 << 20];
         private int n;
+
+        /** Bytes that go nowhere ({@link PcapWriter#discarding}). */
+        private Sink() {
+            channel = null;
+        }
+
+        static Sink discarding() {
+            return new Sink();
+        }
 
         Sink(Path file) throws IOException {
             // The file is new and empty (AtomicFile.tempBeside): no O_TRUNC, which on ext4 sets "allocate on
@@ -256,6 +293,31 @@ public final class PcapWriter implements AutoCloseable {
             n += len;
         }
 
+        /** A pcap record: its header (little-endian) and frame written straight into the buffer. */
+        void record(int sec, int nsec, int caplen, int origLen, byte[] b, int off) throws IOException {
+            if (PCAP_RECORD_HEADER + caplen > buf.length - n) {
+                flush();
+                if (PCAP_RECORD_HEADER + caplen > buf.length) { // larger than any reader delivers; written as it is
+                    byte[] h = new byte[PCAP_RECORD_HEADER];
+                    le32(h, 0, sec);
+                    le32(h, 4, nsec);
+                    le32(h, 8, caplen);
+                    le32(h, 12, origLen);
+                    write(h, 0, PCAP_RECORD_HEADER);
+                    write(b, off, caplen);
+                    return;
+                }
+            }
+            byte[] d = buf;
+            int at = n;
+            le32(d, at, sec);
+            le32(d, at + 4, nsec);
+            le32(d, at + 8, caplen);
+            le32(d, at + 12, origLen);
+            System.arraycopy(b, off, d, at + PCAP_RECORD_HEADER, caplen);
+            n = at + PCAP_RECORD_HEADER + caplen;
+        }
+
         void write(int b) throws IOException {
             if (n == buf.length) {
                 flush();
@@ -264,6 +326,10 @@ public final class PcapWriter implements AutoCloseable {
         }
 
         private void flush() throws IOException {
+            if (channel == null) {
+                n = 0; // discarding
+                return;
+            }
             writeFully(ByteBuffer.wrap(buf, 0, n));
             n = 0;
         }
@@ -275,6 +341,9 @@ public final class PcapWriter implements AutoCloseable {
         }
 
         void close() throws IOException {
+            if (channel == null) {
+                return;
+            }
             try {
                 flush();
             } finally {
@@ -285,7 +354,9 @@ public final class PcapWriter implements AutoCloseable {
         /** Closes the file without writing what is buffered: it is about to be deleted. */
         void discard() throws IOException {
             n = 0;
-            channel.close();
+            if (channel != null) {
+                channel.close();
+            }
         }
     }
 }

@@ -22,7 +22,7 @@ class WarmUpTest {
     private static final Path SAMPLE = Path.of("captures/sample.pcap");
 
     private static WarmUp start(List<Path> captures) throws Exception {
-        return WarmUp.start(captures, Catalog.builtIn(new Roles()), FlowConfig.defaults(), false, true);
+        return WarmUp.start(captures, Catalog.builtIn(new Roles()), FlowConfig.defaults(), false, true, false);
     }
 
     @Test

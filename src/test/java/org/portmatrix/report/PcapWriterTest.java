@@ -1,6 +1,8 @@
 package org.portmatrix.report;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -85,6 +87,67 @@ class PcapWriterTest {
                 fields(out, "frame.time_epoch", "ip.dst"), "every packet, in order, decoded in its own link type");
         try (var files = Files.list(dir)) {
             assertEquals(List.of(out), files.toList(), "no temporary file left");
+        }
+    }
+
+    /**
+     * Records written across the writer's 1 MiB buffer, each read back from the file's bytes: header
+     * fields (a timestamp before 1970 too: seconds floor, nanoseconds from 0 to 999,999,999) and the
+     * frame, byte for byte.
+     */
+    @Test
+    void recordsAcrossTheBufferBoundaryAreWrittenWhole() throws Exception {
+        Path out = dir.resolve("many.pcap");
+        int packets = 3000; // 3000 frames of 500-1,499 bytes: about 3 MB, three buffers and more
+        long[] times = new long[packets];
+        try (PcapWriter w = new PcapWriter(out)) {
+            for (int i = 0; i < packets; i++) {
+                byte[] f = frame(i);
+                times[i] = i == 0 ? -1L : 1_700_000_000_000_000_000L + i * 1_234_567L;
+                w.write(f, 0, f.length, f.length + i % 3, times[i], 1);
+            }
+            w.commit();
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(out)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(PcapWriter.PCAP_MAGIC_NANOS, b.getInt(0));
+        b.position(PcapWriter.PCAP_HEADER);
+        for (int i = 0; i < packets; i++) {
+            byte[] f = frame(i);
+            long sec = b.getInt() & 0xffffffffL;
+            long nsec = b.getInt() & 0xffffffffL;
+            assertEquals(i == 0 ? 0xffffffffL : times[i] / 1_000_000_000L, sec, "seconds of record " + i);
+            assertEquals(i == 0 ? 999_999_999L : times[i] % 1_000_000_000L, nsec, "nanoseconds of record " + i);
+            assertEquals(f.length, b.getInt(), "stored length of record " + i);
+            assertEquals(f.length + i % 3, b.getInt(), "wire length of record " + i);
+            byte[] got = new byte[f.length];
+            b.get(got);
+            assertArrayEquals(f, got, "frame " + i);
+        }
+        assertEquals(0, b.remaining(), "nothing after the last record");
+    }
+
+    /** Frame {@code i}: 500 + (i * 7919 mod 1000) bytes, each a function of i and its position. */
+    private static byte[] frame(int i) {
+        byte[] f = new byte[500 + (i * 7919) % 1000];
+        for (int k = 0; k < f.length; k++) {
+            f[k] = (byte) (i * 31 + k);
+        }
+        return f;
+    }
+
+    @Test
+    void theDiscardingWriterTakesPacketsOfAnyLinkTypeAndWritesNoFile() throws Exception {
+        try (PcapWriter w = PcapWriter.discarding()) {
+            for (int i = 0; i < 3000; i++) { // more than the buffer holds
+                byte[] f = frame(i);
+                w.write(f, 0, f.length, f.length, i, i % 100 == 99 ? 101 : 1);
+            }
+            assertEquals(3000, w.packets());
+            assertTrue(w.isPcapng(), "a second link type turns it into pcapng, as a file would");
+            assertThrows(IllegalStateException.class, w::commit);
+        }
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(), files.toList());
         }
     }
 
