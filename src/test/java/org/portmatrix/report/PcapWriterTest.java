@@ -2,13 +2,17 @@ package org.portmatrix.report;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.portmatrix.report.ReportTests.Exec;
 
@@ -91,32 +95,77 @@ class PcapWriterTest {
     }
 
     /**
-     * Records written across the writer's 1 MiB buffer, each read back from the file's bytes: header
+     * Records written across the writer's 1 MiB buffers, each read back from the file's bytes: header
      * fields (a timestamp before 1970 too: seconds floor, nanoseconds from 0 to 999,999,999) and the
-     * frame, byte for byte.
+     * frame, byte for byte. Through the page cache only, with one direct buffer (most MiBs find it
+     * busy and go through the page cache between direct ones) and with the default four.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, PcapWriter.DIRECT_BUFFERS})
+    void recordsAcrossTheBufferBoundaryAreWrittenWhole(int directBuffers) throws Exception {
+        Path out = dir.resolve("many.pcap");
+        boolean direct = writeMany(out, directBuffers);
+        String fs = Files.getFileStore(dir).type();
+        if (directBuffers == 0) {
+            assertFalse(direct);
+        } else if (List.of("ext4", "xfs", "btrfs").contains(fs)) {
+            assertTrue(direct, "direct I/O on " + fs);
+        }
+        checkMany(out);
+    }
+
+    /**
+     * On tmpfs, the same bytes: older kernels refuse direct I/O there (the writer then uses the page
+     * cache for every MiB), newer ones (6.6 on) accept it.
      */
     @Test
-    void recordsAcrossTheBufferBoundaryAreWrittenWhole() throws Exception {
-        Path out = dir.resolve("many.pcap");
-        int packets = 3000; // 3000 frames of 500-1,499 bytes: about 3 MB, three buffers and more
-        long[] times = new long[packets];
-        try (PcapWriter w = new PcapWriter(out)) {
-            for (int i = 0; i < packets; i++) {
-                byte[] f = frame(i);
-                times[i] = i == 0 ? -1L : 1_700_000_000_000_000_000L + i * 1_234_567L;
-                w.write(f, 0, f.length, f.length + i % 3, times[i], 1);
+    void tmpfsGetsTheSameBytes() throws Exception {
+        Path shm = Path.of("/dev/shm");
+        Assumptions.assumeTrue(Files.isDirectory(shm) && Files.getFileStore(shm).type().equals("tmpfs"), "no tmpfs at /dev/shm");
+        Path tmp = Files.createTempDirectory(shm, "portmatrix-test");
+        try {
+            Path out = tmp.resolve("many.pcap");
+            writeMany(out, PcapWriter.DIRECT_BUFFERS);
+            checkMany(out);
+        } finally {
+            try (var files = Files.list(tmp)) {
+                for (Path p : files.toList()) {
+                    Files.delete(p);
+                }
             }
-            w.commit();
+            Files.delete(tmp);
         }
+    }
+
+    private static final int MANY = 3000; // frames of 500-1,499 bytes: about 3 MB, three buffers and more
+
+    private static long time(int i) {
+        return i == 0 ? -1L : 1_700_000_000_000_000_000L + i * 1_234_567L;
+    }
+
+    /** Writes {@link #MANY} frames; true when the writer used direct I/O. */
+    private static boolean writeMany(Path out, int directBuffers) throws Exception {
+        try (PcapWriter w = new PcapWriter(out, directBuffers)) {
+            for (int i = 0; i < MANY; i++) {
+                byte[] f = frame(i);
+                w.write(f, 0, f.length, f.length + i % 3, time(i), 1);
+            }
+            boolean direct = w.directIO();
+            w.commit();
+            return direct;
+        }
+    }
+
+    private static void checkMany(Path out) throws Exception {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(out)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         assertEquals(PcapWriter.PCAP_MAGIC_NANOS, b.getInt(0));
         b.position(PcapWriter.PCAP_HEADER);
-        for (int i = 0; i < packets; i++) {
+        for (int i = 0; i < MANY; i++) {
             byte[] f = frame(i);
             long sec = b.getInt() & 0xffffffffL;
             long nsec = b.getInt() & 0xffffffffL;
-            assertEquals(i == 0 ? 0xffffffffL : times[i] / 1_000_000_000L, sec, "seconds of record " + i);
-            assertEquals(i == 0 ? 999_999_999L : times[i] % 1_000_000_000L, nsec, "nanoseconds of record " + i);
+            assertEquals(i == 0 ? 0xffffffffL : time(i) / 1_000_000_000L, sec, "seconds of record " + i);
+            assertEquals(i == 0 ? 999_999_999L : time(i) % 1_000_000_000L, nsec, "nanoseconds of record " + i);
             assertEquals(f.length, b.getInt(), "stored length of record " + i);
             assertEquals(f.length + i % 3, b.getInt(), "wire length of record " + i);
             byte[] got = new byte[f.length];
