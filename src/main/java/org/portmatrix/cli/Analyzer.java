@@ -294,11 +294,7 @@ public final class Analyzer implements FlowSink {
         } else {
             return;
         }
-        try {
-            extract.drain();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        extract.drain();
     }
 
     @Override

@@ -44,6 +44,7 @@ final class ExtractStream {
     private int end;
     private int peak;
     private boolean overflowed;
+    private IOException failure;
     private volatile boolean diverged;
 
     /** @param limitBytes the most frame bytes the queue may hold before the stream is abandoned */
@@ -54,20 +55,24 @@ final class ExtractStream {
     }
 
     /** A decoded packet of flow {@code f}, whose {@link Flow#extract} state is set. */
-    void packet(Flow f, byte[] b, int off, int caplen, int origLen, long tsNanos, int linkType) throws IOException {
+    void packet(Flow f, byte[] b, int off, int caplen, int origLen, long tsNanos, int linkType) {
         byte s = f.extract;
         if (s == DROP) {
             return;
         }
         if (head == tail && s == KEEP) {
-            out.write(b, off, caplen, origLen, tsNanos, linkType);
+            try {
+                out.write(b, off, caplen, origLen, tsNanos, linkType);
+            } catch (IOException e) {
+                fail(e);
+            }
             return;
         }
         enqueue(f, b, off, caplen, origLen, tsNanos, linkType);
     }
 
     /** Writes the front of the queue as far as its flows are decided; called when an undecided flow is decided. */
-    void drain() throws IOException {
+    void drain() {
         while (head < tail) {
             Flow f = flows[head];
             byte s = f.extract;
@@ -75,7 +80,12 @@ final class ExtractStream {
                 return;
             }
             if (s == KEEP) {
-                out.write(data, offsets[head], caplens[head], origLens[head], times[head], linkTypes[head]);
+                try {
+                    out.write(data, offsets[head], caplens[head], origLens[head], times[head], linkTypes[head]);
+                } catch (IOException e) {
+                    fail(e);
+                    return;
+                }
             }
             flows[head] = null;
             head++;
@@ -83,6 +93,22 @@ final class ExtractStream {
         head = 0;
         tail = 0;
         end = 0;
+    }
+
+    /**
+     * The extract could not be written (a full disk): nothing more is written or decided, and the
+     * analysis goes on, so that its reports are still written; the caller reports the failure.
+     */
+    private void fail(IOException e) {
+        failure = e;
+        flows = new Flow[0];
+        data = new byte[0];
+        head = tail = end = 0;
+    }
+
+    /** Why the extract could not be written, or null. */
+    IOException failure() {
+        return failure;
     }
 
     /** Called when a flow is reported: {@code flagged} is its final verdict. */
@@ -94,12 +120,12 @@ final class ExtractStream {
 
     /** True when the stream wrote exactly the flagged flows' packets (every flow ended and was reported). */
     boolean complete() {
-        return !overflowed && !diverged && head == tail;
+        return !overflowed && !diverged && failure == null && head == tail;
     }
 
-    /** False once the queue outgrew its limit: nothing more is written or decided. */
+    /** False once the queue outgrew its limit or a write failed: nothing more is written or decided. */
     boolean active() {
-        return !overflowed;
+        return !overflowed && failure == null;
     }
 
     boolean overflowed() {

@@ -343,18 +343,28 @@ public final class Main {
                 output.commit();
                 phases.mark("finish");
                 List<String> written = new ArrayList<>(reports.written());
+                // A failed write of the extract (a full disk) loses the extract only: the reports above are
+                // written, the summary below is printed, then the failure, and the exit status is 2.
+                String extractFailure = null;
                 if (o.extract() != null) {
-                    long packets;
-                    if (stream.complete()) {
-                        pcap.commit();
-                        packets = pcap.packets();
-                        phases.note("extract written in the first pass (queue peak " + stream.peakBytes() + " bytes)");
-                    } else {
-                        phases.note("extract: second pass (" + (stream.overflowed() ? "the queue outgrew its limit" : "a flow's verdict was not the one decided early") + ")");
-                        pcap.restart();
-                        packets = extract(o, flowConfig, Analyzer.servicePorts(classifier.catalog()), flaggedIds, pcap, summary.packetsRead());
+                    try {
+                        long packets;
+                        if (stream.failure() != null) {
+                            throw stream.failure();
+                        } else if (stream.complete()) {
+                            pcap.commit();
+                            packets = pcap.packets();
+                            phases.note("extract written in the first pass (queue peak " + stream.peakBytes() + " bytes)");
+                        } else {
+                            phases.note("extract: second pass (" + (stream.overflowed() ? "the queue outgrew its limit" : "a flow's verdict was not the one decided early") + ")");
+                            pcap.restart();
+                            packets = extract(o, flowConfig, Analyzer.servicePorts(classifier.catalog()), flaggedIds, pcap, summary.packetsRead());
+                        }
+                        written.add(o.extract() + " (" + packets + " packets of the flagged flows)");
+                    } catch (IOException e) {
+                        pcap.close(); // its temporary file is deleted; an earlier extract of that name stays as it was
+                        extractFailure = o.extract() + ": cannot write the extract: " + describe(e);
                     }
-                    written.add(o.extract() + " (" + packets + " packets of the flagged flows)");
                 }
                 if (o.format() == null) {
                     TextReport.oneScreen(reports.data(), summary, written, new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8)));
@@ -364,6 +374,10 @@ public final class Main {
                 }
                 phases.mark("summary");
                 phases.print(err);
+                if (extractFailure != null) {
+                    err.println("portmatrix: " + extractFailure);
+                    return ExitStatus.USAGE;
+                }
                 if (analyzer.damaged()) {
                     return ExitStatus.DAMAGED;
                 }

@@ -183,4 +183,93 @@ class ExtractTest {
             assertEquals(List.of(), files.toList(), "no report, no temporary file left behind");
         }
     }
+
+    /**
+     * The analysis under a file-size limit ({@code ulimit -f}, in KiB: a write past it fails with
+     * "File too large"), in a JVM of its own; its standard output goes through a pipe to {@code cat},
+     * which is not limited.
+     */
+    private static Exec limited(int kib, String... args) throws Exception {
+        StringBuilder cmd = new StringBuilder("set -o pipefail; ( ulimit -f " + kib + "; exec " + Path.of(System.getProperty("java.home"), "bin", "java")
+                + " -XX:-UsePerfData -cp " + System.getProperty("java.class.path") + " org.portmatrix.cli.Main analyze");
+        for (String a : args) {
+            cmd.append(' ').append(a);
+        }
+        cmd.append(" ) | cat");
+        return ReportTests.exec(120, "bash", "-c", cmd.toString());
+    }
+
+    /** A write of the extract that fails when the analysis ends loses the extract only: the flows are reported. */
+    @Test
+    void anExtractThatCannotBeWrittenLosesOnlyTheExtract() throws Exception {
+        Path pcap = dir.resolve("flagged.pcap");
+        Exec e = limited(4, SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl", "--extract", pcap.toString());
+        assertEquals(2, e.status(), e.err());
+        String[] err = e.err().strip().split("\n");
+        assertEquals("portmatrix: " + pcap + ": cannot write the extract: File too large", err[err.length - 1], e.err());
+        assertTrue(e.err().contains("7 expected, 3 outside the matrix"), "the summary is printed: " + e.err());
+        assertEquals(10, e.out().strip().split("\n").length, "every flow reported: " + e.out());
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(), files.toList(), "no extract, no temporary file left behind");
+        }
+    }
+
+    /**
+     * A write that fails during the analysis (the extract's second MiB, past a 1 MiB limit: the
+     * direct write fails, then the page cache's) stops the extract and not the analysis.
+     */
+    @Test
+    void anExtractThatFailsDuringTheAnalysisLosesOnlyTheExtract() throws Exception {
+        Path capture = dir.resolve("outside.pcap");
+        int flows = 40;
+        int perFlow = 100;
+        try (PcapWriter w = new PcapWriter(capture)) {
+            for (int i = 0; i < flows * perFlow; i++) {
+                byte[] f = udpFrame(i % flows, 1000);
+                w.write(f, 0, f.length, f.length, 1_700_000_000_000_000_000L + i * 1_000_000L, 1);
+            }
+            w.commit();
+        }
+        Path pcap = dir.resolve("flagged.pcap");
+        Exec e = limited(1024, capture.toString(), "--topology", TOPOLOGY, "--format", "jsonl", "--extract", pcap.toString());
+        assertEquals(2, e.status(), e.err());
+        String[] err = e.err().strip().split("\n");
+        assertEquals("portmatrix: " + pcap + ": cannot write the extract: File too large", err[err.length - 1], e.err());
+        String[] lines = e.out().strip().split("\n");
+        assertEquals(flows, lines.length, "every flow reported");
+        for (String line : lines) {
+            assertTrue(line.contains("\"verdict\":\"unknown_host\"") && line.contains("\"packets_fwd\":" + perFlow), line);
+        }
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(capture), files.toList(), "no extract, no temporary file left behind");
+        }
+    }
+
+    /** Ethernet, IPv4 10.99.0.1 -> 10.99.1.{1+flow}, UDP 40000 -> 50000, {@code payload} bytes (checksums zero). */
+    private static byte[] udpFrame(int flow, int payload) {
+        byte[] f = new byte[14 + 20 + 8 + payload];
+        f[12] = 0x08; // EtherType IPv4
+        int ip = 14;
+        int total = 20 + 8 + payload;
+        f[ip] = 0x45; // version 4, IHL 5
+        f[ip + 2] = (byte) (total >> 8);
+        f[ip + 3] = (byte) total;
+        f[ip + 8] = 64; // TTL
+        f[ip + 9] = 17; // UDP
+        f[ip + 12] = 10;
+        f[ip + 13] = 99;
+        f[ip + 15] = 1; // source 10.99.0.1
+        f[ip + 16] = 10;
+        f[ip + 17] = 99;
+        f[ip + 18] = 1;
+        f[ip + 19] = (byte) (1 + flow); // destination 10.99.1.(1 + flow)
+        int udp = ip + 20;
+        f[udp] = (byte) (40000 >> 8);
+        f[udp + 1] = (byte) 40000;
+        f[udp + 2] = (byte) (50000 >> 8);
+        f[udp + 3] = (byte) 50000;
+        f[udp + 4] = (byte) ((8 + payload) >> 8);
+        f[udp + 5] = (byte) (8 + payload);
+        return f;
+    }
 }
