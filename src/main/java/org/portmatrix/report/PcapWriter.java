@@ -15,8 +15,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
 
 /**
  * Writes packets to a capture file that Wireshark, tshark and tcpdump open. While every packet has
@@ -49,6 +49,8 @@ public final class PcapWriter implements AutoCloseable {
     static final int IF_TSRESOL = 9;
     static final byte TSRESOL_NANOS = 9;
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
+    /** MiBs a file may have in flight with direct I/O ({@link Sink}). */
+    static final int DIRECT_BUFFERS = 4;
 
     private final Path target;
     private final int directBuffers;
@@ -60,9 +62,6 @@ public final class PcapWriter implements AutoCloseable {
     private final Map<Integer, Integer> interfaces = new HashMap<>();
     private long packets;
     private boolean done;
-
-    /** MiBs a file may have in flight with direct I/O ({@link Sink}). */
-    static final int DIRECT_BUFFERS = 4;
 
     public PcapWriter(Path target) throws IOException {
         this(target, Boolean.parseBoolean(System.getProperty("portmatrix.extract.directIO", "true")) ? DIRECT_BUFFERS : 0);
