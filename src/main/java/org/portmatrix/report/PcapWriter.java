@@ -78,7 +78,7 @@ public final class PcapWriter implements AutoCloseable {
     private PcapWriter() {
         this.target = null;
         this.directBuffers = 0;
-        this.out = Sink.discarding();
+        this.out = new Sink();
     }
 
     /**
@@ -298,13 +298,9 @@ public final class PcapWriter implements AutoCloseable {
         private long position;
 
         /** Bytes that go nowhere ({@link PcapWriter#discarding}). */
-        private Sink() {
+        Sink() {
             channel = null;
             direct = null;
-        }
-
-        static Sink discarding() {
-            return new Sink();
         }
 
         /** @param directBuffers MiBs the direct writer may have in flight; 0 for none */
