@@ -272,7 +272,7 @@ public final class Analyzer implements FlowSink {
     private void decideExtract(Flow f, boolean ending) {
         byte s = f.extract;
         if (s == ExtractStream.UNSEEN) {
-            Classification c = classifier.classify(f);
+            Classification c = classifier.classify(f, false); // verdict and rule; the reason is made when the flow is reported
             if (c.verdict != org.portmatrix.classify.Verdict.EXPECTED) {
                 s = ExtractStream.KEEP; // outside the matrix whatever the payload
             } else if (c.rule == CompiledCatalog.NO_RULE || !inspect) {
