@@ -305,7 +305,7 @@ public final class Main {
                     PcapWriter pcap = openExtract(o.extract())) {
                 Writer w = output.writer();
                 if (o.format() != null) {
-                    reports.add(o.format(), w, output.stream());
+                    reports.add(o.format(), w, output.stream(), o.output() == null ? "standard output" : o.output().toString(), output);
                 }
                 if (o.reportDir() != null) {
                     try {
@@ -338,9 +338,7 @@ public final class Main {
                 if (refusal != null) {
                     throw new CaptureFormatException(refusal); // nothing was readable: no output is committed
                 }
-                RunSummary summary = analyzer.finish(catalog.source(), topology.source());
-                w.flush();
-                output.commit();
+                RunSummary summary = analyzer.finish(catalog.source(), topology.source()); // commits the reports
                 phases.mark("finish");
                 List<String> written = new ArrayList<>(reports.written());
                 // A failed write of the extract (a full disk) loses the extract only: the reports above are
@@ -374,8 +372,16 @@ public final class Main {
                 }
                 phases.mark("summary");
                 phases.print(err);
+                // An output that could not be written (a full disk, a closed pipe) lost only itself: the
+                // other reports and the extract are written, and the summary above is printed.
+                List<String> failures = new ArrayList<>(reports.failures());
                 if (extractFailure != null) {
-                    err.println("portmatrix: " + extractFailure);
+                    failures.add(extractFailure);
+                }
+                for (String f : failures) {
+                    err.println("portmatrix: " + f);
+                }
+                if (!failures.isEmpty()) {
                     return ExitStatus.USAGE;
                 }
                 if (analyzer.damaged()) {
@@ -477,11 +483,12 @@ public final class Main {
      * temporary name with ordinary permissions, renamed into place on success (a device or a pipe
      * is written in place).
      */
-    static final class Output implements AutoCloseable {
+    static final class Output implements AutoCloseable, org.portmatrix.report.ReportTarget {
         private final Writer writer;
         private final OutputStream stream;
         private final org.portmatrix.report.AtomicFile file;
         private boolean committed;
+        private boolean discarded;
 
         private Output(Writer writer, OutputStream stream, org.portmatrix.report.AtomicFile file) {
             this.writer = writer;
@@ -511,7 +518,8 @@ public final class Main {
             return stream;
         }
 
-        void commit() throws IOException {
+        @Override
+        public void commit() throws IOException {
             writer.flush();
             stream.flush();
             if (file != null) {
@@ -520,8 +528,20 @@ public final class Main {
             committed = true;
         }
 
+        /** Its report could not be written: a file's temporary bytes are deleted; nothing more is flushed. */
+        @Override
+        public void discard() {
+            discarded = true;
+            if (file != null) {
+                file.discard();
+            }
+        }
+
         @Override
         public void close() throws IOException {
+            if (discarded) {
+                return;
+            }
             if (file == null) {
                 writer.close(); // standard output is wrapped so that this only flushes it
             } else if (!committed) {

@@ -17,7 +17,7 @@ import java.nio.file.StandardOpenOption;
  * A file written under a temporary name in its target's directory and renamed over the target only
  * when complete: a reader never sees half a report, and a failed run leaves the previous file.
  */
-public final class AtomicFile implements AutoCloseable {
+public final class AtomicFile implements AutoCloseable, ReportTarget {
     private final Path target;
     private final Path temp;
     private final OutputStream stream;
@@ -128,6 +128,7 @@ public final class AtomicFile implements AutoCloseable {
     }
 
     /** Flushes, closes and renames the file into place. */
+    @Override
     public void commit() throws IOException {
         if (done) {
             return;
@@ -145,6 +146,16 @@ public final class AtomicFile implements AutoCloseable {
             }
         }
         done = true;
+    }
+
+    /** {@link #close()}, without its error: the bytes are given up anyway (a write had failed). */
+    @Override
+    public void discard() {
+        try {
+            close();
+        } catch (IOException e) {
+            // what could not be flushed was to be deleted
+        }
     }
 
     /** Deletes the temporary file unless committed. */

@@ -13,6 +13,10 @@ import java.util.List;
  * streamed outputs (JSON lines, CSV), the files of {@code --report-dir}, and the ids of the flagged
  * flows for {@code --extract}. Files are written under temporary names and renamed into place when
  * the run finishes; {@link #close()} removes whatever was not finished.
+ *
+ * <p>An output that cannot be written (a full disk, a closed pipe) is given up alone: its partial
+ * file is deleted, the others go on and are completed, and {@link #failures()} says which failed and
+ * why, for the caller to report after the run's summary.
  */
 public final class ReportSet implements FlowReport, AutoCloseable {
     public static final List<String> FORMATS = List.of("text", "jsonl", "csv", "html");
@@ -22,10 +26,29 @@ public final class ReportSet implements FlowReport, AutoCloseable {
     public static final String DIR_TEXT = "summary.txt";
 
     private final ReportData data;
-    private final List<FlowReport> reports = new ArrayList<>();
+    private final List<Output> outputs = new ArrayList<>();
     private final List<AtomicFile> files = new ArrayList<>();
     private final List<String> written = new ArrayList<>();
     private BitSet flaggedIds;
+
+    /** One report and where it goes. */
+    private static final class Output {
+        final FlowReport report;
+        /** Its name in messages: a file's path, or "standard output". */
+        final String name;
+        /** How it is completed or given up; null when the caller does that. */
+        final ReportTarget target;
+        /** Named among the files written when completed. */
+        final boolean listed;
+        IOException failure;
+
+        Output(FlowReport report, String name, ReportTarget target, boolean listed) {
+            this.report = report;
+            this.name = name;
+            this.target = target;
+            this.listed = listed;
+        }
+    }
 
     public ReportSet(ReportContext context) {
         this.data = new ReportData(context);
@@ -37,21 +60,27 @@ public final class ReportSet implements FlowReport, AutoCloseable {
 
     /** The report of one format over {@code out}: text, jsonl, csv or html. */
     public void add(String format, Writer out) throws IOException {
-        add(format, out, null);
+        add(format, out, null, "output", null);
     }
 
     /**
      * The report of one format over {@code out}, or for JSON lines over {@code bytes} (the stream
      * under {@code out}, unbuffered by it) when given: JSON lines is then written as UTF-8 directly.
+     * {@code name} names it in a failure; {@code target}, when given, is committed when the run
+     * finishes, or discarded if writing the report fails.
      */
-    public void add(String format, Writer out, java.io.OutputStream bytes) throws IOException {
-        reports.add(switch (format) {
+    public void add(String format, Writer out, java.io.OutputStream bytes, String name, ReportTarget target) throws IOException {
+        outputs.add(new Output(report(format, out, bytes), name, target, false));
+    }
+
+    private FlowReport report(String format, Writer out, java.io.OutputStream bytes) throws IOException {
+        return switch (format) {
             case "text" -> new TextReport(out, data, false);
             case "jsonl" -> bytes != null ? new JsonLinesReport(bytes) : new JsonLinesReport(out);
             case "csv" -> new CsvReport(out);
             case "html" -> new HtmlReport(out, data, false);
             default -> throw new IllegalArgumentException("unknown format " + format);
-        });
+        };
     }
 
     /** flows.jsonl, flows.csv, report.html and summary.txt in {@code dir} (created if missing). */
@@ -60,7 +89,7 @@ public final class ReportSet implements FlowReport, AutoCloseable {
         for (String[] f : new String[][] {{DIR_JSONL, "jsonl"}, {DIR_CSV, "csv"}, {DIR_HTML, "html"}, {DIR_TEXT, "text"}}) {
             AtomicFile file = AtomicFile.create(dir.resolve(f[0]));
             files.add(file);
-            add(f[1], file.writer(), file.stream());
+            outputs.add(new Output(report(f[1], file.writer(), file.stream()), file.target().toString(), file, true));
         }
     }
 
@@ -73,30 +102,68 @@ public final class ReportSet implements FlowReport, AutoCloseable {
     }
 
     @Override
-    public void flow(FlowRecord r) throws IOException {
+    public void flow(FlowRecord r) {
         data.add(r);
         if (flaggedIds != null && r.flagged() && r.flowId() >= 0 && r.flowId() < Integer.MAX_VALUE) {
             flaggedIds.set((int) r.flowId());
         }
-        for (int i = 0; i < reports.size(); i++) { // indexed: no iterator per flow
-            reports.get(i).flow(r);
+        for (int i = 0; i < outputs.size(); i++) { // indexed: no iterator per flow
+            Output o = outputs.get(i);
+            if (o.failure == null) {
+                try {
+                    o.report.flow(r);
+                } catch (IOException e) {
+                    fail(o, e);
+                }
+            }
         }
     }
 
     @Override
-    public void finish(RunSummary summary) throws IOException {
-        for (FlowReport report : reports) {
-            report.finish(summary);
+    public void finish(RunSummary summary) {
+        for (Output o : outputs) {
+            if (o.failure != null) {
+                continue;
+            }
+            try {
+                o.report.finish(summary);
+                if (o.target != null) {
+                    o.target.commit();
+                }
+                if (o.listed) {
+                    written.add(o.name);
+                }
+            } catch (IOException e) {
+                fail(o, e);
+            }
         }
-        for (AtomicFile f : files) {
-            f.commit();
-            written.add(f.target().toString());
+    }
+
+    private static void fail(Output o, IOException e) {
+        o.failure = e;
+        if (o.target != null) {
+            o.target.discard();
         }
     }
 
     /** The files written (after {@link #finish}). */
     public List<String> written() {
         return List.copyOf(written);
+    }
+
+    /**
+     * One line per output that could not be written ("out.jsonl: cannot write: No space left on
+     * device"), in the order they were added; empty when all were.
+     */
+    public List<String> failures() {
+        List<String> lines = new ArrayList<>();
+        for (Output o : outputs) {
+            if (o.failure != null) {
+                String why = o.failure.getMessage() == null ? o.failure.getClass().getSimpleName() : o.failure.getMessage();
+                lines.add(why.startsWith(o.name + ": ") ? why : o.name + ": cannot write: " + why);
+            }
+        }
+        return lines;
     }
 
     @Override

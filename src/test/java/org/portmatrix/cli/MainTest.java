@@ -169,8 +169,13 @@ class MainTest {
 
     @Test
     void aFullDiskIsAnErrorNamingTheOutputNotASilentSuccess() throws Exception {
-        assertOneLineError(run("analyze", SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl", "--output", "/dev/full"),
-                "/dev/full: cannot write");
+        // The summary of what was read is printed first; the failure is the last line.
+        Run devFull = run("analyze", SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl", "--output", "/dev/full");
+        assertEquals(2, devFull.status(), devFull.err());
+        String[] lines = devFull.err().strip().split("\n");
+        assertEquals("portmatrix: /dev/full: cannot write: No space left on device", lines[lines.length - 1], devFull.err());
+        assertTrue(devFull.err().contains("7 expected, 3 outside the matrix"), devFull.err());
+        assertFalse(devFull.err().contains("Exception") || devFull.err().contains("\tat "), devFull.err());
         // standard output on a full disk: a PrintStream keeps the error to itself unless asked
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream full = new PrintStream(new java.io.FileOutputStream("/dev/full"), true, StandardCharsets.UTF_8);

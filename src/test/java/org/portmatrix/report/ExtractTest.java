@@ -184,26 +184,11 @@ class ExtractTest {
         }
     }
 
-    /**
-     * The analysis under a file-size limit ({@code ulimit -f}, in KiB: a write past it fails with
-     * "File too large"), in a JVM of its own; its standard output goes through a pipe to {@code cat},
-     * which is not limited.
-     */
-    private static Exec limited(int kib, String... args) throws Exception {
-        StringBuilder cmd = new StringBuilder("set -o pipefail; ( ulimit -f " + kib + "; exec " + Path.of(System.getProperty("java.home"), "bin", "java")
-                + " -XX:-UsePerfData -cp " + System.getProperty("java.class.path") + " org.portmatrix.cli.Main analyze");
-        for (String a : args) {
-            cmd.append(' ').append(a);
-        }
-        cmd.append(" ) | cat");
-        return ReportTests.exec(120, "bash", "-c", cmd.toString());
-    }
-
     /** A write of the extract that fails when the analysis ends loses the extract only: the flows are reported. */
     @Test
     void anExtractThatCannotBeWrittenLosesOnlyTheExtract() throws Exception {
         Path pcap = dir.resolve("flagged.pcap");
-        Exec e = limited(4, SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl", "--extract", pcap.toString());
+        Exec e = ReportTests.limited(4, SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl", "--extract", pcap.toString());
         assertEquals(2, e.status(), e.err());
         String[] err = e.err().strip().split("\n");
         assertEquals("portmatrix: " + pcap + ": cannot write the extract: File too large", err[err.length - 1], e.err());
@@ -231,7 +216,7 @@ class ExtractTest {
             w.commit();
         }
         Path pcap = dir.resolve("flagged.pcap");
-        Exec e = limited(1024, capture.toString(), "--topology", TOPOLOGY, "--format", "jsonl", "--extract", pcap.toString());
+        Exec e = ReportTests.limited(1024, capture.toString(), "--topology", TOPOLOGY, "--format", "jsonl", "--extract", pcap.toString());
         assertEquals(2, e.status(), e.err());
         String[] err = e.err().strip().split("\n");
         assertEquals("portmatrix: " + pcap + ": cannot write the extract: File too large", err[err.length - 1], e.err());

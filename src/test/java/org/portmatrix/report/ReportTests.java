@@ -55,6 +55,21 @@ final class ReportTests {
         }
     }
 
+    /**
+     * The analysis under a file-size limit ({@code ulimit -f}, in KiB: a write past it fails with
+     * "File too large"), in a JVM of its own; its standard output goes through a pipe to {@code cat},
+     * which is not limited.
+     */
+    static Exec limited(int kib, String... args) throws Exception {
+        StringBuilder cmd = new StringBuilder("set -o pipefail; ( ulimit -f " + kib + "; exec " + Path.of(System.getProperty("java.home"), "bin", "java")
+                + " -XX:-UsePerfData -cp " + System.getProperty("java.class.path") + " org.portmatrix.cli.Main analyze");
+        for (String a : args) {
+            cmd.append(' ').append(a);
+        }
+        cmd.append(" ) | cat");
+        return ReportTests.exec(120, "bash", "-c", cmd.toString());
+    }
+
     static List<JsonNode> jsonLines(Path file) throws IOException {
         ObjectMapper m = new ObjectMapper();
         List<JsonNode> out = new ArrayList<>();
