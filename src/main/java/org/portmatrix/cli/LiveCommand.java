@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -264,17 +265,37 @@ final class LiveCommand {
             join(captureThread);
             RunSummary s = analyzer.finish(catalogSource, topologySource);
             Map<String, Object> last = run.snapshot(true, s);
-            status.write(last, data, s);
-            output.close();
+            // What could not be written is said after the final summary, which is printed whatever failed.
+            List<String> unwritten = new ArrayList<>();
+            try {
+                status.write(last, data, s);
+            } catch (IOException e) {
+                unwritten.add("cannot write the summary: " + Main.describe(e));
+            }
+            try {
+                output.close();
+            } catch (IOException e) {
+                if (flows.failure() == null) {
+                    unwritten.add(output.failure(e));
+                }
+            }
+            if (flows.failure() != null) {
+                unwritten.add(0, flows.failure() + " (flows closed after it are counted in the summary, not written)");
+            }
             err.print(LiveStatus.text(last));
             err.flush();
             out.flush();
             LiveCaptureException failure = loop.failure();
             if (failure != null) {
                 err.println("portmatrix: " + failure.getMessage() + " (everything captured before is in the report)");
-                return ExitStatus.DAMAGED;
             }
-            return ExitStatus.OK;
+            for (String u : unwritten) {
+                err.println("portmatrix: " + u);
+            }
+            if (!unwritten.isEmpty()) {
+                return ExitStatus.USAGE;
+            }
+            return failure != null ? ExitStatus.DAMAGED : ExitStatus.OK;
         } finally {
             loop.requestStop();
             // The source is closed after this returns: the capture thread must be out of libpcap first.
@@ -325,6 +346,8 @@ final class LiveCommand {
         private long lastReportNanos = startNanos;
         private long lastReportReceived;
         private String stoppedBy;
+        /** The last failure to write the report directory during the run, said once until it changes. */
+        private String statusFailure;
         private long lastCaptureAlloc = -1;
         private long lastAnalysisAlloc = -1;
 
@@ -373,6 +396,14 @@ final class LiveCommand {
                         loop.nudge(now);
                         loop.awaitBatch(Math.max(1, Math.min(MAX_PARK_NANOS, Math.min(nextReport, nextIdle) - now)));
                     }
+                    if (flows.failure() != null && !"output_error".equals(stoppedBy)) {
+                        // The flows cannot be written (a full disk, a closed pipe): the capture stops, and
+                        // everything captured until then is closed, counted and summarised.
+                        stoppedBy = "output_error";
+                        loop.requestStop();
+                        err.println("portmatrix live: " + flows.failure() + "; stopping the capture");
+                        err.flush();
+                    }
                     if (now >= endAt && !loop.stopRequested()) {
                         stoppedBy = "duration";
                         loop.requestStop();
@@ -403,10 +434,24 @@ final class LiveCommand {
             analyzed += n;
         }
 
-        private void report() throws IOException {
+        /**
+         * The rolling summary: a line on stderr, and the report directory's files. Those failing to be
+         * written (a full disk) do not stop the capture: said once on stderr, tried again at the next
+         * report (the previous files stay as they were: each is replaced whole).
+         */
+        private void report() {
             RunSummary summary = analyzer.snapshot(catalogSource, topologySource);
             Map<String, Object> s = snapshot(false, summary);
-            status.write(s, flows.data(), summary);
+            try {
+                status.write(s, flows.data(), summary);
+                statusFailure = null;
+            } catch (IOException e) {
+                String why = "cannot write the summary: " + Main.describe(e);
+                if (!why.equals(statusFailure)) {
+                    err.println("portmatrix live: " + why + " (tried again at the next report)");
+                }
+                statusFailure = why;
+            }
             err.println(LiveStatus.line(s));
             err.flush();
         }
@@ -459,7 +504,8 @@ final class LiveCommand {
             f.put("created", summary.flows());
             f.put("open", analyzer.openFlows());
             f.put("peak_open", summary.peakFlows());
-            f.put("closed", flows.written());
+            f.put("closed", flows.closed());
+            f.put("written", flows.written());
             f.put("flagged", flows.flagged());
             f.put("evicted_early", summary.flowsEvictedEarly());
             s.put("flows", f);

@@ -30,9 +30,14 @@ final class LiveFlowLog implements FlowReport {
     private final JsonGenerator gen;
     private final Map<String, long[]> verdicts = new LinkedHashMap<>();
     private final ReportData data;
+    private long closed;
     private long written;
+    /** {@link #written} at the last flush that succeeded: what is known to be in the output. */
+    private long flushed;
     private long flagged;
     private boolean dirty;
+    /** Why the output could not be written ("PATH: cannot write: REASON"), or null; nothing is written after it. */
+    private String failure;
 
     /** @param data the aggregates of the HTML report (bounded), or null when no report directory is written */
     LiveFlowLog(RotatingOutput out, String format, ReportData data) throws IOException {
@@ -53,8 +58,15 @@ final class LiveFlowLog implements FlowReport {
         }
     }
 
+    /**
+     * Counts the flow and writes its line. Never throws: a failed write (a full disk, a closed pipe)
+     * is kept in {@link #failure()}, every later flow is still counted and none is written, and the
+     * caller stops the capture. (An exception here would leave the flow table in the middle of an
+     * update.)
+     */
     @Override
-    public void flow(FlowRecord r) throws IOException {
+    public void flow(FlowRecord r) {
+        closed++;
         verdicts.computeIfAbsent(r.verdict(), k -> new long[1])[0]++;
         if (r.flagged()) {
             flagged++;
@@ -62,6 +74,17 @@ final class LiveFlowLog implements FlowReport {
         if (data != null) {
             data.add(r);
         }
+        if (failure != null) {
+            return;
+        }
+        try {
+            write(r);
+        } catch (IOException e) {
+            fail(e);
+        }
+    }
+
+    private void write(FlowRecord r) throws IOException {
         Writer w = out.writer();
         if (json) {
             gen.writeStartObject();
@@ -97,25 +120,52 @@ final class LiveFlowLog implements FlowReport {
         return ip.indexOf(':') >= 0 ? "[" + ip + "]:" + port : ip + ":" + port;
     }
 
-    /** Pushes the lines written since the last flush to the file (once per batch, not per flow); rotates when due. */
-    void flush() throws IOException {
-        if (dirty) {
-            out.flush();
-            dirty = false;
+    /**
+     * Pushes the lines written since the last flush to the file (once per batch, not per flow);
+     * rotates when due. A failure is kept, as by {@link #flow}.
+     */
+    void flush() {
+        if (failure != null) {
+            return;
         }
-        out.maybeRotate(); // --rotate-every also when no flow closes
+        try {
+            if (dirty) {
+                out.flush();
+                dirty = false;
+            }
+            flushed = written;
+            out.maybeRotate(); // --rotate-every also when no flow closes
+        } catch (IOException e) {
+            fail(e);
+        }
     }
 
     @Override
-    public void finish(RunSummary summary) throws IOException {
+    public void finish(RunSummary summary) {
         dirty = true;
         flush();
+    }
+
+    private void fail(IOException e) {
+        failure = out.failure(e);
+        written = flushed; // lines still buffered when the write failed are not in the output
+    }
+
+    /** Why the flows could not be written, or null while they are. */
+    String failure() {
+        return failure;
     }
 
     ReportData data() {
         return data;
     }
 
+    /** Flows closed (and counted), written or not. */
+    long closed() {
+        return closed;
+    }
+
+    /** Flows whose line was written: all closed ones unless writing failed (then those known to be flushed). */
     long written() {
         return written;
     }

@@ -550,7 +550,8 @@ public final class Main {
         }
     }
 
-    private static final class NonClosing extends java.io.FilterOutputStream {
+    /** Standard output under a report: closing it only flushes it, and a write error it kept to itself is thrown at the flush. */
+    static final class NonClosing extends java.io.FilterOutputStream {
         NonClosing(OutputStream out) {
             super(out);
         }

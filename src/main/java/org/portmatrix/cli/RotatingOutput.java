@@ -38,11 +38,22 @@ final class RotatingOutput implements AutoCloseable {
         this.maxAgeNanos = maxAgeNanos;
     }
 
-    /** Standard output: never rotated, never closed. */
+    /** Standard output: never rotated, never closed; a write error of a PrintStream is thrown at the flush. */
     static RotatingOutput stdout(OutputStream out) {
         RotatingOutput r = new RotatingOutput(null, 0, 0);
-        r.current = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), 1 << 16);
+        r.current = new BufferedWriter(new OutputStreamWriter(new Main.NonClosing(out), StandardCharsets.UTF_8), 1 << 16);
         return r;
+    }
+
+    /** The file's path, or "standard output": how messages name it. */
+    String name() {
+        return path == null ? "standard output" : path.toString();
+    }
+
+    /** A failed write as one line naming this output ("PATH: cannot write: REASON"). */
+    String failure(IOException e) {
+        String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return why.startsWith(name() + ": ") ? why : name() + ": cannot write: " + why;
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.portmatrix.live;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -67,6 +68,70 @@ class LiveReplayTest {
         }
     }
 
+    /**
+     * Flow lines that cannot be written (a full disk: /dev/full) stop the capture by themselves: the
+     * flows captured until then are closed and counted, the final summary is written, and the
+     * failure comes last on stderr, exit status 2. A table of two flows makes the sample's flows
+     * close (evicted) while it is replayed.
+     */
+    @Test
+    void anOutputThatCannotBeWrittenStopsTheCaptureWithItsSummary() throws Exception {
+        Path reports = dir.resolve("report");
+        try (Netns ns = Netns.create();
+                LiveProcess live = LiveProcess.start(ns, dir.resolve("run"), "--topology", Workload.SAMPLE_TOPOLOGY.toString(),
+                        "--format", "jsonl", "--output", "/dev/full", "--flow-capacity", "2", "--report-dir", reports.toString())) {
+            live.awaitCapturing();
+            String replay = ns.replay(Workload.SAMPLE, 1000, 1);
+            assertEquals(Workload.SAMPLE_PACKETS, Netns.successfulPackets(replay), replay);
+            assertEquals(2, live.awaitExit(60), live.stderrText());
+            String err = live.stderrText();
+            assertTrue(err.contains("portmatrix live: /dev/full: cannot write: No space left on device; stopping the capture"), err);
+            String[] lines = err.strip().split("\n");
+            assertEquals("portmatrix: /dev/full: cannot write: No space left on device (flows closed after it are counted in the summary,"
+                    + " not written)", lines[lines.length - 1], err);
+            assertFalse(err.contains("Exception") || err.contains("\tat "), err);
+            JsonNode s = live.summary(reports);
+            assertTrue(s.path("final").asBoolean(), s.toString());
+            assertEquals("output_error", s.path("stopped_by").asText());
+            JsonNode f = s.path("flows");
+            assertTrue(f.path("evicted_early").asLong() > 0, f.toString());
+            assertEquals(0, f.path("open").asLong(), f.toString());
+            assertEquals(f.path("created").asLong(), f.path("closed").asLong(), "every flow captured is closed and counted: " + f);
+            assertEquals(0, f.path("written").asLong(), "nothing reached /dev/full: " + f);
+            assertTrue(Files.readString(reports.resolve("summary.txt")).contains("final report (output_error)"));
+        }
+    }
+
+    /**
+     * A report directory whose files cannot be replaced (summary.json is a directory there) does not stop the capture: said once on stderr while it runs, the flows are all
+     * written, and the final summary's failure comes last, exit status 2.
+     */
+    @Test
+    void aReportDirectoryThatCannotBeWrittenDoesNotStopTheCapture() throws Exception {
+        Path flows = dir.resolve("flows.jsonl");
+        Path reports = dir.resolve("report");
+        Path blocked = reports.resolve("summary.json");
+        Files.createDirectories(blocked.resolve("in-the-way"));
+        try (Netns ns = Netns.create();
+                LiveProcess live = LiveProcess.start(ns, dir.resolve("run"), "--topology", Workload.SAMPLE_TOPOLOGY.toString(),
+                        "--format", "jsonl", "--output", flows.toString(), "--report-dir", reports.toString(), "--report-every", "1",
+                        "--duration", "6")) {
+            live.awaitCapturing();
+            String replay = ns.replay(Workload.SAMPLE, 1000, 1);
+            assertEquals(Workload.SAMPLE_PACKETS, Netns.successfulPackets(replay), replay);
+            assertEquals(2, live.awaitExit(60), live.stderrText());
+            String err = live.stderrText();
+            String why = "cannot write the summary: " + blocked + ": Is a directory";
+            assertEquals(1, err.split(java.util.regex.Pattern.quote("portmatrix live: " + why + " (tried again at the next report)"), -1).length - 1,
+                    "said once while running: " + err);
+            String[] lines = err.strip().split("\n");
+            assertEquals("portmatrix: " + why, lines[lines.length - 1], err);
+            assertTrue(err.contains("final report (duration)"), err);
+            assertEquals(Workload.offline(Workload.SAMPLE, Workload.SAMPLE_TOPOLOGY).size(), Workload.jsonLines(List.of(flows)).size(),
+                    "every flow written");
+        }
+    }
+
     @Test
     void sigintDuringReplayStillWritesACompleteFinalReport() throws Exception {
         Path[] mix = Workload.mixCut();
@@ -107,6 +172,7 @@ class LiveReplayTest {
             assertEquals(0, f.path("open").asLong());
             assertEquals(f.path("created").asLong(), f.path("closed").asLong());
             assertEquals(f.path("closed").asLong(), records.size());
+            assertEquals(f.path("closed").asLong(), f.path("written").asLong());
             long packets = 0;
             Map<String, Long> verdicts = new HashMap<>();
             for (JsonNode r : records) {
