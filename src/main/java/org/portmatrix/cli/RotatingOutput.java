@@ -52,8 +52,7 @@ final class RotatingOutput implements AutoCloseable {
 
     /** A failed write as one line naming this output ("PATH: cannot write: REASON"). */
     String failure(IOException e) {
-        String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        return why.startsWith(name() + ": ") ? why : name() + ": cannot write: " + why;
+        return org.portmatrix.report.ReportTarget.failure(name(), e);
     }
 
     /**

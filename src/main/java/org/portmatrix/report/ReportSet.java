@@ -159,8 +159,7 @@ public final class ReportSet implements FlowReport, AutoCloseable {
         List<String> lines = new ArrayList<>();
         for (Output o : outputs) {
             if (o.failure != null) {
-                String why = o.failure.getMessage() == null ? o.failure.getClass().getSimpleName() : o.failure.getMessage();
-                lines.add(why.startsWith(o.name + ": ") ? why : o.name + ": cannot write: " + why);
+                lines.add(ReportTarget.failure(o.name, o.failure));
             }
         }
         return lines;

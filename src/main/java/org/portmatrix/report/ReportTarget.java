@@ -13,4 +13,13 @@ public interface ReportTarget {
 
     /** Gives the report up: nothing more is written to it and nothing is committed. Never fails. */
     void discard();
+
+    /**
+     * A failed write as one line naming the output: {@code "out.jsonl: cannot write: No space left
+     * on device"}, or the exception's own message when it names the output already.
+     */
+    static String failure(String name, java.io.IOException e) {
+        String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return why.startsWith(name + ": ") ? why : name + ": cannot write: " + why;
+    }
 }
