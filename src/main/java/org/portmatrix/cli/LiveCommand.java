@@ -116,6 +116,8 @@ final class LiveCommand {
                         + "; every flow is in the flow lines)").get());
         o.addOption(Option.builder().longOpt("rotate-size").hasArg().argName("MiB").desc("rotate --output past this size (fractions allowed: 0.5)").get());
         o.addOption(Option.builder().longOpt("rotate-every").hasArg().argName("SECONDS").desc("rotate --output past this age").get());
+        o.addOption(Option.builder().longOpt("rotate-keep").hasArg().argName("N")
+                .desc("keep the newest N rotated files of --output, deleting older ones at each rotation (default: all)").get());
         o.addOption(Option.builder().longOpt("vlan-in-key").desc("make the VLAN id part of the flow key").get());
         o.addOption(Option.builder().longOpt("flow-capacity").hasArg().argName("N")
                 .desc("most flows held at once (default " + FlowConfig.DEFAULT_CAPACITY + ")").get());
@@ -159,6 +161,10 @@ final class LiveCommand {
         if ((rotateBytes > 0 || rotateSeconds > 0) && output == null) {
             throw new UsageException("--rotate-size and --rotate-every need --output FILE");
         }
+        int rotateKeep = cl.hasOption("rotate-keep") ? intOption(cl, "rotate-keep", 0) : 0;
+        if (rotateKeep > 0 && rotateBytes == 0 && rotateSeconds == 0) {
+            throw new UsageException("--rotate-keep needs --rotate-size or --rotate-every");
+        }
         int capacity = intOption(cl, "flow-capacity", FlowConfig.DEFAULT_CAPACITY);
         int reportFlagged = LiveOptions.DEFAULT_REPORT_FLAGGED;
         if (cl.hasOption("report-flagged")) {
@@ -173,7 +179,7 @@ final class LiveCommand {
         }
         return new LiveOptions(iface, cl.getOptionValue("bpf"), snaplen, buffer, queue, cl.hasOption("immediate"), duration, every,
                 path(cl.getOptionValue("topology")), path(cl.getOptionValue("catalog")), format, output,
-                path(cl.getOptionValue("report-dir")), rotateBytes, rotateSeconds, cl.hasOption("vlan-in-key"), capacity,
+                path(cl.getOptionValue("report-dir")), rotateBytes, rotateSeconds, rotateKeep, cl.hasOption("vlan-in-key"), capacity,
                 cl.hasOption("heap-sample"), reportFlagged);
     }
 
@@ -231,7 +237,7 @@ final class LiveCommand {
         try {
             status = new LiveStatus(o.reportDir());
             output = o.output() == null ? RotatingOutput.stdout(out)
-                    : RotatingOutput.file(o.output(), o.rotateBytes(), o.rotateSeconds() * 1_000_000_000L);
+                    : RotatingOutput.file(o.output(), o.rotateBytes(), o.rotateSeconds() * 1_000_000_000L, o.rotateKeep());
         } catch (IOException e) {
             throw new LiveCaptureException("cannot write the live output: " + Main.describe(e));
         }

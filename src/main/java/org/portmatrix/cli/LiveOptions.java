@@ -21,6 +21,7 @@ import java.util.List;
  * @param reportDir where summary.json, summary.txt and stats.jsonl are written, or null
  * @param rotateBytes rotate the output file past this size, bytes (0: never)
  * @param rotateSeconds rotate the output file past this age, seconds (0: never)
+ * @param rotateKeep rotated parts of the output file kept, the newest (0: all)
  * @param vlanInKey VLAN ids are part of the flow key
  * @param flowCapacity most flows held at once
  * @param heapSample a full GC before each rolling summary, so it reports the live heap exactly
@@ -28,7 +29,7 @@ import java.util.List;
  */
 public record LiveOptions(String iface, String bpf, int snaplen, int bufferMiB, int queueMiB, boolean immediate,
                           long durationSeconds, long reportEverySeconds, Path topology, Path catalog, String format,
-                          Path output, Path reportDir, long rotateBytes, long rotateSeconds, boolean vlanInKey,
+                          Path output, Path reportDir, long rotateBytes, long rotateSeconds, int rotateKeep, boolean vlanInKey,
                           int flowCapacity, boolean heapSample, int reportFlagged) {
     public static final List<String> FORMATS = List.of("text", "jsonl");
     public static final int DEFAULT_QUEUE_MIB = 32;

@@ -11,6 +11,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
@@ -24,23 +27,32 @@ import java.time.format.DateTimeFormatter;
 final class RotatingOutput implements AutoCloseable {
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
+    /** A rotated part's name after the base's: ".YYYYMMDDTHHMMSSZ", then "-N" when that name was taken. */
+    private static final java.util.regex.Pattern PART = java.util.regex.Pattern.compile("\\.(\\d{8}T\\d{6}Z)(?:-(\\d{1,9}))?");
+
     private final Path path;
     private final long maxBytes;
     private final long maxAgeNanos;
+    /** Rotated parts kept; the oldest beyond are deleted at each rotation (0: all kept). */
+    private final int keep;
     private final Counting counting = new Counting();
     private Writer current;
     private long openedNanos;
     private int rotations;
+    /** The time in the last part's name, and its "-N" (0 for none). */
+    private String lastStamp;
+    private int lastN;
 
-    private RotatingOutput(Path path, long maxBytes, long maxAgeNanos) {
+    private RotatingOutput(Path path, long maxBytes, long maxAgeNanos, int keep) {
         this.path = path;
         this.maxBytes = maxBytes;
         this.maxAgeNanos = maxAgeNanos;
+        this.keep = keep;
     }
 
     /** Standard output: never rotated, never closed; a write error of a PrintStream is thrown at the flush. */
     static RotatingOutput stdout(OutputStream out) {
-        RotatingOutput r = new RotatingOutput(null, 0, 0);
+        RotatingOutput r = new RotatingOutput(null, 0, 0, 0);
         r.current = new BufferedWriter(new OutputStreamWriter(new Main.NonClosing(out), StandardCharsets.UTF_8), 1 << 16);
         return r;
     }
@@ -60,9 +72,10 @@ final class RotatingOutput implements AutoCloseable {
      *
      * @param maxBytes rotate when the file passes this size (0: never)
      * @param maxAgeNanos rotate when the file is this old (0: never)
+     * @param keep rotated parts kept, the newest (0: all); older ones, by the time in their names, are deleted at each rotation
      */
-    static RotatingOutput file(Path path, long maxBytes, long maxAgeNanos) throws IOException {
-        RotatingOutput r = new RotatingOutput(path, maxBytes, maxAgeNanos);
+    static RotatingOutput file(Path path, long maxBytes, long maxAgeNanos, int keep) throws IOException {
+        RotatingOutput r = new RotatingOutput(path, maxBytes, maxAgeNanos, keep);
         r.open();
         return r;
     }
@@ -96,14 +109,57 @@ final class RotatingOutput implements AutoCloseable {
 
     private void rotate() throws IOException {
         current.close();
-        String base = path.getFileName() + "." + STAMP.format(Instant.now());
-        Path target = path.resolveSibling(base);
-        for (int n = 1; Files.exists(target); n++) {
-            target = path.resolveSibling(base + "-" + n);
+        String stamp = STAMP.format(Instant.now());
+        String base = path.getFileName() + "." + stamp;
+        // Within one second the parts count up from the last one's number, never down into a name that
+        // --rotate-keep has freed (that part would then sort as the oldest).
+        int n = stamp.equals(lastStamp) ? lastN + 1 : 0;
+        Path target = path.resolveSibling(n == 0 ? base : base + "-" + n);
+        while (Files.exists(target)) {
+            target = path.resolveSibling(base + "-" + ++n);
         }
+        lastStamp = stamp;
+        lastN = n;
         Files.move(path, target, StandardCopyOption.ATOMIC_MOVE);
         rotations++;
         open();
+        if (keep > 0) {
+            prune();
+        }
+    }
+
+    private record Part(String stamp, int n, Path file) {}
+
+    /**
+     * Deletes the rotated parts beyond the newest {@link #keep}, ordered by the time in their names
+     * and then their "-N" (numerically: "-10" came after "-9"). Parts of earlier runs with the same
+     * name count too, as a log rotator's would. A part that cannot be deleted is left: the capture
+     * goes on, and the next rotation tries again.
+     */
+    private void prune() {
+        String base = path.getFileName().toString();
+        List<Part> parts = new ArrayList<>();
+        try (java.util.stream.Stream<Path> files = Files.list(path.toAbsolutePath().getParent())) {
+            files.forEach(f -> {
+                String name = f.getFileName().toString();
+                if (name.startsWith(base)) {
+                    java.util.regex.Matcher m = PART.matcher(name.substring(base.length()));
+                    if (m.matches()) {
+                        parts.add(new Part(m.group(1), m.group(2) == null ? 0 : Integer.parseInt(m.group(2)), f));
+                    }
+                }
+            });
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return;
+        }
+        parts.sort(Comparator.comparing(Part::stamp).thenComparingInt(Part::n));
+        for (int i = 0; i < parts.size() - keep; i++) {
+            try {
+                Files.deleteIfExists(parts.get(i).file());
+            } catch (IOException e) {
+                // left for the next rotation
+            }
+        }
     }
 
     int rotations() {

@@ -58,6 +58,14 @@ class LiveCommandLineTest {
     }
 
     @Test
+    void keepingRotatedFilesNeedsRotation() {
+        Run r = run("live", "-i", "lo", "--output", "flows.jsonl", "--rotate-keep", "3");
+        assertOneLineError(r.status(), r.err(), "--rotate-keep needs --rotate-size or --rotate-every");
+        r = run("live", "-i", "lo", "--output", "flows.jsonl", "--rotate-size", "1", "--rotate-keep", "0");
+        assertOneLineError(r.status(), r.err(), "--rotate-keep");
+    }
+
+    @Test
     void numbersAreChecked() {
         Run r = run("live", "-i", "lo", "--report-every", "0");
         assertOneLineError(r.status(), r.err(), "--report-every");

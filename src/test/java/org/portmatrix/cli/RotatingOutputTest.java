@@ -1,0 +1,85 @@
+package org.portmatrix.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code live --output} rotation: whole lines in every part, and {@code --rotate-keep} keeping the newest parts. */
+class RotatingOutputTest {
+    @TempDir
+    Path dir;
+
+    /** Writes {@code lines} lines ("line N"), rotating after each (a 1-byte limit), and closes. */
+    private static RotatingOutput write(Path file, int lines, int keep) throws Exception {
+        RotatingOutput out = RotatingOutput.file(file, 1, 0, keep);
+        for (int i = 1; i <= lines; i++) {
+            out.writer().write("line " + i + "\n");
+            out.flush();
+            out.maybeRotate();
+        }
+        out.close();
+        return out;
+    }
+
+    /** The lines of every file in the directory, oldest part first as the rotation named them, the live file last. */
+    private List<String> partsInOrder(String base) throws Exception {
+        List<Path> parts;
+        try (var files = Files.list(dir)) {
+            parts = new ArrayList<>(files.filter(p -> p.getFileName().toString().matches(java.util.regex.Pattern.quote(base)
+                    + "\\.\\d{8}T\\d{6}Z(-\\d+)?")).toList());
+        }
+        // NAME.STAMP, NAME.STAMP-1, ..., NAME.STAMP-10: by stamp, then by the number after it.
+        parts.sort((a, b) -> {
+            String x = a.getFileName().toString().substring(base.length() + 1);
+            String y = b.getFileName().toString().substring(base.length() + 1);
+            int c = x.substring(0, 16).compareTo(y.substring(0, 16));
+            return c != 0 ? c : Integer.compare(suffix(x), suffix(y));
+        });
+        List<String> lines = new ArrayList<>();
+        for (Path p : parts) {
+            lines.addAll(Files.readAllLines(p));
+        }
+        return lines;
+    }
+
+    private static int suffix(String part) {
+        return part.length() > 16 ? Integer.parseInt(part.substring(17)) : 0;
+    }
+
+    @Test
+    void everyPartIsKeptWithoutALimit() throws Exception {
+        Path file = dir.resolve("flows.jsonl");
+        RotatingOutput out = write(file, 12, 0);
+        assertEquals(12, out.rotations());
+        List<String> expected = new ArrayList<>();
+        for (int i = 1; i <= 12; i++) {
+            expected.add("line " + i);
+        }
+        assertEquals(expected, partsInOrder("flows.jsonl"));
+        assertEquals(0, Files.size(file), "the live file is new and empty after the last rotation");
+    }
+
+    /**
+     * Twelve rotations within a second or two: most parts get a "-N" suffix, past "-9"; the three
+     * newest are kept, by number ("-10" is newer than "-9"), not by the names' text order.
+     */
+    @Test
+    void onlyTheNewestPartsAreKept() throws Exception {
+        Path file = dir.resolve("flows.jsonl");
+        Files.writeString(dir.resolve("flows.jsonl.notapart"), "x\n"); // not a rotated part: left alone
+        Files.writeString(dir.resolve("other.jsonl.20200101T000000Z"), "x\n"); // another output's part: left alone
+        write(file, 12, 3);
+        assertEquals(List.of("line 10", "line 11", "line 12"), partsInOrder("flows.jsonl"), "the three newest parts");
+        try (var files = Files.list(dir)) {
+            assertEquals(6, files.count(), "three parts, the live file, and the two files that are not parts of it");
+        }
+        assertTrue(Files.exists(dir.resolve("other.jsonl.20200101T000000Z")));
+        assertTrue(Files.exists(dir.resolve("flows.jsonl.notapart")));
+    }
+}
