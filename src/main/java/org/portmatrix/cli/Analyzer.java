@@ -55,6 +55,10 @@ public final class Analyzer implements FlowSink {
     private boolean inspect = true;
     private FlowHandoff handoff;
     private ExtractStream extract;
+    /** Asked between stretches of packets whether to stop reading (a signal; see {@link Interruption}). */
+    private java.util.function.BooleanSupplier stop = () -> false;
+    /** Where and why the read stopped before the captures' end, or null. */
+    private String interrupted;
     /** The protocol check's words while deciding for the extract on the packet thread (not kept). */
     private final StringBuilder extractScratch = new StringBuilder();
 
@@ -85,6 +89,16 @@ public final class Analyzer implements FlowSink {
         }
     }
 
+    /** Stops {@link #read} at the next stretch of packets once {@code stop} says so. */
+    void stopWhen(java.util.function.BooleanSupplier stop) {
+        this.stop = stop;
+    }
+
+    /** Where and why the read was stopped before the captures' end ("stopped by SIGINT or SIGTERM ..."), or null. */
+    String interrupted() {
+        return interrupted;
+    }
+
     /** Writes the packets of the flagged flows while reading (see {@link ExtractStream}). */
     void streamExtract(ExtractStream stream) {
         this.extract = stream;
@@ -110,6 +124,11 @@ public final class Analyzer implements FlowSink {
         Decoded d = new Decoded();
         while (readStretch(source, ref, d)) {
             // a stretch at a time: see readStretch
+            if (stop.getAsBoolean()) {
+                interrupted = String.format(java.util.Locale.ROOT, "stopped by SIGINT or SIGTERM after %,d packets, at %s offset %d: the packets after it"
+                        + " were not read", packetsRead, source.name(), ref.recordOffset);
+                break;
+            }
         }
         for (CaptureDamage dmg : source.damages()) {
             damage.add(dmg.describe());
@@ -186,7 +205,7 @@ public final class Analyzer implements FlowSink {
         }
         RunSummary s = new RunSummary(List.copyOf(sourceNames), packetsRead, packetsDecoded, undecodable,
                 table.flowsCreated(), table.evictedEarly(), table.peak(), List.copyOf(damage), catalogSource, topologySource,
-                inspection.certificates());
+                inspection.certificates(), interrupted);
         report.finish(s);
         return s;
     }

@@ -289,6 +289,7 @@ public final class Main {
         Classifier classifier = new Classifier(new CompiledCatalog(catalog), topology);
         // Open every capture first, so that an unreadable one is reported before any output is written.
         List<PacketSource> sources = new ArrayList<>();
+        Interruption interruption = null;
         try {
             sources.addAll(openSources(o.captures()));
             ReportContext context = new ReportContext(catalog.rules(), List.copyOf(topology.roles().keySet()), o.allFlows(),
@@ -328,11 +329,21 @@ public final class Main {
                     warmUp.stop();
                 }
                 phases.mark("set-up");
+                // From here a SIGINT or SIGTERM stops the read and the reports of what was read are written
+                // (Interruption); before, it ends the run as any exit does, and no report is replaced.
+                interruption = Interruption.install();
+                analyzer.stopWhen(interruption);
                 try (Progress progress = Progress.start(sources, err, terminal)) {
                     for (PacketSource s : sources) {
                         analyzer.read(progress == null ? s : progress.track(s));
+                        if (analyzer.interrupted() != null) {
+                            err.println("portmatrix: " + analyzer.interrupted() + "; writing the reports of what was read");
+                            err.flush();
+                            break;
+                        }
                     }
                 }
+                interruption.noticed(); // the read is over: a signal from now on waits for the reports
                 phases.mark("read");
                 String refusal = analyzer.refusal();
                 if (refusal != null) {
@@ -395,6 +406,9 @@ public final class Main {
         } finally {
             for (PacketSource s : sources) {
                 s.close();
+            }
+            if (interruption != null) {
+                interruption.close(); // after the summary and the reports: a signal's exit may go on now
             }
         }
     }

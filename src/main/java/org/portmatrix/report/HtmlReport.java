@@ -520,5 +520,6 @@ public final class HtmlReport implements FlowReport {
         rows.add(Map.of("name", "flagged flows not kept for the table", "value", n(data.flaggedOmitted())));
         m.put("counters", rows);
         m.put("damage", s.damage());
+        m.put("interrupted", s.interrupted());
     }
 }

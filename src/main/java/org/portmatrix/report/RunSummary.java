@@ -17,10 +17,11 @@ import org.portmatrix.inspect.CertificateRecord;
  * @param catalogSource the catalog used
  * @param topologySource the topology used
  * @param certificates the certificate inventory of the run (inspect stage), soonest expiry first; never null
+ * @param interrupted where and why the read stopped before the captures' end (a signal), or null
  */
 public record RunSummary(List<String> sources, long packetsRead, long packetsDecoded, Map<String, Long> undecodable,
                          long flows, long flowsEvictedEarly, long peakFlows, List<String> damage, String catalogSource,
-                         String topologySource, List<CertificateRecord> certificates) {
+                         String topologySource, List<CertificateRecord> certificates, String interrupted) {
 
     public RunSummary {
         certificates = certificates == null ? List.of() : certificates;
@@ -31,6 +32,6 @@ public record RunSummary(List<String> sources, long packetsRead, long packetsDec
                       long flows, long flowsEvictedEarly, long peakFlows, List<String> damage, String catalogSource,
                       String topologySource) {
         this(sources, packetsRead, packetsDecoded, undecodable, flows, flowsEvictedEarly, peakFlows, damage, catalogSource,
-                topologySource, List.of());
+                topologySource, List.of(), null);
     }
 }

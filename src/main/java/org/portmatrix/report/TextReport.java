@@ -404,6 +404,9 @@ public final class TextReport implements FlowReport {
         for (String d : s.damage()) {
             out.printf("  damaged input: %s%n", d);
         }
+        if (s.interrupted() != null) {
+            out.printf("  interrupted: %s%n", s.interrupted());
+        }
     }
 
     /**
@@ -448,6 +451,9 @@ public final class TextReport implements FlowReport {
         }
         for (String d : s.damage()) {
             out.printf("  damaged input: %s%n", d);
+        }
+        if (s.interrupted() != null) {
+            out.printf("  interrupted: %s%n", s.interrupted());
         }
         for (String w : written) {
             out.printf("  wrote %s%n", w);

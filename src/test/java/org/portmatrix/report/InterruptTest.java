@@ -1,0 +1,115 @@
+package org.portmatrix.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.portmatrix.report.ReportTests.SAMPLE;
+import static org.portmatrix.report.ReportTests.TOPOLOGY;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Ctrl-C (SIGINT) in the middle of {@code analyze}: the read stops, the flows read so far are
+ * reported in full, the reports and the summary say where the read stopped, and the JVM exits with
+ * 130. The capture comes through a FIFO that this test keeps feeding (the sample's packets again
+ * and again, ten seconds later each time), so the signal lands in the middle of the read.
+ */
+class InterruptTest {
+    /** Bytes fed before the signal: the FIFO holds 64 KiB, so the tool has read nearly all of them. */
+    private static final long BEFORE_SIGNAL = 8 << 20;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aSignalDuringTheReadStillWritesTheReportsOfWhatWasRead() throws Exception {
+        Path fifo = dir.resolve("capture.pcap");
+        Process mk = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        assertEquals(0, mk.waitFor());
+        Path json = dir.resolve("flows.jsonl");
+        Path reports = dir.resolve("reports");
+        Path err = dir.resolve("stderr.txt");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:-UsePerfData",
+                "-cp", System.getProperty("java.class.path"), "org.portmatrix.cli.Main", "analyze", fifo.toString(), "--topology", TOPOLOGY,
+                "--format", "jsonl", "--output", json.toString(), "--report-dir", reports.toString())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile()).start();
+        AtomicLong fed = new AtomicLong();
+        Thread feeder = new Thread(() -> feed(fifo, fed), "fifo-feeder");
+        feeder.setDaemon(true);
+        feeder.start();
+        try {
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (fed.get() < BEFORE_SIGNAL && p.isAlive() && System.nanoTime() < until) {
+                Thread.sleep(10);
+            }
+            assertTrue(p.isAlive(), "analyze ended before the signal: " + Files.readString(err));
+            assertTrue(fed.get() >= BEFORE_SIGNAL, "the FIFO was not read: " + Files.readString(err));
+            assertEquals(0, new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor());
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "analyze did not end after SIGINT");
+        } finally {
+            p.destroyForcibly();
+        }
+        String stderr = Files.readString(err, StandardCharsets.UTF_8);
+        assertEquals(130, p.exitValue(), stderr);
+        assertTrue(stderr.contains("portmatrix: stopped by SIGINT or SIGTERM after "), stderr);
+        assertTrue(stderr.contains("; writing the reports of what was read"), stderr);
+
+        Matcher read = Pattern.compile("packets read ([0-9,]+), not decoded ([0-9,]+)").matcher(stderr);
+        assertTrue(read.find(), stderr);
+        long packets = Long.parseLong(read.group(1).replace(",", ""));
+        long notDecoded = Long.parseLong(read.group(2).replace(",", ""));
+        assertTrue(packets * 1500 >= BEFORE_SIGNAL - (64 << 10), "about as many packets as were fed: " + packets);
+        assertTrue(stderr.contains("interrupted: stopped by SIGINT or SIGTERM after " + String.format(java.util.Locale.ROOT, "%,d", packets)
+                + " packets, at " + fifo + " offset "), stderr);
+
+        // Every decoded packet read before the signal is in a reported flow, in both JSON lines files.
+        for (Path f : List.of(json, reports.resolve(ReportSet.DIR_JSONL))) {
+            long inFlows = 0;
+            for (JsonNode r : ReportTests.jsonLines(f)) {
+                inFlows += r.path("packets_fwd").asLong() + r.path("packets_rev").asLong();
+            }
+            assertEquals(packets - notDecoded, inFlows, f.toString());
+        }
+        assertTrue(Files.readString(reports.resolve(ReportSet.DIR_HTML)).contains("interrupted: stopped by SIGINT or SIGTERM"));
+        assertTrue(Files.readString(reports.resolve(ReportSet.DIR_TEXT)).contains("interrupted: stopped by SIGINT or SIGTERM"));
+        try (var files = Files.list(reports)) {
+            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".tmp")).toList(), "no temporary file left");
+        }
+    }
+
+    /** The sample's global header, then its records again and again, ten seconds later each time, until the reader goes away. */
+    private static void feed(Path fifo, AtomicLong fed) {
+        try {
+            byte[] pcap = Files.readAllBytes(Path.of(SAMPLE));
+            ByteBuffer b = ByteBuffer.wrap(pcap).order(ByteOrder.LITTLE_ENDIAN);
+            assertEquals(0xa1b2c3d4, b.getInt(0), "a little-endian microsecond pcap");
+            try (OutputStream out = Files.newOutputStream(fifo)) {
+                out.write(pcap, 0, 24);
+                for (int loop = 0; ; loop++) {
+                    byte[] records = java.util.Arrays.copyOfRange(pcap, 24, pcap.length);
+                    ByteBuffer r = ByteBuffer.wrap(records).order(ByteOrder.LITTLE_ENDIAN);
+                    for (int at = 0; at < records.length; at += 16 + r.getInt(at + 8)) {
+                        r.putInt(at, r.getInt(at) + 10 * loop);
+                    }
+                    out.write(records);
+                    fed.addAndGet(records.length);
+                }
+            }
+        } catch (IOException e) {
+            // the reader has gone: the pipe is broken
+        }
+    }
+}
