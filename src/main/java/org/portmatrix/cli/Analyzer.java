@@ -55,8 +55,8 @@ public final class Analyzer implements FlowSink {
     private boolean inspect = true;
     private FlowHandoff handoff;
     private ExtractStream extract;
-    /** Asked between stretches of packets whether to stop reading (a signal; see {@link Interruption}). */
-    private java.util.function.BooleanSupplier stop = () -> false;
+    /** Asked between stretches of packets why to stop reading, null to go on (a signal: {@link Interruption}; no output left). */
+    private java.util.function.Supplier<String> stop = () -> null;
     /** Where and why the read stopped before the captures' end, or null. */
     private String interrupted;
     /** The protocol check's words while deciding for the extract on the packet thread (not kept). */
@@ -89,12 +89,12 @@ public final class Analyzer implements FlowSink {
         }
     }
 
-    /** Stops {@link #read} at the next stretch of packets once {@code stop} says so. */
-    void stopWhen(java.util.function.BooleanSupplier stop) {
+    /** Stops {@link #read} at the next stretch of packets once {@code stop} gives a reason ("stopped by SIGINT or SIGTERM"). */
+    void stopWhen(java.util.function.Supplier<String> stop) {
         this.stop = stop;
     }
 
-    /** Where and why the read was stopped before the captures' end ("stopped by SIGINT or SIGTERM ..."), or null. */
+    /** Where and why the read was stopped before the captures' end ("stopped by SIGINT or SIGTERM after ..."), or null. */
     String interrupted() {
         return interrupted;
     }
@@ -124,9 +124,10 @@ public final class Analyzer implements FlowSink {
         Decoded d = new Decoded();
         while (readStretch(source, ref, d)) {
             // a stretch at a time: see readStretch
-            if (stop.getAsBoolean()) {
-                interrupted = String.format(java.util.Locale.ROOT, "stopped by SIGINT or SIGTERM after %,d packets, at %s offset %d: the packets after it"
-                        + " were not read", packetsRead, source.name(), ref.recordOffset);
+            String why = stop.get();
+            if (why != null) {
+                interrupted = String.format(java.util.Locale.ROOT, "%s after %,d packets, at %s offset %d: the packets after it"
+                        + " were not read", why, packetsRead, source.name(), ref.recordOffset);
                 break;
             }
         }

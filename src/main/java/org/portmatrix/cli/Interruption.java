@@ -2,7 +2,6 @@ package org.portmatrix.cli;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 /**
  * SIGINT or SIGTERM during {@code analyze} (Ctrl-C an hour into a day of captures): the read stops
@@ -14,7 +13,7 @@ import java.util.function.BooleanSupplier;
  * nothing cannot see the request, and the JVM then exits as it did before; once the read has
  * stopped, the hook waits for {@link #close()}, at most {@link #WAIT_SECONDS}.
  */
-final class Interruption implements BooleanSupplier, AutoCloseable {
+final class Interruption implements AutoCloseable {
     /** How long the exit waits for the reports (a million open flows take seconds to report). */
     static final long WAIT_SECONDS = 120;
     /** How long the read may take to see the request (a stretch of packets; a pipe that has gone quiet never does). */
@@ -46,8 +45,7 @@ final class Interruption implements BooleanSupplier, AutoCloseable {
     }
 
     /** True once a signal asked the JVM to exit. */
-    @Override
-    public boolean getAsBoolean() {
+    boolean requested() {
         return requested;
     }
 

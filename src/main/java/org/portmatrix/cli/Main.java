@@ -332,7 +332,12 @@ public final class Main {
                 // From here a SIGINT or SIGTERM stops the read and the reports of what was read are written
                 // (Interruption); before, it ends the run as any exit does, and no report is replaced.
                 interruption = Interruption.install();
-                analyzer.stopWhen(interruption);
+                Interruption signal = interruption;
+                // Nothing left to write (every output failed, as standard output into '| head' does, and no
+                // extract): the rest of the captures would be read for the summary alone; it stops instead.
+                boolean stopWithoutOutputs = o.extract() == null;
+                analyzer.stopWhen(() -> signal.requested() ? "stopped by SIGINT or SIGTERM"
+                        : stopWithoutOutputs && reports.allFailed() ? "stopped with no output left to write" : null);
                 try (Progress progress = Progress.start(sources, err, terminal)) {
                     for (PacketSource s : sources) {
                         analyzer.read(progress == null ? s : progress.track(s));
@@ -570,15 +575,21 @@ public final class Main {
             super(out);
         }
 
+        /** Asked after each write too (the writers above hand over 8-64 KiB at a time): a reader gone is seen at once. */
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             out.write(b, off, len);
+            failIfKept();
         }
 
-        /** PrintStream keeps write errors to itself: asked here, so that a full disk or a closed pipe is not a silent success. */
         @Override
         public void flush() throws IOException {
             out.flush();
+            failIfKept();
+        }
+
+        /** PrintStream keeps write errors to itself: asked here, so that a full disk or a closed pipe is not a silent success. */
+        private void failIfKept() throws IOException {
             if (out instanceof PrintStream ps && ps.checkError()) {
                 throw new IOException("standard output: cannot write (a full disk or a closed pipe); the report is incomplete");
             }

@@ -151,6 +151,16 @@ public final class ReportSet implements FlowReport, AutoCloseable {
         return List.copyOf(written);
     }
 
+    /** True when there are outputs and writing each of them has failed: nothing is left to write but the summary. */
+    public boolean allFailed() {
+        for (int i = 0; i < outputs.size(); i++) {
+            if (outputs.get(i).failure == null) {
+                return false;
+            }
+        }
+        return !outputs.isEmpty();
+    }
+
     /**
      * One line per output that could not be written ("out.jsonl: cannot write: No space left on
      * device"), in the order they were added; empty when all were.
