@@ -569,7 +569,7 @@ public final class Main {
         }
     }
 
-    /** Standard output under a report: closing it only flushes it, and a write error it kept to itself is thrown at the flush. */
+    /** Standard output under a report: closing it only flushes it, and a write error its PrintStream kept to itself is thrown. */
     static final class NonClosing extends java.io.FilterOutputStream {
         NonClosing(OutputStream out) {
             super(out);
