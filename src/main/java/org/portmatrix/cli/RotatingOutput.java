@@ -11,11 +11,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 
 /**
  * An append-only line output that rotates: records are appended to the file and flushed by the
@@ -50,7 +50,7 @@ final class RotatingOutput implements AutoCloseable {
         this.keep = keep;
     }
 
-    /** Standard output: never rotated, never closed; a write error of a PrintStream is thrown at the flush. */
+    /** Standard output: never rotated, never closed; a write error its PrintStream kept to itself is thrown ({@link Main.NonClosing}). */
     static RotatingOutput stdout(OutputStream out) {
         RotatingOutput r = new RotatingOutput(null, 0, 0, 0);
         r.current = new BufferedWriter(new OutputStreamWriter(new Main.NonClosing(out), StandardCharsets.UTF_8), 1 << 16);
