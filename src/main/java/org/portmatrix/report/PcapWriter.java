@@ -348,7 +348,7 @@ public final class PcapWriter implements AutoCloseable {
                 return;
             }
             // The header's 16 bytes stored here, not by four calls of le32 (36 bytes of bytecode, one over
-            // the quick JIT's inlining limit): the calls were a third of this method's CPU samples.
+            // the quick JIT's inlining limit): the calls were over a quarter of this method's CPU samples.
             byte[] d = buf;
             d[at] = (byte) sec;
             d[at + 1] = (byte) (sec >>> 8);
