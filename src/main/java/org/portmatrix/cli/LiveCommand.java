@@ -54,8 +54,9 @@ import org.portmatrix.report.RunSummary;
  * every open flow and writes the final summary, and only then lets the JVM exit.
  *
  * <p>Exit status: 0 done; 2 bad options, or the capture cannot start (no such interface, no
- * permission, bad filter, no libpcap); 3 the capture failed mid-run (everything before the failure
- * is reported). Ended by a signal, the JVM exits with 128 + the signal number after the final report.
+ * permission, bad filter, no libpcap), or an output could not be written (flow lines: the capture
+ * stops; the final report is still written); 3 the capture failed mid-run (everything before the
+ * failure is reported). Ended by a signal, the JVM exits with 128 + the signal number after the final report.
  */
 final class LiveCommand {
     /** Packets queued this long behind the wall clock may still arrive: idle expiry by the clock leaves them this margin. */
@@ -85,7 +86,9 @@ final class LiveCommand {
             HelpFormatter.builder().setHelpAppendable(new TextHelpAppendable(out)).setShowSince(false).get()
                     .printHelp("portmatrix live -i IFACE", "Capture on an interface (a mirror port) and classify every flow as it closes.",
                             options(), "Stops at --duration or SIGINT/SIGTERM, after the final report. Exit status: 0 done, "
-                                    + "2 bad options or the capture cannot start, 3 the capture failed mid-run (reported up to the failure).", false);
+                                    + "2 bad options, the capture cannot start, or an output that cannot be written (the capture stops; the final "
+                                    + "report is written), 3 the capture failed mid-run (reported up to the failure), 128 + the signal after "
+                                    + "SIGINT/SIGTERM.", false);
             return ExitStatus.OK;
         }
         return new LiveCommand(parse(args), out, err).run();

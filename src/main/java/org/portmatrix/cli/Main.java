@@ -159,7 +159,9 @@ public final class Main {
         try {
             HelpFormatter.builder().setHelpAppendable(new TextHelpAppendable(to)).setShowSince(false).get()
                     .printHelp("portmatrix analyze CAPTURE...", "Classify every flow of the captures against the Lync Server 2013 port matrix.",
-                            analyzeOptions(), "Exit status: 0 done, 1 flows outside the matrix with --fail-on-unexpected, 2 usage error or unreadable input, 3 input damaged but read.", false);
+                            analyzeOptions(), "Exit status: 0 done, 1 flows outside the matrix with --fail-on-unexpected, 2 usage error, unreadable input or an output "
+                                    + "that cannot be written (the others are), 3 input damaged but read, 128 + the signal after SIGINT/SIGTERM "
+                                    + "(the reports of what was read are written).", false);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
