@@ -5,7 +5,8 @@
 # One command:  benchmarks/compare.sh
 #
 # It makes the workload (or takes one with --file), installs the comparison tools when missing
-# (Debian packages tcpdump, libndpi-bin, tshark, time), warms the page cache, then runs, ALTERNATING
+# (Debian packages tcpdump, libndpi-bin, tshark, time), warms the page cache (the files dropped from
+# it and read back, as after a read from disk: page-cache.sh), then runs, ALTERNATING
 # and --runs times each (default 3), every command below as a whole process under
 # /usr/bin/time -f '%e %M' (wall seconds, peak RSS KiB):
 #
@@ -30,6 +31,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
+. "$here/page-cache.sh"
 generator="$repo/../shared/bench/make_lync_mix.py"
 
 usage() {
@@ -176,8 +178,7 @@ say "building portmatrix if needed and warming the page cache"
   rc=$?
   if [ "$rc" -ne 1 ]; then say "portmatrix failed (exit $rc):"; cat "$work/warm.err" >&2; exit 2; fi
 }
-cat "$file" "$cut_file" >/dev/null
-cat "$file" "$cut_file" >/dev/null
+read_back "$file" "$cut_file" # page-cache.sh: cached as a file read from disk is
 
 have() { command -v "$1" >/dev/null 2>&1; }
 tools=(portmatrix no-inspect html extract cat tcpdump)
@@ -323,7 +324,7 @@ machine = (f"Machine: {nproc} cores, {cpu_model}, {mem} GiB RAM, {osname}; {java
            f"load average {load_start} before and {load_end} after the timed runs"
            + (f"; every timed command ran at nice {nice_level}." if nice_level else "."))
 work = (f"FILE = {file} ({packets:,} packets, {flows} flow records written), CUT = its first {cut_packets:,} packets; "
-        f"warm page cache, whole process, median of {runs} alternating runs; peak RSS = /usr/bin/time %M; "
+        f"warm page cache (dropped and read back before the runs: benchmarks/page-cache.sh), whole process, median of {runs} alternating runs; peak RSS = /usr/bin/time %M; "
         f"CPU = user + system seconds of all the process's threads (%U + %S); paired = the median, over the rounds, of the "
         f"ratio between two commands run one after the other in the same round. A target counts as met only when both "
         f"the ratio of the medians and the paired ratio meet it.")

@@ -18,6 +18,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
+. "$here/page-cache.sh"
 generator="$repo/../shared/bench/make_lync_mix.py"
 dir="${PORTMATRIX_BENCH_DIR:-$here/target/workload}"
 runs=3
@@ -123,7 +124,7 @@ EOF
 # measure FILE -> "median_wall median_rss_kib peak_open_flows"
 measure() {
   local f="$1" i walls="" rsss="" rc peak
-  cat "$f" >/dev/null
+  read_back "$f" # page-cache.sh: cached as a file read from disk is
   "$portmatrix" analyze "$f" --topology "$topology" --format text >"$work/out.txt" 2>"$work/err" || rc=$?
   peak="$(grep -o 'peak open [0-9,]*' "$work/out.txt" | head -1 | grep -o '[0-9,]*$' | tr -d , || true)"
   peak="${peak:-?}"
@@ -189,7 +190,7 @@ for n, w, m, peak, allw in rows:
         base = (n, m)
     out.append(f"| {peak if peak != '?' else n} | {w:.2f} s | {m/1024:.0f} MiB | {per} | {allw.strip()} |")
 out += ["", f"portmatrix {build}" + (f", PORTMATRIX_JAVA_OPTS='{jopts}'" if jopts else "") +
-        f"; `analyze FILE --topology YAML --format jsonl`, warm page cache, median of {runs} runs, peak RSS = /usr/bin/time %M. "
+        f"; `analyze FILE --topology YAML --format jsonl`, warm page cache (dropped and read back first: benchmarks/page-cache.sh), median of {runs} runs, peak RSS = /usr/bin/time %M. "
         f"{nproc} cores, {cpu}, {javav}; {date}; load average {l0} before, {l1} after"
         + (f"; timed runs at nice {nice_level}." if nice_level else ".")]
 text = "\n".join(out) + "\n"
