@@ -6,9 +6,8 @@
 # (4 KiB each here, from the generator's writes), one read back from disk in the large folios of the
 # kernel's readahead (2 MiB here: FileHugePages in /proc/meminfo). On this machine (Linux 6.18, ext4)
 # reading the 2.06 GB reference workload (dd, 128 KiB blocks) takes 0.24 s in the first state and
-# 0.12 s in the second,
-# and a run of `portmatrix analyze` about 0.15 s less: the same file, the same warm cache, and a
-# difference that depended on whether it had been evicted since it was made.
+# 0.12 s in the second, and a run of `portmatrix analyze` about 0.15 s less: the same file, the same
+# warm cache, and a difference that depended on whether it had been evicted since it was made.
 read_back() {
   python3 - "$@" <<'PY'
 import os, sys
