@@ -71,6 +71,10 @@ public final class Main {
             String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
             return switch (command) {
                 case "analyze" -> {
+                    if (rest.length > 0 && (rest[0].equals("--help") || rest[0].equals("-h"))) {
+                        usage(out);
+                        yield ExitStatus.OK;
+                    }
                     if (java.util.Arrays.stream(rest).noneMatch(a -> a.startsWith("--catalog"))) {
                         builtInCatalog = startBuiltInCatalog(); // read on its own thread while the options are read
                     }
@@ -148,6 +152,20 @@ public final class Main {
         return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
+    /**
+     * Why an output could not be created, naming the directory rather than the temporary file that
+     * is made beside the target (the user never named it).
+     */
+    static String describeCreate(Path target, IOException e) {
+        if (e instanceof java.nio.file.FileSystemException f && f.getFile() != null && !f.getFile().equals(target.toString())) {
+            Path dir = target.toAbsolutePath().getParent();
+            String reason = e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : f.getReason() != null ? f.getReason() : e.getClass().getSimpleName();
+            return reason + " (a file is made in " + dir + " and renamed into place)";
+        }
+        return describe(e);
+    }
+
     private void usage(PrintStream to) {
         to.println("usage: portmatrix analyze CAPTURE... [--topology FILE] [--format text|jsonl|csv|html] [--output FILE]");
         to.println("                 [--report-dir DIR] [--extract FILE] [--all-flows] [--fail-on-unexpected]");
@@ -186,7 +204,7 @@ public final class Main {
                         + ReportSet.DIR_TEXT + " to DIR (standard output then gets a one-screen summary unless --format or --output is given)").get());
         o.addOption(Option.builder().longOpt("extract").hasArg().argName("FILE")
                 .desc("write every packet of every flow outside the matrix to FILE (pcap; pcapng when link types differ), "
-                        + "by reading the captures a second time").get());
+                        + "during the analysis (the captures are read a second time only when that cannot be done: they must be files)").get());
         o.addOption(Option.builder().longOpt("all-flows")
                 .desc("the text report lists every flow, not only the groups").get());
         o.addOption(Option.builder().longOpt("fail-on-unexpected")
@@ -274,6 +292,12 @@ public final class Main {
             writable(o.extract(), false, "cannot write the extract"); // one inside --report-dir is checked with that directory
         }
         writable(o.reportDir(), true, "cannot create the report directory");
+        notAnInput(o);
+        if (o.extract() != null && java.nio.file.Files.exists(o.extract()) && !java.nio.file.Files.isRegularFile(o.extract())) {
+            // It is written under a temporary name and renamed into place, which would replace a device or a FIFO.
+            throw new UsageException(o.extract() + ": cannot write the extract: not a regular file (the extract is a file, "
+                    + "written beside it and renamed into place)");
+        }
         if (o.extract() != null) { // before anything reads the captures: a pipe could be read only once
             for (Path p : o.captures()) {
                 if (!java.nio.file.Files.isRegularFile(p) && !java.nio.file.Files.isDirectory(p)) {
@@ -469,7 +493,47 @@ public final class Main {
         try {
             return new PcapWriter(file);
         } catch (IOException e) {
-            throw new UsageException(file + ": cannot write the extract: " + describe(e));
+            throw new UsageException(file + ": cannot write the extract: " + describeCreate(file, e));
+        }
+    }
+
+    /**
+     * Refuses an output that is one of the inputs (a capture, the topology, the catalog): it would be
+     * replaced by the report. Checked for files that exist, as the same file (links included).
+     */
+    private static void notAnInput(AnalyzeOptions o) throws UsageException {
+        List<Path> inputs = new ArrayList<>();
+        for (Path c : o.captures()) {
+            if (java.nio.file.Files.isRegularFile(c)) {
+                inputs.add(c);
+            }
+        }
+        if (o.topology() != null) {
+            inputs.add(o.topology());
+        }
+        if (o.catalog() != null) {
+            inputs.add(o.catalog());
+        }
+        List<Path> outputs = new ArrayList<>();
+        java.util.Collections.addAll(outputs, o.output(), o.extract(), o.writeTopology());
+        if (o.reportDir() != null) {
+            for (String name : ReportSet.DIR_FILES) {
+                outputs.add(o.reportDir().resolve(name));
+            }
+        }
+        for (Path out : outputs) {
+            if (out == null || !java.nio.file.Files.isRegularFile(out)) {
+                continue;
+            }
+            for (Path in : inputs) {
+                try {
+                    if (java.nio.file.Files.isSameFile(out, in)) {
+                        throw new UsageException(out + ": not written: it is one of the inputs (" + in + "), which the report would replace");
+                    }
+                } catch (IOException e) {
+                    // unreadable: opening it reports that
+                }
+            }
         }
     }
 
@@ -498,7 +562,6 @@ public final class Main {
         }
     }
 
-    /** Standard output, or a file written to a temporary name and renamed into place on success. */
     /**
      * Standard output, or a file written through {@link org.portmatrix.report.AtomicFile}: under a
      * temporary name with ordinary permissions, renamed into place on success (a device or a pipe
@@ -526,7 +589,7 @@ public final class Main {
                 org.portmatrix.report.AtomicFile f = org.portmatrix.report.AtomicFile.create(target);
                 return new Output(f.writer(), f.stream(), f);
             } catch (IOException e) {
-                throw new UsageException(target + ": cannot write output: " + describe(e));
+                throw new UsageException(target + ": cannot write output: " + describeCreate(target, e));
             }
         }
 

@@ -24,6 +24,8 @@ public final class ReportSet implements FlowReport, AutoCloseable {
     public static final String DIR_CSV = "flows.csv";
     public static final String DIR_HTML = "report.html";
     public static final String DIR_TEXT = "summary.txt";
+    /** Every file {@code --report-dir} writes. */
+    public static final List<String> DIR_FILES = List.of(DIR_JSONL, DIR_CSV, DIR_HTML, DIR_TEXT);
 
     private final ReportData data;
     private final List<Output> outputs = new ArrayList<>();

@@ -1,5 +1,6 @@
 package org.portmatrix.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -105,6 +106,38 @@ class MainTest {
         try (var files = Files.list(dir)) {
             assertEquals(0, files.count(), "no temporary file left either");
         }
+    }
+
+    @Test
+    void analyzeHelpListsItsOptions() {
+        for (String flag : List.of("--help", "-h")) {
+            Run r = run("analyze", flag);
+            assertEquals(0, r.status(), r.err());
+            assertTrue(r.out().contains("--extract <FILE>") && r.out().contains("--no-inspect"), r.out());
+        }
+    }
+
+    @Test
+    void anOutputThatIsAnInputIsRefusedAndTheInputKept() throws Exception {
+        Path capture = Files.copy(Path.of(SAMPLE), dir.resolve("in.pcap"));
+        byte[] before = Files.readAllBytes(capture);
+        Path link = Files.createSymbolicLink(dir.resolve("link.pcap"), capture.getFileName());
+        Path topology = Files.copy(Path.of(TOPOLOGY), dir.resolve("topology.yaml"));
+        assertOneLineError(run("analyze", capture.toString(), "--output", capture.toString()), "it is one of the inputs");
+        assertOneLineError(run("analyze", capture.toString(), "--extract", link.toString()), "it is one of the inputs");
+        assertOneLineError(run("analyze", capture.toString(), "--topology", topology.toString(), "--output", topology.toString()),
+                "it is one of the inputs");
+        assertArrayEquals(before, Files.readAllBytes(capture));
+        assertEquals(Files.readString(Path.of(TOPOLOGY)), Files.readString(topology));
+    }
+
+    @Test
+    void anExtractOntoAFifoIsRefusedAndTheFifoKept() throws Exception {
+        Path fifo = dir.resolve("extract.fifo");
+        Process mk = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        assertEquals(0, mk.waitFor());
+        assertOneLineError(run("analyze", SAMPLE, "--topology", TOPOLOGY, "--extract", fifo.toString()), "not a regular file");
+        assertTrue(Files.exists(fifo) && !Files.isRegularFile(fifo), "still a FIFO");
     }
 
     @Test
