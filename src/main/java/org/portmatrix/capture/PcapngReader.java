@@ -90,6 +90,14 @@ public final class PcapngReader extends FileSource {
             in.close();
             throw new CaptureFormatException(name, 0, problem);
         }
+        // The first section header cut off (its options): nothing of the file can be read, so it is
+        // refused like a cut-off pcap header. A length that is wrong is damage, found by next().
+        long length = Bytes.u32(in.buf, in.pos + 4, bigEndian);
+        if (length >= MIN_SHB && (length & 3) == 0 && length <= in.capacity() && !in.ensure((int) length)) {
+            int have = in.available();
+            in.close();
+            throw new CaptureFormatException(name, 0, "truncated pcapng section header (" + have + " of " + length + " bytes)");
+        }
     }
 
     /** Packets skipped because they named an interface that their section did not describe. */

@@ -208,6 +208,21 @@ class PcapngReaderTest {
     }
 
     @Test
+    void refusesARealCaptureCutInsideItsSectionHeaderOptions() throws IOException {
+        byte[] whole = java.nio.file.Files.readAllBytes(java.nio.file.Path.of("captures/decode/two-interfaces.pcapng"));
+        long shbLength = java.nio.ByteBuffer.wrap(whole, 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        assertTrue(shbLength > 100, "the section header has options: " + shbLength);
+        byte[] cut = java.util.Arrays.copyOf(whole, 100);
+        CaptureFormatException e = assertThrows(CaptureFormatException.class, () -> read(cut));
+        assertEquals("t.pcapng: offset 0: truncated pcapng section header (100 of " + shbLength + " bytes)", e.getMessage());
+        // Cut after its section header, the capture is read and the cut is damage.
+        Read r = read(java.util.Arrays.copyOf(whole, (int) shbLength + 20));
+        assertEquals(0, r.packets().size());
+        assertEquals(shbLength, r.source().damage().offset());
+        assertTrue(r.source().damage().message().contains("truncated last block"), r.source().damage().message());
+    }
+
+    @Test
     void readsGzipCompressedPcapng() throws IOException {
         byte[] plain = new PcapngBuilder(ByteOrder.LITTLE_ENDIAN).section(ByteOrder.LITTLE_ENDIAN).iface(1)
                 .epb(0, 1, data(20, 1), 20).epb(0, 2, data(30, 2), 30).bytes();
