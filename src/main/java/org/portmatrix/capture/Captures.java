@@ -75,11 +75,14 @@ public final class Captures {
             InputStream gz;
             try {
                 gz = new GZIPInputStream(in, 1 << 16);
+            } catch (java.io.EOFException e) {
+                in.close();
+                throw new CaptureFormatException(name, 0, "gzip header cut off");
             } catch (IOException e) {
                 in.close();
-                throw new CaptureFormatException(name, 0, "damaged gzip header: " + e.getMessage());
+                throw new CaptureFormatException(name, 0, "damaged gzip header: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
             }
-            GuardedStream g = new GuardedStream(name, gz);
+            GuardedStream g = new GuardedStream(gz);
             return open(name, g, -1, g);
         }
         if (got < 4) {

@@ -52,7 +52,7 @@ abstract class FileSource implements PacketSource {
         done = true;
         String failure = guard == null ? null : guard.failure();
         if (failure != null) {
-            return damage(offset, failure + " (" + what + " cut off)", true);
+            return damage(offset, failure + "; reading stopped in the " + what, true);
         }
         if (have > 0) {
             return damage(offset, "truncated " + what + " (" + have + " bytes); the capture was cut off", true);
@@ -64,7 +64,7 @@ abstract class FileSource implements PacketSource {
     final boolean cutOff(long offset, String what, long have, long need) {
         String failure = guard == null ? null : guard.failure();
         if (failure != null) {
-            return damage(offset, failure + " (" + what + " cut off)", true);
+            return damage(offset, failure + "; reading stopped in the " + what, true);
         }
         return damage(offset, "truncated " + what + " (" + have + " of " + need + " bytes); the capture was cut off", true);
     }

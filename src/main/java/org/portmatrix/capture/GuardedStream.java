@@ -11,14 +11,13 @@ import java.util.zip.ZipException;
  * reader reports the damage as a cut-off capture and everything before it still counts.
  */
 final class GuardedStream extends FilterInputStream {
-    private final String name;
     private String failure;
 
-    GuardedStream(String name, InputStream in) {
+    GuardedStream(InputStream in) {
         super(in);
-        this.name = name;
     }
 
+    /** What went wrong, without the file's name (the damage line carries it), or null. */
     String failure() {
         return failure;
     }
@@ -30,8 +29,13 @@ final class GuardedStream extends FilterInputStream {
         }
         try {
             return super.read(b, off, len);
-        } catch (EOFException | ZipException e) {
-            failure = name + ": compressed stream damaged: " + e.getMessage();
+        } catch (EOFException e) {
+            failure = "compressed stream cut off";
+            return -1;
+        } catch (ZipException e) {
+            // "Corrupt GZIP trailer" (its CRC or length disagrees), "invalid distance too far back", ...:
+            // the bytes inflated just before may be wrong too.
+            failure = "compressed stream damaged (" + (e.getMessage() == null ? "ZipException" : e.getMessage()) + ")";
             return -1;
         }
     }

@@ -118,6 +118,33 @@ class CapturesTest {
     }
 
     @Test
+    void aDamagedGzipFileSaysWhatIsWrongWithIt() throws Exception {
+        Path copy = tmp.resolve("sample.pcap");
+        Files.copy(SAMPLE, copy);
+        run("gzip", copy.toString());
+        byte[] gz = Files.readAllBytes(tmp.resolve("sample.pcap.gz"));
+        int packets = all(Captures.open(SAMPLE)).size();
+        // The header cut off: nothing to read.
+        CaptureFormatException e = assertThrows(CaptureFormatException.class,
+                () -> Captures.open("h.pcap.gz", new ByteArrayInputStream(Arrays.copyOf(gz, 5)), 5));
+        assertEquals("h.pcap.gz: offset 0: gzip header cut off", e.getMessage());
+        // Cut in the middle: what came before counts; the damage says the stream was cut off.
+        byte[] cut = Arrays.copyOf(gz, gz.length / 2);
+        PacketSource s = Captures.open("c.pcap.gz", new ByteArrayInputStream(cut), cut.length);
+        int read = all(s).size();
+        assertTrue(read > 0 && read < packets, read + " of " + packets);
+        assertTrue(s.damage().message().startsWith("compressed stream cut off; reading stopped in the "), s.damage().message());
+        // Its checksum wrong (the trailer's CRC-32): every packet was inflated, the damage names the trailer, once, without
+        // repeating the file's name.
+        byte[] crc = gz.clone();
+        crc[crc.length - 8] ^= 0x5a;
+        s = Captures.open("t.pcap.gz", new ByteArrayInputStream(crc), crc.length);
+        assertEquals(packets, all(s).size());
+        assertTrue(s.damage().message().startsWith("compressed stream damaged (Corrupt GZIP trailer)"), s.damage().message());
+        assertEquals(1, s.damage().describe().split("t.pcap.gz", -1).length - 1, s.damage().describe());
+    }
+
+    @Test
     void aTruncatedLastRecordIsDamageAndEverythingBeforeItCounts() throws IOException {
         byte[] whole = Files.readAllBytes(SAMPLE);
         byte[] cut = Arrays.copyOf(whole, whole.length - 10);
