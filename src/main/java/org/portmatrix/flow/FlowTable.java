@@ -24,8 +24,10 @@ public final class FlowTable {
     /** The idle lists, one timeout each: established TCP, other TCP, everything else. */
     private static final int LIST_TCP_ESTABLISHED = 0;
     private static final int LIST_TCP_OTHER = 1;
-    private static final int LIST_OTHER = 2;
-    private static final int LISTS = 3;
+    /** TCP flows closed by FIN both ways or by RST: the first to go when the table is full. */
+    private static final int LIST_TCP_FINISHED = 2;
+    private static final int LIST_OTHER = 3;
+    private static final int LISTS = 4;
     private static final int WELL_KNOWN_PORTS = 1024;
     /** ICMP type numbers of echo replies (RFC 792, RFC 4443). */
     static final int ICMP_ECHO_REPLY = 0;
@@ -51,6 +53,7 @@ public final class FlowTable {
 
     private long flowsCreated;
     private long evictedEarly;
+    private long evictedFinished;
     private long expiredIdle;
     private long restarted;
     private int peak;
@@ -316,13 +319,17 @@ public final class FlowTable {
         if (f.protocol != IpProtocol.TCP) {
             return LIST_OTHER;
         }
-        return f.tcpState == Flow.TCP_ESTABLISHED ? LIST_TCP_ESTABLISHED : LIST_TCP_OTHER;
+        return switch (f.tcpState) {
+            case Flow.TCP_ESTABLISHED -> LIST_TCP_ESTABLISHED;
+            case Flow.TCP_CLOSED_FIN, Flow.TCP_CLOSED_RST -> LIST_TCP_FINISHED;
+            default -> LIST_TCP_OTHER;
+        };
     }
 
     private long timeoutOf(int list) {
         return switch (list) {
             case LIST_TCP_ESTABLISHED -> config.tcpEstablishedTimeoutNanos();
-            case LIST_TCP_OTHER -> config.tcpOtherTimeoutNanos();
+            case LIST_TCP_OTHER, LIST_TCP_FINISHED -> config.tcpOtherTimeoutNanos();
             default -> config.udpTimeoutNanos();
         };
     }
@@ -406,8 +413,18 @@ public final class FlowTable {
         return oldest;
     }
 
-    /** Closes the longest-idle flow early (the table is full); flows active since their append get a second chance. */
+    /**
+     * Makes room (the table is full): the TCP flow that finished longest ago goes first (its end was
+     * seen, so nothing of it is lost: not counted as closed early); without one, the longest-idle
+     * flow is closed early, flows active since their append getting a second chance.
+     */
     private void evictOldest() {
+        Flow finished = heads[LIST_TCP_FINISHED];
+        if (finished != null) {
+            evictedFinished++;
+            remove(finished, Flow.END_EVICTED);
+            return;
+        }
         while (true) {
             Flow victim = oldestHead();
             if (victim.lastNanos != victim.listKey) {
@@ -468,6 +485,12 @@ public final class FlowTable {
         return flowsCreated;
     }
 
+    /** Finished TCP flows (FIN both ways, RST) removed to make room before their timeout; not closed early. */
+    public long evictedFinished() {
+        return evictedFinished;
+    }
+
+    /** Flows closed early because the table was full: not finished, so later packets of theirs start a new flow. */
     public long evictedEarly() {
         return evictedEarly;
     }

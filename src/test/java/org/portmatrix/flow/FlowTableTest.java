@@ -237,6 +237,28 @@ class FlowTableTest {
     }
 
     @Test
+    void aFullTableMakesRoomWithAFinishedTcpFlowFirstAndDoesNotCountItAsClosedEarly() {
+        FlowTable t = table(FlowConfig.defaults().withCapacity(2));
+        Flow media = t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 50001, 0), 1 * S, 200); // idle longest
+        Flow tcp = t.update(packet(IpProtocol.TCP, CLIENT, 40000, SERVER, 5061, 0x02), 2 * S, 60);
+        t.update(packet(IpProtocol.TCP, SERVER, 5061, CLIENT, 40000, 0x12), 2 * S + 1, 60);
+        t.update(packet(IpProtocol.TCP, CLIENT, 40000, SERVER, 5061, 0x11), 3 * S, 60);
+        t.update(packet(IpProtocol.TCP, SERVER, 5061, CLIENT, 40000, 0x11), 3 * S + 1, 60);
+        assertEquals(Flow.TCP_CLOSED_FIN, tcp.tcpState);
+        Flow next = t.update(packet(IpProtocol.UDP, CLIENT, 50002, SERVER, 50003, 0), 4 * S, 200);
+        assertEquals(List.of(tcp), closed, "the finished flow goes, not the media flow idle since before it");
+        assertEquals(Flow.END_EVICTED, tcp.endReason);
+        assertEquals(0, t.evictedEarly());
+        assertEquals(1, t.evictedFinished());
+        // Without a finished flow, the longest-idle one is closed early and counted.
+        t.update(packet(IpProtocol.UDP, CLIENT, 50004, SERVER, 50005, 0), 5 * S, 200);
+        assertEquals(List.of(tcp, media), closed);
+        assertEquals(1, t.evictedEarly());
+        t.closeAll();
+        assertEquals(Flow.END_CAPTURE, next.endReason);
+    }
+
+    @Test
     void theVlanIsPartOfTheKeyWhenTheDecoderRecordsIt() {
         FlowTable t = table();
         Decoded tagged = packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 5000, 0);
