@@ -33,6 +33,8 @@ public final class Topology {
     private final PortOverride[] portArray;
     private final String inferred;
     private final Map<String, String> hostNotes;
+    /** What looks like a mistake in the file but is not an error (set by {@link #load}). */
+    private List<String> warnings = List.of();
 
     public Topology(String source, Map<String, List<Cidr>> roles, Roles vocabulary) {
         this(source, roles, List.of(), vocabulary, null, Map.of());
@@ -82,10 +84,16 @@ public final class Topology {
             throw new ConfigException(name, line(root), "no 'roles' mapping (roles: {front-end: [10.1.1.0/24], ...})");
         }
         Map<String, List<Cidr>> roles = new LinkedHashMap<>();
+        List<String> warnings = new ArrayList<>();
         for (Map.Entry<String, Node> e : mapping(name, rolesNode, "roles").entrySet()) {
             String role = e.getKey();
             if (!Roles.validId(role)) {
                 throw new ConfigException(name, line(e.getValue()), "invalid role id '" + role + "' (lowercase letters, digits, '-' and '_')");
+            }
+            String meant = vocabulary.bit(role) < 0 ? likelyMeant(role, vocabulary) : null;
+            if (meant != null) {
+                warnings.add(name + ": line " + line(e.getValue()) + ": role '" + role + "' is not a catalog role; '" + meant
+                        + "' is (a role of your own is allowed, but no rule names it: every flow to or from its hosts is flagged)");
             }
             if (vocabulary.add(role) < 0) {
                 throw new ConfigException(name, line(e.getValue()), "more than " + Roles.MAX_ROLES + " roles");
@@ -104,7 +112,44 @@ public final class Topology {
             roles.put(role, cidrs);
         }
         List<PortOverride> ports = top.containsKey("ports") ? ports(name, top.get("ports"), vocabulary) : List.of();
-        return new Topology(name, roles, ports, vocabulary, null, Map.of());
+        if (!ports.isEmpty()) {
+            for (Node n : sequence(name, top.get("ports"), "ports")) {
+                Node r = mapping(name, n, "a ports entry").get("role");
+                String role = scalar(name, r, "'role'");
+                if (!roles.containsKey(role)) {
+                    warnings.add(name + ": line " + line(r) + ": ports entry for role '" + role + "': no address in 'roles' holds that role, "
+                            + "so the entry applies to no host");
+                }
+            }
+        }
+        Topology t = new Topology(name, roles, ports, vocabulary, null, Map.of());
+        t.warnings = List.copyOf(warnings);
+        return t;
+    }
+
+    /** What the file has that looks like a mistake but is not an error ("FILE: line N: ..."), for standard error. */
+    public List<String> warnings() {
+        return warnings;
+    }
+
+    /**
+     * The known role a new role id most likely stands for: the same letters without '-' and '_', or
+     * with a trailing 's' ("frontend", "front_end", "front-ends" for front-end); null for none.
+     */
+    private static String likelyMeant(String role, Roles vocabulary) {
+        String key = bare(role);
+        for (int b = 0; b < vocabulary.size(); b++) {
+            String known = vocabulary.name(b);
+            String k = bare(known);
+            if (key.equals(k) || key.equals(k + "s")) {
+                return known;
+            }
+        }
+        return null;
+    }
+
+    private static String bare(String id) {
+        return id.replace("-", "").replace("_", "");
     }
 
     private static List<PortOverride> ports(String name, Node node, Roles vocabulary) throws ConfigException {

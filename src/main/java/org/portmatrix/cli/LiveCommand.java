@@ -212,6 +212,9 @@ final class LiveCommand {
         Roles roles = new Roles();
         Catalog catalog = o.catalog() == null ? Catalog.builtIn(roles) : Catalog.load(o.catalog(), roles);
         Topology topology = o.topology() == null ? Topology.empty() : Topology.load(o.topology(), roles);
+        for (String w : topology.warnings()) {
+            err.println("portmatrix: warning: " + w);
+        }
         Classifier classifier = new Classifier(new CompiledCatalog(catalog), topology);
         if (o.output() != null && Files.isDirectory(o.output())) {
             throw new UsageException(o.output() + ": is a directory");

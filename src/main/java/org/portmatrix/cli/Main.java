@@ -312,6 +312,9 @@ public final class Main {
         Roles roles = catalog.roles();
         Topology topology = o.topology() != null ? Topology.load(o.topology(), roles)
                 : o.infer() ? InferTopology.run(o, catalog, roles, err) : Topology.empty();
+        for (String w : topology.warnings()) {
+            err.println("portmatrix: warning: " + w);
+        }
         Classifier classifier = new Classifier(new CompiledCatalog(catalog), topology);
         // Open every capture first, so that an unreadable one is reported before any output is written.
         List<PacketSource> sources = new ArrayList<>();

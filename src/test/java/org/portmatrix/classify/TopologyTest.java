@@ -65,6 +65,29 @@ class TopologyTest {
     }
 
     @Test
+    void aRoleThatLooksLikeACatalogRoleMisspeltAndAPortsEntryForNoHostAreWarnedAbout() throws Exception {
+        Roles roles = new Roles();
+        Catalog.builtIn(roles);
+        Topology t = load("""
+                roles:
+                  frontend: [10.1.1.0/24]
+                  edge_internal: [10.1.3.0/24]
+                  sql-backend: [10.1.9.0/24]
+                  client: [10.2.0.0/16]
+                ports:
+                  - {role: nosuch, transport: tcp, port: 5067}
+                  - {role: client, transport: udp, port: 50000-50019}
+                """, roles);
+        List<String> w = t.warnings();
+        assertEquals(3, w.size(), w.toString());
+        assertTrue(w.get(0).matches(".*: line 2: role 'frontend' is not a catalog role; 'front-end' is .*"), w.get(0));
+        assertTrue(w.get(1).matches(".*: line 3: role 'edge_internal' is not a catalog role; 'edge-internal' is .*"), w.get(1));
+        assertTrue(w.get(2).matches(".*: line 7: ports entry for role 'nosuch': no address in 'roles' holds that role.*"), w.get(2));
+        // A role of one's own that resembles none (sql-backend) and a correct file: nothing to say.
+        assertEquals(List.of(), load("roles:\n  front-end: [10.1.1.0/24]\n  sql-backend: [10.1.9.0/24]\n", roles).warnings());
+    }
+
+    @Test
     void userRolesJoinTheVocabularyAndMatchNoRule() throws Exception {
         Roles roles = new Roles();
         Catalog catalog = Catalog.builtIn(roles);
