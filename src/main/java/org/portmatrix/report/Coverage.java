@@ -206,7 +206,11 @@ public final class Coverage {
         return flowsToTopology > 0;
     }
 
-    /** Documented ports never used, one per (destination roles, transport, port), in catalog order; empty when not {@link #assessed()}. */
+    /**
+     * Documented ports never used, one per (destination roles, transport, port), in catalog order; empty when not {@link #assessed()}.
+     * A rule to any host (DHCP's broadcast to udp/67) is left out: it names no role's listener, so there is nothing on
+     * the topology's roles to close.
+     */
     public List<Candidate> candidates() {
         if (!assessed()) {
             return List.of();
@@ -223,7 +227,7 @@ public final class Coverage {
         }
         for (int i = 0; i < rules.size(); i++) {
             Rule r = rules.get(i);
-            if (!applies(i) || portFlows[i] > 0 || flows[i] > 0) {
+            if (r.dstAny() || !applies(i) || portFlows[i] > 0 || flows[i] > 0) {
                 continue;
             }
             String dst = r.dstAny() ? "any" : String.join("+", r.dstRoles());
