@@ -303,12 +303,14 @@ public final class Classifier {
             sb.append(sb.length() == 0 ? "The responder " : " and the responder ")
                     .append(Addresses.format(f.ipVersion(), f.dstHi(), f.dstLo()));
         }
-        sb.append(c.srcRoles == 0 && c.dstRoles == 0 ? " are" : " is").append(" outside the topology (")
-                .append(transportName(f));
+        boolean inferred = topology.inferred() != null; // no topology was given: the roles came from the traffic
+        sb.append(c.srcRoles == 0 && c.dstRoles == 0 ? (inferred ? " have" : " are") : (inferred ? " has" : " is"))
+                .append(inferred ? " no role inferred from the traffic (" : " outside the topology (").append(transportName(f));
         if (f.protocol() == IpProtocol.TCP || f.protocol() == IpProtocol.UDP) {
             sb.append(' ').append(f.dstPort());
         }
-        sb.append("); add the host to the topology or find out why it talks to this deployment.");
+        sb.append(inferred ? "); give it one in a topology (--write-topology FILE writes the inferred roles to correct, --topology FILE reads them) "
+                + "or find out why it talks to this deployment." : "); add the host to the topology or find out why it talks to this deployment.");
         return sb.toString();
     }
 
