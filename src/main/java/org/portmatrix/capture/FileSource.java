@@ -21,6 +21,7 @@ abstract class FileSource implements PacketSource {
     private final GuardedStream guard;
     private final List<CaptureDamage> damages = new ArrayList<>();
     private long damageNotKept;
+    private long lastNotKeptOffset;
     boolean done;
 
     FileSource(String name, InputStream stream, long size, GuardedStream guard) {
@@ -37,6 +38,7 @@ abstract class FileSource implements PacketSource {
             damages.add(new CaptureDamage(name, offset, message, fatal));
         } else {
             damageNotKept++;
+            lastNotKeptOffset = offset;
         }
         if (fatal) {
             done = true;
@@ -90,8 +92,8 @@ abstract class FileSource implements PacketSource {
             return Collections.unmodifiableList(damages);
         }
         List<CaptureDamage> all = new ArrayList<>(damages);
-        CaptureDamage first = damages.get(0);
-        all.add(new CaptureDamage(name, first.offset(), "and " + damageNotKept + " more damaged records like the above", false));
+        // Its offset is the last of them: the summary line's offset belongs to it, not to the first damage above.
+        all.add(new CaptureDamage(name, lastNotKeptOffset, "the last of " + damageNotKept + " more damaged records like the above", false));
         return all;
     }
 

@@ -118,6 +118,27 @@ class CapturesTest {
     }
 
     @Test
+    void damageBeyondWhatIsKeptIsSummedUpAtTheOffsetOfItsLastRecord() throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(SAMPLE)).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(16, 60); // snap length 60: every longer record is stored longer than the snap length; reading goes on
+        List<Long> longer = new ArrayList<>();
+        for (int at = 24; at < b.capacity(); at += 16 + b.getInt(at + 8)) {
+            if (b.getInt(at + 8) > 60) {
+                longer.add((long) at);
+            }
+        }
+        assertTrue(longer.size() > FileSource.MAX_DAMAGE_KEPT + 1, longer.size() + " records longer than 60 bytes");
+        PacketSource s = Captures.open("snap.pcap", new ByteArrayInputStream(b.array()), b.capacity());
+        all(s);
+        List<CaptureDamage> d = s.damages();
+        assertEquals(FileSource.MAX_DAMAGE_KEPT + 1, d.size());
+        assertEquals(longer.get(0), d.get(0).offset());
+        CaptureDamage last = d.get(d.size() - 1);
+        assertEquals(longer.get(longer.size() - 1), last.offset());
+        assertEquals("the last of " + (longer.size() - FileSource.MAX_DAMAGE_KEPT) + " more damaged records like the above", last.message());
+    }
+
+    @Test
     void aDamagedGzipFileSaysWhatIsWrongWithIt() throws Exception {
         Path copy = tmp.resolve("sample.pcap");
         Files.copy(SAMPLE, copy);
