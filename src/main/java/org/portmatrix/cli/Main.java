@@ -414,6 +414,11 @@ public final class Main {
                 } else if (!(o.format().equals("text") && o.output() == null)) {
                     // The report went elsewhere (JSON lines, CSV, HTML, or a file): the run's counters go to stderr.
                     TextReport.oneScreen(reports.data(), summary, written, new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8)));
+                } else {
+                    // The whole text report went to standard output, which names no file: the extract is said on stderr.
+                    for (String file : written) {
+                        err.println("portmatrix: wrote " + file);
+                    }
                 }
                 phases.mark("summary");
                 phases.print(err);

@@ -351,9 +351,9 @@ public final class TextReport implements FlowReport {
 
     static String flowLine(FlowRecord r) {
         String roles = ReportData.roleLabel(r.srcRoles()) + " -> " + ReportData.roleLabel(r.dstRoles());
-        return String.format(Locale.ROOT, "  %-20s %-5s %-47s %-47s %-34s %-8s %9d %12d", r.verdict(), r.transport(),
+        return String.format(Locale.ROOT, "  %-20s %-5s %-47s %-47s %-34s %-8s %9s %12s", r.verdict(), r.transport(),
                 endpoint(r.srcIp(), r.srcPort()) + (r.directionInferred() ? " (?)" : ""), endpoint(r.dstIp(), r.dstPort()), roles,
-                r.appProtocol() == null ? "-" : oneLine(r.appProtocol()), r.packets(), r.bytes());
+                r.appProtocol() == null ? "-" : oneLine(r.appProtocol()), n(r.packets()), n(r.bytes()));
     }
 
     static String endpoint(String ip, int port) {

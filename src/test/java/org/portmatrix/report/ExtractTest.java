@@ -151,6 +151,8 @@ class ExtractTest {
         Run r = ReportTests.run("analyze", only.toString(), "--topology", TOPOLOGY, "--extract", pcap.toString());
         assertEquals(0, r.status(), r.err());
         assertEquals(0, capinfosCount(pcap));
+        // The text report went to standard output: the extract is said on stderr, as the other formats' summaries say it.
+        assertEquals("portmatrix: wrote " + pcap + " (0 packets of the flagged flows)", r.err().strip());
     }
 
     @Test

@@ -329,7 +329,8 @@ class GoldenSampleTest {
         assertEquals(0, r.status(), r.err());
         for (GoldenFlow g : golden) {
             Pattern line = Pattern.compile("\n  " + g.verdict() + " +" + g.transport() + " +" + Pattern.quote(g.src()) + " +" + Pattern.quote(g.dst())
-                    + " +" + Pattern.quote(g.srcLabel() + " -> " + g.dstLabel()) + " +" + g.app() + " +" + g.packets() + " +" + g.bytes() + "\n");
+                    + " +" + Pattern.quote(g.srcLabel() + " -> " + g.dstLabel()) + " +" + g.app() + " +" + String.format(java.util.Locale.ROOT, "%,d", g.packets()) + " +"
+                    + String.format(java.util.Locale.ROOT, "%,d", g.bytes()) + "\n"); // with thousands separators, as every other count
             assertTrue(line.matcher(r.out()).find(), line + "\n" + r.out());
         }
     }
