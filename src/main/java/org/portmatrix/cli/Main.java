@@ -403,7 +403,7 @@ public final class Main {
                             pcap.restart();
                             packets = extract(o, flowConfig, Analyzer.servicePorts(classifier.catalog()), flaggedIds, pcap, summary.packetsRead());
                         }
-                        written.add(o.extract() + " (" + packets + " packets of the flagged flows)");
+                        written.add(o.extract() + " (" + String.format(java.util.Locale.ROOT, "%,d", packets) + " packets of the flagged flows)");
                     } catch (IOException e) {
                         pcap.close(); // its temporary file is deleted; an earlier extract of that name stays as it was
                         extractFailure = o.extract() + ": cannot write the extract: " + describe(e);
