@@ -390,7 +390,8 @@ public final class HtmlReport implements FlowReport {
             row.put("seen", r.seen() ? "yes" : r.applies() ? "no" : "no (role not in topology)");
             row.put("rowClass", r.seen() ? "seen" : "unused");
             row.put("flows", r.flows());
-            row.put("flowsText", n(r.flows()));
+            // As the text report says it: a flow the rule matched but whose protocol on the wire was wrong is counted here too.
+            row.put("flowsText", r.flaggedFlows() > 0 ? n(r.flows()) + " (" + n(r.flaggedFlows()) + " flagged anyway: protocol on the wire)" : n(r.flows()));
             row.put("packets", r.packets());
             row.put("packetsText", n(r.packets()));
             row.put("bytes", r.bytes());
@@ -486,7 +487,7 @@ public final class HtmlReport implements FlowReport {
         m.put("labelY", base + 14);
         m.put("start", Timestamps.iso(t0));
         m.put("end", Timestamps.iso(t1));
-        m.put("maxText", n(max));
+        m.put("maxText", TextReport.plural(max, "flow"));
         m.put("bucket", TextReport.duration(bars.get(0).widthNanos()).replace(".0 ", " "));
         m.put("bars", barRows);
         m.put("spans", spans);

@@ -165,6 +165,10 @@ public final class TextReport implements FlowReport {
 
     static String duration(long nanos) {
         double s = nanos / 1e9;
+        if (s < 1) { // "0.0 s" would say nothing: a capture of a few packets, the HTML timeline's buckets of one
+            double ms = nanos / 1e6;
+            return ms < 10 ? String.format(Locale.ROOT, "%.1f ms", ms) : String.format(Locale.ROOT, "%.0f ms", ms);
+        }
         if (s < 120) {
             return String.format(Locale.ROOT, "%.1f s", s);
         }

@@ -270,6 +270,11 @@ class GoldenSampleTest {
         for (Map.Entry<String, long[]> e : goldenRules().entrySet()) {
             assertTrue(html.contains("data-rule=\"" + e.getKey() + "\" data-flows=\"" + e.getValue()[0] + "\""), e.getKey());
         }
+        // The MTLS rule matched the cleartext SIP flow too (flagged for the protocol on the wire): said in its row, as the text report says it.
+        int mtls = html.indexOf("data-rule=\"fe-sip-mtls-5061\"");
+        assertTrue(html.substring(mtls, html.indexOf("</tr>", mtls)).contains(">2 (1 flagged anyway: protocol on the wire)<"), "fe-sip-mtls-5061 row");
+        // The sample spans 2.6 s: the timeline's buckets are milliseconds, not "0 s"; one flow at most per bucket.
+        assertTrue(html.matches("(?s).*Flows started per \\d+ ms,.*") && html.contains(">1 flow</text>"), "timeline labels");
         int table = html.indexOf("<table class=\"sortable\" id=\"candidates\">");
         assertTrue(table > 0, "candidates table");
         String candidates = html.substring(table, html.indexOf("</table>", table));
