@@ -137,8 +137,16 @@ final class LyncTopology {
                 String mfqdn = mf == null || mf.isBlank() ? fqdn : mf.trim().toLowerCase(Locale.ROOT);
                 List<NetInterface> nics = new ArrayList<>();
                 for (XmlTree.Element n : m.children("NetInterface")) {
-                    nics.add(new NetInterface(n.attr("InterfaceSide") == null ? "Primary" : n.attr("InterfaceSide"),
-                            trimOrNull(n.attr("IPAddress")), trimOrNull(n.attr("ConfiguredIPAddress")), n.line));
+                    String side = n.attr("InterfaceSide") == null ? "Primary" : n.attr("InterfaceSide");
+                    for (String attr : List.of("IPAddress", "ConfiguredIPAddress")) {
+                        // A damaged address would silently lose a machine's or an Edge's public (NAT) address.
+                        String v = trimOrNull(n.attr(attr));
+                        if (v != null && org.portmatrix.classify.Cidr.parse(v) == null) {
+                            throw new ConfigException(name, n.line, mfqdn + ", " + side + " interface: " + attr + "=\"" + v
+                                    + "\" is not an IPv4 or IPv6 address");
+                        }
+                    }
+                    nics.add(new NetInterface(side, trimOrNull(n.attr("IPAddress")), trimOrNull(n.attr("ConfiguredIPAddress")), n.line));
                 }
                 machines.add(new Machine(mfqdn, List.copyOf(nics), m.line));
             }

@@ -237,6 +237,18 @@ class TopologyImportTest {
     }
 
     @Test
+    void anAddressThatIsNotOneNamesItsLineInsteadOfLosingTheHost() throws Exception {
+        String contoso = Files.readString(CONTOSO);
+        assertTrue(contoso.contains("ConfiguredIPAddress=\"203.0.113.11\""), "the Edge's public address behind NAT");
+        Path bad = dir.resolve("bad-nat.xml");
+        Files.writeString(bad, contoso.replace("ConfiguredIPAddress=\"203.0.113.11\"", "ConfiguredIPAddress=\"203.0.113.311\""));
+        int line = 1 + (int) Files.readString(bad).lines().takeWhile(l -> !l.contains("203.0.113.311")).count();
+        ConfigException e = assertThrows(ConfigException.class, () -> TopologyImporter.run(bad, null, List.of(), Catalog.builtIn(new Roles())));
+        assertTrue(e.getMessage().startsWith(bad + ":" + line + ": edge01.contoso.com, External interface: ConfiguredIPAddress=\"203.0.113.311\" is not"),
+                e.getMessage());
+    }
+
+    @Test
     void aHostsFileLineWithoutAnAddressNamesItsLine() throws Exception {
         Path hosts = dir.resolve("hosts.csv");
         Files.writeString(hosts, "fqdn,address\nfe01.contoso.com,10.1.1.11\nfe02.contoso.com,fe02\n");
