@@ -310,8 +310,11 @@ final class TopologyImport {
         for (RolePort rp : specs) {
             documented.computeIfAbsent(rp.role(), this::catalogPorts);
             BitSet[] c = configured.computeIfAbsent(rp.role(), k -> new BitSet[] {new BitSet(65536), new BitSet(65536)});
+            // Lync's ranges count ports (49152 + 16383 ends at 65534) where the documents' end at 65535: a range
+            // configured to 65534 still holds 65535, or that one port would come out as moved ("instead_of: 65535").
+            int last = rp.spec().last() == 65534 ? 65535 : rp.spec().last();
             for (int t : rp.spec().transports()) {
-                c[t == 6 ? 0 : 1].set(rp.spec().port(), rp.spec().last() + 1);
+                c[t == 6 ? 0 : 1].set(rp.spec().port(), last + 1);
             }
         }
         Map<String, Merged> merged = new LinkedHashMap<>();

@@ -166,6 +166,9 @@ class TopologyImportTest {
                     .filter(p -> p.transport() == transport && p.portMin() == 40000 && p.portMax() == 40999).findFirst().orElseThrow();
             assertTrue(audio.insteadOf().stream().anyMatch(r -> r.contains(49152) && r.contains(57500)), audio.toString());
         }
+        // Lync's ranges end at 65534 (a count of ports) where the catalog's end at 65535: not a moved port.
+        assertTrue(t.topology().ports().stream().flatMap(p -> p.insteadOf().stream()).noneMatch(r -> r.contains(65535) && !r.contains(65534)),
+                t.topology().ports().toString());
         PortOverride udpAudio = t.ports("mediation").stream().filter(p -> p.transport() == 17 && p.portMin() == 40000).findFirst().orElseThrow();
         assertEquals(List.of(new PortOverride.PortRange(49152, 57500)), udpAudio.insteadOf());
         // The gateway listens on TCP 5060.
@@ -246,6 +249,27 @@ class TopologyImportTest {
         ConfigException e = assertThrows(ConfigException.class, () -> TopologyImporter.run(bad, null, List.of(), Catalog.builtIn(new Roles())));
         assertTrue(e.getMessage().startsWith(bad + ":" + line + ": edge01.contoso.com, External interface: ConfiguredIPAddress=\"203.0.113.311\" is not"),
                 e.getMessage());
+    }
+
+    @Test
+    void theFrontEndsAudioMovedWhileApplicationSharingStillHoldsItsOldRangeIsOneOverrideForBothTransports() throws Exception {
+        String contoso = Files.readString(CONTOSO);
+        String audio = "Usage=\"AudioCommunication\" InterfaceSide=\"Primary\" InterfaceNumber=\"1\" Port=\"49152\" Protocol=\"TcpOrUdp\" "
+                + "UrlPath=\"/\" AuthorizesRequests=\"false\" Range=\"8348\"";
+        String line = contoso.lines().filter(l -> l.contains("MediaComp") && l.contains(audio)).findFirst().orElseThrow();
+        Path moved = dir.resolve("moved-audio.xml");
+        Files.writeString(moved, contoso.replace(line, line.replace("Port=\"49152\"", "Port=\"40000\"").replace("Range=\"8348\"", "Range=\"1000\"")));
+        Loaded t = load(moved, CONTOSO_HOSTS, List.of());
+        // Application sharing (49152, 16383 ports: to 65534) still configures the old audio range on both transports, so the
+        // catalog's range is not replaced: the same answer for TCP and UDP, without an instead_of of port 65535.
+        List<PortOverride> fe = t.ports("front-end");
+        assertEquals(2, fe.size(), fe.toString());
+        for (PortOverride o : fe) {
+            assertEquals(40000, o.portMin());
+            assertEquals(40999, o.portMax());
+            assertEquals(List.of(), o.insteadOf(), o.toString());
+        }
+        assertEquals(Set.of(6, 17), Set.of(fe.get(0).transport(), fe.get(1).transport()));
     }
 
     @Test
