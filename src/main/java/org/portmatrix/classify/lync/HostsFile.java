@@ -50,6 +50,9 @@ final class HostsFile {
                 if (fqdn.isEmpty() || c == null || c.length() != 128) { // a host address, not a prefix
                     throw new ConfigException(name, line, "'" + addr + "' is not an IPv4 or IPv6 address (for " + rec.get(0) + ")");
                 }
+                if (TopologyImport.allAddresses(c)) { // 0.0.0.0 is how a topology says "no address": never a host's
+                    throw new ConfigException(name, line, "'" + addr + "' is not a host's address (for " + rec.get(0) + ")");
+                }
                 out.computeIfAbsent(fqdn, k -> new LinkedHashSet<>()).add(c);
             }
         } catch (IOException | java.io.UncheckedIOException e) {

@@ -250,7 +250,7 @@ final class TopologyImport {
         return out;
     }
 
-    private static boolean allAddresses(Cidr c) {
+    static boolean allAddresses(Cidr c) {
         return c.length() == 128 && (c.ipv4() ? c.lo() == Cidr.V4_MAPPED : c.hi() == 0 && c.lo() == 0);
     }
 

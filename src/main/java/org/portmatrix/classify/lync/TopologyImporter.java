@@ -44,9 +44,11 @@ public final class TopologyImporter {
                     + (d.malformed() > 0 ? ", " + d.malformed() + " malformed messages skipped" : "")
                     + (d.damage() != null ? "; damaged capture, read up to the damage: " + d.damage() : ""));
         }
+        Set<String> asked = new java.util.HashSet<>();
         TopologyImport.Resolver resolver = fqdn -> {
             Map<Cidr, String> out = new LinkedHashMap<>();
             String n = HostsFile.normalize(fqdn);
+            asked.add(n);
             for (Cidr c : hosts.getOrDefault(n, Set.of())) {
                 out.putIfAbsent(c, "from " + hostsCsv.getFileName());
             }
@@ -58,6 +60,11 @@ public final class TopologyImporter {
             return out;
         };
         TopologyImport imp = TopologyImport.run(topo, resolver, catalog);
+        for (String name : hosts.keySet()) {
+            if (!asked.contains(name)) { // a typo of a machine's name, or a host of another topology
+                notes.add(hostsCsv + ": " + name + " is not a machine or pool of the topology that needs an address; not used");
+            }
+        }
 
         TopologyYaml y = new TopologyYaml();
         y.comment("Topology imported by portmatrix from " + topologyXml.getFileName() + " (Lync Server 2013 " + topo.format + ").");

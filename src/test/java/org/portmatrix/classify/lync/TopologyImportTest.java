@@ -273,6 +273,20 @@ class TopologyImportTest {
     }
 
     @Test
+    void aHostsRowNoMachineAsksForIsSaidAndAnUnspecifiedAddressIsRefused() throws Exception {
+        Path hosts = dir.resolve("hosts.csv");
+        Files.writeString(hosts, Files.readString(CONTOSO_HOSTS) + "fe1.contoso.com,10.1.1.99\n");
+        TopologyImporter.Result r = TopologyImporter.run(CONTOSO, hosts, List.of(), Catalog.builtIn(new Roles()));
+        assertTrue(r.notes().contains(hosts + ": fe1.contoso.com is not a machine or pool of the topology that needs an address; not used"),
+                r.notes().toString());
+        assertFalse(r.yaml().contains("10.1.1.99"), "a row no machine asked for is not written");
+        Files.writeString(hosts, Files.readString(CONTOSO_HOSTS) + "fe09.contoso.com,0.0.0.0\n");
+        int line = (int) Files.readString(hosts).lines().count();
+        ConfigException e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
+        assertEquals(hosts + ":" + line + ": '0.0.0.0' is not a host's address (for fe09.contoso.com)", e.getMessage());
+    }
+
+    @Test
     void aHostsFileLineWithoutAnAddressNamesItsLine() throws Exception {
         Path hosts = dir.resolve("hosts.csv");
         Files.writeString(hosts, "fqdn,address\nfe01.contoso.com,10.1.1.11\nfe02.contoso.com,fe02\n");
