@@ -530,7 +530,17 @@ public final class Main {
             }
         }
         for (Path out : outputs) {
-            if (out == null || !java.nio.file.Files.isRegularFile(out)) {
+            if (out == null) {
+                continue;
+            }
+            for (Path c : o.captures()) {
+                // A capture directory (a ring buffer's files) is read whole, but for hidden files: a report in it
+                // would replace one of its captures, or be read as one the next time.
+                if (java.nio.file.Files.isDirectory(c) && inside(out, c)) {
+                    throw new UsageException(out + ": not written: it is inside the capture directory " + c + ", whose files are read as captures");
+                }
+            }
+            if (!java.nio.file.Files.isRegularFile(out)) {
                 continue;
             }
             for (Path in : inputs) {
@@ -542,6 +552,16 @@ public final class Main {
                     // unreadable: opening it reports that
                 }
             }
+        }
+    }
+
+    /** Whether {@code file} is directly in {@code dir} (links resolved), where a capture directory's files are read (not below it). */
+    private static boolean inside(Path file, Path dir) {
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            return parent != null && java.nio.file.Files.isDirectory(parent) && parent.toRealPath().equals(dir.toRealPath());
+        } catch (IOException e) {
+            return false; // unreadable: opening it reports that
         }
     }
 

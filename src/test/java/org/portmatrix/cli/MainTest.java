@@ -129,6 +129,13 @@ class MainTest {
                 "it is one of the inputs");
         assertArrayEquals(before, Files.readAllBytes(capture));
         assertEquals(Files.readString(Path.of(TOPOLOGY)), Files.readString(topology));
+        // A capture directory: a report in it would be one of its captures; one below it is not read.
+        Path ring = Files.createDirectory(dir.resolve("ring"));
+        Files.copy(Path.of(SAMPLE), ring.resolve("ring_00001.pcap"));
+        assertOneLineError(run("analyze", ring.toString(), "--output", ring.resolve("report.txt").toString()), "inside the capture directory");
+        assertOneLineError(run("analyze", ring.toString(), "--extract", ring.resolve("ring_00001.pcap").toString()), "inside the capture directory");
+        Path below = Files.createDirectory(ring.resolve("reports"));
+        assertEquals(0, run("analyze", ring.toString(), "--output", below.resolve("report.txt").toString()).status());
     }
 
     @Test
