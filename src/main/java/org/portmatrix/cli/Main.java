@@ -212,7 +212,8 @@ public final class Main {
         o.addOption(Option.builder().longOpt("vlan-in-key")
                 .desc("make the VLAN id part of the flow key (off: a mirror port that tags one direction only still pairs both)").get());
         o.addOption(Option.builder().longOpt("flow-capacity").hasArg().argName("N")
-                .desc("most flows held at once; beyond it the longest-idle flow is closed early and counted (default "
+                .desc("most flows held at once; beyond it a TCP flow finished (FIN, RST) and silent for 2 s makes room, "
+                        + "else the longest-idle flow is closed early and counted (default "
                         + FlowConfig.DEFAULT_CAPACITY + ")").get());
         o.addOption(Option.builder().longOpt("tcp-timeout").hasArg().argName("SECONDS")
                 .desc("idle timeout of an established TCP flow (default 3600)").get());

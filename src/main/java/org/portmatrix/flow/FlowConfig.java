@@ -3,7 +3,8 @@ package org.portmatrix.flow;
 /**
  * Flow-table settings.
  *
- * @param capacity most flows held at once; beyond it the longest-idle flow is closed early
+ * @param capacity most flows held at once; beyond it a finished TCP flow silent for a while makes room,
+ *     else the longest-idle flow is closed early
  * @param tcpEstablishedTimeoutNanos idle timeout of an established TCP flow
  * @param tcpOtherTimeoutNanos idle timeout of a TCP flow not (or no longer) established
  * @param udpTimeoutNanos idle timeout of UDP and every other transport

@@ -8,10 +8,12 @@ import org.portmatrix.decode.IpProtocol;
  * the canonical 5-tuple (plus VLAN when configured). Updating a flow allocates nothing; a new flow
  * allocates one {@link Flow}.
  *
- * <p>Idle timeouts: flows sit in one of three intrusive lists, one per timeout (established TCP;
- * other TCP; UDP and every other transport), in the order they were last appended, so that expiry
- * looks only at the oldest end of each list (see {@link #touch} for the second chance). When the
- * table is full the longest-idle flow is closed early and counted, never dropped silently.
+ * <p>Idle timeouts: flows sit in one of four intrusive lists (established TCP; other TCP; TCP
+ * finished by FIN both ways or RST; UDP and every other transport), in the order they were last
+ * appended, so that expiry looks only at the oldest end of each list (see {@link #touch} for the
+ * second chance). When the table is full, a TCP flow finished and silent for {@link #FINISHED_GRACE}
+ * makes room first (nothing of it is lost); otherwise the longest-idle flow is closed early and
+ * counted, never dropped silently.
  *
  * <p>Who initiated a flow, from its first packet: the sender of a TCP SYN without ACK; the
  * receiver of a SYN-ACK; for TCP without either (the capture started mid-connection) the endpoint
@@ -33,6 +35,12 @@ public final class FlowTable {
     static final int ICMP_ECHO_REPLY = 0;
     static final int ICMPV6_ECHO_REPLY = 129;
     private static final long EXPIRY_CHECK_INTERVAL = 1_000_000_000L;
+    /**
+     * How long a finished TCP flow must have been silent to make room without counting: its last ACK
+     * and retransmissions come within a round trip or two; a packet after that still finds it, or
+     * starts a flow of its own, inferred.
+     */
+    static final long FINISHED_GRACE = 2_000_000_000L;
     private static final int INITIAL_SLOTS = 1 << 12;
 
     private final FlowConfig config;
@@ -414,13 +422,14 @@ public final class FlowTable {
     }
 
     /**
-     * Makes room (the table is full): the TCP flow that finished longest ago goes first (its end was
-     * seen, so nothing of it is lost: not counted as closed early); without one, the longest-idle
-     * flow is closed early, flows active since their append getting a second chance.
+     * Makes room (the table is full): the TCP flow that finished longest ago goes first when it has
+     * been silent for {@link #FINISHED_GRACE} (its end was seen and its last packets are in: not
+     * counted as closed early); otherwise the longest-idle flow is closed early, flows active since
+     * their append getting a second chance.
      */
     private void evictOldest() {
         Flow finished = heads[LIST_TCP_FINISHED];
-        if (finished != null) {
+        if (finished != null && now - finished.lastNanos >= FINISHED_GRACE) {
             evictedFinished++;
             remove(finished, Flow.END_EVICTED);
             return;
