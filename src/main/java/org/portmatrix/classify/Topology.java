@@ -85,12 +85,13 @@ public final class Topology {
         }
         Map<String, List<Cidr>> roles = new LinkedHashMap<>();
         List<String> warnings = new ArrayList<>();
+        int known = vocabulary.size(); // the catalog's roles: a misspelt role is compared with these, not with the file's own
         for (Map.Entry<String, Node> e : mapping(name, rolesNode, "roles").entrySet()) {
             String role = e.getKey();
             if (!Roles.validId(role)) {
                 throw new ConfigException(name, line(e.getValue()), "invalid role id '" + role + "' (lowercase letters, digits, '-' and '_')");
             }
-            String meant = vocabulary.bit(role) < 0 ? likelyMeant(role, vocabulary) : null;
+            String meant = vocabulary.bit(role) < 0 ? likelyMeant(role, vocabulary, known) : null;
             if (meant != null) {
                 warnings.add(name + ": line " + line(e.getValue()) + ": role '" + role + "' is not a catalog role; '" + meant
                         + "' is (a role of your own is allowed, but no rule names it: every flow to or from its hosts is flagged)");
@@ -113,13 +114,19 @@ public final class Topology {
         }
         List<PortOverride> ports = top.containsKey("ports") ? ports(name, top.get("ports"), vocabulary) : List.of();
         if (!ports.isEmpty()) {
+            Map<String, List<Integer>> noHost = new LinkedHashMap<>(); // once per role, with every line
             for (Node n : sequence(name, top.get("ports"), "ports")) {
                 Node r = mapping(name, n, "a ports entry").get("role");
                 String role = scalar(name, r, "'role'");
-                if (!roles.containsKey(role)) {
-                    warnings.add(name + ": line " + line(r) + ": ports entry for role '" + role + "': no address in 'roles' holds that role, "
-                            + "so the entry applies to no host");
+                if (roles.getOrDefault(role, List.of()).isEmpty()) {
+                    noHost.computeIfAbsent(role, k -> new ArrayList<>()).add(line(r));
                 }
+            }
+            for (Map.Entry<String, List<Integer>> e : noHost.entrySet()) {
+                List<Integer> lines = e.getValue();
+                warnings.add(name + ": line" + (lines.size() > 1 ? "s " : " ") + lines.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "))
+                        + ": ports " + (lines.size() > 1 ? "entries" : "entry") + " for role '" + e.getKey()
+                        + "': no address in 'roles' holds that role, so " + (lines.size() > 1 ? "they apply" : "the entry applies") + " to no host");
             }
         }
         Topology t = new Topology(name, roles, ports, vocabulary, null, Map.of());
@@ -136,9 +143,9 @@ public final class Topology {
      * The known role a new role id most likely stands for: the same letters without '-' and '_', or
      * with a trailing 's' ("frontend", "front_end", "front-ends" for front-end); null for none.
      */
-    private static String likelyMeant(String role, Roles vocabulary) {
+    private static String likelyMeant(String role, Roles vocabulary, int known) {
         String key = bare(role);
-        for (int b = 0; b < vocabulary.size(); b++) {
+        for (int b = 0; b < known; b++) {
             String known = vocabulary.name(b);
             String k = bare(known);
             if (key.equals(k) || key.equals(k + "s")) {

@@ -85,6 +85,20 @@ class TopologyTest {
         assertTrue(w.get(2).matches(".*: line 7: ports entry for role 'nosuch': no address in 'roles' holds that role.*"), w.get(2));
         // A role of one's own that resembles none (sql-backend) and a correct file: nothing to say.
         assertEquals(List.of(), load("roles:\n  front-end: [10.1.1.0/24]\n  sql-backend: [10.1.9.0/24]\n", roles).warnings());
+        // Two roles of one's own alike are not taken for catalog roles; ports entries for a role listed without addresses are
+        // said once, with their lines.
+        List<String> w2 = load("""
+                roles:
+                  my-pool: [10.1.20.0/24]
+                  mypool: [10.1.21.0/24]
+                  front-end:
+                ports:
+                  - {role: front-end, transport: tcp, port: 5067}
+                  - {role: front-end, transport: udp, port: 5068}
+                """, roles).warnings();
+        assertEquals(1, w2.size(), w2.toString());
+        assertTrue(w2.get(0).matches(".*: lines 6, 7: ports entries for role 'front-end': no address in 'roles' holds that role, so they apply to no host"),
+                w2.get(0));
     }
 
     @Test
