@@ -54,7 +54,8 @@ abstract class FileSource implements PacketSource {
         done = true;
         String failure = guard == null ? null : guard.failure();
         if (failure != null) {
-            return damage(offset, failure + "; reading stopped in the " + what, true);
+            // have == 0: between records, every one before it complete (a wrong trailer checksum comes at the very end)
+            return damage(offset, failure + (have > 0 ? "; reading stopped in the " + what : "; every complete record before it was read"), true);
         }
         if (have > 0) {
             return damage(offset, "truncated " + what + " (" + have + " bytes); the capture was cut off", true);
@@ -92,8 +93,11 @@ abstract class FileSource implements PacketSource {
             return Collections.unmodifiableList(damages);
         }
         List<CaptureDamage> all = new ArrayList<>(damages);
-        // Its offset is the last of them: the summary line's offset belongs to it, not to the first damage above.
-        all.add(new CaptureDamage(name, lastNotKeptOffset, "the last of " + damageNotKept + " more damaged records like the above", false));
+        // Its offset is the last of them: the summary line's offset belongs to it, not to the first damage above. A fatal
+        // damage (always kept, always last) stays last, after the records it stopped.
+        CaptureDamage summary = new CaptureDamage(name, lastNotKeptOffset, "the last of " + damageNotKept + " more damaged records like the above", false);
+        boolean fatalLast = all.get(all.size() - 1).fatal();
+        all.add(fatalLast ? all.size() - 1 : all.size(), summary);
         return all;
     }
 

@@ -136,6 +136,13 @@ class CapturesTest {
         CaptureDamage last = d.get(d.size() - 1);
         assertEquals(longer.get(longer.size() - 1), last.offset());
         assertEquals("the last of " + (longer.size() - FileSource.MAX_DAMAGE_KEPT) + " more damaged records like the above", last.message());
+        // Cut inside its last record as well: the fatal damage stays last, after the line that sums up the others.
+        s = Captures.open("snap-cut.pcap", new ByteArrayInputStream(Arrays.copyOf(b.array(), b.capacity() - 10)), b.capacity() - 10);
+        all(s);
+        d = s.damages();
+        assertEquals(FileSource.MAX_DAMAGE_KEPT + 2, d.size());
+        assertTrue(d.get(d.size() - 2).message().startsWith("the last of "), d.get(d.size() - 2).message());
+        assertTrue(d.get(d.size() - 1).fatal() && d.get(d.size() - 1).message().contains("truncated"), d.get(d.size() - 1).message());
     }
 
     @Test
@@ -161,7 +168,7 @@ class CapturesTest {
         crc[crc.length - 8] ^= 0x5a;
         s = Captures.open("t.pcap.gz", new ByteArrayInputStream(crc), crc.length);
         assertEquals(packets, all(s).size());
-        assertTrue(s.damage().message().startsWith("compressed stream damaged (Corrupt GZIP trailer)"), s.damage().message());
+        assertEquals("compressed stream damaged (Corrupt GZIP trailer); every complete record before it was read", s.damage().message());
         assertEquals(1, s.damage().describe().split("t.pcap.gz", -1).length - 1, s.damage().describe());
     }
 
