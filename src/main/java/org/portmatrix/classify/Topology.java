@@ -143,9 +143,9 @@ public final class Topology {
      * The known role a new role id most likely stands for: the same letters without '-' and '_', or
      * with a trailing 's' ("frontend", "front_end", "front-ends" for front-end); null for none.
      */
-    private static String likelyMeant(String role, Roles vocabulary, int known) {
+    private static String likelyMeant(String role, Roles vocabulary, int catalogRoles) {
         String key = bare(role);
-        for (int b = 0; b < known; b++) {
+        for (int b = 0; b < catalogRoles; b++) {
             String known = vocabulary.name(b);
             String k = bare(known);
             if (key.equals(k) || key.equals(k + "s")) {
