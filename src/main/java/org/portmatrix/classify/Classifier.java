@@ -309,7 +309,8 @@ public final class Classifier {
         if (f.protocol() == IpProtocol.TCP || f.protocol() == IpProtocol.UDP) {
             sb.append(' ').append(f.dstPort());
         }
-        sb.append(inferred ? "); give it one in a topology (--write-topology FILE writes the inferred roles to correct, --topology FILE reads them) "
+        sb.append(inferred ? "); give " + (c.srcRoles == 0 && c.dstRoles == 0 ? "them roles" : "it one")
+                + " in a topology (--write-topology FILE writes the inferred roles to correct, --topology FILE reads them) "
                 + "or find out why it talks to this deployment." : "); add the host to the topology or find out why it talks to this deployment.");
         return sb.toString();
     }

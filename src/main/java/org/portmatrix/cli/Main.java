@@ -71,7 +71,7 @@ public final class Main {
             String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
             return switch (command) {
                 case "analyze" -> {
-                    if (rest.length > 0 && (rest[0].equals("--help") || rest[0].equals("-h"))) {
+                    if (java.util.Arrays.stream(rest).anyMatch(a -> a.equals("--help") || a.equals("-h"))) {
                         usage(out);
                         yield ExitStatus.OK;
                     }
@@ -342,7 +342,8 @@ public final class Main {
                     try {
                         reports.addDirectory(o.reportDir());
                     } catch (IOException e) {
-                        throw new UsageException(o.reportDir() + ": cannot write reports: " + describe(e));
+                        // (each report is made under a temporary name in the directory: not a name to show)
+                        throw new UsageException(o.reportDir() + ": cannot write reports: " + describeCreate(o.reportDir().resolve(ReportSet.DIR_JSONL), e));
                     }
                 }
                 BitSet flaggedIds = o.extract() == null ? null : reports.trackFlaggedIds();
@@ -530,14 +531,18 @@ public final class Main {
                 outputs.add(o.reportDir().resolve(name));
             }
         }
+        java.util.Set<Path> named = new java.util.HashSet<>();
         for (Path out : outputs) {
             if (out == null) {
                 continue;
             }
+            if (!named.add(out.toAbsolutePath().normalize())) { // the last to be renamed into place would win, silently
+                throw new UsageException(out + ": not written: named for two outputs");
+            }
             for (Path c : o.captures()) {
                 // A capture directory (a ring buffer's files) is read whole, but for hidden files: a report in it
                 // would replace one of its captures, or be read as one the next time.
-                if (java.nio.file.Files.isDirectory(c) && inside(out, c)) {
+                if (java.nio.file.Files.isDirectory(c) && !out.getFileName().toString().startsWith(".") && inside(out, c)) {
                     throw new UsageException(out + ": not written: it is inside the capture directory " + c + ", whose files are read as captures");
                 }
             }
@@ -547,7 +552,7 @@ public final class Main {
             for (Path in : inputs) {
                 try {
                     if (java.nio.file.Files.isSameFile(out, in)) {
-                        throw new UsageException(out + ": not written: it is one of the inputs (" + in + "), which the report would replace");
+                        throw new UsageException(out + ": not written: it is the same file as the input " + in);
                     }
                 } catch (IOException e) {
                     // unreadable: opening it reports that

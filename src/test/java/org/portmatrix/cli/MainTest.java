@@ -110,8 +110,8 @@ class MainTest {
 
     @Test
     void analyzeHelpListsItsOptions() {
-        for (String flag : List.of("--help", "-h")) {
-            Run r = run("analyze", flag);
+        for (String[] args : List.of(new String[] {"analyze", "--help"}, new String[] {"analyze", "-h"}, new String[] {"analyze", SAMPLE, "--help"})) {
+            Run r = run(args);
             assertEquals(0, r.status(), r.err());
             assertTrue(r.out().contains("--extract <FILE>") && r.out().contains("--no-inspect"), r.out());
         }
@@ -123,10 +123,10 @@ class MainTest {
         byte[] before = Files.readAllBytes(capture);
         Path link = Files.createSymbolicLink(dir.resolve("link.pcap"), capture.getFileName());
         Path topology = Files.copy(Path.of(TOPOLOGY), dir.resolve("topology.yaml"));
-        assertOneLineError(run("analyze", capture.toString(), "--output", capture.toString()), "it is one of the inputs");
-        assertOneLineError(run("analyze", capture.toString(), "--extract", link.toString()), "it is one of the inputs");
+        assertOneLineError(run("analyze", capture.toString(), "--output", capture.toString()), "it is the same file as the input");
+        assertOneLineError(run("analyze", capture.toString(), "--extract", link.toString()), "it is the same file as the input");
         assertOneLineError(run("analyze", capture.toString(), "--topology", topology.toString(), "--output", topology.toString()),
-                "it is one of the inputs");
+                "it is the same file as the input");
         assertArrayEquals(before, Files.readAllBytes(capture));
         assertEquals(Files.readString(Path.of(TOPOLOGY)), Files.readString(topology));
         // A capture directory: a report in it would be one of its captures; one below it is not read.
@@ -136,6 +136,10 @@ class MainTest {
         assertOneLineError(run("analyze", ring.toString(), "--extract", ring.resolve("ring_00001.pcap").toString()), "inside the capture directory");
         Path below = Files.createDirectory(ring.resolve("reports"));
         assertEquals(0, run("analyze", ring.toString(), "--output", below.resolve("report.txt").toString()).status());
+        // One file for two outputs: the last renamed into place would win.
+        Path twice = dir.resolve("twice.out");
+        assertOneLineError(run("analyze", SAMPLE, "--output", twice.toString(), "--extract", twice.toString()), "named for two outputs");
+        assertFalse(Files.exists(twice));
     }
 
     @Test
