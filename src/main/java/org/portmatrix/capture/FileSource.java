@@ -32,6 +32,11 @@ abstract class FileSource implements PacketSource {
         this.in = new ByteInput(stream, ByteInput.chunkFor(size), guard != null);
     }
 
+    /** Why a compressed stream ended early, or null (it is not compressed, or is whole so far). */
+    final String streamFailure() {
+        return guard == null ? null : guard.failure();
+    }
+
     /** Records damage at {@code offset}; a fatal one ends the source. Always returns false. */
     final boolean damage(long offset, String message, boolean fatal) {
         if (damages.size() < MAX_DAMAGE_KEPT || fatal) {

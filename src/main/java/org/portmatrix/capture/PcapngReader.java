@@ -96,7 +96,9 @@ public final class PcapngReader extends FileSource {
         if (length >= MIN_SHB && (length & 3) == 0 && length <= in.capacity() && !in.ensure((int) length)) {
             int have = in.available();
             in.close();
-            throw new CaptureFormatException(name, 0, "truncated pcapng section header (" + have + " of " + length + " bytes)");
+            String failure = streamFailure(); // a .gz whose inflating failed inside it: that is what is wrong
+            throw new CaptureFormatException(name, 0, failure != null ? failure + " in the pcapng section header"
+                    : "truncated pcapng section header (" + have + " of " + length + " bytes)");
         }
     }
 

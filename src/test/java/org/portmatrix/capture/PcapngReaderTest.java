@@ -215,6 +215,19 @@ class PcapngReaderTest {
         byte[] cut = java.util.Arrays.copyOf(whole, 100);
         CaptureFormatException e = assertThrows(CaptureFormatException.class, () -> read(cut));
         assertEquals("t.pcapng: offset 0: truncated pcapng section header (100 of " + shbLength + " bytes)", e.getMessage());
+        // The same cut inside a gzip stream: the stream's own failure is what is said.
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        try (GZIPOutputStream z = new GZIPOutputStream(gz)) {
+            z.write(whole);
+        }
+        ByteArrayOutputStream gzCut = new ByteArrayOutputStream();
+        try (GZIPOutputStream z = new GZIPOutputStream(gzCut)) {
+            z.write(whole, 0, 100);
+        }
+        byte[] cutStream = java.util.Arrays.copyOf(gzCut.toByteArray(), gzCut.size() - 8); // the trailer gone: cut off
+        e = assertThrows(CaptureFormatException.class, () -> read(cutStream));
+        assertEquals("t.pcapng: offset 0: compressed stream cut off in the pcapng section header", e.getMessage());
+        assertTrue(read(gz.toByteArray()).packets().size() > 0, "whole, the gzip stream reads");
         // Cut after its section header, the capture is read and the cut is damage.
         Read r = read(java.util.Arrays.copyOf(whole, (int) shbLength + 20));
         assertEquals(0, r.packets().size());
