@@ -84,9 +84,7 @@ final class LiveStatus {
             Files.writeString(tmp, content, StandardCharsets.UTF_8);
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            // Named by the file it replaces, not by the temporary one (a new random name each time).
-            String why = e instanceof java.nio.file.FileSystemException f && f.getReason() != null ? f.getReason() : Main.describe(e);
-            throw new IOException(target + ": " + why, e);
+            throw new IOException(target + ": " + Main.describeCreate(target, e), e); // named by the file it replaces
         } finally {
             Files.deleteIfExists(tmp);
         }

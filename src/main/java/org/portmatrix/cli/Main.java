@@ -153,15 +153,16 @@ public final class Main {
     }
 
     /**
-     * Why an output could not be created, naming the directory rather than the temporary file that
-     * is made beside the target (the user never named it).
+     * Why a file written under a temporary name beside {@code target} and renamed over it could not
+     * be: the system's reason without the temporary file's name (the user never named it; a new
+     * random one each time), and for a refused permission the directory the file is made in.
      */
     static String describeCreate(Path target, IOException e) {
         if (e instanceof java.nio.file.FileSystemException f && f.getFile() != null && !f.getFile().equals(target.toString())) {
-            Path dir = target.toAbsolutePath().getParent();
-            String reason = e instanceof java.nio.file.AccessDeniedException ? "permission denied"
-                    : f.getReason() != null ? f.getReason() : e.getClass().getSimpleName();
-            return reason + " (a file is made in " + dir + " and renamed into place)";
+            if (e instanceof java.nio.file.AccessDeniedException) {
+                return "permission denied (a file is made in " + target.toAbsolutePath().getParent() + " and renamed into place)";
+            }
+            return f.getReason() != null ? f.getReason() : e.getClass().getSimpleName();
         }
         return describe(e);
     }
