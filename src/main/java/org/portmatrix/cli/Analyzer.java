@@ -393,6 +393,7 @@ public final class Analyzer implements FlowSink {
     private static String endName(int reason) {
         return switch (reason) {
             case Flow.END_IDLE -> "idle";
+            case Flow.END_CLOSED -> "closed";
             case Flow.END_EVICTED -> "evicted";
             case Flow.END_RESTARTED -> "restarted";
             default -> "capture_end";

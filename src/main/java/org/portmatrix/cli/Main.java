@@ -222,6 +222,9 @@ public final class Main {
                 .desc("idle timeout of a TCP flow not (or no longer) established (default 120)").get());
         o.addOption(Option.builder().longOpt("udp-timeout").hasArg().argName("SECONDS")
                 .desc("idle timeout of UDP, ICMP and every other transport (default 120)").get());
+        o.addOption(Option.builder().longOpt("tcp-closed-timeout").hasArg().argName("SECONDS")
+                .desc("how long a TCP flow finished by FIN both ways or RST waits for its last packets before it is "
+                        + "closed (default 5)").get());
         o.addOption(Option.builder().longOpt("no-inspect")
                 .desc("do not look at the payload: verdicts by roles, transport and port only, app_protocol empty, "
                         + "and no certificate inventory (a wrong protocol on a documented port is not found)").get());
@@ -255,7 +258,8 @@ public final class Main {
         }
         FlowConfig flow = FlowConfig.defaults().withCapacity(capacity);
         flow = flow.withTimeouts(seconds(cl, "tcp-timeout", flow.tcpEstablishedTimeoutNanos()),
-                seconds(cl, "tcp-other-timeout", flow.tcpOtherTimeoutNanos()), seconds(cl, "udp-timeout", flow.udpTimeoutNanos()));
+                seconds(cl, "tcp-other-timeout", flow.tcpOtherTimeoutNanos()), seconds(cl, "udp-timeout", flow.udpTimeoutNanos()))
+                .withTcpClosedTimeout(seconds(cl, "tcp-closed-timeout", flow.tcpClosedTimeoutNanos()));
         if (cl.hasOption("write-topology") && (cl.hasOption("topology") || cl.hasOption("no-infer"))) {
             throw new UsageException("analyze: --write-topology writes the roles inferred from the traffic; it goes without --topology and --no-infer");
         }

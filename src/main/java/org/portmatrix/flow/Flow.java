@@ -20,6 +20,8 @@ public final class Flow {
     public static final int END_EVICTED = 2;
     public static final int END_CAPTURE = 3;
     public static final int END_RESTARTED = 4;
+    /** A TCP flow finished (FIN both ways, or RST) and silent since for its close timeout, or making room when the table is full. */
+    public static final int END_CLOSED = 5;
 
     // Key, canonical order.
     long aHi, aLo, bHi, bLo;

@@ -8,12 +8,14 @@ import org.portmatrix.decode.IpProtocol;
  * the canonical 5-tuple (plus VLAN when configured). Updating a flow allocates nothing; a new flow
  * allocates one {@link Flow}.
  *
- * <p>Idle timeouts: flows sit in one of four intrusive lists (established TCP; other TCP; TCP
- * finished by FIN both ways or RST; UDP and every other transport), in the order they were last
- * appended, so that expiry looks only at the oldest end of each list (see {@link #touch} for the
- * second chance). When the table is full, a TCP flow finished and silent for {@link #FINISHED_GRACE}
- * makes room first (nothing of it is lost); otherwise the longest-idle flow is closed early and
- * counted, never dropped silently.
+ * <p>Timeouts: flows sit in one of four intrusive lists (established TCP; other TCP; TCP finished
+ * by FIN both ways or RST; UDP and every other transport), in the order they were last appended, so
+ * that expiry looks only at the oldest end of each list (see {@link #touch} for the second chance).
+ * A finished TCP flow is closed ({@link Flow#END_CLOSED}) once silent for the close timeout (5 s:
+ * its last ACK and retransmissions come within it), the others at their idle timeouts
+ * ({@link Flow#END_IDLE}). When the table is full, a TCP flow finished and silent for
+ * {@link #FINISHED_GRACE} makes room first (closed, nothing of it is lost); otherwise the
+ * longest-idle flow is closed early and counted, never dropped silently.
  *
  * <p>Who initiated a flow, from its first packet: the sender of a TCP SYN without ACK; the
  * receiver of a SYN-ACK; for TCP without either (the capture started mid-connection) the endpoint
@@ -63,6 +65,7 @@ public final class FlowTable {
     private long evictedEarly;
     private long evictedFinished;
     private long expiredIdle;
+    private long closedFinished;
     private long restarted;
     private int peak;
 
@@ -337,7 +340,8 @@ public final class FlowTable {
     private long timeoutOf(int list) {
         return switch (list) {
             case LIST_TCP_ESTABLISHED -> config.tcpEstablishedTimeoutNanos();
-            case LIST_TCP_OTHER, LIST_TCP_FINISHED -> config.tcpOtherTimeoutNanos();
+            case LIST_TCP_OTHER -> config.tcpOtherTimeoutNanos();
+            case LIST_TCP_FINISHED -> config.tcpClosedTimeoutNanos();
             default -> config.udpTimeoutNanos();
         };
     }
@@ -386,7 +390,8 @@ public final class FlowTable {
     }
 
     /**
-     * Closes every flow idle for longer than its timeout at time {@code ts}. Lists are ordered by
+     * Closes every flow idle for longer than its timeout at time {@code ts} (a finished TCP flow: its
+     * close timeout, and it ends as closed, not idle). Lists are ordered by
      * {@code listKey}; a flow active since it was appended is moved to the newest end (second chance).
      * A flow is never closed before its timeout; one that was re-appended may be found up to one
      * timeout later than it expired.
@@ -398,8 +403,13 @@ public final class FlowTable {
             while (f != null && ts - f.listKey > timeout) {
                 Flow next = f.newer;
                 if (ts - f.lastNanos > timeout) {
-                    expiredIdle++;
-                    remove(f, Flow.END_IDLE);
+                    if (l == LIST_TCP_FINISHED) {
+                        closedFinished++;
+                        remove(f, Flow.END_CLOSED);
+                    } else {
+                        expiredIdle++;
+                        remove(f, Flow.END_IDLE);
+                    }
                 } else {
                     unlink(f); // active since it was appended: to the newest end
                     append(f);
@@ -423,15 +433,15 @@ public final class FlowTable {
 
     /**
      * Makes room (the table is full): the TCP flow that finished longest ago goes first when it has
-     * been silent for {@link #FINISHED_GRACE} (its end was seen and its last packets are in: not
-     * counted as closed early); otherwise the longest-idle flow is closed early, flows active since
+     * been silent for {@link #FINISHED_GRACE} (its end was seen and its last packets are in: it ends
+     * as closed, not counted as closed early); otherwise the longest-idle flow is closed early, flows active since
      * their append getting a second chance.
      */
     private void evictOldest() {
         Flow finished = heads[LIST_TCP_FINISHED];
         if (finished != null && now - finished.lastNanos >= FINISHED_GRACE) {
             evictedFinished++;
-            remove(finished, Flow.END_EVICTED);
+            remove(finished, Flow.END_CLOSED);
             return;
         }
         while (true) {
@@ -506,6 +516,11 @@ public final class FlowTable {
 
     public long expiredIdle() {
         return expiredIdle;
+    }
+
+    /** Finished TCP flows closed after their close timeout (not those making room: {@link #evictedFinished}). */
+    public long closedFinished() {
+        return closedFinished;
     }
 
     public long restarted() {

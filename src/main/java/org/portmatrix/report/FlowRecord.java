@@ -28,7 +28,7 @@ import org.portmatrix.inspect.TlsInfo;
  * @param communityId Community ID v1, seed 0
  * @param vlan the outer VLAN id when VLANs are part of the flow key, else -1
  * @param tcpState attempted, established, closed_fin, closed_rst; null for other transports
- * @param end why the flow ended: idle, evicted, capture_end, restarted
+ * @param end why the flow ended: idle, closed, evicted, capture_end, restarted
  * @param flowId sequence number of the flow in the run
  * @param tls what the TLS handshake showed, or null when the flow is not TLS
  */

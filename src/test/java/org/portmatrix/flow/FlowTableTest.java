@@ -250,11 +250,52 @@ class FlowTableTest {
         // Silent for the grace period: the finished flow goes first, before the UDP flow idle as long, and is not counted.
         Flow third = t.update(packet(IpProtocol.UDP, CLIENT, 50004, SERVER, 50005, 0), 3 * S + S / 2 + FlowTable.FINISHED_GRACE + 1, 200);
         assertEquals(List.of(media, tcp), closed);
-        assertEquals(Flow.END_EVICTED, tcp.endReason);
+        assertEquals(Flow.END_CLOSED, tcp.endReason, "its end was seen: closed, not evicted");
         assertEquals(1, t.evictedEarly());
         assertEquals(1, t.evictedFinished());
         t.closeAll();
         assertEquals(List.of(media, tcp, second, third), closed);
+    }
+
+    @Test
+    void aFinishedTcpFlowClosesOnceSilentForItsCloseTimeout() {
+        FlowTable t = table(FlowConfig.defaults());
+        Flow fin = finishedTcp(t, 40000, 0); // FIN both ways at 1 s
+        Flow ack = t.update(packet(IpProtocol.TCP, CLIENT, 40000, SERVER, 5061, 0x10), S + S / 2, 60);
+        assertSame(fin, ack, "the last ACK, half a second later, finds its flow");
+        Flow rst = t.update(packet(IpProtocol.TCP, CLIENT, 40001, SERVER, 5061, 0x02), 2 * S, 60);
+        t.update(packet(IpProtocol.TCP, SERVER, 5061, CLIENT, 40001, 0x04), 2 * S + 1, 60); // refused: RST
+        Flow udp = t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 5000, 0), 2 * S, 60);
+        // 6 s: the FIN flow silent 4.5 s, the RST flow 4 s: both still open.
+        t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 5000, 0), 6 * S, 60);
+        assertTrue(closed.isEmpty());
+        // 7 s: the FIN flow silent 5.5 s, closed; at 8 s the RST flow (6 s) too. The UDP flow waits for its 120 s.
+        t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 5000, 0), 7 * S, 60);
+        assertEquals(List.of(fin), closed);
+        t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 5000, 0), 8 * S, 60);
+        assertEquals(List.of(fin, rst), closed);
+        assertEquals(Flow.END_CLOSED, fin.endReason);
+        assertEquals(Flow.END_CLOSED, rst.endReason);
+        assertEquals(5, fin.packets(), "SYN, SYN-ACK, two FINs and the last ACK");
+        assertEquals(2, t.closedFinished());
+        assertEquals(0, t.expiredIdle());
+        assertEquals(0, t.evictedEarly());
+        // A packet on the closed 5-tuple after that starts a flow of its own.
+        Flow late = t.update(packet(IpProtocol.TCP, SERVER, 5061, CLIENT, 40000, 0x11), 9 * S, 60);
+        assertNotSame(fin, late);
+        assertEquals(1, late.packets());
+        assertFalse(closed.contains(udp));
+    }
+
+    @Test
+    void theCloseTimeoutIsASetting() {
+        FlowTable t = table(FlowConfig.defaults().withTcpClosedTimeout(60 * S));
+        Flow fin = finishedTcp(t, 40000, 0);
+        t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 5000, 0), 60 * S, 60);
+        assertTrue(closed.isEmpty(), "silent 59 s of 60");
+        t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 5000, 0), 62 * S, 60);
+        assertEquals(List.of(fin), closed);
+        assertEquals(Flow.END_CLOSED, fin.endReason);
     }
 
     /** A TCP flow from CLIENT:port to SERVER:5061, opened at {@code at} and closed by FIN both ways one second later. */

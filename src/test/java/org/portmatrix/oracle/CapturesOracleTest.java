@@ -299,4 +299,31 @@ class CapturesOracleTest {
         long after = five.records().stream().mapToLong(r -> r.get("packets_fwd").asLong() + r.get("packets_rev").asLong()).sum();
         assertEquals(before, after, "no packet is lost when flows are split");
     }
+
+    private static long packets(Conversations.Ours o) {
+        return o.records().stream().mapToLong(r -> r.get("packets_fwd").asLong() + r.get("packets_rev").asLong()).sum();
+    }
+
+    @Test
+    void finishedTcpFlowsEndAsClosedAfterTheirCloseTimeout() throws Exception {
+        Conversations.Ours defaults = workloadDefaults();
+        long closed = defaults.records().stream().filter(r -> r.get("end").asText().equals("closed")).count();
+        assertTrue(closed > 0, "FIN both ways or RST, then 5 s of silence: closed");
+        for (var r : defaults.records()) {
+            String state = r.get("tcp_state").asText();
+            String end = r.get("end").asText();
+            if (end.equals("closed")) {
+                assertTrue(state.equals("closed_fin") || state.equals("closed_rst"), r.toString());
+            }
+            if (state.equals("closed_fin") || state.equals("closed_rst")) {
+                assertTrue(!end.equals("idle"), "a finished flow is not waited for for 120 s: " + r);
+            }
+        }
+        // Kept open for the whole cut instead: the same flows and packets, none ends as closed.
+        Conversations.Ours longer = analyze(WORKLOAD.toString(), "--topology", WORKLOAD_TOPOLOGY.toString(),
+                "--tcp-closed-timeout", "100000");
+        assertEquals(0, longer.records().stream().filter(r -> r.get("end").asText().equals("closed")).count());
+        assertEquals(defaults.records().size(), longer.records().size());
+        assertEquals(packets(defaults), packets(longer));
+    }
 }

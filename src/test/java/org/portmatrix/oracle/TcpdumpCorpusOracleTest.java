@@ -101,7 +101,7 @@ class TcpdumpCorpusOracleTest {
 
     /** No idle timeout at all, as tshark has none. */
     static FlowConfig noTimeouts() {
-        return FlowConfig.defaults().withTimeouts(Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE);
+        return FlowConfig.defaults().withTimeouts(Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE).withTcpClosedTimeout(Long.MAX_VALUE);
     }
 
     record Compared(String file, List<String> problems) {}
