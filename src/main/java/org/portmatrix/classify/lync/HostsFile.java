@@ -44,6 +44,12 @@ final class HostsFile {
                 if (rec.size() < 2) {
                     throw new ConfigException(name, line, "expected two columns: fqdn,address");
                 }
+                for (int i = 2; i < rec.size(); i++) {
+                    if (!rec.get(i).isEmpty()) { // a second address on the line would be lost: one row per address
+                        throw new ConfigException(name, line, "expected two columns: fqdn,address; column " + (i + 1) + " ('"
+                                + rec.get(i) + "') is one too many (a name with several addresses takes one row each)");
+                    }
+                }
                 String fqdn = normalize(rec.get(0));
                 String addr = rec.get(1);
                 Cidr c = Cidr.parse(addr);

@@ -287,6 +287,17 @@ class TopologyImportTest {
     }
 
     @Test
+    void aHostsFileLineWithAThirdColumnIsRefusedNotCutShort() throws Exception {
+        Path hosts = dir.resolve("hosts.csv");
+        Files.writeString(hosts, "fqdn,address\nfe01.contoso.com,10.1.1.11,10.1.1.12\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
+        assertEquals(hosts + ":2: expected two columns: fqdn,address; column 3 ('10.1.1.12') is one too many "
+                + "(a name with several addresses takes one row each)", e.getMessage());
+        Files.writeString(hosts, "fqdn,address\nfe01.contoso.com,10.1.1.11,\n"); // an empty trailing cell, as spreadsheets write
+        assertEquals(Set.of(Cidr.parse("10.1.1.11")), HostsFile.read(hosts).get("fe01.contoso.com"));
+    }
+
+    @Test
     void aHostsFileLineWithoutAnAddressNamesItsLine() throws Exception {
         Path hosts = dir.resolve("hosts.csv");
         Files.writeString(hosts, "fqdn,address\nfe01.contoso.com,10.1.1.11\nfe02.contoso.com,fe02\n");
