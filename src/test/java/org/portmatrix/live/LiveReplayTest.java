@@ -132,6 +132,43 @@ class LiveReplayTest {
         }
     }
 
+    /**
+     * A TCP connection's line is written once it has finished (FIN both ways) and been silent for the
+     * 5 s close timeout, while the capture goes on: not after the 120 s idle timeout, nor only at the
+     * end. The sample's seven TCP connections closed by FIN are in flows.jsonl within 30 s of the
+     * replay's end, as `closed`; its UDP flows are not, until the capture stops.
+     */
+    @Test
+    void finishedTcpConnectionsAreWrittenSecondsAfterTheirEnd() throws Exception {
+        Path flows = dir.resolve("flows.jsonl");
+        Path reports = dir.resolve("report");
+        List<JsonNode> offline = Workload.offline(Workload.SAMPLE, Workload.SAMPLE_TOPOLOGY);
+        long finished = offline.stream().filter(r -> r.path("tcp_state").asText().equals("closed_fin")).count();
+        assertEquals(7, finished, "the sample's TCP connections closed by FIN both ways");
+        try (Netns ns = Netns.create();
+                LiveProcess live = LiveProcess.start(ns, dir.resolve("run"), "--topology", Workload.SAMPLE_TOPOLOGY.toString(),
+                        "--format", "jsonl", "--output", flows.toString(), "--report-dir", reports.toString(), "--report-every", "1")) {
+            live.awaitCapturing();
+            String replay = ns.replay(Workload.SAMPLE, 1000, 1);
+            assertEquals(Workload.SAMPLE_PACKETS, Netns.successfulPackets(replay), replay);
+            long replayed = System.nanoTime();
+            live.awaitSummary(reports, s -> s.path("flows").path("written").asLong() >= finished, 30);
+            double seconds = (System.nanoTime() - replayed) / 1e9;
+            List<JsonNode> written = Workload.jsonLines(List.of(flows));
+            assertEquals(finished, written.size(), "the finished connections only, the capture still running: " + written);
+            for (JsonNode r : written) {
+                assertEquals("closed", r.path("end").asText(), r.toString());
+                assertEquals("closed_fin", r.path("tcp_state").asText(), r.toString());
+            }
+            assertTrue(seconds < 30, "written " + seconds + " s after the replay");
+            live.signal("TERM");
+            assertEquals(128 + 15, live.awaitExit(60), live.stderrText());
+            List<JsonNode> all = Workload.jsonLines(List.of(flows));
+            assertEquals(offline.size(), all.size());
+            assertEquals(Workload.verdictKeys(offline), Workload.verdictKeys(all));
+        }
+    }
+
     @Test
     void sigintDuringReplayStillWritesACompleteFinalReport() throws Exception {
         Path[] mix = Workload.mixCut();
