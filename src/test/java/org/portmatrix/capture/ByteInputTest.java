@@ -3,6 +3,8 @@ package org.portmatrix.capture;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -100,5 +103,66 @@ class ByteInputTest {
         } finally {
             in.close();
         }
+    }
+
+    /**
+     * A closed input's chunks are taken by the next input opened (a directory of captures read one
+     * after another), never by two open inputs at once, and each input still gives back its own
+     * stream's bytes.
+     */
+    @Test
+    void aClosedInputsChunksAreTakenAgainButNeverShared() throws IOException {
+        byte[] a = stream(700_000, 7);
+        byte[] b = stream(700_000, 8);
+        ByteInput x = new ByteInput(new ByteArrayInputStream(a), ByteInput.chunkFor(a.length), false);
+        assertTrue(x.ensure(1));
+        byte[] chunk = x.buf;
+        x.close();
+        assertEquals(0, x.available(), "nothing is read from a closed input's chunk");
+        ByteInput y = new ByteInput(trickle(b, 50_000), ByteInput.chunkFor(b.length), false);
+        ByteInput z = new ByteInput(trickle(a, 70_000), ByteInput.chunkFor(a.length), false);
+        try {
+            assertTrue(y.ensure(1));
+            assertSame(chunk, y.buf, "the closed input's chunk, taken again");
+            assertTrue(z.ensure(1));
+            assertNotSame(y.buf, z.buf);
+            long atY = 0;
+            long atZ = 0;
+            while (atY < b.length || atZ < a.length) { // both read a little at a time, each into its own chunks
+                if (atY < b.length) {
+                    assertTrue(y.ensure(1));
+                    int n = Math.min(y.available(), 30_000);
+                    assertArrayEquals(Arrays.copyOfRange(b, (int) atY, (int) atY + n), Arrays.copyOfRange(y.buf, y.pos, y.pos + n));
+                    y.pos += n;
+                    atY += n;
+                }
+                if (atZ < a.length) {
+                    assertTrue(z.ensure(1));
+                    int n = Math.min(z.available(), 45_000);
+                    assertArrayEquals(Arrays.copyOfRange(a, (int) atZ, (int) atZ + n), Arrays.copyOfRange(z.buf, z.pos, z.pos + n));
+                    z.pos += n;
+                    atZ += n;
+                }
+                assertNotSame(y.buf, z.buf);
+            }
+            assertFalse(y.ensure(1));
+            assertFalse(z.ensure(1));
+        } finally {
+            y.close();
+            z.close();
+        }
+        y.close(); // closed twice, its chunks are given back once
+        ByteInput p = new ByteInput(new ByteArrayInputStream(a), ByteInput.chunkFor(a.length), false);
+        ByteInput q = new ByteInput(new ByteArrayInputStream(b), ByteInput.chunkFor(b.length), false);
+        ByteInput r = new ByteInput(new ByteArrayInputStream(b), ByteInput.chunkFor(b.length), false);
+        assertTrue(p.ensure(1));
+        assertTrue(q.ensure(1));
+        assertTrue(r.ensure(1));
+        assertNotSame(p.buf, q.buf);
+        assertNotSame(q.buf, r.buf);
+        assertNotSame(p.buf, r.buf);
+        p.close();
+        q.close();
+        r.close();
     }
 }
