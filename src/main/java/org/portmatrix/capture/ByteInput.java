@@ -267,9 +267,10 @@ final class ByteInput {
                         return; // never twice: two inputs would share it
                     }
                 }
-                if (POOL.size() < POOL_MAX) {
-                    POOL.push(b);
+                if (POOL.size() == POOL_MAX) {
+                    POOL.pollLast(); // the one given back longest ago
                 }
+                POOL.push(b);
             }
         }
     }
