@@ -134,8 +134,41 @@ public final class PcapngReader extends FileSource {
         return null;
     }
 
+    /**
+     * The common block first: an enhanced packet block, little-endian, whole in the buffer, its
+     * lengths consistent, its interface known and its timestamps a power of ten below a second;
+     * anything else takes {@link #nextBlock}, which checks and remarks on every field the same way.
+     * Measured reason: the reference workload as pcapng (editcap -F pcapng; dumpcap writes pcapng
+     * by default) read with the general path alone spent 13% of the packet thread's samples in this
+     * method against 5% for the same packets as classic pcap, which has such a path.
+     */
     @Override
     public boolean next(PacketRef ref) throws IOException {
+        byte[] b = in.buf;
+        int p = in.pos;
+        int room = in.limit - p;
+        if (room >= MIN_EPB && !bigEndian && !done) {
+            int len = Bytes.i32leUnchecked(b, p + 4);
+            if (Bytes.i32leUnchecked(b, p) == BLOCK_EPB && len >= MIN_EPB && len <= room && len <= in.capacity() && (len & 3) == 0) {
+                int ifId = Bytes.i32leUnchecked(b, p + 8);
+                int caplen = Bytes.i32leUnchecked(b, p + 20);
+                int orig = Bytes.i32leUnchecked(b, p + 24);
+                if (ifId >= 0 && ifId < interfaces && ifTsMode[ifId] == TS_MULTIPLY && caplen >= 0 && caplen <= len - MIN_EPB
+                        && caplen <= MAX_PACKET && orig >= caplen && Bytes.i32leUnchecked(b, p + len - 4) == len) {
+                    long units = ((long) Bytes.i32leUnchecked(b, p + 12) << 32) | (Bytes.i32leUnchecked(b, p + 16) & 0xffffffffL);
+                    long ts = units * ifTsScale[ifId] + ifTsOffsetNanos[ifId];
+                    lastTsNanos = ts;
+                    ref.set(b, p + PACKET_DATA_EPB, caplen, orig, ts, ifLinkType[ifId]);
+                    ref.recordOffset = in.offset();
+                    in.pos = p + len;
+                    return true;
+                }
+            }
+        }
+        return nextBlock(ref);
+    }
+
+    private boolean nextBlock(PacketRef ref) throws IOException {
         while (!done) {
             long offset = in.offset();
             if (!in.ensure(MIN_BLOCK)) {
