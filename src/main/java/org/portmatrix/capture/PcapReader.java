@@ -105,10 +105,10 @@ public final class PcapReader extends FileSource {
                 incl = Bytes.i32(b, p + 8);
                 orig = Bytes.i32(b, p + 12);
             } else {
-                sec = Bytes.i32leUnchecked(b, p);
-                frac = Bytes.i32leUnchecked(b, p + 4);
-                incl = Bytes.i32leUnchecked(b, p + 8);
-                orig = Bytes.i32leUnchecked(b, p + 12);
+                sec = UncheckedBytes.i32le(b, p);
+                frac = UncheckedBytes.i32le(b, p + 4);
+                incl = UncheckedBytes.i32le(b, p + 8);
+                orig = UncheckedBytes.i32le(b, p + 12);
             }
             if (incl >= 0 && incl <= quietMax && incl <= room && orig >= incl) {
                 long f = frac & 0xffffffffL;

@@ -148,14 +148,14 @@ public final class PcapngReader extends FileSource {
         int p = in.pos;
         int room = in.limit - p;
         if (room >= MIN_EPB && !bigEndian && !done) {
-            int len = Bytes.i32leUnchecked(b, p + 4);
-            if (Bytes.i32leUnchecked(b, p) == BLOCK_EPB && len >= MIN_EPB && len <= room && len <= in.capacity() && (len & 3) == 0) {
-                int ifId = Bytes.i32leUnchecked(b, p + 8);
-                int caplen = Bytes.i32leUnchecked(b, p + 20);
-                int orig = Bytes.i32leUnchecked(b, p + 24);
+            int len = UncheckedBytes.i32le(b, p + 4);
+            if (UncheckedBytes.i32le(b, p) == BLOCK_EPB && len >= MIN_EPB && len <= room && len <= in.capacity() && (len & 3) == 0) {
+                int ifId = UncheckedBytes.i32le(b, p + 8);
+                int caplen = UncheckedBytes.i32le(b, p + 20);
+                int orig = UncheckedBytes.i32le(b, p + 24);
                 if (ifId >= 0 && ifId < interfaces && ifTsMode[ifId] == TS_MULTIPLY && caplen >= 0 && caplen <= len - MIN_EPB
-                        && caplen <= MAX_PACKET && orig >= caplen && Bytes.i32leUnchecked(b, p + len - 4) == len) {
-                    long units = ((long) Bytes.i32leUnchecked(b, p + 12) << 32) | (Bytes.i32leUnchecked(b, p + 16) & 0xffffffffL);
+                        && caplen <= MAX_PACKET && orig >= caplen && UncheckedBytes.i32le(b, p + len - 4) == len) {
+                    long units = ((long) UncheckedBytes.i32le(b, p + 12) << 32) | (UncheckedBytes.i32le(b, p + 16) & 0xffffffffL);
                     long ts = units * ifTsScale[ifId] + ifTsOffsetNanos[ifId];
                     lastTsNanos = ts;
                     ref.set(b, p + PACKET_DATA_EPB, caplen, orig, ts, ifLinkType[ifId]);
