@@ -70,11 +70,6 @@ public final class UncheckedBytes {
         return Integer.reverseBytes(UNSAFE.getInt(b, BASE + off));
     }
 
-    /** Big-endian unsigned 32 bits at {@code off}. */
-    public static long u32(byte[] b, int off) {
-        return i32(b, off) & 0xffffffffL;
-    }
-
     /** Big-endian 64 bits at {@code off}. */
     public static long i64(byte[] b, int off) {
         if (CHECK) {

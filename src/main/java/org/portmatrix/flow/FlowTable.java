@@ -179,9 +179,12 @@ public final class FlowTable {
             f.lastNanos = tsNanos;
         }
         if (d.protocol == IpProtocol.TCP) {
+            int state = f.tcpState;
             updateTcpState(f, d.tcpFlags, fwd);
+            if (f.tcpState != state) {
+                touch(f); // the list follows the TCP state; nothing else moves a flow between lists
+            }
         }
-        touch(f);
         return f;
     }
 

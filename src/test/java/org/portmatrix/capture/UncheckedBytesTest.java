@@ -21,7 +21,6 @@ class UncheckedBytesTest {
             assertEquals(Bytes.i32le(b, off), UncheckedBytes.i32le(b, off), "i32le at " + off);
             assertEquals(Bytes.u16(b, off), UncheckedBytes.u16(b, off), "u16 at " + off);
             assertEquals(Bytes.i32(b, off), UncheckedBytes.i32(b, off), "i32 at " + off);
-            assertEquals(Bytes.u32(b, off), UncheckedBytes.u32(b, off), "u32 at " + off);
             assertEquals(Bytes.i64(b, off), UncheckedBytes.i64(b, off), "i64 at " + off);
         }
     }
