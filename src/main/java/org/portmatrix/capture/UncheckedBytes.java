@@ -7,7 +7,7 @@ import java.nio.ByteOrder;
  * Integers read from a byte array by single loads, without the array's bounds checks: only for
  * code that has checked the bounds itself before every read (the capture readers' common-record
  * paths, the packet decoder, whose every length is checked as {@code limit - offset < needed}
- * first). With assertions on (tests, the fuzzers included) every read's bounds are checked again.
+ * first), and one store, of the extract's record headers after the room for them is checked. With assertions on (tests, the fuzzers included) every read's bounds are checked again.
  * Little-endian machines only (x86-64, ARM64): the class refuses to load elsewhere rather than
  * read wrong numbers.
  *
@@ -52,6 +52,14 @@ public final class UncheckedBytes {
             check(b, off, 4);
         }
         return UNSAFE.getInt(b, BASE + off);
+    }
+
+    /** Stores {@code v} little-endian at {@code off}. */
+    public static void putI32le(byte[] b, int off, int v) {
+        if (CHECK) {
+            check(b, off, 4);
+        }
+        UNSAFE.putInt(b, BASE + off, v);
     }
 
     /** Big-endian unsigned 16 bits at {@code off}. */

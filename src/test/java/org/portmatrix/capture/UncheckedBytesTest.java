@@ -26,6 +26,17 @@ class UncheckedBytesTest {
     }
 
     @Test
+    void storesWhatBytesReadsBack() {
+        byte[] b = new byte[64];
+        SplittableRandom r = new SplittableRandom(2);
+        for (int off = 0; off <= b.length - 4; off++) {
+            int v = r.nextInt();
+            UncheckedBytes.putI32le(b, off, v);
+            assertEquals(v, Bytes.i32le(b, off), "at " + off);
+        }
+    }
+
+    @Test
     void withAssertionsOnAReadOutsideTheArrayFails() {
         assertTrue(UncheckedBytes.class.desiredAssertionStatus(), "tests run with assertions on (surefire's default)");
         byte[] b = new byte[10];
@@ -33,6 +44,7 @@ class UncheckedBytesTest {
         assertThrows(AssertionError.class, () -> UncheckedBytes.i32(b, 7));
         assertThrows(AssertionError.class, () -> UncheckedBytes.i32le(b, -1));
         assertThrows(AssertionError.class, () -> UncheckedBytes.i64(b, 3));
+        assertThrows(AssertionError.class, () -> UncheckedBytes.putI32le(b, 7, 1));
         assertEquals(Bytes.i64(b, 2), UncheckedBytes.i64(b, 2));
     }
 }
