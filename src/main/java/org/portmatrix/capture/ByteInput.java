@@ -291,8 +291,7 @@ final class ByteInput {
             limit = 0;
             give(c);
             give(s);
-        }
-        if (reader != null) {
+        } else {
             reader.interrupt();
             try {
                 reader.join(1000);

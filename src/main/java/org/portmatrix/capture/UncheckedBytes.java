@@ -7,7 +7,8 @@ import java.nio.ByteOrder;
  * Integers read from a byte array by single loads, without the array's bounds checks: only for
  * code that has checked the bounds itself before every read (the capture readers' common-record
  * paths, the packet decoder, whose every length is checked as {@code limit - offset < needed}
- * first), and one store, of the extract's record headers after the room for them is checked. With assertions on (tests, the fuzzers included) every read's bounds are checked again.
+ * first), and one store, of the extract's record headers after the room for them is checked. With
+ * assertions on (tests, the fuzzers included) every access's bounds are checked again.
  * Little-endian machines only (x86-64, ARM64): the class refuses to load elsewhere rather than
  * read wrong numbers.
  *

@@ -1,8 +1,8 @@
 package org.portmatrix.decode;
 
 import static org.portmatrix.capture.Bytes.u8;
-import static org.portmatrix.capture.UncheckedBytes.u16;
 import static org.portmatrix.capture.UncheckedBytes.i32;
+import static org.portmatrix.capture.UncheckedBytes.u16;
 
 import org.portmatrix.capture.LinkType;
 
