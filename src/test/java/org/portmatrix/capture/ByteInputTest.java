@@ -103,6 +103,18 @@ class ByteInputTest {
         }
     }
 
+    /** Reads up to {@code most} bytes of {@code data} from {@code in} at {@code at}, checking them; the new offset. */
+    private static long step(ByteInput in, byte[] data, long at, int most) throws IOException {
+        if (at >= data.length) {
+            return at;
+        }
+        assertTrue(in.ensure(1));
+        int n = Math.min(in.available(), most);
+        assertArrayEquals(Arrays.copyOfRange(data, (int) at, (int) at + n), Arrays.copyOfRange(in.buf, in.pos, in.pos + n), "bytes at " + at);
+        in.pos += n;
+        return at + n;
+    }
+
     /**
      * A closed input's chunks are taken by the next input opened (a directory of captures read one
      * after another), never by two open inputs at once, and each input still gives back its own
@@ -127,20 +139,8 @@ class ByteInputTest {
             long atY = 0;
             long atZ = 0;
             while (atY < b.length || atZ < a.length) { // both read a little at a time, each into its own chunks
-                if (atY < b.length) {
-                    assertTrue(y.ensure(1));
-                    int n = Math.min(y.available(), 30_000);
-                    assertArrayEquals(Arrays.copyOfRange(b, (int) atY, (int) atY + n), Arrays.copyOfRange(y.buf, y.pos, y.pos + n));
-                    y.pos += n;
-                    atY += n;
-                }
-                if (atZ < a.length) {
-                    assertTrue(z.ensure(1));
-                    int n = Math.min(z.available(), 45_000);
-                    assertArrayEquals(Arrays.copyOfRange(a, (int) atZ, (int) atZ + n), Arrays.copyOfRange(z.buf, z.pos, z.pos + n));
-                    z.pos += n;
-                    atZ += n;
-                }
+                atY = step(y, b, atY, 30_000);
+                atZ = step(z, a, atZ, 45_000);
                 assertTrue(y.buf != z.buf, "two open inputs never share a chunk");
             }
             assertFalse(y.ensure(1));
