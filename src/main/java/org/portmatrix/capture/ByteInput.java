@@ -286,9 +286,11 @@ final class ByteInput {
             byte[] s = spare;
             current = null;
             spare = null;
+            base += pos; // offset() stays where reading stopped
             buf = new byte[0];
             pos = 0;
             limit = 0;
+            eof = true; // nothing more is read into a chunk it gave back
             give(c);
             give(s);
         } else {

@@ -9,8 +9,10 @@ import java.nio.ByteOrder;
  * paths, the packet decoder, whose every length is checked as {@code limit - offset < needed}
  * first), and one store, of the extract's record headers after the room for them is checked. With
  * assertions on (tests, the fuzzers included) every access's bounds are checked again.
- * Little-endian machines only (x86-64, ARM64): the class refuses to load elsewhere rather than
- * read wrong numbers.
+ * Little-endian machines that load integers at any byte offset only (x86-64, ARM64, POWER
+ * little-endian): the class refuses to load elsewhere rather than read wrong numbers or trap. On
+ * JDK 24 and later the JVM warns once on standard error that {@code sun.misc.Unsafe}'s memory
+ * access is deprecated (JEP 498); this project is built and run on JDK 17.
  *
  * <p>Measured reason (reference workload, paired rounds): the quick JIT (C1) reads an integer as
  * {@link Bytes} writes it, each byte with its bounds check, shift and or; the capture readers'
@@ -26,8 +28,11 @@ public final class UncheckedBytes {
     private static final boolean CHECK = UncheckedBytes.class.desiredAssertionStatus();
 
     static {
-        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-            throw new ExceptionInInitializerError("portmatrix reads captures on little-endian machines only");
+        String arch = System.getProperty("os.arch", "");
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN
+                || !(arch.equals("amd64") || arch.equals("x86_64") || arch.equals("aarch64") || arch.equals("ppc64le"))) {
+            throw new ExceptionInInitializerError("portmatrix reads captures on x86-64, ARM64 and little-endian POWER machines only (this one: "
+                    + arch + ", " + ByteOrder.nativeOrder() + ")");
         }
         try {
             Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");

@@ -125,7 +125,7 @@ public final class PcapWriter implements AutoCloseable {
             // A division only when the second changes: the quick JIT calls a runtime routine for each
             // (floorDiv and floorMod were two of them per packet before).
             long nsec = tsNanos - lastSecondStart;
-            if (nsec < 0 || nsec >= NANOS_PER_SECOND) {
+            if (nsec < 0 || nsec >= NANOS_PER_SECOND || (tsNanos ^ lastSecondStart) < 0) { // signs apart: the difference may wrap
                 long sec = tsNanos / NANOS_PER_SECOND;
                 long start = sec * NANOS_PER_SECOND;
                 if (tsNanos < start) {
@@ -348,7 +348,7 @@ public final class PcapWriter implements AutoCloseable {
          */
         void record(int sec, int nsec, int caplen, int origLen, byte[] b, int off) throws IOException {
             int at = n;
-            if (CHUNK - at < PCAP_RECORD_HEADER + caplen) {
+            if (caplen < 0 || CHUNK - at < PCAP_RECORD_HEADER + caplen) { // (a negative length fails in write, as it always did)
                 byte[] h = new byte[PCAP_RECORD_HEADER]; // once a MiB at most
                 le32(h, 0, sec);
                 le32(h, 4, nsec);

@@ -127,8 +127,12 @@ class ByteInputTest {
         ByteInput x = new ByteInput(new ByteArrayInputStream(a), ByteInput.chunkFor(a.length), false);
         assertTrue(x.ensure(1));
         byte[] chunk = x.buf;
+        x.pos += 1000;
+        long at = x.offset();
         x.close();
         assertEquals(0, x.available(), "nothing is read from a closed input's chunk");
+        assertEquals(at, x.offset(), "a closed input's offset stays where reading stopped");
+        assertFalse(x.ensure(1), "and it reads no more, into a chunk it gave back");
         ByteInput y = new ByteInput(trickle(b, 50_000), ByteInput.chunkFor(b.length), false);
         ByteInput z = new ByteInput(trickle(a, 70_000), ByteInput.chunkFor(a.length), false);
         try {

@@ -45,9 +45,9 @@ final class HostsFile {
                     throw new ConfigException(name, line, "expected two columns: fqdn,address");
                 }
                 for (int i = 2; i < rec.size(); i++) {
-                    if (!rec.get(i).isEmpty()) { // a second address on the line would be lost: one row per address
+                    if (Cidr.parse(rec.get(i)) != null) { // a second address on the row would be lost (other columns, notes, are not read)
                         throw new ConfigException(name, line, "expected two columns: fqdn,address; column " + (i + 1) + " ('"
-                                + rec.get(i) + "') is one too many (a name with several addresses takes one row each)");
+                                + rec.get(i) + "') is a second address (a name with several addresses takes one row each)");
                     }
                 }
                 String fqdn = normalize(rec.get(0));

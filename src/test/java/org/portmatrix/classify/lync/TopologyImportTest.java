@@ -291,10 +291,12 @@ class TopologyImportTest {
         Path hosts = dir.resolve("hosts.csv");
         Files.writeString(hosts, "fqdn,address\nfe01.contoso.com,10.1.1.11,10.1.1.12\n");
         ConfigException e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
-        assertEquals(hosts + ":2: expected two columns: fqdn,address; column 3 ('10.1.1.12') is one too many "
+        assertEquals(hosts + ":2: expected two columns: fqdn,address; column 3 ('10.1.1.12') is a second address "
                 + "(a name with several addresses takes one row each)", e.getMessage());
-        Files.writeString(hosts, "fqdn,address\nfe01.contoso.com,10.1.1.11,\n"); // an empty trailing cell, as spreadsheets write
+        // An empty trailing cell, as spreadsheets write, and a column of notes are not addresses: read as before.
+        Files.writeString(hosts, "fqdn,address,notes\nfe01.contoso.com,10.1.1.11,\nfe02.contoso.com,10.1.1.12,Front End pool 1\n");
         assertEquals(Set.of(Cidr.parse("10.1.1.11")), HostsFile.read(hosts).get("fe01.contoso.com"));
+        assertEquals(Set.of(Cidr.parse("10.1.1.12")), HostsFile.read(hosts).get("fe02.contoso.com"));
     }
 
     @Test
