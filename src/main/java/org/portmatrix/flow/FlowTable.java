@@ -437,8 +437,8 @@ public final class FlowTable {
     /**
      * Makes room (the table is full): the TCP flow that finished longest ago goes first when it has
      * been silent for {@link #FINISHED_GRACE} (its end was seen and its last packets are in: it ends
-     * as closed, not counted as closed early); otherwise the longest-idle flow is closed early, flows active since
-     * their append getting a second chance.
+     * as closed, not counted as closed early); otherwise the longest-idle flow is closed early,
+     * flows active since their append getting a second chance.
      */
     private void evictOldest() {
         Flow finished = heads[LIST_TCP_FINISHED];
