@@ -259,14 +259,10 @@ final class ByteInput {
         return new byte[length];
     }
 
+    /** Only {@link #close} gives chunks back, after clearing its own references: never one twice. */
     private static void give(byte[] b) {
         if (b != null) {
             synchronized (POOL) {
-                for (byte[] x : POOL) {
-                    if (x == b) {
-                        return; // never twice: two inputs would share it
-                    }
-                }
                 if (POOL.size() == POOL_MAX) {
                     POOL.pollLast(); // the one given back longest ago
                 }

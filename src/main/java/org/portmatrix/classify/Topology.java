@@ -114,16 +114,15 @@ public final class Topology {
         }
         List<PortOverride> ports = top.containsKey("ports") ? ports(name, top.get("ports"), vocabulary) : List.of();
         if (!ports.isEmpty()) {
-            Map<String, List<Integer>> noHost = new LinkedHashMap<>(); // once per role, with every line
-            for (Node n : sequence(name, top.get("ports"), "ports")) {
-                Node r = mapping(name, n, "a ports entry").get("role");
-                String role = scalar(name, r, "'role'");
-                if (roles.getOrDefault(role, List.of()).isEmpty()) {
-                    noHost.computeIfAbsent(role, k -> new ArrayList<>()).add(line(r));
+            // Once per role, with every entry's line (an entry for tcp and udp is two overrides of one line).
+            Map<String, java.util.Set<Integer>> noHost = new LinkedHashMap<>();
+            for (PortOverride p : ports) {
+                if (roles.getOrDefault(p.role(), List.of()).isEmpty()) {
+                    noHost.computeIfAbsent(p.role(), k -> new java.util.LinkedHashSet<>()).add(p.line());
                 }
             }
-            for (Map.Entry<String, List<Integer>> e : noHost.entrySet()) {
-                List<Integer> lines = e.getValue();
+            for (Map.Entry<String, java.util.Set<Integer>> e : noHost.entrySet()) {
+                java.util.Set<Integer> lines = e.getValue();
                 warnings.add(name + ": line" + (lines.size() > 1 ? "s " : " ") + lines.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "))
                         + ": ports " + (lines.size() > 1 ? "entries" : "entry") + " for role '" + e.getKey()
                         + "': no address in 'roles' holds that role, so " + (lines.size() > 1 ? "they apply" : "the entry applies") + " to no host");

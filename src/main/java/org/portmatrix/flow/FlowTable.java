@@ -25,7 +25,7 @@ import org.portmatrix.decode.IpProtocol;
  * Anything else: the sender of the first packet.
  */
 public final class FlowTable {
-    /** The idle lists, one timeout each: established TCP, other TCP, finished TCP (with the other TCP timeout), everything else. */
+    /** The lists, one timeout each: established TCP, other TCP, finished TCP (the close timeout), everything else. */
     private static final int LIST_TCP_ESTABLISHED = 0;
     private static final int LIST_TCP_OTHER = 1;
     /** TCP flows closed by FIN both ways or by RST: the first to go when the table is full. */

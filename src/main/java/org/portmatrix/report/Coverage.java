@@ -230,7 +230,7 @@ public final class Coverage {
             if (r.dstAny() || !applies(i) || portFlows[i] > 0 || flows[i] > 0) {
                 continue;
             }
-            String dst = r.dstAny() ? "any" : String.join("+", r.dstRoles());
+            String dst = String.join("+", r.dstRoles());
             String key = dst + "|" + r.transportName() + "|" + r.portText();
             if (used.contains(key)) {
                 continue;

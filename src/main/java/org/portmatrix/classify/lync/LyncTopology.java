@@ -138,15 +138,10 @@ final class LyncTopology {
                 List<NetInterface> nics = new ArrayList<>();
                 for (XmlTree.Element n : m.children("NetInterface")) {
                     String side = n.attr("InterfaceSide") == null ? "Primary" : n.attr("InterfaceSide");
-                    for (String attr : List.of("IPAddress", "ConfiguredIPAddress")) {
-                        // A damaged address would silently lose a machine's or an Edge's public (NAT) address.
-                        String v = trimOrNull(n.attr(attr));
-                        if (v != null && org.portmatrix.classify.Cidr.parse(v) == null) {
-                            throw new ConfigException(name, n.line, mfqdn + ", " + side + " interface: " + attr + "=\"" + v
-                                    + "\" is not an IPv4 or IPv6 address");
-                        }
-                    }
-                    nics.add(new NetInterface(side, trimOrNull(n.attr("IPAddress")), trimOrNull(n.attr("ConfiguredIPAddress")), n.line));
+                    // A damaged address would silently lose a machine's or an Edge's public (NAT) address.
+                    String ip = address(name, n, mfqdn, side, "IPAddress");
+                    String configured = address(name, n, mfqdn, side, "ConfiguredIPAddress");
+                    nics.add(new NetInterface(side, ip, configured, n.line));
                 }
                 machines.add(new Machine(mfqdn, List.copyOf(nics), m.line));
             }
@@ -167,6 +162,16 @@ final class LyncTopology {
             services.add(service(name, s, pools, sqlInstanceToPool));
         }
         return new LyncTopology(name, format, pools, List.copyOf(services));
+    }
+
+    /** An interface's address attribute, trimmed; null when absent; an error naming the line when it is no address. */
+    private static String address(String name, XmlTree.Element n, String machine, String side, String attr) throws ConfigException {
+        String v = trimOrNull(n.attr(attr));
+        if (v != null && org.portmatrix.classify.Cidr.parse(v) == null) {
+            throw new ConfigException(name, n.line, machine + ", " + side + " interface: " + attr + "=\"" + v
+                    + "\" is not an IPv4 or IPv6 address");
+        }
+        return v;
     }
 
     private static String trimOrNull(String s) {
