@@ -47,9 +47,25 @@ public final class HtmlReport implements FlowReport {
     private static final int TOP = 24;
     private static final int CHART = 120;
 
+    static final String ROW_TEMPLATE = "report-flow-row.mustache";
+
     private final Writer out;
     private final ReportData data;
     private final boolean ownsData;
+    /**
+     * The flagged-flow table's rows, rendered as their flows end (on the thread that reports them),
+     * in the order the data kept their records. Measured reason (reference workload, 10,000 rows):
+     * rendered at the end, after the read, the rows were 130 ms of the HTML page's 190 ms there
+     * (the end of the run 198 → 66 ms without them); while the capture is read, the thread that
+     * reports flows has the time (it waits for flows half of the read).
+     */
+    private final List<Row> rows = new ArrayList<>();
+    /** Compiled at the first row, on the thread that reports flows (not during the set-up). */
+    private Mustache rowTemplate;
+    private final java.io.StringWriter rowText = new java.io.StringWriter(1024);
+
+    /** A row of the flagged-flow table and the record it shows. */
+    private record Row(FlowRecord record, String html) {}
 
     /** An HTML report that aggregates the flows it is given. */
     public HtmlReport(Writer out, ReportContext context) {
@@ -68,23 +84,89 @@ public final class HtmlReport implements FlowReport {
         if (ownsData) {
             data.add(record);
         }
+        if (data.flaggedKept() > rows.size()) { // the data kept this record (its add comes just before this call)
+            if (rowTemplate == null) {
+                rowTemplate = factory().compile(ROW_TEMPLATE);
+            }
+            rows.add(new Row(record, row(rowTemplate, record, rowText)));
+        }
     }
 
     @Override
     public void finish(RunSummary summary) throws IOException {
-        render(data, summary, out);
+        render(data, summary, out, renderedRows());
         out.flush();
+    }
+
+    /**
+     * The rows rendered so far in the table's order, or null when they are not exactly the records
+     * the data kept (then the page renders its rows itself, as a snapshot does).
+     */
+    private List<String> renderedRows() {
+        List<FlowRecord> kept = data.flaggedKeptInOrder();
+        if (kept.size() != rows.size()) {
+            return null;
+        }
+        for (int i = 0; i < rows.size(); i++) {
+            if (kept.get(i) != rows.get(i).record()) {
+                return null;
+            }
+        }
+        List<Row> sorted = new ArrayList<>(rows);
+        sorted.sort(Comparator.comparing(Row::record, ReportData.FLAGGED_ORDER)); // stable, as flaggedRecords() sorts
+        List<String> html = new ArrayList<>(sorted.size());
+        for (Row r : sorted) {
+            html.add(r.html());
+        }
+        return html;
     }
 
     /** Renders the page for the flows aggregated so far (also usable for a snapshot of a running capture). */
     public static void render(ReportData data, RunSummary s, Writer out) throws IOException {
+        render(data, s, out, null);
+    }
+
+    /** @param renderedRows the flagged-flow table's rows already rendered, in its order; null to render them here */
+    private static void render(ReportData data, RunSummary s, Writer out, List<String> renderedRows) throws IOException {
+        DefaultMustacheFactory factory = factory();
+        Mustache template = factory.compile(TEMPLATE);
+        Map<String, Object> m = model(data, s);
+        if (renderedRows != null) {
+            m.put("flowRows", renderedRows);
+        } else {
+            Mustache rowTemplate = factory.compile(ROW_TEMPLATE);
+            java.io.StringWriter text = new java.io.StringWriter(1024);
+            List<FlowRecord> records = data.flaggedRecords();
+            // Each row rendered as the page's template reaches it: no copy of the whole table in memory.
+            m.put("flowRows", new java.util.AbstractList<String>() {
+                @Override
+                public String get(int i) {
+                    return row(rowTemplate, records.get(i), text);
+                }
+
+                @Override
+                public int size() {
+                    return records.size();
+                }
+            });
+        }
+        template.execute(out, m).flush();
+    }
+
+    private static DefaultMustacheFactory factory() {
         DefaultMustacheFactory factory = new DefaultMustacheFactory("org/portmatrix/report");
         // The model is maps, lists and plain values only: looked up directly instead of by reflection.
         // Measured reason: the default handler's reflective calls were half of the rendering time of a
         // page with 10,000 flagged flows (the same page, byte for byte).
         factory.setObjectHandler(new com.github.mustachejava.reflect.SimpleObjectHandler());
-        Mustache template = factory.compile(TEMPLATE);
-        template.execute(out, model(data, s)).flush();
+        return factory;
+    }
+
+    /** One row of the flagged-flow table ({@link #ROW_TEMPLATE}, every value escaped), as text. */
+    private static String row(Mustache rowTemplate, FlowRecord r, java.io.StringWriter text) {
+        text.getBuffer().setLength(0);
+        rowTemplate.execute(text, new FlowRow(r));
+        return text.toString();
     }
 
     static String resource(String name) {
@@ -260,14 +342,11 @@ public final class HtmlReport implements FlowReport {
         m.put("groupCountText", TextReport.plural(total, "group"));
     }
 
+    /** The flagged-flow table's counts; its rows ({@code flowRows}) are rendered by {@link #render}. */
     private static void flows(ReportData data, Map<String, Object> m) {
-        List<Map<String, Object>> rows = new ArrayList<>();
-        for (FlowRecord r : data.flaggedRecords()) {
-            rows.add(new FlowRow(r));
-        }
-        m.put("flows", rows);
-        m.put("hasFlows", !rows.isEmpty());
-        m.put("flowRowsText", n(rows.size()) + " of " + n(rows.size()));
+        int kept = data.flaggedKept();
+        m.put("hasFlows", kept > 0);
+        m.put("flowRowsText", n(kept) + " of " + n(kept));
         m.put("hasOmitted", data.flaggedOmitted() > 0);
         m.put("omitted", data.flaggedOmitted());
         m.put("omittedText", n(data.flaggedOmitted()));

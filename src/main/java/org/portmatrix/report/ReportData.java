@@ -287,12 +287,25 @@ public final class ReportData {
         return all.bytes - byVerdict[Verdict.EXPECTED.ordinal()].bytes;
     }
 
+    /** The order of {@link #flaggedRecords}: most severe verdict first, then by start, then by flow id. */
+    static final Comparator<FlowRecord> FLAGGED_ORDER = Comparator.<FlowRecord>comparingInt(r -> verdict(r).ordinal())
+            .thenComparingLong(FlowRecord::tsFirstNanos).thenComparingLong(FlowRecord::flowId);
+
     /** The whole records kept of flagged flows, most severe verdict first, then by start. */
     public List<FlowRecord> flaggedRecords() {
         List<FlowRecord> out = new ArrayList<>(flaggedRecords);
-        out.sort(Comparator.<FlowRecord>comparingInt(r -> verdict(r).ordinal()).thenComparingLong(FlowRecord::tsFirstNanos)
-                .thenComparingLong(FlowRecord::flowId));
+        out.sort(FLAGGED_ORDER);
         return out;
+    }
+
+    /** How many flagged records are kept whole ({@link #flaggedRecords}). */
+    public int flaggedKept() {
+        return flaggedRecords.size();
+    }
+
+    /** The kept flagged records in the order they were added (read-only). */
+    List<FlowRecord> flaggedKeptInOrder() {
+        return java.util.Collections.unmodifiableList(flaggedRecords);
     }
 
     /** Flagged flows whose records were not kept (beyond {@link ReportContext#maxFlaggedRecords()}). */
