@@ -58,9 +58,10 @@ public final class HtmlReport implements FlowReport {
      * in the order the data kept their records. Measured reason (reference workload, 10,000 rows):
      * rendered at the end, after the read, the rows were 130 ms of the HTML page's 190 ms there
      * (the end of the run 198 → 66 ms without them); while the capture is read, the thread that
-     * reports flows has the time (it waits for flows half of the read). The HTML run: wall -6%, +1%
-     * and -6% in three paired sets of 8-12 rounds; its CPU +0% to +15% (rows rendered early in the
-     * read run partly interpreted); {@code --report-dir}: paired 0.99 wall, 0.98 CPU.
+     * reports flows has the time (it waits for flows half of the read). The HTML run: wall -6%, +1%,
+     * -6%, +3% and -7% in five paired sets of 8-12 rounds, both orders (median -6%); its CPU -2% to
+     * +16% (median +5%: rows rendered early in the read run partly interpreted); {@code --report-dir}:
+     * paired 0.99 wall, 0.98 CPU.
      */
     private final List<Row> rows = new ArrayList<>();
     /** Compiled at the first row, on the thread that reports flows (not during the set-up). */
