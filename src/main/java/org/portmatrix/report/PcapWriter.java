@@ -525,8 +525,14 @@ public final class PcapWriter implements AutoCloseable {
         @Override
         public void run() {
             ByteBuffer aligned = ByteBuffer.allocateDirect(Sink.CHUNK + alignment).alignedSlice(alignment);
+            byte[][] made = new byte[arrays][];
             for (int i = 0; i < arrays; i++) {
-                free.add(new byte[Sink.CHUNK]);
+                made[i] = new byte[Sink.CHUNK];
+            }
+            // Offered only once all are made: should making them fail (no memory), no MiB is ever handed
+            // to this thread, and the caller writes every one itself.
+            for (byte[] a : made) {
+                free.add(a);
             }
             try {
                 while (true) {
