@@ -2,6 +2,7 @@ package org.portmatrix.decode;
 
 import static org.portmatrix.capture.Bytes.u8;
 import static org.portmatrix.capture.UncheckedBytes.i32;
+import static org.portmatrix.capture.UncheckedBytes.i64;
 import static org.portmatrix.capture.UncheckedBytes.u16;
 
 import org.portmatrix.capture.LinkType;
@@ -248,10 +249,10 @@ public final class PacketDecoder {
         int end = payload == 0 || limit - off - IPV6_HEADER < payload ? limit : off + IPV6_HEADER + payload;
         d.ipVersion = 6;
         d.ipOffset = off;
-        d.srcHi = org.portmatrix.capture.UncheckedBytes.i64(b, off + 8);
-        d.srcLo = org.portmatrix.capture.UncheckedBytes.i64(b, off + 16);
-        d.dstHi = org.portmatrix.capture.UncheckedBytes.i64(b, off + 24);
-        d.dstLo = org.portmatrix.capture.UncheckedBytes.i64(b, off + 32);
+        d.srcHi = i64(b, off + 8);
+        d.srcLo = i64(b, off + 16);
+        d.dstHi = i64(b, off + 24);
+        d.dstLo = i64(b, off + 32);
         int next = u8(b, off + 6);
         int p = off + IPV6_HEADER;
         for (int n = 0; ; n++) {
@@ -360,8 +361,8 @@ public final class PacketDecoder {
             default:
                 return;
         }
-        d.dstHi = org.portmatrix.capture.UncheckedBytes.i64(b, at);
-        d.dstLo = org.portmatrix.capture.UncheckedBytes.i64(b, at + 8);
+        d.dstHi = i64(b, at);
+        d.dstLo = i64(b, at + 8);
     }
 
     /** A fragment after the first: the ports come from the first fragment, if it was seen. */

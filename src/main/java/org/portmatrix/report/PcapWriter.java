@@ -293,7 +293,7 @@ public final class PcapWriter implements AutoCloseable {
      * kernel's copy into new page-cache pages had been the larger part of the extract's cost, and
      * its speed varied with the machine's memory (0.7-5 GB/s for 320 MB here). Back to back, where
      * the previous run's pages are still at hand, it measured the same. A MiB goes through the page
-     * cache as before, at its place in the file, when no direct buffer is free (a disk slower than
+     * cache as before, at its place in the file, when the writer has no array free (a disk slower than
      * the analysis: the analysis does not wait for it), when a direct write fails, for the last,
      * partial MiB, and for the whole file where the file system refuses direct I/O (tmpfs) or with
      * {@code -Dportmatrix.extract.directIO=false}.
