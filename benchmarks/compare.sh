@@ -17,6 +17,10 @@
 #   extract     the portmatrix command with --extract TEMP.pcap             (the flagged flows' packets)
 #               (issue 9: "HTML output and the pcap extract cost no more than 10% on top")
 #   cat         cat FILE > /dev/null                                        (the page-cache limit)
+#   java-loop   java org.portmatrix.bench.RawLoop FILE                      (the issue's own baseline:
+#               a Java loop, 4 MiB FileChannel buffer, header decode, primitive flow table; 0.55 s when
+#               the issue was written, so it tells this machine's speed from that one's; compiled by
+#               javac from benchmarks/src/main/java/org/portmatrix/bench/RawLoop.java, JDK only)
 #   tcpdump     tcpdump -r FILE -w /dev/null                                (libpcap read + write)
 #   ndpiReader  ndpiReader -i FILE -q                                       (nDPI flow classification)
 #   tshark      tshark -r CUT -q -z conv,tcp -z conv,udp                    (CUT = first 500 k packets)
@@ -181,7 +185,11 @@ say "building portmatrix if needed and warming the page cache"
 read_back "$file" "$cut_file" # page-cache.sh: cached as a file read from disk is
 
 have() { command -v "$1" >/dev/null 2>&1; }
-tools=(portmatrix no-inspect html extract cat tcpdump)
+tools=(portmatrix no-inspect html extract cat java-loop tcpdump)
+# The issue's own baseline, "a Java loop: 4 MiB FileChannel.read buffer, header decode, primitive flow
+# table" (0.55 s when the issue was written): it tells this machine's speed from the issue's.
+javac -d "$work/java-loop" "$here/src/main/java/org/portmatrix/bench/RawLoop.java" \
+  || { say "javac failed on benchmarks/src/main/java/org/portmatrix/bench/RawLoop.java"; exit 2; }
 is_pm() { case "$1" in portmatrix|no-inspect|html|extract) return 0 ;; esac; return 1; }
 have ndpiReader && tools+=(ndpiReader)
 have tshark && tools+=(tshark)
@@ -204,6 +212,8 @@ run() {
       extract)    "${timed[@]}" "$work/time" "$portmatrix" analyze "$file" --topology "$topology" --format jsonl \
                     --extract "$work/extract.pcap" >"$work/out-extract.jsonl" 2>"$work/err" || rc=$? ;;
       cat)        "${timed[@]}" "$work/time" cat "$file" >/dev/null 2>"$work/err" || rc=$? ;;
+      java-loop)  "${timed[@]}" "$work/time" java -cp "$work/java-loop" org.portmatrix.bench.RawLoop "$file" \
+                    >/dev/null 2>"$work/err" || rc=$? ;;
       tcpdump)    "${timed[@]}" "$work/time" tcpdump -r "$file" -w /dev/null >/dev/null 2>"$work/err" || rc=$? ;;
       ndpiReader) "${timed[@]}" "$work/time" ndpiReader -i "$file" -q >/dev/null 2>"$work/err" || rc=$? ;;
       tshark)     "${timed[@]}" "$work/time" tshark -r "$cut_file" -q -z conv,tcp -z conv,udp \
@@ -275,6 +285,7 @@ commands = {
     "html": "portmatrix analyze FILE --topology YAML --format html > out.html",
     "extract": "portmatrix analyze FILE --topology YAML --format jsonl --extract out.pcap > out.jsonl",
     "cat": "cat FILE > /dev/null",
+    "java-loop": "java RawLoop FILE (the issue's Java loop: 4 MiB FileChannel buffer, headers, primitive flow table)",
     "tcpdump": "tcpdump -r FILE -w /dev/null",
     "ndpiReader": "ndpiReader -i FILE -q",
     "tshark": "tshark -r CUT -q -z conv,tcp -z conv,udp",
@@ -302,7 +313,7 @@ def paired(tool, base="portmatrix"):
 out = []
 out.append("| command | packets | median wall | packets/s | peak RSS | CPU (user+sys) | time/packet vs portmatrix | same, paired by round | RSS vs portmatrix | runs (s) |")
 out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
-for tool in ["portmatrix", "no-inspect", "html", "extract", "cat", "tcpdump", "ndpiReader", "tshark"]:
+for tool in ["portmatrix", "no-inspect", "html", "extract", "cat", "java-loop", "tcpdump", "ndpiReader", "tshark"]:
     m = med(tool)
     if m is None:
         if tool in rows:
@@ -354,6 +365,11 @@ for tool, what in [("html", "the HTML page instead of JSON lines"), ("extract", 
         p = paired(tool) - 1
         targets.append(f"- {what} costs ≤ 10% on top: {extra * 100:+.0f}% (paired {p * 100:+.0f}%) — "
                        + ("met" if extra <= 0.10 and p <= 0.10 else "MISSED"))
+jl = med("java-loop")
+if jl:
+    # Not a target: the issue's own Java baseline (0.55 s then) against this run, to tell the machine's speed.
+    machine += (f" The issue's Java loop (0.55 s when the issue was written) took {jl[1]:.2f} s in this run"
+                + (f"; portmatrix takes {pm[1] / jl[1]:.2f}× its time (paired {1 / paired('java-loop'):.2f}×)." if pm else "."))
 text = "\n".join(out) + "\n\n" + work + "\n\n" + machine + "\n\nTargets (issue 9):\n" + "\n".join(targets) + "\n"
 print()
 print(text)
