@@ -3,7 +3,6 @@ package org.portmatrix.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.io.Writer;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
@@ -28,13 +27,20 @@ import org.portmatrix.report.Timestamps;
  * The rolling summary of a live capture: {@code summary.json}, {@code summary.txt} and
  * {@code report.html} (the HTML report of the flows closed so far) rewritten atomically (a
  * temporary file in the same directory, then a rename) at every report, and one compact line per
- * report appended to {@code stats.jsonl} (the history: rates, drops, heap).
+ * report appended to {@code stats.jsonl} (the history: rates, drops, heap), moved to
+ * {@code stats.jsonl.1} when it reaches {@link #STATS_LIMIT}.
  */
 final class LiveStatus {
     static final String SUMMARY_JSON = "summary.json";
     static final String SUMMARY_TXT = "summary.txt";
     static final String STATS_JSONL = "stats.jsonl";
     static final String REPORT_HTML = "report.html";
+    /**
+     * Bytes of {@code stats.jsonl} before it is moved to {@code stats.jsonl.1}: a line is about 1.1 KB
+     * (more when it lists why packets were not decoded), so 16 MiB hold about ten days at the default
+     * report interval (1,440 lines a day), and the two files together at most 32 MiB.
+     */
+    static final long STATS_LIMIT = 16L << 20;
 
     private final Path dir;
     private final ObjectMapper pretty = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -65,11 +71,24 @@ final class LiveStatus {
         }
         replace(dir.resolve(SUMMARY_JSON), pretty.writeValueAsString(snapshot) + "\n");
         replace(dir.resolve(SUMMARY_TXT), text(snapshot));
-        try (Writer w = Files.newBufferedWriter(dir.resolve(STATS_JSONL), StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND, StandardOpenOption.WRITE)) {
-            w.write(compact.writeValueAsString(snapshot));
-            w.write('\n');
+        appendStats(dir.resolve(STATS_JSONL), compact.writeValueAsString(snapshot), STATS_LIMIT);
+    }
+
+    /**
+     * Appends one line to the history; when the line would take the file past {@code limit} bytes,
+     * the file is first renamed to {@code NAME.1} (replacing the one before) and a new one begun, so
+     * that a capture left running for weeks keeps between one and two files' worth of history.
+     */
+    static void appendStats(Path file, String line, long limit) throws IOException {
+        byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
+        if (Files.isRegularFile(file)) {
+            long size = Files.size(file);
+            if (size > 0 && size + bytes.length > limit) {
+                Files.move(file, file.resolveSibling(file.getFileName() + ".1"), StandardCopyOption.REPLACE_EXISTING,
+                        StandardCopyOption.ATOMIC_MOVE);
+            }
         }
+        Files.write(file, bytes, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
     }
 
     private static void replace(Path target, String content) throws IOException {

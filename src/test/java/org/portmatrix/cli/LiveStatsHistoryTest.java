@@ -1,0 +1,63 @@
+package org.portmatrix.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code portmatrix live}'s {@code stats.jsonl}: one line per report, moved to {@code stats.jsonl.1}
+ * when the next line would take it past its limit, so that a capture left running for weeks keeps a
+ * bounded history: the newest lines, in order, none cut.
+ */
+class LiveStatsHistoryTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void theHistoryMovesAsideAtItsLimitAndKeepsTheNewestLinesWhole() throws Exception {
+        Path stats = dir.resolve(LiveStatus.STATS_JSONL);
+        Path previous = dir.resolve(LiveStatus.STATS_JSONL + ".1");
+        long limit = 1_000;
+        List<String> written = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            String line = "{\"report\":" + i + ",\"padding\":\"" + "x".repeat(i % 7 * 10) + "\"}";
+            written.add(line);
+            LiveStatus.appendStats(stats, line, limit);
+            assertTrue(Files.size(stats) <= limit, "stats.jsonl past its limit after line " + i);
+            if (Files.exists(previous)) {
+                assertTrue(Files.size(previous) <= limit, "stats.jsonl.1 past the limit after line " + i);
+            }
+        }
+        List<String> older = Files.readAllLines(previous);
+        List<String> newer = Files.readAllLines(stats);
+        assertFalse(older.isEmpty());
+        assertFalse(newer.isEmpty());
+        // The two files hold the newest lines exactly as written, in order, with nothing between them lost.
+        List<String> kept = new ArrayList<>(older);
+        kept.addAll(newer);
+        assertEquals(written.subList(written.size() - kept.size(), written.size()), kept);
+        // Each file was filled up to the limit before it moved aside: the next line would not have fitted.
+        String firstNewer = newer.get(0);
+        assertTrue(Files.size(previous) + firstNewer.length() + 1 > limit);
+    }
+
+    @Test
+    void aLineLongerThanTheLimitIsStillWrittenWhole() throws Exception {
+        Path stats = dir.resolve(LiveStatus.STATS_JSONL);
+        String big = "{\"big\":\"" + "y".repeat(300) + "\"}";
+        LiveStatus.appendStats(stats, "{\"a\":1}", 100);
+        LiveStatus.appendStats(stats, big, 100);
+        assertEquals(List.of(big), Files.readAllLines(stats));
+        assertEquals(List.of("{\"a\":1}"), Files.readAllLines(dir.resolve(LiveStatus.STATS_JSONL + ".1")));
+        LiveStatus.appendStats(stats, "{\"b\":2}", 100); // the long line moves aside in its turn
+        assertEquals(List.of("{\"b\":2}"), Files.readAllLines(stats));
+        assertEquals(List.of(big), Files.readAllLines(dir.resolve(LiveStatus.STATS_JSONL + ".1")));
+    }
+}
