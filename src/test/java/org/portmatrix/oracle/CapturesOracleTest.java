@@ -20,6 +20,10 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.portmatrix.classify.Catalog;
+import org.portmatrix.classify.Roles;
+import org.portmatrix.classify.Rule;
+import org.portmatrix.classify.RuleProtocol;
 import org.portmatrix.oracle.Conversations.Conv;
 
 /**
@@ -274,6 +278,60 @@ class CapturesOracleTest {
             }
         }
         assertEquals(Set.of(), mismatched);
+    }
+
+    /**
+     * The verdicts against the generator's own truth: every flow it injected outside the matrix is
+     * flagged; every flow's application protocol is the one the generator put on the wire; and every
+     * protocol mismatch shows on the wire what its rule rules out (cleartext where the rule documents
+     * TLS or MTLS, or a TLS handshake without a client certificate where it documents MTLS: the
+     * generator's SIP/MTLS sessions carry none). Flows the truth does not mark may still be flagged,
+     * as its README says: traffic the seed documents do not mention (DNS, SQL on 1433) is outside a
+     * strict catalog.
+     */
+    @Test
+    void theVerdictsAgreeWithTheGeneratorsTruth() throws Exception {
+        Conversations.Ours o = workloadDefaults();
+        Map<String, RuleProtocol> ruleProtocol = new HashMap<>();
+        for (Rule r : Catalog.builtIn(new Roles()).rules()) {
+            ruleProtocol.put(r.id(), r.protocol());
+        }
+        // The generator's names for two protocols that portmatrix names after their specifications.
+        Map<String, String> sameProtocol = Map.of("mssql-browser", "ssrp", "smb2", "smb");
+        ObjectMapper json = new ObjectMapper();
+        Map<String, JsonNode> byTuple = new HashMap<>();
+        for (String line : Files.readAllLines(WORKLOAD_TRUTH)) {
+            JsonNode t = json.readTree(line);
+            byTuple.put(t.get("proto").asText() + " " + Conversations.canonical(t.get("src").asText()) + " " + t.get("sport").asInt()
+                    + " " + Conversations.canonical(t.get("dst").asText()) + " " + t.get("dport").asInt(), t);
+        }
+        int injected = 0;
+        int mismatches = 0;
+        for (JsonNode r : o.records()) {
+            String key = r.get("transport").asText() + " " + Conversations.canonical(r.get("src_ip").asText()) + " "
+                    + r.get("src_port").asInt() + " " + Conversations.canonical(r.get("dst_ip").asText()) + " " + r.get("dst_port").asInt();
+            JsonNode t = byTuple.get(key);
+            assertTrue(t != null, "the truth has this flow as initiated: " + key);
+            String verdict = r.get("verdict").asText();
+            if (t.get("unexpected").asBoolean()) {
+                injected++;
+                assertFalse(verdict.equals("expected"), "injected outside the matrix (" + t.get("reason").asText() + "), yet expected: " + r);
+            }
+            String app = t.get("app").asText();
+            assertEquals(sameProtocol.getOrDefault(app, app), r.get("app_protocol").asText(), key + " (" + t.get("scenario").asText() + ")");
+            if (verdict.equals("protocol_mismatch")) {
+                mismatches++;
+                RuleProtocol documented = ruleProtocol.get(r.get("rule").asText());
+                JsonNode tls = r.get("tls");
+                boolean cleartext = !r.get("app_protocol").asText().equals("tls")
+                        && (documented == RuleProtocol.TLS || documented == RuleProtocol.MTLS);
+                boolean noClientCertificate = documented == RuleProtocol.MTLS && tls != null && !tls.isNull()
+                        && tls.get("client_certificate").asText().equals("absent");
+                assertTrue(cleartext || noClientCertificate, "a mismatch the wire does not show: " + r);
+            }
+        }
+        assertTrue(injected >= 20, "the cut holds the generator's injected flows: " + injected);
+        assertTrue(mismatches > 0, "and protocol mismatches to check");
     }
 
     @Test
