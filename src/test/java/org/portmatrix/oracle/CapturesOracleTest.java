@@ -242,6 +242,24 @@ class CapturesOracleTest {
         generated = true;
     }
 
+    /** The generator's truth file by 5-tuple as initiated ({@link #tupleKey}'s form). */
+    private static Map<String, JsonNode> truthByTuple(Path truth) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        Map<String, JsonNode> byTuple = new HashMap<>();
+        for (String line : Files.readAllLines(truth)) {
+            JsonNode t = json.readTree(line);
+            byTuple.put(t.get("proto").asText() + " " + Conversations.canonical(t.get("src").asText()) + " " + t.get("sport").asInt()
+                    + " " + Conversations.canonical(t.get("dst").asText()) + " " + t.get("dport").asInt(), t);
+        }
+        return byTuple;
+    }
+
+    /** A flow record's 5-tuple as initiated: "transport src sport dst dport". */
+    private static String tupleKey(JsonNode r) {
+        return r.get("transport").asText() + " " + Conversations.canonical(r.get("src_ip").asText()) + " "
+                + r.get("src_port").asInt() + " " + Conversations.canonical(r.get("dst_ip").asText()) + " " + r.get("dst_port").asInt();
+    }
+
     @Test
     void theWorkloadCutMatchesTsharkAndTheTruth() throws Exception {
         generateWorkload();
@@ -250,17 +268,10 @@ class CapturesOracleTest {
         Path truth = WORKLOAD_TRUTH;
         Conversations.Ours o = workloadDefaults();
         sameAsTshark(pcap, o);
-        ObjectMapper json = new ObjectMapper();
-        Map<String, JsonNode> byTuple = new HashMap<>();
-        for (String line : Files.readAllLines(truth)) {
-            JsonNode t = json.readTree(line);
-            byTuple.put(t.get("proto").asText() + " " + Conversations.canonical(t.get("src").asText()) + " " + t.get("sport").asInt()
-                    + " " + Conversations.canonical(t.get("dst").asText()) + " " + t.get("dport").asInt(), t);
-        }
+        Map<String, JsonNode> byTuple = truthByTuple(truth);
         assertEquals(byTuple.size(), o.records().size(), "one flow per truth line");
         for (JsonNode r : o.records()) {
-            String key = r.get("transport").asText() + " " + Conversations.canonical(r.get("src_ip").asText()) + " "
-                    + r.get("src_port").asInt() + " " + Conversations.canonical(r.get("dst_ip").asText()) + " " + r.get("dst_port").asInt();
+            String key = tupleKey(r);
             JsonNode t = byTuple.get(key);
             assertTrue(t != null, "the truth has this flow as initiated: " + key);
             assertEquals(t.get("packets").asLong(), r.get("packets_fwd").asLong() + r.get("packets_rev").asLong(), key);
@@ -271,8 +282,7 @@ class CapturesOracleTest {
         assertEquals(o.records().size(), tagged.records().size());
         Set<String> mismatched = new HashSet<>();
         for (JsonNode r : tagged.records()) {
-            String key = r.get("transport").asText() + " " + Conversations.canonical(r.get("src_ip").asText()) + " "
-                    + r.get("src_port").asInt() + " " + Conversations.canonical(r.get("dst_ip").asText()) + " " + r.get("dst_port").asInt();
+            String key = tupleKey(r);
             if (!byTuple.get(key).get("vlan").equals(r.get("vlan"))) {
                 mismatched.add(key);
             }
@@ -298,18 +308,11 @@ class CapturesOracleTest {
         }
         // The generator's names for two protocols that portmatrix names after their specifications.
         Map<String, String> sameProtocol = Map.of("mssql-browser", "ssrp", "smb2", "smb");
-        ObjectMapper json = new ObjectMapper();
-        Map<String, JsonNode> byTuple = new HashMap<>();
-        for (String line : Files.readAllLines(WORKLOAD_TRUTH)) {
-            JsonNode t = json.readTree(line);
-            byTuple.put(t.get("proto").asText() + " " + Conversations.canonical(t.get("src").asText()) + " " + t.get("sport").asInt()
-                    + " " + Conversations.canonical(t.get("dst").asText()) + " " + t.get("dport").asInt(), t);
-        }
+        Map<String, JsonNode> byTuple = truthByTuple(WORKLOAD_TRUTH);
         int injected = 0;
         int mismatches = 0;
         for (JsonNode r : o.records()) {
-            String key = r.get("transport").asText() + " " + Conversations.canonical(r.get("src_ip").asText()) + " "
-                    + r.get("src_port").asInt() + " " + Conversations.canonical(r.get("dst_ip").asText()) + " " + r.get("dst_port").asInt();
+            String key = tupleKey(r);
             JsonNode t = byTuple.get(key);
             assertTrue(t != null, "the truth has this flow as initiated: " + key);
             String verdict = r.get("verdict").asText();
