@@ -98,7 +98,7 @@ dir="$(cd "$dir" && pwd)"
 # --- tools -----------------------------------------------------------------------------------
 # command -> Debian package
 declare -A package=([tcpdump]=tcpdump [ndpiReader]=libndpi-bin [tshark]=tshark [editcap]=tshark
-                    [capinfos]=tshark [java]=default-jre-headless)
+                    [capinfos]=tshark [java]=default-jre-headless [javac]=openjdk-17-jdk-headless)
 missing=()
 for cmd in "${!package[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${package[$cmd]}")
