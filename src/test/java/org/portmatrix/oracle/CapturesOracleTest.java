@@ -296,8 +296,8 @@ class CapturesOracleTest {
      * protocol mismatch shows on the wire what its rule rules out (cleartext where the rule documents
      * TLS or MTLS, or a TLS handshake without a client certificate where it documents MTLS: the
      * generator's SIP/MTLS sessions carry none). Flows the truth does not mark may still be flagged,
-     * as its README says: traffic the seed documents do not mention (DNS, SQL on 1433) is outside a
-     * strict catalog.
+     * as the workload's README (../shared/bench/README.md) says: traffic the seed documents do not
+     * mention (DNS, SQL on 1433) is outside a strict catalog.
      */
     @Test
     void theVerdictsAgreeWithTheGeneratorsTruth() throws Exception {
