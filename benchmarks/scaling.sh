@@ -133,6 +133,9 @@ measure() {
     ${nice_level:+nice -n "$nice_level"} /usr/bin/time -f '%e %M' -o "$work/time" "$portmatrix" analyze "$f" --topology "$topology" --format jsonl \
       >"$work/out.jsonl" 2>"$work/err" || rc=$?
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then say "portmatrix failed (exit $rc) on $f:"; tail -3 "$work/err" >&2; exit 2; fi
+    # A new report file each run, as compare.sh does: written over the last one (truncated by the
+    # shell), ext4 would start its write-back at portmatrix's exit (auto_da_alloc) and time it.
+    rm -f "$work/out.jsonl"
     read -r w m < <(tail -1 "$work/time")
     walls="$walls $w"; rsss="$rsss $m"
   done
