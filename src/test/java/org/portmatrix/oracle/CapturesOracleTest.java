@@ -265,10 +265,9 @@ class CapturesOracleTest {
         generateWorkload();
         Path pcap = WORKLOAD;
         Path topology = WORKLOAD_TOPOLOGY;
-        Path truth = WORKLOAD_TRUTH;
         Conversations.Ours o = workloadDefaults();
         sameAsTshark(pcap, o);
-        Map<String, JsonNode> byTuple = truthByTuple(truth);
+        Map<String, JsonNode> byTuple = truthByTuple(WORKLOAD_TRUTH);
         assertEquals(byTuple.size(), o.records().size(), "one flow per truth line");
         for (JsonNode r : o.records()) {
             String key = tupleKey(r);

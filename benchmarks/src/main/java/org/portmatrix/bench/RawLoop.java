@@ -148,27 +148,31 @@ public final class RawLoop {
         long a0 = swap ? dst : src;
         long a1 = swap ? src : dst;
         long ports = swap ? ((long) dp << 32 | (long) sp << 8 | proto) : ((long) sp << 32 | (long) dp << 8 | proto);
+        int i = slot(a0, a1, ports);
+        if (!used[i]) {
+            if (flows + 1 > (mask + 1) / 2) { // keep the load at most 1/2
+                grow();
+                i = slot(a0, a1, ports);
+            }
+            used[i] = true;
+            k0[i] = a0;
+            k1[i] = a1;
+            k2[i] = ports;
+            flows++;
+        }
+        packets[i]++;
+        bytes[i] += wire;
+        return true;
+    }
+
+    /** The slot holding the key, or the empty slot where it goes (linear probing). */
+    private int slot(long a0, long a1, long ports) {
         long h = (a0 * 0x9e3779b97f4a7c15L) ^ (a1 * 0xc2b2ae3d27d4eb4fL) ^ (ports * 0x165667b19e3779f9L);
         int i = (int) (h ^ (h >>> 32)) & mask;
         while (used[i] && (k0[i] != a0 || k1[i] != a1 || k2[i] != ports)) {
             i = (i + 1) & mask;
         }
-        if (!used[i]) {
-            used[i] = true;
-            k0[i] = a0;
-            k1[i] = a1;
-            k2[i] = ports;
-            if (++flows > (mask + 1) / 2) {
-                grow();
-                i = (int) (h ^ (h >>> 32)) & mask; // its slot in the grown table
-                while (k0[i] != a0 || k1[i] != a1 || k2[i] != ports) {
-                    i = (i + 1) & mask;
-                }
-            }
-        }
-        packets[i]++;
-        bytes[i] += wire;
-        return true;
+        return i;
     }
 
     private void grow() {
@@ -188,11 +192,7 @@ public final class RawLoop {
         mask = n - 1;
         for (int j = 0; j < ou.length; j++) {
             if (ou[j]) {
-                long h = (o0[j] * 0x9e3779b97f4a7c15L) ^ (o1[j] * 0xc2b2ae3d27d4eb4fL) ^ (o2[j] * 0x165667b19e3779f9L);
-                int i = (int) (h ^ (h >>> 32)) & mask;
-                while (used[i]) {
-                    i = (i + 1) & mask;
-                }
+                int i = slot(o0[j], o1[j], o2[j]);
                 used[i] = true;
                 k0[i] = o0[j];
                 k1[i] = o1[j];
