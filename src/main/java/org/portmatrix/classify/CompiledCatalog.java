@@ -46,7 +46,12 @@ public final class CompiledCatalog {
         setIds.put(List.of(), 0);
         for (int t = 0; t < 2; t++) {
             int proto = t == TCP ? 6 : 17;
-            List<Rule> ofTransport = rules.stream().filter(r -> r.transport() == proto).toList();
+            List<Rule> ofTransport = new ArrayList<>();
+            for (Rule r : rules) { // (loops, not streams: this runs once, interpreted, before the first packet)
+                if (r.transport() == proto) {
+                    ofTransport.add(r);
+                }
+            }
             // The candidate set changes only where a rule's range starts or ends: sweep those segments.
             java.util.TreeSet<Integer> cuts = new java.util.TreeSet<>(List.of(0, 65536));
             for (Rule r : ofTransport) {
@@ -64,7 +69,11 @@ public final class CompiledCatalog {
                 Integer id = setIds.get(ids);
                 if (id == null) {
                     id = setList.size();
-                    setList.add(ids.stream().mapToInt(Integer::intValue).toArray());
+                    int[] set = new int[ids.size()];
+                    for (int k = 0; k < set.length; k++) {
+                        set[k] = ids.get(k);
+                    }
+                    setList.add(set);
                     setIds.put(List.copyOf(ids), id);
                 }
                 Arrays.fill(portSet[t], from, to, (char) (int) id);

@@ -36,12 +36,19 @@ import org.portmatrix.report.RunSummary;
  * undecided; everything per flow happens once, when the flow ends.
  */
 public final class Analyzer implements FlowSink {
-    private final Classifier classifier;
+    /** Set before the first ended flow is reported (and, with the extract, before the first packet): {@link #classifyWith}. */
+    private Classifier classifier;
     private final Inspection inspection;
     private final PacketDecoder decoder;
     private final FlowTable table;
-    private final FlowReport report;
-    private final CommunityId communityId = new CommunityId(0);
+    /** Set by {@link #reportTo}; the flow thread waits for it ({@link #attached}). */
+    private FlowReport report;
+    /** Open once the reports are attached, or the run abandoned: the flow thread waits for it before its first flow. */
+    private final java.util.concurrent.CountDownLatch attached = new java.util.concurrent.CountDownLatch(1);
+    private boolean attachedSeen;
+    private volatile boolean abandoned;
+    /** Made by the reporting thread at its first flow: its SHA-1 brings up the JDK's security providers (10-20 ms). */
+    private CommunityId communityId;
     private final DecodeStats stats = new DecodeStats();
     /** Per undecodable reason, where its first frame was ("FILE offset N"): one string per reason and run. */
     private final String[] firstUndecodable = new String[DecodeStats.reasons()];
@@ -56,20 +63,50 @@ public final class Analyzer implements FlowSink {
     private FlowHandoff handoff;
     private ExtractStream extract;
     /** Asked between stretches of packets why to stop reading, null to go on (a signal: {@link Interruption}; no output left). */
-    private java.util.function.Supplier<String> stop = () -> null;
+    private volatile java.util.function.Supplier<String> stop = () -> null;
     /** Where and why the read stopped before the captures' end, or null. */
     private String interrupted;
     /** The protocol check's words while deciding for the extract on the packet thread (not kept). */
     private final StringBuilder extractScratch = new StringBuilder();
 
     public Analyzer(Classifier classifier, FlowConfig flowConfig, boolean vlanInKey, FlowReport report) {
-        this.classifier = classifier;
-        this.inspection = new Inspection(classifier.catalog());
-        this.decoder = new PacketDecoder(vlanInKey);
-        this.report = report;
-        this.table = new FlowTable(flowConfig, servicePorts(classifier.catalog()), this);
+        this(classifier.catalog(), flowConfig, vlanInKey);
+        classifyWith(classifier);
+        reportTo(report);
     }
 
+    /**
+     * An analyzer that can read packets before the topology is loaded and the reports are open
+     * ({@link PacketThread}): the packet path needs only the catalog (the inspectors' port hints
+     * and the service ports). {@link #classifyWith} and {@link #reportTo} complete it; until then
+     * the ended flows wait in the hand-over to the flow thread ({@link #reportOnOwnThread}).
+     */
+    Analyzer(CompiledCatalog catalog, FlowConfig flowConfig, boolean vlanInKey) {
+        this.inspection = new Inspection(catalog);
+        this.decoder = new PacketDecoder(vlanInKey);
+        this.table = new FlowTable(flowConfig, servicePorts(catalog), this);
+    }
+
+    /** The classifier, over the catalog this analyzer was made with (the topology may have extended its roles since). */
+    void classifyWith(Classifier classifier) {
+        this.classifier = classifier;
+    }
+
+    /** Where the ended flows go; the flow thread starts reporting them once this is set. */
+    void reportTo(FlowReport report) {
+        this.report = report;
+        attached.countDown();
+    }
+
+    /**
+     * The set-up failed while packets were being read: the read stops at its next stretch and the
+     * flows handed over are dropped, unreported (nothing is written: the reports never opened).
+     */
+    void abandon() {
+        abandoned = true;
+        stop = () -> "the set-up failed";
+        attached.countDown();
+    }
     /**
      * Whether payload is inspected (the default). Off, verdicts rest on roles, transport and port
      * alone, each reason says the protocol was not checked, and no certificate is collected.
@@ -122,7 +159,8 @@ public final class Analyzer implements FlowSink {
         sourceNames.add(source.name());
         PacketRef ref = new PacketRef();
         Decoded d = new Decoded();
-        while (readStretch(source, ref, d)) {
+        while (readStretch(source, ref, d, stretches < SHORT_STRETCHES ? SHORT_STRETCH : STRETCH)) {
+            stretches++;
             // a stretch at a time: see readStretch
             String why = stop.get();
             if (why != null) {
@@ -138,19 +176,23 @@ public final class Analyzer implements FlowSink {
 
     /** Packets per {@link #readStretch} call. */
     private static final int STRETCH = 1024;
+    /** The first calls' stretches are short, so that the JIT sees the calls it counts (about 200) soon. */
+    private static final int SHORT_STRETCH = 32;
+    private static final int SHORT_STRETCHES = 256;
+    private int stretches;
 
     /**
-     * Reads up to {@link #STRETCH} packets; false once the source has ended. Measured reason: with
-     * the whole read in one call, its loop ran interpreted until the JIT's back-edge threshold (60,000
-     * packets, the first 100 ms of the read on the reference workload: -XX:+PrintCompilation), as a
-     * running call cannot move to code compiled after it began; called once per stretch, the
-     * analysis moves to the compiled loop at the next stretch, and the warm-up ({@link WarmUp}) calls
-     * it often enough to have it compiled before the analysis starts.
+     * Reads up to {@code n} packets; false once the source has ended. Measured reason: with the whole
+     * read in one call, its loop ran interpreted until the JIT's back-edge threshold (60,000 packets,
+     * the first 100 ms of the read on the reference workload: -XX:+PrintCompilation), as a running
+     * call cannot move to code compiled after it began; called once per stretch, the analysis moves to
+     * the compiled loop at the next stretch, after the first few thousand packets (short stretches
+     * first: the JIT compiles a method after about 200 calls).
      */
-    private boolean readStretch(PacketSource source, PacketRef ref, Decoded d) throws IOException {
+    private boolean readStretch(PacketSource source, PacketRef ref, Decoded d, int n) throws IOException {
         PacketDecoder dec = decoder;
         FlowTable t = table;
-        for (int i = 0; i < STRETCH; i++) {
+        for (int i = 0; i < n; i++) {
             if (!source.next(ref)) {
                 return false;
             }
@@ -185,6 +227,17 @@ public final class Analyzer implements FlowSink {
             }
         }
         return true;
+    }
+
+    /** After {@link #abandon}, once the packet thread has stopped: ends the flow thread, which drops what it was handed. */
+    void discardHandedOver() {
+        if (handoff != null) {
+            try {
+                handoff.finish();
+            } catch (IOException | RuntimeException e) {
+                // abandoned: nothing of this run is reported, and the set-up's failure is what the user sees
+            }
+        }
     }
 
     /** Closes every open flow and writes the summary. */
@@ -331,6 +384,18 @@ public final class Analyzer implements FlowSink {
 
     /** Classifies, completes with what inspection saw, and reports one ended flow. */
     private void report(Flow f) {
+        if (!attachedSeen) { // the flow thread's first flow: the reports may not be open yet
+            try {
+                attached.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new UncheckedIOException(new java.io.InterruptedIOException("interrupted while waiting for the reports"));
+            }
+            attachedSeen = true;
+        }
+        if (abandoned) {
+            return;
+        }
         Classification c = classifier.classify(f);
         // A flow allowed by a port of the topology (not of the catalog) has no catalog rule whose protocol
         // the inspect stage could check: it only adds what the wire shows, as for a flagged flow.
@@ -366,6 +431,9 @@ public final class Analyzer implements FlowSink {
     private FlowRecord record(Flow f, Classification c) {
         boolean ported = f.protocol() == IpProtocol.TCP || f.protocol() == IpProtocol.UDP || f.protocol() == IpProtocol.SCTP;
         boolean icmp = f.protocol() == IpProtocol.ICMP || f.protocol() == IpProtocol.ICMPV6;
+        if (communityId == null) {
+            communityId = new CommunityId(0);
+        }
         String cid = communityId.compute(f.ipVersion(), f.srcHi(), f.srcLo(), f.dstHi(), f.dstLo(), f.protocol(),
                 icmp ? f.icmpType : f.srcPort(), icmp ? f.icmpCode : f.dstPort(), ported);
         String rule = c.rule >= 0 && c.verdict != org.portmatrix.classify.Verdict.UNEXPECTED_ROLE_PAIR

@@ -30,6 +30,7 @@ final class FlowHandoff {
     private Flow[] batch = new Flow[BATCH];
     private int n;
     private volatile Throwable failure;
+    private boolean finished;
 
     FlowHandoff(Consumer<Flow> work) {
         this.work = work;
@@ -76,6 +77,10 @@ final class FlowHandoff {
 
     /** Hands over what is left, waits until every flow is reported, and raises the flow thread's failure. */
     void finish() throws IOException {
+        if (finished) {
+            return;
+        }
+        finished = true;
         if (n > 0) {
             put(batch);
             batch = new Flow[BATCH];

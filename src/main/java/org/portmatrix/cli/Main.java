@@ -71,11 +71,19 @@ public final class Main {
             String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
             return switch (command) {
                 case "analyze" -> {
-                    if (java.util.Arrays.stream(rest).anyMatch(a -> a.equals("--help") || a.equals("-h"))) {
+                    // (Loops, not streams: the JVM's first lambda takes 10-15 ms to bootstrap, and the
+                    // catalog's thread would start only after it.)
+                    boolean help = false;
+                    boolean ownCatalog = false;
+                    for (String a : rest) {
+                        help |= a.equals("--help") || a.equals("-h");
+                        ownCatalog |= a.startsWith("--catalog");
+                    }
+                    if (help) {
                         usage(out);
                         yield ExitStatus.OK;
                     }
-                    if (java.util.Arrays.stream(rest).noneMatch(a -> a.startsWith("--catalog"))) {
+                    if (!ownCatalog) {
                         builtInCatalog = startBuiltInCatalog(); // read on its own thread while the options are read
                     }
                     yield analyze(parseAnalyze(rest));
@@ -112,7 +120,12 @@ public final class Main {
      * parsed from YAML at every start).
      */
     private static FutureTask<Catalog> startBuiltInCatalog() {
-        FutureTask<Catalog> task = new FutureTask<>(() -> Catalog.builtIn(new Roles()));
+        FutureTask<Catalog> task = new FutureTask<>(new java.util.concurrent.Callable<Catalog>() { // (not a lambda: see run)
+            @Override
+            public Catalog call() throws ConfigException {
+                return Catalog.builtIn(new Roles());
+            }
+        });
         Thread t = new Thread(task, "portmatrix-catalog");
         t.setDaemon(true);
         t.start();
@@ -312,24 +325,54 @@ public final class Main {
             }
         }
         Phases phases = Phases.start();
-        Catalog catalog = o.catalog() == null ? builtInCatalog() : Catalog.load(o.catalog(), new Roles());
-        // (--infer reads the captures during the set-up: that warms the JIT up already.)
-        WarmUp warmUp = o.infer() && o.topology() == null ? null : WarmUp.start(o.captures(), catalog, o.flowConfig(), o.vlanInKey(), o.inspect(), o.extract() != null);
-        Roles roles = catalog.roles();
-        Topology topology = o.topology() != null ? Topology.load(o.topology(), roles)
-                : o.infer() ? InferTopology.run(o, catalog, roles, err) : Topology.empty();
-        for (String w : topology.warnings()) {
-            err.println("portmatrix: warning: " + w);
-        }
-        Classifier classifier = new Classifier(new CompiledCatalog(catalog), topology);
-        // Open every capture first, so that an unreadable one is reported before any output is written.
+        boolean terminal = err == System.err && Progress.stderrIsTerminal();
+        // Inferring the roles reads the captures first (InferTopology); otherwise the read starts as soon as
+        // the catalog is read, on a thread of its own (PacketThread), while the topology is loaded and the
+        // reports opened.
+        boolean inferring = o.topology() == null && o.infer();
         List<PacketSource> sources = new ArrayList<>();
+        IOException unopened = null;
+        Analyzer analyzer = null;
+        Progress progress = null;
+        PacketThread reading = null;
         Interruption interruption = null;
+        boolean done = false;
         try {
-            sources.addAll(openSources(o.captures()));
+            if (!inferring) {
+                try {
+                    sources.addAll(openSources(o.captures())); // while the built-in catalog is read
+                } catch (IOException e) {
+                    unopened = e; // raised after the catalog and the topology, whose errors come first, as they always have
+                }
+            }
+            Catalog catalog = o.catalog() == null ? builtInCatalog() : Catalog.load(o.catalog(), new Roles());
+            CompiledCatalog compiled = new CompiledCatalog(catalog);
+            analyzer = new Analyzer(compiled, o.flowConfig(), o.vlanInKey());
+            analyzer.inspectPayload(o.inspect());
+            analyzer.reportOnOwnThread();
+            if (!inferring && unopened == null) {
+                progress = Progress.start(sources, err, terminal);
+                interruption = interruptible(analyzer);
+                reading = PacketThread.start(analyzer, sources, progress, o.extract() != null);
+            }
+            Roles roles = catalog.roles();
+            Topology topology = o.topology() != null ? Topology.load(o.topology(), roles)
+                    : inferring ? InferTopology.run(o, catalog, roles, err) : Topology.empty();
+            for (String w : topology.warnings()) {
+                err.println("portmatrix: warning: " + w);
+            }
+            Classifier classifier = new Classifier(compiled, topology);
+            analyzer.classifyWith(classifier);
+            // Every capture is open before any output is, so that an unreadable one is reported first.
+            if (unopened != null) {
+                throw unopened;
+            }
+            if (inferring) {
+                sources.addAll(openSources(o.captures()));
+                progress = Progress.start(sources, err, terminal);
+            }
             ReportContext context = new ReportContext(catalog.rules(), List.copyOf(topology.roles().keySet()), o.allFlows(),
                     ReportContext.DEFAULT_MAX_FLAGGED_RECORDS);
-            boolean terminal = err == System.err && Progress.stderrIsTerminal();
             if (o.reportDir() != null) {
                 try {
                     java.nio.file.Files.createDirectories(o.reportDir());
@@ -337,8 +380,17 @@ public final class Main {
                     throw new UsageException(o.reportDir() + ": cannot create the report directory: " + describe(e));
                 }
             }
-            try (Output output = Output.open(o.output(), out); ReportSet reports = new ReportSet(context);
-                    PcapWriter pcap = openExtract(o.extract())) {
+            // The extract first: the read waits for it (each flow is decided at its first packet), not for the reports.
+            try (PcapWriter pcap = openExtract(o.extract()); Output output = Output.open(o.output(), out);
+                    ReportSet reports = new ReportSet(context)) {
+                ExtractStream stream = null;
+                if (pcap != null) {
+                    stream = new ExtractStream(pcap, extractQueueLimit());
+                    analyzer.streamExtract(stream);
+                }
+                if (reading != null) {
+                    reading.open();
+                }
                 Writer w = output.writer();
                 if (o.format() != null) {
                     reports.add(o.format(), w, output.stream(), o.output() == null ? "standard output" : o.output().toString(), output);
@@ -353,44 +405,40 @@ public final class Main {
                 }
                 BitSet flaggedIds = o.extract() == null ? null : reports.trackFlaggedIds();
                 FlowConfig flowConfig = o.flowConfig();
-                Analyzer analyzer = new Analyzer(classifier, flowConfig, o.vlanInKey(), reports);
-                analyzer.inspectPayload(o.inspect());
-                analyzer.reportOnOwnThread();
-                ExtractStream stream = null;
-                if (pcap != null) {
-                    stream = new ExtractStream(pcap, extractQueueLimit());
-                    analyzer.streamExtract(stream);
-                }
-                if (warmUp != null) {
-                    warmUp.stop();
-                }
+                analyzer.reportTo(reports);
                 phases.mark("set-up");
-                // From here a SIGINT or SIGTERM stops the read and the reports of what was read are written
-                // (Interruption); before, it ends the run as any exit does, and no report is replaced.
-                interruption = Interruption.install();
+                if (interruption == null) { // the roles were inferred first: the read starts now
+                    interruption = interruptible(analyzer);
+                }
                 Interruption signal = interruption;
                 // Nothing left to write (every output failed, as standard output into '| head' does, and no
                 // extract): the rest of the captures would be read for the summary alone; it stops instead.
                 boolean stopWithoutOutputs = o.extract() == null;
                 analyzer.stopWhen(() -> signal.requested() ? "stopped by SIGINT or SIGTERM"
                         : stopWithoutOutputs && reports.allFailed() ? "stopped with no output left to write" : null);
-                try (Progress progress = Progress.start(sources, err, terminal)) {
-                    for (PacketSource s : sources) {
-                        analyzer.read(progress == null ? s : progress.track(s));
-                        if (analyzer.interrupted() != null) {
-                            err.println("portmatrix: " + analyzer.interrupted() + "; writing the reports of what was read");
-                            err.flush();
-                            break;
-                        }
-                    }
+                if (progress != null) {
+                    progress.show(); // after the set-up's warnings, on a line of its own
+                }
+                if (reading == null) { // the roles were inferred first
+                    reading = PacketThread.start(analyzer, sources, progress, false);
+                }
+                reading.join();
+                if (progress != null) {
+                    progress.close();
+                    progress = null;
+                }
+                if (analyzer.interrupted() != null) {
+                    err.println("portmatrix: " + analyzer.interrupted() + "; writing the reports of what was read");
+                    err.flush();
                 }
                 interruption.noticed(); // the read is over: a signal from now on waits for the reports
-                phases.mark("read");
+                phases.mark("read", reading.cpuNanos());
                 String refusal = analyzer.refusal();
                 if (refusal != null) {
                     throw new CaptureFormatException(refusal); // nothing was readable: no output is committed
                 }
                 RunSummary summary = analyzer.finish(catalog.source(), topology.source()); // commits the reports
+                done = true;
                 phases.mark("finish");
                 List<String> written = new ArrayList<>(reports.written());
                 // A failed write of the extract (a full disk) loses the extract only: the reports above are
@@ -450,13 +498,35 @@ public final class Main {
                 return ExitStatus.OK;
             }
         } finally {
+            if (analyzer != null && !done) { // the set-up failed, or the read did: nothing is reported
+                analyzer.abandon();
+                if (reading != null) {
+                    reading.stop();
+                }
+                analyzer.discardHandedOver();
+            }
+            if (progress != null) {
+                progress.close();
+            }
             for (PacketSource s : sources) {
                 s.close();
             }
             if (interruption != null) {
+                interruption.noticed(); // (the read is over, if it was not already: a failed set-up stopped it)
                 interruption.close(); // after the summary and the reports: a signal's exit may go on now
             }
         }
+    }
+
+    /**
+     * From the read's start, a SIGINT or SIGTERM stops it and the reports of what was read are written
+     * ({@link Interruption}), even when it comes while the set-up is still opening them; before, it
+     * ends the run as any exit does, and no report is replaced.
+     */
+    private static Interruption interruptible(Analyzer analyzer) {
+        Interruption signal = Interruption.install();
+        analyzer.stopWhen(() -> signal.requested() ? "stopped by SIGINT or SIGTERM" : null); // the reports' own check once they are open
+        return signal;
     }
 
     /**

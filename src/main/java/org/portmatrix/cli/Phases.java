@@ -29,7 +29,7 @@ final class Phases {
     }
 
     static Phases start() {
-        return Boolean.getBoolean("portmatrix.timing") ? new Phases(true) : OFF;
+        return enabled() ? new Phases(true) : OFF;
     }
 
     void mark(String phase) {
@@ -44,6 +44,31 @@ final class Phases {
         wall = w;
         cpu = c;
         processCpu = p;
+    }
+
+    /** On when {@code -Dportmatrix.timing=true}. */
+    static boolean enabled() {
+        return Boolean.getBoolean("portmatrix.timing");
+    }
+
+    /** The calling thread's CPU time in nanoseconds (for a thread that ends before its phase is marked). */
+    static long threadCpuNanos() {
+        return threads().getCurrentThreadCpuTime();
+    }
+
+    /**
+     * Ends a phase whose work was another thread's (the read: {@link PacketThread}): the line adds that
+     * thread's CPU time, or nothing when it is not known ({@code cpuNanos} negative).
+     */
+    void mark(String phase, long cpuNanos) {
+        if (!on) {
+            return;
+        }
+        mark(phase);
+        if (cpuNanos >= 0) {
+            out.setLength(out.length() - System.lineSeparator().length());
+            out.append(String.format(", packet thread CPU %6d ms%n", cpuNanos / 1_000_000));
+        }
     }
 
     /** A line of its own in the timing output. */

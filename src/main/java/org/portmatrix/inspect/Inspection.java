@@ -79,10 +79,8 @@ public final class Inspection {
                 if (slot < 0) {
                     continue;
                 }
-                byte[] h = hint[r.transport() == IpProtocol.TCP ? TCP : UDP];
-                for (int p = r.portMin(); p <= r.portMax(); p++) {
-                    h[p] = (byte) slot;
-                }
+                // (a fill, not a loop: this runs interpreted before the first packet, 16,384 ports a media range)
+                java.util.Arrays.fill(hint[r.transport() == IpProtocol.TCP ? TCP : UDP], r.portMin(), r.portMax() + 1, (byte) slot);
             }
         }
         for (int i = 0; i < inspectors.length; i++) {

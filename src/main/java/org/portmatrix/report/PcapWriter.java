@@ -79,20 +79,6 @@ public final class PcapWriter implements AutoCloseable {
         this.out = new Sink(temp, directBuffers);
     }
 
-    private PcapWriter() {
-        this.target = null;
-        this.directBuffers = 0;
-        this.out = new Sink();
-    }
-
-    /**
-     * A writer whose bytes go nowhere and that leaves no file: the warm-up runs the extract's code
-     * through it ({@code cli/WarmUp}), so that the JIT has compiled it when the analysis starts.
-     */
-    public static PcapWriter discarding() {
-        return new PcapWriter();
-    }
-
     private Path newTemp() throws IOException {
         return AtomicFile.tempBeside(target);
     }
@@ -194,12 +180,6 @@ public final class PcapWriter implements AutoCloseable {
     /** Rewrites the pcap written so far as pcapng; later packets go on in pcapng. */
     private void convertToPcapng() throws IOException {
         out.close();
-        if (target == null) { // discarding: nothing to rewrite
-            pcapng = true;
-            shb();
-            interfaceFor(pcapLinkType);
-            return;
-        }
         Path old = temp;
         temp = newTemp();
         out = new Sink(temp, directBuffers);
@@ -235,9 +215,6 @@ public final class PcapWriter implements AutoCloseable {
 
     /** Drops every packet written so far: the file starts again, empty. */
     public void restart() throws IOException {
-        if (target == null) {
-            throw new IllegalStateException("a discarding writer has no file to restart");
-        }
         out.discard();
         Files.deleteIfExists(temp);
         temp = newTemp();
@@ -250,9 +227,6 @@ public final class PcapWriter implements AutoCloseable {
 
     /** Finishes the file and renames it into place. An empty extract is a valid pcap with no packet. */
     public void commit() throws IOException {
-        if (target == null) {
-            throw new IllegalStateException("a discarding writer has no file to commit");
-        }
         if (packets == 0 && !pcapng) {
             pcapHeader(1); // no packet: Ethernet, so the file is still a capture every tool opens
         }
@@ -308,12 +282,6 @@ public final class PcapWriter implements AutoCloseable {
         private int n;
         /** Where {@code buf[0]} goes in the file. */
         private long position;
-
-        /** Bytes that go nowhere ({@link PcapWriter#discarding}). */
-        Sink() {
-            channel = null;
-            direct = null;
-        }
 
         /** @param directBuffers MiBs the direct writer may have in flight; 0 for none */
         Sink(Path file, int directBuffers) throws IOException {
@@ -380,10 +348,6 @@ public final class PcapWriter implements AutoCloseable {
 
         /** Writes {@code buf[0, n)} at {@link #position}: a full MiB by the direct writer when it has a buffer free. */
         private void flush() throws IOException {
-            if (channel == null) {
-                n = 0; // discarding
-                return;
-            }
             byte[] next = n == CHUNK && direct != null ? direct.submit(buf, position) : null;
             if (next != null) {
                 buf = next;
@@ -395,9 +359,6 @@ public final class PcapWriter implements AutoCloseable {
         }
 
         void close() throws IOException {
-            if (channel == null) {
-                return;
-            }
             try {
                 flush();
                 if (direct != null) {
@@ -411,9 +372,6 @@ public final class PcapWriter implements AutoCloseable {
         /** Closes the file without writing what is buffered: it is about to be deleted. */
         void discard() throws IOException {
             n = 0;
-            if (channel == null) {
-                return;
-            }
             try {
                 if (direct != null) {
                     direct.finish();

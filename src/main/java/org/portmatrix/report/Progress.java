@@ -18,17 +18,26 @@ import org.portmatrix.capture.PacketSource;
  * A progress bar for offline runs (me.tongfei:progressbar): bytes read of the captures' total, the
  * packet rate and the time left. Shown only when standard error is a terminal; in a pipe, a log file
  * or a test it prints nothing. It reads the source's position every {@link #EVERY} packets, so the
- * per-packet cost is one counter.
+ * per-packet cost is one counter. The read starts before the set-up ends (its warnings go to the
+ * same terminal), so the bar appears at {@link #show()}, with what was read until then.
  */
 public final class Progress implements AutoCloseable {
     static final int EVERY = 1 << 14;
-    private final ProgressBar bar;
+    private final long total;
+    private final PrintStream err;
+    /** Null until {@link #show()}. */
+    private volatile ProgressBar bar;
+    private boolean closed;
     private long packets;
     private long base;
+    /** Bytes read and packets, as of the last update (the reading thread's; {@link #show()} starts from them). */
+    private volatile long doneBytes;
+    private volatile long donePackets;
     private final long startNanos = System.nanoTime();
 
-    private Progress(ProgressBar bar) {
-        this.bar = bar;
+    private Progress(long total, PrintStream err) {
+        this.total = total;
+        this.err = err;
     }
 
     /** True when file descriptor 2 is a terminal (Linux: /proc/self/fd/2 names a tty; elsewhere: a console). */
@@ -42,7 +51,7 @@ public final class Progress implements AutoCloseable {
         }
     }
 
-    /** A progress bar on {@code err} over these sources, or null when {@code show} is false. */
+    /** A progress bar on {@code err} over these sources, shown from {@link #show()}, or null when {@code show} is false. */
     public static Progress start(List<PacketSource> sources, PrintStream err, boolean show) {
         if (!show) {
             return null;
@@ -56,10 +65,20 @@ public final class Progress implements AutoCloseable {
             }
             total += size;
         }
-        ProgressBar bar = new ProgressBarBuilder().setTaskName("reading").setInitialMax(total)
+        return new Progress(total, err);
+    }
+
+    /** Shows the bar, from what was read so far (once; not after {@link #close()}). */
+    public synchronized void show() {
+        if (bar != null || closed) {
+            return;
+        }
+        ProgressBar b = new ProgressBarBuilder().setTaskName("reading").setInitialMax(total)
                 .setUnit(" MiB", 1L << 20).showSpeed(new java.text.DecimalFormat("0.0")).setStyle(ProgressBarStyle.ASCII)
                 .setUpdateIntervalMillis(500).setConsumer(new ConsoleProgressBarConsumer(err)).clearDisplayOnFinish().build();
-        return new Progress(bar);
+        b.stepTo(doneBytes);
+        b.setExtraMessage(rate(donePackets));
+        bar = b;
     }
 
     /** Wraps a source so that reading it moves the bar; everything else is the source's own (every method delegates). */
@@ -68,9 +87,19 @@ public final class Progress implements AutoCloseable {
     }
 
     private void update(PacketSource s) {
-        bar.stepTo(base + s.position());
+        long bytes = base + s.position();
+        doneBytes = bytes;
+        donePackets = packets;
+        ProgressBar b = bar;
+        if (b != null) {
+            b.stepTo(bytes);
+            b.setExtraMessage(rate(packets));
+        }
+    }
+
+    private String rate(long packets) {
         double secs = Math.max(1e-3, (System.nanoTime() - startNanos) / 1e9);
-        bar.setExtraMessage(" " + si(packets / secs) + " packets/s");
+        return " " + si(packets / secs) + " packets/s";
     }
 
     /** 950, 12k, 1.2M: short enough to leave the bar room on an 80-column terminal. */
@@ -85,8 +114,11 @@ public final class Progress implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        bar.close();
+    public synchronized void close() {
+        closed = true;
+        if (bar != null) {
+            bar.close();
+        }
     }
 
     private final class Tracked extends ForwardingPacketSource {

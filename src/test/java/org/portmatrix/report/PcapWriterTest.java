@@ -184,22 +184,6 @@ class PcapWriterTest {
     }
 
     @Test
-    void theDiscardingWriterTakesPacketsOfAnyLinkTypeAndWritesNoFile() throws Exception {
-        try (PcapWriter w = PcapWriter.discarding()) {
-            for (int i = 0; i < 3000; i++) { // more than the buffer holds
-                byte[] f = frame(i);
-                w.write(f, 0, f.length, f.length, i, i % 100 == 99 ? 101 : 1);
-            }
-            assertEquals(3000, w.packets());
-            assertTrue(w.isPcapng(), "a second link type turns it into pcapng, as a file would");
-            assertThrows(IllegalStateException.class, w::commit);
-        }
-        try (var files = Files.list(dir)) {
-            assertEquals(List.of(), files.toList());
-        }
-    }
-
-    @Test
     void closingWithoutCommitLeavesNothing() throws Exception {
         Path out = dir.resolve("abandoned.pcap");
         try (PcapWriter w = new PcapWriter(out)) {
