@@ -326,19 +326,18 @@ public final class Main {
         }
         Phases phases = Phases.start();
         boolean terminal = err == System.err && Progress.stderrIsTerminal();
-        // Inferring the roles reads the captures first (InferTopology); otherwise the read starts as soon as
-        // the catalog is read, on a thread of its own (PacketThread), while the topology is loaded and the
-        // reports opened.
-        boolean inferring = o.topology() == null && o.infer();
+        // Captures that are files (or directories of them) are read from as soon as the catalog is read, on a
+        // thread of their own (PacketThread), while the topology is loaded and the reports opened. Not when the
+        // roles are inferred, which reads the captures first (InferTopology), nor from a pipe or standard input:
+        // opening one waits for its first packets, and a bad topology is reported without waiting for them.
+        boolean early = !(o.topology() == null && o.infer()) && files(o.captures());
         List<PacketSource> sources = new ArrayList<>();
         IOException unopened = null;
-        Analyzer analyzer = null;
         Progress progress = null;
         PacketThread reading = null;
         Interruption interruption = null;
-        boolean done = false;
         try {
-            if (!inferring) {
+            if (early) {
                 try {
                     sources.addAll(openSources(o.captures())); // while the built-in catalog is read
                 } catch (IOException e) {
@@ -347,17 +346,18 @@ public final class Main {
             }
             Catalog catalog = o.catalog() == null ? builtInCatalog() : Catalog.load(o.catalog(), new Roles());
             CompiledCatalog compiled = new CompiledCatalog(catalog);
-            analyzer = new Analyzer(compiled, o.flowConfig(), o.vlanInKey());
+            Analyzer analyzer = new Analyzer(compiled, o.flowConfig(), o.vlanInKey());
             analyzer.inspectPayload(o.inspect());
             analyzer.reportOnOwnThread();
-            if (!inferring && unopened == null) {
+            reading = new PacketThread(analyzer);
+            if (early && unopened == null) {
                 progress = Progress.start(sources, err, terminal);
                 interruption = interruptible(analyzer);
-                reading = PacketThread.start(analyzer, sources, progress, o.extract() != null);
+                reading.start(sources, progress, o.extract() != null);
             }
             Roles roles = catalog.roles();
             Topology topology = o.topology() != null ? Topology.load(o.topology(), roles)
-                    : inferring ? InferTopology.run(o, catalog, roles, err) : Topology.empty();
+                    : o.infer() ? InferTopology.run(o, catalog, roles, err) : Topology.empty();
             for (String w : topology.warnings()) {
                 err.println("portmatrix: warning: " + w);
             }
@@ -367,7 +367,7 @@ public final class Main {
             if (unopened != null) {
                 throw unopened;
             }
-            if (inferring) {
+            if (!early) {
                 sources.addAll(openSources(o.captures()));
                 progress = Progress.start(sources, err, terminal);
             }
@@ -381,16 +381,15 @@ public final class Main {
                 }
             }
             // The extract first: the read waits for it (each flow is decided at its first packet), not for the reports.
-            try (PcapWriter pcap = openExtract(o.extract()); Output output = Output.open(o.output(), out);
+            // (The read is a resource here too: a failure stops it before the extract it writes is closed.)
+            try (PcapWriter pcap = openExtract(o.extract()); PacketThread read = reading; Output output = Output.open(o.output(), out);
                     ReportSet reports = new ReportSet(context)) {
                 ExtractStream stream = null;
                 if (pcap != null) {
                     stream = new ExtractStream(pcap, extractQueueLimit());
                     analyzer.streamExtract(stream);
                 }
-                if (reading != null) {
-                    reading.open();
-                }
+                read.open();
                 Writer w = output.writer();
                 if (o.format() != null) {
                     reports.add(o.format(), w, output.stream(), o.output() == null ? "standard output" : o.output().toString(), output);
@@ -419,10 +418,10 @@ public final class Main {
                 if (progress != null) {
                     progress.show(); // after the set-up's warnings, on a line of its own
                 }
-                if (reading == null) { // the roles were inferred first
-                    reading = PacketThread.start(analyzer, sources, progress, false);
+                if (!read.started()) { // the roles were inferred first, or the captures come through a pipe
+                    read.start(sources, progress, false);
                 }
-                reading.join();
+                read.join();
                 if (progress != null) {
                     progress.close();
                     progress = null;
@@ -432,13 +431,13 @@ public final class Main {
                     err.flush();
                 }
                 interruption.noticed(); // the read is over: a signal from now on waits for the reports
-                phases.mark("read", reading.cpuNanos());
+                phases.mark("read", read.cpuNanos());
                 String refusal = analyzer.refusal();
                 if (refusal != null) {
                     throw new CaptureFormatException(refusal); // nothing was readable: no output is committed
                 }
                 RunSummary summary = analyzer.finish(catalog.source(), topology.source()); // commits the reports
-                done = true;
+                read.finished();
                 phases.mark("finish");
                 List<String> written = new ArrayList<>(reports.written());
                 // A failed write of the extract (a full disk) loses the extract only: the reports above are
@@ -498,12 +497,8 @@ public final class Main {
                 return ExitStatus.OK;
             }
         } finally {
-            if (analyzer != null && !done) { // the set-up failed, or the read did: nothing is reported
-                analyzer.abandon();
-                if (reading != null) {
-                    reading.stop();
-                }
-                analyzer.discardHandedOver();
+            if (reading != null) {
+                reading.close(); // unless the analysis finished: the set-up failed, or the read did; nothing is reported
             }
             if (progress != null) {
                 progress.close();
@@ -516,6 +511,16 @@ public final class Main {
                 interruption.close(); // after the summary and the reports: a signal's exit may go on now
             }
         }
+    }
+
+    /** True when every capture is a regular file or a directory (of files): opening them does not wait for a writer. */
+    private static boolean files(List<Path> captures) {
+        for (Path p : captures) {
+            if (!java.nio.file.Files.isRegularFile(p) && !java.nio.file.Files.isDirectory(p)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -92,6 +92,92 @@ class MainTest {
         assertOneLineError(run("analyze", SAMPLE, "--topology", "nope.yaml"), "nope.yaml: no such file");
     }
 
+    /**
+     * The packets are read from before the topology is loaded (PacketThread): a topology that fails
+     * then stops the read and reports nothing, replaces no earlier report, gives the topology's
+     * one-line error, and leaves no thread of the run behind. With an unreadable capture too, the
+     * topology's error still comes first, as it did when the captures were opened after it.
+     */
+    @Test
+    void aTopologyThatFailsWhileThePacketsAreReadWritesNothingAndLeavesNoThread() throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, "roles:\n  front-end: [10.1.1.0/24\n");
+        Path out = dir.resolve("report.jsonl");
+        Files.writeString(out, "an earlier report\n");
+        byte[] sample = Files.readAllBytes(Path.of(SAMPLE));
+        Path many = dir.resolve("many.pcap"); // 19 MB: still being read when the topology fails
+        try (var o = Files.newOutputStream(many)) {
+            o.write(sample);
+            for (int i = 0; i < 400; i++) {
+                o.write(sample, 24, sample.length - 24);
+            }
+        }
+        assertOneLineError(run("analyze", many.toString(), "--topology", bad.toString(), "--format", "jsonl", "--output", out.toString()),
+                bad.toString());
+        assertEquals("an earlier report\n", Files.readString(out));
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".tmp")).toList(), "no temporary file left");
+        }
+        assertNoThreadOfTheRunLeft();
+        assertOneLineError(run("analyze", "no-such.pcap", "--topology", bad.toString()), bad.toString());
+        assertOneLineError(run("analyze", many.toString(), "--topology", bad.toString(), "--extract", dir.resolve("x.pcap").toString()),
+                bad.toString());
+        assertFalse(Files.exists(dir.resolve("x.pcap")));
+        assertNoThreadOfTheRunLeft();
+    }
+
+    /**
+     * A capture from a pipe that has gone quiet (its writer still open): opening it waits for its
+     * first packets, so a pipe is opened only once the topology is loaded (files are read from before,
+     * PacketThread), and a bad topology is reported at once, not when the pipe brings more.
+     */
+    @Test
+    void aTopologyThatFailsIsReportedAtOnceWhileTheReadWaitsOnAQuietPipe() throws Exception {
+        Path fifo = dir.resolve("capture.fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, "roles:\n  front-end: [10.1.1.0/24\n");
+        byte[] sample = Files.readAllBytes(Path.of(SAMPLE));
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Thread writer = new Thread(() -> {
+            try (var o = Files.newOutputStream(fifo)) {
+                o.write(sample, 0, 2000); // the header and the first packets, then nothing until released
+                o.flush();
+                release.await(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // the reader went away
+            }
+        }, "quiet-pipe");
+        writer.setDaemon(true);
+        writer.start();
+        long t0 = System.nanoTime();
+        Run r = run("analyze", fifo.toString(), "--topology", bad.toString());
+        long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
+        release.countDown(); // end of the pipe: the blocked read ends
+        assertOneLineError(r, bad.toString());
+        assertTrue(seconds < 30, "the error waited " + seconds + " s for the pipe");
+        writer.join(10_000);
+        assertNoThreadOfTheRunLeft();
+    }
+
+    /** The packet and flow threads of earlier runs have ended (waited for a few seconds). */
+    private static void assertNoThreadOfTheRunLeft() throws InterruptedException {
+        long until = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            List<String> left = new ArrayList<>();
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t.isAlive() && (t.getName().equals("portmatrix-packets") || t.getName().equals("portmatrix-flows"))) {
+                    left.add(t.getName());
+                }
+            }
+            if (left.isEmpty()) {
+                return;
+            }
+            assertTrue(System.nanoTime() < until, "still running: " + left);
+            Thread.sleep(20);
+        }
+    }
+
     @Test
     void unknownFormatIsRefused() {
         assertOneLineError(run("analyze", SAMPLE, "--format", "xml"), "unknown format 'xml'");
