@@ -138,20 +138,31 @@ public final class Main {
             return Catalog.builtIn(new Roles());
         }
         try {
-            return builtInCatalog.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ConfigException(Catalog.BUILT_IN_NAME, 0, "interrupted while reading");
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof ConfigException c) {
-                throw c;
-            }
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException(e.getCause());
+            return awaited(builtInCatalog, Catalog.BUILT_IN_NAME);
         } finally {
             builtInCatalog = null;
+        }
+    }
+
+    /** What a file read ahead on a thread of its own came to: its value, or its error ({@code name}: the file). */
+    private static <T> T awaited(FutureTask<T> task, String name) throws ConfigException {
+        try {
+            return task.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConfigException(name, 0, "interrupted while reading");
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof ConfigException ce) {
+                throw ce;
+            }
+            if (c instanceof RuntimeException r) {
+                throw r;
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(c);
         }
     }
 
@@ -325,6 +336,7 @@ public final class Main {
             }
         }
         Phases phases = Phases.start();
+        FutureTask<Topology.Parsed> topologyRead = readTopology(o.topology());
         boolean terminal = err == System.err && Progress.stderrIsTerminal();
         // Captures that are files (or directories of them) are read from as soon as the catalog is read, on a
         // thread of their own (PacketThread), while the topology is loaded and the reports opened. Not when the
@@ -356,7 +368,7 @@ public final class Main {
                 reading.start(sources, progress, o.extract() != null);
             }
             Roles roles = catalog.roles();
-            Topology topology = o.topology() != null ? Topology.load(o.topology(), roles)
+            Topology topology = o.topology() != null ? Topology.load(awaited(topologyRead, o.topology().toString()), roles)
                     : o.infer() ? InferTopology.run(o, catalog, roles, err) : Topology.empty();
             for (String w : topology.warnings()) {
                 err.println("portmatrix: warning: " + w);
@@ -381,15 +393,12 @@ public final class Main {
                 }
             }
             // The extract first: the read waits for it (each flow is decided at its first packet), not for the reports.
-            // (The read is a resource here too: a failure stops it before the extract it writes is closed.)
-            try (PcapWriter pcap = openExtract(o.extract()); PacketThread read = reading; Output output = Output.open(o.output(), out);
-                    ReportSet reports = new ReportSet(context)) {
-                ExtractStream stream = null;
-                if (pcap != null) {
-                    stream = new ExtractStream(pcap, extractQueueLimit());
-                    analyzer.streamExtract(stream);
-                }
-                read.open();
+            // The extract first, then the read may go on (each flow is decided for the extract at its first packet),
+            // then the reports. The read is a resource too: a failure stops it before the extract it writes is closed.
+            try (PcapWriter pcap = openExtract(o.extract());
+                    PacketThread read = reading.open(pcap == null ? null : new ExtractStream(pcap, extractQueueLimit()));
+                    Output output = Output.open(o.output(), out); ReportSet reports = new ReportSet(context)) {
+                ExtractStream stream = read.extract();
                 Writer w = output.writer();
                 if (o.format() != null) {
                     reports.add(o.format(), w, output.stream(), o.output() == null ? "standard output" : o.output().toString(), output);
@@ -511,6 +520,18 @@ public final class Main {
                 interruption.close(); // after the summary and the reports: a signal's exit may go on now
             }
         }
+    }
+
+    /** Reads and parses the topology file on a thread of its own ({@link Topology#read}); null without one. */
+    private static FutureTask<Topology.Parsed> readTopology(Path file) {
+        if (file == null) {
+            return null;
+        }
+        FutureTask<Topology.Parsed> task = new FutureTask<>(() -> Topology.read(file));
+        Thread t = new Thread(task, "portmatrix-topology");
+        t.setDaemon(true);
+        t.start();
+        return task;
     }
 
     /** True when every capture is a regular file or a directory (of files): opening them does not wait for a writer. */

@@ -14,7 +14,7 @@ import org.portmatrix.report.Progress;
  * neither ({@link Analyzer#Analyzer(org.portmatrix.classify.CompiledCatalog, org.portmatrix.flow.FlowConfig,
  * boolean)}), and the flows that end meanwhile wait in the hand-over to the flow thread. With
  * {@code --extract} each flow is decided at its first packet, which takes the classifier: the read
- * then waits for {@link #open()}, which the set-up calls once the topology is loaded and the
+ * then waits for {@link #open}, which the set-up calls once the topology is loaded and the
  * extract opened, before it opens the reports.
  *
  * <p>Only captures that are files (or directories of them) are read from before the set-up ends:
@@ -37,6 +37,7 @@ final class PacketThread implements AutoCloseable {
     private final Analyzer analyzer;
     private final CountDownLatch gate = new CountDownLatch(1);
     private Thread thread;
+    private ExtractStream extract;
     private boolean finished;
     private boolean closed;
     private volatile Throwable failure;
@@ -49,7 +50,7 @@ final class PacketThread implements AutoCloseable {
         this.analyzer = analyzer;
     }
 
-    /** Starts reading at once, or, when {@code gated}, at {@link #open()}. */
+    /** Starts reading at once, or, when {@code gated}, at {@link #open}. */
     void start(List<PacketSource> sources, Progress progress, boolean gated) {
         if (!gated) {
             gate.countDown();
@@ -84,9 +85,22 @@ final class PacketThread implements AutoCloseable {
         }
     }
 
-    /** The read may start (the extract and the classifier are set). */
-    void open() {
+    /**
+     * The read may start, writing the extract into {@code extract} (null without one); the analyzer's
+     * classifier is set. Returns this.
+     */
+    PacketThread open(ExtractStream extract) {
+        if (extract != null) {
+            this.extract = extract;
+            analyzer.streamExtract(extract);
+        }
         gate.countDown();
+        return this;
+    }
+
+    /** The extract given to {@link #open}, or null. */
+    ExtractStream extract() {
+        return extract;
     }
 
     /** The reading thread's CPU time in nanoseconds, after {@link #join()}, when timing is on; -1 otherwise. */

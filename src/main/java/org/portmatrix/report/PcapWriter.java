@@ -294,7 +294,7 @@ public final class PcapWriter implements AutoCloseable {
 
         /** True when full MiBs are written with direct I/O. */
         boolean directIO() {
-            return direct != null;
+            return direct != null && direct.usesDirectIO();
         }
 
         void write(byte[] b, int off, int len) throws IOException {
@@ -415,10 +415,15 @@ public final class PcapWriter implements AutoCloseable {
 
         private static final Job END = new Job(null, -1);
 
-        private final FileChannel direct;
+        private final Path file;
+        /** Opened by the writer thread ({@link #run}); read by others only after {@link #opened} or a join. */
+        private FileChannel direct;
+        private int alignment;
         private final FileChannel buffered;
-        private final int alignment;
         private final int arrays;
+        /** Open once the writer thread has tried direct I/O ({@link #usable} says how it went). */
+        private final java.util.concurrent.CountDownLatch opened = new java.util.concurrent.CountDownLatch(1);
+        private volatile boolean usable;
         /** Arrays the writer has done with, for the caller's next MiBs. */
         private final ArrayBlockingQueue<byte[]> free;
         private final ArrayBlockingQueue<Job> queued;
@@ -427,31 +432,36 @@ public final class PcapWriter implements AutoCloseable {
         private volatile boolean refused;
         private volatile IOException failure;
 
-        private DirectWriter(FileChannel direct, FileChannel buffered, int alignment, int arrays) {
-            this.direct = direct;
+        private DirectWriter(Path file, FileChannel buffered, int arrays) {
+            this.file = file;
             this.buffered = buffered;
-            this.alignment = alignment;
             this.arrays = arrays;
             free = new ArrayBlockingQueue<>(arrays);
             queued = new ArrayBlockingQueue<>(arrays + 2);
         }
 
-        /** A direct-I/O writer for the file, or null where its file system refuses direct I/O. */
+        /**
+         * A writer thread that opens the file for direct I/O; where its file system refuses direct I/O it
+         * takes no MiB, and every one goes through the page cache. Measured reason for opening it on that
+         * thread: the file system's block size (the alignment) is looked up in the mount table, and with
+         * the opening and the thread's start that took 8-15 ms of the set-up that the read waits for.
+         */
         static DirectWriter open(Path file, FileChannel buffered, int arrays) {
+            DirectWriter w = new DirectWriter(file, buffered, arrays);
+            w.thread = new Thread(w, "portmatrix-extract-writer");
+            w.thread.setDaemon(true);
+            w.thread.start();
+            return w;
+        }
+
+        /** True when the file is written with direct I/O (waits for the writer thread to have tried). */
+        boolean usesDirectIO() {
             try {
-                long block = Files.getFileStore(file).getBlockSize();
-                if (block <= 0 || block > Sink.CHUNK || Sink.CHUNK % block != 0) {
-                    return null;
-                }
-                FileChannel c = FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
-                DirectWriter w = new DirectWriter(c, buffered, (int) Math.max(block, 4096), arrays);
-                w.thread = new Thread(w, "portmatrix-extract-writer");
-                w.thread.setDaemon(true);
-                w.thread.start();
-                return w;
-            } catch (IOException | UnsupportedOperationException e) {
-                return null; // tmpfs and the like: the page cache, as before
+                opened.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
+            return usable;
         }
 
         /**
@@ -482,6 +492,21 @@ public final class PcapWriter implements AutoCloseable {
          */
         @Override
         public void run() {
+            try {
+                long block = Files.getFileStore(file).getBlockSize();
+                if (block > 0 && block <= Sink.CHUNK && Sink.CHUNK % block == 0) {
+                    direct = FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
+                    alignment = (int) Math.max(block, 4096);
+                    usable = true;
+                }
+            } catch (IOException | UnsupportedOperationException e) {
+                // tmpfs and the like: the page cache, as before
+            } finally {
+                opened.countDown();
+            }
+            if (!usable) {
+                return; // no array is offered: every MiB is written by the caller
+            }
             ByteBuffer aligned = ByteBuffer.allocateDirect(Sink.CHUNK + alignment).alignedSlice(alignment);
             byte[][] made = new byte[arrays][];
             for (int i = 0; i < arrays; i++) {
@@ -545,7 +570,9 @@ public final class PcapWriter implements AutoCloseable {
                     }
                 }
             } finally {
-                direct.close();
+                if (direct != null) { // (written by the thread, joined above)
+                    direct.close();
+                }
             }
             IOException e = failure;
             if (e != null) {
