@@ -108,18 +108,8 @@ final class FlowHandoff {
 
     private void raise() {
         Throwable t = failure;
-        if (t == null) {
-            return;
+        if (t != null) {
+            throw Failures.unchecked(t);
         }
-        if (t instanceof UncheckedIOException u) {
-            throw u;
-        }
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        throw new IllegalStateException(t);
     }
 }

@@ -152,17 +152,10 @@ public final class Main {
             Thread.currentThread().interrupt();
             throw new ConfigException(name, 0, "interrupted while reading");
         } catch (java.util.concurrent.ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof ConfigException ce) {
+            if (e.getCause() instanceof ConfigException ce) {
                 throw ce;
             }
-            if (c instanceof RuntimeException r) {
-                throw r;
-            }
-            if (c instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException(c);
+            throw Failures.unchecked(e.getCause());
         }
     }
 

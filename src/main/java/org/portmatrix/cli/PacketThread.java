@@ -2,7 +2,6 @@ package org.portmatrix.cli;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.portmatrix.capture.PacketSource;
@@ -123,16 +122,7 @@ final class PacketThread implements AutoCloseable {
         if (t instanceof IOException io) {
             throw io;
         }
-        if (t instanceof UncheckedIOException u) {
-            throw u;
-        }
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        throw new IllegalStateException(t);
+        throw Failures.unchecked(t);
     }
 
     /** The analysis is complete (its flows reported): {@link #close()} has nothing to stop. */
