@@ -107,6 +107,7 @@ public final class Analyzer implements FlowSink {
         stop = () -> "the set-up failed";
         attached.countDown();
     }
+
     /**
      * Whether payload is inspected (the default). Off, verdicts rest on roles, transport and port
      * alone, each reason says the protocol was not checked, and no certificate is collected.
@@ -176,7 +177,10 @@ public final class Analyzer implements FlowSink {
 
     /** Packets per {@link #readStretch} call. */
     private static final int STRETCH = 1024;
-    /** The first calls' stretches are short, so that the JIT sees the calls it counts (about 200) soon. */
+    /**
+     * The first calls' stretches are short, so that the JIT sees the calls it counts (about 200) soon:
+     * what the warm-up's stretches of 32 did before the read started early ({@link PacketThread}).
+     */
     private static final int SHORT_STRETCH = 32;
     private static final int SHORT_STRETCHES = 256;
     private int stretches;

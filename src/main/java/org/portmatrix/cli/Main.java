@@ -385,7 +385,6 @@ public final class Main {
                     throw new UsageException(o.reportDir() + ": cannot create the report directory: " + describe(e));
                 }
             }
-            // The extract first: the read waits for it (each flow is decided at its first packet), not for the reports.
             // The extract first, then the read may go on (each flow is decided for the extract at its first packet),
             // then the reports. The read is a resource too: a failure stops it before the extract it writes is closed.
             try (PcapWriter pcap = openExtract(o.extract());
