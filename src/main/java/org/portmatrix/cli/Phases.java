@@ -33,17 +33,7 @@ final class Phases {
     }
 
     void mark(String phase) {
-        if (!on) {
-            return;
-        }
-        long w = System.nanoTime();
-        long c = threads().getCurrentThreadCpuTime();
-        long p = processCpu();
-        out.append(String.format("timing: %-8s wall %6d ms, main thread CPU %6d ms, process CPU %6d ms%n",
-                phase, (w - wall) / 1_000_000, (c - cpu) / 1_000_000, (p - processCpu) / 1_000_000));
-        wall = w;
-        cpu = c;
-        processCpu = p;
+        mark(phase, -1);
     }
 
     /** On when {@code -Dportmatrix.timing=true}. */
@@ -57,18 +47,25 @@ final class Phases {
     }
 
     /**
-     * Ends a phase whose work was another thread's (the read: {@link PacketThread}): the line adds that
-     * thread's CPU time, or nothing when it is not known ({@code cpuNanos} negative).
+     * Ends a phase; when its work was another thread's (the read: {@link PacketThread}) the line adds
+     * that thread's CPU time ({@code otherCpuNanos}; negative when there is none or it is not known).
      */
-    void mark(String phase, long cpuNanos) {
+    void mark(String phase, long otherCpuNanos) {
         if (!on) {
             return;
         }
-        mark(phase);
-        if (cpuNanos >= 0) {
-            out.setLength(out.length() - System.lineSeparator().length());
-            out.append(String.format(", packet thread CPU %6d ms%n", cpuNanos / 1_000_000));
+        long w = System.nanoTime();
+        long c = threads().getCurrentThreadCpuTime();
+        long p = processCpu();
+        out.append(String.format("timing: %-8s wall %6d ms, main thread CPU %6d ms, process CPU %6d ms",
+                phase, (w - wall) / 1_000_000, (c - cpu) / 1_000_000, (p - processCpu) / 1_000_000));
+        if (otherCpuNanos >= 0) {
+            out.append(String.format(", packet thread CPU %6d ms", otherCpuNanos / 1_000_000));
         }
+        out.append(System.lineSeparator());
+        wall = w;
+        cpu = c;
+        processCpu = p;
     }
 
     /** A line of its own in the timing output. */
