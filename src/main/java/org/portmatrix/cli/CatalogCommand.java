@@ -36,6 +36,11 @@ final class CatalogCommand {
     }
 
     static int run(String[] args, PrintStream out) throws UsageException, ConfigException, IOException {
+        if (Help.asked(args)) {
+            Help.print(out, "portmatrix catalog", "Print every rule of the port catalog with the rows of the Lync Server 2013 documents it cites.",
+                    options(), "Exit status: 0 done, 2 usage error or a catalog file that cannot be read or is not valid.");
+            return ExitStatus.OK;
+        }
         CommandLine cl;
         try {
             cl = DefaultParser.builder().build().parse(options(), args);

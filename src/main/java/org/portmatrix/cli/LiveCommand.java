@@ -16,8 +16,6 @@ import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
-import org.apache.commons.cli.help.HelpFormatter;
-import org.apache.commons.cli.help.TextHelpAppendable;
 import org.portmatrix.capture.LinkType;
 import org.portmatrix.capture.live.CaptureLoop;
 import org.portmatrix.capture.live.CaptureLossEstimator;
@@ -83,12 +81,11 @@ final class LiveCommand {
 
     static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, ConfigException, IOException {
         if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
-            HelpFormatter.builder().setHelpAppendable(new TextHelpAppendable(out)).setShowSince(false).get()
-                    .printHelp("portmatrix live -i IFACE", "Capture on an interface (a mirror port) and classify every flow as it closes.",
+            Help.print(out, "portmatrix live -i IFACE", "Capture on an interface (a mirror port) and classify every flow as it closes.",
                             options(), "Stops at --duration or SIGINT/SIGTERM, after the final report. Exit status: 0 done, "
                                     + "2 bad options, the capture cannot start, or an output that cannot be written (the capture stops; the final "
                                     + "report is written), 3 the capture failed mid-run (reported up to the failure), 128 + the signal after "
-                                    + "SIGINT/SIGTERM.", false);
+                                    + "SIGINT/SIGTERM.");
             return ExitStatus.OK;
         }
         return new LiveCommand(parse(args), out, err).run();

@@ -20,8 +20,6 @@ import org.apache.commons.cli.MissingArgumentException;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
-import org.apache.commons.cli.help.HelpFormatter;
-import org.apache.commons.cli.help.TextHelpAppendable;
 import org.portmatrix.capture.CaptureFormatException;
 import org.portmatrix.capture.Captures;
 import org.portmatrix.capture.PacketSource;
@@ -73,13 +71,11 @@ public final class Main {
                 case "analyze" -> {
                     // (Loops, not streams: the JVM's first lambda takes 10-15 ms to bootstrap, and the
                     // catalog's thread would start only after it.)
-                    boolean help = false;
                     boolean ownCatalog = false;
                     for (String a : rest) {
-                        help |= a.equals("--help") || a.equals("-h");
                         ownCatalog |= a.startsWith("--catalog");
                     }
-                    if (help) {
+                    if (Help.asked(rest)) {
                         usage(out);
                         yield ExitStatus.OK;
                     }
@@ -188,19 +184,14 @@ public final class Main {
         to.println("usage: portmatrix analyze CAPTURE... [--topology FILE] [--format text|jsonl|csv|html] [--output FILE]");
         to.println("                 [--report-dir DIR] [--extract FILE] [--all-flows] [--fail-on-unexpected]");
         to.println("       portmatrix catalog [--format text|json] [--catalog FILE]");
-        to.println("       portmatrix topology import TOPOLOGY.xml [--hosts FILE.csv] [--resolve-from CAPTURE] [--output FILE]");
+        to.println("       portmatrix topology import TOPOLOGY.xml [--hosts FILE.csv] [--resolve-from CAPTURE]... [--output FILE] [--catalog FILE]");
         to.println("       portmatrix live -i IFACE [--topology FILE] [--format text|jsonl] [--output FILE] [--report-dir DIR] [--duration S] (live --help: all options)");
         to.println("       portmatrix help");
         to.println();
-        try {
-            HelpFormatter.builder().setHelpAppendable(new TextHelpAppendable(to)).setShowSince(false).get()
-                    .printHelp("portmatrix analyze CAPTURE...", "Classify every flow of the captures against the Lync Server 2013 port matrix.",
-                            analyzeOptions(), "Exit status: 0 done, 1 flows outside the matrix with --fail-on-unexpected, 2 usage error, unreadable input or an output "
-                                    + "that cannot be written (the others are), 3 input damaged but read, 128 + the signal after SIGINT/SIGTERM "
-                                    + "(the reports of what was read are written).", false);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Help.print(to, "portmatrix analyze CAPTURE...", "Classify every flow of the captures against the Lync Server 2013 port matrix.",
+                analyzeOptions(), "Exit status: 0 done, 1 flows outside the matrix with --fail-on-unexpected, 2 usage error, unreadable input or an output "
+                        + "that cannot be written (the others are), 3 input damaged but read, 128 + the signal after SIGINT/SIGTERM "
+                        + "(the reports of what was read are written).");
     }
 
     static Options analyzeOptions() {

@@ -2,7 +2,6 @@ package org.portmatrix.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,8 +11,6 @@ import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
 import org.apache.commons.cli.ParseException;
-import org.apache.commons.cli.help.HelpFormatter;
-import org.apache.commons.cli.help.TextHelpAppendable;
 import org.portmatrix.classify.Catalog;
 import org.portmatrix.classify.ConfigException;
 import org.portmatrix.classify.Roles;
@@ -82,7 +79,12 @@ final class TopologyCommand {
         if (!args[0].equals("import")) {
             throw new UsageException("topology: unknown subcommand '" + args[0] + "' (subcommands: import)");
         }
-        ImportOptions o = parseImport(java.util.Arrays.copyOfRange(args, 1, args.length));
+        String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+        if (Help.asked(rest)) {
+            usage(out);
+            return ExitStatus.OK;
+        }
+        ImportOptions o = parseImport(rest);
         Roles roles = new Roles();
         Catalog catalog = o.catalog() == null ? Catalog.builtIn(roles) : Catalog.load(o.catalog(), roles);
         TopologyImporter.Result r = TopologyImporter.run(o.topology(), o.hosts(), o.resolveFrom(), catalog);
@@ -106,13 +108,8 @@ final class TopologyCommand {
     }
 
     static void usage(PrintStream to) {
-        try {
-            HelpFormatter.builder().setHelpAppendable(new TextHelpAppendable(to)).setShowSince(false).get()
-                    .printHelp("portmatrix topology import TOPOLOGY.xml",
-                            "Turn a Lync Server 2013 topology ((Get-CsTopology -AsXml).ToString(), or Topology Builder's .tbxml) into a topology file.",
-                            importOptions(), "Machines listed as 0.0.0.0 need --hosts or --resolve-from; names left without an address are listed.", false);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Help.print(to, "portmatrix topology import TOPOLOGY.xml",
+                "Turn a Lync Server 2013 topology ((Get-CsTopology -AsXml).ToString(), or Topology Builder's .tbxml) into a topology file.",
+                importOptions(), "Machines listed as 0.0.0.0 need --hosts or --resolve-from; names left without an address are listed.");
     }
 }

@@ -204,6 +204,28 @@ class MainTest {
     }
 
     @Test
+    void everyCommandsHelpListsItsOptions() {
+        // Each command's --help (or -h), anywhere among its arguments: its options, exit status 0, nothing on stderr.
+        String[][] cases = {
+            {"catalog", "--help"}, {"catalog", "-h"}, {"catalog", "--format", "json", "--help"},
+            {"topology", "import", "--help"}, {"topology", "import", "-h"}, {"topology", "import", "lync.xml", "--help"},
+            {"live", "--help"},
+        };
+        String[] expected = {"--catalog <FILE>", "--catalog <FILE>", "--catalog <FILE>",
+            "--resolve-from <CAPTURE>", "--resolve-from <CAPTURE>", "--resolve-from <CAPTURE>", "--bpf <EXPR>"};
+        for (int i = 0; i < cases.length; i++) {
+            Run r = run(cases[i]);
+            assertEquals(0, r.status(), String.join(" ", cases[i]) + ": " + r.err());
+            assertTrue(r.out().contains(expected[i]) && r.out().contains("usage:"), String.join(" ", cases[i]) + ": " + r.out());
+            assertEquals("", r.err(), String.join(" ", cases[i]));
+        }
+        // Not a help request: an unknown option is still a one-line usage error.
+        Run bad = run("catalog", "--helpme");
+        assertEquals(2, bad.status());
+        assertTrue(bad.err().contains("Unrecognized option: --helpme"), bad.err());
+    }
+
+    @Test
     void anOutputThatIsAnInputIsRefusedAndTheInputKept() throws Exception {
         Path capture = Files.copy(Path.of(SAMPLE), dir.resolve("in.pcap"));
         byte[] before = Files.readAllBytes(capture);
