@@ -438,8 +438,12 @@ public final class Analyzer implements FlowSink {
         if (communityId == null) {
             communityId = new CommunityId(0);
         }
-        String cid = communityId.compute(f.ipVersion(), f.srcHi(), f.srcLo(), f.dstHi(), f.dstLo(), f.protocol(),
-                icmp ? f.icmpType : f.srcPort(), icmp ? f.icmpCode : f.dstPort(), ported);
+        // ICMP's ID comes from the flow's first packet, its type and code as its sender sent them: an echo reply seen
+        // first (the only ICMP flow whose direction is inferred) was sent by the responder, the record's destination.
+        String cid = icmp && f.directionInferred
+                ? communityId.compute(f.ipVersion(), f.dstHi(), f.dstLo(), f.srcHi(), f.srcLo(), f.protocol(), f.icmpType, f.icmpCode, ported)
+                : communityId.compute(f.ipVersion(), f.srcHi(), f.srcLo(), f.dstHi(), f.dstLo(), f.protocol(),
+                        icmp ? f.icmpType : f.srcPort(), icmp ? f.icmpCode : f.dstPort(), ported);
         String rule = c.rule >= 0 && c.verdict != org.portmatrix.classify.Verdict.UNEXPECTED_ROLE_PAIR
                 && c.verdict != org.portmatrix.classify.Verdict.UNEXPECTED_PORT ? classifier.catalog().rule(c.rule).id() : null;
         return new FlowRecord(f.firstNanos, f.lastNanos, IpProtocol.name(f.protocol()),

@@ -165,7 +165,7 @@ final class LiveCommand {
         if (rotateKeep > 0 && rotateBytes == 0 && rotateSeconds == 0) {
             throw new UsageException("--rotate-keep needs --rotate-size or --rotate-every");
         }
-        int capacity = intOption(cl, "flow-capacity", FlowConfig.DEFAULT_CAPACITY);
+        int capacity = cl.hasOption("flow-capacity") ? Main.flowCapacity(cl.getOptionValue("flow-capacity")) : FlowConfig.DEFAULT_CAPACITY;
         int reportFlagged = LiveOptions.DEFAULT_REPORT_FLAGGED;
         if (cl.hasOption("report-flagged")) {
             try {

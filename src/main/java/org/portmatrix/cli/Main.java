@@ -262,7 +262,7 @@ public final class Main {
         }
         int capacity = FlowConfig.DEFAULT_CAPACITY;
         if (cl.hasOption("flow-capacity")) {
-            capacity = positiveInt("--flow-capacity", cl.getOptionValue("flow-capacity"));
+            capacity = flowCapacity(cl.getOptionValue("flow-capacity"));
         }
         FlowConfig flow = FlowConfig.defaults().withCapacity(capacity);
         flow = flow.withTimeouts(seconds(cl, "tcp-timeout", flow.tcpEstablishedTimeoutNanos()),
@@ -297,6 +297,16 @@ public final class Main {
         } catch (NumberFormatException e) {
             throw new UsageException(option + ": '" + value + "' is not a positive whole number");
         }
+    }
+
+    /** {@code --flow-capacity}'s value: a positive number of flows, at most {@link FlowConfig#MAX_CAPACITY}. */
+    static int flowCapacity(String value) throws UsageException {
+        int n = positiveInt("--flow-capacity", value);
+        if (n > FlowConfig.MAX_CAPACITY) {
+            throw new UsageException("--flow-capacity: '" + value.trim() + "' is more than a flow table can hold (at most "
+                    + FlowConfig.MAX_CAPACITY + ")");
+        }
+        return n;
     }
 
     int analyze(AnalyzeOptions o) throws UsageException, ConfigException, IOException {

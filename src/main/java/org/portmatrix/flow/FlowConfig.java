@@ -14,6 +14,8 @@ package org.portmatrix.flow;
 public record FlowConfig(int capacity, long tcpEstablishedTimeoutNanos, long tcpOtherTimeoutNanos, long udpTimeoutNanos,
         long tcpClosedTimeoutNanos) {
     public static final int DEFAULT_CAPACITY = 1 << 20;
+    /** The most flows a table can be asked to hold: its slot array (twice to four times as many) must stay a Java array. */
+    public static final int MAX_CAPACITY = 1 << 28;
     private static final long SECOND = 1_000_000_000L;
 
     public static FlowConfig defaults() {

@@ -52,6 +52,8 @@ public final class FlowTable {
     private Flow[] slots;
     private int mask;
     private final int maxSlots;
+    /** Each list's timeout ({@link #timeoutOf}), by list. */
+    private final long[] listTimeout = new long[LISTS];
     private final Flow[] heads = new Flow[LISTS];
     private final Flow[] tails = new Flow[LISTS];
     private int size;
@@ -70,8 +72,8 @@ public final class FlowTable {
     private int peak;
 
     public FlowTable(FlowConfig config, ServicePorts servicePorts, FlowSink sink) {
-        if (config.capacity() < 1) {
-            throw new IllegalArgumentException("flow table capacity must be at least 1");
+        if (config.capacity() < 1 || config.capacity() > FlowConfig.MAX_CAPACITY) {
+            throw new IllegalArgumentException("flow table capacity must be between 1 and " + FlowConfig.MAX_CAPACITY);
         }
         this.config = config;
         this.sink = sink;
@@ -83,6 +85,9 @@ public final class FlowTable {
         int n = Math.min(maxSlots, INITIAL_SLOTS);
         this.slots = new Flow[n];
         this.mask = n - 1;
+        for (int l = 0; l < LISTS; l++) {
+            listTimeout[l] = timeoutOf(l);
+        }
     }
 
     /**
@@ -118,7 +123,8 @@ public final class FlowTable {
         long y = dHi * 0xff51afd7ed558ccdL ^ dLo;
         y = (y ^ (y >>> 33)) * 0xc4ceb9fe1a85ec53L;
         y = y ^ (y >>> 29) ^ ((long) dPort * 0x9e3779b97f4a7c15L);
-        long hh = (x + y) ^ (x * y) ^ ((long) proto << 40) ^ ((long) vl << 20);
+        int ipv = d.ipVersion;
+        long hh = (x + y) ^ (x * y) ^ ((long) proto << 40) ^ ((long) vl << 20) ^ ((long) ipv << 56);
         hh *= 0x9e3779b97f4a7c15L;
         hh ^= hh >>> 32;
         hh *= 0xc2b2ae3d27d4eb4fL;
@@ -128,12 +134,26 @@ public final class FlowTable {
         int i = h & m;
         Flow f;
         while ((f = sl[i]) != null) {
-            if (f.hash == h && f.protocol == proto && f.vlan == vl
+            // (The IP version is part of the key: IPv4 is held as IPv4-mapped IPv6, which an IPv6 packet may carry too.)
+            if (f.hash == h && f.protocol == proto && f.vlan == vl && f.ipVersion == ipv
                     && ((f.aLo == sLo && f.bLo == dLo && f.aPort == sPort && f.bPort == dPort && f.aHi == sHi && f.bHi == dHi)
                     || (f.aLo == dLo && f.bLo == sLo && f.aPort == dPort && f.bPort == sPort && f.aHi == dHi && f.bHi == sHi))) {
                 break;
             }
             i = (i + 1) & m;
+        }
+        if (f != null && tsNanos - f.lastNanos > listTimeout[f.list]) {
+            // Silent for longer than its timeout, and not yet ended by the expiry scan (which runs once a
+            // second of capture time and may find a re-appended flow up to one timeout late): it ends as
+            // the scan would have ended it, and this packet starts a flow of its own.
+            if (f.list == LIST_TCP_FINISHED) {
+                closedFinished++;
+                remove(f, Flow.END_CLOSED);
+            } else {
+                expiredIdle++;
+                remove(f, Flow.END_IDLE);
+            }
+            f = null;
         }
         if (f != null && d.protocol == IpProtocol.TCP && isSynOnly(d.tcpFlags)
                 && (f.tcpState == Flow.TCP_CLOSED_FIN || f.tcpState == Flow.TCP_CLOSED_RST)) {

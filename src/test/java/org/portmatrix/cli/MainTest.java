@@ -204,6 +204,41 @@ class MainTest {
     }
 
     @Test
+    void anIcmpFlowSeenFromItsEchoReplyKeepsTheSpecsCommunityId() throws Exception {
+        // The Community ID spec's icmp.pcap cut to its echo reply (frame 3; the requests, frames 1 and 2, not
+        // captured): the flow's direction is inferred (the request's sender initiated), and its ID is the one
+        // the spec's baseline gives both the request and the reply: 1:X0snYXpgwiv9TZtqg64sgzUn6Dk=.
+        byte[] all = Files.readAllBytes(Path.of("../shared/corpus/community-id/icmp.pcap"));
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(all).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0xa1b2c3d4, in.getInt(0), "a little-endian, microsecond pcap");
+        int at = 24;
+        for (int frame = 1; frame < 3; frame++) {
+            at += 16 + in.getInt(at + 8);
+        }
+        int length = 16 + in.getInt(at + 8);
+        byte[] cut = new byte[24 + length];
+        System.arraycopy(all, 0, cut, 0, 24);
+        System.arraycopy(all, at, cut, 24, length);
+        Path reply = Files.write(dir.resolve("reply.pcap"), cut);
+        Run r = run("analyze", reply.toString(), "--no-infer", "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        List<JsonNode> flows = jsonLines(r.out());
+        assertEquals(1, flows.size(), r.out());
+        JsonNode f = flows.get(0);
+        assertEquals("icmp", f.get("transport").asText());
+        assertTrue(f.get("direction_inferred").asBoolean(), "an echo reply first: its receiver initiated");
+        assertEquals("192.168.0.89", f.get("src_ip").asText());
+        assertEquals("1:X0snYXpgwiv9TZtqg64sgzUn6Dk=", f.get("community_id").asText());
+    }
+
+    @Test
+    void aFlowCapacityBeyondWhatATableCanHoldIsAUsageError() {
+        assertOneLineError(run("analyze", SAMPLE, "--flow-capacity", "1073741824"), "--flow-capacity: '1073741824' is more than");
+        assertOneLineError(run("live", "-i", "lo", "--flow-capacity", "268435457"), "--flow-capacity: '268435457' is more than");
+        assertEquals(0, run("analyze", SAMPLE, "--flow-capacity", "268435456", "--format", "jsonl").status(), "the largest is taken");
+    }
+
+    @Test
     void everyCommandsHelpListsItsOptions() {
         // Each command's --help (or -h), anywhere among its arguments: its options, exit status 0, nothing on stderr.
         String[][] cases = {

@@ -288,6 +288,78 @@ class FlowTableTest {
     }
 
     @Test
+    void aPacketAfterTheIdleTimeoutStartsANewFlowBeforeTheScanHasRun() {
+        FlowTable t = table(FlowConfig.defaults().withTimeouts(3600 * S, 120 * S, 120 * S));
+        Flow first = t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 50010, 0), 0, 60);
+        t.update(packet(IpProtocol.UDP, CLIENT, 50001, SERVER, 50011, 0), 119 * S + 9 * S / 10, 60); // the scan runs here
+        // 120.5 s: silent for longer than its 120 s, less than a second after the last scan.
+        Flow again = t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 50010, 0), 120 * S + S / 2, 60);
+        assertNotSame(first, again);
+        assertEquals(List.of(first), closed);
+        assertEquals(Flow.END_IDLE, first.endReason);
+        assertEquals(1, first.packets());
+        assertEquals(1, again.packets());
+        assertEquals(1, t.expiredIdle());
+    }
+
+    @Test
+    void aPacketAfterTheIdleTimeoutStartsANewFlowWhereTheScanStopsEarlier() {
+        // The lists are in the order flows were appended, and a flow active since then is re-appended when a
+        // scan meets it: x (seen at 0 and 50 s) goes behind z (appended at 60 s), and the scan at 120.5 s,
+        // stopping at z, does not reach x; x's next packet, silent 125 s, still starts a new flow.
+        FlowTable t = table(FlowConfig.defaults().withTimeouts(3600 * S, 120 * S, 120 * S));
+        Flow x = t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 50010, 0), 0, 60);
+        t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 50010, 0), 50 * S, 60);
+        t.update(packet(IpProtocol.UDP, CLIENT, 50002, SERVER, 50012, 0), 60 * S, 60);
+        t.update(packet(IpProtocol.UDP, CLIENT, 50002, SERVER, 50012, 0), 100 * S, 60);
+        t.update(packet(IpProtocol.UDP, CLIENT, 50003, SERVER, 50013, 0), 120 * S + S / 2, 60);
+        Flow later = t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 50010, 0), 175 * S, 60);
+        assertNotSame(x, later);
+        assertTrue(closed.contains(x));
+        assertEquals(Flow.END_IDLE, x.endReason);
+        assertEquals(2, x.packets());
+        assertEquals(50 * S, x.lastNanos);
+    }
+
+    @Test
+    void aPacketAfterTheCloseTimeoutOfAFinishedFlowStartsANewFlow() {
+        FlowTable t = table(FlowConfig.defaults());
+        Flow fin = finishedTcp(t, 40000, 0); // FIN both ways at 1 s
+        t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 5000, 0), 5 * S + S / 2, 60); // the scan runs: silent 4.5 s
+        Flow ack = t.update(packet(IpProtocol.TCP, CLIENT, 40000, SERVER, 5061, ACK), 6 * S + S / 10, 60); // silent 5.1 s
+        assertNotSame(fin, ack);
+        assertEquals(List.of(fin), closed);
+        assertEquals(Flow.END_CLOSED, fin.endReason);
+        assertEquals(1, t.closedFinished());
+        assertEquals(4, fin.packets());
+    }
+
+    @Test
+    void ipv4AndIpv4MappedIpv6AreDifferentFlows() {
+        // IPv4 is held as IPv4-mapped IPv6 (::ffff:a.b.c.d); an IPv6 packet carrying such addresses is another flow.
+        FlowTable t = table();
+        Flow v4 = t.update(tcp(true, SYN), 0, 60);
+        Decoded v6 = tcp(false, SYN | ACK);
+        v6.ipVersion = 6;
+        Flow mapped = t.update(v6, 1, 60);
+        assertNotSame(v4, mapped);
+        assertEquals(4, v4.ipVersion());
+        assertEquals(6, mapped.ipVersion());
+        assertSame(v4, t.update(tcp(true, ACK), 2, 60));
+        assertEquals(2, v4.packets());
+    }
+
+    @Test
+    void aCapacityBeyondWhatATableCanHoldIsRefused() {
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> table(FlowConfig.defaults().withCapacity(FlowConfig.MAX_CAPACITY + 1)));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> table(FlowConfig.defaults().withCapacity(Integer.MAX_VALUE)));
+        assertEquals(0, table(FlowConfig.defaults().withCapacity(FlowConfig.MAX_CAPACITY)).size(),
+                "the largest: its slot array starts small and grows with the flows");
+    }
+
+    @Test
     void theCloseTimeoutIsASetting() {
         FlowTable t = table(FlowConfig.defaults().withTcpClosedTimeout(60 * S));
         Flow fin = finishedTcp(t, 40000, 0);
