@@ -272,6 +272,45 @@ class TlsInspectorTest {
         assertEquals("not visible", TlsInspector.clientCertificate(session()));
     }
 
+    /** A NewSessionTicket message: lifetime hint and a 16-byte ticket. */
+    static byte[] newSessionTicket() {
+        return handshake(4, concat(u16(0), u16(7200), u16(16), filled(16, 3)));
+    }
+
+    @Test
+    void ticketResumptionWithAnEmptySessionIdIsAResumption() {
+        // RFC 5077 §3.4: a client may offer its ticket with an empty session id; the server's abbreviated
+        // handshake then echoes none, and its NewSessionTicket and ChangeCipherSpec come right after its
+        // ServerHello, where a full handshake sends its certificate and ServerHelloDone.
+        decided(client(record(22, handshake(1, clientHelloBody("a.test", new byte[0])))));
+        server(concat(record(22, handshake(2, serverHelloBody(0xc02f, new byte[0], false))),
+                record(22, newSessionTicket()), CHANGE_CIPHER_SPEC));
+        client(CHANGE_CIPHER_SPEC);
+        assertTrue(session().resumed);
+        assertEquals("not visible", TlsInspector.clientCertificate(session()), "the certificates were exchanged earlier");
+    }
+
+    @Test
+    void serverChangeCipherSpecRightAfterItsHelloIsAResumption() {
+        decided(client(record(22, handshake(1, clientHelloBody("a.test", new byte[0])))));
+        server(concat(record(22, handshake(2, serverHelloBody(0xc02f, new byte[0], false))), CHANGE_CIPHER_SPEC));
+        client(CHANGE_CIPHER_SPEC);
+        assertTrue(session().resumed);
+        assertEquals("not visible", TlsInspector.clientCertificate(session()));
+    }
+
+    @Test
+    void ticketIssuedAfterAFullHandshakeIsNoResumption() {
+        decided(client(record(22, handshake(1, clientHelloBody("a.test", new byte[0])))));
+        server(concat(record(22, handshake(2, serverHelloBody(0xc02f, new byte[0], false))),
+                record(22, handshake(11, certificateBody(new byte[] {0x30, 0x00}))),
+                record(22, handshake(14, new byte[0]))));                  // ServerHelloDone
+        client(concat(record(22, handshake(16, concat(u8(65), filled(65, 4)))), CHANGE_CIPHER_SPEC));
+        server(concat(record(22, newSessionTicket()), CHANGE_CIPHER_SPEC));
+        assertFalse(session().resumed, "the ticket is for the next connection");
+        assertEquals("absent", TlsInspector.clientCertificate(session()));
+    }
+
     @Test
     void retransmittedSegmentIsReadOnce() {
         byte[] hello = record(22, handshake(1, clientHelloBody("pool01.contoso.test", new byte[0])));

@@ -40,8 +40,14 @@ public final class TlsSession {
     public int version;
     /** The cipher suite chosen, or -1. */
     public int cipher = -1;
-    /** The server echoed the client's session id: an abbreviated (resumed) handshake. */
+    /**
+     * An abbreviated (resumed) handshake: the server echoed the client's session id, or (a session
+     * resumed from a ticket, whose session id may be empty: RFC 5077 §3.4) its NewSessionTicket or
+     * ChangeCipherSpec came before any ServerHelloDone, which a full handshake sends first.
+     */
     public boolean resumed;
+    /** The server sent its ServerHelloDone (TLS 1.0-1.2): its first flight was a full handshake's. */
+    public boolean serverHelloDone;
     /** The ServerHello was a TLS 1.3 HelloRetryRequest. */
     public boolean helloRetry;
 
@@ -94,6 +100,13 @@ public final class TlsSession {
     public boolean clientFinishedHandshake() {
         TlsStream c = clientIsResponder ? reverse : forward;
         return c.encrypted;
+    }
+
+    /** The server's NewSessionTicket or ChangeCipherSpec: before a ServerHelloDone, the handshake is abbreviated. */
+    void abbreviatedIfBeforeServerHelloDone() {
+        if (serverHello && !serverHelloDone && !helloRetry && version > 0 && version < TLS_1_3) {
+            resumed = true;
+        }
     }
 
     boolean isClient(TlsStream s) {

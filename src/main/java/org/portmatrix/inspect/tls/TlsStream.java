@@ -27,8 +27,10 @@ final class TlsStream {
 
     static final int CLIENT_HELLO = 1;
     static final int SERVER_HELLO = 2;
+    static final int NEW_SESSION_TICKET = 4;
     static final int CERTIFICATE = 11;
     static final int CERTIFICATE_REQUEST = 13;
+    static final int SERVER_HELLO_DONE = 14;
     static final int CERTIFICATE_VERIFY = 15;
 
     private final TlsSession session;
@@ -164,6 +166,9 @@ final class TlsStream {
 
     private void endRecord() {
         if (recordType == CHANGE_CIPHER_SPEC) {
+            if (!session.isClient(this)) {
+                session.abbreviatedIfBeforeServerHelloDone();
+            }
             encrypted = true;
             stopped = true; // the handshake messages after it are encrypted
         } else if (recordType == ALERT && alertHave == 2 && session.alert < 0) {
@@ -235,6 +240,16 @@ final class TlsStream {
             }
             case CERTIFICATE -> TlsHandshake.certificate(session, session.isClient(this), body, bodyHave, total);
             case CERTIFICATE_REQUEST -> session.certificateRequest = true;
+            case SERVER_HELLO_DONE -> {
+                if (!session.isClient(this)) {
+                    session.serverHelloDone = true;
+                }
+            }
+            case NEW_SESSION_TICKET -> {
+                if (!session.isClient(this)) {
+                    session.abbreviatedIfBeforeServerHelloDone();
+                }
+            }
             case CERTIFICATE_VERIFY -> {
                 if (session.isClient(this)) {
                     session.clientCertificateVerify = true;
