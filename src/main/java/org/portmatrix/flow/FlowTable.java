@@ -197,6 +197,8 @@ public final class FlowTable {
         }
         if (tsNanos > f.lastNanos) {
             f.lastNanos = tsNanos;
+        } else if (tsNanos < f.firstNanos) {
+            f.firstNanos = tsNanos; // a packet stamped earlier than the flow's first (captures on several queues)
         }
         if (d.protocol == IpProtocol.TCP) {
             int state = f.tcpState;

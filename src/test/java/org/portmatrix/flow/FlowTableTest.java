@@ -335,6 +335,17 @@ class FlowTableTest {
     }
 
     @Test
+    void aPacketStampedEarlierThanTheFlowsFirstMovesItsStart() {
+        // A SYN stamped 10 s, its SYN-ACK 9 s (two capture queues whose clocks disagree): the flow spans 9-10 s.
+        FlowTable t = table();
+        Flow f = t.update(tcp(true, SYN), 10 * S, 60);
+        t.update(tcp(false, SYN | ACK), 9 * S, 60);
+        assertEquals(9 * S, f.firstNanos);
+        assertEquals(10 * S, f.lastNanos);
+        assertEquals(9 * S, f.firstRevNanos);
+    }
+
+    @Test
     void ipv4AndIpv4MappedIpv6AreDifferentFlows() {
         // IPv4 is held as IPv4-mapped IPv6 (::ffff:a.b.c.d); an IPv6 packet carrying such addresses is another flow.
         FlowTable t = table();
