@@ -66,6 +66,8 @@ public final class PcapngReader extends FileSource {
     private int interfaces;
     private int[] ifLinkType = new int[4];
     private int[] ifSnaplen = new int[4];
+    /** The largest stored length the common path reads without a remark: the interface's snap length, within {@link #MAX_PACKET}. */
+    private int[] ifQuietCaplen = new int[4];
     private int[] ifTsMode = new int[4];
     /** Multiplier or divisor (decimal resolutions) or shift (binary ones). */
     private long[] ifTsScale = new long[4];
@@ -154,7 +156,7 @@ public final class PcapngReader extends FileSource {
                 int caplen = UncheckedBytes.i32le(b, p + 20);
                 int orig = UncheckedBytes.i32le(b, p + 24);
                 if (ifId >= 0 && ifId < interfaces && ifTsMode[ifId] == TS_MULTIPLY && caplen >= 0 && caplen <= len - MIN_EPB
-                        && caplen <= MAX_PACKET && orig >= caplen && UncheckedBytes.i32le(b, p + len - 4) == len) {
+                        && caplen <= ifQuietCaplen[ifId] && orig >= caplen && UncheckedBytes.i32le(b, p + len - 4) == len) {
                     long units = ((long) UncheckedBytes.i32le(b, p + 12) << 32) | (UncheckedBytes.i32le(b, p + 16) & 0xffffffffL);
                     long ts = units * ifTsScale[ifId] + ifTsOffsetNanos[ifId];
                     lastTsNanos = ts;
@@ -247,6 +249,15 @@ public final class PcapngReader extends FileSource {
                         skipped(offset, ifId);
                         continue;
                     }
+                    // As classic pcap remarks on them (PcapReader): read as stored, the file counted as damaged.
+                    if (ifSnaplen[ifId] > 0 && caplen > ifSnaplen[ifId]) {
+                        damage(offset, "packet length " + caplen + " exceeds the snap length " + ifSnaplen[ifId] + " of interface "
+                                + ifId + "; read as stored", false);
+                    }
+                    if (orig < caplen) {
+                        damage(offset, "packet block stores " + caplen + " bytes of a " + orig
+                                + "-byte frame (stored length above the wire length); read with the stored length", false);
+                    }
                     long ts = nanos(ifId, tsUnits);
                     lastTsNanos = ts;
                     ref.set(b, p + PACKET_DATA_EPB, (int) caplen, (int) Math.min(Math.max(orig, caplen), Integer.MAX_VALUE), ts,
@@ -302,6 +313,7 @@ public final class PcapngReader extends FileSource {
             int n = interfaces * 2;
             ifLinkType = java.util.Arrays.copyOf(ifLinkType, n);
             ifSnaplen = java.util.Arrays.copyOf(ifSnaplen, n);
+            ifQuietCaplen = java.util.Arrays.copyOf(ifQuietCaplen, n);
             ifTsMode = java.util.Arrays.copyOf(ifTsMode, n);
             ifTsScale = java.util.Arrays.copyOf(ifTsScale, n);
             ifTsOffsetNanos = java.util.Arrays.copyOf(ifTsOffsetNanos, n);
@@ -309,6 +321,7 @@ public final class PcapngReader extends FileSource {
         int i = interfaces;
         ifLinkType[i] = Bytes.u16(b, p + 8, bigEndian);
         ifSnaplen[i] = Bytes.i32(b, p + 12, bigEndian);
+        ifQuietCaplen[i] = ifSnaplen[i] > 0 ? Math.min(ifSnaplen[i], MAX_PACKET) : MAX_PACKET;
         int tsresol = 6; // microseconds unless told otherwise
         long tsoffset = 0;
         int o = p + 16;

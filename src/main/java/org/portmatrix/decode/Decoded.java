@@ -34,6 +34,8 @@ public final class Decoded {
     public int fragment;
     /** Tunnel layers removed (GRE, VXLAN, IP-in-IP, ...). */
     public int tunnelDepth;
+    /** The IP header's length runs past the bytes captured: the snap length cut the packet. */
+    public boolean cut;
 
     void reset() {
         ipVersion = 0;
@@ -49,6 +51,7 @@ public final class Decoded {
         fragmentId = 0;
         fragment = 0;
         tunnelDepth = 0;
+        cut = false;
     }
 
     public boolean isTcp() {

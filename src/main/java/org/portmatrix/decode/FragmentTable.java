@@ -1,7 +1,7 @@
 package org.portmatrix.decode;
 
 /**
- * Remembers the ports of first fragments so that later fragments join their flow. Direct-mapped
+ * Remembers the ports (ICMP's type and code) and transport of first fragments so that later fragments join their flow. Direct-mapped
  * and fixed in size: a newer datagram overwrites an older one in its slot, so memory is bounded
  * whatever the traffic.
  */
@@ -10,6 +10,8 @@ final class FragmentTable {
     private static final int MASK = SLOTS - 1;
     private final long[] keys = new long[SLOTS * 5];
     private final int[] ports = new int[SLOTS];
+    /** The first fragment's transport: a later fragment's header names the protocol after the fragment header, which may be another extension. */
+    private final int[] protocols = new int[SLOTS];
     private final boolean[] used = new boolean[SLOTS];
 
     private static int slot(Decoded d) {
@@ -27,6 +29,7 @@ final class FragmentTable {
         keys[k + 3] = d.dstLo;
         keys[k + 4] = d.fragmentId;
         ports[s] = (d.srcPort << 16) | d.dstPort;
+        protocols[s] = d.protocol;
         used[s] = true;
     }
 
@@ -39,6 +42,7 @@ final class FragmentTable {
         }
         d.srcPort = ports[s] >>> 16;
         d.dstPort = ports[s] & 0xffff;
+        d.protocol = protocols[s];
         d.hasPorts = d.protocol == IpProtocol.TCP || d.protocol == IpProtocol.UDP || d.protocol == IpProtocol.SCTP;
         return true;
     }

@@ -220,6 +220,7 @@ public final class PacketDecoder {
             return DecodeStats.BAD_IPV4_TOTAL_LENGTH;
         }
         int end = limit - off < total ? limit : off + total; // drop Ethernet padding; keep what was captured
+        d.cut = limit - off < total;
         d.ipVersion = 4;
         d.ipOffset = off;
         d.srcHi = 0;
@@ -247,6 +248,7 @@ public final class PacketDecoder {
         }
         int payload = u16(b, off + 4);
         int end = payload == 0 || limit - off - IPV6_HEADER < payload ? limit : off + IPV6_HEADER + payload;
+        d.cut = payload != 0 && limit - off - IPV6_HEADER < payload;
         d.ipVersion = 6;
         d.ipOffset = off;
         d.srcHi = i64(b, off + 8);
@@ -382,8 +384,11 @@ public final class PacketDecoder {
                     return DecodeStats.TRUNCATED_TCP;
                 }
                 int dataOffset = ((b[off + 12] & 0xf0) >>> 4) * 4;
-                if (dataOffset < TCP_MIN_HEADER || end - off < dataOffset) {
+                if (dataOffset < TCP_MIN_HEADER || (end - off < dataOffset && !d.cut)) {
                     return DecodeStats.BAD_TCP_DATA_OFFSET;
+                }
+                if (end - off < dataOffset) {
+                    dataOffset = end - off; // options cut by the snap length (-s 64, -s 68): ports, flags, no payload captured
                 }
                 d.srcPort = u16(b, off);
                 d.dstPort = u16(b, off + 2);
@@ -443,7 +448,21 @@ public final class PacketDecoder {
                 d.dstPort = u8(b, off + 1);  // code
                 d.payloadOffset = off + 4;
                 d.payloadLength = end - off - 4;
+                rememberFirstFragment(d);
                 return DecodeStats.OK;
+            }
+            case IpProtocol.AH: {
+                // IPv4's Authentication Header (RFC 4302), as IPv6's chain skips it: the transport after it.
+                if (end - off < 8) {
+                    return DecodeStats.TRUNCATED_TRANSPORT;
+                }
+                int ahLength = (u8(b, off + 1) + 2) * 4;
+                int next = u8(b, off);
+                if (end - off < ahLength || next == IpProtocol.AH) {
+                    break;
+                }
+                d.protocol = next;
+                return transport(b, off + ahLength, end, next, d, tunnels);
             }
             case IpProtocol.GRE:
                 if (tunnels >= MAX_TUNNELS) {
@@ -474,6 +493,7 @@ public final class PacketDecoder {
         // Any other IP protocol is a flow too, without ports.
         d.payloadOffset = off;
         d.payloadLength = end - off;
+        rememberFirstFragment(d);
         return DecodeStats.OK;
     }
 

@@ -120,6 +120,29 @@ class PcapngReaderTest {
         assertEquals(1, ((PcapngReader) r.source()).packetsSkipped());
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"big", "little"})
+    void aPacketOverItsInterfacesSnapLengthOrItsWireLengthIsReadAndRemarked(String endian) throws IOException {
+        // As classic pcap remarks on them: read as stored, the file counted as damaged (exit status 3).
+        PcapngBuilder b = new PcapngBuilder(order(endian)).section(order(endian)).iface(1, 40, -1, 0);
+        b.epb(0, 1, data(40, 1), 60);
+        int overSnap = b.size();
+        b.epb(0, 2, data(54, 2), 60);
+        Read r = read(b.bytes());
+        assertEquals(List.of(40, 54), r.packets().stream().map(Pkt::caplen).toList());
+        CaptureDamage d = r.source().damage();
+        assertEquals(overSnap, d.offset());
+        assertFalse(d.fatal());
+        assertTrue(d.message().contains("exceeds the snap length 40 of interface 0"), d.message());
+
+        PcapngBuilder w = new PcapngBuilder(order(endian)).section(order(endian)).iface(1);
+        int overWire = w.size();
+        w.epb(0, 1, data(54, 3), 40);
+        Read q = read(w.bytes());
+        assertEquals(List.of(new Pkt(1, 1000, 54, 54, 3, overWire)), q.packets());
+        assertTrue(q.source().damage().message().contains("stored length above the wire length"), q.source().damage().message());
+    }
+
     @Test
     void aBlockLengthNotAMultipleOfFourStopsReadingWithItsOffset() throws IOException {
         PcapngBuilder b = new PcapngBuilder(ByteOrder.LITTLE_ENDIAN).section(ByteOrder.LITTLE_ENDIAN).iface(1)

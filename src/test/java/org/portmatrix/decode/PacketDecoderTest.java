@@ -1,6 +1,8 @@
 package org.portmatrix.decode;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import org.junit.jupiter.api.Test;
@@ -270,6 +272,68 @@ class PacketDecoderTest {
         assertEquals(6000, d.srcPort);
         assertEquals(7000, d.dstPort);
         assertEquals(IpProtocol.UDP, d.protocol);
+    }
+
+    @Test
+    void laterFragmentsOfIcmpAndOtherProtocolsJoinTheirFirstFragment() {
+        // An ICMP echo request in two fragments, and ESP (no ports) likewise: the later ones join their flows.
+        byte[] first = new Frame().ethernet(0x0800).ipv4(IpProtocol.ICMP, A, B, 16, 99, 0x2000, 0).u8(8).u8(0).zeros(14).build();
+        byte[] later = new Frame().ethernet(0x0800).ipv4(IpProtocol.ICMP, A, B, 16, 99, 2, 0).zeros(16).build();
+        assertEquals(DecodeStats.OK, ethernet(first));
+        assertEquals(DecodeStats.OK, ethernet(later));
+        assertEquals(IpProtocol.ICMP, d.protocol);
+        assertEquals(8, d.srcPort, "the echo request's type, from its first fragment");
+        assertFalse(d.hasPorts);
+        byte[] espFirst = new Frame().ethernet(0x0800).ipv4(50, A, B, 16, 100, 0x2000, 0).zeros(16).build();
+        byte[] espLater = new Frame().ethernet(0x0800).ipv4(50, A, B, 16, 100, 2, 0).zeros(16).build();
+        assertEquals(DecodeStats.OK, ethernet(espFirst));
+        assertEquals(DecodeStats.OK, ethernet(espLater));
+        assertEquals(50, d.protocol);
+    }
+
+    @Test
+    void anIpv6LaterFragmentTakesItsFirstFragmentsTransportPastAnotherExtension() {
+        // Fragment header naming Destination Options (60), then TCP: the later fragment's header says 60 too.
+        byte[] first = new Frame().ethernet(0x86dd).ipv6(44, 8 + 8 + 20, 1, 2).u8(60).u8(0).u16(0x0001).u32(0xabcd)
+                .u8(IpProtocol.TCP).u8(0).zeros(6).tcp(1000, 80, 0x02, 0).build();
+        byte[] later = new Frame().ethernet(0x86dd).ipv6(44, 8 + 16, 1, 2).u8(60).u8(0).u16(3 << 3).u32(0xabcd).zeros(16).build();
+        assertEquals(DecodeStats.OK, ethernet(first));
+        assertEquals(IpProtocol.TCP, d.protocol);
+        assertEquals(DecodeStats.OK, ethernet(later));
+        assertEquals(IpProtocol.TCP, d.protocol, "not 60, the extension the fragment header names");
+        assertTrue(d.hasPorts);
+        assertEquals(1000, d.srcPort);
+        assertEquals(80, d.dstPort);
+    }
+
+    @Test
+    void ipv4AuthenticationHeaderIsSkippedToItsTransport() {
+        // AH (RFC 4302): next header, payload length in 4-byte words minus 2, reserved, SPI, sequence, 12-byte ICV.
+        byte[] f = new Frame().ethernet(0x0800).ipv4(IpProtocol.AH, A, B, 24 + 20).u8(IpProtocol.TCP).u8(4).u16(0).u32(0x1234)
+                .u32(1).zeros(12).tcp(1000, 80, 0x02, 0).build();
+        assertEquals(DecodeStats.OK, ethernet(f));
+        assertEquals(IpProtocol.TCP, d.protocol);
+        assertEquals(1000, d.srcPort);
+        assertEquals(80, d.dstPort);
+        assertEquals(0x02, d.tcpFlags);
+    }
+
+    @Test
+    void tcpOptionsCutByTheSnapLengthStillGiveThePortsAndFlags() {
+        // A SYN with 20 bytes of options (data offset 10) stored cut at 30 of its 40 TCP bytes (tcpdump -s 64):
+        // the IP total length says the header was whole. A header whose offset runs past an uncut packet lies.
+        Frame syn = new Frame().ethernet(0x0800).ipv4(IpProtocol.TCP, A, B, 40).u16(40000).u16(5061).u32(1000).u32(0)
+                .u8(0xa0).u8(0x02).u16(65535).u16(0).u16(0).zeros(20);
+        byte[] whole = syn.build();
+        byte[] stored = java.util.Arrays.copyOf(whole, 14 + 20 + 30);
+        assertEquals(DecodeStats.OK, ethernet(stored));
+        assertEquals(40000, d.srcPort);
+        assertEquals(5061, d.dstPort);
+        assertEquals(0x02, d.tcpFlags);
+        assertEquals(0, d.payloadLength);
+        byte[] lying = new Frame().ethernet(0x0800).ipv4(IpProtocol.TCP, A, B, 30).u16(40000).u16(5061).u32(1000).u32(0)
+                .u8(0xa0).u8(0x02).u16(65535).u16(0).u16(0).zeros(10).build();
+        assertEquals(DecodeStats.BAD_TCP_DATA_OFFSET, ethernet(lying));
     }
 
     static byte[] innerEthernetUdp() {
