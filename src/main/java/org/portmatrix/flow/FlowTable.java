@@ -38,6 +38,13 @@ public final class FlowTable {
     static final int ICMPV6_ECHO_REPLY = 129;
     private static final long EXPIRY_CHECK_INTERVAL = 1_000_000_000L;
     /**
+     * How far ahead of the time being scanned a list head may have been appended before the scan
+     * takes it for a clock that went back (a packet stamped in the future before it, a clock stepped
+     * back): far more than live mode's lag of the wall clock behind the packets, or capture queues'
+     * skew, both seconds.
+     */
+    static final long CLOCK_WENT_BACK = 3_600_000_000_000L;
+    /**
      * How long a finished TCP flow must have been silent to make room without counting: its last ACK
      * and retransmissions come within a round trip or two; a packet after that still finds it, or
      * starts a flow of its own, inferred.
@@ -96,7 +103,9 @@ public final class FlowTable {
      */
     public Flow update(Decoded d, long tsNanos, int frameLength) {
         now = tsNanos;
-        if (tsNanos >= nextExpiryCheck) {
+        // (Also when the packets' clock went back by more than two intervals: the scans would otherwise wait for
+        // the time they were scheduled at, which may be a packet stamped in the future.)
+        if (tsNanos >= nextExpiryCheck || tsNanos < nextExpiryCheck - 2 * EXPIRY_CHECK_INTERVAL) {
             expireIdle(tsNanos);
             nextExpiryCheck = tsNanos + EXPIRY_CHECK_INTERVAL;
         }
@@ -425,6 +434,14 @@ public final class FlowTable {
         for (int l = 0; l < LISTS; l++) {
             long timeout = timeoutOf(l);
             Flow f = heads[l];
+            while (f != null && f.listKey - ts > CLOCK_WENT_BACK) {
+                // Appended at a time far ahead of this one: the clock went back since. Counted from now, so that
+                // it does not keep the scans from the flows behind it (its own end waits for its last packet's time).
+                unlink(f);
+                append(f);
+                f.listKey = ts;
+                f = heads[l];
+            }
             while (f != null && ts - f.listKey > timeout) {
                 Flow next = f.newer;
                 if (ts - f.lastNanos > timeout) {

@@ -346,6 +346,26 @@ class FlowTableTest {
     }
 
     @Test
+    void idleFlowsStillCloseAfterAPacketStampedFarInTheFuture() {
+        // A clock ten days ahead for one packet, then right again: every flow open then looked idle (closed), the
+        // flow that packet opened heads its list with that future time, and the scans must still reach the
+        // flows behind it, and run at all while the packets' time is behind the one they were scheduled at.
+        FlowTable t = table(FlowConfig.defaults().withTimeouts(3600 * S, 120 * S, 120 * S));
+        t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 5000, 0), 0, 60);
+        Flow future = t.update(packet(IpProtocol.UDP, CLIENT, 50001, SERVER, 5001, 0), 10 * 86_400 * S, 60);
+        closed.clear();
+        Flow quiet = t.update(packet(IpProtocol.UDP, CLIENT, 50002, SERVER, 5002, 0), 10 * S, 60);
+        for (long s = 20; s <= 200; s += 10) {
+            t.update(packet(IpProtocol.UDP, CLIENT, 50003, SERVER, 5003, 0), s * S, 60);
+        }
+        assertEquals(List.of(quiet), closed, "silent since 10 s, closed by the scans by 200 s");
+        assertEquals(Flow.END_IDLE, quiet.endReason);
+        assertFalse(closed.contains(future), "its last packet is ten days ahead: not idle");
+        t.closeAll();
+        assertTrue(closed.contains(future));
+    }
+
+    @Test
     void ipv4AndIpv4MappedIpv6AreDifferentFlows() {
         // IPv4 is held as IPv4-mapped IPv6 (::ffff:a.b.c.d); an IPv6 packet carrying such addresses is another flow.
         FlowTable t = table();
