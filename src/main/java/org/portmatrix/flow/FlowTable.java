@@ -155,13 +155,7 @@ public final class FlowTable {
             // Silent for longer than its timeout, and not yet ended by the expiry scan (which runs once a
             // second of capture time and may find a re-appended flow up to one timeout late): it ends as
             // the scan would have ended it, and this packet starts a flow of its own.
-            if (f.list == LIST_TCP_FINISHED) {
-                closedFinished++;
-                remove(f, Flow.END_CLOSED);
-            } else {
-                expiredIdle++;
-                remove(f, Flow.END_IDLE);
-            }
+            endSilent(f);
             f = null;
         }
         if (f != null && d.protocol == IpProtocol.TCP && isSynOnly(d.tcpFlags)
@@ -432,7 +426,7 @@ public final class FlowTable {
      */
     public void expireIdle(long ts) {
         for (int l = 0; l < LISTS; l++) {
-            long timeout = timeoutOf(l);
+            long timeout = listTimeout[l];
             Flow f = heads[l];
             while (f != null && f.listKey - ts > CLOCK_WENT_BACK) {
                 // Appended at a time far ahead of this one: the clock went back since. Counted from now, so that
@@ -445,19 +439,24 @@ public final class FlowTable {
             while (f != null && ts - f.listKey > timeout) {
                 Flow next = f.newer;
                 if (ts - f.lastNanos > timeout) {
-                    if (l == LIST_TCP_FINISHED) {
-                        closedFinished++;
-                        remove(f, Flow.END_CLOSED);
-                    } else {
-                        expiredIdle++;
-                        remove(f, Flow.END_IDLE);
-                    }
+                    endSilent(f);
                 } else {
                     unlink(f); // active since it was appended: to the newest end
                     append(f);
                 }
                 f = next;
             }
+        }
+    }
+
+    /** Ends a flow silent for longer than its list's timeout: a finished TCP flow as closed, any other as idle. */
+    private void endSilent(Flow f) {
+        if (f.list == LIST_TCP_FINISHED) {
+            closedFinished++;
+            remove(f, Flow.END_CLOSED);
+        } else {
+            expiredIdle++;
+            remove(f, Flow.END_IDLE);
         }
     }
 

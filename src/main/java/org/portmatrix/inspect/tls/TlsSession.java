@@ -104,7 +104,7 @@ public final class TlsSession {
 
     /** The server's NewSessionTicket or ChangeCipherSpec: before a ServerHelloDone, the handshake is abbreviated. */
     void abbreviatedIfBeforeServerHelloDone() {
-        if (serverHello && !serverHelloDone && !helloRetry && version > 0 && version < TLS_1_3) {
+        if (serverHello && !serverHelloDone && version > 0 && version < TLS_1_3) { // (a HelloRetryRequest is TLS 1.3)
             resumed = true;
         }
     }
