@@ -80,7 +80,7 @@ final class LiveCommand {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, ConfigException, IOException {
-        if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
+        if (Help.asked(args)) {
             Help.print(out, "portmatrix live -i IFACE", "Capture on an interface (a mirror port) and classify every flow as it closes.",
                             options(), "Stops at --duration or SIGINT/SIGTERM, after the final report. Exit status: 0 done, "
                                     + "2 bad options, the capture cannot start, or an output that cannot be written (the capture stops; the final "

@@ -244,10 +244,10 @@ class MainTest {
         String[][] cases = {
             {"catalog", "--help"}, {"catalog", "-h"}, {"catalog", "--format", "json", "--help"},
             {"topology", "import", "--help"}, {"topology", "import", "-h"}, {"topology", "import", "lync.xml", "--help"},
-            {"live", "--help"},
+            {"live", "--help"}, {"live", "-h"}, {"live", "-i", "lo", "--duration", "5", "--help"},
         };
         String[] expected = {"--catalog <FILE>", "--catalog <FILE>", "--catalog <FILE>",
-            "--resolve-from <CAPTURE>", "--resolve-from <CAPTURE>", "--resolve-from <CAPTURE>", "--bpf <EXPR>"};
+            "--resolve-from <CAPTURE>", "--resolve-from <CAPTURE>", "--resolve-from <CAPTURE>", "--bpf <EXPR>", "--bpf <EXPR>", "--bpf <EXPR>"};
         for (int i = 0; i < cases.length; i++) {
             Run r = run(cases[i]);
             assertEquals(0, r.status(), String.join(" ", cases[i]) + ": " + r.err());
