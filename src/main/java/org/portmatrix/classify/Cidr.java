@@ -29,12 +29,14 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
             }
             return of(0, V4_MAPPED | a, 96 + len, true);
         }
-        if (len < 0 || len > 128 || !addr.matches("[0-9A-Fa-f:.]+")) {
+        // The first character a hex digit or ':' as well: only then does InetAddress take the text for a
+        // literal, and a text with ':' that is not one is refused, never looked up (".ad:be" was a name).
+        if (len < 0 || len > 128 || !addr.matches("[0-9A-Fa-f:][0-9A-Fa-f:.]*")) {
             return null;
         }
         byte[] b;
         try {
-            b = InetAddress.getByName(addr).getAddress(); // a literal with ':' is never looked up
+            b = InetAddress.getByName(addr).getAddress();
         } catch (UnknownHostException e) {
             return null;
         }

@@ -2,9 +2,7 @@ package org.portmatrix.classify;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,7 +49,8 @@ final class YamlFile {
         options.setAllowDuplicateKeys(false);
         options.setMaxAliasesForCollections(10);
         options.setCodePointLimit(64 << 20);
-        try (Reader r = new InputStreamReader(in, StandardCharsets.UTF_8)) {
+        // UTF-8, or UTF-16 with its byte-order mark, as YAML allows (what Windows PowerShell 5.1's Out-File writes).
+        try (Reader r = new org.yaml.snakeyaml.reader.UnicodeReader(in)) {
             // The composer alone (what Yaml.compose runs), without the constructors and representers a
             // Yaml object builds and this never uses: a cold start of SnakeYAML about 20 ms shorter.
             Node node = new Composer(new ParserImpl(new StreamReader(r), options), new Resolver(), options).getSingleNode();

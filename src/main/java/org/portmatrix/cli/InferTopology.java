@@ -31,6 +31,10 @@ final class InferTopology {
         for (Path p : o.captures()) {
             boolean once = p.toString().equals("-") || (Files.exists(p) && !Files.isRegularFile(p) && !Files.isDirectory(p));
             if (once) { // standard input or a pipe; a missing file fails below with the usual message
+                if (o.writeTopology() != null) { // asked for, it cannot be written: not a note but a usage error
+                    throw new UsageException(o.writeTopology() + ": not written: roles are inferred from a first pass over the captures, and "
+                            + p + " can be read only once (give capture files)");
+                }
                 err.println("portmatrix: roles are not inferred: " + p + " can be read only once (give --topology)");
                 return Topology.empty();
             }

@@ -640,17 +640,22 @@ public final class Main {
                     throw new UsageException(out + ": not written: it is inside the capture directory " + c + ", whose files are read as captures");
                 }
             }
-            if (!java.nio.file.Files.isRegularFile(out)) {
-                continue;
-            }
-            for (Path in : inputs) {
-                try {
-                    if (java.nio.file.Files.isSameFile(out, in)) {
-                        throw new UsageException(out + ": not written: it is the same file as the input " + in);
-                    }
-                } catch (IOException e) {
-                    // unreadable: opening it reports that
+            notAnInput(out, inputs);
+        }
+    }
+
+    /** Refuses {@code out} when it exists and is one of {@code inputs} (links included): writing it would replace that input. */
+    static void notAnInput(Path out, List<Path> inputs) throws UsageException {
+        if (out == null || !java.nio.file.Files.isRegularFile(out)) {
+            return;
+        }
+        for (Path in : inputs) {
+            try {
+                if (in != null && java.nio.file.Files.isSameFile(out, in)) {
+                    throw new UsageException(out + ": not written: it is the same file as the input " + in);
                 }
+            } catch (IOException e) {
+                // unreadable: opening it reports that
             }
         }
     }

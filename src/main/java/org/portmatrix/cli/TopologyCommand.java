@@ -85,6 +85,9 @@ final class TopologyCommand {
             return ExitStatus.OK;
         }
         ImportOptions o = parseImport(rest);
+        List<Path> inputs = new ArrayList<>(o.resolveFrom());
+        java.util.Collections.addAll(inputs, o.topology(), o.hosts(), o.catalog());
+        Main.notAnInput(o.output(), inputs); // written over, the input would be gone (the file is replaced once the import is done)
         Roles roles = new Roles();
         Catalog catalog = o.catalog() == null ? Catalog.builtIn(roles) : Catalog.load(o.catalog(), roles);
         TopologyImporter.Result r = TopologyImporter.run(o.topology(), o.hosts(), o.resolveFrom(), catalog);

@@ -146,6 +146,19 @@ class TopologyTest {
     }
 
     @Test
+    void readsUtf16WithItsByteOrderMarkAsYamlAllows() throws Exception {
+        // What Windows PowerShell 5.1's Out-File writes; it was refused ("special characters are not allowed").
+        String yaml = "roles:\n  front-end: [10.1.1.0/24]\n  client: [\"fd00:10:2::/48\"]\n";
+        for (java.nio.charset.Charset cs : List.of(java.nio.charset.StandardCharsets.UTF_16LE, java.nio.charset.StandardCharsets.UTF_16BE,
+                java.nio.charset.StandardCharsets.UTF_8)) {
+            Path f = dir.resolve("topology.yaml");
+            Files.writeString(f, "\uFEFF" + yaml, cs);
+            Topology t = Topology.load(f, new Roles());
+            assertEquals(load(yaml, new Roles()).roles(), t.roles(), cs.name());
+        }
+    }
+
+    @Test
     void rejectsTopologyWithoutRoles() {
         ConfigException e = assertThrows(ConfigException.class, () -> load("hosts: {}\n", new Roles()));
         assertTrue(e.getMessage().contains("unknown key 'hosts'"), e.getMessage());

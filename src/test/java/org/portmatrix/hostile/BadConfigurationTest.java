@@ -117,6 +117,22 @@ class BadConfigurationTest {
     }
 
     @Test
+    void aNameThatLooksLikeAnIpv6LiteralIsRefusedNotLookedUp() throws Exception {
+        // ".ad:be" is made of hex digits, '.' and ':' but starts with '.', which the JDK resolves as a name:
+        // here through a hosts file of the test's own (jdk.net.hosts.file), so that no lookup leaves the machine.
+        Path hosts = file("hosts", "10.66.66.66 .ad:be\n");
+        Path t = file("topology.yaml", "roles:\n  front-end: [\".ad:be\"]\n");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:-UsePerfData",
+                "-Djdk.net.hosts.file=" + hosts, "-cp", System.getProperty("java.class.path"), "org.portmatrix.cli.Main",
+                "analyze", SAMPLE, "--topology", t.toString(), "--format", "jsonl", "--output", dir.resolve("flows.jsonl").toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue(), out);
+        assertNames(out, t + ":2:", "'.ad:be'");
+    }
+
+    @Test
     void invalidRoleIdInATopologyIsRefusedWithItsLine() throws Exception {
         Path t = file("topology.yaml", "roles:\n  client: [10.2.0.0/16]\n  Front End!: [10.1.1.0/24]\n");
         assertNames(refusedAnalysis("--topology", t.toString()), t + ":3:", "'Front End!'");

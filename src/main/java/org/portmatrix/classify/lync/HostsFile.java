@@ -32,7 +32,10 @@ final class HostsFile {
         Map<String, Set<Cidr>> out = new LinkedHashMap<>();
         CSVFormat format = CSVFormat.DEFAULT.builder().setIgnoreSurroundingSpaces(true).setIgnoreEmptyLines(true)
                 .setCommentMarker('#').get();
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8); CSVParser p = CSVParser.parse(r, format)) {
+        String text = text(name, file);
+        CSVParser p = null;
+        try (Reader r = new java.io.StringReader(text)) {
+            p = CSVParser.parse(r, format);
             boolean first = true;
             for (CSVRecord rec : p) {
                 int line = (int) rec.getParser().getCurrentLineNumber();
@@ -62,9 +65,56 @@ final class HostsFile {
                 out.computeIfAbsent(fqdn, k -> new LinkedHashSet<>()).add(c);
             }
         } catch (IOException | java.io.UncheckedIOException e) {
-            throw new ConfigException(name, 0, "cannot read as CSV: " + e.getMessage());
+            throw unreadable(name, p, e instanceof java.io.UncheckedIOException u ? u.getCause() : (IOException) e);
         }
         return out;
+    }
+
+    /**
+     * The file as UTF-8 text, without a byte-order mark (Excel's "CSV UTF-8" and PowerShell's UTF8
+     * write one; it was read as part of the first name). Text in another encoding is refused with the
+     * line of its first byte that is not UTF-8.
+     */
+    private static String text(String name, Path file) throws ConfigException {
+        byte[] b;
+        try {
+            b = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new ConfigException(name, 0, "cannot read: " + e.getMessage());
+        }
+        if (b.length >= 2 && ((b[0] == (byte) 0xff && b[1] == (byte) 0xfe) || (b[0] == (byte) 0xfe && b[1] == (byte) 0xff))) {
+            // What Windows PowerShell 5.1's Out-File and '>' write.
+            throw new ConfigException(name, 1, "UTF-16 text; save it as UTF-8 (PowerShell: Out-File -Encoding utf8, or Export-Csv -Encoding UTF8)");
+        }
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(b);
+        java.nio.CharBuffer out = java.nio.CharBuffer.allocate(b.length);
+        java.nio.charset.CoderResult cr = StandardCharsets.UTF_8.newDecoder().decode(in, out, true);
+        if (cr.isError()) {
+            int line = 1;
+            for (int i = 0; i < in.position(); i++) {
+                line += b[i] == '\n' ? 1 : 0;
+            }
+            throw new ConfigException(name, line, "not UTF-8 text (a byte that is not UTF-8; a binary file, or text in another"
+                    + " encoding: save it as UTF-8)");
+        }
+        out.flip();
+        if (out.hasRemaining() && out.get(0) == '\uFEFF') {
+            out.get();
+        }
+        return out.toString();
+    }
+
+    /** What stopped the read, in words, with the line it was at. */
+    private static ConfigException unreadable(String name, CSVParser p, IOException e) {
+        long line = p == null ? 0 : p.getCurrentLineNumber() + 1; // the parser counts the lines it has finished
+        String msg = String.valueOf(e.getMessage());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\(startline (\\d+)\\) (.*)$").matcher(msg);
+        if (m.matches()) { // Commons CSV: "(startline 3) EOF reached before encapsulated token finished"
+            String what = m.group(2).startsWith("EOF reached before encapsulated token finished")
+                    ? "a quoted field is not closed before the end of the file" : "malformed CSV: " + m.group(2);
+            return new ConfigException(name, Integer.parseInt(m.group(1)), what);
+        }
+        return new ConfigException(name, (int) line, "cannot read as CSV: " + msg);
     }
 
     static String normalize(String fqdn) {

@@ -121,6 +121,9 @@ final class XmlTree {
         }
     }
 
+    /** Nesting accepted: a published topology nests 6 levels, Topology Builder's files a few more. */
+    static final int MAX_DEPTH = 256;
+
     static Element parse(String name, InputStream in) throws ConfigException {
         XMLStreamReader r = null;
         try {
@@ -135,6 +138,10 @@ final class XmlTree {
                     case XMLStreamConstants.ENTITY_REFERENCE -> throw new ConfigException(name, line(r),
                             "entity reference '&" + r.getLocalName() + ";' is not allowed");
                     case XMLStreamConstants.START_ELEMENT -> {
+                        if (stack.size() >= MAX_DEPTH) { // the tree's walks recurse: thousands of levels would overflow the stack
+                            throw new ConfigException(name, line(r), "elements nested more than " + MAX_DEPTH
+                                    + " levels deep (a Lync topology nests fewer than ten): not a topology");
+                        }
                         Map<String, String> attrs = new LinkedHashMap<>();
                         for (int i = 0; i < r.getAttributeCount(); i++) {
                             attrs.put(r.getAttributeLocalName(i), r.getAttributeValue(i));

@@ -1,6 +1,7 @@
 package org.portmatrix.classify.lync;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -86,6 +87,20 @@ class RoleInferenceTest {
         Cli.Run bad = Cli.run("analyze", "captures/sample.pcap", "--topology", "captures/sample-topology.yaml", "--write-topology", "x.yaml");
         assertEquals(2, bad.status());
         assertTrue(bad.err().startsWith("portmatrix: analyze: --write-topology"), bad.err());
+    }
+
+    @Test
+    void writeTopologyFromAPipeIsAUsageErrorNotANote() throws Exception {
+        // Roles are inferred in a first pass, which a pipe cannot give: the file was not written, yet the exit status was 0.
+        Path dir = Files.createTempDirectory("pm-infer");
+        Path fifo = dir.resolve("in.pcap");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
+        Path written = dir.resolve("roles.yaml");
+        Cli.Run r = Cli.run("analyze", fifo.toString(), "--write-topology", written.toString());
+        assertEquals(2, r.status(), r.err());
+        assertEquals("portmatrix: " + written + ": not written: roles are inferred from a first pass over the captures, and " + fifo
+                + " can be read only once (give capture files)", r.err().strip());
+        assertFalse(Files.exists(written));
     }
 
     /** The truth file's role of every address (as Cidr text, so that IPv6 spellings compare). */

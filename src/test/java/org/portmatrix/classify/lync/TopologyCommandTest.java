@@ -51,6 +51,23 @@ class TopologyCommandTest {
     }
 
     @Test
+    void anOutputThatIsOneOfTheInputsIsRefusedAndTheInputKept() throws Exception {
+        Path xml = Files.copy(TopologyImportTest.CONTOSO, dir.resolve("t.xml"));
+        Path hosts = Files.copy(TopologyImportTest.CONTOSO_HOSTS, dir.resolve("h.csv"));
+        Path capture = Files.copy(Path.of("captures/sample.pcap"), dir.resolve("d.pcap"));
+        Path link = Files.createSymbolicLink(dir.resolve("link.csv"), hosts.getFileName());
+        byte[][] before = {Files.readAllBytes(xml), Files.readAllBytes(hosts), Files.readAllBytes(capture)};
+        assertOneLineError(Cli.run("topology", "import", xml.toString(), "-o", xml.toString()), xml + ": not written: it is the same file as the input");
+        assertOneLineError(Cli.run("topology", "import", xml.toString(), "--hosts", hosts.toString(), "--output", link.toString()),
+                "it is the same file as the input " + hosts);
+        assertOneLineError(Cli.run("topology", "import", xml.toString(), "--resolve-from", capture.toString(), "-o", capture.toString()),
+                "it is the same file as the input " + capture);
+        assertTrue(java.util.Arrays.equals(before[0], Files.readAllBytes(xml)), "the topology XML kept");
+        assertTrue(java.util.Arrays.equals(before[1], Files.readAllBytes(hosts)), "the hosts file kept");
+        assertTrue(java.util.Arrays.equals(before[2], Files.readAllBytes(capture)), "the capture kept");
+    }
+
+    @Test
     void usageErrorsAreOneLine() throws Exception {
         assertOneLineError(Cli.run("topology", "import"), "no topology file given");
         assertOneLineError(Cli.run("topology", "import", "a.xml", "b.xml"), "one topology file only");

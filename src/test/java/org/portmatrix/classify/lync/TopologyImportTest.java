@@ -300,6 +300,43 @@ class TopologyImportTest {
     }
 
     @Test
+    void aHostsFileWithAByteOrderMarkIsReadAsWithout() throws Exception {
+        // Excel's "CSV UTF-8" and PowerShell's UTF8 encoding write one: it was read as part of the first name.
+        Path hosts = dir.resolve("hosts.csv");
+        for (String text : List.of("pool01.contoso.com,10.1.1.10\nfe01.contoso.com,10.1.1.11\n", "fqdn,address\npool01.contoso.com,10.1.1.10\n")) {
+            Files.writeString(hosts, "\uFEFF" + text, java.nio.charset.StandardCharsets.UTF_8);
+            Map<String, Set<Cidr>> read = HostsFile.read(hosts);
+            assertEquals(Set.of(Cidr.parse("10.1.1.10")), read.get("pool01.contoso.com"), text);
+            assertFalse(read.containsKey("fqdn"), text);
+        }
+    }
+
+    @Test
+    void aHostsFileThatIsNotUtf8OrNotClosedNamesItsLineInWords() throws Exception {
+        Path hosts = dir.resolve("hosts.csv");
+        // What Windows PowerShell 5.1's Out-File writes.
+        Files.writeString(hosts, "\uFEFFfqdn,address\r\nfe01.contoso.com,10.1.1.11\r\n", java.nio.charset.StandardCharsets.UTF_16LE);
+        ConfigException e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
+        assertEquals(hosts + ":1: UTF-16 text; save it as UTF-8 (PowerShell: Out-File -Encoding utf8, or Export-Csv -Encoding UTF8)", e.getMessage());
+        Files.write(hosts, "fqdn,address\nfe01.contoso.com,10.1.1.11\nfe02\u00e9.contoso.com,10.1.1.12\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
+        assertTrue(e.getMessage().startsWith(hosts + ":3: not UTF-8 text"), e.getMessage());
+        Files.writeString(hosts, "fqdn,address\nfe01.contoso.com,10.1.1.11\n\"fe02.contoso.com,10.1.1.12\n");
+        e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
+        assertEquals(hosts + ":3: a quoted field is not closed before the end of the file", e.getMessage());
+    }
+
+    @Test
+    void xmlNestedThousandsOfLevelsDeepIsRefusedWithItsLine() throws Exception {
+        // The tree's walks recurse: 12,000 levels overflowed the stack (a StackOverflowError, exit 1).
+        Path xml = dir.resolve("deep.xml");
+        Files.writeString(xml, "<Topology xmlns=\"urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008\">\n"
+                + "<a>".repeat(12_000) + "</a>".repeat(12_000) + "</Topology>\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> TopologyImporter.run(xml, null, List.of(), Catalog.builtIn(new Roles())));
+        assertEquals(xml + ":2: elements nested more than 256 levels deep (a Lync topology nests fewer than ten): not a topology", e.getMessage());
+    }
+
+    @Test
     void aHostsFileLineWithoutAnAddressNamesItsLine() throws Exception {
         Path hosts = dir.resolve("hosts.csv");
         Files.writeString(hosts, "fqdn,address\nfe01.contoso.com,10.1.1.11\nfe02.contoso.com,fe02\n");
