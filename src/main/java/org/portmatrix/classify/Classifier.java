@@ -112,9 +112,7 @@ public final class Classifier {
             ReasonKey key = reasonKey(moved, Verdict.UNEXPECTED_ROLE_PAIR, proto, port, c.srcRoles, c.dstRoles);
             String reason = remembered(key);
             if (reason == null) {
-                reason = transportName(f) + " " + port + " on " + roleText(c.dstRoles) + " is documented only from "
-                        + sourceText(catalog.rule(served)) + ", not from " + roleText(c.srcRoles) + " ("
-                        + catalog.describe(served) + ").";
+                reason = roleOnlyReason(f, port, c, catalog.servedAll(proto, port, c.dstRoles & ~moved));
                 remember(key, reason);
             }
             c.reason = reason;
@@ -323,8 +321,26 @@ public final class Classifier {
         return set == 0 ? "an unknown host" : roles.text(set);
     }
 
-    private static String sourceText(Rule r) {
-        return r.srcAny() ? "any role" : String.join(", ", r.srcRoles());
+    /**
+     * "TCP 5061 on front-end is documented only from A, B, not from C (rule ...; also rules ...)": the
+     * initiators of every rule serving the port on the responder's roles, not of the first alone
+     * (which left out, say, the clients of fe-sip-tls-5061-client).
+     */
+    private String roleOnlyReason(Flow f, int port, Classification c, int[] serving) {
+        java.util.LinkedHashSet<String> from = new java.util.LinkedHashSet<>();
+        boolean any = false;
+        for (int i : serving) {
+            Rule r = catalog.rule(i);
+            any |= r.srcAny();
+            from.addAll(r.srcRoles());
+        }
+        StringBuilder sb = new StringBuilder(transportName(f)).append(' ').append(port).append(" on ").append(roleText(c.dstRoles))
+                .append(" is documented only from ").append(any ? "any role" : String.join(", ", from)).append(", not from ")
+                .append(roleText(c.srcRoles)).append(" (").append(catalog.describe(serving[0]));
+        for (int k = 1; k < serving.length; k++) {
+            sb.append(k == 1 ? "; also rule" + (serving.length > 2 ? "s " : " ") : ", ").append(catalog.rule(serving[k]).id());
+        }
+        return sb.append(").").toString();
     }
 
     /** "rule fe-sip-mtls-5061, Lync Server Front-End service; seed: Required Server Ports (by Server Role), row 3". */

@@ -124,6 +124,26 @@ public final class CompiledCatalog {
         return NO_RULE;
     }
 
+    /**
+     * Every rule serving {@code port} to the responder's roles, whoever initiates, in catalog order
+     * (for reasons; allocates): the first is {@link #served}'s.
+     */
+    public int[] servedAll(int protocol, int port, long dst) {
+        int t = transportIndex(protocol);
+        if (t < 0 || dst == 0) {
+            return new int[0];
+        }
+        int[] cand = sets[portSet[t][port]];
+        int[] out = new int[cand.length];
+        int n = 0;
+        for (int r : cand) {
+            if (dstAny[r] || (dstMask[r] & dst) != 0) {
+                out[n++] = r;
+            }
+        }
+        return Arrays.copyOf(out, n);
+    }
+
     /** Whether any rule documents this transport and port at all. */
     public boolean documented(int protocol, int port) {
         int t = transportIndex(protocol);

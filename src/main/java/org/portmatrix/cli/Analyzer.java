@@ -152,8 +152,13 @@ public final class Analyzer implements FlowSink {
                 }
             }
         }
+        // SIP's registered port over UDP too: Lync documents SIP over TCP and TLS only, yet gateways and trunks
+        // speak it over UDP, where a capture that missed the INVITE took the responder's reply for the start.
+        sp.add(IpProtocol.UDP, SIP_PORT);
         return sp;
     }
+
+    private static final int SIP_PORT = 5060;
 
     /** Reads a source to its end (or its damage). */
     public void read(PacketSource source) throws IOException {

@@ -437,7 +437,7 @@ public final class Inspection {
             return new StringBuilder(480).append(version).append(" on the MTLS port ").append(port)
                     .append(" without a client certificate (").append(roleText(roles, c.srcRoles)).append(" → ")
                     .append(roleText(roles, c.dstRoles)).append("; ").append(described).append("): ").append(why)
-                    .append(". Both ends of a server-to-server connection must present a certificate; check the initiator's"
+                    .append(". On this port both ends must present a certificate (mutual TLS); check the initiator's"
                             + " certificate configuration, or find out which program connects.").toString();
         }
         boolean encrypted = ProtocolCheck.encrypted(rule.protocol());
@@ -450,7 +450,7 @@ public final class Inspection {
         } else {
             sb.append(ProtocolCheck.wire(fi, fi.tls, encrypted)).append('.');
         }
-        if (encrypted && fi.app != null && fi.app != AppProtocol.TLS) {
+        if (encrypted && fi.app != null && ProtocolCheck.cleartext(fi.app)) { // (SSH, RDP: encrypted, just not what is documented)
             sb.append(" The connection is not encrypted: check the initiator's transport settings.");
         } else {
             sb.append(" Find out which program sends it.");

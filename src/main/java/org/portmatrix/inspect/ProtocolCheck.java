@@ -150,7 +150,7 @@ public final class ProtocolCheck {
                     }
                 }
                 case "empty" -> sb.append(" with an empty client Certificate message");
-                case "absent" -> sb.append(info.certificateRequest() ? " without a client certificate" : "");
+                case "absent" -> sb.append(Boolean.TRUE.equals(info.certificateRequest()) ? " without a client certificate" : "");
                 default -> {}
             }
             if (info.sni() != null) {
@@ -159,7 +159,12 @@ public final class ProtocolCheck {
             return sb.toString();
         }
         String d = fi.detail == null ? fi.app.id() : fi.detail;
-        return cleartextMatters && fi.app != AppProtocol.SSH && fi.app != AppProtocol.RDP ? "cleartext " + d : d;
+        return cleartextMatters && cleartext(fi.app) ? "cleartext " + d : d;
+    }
+
+    /** Whether a recognised protocol other than TLS carries its payload in the clear (SSH and RDP encrypt theirs). */
+    static boolean cleartext(AppProtocol app) {
+        return app != AppProtocol.TLS && app != AppProtocol.SSH && app != AppProtocol.RDP;
     }
 
     static String alertName(int d) {

@@ -10,13 +10,15 @@ import java.util.Map;
  * @param version the negotiated version (ServerHello, supported_versions for 1.3): "TLS 1.2", "TLS 1.3", ...
  * @param sni the server name the client asked for, or null
  * @param cipher the cipher suite chosen by the server, as its IANA name or 0xNNNN, or null
- * @param certificateRequest true when the server asked for a client certificate (TLS 1.0-1.2)
+ * @param certificateRequest true when the server asked for a client certificate, false when its whole first
+ *     flight was seen without one (TLS 1.0-1.2, not resumed), null when that cannot be seen (TLS 1.3 encrypts
+ *     it; a capture that missed part of the handshake)
  * @param clientCertificate "present", "empty" (a Certificate message with none), "not visible" (TLS 1.3,
  *     encrypted), or "absent"
  * @param serverCertificates the server's chain, leaf first (fingerprints into the inventory)
  * @param clientCertificates the client's chain, leaf first
  */
-public record TlsInfo(String version, String sni, String cipher, boolean certificateRequest, String clientCertificate,
+public record TlsInfo(String version, String sni, String cipher, Boolean certificateRequest, String clientCertificate,
                       List<CertificateInfo> serverCertificates, List<CertificateInfo> clientCertificates) {
 
     /** The names of the record's JSON fields, in order: {@link #field} gives their values. */

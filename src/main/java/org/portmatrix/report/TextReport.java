@@ -94,7 +94,7 @@ public final class TextReport implements FlowReport {
         if (t.cipher() != null) {
             b.append(", ").append(t.cipher());
         }
-        if (t.certificateRequest()) {
+        if (Boolean.TRUE.equals(t.certificateRequest())) {
             b.append(", certificate requested");
         }
         b.append(", client certificate ").append(t.clientCertificate());

@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -77,13 +79,15 @@ class InspectCapturesTest {
         assertFalse(f.get("reason").asText().isBlank(), f.toString());
     }
 
-    static void assertTls(JsonNode f, String version, String clientCertificate, boolean certificateRequest) {
+    /** {@code certificateRequest} null: not visible (JSON null). */
+    static void assertTls(JsonNode f, String version, String clientCertificate, Boolean certificateRequest) {
         JsonNode tls = f.get("tls");
         assertNotNull(tls, f.toString());
         assertFalse(tls.isNull(), f.toString());
         assertEquals(version, tls.get("version").asText(), tls.toString());
         assertEquals(clientCertificate, tls.get("client_certificate").asText(), tls.toString());
-        assertEquals(certificateRequest, tls.get("certificate_request").asBoolean(), tls.toString());
+        JsonNode request = tls.get("certificate_request");
+        assertEquals(certificateRequest, request.isNull() ? null : request.asBoolean(), tls.toString());
     }
 
     static List<String> subjects(JsonNode certs) {
@@ -123,8 +127,11 @@ class InspectCapturesTest {
         JsonNode t4 = t3 == director.get(0) ? director.get(1) : director.get(0);
         assertFlow(t3, "protocol_mismatch", "tls", "fe-sip-mtls-5061");
         assertTls(t3, "TLS 1.2", "empty", true);
+        // (True of a client on an MTLS port as of a server: it said "a server-to-server connection".)
+        assertTrue(t3.get("reason").asText().endsWith("On this port both ends must present a certificate (mutual TLS); check the"
+                + " initiator's certificate configuration, or find out which program connects."), t3.toString());
         assertFlow(t4, "unverifiable", "tls", "fe-sip-mtls-5061");
-        assertTls(t4, "TLS 1.3", "not visible", false);
+        assertTls(t4, "TLS 1.3", "not visible", null); // the request is encrypted too: not "false"
         assertTrue(t4.get("reason").asText().contains("TLS 1.3 encrypts the certificates"), t4.toString());
         assertEquals(0, t4.get("tls").get("server_certificates").size(), "TLS 1.3 certificates are encrypted");
 
@@ -136,7 +143,7 @@ class InspectCapturesTest {
         // T6: HTTPS with TLS 1.3 (s_server -www).
         JsonNode t6 = a.one("127.5.10.22", "tcp", 443);
         assertFlow(t6, "expected", "tls", "fe-web-https-443");
-        assertTls(t6, "TLS 1.3", "not visible", false);
+        assertTls(t6, "TLS 1.3", "not visible", null);
         assertEquals("TLS_AES_256_GCM_SHA384", t6.get("tls").get("cipher").asText());
 
         // T7: HTTPS with TLS 1.2 and the legacy RSA-1024 certificate signed with SHA-1.
@@ -220,6 +227,86 @@ class InspectCapturesTest {
         assertTrue(s3.get("reason").asText().contains("Via SIP/2.0/TLS"), s3.toString());
         // S4: SIPp cleartext call to the Mediation Server's MTLS port 5070.
         assertFlow(a.one(FRONT_END, "tcp", 5070), "protocol_mismatch", "sip", "med-sip-mtls-5070");
+    }
+
+    /** The capture under a topology of the test's own (the inspect topology with {@code replace} applied). */
+    static Analysis analyzeWith(String capture, String from, String to) throws Exception {
+        Path dir = Files.createTempDirectory("pm-topology");
+        Path topology = dir.resolve("topology.yaml");
+        String text = Files.readString(Path.of(TOPOLOGY));
+        assertTrue(text.contains(from), from);
+        Files.writeString(topology, text.replace(from, to));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
+                .run(new String[] {"analyze", "captures/inspect/" + capture, "--topology", topology.toString(), "--format", "jsonl"});
+        assertTrue(status == 0 || status == 1, "exit status " + status + ": " + err);
+        List<JsonNode> flows = new ArrayList<>();
+        for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
+            flows.add(new ObjectMapper().readTree(line));
+        }
+        return new Analysis(status, flows, out.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aRolePairReasonNamesTheInitiatorsOfEveryRuleServingThePort() throws Exception {
+        // T7 (the Director's HTTPS to the Front End's 444) with the Director's address given Persistent Chat's
+        // role: three rules serve 444 on a Front End, from front-end and director (two) and from Survivable
+        // Branch Appliances. The reason named the first rule's initiators only.
+        Analysis a = analyzeWith("tls.pcap", "director: [127.5.2.10/32]", "persistent-chat: [127.5.2.10/32]");
+        JsonNode t7 = a.one(DIRECTOR, "tcp", 444);
+        assertEquals("unexpected_role_pair", t7.get("verdict").asText(), t7.toString());
+        String reason = t7.get("reason").asText();
+        assertTrue(reason.startsWith("TCP 444 on front-end is documented only from front-end, director, survivable-branch-appliance,"
+                + " not from persistent-chat (rule fe-https-444, "), reason);
+        assertTrue(reason.contains("; also rules fe-tcp-444-sba, fe-https-444-from-director)"), reason);
+    }
+
+    @Test
+    void sshOnAPortDocumentedAsTlsIsNotCalledUnencrypted() throws Exception {
+        // O2 (OpenSSH to the Front End's 22) under a catalog documenting TLS there: the wrong protocol, and
+        // an encrypted one; the reason said "The connection is not encrypted".
+        Path dir = Files.createTempDirectory("pm-catalog");
+        Path catalog = dir.resolve("catalog.yaml");
+        try (java.io.InputStream in = Main.class.getResourceAsStream("/org/portmatrix/classify/catalog.yaml")) {
+            Files.writeString(catalog, new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                    + "\n  - {id: test-tls-22, src: [client], dst: [front-end], transport: tcp, port: 22, protocol: tls}\n");
+        }
+        Analysis a = analyze("others.pcap", "jsonl", "--catalog", catalog.toString());
+        JsonNode ssh = a.one("127.5.10.25", "tcp", 22);
+        assertFlow(ssh, "protocol_mismatch", "ssh", "test-tls-22");
+        String reason = ssh.get("reason").asText();
+        assertTrue(reason.contains("the wire shows SSH identification SSH-2.0-OpenSSH"), reason);
+        assertFalse(reason.contains("not encrypted") || reason.contains("cleartext"), reason);
+    }
+
+    @Test
+    void aUdpSipCallWhoseInviteWasMissedKeepsItsCaller() throws Exception {
+        // The capture without the UDP call's INVITE (frame 17; editcap): its first packet is the 180 from
+        // the Front End's 5060. It was read as the start (the Front End calling the client's port 35062, a
+        // media rule, protocol_mismatch); SIP's port is the responder's over UDP as over TCP.
+        Path dir = Files.createTempDirectory("pm-sipcut");
+        Path cut = dir.resolve("sip-no-invite.pcap");
+        Process p = new ProcessBuilder("editcap", "captures/inspect/sip.pcap", cut.toString(), "17").inheritIO().start();
+        assertEquals(0, p.waitFor());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run(new String[] {"analyze", cut.toString(), "--topology", TOPOLOGY, "--format", "jsonl"});
+        assertTrue(status == 0, "status " + status);
+        JsonNode s2 = null;
+        for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
+            JsonNode f = new ObjectMapper().readTree(line);
+            if (f.get("transport").asText().equals("udp")) {
+                s2 = f;
+            }
+        }
+        assertNotNull(s2);
+        assertEquals("127.5.10.24", s2.get("src_ip").asText(), s2.toString());
+        assertEquals(5060, s2.get("dst_port").asInt(), s2.toString());
+        assertTrue(s2.get("direction_inferred").asBoolean(), s2.toString());
+        assertFlow(s2, "unexpected_port", "sip", null);
+        assertEquals(2, s2.get("packets_fwd").asInt(), "ACK and BYE from the caller: " + s2);
+        assertEquals(3, s2.get("packets_rev").asInt(), "180, 200, 200 from the Front End: " + s2);
     }
 
     @Test

@@ -109,7 +109,19 @@ public final class TlsInspector extends Inspector {
     public static TlsInfo info(TlsSession s, List<org.portmatrix.inspect.CertificateInfo> server,
                                List<org.portmatrix.inspect.CertificateInfo> client) {
         String version = s.serverHello ? TlsSession.versionName(s.version) : null;
-        return new TlsInfo(version, s.sni, CipherSuites.name(s.cipher), s.certificateRequest, clientCertificate(s),
+        return new TlsInfo(version, s.sni, CipherSuites.name(s.cipher), certificateRequest(s), clientCertificate(s),
                 server, client);
+    }
+
+    /**
+     * Whether the server asked for a client certificate: true when its CertificateRequest was seen; false
+     * only when its whole first flight was (to ServerHelloDone, TLS 1.0-1.2, a full handshake); otherwise
+     * null, not visible: TLS 1.3 encrypts the request, and a capture may have missed it.
+     */
+    static Boolean certificateRequest(TlsSession s) {
+        if (s.certificateRequest) {
+            return Boolean.TRUE;
+        }
+        return s.serverHello && s.version > 0 && s.version < TlsSession.TLS_1_3 && !s.resumed && s.serverHelloDone ? Boolean.FALSE : null;
     }
 }
