@@ -132,6 +132,12 @@ public final class Topology {
                     if (c == null) {
                         throw new ConfigException(name, line(n), "role '" + role + "': '" + text + "' is not an address or CIDR (like 10.1.1.0/24 or fd00::/64)");
                     }
+                    int slash = text.indexOf('/');
+                    Cidr host = slash < 0 ? c : Cidr.parse(text.substring(0, slash));
+                    if (host != null && (host.hi() != c.hi() || host.lo() != c.lo())) { // likely one host meant, or a mistyped prefix
+                        warnings.add(name + ": line " + line(n) + ": role '" + role + "': '" + text.trim() + "' has host bits set: read as the network "
+                                + c + " (one host is " + text.substring(0, slash).trim() + " alone)");
+                    }
                     cidrs.add(c);
                 }
             }

@@ -159,6 +159,16 @@ class TopologyTest {
     }
 
     @Test
+    void aPrefixWithHostBitsSetIsReadAsItsNetworkAndSaid() throws Exception {
+        Topology t = load("roles:\n  front-end: [10.1.1.5/24, 10.1.2.0/24]\n  client: [\"fd00:10:2::7/48\"]\n", new Roles());
+        assertEquals(List.of(Cidr.parse("10.1.1.0/24"), Cidr.parse("10.1.2.0/24")), t.roles().get("front-end"));
+        Path f = dir.resolve("topology.yaml");
+        assertEquals(List.of(f + ": line 2: role 'front-end': '10.1.1.5/24' has host bits set: read as the network 10.1.1.0/24"
+                + " (one host is 10.1.1.5 alone)", f + ": line 3: role 'client': 'fd00:10:2::7/48' has host bits set: read as the network"
+                + " fd00:10:2::/48 (one host is fd00:10:2::7 alone)"), t.warnings());
+    }
+
+    @Test
     void rejectsTopologyWithoutRoles() {
         ConfigException e = assertThrows(ConfigException.class, () -> load("hosts: {}\n", new Roles()));
         assertTrue(e.getMessage().contains("unknown key 'hosts'"), e.getMessage());

@@ -146,7 +146,8 @@ final class DnsAnswers {
     }
 
     private void add(String owner, Cidr c) {
-        if (c != null) {
+        // 0.0.0.0 and :: (a sinkholed name's answer) are no host's address, as in a hosts file.
+        if (c != null && !TopologyImport.allAddresses(c)) {
             addresses.computeIfAbsent(owner, k -> new LinkedHashSet<>()).add(c);
         }
     }

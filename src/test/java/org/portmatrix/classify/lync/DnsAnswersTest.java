@@ -103,6 +103,19 @@ class DnsAnswersTest {
     }
 
     @Test
+    void anUnspecifiedAddressAnswerIsNoHostsAddress() {
+        // A sinkhole's answer (0.0.0.0): a hosts file's row with it is refused; from DNS it is not used.
+        DnsAnswers d = new DnsAnswers();
+        byte[] m = response();
+        m[m.length - 4] = 0;
+        m[m.length - 3] = 0;
+        m[m.length - 2] = 0;
+        m[m.length - 1] = 0;
+        assertTrue(d.message(m, 0, m.length));
+        assertTrue(d.resolve("a.b").isEmpty(), d.resolve("a.b").toString());
+    }
+
+    @Test
     void rejectsATruncatedHeader() {
         DnsAnswers d = new DnsAnswers();
         assertFalse(d.message(response(), 0, 11));
