@@ -296,7 +296,7 @@ final class LiveCommand {
             out.flush();
             LiveCaptureException failure = loop.failure();
             if (failure != null) {
-                err.println("portmatrix: " + failure.getMessage() + " (everything captured before is in the report)");
+                err.println("portmatrix: " + failure.getMessage() + " (every packet received before it is in the report)");
             }
             for (String u : unwritten) {
                 err.println("portmatrix: " + u);
@@ -502,6 +502,8 @@ final class LiveCommand {
             l.put("gap_bytes", loss.gapBytes());
             l.put("percent_by_events", loss.lossPercentByEvents());
             l.put("percent_by_bytes", loss.lossPercentByBytes());
+            // The gaps cannot tell where a packet was lost: with drops on this host, theirs are among them.
+            l.put("includes_drops_on_this_host", dropped + kernel.dropped + kernel.interfaceDropped > 0);
             s.put("upstream_loss", l);
             Map<String, Object> p = LiveStatus.map();
             p.put("read", summary.packetsRead());

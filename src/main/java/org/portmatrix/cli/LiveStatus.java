@@ -126,8 +126,9 @@ final class LiveStatus {
                 cap.get("analyzed"), cap.get("dropped_in_tool"), cap.get("queued")));
         b.append(String.format("  kernel: received %s, dropped %s; interface dropped %s%n", cap.get("kernel_received"),
                 cap.get("kernel_dropped"), cap.get("interface_dropped")));
-        b.append(String.format(Locale.ROOT, "  loss before this host (TCP data ACKed but never seen): %s gaps in %s ACKs (%.3f%%), %s of %s acknowledged bytes (%.3f%%)%n",
-                loss.get("gap_events"), loss.get("ack_events"), ((Number) loss.get("percent_by_events")).doubleValue(),
+        b.append(String.format(Locale.ROOT, "  %s (TCP data ACKed but never seen): %s gaps in %s ACKs (%.3f%%), %s of %s acknowledged bytes (%.3f%%)%n",
+                Boolean.TRUE.equals(loss.get("includes_drops_on_this_host"))
+                        ? "loss before this host and the drops on it above" : "loss before this host", loss.get("gap_events"), loss.get("ack_events"), ((Number) loss.get("percent_by_events")).doubleValue(),
                 loss.get("gap_bytes"), loss.get("acked_bytes"), ((Number) loss.get("percent_by_bytes")).doubleValue()));
         b.append(String.format("  packets decoded into flows %s, not decoded %s%n", pk.get("decoded"), pk.get("not_decoded")));
         Map<String, Object> und = (Map<String, Object>) pk.get("undecodable");
@@ -160,9 +161,10 @@ final class LiveStatus {
         Map<String, Object> loss = (Map<String, Object>) s.get("upstream_loss");
         Map<String, Object> fl = (Map<String, Object>) s.get("flows");
         return String.format(Locale.ROOT, "portmatrix live: %s received %s (%s/s), dropped in tool %s, kernel dropped %s, interface dropped %s, "
-                        + "upstream loss %.3f%%, flows open %s, closed %s (%s outside the matrix)",
+                        + "%s %.3f%%, flows open %s, closed %s (%s outside the matrix)",
                 s.get("updated"), cap.get("received"), cap.get("received_per_second"), cap.get("dropped_in_tool"), cap.get("kernel_dropped"),
-                cap.get("interface_dropped"), ((Number) loss.get("percent_by_events")).doubleValue(), fl.get("open"), fl.get("closed"),
+                cap.get("interface_dropped"), Boolean.TRUE.equals(loss.get("includes_drops_on_this_host")) ? "loss upstream and on this host"
+                        : "upstream loss", ((Number) loss.get("percent_by_events")).doubleValue(), fl.get("open"), fl.get("closed"),
                 fl.get("flagged"));
     }
 

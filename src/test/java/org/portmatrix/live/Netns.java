@@ -63,6 +63,11 @@ final class Netns implements AutoCloseable {
                 pcap.toString())).toArray(new String[0]));
     }
 
+    /** Writes a capture onto {@link #sendIface} as fast as it can; returns tcpreplay's output. */
+    String replayTopSpeed(java.nio.file.Path pcap) throws IOException, InterruptedException {
+        return run(inside(List.of("tcpreplay", "-i", sendIface, "--topspeed", pcap.toString())).toArray(new String[0]));
+    }
+
     /** "Successful packets: N" of tcpreplay's report. */
     static long successfulPackets(String tcpreplayOutput) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("Successful packets:\\s+(\\d+)").matcher(tcpreplayOutput);

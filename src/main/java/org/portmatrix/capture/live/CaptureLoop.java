@@ -61,6 +61,8 @@ public final class CaptureLoop implements Runnable {
     private final KernelStats kernelScratch = new KernelStats();
     private final KernelStats kernel = new KernelStats();
 
+    /** The batch being filled by the capture thread, or null. */
+    private PacketBatch filling;
     private long firstTsOfBatch;
     private long nextStats;
 
@@ -85,12 +87,13 @@ public final class CaptureLoop implements Runnable {
     @Override
     public void run() {
         threadId = Thread.currentThread().getId();
-        PacketBatch cur = null;
         try {
-            cur = capture();
+            capture();
         } catch (LiveCaptureException e) {
-            failure = e;
+            failure = e; // (what was captured before it, the batch being filled included, is still handed over)
         } finally {
+            PacketBatch cur = filling;
+            filling = null;
             if (cur != null && !cur.isEmpty()) {
                 handOver(cur);
             } else if (cur != null) {
@@ -108,25 +111,26 @@ public final class CaptureLoop implements Runnable {
         }
     }
 
-    private PacketBatch capture() throws LiveCaptureException {
+    /** Reads until stopped; the batch being filled is {@link #filling} (not a local: a failure must not lose it). */
+    private void capture() throws LiveCaptureException {
         LiveSource s = source;
-        PacketBatch cur = free.poll();
+        filling = free.poll();
         lastTick = System.nanoTime();
         nextStats = lastTick + STATS_INTERVAL_NANOS;
         int sinceClock = 0;
         while (!stopRequested) {
             int r = s.next();
             if (r == LiveSource.PACKET) {
-                cur = take(cur);
+                filling = take(filling);
                 if (++sinceClock >= CLOCK_CHECK_PACKETS) {
                     sinceClock = 0;
                     tick();
                 }
             } else {
                 // A timeout, or a wake-up from nudge(): hand over what waits, refresh the counters.
-                if (cur != null && !cur.isEmpty()) {
-                    handOver(cur);
-                    cur = free.poll();
+                if (filling != null && !filling.isEmpty()) {
+                    handOver(filling);
+                    filling = free.poll();
                 }
                 publishCounters();
                 tick();
@@ -140,7 +144,7 @@ public final class CaptureLoop implements Runnable {
             int r = s.next();
             long now = System.nanoTime();
             if (r == LiveSource.PACKET) {
-                cur = take(cur);
+                filling = take(filling);
                 quietSince = now;
             } else if (now - quietSince >= QUIET_NANOS) {
                 break;
@@ -151,7 +155,6 @@ public final class CaptureLoop implements Runnable {
                 break;
             }
         }
-        return cur;
     }
 
     /** Takes the source's current packet into {@code cur}; returns the batch to fill next (null: none free). */
