@@ -224,6 +224,9 @@ public final class Analyzer implements FlowSink {
             boolean inspected = inspect && d.payloadLength > 0 && Inspection.wants(f);
             if (inspected) {
                 inspection.packet(f, t.lastForward, d.tcpSeq, ref.buf, d.payloadOffset, d.payloadLength);
+                if (d.cut) {
+                    Inspection.payloadCut(f);
+                }
             }
             if (extract != null && extract.active()) {
                 if (f.extract == ExtractStream.UNSEEN || (f.extract == ExtractStream.UNDECIDED
@@ -312,6 +315,9 @@ public final class Analyzer implements FlowSink {
         Flow f = table.update(d, tsNanos, origLen);
         if (inspect && d.payloadLength > 0 && Inspection.wants(f)) {
             inspection.packet(f, table.lastForward, d.tcpSeq, buf, d.payloadOffset, d.payloadLength);
+            if (d.cut) {
+                Inspection.payloadCut(f);
+            }
         }
         return f;
     }

@@ -24,6 +24,8 @@ public final class FlowInspection {
     public int payloadsFwd, payloadsRev;
     /** Payloads not looked at because their direction had spent its budget. */
     public int payloadsSkipped;
+    /** A payload handed over was cut by the capture's snap length (the packet was longer on the wire). */
+    public boolean payloadCut;
     /** The TLS summary, built once when the flow ends (TLS flows only). */
     public TlsInfo tls;
     /** Each inspector's per-flow state, by slot; allocated on the first inspector that needs one. */

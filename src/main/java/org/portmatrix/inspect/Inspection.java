@@ -119,6 +119,13 @@ public final class Inspection {
         return s == null || !((FlowInspection) s).done;
     }
 
+    /** After {@link #packet}: that payload was cut by the snap length (an unrecognised payload is then not a mismatch). */
+    public static void payloadCut(Flow f) {
+        if (f.inspection instanceof FlowInspection fi) {
+            fi.payloadCut = true;
+        }
+    }
+
     /** Called for a packet with payload while {@link #wants} is true; the payload is taken as in order. */
     public void packet(Flow f, boolean forward, byte[] b, int off, int len) {
         packet(f, forward, -1, b, off, len);

@@ -85,6 +85,12 @@ public final class ProtocolCheck {
                 why.append("the capture starts in the middle of the connection and the payload was not recognised");
                 return UNVERIFIABLE;
             }
+            if (fi.payloadCut && (ok.contains(AppProtocol.SIP) || ok.contains(AppProtocol.HTTP))) {
+                // A text protocol is told by its first line, which a snap length (tcpdump -s 96) may cut; the
+                // binary ones by their first bytes, which a payload that was inspected at all has.
+                why.append("the capture's snap length cut the payload before it could be recognised");
+                return UNVERIFIABLE;
+            }
             why.append("the payload is none of the protocols portmatrix recognises");
             return MISMATCH;
         }
@@ -120,6 +126,8 @@ public final class ProtocolCheck {
                     why.append("the handshake is not in the capture (it starts after it), so the client certificate cannot be checked");
                 } else if (tls.resumed) {
                     why.append("the session was resumed, so the certificates were exchanged in an earlier connection");
+                } else if (tls.gap && fi.payloadCut) {
+                    why.append("the capture's snap length cut the handshake's packets");
                 } else if (tls.gap) {
                     why.append("packets of the handshake are missing from the capture");
                 } else if (tls.alert >= 0) {

@@ -280,22 +280,56 @@ class InspectCapturesTest {
         assertFalse(reason.contains("not encrypted") || reason.contains("cleartext"), reason);
     }
 
+    /** The flows of a capture as editcap leaves it: {@code options} (editcap's), {@code frames} the frames it deletes. */
+    static List<JsonNode> analyzeEdited(String topology, String capture, String... frames) throws Exception {
+        return analyzeEdited(topology, new String[0], capture, frames);
+    }
+
+    static List<JsonNode> analyzeEdited(String topology, String[] options, String capture, String... frames) throws Exception {
+        Path edited = Files.createTempDirectory("pm-edited").resolve("edited.pcap");
+        List<String> command = new ArrayList<>(List.of("editcap"));
+        command.addAll(List.of(options));
+        command.addAll(List.of(capture, edited.toString()));
+        command.addAll(List.of(frames));
+        assertEquals(0, new ProcessBuilder(command).inheritIO().start().waitFor(), command.toString());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run(new String[] {"analyze", edited.toString(), "--topology", topology, "--format", "jsonl"});
+        assertTrue(status == 0, "status " + status);
+        List<JsonNode> flows = new ArrayList<>();
+        for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
+            flows.add(new ObjectMapper().readTree(line));
+        }
+        return flows;
+    }
+
+    @Test
+    void aSnapLengthThatCutsTheRequestLineLeavesSipUnverifiedNotMismatched() throws Exception {
+        // The sample as tcpdump -s 96 would have taken it: the SIP INVITE's request line is cut, and was read as a
+        // payload of no known protocol, protocol_mismatch on the port documented for SIP.
+        List<JsonNode> flows = analyzeEdited("captures/sample-topology.yaml", new String[] {"-s", "96"}, "captures/sample.pcap");
+        java.util.Map<String, JsonNode> by = new java.util.HashMap<>();
+        for (JsonNode f : flows) {
+            by.put(f.get("src_ip").asText() + " " + f.get("transport").asText() + "/" + f.get("dst_port").asInt(), f);
+        }
+        JsonNode sip = by.get("127.0.4.10 tcp/5060");
+        assertEquals("unverifiable", sip.get("verdict").asText(), sip.toString());
+        assertTrue(sip.get("reason").asText().endsWith("the capture's snap length cut the payload before it could be recognised."), sip.toString());
+        JsonNode mtls = by.get("127.0.3.10 tcp/5061");
+        assertEquals("unverifiable", mtls.get("verdict").asText(), mtls.toString());
+        assertTrue(mtls.get("reason").asText().endsWith("the capture's snap length cut the handshake's packets."), mtls.toString());
+        // Not TLS is told from a record's first five bytes, cut or not: the cleartext SIP on 5061 stays a mismatch.
+        assertEquals("protocol_mismatch", by.get("127.0.4.10 tcp/5061").get("verdict").asText());
+    }
+
     @Test
     void aUdpSipCallWhoseInviteWasMissedKeepsItsCaller() throws Exception {
         // The capture without the UDP call's INVITE (frame 17; editcap): its first packet is the 180 from
         // the Front End's 5060. It was read as the start (the Front End calling the client's port 35062, a
         // media rule, protocol_mismatch); SIP's port is the responder's over UDP as over TCP.
-        Path dir = Files.createTempDirectory("pm-sipcut");
-        Path cut = dir.resolve("sip-no-invite.pcap");
-        Process p = new ProcessBuilder("editcap", "captures/inspect/sip.pcap", cut.toString(), "17").inheritIO().start();
-        assertEquals(0, p.waitFor());
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
-                StandardCharsets.UTF_8)).run(new String[] {"analyze", cut.toString(), "--topology", TOPOLOGY, "--format", "jsonl"});
-        assertTrue(status == 0, "status " + status);
+        List<JsonNode> flows = analyzeEdited(TOPOLOGY, "captures/inspect/sip.pcap", "17");
         JsonNode s2 = null;
-        for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
-            JsonNode f = new ObjectMapper().readTree(line);
+        for (JsonNode f : flows) {
             if (f.get("transport").asText().equals("udp")) {
                 s2 = f;
             }
