@@ -63,10 +63,19 @@ final class LiveStatus {
         if (dir == null) {
             return;
         }
+        try {
+            Files.createDirectories(dir); // removed while the capture runs (a clean-up job): made again
+        } catch (IOException e) {
+            throw new IOException(dir + ": " + Main.describe(e), e);
+        }
         if (data != null) {
-            try (AtomicFile html = AtomicFile.create(dir.resolve(REPORT_HTML))) {
+            Path target = dir.resolve(REPORT_HTML);
+            try (AtomicFile html = AtomicFile.create(target)) {
                 HtmlReport.render(data, summary, html.writer());
                 html.commit();
+            } catch (IOException e) { // named by the file it replaces, not by the temporary one (a new name each time)
+                String why = e.getMessage() == null ? "" : e.getMessage();
+                throw why.startsWith(target + ": ") ? e : new IOException(target + ": " + Main.describeCreate(target, e), e);
             }
         }
         replace(dir.resolve(SUMMARY_JSON), pretty.writeValueAsString(snapshot) + "\n");
@@ -92,8 +101,9 @@ final class LiveStatus {
     }
 
     private static void replace(Path target, String content) throws IOException {
-        Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
+        Path tmp = null;
         try {
+            tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
             try {
                 // createTempFile makes the file owner-only; a summary is for monitoring tools too
                 Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
@@ -105,7 +115,9 @@ final class LiveStatus {
         } catch (IOException e) {
             throw new IOException(target + ": " + Main.describeCreate(target, e), e); // named by the file it replaces
         } finally {
-            Files.deleteIfExists(tmp);
+            if (tmp != null) {
+                Files.deleteIfExists(tmp);
+            }
         }
     }
 

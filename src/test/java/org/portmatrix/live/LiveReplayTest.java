@@ -134,6 +134,38 @@ class LiveReplayTest {
     }
 
     /**
+     * The report directory removed while the capture runs (a clean-up job): made again at the next
+     * report, and the run ends as usual. It was never made again: every report failed, with a message
+     * naming a new temporary file each time (so "said once" said it every time), and the run ended 2.
+     */
+    @Test
+    void aReportDirectoryRemovedWhileRunningIsMadeAgain() throws Exception {
+        Path reports = dir.resolve("report");
+        try (Netns ns = Netns.create();
+                LiveProcess live = LiveProcess.start(ns, dir.resolve("run"), "--topology", Workload.SAMPLE_TOPOLOGY.toString(),
+                        "--format", "jsonl", "--output", dir.resolve("flows.jsonl").toString(), "--report-dir", reports.toString(),
+                        "--report-every", "1", "--duration", "8")) {
+            live.awaitCapturing();
+            live.awaitSummary(reports, s -> true, 30);
+            boolean removed = false;
+            for (int attempt = 0; !removed && attempt < 10; attempt++) {
+                // (rm -rf may meet a report being written: a temporary file appearing in the directory)
+                removed = new ProcessBuilder("rm", "-rf", reports.toString()).redirectErrorStream(true).start().waitFor() == 0
+                        && !Files.exists(reports);
+            }
+            assertTrue(removed, "the report directory removed");
+            String replay = ns.replay(Workload.SAMPLE, 1000, 1);
+            assertEquals(Workload.SAMPLE_PACKETS, Netns.successfulPackets(replay), replay);
+            assertEquals(0, live.awaitExit(60), live.stderrText());
+            assertFalse(live.stderrText().contains("cannot write"), live.stderrText());
+            JsonNode s = live.summary(reports);
+            assertTrue(s.path("final").asBoolean(), s.toString());
+            assertEquals(Workload.SAMPLE_PACKETS, s.path("capture").path("received").asLong(), s.toString());
+            assertTrue(Files.isRegularFile(reports.resolve("report.html")));
+        }
+    }
+
+    /**
      * A TCP connection's line is written once it has finished (FIN both ways) and been silent for the
      * 5 s close timeout, while the capture goes on: not after the 120 s idle timeout, nor only at the
      * end. The sample's seven TCP connections closed by FIN are in flows.jsonl within 30 s of the
