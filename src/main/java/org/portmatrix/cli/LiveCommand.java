@@ -121,6 +121,7 @@ final class LiveCommand {
         o.addOption(Option.builder().longOpt("vlan-in-key").desc("make the VLAN id part of the flow key").get());
         o.addOption(Option.builder().longOpt("flow-capacity").hasArg().argName("N")
                 .desc("most flows held at once (default " + FlowConfig.DEFAULT_CAPACITY + ")").get());
+        Main.addTimeoutOptions(o);
         o.addOption(Option.builder().longOpt("heap-sample")
                 .desc("diagnostic: a full GC before each summary, so memory.heap_after_gc is the live heap").get());
         return o;
@@ -179,7 +180,7 @@ final class LiveCommand {
         }
         return new LiveOptions(iface, cl.getOptionValue("bpf"), snaplen, buffer, queue, cl.hasOption("immediate"), duration, every,
                 path(cl.getOptionValue("topology")), path(cl.getOptionValue("catalog")), format, output,
-                path(cl.getOptionValue("report-dir")), rotateBytes, rotateSeconds, rotateKeep, cl.hasOption("vlan-in-key"), capacity,
+                path(cl.getOptionValue("report-dir")), rotateBytes, rotateSeconds, rotateKeep, cl.hasOption("vlan-in-key"), Main.flowConfig(cl, capacity),
                 cl.hasOption("heap-sample"), reportFlagged);
     }
 
@@ -247,7 +248,7 @@ final class LiveCommand {
         ReportData data = o.reportDir() == null ? null
                 : new ReportData(new ReportContext(rules, topologyRoles, false, o.reportFlagged()));
         LiveFlowLog flows = new LiveFlowLog(output, o.format(), data);
-        FlowConfig flowConfig = FlowConfig.defaults().withCapacity(o.flowCapacity());
+        FlowConfig flowConfig = o.flows();
         Analyzer analyzer = new Analyzer(classifier, flowConfig, o.vlanInKey(), flows);
         Run run = new Run(source, loop, analyzer, flows, status, catalogSource, topologySource);
 
@@ -461,9 +462,18 @@ final class LiveCommand {
                 }
                 statusFailure = why;
             }
+            long lost = flows.lostWithRemovedFile();
+            if (lost > lostSaid) {
+                err.println("portmatrix live: " + o.output() + " was removed while it was written: " + (lost - lostSaid)
+                        + " flow lines went with it; writing a new " + o.output());
+                lostSaid = lost;
+            }
             err.println(LiveStatus.line(s));
             err.flush();
         }
+
+        /** {@link LiveFlowLog#lostWithRemovedFile} when stderr last said it. */
+        private long lostSaid;
 
         Map<String, Object> snapshot(boolean last, RunSummary summary) {
             long now = System.nanoTime();
@@ -517,6 +527,7 @@ final class LiveCommand {
             f.put("peak_open", summary.peakFlows());
             f.put("closed", flows.closed());
             f.put("written", flows.written());
+            f.put("lost_with_removed_output", flows.lostWithRemovedFile());
             f.put("flagged", flows.flagged());
             f.put("evicted_early", summary.flowsEvictedEarly());
             s.put("flows", f);

@@ -35,6 +35,10 @@ final class LiveFlowLog implements FlowReport {
     /** {@link #written} at the last flush that succeeded: what is known to be in the output. */
     private long flushed;
     private long flagged;
+    /** Lines written into the current file (since it was begun). */
+    private long inFile;
+    /** Lines that went with an output file removed while it was written. */
+    private long lostWithRemovedFile;
     private boolean dirty;
     /** Why the output could not be written ("PATH: cannot write: REASON"), or null; nothing is written after it. */
     private String failure;
@@ -99,8 +103,21 @@ final class LiveFlowLog implements FlowReport {
         }
         w.write('\n');
         written++;
+        inFile++;
         dirty = true;
-        out.maybeRotate();
+        rotated(out.maybeRotate());
+    }
+
+    /** After a rotation the file is new; after a removal its lines are no longer written anywhere. */
+    private void rotated(int what) {
+        if (what == RotatingOutput.REMOVED) {
+            lostWithRemovedFile += inFile;
+            written -= inFile;
+            flushed = Math.min(flushed, written);
+        }
+        if (what != RotatingOutput.KEPT) {
+            inFile = 0;
+        }
     }
 
     static String textLine(FlowRecord r) {
@@ -134,7 +151,8 @@ final class LiveFlowLog implements FlowReport {
                 dirty = false;
             }
             flushed = written;
-            out.maybeRotate(); // --rotate-every also when no flow closes
+            rotated(out.reopenIfRemoved());
+            rotated(out.maybeRotate()); // --rotate-every also when no flow closes
         } catch (IOException e) {
             fail(e);
         }
@@ -172,6 +190,11 @@ final class LiveFlowLog implements FlowReport {
 
     long flagged() {
         return flagged;
+    }
+
+    /** Flow lines that went with an output file removed while it was written (counted in {@link #closed}, not {@link #written}). */
+    long lostWithRemovedFile() {
+        return lostWithRemovedFile;
     }
 
     /** Closed flows per verdict, every verdict listed. */

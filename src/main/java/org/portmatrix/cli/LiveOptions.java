@@ -2,6 +2,7 @@ package org.portmatrix.cli;
 
 import java.nio.file.Path;
 import java.util.List;
+import org.portmatrix.flow.FlowConfig;
 
 /**
  * The options of {@code portmatrix live}, as parsed from the command line.
@@ -23,14 +24,14 @@ import java.util.List;
  * @param rotateSeconds rotate the output file past this age, seconds (0: never)
  * @param rotateKeep rotated parts of the output file kept, the newest (0: all)
  * @param vlanInKey VLAN ids are part of the flow key
- * @param flowCapacity most flows held at once
+ * @param flows the flow table's capacity and timeouts
  * @param heapSample a full GC before each rolling summary, so it reports the live heap exactly
  * @param reportFlagged flagged flows kept whole for the HTML report's table
  */
 public record LiveOptions(String iface, String bpf, int snaplen, int bufferMiB, int queueMiB, boolean immediate,
                           long durationSeconds, long reportEverySeconds, Path topology, Path catalog, String format,
                           Path output, Path reportDir, long rotateBytes, long rotateSeconds, int rotateKeep, boolean vlanInKey,
-                          int flowCapacity, boolean heapSample, int reportFlagged) {
+                          FlowConfig flows, boolean heapSample, int reportFlagged) {
     public static final List<String> FORMATS = List.of("text", "jsonl");
     public static final int DEFAULT_QUEUE_MIB = 32;
     public static final long DEFAULT_REPORT_EVERY = 60;

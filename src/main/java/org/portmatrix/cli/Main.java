@@ -224,15 +224,7 @@ public final class Main {
                 .desc("most flows held at once; beyond it a TCP flow finished (FIN, RST) and silent for 2 s makes room, "
                         + "else the longest-idle flow is closed early and counted (default "
                         + FlowConfig.DEFAULT_CAPACITY + ")").get());
-        o.addOption(Option.builder().longOpt("tcp-timeout").hasArg().argName("SECONDS")
-                .desc("idle timeout of an established TCP flow (default 3600)").get());
-        o.addOption(Option.builder().longOpt("tcp-other-timeout").hasArg().argName("SECONDS")
-                .desc("idle timeout of a TCP flow not (or no longer) established (default 120)").get());
-        o.addOption(Option.builder().longOpt("udp-timeout").hasArg().argName("SECONDS")
-                .desc("idle timeout of UDP, ICMP and every other transport (default 120)").get());
-        o.addOption(Option.builder().longOpt("tcp-closed-timeout").hasArg().argName("SECONDS")
-                .desc("how long a TCP flow finished by FIN both ways or RST waits for its last packets before it is "
-                        + "closed (default 5)").get());
+        addTimeoutOptions(o);
         o.addOption(Option.builder().longOpt("no-inspect")
                 .desc("do not look at the payload: verdicts by roles, transport and port only, app_protocol empty, "
                         + "and no certificate inventory (a wrong protocol on a documented port is not found)").get());
@@ -264,10 +256,7 @@ public final class Main {
         if (cl.hasOption("flow-capacity")) {
             capacity = flowCapacity(cl.getOptionValue("flow-capacity"));
         }
-        FlowConfig flow = FlowConfig.defaults().withCapacity(capacity);
-        flow = flow.withTimeouts(seconds(cl, "tcp-timeout", flow.tcpEstablishedTimeoutNanos()),
-                seconds(cl, "tcp-other-timeout", flow.tcpOtherTimeoutNanos()), seconds(cl, "udp-timeout", flow.udpTimeoutNanos()))
-                .withTcpClosedTimeout(seconds(cl, "tcp-closed-timeout", flow.tcpClosedTimeoutNanos()));
+        FlowConfig flow = flowConfig(cl, capacity);
         if (cl.hasOption("write-topology") && (cl.hasOption("topology") || cl.hasOption("no-infer"))) {
             throw new UsageException("analyze: --write-topology writes the roles inferred from the traffic; it goes without --topology and --no-infer");
         }
@@ -275,6 +264,27 @@ public final class Main {
                 format, pathOrNull(cl.getOptionValue("output")), cl.hasOption("fail-on-unexpected"), cl.hasOption("vlan-in-key"), capacity,
                 reportDir, pathOrNull(cl.getOptionValue("extract")), cl.hasOption("all-flows"), flow,
                 pathOrNull(cl.getOptionValue("write-topology")), !cl.hasOption("no-infer"), !cl.hasOption("no-inspect"));
+    }
+
+    /** The flow timeouts' options, as {@code analyze} and {@code live} take them. */
+    static void addTimeoutOptions(Options o) {
+        o.addOption(Option.builder().longOpt("tcp-timeout").hasArg().argName("SECONDS")
+                .desc("idle timeout of an established TCP flow (default 3600)").get());
+        o.addOption(Option.builder().longOpt("tcp-other-timeout").hasArg().argName("SECONDS")
+                .desc("idle timeout of a TCP flow not (or no longer) established (default 120)").get());
+        o.addOption(Option.builder().longOpt("udp-timeout").hasArg().argName("SECONDS")
+                .desc("idle timeout of UDP, ICMP and every other transport (default 120)").get());
+        o.addOption(Option.builder().longOpt("tcp-closed-timeout").hasArg().argName("SECONDS")
+                .desc("how long a TCP flow finished by FIN both ways or RST waits for its last packets before it is "
+                        + "closed (default 5)").get());
+    }
+
+    /** The flow table's settings: {@code capacity} and the timeouts' options ({@link #addTimeoutOptions}). */
+    static FlowConfig flowConfig(CommandLine cl, int capacity) throws UsageException {
+        FlowConfig flow = FlowConfig.defaults().withCapacity(capacity);
+        return flow.withTimeouts(seconds(cl, "tcp-timeout", flow.tcpEstablishedTimeoutNanos()),
+                seconds(cl, "tcp-other-timeout", flow.tcpOtherTimeoutNanos()), seconds(cl, "udp-timeout", flow.udpTimeoutNanos()))
+                .withTcpClosedTimeout(seconds(cl, "tcp-closed-timeout", flow.tcpClosedTimeoutNanos()));
     }
 
     /** A timeout option in whole seconds, as nanoseconds; {@code otherwise} when not given. */

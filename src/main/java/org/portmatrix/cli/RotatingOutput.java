@@ -92,22 +92,46 @@ final class RotatingOutput implements AutoCloseable {
         return counting;
     }
 
-    /** Call between records: rotates when the file is too large or too old. */
-    void maybeRotate() throws IOException {
+    /** What {@link #maybeRotate} and {@link #reopenIfRemoved} did: nothing, a rotation, a new file for one removed. */
+    static final int KEPT = 0;
+    static final int ROTATED = 1;
+    static final int REMOVED = 2;
+
+    /**
+     * Call between records: rotates when the file is too large or too old; {@link #REMOVED} when it
+     * had been removed meanwhile (its lines went with it: a new file is begun, no part is kept).
+     */
+    int maybeRotate() throws IOException {
         if (path == null) {
-            return;
+            return KEPT;
         }
         if (counting.bytes == 0) {
-            return; // never an empty part
+            return KEPT; // never an empty part
         }
         boolean big = maxBytes > 0 && counting.bytes >= maxBytes;
         boolean old = maxAgeNanos > 0 && System.nanoTime() - openedNanos >= maxAgeNanos;
-        if (big || old) {
-            rotate();
-        }
+        return big || old ? rotate() : KEPT;
     }
 
-    private void rotate() throws IOException {
+    /**
+     * Begins a new file when the one being written was removed (by hand, or a clean-up job): the lines
+     * written would otherwise go on into a file nobody can open, to the run's end, or stop the capture at
+     * the next rotation (the rename failed). {@link #REMOVED} then, else {@link #KEPT}. A stat: called
+     * once per batch of packets, not per record.
+     */
+    int reopenIfRemoved() throws IOException {
+        if (path == null || Files.exists(path)) {
+            return KEPT;
+        }
+        current.close();
+        open();
+        return REMOVED;
+    }
+
+    private int rotate() throws IOException {
+        if (reopenIfRemoved() == REMOVED) {
+            return REMOVED;
+        }
         current.close();
         String stamp = STAMP.format(Instant.now());
         String base = path.getFileName() + "." + stamp;
@@ -126,6 +150,7 @@ final class RotatingOutput implements AutoCloseable {
         if (keep > 0) {
             prune();
         }
+        return ROTATED;
     }
 
     private record Part(String stamp, int n, Path file) {}

@@ -271,6 +271,48 @@ class LiveReplayTest {
         }
     }
 
+    /**
+     * The flow output removed while the capture runs, rotation on: a new file is begun, the capture goes on,
+     * and the lines that went with the removed file are counted apart. The rename of the next rotation
+     * had failed and stopped the capture (exit 2, "cannot write" without a reason).
+     */
+    @Test
+    void anOutputRemovedWhileWrittenIsBegunAgainAndTheCaptureGoesOn() throws Exception {
+        Path[] mix = Workload.mixCut();
+        Path flows = dir.resolve("flows.jsonl");
+        Path reports = dir.resolve("report");
+        try (Netns ns = Netns.create();
+                LiveProcess live = LiveProcess.start(ns, dir.resolve("run"), "--topology", mix[1].toString(), "--format", "jsonl",
+                        "--output", flows.toString(), "--rotate-size", "0.05", "--report-dir", reports.toString(), "--report-every", "1",
+                        "--tcp-closed-timeout", "1")) {
+            live.awaitCapturing();
+            Process replay = ns.replayInBackground(mix[0], 5000, 1, dir.resolve("tcpreplay.txt"));
+            try {
+                live.awaitSummary(reports, s -> s.path("flows").path("written").asLong() >= 20, 60);
+                Files.delete(flows);
+                live.awaitSummary(reports, s -> s.path("flows").path("lost_with_removed_output").asLong() > 0, 30);
+                replay.waitFor();
+                live.awaitSummary(reports, s -> s.path("capture").path("analyzed").asLong() >= Workload.MIX_PACKETS, 60);
+                live.signal("TERM");
+                assertEquals(128 + 15, live.awaitExit(60), live.stderrText());
+            } finally {
+                replay.destroy();
+                replay.waitFor();
+            }
+            assertTrue(live.stderrText().contains("portmatrix live: " + flows + " was removed while it was written: "), live.stderrText());
+            JsonNode f = live.summary(reports).path("flows");
+            long lost = f.path("lost_with_removed_output").asLong();
+            assertTrue(lost > 0, f.toString());
+            assertEquals(f.path("closed").asLong(), f.path("written").asLong() + lost, f.toString());
+            List<Path> parts;
+            try (Stream<Path> files = Files.list(dir)) {
+                parts = files.filter(p -> p.getFileName().toString().startsWith("flows.jsonl")).sorted().toList();
+            }
+            assertTrue(parts.contains(flows), "a new output file: " + parts);
+            assertEquals(f.path("written").asLong(), Workload.jsonLines(parts).size(), "the lines counted written are in the files");
+        }
+    }
+
     @Test
     void sigintDuringReplayStillWritesACompleteFinalReport() throws Exception {
         Path[] mix = Workload.mixCut();
