@@ -203,6 +203,28 @@ class LiveReplayTest {
     }
 
     /**
+     * {@code live} on the namespace's capture end with the workload cut's topology, JSON lines to
+     * flows.jsonl and a report every second in report/, capturing; {@code more} options after those.
+     */
+    private LiveProcess startOnMix(Netns ns, String... more) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--topology", Workload.mixCut()[1].toString(), "--format", "jsonl",
+                "--output", dir.resolve("flows.jsonl").toString(), "--report-dir", dir.resolve("report").toString(), "--report-every", "1"));
+        args.addAll(List.of(more));
+        LiveProcess live = LiveProcess.start(ns, dir.resolve("run"), args.toArray(new String[0]));
+        live.awaitCapturing();
+        return live;
+    }
+
+    /** The packets of the flow records, both directions. */
+    private static long packets(List<JsonNode> records) {
+        long n = 0;
+        for (JsonNode r : records) {
+            n += r.path("packets_fwd").asLong() + r.path("packets_rev").asLong();
+        }
+        return n;
+    }
+
+    /**
      * The capture interface deleted in the middle of a replay (a mirror port's NIC reset): exit status 3,
      * and every packet the tool received is in the report. The batch being filled when libpcap failed was
      * dropped (hundreds of packets "queued", never analysed, while the message said everything captured
@@ -214,9 +236,7 @@ class LiveReplayTest {
         Path flows = dir.resolve("flows.jsonl");
         Path reports = dir.resolve("report");
         try (Netns ns = Netns.create();
-                LiveProcess live = LiveProcess.start(ns, dir.resolve("run"), "--topology", mix[1].toString(), "--format", "jsonl",
-                        "--output", flows.toString(), "--report-dir", reports.toString(), "--report-every", "1")) {
-            live.awaitCapturing();
+                LiveProcess live = startOnMix(ns)) {
             Process replay = ns.replayInBackground(mix[0], 5000, 1, dir.resolve("tcpreplay.txt"));
             try {
                 live.awaitSummary(reports, s -> s.path("capture").path("received").asLong() >= 5_000, 60);
@@ -233,11 +253,8 @@ class LiveReplayTest {
             assertTrue(received >= 5_000, cap.toString());
             assertEquals(0, cap.path("queued").asLong(), cap.toString());
             assertEquals(received, cap.path("analyzed").asLong() + cap.path("dropped_in_tool").asLong(), cap.toString());
-            long packets = 0;
-            for (JsonNode r : Workload.jsonLines(List.of(flows))) {
-                packets += r.path("packets_fwd").asLong() + r.path("packets_rev").asLong();
-            }
-            assertEquals(s.path("packets").path("decoded").asLong(), packets, "every decoded packet is in a written flow");
+            assertEquals(s.path("packets").path("decoded").asLong(), packets(Workload.jsonLines(List.of(flows))),
+                    "every decoded packet is in a written flow");
             assertEquals(cap.path("analyzed").asLong(), s.path("packets").path("read").asLong(), s.toString());
         }
     }
@@ -252,10 +269,7 @@ class LiveReplayTest {
         Path[] mix = Workload.mixCut();
         Path reports = dir.resolve("report");
         try (Netns ns = Netns.create();
-                LiveProcess live = LiveProcess.start(ns, dir.resolve("run"), "--topology", mix[1].toString(), "--format", "jsonl",
-                        "--output", dir.resolve("flows.jsonl").toString(), "--report-dir", reports.toString(), "--report-every", "1",
-                        "--queue-size", "1", "--buffer-size", "1")) {
-            live.awaitCapturing();
+                LiveProcess live = startOnMix(ns, "--queue-size", "1", "--buffer-size", "1")) {
             String replay = ns.replayTopSpeed(mix[0]);
             assertEquals(Workload.MIX_PACKETS, Netns.successfulPackets(replay), replay);
             live.signal("TERM");
@@ -282,10 +296,7 @@ class LiveReplayTest {
         Path flows = dir.resolve("flows.jsonl");
         Path reports = dir.resolve("report");
         try (Netns ns = Netns.create();
-                LiveProcess live = LiveProcess.start(ns, dir.resolve("run"), "--topology", mix[1].toString(), "--format", "jsonl",
-                        "--output", flows.toString(), "--rotate-size", "0.05", "--report-dir", reports.toString(), "--report-every", "1",
-                        "--tcp-closed-timeout", "1")) {
-            live.awaitCapturing();
+                LiveProcess live = startOnMix(ns, "--rotate-size", "0.05", "--tcp-closed-timeout", "1")) {
             Process replay = ns.replayInBackground(mix[0], 5000, 1, dir.resolve("tcpreplay.txt"));
             try {
                 live.awaitSummary(reports, s -> s.path("flows").path("written").asLong() >= 20, 60);
@@ -319,9 +330,7 @@ class LiveReplayTest {
         Path flows = dir.resolve("flows.jsonl");
         Path reports = dir.resolve("report");
         try (Netns ns = Netns.create();
-                LiveProcess live = LiveProcess.start(ns, dir.resolve("run"), "--topology", mix[1].toString(), "--format", "jsonl",
-                        "--output", flows.toString(), "--rotate-size", "0.05", "--report-dir", reports.toString(), "--report-every", "1")) {
-            live.awaitCapturing();
+                LiveProcess live = startOnMix(ns, "--rotate-size", "0.05")) {
             Process replay = ns.replayInBackground(mix[0], 5000, 1, dir.resolve("tcpreplay.txt"));
             try {
                 live.awaitSummary(reports, s -> s.path("capture").path("received").asLong() >= 10_000, 60);
