@@ -221,6 +221,48 @@ class CatalogSeedCoverageTest {
         assertTrue(problems.isEmpty(), String.join("\n", problems));
     }
 
+    /**
+     * A row whose protocol column names the transport alone ("TCP", "UDP", "TCP - what it is for") is
+     * checked by its transport alone, but where a reading chose the protocol every flow on that port
+     * speaks: a wrong choice flags every such flow of a deployment (5066, the E9-1-1 gateway's, was read
+     * as cleartext SIP, where TLS is as likely). The chosen ones, with why.
+     */
+    @Test
+    void rowsNamingTheTransportAloneAreCheckedByTransportUnlessChosenForAReason() {
+        Map<String, String> chosen = new LinkedHashMap<>();
+        chosen.put("fe-sip-tcp-5060", "SIP's cleartext port (5061 is its TLS one)");
+        chosen.put("dir-sip-tcp-5060", "SIP's cleartext port (5061 is its TLS one)");
+        chosen.put("med-sip-tcp-5068", "cleartext beside 5067, which the seed says is TCP (TLS)");
+        chosen.put("gw-sip-tcp-5081", "cleartext beside 5082, which the seed says is TCP (TLS)");
+        chosen.put("fe-cms-smb-445", "445 is SMB's (the Master Replicator Agent's file transfer)");
+        chosen.put("cms-push-smb-445", "445 is SMB's");
+        chosen.put("dir-web-http-80", "the web services' cleartext port");
+        chosen.put("fe-lb-http-8080", "the web services' cleartext port behind the balancer");
+        chosen.put("all-sql-browser-1434", "SQL Browser speaks SSRP");
+        for (String id : List.of("med-sip-mtls-5070", "med-lb-sip-mtls-5070", "fe-lb-mediation-sip-mtls-5070")) {
+            chosen.put(id, "the Mediation Server's 5070, which server row 49 says is TCP (MTLS)");
+        }
+        for (String id : List.of("dir-sip-mtls-5061", "dir-sip-tls-5061-client", "dir-lb-sip-tls-5061-client", "dir-lb-sip-mtls-5061")) {
+            chosen.put(id, "SIP's TLS port, MTLS between servers as server row 3 says of the Front End's");
+        }
+        for (String id : List.of("fe-app-sharing-media-tcp-49152-65535", "client-app-sharing-media-tcp-1024-65535")) {
+            chosen.put(id, "application sharing is media (RTP over TCP, or the STUN/TURN that sets it up)");
+        }
+        List<String> problems = new ArrayList<>();
+        for (SeedRow row : SEED_ROWS.values()) {
+            String p = row.protocol().trim().toUpperCase();
+            if (!p.matches("(TCP|UDP)( *[-–].*)?")) {
+                continue;
+            }
+            for (Rule r : citing(row)) {
+                if (!TRANSPORTS.contains(r.protocol()) && !chosen.containsKey(r.id())) {
+                    problems.add(r.id() + " (" + r.protocol() + ") cites " + row.key() + ", which says " + row.protocol());
+                }
+            }
+        }
+        assertTrue(problems.isEmpty(), String.join("\n", problems));
+    }
+
     // ------------------------------------------------------------------------------------------
     // 4. catalog well-formedness
     // ------------------------------------------------------------------------------------------
@@ -302,6 +344,10 @@ class CatalogSeedCoverageTest {
         assertTrue(citing(row).stream().anyMatch(r -> r.transport().equals("tcp") && r.covers(8057)
                         && Set.of("psom", "tls").contains(r.protocol()) && r.dst().contains("front-end")),
                 "8057 row: " + ids(citing(row)));
+        // "connections from client": the Edge does not connect to this port (the Front End connects to the Edge's 8057).
+        for (Rule r : citing(row)) {
+            assertEquals(List.of("client"), r.src(), r.id());
+        }
     }
 
     @Test
