@@ -20,6 +20,8 @@ public final class CertificateInventory {
         boolean asServer;
         boolean asClient;
         long flows;
+        /** The flow last counted: a certificate both sides of one flow present counts that flow once. */
+        long lastFlow = -1;
         long first = Long.MAX_VALUE;
         long last = Long.MIN_VALUE;
 
@@ -30,8 +32,8 @@ public final class CertificateInventory {
 
     private final Map<String, Entry> entries = new LinkedHashMap<>();
 
-    /** Records that {@code presenter} sent {@code info} in a flow spanning the given times. */
-    public void add(CertificateInfo info, String presenter, boolean fromServer, long firstNanos, long lastNanos) {
+    /** Records that {@code presenter} sent {@code info} in flow {@code flowId}, spanning the given times. */
+    public void add(CertificateInfo info, String presenter, boolean fromServer, long flowId, long firstNanos, long lastNanos) {
         Entry e = entries.computeIfAbsent(info.sha256(), k -> new Entry(info));
         e.presenters.add(presenter);
         if (fromServer) {
@@ -39,7 +41,10 @@ public final class CertificateInventory {
         } else {
             e.asClient = true;
         }
-        e.flows++;
+        if (e.lastFlow != flowId) { // (a flow's chains are added together, the server's then the client's)
+            e.flows++;
+            e.lastFlow = flowId;
+        }
         e.first = Math.min(e.first, firstNanos);
         e.last = Math.max(e.last, lastNanos);
     }
@@ -54,7 +59,8 @@ public final class CertificateInventory {
         for (Entry e : entries.values()) {
             long notAfterNanos = e.info.notAfterMillis() * 1_000_000L;
             long notBeforeNanos = e.info.notBeforeMillis() * 1_000_000L;
-            long days = Math.floorDiv(notAfterNanos - e.last, NANOS_PER_DAY);
+            // Whole days, toward zero: expired 10 days and 3 s before is -10, as 10 days and 3 s after is 10.
+            long days = (notAfterNanos - e.last) / NANOS_PER_DAY;
             List<String> findings = new ArrayList<>(e.info.weaknesses());
             if (notAfterNanos < e.last) {
                 findings.add("expired");

@@ -488,7 +488,7 @@ public final class Inspection {
             }
             if (ci != null) {
                 out.add(ci);
-                inventory.add(ci, presenter, server, f.firstNanos, f.lastNanos);
+                inventory.add(ci, presenter, server, f.id, f.firstNanos, f.lastNanos);
             }
         }
         return List.copyOf(out);

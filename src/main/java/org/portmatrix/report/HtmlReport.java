@@ -442,9 +442,11 @@ public final class HtmlReport implements FlowReport {
             row.put("hosts", String.join(", ", c.presentedBy()));
             row.put("notAfter", java.time.Instant.ofEpochMilli(i.notAfterMillis()).toString());
             row.put("days", c.daysToExpiry());
+            row.put("daysText", n(c.daysToExpiry()));
             row.put("key", i.keyType() + " " + i.keyBits() + " bits, " + i.signatureAlgorithm());
             row.put("findings", String.join(", ", c.findings()));
-            row.put("rowClass", c.daysToExpiry() < 0 ? "expired" : c.daysToExpiry() < WARN_DAYS ? "warn" : "ok");
+            boolean expired = i.notAfterMillis() * 1_000_000L < c.lastSeenNanos(); // (hours past it are 0 whole days)
+            row.put("rowClass", expired ? "expired" : c.daysToExpiry() < WARN_DAYS ? "warn" : "ok");
             rows.add(row);
         }
         return rows;

@@ -379,8 +379,12 @@ public final class TextReport implements FlowReport {
             org.portmatrix.inspect.CertificateInfo i = c.certificate();
             out.printf("  %s  (%s)%n", oneLine(i.subject()), c.asServer() && c.asClient() ? "server and client"
                     : c.asServer() ? "server" : "client");
-            out.printf("      expires %s (%s days after the capture), %s %d bits, %s%n",
-                    java.time.Instant.ofEpochMilli(i.notAfterMillis()).toString().substring(0, 10), n(c.daysToExpiry()),
+            long days = c.daysToExpiry();
+            boolean expired = i.notAfterMillis() * 1_000_000L < c.lastSeenNanos();
+            out.printf("      %s %s (%s), %s %d bits, %s%n", expired ? "expired" : "expires",
+                    java.time.Instant.ofEpochMilli(i.notAfterMillis()).toString().substring(0, 10),
+                    expired ? (days == 0 ? "less than a day" : plural(-days, "day")) + " before it was last seen"
+                            : plural(days, "day") + " after it was last seen",
                     oneLine(i.keyType()), i.keyBits(), oneLine(i.signatureAlgorithm()));
             out.printf("      issuer %s; SANs %s%n", oneLine(i.issuer()), i.sans().isEmpty() ? "none" : oneLine(String.join(", ", i.sans())));
             out.printf("      presented by %s in %s%n", oneLine(String.join(", ", c.presentedBy())), plural(c.flows(), "flow"));

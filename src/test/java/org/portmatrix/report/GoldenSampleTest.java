@@ -60,6 +60,43 @@ class GoldenSampleTest {
         return m;
     }
 
+    /**
+     * Each certificate of the inventory is counted once per flow, as the JSON lines show it: the test root CA,
+     * in both chains of one mutual-TLS flow, was counted in 4 flows where it is in 3.
+     */
+    @Test
+    void theCertificateInventoryCountsEachFlowOnce() throws IOException {
+        Map<String, java.util.Set<Long>> flowsBySha = new TreeMap<>();
+        for (JsonNode f : ReportTests.jsonLines(dir.resolve("flows.jsonl"))) {
+            JsonNode tls = f.path("tls");
+            for (String chain : List.of("server_certificates", "client_certificates")) {
+                for (JsonNode c : tls.path(chain)) {
+                    flowsBySha.computeIfAbsent(c.path("sha256").asText(), k -> new java.util.TreeSet<>()).add(f.path("flow_id").asLong());
+                }
+            }
+        }
+        String text = Files.readString(dir.resolve("summary.txt"));
+        assertFalse(flowsBySha.isEmpty());
+        for (Map.Entry<String, java.util.Set<Long>> e : flowsBySha.entrySet()) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile(" in (\\d+) flows?\n(?:      FINDINGS: [^\n]*\n)?      sha256 "
+                    + e.getKey()).matcher(text);
+            assertTrue(m.find(), e.getKey() + " in: " + text);
+            assertEquals(e.getValue().size(), Integer.parseInt(m.group(1)), e.getKey() + " in flows " + e.getValue());
+        }
+    }
+
+    /** The sample moved 40 days later (editcap -t): its certificates expired 10 days before, not "-11 days after". */
+    @Test
+    void anExpiredCertificateIsSaidToHaveExpiredSoManyDaysBefore() throws Exception {
+        Path later = Files.createTempDirectory("pm-later").resolve("later.pcap");
+        Process p = new ProcessBuilder("editcap", "-t", "3456000", SAMPLE, later.toString()).inheritIO().start();
+        assertEquals(0, p.waitFor());
+        Run r = ReportTests.run("analyze", later.toString(), "--topology", TOPOLOGY);
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("      expired 2026-12-22 (10 days before it was last seen), "), r.out());
+        assertFalse(r.out().contains("days after"), r.out());
+    }
+
     @Test
     void reportDirHoldsTheFourReportsAndNoTemporaryFile() throws IOException {
         try (var files = Files.list(dir)) {
