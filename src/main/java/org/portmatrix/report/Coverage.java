@@ -35,6 +35,8 @@ public final class Coverage {
     final long[] bytes;
     final long[] flaggedFlows;
     final long[] portFlows;
+    /** Per rule, bit j: a flow reached its port on a host of its j-th destination role. */
+    final long[] reachedRoles;
     final long[] firstNanos;
     final long[] lastNanos;
     private long flowsToTopology;
@@ -48,6 +50,7 @@ public final class Coverage {
         bytes = new long[n];
         flaggedFlows = new long[n];
         portFlows = new long[n];
+        reachedRoles = new long[n];
         firstNanos = new long[n];
         lastNanos = new long[n];
         Arrays.fill(firstNanos, Long.MAX_VALUE);
@@ -122,6 +125,12 @@ public final class Coverage {
             Rule rule = rules.get(i);
             if (rule.dstAny() || intersects(dstRoles.get(i), r.dstRoles())) {
                 portFlows[i]++;
+                List<String> roles = rule.dstRoles();
+                for (int j = 0; j < roles.size() && j < Long.SIZE; j++) { // indexed: no iterator per rule and flow
+                    if (r.dstRoles().contains(roles.get(j))) {
+                        reachedRoles[i] |= 1L << j;
+                    }
+                }
             }
         }
     }
@@ -207,7 +216,8 @@ public final class Coverage {
     }
 
     /**
-     * Documented ports never used, one per (destination roles, transport, port), in catalog order; empty when not {@link #assessed()}.
+     * Documented ports never used, one per (transport, port) with the roles of the topology on which no flow reached it,
+     * in catalog order; empty when not {@link #assessed()}.
      * A rule to any host (DHCP's broadcast to udp/67) is left out: it names no role's listener, so there is nothing on
      * the topology's roles to close.
      */
@@ -215,37 +225,42 @@ public final class Coverage {
         if (!assessed()) {
             return List.of();
         }
-        Map<String, Candidate> byPort = new LinkedHashMap<>();
+        // Per role and port, not per rule: one flow to a Front End's 445 leaves the Mediation Server's 445,
+        // which the same rule documents and nothing reached, a candidate still.
         Set<String> used = new HashSet<>();
         for (int i = 0; i < rules.size(); i++) {
             Rule r = rules.get(i);
-            String dst = r.dstAny() ? "any" : String.join("+", r.dstRoles());
-            String key = dst + "|" + r.transportName() + "|" + r.portText();
-            if (portFlows[i] > 0 || flows[i] > 0) {
-                used.add(key);
+            for (int j = 0; j < r.dstRoles().size() && j < Long.SIZE; j++) {
+                if ((reachedRoles[i] & 1L << j) != 0) {
+                    used.add(r.dstRoles().get(j) + "|" + r.transportName() + "|" + r.portText());
+                }
             }
         }
+        // One row per transport and port: the roles on which nothing reached it, the rules documenting it there.
+        Map<String, Candidate> byPort = new LinkedHashMap<>();
+        Map<String, Set<String>> byRoles = new HashMap<>();
         for (int i = 0; i < rules.size(); i++) {
             Rule r = rules.get(i);
-            if (r.dstAny() || !applies(i) || portFlows[i] > 0 || flows[i] > 0) {
+            if (r.dstAny() || !applies(i)) {
                 continue;
             }
-            String dst = String.join("+", r.dstRoles());
-            String key = dst + "|" + r.transportName() + "|" + r.portText();
-            if (used.contains(key)) {
-                continue;
-            }
-            Candidate c = byPort.get(key);
-            if (c == null) {
-                byPort.put(key, new Candidate(dst, r.transportName(), r.portText(), new ArrayList<>(List.of(r.id())),
-                        r.service()));
-            } else {
-                c.ruleIds().add(r.id());
+            String key = r.transportName() + "|" + r.portText();
+            for (String role : r.dstRoles()) {
+                if (topologyRoles.contains(role) && !used.contains(role + "|" + key)) {
+                    byRoles.computeIfAbsent(key, k -> new java.util.LinkedHashSet<>()).add(role);
+                    Candidate c = byPort.get(key);
+                    if (c == null) {
+                        byPort.put(key, new Candidate(null, r.transportName(), r.portText(), new ArrayList<>(List.of(r.id())), r.service()));
+                    } else if (!c.ruleIds().contains(r.id())) {
+                        c.ruleIds().add(r.id());
+                    }
+                }
             }
         }
         List<Candidate> out = new ArrayList<>();
-        for (Candidate c : byPort.values()) {
-            out.add(new Candidate(c.destinations(), c.transport(), c.port(), List.copyOf(c.ruleIds()), c.service()));
+        for (Map.Entry<String, Candidate> e : byPort.entrySet()) {
+            Candidate c = e.getValue();
+            out.add(new Candidate(String.join("+", byRoles.get(e.getKey())), c.transport(), c.port(), List.copyOf(c.ruleIds()), c.service()));
         }
         return out;
     }

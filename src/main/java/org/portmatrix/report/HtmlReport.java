@@ -476,7 +476,7 @@ public final class HtmlReport implements FlowReport {
             row.put("rowClass", r.seen() ? "seen" : "unused");
             row.put("flows", r.flows());
             // As the text report says it: a flow the rule matched but whose protocol on the wire was wrong is counted here too.
-            row.put("flowsText", r.flaggedFlows() > 0 ? n(r.flows()) + " (" + n(r.flaggedFlows()) + " flagged anyway: protocol on the wire)" : n(r.flows()));
+            row.put("flowsText", r.flaggedFlows() > 0 ? n(r.flows()) + " (" + n(r.flaggedFlows()) + " flagged anyway: protocol_mismatch or unverifiable)" : n(r.flows()));
             row.put("packets", r.packets());
             row.put("packetsText", n(r.packets()));
             row.put("bytes", r.bytes());

@@ -287,7 +287,7 @@ public final class TextReport implements FlowReport {
                 out.printf(RULE_LINE, r.rule().id(), r.transportPort(), abbreviate(r.destinations(), 36),
                         n(r.flows()), n(r.packets()), n(r.bytes()));
                 if (r.flaggedFlows() > 0) {
-                    out.printf("      %s of these flagged anyway (protocol on the wire)%n", plural(r.flaggedFlows(), "flow"));
+                    out.printf("      %s of these flagged anyway (protocol_mismatch or unverifiable: the protocol on the wire)%n", plural(r.flaggedFlows(), "flow"));
                 }
             }
         }

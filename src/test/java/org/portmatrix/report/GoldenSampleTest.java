@@ -258,6 +258,13 @@ class GoldenSampleTest {
         }
         assertTrue(text.contains("1 flow of these flagged anyway"), "the mismatch on fe-sip-mtls-5061 is counted: " + text);
         assertTrue(text.indexOf("CANDIDATES TO CLOSE: ", coverage) > coverage, text);
+        // Per role and port: the sample's one UDP media flow reached a Front End, not the Director nor the
+        // Mediation Server, whose audio ports the same rule documents (they were not listed).
+        assertTrue(Pattern.compile("\n  udp/49152-57500 +director\\+mediation +internal-audio-media-udp-49152-57500\n")
+                .matcher(text).find(coverage), text);
+        // One row per port, with only the topology's roles: 445 once, and no role the topology lacks.
+        assertTrue(Pattern.compile("\n  tcp/445 +front-end\\+director\\+mediation +fe-cms-smb-445, cms-push-smb-445\n")
+                .matcher(text).find(coverage), text);
     }
 
     private static final Pattern MATRIX_CELL = Pattern.compile("<td class=\"cell c-(\\w+)\" data-src=\"([^\"]*)\" data-dst=\"([^\"]*)\" "
@@ -309,7 +316,7 @@ class GoldenSampleTest {
         }
         // The MTLS rule matched the cleartext SIP flow too (flagged for the protocol on the wire): said in its row, as the text report says it.
         int mtls = html.indexOf("data-rule=\"fe-sip-mtls-5061\"");
-        assertTrue(html.substring(mtls, html.indexOf("</tr>", mtls)).contains(">2 (1 flagged anyway: protocol on the wire)<"), "fe-sip-mtls-5061 row");
+        assertTrue(html.substring(mtls, html.indexOf("</tr>", mtls)).contains(">2 (1 flagged anyway: protocol_mismatch or unverifiable)<"), "fe-sip-mtls-5061 row");
         // The sample spans 2.6 s: the timeline's buckets are milliseconds, not "0 s"; one flow at most per bucket.
         assertTrue(html.matches("(?s).*Flows started per \\d+ ms,.*") && html.contains(">1 flow</text>"), "timeline labels");
         int table = html.indexOf("<table class=\"sortable\" id=\"candidates\">");
