@@ -463,8 +463,8 @@ public final class HtmlReport implements FlowReport {
         long seen = rules.stream().filter(Coverage.RuleRow::seen).count();
         long applies = rules.stream().filter(Coverage.RuleRow::applies).count();
         m.put("coverageSummary", n(seen) + " of " + TextReport.plural(rules.size(), "rule") + " carried traffic; " + n(applies)
-                + " apply to roles of this topology; " + TextReport.plural(candidates.size(), "documented port")
-                + " on those roles saw no flow.");
+                + " apply to roles of this topology; " + (c.assessed() ? TextReport.plural(candidates.size(), "documented port")
+                + " on those roles saw no flow." : "unused ports not assessed (no TCP or UDP flow reached a host of the topology)."));
         List<Map<String, Object>> rows = new ArrayList<>();
         for (Coverage.RuleRow r : rules) {
             Map<String, Object> row = new LinkedHashMap<>();

@@ -127,6 +127,37 @@ class HtmlBrowserTest {
         assertEquals(byBytesAsc, asc);
     }
 
+    /**
+     * The sample moved (editcap -t) so that it straddles 2001-09-09T01:46:40Z, where times in nanoseconds
+     * gain a digit: sorted by first seen, the flows come in time order. The column was compared as text,
+     * which put 10^18 before 9.99 x 10^17.
+     */
+    @Test
+    void sortingByFirstSeenIsByTimeAcrossADigitBoundary() throws Exception {
+        // The boundary between the first two flagged flows' starts.
+        List<java.time.Instant> starts = ReportTests.jsonLines(sample.resolve("flows.jsonl")).stream()
+                .filter(f -> !f.get("verdict").asText().equals("expected")).map(f -> java.time.Instant.parse(f.get("ts_first").asText()))
+                .sorted().toList();
+        double mid = (starts.get(0).getEpochSecond() + starts.get(0).getNano() / 1e9 + starts.get(1).getEpochSecond()
+                + starts.get(1).getNano() / 1e9) / 2;
+        Path moved = dir.resolve("moved.pcap");
+        Exec e = ReportTests.exec(60, "editcap", "-t", String.format(java.util.Locale.ROOT, "%.6f", 1_000_000_000L - mid), SAMPLE,
+                moved.toString());
+        assertEquals(0, e.status(), e.err());
+        Path out = dir.resolve("moved");
+        Run r = ReportTests.run("analyze", moved.toString(), "--topology", TOPOLOGY, "--report-dir", out.toString());
+        assertEquals(0, r.status(), r.err());
+        List<JsonNode> flagged = ReportTests.jsonLines(out.resolve("flows.jsonl")).stream()
+                .filter(f -> !f.get("verdict").asText().equals("expected")).toList();
+        java.time.Instant boundary = java.time.Instant.ofEpochSecond(1_000_000_000L);
+        assertTrue(flagged.stream().anyMatch(f -> java.time.Instant.parse(f.get("ts_first").asText()).isBefore(boundary))
+                && flagged.stream().anyMatch(f -> java.time.Instant.parse(f.get("ts_first").asText()).isAfter(boundary)),
+                "straddles the boundary: " + flagged);
+        List<String> byTime = flagged.stream().sorted(java.util.Comparator.comparing(f -> java.time.Instant.parse(f.get("ts_first").asText())))
+                .map(f -> f.get("flow_id").asText()).toList();
+        assertEquals(byTime, rows(dom(out.resolve("report.html"), "#sort=first")).stream().map(x -> x[1]).toList());
+    }
+
     private static long bytes(JsonNode f) {
         return f.get("bytes_fwd").asLong() + f.get("bytes_rev").asLong();
     }

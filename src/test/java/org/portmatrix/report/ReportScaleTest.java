@@ -1,6 +1,7 @@
 package org.portmatrix.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.StringWriter;
@@ -49,6 +50,9 @@ class ReportScaleTest {
         }
         assertEquals(ReportContext.DEFAULT_MAX_FLAGGED_RECORDS, n, "the HTML table keeps 10,000 flagged flows");
         assertTrue(html.toString().contains("data-omitted=\"40000\">40,000 more flagged flows are not in this table"));
+        // Where the rest is: in whichever JSON lines or CSV report was asked for (flows.jsonl and flows.csv exist with --report-dir only).
+        assertTrue(html.toString().contains("every flow is in the JSON lines and CSV reports (<code>--format jsonl</code> or <code>csv</code>,"
+                + " or <code>--report-dir</code>'s flows.jsonl and flows.csv)"), "the omitted flows' note");
         assertEquals(10_000, set.data().flaggedRecords().size());
         assertEquals(40_000, set.data().flaggedOmitted());
     }
@@ -88,6 +92,12 @@ class ReportScaleTest {
         TextReport report = new TextReport(text, context);
         report.finish(new RunSummary(List.of("empty.pcap"), 0, 0, java.util.Map.of(), 0, 0, 0, List.of(), "built-in", "t.yaml"));
         assertTrue(text.toString().contains("CANDIDATES TO CLOSE: not assessed"), text.toString());
+        StringWriter html = new StringWriter();
+        HtmlReport.render(new ReportData(context), new RunSummary(List.of("empty.pcap"), 0, 0, java.util.Map.of(), 0, 0, 0, List.of(),
+                "built-in", "t.yaml"), html);
+        // The page said "0 documented ports on those roles saw no flow." above "Not assessed".
+        assertTrue(html.toString().contains("unused ports not assessed (no TCP or UDP flow reached a host of the topology)."), html.toString());
+        assertFalse(html.toString().contains("saw no flow"), html.toString());
         ReportData data = new ReportData(context);
         data.add(record(1, "expected", List.of("client"), List.of("front-end"), 443));
         assertTrue(data.coverage().assessed() && !data.coverage().candidates().isEmpty(), "one flow to the topology: assessed");
