@@ -212,7 +212,7 @@ public final class Main {
                 .desc("also write " + ReportSet.DIR_JSONL + ", " + ReportSet.DIR_CSV + ", " + ReportSet.DIR_HTML + " and "
                         + ReportSet.DIR_TEXT + " to DIR (standard output then gets a one-screen summary unless --format or --output is given)").get());
         o.addOption(Option.builder().longOpt("extract").hasArg().argName("FILE")
-                .desc("write every packet of every flow outside the matrix to FILE (pcap; pcapng when link types differ), "
+                .desc("write every packet of every flow outside the matrix to FILE (pcap; pcapng when link types differ or times do not fit pcap's), "
                         + "during the analysis (the captures are read a second time only when that cannot be done: they must be files)").get());
         o.addOption(Option.builder().longOpt("all-flows")
                 .desc("the text report lists every flow, not only the groups").get());

@@ -118,6 +118,14 @@ public final class PcapWriter implements AutoCloseable {
                     sec--;
                     start -= NANOS_PER_SECOND;
                 }
+                if (sec < 0 || sec > 0xFFFF_FFFFL) {
+                    // Classic pcap's seconds are 32 bits, unsigned: a time before 1970 or after 2106 would wrap
+                    // (2121 became 1985). The extract goes on in pcapng, whose times are 64 bits.
+                    convertToPcapng();
+                    epb(interfaceFor(linkType), buf, off, caplen, origLen, tsNanos);
+                    packets++;
+                    return;
+                }
                 lastSecond = sec;
                 lastSecondStart = start;
                 nsec = tsNanos - start;

@@ -94,8 +94,35 @@ class PcapWriterTest {
     }
 
     /**
+     * Times classic pcap's 32 unsigned bits of seconds cannot hold (after 2106, before 1970) turn the
+     * file into pcapng, as a second link type does: they wrapped (2121 was written as 1985, 1966 as 2102).
+     */
+    @Test
+    void timesClassicPcapCannotHoldTurnTheFileIntoPcapng() throws Exception {
+        long[] times = {1_700_000_000_123_456_789L, 5_000_000_000_000_000_001L, -1_000_000_000L, 1_700_000_001_000_000_000L};
+        Path out = dir.resolve("times.pcap");
+        try (PcapWriter w = new PcapWriter(out)) {
+            byte[] f = ethernet(ipv4Udp(2));
+            for (long t : times) {
+                w.write(f, 0, f.length, f.length, t, 1);
+            }
+            assertTrue(w.isPcapng());
+            w.commit();
+        }
+        List<Long> read = new java.util.ArrayList<>();
+        try (org.portmatrix.capture.PacketSource src = org.portmatrix.capture.Captures.open(out)) {
+            org.portmatrix.capture.PacketRef r = new org.portmatrix.capture.PacketRef();
+            while (src.next(r)) {
+                read.add(r.tsNanos);
+            }
+        }
+        assertEquals(java.util.Arrays.stream(times).boxed().toList(), read, "every time as it was");
+        assertEquals("5000000000.000000001", fields(out, "frame.time_epoch").get(1), "tshark reads the 2128 time as written");
+    }
+
+    /**
      * Records written across the writer's 1 MiB buffers, each read back from the file's bytes: header
-     * fields (a timestamp before 1970 too: seconds floor, nanoseconds from 0 to 999,999,999) and the
+     * fields (the epoch itself too) and the
      * frame, byte for byte. Through the page cache only, with one direct buffer (most MiBs find it
      * busy and go through the page cache between direct ones) and with the default four.
      */
@@ -139,7 +166,7 @@ class PcapWriterTest {
     private static final int MANY = 3000; // frames of 500-1,499 bytes: about 3 MB, three buffers and more
 
     private static long time(int i) {
-        return i == 0 ? -1L : 1_700_000_000_000_000_000L + i * 1_234_567L;
+        return i == 0 ? 0L : 1_700_000_000_000_000_000L + i * 1_234_567L;
     }
 
     /** Writes {@link #MANY} frames; true when the writer used direct I/O. */
@@ -163,8 +190,8 @@ class PcapWriterTest {
             byte[] f = frame(i);
             long sec = b.getInt() & 0xffffffffL;
             long nsec = b.getInt() & 0xffffffffL;
-            assertEquals(i == 0 ? 0xffffffffL : time(i) / 1_000_000_000L, sec, "seconds of record " + i);
-            assertEquals(i == 0 ? 999_999_999L : time(i) % 1_000_000_000L, nsec, "nanoseconds of record " + i);
+            assertEquals(time(i) / 1_000_000_000L, sec, "seconds of record " + i);
+            assertEquals(time(i) % 1_000_000_000L, nsec, "nanoseconds of record " + i);
             assertEquals(f.length, b.getInt(), "stored length of record " + i);
             assertEquals(f.length + i % 3, b.getInt(), "wire length of record " + i);
             byte[] got = new byte[f.length];
