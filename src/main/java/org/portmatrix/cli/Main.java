@@ -326,6 +326,14 @@ public final class Main {
             writable(o.extract(), false, "cannot write the extract"); // one inside --report-dir is checked with that directory
         }
         writable(o.reportDir(), true, "cannot create the report directory");
+        if (o.reportDir() != null) {
+            for (String name : ReportSet.DIR_FILES) { // (named by the file: the directory itself is fine)
+                Path f = o.reportDir().resolve(name);
+                if (java.nio.file.Files.isDirectory(f)) {
+                    throw new UsageException(f + ": cannot write the report: is a directory");
+                }
+            }
+        }
         notAnInput(o);
         if (o.extract() != null && java.nio.file.Files.exists(o.extract()) && !java.nio.file.Files.isRegularFile(o.extract())) {
             // It is written under a temporary name and renamed into place, which would replace a device or a FIFO.

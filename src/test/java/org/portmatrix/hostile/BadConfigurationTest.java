@@ -259,6 +259,15 @@ class BadConfigurationTest {
     }
 
     @Test
+    void aReportInTheDirectoryThatIsADirectoryIsNamedItself() throws Exception {
+        // It said "rdy: cannot write reports: Is a directory", naming the directory that was fine.
+        Path reports = dir.resolve("rdy");
+        Files.createDirectories(reports.resolve("report.html"));
+        String line = refused("analyze", SAMPLE, "--report-dir", reports.toString());
+        assertEquals("portmatrix: " + reports.resolve("report.html") + ": cannot write the report: is a directory", line);
+    }
+
+    @Test
     void extractIntoADirectoryThatDoesNotExistIsRefused() throws Exception {
         Path extract = dir.resolve("missing").resolve("flagged.pcap");
         assertNames(refused("analyze", SAMPLE, "--topology", TOPOLOGY, "--extract", extract.toString()), extract.toString());
