@@ -158,12 +158,46 @@ public final class HtmlReport implements FlowReport {
     }
 
     private static DefaultMustacheFactory factory() {
-        DefaultMustacheFactory factory = new DefaultMustacheFactory("org/portmatrix/report");
+        DefaultMustacheFactory factory = new DefaultMustacheFactory("org/portmatrix/report") {
+            @Override
+            public void encode(String value, Writer writer) {
+                super.encode(visible(value), writer);
+            }
+        };
         // The model is maps, lists and plain values only: looked up directly instead of by reflection.
         // Measured reason: the default handler's reflective calls were half of the rendering time of a
         // page with 10,000 flagged flows (the same page, byte for byte).
         factory.setObjectHandler(new com.github.mustachejava.reflect.SimpleObjectHandler());
         return factory;
+    }
+
+    /**
+     * Control characters from the wire (an ESC in a server name, a CR in a SIP header) shown as "\\xNN", as
+     * the CSV report shows them: HTML escaping leaves them raw, and the page read in a terminal (cat, less -r)
+     * would pass an escape sequence on. Tab and newline are kept. The common value has none: returned as it is.
+     */
+    static String visible(String s) {
+        int i = 0;
+        while (i < s.length() && !control(s.charAt(i))) {
+            i++;
+        }
+        if (i == s.length()) {
+            return s;
+        }
+        StringBuilder b = new StringBuilder(s.length() + 8).append(s, 0, i);
+        for (; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (control(c)) {
+                b.append(String.format(java.util.Locale.ROOT, "\\x%02x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
+    private static boolean control(char c) {
+        return (c < 0x20 && c != '\t' && c != '\n') || (c >= 0x7f && c <= 0x9f);
     }
 
     /** One row of the flagged-flow table ({@link #ROW_TEMPLATE}, every value escaped), as text. */

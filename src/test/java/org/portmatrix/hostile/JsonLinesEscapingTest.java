@@ -69,6 +69,17 @@ class JsonLinesEscapingTest {
             assertFalse(rec.get("verdict").asText().isEmpty());
             assertTrue(rec.get("src_ip").asText().startsWith("10.2.0.5"), rec.toString());
         }
+        // The HTML page: no raw control character from the wire (the ESC of a terminal colour was written as it came).
+        // The servers as Mediation Servers, so that the TLS flow is flagged and its server name is in the page.
+        Path flagged = Files.writeString(dir.resolve("flagged.yaml"), "roles:\n  client: [10.2.0.0/16]\n  mediation: [10.1.1.0/24]\n");
+        Run html = HostileCaptures.run("analyze", capture.toString(), "--topology", flagged.toString(), "--format", "html");
+        assertEquals(0, html.status(), html.err());
+        String page = html.out();
+        for (int i = 0; i < page.length(); i++) {
+            char c = page.charAt(i);
+            assertFalse((c < 0x20 && c != '\n' && c != '\t') || (c >= 0x7f && c <= 0x9f), "raw control character " + (int) c + " at " + i);
+        }
+        assertTrue(page.contains("\\x1b[31mred"), "the ESC shown as \\x1b");
     }
 
     /** Sets the TCP sequence number (the ClientHello follows the SYN's 1000). */
