@@ -224,8 +224,13 @@ public final class CsvReport implements FlowReport {
      * spreadsheet's cell. JSON lines keep them, escaped by JSON itself.
      */
     static String escapeControls(String s) {
+        return escapeControls(s, true);
+    }
+
+    /** The same, the C0 controls but tab and line feed (and carriage return when {@code keepCr}), DEL and the C1 controls. */
+    static String escapeControls(String s, boolean keepCr) {
         int i = 0;
-        while (i < s.length() && !control(s.charAt(i))) {
+        while (i < s.length() && !control(s.charAt(i), keepCr)) {
             i++;
         }
         if (i == s.length()) {
@@ -234,7 +239,7 @@ public final class CsvReport implements FlowReport {
         StringBuilder b = new StringBuilder(s.length() + 12).append(s, 0, i);
         for (; i < s.length(); i++) {
             char ch = s.charAt(i);
-            if (control(ch)) {
+            if (control(ch, keepCr)) {
                 b.append("\\x").append(HEX[ch >> 4]).append(HEX[ch & 0xf]);
             } else {
                 b.append(ch);
@@ -243,8 +248,8 @@ public final class CsvReport implements FlowReport {
         return b.toString();
     }
 
-    private static boolean control(char ch) {
-        return (ch < 0x20 && ch != '\t' && ch != '\r' && ch != '\n') || ch == 0x7f;
+    private static boolean control(char ch, boolean keepCr) {
+        return (ch < 0x20 && ch != '\t' && ch != '\n' && (ch != '\r' || !keepCr)) || (ch >= 0x7f && ch <= 0x9f); // (C1: U+009B is a CSI)
     }
 
     @Override

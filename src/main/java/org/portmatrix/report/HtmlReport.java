@@ -177,27 +177,7 @@ public final class HtmlReport implements FlowReport {
      * would pass an escape sequence on. Tab and newline are kept. The common value has none: returned as it is.
      */
     static String visible(String s) {
-        int i = 0;
-        while (i < s.length() && !control(s.charAt(i))) {
-            i++;
-        }
-        if (i == s.length()) {
-            return s;
-        }
-        StringBuilder b = new StringBuilder(s.length() + 8).append(s, 0, i);
-        for (; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (control(c)) {
-                b.append(String.format(java.util.Locale.ROOT, "\\x%02x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return b.toString();
-    }
-
-    private static boolean control(char c) {
-        return (c < 0x20 && c != '\t' && c != '\n') || (c >= 0x7f && c <= 0x9f);
+        return CsvReport.escapeControls(s, false);
     }
 
     /** One row of the flagged-flow table ({@link #ROW_TEMPLATE}, every value escaped), as text. */
