@@ -223,10 +223,7 @@ public final class Analyzer implements FlowSink {
             Flow f = t.update(d, ref.tsNanos, ref.origLen);
             boolean inspected = inspect && d.payloadLength > 0 && Inspection.wants(f);
             if (inspected) {
-                inspection.packet(f, t.lastForward, d.tcpSeq, ref.buf, d.payloadOffset, d.payloadLength);
-                if (d.cut) {
-                    Inspection.payloadCut(f);
-                }
+                inspection.packet(f, t.lastForward, d.tcpSeq, ref.buf, d.payloadOffset, d.payloadLength, d.cut);
             }
             if (extract != null && extract.active()) {
                 if (f.extract == ExtractStream.UNSEEN || (f.extract == ExtractStream.UNDECIDED
@@ -314,10 +311,7 @@ public final class Analyzer implements FlowSink {
         packetsDecoded++;
         Flow f = table.update(d, tsNanos, origLen);
         if (inspect && d.payloadLength > 0 && Inspection.wants(f)) {
-            inspection.packet(f, table.lastForward, d.tcpSeq, buf, d.payloadOffset, d.payloadLength);
-            if (d.cut) {
-                Inspection.payloadCut(f);
-            }
+            inspection.packet(f, table.lastForward, d.tcpSeq, buf, d.payloadOffset, d.payloadLength, d.cut);
         }
         return f;
     }

@@ -24,7 +24,7 @@ public final class FlowInspection {
     public int payloadsFwd, payloadsRev;
     /** Payloads not looked at because their direction had spent its budget. */
     public int payloadsSkipped;
-    /** A payload handed over was cut by the capture's snap length (the packet was longer on the wire). */
+    /** A payload looked at (within the budget) was cut by the capture's snap length (the packet was longer on the wire). */
     public boolean payloadCut;
     /** The TLS summary, built once when the flow ends (TLS flows only). */
     public TlsInfo tls;

@@ -119,13 +119,6 @@ public final class Inspection {
         return s == null || !((FlowInspection) s).done;
     }
 
-    /** After {@link #packet}: that payload was cut by the snap length (an unrecognised payload is then not a mismatch). */
-    public static void payloadCut(Flow f) {
-        if (f.inspection instanceof FlowInspection fi) {
-            fi.payloadCut = true;
-        }
-    }
-
     /** Called for a packet with payload while {@link #wants} is true; the payload is taken as in order. */
     public void packet(Flow f, boolean forward, byte[] b, int off, int len) {
         packet(f, forward, -1, b, off, len);
@@ -137,6 +130,16 @@ public final class Inspection {
      * @param tcpSeq the TCP sequence number of the payload (unsigned 32-bit), or -1 for UDP or unknown
      */
     public void packet(Flow f, boolean forward, long tcpSeq, byte[] b, int off, int len) {
+        packet(f, forward, tcpSeq, b, off, len, false);
+    }
+
+    /**
+     * Called for a packet with payload while {@link #wants} is true.
+     *
+     * @param tcpSeq the TCP sequence number of the payload (unsigned 32-bit), or -1 for UDP or unknown
+     * @param cut the snap length cut the payload (the packet was longer on the wire): an unrecognised payload is then not a mismatch
+     */
+    public void packet(Flow f, boolean forward, long tcpSeq, byte[] b, int off, int len, boolean cut) {
         if (len <= 0) {
             return;
         }
@@ -161,6 +164,7 @@ public final class Inspection {
         } else {
             fi.payloadsRev++;
         }
+        fi.payloadCut |= cut;
         long seq = fi.tcp ? tcpSeq : -1;
         if (fi.decided >= 0) {
             Inspector in = inspectors[fi.decided];
