@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the external programs that the test captures and their recording script need
-# (captures/record-sample.sh, captures/topology/record-dns.sh): tshark, tcpdump, tcpreplay, sipp,
+# (captures/record-sample.sh, captures/topology/record-dns.sh, ...): tshark, tcpdump, tcpreplay, sipp,
 # coturn, openssl, socat, iproute2, GStreamer, GNU time, libpcap, dnsmasq and dig.
 #
 # Idempotent: when every package is installed and every program is on PATH it prints nothing
@@ -49,6 +49,8 @@ readonly REQUIREMENTS=(
   tcpreplay:tcprewrite
   gzip:gzip
   python3:/usr/bin/python3
+  # captures/icmp/record-icmp.sh: a REJECT rule that answers with ICMP "administratively prohibited"
+  iptables:iptables
   # live tests (src/test/java/org/portmatrix/live): namespaces and veth pairs (iproute2, above),
   # tcpreplay onto them, SIGINT with kill, capture capabilities dropped with setpriv
   procps:kill

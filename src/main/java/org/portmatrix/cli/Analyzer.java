@@ -24,6 +24,7 @@ import org.portmatrix.flow.Flow;
 import org.portmatrix.flow.FlowConfig;
 import org.portmatrix.flow.FlowSink;
 import org.portmatrix.flow.FlowTable;
+import org.portmatrix.flow.IcmpErrors;
 import org.portmatrix.flow.ServicePorts;
 import org.portmatrix.inspect.Inspection;
 import org.portmatrix.report.FlowRecord;
@@ -59,6 +60,8 @@ public final class Analyzer implements FlowSink {
     private long packetsRead;
     private long packetsDecoded;
     private long flagged;
+    /** Decoded packets that were ICMP errors counted on the open flow they quote ({@link FlowTable#related}). */
+    private long icmpErrorsOnFlows;
     private boolean inspect = true;
     private FlowHandoff handoff;
     private ExtractStream extract;
@@ -220,7 +223,21 @@ public final class Analyzer implements FlowSink {
                 continue;
             }
             packetsDecoded++;
-            Flow f = t.update(d, ref.tsNanos, ref.origLen);
+            Flow f;
+            if (d.icmpError) { // (false for nearly every packet: one field read)
+                f = t.related(d);
+                if (f != null) { // an ICMP error about an open flow: counted on it, and kept with its packets
+                    icmpErrorsOnFlows++;
+                    if (extract != null && extract.active() && f.extract != ExtractStream.DROP) {
+                        extract.packet(f, ref.buf, ref.offset, ref.caplen, ref.origLen, ref.tsNanos, ref.linkType);
+                    }
+                    continue;
+                }
+                f = t.update(d, ref.tsNanos, ref.origLen);
+                FlowTable.unrelatedError(f, d);
+            } else {
+                f = t.update(d, ref.tsNanos, ref.origLen);
+            }
             boolean inspected = inspect && d.payloadLength > 0 && Inspection.wants(f);
             if (inspected) {
                 inspection.packet(f, t.lastForward, d.tcpSeq, ref.buf, d.payloadOffset, d.payloadLength, d.cut);
@@ -268,7 +285,7 @@ public final class Analyzer implements FlowSink {
         }
         RunSummary s = new RunSummary(List.copyOf(sourceNames), packetsRead, packetsDecoded, undecodable,
                 table.flowsCreated(), table.evictedEarly(), table.peak(), List.copyOf(damage), catalogSource, topologySource,
-                inspection.certificates(), interrupted);
+                inspection.certificates(), interrupted, icmpErrorsOnFlows);
         report.finish(s);
         return s;
     }
@@ -309,7 +326,18 @@ public final class Analyzer implements FlowSink {
             return null;
         }
         packetsDecoded++;
-        Flow f = table.update(d, tsNanos, origLen);
+        Flow f;
+        if (d.icmpError) {
+            f = table.related(d);
+            if (f != null) {
+                icmpErrorsOnFlows++;
+                return f; // an ICMP error about an open flow: counted on it (not one of its packets)
+            }
+            f = table.update(d, tsNanos, origLen);
+            FlowTable.unrelatedError(f, d);
+        } else {
+            f = table.update(d, tsNanos, origLen);
+        }
         if (inspect && d.payloadLength > 0 && Inspection.wants(f)) {
             inspection.packet(f, table.lastForward, d.tcpSeq, buf, d.payloadOffset, d.payloadLength, d.cut);
         }
@@ -343,7 +371,8 @@ public final class Analyzer implements FlowSink {
             }
         }
         return new RunSummary(List.copyOf(sourceNames), packetsRead, packetsDecoded, undecodable,
-                table.flowsCreated(), table.evictedEarly(), table.peak(), List.copyOf(damage), catalogSource, topologySource);
+                table.flowsCreated(), table.evictedEarly(), table.peak(), List.copyOf(damage), catalogSource, topologySource,
+                List.of(), null, icmpErrorsOnFlows);
     }
 
     /**
@@ -424,6 +453,9 @@ public final class Analyzer implements FlowSink {
         if (!note.isEmpty()) {
             c.reason = c.reason + note;
         }
+        if (f.icmpErrors != null) {
+            c.reason = c.reason + icmpNote(f, f.icmpErrors);
+        }
         if (c.verdict.flagged()) {
             flagged++;
         }
@@ -435,6 +467,34 @@ public final class Analyzer implements FlowSink {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** What the ICMP errors about a flow's packets say, as a sentence to append to its reason. */
+    static String icmpNote(Flow f, IcmpErrors e) {
+        String icmp = e.protocol == IpProtocol.ICMPV6 ? "ICMPv6 " : "ICMP ";
+        String sender = Addresses.format(e.senderVersion, e.senderHi, e.senderLo);
+        String times = e.count == 1 ? "" : " (" + e.count + " times)";
+        String quotedTo = Addresses.format(e.senderVersion, e.quotedDstHi, e.quotedDstLo);
+        boolean ported = e.quotedProtocol == IpProtocol.TCP || e.quotedProtocol == IpProtocol.UDP || e.quotedProtocol == IpProtocol.SCTP;
+        if (!e.aboutThisFlow) {
+            return " It carried " + (e.count == 1 ? "an ICMP error" : e.count + " ICMP errors") + " about packets whose flow is not in"
+                    + " the capture; the first: " + icmp + e.describe() + " from " + sender + " about " + IpProtocol.upperName(e.quotedProtocol)
+                    + " " + endpoint(Addresses.format(e.senderVersion, e.quotedSrcHi, e.quotedSrcLo), e.quotedSrcPort, ported) + " -> "
+                    + endpoint(quotedTo, e.quotedDstPort, ported) + ".";
+        }
+        if (e.portUnreachable() && sender.equals(quotedTo) && ported) {
+            return " " + sender + " answered with " + icmp + "port unreachable" + times + ": nothing listened on "
+                    + IpProtocol.upperName(e.quotedProtocol) + " " + e.quotedDstPort + " there.";
+        }
+        return " " + icmp + e.describe() + " came back from " + sender + times
+                + (e.prohibited() ? ": a filter on the way refused the flow's packets." : ".");
+    }
+
+    private static String endpoint(String address, int port, boolean ported) {
+        if (!ported) {
+            return address;
+        }
+        return (address.indexOf(':') >= 0 ? "[" + address + "]" : address) + ":" + port;
     }
 
     private FlowRecord record(Flow f, Classification c) {
@@ -456,7 +516,8 @@ public final class Analyzer implements FlowSink {
                 Addresses.format(f.ipVersion(), f.dstHi(), f.dstLo()), ported ? f.dstPort() : -1, f.directionInferred,
                 classifier.roles().names(c.srcRoles), classifier.roles().names(c.dstRoles), c.appProtocol, c.verdict.id(),
                 rule, c.reason, f.packetsFwd, f.packetsRev, f.bytesFwd, f.bytesRev, cid, f.vlan(), tcpState(f),
-                endName(f.endReason), f.id, inspection.tls(f));
+                endName(f.endReason), f.id, f.icmpErrors == null || !f.icmpErrors.aboutThisFlow ? 0 : f.icmpErrors.count,
+                inspection.tls(f));
     }
 
     private static String tcpState(Flow f) {

@@ -22,7 +22,7 @@ import org.portmatrix.report.PcapWriter;
  * in the same order (ids are given in order of creation, and creation, restarts, idle expiry and
  * early eviction depend on the packets alone), so each packet lands in the flow with the same id as
  * in the first pass. Membership is therefore exact (restarted and evicted flows included), and the
- * extract's packet count equals the sum of the flagged flows' packet counts in the report. No
+ * extract's packet count equals the sum of the flagged flows' packet counts and ICMP errors in the report. No
  * classification or inspection runs here.
  *
  * <p>Keep the loop in step with {@link Analyzer#read}: a packet that the analyzer gives to the flow
@@ -53,7 +53,10 @@ final class ExtractPass {
             if (decoder.decode(ref.buf, ref.offset, ref.caplen, ref.linkType, d) != DecodeStats.OK) {
                 continue;
             }
-            Flow f = table.update(d, ref.tsNanos, ref.origLen);
+            Flow f = d.icmpError ? table.related(d) : null; // an ICMP error goes with the flow it quotes, as in the analyzer
+            if (f == null) {
+                f = table.update(d, ref.tsNanos, ref.origLen);
+            }
             if (f.id < Integer.MAX_VALUE && flagged.get((int) f.id)) {
                 out.write(ref.buf, ref.offset, ref.caplen, ref.origLen, ref.tsNanos, ref.linkType);
             }

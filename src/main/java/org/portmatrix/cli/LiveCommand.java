@@ -519,6 +519,7 @@ final class LiveCommand {
             p.put("read", summary.packetsRead());
             p.put("decoded", summary.packetsDecoded());
             p.put("not_decoded", summary.packetsRead() - summary.packetsDecoded());
+            p.put("icmp_errors_on_flows", summary.icmpErrorsOnFlows());
             p.put("undecodable", summary.undecodable());
             s.put("packets", p);
             Map<String, Object> f = LiveStatus.map();

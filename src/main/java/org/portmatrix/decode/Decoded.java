@@ -36,6 +36,15 @@ public final class Decoded {
     public int tunnelDepth;
     /** The IP header's length runs past the bytes captured: the snap length cut the packet. */
     public boolean cut;
+    /**
+     * An ICMP error (destination unreachable, time exceeded, ...) whose quoted packet was read: the
+     * {@code quoted*} fields hold that packet's transport, addresses and ports, keyed as a flow is
+     * (IPv4 as IPv4-mapped; ports 0 for transports without them). Valid only while this is true.
+     */
+    public boolean icmpError;
+    public int quotedProtocol;
+    public long quotedSrcHi, quotedSrcLo, quotedDstHi, quotedDstLo;
+    public int quotedSrcPort, quotedDstPort;
 
     void reset() {
         ipVersion = 0;
@@ -52,6 +61,7 @@ public final class Decoded {
         fragment = 0;
         tunnelDepth = 0;
         cut = false;
+        icmpError = false;
     }
 
     public boolean isTcp() {

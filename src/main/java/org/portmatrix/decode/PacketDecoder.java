@@ -377,6 +377,62 @@ public final class PacketDecoder {
         return DecodeStats.OK;
     }
 
+    /** ICMP's header before the quoted packet of an error: type, code, checksum and four bytes (RFC 792, RFC 4443). */
+    static final int ICMP_HEADER = 8;
+
+    /**
+     * ICMP messages that quote the packet they answer: destination unreachable (3), source quench
+     * (4), redirect (5), time exceeded (11), parameter problem (12); ICMPv6 destination unreachable
+     * (1), packet too big (2), time exceeded (3), parameter problem (4).
+     */
+    static boolean isError(int proto, int type) {
+        return proto == IpProtocol.ICMP ? type == 3 || type == 4 || type == 5 || type == 11 || type == 12 : type >= 1 && type <= 4;
+    }
+
+    /**
+     * Reads the packet an ICMP error quotes, from {@code q}: its IP header (IPv4 under ICMP, IPv6 under
+     * ICMPv6) and the first four bytes after it, which hold the ports of TCP, UDP and SCTP. Sets
+     * {@link Decoded#icmpError} only when all of that was captured, and not for a quoted later
+     * fragment (no ports) or an IPv6 packet whose transport follows extension headers.
+     */
+    private static void quoted(byte[] b, int q, int end, int proto, Decoded d) {
+        int t;
+        int inner;
+        if (proto == IpProtocol.ICMP) {
+            if (end - q < IPV4_MIN_HEADER || (b[q] & 0xf0) != 0x40) {
+                return;
+            }
+            int ihl = (b[q] & 0x0f) * 4;
+            if (ihl < IPV4_MIN_HEADER || end - q < ihl + 4 || (u16(b, q + 6) & 0x1fff) != 0) {
+                return;
+            }
+            inner = u8(b, q + 9);
+            d.quotedSrcHi = 0;
+            d.quotedSrcLo = Decoded.V4_MAPPED | (i32(b, q + 12) & 0xffffffffL);
+            d.quotedDstHi = 0;
+            d.quotedDstLo = Decoded.V4_MAPPED | (i32(b, q + 16) & 0xffffffffL);
+            t = q + ihl;
+        } else {
+            if (end - q < IPV6_HEADER + 4 || (b[q] & 0xf0) != 0x60) {
+                return;
+            }
+            inner = u8(b, q + 6);
+            if (inner != IpProtocol.TCP && inner != IpProtocol.UDP && inner != IpProtocol.SCTP && inner != IpProtocol.ICMPV6) {
+                return; // extension headers: not followed in a quote
+            }
+            d.quotedSrcHi = i64(b, q + 8);
+            d.quotedSrcLo = i64(b, q + 16);
+            d.quotedDstHi = i64(b, q + 24);
+            d.quotedDstLo = i64(b, q + 32);
+            t = q + IPV6_HEADER;
+        }
+        boolean ported = inner == IpProtocol.TCP || inner == IpProtocol.UDP || inner == IpProtocol.SCTP;
+        d.quotedProtocol = inner;
+        d.quotedSrcPort = ported ? u16(b, t) : 0;
+        d.quotedDstPort = ported ? u16(b, t + 2) : 0;
+        d.icmpError = true;
+    }
+
     private int transport(byte[] b, int off, int end, int proto, Decoded d, int tunnels) {
         switch (proto) {
             case IpProtocol.TCP: {
@@ -448,6 +504,9 @@ public final class PacketDecoder {
                 d.dstPort = u8(b, off + 1);  // code
                 d.payloadOffset = off + 4;
                 d.payloadLength = end - off - 4;
+                if (isError(proto, d.srcPort)) {
+                    quoted(b, off + ICMP_HEADER, end, proto, d);
+                }
                 rememberFirstFragment(d);
                 return DecodeStats.OK;
             }

@@ -60,6 +60,8 @@ public final class Flow {
     public Object inspection;
     /** Per-flow classification (owned by the classify stage). */
     public Object classification;
+    /** The ICMP errors seen about this flow's packets, or null ({@link IcmpErrors}). */
+    public IcmpErrors icmpErrors;
     /** Whether {@code --extract} keeps the flow's packets, as far as known (owned by the cli stage's extract stream). */
     public byte extract;
 

@@ -213,6 +213,68 @@ public final class FlowTable {
         return f;
     }
 
+    /**
+     * For an ICMP error ({@link Decoded#icmpError}): the open flow its quoted packet belongs to, with
+     * the error counted on it ({@link Flow#icmpErrors}), or null when that flow is not in the table
+     * (then the error goes to {@link #update} as an ICMP packet, and {@link #unrelatedError} keeps what
+     * it was about). The flow's counters, times and state are not changed: the error is not one of its
+     * packets. Only ICMP errors come here, so the lookup is not the per-packet one of {@link #update}.
+     */
+    public Flow related(Decoded d) {
+        int proto = d.quotedProtocol;
+        long sHi = d.quotedSrcHi;
+        long sLo = d.quotedSrcLo;
+        long dHi = d.quotedDstHi;
+        long dLo = d.quotedDstLo;
+        int sPort = d.quotedSrcPort;
+        int dPort = d.quotedDstPort;
+        int vl = d.vlan;
+        int ipv = d.ipVersion;
+        int h = hash(sHi, sLo, sPort, dHi, dLo, dPort, proto, vl, ipv);
+        Flow[] sl = slots;
+        int m = mask;
+        for (int i = h & m; sl[i] != null; i = (i + 1) & m) {
+            Flow f = sl[i];
+            if (f.hash == h && f.protocol == proto && f.vlan == vl && f.ipVersion == ipv
+                    && ((f.aLo == sLo && f.bLo == dLo && f.aPort == sPort && f.bPort == dPort && f.aHi == sHi && f.bHi == dHi)
+                    || (f.aLo == dLo && f.bLo == sLo && f.aPort == dPort && f.bPort == sPort && f.aHi == dHi && f.bHi == sHi))) {
+                if (f.icmpErrors == null) {
+                    f.icmpErrors = new IcmpErrors(d, true);
+                }
+                f.icmpErrors.count++;
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /** An ICMP error whose quoted flow is not in the table, counted on the ICMP flow {@code f} that {@link #update} gave it. */
+    public static void unrelatedError(Flow f, Decoded d) {
+        if (f.icmpErrors == null) {
+            f.icmpErrors = new IcmpErrors(d, false);
+        }
+        f.icmpErrors.count++;
+    }
+
+    /**
+     * The key's hash as {@link #update} computes it inline (see there why inline): each end mixed,
+     * then combined so that both directions hash alike. Should the two ever differ, no ICMP error
+     * would find its flow ({@code IcmpErrorsTest} fails).
+     */
+    static int hash(long sHi, long sLo, int sPort, long dHi, long dLo, int dPort, int proto, int vl, int ipv) {
+        long x = sHi * 0xff51afd7ed558ccdL ^ sLo;
+        x = (x ^ (x >>> 33)) * 0xc4ceb9fe1a85ec53L;
+        x = x ^ (x >>> 29) ^ ((long) sPort * 0x9e3779b97f4a7c15L);
+        long y = dHi * 0xff51afd7ed558ccdL ^ dLo;
+        y = (y ^ (y >>> 33)) * 0xc4ceb9fe1a85ec53L;
+        y = y ^ (y >>> 29) ^ ((long) dPort * 0x9e3779b97f4a7c15L);
+        long hh = (x + y) ^ (x * y) ^ ((long) proto << 40) ^ ((long) vl << 20) ^ ((long) ipv << 56);
+        hh *= 0x9e3779b97f4a7c15L;
+        hh ^= hh >>> 32;
+        hh *= 0xc2b2ae3d27d4eb4fL;
+        return (int) (hh ^ (hh >>> 29));
+    }
+
     private static boolean isSynOnly(int flags) {
         return (flags & 0x12) == 0x02;
     }

@@ -32,6 +32,7 @@ public enum FlowField {
     TCP_STATE("tcp_state", FlowRecord::tcpState),
     END("end", FlowRecord::end),
     FLOW_ID("flow_id", FlowRecord::flowId),
+    ICMP_ERRORS("icmp_errors", FlowRecord::icmpErrors),
     TLS("tls", r -> r.tls() == null ? null : r.tls().asMap(), List.of("version", "sni", "cipher", "certificate_request",
             "client_certificate", "server_certificates", "client_certificates"));
 

@@ -30,13 +30,15 @@ import org.portmatrix.inspect.TlsInfo;
  * @param tcpState attempted, established, closed_fin, closed_rst; null for other transports
  * @param end why the flow ended: idle, closed, evicted, capture_end, restarted
  * @param flowId sequence number of the flow in the run
+ * @param icmpErrors ICMP errors seen about the flow's packets (port unreachable, time exceeded, ...), not counted
+ *     in its packets: the packets decoded are the flows' packets plus these
  * @param tls what the TLS handshake showed, or null when the flow is not TLS
  */
 public record FlowRecord(long tsFirstNanos, long tsLastNanos, String transport, String srcIp, int srcPort, String dstIp,
                          int dstPort, boolean directionInferred, List<String> srcRoles, List<String> dstRoles,
                          String appProtocol, String verdict, String rule, String reason, long packetsFwd, long packetsRev,
                          long bytesFwd, long bytesRev, String communityId, int vlan, String tcpState, String end, long flowId,
-                         TlsInfo tls) {
+                         long icmpErrors, TlsInfo tls) {
 
     public boolean flagged() {
         return !"expected".equals(verdict);

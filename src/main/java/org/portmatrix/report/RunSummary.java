@@ -18,10 +18,13 @@ import org.portmatrix.inspect.CertificateRecord;
  * @param topologySource the topology used
  * @param certificates the certificate inventory of the run (inspect stage), soonest expiry first; never null
  * @param interrupted where and why the read stopped before the captures' end (a signal), or null
+ * @param icmpErrorsOnFlows decoded packets that were ICMP errors counted on the open flow they quote, not
+ *     packets of a flow of their own ({@code icmp_errors} of the flow records)
  */
 public record RunSummary(List<String> sources, long packetsRead, long packetsDecoded, Map<String, Long> undecodable,
                          long flows, long flowsEvictedEarly, long peakFlows, List<String> damage, String catalogSource,
-                         String topologySource, List<CertificateRecord> certificates, String interrupted) {
+                         String topologySource, List<CertificateRecord> certificates, String interrupted,
+                         long icmpErrorsOnFlows) {
 
     public RunSummary {
         certificates = certificates == null ? List.of() : certificates;
@@ -32,6 +35,6 @@ public record RunSummary(List<String> sources, long packetsRead, long packetsDec
                       long flows, long flowsEvictedEarly, long peakFlows, List<String> damage, String catalogSource,
                       String topologySource) {
         this(sources, packetsRead, packetsDecoded, undecodable, flows, flowsEvictedEarly, peakFlows, damage, catalogSource,
-                topologySource, List.of(), null);
+                topologySource, List.of(), null, 0);
     }
 }

@@ -400,6 +400,9 @@ public final class TextReport implements FlowReport {
         out.println("COUNTERS");
         out.printf("  packets read %s, decoded into flows %s, not decoded %s%n", n(s.packetsRead()), n(s.packetsDecoded()),
                 n(s.packetsRead() - s.packetsDecoded()));
+        if (s.icmpErrorsOnFlows() > 0) {
+            out.printf("    of those decoded, ICMP errors counted on the flow they quote (icmp_errors) %s%n", n(s.icmpErrorsOnFlows()));
+        }
         for (java.util.Map.Entry<String, Long> e : s.undecodable().entrySet()) {
             out.printf("    %-60s %s%n", e.getKey(), n(e.getValue()));
         }
@@ -454,6 +457,9 @@ public final class TextReport implements FlowReport {
         }
         out.printf("  packets read %s, not decoded %s; flows closed early %s%n", n(s.packetsRead()),
                 n(s.packetsRead() - s.packetsDecoded()), n(s.flowsEvictedEarly()));
+        if (s.icmpErrorsOnFlows() > 0) {
+            out.printf("  ICMP errors counted on the flow they quote %s (not flows of their own)%n", n(s.icmpErrorsOnFlows()));
+        }
         for (java.util.Map.Entry<String, Long> e : s.undecodable().entrySet()) {
             out.printf("    not decoded: %s %s%n", e.getKey(), n(e.getValue()));
         }

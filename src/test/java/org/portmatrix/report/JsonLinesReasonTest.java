@@ -23,7 +23,7 @@ class JsonLinesReasonTest {
     private static FlowRecord flow(long id, String reason) {
         return new FlowRecord(1_700_000_000_000_000_000L + id, 1_700_000_001_000_000_000L + id, "tcp", "10.1.1.11", 50_000 + (int) id,
                 "10.1.1.12", 5061, false, List.of("front-end"), List.of("front-end"), "tls", "protocol_mismatch",
-                "fe-sip-mtls-5061", reason, 3, 2, 300, 200, "1:abc=", -1, "established", "closed", id, null);
+                "fe-sip-mtls-5061", reason, 3, 2, 300, 200, "1:abc=", -1, "established", "closed", id, 0, null);
     }
 
     /** The reason as a JSON string literal, written directly with the report's escapes (what every flow wrote before). */

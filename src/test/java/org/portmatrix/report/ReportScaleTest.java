@@ -22,7 +22,7 @@ class ReportScaleTest {
     static FlowRecord record(long id, String verdict, List<String> src, List<String> dst, int dstPort) {
         return new FlowRecord(T0 + id * 1_000_000L, T0 + id * 1_000_000L + 500_000L, "tcp", "10.2.0." + (id % 250 + 1),
                 40000 + (int) (id % 20000), "10.1.1.11", dstPort, false, src, dst, null, verdict, null, "reason " + id, 3, 2, 180, 120,
-                "1:x", -1, "attempted", "idle", id, null);
+                "1:x", -1, "attempted", "idle", id, 0, null);
     }
 
     @Test
