@@ -20,6 +20,7 @@ import org.portmatrix.capture.LinkType;
 import org.portmatrix.capture.live.CaptureLoop;
 import org.portmatrix.capture.live.CaptureLossEstimator;
 import org.portmatrix.capture.live.KernelStats;
+import org.portmatrix.capture.live.LinkWatch;
 import org.portmatrix.capture.live.LiveCaptureConfig;
 import org.portmatrix.capture.live.LiveCaptureException;
 import org.portmatrix.capture.live.LiveSource;
@@ -60,6 +61,8 @@ final class LiveCommand {
     /** Packets queued this long behind the wall clock may still arrive: idle expiry by the clock leaves them this margin. */
     private static final long IDLE_SLACK_NANOS = 2_000_000_000L;
     private static final long IDLE_CHECK_NANOS = 1_000_000_000L;
+    /** How often the capture interface's link state is read (a file of sysfs: a few microseconds). */
+    private static final long LINK_CHECK_NANOS = 1_000_000_000L;
     private static final long MAX_PARK_NANOS = 50_000_000L;
     private static final int MIN_BATCH_BYTES = 512 * 1024;
     private static final int MIN_FRAME = 64;
@@ -354,6 +357,9 @@ final class LiveCommand {
         private final long analysisThread = Thread.currentThread().getId();
         private long analyzed;
         private long lastReportNanos = startNanos;
+        /** The capture interface's link, read about once a second ({@link LinkWatch}). */
+        private final LinkWatch link = new LinkWatch(o.iface());
+        private long nextLinkCheck = Long.MIN_VALUE;
         private long lastReportReceived;
         private String stoppedBy;
         /** The last failure to write the report directory during the run, said once until it changes. */
@@ -413,6 +419,14 @@ final class LiveCommand {
                         loop.requestStop();
                         err.println("portmatrix live: " + flows.failure() + "; stopping the capture");
                         err.flush();
+                    }
+                    if (now >= nextLinkCheck) {
+                        String change = link.check(now, LiveStatus.now());
+                        if (change != null) {
+                            err.println("portmatrix live: " + change);
+                            err.flush();
+                        }
+                        nextLinkCheck = now + LINK_CHECK_NANOS;
                     }
                     if (now >= endAt && !loop.stopRequested()) {
                         stoppedBy = "duration";
@@ -502,6 +516,9 @@ final class LiveCommand {
             double secs = Math.max(1e-9, (now - lastReportNanos) / 1e9);
             cap.put("received_per_second", Math.round((received - lastReportReceived) / secs));
             cap.put("reader", source instanceof PcapLiveSource p && p.direct() ? "pcap_next_ex (direct)" : "pcap4j getNextRawPacketEx");
+            cap.put("link", link.state()); // the interface's operstate (up, down, lowerlayerdown, ...), null where it has none
+            cap.put("link_down_events", link.downEvents());
+            cap.put("link_down_seconds", link.downSeconds(now));
             lastReportNanos = now;
             lastReportReceived = received;
             s.put("capture", cap);

@@ -138,6 +138,10 @@ final class LiveStatus {
                 cap.get("analyzed"), cap.get("dropped_in_tool"), cap.get("queued")));
         b.append(String.format("  kernel: received %s, dropped %s; interface dropped %s%n", cap.get("kernel_received"),
                 cap.get("kernel_dropped"), cap.get("interface_dropped")));
+        if (cap.get("link") != null) {
+            b.append(String.format("  link: %s; went down %s times, down %s s in all%n", cap.get("link"), cap.get("link_down_events"),
+                    cap.get("link_down_seconds")));
+        }
         b.append(String.format(Locale.ROOT, "  %s (TCP data ACKed but never seen): %s gaps in %s ACKs (%.3f%%), %s of %s acknowledged bytes (%.3f%%)%n",
                 Boolean.TRUE.equals(loss.get("includes_drops_on_this_host"))
                         ? "loss before this host and the drops on it above" : "loss before this host", loss.get("gap_events"), loss.get("ack_events"), ((Number) loss.get("percent_by_events")).doubleValue(),
@@ -177,7 +181,16 @@ final class LiveStatus {
                 s.get("updated"), cap.get("received"), cap.get("received_per_second"), cap.get("dropped_in_tool"), cap.get("kernel_dropped"),
                 cap.get("interface_dropped"), Boolean.TRUE.equals(loss.get("includes_drops_on_this_host")) ? "loss upstream and on this host"
                         : "upstream loss", ((Number) loss.get("percent_by_events")).doubleValue(), fl.get("open"), fl.get("closed"),
-                fl.get("flagged"));
+                fl.get("flagged")) + linkDown(cap);
+    }
+
+    /** ", LINK DOWN (STATE, N s down in all)" while the capture interface's link is down, else "". */
+    private static String linkDown(Map<String, Object> cap) {
+        Object state = cap.get("link");
+        if (state == null || state.equals("up") || state.equals("unknown")) {
+            return "";
+        }
+        return ", LINK DOWN (" + state + ", " + cap.get("link_down_seconds") + " s down in all)";
     }
 
     static String now() {

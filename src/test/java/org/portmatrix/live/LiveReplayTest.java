@@ -225,6 +225,49 @@ class LiveReplayTest {
     }
 
     /**
+     * The link of the capture interface lost (the veth's other end set down: no carrier, as a mirror port
+     * whose cable is pulled) and back: each change is said once on stderr, the summary gives the state and
+     * the time down, and the capture goes on through it. libpcap reports nothing of a lost carrier: the
+     * status lines showed 0 packets/s and nothing else.
+     */
+    @Test
+    void aLinkDownAndUpAgainIsSaidAndTheCaptureGoesOn() throws Exception {
+        Path[] mix = Workload.mixCut();
+        Path reports = dir.resolve("report");
+        try (Netns ns = Netns.create();
+                LiveProcess live = startOnMix(ns)) {
+            JsonNode s = live.awaitSummary(reports, x -> x.path("capture").path("link").asText().equals("up"), 30);
+            assertEquals(0, s.path("capture").path("link_down_events").asLong(), s.toString());
+            ns.exec("ip", "link", "set", ns.sendIface, "down");
+            s = live.awaitSummary(reports, x -> x.path("capture").path("link_down_events").asLong() == 1, 30);
+            String state = s.path("capture").path("link").asText();
+            assertTrue(!state.equals("up") && !state.equals("unknown"), s.toString());
+            String err = live.stderrText();
+            assertTrue(err.contains("portmatrix live: " + ns.captureIface + " went down at ") && err.contains("(its state is \"" + state
+                    + "\"): no packet can arrive until it is up again; the capture goes on"), err);
+            assertTrue(err.contains(", LINK DOWN (" + state + ", "), "the status line says so: " + err);
+            Thread.sleep(1500);
+            ns.exec("ip", "link", "set", ns.sendIface, "up");
+            s = live.awaitSummary(reports, x -> x.path("capture").path("link").asText().equals("up"), 30);
+            err = live.stderrText();
+            assertTrue(err.contains("portmatrix live: " + ns.captureIface + " is up again at ") && err.contains(" down: nothing was"
+                    + " captured in between"), err);
+            assertEquals(1, err.split(" went down at ", -1).length - 1, "said once: " + err);
+            // The capture went on: packets sent after the link came back are received.
+            String replay = ns.replay(mix[0], 20000, 1);
+            assertEquals(Workload.MIX_PACKETS, Netns.successfulPackets(replay), replay);
+            live.awaitSummary(reports, x -> x.path("capture").path("received").asLong() >= Workload.MIX_PACKETS, 60);
+            live.signal("TERM");
+            assertEquals(128 + 15, live.awaitExit(60), live.stderrText());
+            s = live.summary(reports);
+            assertEquals(1, s.path("capture").path("link_down_events").asLong(), s.toString());
+            assertTrue(s.path("capture").path("link_down_seconds").asLong() >= 1, s.toString());
+            assertTrue(Files.readString(reports.resolve("summary.txt")).contains("  link: up; went down 1 times, down "),
+                    Files.readString(reports.resolve("summary.txt")));
+        }
+    }
+
+    /**
      * The capture interface deleted in the middle of a replay (a mirror port's NIC reset): exit status 3,
      * and every packet the tool received is in the report. The batch being filled when libpcap failed was
      * dropped (hundreds of packets "queued", never analysed, while the message said everything captured

@@ -1,0 +1,101 @@
+package org.portmatrix.capture.live;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Whether the capture interface's link is up, from the kernel's {@code /sys/class/net/IFACE/operstate}
+ * (RFC 2863's states): a mirror port whose cable is pulled, or whose switch session was removed,
+ * delivers no packet, and libpcap reports nothing of it: the capture only sees traffic stop. Read
+ * about once a second by the analysis thread; each change is said once.
+ *
+ * <p>"up" is up; "unknown" (loopback, tunnels, drivers that do not report it) counts as up, as does
+ * an interface with no such file (libpcap's "any", a pseudo-device): the watch then says nothing.
+ * Every other state ("down", "lowerlayerdown", "dormant", "notpresent", "testing") is down.
+ */
+public final class LinkWatch {
+    private final String iface;
+    private final Path operstate;
+    private String state;
+    private boolean down;
+    private long downSinceNanos;
+    private long downEvents;
+    private long downNanos;
+
+    /** @param sysClassNet the kernel's interface directory ({@code /sys/class/net}; another in tests) */
+    public LinkWatch(String iface, Path sysClassNet) {
+        this.iface = iface;
+        Path p = null;
+        if (iface != null && !iface.isEmpty() && !iface.contains("/") && !iface.equals(".") && !iface.equals("..")) {
+            p = sysClassNet.resolve(iface).resolve("operstate");
+        }
+        this.operstate = p;
+    }
+
+    public LinkWatch(String iface) {
+        this(iface, Path.of("/sys/class/net"));
+    }
+
+    /**
+     * Reads the state; returns the sentence to say when the link went down or came back up since the
+     * last check, else null. {@code wallTime} is the time to name in it (ISO-8601).
+     */
+    public String check(long nowNanos, String wallTime) {
+        String s = read();
+        if (s == null) {
+            return null;
+        }
+        state = s;
+        boolean nowDown = !(s.equals("up") || s.equals("unknown"));
+        if (nowDown == down) {
+            return null;
+        }
+        down = nowDown;
+        if (nowDown) {
+            downEvents++;
+            downSinceNanos = nowNanos;
+            return iface + " went down at " + wallTime + " (its state is \"" + s + "\"): no packet can arrive until it is up again;"
+                    + " the capture goes on";
+        }
+        long d = nowNanos - downSinceNanos;
+        downNanos += d;
+        return iface + " is up again at " + wallTime + ", after " + seconds(d) + " down: nothing was captured in between";
+    }
+
+    private String read() {
+        if (operstate == null) {
+            return null;
+        }
+        try {
+            return Files.readString(operstate, StandardCharsets.US_ASCII).strip();
+        } catch (IOException | RuntimeException e) {
+            return null; // no such interface here (any, a pseudo-device), or it was deleted: the capture says so itself
+        }
+    }
+
+    private static String seconds(long nanos) {
+        long s = Math.max(0, Math.round(nanos / 1e9));
+        return s + (s == 1 ? " second" : " seconds");
+    }
+
+    /** The last state read ("up", "down", ...), or null when the interface has no state to read. */
+    public String state() {
+        return state;
+    }
+
+    public boolean down() {
+        return down;
+    }
+
+    /** How often the link went down. */
+    public long downEvents() {
+        return downEvents;
+    }
+
+    /** Seconds the link was down, the current stretch included. */
+    public long downSeconds(long nowNanos) {
+        return Math.round((downNanos + (down ? nowNanos - downSinceNanos : 0)) / 1e9);
+    }
+}
