@@ -253,6 +253,11 @@ public final class Inspection {
             }
             c.reason = reason;
         }
+        if (fi != null && fi.tls != null && fi.tls.alert() != null && c.reason != null && !c.reason.contains("ended with an alert")) {
+            // A matrix verdict says nothing of whether the session was made: an MTLS handshake whose certificate the
+            // other side refused is on the right port with the right protocol, and carries no traffic.
+            c.reason = c.reason + " The handshake ended with a fatal alert, " + fi.tls.alert() + ": no TLS session was made.";
+        }
     }
 
     private void checkProtocol(Flow f, Classification c, CompiledCatalog catalog, FlowInspection fi, TlsSession tls,

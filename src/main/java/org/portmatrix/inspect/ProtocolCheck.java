@@ -175,7 +175,7 @@ public final class ProtocolCheck {
         return app != AppProtocol.TLS && app != AppProtocol.SSH && app != AppProtocol.RDP;
     }
 
-    static String alertName(int d) {
+    public static String alertName(int d) {
         return switch (d) {
             case 40 -> "handshake_failure";
             case 42 -> "bad_certificate";

@@ -17,13 +17,15 @@ import java.util.Map;
  *     encrypted), or "absent"
  * @param serverCertificates the server's chain, leaf first (fingerprints into the inventory)
  * @param clientCertificates the client's chain, leaf first
+ * @param alert the fatal alert that ended the handshake in the clear, with its sender ("unknown_ca 48 from the
+ *     server": a certificate refused), or null
  */
 public record TlsInfo(String version, String sni, String cipher, Boolean certificateRequest, String clientCertificate,
-                      List<CertificateInfo> serverCertificates, List<CertificateInfo> clientCertificates) {
+                      List<CertificateInfo> serverCertificates, List<CertificateInfo> clientCertificates, String alert) {
 
     /** The names of the record's JSON fields, in order: {@link #field} gives their values. */
     public static final List<String> FIELDS = List.of("version", "sni", "cipher", "certificate_request", "client_certificate",
-            "server_certificates", "client_certificates");
+            "server_certificates", "client_certificates", "alert");
 
     /** The value of field {@code i} of {@link #FIELDS}: a plain value, or a certificate chain (a list of {@link CertificateInfo}). */
     public Object field(int i) {
@@ -35,6 +37,7 @@ public record TlsInfo(String version, String sni, String cipher, Boolean certifi
             case 4 -> clientCertificate;
             case 5 -> serverCertificates;
             case 6 -> clientCertificates;
+            case 7 -> alert;
             default -> throw new IndexOutOfBoundsException(i);
         };
     }

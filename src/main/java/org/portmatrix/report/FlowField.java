@@ -34,7 +34,7 @@ public enum FlowField {
     FLOW_ID("flow_id", FlowRecord::flowId),
     ICMP_ERRORS("icmp_errors", FlowRecord::icmpErrors),
     TLS("tls", r -> r.tls() == null ? null : r.tls().asMap(), List.of("version", "sni", "cipher", "certificate_request",
-            "client_certificate", "server_certificates", "client_certificates"));
+            "client_certificate", "server_certificates", "client_certificates", "alert"));
 
     private final String key;
     private final Function<FlowRecord, Object> value;

@@ -96,6 +96,30 @@ class InspectCapturesTest {
         return l;
     }
 
+    /**
+     * captures/inspect/tls-refused.pcap (record-tls-refused.sh): the Edge presents a client certificate from a CA
+     * the Front End does not trust, and s_server ends the handshake with a fatal unknown_ca alert. MTLS on 5061
+     * with a certificate is what the matrix documents (expected), and the reason says no session was made: it
+     * said nothing of the refusal.
+     */
+    @Test
+    void anMtlsHandshakeWhoseCertificateWasRefusedSaysSo() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run(new String[] {"analyze", "captures/inspect/tls-refused.pcap", "--topology",
+                    "captures/sample-topology.yaml", "--format", "jsonl"});
+        assertEquals(0, status);
+        List<String> lines = out.toString(StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
+        assertEquals(1, lines.size(), lines.toString());
+        JsonNode f = new ObjectMapper().readTree(lines.get(0));
+        assertFlow(f, "expected", "tls", "fe-sip-mtls-5061");
+        assertTls(f, "TLS 1.2", "present", true);
+        assertEquals("unknown_ca 48 from the server", f.get("tls").get("alert").asText(), f.toString());
+        assertTrue(f.get("reason").asText().endsWith("and the wire shows TLS 1.2 with a client certificate (CN=edge01.contoso.test,"
+                + "O=Contoso Test), SNI pool01.contoso.test. The handshake ended with a fatal alert, unknown_ca 48 from the server:"
+                + " no TLS session was made."), f.toString());
+    }
+
     @Test
     void tlsCaptureGivesEachHandshakeItsVerdict() throws Exception {
         Analysis a = analyze("tls.pcap", "jsonl");
@@ -105,6 +129,7 @@ class InspectCapturesTest {
         JsonNode t1 = a.one(EDGE, "tcp", 5061);
         assertFlow(t1, "expected", "tls", "fe-sip-mtls-5061");
         assertTls(t1, "TLS 1.2", "present", true);
+        assertTrue(t1.get("tls").get("alert").isNull(), "a handshake that went through ended with no alert: " + t1);
         assertEquals("pool01.contoso.test", t1.get("tls").get("sni").asText());
         assertEquals(List.of("CN=edge01.contoso.test,O=Contoso Test", "CN=Contoso Test Root CA,O=Contoso Test"),
                 subjects(t1.get("tls").get("client_certificates")));
@@ -129,7 +154,9 @@ class InspectCapturesTest {
         assertTls(t3, "TLS 1.2", "empty", true);
         // (True of a client on an MTLS port as of a server: it said "a server-to-server connection".)
         assertTrue(t3.get("reason").asText().endsWith("On this port both ends must present a certificate (mutual TLS); check the"
-                + " initiator's certificate configuration, or find out which program connects."), t3.toString());
+                + " initiator's certificate configuration, or find out which program connects. The handshake ended with a fatal alert,"
+                + " handshake_failure 40 from the server: no TLS session was made."), t3.toString());
+        assertEquals("handshake_failure 40 from the server", t3.get("tls").get("alert").asText(), t3.toString());
         assertFlow(t4, "unverifiable", "tls", "fe-sip-mtls-5061");
         assertTls(t4, "TLS 1.3", "not visible", null); // the request is encrypted too: not "false"
         assertTrue(t4.get("reason").asText().contains("TLS 1.3 encrypts the certificates"), t4.toString());

@@ -76,7 +76,7 @@ class CsvReportTest {
         FlowRecord r = new FlowRecord(1_700_000_000_000_000_000L, 1_700_000_001_000_000_000L, "tcp", "127.0.99.1", 43801, "127.0.1.10",
                 5061, false, List.of(), List.of("front-end"), "tls", "unknown_host", null, "-reason that starts with a minus", 11, 9,
                 1455, 2511, "1:abc=", -1, "closed_fin", "capture_end", 8, 0,
-                new TlsInfo("TLS 1.2", "=cmd|'/C calc'!A0", null, true, "empty", List.of(), List.of()));
+                new TlsInfo("TLS 1.2", "=cmd|'/C calc'!A0", null, true, "empty", List.of(), List.of(), null));
         csv.flow(r);
         csv.finish(null);
         try (CSVParser p = CSVParser.builder().setReader(new StringReader(w.toString()))

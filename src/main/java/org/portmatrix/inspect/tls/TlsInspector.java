@@ -110,7 +110,19 @@ public final class TlsInspector extends Inspector {
                                List<org.portmatrix.inspect.CertificateInfo> client) {
         String version = s.serverHello ? TlsSession.versionName(s.version) : null;
         return new TlsInfo(version, s.sni, CipherSuites.name(s.cipher), certificateRequest(s), clientCertificate(s),
-                server, client);
+                server, client, alert(s));
+    }
+
+    /**
+     * The fatal alert that ended the handshake, as "unknown_ca 48 from the server", or null. Only
+     * alerts in the clear are seen, and TLS 1.0-1.2 encrypts none before the handshake's end: one seen
+     * ended the handshake (a certificate refused, no cipher in common), and no session was made.
+     */
+    static String alert(TlsSession s) {
+        if (s.alert < 0 || !s.alertFatal) {
+            return null;
+        }
+        return org.portmatrix.inspect.ProtocolCheck.alertName(s.alert) + " from the " + (s.alertFromClient ? "client" : "server");
     }
 
     /**

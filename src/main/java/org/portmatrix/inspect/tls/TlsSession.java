@@ -68,6 +68,8 @@ public final class TlsSession {
     /** The description of the first alert sent in the clear, or -1, and who sent it. */
     public int alert = -1;
     public boolean alertFromClient;
+    /** Whether that alert was fatal (level 2): the connection ended there, and in the clear it was during the handshake. */
+    public boolean alertFatal;
     /** Streams stopped for a malformed record or a gap in the TCP sequence. */
     public boolean malformed;
     public boolean gap;

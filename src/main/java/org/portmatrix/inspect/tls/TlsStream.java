@@ -175,6 +175,7 @@ final class TlsStream {
             session.alert = alertBytes & 0xff;
             session.alertFromClient = session.isClient(this);
             if (alertBytes >>> 8 == 2) { // fatal: the connection ends
+                session.alertFatal = true;
                 stopped = true;
             }
         }
