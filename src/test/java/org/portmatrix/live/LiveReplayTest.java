@@ -25,18 +25,19 @@ class LiveReplayTest {
     @TempDir
     Path dir;
 
+    /** Ended by SIGHUP (the terminal that started it closing): the same final report as SIGTERM, status 129. */
     @Test
     void sampleReplayGivesTheOfflineVerdicts() throws Exception {
-        replayAndCompare(Workload.SAMPLE, Workload.SAMPLE_TOPOLOGY, Workload.SAMPLE_PACKETS, 1000);
+        replayAndCompare(Workload.SAMPLE, Workload.SAMPLE_TOPOLOGY, Workload.SAMPLE_PACKETS, 1000, "HUP", 1);
     }
 
     @Test
     void workloadCutReplayGivesTheOfflineVerdicts() throws Exception {
         Path[] mix = Workload.mixCut();
-        replayAndCompare(mix[0], mix[1], Workload.MIX_PACKETS, 10_000);
+        replayAndCompare(mix[0], mix[1], Workload.MIX_PACKETS, 10_000, "TERM", 15);
     }
 
-    private void replayAndCompare(Path pcap, Path topology, int packets, int pps) throws Exception {
+    private void replayAndCompare(Path pcap, Path topology, int packets, int pps, String signal, int signalNumber) throws Exception {
         Path flows = dir.resolve("flows.jsonl");
         Path reports = dir.resolve("report");
         try (Netns ns = Netns.create();
@@ -46,8 +47,8 @@ class LiveReplayTest {
             String replay = ns.replay(pcap, pps, 1);
             assertEquals(packets, Netns.successfulPackets(replay), replay);
             live.awaitSummary(reports, s -> s.path("capture").path("analyzed").asLong() >= packets, 60);
-            live.signal("TERM");
-            assertEquals(128 + 15, live.awaitExit(60), live.stderrText());
+            live.signal(signal);
+            assertEquals(128 + signalNumber, live.awaitExit(60), live.stderrText());
             JsonNode s = live.summary(reports);
             JsonNode cap = s.path("capture");
             assertTrue(s.path("final").asBoolean(), s.toString());
