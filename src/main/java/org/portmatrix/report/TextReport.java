@@ -357,7 +357,8 @@ public final class TextReport implements FlowReport {
         String roles = ReportData.roleLabel(r.srcRoles()) + " -> " + ReportData.roleLabel(r.dstRoles());
         return String.format(Locale.ROOT, "  %-20s %-5s %-47s %-47s %-34s %-8s %9s %12s", r.verdict(), r.transport(),
                 endpoint(r.srcIp(), r.srcPort()) + (r.directionInferred() ? " (?)" : ""), endpoint(r.dstIp(), r.dstPort()), roles,
-                r.appProtocol() == null ? "-" : oneLine(r.appProtocol()), n(r.packets()), n(r.bytes()));
+                r.appProtocol() == null ? "-" : oneLine(r.appProtocol()), n(r.packets()), n(r.bytes()))
+                + (r.vlan() >= 0 ? "  vlan " + r.vlan() : "") + (r.icmpErrors() > 0 ? "  icmp errors " + n(r.icmpErrors()) : "");
     }
 
     static String endpoint(String ip, int port) {

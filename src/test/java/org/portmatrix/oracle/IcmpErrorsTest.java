@@ -105,6 +105,12 @@ class IcmpErrorsTest {
         assertEquals(0, status);
         String text = out.toString(StandardCharsets.UTF_8);
         assertTrue(text.contains("    of those decoded, ICMP errors counted on the flow they quote (icmp_errors) 6\n"), text);
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        assertEquals(0, new Main(new PrintStream(all, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run(new String[] {"analyze", CAPTURE.toString(), "--topology", TOPOLOGY, "--all-flows"}));
+        List<String> udp = all.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("  protocol_mismatch ") && l.contains("127.0.1.10:50002")).toList();
+        assertEquals(1, udp.size(), all.toString(StandardCharsets.UTF_8));
+        assertTrue(udp.get(0).endsWith("  icmp errors 3"), udp.get(0));
     }
 
     /** The extract keeps a flagged flow's errors with its packets: what the firewall team is handed shows the refusals. */

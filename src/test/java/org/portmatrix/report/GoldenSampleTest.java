@@ -384,6 +384,19 @@ class GoldenSampleTest {
         }
     }
 
+    /** With VLANs in the key, each flow's line names its VLAN (the lines did not: two flows told apart only by it looked the same). */
+    @Test
+    void allFlowsLinesNameTheVlan() {
+        Run r = ReportTests.run("analyze", "captures/decode/vlan-both.pcap", "--vlan-in-key", "--all-flows");
+        assertEquals(0, r.status(), r.err());
+        List<String> lines = r.out().lines().filter(l -> l.matches("  (expected|unexpected_port|unexpected_role_pair|protocol_mismatch"
+                + "|unverifiable|unknown_host) .*")).toList();
+        assertEquals(10, lines.size(), r.out()); // tshark's 8 TCP and UDP conversations, and ICMP and ICMPv6
+        assertTrue(lines.stream().allMatch(l -> l.endsWith("  vlan 44")), r.out());
+        Run plain = ReportTests.run("analyze", SAMPLE, "--topology", TOPOLOGY, "--all-flows");
+        assertFalse(plain.out().contains("  vlan "), "no VLAN in the key, none named: " + plain.out());
+    }
+
     @Test
     void hostileWireStringsDoNotBreakTheGoldenFieldOrderOfOtherCaptures() throws IOException {
         // The hostile capture's JSON lines have the same keys in the same order (nothing from the wire becomes a key).
