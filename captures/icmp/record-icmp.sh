@@ -52,7 +52,9 @@ in_ns iptables -A INPUT -p tcp -s 127.0.10.23 -d 127.0.1.10 --dport 5061 -j REJE
 # The datagrams to UDP 50004 are left out of the file: their port unreachables then quote a flow
 # the capture does not hold.
 readonly FILTER='not (udp and dst port 50004)'
-in_ns tcpdump -i lo -s 0 -U --immediate-mode -w "$WORK/icmp-errors.pcap" "$FILTER" 2>"$WORK/tcpdump.log" &
+# (ip netns exec itself, not the in_ns function: the job is then tcpdump's own process, which the kill must reach)
+ip netns exec "$NS" tcpdump -i lo -s 0 -U --immediate-mode -w "$WORK/icmp-errors.pcap" "$FILTER" 2>"$WORK/tcpdump.log" &
+capture=$!
 for _ in $(seq 50); do
   grep -q 'listening on' "$WORK/tcpdump.log" 2>/dev/null && break
   sleep 0.1
@@ -88,8 +90,8 @@ except OSError:
 t.close()
 PYEOF
 sleep 0.5
-kill -TERM %1  # (SIGTERM: a script's background jobs ignore SIGINT; tcpdump writes out what it holds)
-wait %1 2>/dev/null || true
+kill -TERM "$capture"  # (SIGTERM: a script's background jobs ignore SIGINT; tcpdump writes out what it holds)
+wait "$capture" 2>/dev/null || true
 mkdir -p "$OUTPUT"
 cp "$WORK/icmp-errors.pcap" "$OUTPUT/icmp-errors.pcap"
 capinfos -c "$OUTPUT/icmp-errors.pcap" | sed -n 2p >&2

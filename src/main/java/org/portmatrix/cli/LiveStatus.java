@@ -139,8 +139,9 @@ final class LiveStatus {
         b.append(String.format("  kernel: received %s, dropped %s; interface dropped %s%n", cap.get("kernel_received"),
                 cap.get("kernel_dropped"), cap.get("interface_dropped")));
         if (cap.get("link") != null) {
-            b.append(String.format("  link: %s; went down %s times, down %s s in all%n", cap.get("link"), cap.get("link_down_events"),
-                    cap.get("link_down_seconds")));
+            long events = ((Number) cap.get("link_down_events")).longValue();
+            b.append(String.format("  link: %s; went down %s, down %s s in all%n", cap.get("link"),
+                    events == 0 ? "never" : events == 1 ? "once" : events + " times", cap.get("link_down_seconds")));
         }
         b.append(String.format(Locale.ROOT, "  %s (TCP data ACKed but never seen): %s gaps in %s ACKs (%.3f%%), %s of %s acknowledged bytes (%.3f%%)%n",
                 Boolean.TRUE.equals(loss.get("includes_drops_on_this_host"))

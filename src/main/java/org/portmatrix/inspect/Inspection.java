@@ -256,7 +256,9 @@ public final class Inspection {
         if (fi != null && fi.tls != null && fi.tls.alert() != null && c.reason != null && !c.reason.contains("ended with an alert")) {
             // A matrix verdict says nothing of whether the session was made: an MTLS handshake whose certificate the
             // other side refused is on the right port with the right protocol, and carries no traffic.
-            c.reason = c.reason + " The handshake ended with a fatal alert, " + fi.tls.alert() + ": no TLS session was made.";
+            c.reason = c.reason + (tls != null && tls.midStream
+                    ? " A fatal TLS alert was seen, " + fi.tls.alert() + ": the connection ended there."
+                    : " The handshake ended with a fatal alert, " + fi.tls.alert() + ": no TLS session was made.");
         }
     }
 
@@ -480,7 +482,7 @@ public final class Inspection {
         String initiator = presenter(f.ipVersion(), f.srcHi(), f.srcLo(), -1, c.srcRoles, roles);
         List<CertificateInfo> server = certificates(s.serverChain, serverIsResponder ? responder : initiator, true, f);
         List<CertificateInfo> client = certificates(s.clientChain, serverIsResponder ? initiator : responder, false, f);
-        return TlsInspector.info(s, server, client);
+        return TlsInspector.info(s, server, client, f);
     }
 
     private List<CertificateInfo> certificates(List<byte[]> chain, String presenter, boolean server, Flow f) {

@@ -104,6 +104,9 @@ public final class TextReport implements FlowReport {
         if (!t.serverCertificates().isEmpty()) {
             b.append(", server ").append(t.serverCertificates().get(0).subject());
         }
+        if (t.alert() != null) {
+            b.append(", ended by a fatal alert, ").append(t.alert());
+        }
         return b.toString();
     }
 

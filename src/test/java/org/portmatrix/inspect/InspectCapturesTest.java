@@ -97,27 +97,68 @@ class InspectCapturesTest {
     }
 
     /**
-     * captures/inspect/tls-refused.pcap (record-tls-refused.sh): the Edge presents a client certificate from a CA
+     * captures/inspect/tls-refused.pcap (record-tls-alerts.sh): the Edge presents a client certificate from a CA
      * the Front End does not trust, and s_server ends the handshake with a fatal unknown_ca alert. MTLS on 5061
      * with a certificate is what the matrix documents (expected), and the reason says no session was made: it
      * said nothing of the refusal.
      */
+    /** The flow records of a capture of the sample's addresses (record-tls-alerts.sh), as JSON lines. */
+    static List<JsonNode> onSampleTopology(String capture, String... more) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        List<String> args = new ArrayList<>(List.of("analyze", "captures/inspect/" + capture, "--topology", "captures/sample-topology.yaml"));
+        args.addAll(List.of(more));
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run(args.toArray(String[]::new));
+        assertTrue(status == 0 || status == 1, "exit status " + status);
+        List<JsonNode> flows = new ArrayList<>();
+        for (String line : out.toString(StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList()) {
+            flows.add(new ObjectMapper().readTree(line));
+        }
+        return flows;
+    }
+
     @Test
     void anMtlsHandshakeWhoseCertificateWasRefusedSaysSo() throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
-                StandardCharsets.UTF_8)).run(new String[] {"analyze", "captures/inspect/tls-refused.pcap", "--topology",
-                    "captures/sample-topology.yaml", "--format", "jsonl"});
-        assertEquals(0, status);
-        List<String> lines = out.toString(StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
-        assertEquals(1, lines.size(), lines.toString());
-        JsonNode f = new ObjectMapper().readTree(lines.get(0));
+        List<JsonNode> flows = onSampleTopology("tls-refused.pcap", "--format", "jsonl");
+        assertEquals(1, flows.size(), flows.toString());
+        JsonNode f = flows.get(0);
         assertFlow(f, "expected", "tls", "fe-sip-mtls-5061");
         assertTls(f, "TLS 1.2", "present", true);
         assertEquals("unknown_ca 48 from the server", f.get("tls").get("alert").asText(), f.toString());
         assertTrue(f.get("reason").asText().endsWith("and the wire shows TLS 1.2 with a client certificate (CN=edge01.contoso.test,"
                 + "O=Contoso Test), SNI pool01.contoso.test. The handshake ended with a fatal alert, unknown_ca 48 from the server:"
                 + " no TLS session was made."), f.toString());
+    }
+
+    /**
+     * captures/inspect/tls-alerts.pcap (record-tls-alerts.sh), three flows from the Edge to the Front End. 5061: the
+     * server warns unrecognized_name, then ends with a fatal handshake_failure (it kept the warning, the first alert,
+     * and said nothing). 5062: a TLS 1.1 fallback refused with inappropriate_fallback (86, a name the list lacked: "alert
+     * 86 86"). 5070: the end of a ChaCha20 session caught mid-stream, whose encrypted close_notify begins with 0x02
+     * (was read as a fatal alert in the clear: "alert 97 97 from the server").
+     */
+    @Test
+    void alertsAreReadOnlyInTheClearAndTheFatalOneIsNamed() throws Exception {
+        List<JsonNode> flows = onSampleTopology("tls-alerts.pcap", "--format", "jsonl");
+        assertEquals(3, flows.size(), flows.toString());
+        java.util.Map<Integer, JsonNode> byPort = new java.util.HashMap<>();
+        flows.forEach(f -> byPort.put(f.get("dst_port").asInt(), f));
+        JsonNode sni = byPort.get(5061);
+        assertEquals("handshake_failure 40 from the server", sni.get("tls").get("alert").asText(), sni.toString());
+        assertTrue(sni.get("reason").asText().endsWith(" The handshake ended with a fatal alert, handshake_failure 40 from the server:"
+                + " no TLS session was made."), sni.toString());
+        JsonNode fallback = byPort.get(5062);
+        assertEquals("inappropriate_fallback 86 from the server", fallback.get("tls").get("alert").asText(), fallback.toString());
+        JsonNode mid = byPort.get(5070);
+        assertTrue(mid.get("direction_inferred").asBoolean(), mid.toString());
+        assertTrue(mid.get("tls").get("alert").isNull(), "an encrypted alert is not read: " + mid);
+        assertFalse(mid.get("reason").asText().contains("alert"), mid.toString());
+        // The text report's TLS line says it too (the reason of an expected flow is not in the text report).
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertEquals(0, new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run(new String[] {"analyze", "captures/inspect/tls-refused.pcap", "--topology",
+                    "captures/sample-topology.yaml", "--all-flows"}));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains(", ended by a fatal alert, unknown_ca 48 from the server"), out.toString());
     }
 
     @Test

@@ -40,12 +40,28 @@ class LinkWatchTest {
     }
 
     @Test
-    void anInterfaceWithoutAStateSaysNothing() throws Exception {
+    void anInterfaceWithoutAStateIsSaidOnceExceptAny() throws Exception {
         LinkWatch any = new LinkWatch("any", sys);
         assertNull(any.check(0, "T0"));
         assertNull(any.state());
+        LinkWatch alt = new LinkWatch("capalt", sys); // an alternative name: libpcap opens it, sysfs has no directory for it
+        assertEquals("the link state of capalt cannot be watched (no " + sys.resolve("capalt").resolve("operstate")
+                + ": an alternative name, or not a network interface): a link going down will not be said", alt.check(0, "T0"));
+        assertNull(alt.check(1_000_000_000L, "T1"), "said once");
         LinkWatch odd = new LinkWatch("../etc", sys);
         assertNull(odd.check(0, "T0"));
         assertTrue(!odd.down());
+    }
+
+    @Test
+    void downAtTheStartIsNotALinkThatWentDown() throws Exception {
+        state("eth2", "down");
+        LinkWatch w = new LinkWatch("eth2", sys);
+        assertEquals("eth2 is down at the start (its state is \"down\"): no packet can arrive until it is up; the capture goes on",
+                w.check(0, "T0"));
+        assertEquals(0, w.downEvents());
+        state("eth2", "up");
+        assertEquals("eth2 is up again at T5, after 5 seconds down: nothing was captured in between", w.check(5_000_000_000L, "T5"));
+        assertEquals(5, w.downSeconds(6_000_000_000L));
     }
 }

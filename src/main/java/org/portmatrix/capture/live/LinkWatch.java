@@ -19,6 +19,7 @@ public final class LinkWatch {
     private final String iface;
     private final Path operstate;
     private String state;
+    private boolean checked;
     private boolean down;
     private long downSinceNanos;
     private long downEvents;
@@ -43,9 +44,14 @@ public final class LinkWatch {
      * last check, else null. {@code wallTime} is the time to name in it (ISO-8601).
      */
     public String check(long nowNanos, String wallTime) {
+        boolean first = !checked;
+        checked = true;
         String s = read();
         if (s == null) {
-            return null;
+            // Said once: libpcap also opens interfaces by an alternative name (ip link property add ... altname), which
+            // has no directory of its own here, and pseudo-devices that have no link at all.
+            return first && operstate != null && !iface.equals("any") ? "the link state of " + iface + " cannot be watched (no "
+                    + operstate + ": an alternative name, or not a network interface): a link going down will not be said" : null;
         }
         state = s;
         boolean nowDown = !(s.equals("up") || s.equals("unknown"));
@@ -54,8 +60,12 @@ public final class LinkWatch {
         }
         down = nowDown;
         if (nowDown) {
-            downEvents++;
             downSinceNanos = nowNanos;
+            if (first) {
+                return iface + " is down at the start (its state is \"" + s + "\"): no packet can arrive until it is up; the capture"
+                        + " goes on";
+            }
+            downEvents++;
             return iface + " went down at " + wallTime + " (its state is \"" + s + "\"): no packet can arrive until it is up again;"
                     + " the capture goes on";
         }
@@ -89,7 +99,7 @@ public final class LinkWatch {
         return down;
     }
 
-    /** How often the link went down. */
+    /** How often the link went down (being down at the start is not counted; its time down is). */
     public long downEvents() {
         return downEvents;
     }

@@ -1,6 +1,8 @@
 package org.portmatrix.inspect.tls;
 
 import java.util.List;
+import org.portmatrix.classify.Addresses;
+import org.portmatrix.flow.Flow;
 import org.portmatrix.inspect.AppProtocol;
 import org.portmatrix.inspect.FlowInspection;
 import org.portmatrix.inspect.Inspector;
@@ -107,22 +109,29 @@ public final class TlsInspector extends Inspector {
 
     /** The record's view of a session, with the certificates already parsed. */
     public static TlsInfo info(TlsSession s, List<org.portmatrix.inspect.CertificateInfo> server,
-                               List<org.portmatrix.inspect.CertificateInfo> client) {
+                               List<org.portmatrix.inspect.CertificateInfo> client, Flow f) {
         String version = s.serverHello ? TlsSession.versionName(s.version) : null;
         return new TlsInfo(version, s.sni, CipherSuites.name(s.cipher), certificateRequest(s), clientCertificate(s),
-                server, client, alert(s));
+                server, client, alert(s, f));
     }
 
     /**
      * The fatal alert that ended the handshake, as "unknown_ca 48 from the server", or null. Only
      * alerts in the clear are seen, and TLS 1.0-1.2 encrypts none before the handshake's end: one seen
-     * ended the handshake (a certificate refused, no cipher in common), and no session was made.
+     * ended the handshake (a certificate refused, no cipher in common), and no session was made. Its
+     * sender is the client or the server when a hello or the flow's TCP start says which end is which;
+     * otherwise (a capture begun mid-connection, the initiator inferred) it is named by its address.
      */
-    static String alert(TlsSession s) {
+    static String alert(TlsSession s, Flow f) {
         if (s.alert < 0 || !s.alertFatal) {
             return null;
         }
-        return org.portmatrix.inspect.ProtocolCheck.alertName(s.alert) + " from the " + (s.alertFromClient ? "client" : "server");
+        String name = org.portmatrix.inspect.ProtocolCheck.alertName(s.alert);
+        if (s.alertSideKnown || !f.directionInferred) {
+            return name + " from the " + (s.alertFromClient ? "client" : "server");
+        }
+        return name + " from " + (s.alertFromInitiator ? Addresses.format(f.ipVersion(), f.srcHi(), f.srcLo())
+                : Addresses.format(f.ipVersion(), f.dstHi(), f.dstLo()));
     }
 
     /**

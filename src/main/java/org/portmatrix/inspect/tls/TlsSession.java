@@ -70,6 +70,15 @@ public final class TlsSession {
     public boolean alertFromClient;
     /** Whether that alert was fatal (level 2): the connection ended there, and in the clear it was during the handshake. */
     public boolean alertFatal;
+    /** Whether the alert came from the flow's initiator (its forward direction). */
+    public boolean alertFromInitiator;
+    /**
+     * Whether {@link #alertFromClient} is known from the handshake: a ClientHello or ServerHello was
+     * seen (else it rests on the flow's initiator; see {@link TlsInspector#alert}).
+     */
+    public boolean alertSideKnown;
+    /** The direction that sent {@link #alert}. */
+    TlsStream alertStream;
     /** Streams stopped for a malformed record or a gap in the TCP sequence. */
     public boolean malformed;
     public boolean gap;

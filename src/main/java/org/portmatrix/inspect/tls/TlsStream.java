@@ -50,6 +50,10 @@ final class TlsStream {
     private int recordHeaderHave;
     private int recordType;
     private int recordLeft;
+    /** Whether the current alert record is read: one in the clear (see {@link #startRecord}). */
+    private boolean plainAlert;
+    /** The longest alert record taken for plaintext: a few alerts of two bytes; an encrypted one is 18 bytes or more. */
+    static final int MAX_PLAIN_ALERTS = 16;
     /** The alert's level and description bytes so far. */
     private int alertBytes;
     private int alertHave;
@@ -144,6 +148,10 @@ final class TlsStream {
         recordLeft = length;
         alertHave = 0;
         alertBytes = 0;
+        // An alert in the clear is two bytes (a record may carry several); one encrypted under TLS 1.0-1.2 has its
+        // MAC or AEAD tag on top (18 bytes and more), and one caught mid-stream is read as is: a longer record, or
+        // one of odd length, is ciphertext, whatever its first bytes look like.
+        plainAlert = type == ALERT && length % 2 == 0 && length <= MAX_PLAIN_ALERTS;
         if (type == APPLICATION_DATA) {
             encrypted = true;
             stopped = true; // nothing readable follows in this direction
@@ -155,9 +163,13 @@ final class TlsStream {
         switch (recordType) {
             case HANDSHAKE -> handshakeBytes(b, off, n);
             case ALERT -> {
-                for (int i = off; alertHave < 2 && i < off + n; i++) {
+                for (int i = off; plainAlert && i < off + n; i++) {
                     alertBytes = alertBytes << 8 | (b[i] & 0xff);
-                    alertHave++;
+                    if (++alertHave == 2) {
+                        alert(alertBytes >>> 8 & 0xff, alertBytes & 0xff);
+                        alertHave = 0;
+                        alertBytes = 0;
+                    }
                 }
             }
             default -> {}
@@ -171,14 +183,26 @@ final class TlsStream {
             }
             encrypted = true;
             stopped = true; // the handshake messages after it are encrypted
-        } else if (recordType == ALERT && alertHave == 2 && session.alert < 0) {
-            session.alert = alertBytes & 0xff;
-            session.alertFromClient = session.isClient(this);
-            if (alertBytes >>> 8 == 2) { // fatal: the connection ends
-                session.alertFatal = true;
-                stopped = true;
-            }
+        } else if (recordType == ALERT && session.alertFatal && session.alertStream == this) {
+            stopped = true; // after a fatal alert the connection ends
         }
+    }
+
+    /**
+     * One alert in the clear. The first is kept, unless a fatal one follows a warning (an SNI mismatch's
+     * unrecognized_name, then handshake_failure): the fatal one is what ended the handshake.
+     */
+    private void alert(int level, int description) {
+        boolean fatal = level == 2;
+        if (session.alert >= 0 && (session.alertFatal || !fatal)) {
+            return;
+        }
+        session.alert = description;
+        session.alertFatal = fatal;
+        session.alertFromClient = session.isClient(this);
+        session.alertFromInitiator = forward;
+        session.alertSideKnown = session.clientHello || session.serverHello;
+        session.alertStream = this;
     }
 
     private void handshakeBytes(byte[] b, int off, int n) {

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Records captures/inspect/tls-refused.pcap and captures/inspect/tls-alerts.pcap: TLS handshakes
+# ended by alerts, from OpenSSL's s_server and s_client, on the sample topology's addresses
+# (captures/sample-topology.yaml: 127.0.3.10 edge-internal -> 127.0.1.10 front-end).
+#
+#   sudo captures/inspect/record-tls-alerts.sh [OUTPUT_DIR]      (default: captures/inspect)
+#
+# tls-refused.pcap: an MTLS handshake on 5061 whose client certificate the server refuses (issued
+#   by a CA the server does not trust): s_server ends it with a fatal unknown_ca alert.
+# tls-alerts.pcap, three flows:
+#   5061  an SNI the server does not know: a warning unrecognized_name, then a fatal handshake_failure
+#         (the server requires a client certificate, the client has none);
+#   5062  a TLS 1.1 client sending the fallback SCSV to a TLS 1.3 server: inappropriate_fallback;
+#   5070  the end of a TLS 1.2 ChaCha20-Poly1305 session caught mid-stream (the capture cut to its
+#         encrypted close_notify alerts and FINs, tshark), chosen among many sessions as one whose
+#         encrypted alert begins with the byte 0x02, the level of a fatal alert in the clear.
+# Runs on the loopback of a network namespace that this script creates and deletes; the test CAs
+# and certificates are made anew on every run in a temporary directory. No name is resolved.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly HERE
+readonly OUTPUT=${1:-$HERE}
+readonly NS=pmtlsa$$
+readonly SESSIONS_MAX=4000
+
+log() { printf '[record-tls-alerts] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+((EUID == 0)) || die "network namespaces and tcpdump need root: sudo $0"
+for program in ip tcpdump openssl tshark mergecap capinfos timeout; do
+  command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/record-tls-alerts.XXXXXX")
+readonly WORK
+cleanup() {
+  local status=$? pid
+  trap - EXIT INT TERM
+  for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  ip netns del "$NS" 2>/dev/null || true
+  if ((status != 0)); then
+    local f
+    for f in "$WORK"/*.log; do
+      [[ -s "$f" ]] && { printf -- '--- %s\n' "${f##*/}" >&2; tail -n 10 "$f" >&2; }
+    done
+  fi
+  rm -rf "$WORK"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Two CAs: the server trusts "Contoso Test Root CA"; the refused client certificate comes from another.
+ca() { # NAME SUBJECT
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 \
+    -subj "$2" -keyout "$WORK/$1.key" -out "$WORK/$1.pem" >>"$WORK/pki.log" 2>&1
+}
+leaf() { # NAME CN CA
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -subj "/O=Contoso Test/CN=$2" \
+    -keyout "$WORK/$1.key" -out "$WORK/$1.csr" >>"$WORK/pki.log" 2>&1
+  printf 'subjectAltName=DNS:%s\n' "$2" >"$WORK/$1.ext"
+  openssl x509 -req -in "$WORK/$1.csr" -CA "$WORK/$3.pem" -CAkey "$WORK/$3.key" -set_serial "0x$(openssl rand -hex 8)" \
+    -days 30 -sha256 -extfile "$WORK/$1.ext" -out "$WORK/$1.pem" >>"$WORK/pki.log" 2>&1
+}
+ca ca "/O=Contoso Test/CN=Contoso Test Root CA"
+ca other "/O=Somewhere Else/CN=Untrusted Test CA"
+leaf server pool01.contoso.test ca
+leaf server2 other.contoso.test ca
+leaf edge edge01.contoso.test other
+
+ip netns add "$NS"
+ip netns exec "$NS" ip link set lo up
+in_ns() { ip netns exec "$NS" "$@"; }
+
+# start_capture NAME FILTER: tcpdump on the namespace's loopback into $WORK/NAME.pcap; sets CAPTURE_PID
+start_capture() {
+  # (ip netns exec itself, not a shell function: $! is then tcpdump's own process, which the kill must reach)
+  ip netns exec "$NS" tcpdump -i lo -s 0 -U --immediate-mode -w "$WORK/$1.pcap" "$2" 2>"$WORK/$1.tcpdump.log" &
+  CAPTURE_PID=$!
+  for _ in $(seq 50); do
+    grep -q 'listening on' "$WORK/$1.tcpdump.log" 2>/dev/null && return
+    sleep 0.1
+  done
+  die "tcpdump did not start"
+}
+stop_capture() {
+  sleep 0.5
+  kill -TERM "$CAPTURE_PID" # (SIGTERM: a script's background jobs ignore SIGINT; tcpdump writes out what it holds)
+  wait "$CAPTURE_PID" 2>/dev/null || true
+}
+
+# handshake NAME PORT "SERVER OPTIONS" "CLIENT OPTIONS": one s_server connection and one s_client from the Edge.
+# s_server takes EOF on its stdin for "quit": a FIFO kept open until the handshake is over.
+handshake() {
+  local name=$1 port=$2 server_options=$3 client_options=$4 server server_stdin
+  mkfifo "$WORK/$name.in"
+  # shellcheck disable=SC2086 # the options are words
+  ip netns exec "$NS" timeout 20 openssl s_server -accept "127.0.1.10:$port" -naccept 1 $server_options -cert "$WORK/server.pem" \
+    -key "$WORK/server.key" <"$WORK/$name.in" >"$WORK/$name.server.log" 2>&1 &
+  server=$!
+  exec {server_stdin}>"$WORK/$name.in"
+  for _ in $(seq 50); do
+    in_ns ss -ltn 2>/dev/null | grep -q "127.0.1.10:$port" && break
+    sleep 0.1
+  done
+  # shellcheck disable=SC2086
+  in_ns timeout 10 openssl s_client -bind 127.0.3.10:0 -connect "127.0.1.10:$port" $client_options \
+    </dev/null >"$WORK/$name.client.log" 2>&1 || true
+  sleep 0.3
+  exec {server_stdin}>&-
+  wait "$server" || true
+}
+
+log "tls-refused: edge01 (certificate from an untrusted CA) -> the Front End's 5061, TLS 1.2, client certificate required"
+start_capture tls-refused 'tcp port 5061'
+handshake refused 5061 "-tls1_2 -Verify 1 -verify_return_error -CAfile $WORK/ca.pem" \
+  "-tls1_2 -servername pool01.contoso.test -CAfile $WORK/ca.pem -cert $WORK/edge.pem -key $WORK/edge.key"
+stop_capture
+grep -q 'unable to get local issuer certificate' "$WORK/refused.server.log" || die "the server did not refuse the client's certificate"
+
+log "tls-alerts: an unknown SNI (warning, then fatal), a TLS 1.1 fallback"
+start_capture handshakes 'tcp port 5061 or tcp port 5062'
+handshake sni 5061 "-tls1_2 -Verify 1 -verify_return_error -CAfile $WORK/ca.pem -servername pool01.contoso.test \
+  -cert2 $WORK/server2.pem -key2 $WORK/server2.key" "-tls1_2 -servername nomatch.contoso.test -CAfile $WORK/ca.pem"
+handshake fallback 5062 "" "-tls1_1 -fallback_scsv -cipher DEFAULT@SECLEVEL=0 -CAfile $WORK/ca.pem"
+stop_capture
+
+log "tls-alerts: TLS 1.2 ChaCha20 sessions until one's encrypted alert begins with 0x02 (at most $SESSIONS_MAX)"
+start_capture sessions 'tcp port 5070'
+ip netns exec "$NS" timeout 900 openssl s_server -accept 127.0.1.10:5070 -tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305 \
+  -cert "$WORK/server.pem" -key "$WORK/server.key" -quiet </dev/null >"$WORK/sessions.server.log" 2>&1 &
+sessions_server=$!
+for _ in $(seq 50); do
+  in_ns ss -ltn 2>/dev/null | grep -q "127.0.1.10:5070" && break
+  sleep 0.1
+done
+stream=""
+for ((i = 1; i <= SESSIONS_MAX; i++)); do
+  echo hello | in_ns timeout 5 openssl s_client -quiet -bind 127.0.3.10:0 -connect 127.0.1.10:5070 -tls1_2 \
+    -CAfile "$WORK/ca.pem" >/dev/null 2>&1 || true
+  if ((i % 100 == 0)); then
+    stream=$(tshark -n -r "$WORK/sessions.pcap" -Y 'tls.record.content_type == 21 && tcp.payload[5:1] == 02' \
+      -T fields -e tcp.stream 2>/dev/null | head -n 1)
+    [[ -n "$stream" ]] && break
+  fi
+done
+kill -TERM "$sessions_server" 2>/dev/null || true
+stop_capture
+[[ -n "$stream" ]] || die "no session's encrypted alert began with 0x02 in $SESSIONS_MAX sessions"
+tshark -n -r "$WORK/sessions.pcap" -Y "tcp.stream == $stream && (tls.record.content_type == 21 || tcp.flags.fin == 1)" \
+  -w "$WORK/midstream.pcap" 2>/dev/null
+
+mkdir -p "$OUTPUT"
+cp "$WORK/tls-refused.pcap" "$OUTPUT/tls-refused.pcap"
+mergecap -a -w "$OUTPUT/tls-alerts.pcap" "$WORK/handshakes.pcap" "$WORK/midstream.pcap"
+capinfos -c "$OUTPUT/tls-refused.pcap" "$OUTPUT/tls-alerts.pcap" | grep -i 'packets' >&2
