@@ -225,7 +225,7 @@ public final class Analyzer implements FlowSink {
             packetsDecoded++;
             Flow f;
             if (d.icmpError) { // (false for nearly every packet: one field read)
-                f = t.related(d);
+                f = t.related(d, ref.tsNanos);
                 if (f != null) { // an ICMP error about an open flow: counted on it, and kept with its packets
                     icmpErrorsOnFlows++;
                     if (extract != null && extract.active() && f.extract != ExtractStream.DROP) {
@@ -328,7 +328,7 @@ public final class Analyzer implements FlowSink {
         packetsDecoded++;
         Flow f;
         if (d.icmpError) {
-            f = table.related(d);
+            f = table.related(d, tsNanos);
             if (f != null) {
                 icmpErrorsOnFlows++;
                 return f; // an ICMP error about an open flow: counted on it (not one of its packets)
@@ -454,7 +454,10 @@ public final class Analyzer implements FlowSink {
             c.reason = c.reason + note;
         }
         if (f.icmpErrors != null) {
-            c.reason = c.reason + icmpNote(f, f.icmpErrors);
+            c.reason = c.reason + icmpNote(f.icmpErrors);
+        }
+        if (f.icmpCarried != null) {
+            c.reason = c.reason + carriedNote(f.icmpCarried);
         }
         if (c.verdict.flagged()) {
             flagged++;
@@ -469,25 +472,53 @@ public final class Analyzer implements FlowSink {
         }
     }
 
-    /** What the ICMP errors about a flow's packets say, as a sentence to append to its reason. */
-    static String icmpNote(Flow f, IcmpErrors e) {
-        String icmp = e.protocol == IpProtocol.ICMPV6 ? "ICMPv6 " : "ICMP ";
-        String sender = Addresses.format(e.senderVersion, e.senderHi, e.senderLo);
-        String times = e.count == 1 ? "" : " (" + e.count + " times)";
-        String quotedTo = Addresses.format(e.senderVersion, e.quotedDstHi, e.quotedDstLo);
-        boolean ported = e.quotedProtocol == IpProtocol.TCP || e.quotedProtocol == IpProtocol.UDP || e.quotedProtocol == IpProtocol.SCTP;
-        if (!e.aboutThisFlow) {
-            return " It carried " + (e.count == 1 ? "an ICMP error" : e.count + " ICMP errors") + " about packets whose flow is not in"
-                    + " the capture; the first: " + icmp + e.describe() + " from " + sender + " about " + IpProtocol.upperName(e.quotedProtocol)
-                    + " " + endpoint(Addresses.format(e.senderVersion, e.quotedSrcHi, e.quotedSrcLo), e.quotedSrcPort, ported) + " -> "
-                    + endpoint(quotedTo, e.quotedDstPort, ported) + ".";
+    /**
+     * What the ICMP errors about a flow's packets say, one clause per kind, as a sentence to append to
+     * its reason: "127.0.1.10 answered with ICMP port unreachable (3 times): nothing listened on UDP
+     * 50002 there; ICMPv6 packet too big came back from fd00::2."
+     */
+    static String icmpNote(IcmpErrors e) {
+        StringBuilder b = new StringBuilder();
+        for (IcmpErrors.Kind k : e.kinds()) {
+            String icmp = k.protocol == IpProtocol.ICMPV6 ? "ICMPv6 " : "ICMP ";
+            String sender = Addresses.format(k.senderVersion, k.senderHi, k.senderLo);
+            String times = k.count == 1 ? "" : " (" + k.count + " times)";
+            String quotedTo = Addresses.format(k.senderVersion, k.quotedDstHi, k.quotedDstLo);
+            b.append(b.length() == 0 ? " " : "; ");
+            if (k.portUnreachable() && sender.equals(quotedTo) && ported(k.quotedProtocol)) {
+                b.append(sender).append(" answered with ").append(icmp).append("port unreachable").append(times)
+                        .append(": nothing listened on ").append(IpProtocol.upperName(k.quotedProtocol)).append(' ').append(k.quotedDstPort)
+                        .append(" there");
+            } else {
+                b.append(icmp).append(k.describe()).append(" came back from ").append(sender).append(times);
+                if (k.prohibited()) {
+                    b.append(": a filter on the way refused the flow's packets");
+                }
+            }
         }
-        if (e.portUnreachable() && sender.equals(quotedTo) && ported) {
-            return " " + sender + " answered with " + icmp + "port unreachable" + times + ": nothing listened on "
-                    + IpProtocol.upperName(e.quotedProtocol) + " " + e.quotedDstPort + " there.";
+        if (e.otherKinds() > 0) {
+            b.append("; and ").append(e.otherKinds()).append(" ICMP errors of other kinds");
         }
-        return " " + icmp + e.describe() + " came back from " + sender + times
-                + (e.prohibited() ? ": a filter on the way refused the flow's packets." : ".");
+        return b.append('.').toString();
+    }
+
+    /**
+     * What an ICMP flow's errors about packets of flows not open here were about (the first of them),
+     * as a sentence to append to its reason.
+     */
+    static String carriedNote(IcmpErrors e) {
+        IcmpErrors.Kind k = e.kinds().get(0);
+        String icmp = k.protocol == IpProtocol.ICMPV6 ? "ICMPv6 " : "ICMP ";
+        boolean ported = ported(k.quotedProtocol);
+        return " It carried " + (e.count() == 1 ? "an ICMP error" : e.count() + " ICMP errors") + " about packets whose flow is not open"
+                + " here (not in the capture, or ended before); the first: " + icmp + k.describe() + " from "
+                + Addresses.format(k.senderVersion, k.senderHi, k.senderLo) + " about " + IpProtocol.upperName(k.quotedProtocol) + " "
+                + endpoint(Addresses.format(k.senderVersion, k.quotedSrcHi, k.quotedSrcLo), k.quotedSrcPort, ported) + " -> "
+                + endpoint(Addresses.format(k.senderVersion, k.quotedDstHi, k.quotedDstLo), k.quotedDstPort, ported) + ".";
+    }
+
+    private static boolean ported(int protocol) {
+        return protocol == IpProtocol.TCP || protocol == IpProtocol.UDP || protocol == IpProtocol.SCTP;
     }
 
     private static String endpoint(String address, int port, boolean ported) {
@@ -503,8 +534,8 @@ public final class Analyzer implements FlowSink {
         if (communityId == null) {
             communityId = new CommunityId(0);
         }
-        // ICMP's ID comes from the flow's first packet, its type and code as its sender sent them: an echo reply seen
-        // first (the only ICMP flow whose direction is inferred) was sent by the responder, the record's destination.
+        // ICMP's ID comes from the flow's first packet, its type and code as its sender sent them: an echo reply or an
+        // error seen first (the ICMP flows whose direction is inferred) was sent by the responder, the record's destination.
         String cid = icmp && f.directionInferred
                 ? communityId.compute(f.ipVersion(), f.dstHi(), f.dstLo(), f.srcHi(), f.srcLo(), f.protocol(), f.icmpType, f.icmpCode, ported)
                 : communityId.compute(f.ipVersion(), f.srcHi(), f.srcLo(), f.dstHi(), f.dstLo(), f.protocol(),
@@ -516,7 +547,7 @@ public final class Analyzer implements FlowSink {
                 Addresses.format(f.ipVersion(), f.dstHi(), f.dstLo()), ported ? f.dstPort() : -1, f.directionInferred,
                 classifier.roles().names(c.srcRoles), classifier.roles().names(c.dstRoles), c.appProtocol, c.verdict.id(),
                 rule, c.reason, f.packetsFwd, f.packetsRev, f.bytesFwd, f.bytesRev, cid, f.vlan(), tcpState(f),
-                endName(f.endReason), f.id, f.icmpErrors == null || !f.icmpErrors.aboutThisFlow ? 0 : f.icmpErrors.count,
+                endName(f.endReason), f.id, f.icmpErrors == null ? 0 : f.icmpErrors.count(),
                 inspection.tls(f));
     }
 

@@ -53,7 +53,7 @@ final class ExtractPass {
             if (decoder.decode(ref.buf, ref.offset, ref.caplen, ref.linkType, d) != DecodeStats.OK) {
                 continue;
             }
-            Flow f = d.icmpError ? table.related(d) : null; // an ICMP error goes with the flow it quotes, as in the analyzer
+            Flow f = d.icmpError ? table.related(d, ref.tsNanos) : null; // an ICMP error goes with the flow it quotes, as in the analyzer
             if (f == null) {
                 f = table.update(d, ref.tsNanos, ref.origLen);
             }

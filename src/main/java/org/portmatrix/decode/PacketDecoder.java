@@ -391,9 +391,10 @@ public final class PacketDecoder {
 
     /**
      * Reads the packet an ICMP error quotes, from {@code q}: its IP header (IPv4 under ICMP, IPv6 under
-     * ICMPv6) and the first four bytes after it, which hold the ports of TCP, UDP and SCTP. Sets
+     * ICMPv6, its extension headers followed) and the first four bytes after it, which hold the ports
+     * of TCP, UDP and SCTP (other transports are keyed without ports, as their flows are). Sets
      * {@link Decoded#icmpError} only when all of that was captured, and not for a quoted later
-     * fragment (no ports) or an IPv6 packet whose transport follows extension headers.
+     * fragment (no ports) or an IPv6 packet with a routing header.
      */
     private static void quoted(byte[] b, int q, int end, int proto, Decoded d) {
         int t;
@@ -417,16 +418,38 @@ public final class PacketDecoder {
                 return;
             }
             inner = u8(b, q + 6);
-            if (inner != IpProtocol.TCP && inner != IpProtocol.UDP && inner != IpProtocol.SCTP && inner != IpProtocol.ICMPV6) {
-                return; // extension headers: not followed in a quote
+            t = q + IPV6_HEADER;
+            // Extension headers as the decoder walks them, but a routing header (its final destination would be the
+            // flow's) and a later fragment (no ports) end the walk: the error then stays an ICMP packet.
+            for (int n = 0; ; n++) {
+                if (inner == IpProtocol.HOPOPT || inner == IpProtocol.IPV6_OPTS || inner == IpProtocol.AH) {
+                    if (n >= MAX_IPV6_EXTENSIONS || end - t < 8) {
+                        return;
+                    }
+                    int next = u8(b, t);
+                    t += inner == IpProtocol.AH ? (u8(b, t + 1) + 2) * 4 : (u8(b, t + 1) + 1) * 8;
+                    inner = next;
+                } else if (inner == IpProtocol.IPV6_FRAG) {
+                    if (n >= MAX_IPV6_EXTENSIONS || end - t < 8 || (u16(b, t + 2) & 0xfff8) != 0) {
+                        return;
+                    }
+                    inner = u8(b, t);
+                    t += 8;
+                } else if (inner == IpProtocol.IPV6_ROUTE) {
+                    return;
+                } else {
+                    break;
+                }
             }
             d.quotedSrcHi = i64(b, q + 8);
             d.quotedSrcLo = i64(b, q + 16);
             d.quotedDstHi = i64(b, q + 24);
             d.quotedDstLo = i64(b, q + 32);
-            t = q + IPV6_HEADER;
         }
         boolean ported = inner == IpProtocol.TCP || inner == IpProtocol.UDP || inner == IpProtocol.SCTP;
+        if (ported && end - t < 4) {
+            return;
+        }
         d.quotedProtocol = inner;
         d.quotedSrcPort = ported ? u16(b, t) : 0;
         d.quotedDstPort = ported ? u16(b, t + 2) : 0;

@@ -60,8 +60,10 @@ public final class Flow {
     public Object inspection;
     /** Per-flow classification (owned by the classify stage). */
     public Object classification;
-    /** The ICMP errors seen about this flow's packets, or null ({@link IcmpErrors}). */
+    /** The ICMP errors seen about this flow's packets, not among its packets; or null ({@link IcmpErrors}). */
     public IcmpErrors icmpErrors;
+    /** For an ICMP flow: the errors among its packets whose quoted flow was not open; or null. */
+    public IcmpErrors icmpCarried;
     /** Whether {@code --extract} keeps the flow's packets, as far as known (owned by the cli stage's extract stream). */
     public byte extract;
 

@@ -21,7 +21,8 @@ import org.portmatrix.decode.IpProtocol;
  * receiver of a SYN-ACK; for TCP without either (the capture started mid-connection) the endpoint
  * on a service port (the catalog's, else a well-known one below 1024, else the lower port) is the
  * responder, and {@link Flow#directionInferred} is set. A UDP datagram sent from a service port
- * to a port that is none, and an ICMP echo reply, are answers: their receiver initiated, inferred.
+ * to a port that is none, an ICMP echo reply and an ICMP error, are answers: their receiver initiated,
+ * inferred.
  * Anything else: the sender of the first packet.
  */
 public final class FlowTable {
@@ -214,13 +215,14 @@ public final class FlowTable {
     }
 
     /**
-     * For an ICMP error ({@link Decoded#icmpError}): the open flow its quoted packet belongs to, with
-     * the error counted on it ({@link Flow#icmpErrors}), or null when that flow is not in the table
-     * (then the error goes to {@link #update} as an ICMP packet, and {@link #unrelatedError} keeps what
-     * it was about). The flow's counters, times and state are not changed: the error is not one of its
-     * packets. Only ICMP errors come here, so the lookup is not the per-packet one of {@link #update}.
+     * For an ICMP error ({@link Decoded#icmpError}) at {@code tsNanos}: the open flow its quoted packet
+     * belongs to, with the error counted on it ({@link Flow#icmpErrors}), or null when that flow is not
+     * in the table or silent past its timeout, as {@link #update} would have ended it (then the error
+     * goes to {@link #update} as an ICMP packet, and {@link #unrelatedError} keeps what it was about).
+     * The flow's counters, times and state are not changed: the error is not one of its packets. Only
+     * ICMP errors come here, so the lookup is not the per-packet one of {@link #update}.
      */
-    public Flow related(Decoded d) {
+    public Flow related(Decoded d, long tsNanos) {
         int proto = d.quotedProtocol;
         long sHi = d.quotedSrcHi;
         long sLo = d.quotedSrcLo;
@@ -238,22 +240,25 @@ public final class FlowTable {
             if (f.hash == h && f.protocol == proto && f.vlan == vl && f.ipVersion == ipv
                     && ((f.aLo == sLo && f.bLo == dLo && f.aPort == sPort && f.bPort == dPort && f.aHi == sHi && f.bHi == dHi)
                     || (f.aLo == dLo && f.bLo == sLo && f.aPort == dPort && f.bPort == sPort && f.aHi == dHi && f.bHi == sHi))) {
-                if (f.icmpErrors == null) {
-                    f.icmpErrors = new IcmpErrors(d, true);
+                if (tsNanos - f.lastNanos > listTimeout[f.list]) {
+                    return null; // ended by its silence, whether the expiry scan has reached it yet or not
                 }
-                f.icmpErrors.count++;
+                if (f.icmpErrors == null) {
+                    f.icmpErrors = new IcmpErrors();
+                }
+                f.icmpErrors.add(d);
                 return f;
             }
         }
         return null;
     }
 
-    /** An ICMP error whose quoted flow is not in the table, counted on the ICMP flow {@code f} that {@link #update} gave it. */
+    /** An ICMP error whose quoted flow is not open, counted on the ICMP flow {@code f} that {@link #update} gave it. */
     public static void unrelatedError(Flow f, Decoded d) {
-        if (f.icmpErrors == null) {
-            f.icmpErrors = new IcmpErrors(d, false);
+        if (f.icmpCarried == null) {
+            f.icmpCarried = new IcmpErrors();
         }
-        f.icmpErrors.count++;
+        f.icmpCarried.add(d);
     }
 
     /**
@@ -339,8 +344,10 @@ public final class FlowTable {
                 senderInitiates = false;
             }
         } else if ((d.protocol == IpProtocol.ICMP && d.srcPort == ICMP_ECHO_REPLY)
-                || (d.protocol == IpProtocol.ICMPV6 && d.srcPort == ICMPV6_ECHO_REPLY)) {
-            f.directionInferred = true; // an echo reply first: its request was not captured
+                || (d.protocol == IpProtocol.ICMPV6 && d.srcPort == ICMPV6_ECHO_REPLY) || d.icmpError) {
+            // An echo reply first: its request was not captured. An error first (its quoted flow not open): it answers
+            // a packet of the receiver's, who is the initiator as for the flow it quotes.
+            f.directionInferred = true;
             senderInitiates = false;
         }
         f.initiatorIsA = senderInitiates == srcIsA;

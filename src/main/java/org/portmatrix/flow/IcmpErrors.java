@@ -1,5 +1,8 @@
 package org.portmatrix.flow;
 
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import org.portmatrix.decode.Decoded;
 import org.portmatrix.decode.IpProtocol;
 
@@ -9,63 +12,112 @@ import org.portmatrix.decode.IpProtocol;
  * the packet it answers, and so names its flow. They are kept on that flow, not made a flow of their
  * own: a port unreachable answering a UDP flow says that nothing listened there, an administratively
  * prohibited one that a filter refused it, and neither is an ICMP conversation between the two
- * hosts. When the quoted flow is not in the table (it ended long before, or the capture missed it),
- * the error stays in the ICMP flow that carried it, which keeps what its first error was about.
- * Made at a flow's first error: nothing per packet.
+ * hosts ({@link Flow#icmpErrors}). When the quoted flow is not open in the table (it ended before,
+ * or the capture missed it), the error is a packet of the ICMP flow that carried it, which counts it
+ * apart ({@link Flow#icmpCarried}) to say what it was about. Errors are kept by kind (type, code and
+ * sender: a router's packet too big and the host's port unreachable are two). Made at a flow's first
+ * error: nothing per packet.
  */
 public final class IcmpErrors {
-    /** ICMP or ICMPv6 ({@link IpProtocol}), with the type and code of the first error. */
-    public final int protocol;
-    public final int type;
-    public final int code;
-    /** Who sent the first error (the answered host, or a router or firewall on the way). */
-    public final int senderVersion;
-    public final long senderHi;
-    public final long senderLo;
-    /** The first error's quoted packet: transport, addresses and ports (0 for transports without ports). */
-    public final int quotedProtocol;
-    public final long quotedSrcHi;
-    public final long quotedSrcLo;
-    public final int quotedSrcPort;
-    public final long quotedDstHi;
-    public final long quotedDstLo;
-    public final int quotedDstPort;
-    /** True when the errors quote this flow's packets; false on an ICMP flow that carried errors about flows not in the capture. */
-    public final boolean aboutThisFlow;
-    /** Errors seen. */
-    public long count;
+    /** Kinds kept apart per flow (type, code and sender); errors of further kinds are only counted. */
+    static final int MAX_KINDS = 4;
 
-    IcmpErrors(Decoded d, boolean aboutThisFlow) {
-        this.aboutThisFlow = aboutThisFlow;
-        protocol = d.protocol;
-        type = d.srcPort;
-        code = d.dstPort;
-        senderVersion = d.ipVersion;
-        senderHi = d.srcHi;
-        senderLo = d.srcLo;
-        quotedProtocol = d.quotedProtocol;
-        quotedSrcHi = d.quotedSrcHi;
-        quotedSrcLo = d.quotedSrcLo;
-        quotedSrcPort = d.quotedSrcPort;
-        quotedDstHi = d.quotedDstHi;
-        quotedDstLo = d.quotedDstLo;
-        quotedDstPort = d.quotedDstPort;
+    /** One kind of error about the flow: its type, code and sender, the first packet it quoted, and how many came. */
+    public static final class Kind {
+        /** ICMP or ICMPv6 ({@link IpProtocol}), with the type and code. */
+        public final int protocol;
+        public final int type;
+        public final int code;
+        /** Who sent it (the answered host, or a router or firewall on the way). */
+        public final int senderVersion;
+        public final long senderHi;
+        public final long senderLo;
+        /** The first quoted packet: transport, addresses and ports (0 for transports without ports). */
+        public final int quotedProtocol;
+        public final long quotedSrcHi;
+        public final long quotedSrcLo;
+        public final int quotedSrcPort;
+        public final long quotedDstHi;
+        public final long quotedDstLo;
+        public final int quotedDstPort;
+        /** Errors of this kind. */
+        public long count;
+
+        Kind(Decoded d) {
+            protocol = d.protocol;
+            type = d.srcPort;
+            code = d.dstPort;
+            senderVersion = d.ipVersion;
+            senderHi = d.srcHi;
+            senderLo = d.srcLo;
+            quotedProtocol = d.quotedProtocol;
+            quotedSrcHi = d.quotedSrcHi;
+            quotedSrcLo = d.quotedSrcLo;
+            quotedSrcPort = d.quotedSrcPort;
+            quotedDstHi = d.quotedDstHi;
+            quotedDstLo = d.quotedDstLo;
+            quotedDstPort = d.quotedDstPort;
+        }
+
+        boolean sameAs(Decoded d) {
+            return protocol == d.protocol && type == d.srcPort && code == d.dstPort && senderHi == d.srcHi && senderLo == d.srcLo;
+        }
+
+        /** True for a port unreachable (ICMP 3/3, ICMPv6 1/4): the host had nothing listening on the port. */
+        public boolean portUnreachable() {
+            return protocol == IpProtocol.ICMP ? type == 3 && code == 3 : type == 1 && code == 4;
+        }
+
+        /** True for the codes a filter sends when it refuses a packet (ICMP 3/9, 3/10, 3/13; ICMPv6 1/1, 1/5, 1/6). */
+        public boolean prohibited() {
+            return protocol == IpProtocol.ICMP ? type == 3 && (code == 9 || code == 10 || code == 13)
+                    : type == 1 && (code == 1 || code == 5 || code == 6);
+        }
+
+        /** The kind in words ("port unreachable", "time exceeded in transit"), as RFC 792/1812 and RFC 4443 name them. */
+        public String describe() {
+            return IcmpErrors.describe(protocol, type, code);
+        }
     }
 
-    /** True for a port unreachable (ICMP 3/3, ICMPv6 1/4): the host had nothing listening on the port. */
-    public boolean portUnreachable() {
-        return protocol == IpProtocol.ICMP ? type == 3 && code == 3 : type == 1 && code == 4;
+    private final ArrayList<Kind> kinds = new ArrayList<>(2);
+    /** Errors of kinds beyond {@link #MAX_KINDS}. */
+    private long otherKinds;
+    /** Errors in all. */
+    private long count;
+
+    /** Counts one error ({@link Decoded#icmpError}), under its kind. */
+    void add(Decoded d) {
+        count++;
+        for (int i = 0; i < kinds.size(); i++) {
+            Kind k = kinds.get(i);
+            if (k.sameAs(d)) {
+                k.count++;
+                return;
+            }
+        }
+        if (kinds.size() < MAX_KINDS) {
+            Kind k = new Kind(d);
+            k.count = 1;
+            kinds.add(k);
+        } else {
+            otherKinds++;
+        }
     }
 
-    /** True for the codes a filter sends when it refuses a packet (ICMP 3/9, 3/10, 3/13; ICMPv6 1/1, 1/5, 1/6). */
-    public boolean prohibited() {
-        return protocol == IpProtocol.ICMP ? type == 3 && (code == 9 || code == 10 || code == 13)
-                : type == 1 && (code == 1 || code == 5 || code == 6);
+    /** The kinds seen, in the order first seen. */
+    public List<Kind> kinds() {
+        return Collections.unmodifiableList(kinds);
     }
 
-    /** The first error in words ("port unreachable", "time exceeded in transit"), as RFC 792/1812 and RFC 4443 name them. */
-    public String describe() {
-        return describe(protocol, type, code);
+    /** Errors of kinds beyond the first {@link #MAX_KINDS}. */
+    public long otherKinds() {
+        return otherKinds;
+    }
+
+    /** Errors in all. */
+    public long count() {
+        return count;
     }
 
     static String describe(int protocol, int type, int code) {

@@ -1,6 +1,7 @@
 package org.portmatrix.oracle;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -44,10 +45,10 @@ class IcmpErrorsTest {
                 + t + ".srcport == " + b + " && " + t + ".dstport == " + a + "))");
     }
 
-    static JsonNode only(List<JsonNode> records, String transport, String dstIp) {
+    static JsonNode only(List<JsonNode> records, String transport, String dstIp, int dstPort) {
         List<JsonNode> l = records.stream().filter(r -> r.get("transport").asText().equals(transport)
-                && r.get("dst_ip").asText().equals(dstIp)).toList();
-        assertEquals(1, l.size(), transport + " to " + dstIp + ": " + l);
+                && r.get("dst_ip").asText().equals(dstIp) && r.get("dst_port").asInt(-1) == dstPort).toList();
+        assertEquals(1, l.size(), transport + " to " + dstIp + ":" + dstPort + ": " + l);
         return l.get(0);
     }
 
@@ -58,43 +59,98 @@ class IcmpErrorsTest {
         // tshark's TCP and UDP conversations leave the errors out, as portmatrix now does.
         CapturesOracleTest.sameAsTshark(CAPTURE, o);
         List<JsonNode> records = o.records();
-        assertEquals(4, records.size(), records.toString());
+        assertEquals(6, records.size(), records.toString());
+        for (JsonNode r : records) {
+            if (!r.get("transport").asText().equals("icmp")) {
+                assertEquals(tsharkErrorsAbout(CAPTURE, r), r.get("icmp_errors").asInt(), "tshark's errors quoting " + r);
+            }
+        }
 
-        JsonNode udp = only(records, "udp", "127.0.1.10");
-        assertEquals(50002, udp.get("dst_port").asInt());
-        assertEquals(tsharkErrorsAbout(CAPTURE, udp), udp.get("icmp_errors").asInt());
+        JsonNode udp = only(records, "udp", "127.0.1.10", 50002);
         assertEquals(3, udp.get("icmp_errors").asInt());
         assertEquals(3, udp.get("packets_fwd").asInt());
         assertEquals(0, udp.get("packets_rev").asInt(), "the errors are not the responder's packets");
         assertTrue(udp.get("reason").asText().endsWith(
                 " 127.0.1.10 answered with ICMP port unreachable (3 times): nothing listened on UDP 50002 there."), udp.toString());
 
-        JsonNode v6 = only(records, "udp", "fd00:44::10");
-        assertEquals(tsharkErrorsAbout(CAPTURE, v6), v6.get("icmp_errors").asInt());
+        JsonNode v6 = only(records, "udp", "fd00:44::10", 50002);
         assertEquals(2, v6.get("icmp_errors").asInt());
         assertTrue(v6.get("reason").asText().endsWith(
                 " fd00:44::10 answered with ICMPv6 port unreachable (2 times): nothing listened on UDP 50002 there."), v6.toString());
+        // The quote holds a destination options header before UDP: followed (it was not).
+        JsonNode options = only(records, "udp", "fd00:44::10", 50008);
+        assertEquals(1, options.get("icmp_errors").asInt(), options.toString());
 
-        JsonNode tcp = only(records, "tcp", "127.0.1.10");
-        assertEquals(tsharkErrorsAbout(CAPTURE, tcp), tcp.get("icmp_errors").asInt());
+        // Two kinds of error about one flow, each said for what it is (the first one's words were given to both).
+        JsonNode twoKinds = only(records, "udp", "127.0.1.10", 50006);
+        assertEquals(2, twoKinds.get("icmp_errors").asInt());
+        assertTrue(twoKinds.get("reason").asText().endsWith(" 127.0.1.10 answered with ICMP port unreachable: nothing listened on UDP"
+                + " 50006 there; ICMP host administratively prohibited came back from 127.0.1.10: a filter on the way refused the flow's"
+                + " packets."), twoKinds.toString());
+
+        JsonNode tcp = only(records, "tcp", "127.0.1.10", 5061);
         assertEquals(1, tcp.get("icmp_errors").asInt());
-        assertEquals(tsharkCount(CAPTURE, "icmp.type == 3 && icmp.code == 13"), 1);
+        assertEquals(1, tsharkCount(CAPTURE, "icmp.type == 3 && icmp.code == 13"));
         assertTrue(tcp.get("reason").asText().endsWith(" ICMP communication administratively prohibited came back from 127.0.1.10:"
                 + " a filter on the way refused the flow's packets."), tcp.toString());
 
-        // The errors about UDP 50004, whose datagrams the recording left out: an ICMP flow, which says what they were about.
-        JsonNode icmp = only(records, "icmp", "127.0.10.21");
+        // The ICMP flow between the client and the Front End: its pings, refused (errors about it, not among its packets),
+        // and the port unreachables for UDP 50004, whose datagrams the recording left out (among its packets, and said
+        // apart). It starts with such an error: the error's receiver initiated, as for the flow it quotes.
+        JsonNode icmp = only(records, "icmp", "127.0.1.10", -1);
+        assertEquals("127.0.10.21", icmp.get("src_ip").asText(), icmp.toString());
+        assertTrue(icmp.get("direction_inferred").asBoolean(), icmp.toString());
+        int pings = tsharkCount(CAPTURE, "icmp.type == 8 && !(icmp.type == 3)"); // (the errors quote an echo request: type 8 inside)
         int quotingMissing = tsharkCount(CAPTURE, "icmp && udp.dstport == 50004");
-        assertEquals(quotingMissing, icmp.get("packets_fwd").asInt() + icmp.get("packets_rev").asInt());
-        assertEquals(0, icmp.get("icmp_errors").asInt(), "its errors are its own packets");
+        assertEquals(2, pings);
+        assertEquals(2, quotingMissing);
+        assertEquals(pings, icmp.get("packets_fwd").asInt(), icmp.toString());
+        assertEquals(quotingMissing, icmp.get("packets_rev").asInt(), icmp.toString());
+        assertEquals(tsharkCount(CAPTURE, "icmp.code == 10 && ip.dst == 127.0.10.21"), icmp.get("icmp_errors").asInt(), icmp.toString());
         String reason = icmp.get("reason").asText();
-        assertTrue(reason.contains(" It carried 2 ICMP errors about packets whose flow is not in the capture; the first: ICMP port"
-                + " unreachable from 127.0.1.10 about UDP 127.0.10.21:") && reason.endsWith(" -> 127.0.1.10:50004."), reason);
+        assertTrue(reason.contains(" ICMP host administratively prohibited came back from 127.0.1.10 (2 times): a filter on the way"
+                + " refused the flow's packets. It carried 2 ICMP errors about packets whose flow is not open here (not in the"
+                + " capture, or ended before); the first: ICMP port unreachable from 127.0.1.10 about UDP 127.0.10.21:"), reason);
+        assertTrue(reason.endsWith(" -> 127.0.1.10:50004."), reason);
 
         // Every packet is somewhere: in a flow, or counted on the flow its error quotes.
         long inFlows = records.stream().mapToLong(r -> r.get("packets_fwd").asLong() + r.get("packets_rev").asLong()).sum();
         long onFlows = records.stream().mapToLong(r -> r.get("icmp_errors").asLong()).sum();
         assertEquals(tsharkCount(CAPTURE, "frame"), inFlows + onFlows);
+    }
+
+    /**
+     * An error that comes after its flow's timeout (editcap moves the first error 200 s later, past UDP's 120 s) does
+     * not join the flow, which the packet would have ended: it is an ICMP packet, whose flow says what it was about.
+     */
+    @Test
+    void anErrorAfterItsFlowsTimeoutDoesNotJoinIt(@TempDir Path dir) throws Exception {
+        Path datagram = dir.resolve("datagram.pcap");
+        Path late = dir.resolve("late-error.pcap");
+        Path both = dir.resolve("both.pcap");
+        run("editcap", "-r", CAPTURE.toString(), datagram.toString(), "1");
+        run("editcap", "-r", "-t", "200", CAPTURE.toString(), late.toString(), "2");
+        run("mergecap", "-a", "-w", both.toString(), datagram.toString(), late.toString());
+        Conversations.Ours o = Conversations.ours(List.of(both.toString(), "--topology", TOPOLOGY));
+        assertEquals(0, o.status(), o.stderr());
+        assertEquals(2, o.records().size(), o.records().toString());
+        JsonNode udp = only(o.records(), "udp", "127.0.1.10", 50002);
+        assertEquals(0, udp.get("icmp_errors").asInt(), udp.toString());
+        assertEquals("idle", udp.get("end").asText(), udp.toString());
+        JsonNode icmp = only(o.records(), "icmp", "127.0.1.10", -1);
+        assertTrue(icmp.get("reason").asText().contains("It carried an ICMP error about packets whose flow is not open here"), icmp.toString());
+        // Without the gap, the same two packets are one flow and its error.
+        Path together = dir.resolve("together.pcap");
+        run("editcap", "-r", CAPTURE.toString(), together.toString(), "1-2");
+        Conversations.Ours t = Conversations.ours(List.of(together.toString(), "--topology", TOPOLOGY));
+        assertEquals(1, t.records().size(), t.records().toString());
+        assertEquals(1, t.records().get(0).get("icmp_errors").asInt());
+    }
+
+    static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
     }
 
     @Test
@@ -104,7 +160,7 @@ class IcmpErrorsTest {
                 StandardCharsets.UTF_8)).run(new String[] {"analyze", CAPTURE.toString(), "--topology", TOPOLOGY, "--format", "text"});
         assertEquals(0, status);
         String text = out.toString(StandardCharsets.UTF_8);
-        assertTrue(text.contains("    of those decoded, ICMP errors counted on the flow they quote (icmp_errors) 6\n"), text);
+        assertTrue(text.contains("    of those decoded, ICMP errors counted on the flow they quote (icmp_errors) 11\n"), text);
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         assertEquals(0, new Main(new PrintStream(all, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
                 StandardCharsets.UTF_8)).run(new String[] {"analyze", CAPTURE.toString(), "--topology", TOPOLOGY, "--all-flows"}));
@@ -139,18 +195,17 @@ class IcmpErrorsTest {
     @Test
     void aCutQuoteIsAnIcmpPacketOfItsOwn(@TempDir Path dir) throws Exception {
         Path cut = dir.resolve("cut.pcap");
-        Process p = new ProcessBuilder("editcap", "-s", "50", CAPTURE.toString(), cut.toString()).redirectErrorStream(true).start();
-        p.getInputStream().readAllBytes();
-        assertEquals(0, p.waitFor());
+        run("editcap", "-s", "50", CAPTURE.toString(), cut.toString());
         Conversations.Ours o = Conversations.ours(List.of(cut.toString(), "--topology", TOPOLOGY));
         assertEquals(0, o.status(), o.stderr());
+        long icmpPackets = 0;
         for (JsonNode r : o.records()) {
-            if (!r.get("transport").asText().startsWith("icmp")) {
-                assertEquals(0, r.get("icmp_errors").asInt(), r.toString());
+            assertEquals(0, r.get("icmp_errors").asInt(), r.toString());
+            if (r.get("transport").asText().startsWith("icmp")) {
+                icmpPackets += r.get("packets_fwd").asLong() + r.get("packets_rev").asLong();
+                assertFalse(r.get("reason").asText().contains("ICMP error"), r.toString());
             }
         }
-        JsonNode icmp = only(o.records(), "icmp", "127.0.10.21");
-        assertEquals(tsharkCount(cut, "icmp && ip.dst == 127.0.10.21"), icmp.get("packets_fwd").asInt() + icmp.get("packets_rev").asInt());
-        assertEquals(0, icmp.get("icmp_errors").asInt());
+        assertEquals(tsharkCount(cut, "icmp || icmpv6"), icmpPackets);
     }
 }
