@@ -611,11 +611,11 @@ public final class HtmlReport implements FlowReport {
         rows.add(Map.of("name", "packets read", "value", n(s.packetsRead())));
         rows.add(Map.of("name", "packets decoded into flows", "value", n(s.packetsDecoded())));
         if (s.icmpErrorsOnFlows() > 0) {
-            rows.add(Map.of("name", "  of those, ICMP errors counted on the flow they quote", "value", n(s.icmpErrorsOnFlows())));
+            rows.add(Map.of("name", "of those, ICMP errors counted on the flow they quote", "value", n(s.icmpErrorsOnFlows()), "indent", true));
         }
         rows.add(Map.of("name", "packets not decoded", "value", n(s.packetsRead() - s.packetsDecoded())));
         for (Map.Entry<String, Long> e : s.undecodable().entrySet()) {
-            rows.add(Map.of("name", "  " + e.getKey(), "value", n(e.getValue())));
+            rows.add(Map.of("name", e.getKey(), "value", n(e.getValue()), "indent", true));
         }
         rows.add(Map.of("name", "flows", "value", n(s.flows())));
         rows.add(Map.of("name", "flows open at the peak", "value", n(s.peakFlows())));

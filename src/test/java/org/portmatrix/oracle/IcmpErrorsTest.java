@@ -167,6 +167,12 @@ class IcmpErrorsTest {
         List<String> udp = all.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("  protocol_mismatch ") && l.contains("127.0.1.10:50002")).toList();
         assertEquals(1, udp.size(), all.toString(StandardCharsets.UTF_8));
         assertTrue(udp.get(0).endsWith("  icmp errors 3"), udp.get(0));
+        // The HTML page's counters: the breakdown row indented by its class (leading spaces, as before, HTML collapses).
+        ByteArrayOutputStream html = new ByteArrayOutputStream();
+        assertEquals(0, new Main(new PrintStream(html, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run(new String[] {"analyze", CAPTURE.toString(), "--topology", TOPOLOGY, "--format", "html"}));
+        assertTrue(html.toString(StandardCharsets.UTF_8).contains("<tr><td class=\"indent\">of those, ICMP errors counted on the flow they"
+                + " quote</td><td class=\"num\">11</td></tr>"), "the counters of the HTML page");
     }
 
     /** The extract keeps a flagged flow's errors with its packets: what the firewall team is handed shows the refusals. */
