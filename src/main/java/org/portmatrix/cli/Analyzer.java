@@ -30,6 +30,7 @@ import org.portmatrix.inspect.Inspection;
 import org.portmatrix.report.FlowRecord;
 import org.portmatrix.report.FlowReport;
 import org.portmatrix.report.RunSummary;
+import org.portmatrix.report.TextReport;
 
 /**
  * The pipeline: capture → decode → flow → classify → inspect → report. Per packet it decodes into
@@ -513,23 +514,17 @@ public final class Analyzer implements FlowSink {
         return " It carried " + (e.count() == 1 ? "an ICMP error" : e.count() + " ICMP errors") + " about packets whose flow is not open"
                 + " here (not in the capture, or ended before); the first: " + icmp + k.describe() + " from "
                 + Addresses.format(k.senderVersion, k.senderHi, k.senderLo) + " about " + IpProtocol.upperName(k.quotedProtocol) + " "
-                + endpoint(Addresses.format(k.senderVersion, k.quotedSrcHi, k.quotedSrcLo), k.quotedSrcPort, ported) + " -> "
-                + endpoint(Addresses.format(k.senderVersion, k.quotedDstHi, k.quotedDstLo), k.quotedDstPort, ported) + ".";
+                + TextReport.endpoint(Addresses.format(k.senderVersion, k.quotedSrcHi, k.quotedSrcLo), ported ? k.quotedSrcPort : -1)
+                + " -> " + TextReport.endpoint(Addresses.format(k.senderVersion, k.quotedDstHi, k.quotedDstLo), ported ? k.quotedDstPort : -1)
+                + ".";
     }
 
     private static boolean ported(int protocol) {
         return protocol == IpProtocol.TCP || protocol == IpProtocol.UDP || protocol == IpProtocol.SCTP;
     }
 
-    private static String endpoint(String address, int port, boolean ported) {
-        if (!ported) {
-            return address;
-        }
-        return (address.indexOf(':') >= 0 ? "[" + address + "]" : address) + ":" + port;
-    }
-
     private FlowRecord record(Flow f, Classification c) {
-        boolean ported = f.protocol() == IpProtocol.TCP || f.protocol() == IpProtocol.UDP || f.protocol() == IpProtocol.SCTP;
+        boolean ported = ported(f.protocol());
         boolean icmp = f.protocol() == IpProtocol.ICMP || f.protocol() == IpProtocol.ICMPV6;
         if (communityId == null) {
             communityId = new CommunityId(0);

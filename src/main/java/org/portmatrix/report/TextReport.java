@@ -364,7 +364,8 @@ public final class TextReport implements FlowReport {
                 + (r.vlan() >= 0 ? "  vlan " + r.vlan() : "") + (r.icmpErrors() > 0 ? "  icmp errors " + n(r.icmpErrors()) : "");
     }
 
-    static String endpoint(String ip, int port) {
+    /** "10.1.1.1:5061", "[fd00::1]:5061", or the address alone for a port of -1 (transports without ports). */
+    public static String endpoint(String ip, int port) {
         if (port < 0) {
             return ip;
         }

@@ -130,7 +130,7 @@ public final class TlsInspector extends Inspector {
         if (s.alertSideKnown || !f.directionInferred) {
             return name + " from the " + (s.alertFromClient ? "client" : "server");
         }
-        return name + " from " + (s.alertFromInitiator ? Addresses.format(f.ipVersion(), f.srcHi(), f.srcLo())
+        return name + " from " + (s.alertFromInitiator() ? Addresses.format(f.ipVersion(), f.srcHi(), f.srcLo())
                 : Addresses.format(f.ipVersion(), f.dstHi(), f.dstLo()));
     }
 

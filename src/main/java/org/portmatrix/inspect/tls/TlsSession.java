@@ -70,8 +70,6 @@ public final class TlsSession {
     public boolean alertFromClient;
     /** Whether that alert was fatal (level 2): the connection ended there, and in the clear it was during the handshake. */
     public boolean alertFatal;
-    /** Whether the alert came from the flow's initiator (its forward direction). */
-    public boolean alertFromInitiator;
     /**
      * Whether {@link #alertFromClient} is known from the handshake: a ClientHello or ServerHello was
      * seen (else it rests on the flow's initiator; see {@link TlsInspector#alert}).
@@ -79,6 +77,11 @@ public final class TlsSession {
     public boolean alertSideKnown;
     /** The direction that sent {@link #alert}. */
     TlsStream alertStream;
+
+    /** Whether {@link #alert} came from the flow's initiator (its forward direction). */
+    public boolean alertFromInitiator() {
+        return alertStream == forward;
+    }
     /** Streams stopped for a malformed record or a gap in the TCP sequence. */
     public boolean malformed;
     public boolean gap;

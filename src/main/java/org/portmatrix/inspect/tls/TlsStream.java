@@ -200,7 +200,6 @@ final class TlsStream {
         session.alert = description;
         session.alertFatal = fatal;
         session.alertFromClient = session.isClient(this);
-        session.alertFromInitiator = forward;
         session.alertSideKnown = session.clientHello || session.serverHello;
         session.alertStream = this;
     }
