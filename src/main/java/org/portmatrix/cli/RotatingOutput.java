@@ -144,13 +144,42 @@ final class RotatingOutput implements AutoCloseable {
         }
         lastStamp = stamp;
         lastN = n;
-        Files.move(path, target, StandardCopyOption.ATOMIC_MOVE);
+        moveAside(target);
         rotations++;
         open();
         if (keep > 0) {
             prune();
         }
         return ROTATED;
+    }
+
+    /**
+     * Gives the current file the part's name while the file's own name never goes missing (a reader
+     * polling it, a clean-up job, a log shipper would otherwise find nothing there for a moment): a
+     * hard link under the part's name, then a new empty file renamed over the name. Where the file
+     * system has no hard links, a plain rename.
+     */
+    private void moveAside(Path target) throws IOException {
+        try {
+            Files.createLink(target, path);
+        } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+            if (e instanceof java.nio.file.FileAlreadyExistsException) {
+                throw (IOException) e;
+            }
+            Files.move(path, target, StandardCopyOption.ATOMIC_MOVE);
+            return;
+        }
+        Path fresh = null;
+        try {
+            fresh = org.portmatrix.report.AtomicFile.tempBeside(path);
+            Files.move(fresh, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            if (fresh != null) {
+                Files.deleteIfExists(fresh);
+            }
+            Files.deleteIfExists(target); // the lines stay under the file's own name
+            throw e;
+        }
     }
 
     private record Part(String stamp, int n, Path file) {}

@@ -97,7 +97,7 @@ public final class AtomicFile implements AutoCloseable, ReportTarget {
      * A new empty file ".NAME.RANDOM.tmp" in the target's directory (so the rename stays on one file
      * system), with the permissions any new file gets (the umask), not createTempFile's owner-only.
      */
-    static Path tempBeside(Path target) throws IOException {
+    public static Path tempBeside(Path target) throws IOException {
         Path abs = target.toAbsolutePath();
         java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
         while (true) {

@@ -82,4 +82,42 @@ class RotatingOutputTest {
         assertTrue(Files.exists(dir.resolve("other.jsonl.20200101T000000Z")));
         assertTrue(Files.exists(dir.resolve("flows.jsonl.notapart")));
     }
+    /**
+     * A rotation never leaves the file's name missing, even for a moment: a reader polling it, a
+     * clean-up job deleting it (the live test's), a shipper would find nothing there. A second thread
+     * looks at the name the whole time 300 rotations take.
+     */
+    @Test
+    void theNameIsNeverMissingDuringARotation() throws Exception {
+        Path file = dir.resolve("flows.jsonl");
+        RotatingOutput out = RotatingOutput.file(file, 1, 0, 0);
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong looks = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong missing = new java.util.concurrent.atomic.AtomicLong();
+        Thread watcher = new Thread(() -> {
+            while (!done.get()) {
+                looks.incrementAndGet();
+                if (!Files.exists(file)) {
+                    missing.incrementAndGet();
+                }
+            }
+        });
+        watcher.start();
+        try {
+            for (int i = 1; i <= 300; i++) {
+                out.writer().write("line " + i + "\n");
+                out.flush();
+                assertEquals(RotatingOutput.ROTATED, out.maybeRotate());
+            }
+        } finally {
+            done.set(true);
+            watcher.join();
+            out.close();
+        }
+        assertEquals(0, missing.get(), "times the name was missing, of " + looks.get() + " looks");
+        assertEquals(300, partsInOrder("flows.jsonl").size());
+        // The new file has the permissions any new file gets here, not a temporary file's owner-only ones.
+        Path plain = Files.createFile(dir.resolve("plain"));
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(file));
+    }
 }
