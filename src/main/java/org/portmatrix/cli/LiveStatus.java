@@ -85,7 +85,7 @@ final class LiveStatus {
 
     /**
      * Appends one line to the history; when the line would take the file past {@code limit} bytes,
-     * the file is first renamed to {@code NAME.1} (replacing the one before) and a new one begun, so
+     * the file is first renamed to {@code NAME.1} (replacing the one before) and a new one begun with it, so
      * that a capture left running for weeks keeps between one and two files' worth of history.
      */
     static void appendStats(Path file, String line, long limit) throws IOException {
@@ -93,8 +93,8 @@ final class LiveStatus {
         if (Files.isRegularFile(file)) {
             long size = Files.size(file);
             if (size > 0 && size + bytes.length > limit) {
-                Files.move(file, file.resolveSibling(file.getFileName() + ".1"), StandardCopyOption.REPLACE_EXISTING,
-                        StandardCopyOption.ATOMIC_MOVE);
+                RotatingOutput.moveAside(file, file.resolveSibling(file.getFileName() + ".1"), bytes); // neither name ever missing
+                return;
             }
         }
         Files.write(file, bytes, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);

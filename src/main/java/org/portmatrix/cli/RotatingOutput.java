@@ -144,7 +144,7 @@ final class RotatingOutput implements AutoCloseable {
         }
         lastStamp = stamp;
         lastN = n;
-        moveAside(target);
+        moveAside(path, target, new byte[0]);
         rotations++;
         open();
         if (keep > 0) {
@@ -154,31 +154,48 @@ final class RotatingOutput implements AutoCloseable {
     }
 
     /**
-     * Gives the current file the part's name while the file's own name never goes missing (a reader
-     * polling it, a clean-up job, a log shipper would otherwise find nothing there for a moment): a
-     * hard link under the part's name, then a new empty file renamed over the name. Where the file
-     * system has no hard links, a plain rename.
+     * Gives the file {@code path} the name {@code aside} (replacing a file there) and puts a new file
+     * holding {@code first} under {@code path}, without either name ever going missing, even for a
+     * moment (a reader polling them, a clean-up job, a log shipper would otherwise find nothing there):
+     * a hard link under a temporary name renamed over {@code aside}, then the new file renamed over
+     * {@code path}. Where the file system has no hard links, {@code path} is renamed and then made anew.
      */
-    private void moveAside(Path target) throws IOException {
+    static void moveAside(Path path, Path aside, byte[] first) throws IOException {
+        Path fresh = org.portmatrix.report.AtomicFile.tempBeside(path);
         try {
-            Files.createLink(target, path);
-        } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
-            if (e instanceof java.nio.file.FileAlreadyExistsException) {
-                throw (IOException) e;
+            Files.write(fresh, first);
+            Path link = linkBeside(path);
+            if (link == null) {
+                Files.move(path, aside, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } else {
+                try {
+                    Files.move(link, aside, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                } finally {
+                    Files.deleteIfExists(link); // (gone once renamed)
+                }
             }
-            Files.move(path, target, StandardCopyOption.ATOMIC_MOVE);
-            return;
-        }
-        Path fresh = null;
-        try {
-            fresh = org.portmatrix.report.AtomicFile.tempBeside(path);
             Files.move(fresh, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            if (fresh != null) {
-                Files.deleteIfExists(fresh);
+        } finally {
+            Files.deleteIfExists(fresh); // (gone once renamed)
+        }
+    }
+
+    /** A hard link to {@code file} under a new temporary name beside it, or null where the file system has none. */
+    private static Path linkBeside(Path file) throws IOException {
+        Path abs = file.toAbsolutePath();
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        while (true) {
+            Path link = abs.resolveSibling("." + abs.getFileName() + "." + Long.toUnsignedString(random.nextLong(), 36) + ".tmp");
+            try {
+                return Files.createLink(link, file);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                // another name
+            } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+                if (e instanceof java.nio.file.NoSuchFileException) {
+                    throw (IOException) e;
+                }
+                return null;
             }
-            Files.deleteIfExists(target); // the lines stay under the file's own name
-            throw e;
         }
     }
 

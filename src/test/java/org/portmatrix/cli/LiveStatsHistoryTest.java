@@ -60,4 +60,36 @@ class LiveStatsHistoryTest {
         assertEquals(List.of("{\"b\":2}"), Files.readAllLines(stats));
         assertEquals(List.of(big), Files.readAllLines(dir.resolve(LiveStatus.STATS_JSONL + ".1")));
     }
+    /** Neither name goes missing while the history moves aside, even for a moment (a monitoring job reading them). */
+    @Test
+    void neitherFileIsEverMissingWhileTheHistoryMovesAside() throws Exception {
+        Path stats = dir.resolve(LiveStatus.STATS_JSONL);
+        Path previous = dir.resolve(LiveStatus.STATS_JSONL + ".1");
+        LiveStatus.appendStats(stats, "{\"first\":0}", 20);
+        LiveStatus.appendStats(stats, "{\"second\":0}", 20);
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong missing = new java.util.concurrent.atomic.AtomicLong();
+        Thread watcher = new Thread(() -> {
+            while (!done.get()) {
+                if (!Files.exists(stats) || !Files.exists(previous)) {
+                    missing.incrementAndGet();
+                }
+            }
+        });
+        watcher.start();
+        try {
+            for (int i = 0; i < 300; i++) {
+                LiveStatus.appendStats(stats, "{\"line\":" + i + "}", 20); // each line moves the one before aside
+            }
+        } finally {
+            done.set(true);
+            watcher.join();
+        }
+        assertEquals(0, missing.get(), "times a file was missing");
+        assertEquals(List.of("{\"line\":299}"), Files.readAllLines(stats));
+        assertEquals(List.of("{\"line\":298}"), Files.readAllLines(previous));
+        try (var files = Files.list(dir)) {
+            assertEquals(2, files.count(), "no temporary file left behind");
+        }
+    }
 }
