@@ -14,7 +14,8 @@
 # Needs root (tcpdump on lo) and the programs scripts/install-test-deps.sh installs. Every
 # address is numeric and inside 127.0.0.0/8; nothing resolves a name and nothing leaves the host.
 # Certificates are generated afresh in a temporary directory on every run.
-# KEEP_WORK=1 keeps the temporary directory (certificates, every program's log).
+# KEEP_WORK=1 keeps the temporary directory (certificates, every program's log); ONLY="media sip"
+# records just those files.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -312,16 +313,24 @@ record_sip() {
 # ---------------------------------------------------------------------------------------------
 # Media scenarios (coturn, GStreamer)
 # ---------------------------------------------------------------------------------------------
-# rtp_stream NAME CLIENT CLIENT_PORT SERVER PORT
+# rtp_stream NAME CLIENT CLIENT_PORT SERVER PORT [mux]
+#   25 PCMU packets; with "mux", rtpmux's one SSRC over 13 PCMU and 13 PCMA packets
 rtp_stream() {
-  local name=$1 client=$2 client_port=$3 server=$4 port=$5 sink_pid
+  local name=$1 client=$2 client_port=$3 server=$4 port=$5 mux=${6:-} sink_pid
+  local sink=(udpsink host="$server" port="$port" bind-address="$client" bind-port="$client_port")
+  local tone=(is-live=true wave=sine ! audio/x-raw,rate=8000,channels=1)
   timeout 10 socat -u "UDP-RECV:$port,bind=$server" "OPEN:$WORK/$name.bin,creat,trunc" >"$WORK/$name.sink.log" 2>&1 &
   sink_pid=$!
   wait_udp_bound "$server" "$port"
-  timeout 10 gst-launch-1.0 -q audiotestsrc num-buffers=25 samplesperbuffer=160 is-live=true wave=sine freq=440 ! \
-    audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay pt=0 ! \
-    udpsink host="$server" port="$port" bind-address="$client" bind-port="$client_port" \
-    </dev/null >"$WORK/$name.gst.log" 2>&1 || die "$name: gst-launch-1.0 failed"
+  if [[ -n $mux ]]; then
+    timeout 10 gst-launch-1.0 -q rtpmux name=mux ! "${sink[@]}" \
+      audiotestsrc num-buffers=13 samplesperbuffer=160 freq=440 "${tone[@]}" ! mulawenc ! rtppcmupay pt=0 ! mux.sink_0 \
+      audiotestsrc num-buffers=13 samplesperbuffer=160 freq=880 "${tone[@]}" ! alawenc ! rtppcmapay pt=8 ! mux.sink_1 \
+      </dev/null >"$WORK/$name.gst.log" 2>&1 || die "$name: gst-launch-1.0 failed"
+  else
+    timeout 10 gst-launch-1.0 -q audiotestsrc num-buffers=25 samplesperbuffer=160 freq=440 "${tone[@]}" ! \
+      mulawenc ! rtppcmupay pt=0 ! "${sink[@]}" </dev/null >"$WORK/$name.gst.log" 2>&1 || die "$name: gst-launch-1.0 failed"
+  fi
   poll 2 sh -c "[ \$(stat -c %s '$WORK/$name.bin') -ge 4300 ]" || die "$name: the RTP sink got too little"
   kill -TERM "$sink_pid"
   wait_quiet "$sink_pid"
@@ -362,6 +371,9 @@ record_media() {
   rtp_stream m4 "$CLIENT_3" 50022 "$FRONT_END" 6000
   log "M5 HTTP on the media range: client $CLIENT_4 -> Front End 50001/tcp"
   curl_get m5 "$CLIENT_4" "$FRONT_END" 50001
+  log "M6 RTP of two payload types in one SSRC (GStreamer's rtpmux: PCMU and PCMA, its two streams' packets"
+  log "   leave out of sequence): client $CLIENT_3:50024 -> Front End 50002/udp (audio range)"
+  rtp_stream m6 "$CLIENT_3" 50024 "$FRONT_END" 50002 mux
   stop_capture media.pcap
 }
 
@@ -462,9 +474,9 @@ record_others() {
   stop_capture others.pcap
 }
 
+# ONLY="media" (any of tls sip media others) records just those files.
 make_certificates
-record_tls
-record_sip
-record_media
-record_others
+for part in ${ONLY:-tls sip media others}; do
+  case $part in tls | sip | media | others) "record_$part" ;; *) die "ONLY: no such part: $part" ;; esac
+done
 log "done"

@@ -437,7 +437,50 @@ class InspectCapturesTest {
         assertEquals("protocol_mismatch", m5.get("verdict").asText(), m5.toString());
         assertEquals("http", m5.get("app_protocol").asText());
         assertTrue(m5.get("reason").asText().contains("documented as MEDIA"), m5.toString());
-        assertEquals(1 + m2.size() + 3, a.flows().size(), a.flows().toString());
+        // M6: GStreamer's rtpmux, one SSRC over PCMU and PCMA packets, some leaving after later ones.
+        List<String[]> m6Packets = rtpAsTsharkSeesIt(50002);
+        assertEquals(26, m6Packets.size());
+        assertEquals(java.util.Set.of("0", "8"), m6Packets.stream().map(r -> r[0]).collect(java.util.stream.Collectors.toSet()),
+                "two payload types in the stream");
+        boolean late = false;
+        for (int i = 1; i < m6Packets.size(); i++) {
+            late |= Integer.parseInt(m6Packets.get(i)[1]) < Integer.parseInt(m6Packets.get(i - 1)[1]);
+        }
+        assertTrue(late, "a packet on the wire after one with a higher sequence number");
+        JsonNode m6 = a.one("127.5.10.23", "udp", 50002);
+        assertFlow(m6, "expected", "rtp", "internal-audio-media-udp-49152-57500");
+        assertEquals(26, m6.get("packets_fwd").asInt(), m6.toString());
+        assertEquals(1 + m2.size() + 4, a.flows().size(), a.flows().toString());
+    }
+
+    /** Payload type and sequence number of each RTP packet to the Front End's UDP {@code port} in media.pcap, in capture order. */
+    private static List<String[]> rtpAsTsharkSeesIt(int port) throws Exception {
+        Process p = new ProcessBuilder("tshark", "-n", "-r", "captures/inspect/media.pcap", "-d", "udp.port==" + port + ",rtp", "-Y",
+                "udp.dstport == " + port, "-T", "fields", "-e", "rtp.p_type", "-e", "rtp.seq")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        return out.lines().filter(l -> !l.isBlank()).map(l -> l.split("\t")).toList();
+    }
+
+    /**
+     * Every packet twice, as two mirror sessions of the same traffic give it (the capture read twice,
+     * merged by time): the media flows keep their protocol and verdict; only their packets double. An
+     * RTP packet seen again had made the stream "none of the protocols portmatrix recognises".
+     */
+    @Test
+    void mediaSeenTwiceIsStillMedia() throws Exception {
+        Analysis once = analyze("media.pcap", "jsonl");
+        Analysis twice = analyze("media.pcap", "jsonl", "captures/inspect/media.pcap");
+        for (int port : new int[] {50000, 6000, 50002}) {
+            JsonNode one = once.one("127.5.10.23", "udp", port);
+            JsonNode two = twice.one("127.5.10.23", "udp", port);
+            assertEquals("rtp", two.get("app_protocol").asText(), two.toString());
+            assertEquals(one.get("verdict").asText(), two.get("verdict").asText(), two.toString());
+            assertEquals(2 * one.get("packets_fwd").asInt(), two.get("packets_fwd").asInt(), two.toString());
+        }
+        JsonNode stun = twice.one("127.5.10.21", "udp", 3478);
+        assertFlow(stun, "expected", "stun", "client-stun-udp-3478");
     }
 
     @Test

@@ -149,6 +149,31 @@ class InspectorsTest {
         assertEquals(Inspector.NOT_THIS, run(in, fi, Inspectors.RTP, true, rtp(0, 11, 1160, 0x9999)));
     }
 
+    /**
+     * A packet seen twice (two mirror sessions), one arriving after a later one, a payload type that
+     * changes (comfort noise, DTMF events, rtpmux) and a timestamp a little behind (an RFC 4733
+     * event's packets keep its start time): passed over or counted, never held against the stream.
+     */
+    @Test
+    void rtpSurvivesDuplicatesLatePacketsAndPayloadTypeChanges() {
+        RtpInspector in = new RtpInspector();
+        FlowInspection fi = udp(50000);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(0, 100, 16000, 0x1234)));
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(0, 100, 16000, 0x1234))); // again
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(101, 102, 15840, 0x1234))); // 101 lost
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(0, 101, 16160, 0x1234))); // late: passed over
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.RTP, true, rtp(13, 103, 16480, 0x1234)));
+        assertEquals("RTP, payload types 0, 101, 13, SSRC 0x00001234, 3 packets in sequence", fi.detail);
+    }
+
+    @Test
+    void rtpWhoseTimestampGoesFarBackIsNot() {
+        RtpInspector in = new RtpInspector();
+        FlowInspection fi = udp(50000);
+        run(in, fi, Inspectors.RTP, true, rtp(0, 10, 1_000_000, 0x1234));
+        assertEquals(Inspector.NOT_THIS, run(in, fi, Inspectors.RTP, true, rtp(0, 11, 1_000_000 - 70_000, 0x1234)));
+    }
+
     @Test
     void rtpWithASequenceJumpIsNot() {
         RtpInspector in = new RtpInspector();

@@ -13,9 +13,13 @@ import org.portmatrix.inspect.Wire;
  * RTCP §6.4:  V=2(2) P(1) RC(5) | PT(8) 200..207 | length(2) in 32-bit words minus one | ...
  * </pre>
  * One byte pattern proves nothing for RTP (any byte 0x80-0xBF starts "version 2"), so RTP is
- * decided over several packets of one direction: {@link #AGREEING} packets with the same SSRC and
- * payload type, the sequence number advancing by 1 to {@link #MAX_SEQ_STEP} and the timestamp
- * not going back. An RTCP compound packet whose lengths add up is decided at once. Over TCP the
+ * decided over several packets of one direction: {@link #AGREEING} packets with the same SSRC, the
+ * sequence number advancing by 1 to {@link #MAX_SEQ_STEP} and the timestamp not going back by more
+ * than {@link #MAX_TS_BACK}. A
+ * packet seen again (two mirror sessions give every packet twice) or arriving after a later one (up
+ * to {@link #MAX_SEQ_STEP} behind) is passed over, neither counted nor held against the flow; the
+ * payload type may change within the stream (comfort noise, DTMF events, a codec switch: RFC 3550
+ * §5.1 leaves it to the profile), and the detail names each one seen. An RTCP compound packet whose lengths add up is decided at once. Over TCP the
  * RFC 4571 framing (a 2-byte length before each packet) is expected.
  */
 public final class RtpInspector extends Inspector {
@@ -27,6 +31,12 @@ public final class RtpInspector extends Inspector {
     static final int AGREEING = 3;
     /** Largest sequence step still taken as progress (packets lost in between). */
     static final int MAX_SEQ_STEP = 16;
+    /**
+     * Most a timestamp may go back between packets in sequence: streams muxed into one SSRC
+     * (GStreamer's rtpmux, audio beside DTMF events, RFC 4733 §2.3.1: an event's packets keep its
+     * start time) step back a little; 65,536 is 8 s at 8 kHz, 0.7 s at 90 kHz.
+     */
+    static final long MAX_TS_BACK = 1 << 16;
     /** SRTCP trailer: E flag and index (4) before an authentication tag (RFC 3711 §3.4). */
     static final int SRTCP_INDEX = 4;
 
@@ -81,14 +91,27 @@ public final class RtpInspector extends Inspector {
         return rest >= SRTCP_INDEX + 4 && rest <= SRTCP_INDEX + 16 && (b[p] & 0x80) != 0 ? n : 0;
     }
 
+    private static final int[] NONE = new int[0];
+
     /** Per-direction state of the multi-packet RTP check. */
     static final class Direction {
         boolean started;
         long ssrc;
-        int pt;
+        /** The payload types seen, in order (a stream rarely has more than two or three). */
+        int[] pts = NONE;
         int seq;
         long ts;
         int agreeing;
+
+        void payloadType(int p) {
+            for (int q : pts) {
+                if (q == p) {
+                    return;
+                }
+            }
+            pts = java.util.Arrays.copyOf(pts, pts.length + 1);
+            pts[pts.length - 1] = p;
+        }
     }
 
     static final class State {
@@ -136,15 +159,21 @@ public final class RtpInspector extends Inspector {
             d.started = true;
             d.agreeing = 1;
         } else {
+            if (ssrc != d.ssrc) {
+                return NOT_THIS;
+            }
             int step = (sq - d.seq) & 0xffff;
+            if (step == 0 || step >= 0x10000 - MAX_SEQ_STEP) {
+                return NEED_MORE; // seen again, or late: passed over (the newest packet stays the reference)
+            }
             long tstep = (ts - d.ts) & 0xffffffffL;
-            if (ssrc != d.ssrc || p != d.pt || step == 0 || step > MAX_SEQ_STEP || tstep >= 0x80000000L) {
+            if (step > MAX_SEQ_STEP || (tstep >= 0x80000000L && tstep < 0x1_0000_0000L - MAX_TS_BACK)) {
                 return NOT_THIS;
             }
             d.agreeing++;
         }
         d.ssrc = ssrc;
-        d.pt = p;
+        d.payloadType(p);
         d.seq = sq;
         d.ts = ts;
         if (d.agreeing >= AGREEING) {
@@ -152,7 +181,11 @@ public final class RtpInspector extends Inspector {
             // formatter (its pattern parsed each time, interpreted at first) was 1.7% of that thread's
             // CPU samples on the reference workload.
             String hex = Long.toHexString(ssrc);
-            StringBuilder sb = new StringBuilder(80).append("RTP, payload type ").append(p).append(", SSRC 0x");
+            StringBuilder sb = new StringBuilder(80).append(d.pts.length == 1 ? "RTP, payload type " : "RTP, payload types ");
+            for (int i = 0; i < d.pts.length; i++) {
+                sb.append(i == 0 ? "" : ", ").append(d.pts[i]);
+            }
+            sb.append(", SSRC 0x");
             for (int i = hex.length(); i < 8; i++) {
                 sb.append('0');
             }
