@@ -5,6 +5,10 @@ public final class Classification {
     public Verdict verdict;
     /** The catalog rule that allows the flow, or that serves its port (for a wrong role pair), or -1. */
     public int rule = CompiledCatalog.NO_RULE;
+    /** The topology's {@code ports:} entry that allows the flow (no catalog rule does), or null. */
+    public PortOverride configured;
+    /** Where {@link #configured} is written ("FILE:LINE: what it says"), for reasons; null without one. */
+    public String configuredAt;
     public long srcRoles;
     public long dstRoles;
     /** The application protocol seen on the wire (set by the inspect stage), or null. */

@@ -70,6 +70,8 @@ public final class Classifier {
         boolean ported = proto == IpProtocol.TCP || proto == IpProtocol.UDP;
         int port = f.dstPort();
         c.rule = CompiledCatalog.NO_RULE;
+        c.configured = null;
+        c.configuredAt = null;
         if (c.srcRoles == 0 || c.dstRoles == 0) {
             c.verdict = Verdict.UNKNOWN_HOST;
             c.reason = reasons ? unknownHostReason(f, c) : null;
@@ -205,9 +207,13 @@ public final class Classifier {
     private boolean byTopology(Flow f, Classification c, int proto, int port, long moved, boolean reasons) {
         for (PortOverride o : overrides) {
             if (o.serves(proto, port, c.dstRoles)) {
-                c.verdict = Verdict.EXPECTED;
-                c.reason = !reasons ? null : transportName(f) + " " + port + " from " + roleText(c.srcRoles) + " to " + roleText(c.dstRoles)
-                        + " is configured in this deployment's topology (" + source(o) + "); " + catalogSays(proto, port, o) + ".";
+                c.verdict = Verdict.EXPECTED; // the inspect stage checks the entry's protocol, as a rule's
+                c.configured = o;
+                if (reasons) {
+                    c.configuredAt = source(o);
+                    c.reason = transportName(f) + " " + port + " from " + roleText(c.srcRoles) + " to " + roleText(c.dstRoles)
+                            + " is configured in this deployment's topology (" + c.configuredAt + "); " + catalogSays(proto, port, o) + ".";
+                }
                 return true;
             }
         }

@@ -31,6 +31,15 @@ public record PortOverride(String role, long roleSet, int transport, int portMin
         }
     }
 
+    /**
+     * What the entry's protocol requires on the wire, as a rule's protocol would; null when it names
+     * none, or only the transport (tcp, udp: anything).
+     */
+    public RuleProtocol checked() {
+        RuleProtocol rp = protocol == null ? null : RuleProtocol.parse(protocol.trim().toLowerCase(java.util.Locale.ROOT));
+        return rp == RuleProtocol.TCP || rp == RuleProtocol.UDP ? null : rp;
+    }
+
     public boolean serves(int proto, int port, long dstRoles) {
         return transport == proto && port >= portMin && port <= portMax && (roleSet & dstRoles) != 0;
     }

@@ -225,6 +225,13 @@ public final class Topology {
                 }
             }
             String protocol = m.containsKey("protocol") ? scalar(name, m.get("protocol"), "'protocol'") : null;
+            if (protocol != null && RuleProtocol.parse(protocol.trim().toLowerCase(java.util.Locale.ROOT)) == null) {
+                StringBuilder known = new StringBuilder();
+                for (RuleProtocol rp : RuleProtocol.values()) {
+                    known.append(known.length() == 0 ? "" : ", ").append(rp.id());
+                }
+                throw new ConfigException(name, line(m.get("protocol")), where + ": protocol '" + protocol + "' is none of " + known);
+            }
             String note = m.containsKey("note") ? scalar(name, m.get("note"), "'note'") : null;
             for (String t : YamlFile.scalars(name, m.get("transport"), "'transport'")) {
                 int transport = switch (t.trim().toLowerCase(java.util.Locale.ROOT)) {

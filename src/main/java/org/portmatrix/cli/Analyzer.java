@@ -387,8 +387,8 @@ public final class Analyzer implements FlowSink {
             Classification c = classifier.classify(f, false); // verdict and rule; the reason is made when the flow is reported
             if (c.verdict != org.portmatrix.classify.Verdict.EXPECTED) {
                 s = ExtractStream.KEEP; // outside the matrix whatever the payload
-            } else if (c.rule == CompiledCatalog.NO_RULE || !inspect) {
-                s = ExtractStream.DROP; // a topology port, or no protocol check: stays expected
+            } else if ((c.rule == CompiledCatalog.NO_RULE && (c.configured == null || c.configured.checked() == null)) || !inspect) {
+                s = ExtractStream.DROP; // a topology port that names no protocol, or no protocol check: stays expected
             } else {
                 s = ExtractStream.UNDECIDED;
             }
@@ -436,19 +436,11 @@ public final class Analyzer implements FlowSink {
             return;
         }
         Classification c = classifier.classify(f);
-        // A flow allowed by a port of the topology (not of the catalog) has no catalog rule whose protocol
-        // the inspect stage could check: it only adds what the wire shows, as for a flagged flow.
-        boolean topologyPort = c.verdict == org.portmatrix.classify.Verdict.EXPECTED && c.rule == CompiledCatalog.NO_RULE;
-        if (topologyPort) {
-            c.verdict = org.portmatrix.classify.Verdict.UNVERIFIABLE;
-        }
         if (inspect) {
             inspection.finish(f, c, classifier.catalog());
-        } else if (c.verdict == org.portmatrix.classify.Verdict.EXPECTED && c.rule != CompiledCatalog.NO_RULE) {
+        } else if (c.verdict == org.portmatrix.classify.Verdict.EXPECTED
+                && (c.rule != CompiledCatalog.NO_RULE || (c.configured != null && c.configured.checked() != null))) {
             c.reason = c.reason + " The payload was not inspected (--no-inspect), so the protocol on the wire was not checked.";
-        }
-        if (topologyPort) {
-            c.verdict = org.portmatrix.classify.Verdict.EXPECTED;
         }
         String note = classifier.inferredNote(f);
         if (!note.isEmpty()) {

@@ -243,6 +243,8 @@ public final class Inspection {
         }
         if (c.verdict == Verdict.EXPECTED && c.rule != CompiledCatalog.NO_RULE) {
             checkProtocol(f, c, catalog, fi, tls, roles);
+        } else if (c.verdict == Verdict.EXPECTED && c.configured != null && c.configured.checked() != null) {
+            checkConfigured(f, c, fi, tls, roles);
         } else if (fi != null && fi.app != null && c.reason != null) {
             String wire = ProtocolCheck.wire(fi, fi.tls, false);
             ReasonKey key = new ReasonKey(ReasonKey.ON_THE_WIRE, 0, 0, 0, 0, c.reason, wire);
@@ -309,10 +311,42 @@ public final class Inspection {
                 f.protocol() << 16 | port, c.srcRoles, c.dstRoles, wire, checked);
         String reason = reasons.get(key);
         if (reason == null) {
-            reason = mismatchReason(f, c, fi, rule, catalog.describe(firstRule), checked, roles);
+            String described = catalog.describe(firstRule);
+            reason = mismatchReason(f, c, fi, rule.protocol(), "documented as", described, described, checked, roles);
             remember(key, reason);
         }
         c.reason = reason;
+    }
+
+    /**
+     * The protocol check of a flow that a topology {@code ports:} entry allows (no catalog rule does):
+     * the entry's protocol ("pstn-gateway tcp 5067 tls") must be on the wire as a rule's must.
+     */
+    private void checkConfigured(Flow f, Classification c, FlowInspection fi, TlsSession tls, Roles roles) {
+        RuleProtocol rp = c.configured.checked();
+        if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0) {
+            c.reason = c.reason + " No payload was seen, so the protocol on the wire was not checked.";
+            return;
+        }
+        StringBuilder why = this.why;
+        why.setLength(0);
+        int outcome = ProtocolCheck.check(rp, fi, tls, midStream(f, fi), why);
+        if (outcome == ProtocolCheck.SATISFIED) {
+            if (fi.app != null) {
+                c.reason = c.reason + " On the wire: " + ProtocolCheck.wire(fi, fi.tls, false) + ".";
+            }
+            return;
+        }
+        if (outcome == ProtocolCheck.UNVERIFIABLE) {
+            c.verdict = Verdict.UNVERIFIABLE;
+            c.reason = capitalize(ProtocolCheck.wire(fi, fi.tls, false)) + " on the " + rp.name() + " port " + f.dstPort() + " ("
+                    + roleText(roles, c.srcRoles) + " → " + roleText(roles, c.dstRoles) + "; configured in this deployment's topology, "
+                    + c.configuredAt + "): " + why + ".";
+            return;
+        }
+        c.verdict = Verdict.PROTOCOL_MISMATCH;
+        c.reason = mismatchReason(f, c, fi, rp, "configured in this deployment's topology as", c.configuredAt,
+                "configured in this deployment's topology, " + c.configuredAt, why.toString(), roles);
     }
 
     /** The reason of an allowed flow whose wire shows what rule {@code r} documents ({@code wire} null: unrecognised). */
@@ -417,7 +451,7 @@ public final class Inspection {
 
     /**
      * The verdict {@link #finish} would give now a flow that {@code c} found allowed by catalog rule
-     * {@code c.rule}, from what inspection has seen so far; builds no text and changes nothing. The
+     * {@code c.rule} (or by a topology entry with a protocol, {@code c.configured}), from what inspection has seen so far; builds no text and changes nothing. The
      * first pass of {@code --extract} uses it to decide early which packets to keep, on the packet
      * thread: {@code scratch} is that thread's builder, so that deciding allocates nothing per packet.
      */
@@ -427,7 +461,13 @@ public final class Inspection {
             return Verdict.EXPECTED;
         }
         TlsSession tls = fi.app == AppProtocol.TLS ? TlsInspector.session(fi, Inspectors.TLS) : null;
-        long outcome = protocolOutcome(f, c, catalog, fi, tls, midStream(f, fi), scratch);
+        long outcome;
+        if (c.rule == CompiledCatalog.NO_RULE) { // a topology ports: entry's protocol
+            scratch.setLength(0);
+            outcome = (long) ProtocolCheck.check(c.configured.checked(), fi, tls, midStream(f, fi), scratch) << 32;
+        } else {
+            outcome = protocolOutcome(f, c, catalog, fi, tls, midStream(f, fi), scratch);
+        }
         return switch ((int) (outcome >>> 32)) {
             case ProtocolCheck.SATISFIED -> Verdict.EXPECTED;
             case ProtocolCheck.UNVERIFIABLE -> Verdict.UNVERIFIABLE;
@@ -445,23 +485,28 @@ public final class Inspection {
         return f.inspection instanceof FlowInspection fi && fi.app != null;
     }
 
-    private static String mismatchReason(Flow f, Classification c, FlowInspection fi, Rule rule, String described, String why,
-                                         Roles roles) {
-        String documented = rule.protocol().name();
+    /**
+     * @param said how the protocol is required ("documented as", for a catalog rule)
+     * @param described the rule or entry that requires it, after the protocol's name
+     * @param where the same in the MTLS sentence, after the role pair
+     */
+    private static String mismatchReason(Flow f, Classification c, FlowInspection fi, RuleProtocol rp, String said, String described,
+                                         String where, String why, Roles roles) {
+        String documented = rp.name();
         int port = f.dstPort();
-        if (rule.protocol() == RuleProtocol.MTLS && fi.app == AppProtocol.TLS) {
+        if (rp == RuleProtocol.MTLS && fi.app == AppProtocol.TLS) {
             String version = fi.tls == null || fi.tls.version() == null ? "TLS" : fi.tls.version();
             // One builder sized for the whole reason (a concatenation grows its builder five times).
             return new StringBuilder(480).append(version).append(" on the MTLS port ").append(port)
                     .append(" without a client certificate (").append(roleText(roles, c.srcRoles)).append(" → ")
-                    .append(roleText(roles, c.dstRoles)).append("; ").append(described).append("): ").append(why)
+                    .append(roleText(roles, c.dstRoles)).append("; ").append(where).append("): ").append(why)
                     .append(". On this port both ends must present a certificate (mutual TLS); check the initiator's"
                             + " certificate configuration, or find out which program connects.").toString();
         }
-        boolean encrypted = ProtocolCheck.encrypted(rule.protocol());
+        boolean encrypted = ProtocolCheck.encrypted(rp);
         StringBuilder sb = new StringBuilder(400).append(transport(f)).append(' ').append(port).append(" from ")
                 .append(roleText(roles, c.srcRoles)).append(" to ").append(roleText(roles, c.dstRoles))
-                .append(" is documented as ").append(documented).append(" (").append(described)
+                .append(" is ").append(said).append(' ').append(documented).append(" (").append(described)
                 .append("), but the wire shows ");
         if (fi.app == null) {
             sb.append("a payload that is none of the protocols portmatrix recognises.");

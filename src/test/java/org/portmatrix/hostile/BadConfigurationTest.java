@@ -133,6 +133,14 @@ class BadConfigurationTest {
     }
 
     @Test
+    void anUnknownProtocolInATopologyPortIsRefusedWithItsLine() throws Exception {
+        // It loaded, and the port then took any protocol: the entry's protocol is checked on the wire.
+        Path t = file("topology.yaml", "roles:\n  pstn-gateway: [10.1.5.0/24]\nports:\n"
+                + "  - {role: pstn-gateway, transport: tcp, port: \"5067\",\n     protocol: sips}\n");
+        assertNames(refusedAnalysis("--topology", t.toString()), t + ":5:", "protocol 'sips' is none of mtls, tls, https");
+    }
+
+    @Test
     void invalidRoleIdInATopologyIsRefusedWithItsLine() throws Exception {
         Path t = file("topology.yaml", "roles:\n  client: [10.2.0.0/16]\n  Front End!: [10.1.1.0/24]\n");
         assertNames(refusedAnalysis("--topology", t.toString()), t + ":3:", "'Front End!'");

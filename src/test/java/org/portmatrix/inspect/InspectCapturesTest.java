@@ -316,6 +316,35 @@ class InspectCapturesTest {
         return new Analysis(status, flows, out.toString(StandardCharsets.UTF_8));
     }
 
+    /**
+     * A topology {@code ports:} entry's protocol is checked on the wire as a catalog rule's is. S2
+     * (SIPp's cleartext SIP over UDP 5060 from a client to the Front End, a port no rule documents)
+     * under an entry configuring that port: as TLS, the cleartext is a mismatch (it was {@code expected},
+     * the protocol never looked at); as SIP, it is expected; as plain UDP, anything is.
+     */
+    @Test
+    void aTopologyPortsProtocolIsCheckedOnTheWire() throws Exception {
+        String client = "client: [127.5.10.0/24]";
+        Analysis tls = analyzeWith("sip.pcap", client, client + "\nports:\n  - {role: front-end, transport: udp, port: \"5060\", protocol: tls}");
+        JsonNode s2 = tls.one("127.5.10.24", "udp", 5060);
+        assertEquals("protocol_mismatch", s2.get("verdict").asText(), s2.toString());
+        assertEquals("sip", s2.get("app_protocol").asText(), s2.toString());
+        assertTrue(s2.get("rule").isNull(), s2.toString());
+        String reason = s2.get("reason").asText();
+        assertTrue(reason.startsWith("UDP 5060 from client to front-end is configured in this deployment's topology as TLS ("), reason);
+        assertTrue(reason.contains("topology.yaml:15: front-end udp 5060 tls), but the wire shows cleartext SIP INVITE request"), reason);
+        assertTrue(reason.endsWith("The connection is not encrypted: check the initiator's transport settings."), reason);
+
+        Analysis sip = analyzeWith("sip.pcap", client, client + "\nports:\n  - {role: front-end, transport: udp, port: \"5060\", protocol: sip}");
+        JsonNode ok = sip.one("127.5.10.24", "udp", 5060);
+        assertEquals("expected", ok.get("verdict").asText(), ok.toString());
+        assertTrue(ok.get("reason").asText().contains("is configured in this deployment's topology (")
+                && ok.get("reason").asText().contains("On the wire: SIP INVITE request"), ok.toString());
+
+        Analysis any = analyzeWith("sip.pcap", client, client + "\nports:\n  - {role: front-end, transport: udp, port: \"5060\"}");
+        assertEquals("expected", any.one("127.5.10.24", "udp", 5060).get("verdict").asText());
+    }
+
     @Test
     void aRolePairReasonNamesTheInitiatorsOfEveryRuleServingThePort() throws Exception {
         // T7 (the Director's HTTPS to the Front End's 444) with the Director's address given Persistent Chat's
