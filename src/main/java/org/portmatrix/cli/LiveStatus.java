@@ -63,6 +63,20 @@ final class LiveStatus {
         if (dir == null) {
             return;
         }
+        for (int attempt = 1; ; attempt++) {
+            try {
+                writeOnce(snapshot, data, summary);
+                return;
+            } catch (IOException e) {
+                if (attempt == 3 || Files.isDirectory(dir)) {
+                    throw e;
+                }
+                // The directory was removed while its files were written (a clean-up job): made again, written again.
+            }
+        }
+    }
+
+    private void writeOnce(Map<String, Object> snapshot, ReportData data, RunSummary summary) throws IOException {
         try {
             Files.createDirectories(dir); // removed while the capture runs (a clean-up job): made again
         } catch (IOException e) {

@@ -81,9 +81,10 @@ final class RotatingOutput implements AutoCloseable {
     }
 
     private void open() throws IOException {
-        counting.bytes = Files.exists(path) ? Files.size(path) : 0;
-        current = Files.newBufferedWriter(path, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+        java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
                 StandardOpenOption.WRITE);
+        counting.bytes = ch.size(); // the size of the file opened (a look at the name could meet it removed meanwhile)
+        current = new BufferedWriter(new OutputStreamWriter(java.nio.channels.Channels.newOutputStream(ch), StandardCharsets.UTF_8.newEncoder()));
         openedNanos = System.nanoTime();
     }
 
@@ -144,7 +145,15 @@ final class RotatingOutput implements AutoCloseable {
         }
         lastStamp = stamp;
         lastN = n;
-        moveAside(path, target, new byte[0]);
+        try {
+            moveAside(path, target, new byte[0]);
+        } catch (java.nio.file.NoSuchFileException e) {
+            if (Files.exists(path)) {
+                throw e;
+            }
+            open(); // removed between the look above and the link (a clean-up job): its lines went with it
+            return REMOVED;
+        }
         rotations++;
         open();
         if (keep > 0) {

@@ -120,4 +120,42 @@ class RotatingOutputTest {
         Path plain = Files.createFile(dir.resolve("plain"));
         assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(file));
     }
+    /**
+     * A clean-up job deleting the file over and over while it rotates: every rotation either makes a
+     * part or begins the file again (its lines gone), never fails (a removal between the look at the
+     * name and the rotation's link, or the new file's size, stopped the capture).
+     */
+    @Test
+    void aFileRemovedWhileItRotatesIsBegunAgainNeverAFailure() throws Exception {
+        Path file = dir.resolve("flows.jsonl");
+        RotatingOutput out = RotatingOutput.file(file, 1, 0, 0);
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread cleaner = new Thread(() -> {
+            while (!done.get()) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+        cleaner.start();
+        int removed = 0;
+        int rotated = 0;
+        try {
+            for (int i = 1; i <= 3000; i++) {
+                out.writer().write("line " + i + "\n");
+                out.flush();
+                int r = out.maybeRotate();
+                removed += r == RotatingOutput.REMOVED ? 1 : 0;
+                rotated += r == RotatingOutput.ROTATED ? 1 : 0;
+            }
+        } finally {
+            done.set(true);
+            cleaner.join();
+            out.close();
+        }
+        assertEquals(3000, removed + rotated);
+        assertEquals(rotated, partsInOrder("flows.jsonl").size(), "a part for each rotation");
+    }
 }

@@ -96,6 +96,21 @@ final class LiveProcess implements AutoCloseable {
         }
     }
 
+    /** Polls stderr until it contains {@code text} (a status line is printed just after the summary files are replaced). */
+    String awaitStderr(String text, long seconds) throws Exception {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (true) {
+            String err = stderrText();
+            if (err.contains(text)) {
+                return err;
+            }
+            if (!process.isAlive() || System.nanoTime() > until) {
+                throw new AssertionError("not on stderr: " + text + "\n" + err);
+            }
+            Thread.sleep(20);
+        }
+    }
+
     void signal(String signal) throws IOException, InterruptedException {
         Netns.run("kill", "-" + signal, Long.toString(process.pid()));
     }
