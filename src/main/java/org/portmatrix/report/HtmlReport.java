@@ -154,7 +154,19 @@ public final class HtmlReport implements FlowReport {
                 }
             });
         }
-        template.execute(out, m).flush();
+        try {
+            template.execute(out, m).flush();
+        } catch (com.github.mustachejava.MustacheException e) {
+            // The template engine wraps the writer's failure (a full disk) in an unchecked exception of its own,
+            // which went past every handler of write failures: a stack trace, exit status 1, and in live the
+            // capture ended without its final report.
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof IOException io) {
+                    throw io;
+                }
+            }
+            throw e;
+        }
     }
 
     private static DefaultMustacheFactory factory() {

@@ -116,4 +116,41 @@ class ReportScaleTest {
             assertEquals(bars.get(i - 1).startNanos() + bars.get(i - 1).widthNanos(), bars.get(i).startNanos(), "consecutive");
         }
     }
+    /**
+     * A page whose writer fails midway (a full disk under a large table): the failure is the writer's
+     * IOException, which the outputs' handling reports in one line, not the template engine's unchecked
+     * exception (a stack trace and exit status 1 from analyze; live ended without its final report).
+     */
+    @Test
+    void aPageWhoseWriterFailsMidwayFailsWithTheWritersException() throws Exception {
+        ReportContext context = new ReportContext(List.of(), List.of("front-end", "client"), false, ReportContext.DEFAULT_MAX_FLAGGED_RECORDS);
+        java.io.Writer full = new java.io.Writer() {
+            long written;
+
+            @Override
+            public void write(char[] cbuf, int off, int len) throws java.io.IOException {
+                written += len;
+                if (written > 200_000) {
+                    throw new java.io.IOException("No space left on device");
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        ReportData data = new ReportData(context);
+        for (long i = 0; i < 5_000; i++) {
+            data.add(record(i, "unexpected_port", List.of("client"), List.of("front-end"), 1024 + (int) i));
+        }
+        RunSummary summary = new RunSummary(List.of("scan.pcap"), 5_000, 5_000, java.util.Map.of(), 5_000, 0, 5_000, List.of(), "built-in",
+                "t.yaml");
+        java.io.IOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> HtmlReport.render(data, summary, full));
+        assertEquals("No space left on device", e.getMessage());
+    }
 }
