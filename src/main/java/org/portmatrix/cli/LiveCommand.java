@@ -482,12 +482,22 @@ final class LiveCommand {
                         + " flow lines went with it; writing a new " + o.output());
                 lostSaid = lost;
             }
+            if (flows.replacements() > replacedSaid) {
+                err.println("portmatrix live: another file is under the name " + o.output() + " (log rotation moved it away?): "
+                        + (flows.linesInReplaced() - replacedLinesSaid) + " flow lines stay in the file moved away; writing the new "
+                        + o.output());
+                replacedSaid = flows.replacements();
+                replacedLinesSaid = flows.linesInReplaced();
+            }
             err.println(LiveStatus.line(s));
             err.flush();
         }
 
         /** {@link LiveFlowLog#lostWithRemovedFile} when stderr last said it. */
         private long lostSaid;
+        /** {@link LiveFlowLog#replacements} and {@link LiveFlowLog#linesInReplaced} when stderr last said them. */
+        private long replacedSaid;
+        private long replacedLinesSaid;
 
         Map<String, Object> snapshot(boolean last, RunSummary summary) {
             long now = System.nanoTime();

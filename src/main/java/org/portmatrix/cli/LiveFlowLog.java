@@ -39,6 +39,9 @@ final class LiveFlowLog implements FlowReport {
     private long inFile;
     /** Lines that went with an output file removed while it was written. */
     private long lostWithRemovedFile;
+    /** Times another file was found under the output's name, and the lines the files moved away kept. */
+    private long replacements;
+    private long linesInReplaced;
     private boolean dirty;
     /** Why the output could not be written ("PATH: cannot write: REASON"), or null; nothing is written after it. */
     private String failure;
@@ -108,12 +111,18 @@ final class LiveFlowLog implements FlowReport {
         rotated(out.maybeRotate());
     }
 
-    /** After a rotation the file is new; after a removal its lines are no longer written anywhere. */
+    /**
+     * After a rotation the file is new; after a removal its lines are no longer written anywhere; after
+     * a replacement (moved away, a new file under the name) they are in the file moved away.
+     */
     private void rotated(int what) {
         if (what == RotatingOutput.REMOVED) {
             lostWithRemovedFile += inFile;
             written -= inFile;
             flushed = Math.min(flushed, written);
+        } else if (what == RotatingOutput.REPLACED) {
+            replacements++;
+            linesInReplaced += inFile;
         }
         if (what != RotatingOutput.KEPT) {
             inFile = 0;
@@ -195,6 +204,16 @@ final class LiveFlowLog implements FlowReport {
     /** Flow lines that went with an output file removed while it was written (counted in {@link #closed}, not {@link #written}). */
     long lostWithRemovedFile() {
         return lostWithRemovedFile;
+    }
+
+    /** Times another file was found under the output's name (log rotation): written to from then on. */
+    long replacements() {
+        return replacements;
+    }
+
+    /** Flow lines that the files moved away from the output's name kept (counted in {@link #written}). */
+    long linesInReplaced() {
+        return linesInReplaced;
     }
 
     /** Closed flows per verdict, every verdict listed. */

@@ -37,6 +37,8 @@ final class RotatingOutput implements AutoCloseable {
     private final int keep;
     private final Counting counting = new Counting();
     private Writer current;
+    /** The identity (device and inode) of the file being written, to notice another file under its name; null if unknown. */
+    private Object fileKey;
     private long openedNanos;
     private int rotations;
     /** The time in the last part's name, and its "-N" (0 for none). */
@@ -84,6 +86,7 @@ final class RotatingOutput implements AutoCloseable {
         java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
                 StandardOpenOption.WRITE);
         counting.bytes = ch.size(); // the size of the file opened (a look at the name could meet it removed meanwhile)
+        fileKey = keyOf(path);
         current = new BufferedWriter(new OutputStreamWriter(java.nio.channels.Channels.newOutputStream(ch), StandardCharsets.UTF_8.newEncoder()));
         openedNanos = System.nanoTime();
     }
@@ -93,10 +96,23 @@ final class RotatingOutput implements AutoCloseable {
         return counting;
     }
 
-    /** What {@link #maybeRotate} and {@link #reopenIfRemoved} did: nothing, a rotation, a new file for one removed. */
+    /**
+     * What {@link #maybeRotate} and {@link #reopenIfRemoved} did: nothing, a rotation, a new file for one
+     * removed, the file now under the name written instead of the one moved away from it.
+     */
     static final int KEPT = 0;
     static final int ROTATED = 1;
     static final int REMOVED = 2;
+    static final int REPLACED = 3;
+
+    /** The identity of the file under {@code p} now, or null when there is none (or it cannot be told). */
+    private static Object keyOf(Path p) {
+        try {
+            return Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
+    }
 
     /**
      * Call between records: rotates when the file is too large or too old; {@link #REMOVED} when it
@@ -117,21 +133,29 @@ final class RotatingOutput implements AutoCloseable {
     /**
      * Begins a new file when the one being written was removed (by hand, or a clean-up job): the lines
      * written would otherwise go on into a file nobody can open, to the run's end, or stop the capture at
-     * the next rotation (the rename failed). {@link #REMOVED} then, else {@link #KEPT}. A stat: called
+     * the next rotation (the rename failed). {@link #REMOVED} then. When another file is under the name
+     * (logrotate's default: the file renamed, a new empty one created), that one is written from now on
+     * ({@link #REPLACED}; the lines before stay in the file moved away): otherwise the lines would go on
+     * into the old file, and into nothing once a compression deleted it. Else {@link #KEPT}. A stat: called
      * once per batch of packets, not per record.
      */
     int reopenIfRemoved() throws IOException {
-        if (path == null || Files.exists(path)) {
+        if (path == null) {
+            return KEPT;
+        }
+        Object now = keyOf(path);
+        if (now != null && (fileKey == null || now.equals(fileKey))) {
             return KEPT;
         }
         current.close();
         open();
-        return REMOVED;
+        return now == null ? REMOVED : REPLACED;
     }
 
     private int rotate() throws IOException {
-        if (reopenIfRemoved() == REMOVED) {
-            return REMOVED;
+        int changed = reopenIfRemoved();
+        if (changed != KEPT) {
+            return changed; // a new file already
         }
         current.close();
         String stamp = STAMP.format(Instant.now());

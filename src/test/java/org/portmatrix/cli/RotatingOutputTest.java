@@ -158,4 +158,30 @@ class RotatingOutputTest {
         assertEquals(3000, removed + rotated);
         assertEquals(rotated, partsInOrder("flows.jsonl").size(), "a part for each rotation");
     }
+    /**
+     * logrotate's default ("create"): the file renamed away and a new empty one made under its name.
+     * The lines go on in the new file (they went on into the renamed one, and into nothing once its
+     * compression deleted it); the lines before stay in the renamed one. A file that is merely written
+     * to by someone else stays the one written.
+     */
+    @Test
+    void aFileMovedAwayAndMadeAgainIsTheOneWrittenFromThenOn() throws Exception {
+        Path file = dir.resolve("flows.jsonl");
+        Path moved = dir.resolve("flows.jsonl.1");
+        RotatingOutput out = RotatingOutput.file(file, 0, 0, 0);
+        out.writer().write("line 1\nline 2\n");
+        out.flush();
+        assertEquals(RotatingOutput.KEPT, out.reopenIfRemoved());
+        Files.writeString(file, "by hand\n", java.nio.file.StandardOpenOption.APPEND);
+        assertEquals(RotatingOutput.KEPT, out.reopenIfRemoved(), "the same file, appended to");
+        Files.move(file, moved);
+        Files.createFile(file);
+        assertEquals(RotatingOutput.REPLACED, out.reopenIfRemoved());
+        out.writer().write("line 3\n");
+        out.flush();
+        assertEquals(RotatingOutput.KEPT, out.reopenIfRemoved());
+        out.close();
+        assertEquals(List.of("line 1", "line 2", "by hand"), Files.readAllLines(moved));
+        assertEquals(List.of("line 3"), Files.readAllLines(file));
+    }
 }

@@ -388,6 +388,42 @@ class LiveReplayTest {
         }
     }
 
+    /**
+     * logrotate's default rotation of --output (the file renamed, a new empty one created under its
+     * name): the lines go on in the new file, stderr says so once, and no line is lost or counted lost.
+     * They went on into the renamed file, and into nothing once its compression deleted it.
+     */
+    @Test
+    void anOutputMovedAwayByLogRotationIsFollowedToTheNewFile() throws Exception {
+        Path[] mix = Workload.mixCut();
+        Path flows = dir.resolve("flows.jsonl");
+        Path moved = dir.resolve("flows.jsonl.1");
+        Path reports = dir.resolve("report");
+        try (Netns ns = Netns.create(); LiveProcess live = startOnMix(ns, "--tcp-closed-timeout", "1")) {
+            Process replay = ns.replayInBackground(mix[0], 5000, 1, dir.resolve("tcpreplay.txt"));
+            try {
+                live.awaitSummary(reports, s -> s.path("flows").path("written").asLong() >= 20, 60);
+                Files.move(flows, moved);
+                Files.createFile(flows);
+                live.awaitStderr("portmatrix live: another file is under the name " + flows, 30);
+                replay.waitFor();
+                live.awaitSummary(reports, s -> s.path("capture").path("analyzed").asLong() >= Workload.MIX_PACKETS, 60);
+                live.signal("TERM");
+                assertEquals(128 + 15, live.awaitExit(60), live.stderrText());
+            } finally {
+                replay.destroy();
+                replay.waitFor();
+            }
+            JsonNode f = live.summary(reports).path("flows");
+            assertEquals(0, f.path("lost_with_removed_output").asLong(), f.toString());
+            assertEquals(f.path("closed").asLong(), f.path("written").asLong(), f.toString());
+            long before = Workload.jsonLines(List.of(moved)).size();
+            long after = Workload.jsonLines(List.of(flows)).size();
+            assertTrue(before >= 20 && after > 0, before + " lines before the rotation, " + after + " after");
+            assertEquals(f.path("written").asLong(), before + after, "every line written is in one of the two files");
+        }
+    }
+
     @Test
     void sigintDuringReplayStillWritesACompleteFinalReport() throws Exception {
         Path[] mix = Workload.mixCut();
