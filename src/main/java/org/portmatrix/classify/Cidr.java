@@ -79,6 +79,11 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         return v;
     }
 
+    /** True when the address (as 128 bits, IPv4 mapped) is inside this prefix. */
+    public boolean contains(long addrHi, long addrLo) {
+        return ((addrHi ^ hi) & maskHi(length)) == 0 && ((addrLo ^ lo) & maskLo(length)) == 0;
+    }
+
     public static long maskHi(int len) {
         return len >= 64 ? -1L : len == 0 ? 0 : -1L << (64 - len);
     }

@@ -83,7 +83,7 @@ public final class Classifier {
                     + " to " + roleText(c.dstRoles) + " is outside the matrix.";
             return;
         }
-        long moved = overrides.length == 0 ? 0 : movedRoles(proto, port, c.dstRoles);
+        long moved = overrides.length == 0 ? 0 : movedRoles(proto, port, c.dstRoles, f.dstHi(), f.dstLo());
         int r = catalog.match(proto, port, c.srcRoles, c.dstRoles & ~moved);
         if (r != CompiledCatalog.NO_RULE) {
             c.rule = r;
@@ -193,10 +193,10 @@ public final class Classifier {
     }
 
     /** The roles of {@code dst} whose catalog ports the topology moved away from this port. */
-    private long movedRoles(int proto, int port, long dst) {
+    private long movedRoles(int proto, int port, long dst, long dstHi, long dstLo) {
         long moved = 0;
         for (PortOverride o : overrides) {
-            if (o.moves(proto, port, dst)) {
+            if (o.moves(proto, port, dst, dstHi, dstLo)) {
                 moved |= o.roleSet();
             }
         }
@@ -206,7 +206,7 @@ public final class Classifier {
     /** Decides a flow the catalog did not allow by the topology's ports; false when they say nothing. */
     private boolean byTopology(Flow f, Classification c, int proto, int port, long moved, boolean reasons) {
         for (PortOverride o : overrides) {
-            if (o.serves(proto, port, c.dstRoles)) {
+            if (o.serves(proto, port, c.dstRoles, f.dstHi(), f.dstLo())) {
                 c.verdict = Verdict.EXPECTED; // the inspect stage checks the entry's protocol, as a rule's
                 c.configured = o;
                 if (reasons) {
@@ -232,7 +232,7 @@ public final class Classifier {
         PortOverride o = null; // the entry that moved the narrowest range holding the port: the service it belonged to
         int narrowest = Integer.MAX_VALUE;
         for (PortOverride m : overrides) {
-            if (m.moves(proto, port, c.dstRoles)) {
+            if (m.moves(proto, port, c.dstRoles, f.dstHi(), f.dstLo())) {
                 for (PortOverride.PortRange gone : m.insteadOf()) {
                     if (gone.contains(port) && gone.max() - gone.min() < narrowest) {
                         narrowest = gone.max() - gone.min();

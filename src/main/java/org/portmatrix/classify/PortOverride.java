@@ -14,10 +14,12 @@ import java.util.List;
  * @param transport IP protocol number (6 or 17)
  * @param protocol what the topology says is on the wire (mtls, tls, https, http, tcp, udp), or null
  * @param note where the port comes from (service, component, pool), or null
+ * @param hosts the hosts of the role it applies to (one pool of several, as {@code topology import} scopes a port that
+ *              one pool changed); empty for every host of the role
  * @param line the line of the entry in the topology file
  */
 public record PortOverride(String role, long roleSet, int transport, int portMin, int portMax, String protocol,
-                           List<PortRange> insteadOf, String note, int line) {
+                           List<PortRange> insteadOf, String note, List<Cidr> hosts, int line) {
 
     /** An inclusive range of ports. */
     public record PortRange(int min, int max) {
@@ -40,13 +42,23 @@ public record PortOverride(String role, long roleSet, int transport, int portMin
         return rp == RuleProtocol.TCP || rp == RuleProtocol.UDP ? null : rp;
     }
 
-    public boolean serves(int proto, int port, long dstRoles) {
-        return transport == proto && port >= portMin && port <= portMax && (roleSet & dstRoles) != 0;
+    /** True when the entry applies to the host {@code dstHi:dstLo} (it has no {@link #hosts}, or holds it). */
+    public boolean appliesTo(long dstHi, long dstLo) {
+        for (int i = 0; i < hosts.size(); i++) {
+            if (hosts.get(i).contains(dstHi, dstLo)) {
+                return true;
+            }
+        }
+        return hosts.isEmpty();
     }
 
-    /** True when this entry moved {@code port} away from the role. */
-    public boolean moves(int proto, int port, long dstRoles) {
-        if (transport != proto || (roleSet & dstRoles) == 0) {
+    public boolean serves(int proto, int port, long dstRoles, long dstHi, long dstLo) {
+        return transport == proto && port >= portMin && port <= portMax && (roleSet & dstRoles) != 0 && appliesTo(dstHi, dstLo);
+    }
+
+    /** True when this entry moved {@code port} away from the role (on the host {@code dstHi:dstLo}). */
+    public boolean moves(int proto, int port, long dstRoles, long dstHi, long dstLo) {
+        if (transport != proto || (roleSet & dstRoles) == 0 || !appliesTo(dstHi, dstLo)) {
             return false;
         }
         for (PortRange r : insteadOf) {
@@ -63,6 +75,14 @@ public record PortOverride(String role, long roleSet, int transport, int portMin
                 .append(new PortRange(portMin, portMax));
         if (protocol != null && !protocol.equals(transport == 6 ? "tcp" : "udp")) {
             sb.append(' ').append(protocol);
+        }
+        if (!hosts.isEmpty()) {
+            sb.append(" on ");
+            for (int i = 0; i < hosts.size(); i++) {
+                Cidr h = hosts.get(i);
+                String text = h.toString();
+                sb.append(i == 0 ? "" : ", ").append(h.length() == 128 ? text.substring(0, text.lastIndexOf('/')) : text);
+            }
         }
         if (note != null && !note.isBlank()) {
             sb.append(" (").append(note).append(')');

@@ -20,11 +20,11 @@ import org.yaml.snakeyaml.nodes.Node;
  *
  * <p>An optional {@code ports:} list names ports this deployment configured differently from the
  * catalog (written by {@code portmatrix topology import}): {@code - {role: pstn-gateway, transport: tcp,
- * port: 5067, protocol: tls, instead_of: [5081], note: "..."}}; see {@link PortOverride}.
+ * port: 5067, protocol: tls, instead_of: [5081], hosts: [10.1.6.11], note: "..."}}; see {@link PortOverride}.
  */
 public final class Topology {
     private static final Set<String> TOP_KEYS = Set.of("roles", "ports");
-    private static final Set<String> PORT_KEYS = Set.of("role", "transport", "port", "protocol", "instead_of", "note");
+    private static final Set<String> PORT_KEYS = Set.of("role", "transport", "port", "protocol", "instead_of", "hosts", "note");
 
     private final String source;
     private final Map<String, List<Cidr>> roles;
@@ -233,13 +233,25 @@ public final class Topology {
                 throw new ConfigException(name, line(m.get("protocol")), where + ": protocol '" + protocol + "' is none of " + known);
             }
             String note = m.containsKey("note") ? scalar(name, m.get("note"), "'note'") : null;
+            List<Cidr> hosts = new ArrayList<>();
+            if (m.containsKey("hosts")) {
+                for (Node h : sequence(name, m.get("hosts"), where + " hosts")) {
+                    String text = scalar(name, h, "a host of " + where);
+                    Cidr c = Cidr.parse(text);
+                    if (c == null) {
+                        throw new ConfigException(name, line(h), where + ": host '" + text + "' is not an address or CIDR (like 10.1.1.11 or fd00::/64)");
+                    }
+                    hosts.add(c);
+                }
+            }
             for (String t : YamlFile.scalars(name, m.get("transport"), "'transport'")) {
                 int transport = switch (t.trim().toLowerCase(java.util.Locale.ROOT)) {
                     case "tcp" -> 6;
                     case "udp" -> 17;
                     default -> throw new ConfigException(name, line(m.get("transport")), where + ": transport '" + t + "' is neither tcp nor udp");
                 };
-                out.add(new PortOverride(role, 1L << bit, transport, range[0], range[1], protocol, List.copyOf(insteadOf), note, ln));
+                out.add(new PortOverride(role, 1L << bit, transport, range[0], range[1], protocol, List.copyOf(insteadOf), note,
+                        List.copyOf(hosts), ln));
             }
         }
         return out;

@@ -66,7 +66,7 @@ final class TopologyImport {
 
     /** One port override as it will be written. */
     record PortEntry(String role, List<String> transports, PortRange ports, String protocol, List<PortRange> insteadOf,
-                     String note) {}
+                     List<Cidr> hosts, String note) {}
 
     /** Something the import could not place: kind "machine", "interface" or "pool". */
     record Unresolved(String kind, String fqdn, String detail) {
@@ -77,6 +77,8 @@ final class TopologyImport {
     }
 
     final Map<Cidr, HostEntry> hosts = new LinkedHashMap<>();
+    /** The addresses of each pool's machines (as {@link #hosts} has them), by pool FQDN. */
+    private final Map<String, Set<Cidr>> poolAddresses = new LinkedHashMap<>();
     final List<PortEntry> ports = new ArrayList<>();
     final List<Unresolved> unresolved = new ArrayList<>();
     /** Services that have no role here (Monitoring, Archiving, trusted applications, ...). */
@@ -215,6 +217,7 @@ final class TopologyImport {
                 }
             }
         }
+        poolAddresses.computeIfAbsent(pool.fqdn(), k -> new LinkedHashSet<>()).addAll(machineAddresses);
         if (machineNames.size() == 1 && machineNames.contains(pool.fqdn())) {
             return; // a Standard Edition server or a single named machine: the pool is the machine
         }
@@ -279,6 +282,7 @@ final class TopologyImport {
 
     /** An override being built: equal ones of several pools or transports merge. */
     private static final class Merged {
+        final Set<String> pools = new LinkedHashSet<>();
         final String role;
         final Set<String> transports = new java.util.TreeSet<>();
         final PortRange range;
@@ -304,17 +308,32 @@ final class TopologyImport {
         return out;
     }
 
+    /**
+     * The port overrides: per pool, a Port element the catalog does not document for the role, or one
+     * moved from its Lync default (then the catalog ports it no longer serves, less those the pool's
+     * other Port elements still configure). Equal entries of several pools merge; an entry that not
+     * every pool of the role has applies to its pools' machines only ({@code hosts}): one pool's moved
+     * media range moved nothing on the others.
+     */
     private void ports(List<RolePort> specs) {
         Map<String, BitSet[]> documented = new LinkedHashMap<>();
-        Map<String, BitSet[]> configured = new LinkedHashMap<>();
+        Map<String, BitSet[]> configured = new LinkedHashMap<>(); // by role and pool
+        Map<String, Set<String>> poolsOfRole = new LinkedHashMap<>();
         for (RolePort rp : specs) {
             documented.computeIfAbsent(rp.role(), this::catalogPorts);
-            BitSet[] c = configured.computeIfAbsent(rp.role(), k -> new BitSet[] {new BitSet(65536), new BitSet(65536)});
-            // Lync's ranges count ports (49152 + 16383 ends at 65534) where the documents' end at 65535: a range
-            // configured to 65534 still holds 65535, or that one port would come out as moved ("instead_of: 65535").
-            int last = rp.spec().last() == 65534 ? 65535 : rp.spec().last();
+            poolsOfRole.computeIfAbsent(rp.role(), k -> new LinkedHashSet<>()).add(rp.pool());
+            BitSet[] c = configured.computeIfAbsent(rp.role() + "|" + rp.pool(), k -> new BitSet[] {new BitSet(65536), new BitSet(65536)});
+            // Lync's ranges count ports where the documents give inclusive ends one higher: 49152 + 16383 ends at
+            // 65534 and the documents' range at 65535, the 8348 audio ports from 49152 end at 57499 and the
+            // documents' at 57500. A range configured so still holds that port, or it would come out as moved.
+            int last = rp.spec().last();
             for (int t : rp.spec().transports()) {
-                c[t == 6 ? 0 : 1].set(rp.spec().port(), last + 1);
+                int ti = t == 6 ? 0 : 1;
+                if (documented.get(rp.role())[ti].get(last + 1) && endsAt(rp.role(), t, last + 1, rp.spec().port())) {
+                    last++;
+                }
+                c[ti].set(rp.spec().port(), last + 1);
+                last = rp.spec().last();
             }
         }
         Map<String, Merged> merged = new LinkedHashMap<>();
@@ -328,9 +347,9 @@ final class TopologyImport {
                 List<PortRange> insteadOf = new ArrayList<>();
                 if (def != null && (def.port() != p.port() || def.last() != p.last())) {
                     // the catalog's ranges for this service (its rules for the role that overlap the default),
-                    // less every port a Port element of the role still configures
+                    // less every port a Port element of the role still configures on this pool
                     BitSet gone = catalogRanges(rp.role(), t, def.port(), def.last());
-                    gone.andNot(configured.get(rp.role())[ti]);
+                    gone.andNot(configured.get(rp.role() + "|" + rp.pool())[ti]);
                     for (int i = gone.nextSetBit(0); i >= 0; ) {
                         int end = gone.nextClearBit(i);
                         insteadOf.add(new PortRange(i, end - 1));
@@ -347,6 +366,7 @@ final class TopologyImport {
                 String key = rp.role() + "|" + p.port() + "-" + p.last() + "|" + protocol + "|" + insteadOf;
                 Merged m = merged.computeIfAbsent(key, k -> new Merged(rp.role(), new PortRange(p.port(), p.last()),
                         p.protocol().equalsIgnoreCase("tcporudp") ? null : p.protocol().toLowerCase(Locale.ROOT), List.copyOf(insteadOf)));
+                m.pools.add(rp.pool());
                 m.transports.add(t == 6 ? "tcp" : "udp");
                 m.notes.add("service " + rp.service() + ", " + p.ownerName() + " " + p.usage() + ", on " + rp.pool() + ", " + p.side()
                         + " side" + (p.configuredPort() > 0 ? ", published as " + p.configuredPort() : ""));
@@ -354,8 +374,32 @@ final class TopologyImport {
         }
         for (Merged m : merged.values()) {
             String note = m.notes.iterator().next() + (m.notes.size() > 1 ? " and " + (m.notes.size() - 1) + " more" : "");
-            ports.add(new PortEntry(m.role, List.copyOf(m.transports), m.range, m.protocol, m.insteadOf, note));
+            List<Cidr> scope = new ArrayList<>();
+            if (!m.pools.containsAll(poolsOfRole.get(m.role))) {
+                for (String pool : m.pools) {
+                    scope.addAll(poolAddresses.getOrDefault(pool, Set.of()));
+                }
+                if (scope.isEmpty()) {
+                    continue; // none of its pools' machines has an address: it would apply to every host of the role
+                }
+                scope = new ArrayList<>(new LinkedHashSet<>(scope));
+                scope.sort((a, b) -> {
+                    int c = Long.compareUnsigned(a.hi(), b.hi());
+                    return c != 0 ? c : Long.compareUnsigned(a.lo(), b.lo());
+                });
+            }
+            ports.add(new PortEntry(m.role, List.copyOf(m.transports), m.range, m.protocol, m.insteadOf, List.copyOf(scope), note));
         }
+    }
+
+    /** True when a catalog rule for {@code role} over {@code transport} starts at or below {@code from} and ends at {@code end}. */
+    private boolean endsAt(String role, int transport, int end, int from) {
+        for (Rule r : catalog.rules()) {
+            if (r.transport() == transport && r.dstRoles().contains(role) && r.portMax() == end && r.portMin() <= from) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Roles of the result in vocabulary order (catalog roles first), then addresses in numeric order. */

@@ -68,6 +68,14 @@ final class TopologyYaml {
                 }
                 out.append("]\n");
             }
+            if (!p.hosts().isEmpty()) {
+                out.append("    hosts: [");
+                for (int i = 0; i < p.hosts().size(); i++) {
+                    String h = p.hosts().get(i).toString();
+                    out.append(i == 0 ? "" : ", ").append(quote(p.hosts().get(i).length() == 128 ? h.substring(0, h.lastIndexOf('/')) : h));
+                }
+                out.append("]\n");
+            }
             if (p.note() != null) {
                 out.append("    note: ").append(quote(p.note())).append('\n');
             }

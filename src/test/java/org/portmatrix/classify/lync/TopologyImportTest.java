@@ -272,6 +272,53 @@ class TopologyImportTest {
         assertEquals(Set.of(6, 17), Set.of(fe.get(0).transport(), fe.get(1).transport()));
     }
 
+    /**
+     * One pool's Mediation Server moved its audio range (pool01's collocated one, to 40000), the other's
+     * (medpool, med01) did not: the entry applies to pool01's machines only. It applied to every host of
+     * the role, and med01's audio on the catalog's range was flagged as moved. With medpool listing its
+     * default range (49152, 8348 ports: to 57499), port 57500 of the catalog's 49152-57500 is not moved.
+     */
+    @Test
+    void aRangeOnePoolMovedIsScopedToThatPoolsMachines() throws Exception {
+        String contoso = Files.readString(CONTOSO);
+        String audio = "<Port Owner=\"urn:component:MediationServer\" Usage=\"AudioCommunication\" InterfaceSide=\"Primary\" "
+                + "InterfaceNumber=\"1\" Port=\"49152\" Protocol=\"TcpOrUdp\" UrlPath=\"/\" AuthorizesRequests=\"false\" Range=\"8348\" />";
+        assertTrue(contoso.contains(audio));
+        String moved = audio.replace("Port=\"49152\"", "Port=\"40000\"").replace("Range=\"8348\"", "Range=\"1000\"");
+        Path xml = dir.resolve("moved-mediation.xml");
+        Files.writeString(xml, contoso.replace(audio, moved));
+        Loaded t = load(xml, CONTOSO_HOSTS, List.of());
+        List<PortOverride> med = t.ports("mediation");
+        assertEquals(2, med.size(), med.toString());
+        Cidr fe01 = Cidr.parse("10.1.1.11");
+        Cidr med01 = Cidr.parse("10.1.4.11");
+        for (PortOverride o : med) {
+            assertEquals(List.of(new PortOverride.PortRange(49152, 57500)), o.insteadOf(), o.toString());
+            assertEquals(List.of(Cidr.parse("10.1.1.11"), Cidr.parse("10.1.1.12"), Cidr.parse("10.1.1.13")), o.hosts(), o.toString());
+            long roles = t.topology().rolesOf(fe01.hi(), fe01.lo());
+            assertTrue(o.moves(o.transport(), 50000, roles, fe01.hi(), fe01.lo()), "pool01 moved it");
+            assertTrue(o.serves(o.transport(), 40100, roles, fe01.hi(), fe01.lo()));
+            long medRoles = t.topology().rolesOf(med01.hi(), med01.lo());
+            assertFalse(o.moves(o.transport(), 50000, medRoles, med01.hi(), med01.lo()), "med01 moved nothing");
+            assertFalse(o.serves(o.transport(), 40100, medRoles, med01.hi(), med01.lo()));
+        }
+        assertTrue(t.result().yaml().contains("    hosts: [\"10.1.1.11\", \"10.1.1.12\", \"10.1.1.13\"]\n"), t.result().yaml());
+
+        // medpool lists its default range: still no entry for it, and nothing of the catalog's range left as moved.
+        String medpool = "<Port Owner=\"urn:component:MediationServerGatewayPeer\" Usage=\"SipServer\" InterfaceSide=\"Primary\" "
+                + "InterfaceNumber=\"1\" Port=\"5067\" Protocol=\"Tls\" UrlPath=\"/\" AuthorizesRequests=\"false\" />";
+        String both = contoso.replace(audio, moved);
+        int second = both.lastIndexOf(medpool);
+        assertTrue(second > both.indexOf(medpool), "two Mediation services");
+        Files.writeString(xml, both.substring(0, second) + medpool + "\n        " + audio + both.substring(second + medpool.length()));
+        Loaded listed = load(xml, CONTOSO_HOSTS, List.of());
+        assertEquals(med.size(), listed.ports("mediation").size(), listed.ports("mediation").toString());
+        for (PortOverride o : listed.ports("mediation")) {
+            assertEquals(List.of(new PortOverride.PortRange(49152, 57500)), o.insteadOf(), o.toString());
+        }
+        assertFalse(listed.result().yaml().contains("\"57500\""), listed.result().yaml());
+    }
+
     @Test
     void aHostsRowNoMachineAsksForIsSaidAndAnUnspecifiedAddressIsRefused() throws Exception {
         Path hosts = dir.resolve("hosts.csv");
