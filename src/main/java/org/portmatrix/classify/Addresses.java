@@ -46,6 +46,9 @@ public final class Addresses {
             int a = (int) lo;
             return ((a >>> 24) & 0xff) + "." + ((a >>> 16) & 0xff) + "." + ((a >>> 8) & 0xff) + "." + (a & 0xff);
         }
+        if (hi == 0 && (lo >>> 32) == 0xffff) {
+            return "::ffff:" + text(4, 0, lo); // RFC 5952 §5: an IPv4-mapped address ends in dotted decimal, as tshark writes it
+        }
         int[] g = new int[8];
         for (int i = 0; i < 4; i++) {
             g[i] = (int) (hi >>> (48 - 16 * i)) & 0xffff;

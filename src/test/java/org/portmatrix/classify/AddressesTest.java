@@ -25,6 +25,10 @@ class AddressesTest {
         assertEquals("fe80::1:0:0:2", Addresses.format(6, 0xfe80000000000000L, 0x0001000000000002L));
         assertEquals("2001:db8:0:1:1:1:1:1", Addresses.format(6, 0x20010db800000001L, 0x0001000100010001L));
         assertEquals("2001:0:0:1::1", Addresses.format(6, 0x2001000000000001L, 1));
+        // RFC 5952 §5: IPv4-mapped in dotted decimal (tshark writes ::ffff:10.2.0.5); a neighbour of the prefix stays hexadecimal.
+        assertEquals("::ffff:10.2.0.5", Addresses.format(6, 0, 0x0000ffff0a020005L));
+        assertEquals("::fffe:a02:5", Addresses.format(6, 0, 0x0000fffe0a020005L));
+        assertEquals("10.2.0.5", Addresses.format(4, 0, 0x0000ffff0a020005L));
     }
 
     /** The cache of recent addresses never answers with another address's text, however addresses collide in it. */
