@@ -243,6 +243,9 @@ public final class Topology {
                     }
                     hosts.add(c);
                 }
+                if (hosts.isEmpty()) { // (no hosts key at all is every host of the role: an empty list would read as that)
+                    throw new ConfigException(name, line(m.get("hosts")), where + ": 'hosts' is empty; leave it out for every host of the role");
+                }
             }
             for (String t : YamlFile.scalars(name, m.get("transport"), "'transport'")) {
                 int transport = switch (t.trim().toLowerCase(java.util.Locale.ROOT)) {

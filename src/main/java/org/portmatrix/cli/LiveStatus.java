@@ -107,8 +107,12 @@ final class LiveStatus {
         if (Files.isRegularFile(file)) {
             long size = Files.size(file);
             if (size > 0 && size + bytes.length > limit) {
-                RotatingOutput.moveAside(file, file.resolveSibling(file.getFileName() + ".1"), bytes); // neither name ever missing
-                return;
+                try {
+                    RotatingOutput.moveAside(file, file.resolveSibling(file.getFileName() + ".1"), bytes); // neither name ever missing
+                    return;
+                } catch (java.nio.file.NoSuchFileException e) {
+                    // removed meanwhile (a clean-up job): begun again below
+                }
             }
         }
         Files.write(file, bytes, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);

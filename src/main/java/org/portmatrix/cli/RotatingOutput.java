@@ -86,7 +86,8 @@ final class RotatingOutput implements AutoCloseable {
         java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
                 StandardOpenOption.WRITE);
         counting.bytes = ch.size(); // the size of the file opened (a look at the name could meet it removed meanwhile)
-        fileKey = keyOf(path);
+        Object key = keyOf(path);
+        fileKey = key == GONE ? null : key;
         current = new BufferedWriter(new OutputStreamWriter(java.nio.channels.Channels.newOutputStream(ch), StandardCharsets.UTF_8.newEncoder()));
         openedNanos = System.nanoTime();
     }
@@ -105,14 +106,18 @@ final class RotatingOutput implements AutoCloseable {
     static final int REMOVED = 2;
     static final int REPLACED = 3;
 
-    /** The identity of the file under {@code p} now, or null when there is none (or it cannot be told). */
+    /** The identity of the file under {@code p} now; {@link #GONE} when there is none; null when the file system has none to give. */
     private static Object keyOf(Path p) {
         try {
             return Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return GONE;
         } catch (IOException e) {
-            return null;
+            return null; // cannot be told: taken as the same file
         }
     }
+
+    private static final Object GONE = new Object();
 
     /**
      * Call between records: rotates when the file is too large or too old; {@link #REMOVED} when it
@@ -144,12 +149,18 @@ final class RotatingOutput implements AutoCloseable {
             return KEPT;
         }
         Object now = keyOf(path);
-        if (now != null && (fileKey == null || now.equals(fileKey))) {
-            return KEPT;
+        if (now != GONE) {
+            if (fileKey == null) {
+                fileKey = now; // not known at the opening (a file system without keys, or a look that failed): from now on
+                return KEPT;
+            }
+            if (now == null || now.equals(fileKey)) {
+                return KEPT;
+            }
         }
         current.close();
         open();
-        return now == null ? REMOVED : REPLACED;
+        return now == GONE ? REMOVED : REPLACED;
     }
 
     private int rotate() throws IOException {
@@ -215,20 +226,13 @@ final class RotatingOutput implements AutoCloseable {
 
     /** A hard link to {@code file} under a new temporary name beside it, or null where the file system has none. */
     private static Path linkBeside(Path file) throws IOException {
-        Path abs = file.toAbsolutePath();
-        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
-        while (true) {
-            Path link = abs.resolveSibling("." + abs.getFileName() + "." + Long.toUnsignedString(random.nextLong(), 36) + ".tmp");
-            try {
-                return Files.createLink(link, file);
-            } catch (java.nio.file.FileAlreadyExistsException e) {
-                // another name
-            } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
-                if (e instanceof java.nio.file.NoSuchFileException) {
-                    throw (IOException) e;
-                }
-                return null;
+        try {
+            return org.portmatrix.report.AtomicFile.beside(file, link -> Files.createLink(link, file));
+        } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+            if (e instanceof java.nio.file.NoSuchFileException) {
+                throw (IOException) e;
             }
+            return null;
         }
     }
 

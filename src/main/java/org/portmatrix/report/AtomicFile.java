@@ -98,12 +98,23 @@ public final class AtomicFile implements AutoCloseable, ReportTarget {
      * system), with the permissions any new file gets (the umask), not createTempFile's owner-only.
      */
     public static Path tempBeside(Path target) throws IOException {
+        return beside(target, Files::createFile);
+    }
+
+    /** Makes a file (or link) of a new name. */
+    public interface Maker {
+        /** Makes {@code name}, throwing FileAlreadyExistsException when it is taken. */
+        Path make(Path name) throws IOException;
+    }
+
+    /** {@code make} under a new temporary name ".NAME.RANDOM.tmp" in the target's directory; another name while it is taken. */
+    public static Path beside(Path target, Maker make) throws IOException {
         Path abs = target.toAbsolutePath();
         java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
         while (true) {
             Path temp = abs.resolveSibling("." + abs.getFileName() + "." + Long.toUnsignedString(random.nextLong(), 36) + ".tmp");
             try {
-                return Files.createFile(temp);
+                return make.make(temp);
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 // another name
             }

@@ -141,6 +141,14 @@ class BadConfigurationTest {
     }
 
     @Test
+    void anEmptyHostsListInATopologyPortIsRefusedWithItsLine() throws Exception {
+        // Left out, an entry applies to every host of its role; an empty list meaning the same would be a surprise.
+        Path t = file("topology.yaml", "roles:\n  mediation: [10.1.4.0/24]\nports:\n"
+                + "  - {role: mediation, transport: udp, port: \"40000-40999\",\n     hosts: []}\n");
+        assertNames(refusedAnalysis("--topology", t.toString()), t + ":5:", "'hosts' is empty");
+    }
+
+    @Test
     void invalidRoleIdInATopologyIsRefusedWithItsLine() throws Exception {
         Path t = file("topology.yaml", "roles:\n  client: [10.2.0.0/16]\n  Front End!: [10.1.1.0/24]\n");
         assertNames(refusedAnalysis("--topology", t.toString()), t + ":3:", "'Front End!'");

@@ -166,6 +166,21 @@ class InspectorsTest {
         assertEquals("RTP, payload types 0, 101, 13, SSRC 0x00001234, 3 packets in sequence", fi.detail);
     }
 
+    /** One datagram over and over (a keepalive starting 0x80): passed over a few times, then not RTP (it stayed undecided). */
+    @Test
+    void rtpRepeatedOverAndOverIsNot() {
+        RtpInspector in = new RtpInspector();
+        FlowInspection fi = udp(50000);
+        int r = Inspector.NEED_MORE;
+        int n = 0;
+        while (r == Inspector.NEED_MORE && n < 16) {
+            r = run(in, fi, Inspectors.RTP, true, rtp(0, 100, 16000, 0x1234));
+            n++;
+        }
+        assertEquals(Inspector.NOT_THIS, r);
+        assertEquals(2 + RtpInspector.MAX_SKIPPED, n, "the first, then each one passed over, then the one too many");
+    }
+
     @Test
     void rtpWhoseTimestampGoesFarBackIsNot() {
         RtpInspector in = new RtpInspector();

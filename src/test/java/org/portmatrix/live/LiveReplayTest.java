@@ -207,6 +207,25 @@ class LiveReplayTest {
      * {@code live} on the namespace's capture end with the workload cut's topology, JSON lines to
      * flows.jsonl and a report every second in report/, capturing; {@code more} options after those.
      */
+    /**
+     * Replays {@code pcap} at 5,000 packets/s while {@code during} runs, waits for every packet of the
+     * mix to be analysed, and ends the capture with SIGTERM (status 143).
+     */
+    private void whileReplaying(Netns ns, LiveProcess live, Path pcap, Path reports, org.junit.jupiter.api.function.Executable during)
+            throws Throwable {
+        Process replay = ns.replayInBackground(pcap, 5000, 1, dir.resolve("tcpreplay.txt"));
+        try {
+            during.execute();
+            replay.waitFor();
+            live.awaitSummary(reports, s -> s.path("capture").path("analyzed").asLong() >= Workload.MIX_PACKETS, 60);
+            live.signal("TERM");
+            assertEquals(128 + 15, live.awaitExit(60), live.stderrText());
+        } finally {
+            replay.destroy();
+            replay.waitFor();
+        }
+    }
+
     private LiveProcess startOnMix(Netns ns, String... more) throws Exception {
         List<String> args = new ArrayList<>(List.of("--topology", Workload.mixCut()[1].toString(), "--format", "jsonl",
                 "--output", dir.resolve("flows.jsonl").toString(), "--report-dir", dir.resolve("report").toString(), "--report-every", "1"));
@@ -305,6 +324,26 @@ class LiveReplayTest {
     }
 
     /**
+     * The capture interface renamed (udev, NetworkManager; the kernel renames a link only while it is
+     * down): libpcap looks the device up again by its old name and calls it disappeared. Still exit
+     * status 3, but the message names the new name, as a deletion's cannot.
+     */
+    @Test
+    void aRenamedInterfaceIsNamedInTheFailure() throws Exception {
+        try (Netns ns = Netns.create();
+                LiveProcess live = startOnMix(ns)) {
+            live.awaitSummary(dir.resolve("report"), x -> x.path("capture").path("link").asText().equals("up"), 30);
+            String renamed = ns.captureIface.substring(0, ns.captureIface.length() - 1) + "r";
+            ns.exec("ip", "link", "set", ns.captureIface, "down");
+            ns.exec("ip", "link", "set", ns.captureIface, "name", renamed);
+            assertEquals(3, live.awaitExit(60), live.stderrText());
+            assertTrue(live.stderrText().contains("capture on " + ns.captureIface + " failed: ")
+                    && live.stderrText().contains(" (it was renamed to " + renamed + ": start the capture on " + renamed + ")"),
+                    live.stderrText());
+        }
+    }
+
+    /**
      * With the smallest kernel buffer and queue, a replay while the tool is stopped (SIGSTOP) is dropped on
      * this host by the kernel: the gaps those drops leave in TCP streams are not called loss before the
      * host, which nothing upstream of this veth pair could have caused (it said "loss before this host").
@@ -344,14 +383,13 @@ class LiveReplayTest {
      * had failed and stopped the capture (exit 2, "cannot write" without a reason).
      */
     @Test
-    void anOutputRemovedWhileWrittenIsBegunAgainAndTheCaptureGoesOn() throws Exception {
+    void anOutputRemovedWhileWrittenIsBegunAgainAndTheCaptureGoesOn() throws Throwable {
         Path[] mix = Workload.mixCut();
         Path flows = dir.resolve("flows.jsonl");
         Path reports = dir.resolve("report");
         try (Netns ns = Netns.create();
                 LiveProcess live = startOnMix(ns, "--rotate-size", "0.05", "--tcp-closed-timeout", "1")) {
-            Process replay = ns.replayInBackground(mix[0], 5000, 1, dir.resolve("tcpreplay.txt"));
-            try {
+            whileReplaying(ns, live, mix[0], reports, () -> {
                 live.awaitSummary(reports, s -> s.path("flows").path("written").asLong() >= 20, 60);
                 // Removed while empty (just rotated, nothing written into it yet) or between a rotation's link and its
                 // rename (the lines stay in the part), the file takes no line with it: removed again until one is lost.
@@ -366,14 +404,7 @@ class LiveReplayTest {
                         }
                     }
                 }
-                replay.waitFor();
-                live.awaitSummary(reports, s -> s.path("capture").path("analyzed").asLong() >= Workload.MIX_PACKETS, 60);
-                live.signal("TERM");
-                assertEquals(128 + 15, live.awaitExit(60), live.stderrText());
-            } finally {
-                replay.destroy();
-                replay.waitFor();
-            }
+            });
             assertTrue(live.stderrText().contains("portmatrix live: " + flows + " was removed while it was written: "), live.stderrText());
             JsonNode f = live.summary(reports).path("flows");
             long lost = f.path("lost_with_removed_output").asLong();
@@ -394,26 +425,18 @@ class LiveReplayTest {
      * They went on into the renamed file, and into nothing once its compression deleted it.
      */
     @Test
-    void anOutputMovedAwayByLogRotationIsFollowedToTheNewFile() throws Exception {
+    void anOutputMovedAwayByLogRotationIsFollowedToTheNewFile() throws Throwable {
         Path[] mix = Workload.mixCut();
         Path flows = dir.resolve("flows.jsonl");
         Path moved = dir.resolve("flows.jsonl.1");
         Path reports = dir.resolve("report");
         try (Netns ns = Netns.create(); LiveProcess live = startOnMix(ns, "--tcp-closed-timeout", "1")) {
-            Process replay = ns.replayInBackground(mix[0], 5000, 1, dir.resolve("tcpreplay.txt"));
-            try {
+            whileReplaying(ns, live, mix[0], reports, () -> {
                 live.awaitSummary(reports, s -> s.path("flows").path("written").asLong() >= 20, 60);
                 Files.move(flows, moved);
                 Files.createFile(flows);
                 live.awaitStderr("portmatrix live: another file is under the name " + flows, 30);
-                replay.waitFor();
-                live.awaitSummary(reports, s -> s.path("capture").path("analyzed").asLong() >= Workload.MIX_PACKETS, 60);
-                live.signal("TERM");
-                assertEquals(128 + 15, live.awaitExit(60), live.stderrText());
-            } finally {
-                replay.destroy();
-                replay.waitFor();
-            }
+            });
             JsonNode f = live.summary(reports).path("flows");
             assertEquals(0, f.path("lost_with_removed_output").asLong(), f.toString());
             assertEquals(f.path("closed").asLong(), f.path("written").asLong(), f.toString());

@@ -85,6 +85,40 @@ public final class LinkWatch {
         }
     }
 
+    /** The kernel's index of the interface {@code iface} ({@code /sys/class/net/IFACE/ifindex}), or -1. */
+    public static int ifindex(String iface, Path sysClassNet) {
+        if (iface == null || iface.isEmpty() || iface.contains("/") || iface.equals(".") || iface.equals("..")) {
+            return -1;
+        }
+        try {
+            return Integer.parseInt(Files.readString(sysClassNet.resolve(iface).resolve("ifindex"), StandardCharsets.US_ASCII).strip());
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * What became of an interface that libpcap says disappeared: ", renamed to NEW: ..." when an
+     * interface with its index is there under another name (libpcap finds a device by its name again
+     * after it went down, and a rename needs it down), "" otherwise (deleted).
+     */
+    public static String renamedNote(String iface, int ifindex, Path sysClassNet) {
+        if (ifindex < 0) {
+            return "";
+        }
+        try (java.util.stream.Stream<Path> all = Files.list(sysClassNet)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                String other = p.getFileName().toString();
+                if (!other.equals(iface) && ifindex(other, sysClassNet) == ifindex) {
+                    return " (it was renamed to " + other + ": start the capture on " + other + ")";
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // nothing to say
+        }
+        return "";
+    }
+
     private static String seconds(long nanos) {
         long s = Math.max(0, Math.round(nanos / 1e9));
         return s + (s == 1 ? " second" : " seconds");

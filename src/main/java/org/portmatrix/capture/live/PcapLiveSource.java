@@ -51,6 +51,9 @@ public final class PcapLiveSource implements LiveSource {
 
     private final PcapHandle handle;
     private final String name;
+    /** The interface's index when it was opened (-1: none), to tell a rename from a deletion when it disappears. */
+    private final int ifindex;
+    private static final java.nio.file.Path SYS_CLASS_NET = java.nio.file.Path.of("/sys/class/net");
     private final int linkType;
     private final long fracToNanos;
     // Direct path.
@@ -77,6 +80,7 @@ public final class PcapLiveSource implements LiveSource {
     private PcapLiveSource(PcapHandle handle, String name, boolean nanos) throws LiveCaptureException {
         this.handle = handle;
         this.name = name;
+        this.ifindex = LinkWatch.ifindex(name, SYS_CLASS_NET);
         this.linkType = handle.getDlt().value();
         this.fracToNanos = nanos ? 1 : 1000;
         this.pcap = pcapPointer(handle);
@@ -244,7 +248,8 @@ public final class PcapLiveSource implements LiveSource {
         if (r == PCAP_ERROR_BREAK) {
             return WOKEN;
         }
-        throw new LiveCaptureException("capture on " + name + " failed: " + firstLine(Lib.pcap_geterr(pcap)));
+        throw new LiveCaptureException("capture on " + name + " failed: " + firstLine(Lib.pcap_geterr(pcap))
+                + LinkWatch.renamedNote(name, ifindex, SYS_CLASS_NET));
     }
 
     private void clearDataPointer() {
@@ -278,7 +283,7 @@ public final class PcapLiveSource implements LiveSource {
             if (m.contains("-2") || m.toLowerCase(Locale.ROOT).contains("break")) {
                 return WOKEN;
             }
-            throw new LiveCaptureException("capture on " + name + " failed: " + firstLine(m));
+            throw new LiveCaptureException("capture on " + name + " failed: " + firstLine(m) + LinkWatch.renamedNote(name, ifindex, SYS_CLASS_NET));
         }
     }
 

@@ -77,7 +77,7 @@ final class TopologyImport {
     }
 
     final Map<Cidr, HostEntry> hosts = new LinkedHashMap<>();
-    /** The addresses of each pool's machines (as {@link #hosts} has them), by pool FQDN. */
+    /** The addresses of each pool (its machines', their public NAT ones, its load balancer's), by pool FQDN. */
     private final Map<String, Set<Cidr>> poolAddresses = new LinkedHashMap<>();
     final List<PortEntry> ports = new ArrayList<>();
     final List<Unresolved> unresolved = new ArrayList<>();
@@ -213,6 +213,7 @@ final class TopologyImport {
                     Cidr nat = Cidr.parse(n.configuredIpAddress());
                     if (nat != null && !allAddresses(nat) && !nat.equals(literal)) {
                         add(nat, r, where, side, "public address translated by NAT to " + n.ipAddress());
+                        poolAddresses.computeIfAbsent(pool.fqdn(), k -> new LinkedHashSet<>()).add(nat);
                     }
                 }
             }
@@ -233,6 +234,7 @@ final class TopologyImport {
                 continue; // DNS load balancing: the pool name resolves to its machines
             }
             add(a.getKey(), lb, "pool " + pool.fqdn(), "load balancer virtual address", a.getValue());
+            poolAddresses.get(pool.fqdn()).add(a.getKey()); // an Edge pool's VIP keeps edge-internal: its ports' entries hold it
         }
     }
 
@@ -363,21 +365,37 @@ final class TopologyImport {
                 if (protocol.equals("tcporudp")) {
                     protocol = null;
                 }
-                String key = rp.role() + "|" + p.port() + "-" + p.last() + "|" + protocol + "|" + insteadOf;
+                // Per transport first: a pool's TCP and UDP may have moved different ports (a pool's own UDP Port element).
+                String transport = t == 6 ? "tcp" : "udp";
+                String key = rp.role() + "|" + p.port() + "-" + p.last() + "|" + protocol + "|" + insteadOf + "|" + transport;
                 Merged m = merged.computeIfAbsent(key, k -> new Merged(rp.role(), new PortRange(p.port(), p.last()),
                         p.protocol().equalsIgnoreCase("tcporudp") ? null : p.protocol().toLowerCase(Locale.ROOT), List.copyOf(insteadOf)));
                 m.pools.add(rp.pool());
-                m.transports.add(t == 6 ? "tcp" : "udp");
+                m.transports.add(transport);
                 m.notes.add("service " + rp.service() + ", " + p.ownerName() + " " + p.usage() + ", on " + rp.pool() + ", " + p.side()
                         + " side" + (p.configuredPort() > 0 ? ", published as " + p.configuredPort() : ""));
             }
         }
+        // Then one entry for the transports whose entries are the same for the same pools.
+        Map<String, Merged> byPools = new LinkedHashMap<>();
         for (Merged m : merged.values()) {
+            String key = m.role + "|" + m.range + "|" + m.protocol + "|" + m.insteadOf + "|" + m.pools;
+            Merged g = byPools.computeIfAbsent(key, k -> new Merged(m.role, m.range, m.protocol, m.insteadOf));
+            g.pools.addAll(m.pools);
+            g.transports.addAll(m.transports);
+            g.notes.addAll(m.notes);
+        }
+        for (Merged m : byPools.values()) {
             String note = m.notes.iterator().next() + (m.notes.size() > 1 ? " and " + (m.notes.size() - 1) + " more" : "");
             List<Cidr> scope = new ArrayList<>();
             if (!m.pools.containsAll(poolsOfRole.get(m.role))) {
                 for (String pool : m.pools) {
-                    scope.addAll(poolAddresses.getOrDefault(pool, Set.of()));
+                    for (Cidr a : poolAddresses.getOrDefault(pool, Set.of())) {
+                        HostEntry h = hosts.get(a);
+                        if (h != null && h.roles.contains(m.role)) { // (not a Front End pool's balancer for its Mediation role)
+                            scope.add(a);
+                        }
+                    }
                 }
                 if (scope.isEmpty()) {
                     continue; // none of its pools' machines has an address: it would apply to every host of the role

@@ -29,6 +29,8 @@ public final class RtpInspector extends Inspector {
     static final int RTCP_LAST = 207;
     /** Packets of one direction that must agree before the flow is called RTP. */
     static final int AGREEING = 3;
+    /** Packets passed over (duplicates, late ones) in one direction before RTP is ruled out: every one twice takes two. */
+    public static final int MAX_SKIPPED = 2 * AGREEING;
     /** Largest sequence step still taken as progress (packets lost in between). */
     static final int MAX_SEQ_STEP = 16;
     /**
@@ -102,6 +104,8 @@ public final class RtpInspector extends Inspector {
         int seq;
         long ts;
         int agreeing;
+        /** Packets passed over (seen again, or late) before the stream was decided. */
+        int skipped;
 
         void payloadType(int p) {
             for (int q : pts) {
@@ -164,7 +168,9 @@ public final class RtpInspector extends Inspector {
             }
             int step = (sq - d.seq) & 0xffff;
             if (step == 0 || step >= 0x10000 - MAX_SEQ_STEP) {
-                return NEED_MORE; // seen again, or late: passed over (the newest packet stays the reference)
+                // Seen again, or late: passed over (the newest packet stays the reference), a few times only: a
+                // datagram repeated over and over (a keepalive) is not a stream that never gets to its third packet.
+                return ++d.skipped > MAX_SKIPPED ? NOT_THIS : NEED_MORE;
             }
             long tstep = (ts - d.ts) & 0xffffffffL;
             if (step > MAX_SEQ_STEP || (tstep >= 0x80000000L && tstep < 0x1_0000_0000L - MAX_TS_BACK)) {

@@ -319,6 +319,87 @@ class TopologyImportTest {
         assertFalse(listed.result().yaml().contains("\"57500\""), listed.result().yaml());
     }
 
+    /**
+     * Both Mediation pools moved their audio range to 40000, and medpool also configures UDP 50000: the
+     * TCP entries of both pools merge into one for every host, while pool01's UDP entry (the whole old
+     * range moved) is scoped to pool01 and medpool's (50000 kept) to medpool. Merged across transports
+     * first, one unscoped [tcp, udp] entry moved med01's UDP 50000, which it still configures.
+     */
+    @Test
+    void poolsThatMovedDifferentPortsPerTransportEachKeepTheirOwn() throws Exception {
+        String x = Files.readString(CONTOSO);
+        String audio = "<Port Owner=\"urn:component:MediationServer\" Usage=\"AudioCommunication\" InterfaceSide=\"Primary\" "
+                + "InterfaceNumber=\"1\" Port=\"49152\" Protocol=\"TcpOrUdp\" UrlPath=\"/\" AuthorizesRequests=\"false\" Range=\"8348\" />";
+        String moved = audio.replace("Port=\"49152\"", "Port=\"40000\"").replace("Range=\"8348\"", "Range=\"1000\"");
+        x = x.replace(audio, moved);
+        String peer = "<Port Owner=\"urn:component:MediationServerGatewayPeer\" Usage=\"SipServer\" InterfaceSide=\"Primary\" "
+                + "InterfaceNumber=\"1\" Port=\"5067\" Protocol=\"Tls\" UrlPath=\"/\" AuthorizesRequests=\"false\" />";
+        String udp50000 = "<Port Owner=\"urn:component:MediationServer\" Usage=\"Other\" InterfaceSide=\"Primary\" InterfaceNumber=\"1\" "
+                + "Port=\"50000\" Protocol=\"Udp\" UrlPath=\"/\" AuthorizesRequests=\"false\" />";
+        int second = x.lastIndexOf(peer);
+        x = x.substring(0, second) + peer + "\n        " + moved + "\n        " + udp50000 + x.substring(second + peer.length());
+        Path xml = dir.resolve("per-transport.xml");
+        Files.writeString(xml, x);
+        Loaded t = load(xml, CONTOSO_HOSTS, List.of());
+        Cidr fe01 = Cidr.parse("10.1.1.11");
+        Cidr med01 = Cidr.parse("10.1.4.11");
+        long feRoles = t.topology().rolesOf(fe01.hi(), fe01.lo());
+        long medRoles = t.topology().rolesOf(med01.hi(), med01.lo());
+        boolean medUdpMoved = false;
+        boolean feUdpMoved = false;
+        boolean medTcpMoved = false;
+        for (PortOverride o : t.ports("mediation")) {
+            medUdpMoved |= o.moves(17, 50000, medRoles, med01.hi(), med01.lo());
+            feUdpMoved |= o.moves(17, 50000, feRoles, fe01.hi(), fe01.lo());
+            medTcpMoved |= o.moves(6, 50000, medRoles, med01.hi(), med01.lo());
+        }
+        assertFalse(medUdpMoved, "med01 still configures UDP 50000: " + t.ports("mediation"));
+        assertTrue(feUdpMoved, "pool01 moved it: " + t.ports("mediation"));
+        assertTrue(medTcpMoved, "medpool moved TCP 50000 with the rest of its audio range: " + t.ports("mediation"));
+    }
+
+    /**
+     * An entry scoped to one Edge pool (another Edge pool keeps the defaults) holds that pool's load
+     * balancer address and its public NAT address, which carry its role as its machines do: scoped to
+     * the machines alone, the moved port was unexpected there and the old one still allowed.
+     */
+    @Test
+    void anEntryScopedToAPoolHoldsItsVirtualAndPublicAddresses() throws Exception {
+        String x = Files.readString(CONTOSO);
+        String type = "Microsoft.Rtc.Management.Deploy.Internal.ServiceRoles.EdgeService";
+        int s = x.indexOf("<Service RoleVersion=\"1\" ServiceVersion=\"6\" Type=\"" + type + "\">");
+        assertTrue(s >= 0, "the Edge service");
+        int e = x.indexOf("</Service>", s) + "</Service>".length();
+        String svc = x.substring(s, e);
+        String svc2 = svc.replace("Instance=\"1\"", "Instance=\"2\"").replace("Number=\"3\"", "Number=\"7\"");
+        String internal = "InterfaceSide=\"Internal\" InterfaceNumber=\"1\" Port=\"5061\"";
+        assertTrue(svc.contains(internal), svc);
+        x = x.substring(0, s) + svc.replace(internal, internal.replace("5061", "5071")) + "\n" + svc2 + x.substring(e);
+        x = x.replace("</Clusters>", "<Cluster RequiresReplication=\"true\" RequiresSetup=\"true\" Fqdn=\"edgepool2.contoso.com\">\n"
+                + "<ClusterId SiteId=\"1\" Number=\"7\" />\n<Machine OrdinalInCluster=\"1\" Fqdn=\"edge02.contoso.com\">\n"
+                + "<NetInterface InterfaceSide=\"Internal\" InterfaceNumber=\"1\" IPAddress=\"10.1.7.11\" />\n"
+                + "<NetInterface InterfaceSide=\"External\" InterfaceNumber=\"1\" IPAddress=\"172.31.0.21\" ConfiguredIPAddress=\"203.0.113.21\" />\n"
+                + "</Machine>\n</Cluster>\n</Clusters>");
+        Path xml = dir.resolve("two-edges.xml");
+        Files.writeString(xml, x);
+        Path hosts = dir.resolve("hosts.csv");
+        Files.writeString(hosts, Files.readString(CONTOSO_HOSTS) + "edgepool.contoso.com,10.1.3.10\nedgepool2.contoso.com,10.1.7.10\n");
+        Loaded t = load(xml, hosts, List.of());
+        List<PortOverride> moved = t.ports("edge-internal").stream().filter(o -> o.portMin() == 5071).toList();
+        assertEquals(1, moved.size(), t.ports("edge-internal").toString());
+        PortOverride o = moved.get(0);
+        for (String a : List.of("10.1.3.11", "10.1.3.10")) {
+            Cidr c = Cidr.parse(a);
+            assertTrue(o.appliesTo(c.hi(), c.lo()), a + " of edgepool: " + o);
+        }
+        Cidr other = Cidr.parse("10.1.7.11");
+        assertFalse(o.appliesTo(other.hi(), other.lo()), "edgepool2 moved nothing: " + o);
+        // The External side's entries of edgepool hold its public NAT address.
+        Cidr pub = Cidr.parse("203.0.113.11");
+        assertTrue(t.ports("edge-external").stream().filter(p -> !p.hosts().isEmpty()).allMatch(p -> p.appliesTo(pub.hi(), pub.lo())),
+                t.ports("edge-external").toString());
+    }
+
     @Test
     void aHostsRowNoMachineAsksForIsSaidAndAnUnspecifiedAddressIsRefused() throws Exception {
         Path hosts = dir.resolve("hosts.csv");
