@@ -333,7 +333,8 @@ public final class RoleInference {
 
         String undecided() {
             if (items() == 0) {
-                return "serves only ports no catalog rule documents: " + servedPorts(traffic);
+                return traffic.served.isEmpty() ? "served no port: the flows to it were refused (ICMP errors) or never answered"
+                        : "serves only ports no catalog rule documents: " + servedPorts(traffic);
             }
             List<String> best = best();
             return (best.isEmpty() ? "no role explains its traffic" : "could be " + String.join(" or ", best)) + ": "

@@ -103,6 +103,9 @@ public final class TrafficProfile implements FlowSink {
                 continue;
             }
             packets++;
+            if (d.icmpError && table.related(d, ref.tsNanos) != null) {
+                continue; // counted on the flow it quotes, as in the analysis: a port refused is not a port served
+            }
             table.update(d, ref.tsNanos, ref.origLen);
         }
     }
@@ -144,8 +147,10 @@ public final class TrafficProfile implements FlowSink {
         int k = key(proto, f.dstPort());
         s.started.computeIfAbsent(k, x -> new PortUse()).add(dst);
         // A TCP responder serves the port only if it answered: a SYN/ACK or data. A UDP responder
-        // may never answer (one-way media), so every UDP flow counts.
-        boolean answered = proto == IpProtocol.UDP || (f.flagsRev & SYN_ACK) == SYN_ACK || f.payloadRev > 0;
+        // may never answer (one-way media), so every UDP flow counts, but one that brought back only
+        // ICMP errors (port unreachable: nothing listened; prohibited: a filter on the way refused it).
+        boolean answered = proto == IpProtocol.UDP ? f.packetsRev > 0 || f.icmpErrors == null
+                : (f.flagsRev & SYN_ACK) == SYN_ACK || f.payloadRev > 0;
         if (answered) {
             r.served.computeIfAbsent(k, x -> new PortUse()).add(src);
         }

@@ -77,6 +77,23 @@ class RoleInferenceTest {
         assertEquals("front-end", rdp.get("dst_roles").get(0).asText());
     }
 
+    /**
+     * A host that answered its peers' UDP with ICMP port unreachable (or whose flows a filter refused)
+     * served nothing: the inference said it "serves only ports no catalog rule documents: udp/50002,
+     * udp/50006", the very ports it refused (the errors were ICMP flows of their own in the first pass).
+     */
+    @Test
+    void portsRefusedWithIcmpErrorsAreNotServed() throws Exception {
+        Path written = dir.resolve("inferred.yaml");
+        Cli.Run r = Cli.run("analyze", "captures/icmp/icmp-errors.pcap", "--format", "jsonl", "--write-topology", written.toString());
+        assertEquals(0, r.status(), r.err());
+        for (String a : List.of("127.0.1.10", "fd00:44::10")) {
+            assertTrue(r.err().contains("  " + a + ": served no port: the flows to it were refused (ICMP errors) or never answered"), r.err());
+            assertTrue(Files.readString(written).contains("#   " + a + ": served no port"), Files.readString(written));
+        }
+        assertFalse(r.err().contains("serves only ports"), r.err());
+    }
+
     @Test
     void noInferLeavesEveryHostUnknown() throws Exception {
         Cli.Run r = Cli.run("analyze", "captures/sample.pcap", "--format", "jsonl", "--no-infer");
