@@ -345,6 +345,22 @@ class InspectCapturesTest {
         assertEquals("expected", any.one("127.5.10.24", "udp", 5060).get("verdict").asText());
     }
 
+    /**
+     * O4 (Impacket's SMB client on the second Front End to the first one's 445, the Central Management
+     * store's replication) with that client's address given the Edge's internal role: SMB from the
+     * perimeter network to an internal Front End is no pair the seeds document (the push rule left the
+     * Edge out; the listener's rule let it in).
+     */
+    @Test
+    void smbFromTheEdgeToTheCmsFrontEndIsNotAllowed() throws Exception {
+        String roles = "front-end: [127.5.1.10/32, 127.5.1.11/32]\n  director: [127.5.2.10/32]\n  edge-internal: [127.5.3.10/32]";
+        Analysis a = analyzeWith("others.pcap", roles, roles.replace(", 127.5.1.11/32", "").replace("127.5.3.10/32", "127.5.3.10/32, 127.5.1.11/32"));
+        JsonNode smb = a.one(FRONT_END_2, "tcp", 445);
+        assertEquals("unexpected_role_pair", smb.get("verdict").asText(), smb.toString());
+        assertEquals("smb", smb.get("app_protocol").asText(), smb.toString());
+        assertTrue(smb.get("reason").asText().contains("not from edge-internal"), smb.toString());
+    }
+
     @Test
     void aRolePairReasonNamesTheInitiatorsOfEveryRuleServingThePort() throws Exception {
         // T7 (the Director's HTTPS to the Front End's 444) with the Director's address given Persistent Chat's
