@@ -435,6 +435,23 @@ class InspectCapturesTest {
         assertEquals("protocol_mismatch", by.get("127.0.4.10 tcp/5061").get("verdict").asText());
     }
 
+    /**
+     * media.pcap as a 60-byte snap length takes it: coturn's STUN Binding Request keeps 18 of its bytes,
+     * too few for its length to cover the datagram. It was "none of the protocols portmatrix recognises",
+     * protocol_mismatch on the STUN port (so was DHCP, whose magic cookie is at byte 236); a payload cut
+     * before it could be told is unverifiable, whatever the protocol the rule documents but TLS.
+     */
+    @Test
+    void aSnapLengthThatCutsAStunMessageLeavesItUnverifiedNotMismatched() throws Exception {
+        List<JsonNode> flows = analyzeEdited(TOPOLOGY, new String[] {"-s", "60"}, "captures/inspect/media.pcap");
+        JsonNode stun = flows.stream().filter(f -> f.get("transport").asText().equals("udp") && f.get("dst_port").asInt() == 3478)
+                .findFirst().orElseThrow();
+        assertEquals("unverifiable", stun.get("verdict").asText(), stun.toString());
+        assertEquals("client-stun-udp-3478", stun.get("rule").asText(), stun.toString());
+        assertTrue(stun.get("reason").asText().endsWith("the capture's snap length cut the payload before it could be recognised."),
+                stun.toString());
+    }
+
     @Test
     void aUdpSipCallWhoseInviteWasMissedKeepsItsCaller() throws Exception {
         // The capture without the UDP call's INVITE (frame 17; editcap): its first packet is the 180 from
