@@ -27,6 +27,7 @@ readonly FRONT_END_2=127.5.1.11
 readonly DIRECTOR=127.5.2.10
 readonly EDGE_INTERNAL=127.5.3.10
 readonly MEDIATION=127.5.4.10
+readonly GATEWAY=127.5.6.10
 readonly CLIENT_1=127.5.10.21
 readonly CLIENT_2=127.5.10.22
 readonly CLIENT_3=127.5.10.23
@@ -374,6 +375,9 @@ record_media() {
   log "M6 RTP of two payload types in one SSRC (GStreamer's rtpmux: PCMU and PCMA, its two streams' packets"
   log "   leave out of sequence): client $CLIENT_3:50024 -> Front End 50002/udp (audio range)"
   rtp_stream m6 "$CLIENT_3" 50024 "$FRONT_END" 50002 mux
+  log "M7 RTP from the Mediation Server's audio port to the PSTN gateway's (undocumented): Mediation $MEDIATION:50030"
+  log "   -> gateway $GATEWAY:24596/udp (the Mediation end speaks first)"
+  rtp_stream m7 "$MEDIATION" 50030 "$GATEWAY" 24596
   stop_capture media.pcap
 }
 

@@ -5,6 +5,12 @@ public final class Classification {
     public Verdict verdict;
     /** The catalog rule that allows the flow, or that serves its port (for a wrong role pair), or -1. */
     public int rule = CompiledCatalog.NO_RULE;
+    /**
+     * The rule documents the flow the other way round: UDP media, whose ends both send, and whose
+     * first packet came from the end that owns the documented port (the rule's port is then the
+     * initiator's, {@code srcPort}, and its roles the flow's reversed).
+     */
+    public boolean reversed;
     /** The topology's {@code ports:} entry that allows the flow (no catalog rule does), or null. */
     public PortOverride configured;
     /** Where {@link #configured} is written ("FILE:LINE: what it says"), for reasons; null without one. */

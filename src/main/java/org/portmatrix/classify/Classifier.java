@@ -30,7 +30,17 @@ public final class Classifier {
         this.topology = topology;
         this.roles = catalog.catalog().roles();
         this.overrides = topology.portArray();
+        long media = 0;
+        for (Rule r : catalog.catalog().rules()) {
+            if (r.transport() == IpProtocol.UDP && r.protocol() == RuleProtocol.MEDIA) {
+                media |= r.dstAny() ? -1L : r.dstMask();
+            }
+        }
+        this.mediaPorts = media;
     }
+
+    /** The roles with UDP media ports of their own in the catalog (a PSTN gateway's, for one, are not documented). */
+    private final long mediaPorts;
 
     public CompiledCatalog catalog() {
         return catalog;
@@ -72,6 +82,7 @@ public final class Classifier {
         c.rule = CompiledCatalog.NO_RULE;
         c.configured = null;
         c.configuredAt = null;
+        c.reversed = false;
         if (c.srcRoles == 0 || c.dstRoles == 0) {
             c.verdict = Verdict.UNKNOWN_HOST;
             c.reason = reasons ? unknownHostReason(f, c) : null;
@@ -102,6 +113,9 @@ public final class Classifier {
             return;
         }
         if (overrides.length > 0 && byTopology(f, c, proto, port, moved, reasons)) {
+            return;
+        }
+        if (proto == IpProtocol.UDP && reversedMedia(f, c, reasons)) {
             return;
         }
         int served = catalog.served(proto, port, c.dstRoles & ~moved);
@@ -190,6 +204,44 @@ public final class Classifier {
         if (key != null && reasons.size() < MAX_REASONS) {
             reasons.put(key, reason);
         }
+    }
+
+    /**
+     * UDP media whose first packet came from the end that owns the documented media port (a Mediation
+     * Server's audio port) to an end whose media ports the catalog does not document (a PSTN gateway's):
+     * a media rule read the other way round allows it. The flow's orientation is its first packet's,
+     * and both ends of RTP send, so which end spoke first says nothing: the same call seen gateway-first
+     * was expected, Mediation-first unexpected_port. RTP to a port outside a Front End's documented
+     * ranges stays unexpected_port, whichever port the client sent it from.
+     */
+    private boolean reversedMedia(Flow f, Classification c, boolean reasons) {
+        if ((c.dstRoles & mediaPorts) != 0) {
+            return false; // the responder's own media ports are documented, and this port is none of them
+        }
+        int port = f.srcPort();
+        long owner = c.srcRoles & ~(overrides.length == 0 ? 0 : movedRoles(IpProtocol.UDP, port, c.srcRoles, f.srcHi(), f.srcLo()));
+        int r = catalog.match(IpProtocol.UDP, port, c.dstRoles, owner);
+        while (r != CompiledCatalog.NO_RULE && catalog.rule(r).protocol() != RuleProtocol.MEDIA) {
+            r = catalog.nextMatch(IpProtocol.UDP, port, c.dstRoles, owner, r);
+        }
+        if (r == CompiledCatalog.NO_RULE) {
+            return false;
+        }
+        c.rule = r;
+        c.verdict = Verdict.EXPECTED;
+        c.reversed = true;
+        if (reasons) {
+            ReasonKey key = new ReasonKey(Verdict.EXPECTED, IpProtocol.UDP | 0x80, port, c.srcRoles, c.dstRoles);
+            String reason = remembered(key);
+            if (reason == null) {
+                reason = "UDP " + port + " from " + roleText(c.dstRoles) + " to " + roleText(c.srcRoles) + " is documented: "
+                        + catalog.describe(r) + ". The first packet came from " + roleText(c.srcRoles)
+                        + "'s end: media flows both ways.";
+                remember(key, reason);
+            }
+            c.reason = reason;
+        }
+        return true;
     }
 
     /** The roles of {@code dst} whose catalog ports the topology moved away from this port. */

@@ -271,7 +271,9 @@ public final class Inspection {
             return;
         }
         boolean midStream = midStream(f, fi);
-        int port = f.dstPort();
+        int port = rulePort(f, c);
+        long from = ruleSrc(c);
+        long to = ruleDst(c);
         int firstRule = c.rule;
         StringBuilder why = this.why;
         long outcome = protocolOutcome(f, c, catalog, fi, tls, midStream, why);
@@ -279,7 +281,8 @@ public final class Inspection {
         if ((outcome >>> 32) == ProtocolCheck.SATISFIED) {
             c.rule = r;
             String wire = fi.app == null ? null : ProtocolCheck.wire(fi, fi.tls, false);
-            ReasonKey key = new ReasonKey(ReasonKey.ALLOWED, r, f.protocol() << 16 | port, c.srcRoles, c.dstRoles, wire, null);
+            ReasonKey key = new ReasonKey(c.reversed ? ReasonKey.ALLOWED_REVERSED : ReasonKey.ALLOWED, r, f.protocol() << 16 | port, from, to,
+                    wire, null);
             String reason = reasons.get(key);
             if (reason == null) {
                 reason = allowedReason(f, c, catalog, r, port, wire, roles);
@@ -296,7 +299,7 @@ public final class Inspection {
             c.verdict = Verdict.UNVERIFIABLE;
             c.reason = capitalize(ProtocolCheck.wire(fi, fi.tls, false)) + " on the "
                     + rule.protocol().name() + " port " + port + " ("
-                    + roleText(roles, c.srcRoles) + " → " + roleText(roles, c.dstRoles) + "; " + catalog.describe(r)
+                    + roleText(roles, from) + " → " + roleText(roles, to) + "; " + catalog.describe(r)
                     + "): " + why + ".";
             return;
         }
@@ -308,7 +311,7 @@ public final class Inspection {
         String wire = ProtocolCheck.wire(fi, fi.tls, ProtocolCheck.encrypted(rule.protocol()));
         String checked = why.toString();
         ReasonKey key = new ReasonKey(ReasonKey.MISMATCH << 8 | (fi.app == null ? 0 : fi.app.ordinal() + 1), firstRule,
-                f.protocol() << 16 | port, c.srcRoles, c.dstRoles, wire, checked);
+                f.protocol() << 16 | port, from, to, wire, checked);
         String reason = reasons.get(key);
         if (reason == null) {
             String described = catalog.describe(firstRule);
@@ -356,13 +359,17 @@ public final class Inspection {
         boolean any = rule.protocol() == RuleProtocol.TCP || rule.protocol() == RuleProtocol.UDP;
         // One builder sized for the whole reason.
         StringBuilder sb = new StringBuilder(320).append(transport(f)).append(' ').append(port).append(" from ")
-                .append(roleText(roles, c.srcRoles)).append(" to ").append(roleText(roles, c.dstRoles))
+                .append(roleText(roles, ruleSrc(c))).append(" to ").append(roleText(roles, ruleDst(c)))
                 .append(" is documented");
         if (!any) {
             sb.append(" as ").append(rule.protocol().name());
         }
-        return sb.append(" (").append(catalog.describe(r)).append("), and the wire shows ")
-                .append(wire == null ? "a payload portmatrix does not recognise" : wire).append('.').toString();
+        sb.append(" (").append(catalog.describe(r)).append("), and the wire shows ")
+                .append(wire == null ? "a payload portmatrix does not recognise" : wire).append('.');
+        if (c.reversed) {
+            sb.append(" The first packet came from ").append(roleText(roles, c.srcRoles)).append("'s end: media flows both ways.");
+        }
+        return sb.toString();
     }
 
     /**
@@ -387,6 +394,8 @@ public final class Inspection {
     private static final class ReasonKey {
         static final int ALLOWED = 0;
         static final int ON_THE_WIRE = 1;
+        /** Allowed by a rule read the other way round ({@link Classification#reversed}). */
+        static final int ALLOWED_REVERSED = 3;
         /** With the protocol seen (ordinal + 1, 0 for none) in its low byte. */
         static final int MISMATCH = 2;
         final int kind;
@@ -424,6 +433,20 @@ public final class Inspection {
         return f.directionInferred || (fi.tcp && (f.flagsFwd & 0x02) == 0);
     }
 
+    /** The port the flow's rule documents: the responder's, or the initiator's for a rule read the other way round. */
+    private static int rulePort(Flow f, Classification c) {
+        return c.reversed ? f.srcPort() : f.dstPort();
+    }
+
+    /** The roles on the rule's source side (the responder's when it is read the other way round). */
+    private static long ruleSrc(Classification c) {
+        return c.reversed ? c.dstRoles : c.srcRoles;
+    }
+
+    private static long ruleDst(Classification c) {
+        return c.reversed ? c.srcRoles : c.dstRoles;
+    }
+
     /**
      * The protocol check over the catalog rules that allow the flow, from its first ({@code c.rule}):
      * the first rule whose protocol the wire satisfies; else the first the capture cannot verify;
@@ -433,9 +456,11 @@ public final class Inspection {
     private static long protocolOutcome(Flow f, Classification c, CompiledCatalog catalog, FlowInspection fi, TlsSession tls,
                                         boolean midStream, StringBuilder scratch) {
         int proto = f.protocol();
-        int port = f.dstPort();
+        int port = rulePort(f, c);
+        long from = ruleSrc(c);
+        long to = ruleDst(c);
         int unverifiable = CompiledCatalog.NO_RULE;
-        for (int r = c.rule; r != CompiledCatalog.NO_RULE; r = catalog.nextMatch(proto, port, c.srcRoles, c.dstRoles, r)) {
+        for (int r = c.rule; r != CompiledCatalog.NO_RULE; r = catalog.nextMatch(proto, port, from, to, r)) {
             scratch.setLength(0);
             int outcome = ProtocolCheck.check(catalog.rule(r).protocol(), fi, tls, midStream, scratch);
             if (outcome == ProtocolCheck.SATISFIED) {
@@ -493,19 +518,19 @@ public final class Inspection {
     private static String mismatchReason(Flow f, Classification c, FlowInspection fi, RuleProtocol rp, String said, String described,
                                          String where, String why, Roles roles) {
         String documented = rp.name();
-        int port = f.dstPort();
+        int port = rulePort(f, c);
         if (rp == RuleProtocol.MTLS && fi.app == AppProtocol.TLS) {
             String version = fi.tls == null || fi.tls.version() == null ? "TLS" : fi.tls.version();
             // One builder sized for the whole reason (a concatenation grows its builder five times).
             return new StringBuilder(480).append(version).append(" on the MTLS port ").append(port)
-                    .append(" without a client certificate (").append(roleText(roles, c.srcRoles)).append(" → ")
-                    .append(roleText(roles, c.dstRoles)).append("; ").append(where).append("): ").append(why)
+                    .append(" without a client certificate (").append(roleText(roles, ruleSrc(c))).append(" → ")
+                    .append(roleText(roles, ruleDst(c))).append("; ").append(where).append("): ").append(why)
                     .append(". On this port both ends must present a certificate (mutual TLS); check the initiator's"
                             + " certificate configuration, or find out which program connects.").toString();
         }
         boolean encrypted = ProtocolCheck.encrypted(rp);
         StringBuilder sb = new StringBuilder(400).append(transport(f)).append(' ').append(port).append(" from ")
-                .append(roleText(roles, c.srcRoles)).append(" to ").append(roleText(roles, c.dstRoles))
+                .append(roleText(roles, ruleSrc(c))).append(" to ").append(roleText(roles, ruleDst(c)))
                 .append(" is ").append(said).append(' ').append(documented).append(" (").append(described)
                 .append("), but the wire shows ");
         if (fi.app == null) {

@@ -332,7 +332,9 @@ class InspectCapturesTest {
         assertTrue(s2.get("rule").isNull(), s2.toString());
         String reason = s2.get("reason").asText();
         assertTrue(reason.startsWith("UDP 5060 from client to front-end is configured in this deployment's topology as TLS ("), reason);
-        assertTrue(reason.contains("topology.yaml:15: front-end udp 5060 tls), but the wire shows cleartext SIP INVITE request"), reason);
+        int entryLine = Files.readAllLines(Path.of(TOPOLOGY)).indexOf("  " + client) + 3; // the line after "ports:", counted from 1
+        assertTrue(reason.contains("topology.yaml:" + entryLine + ": front-end udp 5060 tls), but the wire shows cleartext SIP INVITE request"),
+                reason);
         assertTrue(reason.endsWith("The connection is not encrypted: check the initiator's transport settings."), reason);
 
         Analysis sip = analyzeWith("sip.pcap", client, client + "\nports:\n  - {role: front-end, transport: udp, port: \"5060\", protocol: sip}");
@@ -512,7 +514,15 @@ class InspectCapturesTest {
         JsonNode m6 = a.one("127.5.10.23", "udp", 50002);
         assertFlow(m6, "expected", "rtp", "internal-audio-media-udp-49152-57500");
         assertEquals(26, m6.get("packets_fwd").asInt(), m6.toString());
-        assertEquals(1 + m2.size() + 4, a.flows().size(), a.flows().toString());
+        // M7: RTP from the Mediation Server's audio port to the PSTN gateway, whose media ports no rule documents,
+        // the Mediation end first: the audio rule read the other way round (it was unexpected_port, "No catalog rule
+        // serves UDP 24596 on pstn-gateway", while the same call seen gateway-first was expected).
+        JsonNode m7 = a.one(MEDIATION, "udp", 24596);
+        assertFlow(m7, "expected", "rtp", "internal-audio-media-udp-49152-57500");
+        String why = m7.get("reason").asText();
+        assertTrue(why.startsWith("UDP 50030 from pstn-gateway to mediation is documented as MEDIA (rule internal-audio-media-udp-49152-57500")
+                && why.endsWith("The first packet came from mediation's end: media flows both ways."), why);
+        assertEquals(1 + m2.size() + 5, a.flows().size(), a.flows().toString());
     }
 
     /** Payload type and sequence number of each RTP packet to the Front End's UDP {@code port} in media.pcap, in capture order. */
