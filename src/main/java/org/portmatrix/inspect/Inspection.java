@@ -267,6 +267,13 @@ public final class Inspection {
     private void checkProtocol(Flow f, Classification c, CompiledCatalog catalog, FlowInspection fi, TlsSession tls,
                                Roles roles) {
         if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0) {
+            RuleProtocol rp = catalog.rule(c.rule).protocol();
+            if (tailOnly(f) && !anyProtocol(f, c, catalog)) {
+                c.verdict = Verdict.UNVERIFIABLE;
+                c.reason = transport(f) + " " + rulePort(f, c) + " from " + roleText(roles, ruleSrc(c)) + " to " + roleText(roles, ruleDst(c))
+                        + " is documented as " + rp.name() + " (" + catalog.describe(c.rule) + "), but " + TAIL_ONLY + ".";
+                return;
+            }
             c.reason = c.reason + " No payload was seen, so the protocol on the wire was not checked.";
             return;
         }
@@ -328,6 +335,11 @@ public final class Inspection {
     private void checkConfigured(Flow f, Classification c, FlowInspection fi, TlsSession tls, Roles roles) {
         RuleProtocol rp = c.configured.checked();
         if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0) {
+            if (tailOnly(f)) {
+                c.verdict = Verdict.UNVERIFIABLE;
+                c.reason = c.reason + " It is configured as " + rp.name() + ", but " + TAIL_ONLY + ".";
+                return;
+            }
             c.reason = c.reason + " No payload was seen, so the protocol on the wire was not checked.";
             return;
         }
@@ -429,6 +441,29 @@ public final class Inspection {
         }
     }
 
+    private static final String TAIL_ONLY = "only the end of the connection is in the capture (it began before the capture"
+            + " did: no handshake, no payload), so the protocol on the wire cannot be checked";
+
+    /**
+     * A TCP connection of which only packets without payload and without SYN were captured (its ACKs and
+     * FINs): it carried its traffic before the capture began. Called "expected, no payload was seen"
+     * on an MTLS port, it counted as compliant while a tail with one payload packet was unverifiable.
+     */
+    private static boolean tailOnly(Flow f) {
+        return f.protocol() == IpProtocol.TCP && ((f.flagsFwd | f.flagsRev) & 0x02) == 0;
+    }
+
+    /** True when one of the catalog rules that allow the flow takes anything on its transport (protocol tcp or udp). */
+    private static boolean anyProtocol(Flow f, Classification c, CompiledCatalog catalog) {
+        int port = rulePort(f, c);
+        for (int r = c.rule; r != CompiledCatalog.NO_RULE; r = catalog.nextMatch(f.protocol(), port, ruleSrc(c), ruleDst(c), r)) {
+            if (ProtocolCheck.accepted(catalog.rule(r).protocol()) == null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static boolean midStream(Flow f, FlowInspection fi) {
         return f.directionInferred || (fi.tcp && (f.flagsFwd & 0x02) == 0);
     }
@@ -483,7 +518,8 @@ public final class Inspection {
     public static Verdict verdictSoFar(Flow f, Classification c, CompiledCatalog catalog, StringBuilder scratch) {
         FlowInspection fi = f.inspection instanceof FlowInspection x ? x : null;
         if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0) {
-            return Verdict.EXPECTED;
+            boolean checked = c.rule == CompiledCatalog.NO_RULE || !anyProtocol(f, c, catalog); // (a topology entry here has a protocol)
+            return tailOnly(f) && checked ? Verdict.UNVERIFIABLE : Verdict.EXPECTED;
         }
         TlsSession tls = fi.app == AppProtocol.TLS ? TlsInspector.session(fi, Inspectors.TLS) : null;
         long outcome;

@@ -454,6 +454,35 @@ class InspectCapturesTest {
                 stun.toString());
     }
 
+    /**
+     * Only the end of T1's MTLS connection (the packets after its last payload: FINs and ACKs), as a capture
+     * started while it ran would hold it: unverifiable. It was "expected ... No payload was seen", counted as
+     * compliant, while the same tail with one payload packet was unverifiable.
+     */
+    @Test
+    void theTailOfAnMtlsConnectionIsUnverifiableNotExpected() throws Exception {
+        String tls = "captures/inspect/tls.pcap";
+        int lastPayload = lastFrame(tls, "tcp.stream == 0 && tcp.len > 0");
+        int last = lastFrame(tls, "tcp.stream == 0");
+        assertTrue(last > lastPayload + 1, "T1 ends with packets without payload: " + lastPayload + ", " + last);
+        List<JsonNode> flows = analyzeEdited(TOPOLOGY, new String[] {"-r"}, tls, (lastPayload + 1) + "-" + last);
+        assertEquals(1, flows.size(), flows.toString());
+        JsonNode tail = flows.get(0);
+        assertEquals("unverifiable", tail.get("verdict").asText(), tail.toString());
+        assertEquals("fe-sip-mtls-5061", tail.get("rule").asText(), tail.toString());
+        assertTrue(tail.get("reason").asText().endsWith("but only the end of the connection is in the capture (it began before the capture"
+                + " did: no handshake, no payload), so the protocol on the wire cannot be checked."), tail.toString());
+    }
+
+    /** The number of the last frame of {@code capture} that tshark's display filter {@code filter} keeps. */
+    private static int lastFrame(String capture, String filter) throws Exception {
+        Process p = new ProcessBuilder("tshark", "-n", "-r", capture, "-Y", filter, "-T", "fields", "-e", "frame.number")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        return out.lines().filter(l -> !l.isBlank()).mapToInt(Integer::parseInt).max().orElseThrow();
+    }
+
     @Test
     void aUdpSipCallWhoseInviteWasMissedKeepsItsCaller() throws Exception {
         // The capture without the UDP call's INVITE (frame 17; editcap): its first packet is the 180 from
