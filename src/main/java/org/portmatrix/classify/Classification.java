@@ -11,6 +11,14 @@ public final class Classification {
      * initiator's, {@code srcPort}, and its roles the flow's reversed).
      */
     public boolean reversed;
+    /**
+     * What the classification was before the rule was read the other way round, given back when the wire
+     * does not show media (or ICMP errors came back): a UDP scan from a client's high port was otherwise
+     * documented as the client's media.
+     */
+    public Verdict unreversedVerdict;
+    public int unreversedRule = CompiledCatalog.NO_RULE;
+    public String unreversedReason;
     /** The topology's {@code ports:} entry that allows the flow (no catalog rule does), or null. */
     public PortOverride configured;
     /** Where {@link #configured} is written ("FILE:LINE: what it says"), for reasons; null without one. */

@@ -30,17 +30,26 @@ public final class Classifier {
         this.topology = topology;
         this.roles = catalog.catalog().roles();
         this.overrides = topology.portArray();
-        long media = 0;
+        long udp = 0;
         for (Rule r : catalog.catalog().rules()) {
-            if (r.transport() == IpProtocol.UDP && r.protocol() == RuleProtocol.MEDIA) {
-                media |= r.dstAny() ? -1L : r.dstMask();
+            if (r.transport() == IpProtocol.UDP && !r.dstAny()) { // (DHCP's 67 "to any" documents no role's own ports)
+                udp |= r.dstMask();
             }
         }
-        this.mediaPorts = media;
+        for (PortOverride o : overrides) {
+            if (o.transport() == IpProtocol.UDP) {
+                udp |= o.roleSet();
+            }
+        }
+        this.udpPorts = udp;
     }
 
-    /** The roles with UDP media ports of their own in the catalog (a PSTN gateway's, for one, are not documented). */
-    private final long mediaPorts;
+    /**
+     * The roles with UDP ports of their own in the catalog or the topology (an Edge's STUN 3478, a Front
+     * End's media ranges): a UDP port of theirs that no rule documents is not a port to read a rule the
+     * other way round for. A PSTN gateway has none.
+     */
+    private final long udpPorts;
 
     public CompiledCatalog catalog() {
         return catalog;
@@ -70,6 +79,10 @@ public final class Classifier {
         f.classification = c;
         c.reason = null;
         decide(f, c, reasons);
+        if ((c.verdict == Verdict.UNEXPECTED_PORT || c.verdict == Verdict.UNEXPECTED_ROLE_PAIR) && f.protocol() == IpProtocol.UDP
+                && c.srcRoles != 0 && c.dstRoles != 0) {
+            reversedMedia(f, c, reasons);
+        }
         return c;
     }
 
@@ -113,9 +126,6 @@ public final class Classifier {
             return;
         }
         if (overrides.length > 0 && byTopology(f, c, proto, port, moved, reasons)) {
-            return;
-        }
-        if (proto == IpProtocol.UDP && reversedMedia(f, c, reasons)) {
             return;
         }
         int served = catalog.served(proto, port, c.dstRoles & ~moved);
@@ -212,11 +222,13 @@ public final class Classifier {
      * a media rule read the other way round allows it. The flow's orientation is its first packet's,
      * and both ends of RTP send, so which end spoke first says nothing: the same call seen gateway-first
      * was expected, Mediation-first unexpected_port. RTP to a port outside a Front End's documented
-     * ranges stays unexpected_port, whichever port the client sent it from.
+     * ranges stays unexpected_port, whichever port the client sent it from. Only media counts: a flow
+     * whose wire shows no media, or that brought back ICMP errors, gets its verdict back (a UDP scan from
+     * a client's high port to a gateway would otherwise be "documented" as the client's media).
      */
     private boolean reversedMedia(Flow f, Classification c, boolean reasons) {
-        if ((c.dstRoles & mediaPorts) != 0) {
-            return false; // the responder's own media ports are documented, and this port is none of them
+        if ((c.dstRoles & udpPorts) != 0) {
+            return false; // the responder's own UDP ports are documented, and this port is none of them
         }
         int port = f.srcPort();
         long owner = c.srcRoles & ~(overrides.length == 0 ? 0 : movedRoles(IpProtocol.UDP, port, c.srcRoles, f.srcHi(), f.srcLo()));
@@ -227,8 +239,11 @@ public final class Classifier {
         if (r == CompiledCatalog.NO_RULE) {
             return false;
         }
+        c.unreversedVerdict = c.verdict;
+        c.unreversedRule = c.rule;
+        c.unreversedReason = c.reason;
         c.rule = r;
-        c.verdict = Verdict.EXPECTED;
+        c.verdict = Verdict.EXPECTED; // while the wire shows media: the inspect stage gives the verdict above back otherwise
         c.reversed = true;
         if (reasons) {
             ReasonKey key = new ReasonKey(Verdict.EXPECTED, IpProtocol.UDP | 0x80, port, c.srcRoles, c.dstRoles);

@@ -63,6 +63,15 @@ public final class IcmpErrors {
             return protocol == d.protocol && type == d.srcPort && code == d.dstPort && senderHi == d.srcHi && senderLo == d.srcLo;
         }
 
+        /**
+         * True for a destination unreachable (ICMP 3 but "fragmentation needed", 3/4; ICMPv6 1): the packet
+         * did not get to a listener. Not a redirect, a time exceeded or a "packet too big", which a router on
+         * the way sends about packets that went on or could go on.
+         */
+        public boolean refused() {
+            return protocol == IpProtocol.ICMP ? type == 3 && code != 4 : type == 1;
+        }
+
         /** True for a port unreachable (ICMP 3/3, ICMPv6 1/4): the host had nothing listening on the port. */
         public boolean portUnreachable() {
             return protocol == IpProtocol.ICMP ? type == 3 && code == 3 : type == 1 && code == 4;
@@ -106,6 +115,16 @@ public final class IcmpErrors {
     }
 
     /** The kinds seen, in the order first seen. */
+    /** True when an error about the flow said its packets were refused ({@link Kind#refused}). */
+    public boolean refused() {
+        for (Kind k : kinds) {
+            if (k.refused()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public List<Kind> kinds() {
         return Collections.unmodifiableList(kinds);
     }

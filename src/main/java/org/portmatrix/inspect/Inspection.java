@@ -241,6 +241,12 @@ public final class Inspection {
         if (tls != null) {
             fi.tls = tlsInfo(f, c, tls, roles);
         }
+        if (c.reversed && !reversedHolds(f, c, catalog, fi, tls)) {
+            c.reversed = false; // not media on the wire: the rule read the other way round says nothing of it
+            c.verdict = c.unreversedVerdict;
+            c.rule = c.unreversedRule;
+            c.reason = c.unreversedReason;
+        }
         if (c.verdict == Verdict.EXPECTED && c.rule != CompiledCatalog.NO_RULE) {
             checkProtocol(f, c, catalog, fi, tls, roles);
         } else if (c.verdict == Verdict.EXPECTED && c.configured != null && c.configured.checked() != null) {
@@ -453,6 +459,15 @@ public final class Inspection {
         return f.protocol() == IpProtocol.TCP && ((f.flagsFwd | f.flagsRev) & 0x02) == 0;
     }
 
+    /** True while a flow allowed by a rule read the other way round shows that rule's media, and no ICMP error refused it. */
+    private static boolean reversedHolds(Flow f, Classification c, CompiledCatalog catalog, FlowInspection fi, TlsSession tls) {
+        if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0 || f.icmpErrors != null) {
+            return false;
+        }
+        StringBuilder scratch = new StringBuilder();
+        return (protocolOutcome(f, c, catalog, fi, tls, midStream(f, fi), scratch) >>> 32) == ProtocolCheck.SATISFIED;
+    }
+
     /** True when one of the catalog rules that allow the flow takes anything on its transport (protocol tcp or udp). */
     private static boolean anyProtocol(Flow f, Classification c, CompiledCatalog catalog) {
         int port = rulePort(f, c);
@@ -517,6 +532,14 @@ public final class Inspection {
      */
     public static Verdict verdictSoFar(Flow f, Classification c, CompiledCatalog catalog, StringBuilder scratch) {
         FlowInspection fi = f.inspection instanceof FlowInspection x ? x : null;
+        if (c.reversed) {
+            if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0 || f.icmpErrors != null) {
+                return c.unreversedVerdict;
+            }
+            TlsSession none = null;
+            return (protocolOutcome(f, c, catalog, fi, none, midStream(f, fi), scratch) >>> 32) == ProtocolCheck.SATISFIED
+                    ? Verdict.EXPECTED : c.unreversedVerdict;
+        }
         if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0) {
             boolean checked = c.rule == CompiledCatalog.NO_RULE || !anyProtocol(f, c, catalog); // (a topology entry here has a protocol)
             return tailOnly(f) && checked ? Verdict.UNVERIFIABLE : Verdict.EXPECTED;

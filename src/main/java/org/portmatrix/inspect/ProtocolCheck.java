@@ -85,11 +85,11 @@ public final class ProtocolCheck {
                 why.append("the capture starts in the middle of the connection and the payload was not recognised");
                 return UNVERIFIABLE;
             }
-            if (fi.payloadCut && !(ok.size() == 1 && ok.contains(AppProtocol.TLS))) {
-                // The snap length (tcpdump -s 96) cut what tells the protocol: a text protocol's first line, DHCP's
-                // magic cookie at byte 236, STUN's length that must cover the datagram. (Only SIP and HTTP were
-                // excused: DHCP and STUN under a 96-byte snap length were "none of the protocols portmatrix recognises".)
-                // A TLS record is told by its first five bytes, which a payload inspected at all has: not TLS stays a mismatch.
+            if (fi.payloadCut && (ok.contains(AppProtocol.SIP) || ok.contains(AppProtocol.HTTP))) {
+                // A text protocol is told by its first line, which a snap length (tcpdump -s 96) may cut. The binary ones
+                // by their first bytes, which a payload inspected at all has; where they are told further on (DHCP's
+                // magic cookie at byte 236, STUN's length covering the datagram), their inspectors read a cut payload
+                // as far as it goes: a STUN message by its magic cookie, a BOOTP header's start as too short to tell.
                 why.append("the capture's snap length cut the payload before it could be recognised");
                 return UNVERIFIABLE;
             }

@@ -109,7 +109,17 @@ public final class Coverage {
                 lastNanos[i] = Math.max(lastNanos[i], r.tsLastNanos());
             }
         }
-        if (r.dstPort() < 0 || r.dstPort() > 65535 || r.dstRoles().isEmpty()) {
+        int port = r.dstPort();
+        List<String> reached = r.dstRoles();
+        Integer ri = r.rule() == null || !"udp".equals(r.transport()) ? null : index.get(r.rule());
+        if (ri != null) {
+            Rule rule = rules.get(ri);
+            if ((port < rule.portMin() || port > rule.portMax()) && r.srcPort() >= rule.portMin() && r.srcPort() <= rule.portMax()) {
+                port = r.srcPort(); // media allowed by its rule read the other way round: the initiator's port carried it
+                reached = r.srcRoles();
+            }
+        }
+        if (port < 0 || port > 65535 || reached.isEmpty()) {
             return;
         }
         flowsToTopology++;
@@ -121,13 +131,13 @@ public final class Coverage {
         if (table == null) {
             return;
         }
-        for (int i : table[r.dstPort()]) {
+        for (int i : table[port]) {
             Rule rule = rules.get(i);
-            if (rule.dstAny() || intersects(dstRoles.get(i), r.dstRoles())) {
+            if (rule.dstAny() || intersects(dstRoles.get(i), reached)) {
                 portFlows[i]++;
                 List<String> roles = rule.dstRoles();
                 for (int j = 0; j < roles.size() && j < Long.SIZE; j++) { // indexed: no iterator per rule and flow
-                    if (r.dstRoles().contains(roles.get(j))) {
+                    if (reached.contains(roles.get(j))) {
                         reachedRoles[i] |= 1L << j;
                     }
                 }

@@ -363,6 +363,32 @@ class InspectCapturesTest {
         assertTrue(smb.get("reason").asText().contains("not from edge-internal"), smb.toString());
     }
 
+    /**
+     * A media rule is read the other way round for media only. S2 (SIPp's UDP call from a client's port
+     * 35062 to the Front End's 5060) with the Front End's address given a PSTN gateway's role, whose UDP
+     * ports the catalog does not document: the client's port is in its documented media range, but the
+     * wire shows SIP, so the flow stays unexpected_port (it was "documented as MEDIA", then a mismatch).
+     * In media.pcap, M7's reversal counts for the Mediation Server's audio range in the coverage.
+     */
+    @Test
+    void aMediaRuleIsReadTheOtherWayRoundForMediaOnly() throws Exception {
+        String text = Files.readString(Path.of(TOPOLOGY));
+        String fe = "front-end: [127.5.1.10/32, 127.5.1.11/32]";
+        String gw = "pstn-gateway: [127.5.6.10/32]";
+        assertTrue(text.contains(fe) && text.contains(gw), text);
+        int from = text.indexOf(fe);
+        int to = text.indexOf(gw) + gw.length();
+        String block = text.substring(from, to);
+        Analysis a = analyzeWith("sip.pcap", block, block.replace(fe, "front-end: [127.5.1.11/32]").replace(gw,
+                "pstn-gateway: [127.5.6.10/32, 127.5.1.10/32]"));
+        JsonNode s2 = a.one("127.5.10.24", "udp", 5060);
+        assertEquals("unexpected_port", s2.get("verdict").asText(), s2.toString());
+        assertTrue(s2.get("reason").asText().startsWith("No catalog rule serves UDP 5060 on pstn-gateway."), s2.toString());
+
+        String coverage = analyze("media.pcap", "text").text();
+        assertTrue(coverage.contains("\n  udp/49152-57500  director  "), "mediation's audio range carried M7: " + coverage);
+    }
+
     @Test
     void aRolePairReasonNamesTheInitiatorsOfEveryRuleServingThePort() throws Exception {
         // T7 (the Director's HTTPS to the Front End's 444) with the Director's address given Persistent Chat's
@@ -440,18 +466,31 @@ class InspectCapturesTest {
     /**
      * media.pcap as a 60-byte snap length takes it: coturn's STUN Binding Request keeps 18 of its bytes,
      * too few for its length to cover the datagram. It was "none of the protocols portmatrix recognises",
-     * protocol_mismatch on the STUN port (so was DHCP, whose magic cookie is at byte 236); a payload cut
-     * before it could be told is unverifiable, whatever the protocol the rule documents but TLS.
+     * protocol_mismatch on the STUN port; the magic cookie (bytes 4-7) still tells a cut STUN message.
      */
     @Test
-    void aSnapLengthThatCutsAStunMessageLeavesItUnverifiedNotMismatched() throws Exception {
+    void aSnapLengthThatCutsAStunMessageStillTellsItByItsMagicCookie() throws Exception {
         List<JsonNode> flows = analyzeEdited(TOPOLOGY, new String[] {"-s", "60"}, "captures/inspect/media.pcap");
         JsonNode stun = flows.stream().filter(f -> f.get("transport").asText().equals("udp") && f.get("dst_port").asInt() == 3478)
                 .findFirst().orElseThrow();
-        assertEquals("unverifiable", stun.get("verdict").asText(), stun.toString());
-        assertEquals("client-stun-udp-3478", stun.get("rule").asText(), stun.toString());
-        assertTrue(stun.get("reason").asText().endsWith("the capture's snap length cut the payload before it could be recognised."),
-                stun.toString());
+        assertFlow(stun, "expected", "stun", "client-stun-udp-3478");
+        assertTrue(stun.get("reason").asText().endsWith("and the wire shows STUN Binding Request."), stun.toString());
+    }
+
+    /**
+     * tcpdump's DHCP capture (RFC 3004 user class) as a 96-byte snap length takes it: the magic cookie at
+     * byte 236 is cut off, the BOOTP header's start is there. It was protocol_mismatch, "none of the
+     * protocols portmatrix recognises", on the DHCP port; it is too short to tell.
+     */
+    @Test
+    void aSnapLengthThatCutsDhcpBeforeItsCookieLeavesItUnverified() throws Exception {
+        Path topology = Files.createTempDirectory("pm-dhcp").resolve("every-host-a-client.yaml");
+        Files.writeString(topology, "roles:\n  client: [0.0.0.0/0]\n");
+        List<JsonNode> flows = analyzeEdited(topology.toString(), new String[] {"-s", "96"}, "../shared/corpus/tcpdump-tests/dhcp-rfc3004.pcap");
+        JsonNode dhcp = flows.stream().filter(f -> f.get("dst_port").asInt() == 67).findFirst().orElseThrow();
+        assertEquals("unverifiable", dhcp.get("verdict").asText(), dhcp.toString());
+        assertEquals("client-dhcp-67", dhcp.get("rule").asText(), dhcp.toString());
+        assertTrue(dhcp.get("reason").asText().endsWith("the payload seen was too short to tell the protocol."), dhcp.toString());
     }
 
     /**

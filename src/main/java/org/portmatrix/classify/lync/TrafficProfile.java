@@ -148,8 +148,8 @@ public final class TrafficProfile implements FlowSink {
         s.started.computeIfAbsent(k, x -> new PortUse()).add(dst);
         // A TCP responder serves the port only if it answered: a SYN/ACK or data. A UDP responder
         // may never answer (one-way media), so every UDP flow counts, but one that brought back only
-        // ICMP errors (port unreachable: nothing listened; prohibited: a filter on the way refused it).
-        boolean answered = proto == IpProtocol.UDP ? f.packetsRev > 0 || f.icmpErrors == null
+        // destination unreachable errors (port unreachable: nothing listened; prohibited: a filter refused it).
+        boolean answered = proto == IpProtocol.UDP ? f.packetsRev > 0 || f.icmpErrors == null || !f.icmpErrors.refused()
                 : (f.flagsRev & SYN_ACK) == SYN_ACK || f.payloadRev > 0;
         if (answered) {
             r.served.computeIfAbsent(k, x -> new PortUse()).add(src);
