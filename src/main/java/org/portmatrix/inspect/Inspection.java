@@ -447,8 +447,8 @@ public final class Inspection {
         }
     }
 
-    private static final String TAIL_ONLY = "only the end of the connection is in the capture (it began before the capture"
-            + " did: no handshake, no payload), so the protocol on the wire cannot be checked";
+    private static final String TAIL_ONLY = "only the end of the connection is in this flow (no handshake, no payload: it began"
+            + " before the capture did, or an idle timeout ended its first part), so the protocol on the wire cannot be checked";
 
     /**
      * A TCP connection of which only packets without payload and without SYN were captured (its ACKs and
