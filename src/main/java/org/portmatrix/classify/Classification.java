@@ -19,6 +19,16 @@ public final class Classification {
     public Verdict unreversedVerdict;
     public int unreversedRule = CompiledCatalog.NO_RULE;
     public String unreversedReason;
+
+    /** Gives back the classification from before the rule was read the other way round (no media was seen). */
+    public void unreverse() {
+        if (reversed) {
+            reversed = false;
+            verdict = unreversedVerdict;
+            rule = unreversedRule;
+            reason = unreversedReason;
+        }
+    }
     /** The topology's {@code ports:} entry that allows the flow (no catalog rule does), or null. */
     public PortOverride configured;
     /** Where {@link #configured} is written ("FILE:LINE: what it says"), for reasons; null without one. */

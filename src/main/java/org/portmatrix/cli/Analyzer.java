@@ -385,8 +385,8 @@ public final class Analyzer implements FlowSink {
         byte s = f.extract;
         if (s == ExtractStream.UNSEEN) {
             Classification c = classifier.classify(f, false); // verdict and rule; the reason is made when the flow is reported
-            if (c.verdict != org.portmatrix.classify.Verdict.EXPECTED) {
-                s = ExtractStream.KEEP; // outside the matrix whatever the payload
+            if (c.verdict != org.portmatrix.classify.Verdict.EXPECTED || (c.reversed && !inspect)) {
+                s = ExtractStream.KEEP; // outside the matrix whatever the payload (a reversed media rule needs media seen)
             } else if ((c.rule == CompiledCatalog.NO_RULE && (c.configured == null || c.configured.checked() == null)) || !inspect) {
                 s = ExtractStream.DROP; // a topology port that names no protocol, or no protocol check: stays expected
             } else {
@@ -436,6 +436,9 @@ public final class Analyzer implements FlowSink {
             return;
         }
         Classification c = classifier.classify(f);
+        if (!inspect) {
+            c.unreverse(); // a media rule is read the other way round only for media seen on the wire
+        }
         if (inspect) {
             inspection.finish(f, c, classifier.catalog());
         } else if (c.verdict == org.portmatrix.classify.Verdict.EXPECTED

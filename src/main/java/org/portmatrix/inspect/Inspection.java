@@ -242,10 +242,7 @@ public final class Inspection {
             fi.tls = tlsInfo(f, c, tls, roles);
         }
         if (c.reversed && !reversedHolds(f, c, catalog, fi, tls)) {
-            c.reversed = false; // not media on the wire: the rule read the other way round says nothing of it
-            c.verdict = c.unreversedVerdict;
-            c.rule = c.unreversedRule;
-            c.reason = c.unreversedReason;
+            c.unreverse(); // not media on the wire: the rule read the other way round says nothing of it
         }
         if (c.verdict == Verdict.EXPECTED && c.rule != CompiledCatalog.NO_RULE) {
             checkProtocol(f, c, catalog, fi, tls, roles);

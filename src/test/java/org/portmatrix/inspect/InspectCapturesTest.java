@@ -387,6 +387,10 @@ class InspectCapturesTest {
 
         String coverage = analyze("media.pcap", "text").text();
         assertTrue(coverage.contains("\n  udp/49152-57500  director  "), "mediation's audio range carried M7: " + coverage);
+        // Without inspection no media is seen: M7 keeps the verdict of its own orientation.
+        JsonNode m7 = analyze("media.pcap", "jsonl", "--no-inspect").one(MEDIATION, "udp", 24596);
+        assertEquals("unexpected_port", m7.get("verdict").asText(), m7.toString());
+        assertTrue(m7.get("reason").asText().startsWith("No catalog rule serves UDP 24596 on pstn-gateway."), m7.toString());
     }
 
     @Test
