@@ -239,7 +239,7 @@ public final class Analyzer implements FlowSink {
             } else {
                 f = t.update(d, ref.tsNanos, ref.origLen);
             }
-            boolean inspected = inspect && d.payloadLength > 0 && Inspection.wants(f);
+            boolean inspected = inspect && (d.payloadLength > 0 || d.payloadCutAway) && Inspection.wants(f);
             if (inspected) {
                 inspection.packet(f, t.lastForward, d.tcpSeq, ref.buf, d.payloadOffset, d.payloadLength, d.cut);
             }
@@ -339,7 +339,7 @@ public final class Analyzer implements FlowSink {
         } else {
             f = table.update(d, tsNanos, origLen);
         }
-        if (inspect && d.payloadLength > 0 && Inspection.wants(f)) {
+        if (inspect && (d.payloadLength > 0 || d.payloadCutAway) && Inspection.wants(f)) {
             inspection.packet(f, table.lastForward, d.tcpSeq, buf, d.payloadOffset, d.payloadLength, d.cut);
         }
         return f;

@@ -36,6 +36,10 @@ public final class Decoded {
     public int tunnelDepth;
     /** The IP header's length runs past the bytes captured: the snap length cut the packet. */
     public boolean cut;
+    /** Where the IP packet ends on the wire (its header's length from {@link #ipOffset}); read when {@link #cut}. */
+    public int ipWireEnd;
+    /** A TCP segment that carried data on the wire, none of it captured (a header-only snap length: -s 54, -s 66). */
+    public boolean payloadCutAway;
     /**
      * An ICMP error (destination unreachable, time exceeded, ...) whose quoted packet was read: the
      * {@code quoted*} fields hold that packet's transport, addresses and ports, keyed as a flow is
@@ -61,6 +65,7 @@ public final class Decoded {
         fragment = 0;
         tunnelDepth = 0;
         cut = false;
+        payloadCutAway = false;
         icmpError = false;
     }
 

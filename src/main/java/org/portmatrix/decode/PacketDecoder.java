@@ -221,6 +221,7 @@ public final class PacketDecoder {
         }
         int end = limit - off < total ? limit : off + total; // drop Ethernet padding; keep what was captured
         d.cut = limit - off < total;
+        d.ipWireEnd = off + total;
         d.ipVersion = 4;
         d.ipOffset = off;
         d.srcHi = 0;
@@ -249,6 +250,7 @@ public final class PacketDecoder {
         int payload = u16(b, off + 4);
         int end = payload == 0 || limit - off - IPV6_HEADER < payload ? limit : off + IPV6_HEADER + payload;
         d.cut = payload != 0 && limit - off - IPV6_HEADER < payload;
+        d.ipWireEnd = off + IPV6_HEADER + payload;
         d.ipVersion = 6;
         d.ipOffset = off;
         d.srcHi = i64(b, off + 8);
@@ -465,6 +467,9 @@ public final class PacketDecoder {
                 int dataOffset = ((b[off + 12] & 0xf0) >>> 4) * 4;
                 if (dataOffset < TCP_MIN_HEADER || (end - off < dataOffset && !d.cut)) {
                     return DecodeStats.BAD_TCP_DATA_OFFSET;
+                }
+                if (d.cut && end - off <= dataOffset && d.ipWireEnd > off + dataOffset) {
+                    d.payloadCutAway = true; // data on the wire, none captured (a header-only snap length)
                 }
                 if (end - off < dataOffset) {
                     dataOffset = end - off; // options cut by the snap length (-s 64, -s 68): ports, flags, no payload captured

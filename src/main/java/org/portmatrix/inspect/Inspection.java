@@ -137,10 +137,11 @@ public final class Inspection {
      * Called for a packet with payload while {@link #wants} is true.
      *
      * @param tcpSeq the TCP sequence number of the payload (unsigned 32-bit), or -1 for UDP or unknown
-     * @param cut the snap length cut the payload (the packet was longer on the wire): an unrecognised payload is then not a mismatch
+     * @param cut the snap length cut the payload (the packet was longer on the wire): an unrecognised payload is then not a mismatch;
+     *            with {@code len} 0, all of it (counted as a payload that tells nothing)
      */
     public void packet(Flow f, boolean forward, long tcpSeq, byte[] b, int off, int len, boolean cut) {
-        if (len <= 0) {
+        if (len <= 0 && !cut) {
             return;
         }
         FlowInspection fi = (FlowInspection) f.inspection;
@@ -165,6 +166,12 @@ public final class Inspection {
             fi.payloadsRev++;
         }
         fi.payloadCut |= cut;
+        if (len <= 0) {
+            // Data on the wire, none captured (a header-only snap length): a payload seen, too short to tell anything;
+            // such a flow was "expected, no payload was seen" where a few captured bytes made it unverifiable.
+            endIfSpent(fi);
+            return;
+        }
         long seq = fi.tcp ? tcpSeq : -1;
         if (fi.decided >= 0) {
             Inspector in = inspectors[fi.decided];

@@ -78,7 +78,8 @@ public final class ProtocolCheck {
         }
         if (fi.app == null) {
             if (fi.candidates != 0) {
-                why.append("the payload seen was too short to tell the protocol");
+                why.append(fi.payloadCut ? "the capture's snap length cut the payload before it could be recognised"
+                        : "the payload seen was too short to tell the protocol");
                 return UNVERIFIABLE;
             }
             if (midStream) {

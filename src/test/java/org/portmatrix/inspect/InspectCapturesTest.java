@@ -484,7 +484,7 @@ class InspectCapturesTest {
     /**
      * tcpdump's DHCP capture (RFC 3004 user class) as a 96-byte snap length takes it: the magic cookie at
      * byte 236 is cut off, the BOOTP header's start is there. It was protocol_mismatch, "none of the
-     * protocols portmatrix recognises", on the DHCP port; it is too short to tell.
+     * protocols portmatrix recognises", on the DHCP port; it cannot be told.
      */
     @Test
     void aSnapLengthThatCutsDhcpBeforeItsCookieLeavesItUnverified() throws Exception {
@@ -494,7 +494,8 @@ class InspectCapturesTest {
         JsonNode dhcp = flows.stream().filter(f -> f.get("dst_port").asInt() == 67).findFirst().orElseThrow();
         assertEquals("unverifiable", dhcp.get("verdict").asText(), dhcp.toString());
         assertEquals("client-dhcp-67", dhcp.get("rule").asText(), dhcp.toString());
-        assertTrue(dhcp.get("reason").asText().endsWith("the payload seen was too short to tell the protocol."), dhcp.toString());
+        assertTrue(dhcp.get("reason").asText().endsWith("the capture's snap length cut the payload before it could be recognised."),
+                dhcp.toString());
     }
 
     /**
@@ -516,6 +517,23 @@ class InspectCapturesTest {
         assertTrue(tail.get("reason").asText().endsWith("but only the end of the connection is in this flow (no handshake, no payload: it"
                 + " began before the capture did, or an idle timeout ended its first part), so the protocol on the wire cannot be checked."),
                 tail.toString());
+    }
+
+    /**
+     * tls.pcap as a header-only snap length (66 bytes: Ethernet, IPv4 and TCP with timestamps) takes it:
+     * every TLS handshake is on the wire, none of it captured. Every flow on a port whose rule documents
+     * a protocol was "expected ... No payload was seen", where a 96-byte snap length, keeping a few
+     * bytes, made the same flows unverifiable.
+     */
+    @Test
+    void aHeaderOnlyCaptureLeavesDocumentedProtocolsUnverified() throws Exception {
+        List<JsonNode> flows = analyzeEdited(TOPOLOGY, new String[] {"-s", "66"}, "captures/inspect/tls.pcap");
+        assertFalse(flows.isEmpty());
+        for (JsonNode f : flows) {
+            assertEquals("unverifiable", f.get("verdict").asText(), f.toString());
+            assertTrue(f.get("reason").asText().endsWith("the capture's snap length cut the payload before it could be recognised."),
+                    f.toString());
+        }
     }
 
     /** The number of the last frame of {@code capture} that tshark's display filter {@code filter} keeps. */
