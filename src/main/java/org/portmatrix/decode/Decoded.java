@@ -38,7 +38,7 @@ public final class Decoded {
     public boolean cut;
     /** Where the IP packet ends on the wire (its header's length from {@link #ipOffset}); read when {@link #cut}. */
     public int ipWireEnd;
-    /** A TCP segment that carried data on the wire, none of it captured (a header-only snap length: -s 54, -s 66). */
+    /** A TCP segment or UDP datagram that carried data on the wire, none of it captured (a header-only snap length: -s 42, -s 66). */
     public boolean payloadCutAway;
     /**
      * An ICMP error (destination unreachable, time exceeded, ...) whose quoted packet was read: the

@@ -508,6 +508,9 @@ public final class PacketDecoder {
                 d.hasPorts = true;
                 d.payloadOffset = off + UDP_HEADER;
                 d.payloadLength = payloadEnd - off - UDP_HEADER;
+                if (d.cut && d.payloadLength == 0 && d.ipWireEnd > off + UDP_HEADER) {
+                    d.payloadCutAway = true; // a datagram on the wire, none of it captured (a header-only snap length)
+                }
                 rememberFirstFragment(d);
                 return DecodeStats.OK;
             }

@@ -520,7 +520,8 @@ class InspectCapturesTest {
     }
 
     /**
-     * tls.pcap as a header-only snap length (66 bytes: Ethernet, IPv4 and TCP with timestamps) takes it:
+     * tls.pcap as a header-only snap length (66 bytes: Ethernet, IPv4 and TCP with timestamps) takes it
+     * (and media.pcap at 42 bytes, UDP's):
      * every TLS handshake is on the wire, none of it captured. Every flow on a port whose rule documents
      * a protocol was "expected ... No payload was seen", where a 96-byte snap length, keeping a few
      * bytes, made the same flows unverifiable.
@@ -533,6 +534,13 @@ class InspectCapturesTest {
             assertEquals("unverifiable", f.get("verdict").asText(), f.toString());
             assertTrue(f.get("reason").asText().endsWith("the capture's snap length cut the payload before it could be recognised."),
                     f.toString());
+        }
+        // UDP the same way (42 bytes: Ethernet, IPv4, UDP): STUN and RTP on their documented ports cannot be told.
+        List<JsonNode> media = analyzeEdited(TOPOLOGY, new String[] {"-s", "42"}, "captures/inspect/media.pcap");
+        for (int port : new int[] {3478, 50000, 50002}) {
+            JsonNode f = media.stream().filter(r -> r.get("transport").asText().equals("udp") && r.get("dst_port").asInt() == port)
+                    .findFirst().orElseThrow();
+            assertEquals("unverifiable", f.get("verdict").asText(), f.toString());
         }
     }
 
