@@ -92,6 +92,11 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         return len <= 64 ? 0 : len >= 128 ? -1L : -1L << (128 - len);
     }
 
+    /** A single host as its address alone ("10.1.1.11"), a wider prefix as {@link #toString()} writes it. */
+    public String text() {
+        return length == 128 ? Addresses.format(ipv4 ? 4 : 6, hi, lo) : toString();
+    }
+
     @Override
     public String toString() {
         if (ipv4) {

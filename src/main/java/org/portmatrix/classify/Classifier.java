@@ -246,6 +246,7 @@ public final class Classifier {
         c.verdict = Verdict.EXPECTED; // while the wire shows media: the inspect stage gives the verdict above back otherwise
         c.reversed = true;
         if (reasons) {
+            // (the transport's high bit set: apart from a forward EXPECTED reason of the same port and roles)
             ReasonKey key = new ReasonKey(Verdict.EXPECTED, IpProtocol.UDP | 0x80, port, c.srcRoles, c.dstRoles);
             String reason = remembered(key);
             if (reason == null) {

@@ -79,9 +79,7 @@ public record PortOverride(String role, long roleSet, int transport, int portMin
         if (!hosts.isEmpty()) {
             sb.append(" on ");
             for (int i = 0; i < hosts.size(); i++) {
-                Cidr h = hosts.get(i);
-                String text = h.toString();
-                sb.append(i == 0 ? "" : ", ").append(h.length() == 128 ? text.substring(0, text.lastIndexOf('/')) : text);
+                sb.append(i == 0 ? "" : ", ").append(hosts.get(i).text());
             }
         }
         if (note != null && !note.isBlank()) {

@@ -464,12 +464,11 @@ public final class Inspection {
     }
 
     /** True while a flow allowed by a rule read the other way round shows that rule's media, and no ICMP error refused it. */
-    private static boolean reversedHolds(Flow f, Classification c, CompiledCatalog catalog, FlowInspection fi, TlsSession tls) {
+    private boolean reversedHolds(Flow f, Classification c, CompiledCatalog catalog, FlowInspection fi, TlsSession tls) {
         if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0 || f.icmpErrors != null) {
             return false;
         }
-        StringBuilder scratch = new StringBuilder();
-        return (protocolOutcome(f, c, catalog, fi, tls, midStream(f, fi), scratch) >>> 32) == ProtocolCheck.SATISFIED;
+        return (protocolOutcome(f, c, catalog, fi, tls, midStream(f, fi), why) >>> 32) == ProtocolCheck.SATISFIED;
     }
 
     /** True when one of the catalog rules that allow the flow takes anything on its transport (protocol tcp or udp). */
@@ -540,8 +539,7 @@ public final class Inspection {
             if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0 || f.icmpErrors != null) {
                 return c.unreversedVerdict;
             }
-            TlsSession none = null;
-            return (protocolOutcome(f, c, catalog, fi, none, midStream(f, fi), scratch) >>> 32) == ProtocolCheck.SATISFIED
+            return (protocolOutcome(f, c, catalog, fi, null, midStream(f, fi), scratch) >>> 32) == ProtocolCheck.SATISFIED
                     ? Verdict.EXPECTED : c.unreversedVerdict;
         }
         if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0) {

@@ -71,8 +71,7 @@ final class TopologyYaml {
             if (!p.hosts().isEmpty()) {
                 out.append("    hosts: [");
                 for (int i = 0; i < p.hosts().size(); i++) {
-                    String h = p.hosts().get(i).toString();
-                    out.append(i == 0 ? "" : ", ").append(quote(p.hosts().get(i).length() == 128 ? h.substring(0, h.lastIndexOf('/')) : h));
+                    out.append(i == 0 ? "" : ", ").append(quote(p.hosts().get(i).text()));
                 }
                 out.append("]\n");
             }
