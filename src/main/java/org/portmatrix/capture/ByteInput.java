@@ -101,6 +101,12 @@ final class ByteInput {
                     break;
                 }
                 n += r;
+                if (n < room && r > 0 && in.available() <= 0) {
+                    // A pipe with nothing more for now: its packets are parsed at once, not once a whole chunk
+                    // has come (a capture piped from tcpdump -U would wait minutes, its set-up with it). A file's
+                    // read is short only at its end.
+                    break;
+                }
             }
         } catch (IOException e) {
             // What was read before the failure is parsed first; the failure comes with the next chunk.

@@ -26,6 +26,22 @@ public final class Captures {
 
     private Captures() {}
 
+    /**
+     * Standard input for {@link #openAll}: read through its channel, so that a signal can end a read
+     * blocked on a writer that has gone quiet ({@link PipeInput}).
+     */
+    public static InputStream standardInput() {
+        return PipeInput.standardInput();
+    }
+
+    /**
+     * Ends every read blocked on a pipe, a FIFO or standard input that brings nothing (a SIGINT or
+     * SIGTERM whose read must stop): the read throws {@link java.nio.channels.ClosedByInterruptException}.
+     */
+    public static void wakePipeReads() {
+        PipeInput.wakeReaders();
+    }
+
     public static PacketSource open(Path path) throws IOException {
         String name = path.toString();
         if (!Files.exists(path)) {
@@ -42,7 +58,8 @@ public final class Captures {
         try {
             // FileInputStream, not Files.newInputStream: the latter's available() seeks, which a
             // named pipe refuses ("Illegal seek") as soon as a buffered read asks it.
-            raw = new java.io.FileInputStream(path.toFile());
+            java.io.FileInputStream file = new java.io.FileInputStream(path.toFile());
+            raw = size < 0 ? new PipeInput(file) : file; // a FIFO or a device: a read that waits can be ended (PipeInput)
         } catch (java.io.FileNotFoundException e) {
             throw new CaptureFormatException(name + ": no such file");
         }

@@ -22,6 +22,11 @@ public abstract class ForwardingPacketSource implements PacketSource {
     }
 
     @Override
+    public String nameOf(PacketRef ref) {
+        return in.nameOf(ref);
+    }
+
+    @Override
     public CaptureDamage damage() {
         return in.damage();
     }

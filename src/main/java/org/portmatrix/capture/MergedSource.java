@@ -170,6 +170,12 @@ final class MergedSource implements PacketSource {
     }
 
     @Override
+    public String nameOf(PacketRef ref) {
+        int i = ref.sourceIndex;
+        return i >= 0 && i < names.length ? names[i] : name;
+    }
+
+    @Override
     public CaptureDamage damage() {
         List<CaptureDamage> all = damages();
         return all.isEmpty() ? null : all.get(0);

@@ -19,6 +19,14 @@ public interface PacketSource extends Closeable {
     /** A name for messages: the file path, or the interface name. */
     String name();
 
+    /**
+     * The name of the file that {@code ref}, the packet this source gave last, was read from: of
+     * several captures merged, that one file (an offset is meaningful in it alone).
+     */
+    default String nameOf(PacketRef ref) {
+        return name();
+    }
+
     /** Damage met so far, or null if none. Reading stopped at the damage unless it says otherwise. */
     CaptureDamage damage();
 

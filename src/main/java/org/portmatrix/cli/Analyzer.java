@@ -2,6 +2,7 @@ package org.portmatrix.cli;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.ClosedByInterruptException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -169,19 +170,33 @@ public final class Analyzer implements FlowSink {
         sourceNames.add(source.name());
         PacketRef ref = new PacketRef();
         Decoded d = new Decoded();
-        while (readStretch(source, ref, d, stretches < SHORT_STRETCHES ? SHORT_STRETCH : STRETCH)) {
-            stretches++;
-            // a stretch at a time: see readStretch
-            String why = stop.get();
-            if (why != null) {
-                interrupted = String.format(java.util.Locale.ROOT, "%s after %,d packets, at %s offset %d: the packets after it"
-                        + " were not read", why, packetsRead, source.name(), ref.recordOffset);
-                break;
+        try {
+            while (readStretch(source, ref, d, stretches < SHORT_STRETCHES ? SHORT_STRETCH : STRETCH)) {
+                stretches++;
+                // a stretch at a time: see readStretch
+                String why = stop.get();
+                if (why != null) {
+                    interrupted(why, source, ref);
+                    break;
+                }
             }
+        } catch (ClosedByInterruptException | java.io.InterruptedIOException e) {
+            // A read blocked on a quiet pipe, woken for a signal (Interruption.wakeWith): it stops here.
+            String why = stop.get();
+            if (why == null) {
+                throw e;
+            }
+            Thread.interrupted(); // (the wake's interrupt, seen: no later wait of this thread should see it)
+            interrupted(why, source, ref);
         }
         for (CaptureDamage dmg : source.damages()) {
             damage.add(dmg.describe());
         }
+    }
+
+    private void interrupted(String why, PacketSource source, PacketRef ref) {
+        interrupted = String.format(java.util.Locale.ROOT, "%s after %,d packets, at %s offset %d: the packets after it"
+                + " were not read", why, packetsRead, packetsRead == 0 ? source.name() : source.nameOf(ref), ref.recordOffset);
     }
 
     /** Packets per {@link #readStretch} call. */
@@ -214,11 +229,11 @@ public final class Analyzer implements FlowSink {
             if (r != DecodeStats.OK) {
                 if (r == DecodeStats.UNSUPPORTED_LINK && firstUnsupportedLinkType < 0) {
                     firstUnsupportedLinkType = ref.linkType;
-                    firstUnsupportedSource = source.name();
+                    firstUnsupportedSource = source.nameOf(ref);
                 }
                 if (stats.counts[r] == 0) {
                     firstUndecodable[r] = (r == DecodeStats.UNSUPPORTED_LINK ? LinkType.name(ref.linkType) + "; " : "")
-                            + "first: " + source.name() + " offset " + ref.recordOffset;
+                            + "first: " + source.nameOf(ref) + " offset " + ref.recordOffset;
                 }
                 stats.count(r);
                 continue;

@@ -10,8 +10,9 @@ import java.util.concurrent.TimeUnit;
  * would have). Without this, the JVM exited at once: nothing of the hour was kept (and the reports'
  * temporary files were left behind). A shutdown hook sets the request and waits for the read to
  * stop ({@link #noticed()}), at most {@link #NOTICE_SECONDS}: a read blocked on a pipe that brings
- * nothing cannot see the request, and the JVM then exits as it did before; once the read has
- * stopped, the hook waits for {@link #close()}, at most {@link #WAIT_SECONDS}.
+ * nothing is woken after {@link #WAKE_MILLIS} ({@link #wakeWith}) and stops there; one that still
+ * does not stop is left, and the JVM exits, saying so; once the read has stopped, the hook waits
+ * for {@link #close()}, at most {@link #WAIT_SECONDS}.
  */
 final class Interruption implements AutoCloseable {
     /** How long the exit waits for the reports (a million open flows take seconds to report). */
@@ -24,17 +25,40 @@ final class Interruption implements AutoCloseable {
     private final CountDownLatch done = new CountDownLatch(1);
     private final Thread hook;
 
+    /** How long the read is given to see the request before it is woken ({@link #wakeWith}). */
+    static final long WAKE_MILLIS = 500;
+
+    private volatile Runnable wake;
+
     private Interruption() {
         hook = new Thread(() -> {
             requested = true;
             try {
-                if (stopped.await(NOTICE_SECONDS, TimeUnit.SECONDS)) {
+                boolean seen = stopped.await(WAKE_MILLIS, TimeUnit.MILLISECONDS);
+                Runnable w = wake;
+                if (!seen && w != null) {
+                    w.run(); // a read blocked on a quiet pipe: woken, it stops as for a stretch's end
+                }
+                if (seen || stopped.await(NOTICE_SECONDS * 1000 - WAKE_MILLIS, TimeUnit.MILLISECONDS)) {
                     done.await(WAIT_SECONDS, TimeUnit.SECONDS);
+                } else {
+                    System.err.println("portmatrix: stopped by SIGINT or SIGTERM; the read did not stop within " + NOTICE_SECONDS
+                            + " s, so nothing was reported");
+                    System.err.flush();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }, "portmatrix-interrupt");
+    }
+
+    /**
+     * What wakes a read that has not seen the request within {@link #WAKE_MILLIS}: one blocked on a
+     * pipe whose writer has gone quiet (a capture piped from tcpdump, signalled alone) would otherwise
+     * lose every flow read before it.
+     */
+    void wakeWith(Runnable w) {
+        wake = w;
     }
 
     /** Listens for the JVM's shutdown until {@link #close()}. */

@@ -562,6 +562,7 @@ public final class Main {
      */
     private static Interruption interruptible(Analyzer analyzer) {
         Interruption signal = Interruption.install();
+        signal.wakeWith(Captures::wakePipeReads); // a read blocked on a quiet pipe stops too
         analyzer.stopWhen(() -> signal.requested() ? "stopped by SIGINT or SIGTERM" : null); // the reports' own check once they are open
         return signal;
     }
@@ -605,7 +606,7 @@ public final class Main {
         // One source: a single capture as it is; several files, directories (a dumpcap ring buffer)
         // and "-" (standard input) merged in time order. Every capture is opened and its first
         // packet read here, so an unreadable one is refused before any output.
-        return List.of(Captures.openAll(captures, System.in));
+        return List.of(Captures.openAll(captures, Captures.standardInput()));
     }
 
     private static PcapWriter openExtract(Path file) throws UsageException {

@@ -203,6 +203,25 @@ class MalformedCaptureTest {
 
     // ---- malformed packets: counted, status 0 ----
 
+    /**
+     * Of several captures read together, the counter's first offset names the one file it is in:
+     * it named them all (their directory, or every file given), and an offset in none of them.
+     */
+    @Test
+    void theFirstBadPacketOfSeveralCapturesIsNamedWithItsOwnFile() throws Exception {
+        Path captures = java.nio.file.Files.createDirectory(dir.resolve("day"));
+        java.nio.file.Files.write(captures.resolve("a.pcap"), HostileCaptures.after(pcapBefore()).bytes());
+        PcapBytes w = pcapBefore();
+        long at = w.offset();
+        w.record(0, 0, new byte[0]);
+        Path second = java.nio.file.Files.write(captures.resolve("b.pcap"), w.bytes());
+        Run t = HostileCaptures.text(dir, captures);
+        assertEquals(0, t.status(), t.err());
+        String reason = DecodeStats.describe(DecodeStats.TRUNCATED_LINK);
+        String line = Arrays.stream(t.out().split("\n")).filter(l -> l.contains(reason)).findFirst().orElse("").strip();
+        assertTrue(line.contains("first: " + second + " offset " + at), "the file of the first: " + line);
+    }
+
     @Test
     void zeroLengthRecordsAreCountedAndSkipped() throws Exception {
         PcapBytes w = pcapBefore();
