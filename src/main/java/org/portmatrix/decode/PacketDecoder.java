@@ -269,7 +269,11 @@ public final class PacketDecoder {
                     if (end - p < extLen) {
                         return DecodeStats.IPV6_EXTENSION_CHAIN;
                     }
-                    finalDestination(b, p, extLen, d);
+                    int at = finalDestination(b, p, extLen);
+                    if (at >= 0) {
+                        d.dstHi = i64(b, at);
+                        d.dstLo = i64(b, at + 8);
+                    }
                     next = u8(b, p);
                     p += extLen;
                     continue;
@@ -334,39 +338,39 @@ public final class PacketDecoder {
      * as Wireshark keys its conversations. Type 0 (RFC 2460, deprecated): the last address of the
      * list; type 2 (Mobile IPv6, RFC 6275): its one home address; type 4 (segment routing, RFC
      * 8754): segment list[0]. Other types, or no segments left, leave the destination as it is.
+     * Returns where that address is in {@code b}, or -1 when the destination stays.
      */
-    private static void finalDestination(byte[] b, int p, int extLen, Decoded d) {
+    private static int finalDestination(byte[] b, int p, int extLen) {
         int type = u8(b, p + 2);
         int segmentsLeft = u8(b, p + 3);
         if (segmentsLeft == 0) {
-            return;
+            return -1;
         }
         int addresses = (extLen - ROUTING_HEADER) / IPV6_ADDRESS;
         int at;
         switch (type) {
             case ROUTING_TYPE_SOURCE_ROUTE:
                 if (addresses < 1) {
-                    return;
+                    return -1;
                 }
                 at = p + ROUTING_HEADER + (addresses - 1) * IPV6_ADDRESS;
                 break;
             case ROUTING_TYPE_MOBILE:
                 if (addresses != 1) {
-                    return;
+                    return -1;
                 }
                 at = p + ROUTING_HEADER;
                 break;
             case ROUTING_TYPE_SEGMENT:
                 if (addresses < 1 || u8(b, p + 4) >= addresses) { // last entry must index the list
-                    return;
+                    return -1;
                 }
                 at = p + ROUTING_HEADER;
                 break;
             default:
-                return;
+                return -1;
         }
-        d.dstHi = i64(b, at);
-        d.dstLo = i64(b, at + 8);
+        return at;
     }
 
     /** A fragment after the first: the ports come from the first fragment, if it was seen. */
@@ -396,7 +400,8 @@ public final class PacketDecoder {
      * ICMPv6, its extension headers followed) and the first four bytes after it, which hold the ports
      * of TCP, UDP and SCTP (other transports are keyed without ports, as their flows are). Sets
      * {@link Decoded#icmpError} only when all of that was captured, and not for a quoted later
-     * fragment (no ports) or an IPv6 packet with a routing header.
+     * fragment (no ports). A quoted routing header's final destination is the quoted packet's, as
+     * its flow is keyed ({@link #finalDestination}).
      */
     private static void quoted(byte[] b, int q, int end, int proto, Decoded d) {
         int t;
@@ -421,8 +426,9 @@ public final class PacketDecoder {
             }
             inner = u8(b, q + 6);
             t = q + IPV6_HEADER;
-            // Extension headers as the decoder walks them, but a routing header (its final destination would be the
-            // flow's) and a later fragment (no ports) end the walk: the error then stays an ICMP packet.
+            int finalAt = -1;
+            // Extension headers as the decoder walks them; a later fragment (no ports) ends the walk: the error then
+            // stays an ICMP packet.
             for (int n = 0; ; n++) {
                 if (inner == IpProtocol.HOPOPT || inner == IpProtocol.IPV6_OPTS || inner == IpProtocol.AH) {
                     if (n >= MAX_IPV6_EXTENSIONS || end - t < 8) {
@@ -438,15 +444,28 @@ public final class PacketDecoder {
                     inner = u8(b, t);
                     t += 8;
                 } else if (inner == IpProtocol.IPV6_ROUTE) {
-                    return;
+                    if (n >= MAX_IPV6_EXTENSIONS || end - t < 8) {
+                        return;
+                    }
+                    int extLen = (u8(b, t + 1) + 1) * 8;
+                    if (end - t < extLen) {
+                        return; // (the list cut off: the final destination cannot be read)
+                    }
+                    int at = finalDestination(b, t, extLen);
+                    if (at >= 0) {
+                        finalAt = at;
+                    }
+                    inner = u8(b, t);
+                    t += extLen;
                 } else {
                     break;
                 }
             }
             d.quotedSrcHi = i64(b, q + 8);
             d.quotedSrcLo = i64(b, q + 16);
-            d.quotedDstHi = i64(b, q + 24);
-            d.quotedDstLo = i64(b, q + 32);
+            int dst = finalAt >= 0 ? finalAt : q + 24;
+            d.quotedDstHi = i64(b, dst);
+            d.quotedDstLo = i64(b, dst + 8);
         }
         boolean ported = inner == IpProtocol.TCP || inner == IpProtocol.UDP || inner == IpProtocol.SCTP;
         if (ported && end - t < 4) {

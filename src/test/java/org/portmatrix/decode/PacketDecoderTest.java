@@ -243,6 +243,28 @@ class PacketDecoderTest {
     }
 
     @Test
+    void anIcmpv6ErrorQuotingARoutingHeaderNamesTheFlowOfItsFinalDestination() {
+        // Port unreachable about a UDP packet with a type 0 routing header: with segments left, the flow is keyed by
+        // the last address of the list, and so is the quoted packet; with none left, by the header's destination.
+        for (int segmentsLeft : new int[] {2, 0}) {
+            byte[] f = new Frame().ethernet(0x86dd).ipv6(IpProtocol.ICMPV6, 8 + 40 + 8 + 32 + 8, 2, 1)
+                    .u8(1).u8(4).u16(0).u32(0)
+                    .ipv6(43, 8 + 32 + 8, 1, 2)
+                    .u8(17).u8(4).u8(0).u8(segmentsLeft).u32(0)
+                    .u32(0x20010db8L).u32(0).u32(0).u32(0x30)
+                    .u32(0x20010db8L).u32(0).u32(0).u32(0x40)
+                    .udp(11, 3478, 0).build();
+            assertEquals(DecodeStats.OK, ethernet(f));
+            assertTrue(d.icmpError, "segments left " + segmentsLeft + ": the error is about a flow");
+            assertEquals(IpProtocol.UDP, d.quotedProtocol);
+            assertEquals(1, d.quotedSrcLo);
+            assertEquals(segmentsLeft == 0 ? 2 : 0x40, d.quotedDstLo, "segments left " + segmentsLeft);
+            assertEquals(11, d.quotedSrcPort);
+            assertEquals(3478, d.quotedDstPort);
+        }
+    }
+
+    @Test
     void countsAnIpv6ExtensionChainRunningOffThePacket() {
         byte[] f = new Frame().ethernet(0x86dd).ipv6(0, 8, 1, 2).u8(60).u8(5).zeros(6).build(); // says 48 bytes, has 8
         assertEquals(DecodeStats.IPV6_EXTENSION_CHAIN, ethernet(f));
