@@ -21,13 +21,20 @@ public final class DecodeStats {
     public static final int TRUNCATED_TUNNEL = 15;
     public static final int FRAGMENT_WITHOUT_FIRST = 16;
     public static final int TRUNCATED_TRANSPORT = 17;
+    /**
+     * A link's own control traffic over IP, which never leaves the link and is no conversation a
+     * firewall passes: IPv6 neighbour and router discovery and multicast listener reports (ICMPv6),
+     * IGMP. Set aside as ARP is (every IPv6 host sends it; as flows they were "outside the matrix").
+     */
+    public static final int LINK_CONTROL = 18;
     static final String[] NAMES = {
         "ok", "not IP (ARP, LLDP, STP, ...)", "unsupported link type", "truncated link-layer header",
         "truncated IPv4 header", "IPv4 header length below 20", "IPv4 total length shorter than its header",
         "truncated IPv6 header", "IPv6 extension headers run off the packet", "truncated TCP header",
         "TCP data offset below 20 or past the packet", "truncated UDP header", "UDP length below 8",
         "too many nested layers (VLAN tags, MPLS labels or tunnels)", "IP version neither 4 nor 6",
-        "truncated tunnel header", "IP fragment whose first fragment was not seen", "truncated transport header"
+        "truncated tunnel header", "IP fragment whose first fragment was not seen", "truncated transport header",
+        "link control, not a flow (IPv6 neighbour and router discovery, multicast listener reports, IGMP)"
     };
 
     public final long[] counts = new long[NAMES.length];

@@ -4,6 +4,7 @@ package org.portmatrix.decode;
 public final class IpProtocol {
     public static final int HOPOPT = 0;
     public static final int ICMP = 1;
+    public static final int IGMP = 2;
     public static final int IPIP = 4;
     public static final int TCP = 6;
     public static final int UDP = 17;

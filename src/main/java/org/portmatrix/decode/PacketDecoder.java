@@ -383,6 +383,18 @@ public final class PacketDecoder {
         return DecodeStats.OK;
     }
 
+    /**
+     * ICMPv6 types of the link's own control ({@link DecodeStats#LINK_CONTROL}): multicast listener
+     * query, report and done (130-132, RFC 2710) and version 2 reports (143, RFC 3810); router
+     * solicitation and advertisement, neighbour solicitation and advertisement, redirect (133-137, RFC
+     * 4861); inverse neighbour discovery (141, 142, RFC 3122); SEND's certification path (148, 149, RFC
+     * 3971); multicast router discovery (151-153, RFC 4286).
+     */
+    static boolean isLinkControl(int type) {
+        return (type >= 130 && type <= 137) || type == 141 || type == 142 || type == 143 || type == 148 || type == 149
+                || (type >= 151 && type <= 153);
+    }
+
     /** ICMP's header before the quoted packet of an error: type, code, checksum and four bytes (RFC 792, RFC 4443). */
     static final int ICMP_HEADER = 8;
 
@@ -552,6 +564,9 @@ public final class PacketDecoder {
                 }
                 d.srcPort = u8(b, off);      // type
                 d.dstPort = u8(b, off + 1);  // code
+                if (proto == IpProtocol.ICMPV6 && isLinkControl(d.srcPort)) {
+                    return DecodeStats.LINK_CONTROL;
+                }
                 d.payloadOffset = off + 4;
                 d.payloadLength = end - off - 4;
                 if (isError(proto, d.srcPort)) {
@@ -560,6 +575,8 @@ public final class PacketDecoder {
                 rememberFirstFragment(d);
                 return DecodeStats.OK;
             }
+            case IpProtocol.IGMP:
+                return DecodeStats.LINK_CONTROL; // IPv4's multicast listener reports, as MLD's below
             case IpProtocol.AH: {
                 // IPv4's Authentication Header (RFC 4302), as IPv6's chain skips it: the transport after it.
                 if (end - off < 8) {

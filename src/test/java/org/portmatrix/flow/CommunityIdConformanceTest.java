@@ -80,7 +80,11 @@ class CommunityIdConformanceTest {
                 if (r == DecodeStats.NOT_IP) {
                     continue;
                 }
-                assertEquals(DecodeStats.OK, r, "frame " + frame + ": " + DecodeStats.describe(r));
+                // Neighbour discovery and MLD are set aside as the link's control, no flow of the tool's; the decoder has read
+                // their addresses, type and code all the same, and the function is checked on them too.
+                if (r != DecodeStats.LINK_CONTROL) {
+                    assertEquals(DecodeStats.OK, r, "frame " + frame + ": " + DecodeStats.describe(r));
+                }
                 ipPackets++;
                 byte[] s = bytes(d.ipVersion, d.srcHi, d.srcLo);
                 byte[] t = bytes(d.ipVersion, d.dstHi, d.dstLo);
