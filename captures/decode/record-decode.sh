@@ -4,6 +4,8 @@
 # dumpcap, and rewritten by tcprewrite/tshark/mergecap for the VLAN variants. See README.md.
 #
 #   sudo captures/decode/record-decode.sh [OUTPUT_DIR]      (default: captures/decode)
+#   sudo ONLY=veth captures/decode/record-decode.sh         (just veth-fragments-vxlan.pcap; the parts:
+#                                                           loopback midstream veth vlan, vlan needing loopback)
 #
 # Everything runs inside network namespaces that this script creates and deletes: loopback
 # traffic in its own namespace (no other program's packets can end up in the files), and a veth
@@ -94,20 +96,30 @@ stop_captures() {
 
 count() { capinfos -c -M "$1" | awk '/Number of packets/ {print $NF}'; }
 
+readonly PARTS=${ONLY:-loopback midstream veth vlan}
+wanted() { [[ " $PARTS " == *" $1 "* ]]; }
+for part in $PARTS; do
+  case $part in loopback | midstream | veth | vlan) ;; *) die "ONLY: no such part: $part" ;; esac
+done
+if wanted vlan && ! wanted loopback; then die "ONLY: vlan is made from loopback's lo.pcap"; fi
+
 # 1. Loopback, four ways at once: Ethernet (tcpdump -i lo), Linux cooked v2 (tcpdump -i any,
 #    tcpdump's default there) and v1 (-y LINUX_SLL), and one pcapng from dumpcap with two
 #    interfaces of different link types and snap lengths (lo: UDP only, 200 bytes; any: TCP only).
-log "loopback"
 ip netns add "$NS_LO"
 in_ns "$NS_LO" ip link set lo up
+if wanted loopback; then
+log "loopback"
 start_capture lo "$NS_LO" tcpdump -i lo -s 0 -U --immediate-mode -B 8192 -w "$WORK/lo.pcap"
 start_capture any "$NS_LO" tcpdump -i any -s 0 -U --immediate-mode -B 8192 -w "$WORK/any-sll2.pcap"
 start_capture sll "$NS_LO" tcpdump -i any -y LINUX_SLL -s 0 -U --immediate-mode -B 8192 -w "$WORK/any-sll.pcap"
 start_capture dumpcap "$NS_LO" dumpcap -i lo -f udp -s 200 -i any -f tcp -s 0 -w "$WORK/two-interfaces.pcapng"
 in_ns "$NS_LO" timeout 30 "$PY" "$HERE/traffic.py" loopback
 stop_captures
+fi
 
 # 2. A TCP connection opened before the capture started: the capture sees it mid-stream.
+if wanted midstream; then
 log "midstream"
 mkfifo "$WORK/midstream.fifo"
 MIDSTREAM_FIFO=$WORK/midstream.fifo in_ns "$NS_LO" timeout 30 "$PY" "$HERE/traffic.py" midstream-open
@@ -118,10 +130,12 @@ for _ in $(seq 1 50); do
   break
 done
 stop_captures
+fi
 
 # 3. Two namespaces joined by a veth pair (MTU 1280) with a VXLAN tunnel (VNI 42, UDP 4789)
 #    over it: IPv4 and IPv6 UDP datagrams of 3072 bytes go as fragments; TCP and UDP go through
 #    the tunnel. Captured on the veth, as a mirror port of that link would see it.
+if wanted veth; then
 log "veth, fragments and VXLAN"
 ip netns add "$NS_A"
 ip netns add "$NS_B"
@@ -146,9 +160,11 @@ start_capture veth "$NS_A" tcpdump -i vpa -s 0 -U --immediate-mode -B 8192 -w "$
 in_ns "$NS_A" timeout 30 "$PY" "$HERE/traffic.py" tunnel 192.0.2.2 fd00:44::2
 wait "$SERVE" || die "the tunnel servers failed"
 stop_captures
+fi
 
 # 4. VLAN variants of the Ethernet loopback capture, rewritten by tcprewrite: every frame tagged
 #    with VLAN 44, and only the server's replies tagged (a mirror port that tags one direction).
+if wanted vlan; then
 log "VLAN variants"
 tcprewrite --enet-vlan=add --enet-vlan-tag=44 --enet-vlan-pri=0 --enet-vlan-cfi=0 \
   -i "$WORK/lo.pcap" -o "$WORK/vlan-both.pcap"
@@ -158,17 +174,23 @@ tshark -n -r "$WORK/lo.pcap" -Y "!($SERVER_SIDE)" -F pcap -w "$WORK/requests.pca
 tcprewrite --enet-vlan=add --enet-vlan-tag=44 --enet-vlan-pri=0 --enet-vlan-cfi=0 \
   -i "$WORK/replies.pcap" -o "$WORK/replies-vlan.pcap"
 mergecap -F pcap -w "$WORK/vlan-replies-only.pcap" "$WORK/requests.pcap" "$WORK/replies-vlan.pcap"
+fi
 
 # Checks: every file was written, has packets, and holds no more than a few hundred.
-FILES=(lo.pcap any-sll2.pcap any-sll.pcap two-interfaces.pcapng midstream.pcap veth-fragments-vxlan.pcap
-       vlan-both.pcap vlan-replies-only.pcap)
+FILES=()
+wanted loopback && FILES+=(lo.pcap any-sll2.pcap any-sll.pcap two-interfaces.pcapng)
+wanted midstream && FILES+=(midstream.pcap)
+wanted veth && FILES+=(veth-fragments-vxlan.pcap)
+wanted vlan && FILES+=(vlan-both.pcap vlan-replies-only.pcap)
 for f in "${FILES[@]}"; do
   n=$(count "$WORK/$f")
   log "$f: $n packets"
   ((n > 5 && n < 500)) || die "$f has $n packets"
 done
-[[ "$(count "$WORK/lo.pcap")" == "$(count "$WORK/vlan-both.pcap")" ]] || die "vlan-both.pcap lost packets"
-[[ "$(count "$WORK/lo.pcap")" == "$(count "$WORK/vlan-replies-only.pcap")" ]] || die "vlan-replies-only.pcap lost packets"
+if wanted vlan; then
+  [[ "$(count "$WORK/lo.pcap")" == "$(count "$WORK/vlan-both.pcap")" ]] || die "vlan-both.pcap lost packets"
+  [[ "$(count "$WORK/lo.pcap")" == "$(count "$WORK/vlan-replies-only.pcap")" ]] || die "vlan-replies-only.pcap lost packets"
+fi
 
 mkdir -p "$OUTPUT"
 for f in "${FILES[@]}"; do

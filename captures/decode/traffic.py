@@ -196,8 +196,13 @@ def serve():
     udp6.bind(("::", 7002))
     udpv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udpv.bind(("198.51.100.2", 7003))
+    stun4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    stun4.bind(("0.0.0.0", 3478))
+    stun6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    stun6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    stun6.bind(("::", 3478))
     t = tcp_server(socket.AF_INET, "198.51.100.2", 5061, b"inner ")
-    for s in (udp4, udp6, udpv):
+    for s in (udp4, udp6, stun4, stun6, udpv):  # in the order tunnel() sends
         s.settimeout(10)
         data, peer = s.recvfrom(65535)
         s.sendto(b"got %d" % len(data), peer)
@@ -210,6 +215,16 @@ def tunnel(peer4, peer6):
         s = socket.socket(family, socket.SOCK_DGRAM)
         s.settimeout(5)
         s.sendto(big, (addr, port))
+        s.recvfrom(100)
+        s.close()
+    # A STUN Binding Request of 3,000 bytes (RFC 5389; a PADDING attribute, RFC 5780, fills it) to 3478: three
+    # fragments each way, the first holding the message's header with a length that runs past it.
+    padding = bytes(2968)
+    stun = struct.pack("!HHI12s", 0x0001, 4 + len(padding), 0x2112A442, b"portmatrix-f") + struct.pack("!HH", 0x0026, len(padding)) + padding
+    for family, addr in ((socket.AF_INET, peer4), (socket.AF_INET6, peer6)):
+        s = socket.socket(family, socket.SOCK_DGRAM)
+        s.settimeout(5)
+        s.sendto(stun, (addr, 3478))
         s.recvfrom(100)
         s.close()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -194,6 +194,11 @@ public final class Analyzer implements FlowSink {
         }
     }
 
+    /** How the packet's payload is only the start of what was sent, if it is ({@link Inspection#packet}). */
+    private static int payloadCut(Decoded d) {
+        return d.cut ? Inspection.CUT_BY_SNAP_LENGTH : d.fragment == 1 ? Inspection.FIRST_FRAGMENT : Inspection.WHOLE;
+    }
+
     private void interrupted(String why, PacketSource source, PacketRef ref) {
         interrupted = String.format(java.util.Locale.ROOT, "%s after %,d packets, at %s offset %d: the packets after it"
                 + " were not read", why, packetsRead, packetsRead == 0 ? source.name() : source.nameOf(ref), ref.recordOffset);
@@ -256,7 +261,7 @@ public final class Analyzer implements FlowSink {
             }
             boolean inspected = inspect && (d.payloadLength > 0 || d.payloadCutAway) && Inspection.wants(f);
             if (inspected) {
-                inspection.packet(f, t.lastForward, d.tcpSeq, ref.buf, d.payloadOffset, d.payloadLength, d.cut);
+                inspection.packet(f, t.lastForward, d.tcpSeq, ref.buf, d.payloadOffset, d.payloadLength, payloadCut(d));
             }
             if (extract != null && extract.active()) {
                 if (f.extract == ExtractStream.UNSEEN || (f.extract == ExtractStream.UNDECIDED
@@ -355,7 +360,7 @@ public final class Analyzer implements FlowSink {
             f = table.update(d, tsNanos, origLen);
         }
         if (inspect && (d.payloadLength > 0 || d.payloadCutAway) && Inspection.wants(f)) {
-            inspection.packet(f, table.lastForward, d.tcpSeq, buf, d.payloadOffset, d.payloadLength, d.cut);
+            inspection.packet(f, table.lastForward, d.tcpSeq, buf, d.payloadOffset, d.payloadLength, payloadCut(d));
         }
         return f;
     }

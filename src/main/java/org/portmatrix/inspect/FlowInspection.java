@@ -24,8 +24,13 @@ public final class FlowInspection {
     public int payloadsFwd, payloadsRev;
     /** Payloads not looked at because their direction had spent its budget. */
     public int payloadsSkipped;
-    /** A payload looked at (within the budget) was cut by the capture's snap length (the packet was longer on the wire). */
+    /**
+     * A payload looked at (within the budget) was only the start of what was sent: cut by the capture's snap length
+     * (the packet was longer on the wire), or a first IP fragment's.
+     */
     public boolean payloadCut;
+    /** Of those, one was a first IP fragment's (the rest of its datagram in later fragments), not the snap length's. */
+    public boolean payloadFragmented;
     /** The TLS summary, built once when the flow ends (TLS flows only). */
     public TlsInfo tls;
     /** Each inspector's per-flow state, by slot; allocated on the first inspector that needs one. */

@@ -130,18 +130,27 @@ public final class Inspection {
      * @param tcpSeq the TCP sequence number of the payload (unsigned 32-bit), or -1 for UDP or unknown
      */
     public void packet(Flow f, boolean forward, long tcpSeq, byte[] b, int off, int len) {
-        packet(f, forward, tcpSeq, b, off, len, false);
+        packet(f, forward, tcpSeq, b, off, len, WHOLE);
     }
+
+    /** The payload given to {@link #packet(Flow, boolean, long, byte[], int, int, int)} is all that was sent. */
+    public static final int WHOLE = 0;
+    /** ... was cut by the capture's snap length (the packet was longer on the wire). */
+    public static final int CUT_BY_SNAP_LENGTH = 1;
+    /** ... is a first IP fragment's: the rest of the datagram came in later fragments, which are not inspected. */
+    public static final int FIRST_FRAGMENT = 2;
 
     /**
      * Called for a packet with payload while {@link #wants} is true.
      *
      * @param tcpSeq the TCP sequence number of the payload (unsigned 32-bit), or -1 for UDP or unknown
-     * @param cut the snap length cut the payload (the packet was longer on the wire): an unrecognised payload is then not a mismatch;
-     *            with {@code len} 0, all of it (counted as a payload that tells nothing)
+     * @param cut {@link #WHOLE}, or how the payload is only the start of what was sent ({@link #CUT_BY_SNAP_LENGTH},
+     *            {@link #FIRST_FRAGMENT}): an unrecognised payload is then not a mismatch, and a message whose length
+     *            runs past it may still be told; with {@code len} 0 and cut by the snap length, all of it (counted as a
+     *            payload that tells nothing)
      */
-    public void packet(Flow f, boolean forward, long tcpSeq, byte[] b, int off, int len, boolean cut) {
-        if (len <= 0 && !cut) {
+    public void packet(Flow f, boolean forward, long tcpSeq, byte[] b, int off, int len, int cut) {
+        if (len <= 0 && cut == WHOLE) {
             return;
         }
         FlowInspection fi = (FlowInspection) f.inspection;
@@ -165,7 +174,10 @@ public final class Inspection {
         } else {
             fi.payloadsRev++;
         }
-        fi.payloadCut |= cut;
+        if (cut != WHOLE) {
+            fi.payloadCut = true;
+            fi.payloadFragmented |= cut == FIRST_FRAGMENT;
+        }
         if (len <= 0) {
             // Data on the wire, none captured (a header-only snap length): a payload seen, too short to tell anything;
             // such a flow was "expected, no payload was seen" where a few captured bytes made it unverifiable.

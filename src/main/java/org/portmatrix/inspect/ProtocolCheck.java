@@ -71,6 +71,11 @@ public final class ProtocolCheck {
      * @param midStream the capture missed the start of the flow
      * @param why receives the explanation (appended)
      */
+    private static String cutReason(FlowInspection fi) {
+        return fi.payloadFragmented ? "the datagram came in IP fragments, and the first fragment's part of its payload was not"
+                + " enough to recognise it" : "the capture's snap length cut the payload before it could be recognised";
+    }
+
     public static int check(RuleProtocol rp, FlowInspection fi, TlsSession tls, boolean midStream, StringBuilder why) {
         Set<AppProtocol> ok = accepted(rp);
         if (ok == null) {
@@ -78,8 +83,7 @@ public final class ProtocolCheck {
         }
         if (fi.app == null) {
             if (fi.candidates != 0) {
-                why.append(fi.payloadCut ? "the capture's snap length cut the payload before it could be recognised"
-                        : "the payload seen was too short to tell the protocol");
+                why.append(fi.payloadCut ? cutReason(fi) : "the payload seen was too short to tell the protocol");
                 return UNVERIFIABLE;
             }
             if (midStream) {
@@ -91,7 +95,7 @@ public final class ProtocolCheck {
                 // by their first bytes, which a payload inspected at all has; where they are told further on (DHCP's
                 // magic cookie at byte 236, STUN's length covering the datagram), their inspectors read a cut payload
                 // as far as it goes: a STUN message by its magic cookie, a BOOTP header's start as too short to tell.
-                why.append("the capture's snap length cut the payload before it could be recognised");
+                why.append(cutReason(fi));
                 return UNVERIFIABLE;
             }
             why.append("the payload is none of the protocols portmatrix recognises");
