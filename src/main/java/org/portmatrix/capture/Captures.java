@@ -6,8 +6,11 @@ import java.io.InputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -149,6 +152,7 @@ public final class Captures {
         if (files.isEmpty()) {
             throw new CaptureFormatException("no capture given");
         }
+        refuseTwice(files);
         if (files.size() == 1) {
             return openOne(files.get(0), stdin);
         }
@@ -191,6 +195,34 @@ public final class Captures {
             throw e;
         }
         return new MergedSource(name, names, openers, firstTs, opened, firstRefs, setupDamage, size);
+    }
+
+    /**
+     * Refuses a capture named twice (a glob and its own directory, a file and a link to it, the same
+     * path given again): read twice, every packet and byte of its flows was counted twice, without a
+     * word. Files are told apart by their device and inode, so that links are recognised.
+     */
+    private static void refuseTwice(List<Path> files) throws IOException {
+        Map<Object, Path> seen = new HashMap<>();
+        for (Path f : files) {
+            if (f.toString().equals(STDIN)) {
+                continue;
+            }
+            Object key;
+            try {
+                key = Files.readAttributes(f, BasicFileAttributes.class).fileKey();
+            } catch (IOException e) {
+                continue; // (opening it says what is wrong)
+            }
+            if (key == null) {
+                continue;
+            }
+            Path before = seen.putIfAbsent(key, f);
+            if (before != null) {
+                throw new CaptureFormatException(f.equals(before) ? f + ": named twice; give each capture once"
+                        : f + " and " + before + " are the same file; give each capture once");
+            }
+        }
     }
 
     private static String display(Path p) {

@@ -108,6 +108,7 @@ final class MergedSource implements PacketSource {
     /** Closes a source at its end, keeping its damage and byte count. */
     private void finish(int i) throws IOException {
         PacketSource s = sources[i];
+        heads[i].buf = null; // (it held the source's last chunk: a day of files kept a chunk of each, 1-2 MiB a file)
         if (s != null) {
             finishedDamage.addAll(s.damages());
             finishedBytes += s.position();

@@ -103,6 +103,11 @@ public final class Main {
             IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
             err.println("portmatrix: " + describe(io));
             return ExitStatus.USAGE;
+        } catch (OutOfMemoryError e) {
+            // One line, not a stack trace and exit status 1 (the status of flows outside the matrix).
+            err.println("portmatrix: out of memory: the Java heap (" + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) is full;"
+                    + " give it more with PORTMATRIX_JAVA_OPTS=-Xmx<size>, or fewer open flows with --flow-capacity");
+            return ExitStatus.USAGE;
         }
     }
 

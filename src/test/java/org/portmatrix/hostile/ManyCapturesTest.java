@@ -1,0 +1,91 @@
+package org.portmatrix.hostile;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A day of captures as a rotating tcpdump leaves it: many small files, plain or gzip, read together
+ * in a JVM of {@value #HEAP_MIB} MiB of heap. The merge had kept each finished file's last read
+ * chunk (1-2 MiB a file), and chunks were pooled only at their exact size: 1,334 files of 150
+ * packets peaked at 627 MiB; gzip files at 2-3 GB for a day, and there the read-ahead thread died of
+ * the full heap and the run hung with no report. The same capture named twice is refused: read
+ * twice, every count of its flows was doubled without a word.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ManyCapturesTest {
+    private static final Path SAMPLE = Path.of("captures/sample.pcap");
+    private static final String TOPOLOGY = "captures/sample-topology.yaml";
+    /** Far below what the files' chunks held before (182 files: about 200 MiB). */
+    private static final int HEAP_MIB = 32;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aCaptureCutIntoAFileAPacketIsReadInBoundedMemoryWithTheSameFlows() throws Exception {
+        byte[] pcap = Files.readAllBytes(SAMPLE);
+        ByteBuffer b = ByteBuffer.wrap(pcap).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0xa1b2c3d4, b.getInt(0), "a little-endian microsecond pcap");
+        Path plain = Files.createDirectory(dir.resolve("plain"));
+        Path gz = Files.createDirectory(dir.resolve("gz"));
+        int files = 0;
+        for (int at = 24; at < pcap.length; files++) {
+            int next = at + 16 + b.getInt(at + 8);
+            byte[] one = new byte[24 + next - at];
+            System.arraycopy(pcap, 0, one, 0, 24);
+            System.arraycopy(pcap, at, one, 24, next - at);
+            String name = String.format("day-%05d.pcap", files);
+            Files.write(plain.resolve(name), one);
+            try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(gz.resolve(name + ".gz")))) {
+                out.write(one);
+            }
+            at = next;
+        }
+        assertEquals(182, files);
+        String whole = analyze(SAMPLE.toString());
+        assertEquals(whole, analyze(plain.toString()), "a file a packet: the same flows, byte for byte");
+        assertEquals(whole, analyze(gz.toString()), "gzip files: the same flows, byte for byte");
+    }
+
+    @Test
+    void aCaptureNamedTwiceIsRefused() throws Exception {
+        Path link = Files.createSymbolicLink(dir.resolve("again.pcap"), SAMPLE.toAbsolutePath());
+        HostileCaptures.Run r = HostileCaptures.run("analyze", SAMPLE.toString(), link.toString(), "--topology", TOPOLOGY);
+        assertEquals(2, r.status(), r.err());
+        assertEquals("portmatrix: " + link + " and " + SAMPLE + " are the same file; give each capture once", r.err().strip());
+        r = HostileCaptures.run("analyze", SAMPLE.toString(), SAMPLE.toString(), "--topology", TOPOLOGY);
+        assertEquals(2, r.status(), r.err());
+        assertEquals("portmatrix: " + SAMPLE + ": named twice; give each capture once", r.err().strip());
+    }
+
+    /** JSON lines of {@code capture} from a JVM of {@link #HEAP_MIB} MiB of heap, which must end with status 0. */
+    private String analyze(String capture) throws IOException, InterruptedException {
+        Path err = dir.resolve("stderr.txt");
+        Path json = dir.resolve("flows.jsonl");
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + HEAP_MIB + "m",
+                "-XX:+UseSerialGC", "-XX:-UsePerfData", "-cp", System.getProperty("java.class.path"), "org.portmatrix.cli.Main",
+                "analyze", capture, "--topology", TOPOLOGY, "--format", "jsonl").redirectOutput(json.toFile()).redirectError(err.toFile()).start();
+        boolean ended = p.waitFor(50, TimeUnit.SECONDS);
+        p.destroyForcibly();
+        String stderr = Files.readString(err);
+        assertTrue(ended, "analyze " + capture + " did not end (a read waiting for a chunk that never comes): " + stderr);
+        String out = Files.readString(json, StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), capture + " in " + HEAP_MIB + " MiB: " + stderr);
+        assertTrue(Arrays.stream(out.split("\n")).allMatch(l -> l.startsWith("{")), out);
+        return out;
+    }
+}
