@@ -28,10 +28,25 @@ public final class Catalog {
     public static final String BUILT_IN = "catalog.yaml";
     /** The built-in catalog's name in messages and reports. */
     public static final String BUILT_IN_NAME = "built-in catalog";
-    private static final Set<String> TOP_KEYS = Set.of("version", "roles", "role_groups", "rules");
-    private static final Set<String> RULE_KEYS = Set.of("id", "src", "dst", "transport", "port", "protocol",
+    // (In a fixed order: the messages list them, and Set.of's order changes from run to run.)
+    private static final Set<String> TOP_KEYS = keys("version", "roles", "role_groups", "rules");
+    private static final Set<String> RULE_KEYS = keys("id", "src", "dst", "transport", "port", "protocol",
             "service", "note", "reading", "cite");
-    private static final Set<String> CITE_KEYS = Set.of("doc", "table", "row");
+    private static final Set<String> CITE_KEYS = keys("doc", "table", "row");
+
+    /** The keys, in the order given (for messages that list them). */
+    public static Set<String> keys(String... names) {
+        return java.util.Collections.unmodifiableSet(new java.util.LinkedHashSet<>(java.util.Arrays.asList(names)));
+    }
+
+    /** What the message of an unknown key adds when the key is one of {@code catalog --format json}'s names. */
+    private static String jsonHint(String key) {
+        return switch (key) {
+            case "src_roles", "dst_roles", "port_min", "port_max", "citation", "document" -> "; a catalog file has catalog.yaml's keys, not the"
+                    + " names of `portmatrix catalog --format json`";
+            default -> "";
+        };
+    }
 
     private final String source;
     private final Roles roles;
@@ -129,7 +144,8 @@ public final class Catalog {
         Map<String, Node> m = mapping(file, rn, "a rule");
         for (Map.Entry<String, Node> e : m.entrySet()) {
             if (!RULE_KEYS.contains(e.getKey())) {
-                throw new ConfigException(file, line(e.getValue()), "unknown key '" + e.getKey() + "' in a rule (expected one of " + RULE_KEYS + ")");
+                throw new ConfigException(file, line(e.getValue()), "unknown key '" + e.getKey() + "' in a rule (expected one of " + RULE_KEYS + ")"
+                        + jsonHint(e.getKey()));
             }
         }
         String id = required(file, m, "id", ln);
@@ -167,7 +183,8 @@ public final class Catalog {
                 Map<String, Node> c = mapping(file, cn, "a citation");
                 for (String k : c.keySet()) {
                     if (!CITE_KEYS.contains(k)) {
-                        throw new ConfigException(file, line(cn), where + ": unknown citation key '" + k + "'");
+                        throw new ConfigException(file, line(cn), where + ": unknown citation key '" + k + "' (expected one of " + CITE_KEYS + ")"
+                                + jsonHint(k));
                     }
                 }
                 String doc = required(file, c, "doc", line(cn));

@@ -23,8 +23,8 @@ import org.yaml.snakeyaml.nodes.Node;
  * port: 5067, protocol: tls, instead_of: [5081], hosts: [10.1.6.11], note: "..."}}; see {@link PortOverride}.
  */
 public final class Topology {
-    private static final Set<String> TOP_KEYS = Set.of("roles", "ports");
-    private static final Set<String> PORT_KEYS = Set.of("role", "transport", "port", "protocol", "instead_of", "hosts", "note");
+    private static final Set<String> TOP_KEYS = Catalog.keys("roles", "ports");
+    private static final Set<String> PORT_KEYS = Catalog.keys("role", "transport", "port", "protocol", "instead_of", "hosts", "note");
 
     private final String source;
     private final Map<String, List<Cidr>> roles;

@@ -231,6 +231,17 @@ class BadConfigurationTest {
     }
 
     @Test
+    void catalogWrittenWithTheJsonOutputsNamesIsToldSoAndTheKeysComeInAFixedOrder() throws Exception {
+        // `portmatrix catalog --format json` writes "citation"; a catalog file cites with "cite" (catalog.yaml's shape).
+        Path c = file("catalog.yaml", "rules:\n  - id: local-sip\n    src: [client]\n    dst: [front-end]\n    transport: tcp\n"
+                + "    port: 5061\n    protocol: tls\n    citation: {document: mine, table: t, row: 1}\n");
+        String expected = c + ":8: unknown key 'citation' in a rule (expected one of [id, src, dst, transport, port, protocol, service,"
+                + " note, reading, cite]); a catalog file has catalog.yaml's keys, not the names of `portmatrix catalog --format json`";
+        assertTrue(refused("catalog", "--catalog", c.toString()).endsWith(expected), "in the same words at every run: " + expected);
+        assertTrue(refusedAnalysis("--catalog", c.toString()).endsWith(expected));
+    }
+
+    @Test
     void catalogWithAnUnclosedQuoteIsMalformedYaml() throws Exception {
         Path c = file("catalog.yaml", "rules:\n  - id: \"local-sip\n    src: [client]\n");
         assertNames(refusedAnalysis("--catalog", c.toString()), c.toString(), "malformed YAML");
