@@ -62,8 +62,8 @@ public final class Main {
     public int run(String[] args) {
         try {
             if (args.length == 0) {
-                usage(out);
-                return ExitStatus.USAGE;
+                throw new UsageException("no command given (commands: analyze, catalog, live, topology, help; `portmatrix help` shows"
+                        + " their options)");
             }
             String command = args[0];
             String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
@@ -262,6 +262,9 @@ public final class Main {
             capacity = flowCapacity(cl.getOptionValue("flow-capacity"));
         }
         FlowConfig flow = flowConfig(cl, capacity);
+        if (cl.hasOption("no-infer") && cl.hasOption("topology")) {
+            throw new UsageException("analyze: --no-infer is for runs without --topology (with one, no role is inferred anyway)");
+        }
         if (cl.hasOption("write-topology") && (cl.hasOption("topology") || cl.hasOption("no-infer"))) {
             throw new UsageException("analyze: --write-topology writes the roles inferred from the traffic; it goes without --topology and --no-infer");
         }

@@ -72,9 +72,12 @@ final class TopologyCommand {
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) throws UsageException, ConfigException, IOException {
-        if (args.length == 0 || args[0].equals("help") || args[0].equals("--help") || args[0].equals("-h")) {
+        if (args.length == 0) {
+            throw new UsageException("topology: no subcommand given (subcommands: import; `portmatrix topology help` shows its options)");
+        }
+        if (args[0].equals("help") || args[0].equals("--help") || args[0].equals("-h")) {
             usage(out);
-            return args.length == 0 ? ExitStatus.USAGE : ExitStatus.OK;
+            return ExitStatus.OK;
         }
         if (!args[0].equals("import")) {
             throw new UsageException("topology: unknown subcommand '" + args[0] + "' (subcommands: import)");

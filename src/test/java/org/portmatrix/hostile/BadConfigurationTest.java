@@ -76,6 +76,21 @@ class BadConfigurationTest {
     }
 
     @Test
+    void noCommandOrSubcommandIsOneLineOnStandardError() throws Exception {
+        // (The usage had gone to standard output, exit status 2 with nothing on standard error.)
+        Run r = HostileCaptures.run();
+        assertEquals("", r.out());
+        assertNames(refused(), "no command given", "analyze, catalog, live, topology, help");
+        assertNames(refused("topology"), "topology: no subcommand given", "import");
+    }
+
+    @Test
+    void noInferWithATopologyIsRefused() throws Exception {
+        // With a topology no role is inferred: the option said something the run did not do.
+        assertNames(refusedAnalysis("--topology", TOPOLOGY, "--no-infer"), "--no-infer is for runs without --topology");
+    }
+
+    @Test
     void optionWithoutItsValueIsNamed() throws Exception {
         assertNames(refused("analyze", SAMPLE, "--topology"), "topology");
     }
