@@ -526,7 +526,10 @@ final class LiveCommand {
             double secs = Math.max(1e-9, (now - lastReportNanos) / 1e9);
             cap.put("received_per_second", Math.round((received - lastReportReceived) / secs));
             cap.put("reader", source instanceof PcapLiveSource p && p.direct() ? "pcap_next_ex (direct)" : "pcap4j getNextRawPacketEx");
-            cap.put("link", link.state()); // the interface's operstate (up, down, lowerlayerdown, ...), null where it has none
+            if (last) {
+                link.check(now, LiveStatus.now()); // as it is at the end (a capture that failed as its interface was deleted)
+            }
+            cap.put("link", link.state()); // the interface's operstate (up, down, lowerlayerdown, ..., gone), null where it has none
             cap.put("link_down_events", link.downEvents());
             cap.put("link_down_seconds", link.downSeconds(now));
             lastReportNanos = now;

@@ -40,6 +40,20 @@ class LinkWatchTest {
     }
 
     @Test
+    void anInterfaceDeletedIsGoneAndDown() throws Exception {
+        state("eth3", "up");
+        LinkWatch w = new LinkWatch("eth3", sys);
+        assertNull(w.check(0, "T0"));
+        Files.delete(sys.resolve("eth3").resolve("operstate"));
+        Files.delete(sys.resolve("eth3"));
+        assertNull(w.check(1_000_000_000L, "T1"), "the capture's failure names it");
+        assertEquals(LinkWatch.GONE, w.state());
+        assertTrue(w.down());
+        assertEquals(1, w.downEvents());
+        assertEquals(2, w.downSeconds(3_000_000_000L));
+    }
+
+    @Test
     void anInterfaceWithoutAStateIsSaidOnceExceptAny() throws Exception {
         LinkWatch any = new LinkWatch("any", sys);
         assertNull(any.check(0, "T0"));

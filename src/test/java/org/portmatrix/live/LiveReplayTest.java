@@ -320,6 +320,10 @@ class LiveReplayTest {
             assertEquals(s.path("packets").path("decoded").asLong(), packets(Workload.jsonLines(List.of(flows))),
                     "every decoded packet is in a written flow");
             assertEquals(cap.path("analyzed").asLong(), s.path("packets").path("read").asLong(), s.toString());
+            // The link as it is at the end: gone (it said "up; went down never").
+            assertEquals("gone", cap.path("link").asText(), cap.toString());
+            assertTrue(Files.readString(reports.resolve("summary.txt")).contains("  link: gone; went down once, down "),
+                    Files.readString(reports.resolve("summary.txt")));
         }
     }
 

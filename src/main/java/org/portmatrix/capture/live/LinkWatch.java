@@ -13,9 +13,12 @@ import java.nio.file.Path;
  *
  * <p>"up" is up; "unknown" (loopback, tunnels, drivers that do not report it) counts as up, as does
  * an interface with no such file (libpcap's "any", a pseudo-device): the watch then says nothing.
- * Every other state ("down", "lowerlayerdown", "dormant", "notpresent", "testing") is down.
+ * Every other state ("down", "lowerlayerdown", "dormant", "notpresent", "testing") is down, and so
+ * is an interface whose state was read before and is gone ({@link #GONE}: deleted).
  */
 public final class LinkWatch {
+    /** The state of an interface whose state was read before and is no longer there (deleted). */
+    public static final String GONE = "gone";
     private final String iface;
     private final Path operstate;
     private String state;
@@ -47,6 +50,11 @@ public final class LinkWatch {
         boolean first = !checked;
         checked = true;
         String s = read();
+        if (s == null && state != null && operstate != null) {
+            // Read before, not now: the interface was deleted (the capture says so itself, and stops). The summary then says
+            // "gone", not the last state read ("link: up; went down never" after `ip link del`).
+            s = GONE;
+        }
         if (s == null) {
             // Said once: libpcap also opens interfaces by an alternative name (ip link property add ... altname), which
             // has no directory of its own here, and pseudo-devices that have no link at all.
@@ -66,6 +74,9 @@ public final class LinkWatch {
                         + " goes on";
             }
             downEvents++;
+            if (s.equals(GONE)) {
+                return null; // (the capture's failure names it)
+            }
             return iface + " went down at " + wallTime + " (its state is \"" + s + "\"): no packet can arrive until it is up again;"
                     + " the capture goes on";
         }
