@@ -635,14 +635,17 @@ class InspectCapturesTest {
     }
 
     /**
-     * Every packet twice, as two mirror sessions of the same traffic give it (the capture read twice,
-     * merged by time): the media flows keep their protocol and verdict; only their packets double. An
-     * RTP packet seen again had made the stream "none of the protocols portmatrix recognises".
+     * Every packet twice, as two mirror sessions of the same traffic give it (the capture and a copy of
+     * it, merged by time; the same file named twice is refused): the media flows keep their protocol
+     * and verdict; only their packets double. An RTP packet seen again had made the stream "none of
+     * the protocols portmatrix recognises".
      */
     @Test
     void mediaSeenTwiceIsStillMedia() throws Exception {
         Analysis once = analyze("media.pcap", "jsonl");
-        Analysis twice = analyze("media.pcap", "jsonl", "captures/inspect/media.pcap");
+        Path copy = Files.createTempDirectory("pm-twice").resolve("media-second-session.pcap");
+        Files.copy(Path.of("captures/inspect/media.pcap"), copy);
+        Analysis twice = analyze("media.pcap", "jsonl", copy.toString());
         for (int port : new int[] {50000, 6000, 50002}) {
             JsonNode one = once.one("127.5.10.23", "udp", port);
             JsonNode two = twice.one("127.5.10.23", "udp", port);

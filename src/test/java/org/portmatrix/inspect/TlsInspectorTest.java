@@ -129,7 +129,8 @@ class TlsInspectorTest {
         Date to = new Date(1_700_000_000_000L + 365L * 86_400_000L);
         JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(name, BigInteger.valueOf(42), from, to, name, kp.getPublic());
         b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-            new GeneralName(GeneralName.dNSName, cn), new GeneralName(GeneralName.iPAddress, "192.0.2.7")}));
+            new GeneralName(GeneralName.dNSName, cn), new GeneralName(GeneralName.iPAddress, "192.0.2.7"),
+            new GeneralName(GeneralName.iPAddress, "fd00:5061:0:0:0:0:0:10")}));
         return b.build(new JcaContentSignerBuilder(sigAlg).build(kp.getPrivate())).getEncoded();
     }
 
@@ -362,7 +363,8 @@ class TlsInspectorTest {
         assertEquals(1024, weak.keyBits());
         assertTrue(weak.weaknesses().contains("SHA-1 signature"), weak.weaknesses().toString());
         assertTrue(weak.weaknesses().contains("RSA key below 2048 bits (1024)"), weak.weaknesses().toString());
-        assertEquals(java.util.List.of("DNS:legacy.test", "IP:192.0.2.7"), weak.sans());
+        // An IPv6 address as the flows write theirs (RFC 5952; it was IP:fd00:5061:0:0:0:0:0:10).
+        assertEquals(java.util.List.of("DNS:legacy.test", "IP:192.0.2.7", "IP:fd00:5061::10"), weak.sans());
 
         CertificateInfo ok = Certificates.parse(certificate("ok.test", "EC", 256, "SHA256withECDSA"));
         assertTrue(ok.keyType().startsWith("EC"), ok.keyType());

@@ -1,8 +1,6 @@
 package org.portmatrix.inspect.tls;
 
 import java.math.BigInteger;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -28,7 +26,9 @@ import org.bouncycastle.asn1.x9.ECNamedCurveTable;
 import org.bouncycastle.asn1.x9.X9ECParameters;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.operator.DefaultAlgorithmNameFinder;
+import org.portmatrix.classify.Addresses;
 import org.portmatrix.inspect.CertificateInfo;
+import org.portmatrix.inspect.Wire;
 
 /** X.509 certificates from a TLS handshake, parsed with Bouncy Castle into {@link CertificateInfo}. */
 public final class Certificates {
@@ -204,11 +204,15 @@ public final class Certificates {
             case GeneralName.uniformResourceIdentifier -> "URI:" + DERIA5String.getInstance(n.getName()).getString();
             case GeneralName.iPAddress -> {
                 byte[] a = ASN1OctetString.getInstance(n.getName()).getOctets();
-                try {
-                    yield "IP:" + InetAddress.getByAddress(a).getHostAddress(); // numeric: no lookup
-                } catch (UnknownHostException e) {
-                    yield "IP:(" + a.length + " bytes)";
+                // As every other address in the reports (RFC 5952's compressed form; an IPv4-mapped one as ::ffff:a.b.c.d),
+                // so that a search for an address finds its certificates too; InetAddress wrote fd00:5061:0:0:0:0:0:10, and
+                // the mapped address as the IPv4 one.
+                if (a.length == 4) {
+                    yield "IP:" + Addresses.format(4, 0, Wire.u32(a, 0));
+                } else if (a.length == 16) {
+                    yield "IP:" + Addresses.format(6, Wire.u32(a, 0) << 32 | Wire.u32(a, 4), Wire.u32(a, 8) << 32 | Wire.u32(a, 12));
                 }
+                yield "IP:(" + a.length + " bytes)";
             }
             default -> null;
         };
