@@ -321,8 +321,8 @@ public final class TextReport implements FlowReport {
         }
         flaggedWriter.close();
         expectedWriter.close();
-        String head = String.format("  %-20s %-5s %-47s %-47s %-34s %-8s %9s %12s", "VERDICT", "PROTO", "INITIATOR", "RESPONDER",
-                "ROLES", "APP", "PACKETS", "BYTES");
+        String head = String.format("  %-20s %-5s %-47s %-47s %-8s %11s %14s  %s", "VERDICT", "PROTO", "INITIATOR", "RESPONDER",
+                "APP", "PACKETS", "BYTES", "ROLES");
         if (data.flaggedFlows() > 0) {
             out.println("EVERY FLOW OUTSIDE THE MATRIX (in the order the flows ended)");
             out.println(head);
@@ -358,9 +358,11 @@ public final class TextReport implements FlowReport {
 
     static String flowLine(FlowRecord r) {
         String roles = ReportData.roleLabel(r.srcRoles()) + " -> " + ReportData.roleLabel(r.dstRoles());
-        return String.format(Locale.ROOT, "  %-20s %-5s %-47s %-47s %-34s %-8s %9s %12s", r.verdict(), r.transport(),
-                endpoint(r.srcIp(), r.srcPort()) + (r.directionInferred() ? " (?)" : ""), endpoint(r.dstIp(), r.dstPort()), roles,
-                r.appProtocol() == null ? "-" : oneLine(r.appProtocol()), n(r.packets()), n(r.bytes()))
+        // The roles last: of any length (a host of several roles: "front-end+mediation+sql-backend -> pstn-gateway"), they
+        // pushed the columns after them out of line.
+        return String.format(Locale.ROOT, "  %-20s %-5s %-47s %-47s %-8s %11s %14s  %s", r.verdict(), r.transport(),
+                endpoint(r.srcIp(), r.srcPort()) + (r.directionInferred() ? " (?)" : ""), endpoint(r.dstIp(), r.dstPort()),
+                r.appProtocol() == null ? "-" : oneLine(r.appProtocol()), n(r.packets()), n(r.bytes()), roles)
                 + (r.vlan() >= 0 ? "  vlan " + r.vlan() : "") + (r.icmpErrors() > 0 ? "  icmp errors " + n(r.icmpErrors()) : "");
     }
 

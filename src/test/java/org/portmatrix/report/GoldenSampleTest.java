@@ -378,9 +378,18 @@ class GoldenSampleTest {
         assertEquals(0, r.status(), r.err());
         for (GoldenFlow g : golden) {
             Pattern line = Pattern.compile("\n  " + g.verdict() + " +" + g.transport() + " +" + Pattern.quote(g.src()) + " +" + Pattern.quote(g.dst())
-                    + " +" + Pattern.quote(g.srcLabel() + " -> " + g.dstLabel()) + " +" + g.app() + " +" + String.format(java.util.Locale.ROOT, "%,d", g.packets()) + " +"
-                    + String.format(java.util.Locale.ROOT, "%,d", g.bytes()) + "\n"); // with thousands separators, as every other count
+                    + " +" + g.app() + " +" + String.format(java.util.Locale.ROOT, "%,d", g.packets()) + " +"
+                    + String.format(java.util.Locale.ROOT, "%,d", g.bytes()) // with thousands separators, as every other count
+                    + "  " + Pattern.quote(g.srcLabel() + " -> " + g.dstLabel()) + "\n"); // the roles last: of any length
             assertTrue(line.matcher(r.out()).find(), line + "\n" + r.out());
+        }
+        // Every line's columns in line, whatever its roles: the bytes end at the same place on each.
+        List<String> lines = r.out().lines().filter(l -> l.matches("  (expected|unexpected_port|unexpected_role_pair|protocol_mismatch"
+                + "|unverifiable|unknown_host) .*")).toList();
+        assertEquals(golden.size(), lines.size(), r.out());
+        int bytesEnd = "  ".length() + 20 + 1 + 5 + 1 + 47 + 1 + 47 + 1 + 8 + 1 + 11 + 1 + 14; // the columns before the roles
+        for (String l : lines) {
+            assertTrue(Character.isDigit(l.charAt(bytesEnd - 1)) && l.startsWith("  ", bytesEnd), l);
         }
     }
 

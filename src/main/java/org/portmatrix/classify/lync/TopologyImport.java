@@ -212,7 +212,8 @@ final class TopologyImport {
                 if (n.configuredIpAddress() != null) {
                     Cidr nat = Cidr.parse(n.configuredIpAddress());
                     if (nat != null && !allAddresses(nat) && !nat.equals(literal)) {
-                        add(nat, r, where, side, "public address translated by NAT to " + n.ipAddress());
+                        add(nat, r, where, side, "public address translated by NAT to "
+                                + (literal != null ? literal.text() : n.ipAddress())); // (as written everywhere: FD00:0172:0:0:... compressed)
                         poolAddresses.computeIfAbsent(pool.fqdn(), k -> new LinkedHashSet<>()).add(nat);
                     }
                 }

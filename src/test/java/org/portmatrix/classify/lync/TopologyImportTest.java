@@ -240,6 +240,19 @@ class TopologyImportTest {
     }
 
     @Test
+    void theNatCommentWritesTheAddressAsEveryOtherAddressIsWritten() throws Exception {
+        // The Edge's external interface on IPv6, written in full and in capitals as Topology Builder may: the comment
+        // said "translated by NAT to FD00:0172:0031:0:0:0:0:0011", the file's text, where every address is compressed.
+        String contoso = Files.readString(CONTOSO);
+        String external = "IPAddress=\"172.31.0.11\" ConfiguredIPAddress=\"203.0.113.11\"";
+        assertTrue(contoso.contains(external));
+        Path v6 = dir.resolve("edge-v6.xml");
+        Files.writeString(v6, contoso.replace(external, "IPAddress=\"FD00:0172:0031:0:0:0:0:0011\" ConfiguredIPAddress=\"203.0.113.11\""));
+        String yaml = load(v6, CONTOSO_HOSTS, List.of()).result().yaml();
+        assertTrue(yaml.lines().anyMatch(l -> l.contains("203.0.113.11/32") && l.contains("translated by NAT to fd00:172:31::11")), yaml);
+    }
+
+    @Test
     void anAddressThatIsNotOneNamesItsLineInsteadOfLosingTheHost() throws Exception {
         String contoso = Files.readString(CONTOSO);
         assertTrue(contoso.contains("ConfiguredIPAddress=\"203.0.113.11\""), "the Edge's public address behind NAT");
