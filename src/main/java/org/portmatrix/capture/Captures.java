@@ -131,6 +131,7 @@ public final class Captures {
      */
     public static PacketSource openAll(List<Path> args, InputStream stdin) throws IOException {
         List<Path> files = new ArrayList<>();
+        java.util.Set<Path> inDirectories = new java.util.HashSet<>();
         boolean sawStdin = false;
         for (Path a : args) {
             if (a.toString().equals(STDIN)) {
@@ -145,6 +146,7 @@ public final class Captures {
                     throw new CaptureFormatException(a + ": directory without capture files");
                 }
                 files.addAll(inDir);
+                inDirectories.addAll(inDir);
             } else {
                 files.add(a);
             }
@@ -165,12 +167,31 @@ public final class Captures {
         PacketRef[] firstRefs = new PacketRef[n];
         List<CaptureDamage> setupDamage = new ArrayList<>();
         long size = 0;
+        CaptureFormatException firstSkipped = null;
+        int readable = 0;
         try {
             for (int i = 0; i < n; i++) {
                 Path f = files.get(i);
                 names[i] = display(f);
                 openers[i] = () -> openOne(f, stdin);
-                PacketSource s = openOne(f, stdin);
+                PacketSource s;
+                try {
+                    s = openOne(f, stdin);
+                } catch (CaptureFormatException e) {
+                    if (!inDirectories.contains(f)) {
+                        throw e; // a file named on the command line: refused, as it always was
+                    }
+                    // A file of a directory that is no capture (a README beside the ring buffer, a zero-byte file, a file cut
+                    // inside its header when tcpdump was killed right after rotating): skipped as damage, exit status 3; it
+                    // refused the whole day's run.
+                    setupDamage.add(skipped(names[i], e));
+                    firstTs[i] = Long.MIN_VALUE;
+                    if (firstSkipped == null) {
+                        firstSkipped = e;
+                    }
+                    continue;
+                }
+                readable++;
                 size = size < 0 || s.size() < 0 ? -1 : size + s.size();
                 PacketRef r = new PacketRef();
                 if (!s.next(r)) {
@@ -186,6 +207,9 @@ public final class Captures {
                     s.close();
                 }
             }
+            if (readable == 0 && firstSkipped != null) {
+                throw firstSkipped; // nothing of the directories is a capture
+            }
         } catch (IOException | RuntimeException e) {
             for (PacketSource s : opened) {
                 if (s != null) {
@@ -195,6 +219,21 @@ public final class Captures {
             throw e;
         }
         return new MergedSource(name, names, openers, firstTs, opened, firstRefs, setupDamage, size);
+    }
+
+    /** A file of a directory that could not be opened as a capture, as damage: its name, offset and why, and that it was skipped. */
+    private static CaptureDamage skipped(String name, CaptureFormatException e) {
+        String m = e.getMessage();
+        if (m.startsWith(name + ": ")) {
+            m = m.substring(name.length() + 2);
+        }
+        long offset = 0;
+        java.util.regex.Matcher at = java.util.regex.Pattern.compile("^offset (\\d+): ").matcher(m);
+        if (at.find()) {
+            offset = Long.parseLong(at.group(1));
+            m = m.substring(at.end());
+        }
+        return new CaptureDamage(name, offset, m + "; the file was skipped", true);
     }
 
     /**

@@ -61,6 +61,37 @@ class ManyCapturesTest {
         assertEquals(whole, analyze(gz.toString()), "gzip files: the same flows, byte for byte");
     }
 
+    /**
+     * A directory of captures with files that are none (a README beside the ring buffer, a zero-byte
+     * file, a file cut inside its header when tcpdump was killed right after rotating): each is
+     * skipped as damage (exit status 3), and every capture in it is read. One such file refused the
+     * whole day's run. A file named on the command line is still refused; a directory of nothing but
+     * such files too.
+     */
+    @Test
+    void filesOfADirectoryThatAreNoCapturesAreSkippedAsDamage() throws Exception {
+        Path day = Files.createDirectory(dir.resolve("day"));
+        Files.copy(SAMPLE, day.resolve("ring_00001.pcap"));
+        Files.writeString(day.resolve("README.txt"), "mirror of switch port 12\n");
+        Files.write(day.resolve("ring_00002.pcap"), new byte[0]);
+        Files.write(day.resolve("ring_00003.pcap"), Arrays.copyOf(Files.readAllBytes(SAMPLE), 10));
+        HostileCaptures.Run whole = HostileCaptures.run("analyze", SAMPLE.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        HostileCaptures.Run r = HostileCaptures.run("analyze", day.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(3, r.status(), r.err());
+        assertEquals(whole.out(), r.out(), "every flow of the capture in it");
+        assertTrue(r.err().contains(day.resolve("README.txt") + ": offset 0: not a pcap or pcapng capture (magic 0x6d697272); the file"
+                + " was skipped"), r.err());
+        assertTrue(r.err().contains(day.resolve("ring_00002.pcap") + ": offset 0: empty file; the file was skipped"), r.err());
+        assertTrue(r.err().contains(day.resolve("ring_00003.pcap") + ": offset 0: truncated pcap global header (10 of 24 bytes); the file"
+                + " was skipped"), r.err());
+        HostileCaptures.Run named = HostileCaptures.run("analyze", SAMPLE.toString(), day.resolve("README.txt").toString(), "--topology",
+                TOPOLOGY);
+        assertEquals(2, named.status(), named.err());
+        Files.delete(day.resolve("ring_00001.pcap"));
+        HostileCaptures.Run none = HostileCaptures.run("analyze", day.toString(), "--topology", TOPOLOGY);
+        assertEquals(2, none.status(), none.err());
+    }
+
     @Test
     void aCaptureNamedTwiceIsRefused() throws Exception {
         Path link = Files.createSymbolicLink(dir.resolve("again.pcap"), SAMPLE.toAbsolutePath());
