@@ -158,7 +158,7 @@ public final class Captures {
         if (files.size() == 1) {
             return openOne(files.get(0), stdin);
         }
-        String name = args.size() == 1 ? args.get(0).toString() : String.join(", ", args.stream().map(Captures::display).toList());
+        String name = args.size() == 1 ? args.get(0).toString() : joined(args.stream().map(Captures::display).toList());
         int n = files.size();
         String[] names = new String[n];
         MergedSource.Opener[] openers = new MergedSource.Opener[n];
@@ -219,6 +219,22 @@ public final class Captures {
             throw e;
         }
         return new MergedSource(name, names, openers, firstTs, opened, firstRefs, setupDamage, size);
+    }
+
+    /** The most captures named one by one in the name of several ({@link #joined}). */
+    static final int NAMED = 3;
+
+    /**
+     * The name of several captures given one by one: "a.pcap, b.pcap, c.pcap", or with many (a glob
+     * of a day's 1,440 files, whose name filled a 50 KB line of the summary) the first ones and how
+     * many more.
+     */
+    static String joined(List<String> names) {
+        if (names.size() <= NAMED + 1) {
+            return String.join(", ", names);
+        }
+        return String.join(", ", names.subList(0, NAMED)) + String.format(java.util.Locale.ROOT, " and %,d more, to %s", names.size() - NAMED,
+                names.get(names.size() - 1));
     }
 
     /** A file of a directory that could not be opened as a capture, as damage: its name, offset and why, and that it was skipped. */

@@ -69,6 +69,14 @@ class CapturesTest {
     }
 
     @Test
+    void manyCapturesAreNamedByTheFirstFewAndHowManyMore() {
+        // (A glob of a day's files had made the summary's first line 50 KB long.)
+        assertEquals("a, b, c, d", Captures.joined(java.util.List.of("a", "b", "c", "d")));
+        java.util.List<String> day = java.util.stream.IntStream.range(0, 1440).mapToObj(i -> "ring_" + i + ".pcap").toList();
+        assertEquals("ring_0.pcap, ring_1.pcap, ring_2.pcap and 1,437 more, to ring_1439.pcap", Captures.joined(day));
+    }
+
+    @Test
     void readsTheSampleAsTsharkCountsIt() throws IOException {
         List<Pkt> p = all(Captures.open(SAMPLE));
         assertEquals(182, p.size()); // capinfos -c captures/sample.pcap
