@@ -260,12 +260,10 @@ public final class Captures {
     private static void refuseTwice(List<Path> files) throws IOException {
         Map<Object, Path> seen = new HashMap<>();
         for (Path f : files) {
-            if (f.toString().equals(STDIN)) {
-                continue;
-            }
             Object key;
             try {
-                key = Files.readAttributes(f, BasicFileAttributes.class).fileKey();
+                // (Standard input by what it is: `analyze - x.pcap < x.pcap` read the file twice.)
+                key = Files.readAttributes(f.toString().equals(STDIN) ? Path.of("/dev/stdin") : f, BasicFileAttributes.class).fileKey();
             } catch (IOException e) {
                 continue; // (opening it says what is wrong)
             }
@@ -275,7 +273,7 @@ public final class Captures {
             Path before = seen.putIfAbsent(key, f);
             if (before != null) {
                 throw new CaptureFormatException(f.equals(before) ? f + ": named twice; give each capture once"
-                        : f + " and " + before + " are the same file; give each capture once");
+                        : display(f) + " and " + display(before) + " are the same file; give each capture once");
             }
         }
     }

@@ -11,11 +11,15 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A pipe, a FIFO or standard input, read through its file's channel so that a read blocked on a
- * writer that has gone quiet can be ended: interrupting the reading thread closes the channel and
- * wakes the blocked read, which then throws {@link java.nio.channels.ClosedByInterruptException}
- * (a {@link FileInputStream}'s own read cannot be woken so). A SIGINT or SIGTERM uses it to stop the
- * read and report what was read ({@code cli/Interruption}). {@link #available()} is the stream's
- * (the bytes the pipe holds), not the channel's size and position, which a pipe cannot seek to.
+ * writer that has gone quiet can be ended: closing the channel wakes the blocked read, which then
+ * throws {@link java.nio.channels.AsynchronousCloseException}, and any later read throws {@link
+ * java.nio.channels.ClosedChannelException} (a {@link FileInputStream}'s own read cannot be woken
+ * so). A SIGINT or SIGTERM uses it to stop the read and report what was read ({@code
+ * cli/Interruption}). Closing, not interrupting the reading thread: an interrupt that came just
+ * after a read returned would land on the thread's next wait (the hand-over of its flows) and fail
+ * the run; a closed channel stays closed, so no wake is missed. {@link #available()} is the
+ * stream's (the bytes the pipe holds), not the channel's size and position, which a pipe cannot
+ * seek to.
  */
 final class PipeInput extends InputStream {
     /** The open ones, for {@link #wakeReaders()}. */
@@ -23,8 +27,9 @@ final class PipeInput extends InputStream {
 
     private final FileInputStream file;
     private final FileChannel channel;
-    /** The thread in {@link #read(byte[], int, int)}, or null. */
-    private volatile Thread reader;
+    /** The last array read into and its wrapper, reused (a pipe fed a packet at a time reads a packet at a time). */
+    private byte[] wrappedArray;
+    private ByteBuffer wrapped;
 
     PipeInput(FileInputStream file) {
         this.file = file;
@@ -33,16 +38,16 @@ final class PipeInput extends InputStream {
     }
 
     /**
-     * Wakes every thread blocked in a read of a pipe: its read throws {@link
-     * java.nio.channels.ClosedByInterruptException}, and the pipe is closed. Only a thread inside a
-     * read is interrupted, so that no other wait of the packet thread (the hand-over of its flows)
-     * sees an interrupt meant for the pipe.
+     * Wakes every thread blocked in a read of a pipe, and ends the pipes: each read from now on throws
+     * {@link java.nio.channels.ClosedChannelException} (a blocked one {@link
+     * java.nio.channels.AsynchronousCloseException}).
      */
     static void wakeReaders() {
         for (PipeInput p : OPEN) {
-            Thread t = p.reader;
-            if (t != null) {
-                t.interrupt();
+            try {
+                p.channel.close();
+            } catch (IOException e) {
+                // closed as far as it goes: the read sees the channel closed
             }
         }
     }
@@ -57,12 +62,14 @@ final class PipeInput extends InputStream {
         if (len == 0) {
             return 0;
         }
-        reader = Thread.currentThread();
-        try {
-            return channel.read(ByteBuffer.wrap(b, off, len));
-        } finally {
-            reader = null;
+        ByteBuffer w = wrapped;
+        if (b != wrappedArray) {
+            w = ByteBuffer.wrap(b);
+            wrapped = w;
+            wrappedArray = b;
         }
+        w.limit(off + len).position(off);
+        return channel.read(w);
     }
 
     @Override

@@ -42,7 +42,7 @@ public final class Catalog {
     /** What the message of an unknown key adds when the key is one of {@code catalog --format json}'s names. */
     private static String jsonHint(String key) {
         return switch (key) {
-            case "src_roles", "dst_roles", "port_min", "port_max", "citation", "document" -> "; a catalog file has catalog.yaml's keys, not the"
+            case "source", "src_roles", "dst_roles", "port_min", "port_max", "citation", "document" -> "; a catalog file has catalog.yaml's keys, not the"
                     + " names of `portmatrix catalog --format json`";
             default -> "";
         };
@@ -94,7 +94,8 @@ public final class Catalog {
         Map<String, Node> top = mapping(file, root, "the catalog");
         for (Map.Entry<String, Node> e : top.entrySet()) {
             if (!TOP_KEYS.contains(e.getKey())) {
-                throw new ConfigException(file, line(e.getValue()), "unknown key '" + e.getKey() + "' (expected one of " + TOP_KEYS + ")");
+                throw new ConfigException(file, line(e.getValue()), "unknown key '" + e.getKey() + "' (expected one of " + TOP_KEYS + ")"
+                        + jsonHint(e.getKey()));
             }
         }
         if (top.containsKey("roles")) {

@@ -2,7 +2,7 @@ package org.portmatrix.cli;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -180,13 +180,12 @@ public final class Analyzer implements FlowSink {
                     break;
                 }
             }
-        } catch (ClosedByInterruptException | java.io.InterruptedIOException e) {
-            // A read blocked on a quiet pipe, woken for a signal (Interruption.wakeWith): it stops here.
+        } catch (ClosedChannelException | java.io.InterruptedIOException e) {
+            // A read blocked on a quiet pipe, woken for a signal by closing it (Interruption.wakeWith): it stops here.
             String why = stop.get();
             if (why == null) {
                 throw e;
             }
-            Thread.interrupted(); // (the wake's interrupt, seen: no later wait of this thread should see it)
             interrupted(why, source, ref);
         }
         for (CaptureDamage dmg : source.damages()) {
@@ -234,7 +233,7 @@ public final class Analyzer implements FlowSink {
             if (r != DecodeStats.OK) {
                 if (r == DecodeStats.UNSUPPORTED_LINK && firstUnsupportedLinkType < 0) {
                     firstUnsupportedLinkType = ref.linkType;
-                    firstUnsupportedSource = source.nameOf(ref);
+                    firstUnsupportedSource = source.name(); // (the refusal counts the packets of every capture read)
                 }
                 if (stats.counts[r] == 0) {
                     firstUndecodable[r] = (r == DecodeStats.UNSUPPORTED_LINK ? LinkType.name(ref.linkType) + "; " : "")

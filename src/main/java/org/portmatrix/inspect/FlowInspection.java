@@ -29,8 +29,10 @@ public final class FlowInspection {
      * (the packet was longer on the wire), or a first IP fragment's.
      */
     public boolean payloadCut;
-    /** Of those, one was a first IP fragment's (the rest of its datagram in later fragments), not the snap length's. */
+    /** Of those, one was a first IP fragment's (the rest of its datagram in later fragments). */
     public boolean payloadFragmented;
+    /** Of those, one was cut by the snap length (what a first fragment never cuts: a text protocol's first line). */
+    public boolean payloadSnapCut;
     /** The TLS summary, built once when the flow ends (TLS flows only). */
     public TlsInfo tls;
     /** Each inspector's per-flow state, by slot; allocated on the first inspector that needs one. */

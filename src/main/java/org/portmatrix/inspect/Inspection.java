@@ -177,6 +177,7 @@ public final class Inspection {
         if (cut != WHOLE) {
             fi.payloadCut = true;
             fi.payloadFragmented |= cut == FIRST_FRAGMENT;
+            fi.payloadSnapCut |= cut == CUT_BY_SNAP_LENGTH;
         }
         if (len <= 0) {
             // Data on the wire, none captured (a header-only snap length): a payload seen, too short to tell anything;

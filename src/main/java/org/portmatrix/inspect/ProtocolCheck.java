@@ -72,7 +72,7 @@ public final class ProtocolCheck {
      * @param why receives the explanation (appended)
      */
     private static String cutReason(FlowInspection fi) {
-        return fi.payloadFragmented ? "the datagram came in IP fragments, and the first fragment's part of its payload was not"
+        return fi.payloadFragmented && !fi.payloadSnapCut ? "the datagram came in IP fragments, and the first fragment's part of its payload was not"
                 + " enough to recognise it" : "the capture's snap length cut the payload before it could be recognised";
     }
 
@@ -90,7 +90,7 @@ public final class ProtocolCheck {
                 why.append("the capture starts in the middle of the connection and the payload was not recognised");
                 return UNVERIFIABLE;
             }
-            if (fi.payloadCut && (ok.contains(AppProtocol.SIP) || ok.contains(AppProtocol.HTTP))) {
+            if (fi.payloadSnapCut && (ok.contains(AppProtocol.SIP) || ok.contains(AppProtocol.HTTP))) {
                 // A text protocol is told by its first line, which a snap length (tcpdump -s 96) may cut. The binary ones
                 // by their first bytes, which a payload inspected at all has; where they are told further on (DHCP's
                 // magic cookie at byte 236, STUN's length covering the datagram), their inspectors read a cut payload
@@ -133,7 +133,7 @@ public final class ProtocolCheck {
                     why.append("the handshake is not in the capture (it starts after it), so the client certificate cannot be checked");
                 } else if (tls.resumed) {
                     why.append("the session was resumed, so the certificates were exchanged in an earlier connection");
-                } else if (tls.gap && fi.payloadCut) {
+                } else if (tls.gap && fi.payloadSnapCut) {
                     why.append("the capture's snap length cut the handshake's packets");
                 } else if (tls.gap) {
                     why.append("packets of the handshake are missing from the capture");
