@@ -34,6 +34,11 @@ public final class FlowTable {
     private static final int LIST_OTHER = 3;
     private static final int LISTS = 4;
     private static final int WELL_KNOWN_PORTS = 1024;
+    /** DHCP's ports (RFC 2131) and DHCPv6's (RFC 8415): a server's answer goes from the first to the second. */
+    private static final int DHCP_SERVER = 67;
+    private static final int DHCP_CLIENT = 68;
+    private static final int DHCPV6_SERVER = 547;
+    private static final int DHCPV6_CLIENT = 546;
     /** ICMP type numbers of echo replies (RFC 792, RFC 4443). */
     static final int ICMP_ECHO_REPLY = 0;
     static final int ICMPV6_ECHO_REPLY = 129;
@@ -339,8 +344,11 @@ public final class FlowTable {
             }
             f.tcpState = Flow.TCP_ATTEMPTED;
         } else if (d.protocol == IpProtocol.UDP) {
-            if (isService(IpProtocol.UDP, sPort) && !isService(IpProtocol.UDP, dPort)) {
-                f.directionInferred = true; // the first packet seen comes from a service port: a reply
+            if ((isService(IpProtocol.UDP, sPort) && !isService(IpProtocol.UDP, dPort))
+                    || (sPort == DHCP_SERVER && dPort == DHCP_CLIENT) || (sPort == DHCPV6_SERVER && dPort == DHCPV6_CLIENT)) {
+                // The first packet seen comes from a service port: a reply. A DHCP server's answer too, both of whose ports
+                // are below 1024 (its request missed, or seen after it: the reply was the client's "unexpected" port 68).
+                f.directionInferred = true;
                 senderInitiates = false;
             }
         } else if ((d.protocol == IpProtocol.ICMP && d.srcPort == ICMP_ECHO_REPLY)

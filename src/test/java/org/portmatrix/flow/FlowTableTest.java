@@ -114,6 +114,20 @@ class FlowTableTest {
     }
 
     @Test
+    void aDhcpServersAnswerFirstIsAnAnswer() {
+        // Both of DHCP's ports are below 1024: the server's ACK seen first (its request missed or seen later) made the
+        // client's port 68 the service, "No catalog rule serves UDP 68 on client".
+        Flow f = table().update(packet(IpProtocol.UDP, SERVER, 67, CLIENT, 68, 0), 0, 60);
+        assertTrue(initiatorIsClient(f));
+        assertEquals(67, f.dstPort());
+        assertTrue(f.directionInferred);
+        Flow v6 = table().update(packet(IpProtocol.UDP, SERVER, 547, CLIENT, 546, 0), 0, 60);
+        assertTrue(initiatorIsClient(v6));
+        Flow relay = table().update(packet(IpProtocol.UDP, SERVER, 67, CLIENT, 67, 0), 0, 60);
+        assertFalse(initiatorIsClient(relay), "relay to server: the first sender");
+    }
+
+    @Test
     void anIcmpEchoReplyFirstIsAnAnswer() {
         Decoded reply = packet(IpProtocol.ICMP, SERVER, 0, CLIENT, 0, 0); // type 0 echo reply, code 0
         Flow f = table().update(reply, 0, 60);
