@@ -90,11 +90,12 @@ public final class ProtocolCheck {
                 why.append("the capture starts in the middle of the connection and the payload was not recognised");
                 return UNVERIFIABLE;
             }
-            if (fi.payloadSnapCut && (ok.contains(AppProtocol.SIP) || ok.contains(AppProtocol.HTTP))) {
+            if ((fi.payloadSnapCut && (ok.contains(AppProtocol.SIP) || ok.contains(AppProtocol.HTTP))) || fi.payloadCutShort) {
                 // A text protocol is told by its first line, which a snap length (tcpdump -s 96) may cut. The binary ones
                 // by their first bytes, which a payload inspected at all has; where they are told further on (DHCP's
                 // magic cookie at byte 236, STUN's length covering the datagram), their inspectors read a cut payload
-                // as far as it goes: a STUN message by its magic cookie, a BOOTP header's start as too short to tell.
+                // as far as it goes: a STUN message by its magic cookie, a BOOTP header's start as too short to tell. A payload
+                // cut to fewer bytes than those first ones (Inspection.SIGNATURE_BYTES) cannot show them either.
                 why.append(cutReason(fi));
                 return UNVERIFIABLE;
             }

@@ -482,6 +482,27 @@ class InspectCapturesTest {
     }
 
     /**
+     * media.pcap as a 46-byte snap length takes it: 4 bytes of each datagram, too few for STUN's magic
+     * cookie or RTP's header. The STUN and RTP flows were protocol_mismatch, "none of the protocols
+     * portmatrix recognises"; they cannot be told.
+     */
+    @Test
+    void aSnapLengthThatLeavesFewerBytesThanAHeaderLeavesBinaryProtocolsUnverified() throws Exception {
+        List<JsonNode> flows = analyzeEdited(TOPOLOGY, new String[] {"-s", "46"}, "captures/inspect/media.pcap");
+        int documented = 0;
+        for (JsonNode f : flows) {
+            assertFalse(f.get("verdict").asText().equals("protocol_mismatch"), f.toString());
+            if (f.get("rule").isTextual()) {
+                documented++;
+                assertEquals("unverifiable", f.get("verdict").asText(), f.toString());
+                assertTrue(f.get("reason").asText().endsWith("the capture's snap length cut the payload before it could be recognised."),
+                        f.toString());
+            }
+        }
+        assertTrue(documented >= 3, "STUN and RTP on documented ports: " + flows);
+    }
+
+    /**
      * tcpdump's DHCP capture (RFC 3004 user class) as a 96-byte snap length takes it: the magic cookie at
      * byte 236 is cut off, the BOOTP header's start is there. It was protocol_mismatch, "none of the
      * protocols portmatrix recognises", on the DHCP port; it cannot be told.
