@@ -306,6 +306,20 @@ class InspectorsTest {
     }
 
     @Test
+    void tdsPreloginResponseSeenFirst() {
+        // The server's answer to PRELOGIN is a tabular result (0x04) with PRELOGIN's option list; seen before the request
+        // (packets out of order) it left the flow with no protocol, a tabular result's first byte being a token >= 0x79.
+        byte[] b = hex("04 | 01 | 002b | 0000 | 01 | 00"    // tabular result, EOM, length 43
+                + "00 | 001a | 0006 | 01 | 0020 | 0001 | 02 | 0021 | 0001 | 03 | 0022 | 0000 | 04 | 0022 | 0001 | ff"
+                + "0b000c1c0000 | 02 | 00 | 00");            // version 11.0.3100, ENCRYPT_NOT_SUP, instance, MARS
+        FlowInspection fi = tcp(1433);
+        assertEquals(Inspector.DETECTED, run(new TdsInspector(), fi, Inspectors.TDS, false, b));
+        assertEquals("TDS PRELOGIN response", fi.detail);
+        byte[] token = hex("04 | 01 | 0010 | 0000 | 01 | 00 | 00 | 0005 | 0000 | 0000 | ff"); // no VERSION of 6 bytes: not one
+        assertEquals(Inspector.NOT_THIS, run(new TdsInspector(), tcp(1433), Inspectors.TDS, false, token));
+    }
+
+    @Test
     void ssrpRequestsOnlyOnTheBrowserPortAndTheReply() {
         byte[] request = hex("03");                          // CLNT_UCAST_EX
         assertEquals(Inspector.DETECTED, run(new SsrpInspector(), udp(1434), Inspectors.SSRP, true, request));

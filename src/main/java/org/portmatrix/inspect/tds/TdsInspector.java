@@ -13,7 +13,7 @@ import org.portmatrix.inspect.Wire;
  *        0x0E transaction manager, 0x10 TDS7 login, 0x11 SSPI, 0x12 pre-login
  * </pre>
  * A PRELOGIN body is a list of option tokens (token(1) offset(2) length(2)) ended by 0xFF; its
- * first token is VERSION (0x00).
+ * first token is VERSION (0x00). The server answers it in a tabular result (0x04) of the same body.
  */
 public final class TdsInspector extends Inspector {
     static final int HEADER = 8;
@@ -39,11 +39,21 @@ public final class TdsInspector extends Inspector {
         return switch (type) {
             case PRELOGIN -> b[off + HEADER] == 0 && len >= HEADER + 6 ? "PRELOGIN" : null;
             case LOGIN7 -> "LOGIN7";
-            case TABULAR_RESULT -> len >= HEADER + 1 && (b[off + HEADER] & 0xff) >= 0x79 ? "tabular result" : null;
+            case TABULAR_RESULT -> (b[off + HEADER] & 0xff) >= 0x79 ? "tabular result" : preloginResponse(b, off, len) ? "PRELOGIN response" : null;
             case 0x01 -> "SQL batch";
             case 0x03 -> "RPC request";
             default -> null;
         };
+    }
+
+    /**
+     * The server's answer to PRELOGIN: a tabular result (0x04) whose body is PRELOGIN's option list,
+     * its first token VERSION (0x00) with 6 bytes of data after the list (MS-TDS §2.2.6.5). Seen
+     * before the request (packets out of order, or the request missed), it had left the flow with no
+     * protocol: a tabular result's first byte is a token (0x79 and above).
+     */
+    private static boolean preloginResponse(byte[] b, int off, int len) {
+        return len >= HEADER + 6 && b[off + HEADER] == 0 && Wire.u16(b, off + HEADER + 1) >= 6 && Wire.u16(b, off + HEADER + 3) == 6;
     }
 
     @Override
