@@ -39,7 +39,8 @@ public final class Captures {
 
     /**
      * Ends every read blocked on a pipe, a FIFO or standard input that brings nothing (a SIGINT or
-     * SIGTERM whose read must stop): the read throws {@link java.nio.channels.ClosedByInterruptException}.
+     * SIGTERM whose read must stop): the pipe is closed, and the read throws {@link
+     * java.nio.channels.ClosedChannelException} (a blocked one its {@link java.nio.channels.AsynchronousCloseException}).
      */
     public static void wakePipeReads() {
         PipeInput.wakeReaders();
@@ -198,8 +199,10 @@ public final class Captures {
                     firstTs[i] = Long.MIN_VALUE;
                     setupDamage.addAll(s.damages());
                     s.close();
-                } else if (f.toString().equals(STDIN)) {
-                    firstTs[i] = r.tsNanos; // standard input cannot be read twice: it stays open
+                } else if (f.toString().equals(STDIN) || !Files.isRegularFile(f)) {
+                    // Standard input, a FIFO or a device cannot be read twice: it stays open (a FIFO closed here lost what its
+                    // writer had sent, and opening it again waited for a writer that never came: the run hung).
+                    firstTs[i] = r.tsNanos;
                     opened[i] = s;
                     firstRefs[i] = r;
                 } else {

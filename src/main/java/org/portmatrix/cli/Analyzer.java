@@ -56,6 +56,8 @@ public final class Analyzer implements FlowSink {
     /** Per undecodable reason, where its first frame was ("FILE offset N"): one string per reason and run. */
     private final String[] firstUndecodable = new String[DecodeStats.reasons()];
     private int firstUnsupportedLinkType = -1;
+    /** Packets of an unsupported link type other than the first were read too (captures of several link types). */
+    private boolean otherUnsupportedLinkTypes;
     private String firstUnsupportedSource;
     private final List<String> sourceNames = new ArrayList<>();
     private final List<String> damage = new ArrayList<>();
@@ -231,9 +233,13 @@ public final class Analyzer implements FlowSink {
             packetsRead++;
             int r = dec.decode(ref.buf, ref.offset, ref.caplen, ref.linkType, d);
             if (r != DecodeStats.OK) {
-                if (r == DecodeStats.UNSUPPORTED_LINK && firstUnsupportedLinkType < 0) {
-                    firstUnsupportedLinkType = ref.linkType;
-                    firstUnsupportedSource = source.name(); // (the refusal counts the packets of every capture read)
+                if (r == DecodeStats.UNSUPPORTED_LINK) {
+                    if (firstUnsupportedLinkType < 0) {
+                        firstUnsupportedLinkType = ref.linkType;
+                        firstUnsupportedSource = source.name(); // (the refusal counts the packets of every capture read)
+                    } else if (ref.linkType != firstUnsupportedLinkType) {
+                        otherUnsupportedLinkTypes = true;
+                    }
                 }
                 if (stats.counts[r] == 0) {
                     firstUndecodable[r] = (r == DecodeStats.UNSUPPORTED_LINK ? LinkType.name(ref.linkType) + "; " : "")
@@ -320,8 +326,9 @@ public final class Analyzer implements FlowSink {
         }
         String name = LinkType.name(firstUnsupportedLinkType);
         String type = name.startsWith("link type") ? name : "link type " + firstUnsupportedLinkType + " (" + name + ")";
-        return firstUnsupportedSource + ": " + type + " is not supported (Ethernet, Linux cooked SLL/SLL2, raw IPv4/IPv6 "
-                + "and BSD loopback are); none of its " + packetsRead + " packets could be decoded";
+        return firstUnsupportedSource + ": " + type + (otherUnsupportedLinkTypes ? " and others are" : " is")
+                + " not supported (Ethernet, Linux cooked SLL/SLL2, raw IPv4/IPv6 and BSD loopback are); none of its " + packetsRead
+                + " packets could be decoded";
     }
 
     public boolean damaged() {

@@ -33,8 +33,8 @@ public final class FlowInspection {
     public boolean payloadFragmented;
     /** Of those, one was cut by the snap length (what a first fragment never cuts: a text protocol's first line). */
     public boolean payloadSnapCut;
-    /** Of those, one was cut by the snap length to fewer bytes than a binary protocol's header ({@link Inspection#SIGNATURE_BYTES}). */
-    public boolean payloadCutShort;
+    /** The most bytes of one payload looked at (cut or not): whether a cut one could show a protocol's first bytes. */
+    public int longestPayload;
     /** The TLS summary, built once when the flow ends (TLS flows only). */
     public TlsInfo tls;
     /** Each inspector's per-flow state, by slot; allocated on the first inspector that needs one. */

@@ -133,14 +133,6 @@ public final class Inspection {
         packet(f, forward, tcpSeq, b, off, len, WHOLE);
     }
 
-    /**
-     * The bytes a binary protocol is told by, at most: STUN's header (20; its magic cookie ends at 8),
-     * DCE/RPC's (16), RTP's (12), SMB's magic after its session header (8), TDS's header (8). A payload
-     * the snap length cut to fewer cannot show them (tcpdump -s 66 leaves an IPv6 datagram 4 bytes), so
-     * an unrecognised one is unverifiable, not "none of the protocols portmatrix recognises".
-     */
-    public static final int SIGNATURE_BYTES = 20;
-
     /** The payload given to {@link #packet(Flow, boolean, long, byte[], int, int, int)} is all that was sent. */
     public static final int WHOLE = 0;
     /** ... was cut by the capture's snap length (the packet was longer on the wire). */
@@ -186,7 +178,9 @@ public final class Inspection {
             fi.payloadCut = true;
             fi.payloadFragmented |= cut == FIRST_FRAGMENT;
             fi.payloadSnapCut |= cut == CUT_BY_SNAP_LENGTH;
-            fi.payloadCutShort |= cut == CUT_BY_SNAP_LENGTH && len > 0 && len < SIGNATURE_BYTES;
+        }
+        if (len > fi.longestPayload) {
+            fi.longestPayload = len;
         }
         if (len <= 0) {
             // Data on the wire, none captured (a header-only snap length): a payload seen, too short to tell anything;

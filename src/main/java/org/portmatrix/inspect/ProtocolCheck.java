@@ -71,6 +71,31 @@ public final class ProtocolCheck {
      * @param midStream the capture missed the start of the flow
      * @param why receives the explanation (appended)
      */
+    /**
+     * The first bytes of a payload that tell whether it is one of {@code ok} (the most of them): TLS's
+     * record header (5), STUN's magic cookie (ends at 8), MS-TURN's and RTCP's headers (8), RTP's (12),
+     * DCE/RPC's (16), SMB's magic after its session header (8), TDS's header and first byte (9), SSRP's
+     * type (1), DNS's header (12), SSH's "SSH-" (4), RDP's TPKT and X.224 (11), DHCP's start (4: its cut
+     * inspector says more). Fewer, and an unrecognised payload may still be one of them.
+     */
+    static int bytesToTell(Set<AppProtocol> ok) {
+        int most = 0;
+        for (AppProtocol p : ok) {
+            int n = switch (p) {
+                case TLS -> 5;
+                case STUN, MS_TURN, RTCP, SMB -> 8;
+                case TDS -> 9;
+                case RDP -> 11;
+                case RTP, DNS -> 12;
+                case DCERPC -> 16;
+                case SSRP -> 1;
+                case SSH, DHCP, SIP, HTTP -> 4;
+            };
+            most = Math.max(most, n);
+        }
+        return most;
+    }
+
     private static String cutReason(FlowInspection fi) {
         return fi.payloadFragmented && !fi.payloadSnapCut ? "the datagram came in IP fragments, and the first fragment's part of its payload was not"
                 + " enough to recognise it" : "the capture's snap length cut the payload before it could be recognised";
@@ -90,12 +115,13 @@ public final class ProtocolCheck {
                 why.append("the capture starts in the middle of the connection and the payload was not recognised");
                 return UNVERIFIABLE;
             }
-            if ((fi.payloadSnapCut && (ok.contains(AppProtocol.SIP) || ok.contains(AppProtocol.HTTP))) || fi.payloadCutShort) {
+            if (fi.payloadSnapCut && (ok.contains(AppProtocol.SIP) || ok.contains(AppProtocol.HTTP) || fi.longestPayload < bytesToTell(ok))) {
                 // A text protocol is told by its first line, which a snap length (tcpdump -s 96) may cut. The binary ones
                 // by their first bytes, which a payload inspected at all has; where they are told further on (DHCP's
                 // magic cookie at byte 236, STUN's length covering the datagram), their inspectors read a cut payload
                 // as far as it goes: a STUN message by its magic cookie, a BOOTP header's start as too short to tell. A payload
-                // cut to fewer bytes than those first ones (Inspection.SIGNATURE_BYTES) cannot show them either.
+                // cut to fewer bytes than those first ones (bytesToTell: tcpdump -s 66 leaves an IPv6 datagram 4 bytes) cannot
+                // show them, when no payload of the flow was longer.
                 why.append(cutReason(fi));
                 return UNVERIFIABLE;
             }

@@ -76,6 +76,42 @@ class MalformedCaptureTest {
     }
 
     @Test
+    void capturesOfSeveralUnknownLinkTypesAreRefusedSayingSo() throws Exception {
+        // The refusal counts every capture's packets: it names every capture, and says their link types are several.
+        Path types = java.nio.file.Files.createDirectory(dir.resolve("types"));
+        PcapBytes a = new PcapBytes(105, 65535);
+        before().forEach(a::packet);
+        java.nio.file.Files.write(types.resolve("a.pcap"), a.bytes());
+        PcapBytes b = new PcapBytes(147, 65535);
+        before().forEach(b::packet);
+        java.nio.file.Files.write(types.resolve("b.pcap"), b.bytes());
+        assertRefused(dir, types, "link type 105", "and others are not supported", "none of its 8 packets");
+    }
+
+    @Test
+    void aNamedPipeAmongFilesIsReadOnce() throws Exception {
+        // Opened to read its first packet and closed, the FIFO lost what its writer had sent, and opening it again
+        // waited for a writer that never came: the run hung (the class timeout). It stays open, as standard input does.
+        Path fifo = dir.resolve("live.pcap");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
+        byte[] bytes = pcapBefore().bytes();
+        Thread writer = new Thread(() -> {
+            try {
+                java.nio.file.Files.write(fifo, bytes);
+            } catch (java.io.IOException e) {
+                // the reader went away: its status tells
+            }
+        }, "fifo writer");
+        writer.setDaemon(true);
+        writer.start();
+        Path file = file("after.pcap", HostileCaptures.after(new PcapBytes()).bytes());
+        Run r = HostileCaptures.run("analyze", fifo.toString(), file.toString(), "--topology", HostileCaptures.topology(dir).toString(),
+                "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.srcPorts().containsAll(HostileCaptures.BEFORE) && r.srcPorts().containsAll(HostileCaptures.AFTER), r.out());
+    }
+
+    @Test
     void captureFromANamedPipeIsReadLikeAFile() throws Exception {
         // A pipe has no size and cannot seek: reading it must not depend on either.
         Path fifo = dir.resolve("live.pcap");
@@ -220,6 +256,34 @@ class MalformedCaptureTest {
         String reason = DecodeStats.describe(DecodeStats.TRUNCATED_LINK);
         String line = Arrays.stream(t.out().split("\n")).filter(l -> l.contains(reason)).findFirst().orElse("").strip();
         assertTrue(line.contains("first: " + second + " offset " + at), "the file of the first: " + line);
+    }
+
+    /**
+     * Media between two clients, every datagram cut by the snap length: 4 bytes left (fewer than RTP's
+     * 12-byte header) cannot tell RTP from anything else, unverifiable; 18 bytes of filler can, still a
+     * protocol_mismatch (a threshold of 20 bytes for every protocol had hidden it).
+     */
+    @Test
+    void aPayloadCutShortOfWhatTellsTheProtocolIsUnverifiedOneLongEnoughIsNot() throws Exception {
+        byte[] filler = new byte[160];
+        Arrays.fill(filler, (byte) 0xaa);
+        PcapBytes w = new PcapBytes();
+        for (int i = 0; i < 3; i++) {
+            byte[] four = Frames.udp("10.0.0.1", 40010, "10.0.0.2", 50010, filler);
+            w.record(42 + 4, four.length, Arrays.copyOf(four, 42 + 4));
+            byte[] eighteen = Frames.udp("10.0.0.1", 40012, "10.0.0.2", 50012, filler);
+            w.record(42 + 18, eighteen.length, Arrays.copyOf(eighteen, 42 + 18));
+        }
+        Run r = HostileCaptures.jsonl(dir, file("cut-media.pcap", w.bytes()));
+        assertEquals(0, r.status(), r.err());
+        com.fasterxml.jackson.databind.ObjectMapper m = new com.fasterxml.jackson.databind.ObjectMapper();
+        java.util.Map<Integer, String> verdicts = new java.util.HashMap<>();
+        for (String line : r.out().split("\n")) {
+            com.fasterxml.jackson.databind.JsonNode f = m.readTree(line);
+            verdicts.put(f.get("dst_port").asInt(), f.get("verdict").asText());
+        }
+        assertEquals("unverifiable", verdicts.get(50010), r.out());
+        assertEquals("protocol_mismatch", verdicts.get(50012), r.out());
     }
 
     @Test

@@ -135,33 +135,8 @@ class InterruptTest {
     @Test
     void aReadBlockedOnAQuietPipeIsWokenAndWhatWasReadIsReported() throws Exception {
         Path json = dir.resolve("flows.jsonl");
-        Path err = dir.resolve("stderr.txt");
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:-UsePerfData",
-                "-cp", System.getProperty("java.class.path"), "org.portmatrix.cli.Main", "analyze", "-", "--topology", TOPOLOGY,
-                "--format", "jsonl", "--output", json.toString())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile()).start();
         byte[] pcap = Files.readAllBytes(Path.of(SAMPLE));
-        OutputStream stdin = p.getOutputStream();
-        try {
-            stdin.write(pcap); // and the pipe stays open, quiet
-            stdin.flush();
-            // The set-up is over once the output's temporary file is made beside it; the sample's 182 packets are read
-            // in milliseconds after that.
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (p.isAlive() && System.nanoTime() < until && !temporaryFileIn(dir)) {
-                Thread.sleep(10);
-            }
-            assertTrue(temporaryFileIn(dir), "the set-up did not end: " + Files.readString(err));
-            Thread.sleep(2000);
-            assertTrue(p.isAlive(), Files.readString(err));
-            assertEquals(0, new ProcessBuilder("sh", "-c", "kill -TERM " + p.pid()).start().waitFor());
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "analyze did not end after SIGTERM");
-        } finally {
-            p.destroyForcibly();
-            stdin.close();
-        }
-        String stderr = Files.readString(err, StandardCharsets.UTF_8);
-        assertEquals(128 + 15, p.exitValue(), stderr);
+        String stderr = signalledOnAQuietStandardInput(json, stdin -> stdin.write(pcap));
         ByteBuffer r = ByteBuffer.wrap(pcap).order(ByteOrder.LITTLE_ENDIAN);
         int last = 24;
         for (int at = 24; at < pcap.length; at += 16 + r.getInt(at + 8)) {
@@ -187,7 +162,6 @@ class InterruptTest {
     @Test
     void aGzipCaptureOnAQuietPipeIsWokenToo() throws Exception {
         Path json = dir.resolve("flows.jsonl");
-        Path err = dir.resolve("stderr.txt");
         // The sample 30 times, each 10 s later: 1.4 MB inflated, more than the first chunk the set-up waits for.
         byte[] pcap = Files.readAllBytes(Path.of(SAMPLE));
         java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
@@ -200,15 +174,45 @@ class InterruptTest {
             }
             raw.write(records);
         }
+        String stderr = signalledOnAQuietStandardInput(json, stdin -> {
+            java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(stdin, true);
+            gz.write(raw.toByteArray());
+            gz.flush(); // every byte written so far goes out compressed; the stream stays open, quiet
+        });
+        // The first MiB inflated is read (3,986 packets); what the inflating thread holds of a chunk not yet full when the
+        // signal comes is not (the read stops at once), so the count is read from the line.
+        Matcher read = Pattern.compile("interrupted: stopped by SIGINT or SIGTERM after ([0-9,]+) packets, at \\(standard input\\) offset ")
+                .matcher(stderr);
+        assertTrue(read.find(), stderr);
+        long packets = Long.parseLong(read.group(1).replace(",", ""));
+        assertTrue(packets >= 3_000 && packets <= 5_460, stderr);
+        long inFlows = 0;
+        for (JsonNode f : ReportTests.jsonLines(json)) {
+            inFlows += f.path("packets_fwd").asLong() + f.path("packets_rev").asLong();
+        }
+        assertEquals(packets, inFlows, "every packet read is in a reported flow");
+    }
+
+    /** What is written to the standard input of an {@code analyze -}. */
+    private interface Feed {
+        void write(OutputStream stdin) throws IOException;
+    }
+
+    /**
+     * Runs {@code analyze -} into {@code json}, writes {@code feed} to its standard input and keeps the
+     * pipe open, quiet; once the set-up is over (the output's temporary file is made beside it) and the
+     * read has had 2 s, sends SIGTERM. Returns standard error, the exit status checked (143).
+     */
+    private String signalledOnAQuietStandardInput(Path json, Feed feed) throws Exception {
+        Path err = dir.resolve("stderr.txt");
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:-UsePerfData",
                 "-cp", System.getProperty("java.class.path"), "org.portmatrix.cli.Main", "analyze", "-", "--topology", TOPOLOGY,
                 "--format", "jsonl", "--output", json.toString())
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(err.toFile()).start();
         OutputStream stdin = p.getOutputStream();
         try {
-            java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(stdin, true);
-            gz.write(raw.toByteArray());
-            gz.flush(); // every byte written so far goes out compressed; the stream stays open, quiet
+            feed.write(stdin);
+            stdin.flush();
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (p.isAlive() && System.nanoTime() < until && !temporaryFileIn(dir)) {
                 Thread.sleep(10);
@@ -224,18 +228,7 @@ class InterruptTest {
         }
         String stderr = Files.readString(err, StandardCharsets.UTF_8);
         assertEquals(128 + 15, p.exitValue(), stderr);
-        // The first MiB inflated is read (3,986 packets); what the inflating thread holds of a chunk not yet full when the
-        // signal comes is not (the read stops at once), so the count is read from the line.
-        Matcher read = Pattern.compile("interrupted: stopped by SIGINT or SIGTERM after ([0-9,]+) packets, at \\(standard input\\) offset ")
-                .matcher(stderr);
-        assertTrue(read.find(), stderr);
-        long packets = Long.parseLong(read.group(1).replace(",", ""));
-        assertTrue(packets >= 3_000 && packets <= 5_460, stderr);
-        long inFlows = 0;
-        for (JsonNode f : ReportTests.jsonLines(json)) {
-            inFlows += f.path("packets_fwd").asLong() + f.path("packets_rev").asLong();
-        }
-        assertEquals(packets, inFlows, "every packet read is in a reported flow");
+        return stderr;
     }
 
     private static boolean temporaryFileIn(Path dir) throws IOException {
