@@ -143,6 +143,11 @@ final class ByteInput {
                             break;
                         }
                         n += r;
+                        if (n < room && r > 0 && in.available() <= 0) {
+                            // A compressed capture through a pipe with nothing more for now: what is inflated is handed over,
+                            // not held until a MiB is (the set-up waited for it, and a signal lost it).
+                            break;
+                        }
                     }
                 } catch (IOException e) {
                     failure = e;

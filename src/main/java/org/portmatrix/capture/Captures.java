@@ -103,7 +103,7 @@ public final class Captures {
                 in.close();
                 throw new CaptureFormatException(name, 0, "damaged gzip header: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
             }
-            GuardedStream g = new GuardedStream(gz);
+            GuardedStream g = new GuardedStream(gz, in);
             return open(name, g, -1, g);
         }
         if (got < 4) {

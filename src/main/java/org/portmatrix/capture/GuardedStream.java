@@ -12,9 +12,34 @@ import java.util.zip.ZipException;
  */
 final class GuardedStream extends FilterInputStream {
     private String failure;
+    /** The compressed bytes the inflater reads, or null. */
+    private final InputStream compressed;
 
     GuardedStream(InputStream in) {
+        this(in, null);
+    }
+
+    /** @param compressed the stream of compressed bytes under {@code in}, for {@link #available} */
+    GuardedStream(InputStream in, InputStream compressed) {
         super(in);
+        this.compressed = compressed;
+    }
+
+    /**
+     * 0 when the compressed stream has nothing at hand (a pipe whose writer is quiet), so that a read
+     * of what is inflated returns it instead of waiting for more ({@link java.io.BufferedInputStream}
+     * reads on while its stream says more is available, and an inflater says so until its end);
+     * otherwise the inflater's own answer.
+     */
+    @Override
+    public int available() throws IOException {
+        if (failure != null) {
+            return 0;
+        }
+        if (compressed != null && compressed.available() <= 0) {
+            return 0;
+        }
+        return super.available();
     }
 
     /** What went wrong, without the file's name (the damage line carries it), or null. */

@@ -154,8 +154,9 @@ class InterruptTest {
     }
 
     /**
-     * The same through gzip: the pipe is read by the thread that inflates ahead, which the signal
-     * ends as well; the read stops, and every packet read is reported. (Its wake had been an
+     * The same through gzip: the pipe is read by the thread that inflates ahead, which hands over
+     * what it inflated once the pipe brings nothing more, and which the signal ends as well; every
+     * packet the pipe brought is reported. (Its wake had been an
      * interrupt, and the interrupted thread died without ending the stream: the read waited until
      * the JVM gave up and nothing was reported.)
      */
@@ -179,18 +180,14 @@ class InterruptTest {
             gz.write(raw.toByteArray());
             gz.flush(); // every byte written so far goes out compressed; the stream stays open, quiet
         });
-        // The first MiB inflated is read (3,986 packets); what the inflating thread holds of a chunk not yet full when the
-        // signal comes is not (the read stops at once), so the count is read from the line.
-        Matcher read = Pattern.compile("interrupted: stopped by SIGINT or SIGTERM after ([0-9,]+) packets, at \\(standard input\\) offset ")
-                .matcher(stderr);
-        assertTrue(read.find(), stderr);
-        long packets = Long.parseLong(read.group(1).replace(",", ""));
-        assertTrue(packets >= 3_000 && packets <= 5_460, stderr);
+        // Every packet inflated is read: what the pipe brought is handed over once it brings nothing more (the inflating
+        // thread had held it until a MiB was inflated: the first 3,986 packets were read, the rest lost).
+        assertTrue(stderr.contains("interrupted: stopped by SIGINT or SIGTERM after 5,460 packets, at (standard input) offset "), stderr);
         long inFlows = 0;
         for (JsonNode f : ReportTests.jsonLines(json)) {
             inFlows += f.path("packets_fwd").asLong() + f.path("packets_rev").asLong();
         }
-        assertEquals(packets, inFlows, "every packet read is in a reported flow");
+        assertEquals(5460, inFlows, "every packet read is in a reported flow");
     }
 
     /** What is written to the standard input of an {@code analyze -}. */
