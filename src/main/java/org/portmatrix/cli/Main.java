@@ -2,6 +2,7 @@ package org.portmatrix.cli;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
@@ -614,7 +615,12 @@ public final class Main {
         // One source: a single capture as it is; several files, directories (a dumpcap ring buffer)
         // and "-" (standard input) merged in time order. Every capture is opened and its first
         // packet read here, so an unreadable one is refused before any output.
-        return List.of(Captures.openAll(captures, Captures.standardInput()));
+        boolean stdin = false;
+        for (Path p : captures) {
+            stdin |= p.toString().equals(Captures.STDIN);
+        }
+        // (Standard input's channel only when it is read: a wake on a signal closes every pipe it knows.)
+        return List.of(Captures.openAll(captures, stdin ? Captures.standardInput() : InputStream.nullInputStream()));
     }
 
     private static PcapWriter openExtract(Path file) throws UsageException {
