@@ -92,18 +92,7 @@ class MalformedCaptureTest {
     void aNamedPipeAmongFilesIsReadOnce() throws Exception {
         // Opened to read its first packet and closed, the FIFO lost what its writer had sent, and opening it again
         // waited for a writer that never came: the run hung (the class timeout). It stays open, as standard input does.
-        Path fifo = dir.resolve("live.pcap");
-        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
-        byte[] bytes = pcapBefore().bytes();
-        Thread writer = new Thread(() -> {
-            try {
-                java.nio.file.Files.write(fifo, bytes);
-            } catch (java.io.IOException e) {
-                // the reader went away: its status tells
-            }
-        }, "fifo writer");
-        writer.setDaemon(true);
-        writer.start();
+        Path fifo = fifoWriting(pcapBefore().bytes());
         Path file = file("after.pcap", HostileCaptures.after(new PcapBytes()).bytes());
         Run r = HostileCaptures.run("analyze", fifo.toString(), file.toString(), "--topology", HostileCaptures.topology(dir).toString(),
                 "--format", "jsonl");
@@ -114,10 +103,16 @@ class MalformedCaptureTest {
     @Test
     void captureFromANamedPipeIsReadLikeAFile() throws Exception {
         // A pipe has no size and cannot seek: reading it must not depend on either.
+        Path fifo = fifoWriting(HostileCaptures.after(pcapBefore()).bytes());
+        Run r = HostileCaptures.jsonl(dir, fifo);
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.srcPorts().containsAll(HostileCaptures.BEFORE) && r.srcPorts().containsAll(HostileCaptures.AFTER), r.out());
+    }
+
+    /** A FIFO (live.pcap) and a thread that writes {@code bytes} into it once a reader opens it. */
+    private Path fifoWriting(byte[] bytes) throws Exception {
         Path fifo = dir.resolve("live.pcap");
-        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
-        assertEquals(0, mkfifo.waitFor());
-        byte[] bytes = HostileCaptures.after(pcapBefore()).bytes();
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
         Thread writer = new Thread(() -> {
             try {
                 java.nio.file.Files.write(fifo, bytes);
@@ -127,9 +122,7 @@ class MalformedCaptureTest {
         }, "fifo writer");
         writer.setDaemon(true);
         writer.start();
-        Run r = HostileCaptures.jsonl(dir, fifo);
-        assertEquals(0, r.status(), r.err());
-        assertTrue(r.srcPorts().containsAll(HostileCaptures.BEFORE) && r.srcPorts().containsAll(HostileCaptures.AFTER), r.out());
+        return fifo;
     }
 
     // ---- damaged framing: status 3 ----
