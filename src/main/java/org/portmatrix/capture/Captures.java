@@ -242,23 +242,19 @@ public final class Captures {
 
     /** A file of a directory that could not be opened as a capture, as damage: its name, offset and why, and that it was skipped. */
     private static CaptureDamage skipped(String name, CaptureFormatException e) {
-        String m = e.getMessage();
-        if (m.startsWith(name + ": ")) {
-            m = m.substring(name.length() + 2);
+        String m = e.detail();
+        if (e.offset() < 0 && m.startsWith(name + ": ")) {
+            m = m.substring(name.length() + 2); // ("NAME: not readable (permission denied)")
         }
-        long offset = 0;
-        java.util.regex.Matcher at = java.util.regex.Pattern.compile("^offset (\\d+): ").matcher(m);
-        if (at.find()) {
-            offset = Long.parseLong(at.group(1));
-            m = m.substring(at.end());
-        }
-        return new CaptureDamage(name, offset, m + "; the file was skipped", true);
+        return new CaptureDamage(name, Math.max(0, e.offset()), m + "; the file was skipped", true);
     }
 
     /**
      * Refuses a capture named twice (a glob and its own directory, a file and a link to it, the same
      * path given again): read twice, every packet and byte of its flows was counted twice, without a
-     * word. Files are told apart by their device and inode, so that links are recognised.
+     * word. Files are told apart by their device and inode, so that links are recognised: a map of
+     * their keys, not {@code Files.isSameFile} pair by pair as {@code Main.notAnInput} does for a few
+     * outputs (a day's 1,440 files would be a million comparisons, two file lookups each).
      */
     private static void refuseTwice(List<Path> files) throws IOException {
         Map<Object, Path> seen = new HashMap<>();

@@ -24,14 +24,9 @@ public final class FlowInspection {
     public int payloadsFwd, payloadsRev;
     /** Payloads not looked at because their direction had spent its budget. */
     public int payloadsSkipped;
-    /**
-     * A payload looked at (within the budget) was only the start of what was sent: cut by the capture's snap length
-     * (the packet was longer on the wire), or a first IP fragment's.
-     */
-    public boolean payloadCut;
-    /** Of those, one was a first IP fragment's (the rest of its datagram in later fragments). */
+    /** A payload looked at was a first IP fragment's (the rest of its datagram in later fragments). */
     public boolean payloadFragmented;
-    /** Of those, one was cut by the snap length (what a first fragment never cuts: a text protocol's first line). */
+    /** A payload looked at was cut by the snap length (what a first fragment never cuts: a text protocol's first line). */
     public boolean payloadSnapCut;
     /** The most bytes of one payload looked at (cut or not): whether a cut one could show a protocol's first bytes. */
     public int longestPayload;
@@ -39,6 +34,14 @@ public final class FlowInspection {
     public TlsInfo tls;
     /** Each inspector's per-flow state, by slot; allocated on the first inspector that needs one. */
     public Object[] state;
+
+    /**
+     * A payload looked at (within the budget) was only the start of what was sent: cut by the capture's snap length
+     * (the packet was longer on the wire), or a first IP fragment's.
+     */
+    public boolean payloadCut() {
+        return payloadSnapCut || payloadFragmented;
+    }
 
     public FlowInspection(boolean tcp, int dstPort, int candidates) {
         this.tcp = tcp;

@@ -174,11 +174,8 @@ public final class Inspection {
         } else {
             fi.payloadsRev++;
         }
-        if (cut != WHOLE) {
-            fi.payloadCut = true;
-            fi.payloadFragmented |= cut == FIRST_FRAGMENT;
-            fi.payloadSnapCut |= cut == CUT_BY_SNAP_LENGTH;
-        }
+        fi.payloadFragmented |= cut == FIRST_FRAGMENT;
+        fi.payloadSnapCut |= cut == CUT_BY_SNAP_LENGTH;
         if (len > fi.longestPayload) {
             fi.longestPayload = len;
         }

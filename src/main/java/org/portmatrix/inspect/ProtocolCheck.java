@@ -108,7 +108,7 @@ public final class ProtocolCheck {
         }
         if (fi.app == null) {
             if (fi.candidates != 0) {
-                why.append(fi.payloadCut ? cutReason(fi) : "the payload seen was too short to tell the protocol");
+                why.append(fi.payloadCut() ? cutReason(fi) : "the payload seen was too short to tell the protocol");
                 return UNVERIFIABLE;
             }
             if (midStream) {

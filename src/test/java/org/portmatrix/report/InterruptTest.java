@@ -168,12 +168,7 @@ class InterruptTest {
         java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
         raw.write(pcap, 0, 24);
         for (int loop = 0; loop < 30; loop++) {
-            byte[] records = java.util.Arrays.copyOfRange(pcap, 24, pcap.length);
-            ByteBuffer r = ByteBuffer.wrap(records).order(ByteOrder.LITTLE_ENDIAN);
-            for (int at = 0; at < records.length; at += 16 + r.getInt(at + 8)) {
-                r.putInt(at, r.getInt(at) + 10 * loop);
-            }
-            raw.write(records);
+            raw.write(recordsLater(pcap, 10 * loop));
         }
         String stderr = signalledOnAQuietStandardInput(json, stdin -> {
             java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(stdin, true);
@@ -234,6 +229,16 @@ class InterruptTest {
         }
     }
 
+    /** The records of the little-endian pcap {@code pcap} (its global header left out), each {@code seconds} later. */
+    private static byte[] recordsLater(byte[] pcap, int seconds) {
+        byte[] records = java.util.Arrays.copyOfRange(pcap, 24, pcap.length);
+        ByteBuffer r = ByteBuffer.wrap(records).order(ByteOrder.LITTLE_ENDIAN);
+        for (int at = 0; at < records.length; at += 16 + r.getInt(at + 8)) {
+            r.putInt(at, r.getInt(at) + seconds);
+        }
+        return records;
+    }
+
     /** The sample's global header, then its records again and again, ten seconds later each time, until the reader goes away. */
     private static void feed(Path fifo, AtomicLong fed) {
         try {
@@ -243,11 +248,7 @@ class InterruptTest {
             try (OutputStream out = Files.newOutputStream(fifo)) {
                 out.write(pcap, 0, 24);
                 for (int loop = 0; ; loop++) {
-                    byte[] records = java.util.Arrays.copyOfRange(pcap, 24, pcap.length);
-                    ByteBuffer r = ByteBuffer.wrap(records).order(ByteOrder.LITTLE_ENDIAN);
-                    for (int at = 0; at < records.length; at += 16 + r.getInt(at + 8)) {
-                        r.putInt(at, r.getInt(at) + 10 * loop);
-                    }
+                    byte[] records = recordsLater(pcap, 10 * loop);
                     out.write(records);
                     fed.addAndGet(records.length);
                 }

@@ -60,7 +60,7 @@ public final class DhcpInspector extends Inspector {
         if (t < 0) {
             // Cut by the snap length before the magic cookie at byte 236: a BOOTP header's start (op 1 or 2, Ethernet
             // hardware type 1, address length 6) cannot be told further; the flow stays undecided ("too short to tell").
-            boolean cutHeader = fi.payloadCut && len < COOKIE_OFFSET + 4 && len >= 3 && (b[off] == 1 || b[off] == 2) && b[off + 1] == 1
+            boolean cutHeader = fi.payloadCut() && len < COOKIE_OFFSET + 4 && len >= 3 && (b[off] == 1 || b[off] == 2) && b[off + 1] == 1
                     && b[off + 2] == 6;
             return cutHeader ? NEED_MORE : NOT_THIS;
         }

@@ -131,7 +131,7 @@ public final class StunInspector extends Inspector {
             }
         }
         int kind = classify(b, o, l);
-        if (kind == NONE && fi.payloadCut && framing.isEmpty() && l >= 8 && (b[o] & 0xc0) == 0
+        if (kind == NONE && fi.payloadCut() && framing.isEmpty() && l >= 8 && (b[o] & 0xc0) == 0
                 && Wire.u16(b, o + 2) > l - HEADER && Wire.u32(b, o + 4) == MAGIC_COOKIE) {
             // The snap length cut the message, so its length cannot cover what was captured; the 32-bit magic cookie
             // tells it (a 96-byte snap length left an IPv6 STUN flow "none of the protocols portmatrix recognises").
