@@ -351,6 +351,9 @@ public final class Main {
         }
         if (o.extract() != null) { // before anything reads the captures: a pipe could be read only once
             for (Path p : o.captures()) {
+                if (!java.nio.file.Files.exists(p) && !"-".equals(p.toString())) {
+                    throw new UsageException(p + ": no such file"); // (as Captures.open says it without --extract)
+                }
                 if (!java.nio.file.Files.isRegularFile(p) && !java.nio.file.Files.isDirectory(p)) {
                     throw new UsageException("--extract reads the captures a second time: " + p + " is not a file");
                 }

@@ -1,6 +1,7 @@
 package org.portmatrix.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.portmatrix.report.ReportTests.HOSTILE;
 import static org.portmatrix.report.ReportTests.SAMPLE;
@@ -164,6 +165,18 @@ class ExtractTest {
         assertEquals(2, r.status());
         assertTrue(r.err().contains("--extract reads the captures a second time"), r.err());
         assertTrue(r.out().isEmpty());
+    }
+
+    @Test
+    void aMissingCaptureIsNamedAsMissingWithTheExtractToo() throws Exception {
+        Path missing = dir.resolve("no-such.pcap");
+        Run without = ReportTests.run("analyze", missing.toString(), "--topology", TOPOLOGY);
+        Run with = ReportTests.run("analyze", missing.toString(), "--topology", TOPOLOGY, "--extract", dir.resolve("x.pcap").toString());
+        assertEquals(2, without.status());
+        assertEquals(2, with.status());
+        assertEquals("portmatrix: " + missing + ": no such file", with.err().strip()); // (it said "... is not a file")
+        assertEquals(without.err().strip(), with.err().strip());
+        assertFalse(Files.exists(dir.resolve("x.pcap")));
     }
 
     @Test
