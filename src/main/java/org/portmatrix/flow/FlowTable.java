@@ -164,8 +164,13 @@ public final class FlowTable {
             endSilent(f);
             f = null;
         }
+        // A SYN after the 5-tuple's connection ended starts the next one. Ended: a RST, or a FIN from either
+        // end (half closed is enough: a SYN never follows a FIN within one connection, and a mirror port
+        // that lost the other end's FIN would otherwise fold the next connection into this one, as tshark
+        // does not).
         if (f != null && d.protocol == IpProtocol.TCP && isSynOnly(d.tcpFlags)
-                && (f.tcpState == Flow.TCP_CLOSED_FIN || f.tcpState == Flow.TCP_CLOSED_RST)) {
+                && (f.tcpState == Flow.TCP_CLOSED_FIN || f.tcpState == Flow.TCP_CLOSED_RST
+                    || ((f.finFwd || f.finRev) && (d.tcpFlags & 0x01) == 0))) { // (a SYN+FIN probe is not a new connection)
             restarted++;
             remove(f, Flow.END_RESTARTED);
             f = null;

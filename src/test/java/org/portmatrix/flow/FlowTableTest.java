@@ -202,6 +202,26 @@ class FlowTableTest {
     }
 
     @Test
+    void aNewSynAfterAFinFromOneEndStartsANewFlow() {
+        // The mirror port lost the responder's FIN: the connection looks half closed when its 5-tuple is reused.
+        FlowTable t = table();
+        Flow first = t.update(tcp(true, SYN), 0, 60);
+        t.update(tcp(false, SYN | ACK), 1, 60);
+        t.update(tcp(true, ACK), 2, 60);
+        t.update(tcp(true, FIN | ACK), 3, 60);
+        assertEquals(Flow.TCP_ESTABLISHED, first.tcpState, "half closed");
+        assertSame(first, t.update(tcp(false, ACK), 4, 60));
+        assertSame(first, t.update(tcp(true, SYN | FIN), 5, 60), "a SYN+FIN probe is not a new connection");
+        Flow second = t.update(tcp(true, SYN), 6, 60);
+        assertNotSame(first, second);
+        assertEquals(List.of(first), closed);
+        assertEquals(Flow.END_RESTARTED, first.endReason);
+        assertEquals(1, second.packets());
+        assertSame(second, t.update(tcp(false, SYN | ACK), 7, 60));
+        assertEquals(Flow.TCP_ESTABLISHED, second.tcpState);
+    }
+
+    @Test
     void idleFlowsCloseAfterTheirTimeout() {
         FlowTable t = table(FlowConfig.defaults().withTimeouts(3600 * S, 120 * S, 120 * S));
         Flow udp = t.update(packet(IpProtocol.UDP, CLIENT, 50000, SERVER, 5000, 0), 0, 60);

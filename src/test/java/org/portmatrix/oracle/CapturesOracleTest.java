@@ -67,6 +67,32 @@ class CapturesOracleTest {
         return out.lines().filter(l -> l.startsWith("1:")).collect(Collectors.toSet());
     }
 
+    /**
+     * A mirror port that lost the responder's FIN, then the client's port reused for the next connection:
+     * lo.pcap's 5061 connection without frame 9 (the server's FIN), then its 5062 connection (another
+     * ISN) moved onto the same 5-tuple by tcprewrite and 30 s later. tshark makes two conversations; so
+     * must portmatrix (the second connection was folded into the first, one half-closed flow of 17 packets).
+     */
+    @Test
+    void aPortReusedAfterAHalfCloseIsANewFlow(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path lo = DECODE.resolve("lo.pcap");
+        IcmpErrorsTest.run("editcap", "-r", lo.toString(), dir.resolve("first.pcap").toString(), "1-8", "10");
+        IcmpErrorsTest.run("editcap", "-r", lo.toString(), dir.resolve("next.pcap").toString(), "21-28");
+        IcmpErrorsTest.run("tcprewrite", "--portmap=5062:5061,45062:34279", "--infile=" + dir.resolve("next.pcap"),
+                "--outfile=" + dir.resolve("next-5061.pcap"));
+        IcmpErrorsTest.run("editcap", "-t", "30", dir.resolve("next-5061.pcap").toString(), dir.resolve("later.pcap").toString());
+        Path reused = dir.resolve("reused.pcap");
+        IcmpErrorsTest.run("mergecap", "-a", "-F", "pcap", "-w", reused.toString(), dir.resolve("first.pcap").toString(),
+                dir.resolve("later.pcap").toString());
+        Conversations.Ours o = analyze(reused.toString());
+        sameAsTshark(reused, o);
+        List<JsonNode> two = flows(o, "tcp", 5061);
+        assertEquals(2, two.size(), two.toString());
+        assertEquals(List.of(9, 8), two.stream().map(r -> r.get("packets_fwd").asInt() + r.get("packets_rev").asInt()).toList());
+        assertEquals(List.of("restarted", "capture_end"), two.stream().map(r -> r.get("end").asText()).toList());
+        assertEquals(List.of("established", "closed_rst"), two.stream().map(r -> r.get("tcp_state").asText()).toList());
+    }
+
     static JsonNode flow(Conversations.Ours o, String transport, int dstPort) {
         List<JsonNode> l = flows(o, transport, dstPort);
         assertEquals(1, l.size(), transport + "/" + dstPort + ": " + l);
