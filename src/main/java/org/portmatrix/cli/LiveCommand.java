@@ -482,12 +482,18 @@ final class LiveCommand {
                         + " flow lines went with it; writing a new " + o.output());
                 lostSaid = lost;
             }
+            if (flows.moves() > movedSaid) {
+                err.println("portmatrix live: " + o.output() + " was moved away while it was written, and no file took its name: "
+                        + (flows.linesInMoved() - movedLinesSaid) + " flow lines stay in the file moved away; writing a new " + o.output());
+                movedSaid = flows.moves();
+                movedLinesSaid = flows.linesInMoved();
+            }
             if (flows.replacements() > replacedSaid) {
                 err.println("portmatrix live: another file is under the name " + o.output() + " (log rotation moved it away?): "
-                        + (flows.linesInReplaced() - replacedLinesSaid) + " flow lines stay in the file moved away; writing the new "
+                        + (flows.linesInReplaced() - flows.linesInMoved() - replacedLinesSaid) + " flow lines stay in the file moved away; writing the new "
                         + o.output());
                 replacedSaid = flows.replacements();
-                replacedLinesSaid = flows.linesInReplaced();
+                replacedLinesSaid = flows.linesInReplaced() - flows.linesInMoved();
             }
             err.println(LiveStatus.line(s));
             err.flush();
@@ -498,6 +504,9 @@ final class LiveCommand {
         /** {@link LiveFlowLog#replacements} and {@link LiveFlowLog#linesInReplaced} when stderr last said them. */
         private long replacedSaid;
         private long replacedLinesSaid;
+        /** {@link LiveFlowLog#moves} and {@link LiveFlowLog#linesInMoved} when stderr last said them. */
+        private long movedSaid;
+        private long movedLinesSaid;
 
         Map<String, Object> snapshot(boolean last, RunSummary summary) {
             long now = System.nanoTime();

@@ -42,6 +42,9 @@ final class LiveFlowLog implements FlowReport {
     /** Times another file was found under the output's name, and the lines the files moved away kept. */
     private long replacements;
     private long linesInReplaced;
+    /** Of those, the times the file was moved away and no file took its name, and the lines it kept. */
+    private long moves;
+    private long linesInMoved;
     private boolean dirty;
     /** Why the output could not be written ("PATH: cannot write: REASON"), or null; nothing is written after it. */
     private String failure;
@@ -113,7 +116,8 @@ final class LiveFlowLog implements FlowReport {
 
     /**
      * After a rotation the file is new; after a removal its lines are no longer written anywhere; after
-     * a replacement (moved away, a new file under the name) they are in the file moved away.
+     * a replacement (moved away, a new file under the name) or a move (moved away, a new file begun)
+     * they are in the file moved away.
      */
     private void rotated(int what) {
         if (what == RotatingOutput.REMOVED) {
@@ -122,6 +126,10 @@ final class LiveFlowLog implements FlowReport {
             flushed = Math.min(flushed, written);
         } else if (what == RotatingOutput.REPLACED) {
             replacements++;
+            linesInReplaced += inFile;
+        } else if (what == RotatingOutput.MOVED) {
+            moves++;
+            linesInMoved += inFile;
             linesInReplaced += inFile;
         }
         if (what != RotatingOutput.KEPT) {
@@ -214,6 +222,16 @@ final class LiveFlowLog implements FlowReport {
     /** Flow lines that the files moved away from the output's name kept (counted in {@link #written}). */
     long linesInReplaced() {
         return linesInReplaced;
+    }
+
+    /** Times the output file was moved away with no file put under its name (a new one was begun): written to from then on. */
+    long moves() {
+        return moves;
+    }
+
+    /** Flow lines that the files moved away without a replacement kept (counted in {@link #written} and {@link #linesInReplaced}). */
+    long linesInMoved() {
+        return linesInMoved;
     }
 
     /** Closed flows per verdict, every verdict listed. */

@@ -4,6 +4,7 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,6 +40,11 @@ final class RotatingOutput implements AutoCloseable {
     private Writer current;
     /** The identity (device and inode) of the file being written, to notice another file under its name; null if unknown. */
     private Object fileKey;
+    /**
+     * The open file as this process's {@code /proc/self/fd/N}, whose link count tells, once the name is
+     * gone, a file moved away (still linked) from one removed; null where there is no such view.
+     */
+    private Path openFile;
     private long openedNanos;
     private int rotations;
     /** The time in the last part's name, and its "-N" (0 for none). */
@@ -88,6 +94,7 @@ final class RotatingOutput implements AutoCloseable {
         counting.bytes = ch.size(); // the size of the file opened (a look at the name could meet it removed meanwhile)
         Object key = keyOf(path);
         fileKey = key == GONE ? null : key;
+        openFile = fileKey == null ? null : descriptorOf(fileKey);
         current = new BufferedWriter(new OutputStreamWriter(java.nio.channels.Channels.newOutputStream(ch), StandardCharsets.UTF_8.newEncoder()));
         openedNanos = System.nanoTime();
     }
@@ -105,6 +112,36 @@ final class RotatingOutput implements AutoCloseable {
     static final int ROTATED = 1;
     static final int REMOVED = 2;
     static final int REPLACED = 3;
+    /** The file was moved away and nothing took its name (a plain {@code mv}, logrotate's {@code nocreate}): a new file is begun; the lines before stay in the one moved away. */
+    static final int MOVED = 4;
+
+    /** This process's descriptor (as {@code /proc/self/fd/N}) of the open file whose identity is {@code key}; null if none is found. */
+    private static Path descriptorOf(Object key) {
+        Path fds = Path.of("/proc/self/fd");
+        try (java.util.stream.Stream<Path> open = Files.list(fds)) { // (a few tens of descriptors; once per file begun)
+            for (Path fd : (Iterable<Path>) open::iterator) {
+                if (key.equals(keyOf(fd))) {
+                    return fd;
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            // no /proc: a name gone is taken as a removal
+        }
+        return null;
+    }
+
+    /** Whether the open file still has a name somewhere (moved away, not removed); false when that cannot be told. */
+    private boolean stillLinked() {
+        if (openFile == null) {
+            return false;
+        }
+        try {
+            Object key = keyOf(openFile); // (the same descriptor, still this file)
+            return key != null && key.equals(fileKey) && (Integer) Files.getAttribute(openFile, "unix:nlink") > 0;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+            return false;
+        }
+    }
 
     /** The identity of the file under {@code p} now; {@link #GONE} when there is none; null when the file system has none to give. */
     private static Object keyOf(Path p) {
@@ -141,8 +178,10 @@ final class RotatingOutput implements AutoCloseable {
      * the next rotation (the rename failed). {@link #REMOVED} then. When another file is under the name
      * (logrotate's default: the file renamed, a new empty one created), that one is written from now on
      * ({@link #REPLACED}; the lines before stay in the file moved away): otherwise the lines would go on
-     * into the old file, and into nothing once a compression deleted it. Else {@link #KEPT}. A stat: called
-     * once per batch of packets, not per record.
+     * into the old file, and into nothing once a compression deleted it. When the name is gone but the
+     * file still has one elsewhere (moved away, nothing made under the name), a new file is begun too,
+     * {@link #MOVED}: its lines are not lost. Else {@link #KEPT}. A stat: called once per batch of
+     * packets, not per record.
      */
     int reopenIfRemoved() throws IOException {
         if (path == null) {
@@ -158,9 +197,10 @@ final class RotatingOutput implements AutoCloseable {
                 return KEPT;
             }
         }
+        boolean moved = now == GONE && stillLinked(); // (asked before the close: the descriptor goes with it)
         current.close();
         open();
-        return now == GONE ? REMOVED : REPLACED;
+        return now != GONE ? REPLACED : moved ? MOVED : REMOVED;
     }
 
     private int rotate() throws IOException {

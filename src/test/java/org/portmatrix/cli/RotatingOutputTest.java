@@ -184,4 +184,29 @@ class RotatingOutputTest {
         assertEquals(List.of("line 1", "line 2", "by hand"), Files.readAllLines(moved));
         assertEquals(List.of("line 3"), Files.readAllLines(file));
     }
+
+    /**
+     * The file moved away and nothing made under its name (a plain mv, logrotate's "nocreate"): a new file
+     * is begun, and the lines before are not lost, they are in the file moved away (it was taken as removed:
+     * its lines counted lost). Removed, it is: the open file has no name left.
+     */
+    @Test
+    void aFileMovedAwayWithNothingInItsPlaceIsToldFromOneRemoved() throws Exception {
+        Path file = dir.resolve("flows.jsonl");
+        Path moved = dir.resolve("elsewhere.jsonl");
+        RotatingOutput out = RotatingOutput.file(file, 0, 0, 0);
+        out.writer().write("line 1\n");
+        out.flush();
+        Files.move(file, moved);
+        assertEquals(RotatingOutput.MOVED, out.reopenIfRemoved());
+        assertTrue(Files.exists(file), "a new file under the name");
+        out.writer().write("line 2\n");
+        out.flush();
+        Files.delete(file);
+        assertEquals(RotatingOutput.REMOVED, out.reopenIfRemoved());
+        out.writer().write("line 3\n");
+        out.close();
+        assertEquals(List.of("line 1"), Files.readAllLines(moved));
+        assertEquals(List.of("line 3"), Files.readAllLines(file));
+    }
 }

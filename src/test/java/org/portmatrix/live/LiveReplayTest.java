@@ -451,6 +451,33 @@ class LiveReplayTest {
         }
     }
 
+    /**
+     * --output moved away with nothing put under its name (a plain mv, logrotate's "nocreate"): a new file
+     * is begun, stderr says where the lines went, and none is counted lost (all were, as for a removal).
+     */
+    @Test
+    void anOutputMovedAwayWithNothingInItsPlaceLosesNoLine() throws Throwable {
+        Path[] mix = Workload.mixCut();
+        Path flows = dir.resolve("flows.jsonl");
+        Path moved = dir.resolve("kept.jsonl");
+        Path reports = dir.resolve("report");
+        try (Netns ns = Netns.create(); LiveProcess live = startOnMix(ns, "--tcp-closed-timeout", "1")) {
+            whileReplaying(ns, live, mix[0], reports, () -> {
+                live.awaitSummary(reports, s -> s.path("flows").path("written").asLong() >= 20, 60);
+                Files.move(flows, moved);
+                live.awaitStderr("portmatrix live: " + flows + " was moved away while it was written, and no file took its name: ", 30);
+            });
+            assertFalse(live.stderrText().contains("was removed while it was written"), live.stderrText());
+            JsonNode f = live.summary(reports).path("flows");
+            assertEquals(0, f.path("lost_with_removed_output").asLong(), f.toString());
+            assertEquals(f.path("closed").asLong(), f.path("written").asLong(), f.toString());
+            long before = Workload.jsonLines(List.of(moved)).size();
+            long after = Workload.jsonLines(List.of(flows)).size();
+            assertTrue(before >= 20 && after > 0, before + " lines before the move, " + after + " after");
+            assertEquals(f.path("written").asLong(), before + after, "every line written is in one of the two files");
+        }
+    }
+
     @Test
     void sigintDuringReplayStillWritesACompleteFinalReport() throws Exception {
         Path[] mix = Workload.mixCut();
