@@ -44,27 +44,127 @@ final class YamlFile {
         }
     }
 
+    /** The most characters a YAML file may have, and one line of it. */
+    static final long MAX_CHARS = 64L << 20;
+    static final int MAX_LINE = 1 << 20;
+    /** The most aliases of collections a file may use (each may copy a whole collection: "billion laughs"). */
+    static final int MAX_COLLECTION_ALIASES = 10;
+
     static Node load(String name, InputStream in) throws ConfigException {
         LoaderOptions options = new LoaderOptions();
         options.setAllowDuplicateKeys(false);
-        options.setMaxAliasesForCollections(10);
-        options.setCodePointLimit(64 << 20);
+        options.setMaxAliasesForCollections(MAX_COLLECTION_ALIASES);
+        options.setCodePointLimit((int) MAX_CHARS + 1); // (Bounded below counts them, and names the line)
+        AliasMarks parser = null;
         // UTF-8, or UTF-16 with its byte-order mark, as YAML allows (what Windows PowerShell 5.1's Out-File writes).
-        try (Reader r = new org.yaml.snakeyaml.reader.UnicodeReader(in)) {
+        try (Reader r = new Bounded(new org.yaml.snakeyaml.reader.UnicodeReader(in))) {
             // The composer alone (what Yaml.compose runs), without the constructors and representers a
             // Yaml object builds and this never uses: a cold start of SnakeYAML about 20 ms shorter.
-            Node node = new Composer(new ParserImpl(new StreamReader(r), options), new Resolver(), options).getSingleNode();
+            parser = new AliasMarks(new ParserImpl(new StreamReader(r), options));
+            Node node = new Composer(parser, new Resolver(), options).getSingleNode();
             if (node == null) {
                 throw new ConfigException(name, 0, "empty file");
             }
             return node;
+        } catch (TooLarge e) {
+            throw new ConfigException(name, e.line, e.getMessage());
         } catch (MarkedYAMLException e) {
             int line = e.getProblemMark() != null ? e.getProblemMark().getLine() + 1 : 0;
             throw new ConfigException(name, line, "malformed YAML: " + oneLine(e.getProblem()));
         } catch (YAMLException e) {
-            throw new ConfigException(name, 0, "malformed YAML: " + oneLine(e.getMessage()));
+            // (SnakeYAML's alias limit names no line: the alias over it is the last one the composer took)
+            boolean aliases = e.getMessage() != null && e.getMessage().startsWith("Number of aliases");
+            int line = aliases && parser.lastAlias != null ? parser.lastAlias.getLine() + 1 : 0;
+            throw new ConfigException(name, line, aliases ? "more than " + MAX_COLLECTION_ALIASES + " aliases of lists or mappings"
+                    + " (each copies the whole collection it names)" : "malformed YAML: " + oneLine(e.getMessage()));
         } catch (IOException e) {
             throw new ConfigException(name, 0, "cannot read: " + e.getMessage());
+        }
+    }
+
+    /** A file over {@link #MAX_CHARS}, or a line over {@link #MAX_LINE}: refused at that line. */
+    private static final class TooLarge extends RuntimeException {
+        final int line;
+
+        TooLarge(int line, String message) {
+            super(message, null, false, false);
+            this.line = line;
+        }
+    }
+
+    /**
+     * Counts what SnakeYAML reads, and refuses a file or a line over the limits at the line where it
+     * passes them. Measured reason: SnakeYAML's reader copies its whole buffer for every 1,024
+     * characters of one token (a comment, a scalar), so one line of 8 MiB took 27 s and 1 GB, and one of
+     * 64 MiB more than 11 minutes and 6 GB; its own size limit is looked at between tokens only, so
+     * 65 MiB of comments at a file's end went through. A line of 1 MiB takes under a second.
+     */
+    private static final class Bounded extends java.io.FilterReader {
+        private long chars;
+        private int line = 1;
+        private int lineLength;
+
+        Bounded(Reader in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int c = super.read();
+            if (c >= 0) {
+                count((char) c);
+            }
+            return c;
+        }
+
+        @Override
+        public int read(char[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            for (int i = 0; i < n; i++) {
+                count(b[off + i]);
+            }
+            return n;
+        }
+
+        private void count(char c) {
+            if (++chars > MAX_CHARS) {
+                throw new TooLarge(line, "larger than " + (MAX_CHARS >> 20) + " Mi characters (a topology or catalog is a few KB)");
+            }
+            if (c == '\n') {
+                line++;
+                lineLength = 0;
+            } else if (++lineLength > MAX_LINE) {
+                throw new TooLarge(line, "a line longer than " + (MAX_LINE >> 20) + " Mi characters");
+            }
+        }
+    }
+
+    /** The parser, remembering the start of the last alias it handed over. */
+    private static final class AliasMarks implements org.yaml.snakeyaml.parser.Parser {
+        private final org.yaml.snakeyaml.parser.Parser parser;
+        org.yaml.snakeyaml.error.Mark lastAlias;
+
+        AliasMarks(org.yaml.snakeyaml.parser.Parser parser) {
+            this.parser = parser;
+        }
+
+        @Override
+        public boolean checkEvent(org.yaml.snakeyaml.events.Event.ID choice) {
+            return parser.checkEvent(choice);
+        }
+
+        @Override
+        public org.yaml.snakeyaml.events.Event peekEvent() {
+            return parser.peekEvent();
+        }
+
+        @Override
+        public org.yaml.snakeyaml.events.Event getEvent() {
+            org.yaml.snakeyaml.events.Event e = parser.getEvent();
+            if (e instanceof org.yaml.snakeyaml.events.AliasEvent) {
+                lastAlias = e.getStartMark();
+            }
+            return e;
         }
     }
 

@@ -213,7 +213,39 @@ class BadConfigurationTest {
         }
         y.append("roles:\n  front-end: *j\n");
         Path t = file("topology.yaml", y.toString());
-        assertNames(refusedAnalysis("--topology", t.toString()), t.toString(), "malformed YAML");
+        // Line 2 holds ten aliases of a list; the eleventh is the first of line 3.
+        assertNames(refusedAnalysis("--topology", t.toString()), t + ":3:", "more than 10 aliases of lists or mappings");
+    }
+
+    /**
+     * One long line (a comment, a quoted value): SnakeYAML's reader copies its buffer for every 1,024
+     * characters of a token, so 8 MiB took 27 s and 1 GB, 64 MiB over 11 minutes and 6 GB. Refused at
+     * its line once it passes 1 Mi characters; a line of just 1 Mi is read.
+     */
+    @Test
+    void aLineOverTheLimitIsRefusedAtItsLineAtOnce() throws Exception {
+        String roles = "roles:\n  front-end: [10.1.1.10]\n";
+        Path ok = file("topology-ok.yaml", roles + "# " + "x".repeat((1 << 20) - 2) + "\n");
+        Run fine = HostileCaptures.run("analyze", SAMPLE, "--topology", ok.toString(), "--format", "jsonl");
+        assertEquals(0, fine.status(), fine.err());
+        for (String longLine : List.of("# " + "x".repeat(16 << 20), "  client: [\"" + "1".repeat(16 << 20) + "\"]")) {
+            Path t = file("topology.yaml", roles + longLine + "\n");
+            long start = System.nanoTime();
+            assertNames(refusedAnalysis("--topology", t.toString()), t + ":3:", "a line longer than 1 Mi characters");
+            assertTrue(System.nanoTime() - start < 60_000_000_000L, "refused without reading the line to its end");
+        }
+    }
+
+    /** SnakeYAML's own size limit is looked at between tokens: 65 MiB of comments after the last entry went through. */
+    @Test
+    void aFileOverTheSizeLimitIsRefusedEvenWhenItsEndIsComments() throws Exception {
+        StringBuilder y = new StringBuilder("roles:\n  front-end: [10.1.1.10]\n");
+        String comment = "# " + "c".repeat(1021) + "\n"; // 1 Ki characters a line
+        int lines = (65 << 20) / comment.length();
+        y.append(comment.repeat(lines));
+        Path t = file("topology.yaml", y.toString());
+        // 32 characters on lines 1-2, then lines of 1,024: the 64 Mi + 1st character is on line 2 + 65,536.
+        assertNames(refusedAnalysis("--topology", t.toString()), t + ":" + (2 + (64 << 10)) + ":", "larger than 64 Mi characters");
     }
 
     @Test
