@@ -607,7 +607,10 @@ public final class Inspection {
                 .append(roleText(roles, ruleSrc(c))).append(" to ").append(roleText(roles, ruleDst(c)))
                 .append(" is ").append(said).append(' ').append(documented).append(" (").append(described)
                 .append("), but the wire shows ");
-        if (fi.app == null) {
+        if (fi.app == null && fi.candidates != 0) { // (cut or short: what it is was not told, what it is not was)
+            sb.append("a payload that cannot be ").append(ProtocolCheck.names(rp)).append(": its first bytes rule that out, though ")
+                    .append(why).append('.');
+        } else if (fi.app == null) {
             sb.append("a payload that is none of the protocols portmatrix recognises.");
         } else {
             sb.append(ProtocolCheck.wire(fi, fi.tls, encrypted)).append('.');

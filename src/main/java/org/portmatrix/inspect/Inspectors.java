@@ -44,7 +44,7 @@ public final class Inspectors {
         List<Inspector> l = List.of(new TlsInspector(), new SipInspector(), new HttpInspector(), new SshInspector(),
                 new StunInspector(), new RdpInspector(), new SmbInspector(), new DceRpcInspector(), new DhcpInspector(),
                 new TdsInspector(), new SsrpInspector(), new DnsInspector(), new RtpInspector());
-        if (l.size() != COUNT) {
+        if (l.size() != COUNT || NAMES.size() != COUNT) {
             throw new IllegalStateException("Inspectors.COUNT is out of date");
         }
         return l;
@@ -52,5 +52,26 @@ public final class Inspectors {
 
     public static int count() {
         return COUNT;
+    }
+
+    /** What each slot's inspector can name, index = slot. */
+    private static final List<java.util.Set<AppProtocol>> NAMES = List.of(java.util.Set.of(AppProtocol.TLS),
+            java.util.Set.of(AppProtocol.SIP), java.util.Set.of(AppProtocol.HTTP), java.util.Set.of(AppProtocol.SSH),
+            java.util.Set.of(AppProtocol.STUN, AppProtocol.MS_TURN), java.util.Set.of(AppProtocol.RDP), java.util.Set.of(AppProtocol.SMB),
+            java.util.Set.of(AppProtocol.DCERPC), java.util.Set.of(AppProtocol.DHCP), java.util.Set.of(AppProtocol.TDS),
+            java.util.Set.of(AppProtocol.SSRP), java.util.Set.of(AppProtocol.DNS), java.util.Set.of(AppProtocol.RTP, AppProtocol.RTCP));
+
+    /** Whether one of the inspectors of {@code candidates} (a bit per slot) could still name one of {@code wanted}. */
+    public static boolean couldName(int candidates, java.util.Set<AppProtocol> wanted) {
+        for (int i = 0; i < COUNT; i++) {
+            if ((candidates & 1 << i) != 0) {
+                for (AppProtocol a : NAMES.get(i)) {
+                    if (wanted.contains(a)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 }

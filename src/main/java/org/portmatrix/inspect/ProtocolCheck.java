@@ -1,6 +1,8 @@
 package org.portmatrix.inspect;
 
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import org.portmatrix.classify.RuleProtocol;
 import org.portmatrix.inspect.tls.TlsInspector;
@@ -109,7 +111,9 @@ public final class ProtocolCheck {
         if (fi.app == null) {
             if (fi.candidates != 0) {
                 why.append(fi.payloadCut() ? cutReason(fi) : "the payload seen was too short to tell the protocol");
-                return UNVERIFIABLE;
+                // Not yet told what it is, but already told what it is not: "OPTIO" cut by the snap length may
+                // be SIP or HTTP, and cannot be TLS (a TLS record is told by its first five bytes).
+                return Inspectors.couldName(fi.candidates, ok) ? UNVERIFIABLE : MISMATCH;
             }
             if (midStream) {
                 why.append("the capture starts in the middle of the connection and the payload was not recognised");
@@ -172,6 +176,18 @@ public final class ProtocolCheck {
                 }
                 return UNVERIFIABLE;
         }
+    }
+
+    /** The protocols a rule protocol takes on the wire, for a reason: "TLS", "STUN or MS-TURN". */
+    public static String names(RuleProtocol rp) {
+        Set<AppProtocol> ok = accepted(rp);
+        List<String> n = new ArrayList<>();
+        for (AppProtocol a : AppProtocol.values()) { // (the enum's order: a fixed text)
+            if (ok != null && ok.contains(a)) {
+                n.add(a.id().toUpperCase(java.util.Locale.ROOT));
+            }
+        }
+        return n.size() <= 1 ? String.join("", n) : String.join(", ", n.subList(0, n.size() - 1)) + " or " + n.get(n.size() - 1);
     }
 
     /** What was on the wire, for a reason: "TLS 1.2 with a client certificate (CN=...)", "cleartext SIP (...)". */

@@ -468,6 +468,28 @@ class InspectCapturesTest {
     }
 
     /**
+     * Cut to 5, 6 and 7 bytes of payload (editcap -s 71..73), the cleartext OPTIONS to the MTLS port 5061
+     * ("OPTIO") could still be SIP or HTTP, but cannot be TLS, whose record is told by its first five bytes:
+     * protocol_mismatch, as from 8 bytes on (it was unverifiable). TLS cut to its record header stays unverifiable.
+     */
+    @Test
+    void aPayloadCutShortThatCannotBeTlsIsAMismatchOnATlsPort() throws Exception {
+        for (String snap : List.of("71", "72", "73")) {
+            List<JsonNode> flows = analyzeEdited("captures/sample-topology.yaml", new String[] {"-s", snap}, "captures/sample.pcap");
+            java.util.Map<String, JsonNode> by = new java.util.HashMap<>();
+            for (JsonNode f : flows) {
+                by.put(f.get("src_ip").asText() + " " + f.get("transport").asText() + "/" + f.get("dst_port").asInt(), f);
+            }
+            JsonNode options = by.get("127.0.4.10 tcp/5061");
+            assertEquals("protocol_mismatch", options.get("verdict").asText(), snap + ": " + options);
+            assertTrue(options.get("reason").asText().contains("but the wire shows a payload that cannot be TLS: its first bytes rule "
+                    + "that out, though the capture's snap length cut the payload before it could be recognised."), options.toString());
+            JsonNode mtls = by.get("127.0.3.10 tcp/5061");
+            assertEquals("unverifiable", mtls.get("verdict").asText(), snap + ": " + mtls);
+        }
+    }
+
+    /**
      * media.pcap as a 60-byte snap length takes it: coturn's STUN Binding Request keeps 18 of its bytes,
      * too few for its length to cover the datagram. It was "none of the protocols portmatrix recognises",
      * protocol_mismatch on the STUN port; the magic cookie (bytes 4-7) still tells a cut STUN message.
