@@ -112,8 +112,9 @@ public final class ProtocolCheck {
             if (fi.candidates != 0) {
                 why.append(fi.payloadCut() ? cutReason(fi) : "the payload seen was too short to tell the protocol");
                 // Not yet told what it is, but already told what it is not: "OPTIO" cut by the snap length may
-                // be SIP or HTTP, and cannot be TLS (a TLS record is told by its first five bytes).
-                return Inspectors.couldName(fi.candidates, ok) ? UNVERIFIABLE : MISMATCH;
+                // be SIP or HTTP, and cannot be TLS (a TLS record is told by its first five bytes). Not in the
+                // middle of a connection, whose first bytes seen are not its first.
+                return midStream || Inspectors.couldName(fi.candidates, ok) ? UNVERIFIABLE : MISMATCH;
             }
             if (midStream) {
                 why.append("the capture starts in the middle of the connection and the payload was not recognised");
