@@ -65,6 +65,14 @@ public final class FlowTable {
     private Flow[] slots;
     private int mask;
     private final int maxSlots;
+    /**
+     * Mixed into every endpoint's hash, new each run: a capture cannot carry flows chosen to land on one
+     * slot. Unseeded, the slot is a known function of the 5-tuple, and one host sending to another from
+     * ports chosen offline (2,000 flows of a 4,096-slot table sharing their low 12 bits) made a single run
+     * of occupied slots that every lookup of theirs walked: a mirror port's tool slowed by its traffic.
+     * Only the slots' order depends on it (flows are numbered, listed and reported by time, not by slot).
+     */
+    private final long seed;
     /** Each list's timeout ({@link #timeoutOf}), by list. */
     private final long[] listTimeout = new long[LISTS];
     private final Flow[] heads = new Flow[LISTS];
@@ -85,6 +93,12 @@ public final class FlowTable {
     private int peak;
 
     public FlowTable(FlowConfig config, ServicePorts servicePorts, FlowSink sink) {
+        this(config, servicePorts, sink, new java.util.SplittableRandom().nextLong());
+    }
+
+    /** With the hash's seed given (tests: 0 is the table without one). */
+    FlowTable(FlowConfig config, ServicePorts servicePorts, FlowSink sink, long seed) {
+        this.seed = seed;
         if (config.capacity() < 1 || config.capacity() > FlowConfig.MAX_CAPACITY) {
             throw new IllegalArgumentException("flow table capacity must be between 1 and " + FlowConfig.MAX_CAPACITY);
         }
@@ -132,10 +146,11 @@ public final class FlowTable {
         // both ways round, the direction. Measured reason (reference workload, 2 x 12 paired rounds):
         // as calls to hash(), mix(), Flow.matches() and Flow.isForward() the quick JIT (C1) spilled and
         // reloaded every argument; written out, the packet thread's CPU -5%, the whole run -4 to -5%.
-        long x = sHi * 0xff51afd7ed558ccdL ^ sLo;
+        long sd = seed;
+        long x = (sHi ^ sd) * 0xff51afd7ed558ccdL ^ sLo;
         x = (x ^ (x >>> 33)) * 0xc4ceb9fe1a85ec53L;
         x = x ^ (x >>> 29) ^ ((long) sPort * 0x9e3779b97f4a7c15L);
-        long y = dHi * 0xff51afd7ed558ccdL ^ dLo;
+        long y = (dHi ^ sd) * 0xff51afd7ed558ccdL ^ dLo;
         y = (y ^ (y >>> 33)) * 0xc4ceb9fe1a85ec53L;
         y = y ^ (y >>> 29) ^ ((long) dPort * 0x9e3779b97f4a7c15L);
         int ipv = d.ipVersion;
@@ -242,7 +257,7 @@ public final class FlowTable {
         int dPort = d.quotedDstPort;
         int vl = d.vlan;
         int ipv = d.ipVersion;
-        int h = hash(sHi, sLo, sPort, dHi, dLo, dPort, proto, vl, ipv);
+        int h = hash(seed, sHi, sLo, sPort, dHi, dLo, dPort, proto, vl, ipv);
         Flow[] sl = slots;
         int m = mask;
         for (int i = h & m; sl[i] != null; i = (i + 1) & m) {
@@ -276,11 +291,11 @@ public final class FlowTable {
      * then combined so that both directions hash alike. Should the two ever differ, no ICMP error
      * would find its flow ({@code IcmpErrorsTest} fails).
      */
-    static int hash(long sHi, long sLo, int sPort, long dHi, long dLo, int dPort, int proto, int vl, int ipv) {
-        long x = sHi * 0xff51afd7ed558ccdL ^ sLo;
+    static int hash(long seed, long sHi, long sLo, int sPort, long dHi, long dLo, int dPort, int proto, int vl, int ipv) {
+        long x = (sHi ^ seed) * 0xff51afd7ed558ccdL ^ sLo;
         x = (x ^ (x >>> 33)) * 0xc4ceb9fe1a85ec53L;
         x = x ^ (x >>> 29) ^ ((long) sPort * 0x9e3779b97f4a7c15L);
-        long y = dHi * 0xff51afd7ed558ccdL ^ dLo;
+        long y = (dHi ^ seed) * 0xff51afd7ed558ccdL ^ dLo;
         y = (y ^ (y >>> 33)) * 0xc4ceb9fe1a85ec53L;
         y = y ^ (y >>> 29) ^ ((long) dPort * 0x9e3779b97f4a7c15L);
         long hh = (x + y) ^ (x * y) ^ ((long) proto << 40) ^ ((long) vl << 20) ^ ((long) ipv << 56);
@@ -617,6 +632,19 @@ public final class FlowTable {
 
     public int size() {
         return size;
+    }
+
+    /** The longest run of occupied slots (what a lookup may walk at the most); a scan of the slots, for tests and diagnostics. */
+    public int longestRun() {
+        int longest = 0;
+        int run = 0;
+        for (int pass = 0; pass < 2; pass++) { // (twice round: a run may wrap past the array's end)
+            for (Flow f : slots) {
+                run = f == null ? 0 : run + 1;
+                longest = Math.max(longest, Math.min(run, slots.length));
+            }
+        }
+        return longest;
     }
 
     public int peak() {

@@ -221,6 +221,37 @@ class FlowTableTest {
         assertEquals(Flow.TCP_ESTABLISHED, second.tcpState);
     }
 
+    /**
+     * 2,000 UDP flows between two hosts whose ports were chosen for the table without a seed: their
+     * hashes share the low 12 bits, the slot of a 4,096-slot table, and make one run of 2,000 occupied
+     * slots that each lookup walks. A table of a run (its seed new each time) spreads them.
+     */
+    @Test
+    void flowsChosenToShareASlotDoNotShareOneInARun() {
+        List<int[]> chosen = new ArrayList<>();
+        int target = -1;
+        for (int dport = 1024; chosen.size() < 2000; dport++) {
+            for (int sport = 1024; sport < 65536 && chosen.size() < 2000; sport++) {
+                int h = FlowTable.hash(0, 0, Decoded.V4_MAPPED | CLIENT, sport, 0, Decoded.V4_MAPPED | SERVER, dport, IpProtocol.UDP, -1, 4);
+                if (target < 0) {
+                    target = h & 4095;
+                }
+                if ((h & 4095) == target) {
+                    chosen.add(new int[] {sport, dport});
+                }
+            }
+        }
+        FlowTable unseeded = new FlowTable(FlowConfig.defaults(), catalog, closed::add, 0);
+        FlowTable seeded = table();
+        for (int[] p : chosen) {
+            unseeded.update(packet(IpProtocol.UDP, CLIENT, p[0], SERVER, p[1], 0), 0, 60);
+            seeded.update(packet(IpProtocol.UDP, CLIENT, p[0], SERVER, p[1], 0), 0, 60);
+        }
+        assertEquals(2000, seeded.size());
+        assertEquals(2000, unseeded.longestRun(), "the attack, without a seed");
+        assertTrue(seeded.longestRun() < 64, "longest run of occupied slots: " + seeded.longestRun());
+    }
+
     @Test
     void idleFlowsCloseAfterTheirTimeout() {
         FlowTable t = table(FlowConfig.defaults().withTimeouts(3600 * S, 120 * S, 120 * S));
