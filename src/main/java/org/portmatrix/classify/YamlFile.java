@@ -103,6 +103,7 @@ final class YamlFile {
         private long chars;
         private int line = 1;
         private int lineLength;
+        private boolean afterCr;
 
         Bounded(Reader in) {
             super(in);
@@ -126,14 +127,25 @@ final class YamlFile {
             return n;
         }
 
+        /**
+         * Characters are code points (a pair of surrogates is one); lines end as YAML's do for SnakeYAML: LF,
+         * CR LF, CR, NEL, LS or PS, none of them counted in the line.
+         */
         private void count(char c) {
-            if (++chars > MAX_CHARS) {
+            boolean pairEnd = Character.isLowSurrogate(c);
+            if (!pairEnd && ++chars > MAX_CHARS) {
                 throw new TooLarge(line, "larger than " + (MAX_CHARS >> 20) + " Mi characters (a topology or catalog is a few KB)");
             }
-            if (c == '\n') {
+            boolean lf = c == '\n';
+            if (lf && afterCr) {
+                afterCr = false; // the LF of a CR LF: the line ended at the CR
+                return;
+            }
+            afterCr = c == '\r';
+            if (lf || afterCr || c == '\u0085' || c == '\u2028' || c == '\u2029') {
                 line++;
                 lineLength = 0;
-            } else if (++lineLength > MAX_LINE) {
+            } else if (!pairEnd && ++lineLength > MAX_LINE) {
                 throw new TooLarge(line, "a line longer than " + (MAX_LINE >> 20) + " Mi characters");
             }
         }

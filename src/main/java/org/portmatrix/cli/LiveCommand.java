@@ -490,10 +490,10 @@ final class LiveCommand {
             }
             if (flows.replacements() > replacedSaid) {
                 err.println("portmatrix live: another file is under the name " + o.output() + " (log rotation moved it away?): "
-                        + (flows.linesInReplaced() - flows.linesInMoved() - replacedLinesSaid) + " flow lines stay in the file moved away; writing the new "
+                        + (flows.linesInReplaced() - replacedLinesSaid) + " flow lines stay in the file moved away; writing the new "
                         + o.output());
                 replacedSaid = flows.replacements();
-                replacedLinesSaid = flows.linesInReplaced() - flows.linesInMoved();
+                replacedLinesSaid = flows.linesInReplaced();
             }
             err.println(LiveStatus.line(s));
             err.flush();

@@ -42,7 +42,7 @@ final class LiveFlowLog implements FlowReport {
     /** Times another file was found under the output's name, and the lines the files moved away kept. */
     private long replacements;
     private long linesInReplaced;
-    /** Of those, the times the file was moved away and no file took its name, and the lines it kept. */
+    /** Times the file was moved away and no file took its name (a new one was begun), and the lines those kept. */
     private long moves;
     private long linesInMoved;
     private boolean dirty;
@@ -130,7 +130,6 @@ final class LiveFlowLog implements FlowReport {
         } else if (what == RotatingOutput.MOVED) {
             moves++;
             linesInMoved += inFile;
-            linesInReplaced += inFile;
         }
         if (what != RotatingOutput.KEPT) {
             inFile = 0;
@@ -229,7 +228,7 @@ final class LiveFlowLog implements FlowReport {
         return moves;
     }
 
-    /** Flow lines that the files moved away without a replacement kept (counted in {@link #written} and {@link #linesInReplaced}). */
+    /** Flow lines that the files moved away without a replacement kept (counted in {@link #written}). */
     long linesInMoved() {
         return linesInMoved;
     }

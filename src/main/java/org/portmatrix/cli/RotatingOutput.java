@@ -191,6 +191,7 @@ final class RotatingOutput implements AutoCloseable {
         if (now != GONE) {
             if (fileKey == null) {
                 fileKey = now; // not known at the opening (a file system without keys, or a look that failed): from now on
+                openFile = descriptorOf(now);
                 return KEPT;
             }
             if (now == null || now.equals(fileKey)) {

@@ -111,10 +111,14 @@ public final class ProtocolCheck {
         if (fi.app == null) {
             if (fi.candidates != 0) {
                 why.append(fi.payloadCut() ? cutReason(fi) : "the payload seen was too short to tell the protocol");
-                // Not yet told what it is, but already told what it is not: "OPTIO" cut by the snap length may
-                // be SIP or HTTP, and cannot be TLS (a TLS record is told by its first five bytes). Not in the
-                // middle of a connection, whose first bytes seen are not its first.
-                return midStream || Inspectors.couldName(fi.candidates, ok) ? UNVERIFIABLE : MISMATCH;
+                // Not yet told what it is, but already told what it is not, where the rule's protocols are told by
+                // their first bytes and the payload had them: "OPTIO" cut by the snap length may still be HTTP, and
+                // cannot be TLS (a TLS record is told by its first five bytes). Not so for SIP and HTTP, told by a
+                // whole first line (the SIP inspector leaves a payload without one, so a cut INVITE is not "not
+                // SIP"), nor in the middle of a connection, whose first bytes seen are not its first.
+                boolean ruledOut = !midStream && !ok.contains(AppProtocol.SIP) && !ok.contains(AppProtocol.HTTP)
+                        && fi.longestPayload >= bytesToTell(ok) && !Inspectors.couldName(fi.candidates, ok);
+                return ruledOut ? MISMATCH : UNVERIFIABLE;
             }
             if (midStream) {
                 why.append("the capture starts in the middle of the connection and the payload was not recognised");
@@ -179,7 +183,7 @@ public final class ProtocolCheck {
         }
     }
 
-    /** The protocols a rule protocol takes on the wire, for a reason: "TLS", "STUN or MS-TURN". */
+    /** The protocols a rule protocol takes on the wire, for a reason: "TLS", "STUN, MS-TURN, RTP or RTCP". */
     public static String names(RuleProtocol rp) {
         Set<AppProtocol> ok = accepted(rp);
         List<String> n = new ArrayList<>();

@@ -225,9 +225,17 @@ class BadConfigurationTest {
     @Test
     void aLineOverTheLimitIsRefusedAtItsLineAtOnce() throws Exception {
         String roles = "roles:\n  front-end: [10.1.1.10]\n";
-        Path ok = file("topology-ok.yaml", roles + "# " + "x".repeat((1 << 20) - 2) + "\n");
-        Run fine = HostileCaptures.run("analyze", SAMPLE, "--topology", ok.toString(), "--format", "jsonl");
-        assertEquals(0, fine.status(), fine.err());
+        // Lines as YAML ends them (LF, CR LF, CR alone), none counted in its line; characters as code points.
+        String full = "# " + "x".repeat((1 << 20) - 2);
+        String emoji = "# " + "\uD83D\uDE00".repeat((1 << 20) - 2); // 2 Mi UTF-16 units, 1 Mi code points
+        String crOnly = "roles:\r  front-end: [10.1.1.10]\r" + "# short\r".repeat(300_000); // 2.4 Mi characters, no LF
+        for (String content : List.of(roles + full + "\n", roles.replace("\n", "\r\n") + full + "\r\n", roles + emoji + "\n", crOnly)) {
+            Path ok = file("topology-ok.yaml", content);
+            Run fine = HostileCaptures.run("analyze", SAMPLE, "--topology", ok.toString(), "--format", "jsonl");
+            assertEquals(0, fine.status(), fine.err());
+        }
+        Path crLong = file("topology-cr.yaml", crOnly + "# " + "x".repeat(1 << 20) + "\r");
+        assertNames(refusedAnalysis("--topology", crLong.toString()), crLong + ":" + (2 + 300_000 + 1) + ":", "a line longer than");
         for (String longLine : List.of("# " + "x".repeat(16 << 20), "  client: [\"" + "1".repeat(16 << 20) + "\"]")) {
             Path t = file("topology.yaml", roles + longLine + "\n");
             long start = System.nanoTime();

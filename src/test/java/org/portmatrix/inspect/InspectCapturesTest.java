@@ -469,11 +469,17 @@ class InspectCapturesTest {
 
     /**
      * Cut to 5, 6 and 7 bytes of payload (editcap -s 71..73), the cleartext OPTIONS to the MTLS port 5061
-     * ("OPTIO") could still be SIP or HTTP, but cannot be TLS, whose record is told by its first five bytes:
-     * protocol_mismatch, as from 8 bytes on (it was unverifiable). TLS cut to its record header stays unverifiable.
+     * ("OPTIO") could still be HTTP, but cannot be TLS, whose record is told by its first five bytes:
+     * protocol_mismatch, as from 8 bytes on (it was unverifiable). TLS cut to its record header stays
+     * unverifiable; so does SIP cut to 2 bytes (-s 68, tcpdump's old default) on the SIP port 5060, which
+     * a whole first line tells, not its first bytes (the SIP inspector leaves a payload without one).
      */
     @Test
     void aPayloadCutShortThatCannotBeTlsIsAMismatchOnATlsPort() throws Exception {
+        List<JsonNode> two = analyzeEdited("captures/sample-topology.yaml", new String[] {"-s", "68"}, "captures/sample.pcap");
+        JsonNode invite = two.stream().filter(f -> f.get("dst_port").asInt() == 5060 && f.get("transport").asText().equals("tcp"))
+                .findFirst().orElseThrow();
+        assertEquals("unverifiable", invite.get("verdict").asText(), invite.toString());
         for (String snap : List.of("71", "72", "73")) {
             List<JsonNode> flows = analyzeEdited("captures/sample-topology.yaml", new String[] {"-s", snap}, "captures/sample.pcap");
             java.util.Map<String, JsonNode> by = new java.util.HashMap<>();
