@@ -172,10 +172,16 @@ public final class ProtocolCheck {
                 } else if (tls.gap && fi.payloadSnapCut) {
                     why.append("the capture's snap length cut the handshake's packets");
                 } else if (tls.gap) {
-                    why.append("packets of the handshake are missing from the capture");
+                    // (a segment ahead of its place stops the handshake's parsing as a missing one does)
+                    why.append("packets of the handshake are missing from the capture, or came out of order");
                 } else if (tls.alert >= 0) {
                     why.append("the handshake ended with an alert (").append(alertName(tls.alert)).append(") from the ")
                             .append(tls.alertFromClient ? "client" : "server");
+                } else if (tls.responderAnsweredNotTls()) {
+                    why.append("the server answered the ClientHello with something that is not TLS");
+                } else if (fi.payloadsSkipped > 0) {
+                    why.append("the handshake ran past the ").append(Inspection.BUDGET)
+                            .append(" payloads inspected per direction (large certificates in small segments)");
                 } else {
                     why.append("the handshake did not complete in the capture");
                 }

@@ -425,6 +425,52 @@ class InspectCapturesTest {
         assertFalse(reason.contains("not encrypted") || reason.contains("cleartext"), reason);
     }
 
+    /**
+     * tls-edges.pcap (record-tls-edges.sh): MTLS handshakes whose client certificate the capture cannot show
+     * say why. A server answering the ClientHello in cleartext, and a 19 KB client certificate whose flight
+     * runs past the 8 payloads inspected per direction, both said "the handshake did not complete in the
+     * capture" (tshark shows it complete); a chain whose two Certificate segments come swapped said packets
+     * were missing (none is). The chain in order is expected.
+     */
+    @Test
+    void anMtlsHandshakeTheCaptureCannotShowSaysWhy() throws Exception {
+        String edges = "captures/inspect/tls-edges.pcap";
+        java.util.Map<String, JsonNode> by = new java.util.HashMap<>();
+        for (JsonNode f : onSampleTopology("tls-edges.pcap", "--format", "jsonl")) {
+            by.put(f.get("src_ip").asText(), f);
+        }
+        assertEquals("unverifiable", by.get("127.0.2.10").get("verdict").asText());
+        assertTrue(by.get("127.0.2.10").get("reason").asText().endsWith("the server answered the ClientHello with something that is not TLS."),
+                by.get("127.0.2.10").toString());
+        assertEquals("unverifiable", by.get("127.0.4.10").get("verdict").asText());
+        assertTrue(by.get("127.0.4.10").get("reason").asText().endsWith(
+                "the handshake ran past the 8 payloads inspected per direction (large certificates in small segments)."), by.get("127.0.4.10").toString());
+        assertEquals("expected", by.get("127.0.3.10").get("verdict").asText(), by.get("127.0.3.10").toString());
+
+        // The chain's client payloads (tshark): the ClientHello, then the Certificate in two segments; swap those two.
+        Process p = new ProcessBuilder("tshark", "-n", "-r", edges, "-Y", "ip.src == 127.0.3.10 && tcp.len > 0", "-T", "fields",
+                "-e", "frame.number").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        List<Integer> frames = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().map(Integer::parseInt).toList();
+        assertEquals(0, p.waitFor());
+        int first = frames.get(1);
+        int second = frames.get(2);
+        assertEquals(first + 1, second, "the Certificate's two segments are consecutive frames: " + frames);
+        Path dir = Files.createTempDirectory("pm-swapped");
+        List<String> merge = new ArrayList<>(List.of("mergecap", "-a", "-F", "pcap", "-w", dir.resolve("swapped.pcap").toString()));
+        String[][] parts = {{"1-" + (first - 1)}, {Integer.toString(second)}, {Integer.toString(first)}, {(second + 1) + "-1000000"}};
+        for (int i = 0; i < parts.length; i++) {
+            Path part = dir.resolve("part" + i + ".pcap");
+            assertEquals(0, new ProcessBuilder("editcap", "-r", edges, part.toString(), parts[i][0]).inheritIO().start().waitFor());
+            merge.add(part.toString());
+        }
+        assertEquals(0, new ProcessBuilder(merge).inheritIO().start().waitFor());
+        JsonNode swapped = analyzeEdited("captures/sample-topology.yaml", dir.resolve("swapped.pcap").toString()).stream()
+                .filter(f -> f.get("src_ip").asText().equals("127.0.3.10")).findFirst().orElseThrow();
+        assertEquals("unverifiable", swapped.get("verdict").asText(), swapped.toString());
+        assertTrue(swapped.get("reason").asText().endsWith("packets of the handshake are missing from the capture, or came out of order."),
+                swapped.toString());
+    }
+
     /** The flows of a capture as editcap leaves it: {@code options} (editcap's), {@code frames} the frames it deletes. */
     static List<JsonNode> analyzeEdited(String topology, String capture, String... frames) throws Exception {
         return analyzeEdited(topology, new String[0], capture, frames);

@@ -110,6 +110,12 @@ public final class TlsSession {
         return forward.stopped && reverse.stopped;
     }
 
+    /** True when the server's first bytes after a ClientHello were not a TLS record (a cleartext banner, an error line). */
+    public boolean responderAnsweredNotTls() {
+        TlsStream server = clientIsResponder ? forward : reverse;
+        return clientHello && !serverHello && server.invalid;
+    }
+
     /** True when the client side switched to encryption (ChangeCipherSpec) or sent application data. */
     public boolean clientFinishedHandshake() {
         TlsStream c = clientIsResponder ? reverse : forward;
