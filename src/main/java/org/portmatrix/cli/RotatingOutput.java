@@ -130,16 +130,19 @@ final class RotatingOutput implements AutoCloseable {
         return null;
     }
 
+    /** Whether the file system gives a file's link count ("unix:nlink"): Linux's does; elsewhere a name gone is a removal. */
+    private static final boolean LINK_COUNTS = java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("unix");
+
     /** Whether the open file still has a name somewhere (moved away, not removed); false when that cannot be told. */
     private boolean stillLinked() {
-        if (openFile == null) {
+        if (openFile == null || !LINK_COUNTS) {
             return false;
         }
         try {
             Object key = keyOf(openFile); // (the same descriptor, still this file)
             return key != null && key.equals(fileKey) && (Integer) Files.getAttribute(openFile, "unix:nlink") > 0;
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
-            return false;
+        } catch (IOException e) {
+            return false; // (the descriptor gone meanwhile)
         }
     }
 

@@ -1,6 +1,7 @@
 package org.portmatrix.inspect;
 
 import java.util.List;
+import java.util.Set;
 import org.portmatrix.inspect.dcerpc.DceRpcInspector;
 import org.portmatrix.inspect.dhcp.DhcpInspector;
 import org.portmatrix.inspect.dns.DnsInspector;
@@ -55,14 +56,14 @@ public final class Inspectors {
     }
 
     /** What each slot's inspector can name, index = slot. */
-    private static final List<java.util.Set<AppProtocol>> NAMES = List.of(java.util.Set.of(AppProtocol.TLS),
-            java.util.Set.of(AppProtocol.SIP), java.util.Set.of(AppProtocol.HTTP), java.util.Set.of(AppProtocol.SSH),
-            java.util.Set.of(AppProtocol.STUN, AppProtocol.MS_TURN), java.util.Set.of(AppProtocol.RDP), java.util.Set.of(AppProtocol.SMB),
-            java.util.Set.of(AppProtocol.DCERPC), java.util.Set.of(AppProtocol.DHCP), java.util.Set.of(AppProtocol.TDS),
-            java.util.Set.of(AppProtocol.SSRP), java.util.Set.of(AppProtocol.DNS), java.util.Set.of(AppProtocol.RTP, AppProtocol.RTCP));
+    private static final List<Set<AppProtocol>> NAMES = List.of(Set.of(AppProtocol.TLS),
+            Set.of(AppProtocol.SIP), Set.of(AppProtocol.HTTP), Set.of(AppProtocol.SSH),
+            Set.of(AppProtocol.STUN, AppProtocol.MS_TURN), Set.of(AppProtocol.RDP), Set.of(AppProtocol.SMB),
+            Set.of(AppProtocol.DCERPC), Set.of(AppProtocol.DHCP), Set.of(AppProtocol.TDS),
+            Set.of(AppProtocol.SSRP), Set.of(AppProtocol.DNS), Set.of(AppProtocol.RTP, AppProtocol.RTCP));
 
     /** Whether one of the inspectors of {@code candidates} (a bit per slot) could still name one of {@code wanted}. */
-    public static boolean couldName(int candidates, java.util.Set<AppProtocol> wanted) {
+    public static boolean couldName(int candidates, Set<AppProtocol> wanted) {
         for (int i = 0; i < COUNT; i++) {
             if ((candidates & 1 << i) != 0) {
                 for (AppProtocol a : NAMES.get(i)) {
