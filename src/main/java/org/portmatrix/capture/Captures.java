@@ -95,7 +95,7 @@ public final class Captures {
         if (got >= 2 && (magic >>> ((got - 2) * 8)) == GZIP_MAGIC && guard == null) {
             InputStream gz;
             try {
-                gz = new GZIPInputStream(in, 1 << 16);
+                gz = new GZIPInputStream(new NextMemberAhead(in), 1 << 16);
             } catch (java.io.EOFException e) {
                 in.close();
                 throw new CaptureFormatException(name, 0, "gzip header cut off");
@@ -300,5 +300,24 @@ public final class Captures {
         }
         files.sort(null);
         return files;
+    }
+
+    /**
+     * The compressed bytes as {@link GZIPInputStream} reads them, saying more are available until
+     * their end: at the end of a member it reads the next member's header only when its stream says
+     * bytes are available (JDK-7036144), and a pipe whose writer is between two members (files of a
+     * ring buffer sent one after another through ssh) has none at hand for a moment, so the members
+     * after it were dropped without a word. Told there are, it waits for the next header; at the real
+     * end its read of the header finds none and the stream ends as before.
+     */
+    private static final class NextMemberAhead extends java.io.FilterInputStream {
+        NextMemberAhead(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int available() throws IOException {
+            return Math.max(1, in.available());
+        }
     }
 }

@@ -210,6 +210,43 @@ class CapturesTest {
         assertTrue(e.getMessage().endsWith("missing.pcap: no such file"), e.getMessage());
     }
 
+    /**
+     * Gzip members one after another on a pipe whose writer pauses between them (ring-buffer files
+     * sent through ssh or curl): every member is read, whether a member ends between two records or
+     * inside one. The JDK's gzip stream looked for a next member only if its input had bytes at hand
+     * at that moment, and took the pause for the end (the members after it dropped, exit 0; or a
+     * record cut in two reported as a capture cut off).
+     */
+    @Test
+    void gzipMembersOnAPipeThatPausesBetweenThemAreAllRead() throws Exception {
+        byte[] whole = Files.readAllBytes(SAMPLE);
+        int[] cuts = {0, 1000, 24_000, whole.length}; // 1000 and 24,000 fall inside records (the header is 24 bytes)
+        List<String> members = new ArrayList<>();
+        for (int i = 0; i + 1 < cuts.length; i++) {
+            Path part = tmp.resolve("part" + i);
+            Files.write(part, Arrays.copyOfRange(whole, cuts[i], cuts[i + 1]));
+            run("gzip", part.toString());
+            members.add(part + ".gz");
+        }
+        Path fifo = tmp.resolve("pipe");
+        run("mkfifo", fifo.toString());
+        Process writer = new ProcessBuilder("bash", "-c", "exec >\"$0\"; cat \"$1\"; sleep 0.5; cat \"$2\"; sleep 0.5; cat \"$3\"",
+                fifo.toString(), members.get(0), members.get(1), members.get(2)).redirectErrorStream(true).start();
+        try {
+            PacketSource s = Captures.openAll(List.of(fifo), null);
+            List<Pkt> expected = all(Captures.open(SAMPLE));
+            List<Pkt> read = all(s);
+            assertEquals(expected.size(), read.size(), "packets read");
+            assertEquals(expected, read);
+            assertNull(s.damage(), "no damage");
+        } catch (Throwable t) {
+            writer.destroyForcibly();
+            throw t;
+        }
+        assertTrue(writer.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(0, writer.exitValue());
+    }
+
     @Test
     void readsStandardInput() throws IOException {
         InputStream stdin = new ByteArrayInputStream(Files.readAllBytes(SAMPLE));
