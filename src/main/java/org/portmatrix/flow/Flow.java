@@ -45,6 +45,12 @@ public final class Flow {
     public int flagsFwd, flagsRev;
     public int tcpState;
     boolean finFwd, finRev;
+    /**
+     * The sequence number of the connection's SYN (without ACK), or -1: a SYN that repeats it after the
+     * connection ended is that SYN again (retransmitted, or the same packet seen on a second interface),
+     * not the next connection on the 5-tuple.
+     */
+    long synSeq = -1;
     public int endReason;
     /** ICMP type and code of the flow's first packet (ICMP flows are keyed without them). */
     public int icmpType, icmpCode;

@@ -182,13 +182,18 @@ public final class FlowTable {
         // A SYN after the 5-tuple's connection ended starts the next one. Ended: a RST, or a FIN from either
         // end (half closed is enough: a SYN never follows a FIN within one connection, and a mirror port
         // that lost the other end's FIN would otherwise fold the next connection into this one, as tshark
-        // does not).
-        if (f != null && d.protocol == IpProtocol.TCP && isSynOnly(d.tcpFlags)
-                && (f.tcpState == Flow.TCP_CLOSED_FIN || f.tcpState == Flow.TCP_CLOSED_RST
-                    || ((f.finFwd || f.finRev) && (d.tcpFlags & 0x01) == 0))) { // (a SYN+FIN probe is not a new connection)
-            restarted++;
-            remove(f, Flow.END_RESTARTED);
-            f = null;
+        // does not). Unless it repeats the connection's own SYN (its sequence number): a connect retried after
+        // a RST, or the connection seen again on a second interface of the capture, as tshark reads it.
+        if (f != null && d.protocol == IpProtocol.TCP && isSynOnly(d.tcpFlags)) {
+            if ((f.tcpState == Flow.TCP_CLOSED_FIN || f.tcpState == Flow.TCP_CLOSED_RST
+                    || ((f.finFwd || f.finRev) && (d.tcpFlags & 0x01) == 0)) // (a SYN+FIN probe is not a new connection)
+                    && d.tcpSeq != f.synSeq) {
+                restarted++;
+                remove(f, Flow.END_RESTARTED);
+                f = null;
+            } else if (f.synSeq < 0) {
+                f.synSeq = d.tcpSeq; // the connection's SYN after its SYN-ACK, or after packets from its middle
+            }
         }
         if (f == null) {
             if (size >= config.capacity()) {
@@ -356,6 +361,7 @@ public final class FlowTable {
             int flags = d.tcpFlags;
             if ((flags & 0x12) == 0x02) {
                 senderInitiates = true;
+                f.synSeq = d.tcpSeq;
             } else if ((flags & 0x12) == 0x12) {
                 senderInitiates = false; // a SYN-ACK comes from the responder
             } else {

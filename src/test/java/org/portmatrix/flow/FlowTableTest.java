@@ -49,6 +49,13 @@ class FlowTableTest {
                 : packet(IpProtocol.TCP, SERVER, 5061, CLIENT, 50000, flags);
     }
 
+    /** A TCP packet with its sequence number. */
+    static Decoded tcp(boolean fromClient, int flags, long seq) {
+        Decoded d = tcp(fromClient, flags);
+        d.tcpSeq = seq;
+        return d;
+    }
+
     static boolean initiatorIsClient(Flow f) {
         return f.srcLo() == (Decoded.V4_MAPPED | CLIENT);
     }
@@ -192,7 +199,7 @@ class FlowTableTest {
         t.update(tcp(false, SYN | ACK), 1, 60);
         assertSame(first, t.update(tcp(true, SYN), 2, 60), "a retransmitted SYN on an open flow is the same flow");
         t.update(tcp(true, RST), 3, 60);
-        Flow second = t.update(tcp(true, SYN), 4, 60);
+        Flow second = t.update(tcp(true, SYN, 1000), 4, 60); // a new connection's SYN: a sequence number of its own
         assertNotSame(first, second);
         assertEquals(List.of(first), closed);
         assertEquals(Flow.END_RESTARTED, first.endReason);
@@ -212,13 +219,30 @@ class FlowTableTest {
         assertEquals(Flow.TCP_ESTABLISHED, first.tcpState, "half closed");
         assertSame(first, t.update(tcp(false, ACK), 4, 60));
         assertSame(first, t.update(tcp(true, SYN | FIN), 5, 60), "a SYN+FIN probe is not a new connection");
-        Flow second = t.update(tcp(true, SYN), 6, 60);
+        Flow second = t.update(tcp(true, SYN, 1000), 6, 60);
         assertNotSame(first, second);
         assertEquals(List.of(first), closed);
         assertEquals(Flow.END_RESTARTED, first.endReason);
         assertEquals(1, second.packets());
         assertSame(second, t.update(tcp(false, SYN | ACK), 7, 60));
         assertEquals(Flow.TCP_ESTABLISHED, second.tcpState);
+    }
+
+    @Test
+    void aSynRepeatingTheConnectionsOwnSequenceNumberIsThatSynAgain() {
+        FlowTable t = table();
+        Flow refused = t.update(tcp(true, SYN, 7), 0, 60);
+        t.update(tcp(false, RST | ACK), 1, 60);
+        assertSame(refused, t.update(tcp(true, SYN, 7), 2, 60), "a connect retried after its RST");
+        assertEquals(0, t.restarted());
+        Flow next = t.update(tcp(true, SYN, 8), 3, 60);
+        assertNotSame(refused, next, "another sequence number: the next connection");
+        // A connection seen after it ended, and never from its SYN: its first SYN is not the next connection's.
+        FlowTable u = table();
+        Flow mid = u.update(tcp(true, ACK), 0, 60);
+        u.update(tcp(true, FIN | ACK), 1, 60);
+        u.update(tcp(false, FIN | ACK), 2, 60);
+        assertNotSame(mid, u.update(tcp(true, SYN, 7), 3, 60));
     }
 
     /**

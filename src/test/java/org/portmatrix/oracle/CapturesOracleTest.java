@@ -93,6 +93,35 @@ class CapturesOracleTest {
         assertEquals(List.of("established", "closed_rst"), two.stream().map(r -> r.get("tcp_state").asText()).toList());
     }
 
+    /**
+     * A SYN that repeats the sequence number of its connection's SYN after the connection ended is that
+     * SYN again, not the next connection: the whole connection seen a second time (a pcapng's second
+     * interface, written after the first's FIN), and a connect retried after its RST. One flow each, as
+     * tshark makes one conversation; they had been two and three flows ({@code restarted}).
+     */
+    @Test
+    void aSynRepeatingTheConnectionsOwnIsTheSameFlow(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path lo = DECODE.resolve("lo.pcap");
+        IcmpErrorsTest.run("editcap", "-r", lo.toString(), dir.resolve("fin.pcap").toString(), "1-10"); // to 5061, FIN both ways
+        IcmpErrorsTest.run("editcap", "-r", lo.toString(), dir.resolve("rst.pcap").toString(), "37-38"); // to 5999, SYN and RST
+        IcmpErrorsTest.run("editcap", "-t", "0.000001", dir.resolve("fin.pcap").toString(), dir.resolve("fin-copy.pcap").toString());
+        IcmpErrorsTest.run("editcap", "-t", "0.5", dir.resolve("rst.pcap").toString(), dir.resolve("rst-retry.pcap").toString());
+        IcmpErrorsTest.run("editcap", "-t", "1", dir.resolve("rst.pcap").toString(), dir.resolve("rst-retry2.pcap").toString());
+        Path again = dir.resolve("again.pcap");
+        IcmpErrorsTest.run("mergecap", "-a", "-F", "pcap", "-w", again.toString(), dir.resolve("fin.pcap").toString(),
+                dir.resolve("rst.pcap").toString(), dir.resolve("rst-retry.pcap").toString(),
+                dir.resolve("rst-retry2.pcap").toString(), dir.resolve("fin-copy.pcap").toString());
+        Conversations.Ours o = analyze(again.toString());
+        sameAsTshark(again, o);
+        JsonNode fin = flow(o, "tcp", 5061);
+        assertEquals(20, fin.get("packets_fwd").asInt() + fin.get("packets_rev").asInt(), fin.toString());
+        assertEquals("capture_end", fin.get("end").asText());
+        JsonNode rst = flow(o, "tcp", 5999);
+        assertEquals(3, rst.get("packets_fwd").asInt(), rst.toString());
+        assertEquals(3, rst.get("packets_rev").asInt(), rst.toString());
+        assertEquals("closed_rst", rst.get("tcp_state").asText());
+    }
+
     static JsonNode flow(Conversations.Ours o, String transport, int dstPort) {
         List<JsonNode> l = flows(o, transport, dstPort);
         assertEquals(1, l.size(), transport + "/" + dstPort + ": " + l);
