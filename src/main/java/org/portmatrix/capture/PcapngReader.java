@@ -72,6 +72,12 @@ public final class PcapngReader extends FileSource {
     /** Multiplier or divisor (decimal resolutions) or shift (binary ones). */
     private long[] ifTsScale = new long[4];
     private long[] ifTsOffsetNanos = new long[4];
+    /**
+     * For {@link #TS_MULTIPLY}: the largest time in the interface's units whose nanoseconds, with the
+     * offset, a Java long holds (until 2262-04-11), its sign bit flipped for an unsigned compare. Later
+     * times are held as that last instant ({@link #nanos}): they had wrapped to 1715 and sorted first.
+     */
+    private long[] ifTsMaxUnitsFlipped = new long[4];
     private long lastTsNanos;
     private long packetsSkipped;
 
@@ -158,7 +164,8 @@ public final class PcapngReader extends FileSource {
                 if (ifId >= 0 && ifId < interfaces && ifTsMode[ifId] == TS_MULTIPLY && caplen >= 0 && caplen <= len - MIN_EPB
                         && caplen <= ifQuietCaplen[ifId] && orig >= caplen && UncheckedBytes.i32le(b, p + len - 4) == len) {
                     long units = ((long) UncheckedBytes.i32le(b, p + 12) << 32) | (UncheckedBytes.i32le(b, p + 16) & 0xffffffffL);
-                    long ts = units * ifTsScale[ifId] + ifTsOffsetNanos[ifId];
+                    long ts = (units ^ Long.MIN_VALUE) <= ifTsMaxUnitsFlipped[ifId]
+                            ? units * ifTsScale[ifId] + ifTsOffsetNanos[ifId] : nanos(ifId, units);
                     lastTsNanos = ts;
                     ref.set(b, p + PACKET_DATA_EPB, caplen, orig, ts, ifLinkType[ifId]);
                     ref.recordOffset = in.offset();
@@ -317,6 +324,7 @@ public final class PcapngReader extends FileSource {
             ifTsMode = java.util.Arrays.copyOf(ifTsMode, n);
             ifTsScale = java.util.Arrays.copyOf(ifTsScale, n);
             ifTsOffsetNanos = java.util.Arrays.copyOf(ifTsOffsetNanos, n);
+            ifTsMaxUnitsFlipped = java.util.Arrays.copyOf(ifTsMaxUnitsFlipped, n);
         }
         int i = interfaces;
         ifLinkType[i] = Bytes.u16(b, p + 8, bigEndian);
@@ -349,7 +357,10 @@ public final class PcapngReader extends FileSource {
             ifTsMode[i] = TS_DIVIDE;
             ifTsScale[i] = tsresol - 9 > 18 ? 0 : pow10(tsresol - 9);
         }
-        ifTsOffsetNanos[i] = tsoffset * NANOS;
+        // (An offset beyond Java's nanoseconds, 292 years either way, is held at their end.)
+        ifTsOffsetNanos[i] = Math.abs(tsoffset) > Long.MAX_VALUE / NANOS ? (tsoffset < 0 ? Long.MIN_VALUE : Long.MAX_VALUE) : tsoffset * NANOS;
+        long maxUnits = ifTsMode[i] == TS_MULTIPLY ? (Long.MAX_VALUE - Math.max(0, ifTsOffsetNanos[i])) / ifTsScale[i] : 0;
+        ifTsMaxUnitsFlipped[i] = maxUnits ^ Long.MIN_VALUE;
         interfaces++;
         return true;
     }
@@ -362,29 +373,38 @@ public final class PcapngReader extends FileSource {
         return r;
     }
 
-    /** Converts a timestamp in the interface's units to nanoseconds since the epoch. */
+    /**
+     * Converts a timestamp in the interface's units (unsigned) to nanoseconds since the epoch; a time past
+     * what a Java long holds (after 2262-04-11, before 1677-09-21) is held as the last (first) instant
+     * it holds, in its place in time, instead of wrapping around.
+     */
     private long nanos(int ifId, long units) {
         long scale = ifTsScale[ifId];
         long ns;
         switch (ifTsMode[ifId]) {
             case TS_MULTIPLY:
-                ns = units * scale;
+                ns = Long.compareUnsigned(units, Long.MAX_VALUE / scale) > 0 ? Long.MAX_VALUE : units * scale;
                 break;
             case TS_DIVIDE:
-                ns = scale == 0 ? 0 : Long.divideUnsigned(units, scale);
+                ns = scale == 0 ? 0 : Long.divideUnsigned(units, scale); // (at most 2^64 / 10: held)
                 break;
             default: {
                 int shift = (int) scale;
-                if (shift == 0) {
-                    ns = units * NANOS;
+                long seconds = shift == 0 ? units : units >>> shift;
+                long fraction = shift == 0 ? 0 : units << (64 - shift); // the fraction as 0.64 fixed point
+                if (Long.compareUnsigned(seconds, Long.MAX_VALUE / NANOS) > 0) {
+                    ns = Long.MAX_VALUE;
                 } else {
-                    long seconds = units >>> shift;
-                    long fraction = units << (64 - shift); // the fraction as 0.64 fixed point
                     ns = seconds * NANOS + Math.multiplyHigh(fraction, NANOS) + (fraction < 0 ? NANOS : 0);
                 }
                 break;
             }
         }
-        return ns + ifTsOffsetNanos[ifId];
+        long off = ifTsOffsetNanos[ifId];
+        long sum = ns + off;
+        if (((ns ^ sum) & (off ^ sum)) < 0) { // the sum overflowed: both operands' signs differ from its
+            return off < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+        return sum;
     }
 }

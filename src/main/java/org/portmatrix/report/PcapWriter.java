@@ -33,7 +33,8 @@ import org.portmatrix.capture.UncheckedBytes;
  *   record:                  ts_sec u32 | ts_nsec u32 | incl_len u32 | orig_len u32 | frame
  * pcapng block:              type u32 | total length u32 | body | total length u32 (body padded to 4)
  *   SHB 0x0A0D0D0A:          byte-order magic 0x1A2B3C4D | major u16 = 1 | minor u16 = 0 | section length i64 = -1
- *   IDB 0x00000001:          linktype u16 | reserved u16 | snaplen u32 | option if_tsresol (9) = 9 | opt_endofopt
+ *   IDB 0x00000001:          linktype u16 | reserved u16 | snaplen u32 | option if_tsresol (9) = 9
+ *                            | [option if_tsoffset (14) = -9,223,372,036 s, for times before 1970] | opt_endofopt
  *   EPB 0x00000006:          interface u32 | ts high u32 | ts low u32 (nanoseconds) | caplen u32 | origlen u32 | frame
  * </pre>
  */
@@ -50,6 +51,18 @@ public final class PcapWriter implements AutoCloseable {
     static final int IF_TSRESOL = 9;
     static final byte TSRESOL_NANOS = 9;
     private static final long NANOS_PER_SECOND = 1_000_000_000L;
+    static final int IF_TSOFFSET = 14;
+    /**
+     * An EPB's time is unsigned: a time before 1970 goes to an interface of its link type whose
+     * {@code if_tsoffset} is this many seconds (1677-09-21T00:12:44Z, the whole second nearest the
+     * earliest time a Java long of nanoseconds holds), its EPB holding the nanoseconds since then.
+     * Written as they were, such times read as 2554.
+     */
+    static final long BEFORE_1970_OFFSET_SECONDS = -(Long.MAX_VALUE / NANOS_PER_SECOND);
+    /** That offset in nanoseconds (negative). */
+    private static final long BEFORE_1970_OFFSET_NANOS = BEFORE_1970_OFFSET_SECONDS * NANOS_PER_SECOND;
+    /** Added to a link type for the key of its before-1970 interface in {@link #interfaces}. */
+    private static final int BEFORE_1970_KEY = 1 << 16;
     /** MiBs a file may have in flight with direct I/O ({@link Sink}). */
     static final int DIRECT_BUFFERS = 4;
 
@@ -106,7 +119,7 @@ public final class PcapWriter implements AutoCloseable {
             convertToPcapng();
         }
         if (pcapng) {
-            epb(interfaceFor(linkType), buf, off, caplen, origLen, tsNanos);
+            epbAt(linkType, buf, off, caplen, origLen, tsNanos);
         } else {
             // A division only when the second changes: the quick JIT calls a runtime routine for each
             // (floorDiv and floorMod were two of them per packet before).
@@ -122,7 +135,7 @@ public final class PcapWriter implements AutoCloseable {
                     // Classic pcap's seconds are 32 bits, unsigned: a time before 1970 or after 2106 would wrap
                     // (2121 became 1985). The extract goes on in pcapng, whose times are 64 bits.
                     convertToPcapng();
-                    epb(interfaceFor(linkType), buf, off, caplen, origLen, tsNanos);
+                    epbAt(linkType, buf, off, caplen, origLen, tsNanos);
                     packets++;
                     return;
                 }
@@ -148,16 +161,31 @@ public final class PcapWriter implements AutoCloseable {
         out.write(head.array(), 0, PCAP_HEADER);
     }
 
-    private int interfaceFor(int linkType) throws IOException {
-        Integer id = interfaces.get(linkType);
+    /** An EPB on the interface of the packet's link type, or of its link type before 1970 ({@link #BEFORE_1970_OFFSET_SECONDS}). */
+    private void epbAt(int linkType, byte[] buf, int off, int caplen, int origLen, long tsNanos) throws IOException {
+        if (tsNanos < 0) {
+            // (The 854 ms before the offset, which only a time held at the earliest instant is in, are written as it.)
+            epb(interfaceFor(linkType, true), buf, off, caplen, origLen, Math.max(tsNanos, BEFORE_1970_OFFSET_NANOS) - BEFORE_1970_OFFSET_NANOS);
+        } else {
+            epb(interfaceFor(linkType, false), buf, off, caplen, origLen, tsNanos);
+        }
+    }
+
+    private int interfaceFor(int linkType, boolean before1970) throws IOException {
+        int key = before1970 ? linkType + BEFORE_1970_KEY : linkType;
+        Integer id = interfaces.get(key);
         if (id == null) {
             id = interfaces.size();
-            interfaces.put(linkType, id);
+            interfaces.put(key, id);
             head.clear();
-            int total = 32; // 8 header + 8 body + 8 if_tsresol (4 + 1 padded to 4) + 4 opt_endofopt + 4 trailer
+            // 8 header + 8 body + 8 if_tsresol (4 + 1 padded to 4) [+ 12 if_tsoffset (4 + 8)] + 4 opt_endofopt + 4 trailer
+            int total = before1970 ? 44 : 32;
             head.putInt(IDB).putInt(total).putShort((short) linkType).putShort((short) 0).putInt(SNAPLEN)
-                    .putShort((short) IF_TSRESOL).putShort((short) 1).put(TSRESOL_NANOS).put((byte) 0).put((byte) 0).put((byte) 0)
-                    .putShort((short) OPT_ENDOFOPT).putShort((short) 0).putInt(total);
+                    .putShort((short) IF_TSRESOL).putShort((short) 1).put(TSRESOL_NANOS).put((byte) 0).put((byte) 0).put((byte) 0);
+            if (before1970) {
+                head.putShort((short) IF_TSOFFSET).putShort((short) 8).putLong(BEFORE_1970_OFFSET_SECONDS);
+            }
+            head.putShort((short) OPT_ENDOFOPT).putShort((short) 0).putInt(total);
             out.write(head.array(), 0, total);
         }
         return id;
@@ -193,7 +221,7 @@ public final class PcapWriter implements AutoCloseable {
         out = new Sink(temp, directBuffers);
         pcapng = true;
         shb();
-        int iface = interfaceFor(pcapLinkType);
+        int iface = interfaceFor(pcapLinkType, false); // (classic pcap held no time before 1970)
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(old), 1 << 16)) {
             DataInputStream in = new DataInputStream(raw);
             in.readFully(new byte[PCAP_HEADER]);

@@ -79,6 +79,28 @@ class PcapngReaderTest {
         assertEquals(102 * S + 1, p.get(3).ts());
     }
 
+    /**
+     * A time after 2262-04-11, the last a Java long of nanoseconds holds (a broken clock), is held as
+     * that instant, in either byte order and resolution: it had wrapped to 1715 (and sorted first).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"big", "little"})
+    void aTimePastWhatNanosecondsHoldIsHeldAtTheirLastInstant(String endian) throws IOException {
+        long y2300 = 10_413_792_000L; // 2300-01-01T00:00:00Z, in seconds
+        PcapngBuilder b = new PcapngBuilder(order(endian)).section(order(endian))
+                .iface(1, 0, 9, 0)         // nanoseconds
+                .iface(1, 0, 6, 0)         // microseconds
+                .iface(1, 0, 0x80 | 30, 0) // 2^-30 s
+                .iface(1, 0, 9, 100)       // nanoseconds, offset 100 s
+                .epb(0, y2300 * S + 3, data(20, 0), 20)
+                .epb(1, y2300 * 1_000_000L + 4, data(20, 0), 20)
+                .epb(2, y2300 << 30, data(20, 0), 20)
+                .epb(3, Long.MAX_VALUE - 50 * S, data(20, 0), 20)
+                .epb(0, 1_700_000_000L * S + 5, data(20, 0), 20);
+        List<Long> ts = read(b.bytes()).packets().stream().map(Pkt::ts).toList();
+        assertEquals(List.of(Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, 1_700_000_000L * S + 5), ts);
+    }
+
     @Test
     void readsSimpleAndObsoletePacketBlocksAndSkipsOtherBlocks() throws IOException {
         PcapngBuilder b = new PcapngBuilder(ByteOrder.BIG_ENDIAN).section(ByteOrder.BIG_ENDIAN)

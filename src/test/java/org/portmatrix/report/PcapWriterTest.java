@@ -117,7 +117,36 @@ class PcapWriterTest {
             }
         }
         assertEquals(java.util.Arrays.stream(times).boxed().toList(), read, "every time as it was");
-        assertEquals("5000000000.000000001", fields(out, "frame.time_epoch").get(1), "tshark reads the 2128 time as written");
+        List<String> tshark = fields(out, "frame.time_epoch");
+        assertEquals("5000000000.000000001", tshark.get(1), "tshark reads the 2128 time as written");
+        assertEquals("-1.000000000", tshark.get(2), "tshark reads the 1969 time as written (it had read 2554)");
+    }
+
+    /** Times before 1970 from the start (a capture whose interface has a negative if_tsoffset), in two link types. */
+    @Test
+    void timesBefore1970AreWrittenAsTheyWere() throws Exception {
+        long[] times = {-100_000_000_007L, -50_000_000_000L, -(Long.MAX_VALUE / 1_000_000_000L) * 1_000_000_000L, 3L};
+        Path out = dir.resolve("early.pcap");
+        try (PcapWriter w = new PcapWriter(out)) {
+            byte[] f = ethernet(ipv4Udp(2));
+            byte[] raw = ipv4Udp(3);
+            w.write(f, 0, f.length, f.length, times[0], 1);
+            w.write(raw, 0, raw.length, raw.length, times[1], 101);
+            w.write(f, 0, f.length, f.length, times[2], 1);
+            w.write(raw, 0, raw.length, raw.length, times[3], 101);
+            w.commit();
+        }
+        List<Long> read = new java.util.ArrayList<>();
+        try (org.portmatrix.capture.PacketSource src = org.portmatrix.capture.Captures.open(out)) {
+            org.portmatrix.capture.PacketRef r = new org.portmatrix.capture.PacketRef();
+            while (src.next(r)) {
+                read.add(r.tsNanos);
+            }
+        }
+        assertEquals(java.util.Arrays.stream(times).boxed().toList(), read, "every time as it was");
+        // (tshark writes a time before 1970 as its whole seconds, rounded down, then the nanoseconds after them.)
+        assertEquals(List.of("-101.999999993\t10.0.0.2", "-50.000000000\t10.0.0.3", "-9223372036.000000000\t10.0.0.2",
+                "0.000000003\t10.0.0.3"), fields(out, "frame.time_epoch", "ip.dst"));
     }
 
     /**
