@@ -95,7 +95,7 @@ public final class Captures {
         if (got >= 2 && (magic >>> ((got - 2) * 8)) == GZIP_MAGIC && guard == null) {
             InputStream gz;
             try {
-                gz = new GZIPInputStream(new NextMemberAhead(in), 1 << 16);
+                gz = new GzipMembers(new NextMemberAhead(in));
             } catch (java.io.EOFException e) {
                 in.close();
                 throw new CaptureFormatException(name, 0, "gzip header cut off");
@@ -309,15 +309,80 @@ public final class Captures {
      * ring buffer sent one after another through ssh) has none at hand for a moment, so the members
      * after it were dropped without a word. Told there are, it waits for the next header; at the real
      * end its read of the header finds none and the stream ends as before.
+     *
+     * <p>It asks only there, once at the end of every member (after the member's trailer, before the
+     * next header), so this stream also counts what is read after the last member's end
+     * ({@link GzipMembers}).
      */
     private static final class NextMemberAhead extends java.io.FilterInputStream {
+        private long read;
+        /** {@link #read} when the last member's trailer had been read, or -1 before the end of the first. */
+        private long atMemberEnd = -1;
+
         NextMemberAhead(InputStream in) {
             super(in);
         }
 
         @Override
         public int available() throws IOException {
+            atMemberEnd = read;
             return Math.max(1, in.available());
+        }
+
+        @Override
+        public int read() throws IOException {
+            int c = in.read();
+            if (c >= 0) {
+                read++;
+            }
+            return c;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int r = in.read(b, off, len);
+            if (r > 0) {
+                read += r;
+            }
+            return r;
+        }
+
+        /** Bytes read since the last member's trailer (none before the first member ended). */
+        long readSinceMemberEnd() {
+            return atMemberEnd < 0 ? 0 : read - atMemberEnd;
+        }
+    }
+
+    /**
+     * Gzip members one after another, as {@link GZIPInputStream} reads them, with what it leaves
+     * unsaid: bytes after the last whole member that are not a member (a next member's header cut
+     * off, or anything else appended) ended the stream there without a word, so the packets they held
+     * were lost and the capture counted as whole (exit 0; {@code gzip -t} says "unexpected end of
+     * file" or "trailing garbage"). At the end they are damage, the capture read up to them.
+     */
+    private static final class GzipMembers extends GZIPInputStream {
+        private static final int TRAILER = 8;
+        private final NextMemberAhead source;
+        private boolean ended;
+
+        GzipMembers(NextMemberAhead source) throws IOException {
+            super(source, 1 << 16);
+            this.source = source;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int r = super.read(b, off, len);
+            if (r < 0 && !ended) {
+                ended = true;
+                // After the last trailer: what its buffer held beyond the trailer (the inflater keeps its
+                // input's count at the end), and what was read from the stream after it.
+                long after = Math.max(0, inf.getRemaining() - TRAILER) + source.readSinceMemberEnd();
+                if (after > 0) {
+                    throw new java.util.zip.ZipException("bytes after the last whole gzip member that are not one: a member cut off, or not gzip");
+                }
+            }
+            return r;
         }
     }
 }

@@ -247,6 +247,48 @@ class CapturesTest {
         assertEquals(0, writer.exitValue());
     }
 
+    /**
+     * What follows the last whole gzip member and is not one (the next member's header cut off, or
+     * bytes appended) is damage, everything before it read: it had ended the capture without a word
+     * (exit 0, the packets after it lost). Two whole members are one capture, without damage.
+     */
+    @Test
+    void whatFollowsTheLastWholeGzipMemberIsDamage() throws Exception {
+        byte[] whole = Files.readAllBytes(SAMPLE);
+        int cut = 24_000; // inside a record
+        Path a = tmp.resolve("a");
+        Path b = tmp.resolve("b");
+        Files.write(a, Arrays.copyOfRange(whole, 0, cut));
+        Files.write(b, Arrays.copyOfRange(whole, cut, whole.length));
+        run("gzip", a.toString());
+        run("gzip", b.toString());
+        byte[] ga = Files.readAllBytes(tmp.resolve("a.gz"));
+        byte[] gb = Files.readAllBytes(tmp.resolve("b.gz"));
+        List<Pkt> expected = all(Captures.open(SAMPLE));
+
+        PacketSource both = Captures.open("both.pcap.gz", new ByteArrayInputStream(concat(ga, gb)), ga.length + gb.length);
+        assertEquals(expected, all(both));
+        assertNull(both.damage());
+
+        byte[] headerCut = concat(ga, Arrays.copyOf(gb, 6));
+        PacketSource cutOff = Captures.open("cut.pcap.gz", new ByteArrayInputStream(headerCut), headerCut.length);
+        List<Pkt> read = all(cutOff);
+        assertTrue(read.size() > 10 && read.size() < expected.size(), read.size() + " packets");
+        assertEquals(expected.subList(0, read.size()), read, "the first member's whole records");
+        assertTrue(cutOff.damage().describe().contains("after the last whole gzip member"), cutOff.damage().describe());
+
+        byte[] appended = concat(Files.readAllBytes(tmp.resolve("a.gz")), "not gzip at all\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        PacketSource garbage = Captures.open("junk.pcap.gz", new ByteArrayInputStream(appended), appended.length);
+        assertEquals(read, all(garbage));
+        assertTrue(garbage.damage().describe().contains("after the last whole gzip member"), garbage.damage().describe());
+    }
+
+    private static byte[] concat(byte[] x, byte[] y) {
+        byte[] r = Arrays.copyOf(x, x.length + y.length);
+        System.arraycopy(y, 0, r, x.length, y.length);
+        return r;
+    }
+
     @Test
     void readsStandardInput() throws IOException {
         InputStream stdin = new ByteArrayInputStream(Files.readAllBytes(SAMPLE));
