@@ -57,7 +57,8 @@ final class YamlFile {
         options.setCodePointLimit((int) MAX_CHARS + 1); // (Bounded below counts them, and names the line)
         AliasMarks parser = null;
         // UTF-8, or UTF-16 with its byte-order mark, as YAML allows (what Windows PowerShell 5.1's Out-File writes).
-        try (Reader r = new Bounded(new org.yaml.snakeyaml.reader.UnicodeReader(in))) {
+        Bounded bounded = null;
+        try (Reader r = bounded = new Bounded(new TextReader(in))) {
             // The composer alone (what Yaml.compose runs), without the constructors and representers a
             // Yaml object builds and this never uses: a cold start of SnakeYAML about 20 ms shorter.
             parser = new AliasMarks(new ParserImpl(new StreamReader(r), options));
@@ -66,15 +67,24 @@ final class YamlFile {
                 throw new ConfigException(name, 0, "empty file");
             }
             return node;
-        } catch (TooLarge e) {
+        } catch (Refused e) {
             throw new ConfigException(name, e.line, e.getMessage());
         } catch (MarkedYAMLException e) {
             int line = e.getProblemMark() != null ? e.getProblemMark().getLine() + 1 : 0;
             throw new ConfigException(name, line, "malformed YAML: " + oneLine(e.getProblem()));
+        } catch (org.yaml.snakeyaml.reader.ReaderException e) {
+            // A character YAML does not allow (a NUL, a control character): SnakeYAML names its place in the
+            // characters read, not its line.
+            int cp = e.getCodePoint();
+            throw new ConfigException(name, bounded.lineOf(e.getPosition()), cp == 0
+                    ? "a NUL character: a binary file, or text in UTF-16 or UTF-32 without a byte-order mark (save it as UTF-8)"
+                    : String.format("a character YAML does not allow (U+%04X)", cp));
         } catch (YAMLException e) {
-            // (SnakeYAML's alias limit names no line: the alias over it is the last one the composer took)
+            // (SnakeYAML's alias limit names no line: the alias over it is the last one the composer took; nor does
+            // its nesting limit: the collection over it is the last event the parser handed over)
             boolean aliases = e.getMessage() != null && e.getMessage().startsWith("Number of aliases");
-            int line = aliases && parser.lastAlias != null ? parser.lastAlias.getLine() + 1 : 0;
+            org.yaml.snakeyaml.error.Mark at = parser == null ? null : aliases ? parser.lastAlias : parser.lastEvent;
+            int line = at != null ? at.getLine() + 1 : 0;
             throw new ConfigException(name, line, aliases ? "more than " + MAX_COLLECTION_ALIASES + " aliases of lists or mappings"
                     + " (each copies the whole collection it names)" : "malformed YAML: " + oneLine(e.getMessage()));
         } catch (IOException e) {
@@ -82,11 +92,109 @@ final class YamlFile {
         }
     }
 
-    /** A file over {@link #MAX_CHARS}, or a line over {@link #MAX_LINE}: refused at that line. */
-    private static final class TooLarge extends RuntimeException {
+    /**
+     * UTF-8, or UTF-16 after its byte-order mark (what Windows PowerShell 5.1's Out-File writes), as
+     * SnakeYAML's {@code UnicodeReader} reads them, but handing over the characters before a byte that is
+     * not text before it fails: the JDK's stream decoder drops those it decoded in the same call, so the
+     * line counted ({@link Bounded}) was the line of the call's first character, not the byte's.
+     */
+    private static final class TextReader extends Reader {
+        private final InputStream in;
+        private final java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(8192);
+        private java.nio.charset.CharsetDecoder decoder;
+        private boolean eof;
+        private boolean flushed;
+        /** A failure found after characters still to be handed over: thrown at the next read. */
+        private java.nio.charset.CoderResult pending;
+
+        TextReader(InputStream in) {
+            this.in = in;
+            bytes.flip();
+        }
+
+        private boolean fill() throws IOException {
+            bytes.compact();
+            int n = in.read(bytes.array(), bytes.position(), bytes.remaining());
+            if (n > 0) {
+                bytes.position(bytes.position() + n);
+            }
+            bytes.flip();
+            return n >= 0;
+        }
+
+        /** The encoding from the byte-order mark, if any (the mark itself skipped); UTF-8 without one. */
+        private void start() throws IOException {
+            while (bytes.remaining() < 3 && fill()) {
+                // (a mark is at most three bytes)
+            }
+            java.nio.charset.Charset cs = java.nio.charset.StandardCharsets.UTF_8;
+            int r = bytes.remaining();
+            int b0 = r > 0 ? bytes.get(0) & 0xff : -1;
+            int b1 = r > 1 ? bytes.get(1) & 0xff : -1;
+            if (r >= 3 && b0 == 0xef && b1 == 0xbb && (bytes.get(2) & 0xff) == 0xbf) {
+                bytes.position(3);
+            } else if (b0 == 0xfe && b1 == 0xff) {
+                cs = java.nio.charset.StandardCharsets.UTF_16BE;
+                bytes.position(2);
+            } else if (b0 == 0xff && b1 == 0xfe) {
+                cs = java.nio.charset.StandardCharsets.UTF_16LE;
+                bytes.position(2);
+            }
+            decoder = cs.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        }
+
+        @Override
+        public int read(char[] c, int off, int len) throws IOException {
+            if (decoder == null) {
+                start();
+            }
+            if (pending != null) {
+                pending.throwException();
+            }
+            if (len == 0) {
+                return 0;
+            }
+            java.nio.CharBuffer out = java.nio.CharBuffer.wrap(c, off, len);
+            while (out.position() == off) {
+                if (flushed) {
+                    return -1;
+                }
+                java.nio.charset.CoderResult cr = decoder.decode(bytes, out, eof);
+                if (cr.isError()) {
+                    if (out.position() > off) {
+                        pending = cr;
+                        break;
+                    }
+                    cr.throwException();
+                }
+                if (cr.isOverflow()) {
+                    break;
+                }
+                if (eof) {
+                    decoder.flush(out);
+                    flushed = true;
+                } else if (out.position() == off && !fill()) {
+                    eof = true;
+                }
+            }
+            return out.position() - off;
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
+        }
+    }
+
+    /**
+     * A file over {@link #MAX_CHARS}, a line over {@link #MAX_LINE}, or bytes that are not text in the
+     * file's encoding: refused at that line.
+     */
+    private static final class Refused extends RuntimeException {
         final int line;
 
-        TooLarge(int line, String message) {
+        Refused(int line, String message) {
             super(message, null, false, false);
             this.line = line;
         }
@@ -102,6 +210,8 @@ final class YamlFile {
     private static final class Bounded extends java.io.FilterReader {
         private long chars;
         private int line = 1;
+        /** The character (code point) each line after the first starts at: {@link #lineOf}. */
+        private long[] lineStarts = new long[64];
         private int lineLength;
         private boolean afterCr;
 
@@ -111,7 +221,12 @@ final class YamlFile {
 
         @Override
         public int read() throws IOException {
-            int c = super.read();
+            int c;
+            try {
+                c = super.read();
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw notText();
+            }
             if (c >= 0) {
                 count((char) c);
             }
@@ -120,11 +235,40 @@ final class YamlFile {
 
         @Override
         public int read(char[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
+            int n;
+            try {
+                n = super.read(b, off, len);
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw notText();
+            }
             for (int i = 0; i < n; i++) {
                 count(b[off + i]);
             }
             return n;
+        }
+
+        /**
+         * The decoder hands over the characters before a byte it cannot decode, then fails: the line counted
+         * so far is that byte's. (SnakeYAML had named the JDK's exception, and no line.)
+         */
+        private Refused notText() {
+            return new Refused(line, "not UTF-8 text (a byte that is not UTF-8, or not UTF-16 after a UTF-16 byte-order mark;"
+                    + " a binary file, or text in another encoding: save it as UTF-8)");
+        }
+
+        /** The line of the character (code point) at {@code position} from the start, 0 first. */
+        int lineOf(long position) {
+            int lo = 0;
+            int hi = line - 1; // lines before the current one that have ended
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (lineStarts[mid] <= position) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo + 1;
         }
 
         /**
@@ -134,7 +278,7 @@ final class YamlFile {
         private void count(char c) {
             boolean pairEnd = Character.isLowSurrogate(c);
             if (!pairEnd && ++chars > MAX_CHARS) {
-                throw new TooLarge(line, "larger than " + (MAX_CHARS >> 20) + " Mi characters (a topology or catalog is a few KB)");
+                throw new Refused(line, "larger than " + (MAX_CHARS >> 20) + " Mi characters (a topology or catalog is a few KB)");
             }
             boolean lf = c == '\n';
             if (lf && afterCr) {
@@ -143,18 +287,23 @@ final class YamlFile {
             }
             afterCr = c == '\r';
             if (lf || afterCr || c == '\u0085' || c == '\u2028' || c == '\u2029') {
+                if (line - 1 == lineStarts.length) {
+                    lineStarts = java.util.Arrays.copyOf(lineStarts, lineStarts.length * 2);
+                }
+                lineStarts[line - 1] = chars; // (the next line starts after this one's end, the chars-th character)
                 line++;
                 lineLength = 0;
             } else if (!pairEnd && ++lineLength > MAX_LINE) {
-                throw new TooLarge(line, "a line longer than " + (MAX_LINE >> 20) + " Mi characters");
+                throw new Refused(line, "a line longer than " + (MAX_LINE >> 20) + " Mi characters");
             }
         }
     }
 
-    /** The parser, remembering the start of the last alias it handed over. */
+    /** The parser, remembering the start of the last alias, and of the last event, it handed over. */
     private static final class AliasMarks implements org.yaml.snakeyaml.parser.Parser {
         private final org.yaml.snakeyaml.parser.Parser parser;
         org.yaml.snakeyaml.error.Mark lastAlias;
+        org.yaml.snakeyaml.error.Mark lastEvent;
 
         AliasMarks(org.yaml.snakeyaml.parser.Parser parser) {
             this.parser = parser;
@@ -173,6 +322,7 @@ final class YamlFile {
         @Override
         public org.yaml.snakeyaml.events.Event getEvent() {
             org.yaml.snakeyaml.events.Event e = parser.getEvent();
+            lastEvent = e.getStartMark();
             if (e instanceof org.yaml.snakeyaml.events.AliasEvent) {
                 lastAlias = e.getStartMark();
             }

@@ -169,6 +169,28 @@ class BadConfigurationTest {
         assertNames(refusedAnalysis("--topology", t.toString()), t + ":3:", "'Front End!'");
     }
 
+    /**
+     * A topology that is not UTF-8 text (Latin-1, a binary file, UTF-16 without its byte-order mark) is
+     * refused at the line of its first such byte or character, in words: SnakeYAML had named the JDK's
+     * MalformedInputException and no line, or "special characters are not allowed" and no line.
+     */
+    @Test
+    void aTopologyThatIsNotTextIsRefusedAtItsLine() throws Exception {
+        String head = "roles:\n  front-end: [10.1.1.0/24]\n  director: [10.1.2.0/24]\n  client: [10.2.0.0/16]\n";
+        Path latin1 = dir.resolve("latin1.yaml");
+        Files.write(latin1, (head + "  # caf\u00e9 on line 5\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        String line = refusedAnalysis("--topology", latin1.toString());
+        assertNames(line, latin1 + ":5:", "not UTF-8 text", "save it as UTF-8");
+        assertFalse(line.contains("Exception"), line);
+        Path nul = file("nul.yaml", head + "  edge-internal: [10.1.3.0/24]\u0000\n");
+        assertNames(refusedAnalysis("--topology", nul.toString()), nul + ":5:", "a NUL character");
+        Path bell = file("bell.yaml", "roles:\n  front-end: [10.1.1.0/24] \u0007\n");
+        assertNames(refusedAnalysis("--topology", bell.toString()), bell + ":2:", "U+0007");
+        Path utf16 = dir.resolve("utf16.yaml");
+        Files.write(utf16, head.getBytes(java.nio.charset.StandardCharsets.UTF_16LE));
+        assertNames(refusedAnalysis("--topology", utf16.toString()), utf16 + ":1:", "UTF-16");
+    }
+
     @Test
     void tabIndentedTopologyIsMalformedYamlWithItsLine() throws Exception {
         Path t = file("topology.yaml", "roles:\n\tfront-end: [10.1.1.0/24]\n");
