@@ -98,15 +98,27 @@ public final class PcapngReader extends FileSource {
             in.close();
             throw new CaptureFormatException(name, 0, problem);
         }
-        // The first section header cut off (its options): nothing of the file can be read, so it is
-        // refused like a cut-off pcap header. A length that is wrong is damage, found by next().
+        // The first section header cut off (its options), or its length wrong: nothing of the file can be
+        // read, so it is refused like a cut-off pcap header (a wrong length had been damage, exit 3, with not
+        // a packet read).
         long length = Bytes.u32(in.buf, in.pos + 4, bigEndian);
-        if (length >= MIN_SHB && (length & 3) == 0 && length <= in.capacity() && !in.ensure((int) length)) {
+        String wrong = length < MIN_SHB || (length & 3) != 0 ? "its block length " + length + " is "
+                + (length < MIN_SHB ? "below " + MIN_SHB : "not a multiple of 4")
+                : length > in.capacity() ? "its block length " + length + " exceeds the maximum of " + in.capacity() : null;
+        if (wrong == null && !in.ensure((int) length)) {
             int have = in.available();
             in.close();
             String failure = streamFailure(); // a .gz whose inflating failed inside it: that is what is wrong
             throw new CaptureFormatException(name, 0, failure != null ? failure + " in the pcapng section header"
                     : "truncated pcapng section header (" + have + " of " + length + " bytes)");
+        }
+        if (wrong == null && Bytes.u32(in.buf, in.pos + (int) length - 4, bigEndian) != length) {
+            wrong = "its block length " + length + " at the start and " + Bytes.u32(in.buf, in.pos + (int) length - 4, bigEndian)
+                    + " at the end differ";
+        }
+        if (wrong != null) {
+            in.close();
+            throw new CaptureFormatException(name, 0, "damaged pcapng section header: " + wrong);
         }
     }
 

@@ -252,6 +252,27 @@ class PcapngReaderTest {
         assertTrue(e.getMessage().contains("truncated pcapng section header"), e.getMessage());
     }
 
+    /**
+     * A first section header whose length is wrong (not a multiple of 4, past the largest block, unlike
+     * its copy at the block's end) leaves nothing of the file to read: refused (exit 2) as a cut-off one
+     * is, where it had been damage (exit 3) with not a packet read.
+     */
+    @Test
+    void refusesARealCaptureWhoseFirstSectionHeaderLengthIsWrong() throws IOException {
+        byte[] whole = java.nio.file.Files.readAllBytes(java.nio.file.Path.of("captures/decode/two-interfaces.pcapng"));
+        int shbLength = java.nio.ByteBuffer.wrap(whole, 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        int[][] wrong = {{4, shbLength + 1}, {4, 0x7ffffff0}, {shbLength - 4, shbLength + 4}};
+        String[] said = {"its block length " + (shbLength + 1) + " is not a multiple of 4",
+            "its block length " + 0x7ffffff0 + " exceeds the maximum of",
+            "its block length " + shbLength + " at the start and " + (shbLength + 4) + " at the end differ"};
+        for (int i = 0; i < wrong.length; i++) {
+            byte[] b = whole.clone();
+            java.nio.ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(wrong[i][0], wrong[i][1]);
+            CaptureFormatException e = assertThrows(CaptureFormatException.class, () -> read(b));
+            assertTrue(e.getMessage().startsWith("t.pcapng: offset 0: damaged pcapng section header: " + said[i]), e.getMessage());
+        }
+    }
+
     @Test
     void refusesARealCaptureCutInsideItsSectionHeaderOptions() throws IOException {
         byte[] whole = java.nio.file.Files.readAllBytes(java.nio.file.Path.of("captures/decode/two-interfaces.pcapng"));
