@@ -2,6 +2,7 @@ package org.portmatrix.classify.lync;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -124,7 +125,15 @@ final class XmlTree {
     /** Nesting accepted: a published topology nests 6 levels, Topology Builder's files a few more. */
     static final int MAX_DEPTH = 256;
 
-    static Element parse(String name, InputStream in) throws ConfigException {
+    static Element parse(String name, InputStream stream) throws ConfigException {
+        byte[] bytes;
+        try {
+            bytes = stream.readAllBytes();
+        } catch (IOException e) {
+            throw new ConfigException(name, 0, "cannot read: " + e.getMessage());
+        }
+        checkUtf8(name, bytes);
+        InputStream in = new java.io.ByteArrayInputStream(bytes);
         XMLStreamReader r = null;
         try {
             r = secureFactory().createXMLStreamReader(in);
@@ -187,6 +196,43 @@ final class XmlTree {
             }
         }
     }
+
+    /**
+     * A file that is UTF-8 by the XML rules (no byte-order mark of UTF-16, no declaration naming another
+     * encoding) but has a byte that is not, or UTF-16 after its mark that is not: refused at its line, as the
+     * hosts file is. The JDK's parser finds
+     * it too, but its scanner also prints "[Fatal Error] :-1:-1: Invalid byte 1 of 1-byte UTF-8 sequence."
+     * to stderr itself (its default error handler, which a StAX reporter does not replace), a second line.
+     */
+    private static void checkUtf8(String name, byte[] b) throws ConfigException {
+        java.nio.charset.Charset cs = StandardCharsets.UTF_8;
+        if (b.length >= 2 && ((b[0] == (byte) 0xfe && b[1] == (byte) 0xff) || (b[0] == (byte) 0xff && b[1] == (byte) 0xfe))) {
+            cs = StandardCharsets.UTF_16; // after its byte-order mark (what Windows PowerShell writes)
+        } else if (b.length >= 2 && ((b[0] == 0 && b[1] == '<') || (b[0] == '<' && b[1] == 0))) {
+            return; // UTF-16 without a mark: the parser's to tell
+        } else {
+            String head = new String(b, 0, Math.min(b.length, 256), StandardCharsets.ISO_8859_1);
+            java.util.regex.Matcher m = DECLARED_ENCODING.matcher(head);
+            if (m.find() && !m.group(1).replace("-", "").equalsIgnoreCase("utf8")) {
+                return; // another encoding, named
+            }
+        }
+        java.nio.CharBuffer out = java.nio.CharBuffer.allocate(b.length);
+        java.nio.charset.CoderResult cr = cs.newDecoder().decode(java.nio.ByteBuffer.wrap(b), out, true);
+        if (cr.isError()) {
+            int line = 1;
+            for (int i = 0; i < out.position(); i++) {
+                line += out.get(i) == '\n' ? 1 : 0;
+            }
+            throw new ConfigException(name, line, cs == StandardCharsets.UTF_8
+                    ? "not UTF-8 text (a byte that is not UTF-8; a binary file, or text in another encoding: save it as UTF-8,"
+                        + " or name its encoding in the XML declaration)"
+                    : "not UTF-16 text after its UTF-16 byte-order mark (cut short, or a lone surrogate): save it again as UTF-8");
+        }
+    }
+
+    private static final java.util.regex.Pattern DECLARED_ENCODING =
+            java.util.regex.Pattern.compile("^(?:\\xEF\\xBB\\xBF)?<\\?xml[^>]*?encoding\\s*=\\s*[\"']([^\"']+)[\"']");
 
     private static int line(XMLStreamReader r) {
         Location l = r.getLocation();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.portmatrix.classify.Roles;
@@ -65,6 +66,30 @@ class TopologyCommandTest {
         assertTrue(java.util.Arrays.equals(before[0], Files.readAllBytes(xml)), "the topology XML kept");
         assertTrue(java.util.Arrays.equals(before[1], Files.readAllBytes(hosts)), "the hosts file kept");
         assertTrue(java.util.Arrays.equals(before[2], Files.readAllBytes(capture)), "the capture kept");
+    }
+
+    /**
+     * A topology XML that is not UTF-8 text is refused at the line of its first such byte, in one line on
+     * stderr (a process of its own, as the user runs it: the JDK's parser had printed "[Fatal Error] :-1:-1:
+     * Invalid byte 1 of 1-byte UTF-8 sequence." to the process's stderr itself, before ours).
+     */
+    @Test
+    void anXmlThatIsNotUtf8IsRefusedAtItsLineInOneLine() throws Exception {
+        String contoso = Files.readString(TopologyImportTest.CONTOSO);
+        int at = contoso.indexOf("Fqdn=\"") + 6;
+        Path xml = dir.resolve("latin1.xml");
+        Files.write(xml, (contoso.substring(0, at) + "caf\u00e9" + contoso.substring(at)).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        int line = (int) contoso.substring(0, at).chars().filter(c -> c == '\n').count() + 1;
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), "org.portmatrix.cli.Main", "topology", "import", xml.toString(),
+                "-o", dir.resolve("out.yaml").toString()).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue(), err);
+        assertEquals("", out);
+        assertEquals(List.of("portmatrix: " + xml + ":" + line + ": not UTF-8 text (a byte that is not UTF-8; a binary file, or text"
+                + " in another encoding: save it as UTF-8, or name its encoding in the XML declaration)"), err.lines().toList());
     }
 
     @Test
