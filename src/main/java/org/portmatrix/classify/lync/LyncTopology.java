@@ -235,12 +235,18 @@ final class LyncTopology {
 
     private static PortSpec port(String name, String role, XmlTree.Element p) throws ConfigException {
         String where = "service " + role + ", Port";
+        if (p.attr("Port") == null) {
+            throw new ConfigException(name, p.line, where + ": no Port attribute"); // (it had said Port="null" is not a port)
+        }
         int port = number(name, p, "Port", -1, where);
         if (port < 1 || port > 65535) {
             throw new ConfigException(name, p.line, where + ": Port=\"" + p.attr("Port") + "\" is not a port (1-65535)");
         }
         int range = number(name, p, "Range", 0, where);
-        if (range < 0 || port + Math.max(range, 1) - 1 > 65535) {
+        if (range < 0) {
+            throw new ConfigException(name, p.line, where + " " + port + ": Range=\"" + p.attr("Range") + "\" is negative");
+        }
+        if (port + Math.max(range, 1) - 1 > 65535) {
             throw new ConfigException(name, p.line, where + " " + port + ": Range=\"" + p.attr("Range") + "\" runs past port 65535");
         }
         String protocol = p.attr("Protocol");
@@ -263,7 +269,10 @@ final class LyncTopology {
         try {
             return Integer.parseInt(v.trim());
         } catch (NumberFormatException ex) {
-            throw new ConfigException(name, e.line, where + ": " + attr + "=\"" + v + "\" is not a number");
+            // (A run of digits too long for an int is a number, only too large: no port or range is.)
+            boolean digits = v.trim().matches("[+-]?[0-9]+");
+            throw new ConfigException(name, e.line, where + ": " + attr + "=\"" + v + "\" is "
+                    + (digits ? "too large" : "not a number"));
         }
     }
 }

@@ -185,6 +185,7 @@ final class XmlTree {
             if (nl >= 0) {
                 msg = msg.substring(nl + "\nMessage: ".length());
             }
+            msg = namespaceMessage(msg);
             throw new ConfigException(name, loc == null ? 0 : loc.getLineNumber(), "malformed XML: " + msg.replaceAll("\\s+", " ").trim());
         } finally {
             if (r != null) {
@@ -233,6 +234,25 @@ final class XmlTree {
 
     private static final java.util.regex.Pattern DECLARED_ENCODING =
             java.util.regex.Pattern.compile("^(?:\\xEF\\xBB\\xBF)?<\\?xml[^>]*?encoding\\s*=\\s*[\"']([^\"']+)[\"']");
+
+    /**
+     * The JDK's namespace-aware scanner gives some problems as the key of a message it does not have, e.g.
+     * "http://www.w3.org/TR/1999/REC-xml-names-19990114#AttributeNotUnique?Machine&amp;Fqdn": said in words.
+     */
+    static String namespaceMessage(String msg) {
+        String prefix = "http://www.w3.org/TR/1999/REC-xml-names-19990114#";
+        if (!msg.startsWith(prefix)) {
+            return msg;
+        }
+        String rest = msg.substring(prefix.length());
+        int q = rest.indexOf('?');
+        String key = q < 0 ? rest : rest.substring(0, q);
+        String[] args = q < 0 ? new String[0] : rest.substring(q + 1).split("&");
+        if (key.equals("AttributeNotUnique") && args.length == 2) {
+            return "element <" + args[0] + "> has the attribute " + args[1] + " twice";
+        }
+        return key + (args.length > 0 ? " (" + String.join(", ", args) + ")" : "");
+    }
 
     private static int line(XMLStreamReader r) {
         Location l = r.getLocation();

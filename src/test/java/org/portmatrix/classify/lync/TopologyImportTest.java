@@ -467,6 +467,25 @@ class TopologyImportTest {
         assertEquals(hosts + ":3: a quoted field is not closed before the end of the file", e.getMessage());
     }
 
+    /** Attributes missing, negative, too large or given twice are said as such, at their line. */
+    @Test
+    void badPortAttributesAreSaidInWords() throws Exception {
+        String contoso = Files.readString(CONTOSO);
+        String[][] cases = {
+            {"InterfaceNumber=\"1\" Port=\"5061\" Protocol=\"Mtls\"", "InterfaceNumber=\"1\" Protocol=\"Mtls\"",
+                ":61: service Registrar, Port: no Port attribute"},
+            {"Range=\"8348\"", "Range=\"-5\"", ":73: service ConfServices, Port 49152: Range=\"-5\" is negative"},
+            {"Range=\"8348\"", "Range=\"99999999999\"", ":73: service ConfServices, Port: Range=\"99999999999\" is too large"},
+            {"OrdinalInCluster=\"1\" Fqdn=\"fe01.contoso.com\"", "OrdinalInCluster=\"1\" Fqdn=\"fe01.contoso.com\" Fqdn=\"x\"",
+                ":20: malformed XML: element <Machine> has the attribute Fqdn twice"}};
+        for (String[] c : cases) {
+            assertTrue(contoso.contains(c[0]), c[0]);
+            Path xml = Files.writeString(dir.resolve("bad.xml"), contoso.replaceFirst(java.util.regex.Pattern.quote(c[0]), c[1]));
+            ConfigException e = assertThrows(ConfigException.class, () -> TopologyImporter.run(xml, null, List.of(), Catalog.builtIn(new Roles())));
+            assertEquals(xml + c[2], e.getMessage());
+        }
+    }
+
     @Test
     void xmlNestedThousandsOfLevelsDeepIsRefusedWithItsLine() throws Exception {
         // The tree's walks recurse: 12,000 levels overflowed the stack (a StackOverflowError, exit 1).
