@@ -56,7 +56,10 @@ final class HostsFile {
                 String fqdn = normalize(rec.get(0));
                 String addr = rec.get(1);
                 Cidr c = Cidr.parse(addr);
-                if (fqdn.isEmpty() || c == null || c.length() != 128) { // a host address, not a prefix
+                if (fqdn.isEmpty()) {
+                    throw new ConfigException(name, line, "no name before the address '" + addr + "' (expected fqdn,address)");
+                }
+                if (c == null || c.length() != 128) { // a host address, not a prefix
                     throw new ConfigException(name, line, "'" + addr + "' is not an IPv4 or IPv6 address (for " + rec.get(0) + ")");
                 }
                 if (TopologyImport.allAddresses(c)) { // 0.0.0.0 is how a topology says "no address": never a host's

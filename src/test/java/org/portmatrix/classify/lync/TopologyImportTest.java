@@ -502,6 +502,9 @@ class TopologyImportTest {
         Files.writeString(hosts, "fqdn,address\nfe01.contoso.com,10.1.1.11\nfe02.contoso.com,fe02\n");
         ConfigException e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
         assertEquals(hosts + ":3: 'fe02' is not an IPv4 or IPv6 address (for fe02.contoso.com)", e.getMessage());
+        Files.writeString(hosts, "fqdn,address\nfe01.contoso.com,10.1.1.11\n,10.1.1.12\n");
+        e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
+        assertEquals(hosts + ":3: no name before the address '10.1.1.12' (expected fqdn,address)", e.getMessage());
         Map<String, Set<Cidr>> ok = HostsFile.read(CONTOSO_HOSTS);
         assertEquals(Set.of(Cidr.parse("10.1.1.13")), ok.get("fe03.contoso.com"));
     }
