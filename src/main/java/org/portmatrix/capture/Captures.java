@@ -49,7 +49,8 @@ public final class Captures {
     public static PacketSource open(Path path) throws IOException {
         String name = path.toString();
         if (!Files.exists(path)) {
-            throw new CaptureFormatException(name + ": no such file");
+            throw new CaptureFormatException(name + (Files.isSymbolicLink(path)
+                    ? ": a symbolic link to nothing (its target is missing, or links loop)" : ": no such file"));
         }
         if (Files.isDirectory(path)) {
             throw new CaptureFormatException(name + ": is a directory");

@@ -35,7 +35,8 @@ final class YamlFile {
 
     static Node load(String name, Path path) throws ConfigException {
         if (!Files.isRegularFile(path)) {
-            throw new ConfigException(name, 0, Files.exists(path) ? "not a regular file" : "no such file");
+            throw new ConfigException(name, 0, Files.exists(path) ? "not a regular file"
+                    : Files.isSymbolicLink(path) ? "a symbolic link to nothing (its target is missing, or links loop)" : "no such file");
         }
         try (InputStream in = Files.newInputStream(path)) {
             return load(name, in);

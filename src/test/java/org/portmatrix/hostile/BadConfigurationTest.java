@@ -191,6 +191,17 @@ class BadConfigurationTest {
         assertNames(refusedAnalysis("--topology", utf16.toString()), utf16 + ":1:", "UTF-16");
     }
 
+    /** A symbolic link to nothing (its target gone, or a loop) is said as such, not "no such file": the link is there. */
+    @Test
+    void aSymbolicLinkToNothingIsSaidAsSuch() throws Exception {
+        Path loopA = dir.resolve("a");
+        Path loopB = Files.createSymbolicLink(dir.resolve("b"), loopA);
+        Files.createSymbolicLink(loopA, loopB);
+        Path gone = Files.createSymbolicLink(dir.resolve("gone.yaml"), dir.resolve("deleted.yaml"));
+        assertNames(refused("analyze", loopA.toString()), loopA + ": a symbolic link to nothing (its target is missing, or links loop)");
+        assertNames(refusedAnalysis("--topology", gone.toString()), gone + ": a symbolic link to nothing");
+    }
+
     @Test
     void tabIndentedTopologyIsMalformedYamlWithItsLine() throws Exception {
         Path t = file("topology.yaml", "roles:\n\tfront-end: [10.1.1.0/24]\n");

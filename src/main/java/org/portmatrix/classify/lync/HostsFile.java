@@ -27,7 +27,8 @@ final class HostsFile {
     static Map<String, Set<Cidr>> read(Path file) throws ConfigException {
         String name = file.toString();
         if (!Files.isRegularFile(file)) {
-            throw new ConfigException(name, 0, Files.exists(file) ? "not a regular file" : "no such file");
+            throw new ConfigException(name, 0, Files.exists(file) ? "not a regular file"
+                    : Files.isSymbolicLink(file) ? "a symbolic link to nothing (its target is missing, or links loop)" : "no such file");
         }
         Map<String, Set<Cidr>> out = new LinkedHashMap<>();
         CSVFormat format = CSVFormat.DEFAULT.builder().setIgnoreSurroundingSpaces(true).setIgnoreEmptyLines(true)

@@ -113,7 +113,8 @@ final class XmlTree {
     static Element parse(Path file) throws ConfigException {
         String name = file.toString();
         if (!Files.isRegularFile(file)) {
-            throw new ConfigException(name, 0, Files.exists(file) ? "not a regular file" : "no such file");
+            throw new ConfigException(name, 0, Files.exists(file) ? "not a regular file"
+                    : Files.isSymbolicLink(file) ? "a symbolic link to nothing (its target is missing, or links loop)" : "no such file");
         }
         try (InputStream in = Files.newInputStream(file)) {
             return parse(name, in);
