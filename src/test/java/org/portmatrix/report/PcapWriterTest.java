@@ -109,17 +109,22 @@ class PcapWriterTest {
             assertTrue(w.isPcapng());
             w.commit();
         }
+        assertEquals(java.util.Arrays.stream(times).boxed().toList(), timesReadBack(out), "every time as it was");
+        List<String> tshark = fields(out, "frame.time_epoch");
+        assertEquals("5000000000.000000001", tshark.get(1), "tshark reads the 2128 time as written");
+        assertEquals("-1.000000000", tshark.get(2), "tshark reads the 1969 time as written (it had read 2554)");
+    }
+
+    /** The packets' times as portmatrix's own reader reads them back. */
+    private static List<Long> timesReadBack(Path file) throws Exception {
         List<Long> read = new java.util.ArrayList<>();
-        try (org.portmatrix.capture.PacketSource src = org.portmatrix.capture.Captures.open(out)) {
+        try (org.portmatrix.capture.PacketSource src = org.portmatrix.capture.Captures.open(file)) {
             org.portmatrix.capture.PacketRef r = new org.portmatrix.capture.PacketRef();
             while (src.next(r)) {
                 read.add(r.tsNanos);
             }
         }
-        assertEquals(java.util.Arrays.stream(times).boxed().toList(), read, "every time as it was");
-        List<String> tshark = fields(out, "frame.time_epoch");
-        assertEquals("5000000000.000000001", tshark.get(1), "tshark reads the 2128 time as written");
-        assertEquals("-1.000000000", tshark.get(2), "tshark reads the 1969 time as written (it had read 2554)");
+        return read;
     }
 
     /** Times before 1970 from the start (a capture whose interface has a negative if_tsoffset), in two link types. */
@@ -136,14 +141,7 @@ class PcapWriterTest {
             w.write(raw, 0, raw.length, raw.length, times[3], 101);
             w.commit();
         }
-        List<Long> read = new java.util.ArrayList<>();
-        try (org.portmatrix.capture.PacketSource src = org.portmatrix.capture.Captures.open(out)) {
-            org.portmatrix.capture.PacketRef r = new org.portmatrix.capture.PacketRef();
-            while (src.next(r)) {
-                read.add(r.tsNanos);
-            }
-        }
-        assertEquals(java.util.Arrays.stream(times).boxed().toList(), read, "every time as it was");
+        assertEquals(java.util.Arrays.stream(times).boxed().toList(), timesReadBack(out), "every time as it was");
         // (tshark writes a time before 1970 as its whole seconds, rounded down, then the nanoseconds after them.)
         assertEquals(List.of("-101.999999993\t10.0.0.2", "-50.000000000\t10.0.0.3", "-9223372036.000000000\t10.0.0.2",
                 "0.000000003\t10.0.0.3"), fields(out, "frame.time_epoch", "ip.dst"));
