@@ -41,7 +41,7 @@ final class YamlFile {
         try (InputStream in = Files.newInputStream(path)) {
             return load(name, in);
         } catch (IOException e) {
-            throw new ConfigException(name, 0, "cannot read: " + e.getMessage());
+            throw ConfigException.unreadable(name, e);
         }
     }
 
@@ -89,7 +89,7 @@ final class YamlFile {
             throw new ConfigException(name, line, aliases ? "more than " + MAX_COLLECTION_ALIASES + " aliases of lists or mappings"
                     + " (each copies the whole collection it names)" : "malformed YAML: " + oneLine(e.getMessage()));
         } catch (IOException e) {
-            throw new ConfigException(name, 0, "cannot read: " + e.getMessage());
+            throw ConfigException.unreadable(name, e);
         }
     }
 

@@ -11,10 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.apache.commons.cli.ParseException;
 import org.portmatrix.classify.Catalog;
 import org.portmatrix.classify.Citation;
 import org.portmatrix.classify.ConfigException;
@@ -41,12 +39,7 @@ final class CatalogCommand {
                     options(), "Exit status: 0 done, 2 usage error or a catalog file that cannot be read or is not valid.");
             return ExitStatus.OK;
         }
-        CommandLine cl;
-        try {
-            cl = DefaultParser.builder().build().parse(options(), args);
-        } catch (ParseException e) {
-            throw new UsageException("catalog: " + e.getMessage());
-        }
+        CommandLine cl = Main.parse("catalog", options(), args, java.util.Set.of(), false);
         if (!cl.getArgList().isEmpty()) {
             throw new UsageException("catalog: unexpected argument '" + cl.getArgList().get(0) + "'");
         }

@@ -12,10 +12,8 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.apache.commons.cli.ParseException;
 import org.portmatrix.capture.LinkType;
 import org.portmatrix.capture.live.CaptureLoop;
 import org.portmatrix.capture.live.CaptureLossEstimator;
@@ -66,6 +64,8 @@ final class LiveCommand {
     private static final long MAX_PARK_NANOS = 50_000_000L;
     private static final int MIN_BATCH_BYTES = 512 * 1024;
     private static final int MIN_FRAME = 64;
+    /** The largest snap length accepted (libpcap's own maximum). */
+    private static final int MAX_SNAPLEN = 262144;
     private static final int LOSS_SLOTS = 1 << 17;
     private static final long HOOK_WAIT_SECONDS = 120;
 
@@ -131,12 +131,7 @@ final class LiveCommand {
     }
 
     static LiveOptions parse(String[] args) throws UsageException {
-        CommandLine cl;
-        try {
-            cl = DefaultParser.builder().get().parse(options(), args);
-        } catch (ParseException e) {
-            throw new UsageException("live: " + e.getMessage());
-        }
+        CommandLine cl = Main.parse("live", options(), args, java.util.Set.of(), false);
         if (!cl.getArgList().isEmpty()) {
             throw new UsageException("live: unexpected argument '" + cl.getArgList().get(0) + "' (the interface goes after -i)");
         }
@@ -148,20 +143,17 @@ final class LiveCommand {
         if (!LiveOptions.FORMATS.contains(format)) {
             throw new UsageException("live: unknown format '" + format + "' (formats: " + String.join(", ", LiveOptions.FORMATS) + ")");
         }
-        int snaplen = intOption(cl, "snaplen", LiveCaptureConfig.DEFAULT_SNAPLEN);
-        if (snaplen < MIN_FRAME || snaplen > 262144) {
-            throw new UsageException("--snaplen: " + snaplen + " is outside 64..262144");
+        int snaplen = intOption(cl, "snaplen", LiveCaptureConfig.DEFAULT_SNAPLEN, MAX_SNAPLEN);
+        if (snaplen < MIN_FRAME) {
+            throw new UsageException("--snaplen: " + snaplen + " is outside " + MIN_FRAME + ".." + MAX_SNAPLEN);
         }
-        int buffer = intOption(cl, "buffer-size", LiveCaptureConfig.DEFAULT_BUFFER_MIB);
-        int queue = intOption(cl, "queue-size", LiveOptions.DEFAULT_QUEUE_MIB);
-        if (buffer > 2047 || queue > 4096) {
-            throw new UsageException("--buffer-size at most 2047 MiB, --queue-size at most 4096 MiB");
-        }
+        int buffer = intOption(cl, "buffer-size", LiveCaptureConfig.DEFAULT_BUFFER_MIB, 2047);
+        int queue = intOption(cl, "queue-size", LiveOptions.DEFAULT_QUEUE_MIB, 4096);
         long duration = cl.hasOption("duration") ? intOption(cl, "duration", 0) : 0;
         long every = intOption(cl, "report-every", (int) LiveOptions.DEFAULT_REPORT_EVERY);
         long rotateBytes = cl.hasOption("rotate-size") ? mebibytes("--rotate-size", cl.getOptionValue("rotate-size")) : 0;
         long rotateSeconds = cl.hasOption("rotate-every") ? intOption(cl, "rotate-every", 0) : 0;
-        Path output = path(cl.getOptionValue("output"));
+        Path output = Main.outputPath(cl.getOptionValue("output"));
         if ((rotateBytes > 0 || rotateSeconds > 0) && output == null) {
             throw new UsageException("--rotate-size and --rotate-every need --output FILE");
         }
@@ -188,8 +180,12 @@ final class LiveCommand {
     }
 
     private static int intOption(CommandLine cl, String name, int dflt) throws UsageException {
+        return intOption(cl, name, dflt, Integer.MAX_VALUE);
+    }
+
+    private static int intOption(CommandLine cl, String name, int dflt, int max) throws UsageException {
         String v = cl.getOptionValue(name);
-        return v == null ? dflt : Main.positiveInt("--" + name, v);
+        return v == null ? dflt : Main.positiveInt("--" + name, v, max);
     }
 
     /** A size in MiB, fractions allowed ("0.5"), as bytes. */
@@ -210,6 +206,7 @@ final class LiveCommand {
     }
 
     private int run() throws ConfigException, IOException, UsageException {
+        Main.outputsApart(outputs(o), java.util.Arrays.asList(o.topology(), o.catalog())); // before anything is read or captured
         Roles roles = new Roles();
         Catalog catalog = o.catalog() == null ? Catalog.builtIn(roles) : Catalog.load(o.catalog(), roles);
         Topology topology = o.topology() == null ? Topology.empty() : Topology.load(o.topology(), roles);
@@ -232,6 +229,23 @@ final class LiveCommand {
                 source.close();
             }
         }
+    }
+
+    /**
+     * Every file a run writes: the flow lines, and the report directory's files. Appended to, the
+     * topology had flow lines at its end (renamed away by {@code --rotate-size}); {@code -o
+     * DIR/summary.txt --report-dir DIR} had each report renamed over the flow lines.
+     */
+    static List<Path> outputs(LiveOptions o) {
+        List<Path> outputs = new ArrayList<>();
+        outputs.add(o.output());
+        if (o.reportDir() != null) {
+            for (String name : List.of(LiveStatus.SUMMARY_JSON, LiveStatus.SUMMARY_TXT, LiveStatus.REPORT_HTML, LiveStatus.STATS_JSONL,
+                    LiveStatus.STATS_JSONL + ".1")) {
+                outputs.add(o.reportDir().resolve(name));
+            }
+        }
+        return outputs;
     }
 
     private int capture(LiveSource source, Classifier classifier, String catalogSource, String topologySource, List<Rule> rules,

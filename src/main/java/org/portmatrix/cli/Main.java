@@ -178,6 +178,12 @@ public final class Main {
      */
     static String describeCreate(Path target, IOException e) {
         if (e instanceof java.nio.file.FileSystemException f && f.getFile() != null && !f.getFile().equals(target.toString())) {
+            if (e instanceof java.nio.file.NoSuchFileException) {
+                // (it carries no reason: the class's name had been the message)
+                Path dir = target.toAbsolutePath().getParent();
+                return dir != null && !java.nio.file.Files.isDirectory(dir) ? "no such directory " + dir
+                        : "cannot create a file in " + dir; // a directory that takes no new file (/proc)
+            }
             if (e instanceof java.nio.file.AccessDeniedException) {
                 return "permission denied (a file is made in " + target.toAbsolutePath().getParent() + " and renamed into place)";
             }
@@ -237,15 +243,52 @@ public final class Main {
         return o;
     }
 
-    static AnalyzeOptions parseAnalyze(String[] args) throws UsageException {
+    /** Argument names of the options whose value is a file or directory name ({@link #parse} refuses an empty one). */
+    private static final java.util.Set<String> PATH_ARGUMENTS = java.util.Set.of("FILE", "DIR", "FILE.csv", "CAPTURE");
+
+    /**
+     * Commons CLI's parse of one command's options, refusing what it lets through: a single-valued
+     * option given twice (Commons CLI keeps the first value and drops the second without a word:
+     * {@code -t a.yaml -t b.yaml} ran against a.yaml), and an empty file name (the empty path is the
+     * working directory: {@code analyze ''} read every file in it as a capture, {@code --report-dir ''}
+     * wrote into it). An option without its value is said as the other mistakes are, not in Commons
+     * CLI's words ("Missing argument for option: i").
+     *
+     * @param command the command's name, which begins every message ("analyze", "topology import")
+     * @param repeatable long names of the options that may be given more than once
+     * @param fileArguments whether the arguments left after the options are file names (captures, a topology XML)
+     */
+    static CommandLine parse(String command, Options options, String[] args, java.util.Set<String> repeatable, boolean fileArguments)
+            throws UsageException {
         CommandLine cl;
         try {
-            cl = DefaultParser.builder().build().parse(analyzeOptions(), args);
+            cl = DefaultParser.builder().get().parse(options, args);
         } catch (MissingArgumentException e) {
-            throw new UsageException("analyze: option --" + e.getOption().getLongOpt() + " needs a value (" + e.getOption().getArgName() + ")");
+            throw new UsageException(command + ": option " + optionName(e.getOption()) + " needs a value (" + e.getOption().getArgName() + ")");
         } catch (ParseException e) {
-            throw new UsageException("analyze: " + e.getMessage());
+            throw new UsageException(command + ": " + e.getMessage());
         }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (Option given : cl.getOptions()) { // (one per occurrence, in the order given)
+            if (given.hasArg() && !repeatable.contains(given.getLongOpt()) && !seen.add(given.getKey())) {
+                throw new UsageException(command + ": " + optionName(given) + " given twice (it takes one value)");
+            }
+            if (given.hasArg() && PATH_ARGUMENTS.contains(given.getArgName()) && "".equals(given.getValue())) { // (a flag has no argument name)
+                throw new UsageException(command + ": empty file name for " + optionName(given));
+            }
+        }
+        if (fileArguments && cl.getArgList().contains("")) {
+            throw new UsageException(command + ": empty file name as an argument");
+        }
+        return cl;
+    }
+
+    private static String optionName(Option o) {
+        return o.getLongOpt() != null ? "--" + o.getLongOpt() : "-" + o.getOpt();
+    }
+
+    static AnalyzeOptions parseAnalyze(String[] args) throws UsageException {
+        CommandLine cl = parse("analyze", analyzeOptions(), args, java.util.Set.of(), true);
         List<Path> captures = new ArrayList<>();
         for (String a : cl.getArgList()) {
             captures.add(Path.of(a));
@@ -270,7 +313,7 @@ public final class Main {
             throw new UsageException("analyze: --write-topology writes the roles inferred from the traffic; it goes without --topology and --no-infer");
         }
         return new AnalyzeOptions(captures, pathOrNull(cl.getOptionValue("topology")), pathOrNull(cl.getOptionValue("catalog")),
-                format, pathOrNull(cl.getOptionValue("output")), cl.hasOption("fail-on-unexpected"), cl.hasOption("vlan-in-key"), capacity,
+                format, outputPath(cl.getOptionValue("output")), cl.hasOption("fail-on-unexpected"), cl.hasOption("vlan-in-key"), capacity,
                 reportDir, pathOrNull(cl.getOptionValue("extract")), cl.hasOption("all-flows"), flow,
                 pathOrNull(cl.getOptionValue("write-topology")), !cl.hasOption("no-infer"), !cl.hasOption("no-inspect"));
     }
@@ -302,34 +345,65 @@ public final class Main {
         return v == null ? otherwise : positiveInt("--" + option, v) * 1_000_000_000L;
     }
 
+    /**
+     * An {@code --output} value: {@code -} is standard output (null), as a capture of {@code -} is
+     * standard input; it had written a file named "-".
+     */
+    static Path outputPath(String s) {
+        return s == null || s.equals("-") ? null : Path.of(s);
+    }
+
     private static Path pathOrNull(String s) {
         return s == null ? null : Path.of(s);
     }
 
     static int positiveInt(String option, String value) throws UsageException {
-        try {
-            int n = Integer.parseInt(value.trim());
-            if (n < 1) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new UsageException(option + ": '" + value + "' is not a positive whole number");
-        }
+        return positiveInt(option, value, Integer.MAX_VALUE);
     }
 
-    /** {@code --flow-capacity}'s value: a positive number of flows, at most {@link FlowConfig#MAX_CAPACITY}. */
-    static int flowCapacity(String value) throws UsageException {
-        int n = positiveInt("--flow-capacity", value);
-        if (n > FlowConfig.MAX_CAPACITY) {
-            throw new UsageException("--flow-capacity: '" + value.trim() + "' is more than a flow table can hold (at most "
-                    + FlowConfig.MAX_CAPACITY + ")");
+    /**
+     * A positive whole number of at most {@code max}. One beyond it is said to be too large, with the
+     * limit: parsed as an int alone, 2147483648 had been "not a positive whole number".
+     */
+    static int positiveInt(String option, String value, int max) throws UsageException {
+        long n = positiveLong(option, value);
+        if (n > max) {
+            throw new UsageException(option + ": '" + value.trim() + "' is too large (at most " + max + ")");
+        }
+        return (int) n;
+    }
+
+    /** A positive whole number; one of more digits than a long holds is {@link Long#MAX_VALUE} (too large for every caller). */
+    private static long positiveLong(String option, String value) throws UsageException {
+        String v = value.trim();
+        long n;
+        try {
+            n = Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            if (!v.matches("\\+?[0-9]+")) {
+                throw new UsageException(option + ": '" + value + "' is not a positive whole number");
+            }
+            n = Long.MAX_VALUE;
+        }
+        if (n < 1) {
+            throw new UsageException(option + ": '" + value + "' is not a positive whole number");
         }
         return n;
     }
 
+    /** {@code --flow-capacity}'s value: a positive number of flows, at most {@link FlowConfig#MAX_CAPACITY}. */
+    static int flowCapacity(String value) throws UsageException {
+        long n = positiveLong("--flow-capacity", value);
+        if (n > FlowConfig.MAX_CAPACITY) {
+            throw new UsageException("--flow-capacity: '" + value.trim() + "' is more than a flow table can hold (at most "
+                    + FlowConfig.MAX_CAPACITY + ")");
+        }
+        return (int) n;
+    }
+
     int analyze(AnalyzeOptions o) throws UsageException, ConfigException, IOException {
         writable(o.output(), false, "cannot write output");
+        writable(o.writeTopology(), false, "cannot write the topology"); // before the inference pass, which may be long
         if (o.extract() == null || o.reportDir() == null
                 || !o.reportDir().toAbsolutePath().normalize().equals(o.extract().toAbsolutePath().normalize().getParent())) {
             writable(o.extract(), false, "cannot write the extract"); // one inside --report-dir is checked with that directory
@@ -661,13 +735,9 @@ public final class Main {
                 outputs.add(o.reportDir().resolve(name));
             }
         }
-        java.util.Set<Path> named = new java.util.HashSet<>();
         for (Path out : outputs) {
             if (out == null) {
                 continue;
-            }
-            if (!named.add(out.toAbsolutePath().normalize())) { // the last to be renamed into place would win, silently
-                throw new UsageException(out + ": not written: named for two outputs");
             }
             for (Path c : o.captures()) {
                 // A capture directory (a ring buffer's files) is read whole, but for hidden files: a report in it
@@ -675,6 +745,38 @@ public final class Main {
                 if (java.nio.file.Files.isDirectory(c) && !out.getFileName().toString().startsWith(".") && inside(out, c)) {
                     throw new UsageException(out + ": not written: it is inside the capture directory " + c + ", whose files are read as captures");
                 }
+            }
+        }
+        outputsApart(outputs, inputs);
+    }
+
+    /**
+     * Refuses one file named for two outputs (the same path, or a link to the same file), and an
+     * output that is one of {@code inputs} ({@link #notAnInput(Path, List)}): the last output to be
+     * written would win silently (for {@code live}, the summary renamed over the flow lines at every
+     * report), or the input would be replaced. Null outputs are skipped.
+     */
+    static void outputsApart(List<Path> outputs, List<Path> inputs) throws UsageException {
+        java.util.Set<Path> named = new java.util.HashSet<>();
+        List<Path> existing = new ArrayList<>();
+        for (Path out : outputs) {
+            if (out == null) {
+                continue;
+            }
+            if (!named.add(out.toAbsolutePath().normalize())) {
+                throw new UsageException(out + ": not written: named for two outputs");
+            }
+            if (java.nio.file.Files.isRegularFile(out)) {
+                for (Path other : existing) {
+                    try {
+                        if (java.nio.file.Files.isSameFile(out, other)) {
+                            throw new UsageException(out + ": not written: named for two outputs (it is the same file as " + other + ")");
+                        }
+                    } catch (IOException e) {
+                        // unreadable: writing it reports that
+                    }
+                }
+                existing.add(out);
             }
             notAnInput(out, inputs);
         }

@@ -7,10 +7,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.commons.cli.CommandLine;
-import org.apache.commons.cli.DefaultParser;
 import org.apache.commons.cli.Option;
 import org.apache.commons.cli.Options;
-import org.apache.commons.cli.ParseException;
 import org.portmatrix.classify.Catalog;
 import org.portmatrix.classify.ConfigException;
 import org.portmatrix.classify.Roles;
@@ -48,12 +46,7 @@ final class TopologyCommand {
     }
 
     static ImportOptions parseImport(String[] args) throws UsageException {
-        CommandLine cl;
-        try {
-            cl = DefaultParser.builder().build().parse(importOptions(), args);
-        } catch (ParseException e) {
-            throw new UsageException("topology import: " + e.getMessage());
-        }
+        CommandLine cl = Main.parse("topology import", importOptions(), args, java.util.Set.of("resolve-from"), true);
         List<String> rest = cl.getArgList();
         if (rest.size() != 1) {
             throw new UsageException("topology import: " + (rest.isEmpty() ? "no topology file given" : "one topology file only, got " + rest)
@@ -64,7 +57,7 @@ final class TopologyCommand {
             resolve.add(Path.of(s));
         }
         return new ImportOptions(Path.of(rest.get(0)), path(cl.getOptionValue("hosts")), List.copyOf(resolve),
-                path(cl.getOptionValue("output")), path(cl.getOptionValue("catalog")));
+                Main.outputPath(cl.getOptionValue("output")), path(cl.getOptionValue("catalog")));
     }
 
     private static Path path(String s) {
@@ -90,6 +83,7 @@ final class TopologyCommand {
         ImportOptions o = parseImport(rest);
         List<Path> inputs = new ArrayList<>(o.resolveFrom());
         java.util.Collections.addAll(inputs, o.topology(), o.hosts(), o.catalog());
+        Main.writable(o.output(), false, "cannot write output"); // before the captures of --resolve-from are read
         Main.notAnInput(o.output(), inputs); // written over, the input would be gone (the file is replaced once the import is done)
         Roles roles = new Roles();
         Catalog catalog = o.catalog() == null ? Catalog.builtIn(roles) : Catalog.load(o.catalog(), roles);
@@ -110,12 +104,15 @@ final class TopologyCommand {
                 err.println("  " + u);
             }
         }
-        return ExitStatus.OK;
+        // A damaged capture of --resolve-from was read up to its damage (its note says where): the topology is
+        // written, and the status says so, as analyze's does for a damaged capture.
+        return r.damaged() ? ExitStatus.DAMAGED : ExitStatus.OK;
     }
 
     static void usage(PrintStream to) {
         Help.print(to, "portmatrix topology import TOPOLOGY.xml",
                 "Turn a Lync Server 2013 topology ((Get-CsTopology -AsXml).ToString(), or Topology Builder's .tbxml) into a topology file.",
-                importOptions(), "Machines listed as 0.0.0.0 need --hosts or --resolve-from; names left without an address are listed.");
+                importOptions(), "Machines listed as 0.0.0.0 need --hosts or --resolve-from; names left without an address are listed. Exit status: "
+                        + "0 done, 2 usage error or an input that cannot be read, 3 a capture of --resolve-from damaged but read (the topology is written).");
     }
 }

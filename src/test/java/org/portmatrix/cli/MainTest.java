@@ -238,6 +238,135 @@ class MainTest {
         assertEquals(0, run("analyze", SAMPLE, "--flow-capacity", "268435456", "--format", "jsonl").status(), "the largest is taken");
     }
 
+    static final String IMPORT_XML = "captures/topology/northwind-edge-nat.xml";
+
+    /** The empty path is the working directory: {@code analyze ''} read every file in it as a capture. */
+    @Test
+    void anEmptyFileNameIsRefusedForEveryFileOptionAndArgument() {
+        assertOneLineError(run("analyze", "", "--topology", TOPOLOGY), "analyze: empty file name as an argument");
+        for (String option : List.of("--topology", "--catalog", "--output", "--report-dir", "--extract")) {
+            assertOneLineError(run("analyze", SAMPLE, option, ""), "analyze: empty file name for " + option);
+        }
+        assertOneLineError(run("analyze", SAMPLE, "--write-topology", ""), "analyze: empty file name for --write-topology");
+        assertOneLineError(run("catalog", "--catalog", ""), "catalog: empty file name for --catalog");
+        assertOneLineError(run("topology", "import", ""), "topology import: empty file name as an argument");
+        for (String option : List.of("--hosts", "--resolve-from", "--output", "--catalog")) {
+            assertOneLineError(run("topology", "import", IMPORT_XML, option, ""), "topology import: empty file name for " + option);
+        }
+        for (String option : List.of("--topology", "--catalog", "--output", "--report-dir")) { // (--duration: the old code captured)
+            assertOneLineError(run("live", "-i", "lo", "--duration", "1", option, ""), "live: empty file name for " + option);
+        }
+    }
+
+    /** Commons CLI kept the first value of an option given twice and dropped the second without a word. */
+    @Test
+    void aSingleValuedOptionGivenTwiceIsRefused() throws Exception {
+        assertOneLineError(run("analyze", SAMPLE, "-t", TOPOLOGY, "--topology", "other.yaml"), "analyze: --topology given twice");
+        assertOneLineError(run("analyze", SAMPLE, "-o", dir.resolve("a").toString(), "-o", dir.resolve("b").toString()),
+                "analyze: --output given twice");
+        assertOneLineError(run("analyze", SAMPLE, "-f", "jsonl", "-f", "csv"), "analyze: --format given twice");
+        assertOneLineError(run("analyze", SAMPLE, "--flow-capacity", "10", "--flow-capacity", "20"), "analyze: --flow-capacity given twice");
+        assertOneLineError(run("catalog", "-f", "json", "--format", "text"), "catalog: --format given twice");
+        Path bad = dir.resolve("bad.csv");
+        Files.writeString(bad, "fe01.northwind.test,10.1.1.300\n");
+        assertOneLineError(run("topology", "import", IMPORT_XML, "--hosts", bad.toString(), "--hosts", bad.toString()),
+                "topology import: --hosts given twice");
+        assertOneLineError(run("live", "-i", "lo", "-i", "lo", "--duration", "1"), "live: --interface given twice");
+        assertOneLineError(run("live", "-i", "lo", "--duration", "1", "--duration", "2"), "live: --duration given twice");
+        // --resolve-from is documented as repeatable: both captures are read.
+        Run r = run("topology", "import", IMPORT_XML, "--resolve-from", "captures/topology/dns-answers.pcap", "--resolve-from", SAMPLE);
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().contains("dns-answers.pcap: ") && r.err().contains("sample.pcap: 0 DNS responses"), r.err());
+    }
+
+    @Test
+    void anOptionWithoutItsValueIsSaidAlikeByEveryCommand() {
+        assertOneLineError(run("analyze", SAMPLE, "--output"), "analyze: option --output needs a value (FILE)");
+        assertOneLineError(run("catalog", "--catalog"), "catalog: option --catalog needs a value (FILE)");
+        assertOneLineError(run("live", "-i"), "live: option --interface needs a value (IFACE)");
+        assertOneLineError(run("topology", "import", IMPORT_XML, "--hosts"), "topology import: option --hosts needs a value (FILE.csv)");
+    }
+
+    @Test
+    void aNumberTooLargeIsSaidToBeTooLargeWithTheLimit() {
+        assertOneLineError(run("analyze", SAMPLE, "--flow-capacity", "2147483648"),
+                "--flow-capacity: '2147483648' is more than a flow table can hold (at most 268435456)");
+        assertOneLineError(run("analyze", SAMPLE, "--tcp-timeout", "2147483648"), "--tcp-timeout: '2147483648' is too large (at most 2147483647)");
+        assertOneLineError(run("analyze", SAMPLE, "--udp-timeout", "99999999999999999999"), "--udp-timeout: '99999999999999999999' is too large");
+        assertOneLineError(run("live", "-i", "lo", "--duration", "2147483648"), "--duration: '2147483648' is too large (at most 2147483647)");
+        assertOneLineError(run("live", "-i", "lo", "--snaplen", "2147483648"), "--snaplen: '2147483648' is too large (at most 262144)");
+        assertOneLineError(run("live", "-i", "lo", "--buffer-size", "4096"), "--buffer-size: '4096' is too large (at most 2047)");
+        assertOneLineError(run("analyze", SAMPLE, "--tcp-timeout", "-5"), "--tcp-timeout: '-5' is not a positive whole number");
+        assertOneLineError(run("analyze", SAMPLE, "--tcp-timeout", "5s"), "--tcp-timeout: '5s' is not a positive whole number");
+    }
+
+    /** The JDK's NoSuchFileException carries no reason: its class name had been the message. */
+    @Test
+    void anOutputWhoseDirectoryIsMissingOrTakesNoFileIsSaidSo() {
+        Path missing = dir.resolve("no-such-dir");
+        assertOneLineError(run("analyze", SAMPLE, "--write-topology", missing.resolve("x.yaml").toString()),
+                "x.yaml: cannot write the topology: no such directory " + missing);
+        assertOneLineError(run("topology", "import", IMPORT_XML, "-o", missing.resolve("imp.yaml").toString()),
+                "imp.yaml: cannot write output: no such directory " + missing);
+        assertOneLineError(run("analyze", SAMPLE, "-t", TOPOLOGY, "--report-dir", "/proc"), "/proc: cannot write reports: cannot create a file in /proc");
+    }
+
+    /** {@code -o -} is standard output, as a capture of {@code -} is standard input (it had written a file named "-"). */
+    @Test
+    void anOutputOfADashIsStandardOutput() throws Exception {
+        Path dash = Path.of("-");
+        try {
+            Run r = run("analyze", SAMPLE, "-t", TOPOLOGY, "-f", "jsonl", "-o", "-");
+            assertEquals(0, r.status(), r.err());
+            assertEquals(10, jsonLines(r.out()).size(), r.out());
+            assertFalse(Files.exists(dash), "no file named -");
+            r = run("live", "-i", "lo", "--duration", "1", "-o", "-");
+            assertEquals(0, r.status(), r.err());
+            assertTrue(r.err().contains("closed flows to standard output"), r.err());
+            assertFalse(Files.exists(dash), "no file named -");
+        } finally {
+            Files.deleteIfExists(dash);
+        }
+    }
+
+    /**
+     * A topology, catalog, Lync XML or hosts file the user may not read says so as a capture does; it
+     * said "X: cannot read: X" (the JDK's AccessDeniedException's message is the file's name). Run as
+     * root without the capabilities that read any file, in a process of its own.
+     */
+    @Test
+    void aConfigurationFileThatMayNotBeReadSaysPermissionDenied() throws Exception {
+        Path topology = Files.copy(Path.of(TOPOLOGY), dir.resolve("t.yaml"));
+        Path xml = Files.copy(Path.of(IMPORT_XML), dir.resolve("t.xml"));
+        Path hosts = dir.resolve("h.csv");
+        Files.writeString(hosts, "fe01.northwind.test,10.1.1.21\n");
+        for (Path p : List.of(topology, xml, hosts)) {
+            Files.setPosixFilePermissions(p, Set.of());
+        }
+        Path readable = Files.copy(Path.of(IMPORT_XML), dir.resolve("r.xml"));
+        assertUnreadable(topology, "analyze", SAMPLE, "--topology", topology.toString());
+        assertUnreadable(topology, "catalog", "--catalog", topology.toString());
+        assertUnreadable(xml, "topology", "import", xml.toString());
+        assertUnreadable(hosts, "topology", "import", readable.toString(), "--hosts", hosts.toString());
+    }
+
+    /** The test JVM's class path (Maven's test phase runs before the jar is packaged): the classes and every dependency. */
+    static String testClassPath() {
+        String cp = System.getProperty("surefire.test.class.path");
+        return cp == null || cp.isBlank() ? System.getProperty("java.class.path") : cp;
+    }
+
+    private static void assertUnreadable(Path file, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("setpriv", "--bounding-set=-dac_override,-dac_read_search",
+                "--inh-caps=-dac_override,-dac_read_search", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", testClassPath(), Main.class.getName()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertOneLineError(new Run(p.exitValue(), "", err), file + ": not readable (permission denied)");
+    }
+
     @Test
     void everyCommandsHelpListsItsOptions() {
         // Each command's --help (or -h), anywhere among its arguments: its options, exit status 0, nothing on stderr.

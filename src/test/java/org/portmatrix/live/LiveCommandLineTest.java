@@ -1,5 +1,6 @@
 package org.portmatrix.live;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,10 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.portmatrix.cli.Main;
 
 /** The contract of {@code portmatrix live} for what goes wrong before a capture starts: one line, exit 2. */
@@ -73,6 +77,42 @@ class LiveCommandLineTest {
         assertOneLineError(r.status(), r.err(), "--rotate-size");
         r = run("live", "-i", "lo", "--snaplen", "20");
         assertOneLineError(r.status(), r.err(), "--snaplen");
+    }
+
+    /**
+     * Every file live writes (the flow lines, the report directory's files) is checked against its
+     * inputs and against each other before the capture, as analyze's outputs are: the flow lines had
+     * been appended to the topology (with --rotate-size, the topology renamed away), and each report
+     * renamed summary.txt over a flow file of that name. ({@code --duration}: the old code captured.)
+     */
+    @Test
+    void anOutputThatIsAnInputOrAnotherOutputIsRefusedBeforeTheCapture(@TempDir Path dir) throws Exception {
+        Path topology = Files.copy(Path.of("captures/sample-topology.yaml"), dir.resolve("t.yaml"));
+        Path catalog = Files.copy(Path.of("src/main/resources/org/portmatrix/classify/catalog.yaml"), dir.resolve("c.yaml"));
+        byte[] before = Files.readAllBytes(topology);
+        Run r = run("live", "-i", "lo", "--duration", "1", "-t", topology.toString(), "-o", topology.toString());
+        assertOneLineError(r.status(), r.err(), topology + ": not written: it is the same file as the input " + topology);
+        r = run("live", "-i", "lo", "--duration", "1", "-t", topology.toString(), "-o", topology.toString(), "--rotate-size", "1");
+        assertOneLineError(r.status(), r.err(), topology + ": not written: it is the same file as the input " + topology);
+        r = run("live", "-i", "lo", "--duration", "1", "--catalog", catalog.toString(), "-o", catalog.toString(), "-f", "jsonl");
+        assertOneLineError(r.status(), r.err(), catalog + ": not written: it is the same file as the input " + catalog);
+        Path reports = dir.resolve("reports");
+        Path flows = reports.resolve("summary.txt");
+        r = run("live", "-i", "lo", "--duration", "1", "-o", flows.toString(), "--report-dir", reports.toString());
+        assertOneLineError(r.status(), r.err(), flows + ": not written: named for two outputs");
+        r = run("live", "-i", "lo", "--duration", "1", "-o", reports.resolve("stats.jsonl.1").toString(), "--report-dir", reports + "/.");
+        assertOneLineError(r.status(), r.err(), "stats.jsonl.1: not written: named for two outputs");
+        assertArrayEquals(before, Files.readAllBytes(topology), "the topology kept");
+    }
+
+    /** A report directory that takes no new file: the reason, not the JDK's exception's name (NoSuchFileException). */
+    @Test
+    void aReportDirectoryThatTakesNoFileIsSaidSo() {
+        Run r = run("live", "-i", "lo", "--duration", "1", "--report-dir", "/proc");
+        assertEquals(2, r.status(), r.err());
+        String[] lines = r.err().strip().split("\n");
+        assertEquals("portmatrix: cannot write the summary: /proc/report.html: cannot create a file in /proc", lines[lines.length - 1], r.err());
+        assertFalse(r.err().contains("Exception"), r.err());
     }
 
     @Test

@@ -84,7 +84,7 @@ final class HostsFile {
         try {
             b = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new ConfigException(name, 0, "cannot read: " + e.getMessage());
+            throw ConfigException.unreadable(name, e);
         }
         if (b.length >= 2 && ((b[0] == (byte) 0xff && b[1] == (byte) 0xfe) || (b[0] == (byte) 0xfe && b[1] == (byte) 0xff))) {
             // What Windows PowerShell 5.1's Out-File and '>' write.

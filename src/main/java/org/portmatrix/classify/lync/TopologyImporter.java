@@ -28,8 +28,9 @@ public final class TopologyImporter {
      * @param addresses addresses written
      * @param ports port overrides written
      * @param notes lines for standard error (DNS answers read, damaged captures)
+     * @param damaged whether a capture of {@code --resolve-from} was damaged (read up to the damage: exit status 3)
      */
-    public record Result(String yaml, List<String> unresolved, int addresses, int ports, List<String> notes) {}
+    public record Result(String yaml, List<String> unresolved, int addresses, int ports, List<String> notes, boolean damaged) {}
 
     public static Result run(Path topologyXml, Path hostsCsv, List<Path> resolveFrom, Catalog catalog)
             throws ConfigException, IOException {
@@ -37,9 +38,11 @@ public final class TopologyImporter {
         Map<String, Set<Cidr>> hosts = hostsCsv == null ? Map.of() : HostsFile.read(hostsCsv);
         List<DnsAnswers> dns = new ArrayList<>();
         List<String> notes = new ArrayList<>();
+        boolean damaged = false;
         for (Path p : resolveFrom) {
             DnsAnswers d = DnsAnswers.read(p);
             dns.add(d);
+            damaged |= d.damage() != null;
             notes.add(p + ": " + d.responses() + " DNS responses, " + d.all().size() + " names with addresses"
                     + (d.malformed() > 0 ? ", " + d.malformed() + " malformed messages skipped" : "")
                     + (d.damage() != null ? "; damaged capture, read up to the damage: " + d.damage() : ""));
@@ -107,6 +110,6 @@ public final class TopologyImporter {
             roles.put(e.getKey(), list);
         }
         y.roles(roles).ports(imp.ports);
-        return new Result(y.toString(), List.copyOf(unresolved), imp.hosts.size(), imp.ports.size(), notes);
+        return new Result(y.toString(), List.copyOf(unresolved), imp.hosts.size(), imp.ports.size(), notes, damaged);
     }
 }

@@ -119,7 +119,7 @@ final class XmlTree {
         try (InputStream in = Files.newInputStream(file)) {
             return parse(name, in);
         } catch (IOException e) {
-            throw new ConfigException(name, 0, "cannot read: " + e.getMessage());
+            throw ConfigException.unreadable(name, e);
         }
     }
 

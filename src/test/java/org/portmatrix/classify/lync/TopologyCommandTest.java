@@ -92,6 +92,26 @@ class TopologyCommandTest {
                 + " in another encoding: save it as UTF-8, or name its encoding in the XML declaration)"), err.lines().toList());
     }
 
+    /**
+     * A capture of --resolve-from cut short (its last record 7 bytes short, as a capture killed
+     * mid-write) is read up to the damage and the topology written, with exit status 3 as the README's
+     * table gives for input damaged but read (it was 0).
+     */
+    @Test
+    void aDamagedCaptureOfResolveFromGivesStatus3AndTheTopologyIsWritten() throws Exception {
+        byte[] whole = Files.readAllBytes(Path.of("captures/topology/dns-answers.pcap"));
+        Path cut = dir.resolve("dns-cut.pcap");
+        Files.write(cut, java.util.Arrays.copyOf(whole, whole.length - 7));
+        Path out = dir.resolve("t.yaml");
+        Cli.Run r = Cli.run("topology", "import", "captures/topology/northwind-edge-nat.xml", "--resolve-from", cut.toString(), "-o", out.toString());
+        assertEquals(3, r.status(), r.err());
+        assertTrue(r.err().contains(cut + ": 7 DNS responses, 5 names with addresses; damaged capture, read up to the damage: "), r.err());
+        assertTrue(Files.readString(out).contains("resolved from: dns-cut.pcap (DNS answers in the capture)"), "written");
+        // Whole, the same capture gives 0.
+        assertEquals(0, Cli.run("topology", "import", "captures/topology/northwind-edge-nat.xml", "--resolve-from",
+                "captures/topology/dns-answers.pcap", "-o", out.toString()).status());
+    }
+
     @Test
     void usageErrorsAreOneLine() throws Exception {
         assertOneLineError(Cli.run("topology", "import"), "no topology file given");
