@@ -131,7 +131,7 @@ final class XmlTree {
         try {
             bytes = stream.readAllBytes();
         } catch (IOException e) {
-            throw new ConfigException(name, 0, "cannot read: " + e.getMessage());
+            throw ConfigException.unreadable(name, e);
         }
         checkUtf8(name, bytes);
         InputStream in = new java.io.ByteArrayInputStream(bytes);
