@@ -208,6 +208,65 @@ class InspectorsTest {
         assertEquals(AppProtocol.RTCP, fi.app);
     }
 
+    /**
+     * An SRTCP compound packet (RFC 3711 §3.4): an SR and an SDES, encrypted from the 9th byte on, so that only
+     * the SR's header and SSRC are readable; then the E flag and SRTCP index, an MKI of {@code mki} bytes and
+     * an authentication tag of {@code tag} bytes.
+     */
+    static byte[] srtcp(long index, int mki, int tag) {
+        return hex("80 | c8 | 0006 | 00001234"           // V=2 RC=0, PT 200 SR, length 6 words (28 bytes), SSRC
+                + "3b9e41c07d02f5e8a613c95f0d77b2e4196a8cf1"   // the SR's sender info, encrypted (20 bytes)
+                + "e2175a0fc6394ab8d1e07f2c5b9360a4f81d2e77"   // the SDES packet, encrypted (20 bytes)
+                + String.format("%08x", 0x8000_0000L | index) // E=1, SRTCP index
+                + "a5".repeat(mki) + "c3".repeat(tag));       // MKI, authentication tag
+    }
+
+    @Test
+    void srtcpCompoundIsDecidedAtOnceThoughItsPacketsAreEncrypted() {
+        for (int[] mkiTag : new int[][] {{0, 10}, {0, 4}, {0, 0}, {4, 10}, {1, 4}}) {
+            byte[] b = srtcp(7, mkiTag[0], mkiTag[1]);
+            assertEquals(0, RtpInspector.rtcpCompound(b, 0, b.length), "the encrypted SDES cannot be walked");
+            assertEquals(7, RtpInspector.srtcpIndex(b, 0, b.length), "MKI " + mkiTag[0] + ", tag " + mkiTag[1]);
+            FlowInspection fi = udp(50011);
+            assertEquals(Inspector.DETECTED, run(new RtpInspector(), fi, Inspectors.RTP, true, b));
+            assertEquals(AppProtocol.RTCP, fi.app);
+            assertEquals("SRTCP compound packet (first PT 200, encrypted, SRTCP index 7)", fi.detail);
+        }
+    }
+
+    /** rtcp-mux (RFC 5761): SRTP, then an SRTCP compound on the same flow; it had ruled RTP out. */
+    @Test
+    void srtcpAmongSrtpOnOneFlowIsMedia() {
+        RtpInspector in = new RtpInspector();
+        FlowInspection fi = udp(50012);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(0, 100, 1000, 0x1234)));
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.RTP, true, srtcp(1, 0, 10)));
+        assertEquals(AppProtocol.RTCP, fi.app);
+    }
+
+    /** What an SRTCP packet cannot be: each one of its readable parts wrong. */
+    @Test
+    void srtcpNeedsAReportFirstTheEFlagAndASmallIndexWhereATagEnds() {
+        byte[] ok = srtcp(7, 0, 10);
+        byte[] sdesFirst = ok.clone();
+        sdesFirst[1] = (byte) 202; // a compound begins with SR or RR
+        byte[] padded = ok.clone();
+        padded[0] = (byte) 0xa0; // P=1 on the first packet
+        byte[] tooLong = ok.clone();
+        tooLong[3] = 20; // the SR's length runs past the index
+        byte[] tooShortForItsBlocks = ok.clone();
+        tooShortForItsBlocks[0] = (byte) 0x81; // one report block (6 words) does not fit in 6 words
+        for (byte[] b : new byte[][] {sdesFirst, padded, tooLong, tooShortForItsBlocks,
+            srtcp(0x7fff_ffffL, 0, 10) /* index near 2^31: not a counter from 0 */,
+            java.util.Arrays.copyOf(ok, ok.length + 5) /* the index further from the end than 4 bytes of MKI and a tag reach */}) {
+            assertEquals(-1, RtpInspector.srtcpIndex(b, 0, b.length), HexFormat.of().formatHex(b));
+            assertEquals(Inspector.NOT_THIS, run(new RtpInspector(), udp(50011), Inspectors.RTP, true, b));
+        }
+        byte[] clearE = ok.clone();
+        clearE[48] = 0x00; // E=0: not encrypted, so its SDES would have been readable
+        assertEquals(-1, RtpInspector.srtcpIndex(clearE, 0, clearE.length));
+    }
+
     // ---- SIP --------------------------------------------------------------------------------
 
     @Test

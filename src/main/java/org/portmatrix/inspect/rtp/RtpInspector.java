@@ -19,7 +19,8 @@ import org.portmatrix.inspect.Wire;
  * packet seen again (two mirror sessions give every packet twice) or arriving after a later one (up
  * to {@link #MAX_SEQ_STEP} behind) is passed over, neither counted nor held against the flow; the
  * payload type may change within the stream (comfort noise, DTMF events, a codec switch: RFC 3550
- * §5.1 leaves it to the profile), and the detail names each one seen. An RTCP compound packet whose lengths add up is decided at once. Over TCP the
+ * §5.1 leaves it to the profile), and the detail names each one seen. An RTCP compound packet whose lengths add up is decided at once, and so is an SRTCP one
+ * whose packets after the first header are encrypted ({@link #srtcpIndex}). Over TCP the
  * RFC 4571 framing (a 2-byte length before each packet) is expected.
  */
 public final class RtpInspector extends Inspector {
@@ -93,6 +94,61 @@ public final class RtpInspector extends Inspector {
         return rest >= SRTCP_INDEX + 4 && rest <= SRTCP_INDEX + 16 && (b[p] & 0x80) != 0 ? n : 0;
     }
 
+    /** RTCP sender report and receiver report: the packet types a compound packet begins with (RFC 3550 §6.1). */
+    static final int RTCP_SR = 200;
+    static final int RTCP_RR = 201;
+    /** Readable header of an SRTCP packet: RFC 3711 §3.4 encrypts from the 9th byte on (after the first SSRC). */
+    static final int SRTCP_CLEAR = 8;
+    /**
+     * SRTCP authentication tags looked for after the index: 80 bits (HMAC-SHA1, RFC 3711 §5.2, the SDES suites'
+     * tag for SRTCP), 32 bits, and none after the index (AES-GCM, RFC 7714 §9.3, whose tag is inside the
+     * encrypted part, before the index).
+     */
+    private static final int[] SRTCP_TAGS = {10, 4, 0};
+    /** Most bytes of the optional MKI between the index and the tag (RFC 3711 §3.4; SDES keys give 1 to 4). */
+    static final int SRTCP_MKI_MAX = 4;
+    /**
+     * Highest SRTCP index believed: it starts at 0 and counts each compound packet the sender sent (RFC 3711
+     * §3.4), so 2^24 is years of a session at the RFC 3550 interval, months at the shortest a video call uses.
+     */
+    static final long SRTCP_INDEX_MAX = 1L << 24;
+
+    /**
+     * The pure byte test for an encrypted SRTCP compound packet (RFC 3711 §3.4), of which only the first RTCP
+     * packet's header is readable: that packet is a sender or receiver report (V=2, no padding: only the last
+     * packet of a compound may be padded, RFC 3550 §A.2), long enough for its report blocks, and its length
+     * fits in the datagram; after the encrypted part, a whole number of 32-bit words as every RTCP packet is,
+     * come the E flag (set) and the SRTCP index (small: it counts from 0), then an MKI of 0 to 4 bytes and an
+     * authentication tag of 10, 4 or 0 bytes. Returns the SRTCP index, or -1.
+     */
+    public static long srtcpIndex(byte[] b, int off, int len) {
+        if (len < SRTCP_CLEAR + SRTCP_INDEX || (b[off] & 0xc0) >> 6 != VERSION || (b[off] & 0x20) != 0) {
+            return -1;
+        }
+        int pt = b[off + 1] & 0xff;
+        int rc = b[off] & 0x1f;
+        int words = Wire.u16(b, off + 2);
+        // SR: SSRC and 20 bytes of sender info (6 words after the first); RR: the SSRC (1); 6 words per report block
+        int least = (pt == RTCP_SR ? 6 : pt == RTCP_RR ? 1 : -1);
+        if (least < 0 || words < least + 6 * rc) {
+            return -1;
+        }
+        int first = (words + 1) * 4;
+        for (int mki = 0; mki <= SRTCP_MKI_MAX; mki++) {
+            for (int tag : SRTCP_TAGS) {
+                int rtcp = len - SRTCP_INDEX - mki - tag; // the RTCP packets' bytes, encrypted after the first 8
+                if (rtcp < first || rtcp % 4 != 0) {
+                    continue;
+                }
+                long e = Wire.u32(b, off + rtcp);
+                if ((e & 0x8000_0000L) != 0 && (e & 0x7fff_ffffL) < SRTCP_INDEX_MAX) {
+                    return e & 0x7fff_ffffL;
+                }
+            }
+        }
+        return -1;
+    }
+
     private static final int[] NONE = new int[0];
 
     /** Per-direction state of the multi-packet RTP check. */
@@ -141,7 +197,12 @@ public final class RtpInspector extends Inspector {
         if (pt >= RTCP_FIRST && pt <= RTCP_LAST) {
             int n = rtcpCompound(b, o, l);
             if (n == 0) {
-                return NOT_THIS;
+                long index = srtcpIndex(b, o, l);
+                if (index < 0) {
+                    return NOT_THIS;
+                }
+                fi.detected(AppProtocol.RTCP, "SRTCP compound packet (first PT " + pt + ", encrypted, SRTCP index " + index + ")");
+                return DETECTED;
             }
             fi.detected(AppProtocol.RTCP, "RTCP compound packet (" + n + " packet" + (n == 1 ? "" : "s") + ", first PT " + pt + ")");
             return DETECTED;
