@@ -286,7 +286,38 @@ class InspectorsTest {
                 "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK1\r\n\r\n")));
         assertEquals("SIP 180 response over UDP, Via SIP/2.0/UDP", fi.detail);
         assertNull(SipInspector.startLine(ascii("OPTIONS / HTTP/1.1\r\n"), 0, 20), "an HTTP OPTIONS is not SIP");
-        assertNull(SipInspector.startLine(ascii("FOO sip:a SIP/2.0\r\n"), 0, 19), "unknown method");
+        assertEquals("FOO", SipInspector.startLine(ascii("FOO sip:a SIP/2.0\r\n"), 0, 19), "an extension method (RFC 3261 §7.1)");
+        assertNull(SipInspector.startLine(ascii("FOO sip:a SIP/3.0\r\n"), 0, 19), "not version 2.0");
+        assertNull(SipInspector.startLine(ascii("F(O sip:a SIP/2.0\r\n"), 0, 19), "a method is a token");
+    }
+
+    static int run(Inspector in, FlowInspection fi, int slot, boolean fwd, long seq, String payload) {
+        byte[] b = ascii(payload);
+        return in.inspect(fi, slot, fwd, seq, b, 0, b.length);
+    }
+
+    /** An INVITE the snap length cut (no line end) leaves SIP possible, and the other end's status line tells it. */
+    @Test
+    void sipCutInviteThenItsResponse() {
+        SipInspector in = new SipInspector();
+        FlowInspection fi = tcp(5068);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.SIP, true, 1, "INVITE sip:+14255550100@med01.con"));
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.SIP, true, 900, "ACK sip:+14255550100@med01.con"), "after a gap");
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.SIP, false, 1, "SIP/2.0 100 Trying\r\nVia: SIP/2.0/TCP 10.1.6.10\r\n\r\n"));
+        assertEquals("SIP 100 response over TCP, Via SIP/2.0/TCP", fi.detail);
+    }
+
+    /** An extension method over two segments (the request line longer than the first), and over UDP in one datagram. */
+    @Test
+    void sipExtensionMethodAcrossSegments() {
+        SipInspector in = new SipInspector();
+        FlowInspection fi = tcp(5068);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.SIP, true, 1, "\r\n\r\nX-MSSIP-HELLO sip:med01.cont"));
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.SIP, true, 30, "oso.test SIP/2.0\r\nv: SIP/2.0/TCP 10.1.6.10\r\n\r\n"));
+        assertEquals("SIP X-MSSIP-HELLO request over TCP, Via SIP/2.0/TCP", fi.detail);
+        fi = udp(5060);
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.SIP, true, -1, "X-FOO sip:a SIP/2.0\r\nVia: SIP/2.0/UDP 10.1.6.10\r\n\r\n"));
+        assertEquals(Inspector.NOT_THIS, run(in, udp(5060), Inspectors.SIP, true, -1, "X-FOO sip:a HTTP/1.1\r\n\r\n"));
     }
 
     // ---- HTTP, SSH, RDP ---------------------------------------------------------------------
@@ -301,6 +332,43 @@ class InspectorsTest {
         assertEquals("HTTP response 200", fi.detail);
         assertEquals(Inspector.NOT_THIS, run(new HttpInspector(), tcp(80), Inspectors.HTTP, true,
                 ascii("OPTIONS sip:a SIP/2.0\r\n\r\n")));
+    }
+
+    /**
+     * A request line over several segments: "GET " alone (it had been "not HTTP": a space is not a visible
+     * character), a target longer than a segment, then the version; the sequence numbers say the bytes follow on.
+     */
+    @Test
+    void httpRequestLineAcrossSegments() {
+        HttpInspector in = new HttpInspector();
+        FlowInspection fi = tcp(80);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.HTTP, true, 1, "GET "));
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.HTTP, true, 5, "/" + "a".repeat(1447)));
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.HTTP, true, 5, "/aaaa"), "a retransmission");
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.HTTP, true, 1453, "bcd HTTP/1.1\r\nHost: a\r\n\r\n"));
+        assertEquals("HTTP GET request", fi.detail);
+        // past RequestLine.MAX_LINE without a line end: given up
+        fi = tcp(80);
+        int r = run(in, fi, Inspectors.HTTP, true, 1, "GET /");
+        for (int seq = 6; r == Inspector.NEED_MORE && seq < 20_000; seq += 1448) {
+            r = run(in, fi, Inspectors.HTTP, true, seq, "a".repeat(1448));
+        }
+        assertEquals(Inspector.NOT_THIS, r);
+    }
+
+    @Test
+    void httpExtensionMethodAndCutRequestThenResponse() {
+        FlowInspection fi = tcp(80);
+        assertEquals(Inspector.DETECTED, run(new HttpInspector(), fi, Inspectors.HTTP, true, 1, "MKCOL /dav/new/ HTTP/1.1\r\nHost: a\r\n\r\n"));
+        assertEquals("HTTP MKCOL request", fi.detail);
+        HttpInspector in = new HttpInspector();
+        fi = tcp(80);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.HTTP, true, 1, "GET /sf/sfx/images/b.gif HTTP/1.")); // cut
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.HTTP, false, 1, "HTTP/1.1 200 OK\r\nDate: x\r\n"));
+        assertEquals("HTTP response 200", fi.detail);
+        for (String no : new String[] {"GET /x HTTP/2.0\r\n", "hello world foo", "GET  /x HTTP/1.1\r\n", "GET /x\r\n", "\u0016\u0003\u0001"}) {
+            assertEquals(Inspector.NOT_THIS, run(new HttpInspector(), tcp(80), Inspectors.HTTP, true, 1, no), no);
+        }
     }
 
     @Test
