@@ -197,6 +197,45 @@ class InspectorsTest {
         assertEquals(Inspector.NOT_THIS, run(in, fi, Inspectors.RTP, true, rtp(8, 5000, 1160, 0x1234)));
     }
 
+    /** A STUN Binding Request (an ICE connectivity or consent check): type, length 0, magic cookie, transaction id. */
+    static final byte[] STUN_CHECK = hex("0001 | 0000 | 2112a442 | 0102030405060708090a0b0c");
+
+    /**
+     * RFC 7983 §7: RTP and the ICE checks share the media 5-tuple. The RTP inspector passes over a STUN message
+     * (it was "not RTP"), and the STUN inspector over RTP-range datagrams, as many as RTP needs to agree (it was
+     * "not STUN" at the first RTP packet, so a flow whose RTP came before its check was protocol_mismatch).
+     */
+    @Test
+    void rtpAndStunOnOneFlowPassOverEachOther() {
+        RtpInspector rtp = new RtpInspector();
+        StunInspector stun = new StunInspector();
+        FlowInspection fi = udp(50010);
+        assertEquals(Inspector.NEED_MORE, run(rtp, fi, Inspectors.RTP, true, rtp(0, 1, 0, 0xabc)));
+        assertEquals(Inspector.NEED_MORE, run(rtp, fi, Inspectors.RTP, false, STUN_CHECK));
+        assertEquals(Inspector.NEED_MORE, run(rtp, fi, Inspectors.RTP, true, STUN_CHECK));
+        assertEquals(Inspector.NEED_MORE, run(rtp, fi, Inspectors.RTP, true, rtp(0, 2, 160, 0xabc)));
+        assertEquals(Inspector.DETECTED, run(rtp, fi, Inspectors.RTP, true, rtp(0, 3, 320, 0xabc)));
+
+        fi = udp(50010);
+        assertEquals(Inspector.NEED_MORE, run(stun, fi, Inspectors.STUN, true, rtp(0, 1, 0, 0xabc)));
+        assertEquals(Inspector.DETECTED, run(stun, fi, Inspectors.STUN, false, STUN_CHECK));
+        assertEquals("STUN Binding Request", fi.detail);
+
+        // RTP-like datagrams and no STUN: passed over a few times, then not STUN
+        fi = udp(50010);
+        int r = Inspector.NEED_MORE;
+        int n = 0;
+        while (r == Inspector.NEED_MORE && n < 16) {
+            r = run(stun, fi, Inspectors.STUN, true, rtp(0, 1 + n, 160 * n, 0xabc));
+            n++;
+        }
+        assertEquals(Inspector.NOT_THIS, r);
+        assertEquals(RtpInspector.AGREEING + 1, n);
+        // a datagram in neither range (DTLS's 20-63) is still "not STUN" at once, and a STUN-range one that is no STUN message "not RTP"
+        assertEquals(Inspector.NOT_THIS, run(stun, udp(50010), Inspectors.STUN, true, hex("16 | fefd | 0000 | 000000000000 | 0010")));
+        assertEquals(Inspector.NOT_THIS, run(rtp, udp(50010), Inspectors.RTP, true, hex("0001 | 0000 | 2112a442 | 0102030405060708090a0b0c | 00")));
+    }
+
     @Test
     void rtcpReceiverReportIsDecidedAtOnce() {
         byte[] b = hex("81 | c9 | 0007"                     // V=2 RC=1, PT 201 RR, length 7 words (32 bytes)

@@ -4,6 +4,7 @@ import org.portmatrix.inspect.AppProtocol;
 import org.portmatrix.inspect.FlowInspection;
 import org.portmatrix.inspect.Inspector;
 import org.portmatrix.inspect.Wire;
+import org.portmatrix.inspect.stun.StunInspector;
 
 /**
  * RTP and RTCP (RFC 3550), and so SRTP/SRTCP, whose headers are the same (RFC 3711 §3.1).
@@ -29,7 +30,7 @@ public final class RtpInspector extends Inspector {
     static final int RTCP_FIRST = 200;
     static final int RTCP_LAST = 207;
     /** Packets of one direction that must agree before the flow is called RTP. */
-    static final int AGREEING = 3;
+    public static final int AGREEING = 3;
     /** Packets passed over (duplicates, late ones) in one direction before RTP is ruled out: every one twice takes two. */
     public static final int MAX_SKIPPED = 2 * AGREEING;
     /** Largest sequence step still taken as progress (packets lost in between). */
@@ -189,6 +190,12 @@ public final class RtpInspector extends Inspector {
             }
             o += 2;
             l -= 2;
+        }
+        if (!fi.tcp && StunInspector.classify(b, o, l) != StunInspector.NONE) {
+            // RFC 7983 §7: STUN (first byte 0-3) shares the media 5-tuple (ICE checks, consent freshness): passed over,
+            // neither counted nor held against the stream. A STUN message is told exactly (its length covers the
+            // datagram, its magic cookie), so this passes over nothing else.
+            return NEED_MORE;
         }
         if (l < 8) {
             return NOT_THIS;
