@@ -539,6 +539,35 @@ class InspectCapturesTest {
     }
 
     /**
+     * tcpdump's eapon1.pcap: NetBIOS Name Service registrations and queries on udp/137 (tshark: NBNS) reuse DNS's header
+     * and question layout (RFC 1002), and were named dns.
+     */
+    @Test
+    void netbiosNameServiceIsNotDns() throws Exception {
+        String capture = "../shared/corpus/tcpdump-tests/eapon1.pcap";
+        Process p = new ProcessBuilder("tshark", "-r", capture, "-Y", "nbns", "-T", "fields", "-e", "udp.dstport").start();
+        List<String> nbns = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().distinct().toList();
+        assertEquals(0, p.waitFor());
+        assertEquals(List.of("137"), nbns, "tshark's NBNS packets");
+        Path topology = Files.createTempFile("pm-eapon1", ".yaml");
+        Files.writeString(topology, "roles:\n  client: [10.255.255.0/24]\n");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run(new String[] {"analyze", capture, "--topology", topology.toString(), "--format", "jsonl",
+                    "--all-flows"});
+        assertTrue(status == 0 || status == 1, "status " + status);
+        int seen = 0;
+        for (String line : out.toString(StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList()) {
+            JsonNode f = new ObjectMapper().readTree(line);
+            if (f.get("dst_port").asInt() == 137) {
+                seen++;
+                assertTrue(f.get("app_protocol").isNull(), f.toString());
+            }
+        }
+        assertTrue(seen > 0, "NBNS flows in " + capture);
+    }
+
+    /**
      * Cut to 5, 6 and 7 bytes of payload (editcap -s 71..73), the cleartext OPTIONS to the MTLS port 5061
      * ("OPTIO") could still be HTTP, but cannot be TLS, whose record is told by its first five bytes:
      * protocol_mismatch, as from 8 bytes on (it was unverifiable). TLS cut to its record header stays
