@@ -5,6 +5,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import org.portmatrix.classify.RuleProtocol;
+import org.portmatrix.inspect.rtp.RtpInspector;
 import org.portmatrix.inspect.tls.TlsInspector;
 import org.portmatrix.inspect.tls.TlsSession;
 
@@ -110,7 +111,16 @@ public final class ProtocolCheck {
         }
         if (fi.app == null) {
             if (fi.candidates != 0) {
-                why.append(fi.payloadCut() ? cutReason(fi) : "the payload seen was too short to tell the protocol");
+                if (fi.payloadCut()) {
+                    why.append(cutReason(fi));
+                } else if ((fi.candidates & 1 << Inspectors.RTP) != 0 && fi.longestPayload >= bytesToTell(Set.of(AppProtocol.RTP))) {
+                    // Whole RTP headers, too few of them: RTP is told over several packets of one direction, not by
+                    // a payload's length ("too short" had been said of two 172-byte RTP packets).
+                    why.append("too few packets were seen to tell the protocol (RTP is told by ").append(RtpInspector.AGREEING)
+                            .append(" packets in sequence from one end)");
+                } else {
+                    why.append("the payload seen was too short to tell the protocol");
+                }
                 // Not yet told what it is, but already told what it is not, where the rule's protocols are told by
                 // their first bytes and the payload had them: "OPTIO" cut by the snap length may still be HTTP, and
                 // cannot be TLS (a TLS record is told by its first five bytes). Not so for SIP and HTTP, told by a

@@ -494,23 +494,77 @@ class InspectCapturesTest {
         return flows;
     }
 
+    /**
+     * The sample as tcpdump -s 96 would have taken it: the SIP INVITE's request line is cut. It was read as a payload of
+     * no known protocol (protocol_mismatch on the port documented for SIP), then as "not SIP" for the whole flow, so
+     * that the server's whole status line was never looked at (unverifiable); the start of a request line is now
+     * "need more", and the response tells SIP.
+     */
     @Test
-    void aSnapLengthThatCutsTheRequestLineLeavesSipUnverifiedNotMismatched() throws Exception {
-        // The sample as tcpdump -s 96 would have taken it: the SIP INVITE's request line is cut, and was read as a
-        // payload of no known protocol, protocol_mismatch on the port documented for SIP.
+    void aSnapLengthThatCutsTheRequestLineLetsTheResponseTellSip() throws Exception {
         List<JsonNode> flows = analyzeEdited("captures/sample-topology.yaml", new String[] {"-s", "96"}, "captures/sample.pcap");
         java.util.Map<String, JsonNode> by = new java.util.HashMap<>();
         for (JsonNode f : flows) {
             by.put(f.get("src_ip").asText() + " " + f.get("transport").asText() + "/" + f.get("dst_port").asInt(), f);
         }
         JsonNode sip = by.get("127.0.4.10 tcp/5060");
-        assertEquals("unverifiable", sip.get("verdict").asText(), sip.toString());
-        assertTrue(sip.get("reason").asText().endsWith("the capture's snap length cut the payload before it could be recognised."), sip.toString());
+        assertFlow(sip, "expected", "sip", "fe-sip-tcp-5060");
+        assertTrue(sip.get("reason").asText().contains("the wire shows SIP 1"), sip.toString()); // a provisional response
         JsonNode mtls = by.get("127.0.3.10 tcp/5061");
         assertEquals("unverifiable", mtls.get("verdict").asText(), mtls.toString());
         assertTrue(mtls.get("reason").asText().endsWith("the capture's snap length cut the handshake's packets."), mtls.toString());
         // Not TLS is told from a record's first five bytes, cut or not: the cleartext SIP on 5061 stays a mismatch.
         assertEquals("protocol_mismatch", by.get("127.0.4.10 tcp/5061").get("verdict").asText());
+    }
+
+    /**
+     * The Community ID spec's tcp.pcap, taken with a 96-byte snap length: the GET's request line is cut (30 of its 496
+     * bytes), and the server's "HTTP/1.1 200 OK" (tshark's HTTP response) tells HTTP. The cut request had ruled HTTP
+     * out for the flow: unverifiable, "the capture's snap length cut the payload".
+     */
+    @Test
+    void aCutHttpRequestIsToldByItsResponse() throws Exception {
+        String capture = "../shared/corpus/community-id/tcp.pcap";
+        Process p = new ProcessBuilder("tshark", "-r", capture, "-Y", "http.response.code == 200", "-T", "fields", "-e", "frame.number")
+                .redirectErrorStream(false).start();
+        String responses = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertEquals(0, p.waitFor());
+        assertEquals("6", responses, "tshark's HTTP response");
+        Path topology = Files.createTempFile("pm-cid", ".yaml");
+        Files.writeString(topology, "roles:\n  front-end: [66.35.250.204/32]\n  client: [128.232.110.0/24]\n");
+        List<JsonNode> flows = analyzeEdited(topology.toString(), capture);
+        assertEquals(1, flows.size(), flows.toString());
+        assertFlow(flows.get(0), "expected", "http", "fe-web-http-80");
+        assertTrue(flows.get(0).get("reason").asText().endsWith("the wire shows HTTP response 200."), flows.get(0).toString());
+    }
+
+    /**
+     * tcpdump's eapon1.pcap: NetBIOS Name Service registrations and queries on udp/137 (tshark: NBNS) reuse DNS's header
+     * and question layout (RFC 1002), and were named dns.
+     */
+    @Test
+    void netbiosNameServiceIsNotDns() throws Exception {
+        String capture = "../shared/corpus/tcpdump-tests/eapon1.pcap";
+        Process p = new ProcessBuilder("tshark", "-r", capture, "-Y", "nbns", "-T", "fields", "-e", "udp.dstport").start();
+        List<String> nbns = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().distinct().toList();
+        assertEquals(0, p.waitFor());
+        assertEquals(List.of("137"), nbns, "tshark's NBNS packets");
+        Path topology = Files.createTempFile("pm-eapon1", ".yaml");
+        Files.writeString(topology, "roles:\n  client: [10.255.255.0/24]\n");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run(new String[] {"analyze", capture, "--topology", topology.toString(), "--format", "jsonl",
+                    "--all-flows"});
+        assertTrue(status == 0 || status == 1, "status " + status);
+        int seen = 0;
+        for (String line : out.toString(StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList()) {
+            JsonNode f = new ObjectMapper().readTree(line);
+            if (f.get("dst_port").asInt() == 137) {
+                seen++;
+                assertTrue(f.get("app_protocol").isNull(), f.toString());
+            }
+        }
+        assertTrue(seen > 0, "NBNS flows in " + capture);
     }
 
     /**

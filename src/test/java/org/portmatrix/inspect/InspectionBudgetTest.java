@@ -53,6 +53,25 @@ class InspectionBudgetTest {
         assertEquals(AppProtocol.SIP, ((FlowInspection) f.inspection).app);
     }
 
+    /** Two whole RTP packets one way and one the other: too few to tell RTP, which the reason says (it said "too short"). */
+    @Test
+    void tooFewRtpPacketsAreSaidToBeTooFew() {
+        Flow f = flow(IpProtocol.UDP, 50310);
+        for (int i = 0; i < 3; i++) {
+            byte[] rtp = new byte[172];
+            rtp[0] = (byte) 0x80; // V=2
+            rtp[3] = (byte) (i < 2 ? 10 + i : 50); // sequence number
+            rtp[7] = (byte) (i < 2 ? 160 * i : 0); // timestamp (low byte)
+            rtp[11] = (byte) (i < 2 ? 0x11 : 0x22); // SSRC
+            inspection.packet(f, i < 2, rtp, 0, rtp.length);
+        }
+        FlowInspection fi = (FlowInspection) f.inspection;
+        assertNull(fi.app);
+        StringBuilder why = new StringBuilder();
+        assertEquals(ProtocolCheck.UNVERIFIABLE, ProtocolCheck.check(org.portmatrix.classify.RuleProtocol.MEDIA, fi, null, false, why));
+        assertEquals("too few packets were seen to tell the protocol (RTP is told by 3 packets in sequence from one end)", why.toString());
+    }
+
     @Test
     void unrecognisedPayloadEndsAsSoonAsNoInspectorIsLeft() {
         Flow f = flow(IpProtocol.TCP, 7777);

@@ -141,12 +141,36 @@ class InspectorsTest {
         assertEquals("RTP, payload type 0, SSRC 0x00001234, 3 packets in sequence", fi.detail);
     }
 
+    /** An SSRC for every datagram (random bytes that start "version 2"): not RTP past {@link RtpInspector#MAX_SSRCS}. */
     @Test
-    void rtpWithAChangingSsrcIsNot() {
+    void rtpWithANewSsrcEveryPacketIsNot() {
         RtpInspector in = new RtpInspector();
         FlowInspection fi = udp(50000);
-        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(0, 10, 1000, 0x1234)));
-        assertEquals(Inspector.NOT_THIS, run(in, fi, Inspectors.RTP, true, rtp(0, 11, 1160, 0x9999)));
+        for (int i = 0; i < RtpInspector.MAX_SSRCS; i++) {
+            assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(0, 10 + i, 1000 + 160 * i, 0x1234 + 0x1111 * i)));
+        }
+        assertEquals(Inspector.NOT_THIS, run(in, fi, Inspectors.RTP, true, rtp(0, 20, 3000, 0x9999)));
+    }
+
+    /**
+     * Two SSRCs interleaved in one direction (video layers, audio and video bundled), each with its own
+     * sequence numbers: RTP once one of them has three in sequence. It was "not RTP" at the second SSRC.
+     */
+    @Test
+    void rtpWithTwoInterleavedSsrcsFollowsEach() {
+        RtpInspector in = new RtpInspector();
+        FlowInspection fi = udp(58000);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(122, 100, 0, 0x111)));
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(122, 700, 0, 0x222)));
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(122, 101, 3000, 0x111)));
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(122, 701, 3000, 0x222)));
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.RTP, true, rtp(122, 102, 6000, 0x111)));
+        assertEquals("RTP, payload type 122, SSRC 0x00000111, 3 packets in sequence, 2 SSRCs in this direction", fi.detail);
+        // each SSRC keeps its own continuity: a jump in the second one is still "not RTP"
+        fi = udp(58000);
+        run(in, fi, Inspectors.RTP, true, rtp(122, 100, 0, 0x111));
+        run(in, fi, Inspectors.RTP, true, rtp(122, 700, 0, 0x222));
+        assertEquals(Inspector.NOT_THIS, run(in, fi, Inspectors.RTP, true, rtp(122, 9000, 3000, 0x222)));
     }
 
     /**
@@ -197,6 +221,45 @@ class InspectorsTest {
         assertEquals(Inspector.NOT_THIS, run(in, fi, Inspectors.RTP, true, rtp(8, 5000, 1160, 0x1234)));
     }
 
+    /** A STUN Binding Request (an ICE connectivity or consent check): type, length 0, magic cookie, transaction id. */
+    static final byte[] STUN_CHECK = hex("0001 | 0000 | 2112a442 | 0102030405060708090a0b0c");
+
+    /**
+     * RFC 7983 §7: RTP and the ICE checks share the media 5-tuple. The RTP inspector passes over a STUN message
+     * (it was "not RTP"), and the STUN inspector over RTP-range datagrams, as many as RTP needs to agree (it was
+     * "not STUN" at the first RTP packet, so a flow whose RTP came before its check was protocol_mismatch).
+     */
+    @Test
+    void rtpAndStunOnOneFlowPassOverEachOther() {
+        RtpInspector rtp = new RtpInspector();
+        StunInspector stun = new StunInspector();
+        FlowInspection fi = udp(50010);
+        assertEquals(Inspector.NEED_MORE, run(rtp, fi, Inspectors.RTP, true, rtp(0, 1, 0, 0xabc)));
+        assertEquals(Inspector.NEED_MORE, run(rtp, fi, Inspectors.RTP, false, STUN_CHECK));
+        assertEquals(Inspector.NEED_MORE, run(rtp, fi, Inspectors.RTP, true, STUN_CHECK));
+        assertEquals(Inspector.NEED_MORE, run(rtp, fi, Inspectors.RTP, true, rtp(0, 2, 160, 0xabc)));
+        assertEquals(Inspector.DETECTED, run(rtp, fi, Inspectors.RTP, true, rtp(0, 3, 320, 0xabc)));
+
+        fi = udp(50010);
+        assertEquals(Inspector.NEED_MORE, run(stun, fi, Inspectors.STUN, true, rtp(0, 1, 0, 0xabc)));
+        assertEquals(Inspector.DETECTED, run(stun, fi, Inspectors.STUN, false, STUN_CHECK));
+        assertEquals("STUN Binding Request", fi.detail);
+
+        // RTP-like datagrams and no STUN: passed over a few times, then not STUN
+        fi = udp(50010);
+        int r = Inspector.NEED_MORE;
+        int n = 0;
+        while (r == Inspector.NEED_MORE && n < 16) {
+            r = run(stun, fi, Inspectors.STUN, true, rtp(0, 1 + n, 160 * n, 0xabc));
+            n++;
+        }
+        assertEquals(Inspector.NOT_THIS, r);
+        assertEquals(RtpInspector.AGREEING + 1, n);
+        // a datagram in neither range (DTLS's 20-63) is still "not STUN" at once, and a STUN-range one that is no STUN message "not RTP"
+        assertEquals(Inspector.NOT_THIS, run(stun, udp(50010), Inspectors.STUN, true, hex("16 | fefd | 0000 | 000000000000 | 0010")));
+        assertEquals(Inspector.NOT_THIS, run(rtp, udp(50010), Inspectors.RTP, true, hex("0001 | 0000 | 2112a442 | 0102030405060708090a0b0c | 00")));
+    }
+
     @Test
     void rtcpReceiverReportIsDecidedAtOnce() {
         byte[] b = hex("81 | c9 | 0007"                     // V=2 RC=1, PT 201 RR, length 7 words (32 bytes)
@@ -206,6 +269,65 @@ class InspectorsTest {
         assertEquals(1, RtpInspector.rtcpCompound(b, 0, b.length));
         assertEquals(Inspector.DETECTED, run(new RtpInspector(), fi, Inspectors.RTP, true, b));
         assertEquals(AppProtocol.RTCP, fi.app);
+    }
+
+    /**
+     * An SRTCP compound packet (RFC 3711 §3.4): an SR and an SDES, encrypted from the 9th byte on, so that only
+     * the SR's header and SSRC are readable; then the E flag and SRTCP index, an MKI of {@code mki} bytes and
+     * an authentication tag of {@code tag} bytes.
+     */
+    static byte[] srtcp(long index, int mki, int tag) {
+        return hex("80 | c8 | 0006 | 00001234"           // V=2 RC=0, PT 200 SR, length 6 words (28 bytes), SSRC
+                + "3b9e41c07d02f5e8a613c95f0d77b2e4196a8cf1"   // the SR's sender info, encrypted (20 bytes)
+                + "e2175a0fc6394ab8d1e07f2c5b9360a4f81d2e77"   // the SDES packet, encrypted (20 bytes)
+                + String.format("%08x", 0x8000_0000L | index) // E=1, SRTCP index
+                + "a5".repeat(mki) + "c3".repeat(tag));       // MKI, authentication tag
+    }
+
+    @Test
+    void srtcpCompoundIsDecidedAtOnceThoughItsPacketsAreEncrypted() {
+        for (int[] mkiTag : new int[][] {{0, 10}, {0, 4}, {0, 0}, {4, 10}, {1, 4}}) {
+            byte[] b = srtcp(7, mkiTag[0], mkiTag[1]);
+            assertEquals(0, RtpInspector.rtcpCompound(b, 0, b.length), "the encrypted SDES cannot be walked");
+            assertEquals(7, RtpInspector.srtcpIndex(b, 0, b.length), "MKI " + mkiTag[0] + ", tag " + mkiTag[1]);
+            FlowInspection fi = udp(50011);
+            assertEquals(Inspector.DETECTED, run(new RtpInspector(), fi, Inspectors.RTP, true, b));
+            assertEquals(AppProtocol.RTCP, fi.app);
+            assertEquals("SRTCP compound packet (first PT 200, encrypted, SRTCP index 7)", fi.detail);
+        }
+    }
+
+    /** rtcp-mux (RFC 5761): SRTP, then an SRTCP compound on the same flow; it had ruled RTP out. */
+    @Test
+    void srtcpAmongSrtpOnOneFlowIsMedia() {
+        RtpInspector in = new RtpInspector();
+        FlowInspection fi = udp(50012);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(0, 100, 1000, 0x1234)));
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.RTP, true, srtcp(1, 0, 10)));
+        assertEquals(AppProtocol.RTCP, fi.app);
+    }
+
+    /** What an SRTCP packet cannot be: each one of its readable parts wrong. */
+    @Test
+    void srtcpNeedsAReportFirstTheEFlagAndASmallIndexWhereATagEnds() {
+        byte[] ok = srtcp(7, 0, 10);
+        byte[] sdesFirst = ok.clone();
+        sdesFirst[1] = (byte) 202; // a compound begins with SR or RR
+        byte[] padded = ok.clone();
+        padded[0] = (byte) 0xa0; // P=1 on the first packet
+        byte[] tooLong = ok.clone();
+        tooLong[3] = 20; // the SR's length runs past the index
+        byte[] tooShortForItsBlocks = ok.clone();
+        tooShortForItsBlocks[0] = (byte) 0x81; // one report block (6 words) does not fit in 6 words
+        for (byte[] b : new byte[][] {sdesFirst, padded, tooLong, tooShortForItsBlocks,
+            srtcp(0x7fff_ffffL, 0, 10) /* index near 2^31: not a counter from 0 */,
+            java.util.Arrays.copyOf(ok, ok.length + 5) /* the index further from the end than 4 bytes of MKI and a tag reach */}) {
+            assertEquals(-1, RtpInspector.srtcpIndex(b, 0, b.length), HexFormat.of().formatHex(b));
+            assertEquals(Inspector.NOT_THIS, run(new RtpInspector(), udp(50011), Inspectors.RTP, true, b));
+        }
+        byte[] clearE = ok.clone();
+        clearE[48] = 0x00; // E=0: not encrypted, so its SDES would have been readable
+        assertEquals(-1, RtpInspector.srtcpIndex(clearE, 0, clearE.length));
     }
 
     // ---- SIP --------------------------------------------------------------------------------
@@ -227,7 +349,38 @@ class InspectorsTest {
                 "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 127.0.0.2:5060;branch=z9hG4bK1\r\n\r\n")));
         assertEquals("SIP 180 response over UDP, Via SIP/2.0/UDP", fi.detail);
         assertNull(SipInspector.startLine(ascii("OPTIONS / HTTP/1.1\r\n"), 0, 20), "an HTTP OPTIONS is not SIP");
-        assertNull(SipInspector.startLine(ascii("FOO sip:a SIP/2.0\r\n"), 0, 19), "unknown method");
+        assertEquals("FOO", SipInspector.startLine(ascii("FOO sip:a SIP/2.0\r\n"), 0, 19), "an extension method (RFC 3261 §7.1)");
+        assertNull(SipInspector.startLine(ascii("FOO sip:a SIP/3.0\r\n"), 0, 19), "not version 2.0");
+        assertNull(SipInspector.startLine(ascii("F(O sip:a SIP/2.0\r\n"), 0, 19), "a method is a token");
+    }
+
+    static int run(Inspector in, FlowInspection fi, int slot, boolean fwd, long seq, String payload) {
+        byte[] b = ascii(payload);
+        return in.inspect(fi, slot, fwd, seq, b, 0, b.length);
+    }
+
+    /** An INVITE the snap length cut (no line end) leaves SIP possible, and the other end's status line tells it. */
+    @Test
+    void sipCutInviteThenItsResponse() {
+        SipInspector in = new SipInspector();
+        FlowInspection fi = tcp(5068);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.SIP, true, 1, "INVITE sip:+14255550100@med01.con"));
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.SIP, true, 900, "ACK sip:+14255550100@med01.con"), "after a gap");
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.SIP, false, 1, "SIP/2.0 100 Trying\r\nVia: SIP/2.0/TCP 10.1.6.10\r\n\r\n"));
+        assertEquals("SIP 100 response over TCP, Via SIP/2.0/TCP", fi.detail);
+    }
+
+    /** An extension method over two segments (the request line longer than the first), and over UDP in one datagram. */
+    @Test
+    void sipExtensionMethodAcrossSegments() {
+        SipInspector in = new SipInspector();
+        FlowInspection fi = tcp(5068);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.SIP, true, 1, "\r\n\r\nX-MSSIP-HELLO sip:med01.cont"));
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.SIP, true, 30, "oso.test SIP/2.0\r\nv: SIP/2.0/TCP 10.1.6.10\r\n\r\n"));
+        assertEquals("SIP X-MSSIP-HELLO request over TCP, Via SIP/2.0/TCP", fi.detail);
+        fi = udp(5060);
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.SIP, true, -1, "X-FOO sip:a SIP/2.0\r\nVia: SIP/2.0/UDP 10.1.6.10\r\n\r\n"));
+        assertEquals(Inspector.NOT_THIS, run(in, udp(5060), Inspectors.SIP, true, -1, "X-FOO sip:a HTTP/1.1\r\n\r\n"));
     }
 
     // ---- HTTP, SSH, RDP ---------------------------------------------------------------------
@@ -244,11 +397,64 @@ class InspectorsTest {
                 ascii("OPTIONS sip:a SIP/2.0\r\n\r\n")));
     }
 
+    /**
+     * A request line over several segments: "GET " alone (it had been "not HTTP": a space is not a visible
+     * character), a target longer than a segment, then the version; the sequence numbers say the bytes follow on.
+     */
+    @Test
+    void httpRequestLineAcrossSegments() {
+        HttpInspector in = new HttpInspector();
+        FlowInspection fi = tcp(80);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.HTTP, true, 1, "GET "));
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.HTTP, true, 5, "/" + "a".repeat(1447)));
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.HTTP, true, 5, "/aaaa"), "a retransmission");
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.HTTP, true, 1453, "bcd HTTP/1.1\r\nHost: a\r\n\r\n"));
+        assertEquals("HTTP GET request", fi.detail);
+        // past RequestLine.MAX_LINE without a line end: given up
+        fi = tcp(80);
+        int r = run(in, fi, Inspectors.HTTP, true, 1, "GET /");
+        for (int seq = 6; r == Inspector.NEED_MORE && seq < 20_000; seq += 1448) {
+            r = run(in, fi, Inspectors.HTTP, true, seq, "a".repeat(1448));
+        }
+        assertEquals(Inspector.NOT_THIS, r);
+    }
+
+    @Test
+    void httpExtensionMethodAndCutRequestThenResponse() {
+        FlowInspection fi = tcp(80);
+        assertEquals(Inspector.DETECTED, run(new HttpInspector(), fi, Inspectors.HTTP, true, 1, "MKCOL /dav/new/ HTTP/1.1\r\nHost: a\r\n\r\n"));
+        assertEquals("HTTP MKCOL request", fi.detail);
+        HttpInspector in = new HttpInspector();
+        fi = tcp(80);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.HTTP, true, 1, "GET /sf/sfx/images/b.gif HTTP/1.")); // cut
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.HTTP, false, 1, "HTTP/1.1 200 OK\r\nDate: x\r\n"));
+        assertEquals("HTTP response 200", fi.detail);
+        for (String no : new String[] {"GET /x HTTP/2.0\r\n", "hello world foo", "GET  /x HTTP/1.1\r\n", "GET /x\r\n", "\u0016\u0003\u0001"}) {
+            assertEquals(Inspector.NOT_THIS, run(new HttpInspector(), tcp(80), Inspectors.HTTP, true, 1, no), no);
+        }
+    }
+
     @Test
     void sshIdentificationString() {
         FlowInspection fi = tcp(22);
         assertEquals(Inspector.DETECTED, run(new SshInspector(), fi, Inspectors.SSH, false, ascii("SSH-2.0-dropbear_2022.83\r\n")));
         assertEquals("SSH identification SSH-2.0-dropbear_2022.83", fi.detail);
+    }
+
+    /** RFC 4253 §4.2: the server may send other lines before its identification string; they had ruled SSH out. */
+    @Test
+    void sshServerLinesBeforeItsIdentificationString() {
+        SshInspector in = new SshInspector();
+        FlowInspection fi = tcp(22);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.SSH, false, ascii("Authorized users only\r\n")));
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.SSH, false, ascii("SSH-2.0-OpenSSH_9.6\r\n")));
+        assertEquals("SSH identification SSH-2.0-OpenSSH_9.6", fi.detail);
+        fi = tcp(22);
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.SSH, false, ascii("Authorized users only\r\nSSH-2.0-OpenSSH_9.6\r\n")));
+        assertEquals("SSH identification SSH-2.0-OpenSSH_9.6", fi.detail);
+        assertEquals(Inspector.NOT_THIS, run(in, tcp(22), Inspectors.SSH, true, ascii("Authorized users only\r\n")), "the client sends none");
+        assertEquals(Inspector.NOT_THIS, run(in, tcp(22), Inspectors.SSH, false, ascii("220 mail ready")), "not a whole line");
+        assertEquals(Inspector.NOT_THIS, run(in, tcp(22), Inspectors.SSH, false, hex("16030100 | 0a0d")), "not text");
     }
 
     @Test

@@ -18,6 +18,11 @@ public final class DnsInspector extends Inspector {
     static final int MAX_LABEL = 63;
     static final int MAX_NAME = 255;
     static final int CLASS_IN = 1;
+    /**
+     * NetBIOS Name Service (RFC 1002 §4.2): DNS's header and question layout, a 32-byte encoded name, on port
+     * 137. It is not DNS (tshark names it NBNS, nDPI NetBIOS), and it was named so.
+     */
+    static final int NBNS_PORT = 137;
 
     public DnsInspector() {
         super("dns", true, true, new int[] {53}, new int[] {53, 5353, 5355});
@@ -67,6 +72,9 @@ public final class DnsInspector extends Inspector {
 
     @Override
     public int inspect(FlowInspection fi, int slot, boolean forward, long seq, byte[] b, int off, int len) {
+        if (fi.dstPort == NBNS_PORT) {
+            return NOT_THIS;
+        }
         int o = off;
         int l = len;
         if (fi.tcp) {

@@ -3,11 +3,13 @@ package org.portmatrix.inspect.http;
 import org.portmatrix.inspect.AppProtocol;
 import org.portmatrix.inspect.FlowInspection;
 import org.portmatrix.inspect.Inspector;
+import org.portmatrix.inspect.RequestLine;
 import org.portmatrix.inspect.Wire;
 
 /**
  * Cleartext HTTP/1.x (RFC 9112 §3, §4): a request line {@code method SP request-target SP HTTP/1.x}
- * or a status line {@code HTTP/1.x SP 3DIGIT}.
+ * (any token as the method) or a status line {@code HTTP/1.x SP 3DIGIT}. {@link #METHODS} only name
+ * the usual methods without making a string.
  */
 public final class HttpInspector extends Inspector {
     static final String[] METHODS = {"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE",
@@ -17,46 +19,72 @@ public final class HttpInspector extends Inspector {
         super("http", true, false, new int[] {80, 8080, 8000, 8081}, new int[0]);
     }
 
-    /** "GET" etc. for a request line, "HTTP/1.1" for a status line, or null. */
-    public static String startLine(byte[] b, int off, int len) {
-        int eol = Wire.lineEnd(b, off, Math.min(len, 8192));
-        int lineLen = eol < 0 ? Math.min(len, 8192) : eol - off;
-        if (Wire.startsWith(b, off, lineLen, "HTTP/1.") && lineLen >= 12 && b[off + 8] == ' ') {
-            for (int i = off + 9; i < off + 12; i++) {
-                if (b[i] < '0' || b[i] > '9') {
-                    return null;
-                }
-            }
-            return b[off + 7] == '0' ? "HTTP/1.0" : "HTTP/1.1";
-        }
-        if (eol < 0) {
-            return null; // a request line must be complete to be believed
-        }
-        int sp = -1;
-        for (int i = off; i < eol && i < off + 14; i++) {
-            if (b[i] == ' ') {
-                sp = i;
-                break;
-            }
-        }
-        if (sp <= off) {
-            return null;
-        }
-        String method = Wire.token(b, off, sp - off, METHODS);
-        if (method == null || lineLen < 9) {
-            return null;
-        }
-        return Wire.startsWith(b, eol - 9, 9, " HTTP/1.0") || Wire.startsWith(b, eol - 9, 9, " HTTP/1.1") ? method : null;
+    /** The versions that end a request line. */
+    static final String[] VERSIONS = {"HTTP/1.0", "HTTP/1.1"};
+
+    /** Per-direction request lines being followed, made when a payload starts like one. */
+    static final class State {
+        RequestLine fwd;
+        RequestLine rev;
     }
 
+    /** "HTTP/1.0" or "HTTP/1.1" for a status line ({@code HTTP/1.x SP 3DIGIT}) at {@code off}, or null. */
+    public static String statusLine(byte[] b, int off, int len) {
+        if (len < 12 || !Wire.startsWith(b, off, len, "HTTP/1.") || b[off + 8] != ' ') {
+            return null;
+        }
+        for (int i = off + 9; i < off + 12; i++) {
+            if (b[i] < '0' || b[i] > '9') {
+                return null;
+            }
+        }
+        return b[off + 7] == '0' ? "HTTP/1.0" : "HTTP/1.1";
+    }
+
+    /** "GET", "MKCOL" etc. for a whole request line, "HTTP/1.1" for a status line, or null. */
+    public static String startLine(byte[] b, int off, int len) {
+        String status = statusLine(b, off, len);
+        return status != null ? status : RequestLine.whole(b, off, len, METHODS, VERSIONS);
+    }
+
+    /**
+     * A status line decides; so does a whole request line, whatever its method (an extension method
+     * such as WebDAV's MKCOL, RFC 9110 §9.1), once it ends in HTTP/1.0 or HTTP/1.1. The start of a
+     * request line (a target longer than a segment, "GET " alone, a request the snap length cut) is
+     * followed over the direction's next payloads: "need more", not "not HTTP", so that the rest of
+     * the line or the responder's status line can tell. It had been "not HTTP" for the whole flow.
+     */
     @Override
     public int inspect(FlowInspection fi, int slot, boolean forward, long seq, byte[] b, int off, int len) {
-        String s = startLine(b, off, len);
-        if (s == null) {
-            return len < 16 && fi.tcp && Wire.visible(b, off, len) ? NEED_MORE : NOT_THIS;
+        State s = (State) fi.state(slot);
+        RequestLine line = s == null ? null : forward ? s.fwd : s.rev;
+        if (line == null) {
+            String status = statusLine(b, off, len);
+            if (status != null) {
+                fi.detected(AppProtocol.HTTP, "HTTP response " + Wire.ascii(b, off + 9, 3));
+                return DETECTED;
+            }
+            if (!RequestLine.tchar(b[off] & 0xff)) {
+                return NOT_THIS; // (most payloads that are not HTTP end here, with nothing allocated)
+            }
+            if (s == null) {
+                s = new State();
+                fi.state(slot, s);
+            }
+            line = new RequestLine(VERSIONS);
+            if (forward) {
+                s.fwd = line;
+            } else {
+                s.rev = line;
+            }
         }
-        fi.detected(AppProtocol.HTTP, s.startsWith("HTTP/") ? "HTTP response " + Wire.ascii(b, off + 9, 3)
-                : "HTTP " + s + " request");
-        return DETECTED;
+        return switch (line.follow(seq, b, off, len)) {
+            case RequestLine.COMPLETE -> {
+                fi.detected(AppProtocol.HTTP, "HTTP " + line.method(METHODS) + " request");
+                yield DETECTED;
+            }
+            case RequestLine.PREFIX -> NEED_MORE;
+            default -> NOT_THIS;
+        };
     }
 }

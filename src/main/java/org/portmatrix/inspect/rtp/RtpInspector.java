@@ -4,6 +4,7 @@ import org.portmatrix.inspect.AppProtocol;
 import org.portmatrix.inspect.FlowInspection;
 import org.portmatrix.inspect.Inspector;
 import org.portmatrix.inspect.Wire;
+import org.portmatrix.inspect.stun.StunInspector;
 
 /**
  * RTP and RTCP (RFC 3550), and so SRTP/SRTCP, whose headers are the same (RFC 3711 §3.1).
@@ -15,11 +16,13 @@ import org.portmatrix.inspect.Wire;
  * One byte pattern proves nothing for RTP (any byte 0x80-0xBF starts "version 2"), so RTP is
  * decided over several packets of one direction: {@link #AGREEING} packets with the same SSRC, the
  * sequence number advancing by 1 to {@link #MAX_SEQ_STEP} and the timestamp not going back by more
- * than {@link #MAX_TS_BACK}. A
+ * than {@link #MAX_TS_BACK}; up to {@link #MAX_SSRCS} SSRCs interleaved in one direction are followed
+ * each with its own sequence. A
  * packet seen again (two mirror sessions give every packet twice) or arriving after a later one (up
  * to {@link #MAX_SEQ_STEP} behind) is passed over, neither counted nor held against the flow; the
  * payload type may change within the stream (comfort noise, DTMF events, a codec switch: RFC 3550
- * §5.1 leaves it to the profile), and the detail names each one seen. An RTCP compound packet whose lengths add up is decided at once. Over TCP the
+ * §5.1 leaves it to the profile), and the detail names each one seen. An RTCP compound packet whose lengths add up is decided at once, and so is an SRTCP one
+ * whose packets after the first header are encrypted ({@link #srtcpIndex}). Over TCP the
  * RFC 4571 framing (a 2-byte length before each packet) is expected.
  */
 public final class RtpInspector extends Inspector {
@@ -28,7 +31,7 @@ public final class RtpInspector extends Inspector {
     static final int RTCP_FIRST = 200;
     static final int RTCP_LAST = 207;
     /** Packets of one direction that must agree before the flow is called RTP. */
-    static final int AGREEING = 3;
+    public static final int AGREEING = 3;
     /** Packets passed over (duplicates, late ones) in one direction before RTP is ruled out: every one twice takes two. */
     public static final int MAX_SKIPPED = 2 * AGREEING;
     /** Largest sequence step still taken as progress (packets lost in between). */
@@ -93,19 +96,78 @@ public final class RtpInspector extends Inspector {
         return rest >= SRTCP_INDEX + 4 && rest <= SRTCP_INDEX + 16 && (b[p] & 0x80) != 0 ? n : 0;
     }
 
+    /** RTCP sender report and receiver report: the packet types a compound packet begins with (RFC 3550 §6.1). */
+    static final int RTCP_SR = 200;
+    static final int RTCP_RR = 201;
+    /** Readable header of an SRTCP packet: RFC 3711 §3.4 encrypts from the 9th byte on (after the first SSRC). */
+    static final int SRTCP_CLEAR = 8;
+    /**
+     * SRTCP authentication tags looked for after the index: 80 bits (HMAC-SHA1, RFC 3711 §5.2, the SDES suites'
+     * tag for SRTCP), 32 bits, and none after the index (AES-GCM, RFC 7714 §9.3, whose tag is inside the
+     * encrypted part, before the index).
+     */
+    private static final int[] SRTCP_TAGS = {10, 4, 0};
+    /** Most bytes of the optional MKI between the index and the tag (RFC 3711 §3.4; SDES keys give 1 to 4). */
+    static final int SRTCP_MKI_MAX = 4;
+    /**
+     * Highest SRTCP index believed: it starts at 0 and counts each compound packet the sender sent (RFC 3711
+     * §3.4), so 2^24 is years of a session at the RFC 3550 interval, months at the shortest a video call uses.
+     */
+    static final long SRTCP_INDEX_MAX = 1L << 24;
+
+    /**
+     * The pure byte test for an encrypted SRTCP compound packet (RFC 3711 §3.4), of which only the first RTCP
+     * packet's header is readable: that packet is a sender or receiver report (V=2, no padding: only the last
+     * packet of a compound may be padded, RFC 3550 §A.2), long enough for its report blocks, and its length
+     * fits in the datagram; after the encrypted part, a whole number of 32-bit words as every RTCP packet is,
+     * come the E flag (set) and the SRTCP index (small: it counts from 0), then an MKI of 0 to 4 bytes and an
+     * authentication tag of 10, 4 or 0 bytes. Returns the SRTCP index, or -1.
+     */
+    public static long srtcpIndex(byte[] b, int off, int len) {
+        if (len < SRTCP_CLEAR + SRTCP_INDEX || (b[off] & 0xc0) >> 6 != VERSION || (b[off] & 0x20) != 0) {
+            return -1;
+        }
+        int pt = b[off + 1] & 0xff;
+        int rc = b[off] & 0x1f;
+        int words = Wire.u16(b, off + 2);
+        // SR: SSRC and 20 bytes of sender info (6 words after the first); RR: the SSRC (1); 6 words per report block
+        int least = (pt == RTCP_SR ? 6 : pt == RTCP_RR ? 1 : -1);
+        if (least < 0 || words < least + 6 * rc) {
+            return -1;
+        }
+        int first = (words + 1) * 4;
+        for (int mki = 0; mki <= SRTCP_MKI_MAX; mki++) {
+            for (int tag : SRTCP_TAGS) {
+                int rtcp = len - SRTCP_INDEX - mki - tag; // the RTCP packets' bytes, encrypted after the first 8
+                if (rtcp < first || rtcp % 4 != 0) {
+                    continue;
+                }
+                long e = Wire.u32(b, off + rtcp);
+                if ((e & 0x8000_0000L) != 0 && (e & 0x7fff_ffffL) < SRTCP_INDEX_MAX) {
+                    return e & 0x7fff_ffffL;
+                }
+            }
+        }
+        return -1;
+    }
+
     private static final int[] NONE = new int[0];
 
-    /** Per-direction state of the multi-packet RTP check. */
-    static final class Direction {
-        boolean started;
+    /**
+     * SSRCs followed per direction: RTP sessions carry several on one 5-tuple (audio and video bundled, RFC 8843;
+     * simulcast and retransmission streams), interleaved. A datagram with yet another SSRC is not RTP: random bytes
+     * starting "version 2" bring a new one each time.
+     */
+    public static final int MAX_SSRCS = 4;
+
+    /** One SSRC's stream in one direction. */
+    static final class Stream {
         long ssrc;
         /** The payload types seen, in order (a stream rarely has more than two or three). */
         int[] pts = NONE;
         int seq;
         long ts;
         int agreeing;
-        /** Packets passed over (seen again, or late) before the stream was decided. */
-        int skipped;
 
         void payloadType(int p) {
             for (int q : pts) {
@@ -115,6 +177,23 @@ public final class RtpInspector extends Inspector {
             }
             pts = java.util.Arrays.copyOf(pts, pts.length + 1);
             pts[pts.length - 1] = p;
+        }
+    }
+
+    /** Per-direction state of the multi-packet RTP check: each SSRC's stream, with its own sequence. */
+    static final class Direction {
+        final Stream[] streams = new Stream[MAX_SSRCS];
+        int count;
+        /** Packets passed over (seen again, or late) before the stream was decided. */
+        int skipped;
+
+        Stream find(long ssrc) {
+            for (int i = 0; i < count; i++) {
+                if (streams[i].ssrc == ssrc) {
+                    return streams[i];
+                }
+            }
+            return null;
         }
     }
 
@@ -134,6 +213,12 @@ public final class RtpInspector extends Inspector {
             o += 2;
             l -= 2;
         }
+        if (!fi.tcp && StunInspector.classify(b, o, l) != StunInspector.NONE) {
+            // RFC 7983 §7: STUN (first byte 0-3) shares the media 5-tuple (ICE checks, consent freshness): passed over,
+            // neither counted nor held against the stream. A STUN message is told exactly (its length covers the
+            // datagram, its magic cookie), so this passes over nothing else.
+            return NEED_MORE;
+        }
         if (l < 8) {
             return NOT_THIS;
         }
@@ -141,7 +226,12 @@ public final class RtpInspector extends Inspector {
         if (pt >= RTCP_FIRST && pt <= RTCP_LAST) {
             int n = rtcpCompound(b, o, l);
             if (n == 0) {
-                return NOT_THIS;
+                long index = srtcpIndex(b, o, l);
+                if (index < 0) {
+                    return NOT_THIS;
+                }
+                fi.detected(AppProtocol.RTCP, "SRTCP compound packet (first PT " + pt + ", encrypted, SRTCP index " + index + ")");
+                return DETECTED;
             }
             fi.detected(AppProtocol.RTCP, "RTCP compound packet (" + n + " packet" + (n == 1 ? "" : "s") + ", first PT " + pt + ")");
             return DETECTED;
@@ -154,23 +244,26 @@ public final class RtpInspector extends Inspector {
             s = new State();
             fi.state(slot, s);
         }
-        Direction d = forward ? s.fwd : s.rev;
+        Direction dir = forward ? s.fwd : s.rev;
         long ssrc = Wire.u32(b, o + 8);
         int sq = Wire.u16(b, o + 2);
         long ts = Wire.u32(b, o + 4);
         int p = pt & 0x7f;
-        if (!d.started) {
-            d.started = true;
-            d.agreeing = 1;
-        } else {
-            if (ssrc != d.ssrc) {
+        Stream d = dir.find(ssrc);
+        if (d == null) {
+            if (dir.count == MAX_SSRCS) {
                 return NOT_THIS;
             }
+            d = new Stream();
+            d.ssrc = ssrc;
+            dir.streams[dir.count++] = d;
+            d.agreeing = 1;
+        } else {
             int step = (sq - d.seq) & 0xffff;
             if (step == 0 || step >= 0x10000 - MAX_SEQ_STEP) {
                 // Seen again, or late: passed over (the newest packet stays the reference), a few times only: a
                 // datagram repeated over and over (a keepalive) is not a stream that never gets to its third packet.
-                return ++d.skipped > MAX_SKIPPED ? NOT_THIS : NEED_MORE;
+                return ++dir.skipped > MAX_SKIPPED ? NOT_THIS : NEED_MORE;
             }
             long tstep = (ts - d.ts) & 0xffffffffL;
             if (step > MAX_SEQ_STEP || (tstep >= 0x80000000L && tstep < 0x1_0000_0000L - MAX_TS_BACK)) {
@@ -178,7 +271,6 @@ public final class RtpInspector extends Inspector {
             }
             d.agreeing++;
         }
-        d.ssrc = ssrc;
         d.payloadType(p);
         d.seq = sq;
         d.ts = ts;
@@ -196,6 +288,9 @@ public final class RtpInspector extends Inspector {
                 sb.append('0');
             }
             sb.append(hex).append(", ").append(d.agreeing).append(" packets in sequence");
+            if (dir.count > 1) {
+                sb.append(", ").append(dir.count).append(" SSRCs in this direction");
+            }
             fi.detected(AppProtocol.RTP, fi.tcp ? sb.append(", RFC 4571 framing").toString() : sb.toString());
             return DETECTED;
         }

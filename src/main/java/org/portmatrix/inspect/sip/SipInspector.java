@@ -3,6 +3,7 @@ package org.portmatrix.inspect.sip;
 import org.portmatrix.inspect.AppProtocol;
 import org.portmatrix.inspect.FlowInspection;
 import org.portmatrix.inspect.Inspector;
+import org.portmatrix.inspect.RequestLine;
 import org.portmatrix.inspect.Wire;
 
 /**
@@ -13,7 +14,10 @@ import org.portmatrix.inspect.Wire;
  */
 public final class SipInspector extends Inspector {
     static final String VERSION = "SIP/2.0";
-    /** RFC 3261 and extensions, plus the Microsoft methods (MS-SIPRE NEGOTIATE, MS-SIPAE/BENOTIFY, SERVICE). */
+    /**
+     * RFC 3261 and extensions, plus the Microsoft methods (MS-SIPRE NEGOTIATE, MS-SIPAE/BENOTIFY, SERVICE): named
+     * without making a string; any other token is taken as an extension method.
+     */
     static final String[] METHODS = {"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "SUBSCRIBE",
         "NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE", "SERVICE", "NEGOTIATE", "BENOTIFY"};
     /** How far into the message the Via header is looked for. */
@@ -24,42 +28,28 @@ public final class SipInspector extends Inspector {
                 5073, 5075, 5076, 5080, 5081, 5082}, new int[] {5060, 5061});
     }
 
-    /** The method of a request line at {@code off}, "SIP/2.0" for a status line, or null. */
+    /** Per-direction request lines being followed over TCP, made when a payload starts like one. */
+    static final class State {
+        RequestLine fwd;
+        RequestLine rev;
+    }
+
+    /** True for a status line at {@code off}: {@code SIP/2.0 SP 3DIGIT SP}. */
+    static boolean statusLine(byte[] b, int off, int len) {
+        if (len < 12 || !Wire.startsWith(b, off, len, VERSION + " ")) {
+            return false;
+        }
+        for (int i = off + 8; i < off + 11; i++) {
+            if (b[i] < '0' || b[i] > '9') {
+                return false;
+            }
+        }
+        return b[off + 11] == ' ';
+    }
+
+    /** The method of a whole request line at {@code off} (any token, RFC 3261 §7.1), "SIP/2.0" for a status line, or null. */
     public static String startLine(byte[] b, int off, int len) {
-        int eol = Wire.lineEnd(b, off, Math.min(len, 2048));
-        if (eol < 0) {
-            return null;
-        }
-        int lineLen = eol - off;
-        if (Wire.startsWith(b, off, lineLen, VERSION + " ")) {
-            // SIP/2.0 SP 3DIGIT SP
-            if (lineLen < 12) {
-                return null;
-            }
-            for (int i = off + 8; i < off + 11; i++) {
-                if (b[i] < '0' || b[i] > '9') {
-                    return null;
-                }
-            }
-            return b[off + 11] == ' ' ? VERSION : null;
-        }
-        int sp = -1;
-        for (int i = off; i < eol && i < off + 16; i++) {
-            if (b[i] == ' ') {
-                sp = i;
-                break;
-            }
-        }
-        if (sp <= off) {
-            return null;
-        }
-        String method = Wire.token(b, off, sp - off, METHODS);
-        if (method == null) {
-            return null;
-        }
-        // ... SP SIP/2.0 at the end of the line
-        return lineLen > VERSION.length() + 1 && Wire.startsWith(b, eol - VERSION.length(), VERSION.length(), VERSION)
-                && b[eol - VERSION.length() - 1] == ' ' ? method : null;
+        return statusLine(b, off, len) ? VERSION : RequestLine.whole(b, off, len, METHODS, VERSION);
     }
 
     /** The transport of the first Via header ("TCP", "TLS", "UDP", ...), or null. */
@@ -94,21 +84,57 @@ public final class SipInspector extends Inspector {
         return null;
     }
 
+    /**
+     * A status line decides; so does a whole request line ending in SIP/2.0, whatever its method (an
+     * extension method, RFC 3261 §7.1 and §8.2.1). The start of a request line (cut by the snap length,
+     * or longer than a TCP segment) is "need more", not "not SIP": the rest of the line or the other
+     * end's status line tells. Over UDP each datagram is a message of its own and starts afresh.
+     */
     @Override
     public int inspect(FlowInspection fi, int slot, boolean forward, long seq, byte[] b, int off, int len) {
+        State s = (State) fi.state(slot);
+        RequestLine line = s == null ? null : forward ? s.fwd : s.rev;
         int i = off;
         int end = off + len;
-        while (i < end && (b[i] == '\r' || b[i] == '\n')) {
-            i++; // keep-alive CRLFs before a message
+        if (line == null || line.fresh() || !fi.tcp) {
+            while (i < end && (b[i] == '\r' || b[i] == '\n')) {
+                i++; // keep-alive CRLFs before a message
+            }
+            if (i == end) {
+                return fi.tcp ? NEED_MORE : NOT_THIS;
+            }
+            if (statusLine(b, i, end - i)) {
+                return detected(fi, b, i, end - i, VERSION);
+            }
+            if (!RequestLine.tchar(b[i] & 0xff)) {
+                return NOT_THIS; // (most payloads that are not SIP end here, with nothing allocated)
+            }
         }
-        if (i == end) {
-            return fi.tcp ? NEED_MORE : NOT_THIS;
+        if (line == null) {
+            if (s == null) {
+                s = new State();
+                fi.state(slot, s);
+            }
+            line = new RequestLine(VERSION);
+            if (forward) {
+                s.fwd = line;
+            } else {
+                s.rev = line;
+            }
         }
-        String method = startLine(b, i, end - i);
-        if (method == null) {
-            return NOT_THIS;
+        if (!fi.tcp) {
+            line.reset();
         }
-        String via = viaTransport(b, i, end - i);
+        long at = fi.tcp && seq >= 0 ? (seq + i - off) & 0xffffffffL : -1; // (past the CRLFs skipped)
+        return switch (line.follow(at, b, i, end - i)) {
+            case RequestLine.COMPLETE -> detected(fi, b, i, end - i, line.method(METHODS));
+            case RequestLine.PREFIX -> NEED_MORE;
+            default -> NOT_THIS;
+        };
+    }
+
+    private static int detected(FlowInspection fi, byte[] b, int i, int len, String method) {
+        String via = viaTransport(b, i, len);
         String what = method.equals(VERSION) ? "SIP " + Wire.ascii(b, i + 8, 3) + " response" : "SIP " + method + " request";
         fi.detected(AppProtocol.SIP, what + " over " + (fi.tcp ? "TCP" : "UDP") + (via == null ? "" : ", Via SIP/2.0/" + via));
         return DETECTED;
