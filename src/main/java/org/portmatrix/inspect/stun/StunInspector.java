@@ -113,10 +113,11 @@ public final class StunInspector extends Inspector {
 
     /**
      * RTP/RTCP-range datagrams (RFC 7983 §7: first byte 128-191) passed over on a UDP flow before STUN is ruled
-     * out: as many as the RTP inspector needs to agree, so that a flow of RTP-like datagrams that RTP does not
-     * take and no STUN is still "not STUN".
+     * out: fewer than the RTP inspector needs to agree. At the datagram that makes them as many, RTP has decided
+     * if they were a stream; if they were not, the flow is not STUN either (three datagrams of filler on a media
+     * port stay a protocol_mismatch, not unverifiable for want of a STUN message).
      */
-    static final int MAX_RTP_PASSED = RtpInspector.AGREEING;
+    static final int MAX_RTP_PASSED = RtpInspector.AGREEING - 1;
 
     /** Per-flow state: how many RTP-range datagrams were passed over. */
     static final class State {
