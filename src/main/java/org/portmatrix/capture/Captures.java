@@ -312,13 +312,18 @@ public final class Captures {
      * end its read of the header finds none and the stream ends as before.
      *
      * <p>It asks only there, once at the end of every member (after the member's trailer, before the
-     * next header), so this stream also counts what is read after the last member's end
-     * ({@link GzipMembers}).
+     * next header), so this stream also counts what is read after the last member's end, whether it
+     * was all zeros, and a failure of the read of a next header, which the JDK takes for the end of
+     * the stream ({@link GzipMembers}).
      */
     private static final class NextMemberAhead extends java.io.FilterInputStream {
         private long read;
         /** {@link #read} when the last member's trailer had been read, or -1 before the end of the first. */
         private long atMemberEnd = -1;
+        /** Whether a byte read since the last member's end was not zero. */
+        private boolean nonZeroSinceMemberEnd;
+        /** A read that failed after the last member's end (a pipe closed for SIGINT or SIGTERM, a read error), or null. */
+        private IOException failedSinceMemberEnd;
 
         NextMemberAhead(InputStream in) {
             super(in);
@@ -327,25 +332,48 @@ public final class Captures {
         @Override
         public int available() throws IOException {
             atMemberEnd = read;
+            nonZeroSinceMemberEnd = false;
+            failedSinceMemberEnd = null;
             return Math.max(1, in.available());
         }
 
         @Override
         public int read() throws IOException {
-            int c = in.read();
+            int c;
+            try {
+                c = in.read();
+            } catch (IOException e) {
+                throw failed(e);
+            }
             if (c >= 0) {
                 read++;
+                nonZeroSinceMemberEnd |= c != 0;
             }
             return c;
         }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            int r = in.read(b, off, len);
+            int r;
+            try {
+                r = in.read(b, off, len);
+            } catch (IOException e) {
+                throw failed(e);
+            }
             if (r > 0) {
                 read += r;
+                for (int i = off; i < off + r && !nonZeroSinceMemberEnd && atMemberEnd >= 0; i++) {
+                    nonZeroSinceMemberEnd = b[i] != 0;
+                }
             }
             return r;
+        }
+
+        private IOException failed(IOException e) {
+            if (atMemberEnd >= 0 && failedSinceMemberEnd == null) {
+                failedSinceMemberEnd = e;
+            }
+            return e;
         }
 
         /** Bytes read since the last member's trailer (none before the first member ended). */
@@ -376,14 +404,42 @@ public final class Captures {
             int r = super.read(b, off, len);
             if (r < 0 && !ended) {
                 ended = true;
+                if (source.failedSinceMemberEnd != null) {
+                    // The read of a next member's header failed (the pipe closed for a signal while its writer was
+                    // between two members): the JDK took it for the end; it is what it is.
+                    throw source.failedSinceMemberEnd;
+                }
                 // After the last trailer: what its buffer held beyond the trailer (the inflater keeps its
-                // input's count at the end), and what was read from the stream after it.
-                long after = Math.max(0, inf.getRemaining() - TRAILER) + source.readSinceMemberEnd();
-                if (after > 0) {
+                // input's count at the end), and what was read from the stream after it. Zeros only are
+                // padding (a tape's or dd's block), which gzip ignores too. (this.len: the buffer's fill, not
+                // the length asked for.)
+                int inBuffer = Math.max(0, inf.getRemaining() - TRAILER);
+                long after = inBuffer + source.readSinceMemberEnd();
+                if (after > 0 && (source.nonZeroSinceMemberEnd || !zeros(buf, this.len - inBuffer, this.len) || !restIsZeros())) {
                     throw new java.util.zip.ZipException("bytes after the last whole gzip member that are not one: a member cut off, or not gzip");
                 }
             }
             return r;
+        }
+
+        private static boolean zeros(byte[] b, int from, int to) {
+            for (int i = from; i < to; i++) {
+                if (b[i] != 0) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** Reads the stream to its end: true when all of it is zeros. */
+        private boolean restIsZeros() throws IOException {
+            byte[] rest = new byte[8192];
+            for (int n; (n = source.read(rest, 0, rest.length)) >= 0; ) {
+                if (!zeros(rest, 0, n)) {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 }

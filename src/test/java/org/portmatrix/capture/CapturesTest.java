@@ -250,7 +250,8 @@ class CapturesTest {
     /**
      * What follows the last whole gzip member and is not one (the next member's header cut off, or
      * bytes appended) is damage, everything before it read: it had ended the capture without a word
-     * (exit 0, the packets after it lost). Two whole members are one capture, without damage.
+     * (exit 0, the packets after it lost). Two whole members are one capture, without damage, and so
+     * are they with zeros after them (padding, which gzip ignores too).
      */
     @Test
     void whatFollowsTheLastWholeGzipMemberIsDamage() throws Exception {
@@ -281,6 +282,16 @@ class CapturesTest {
         PacketSource garbage = Captures.open("junk.pcap.gz", new ByteArrayInputStream(appended), appended.length);
         assertEquals(read, all(garbage));
         assertTrue(garbage.damage().describe().contains("after the last whole gzip member"), garbage.damage().describe());
+
+        // Zeros after the last member are padding (a tape's, dd's), as gzip takes them: no damage; a byte after them is.
+        byte[] padded = concat(concat(ga, gb), new byte[70_000]);
+        PacketSource zeros = Captures.open("padded.pcap.gz", new ByteArrayInputStream(padded), padded.length);
+        assertEquals(expected, all(zeros));
+        assertNull(zeros.damage());
+        byte[] paddedThenByte = concat(padded, new byte[] {1});
+        PacketSource notZeros = Captures.open("padded1.pcap.gz", new ByteArrayInputStream(paddedThenByte), paddedThenByte.length);
+        assertEquals(expected, all(notZeros));
+        assertTrue(notZeros.damage().describe().contains("after the last whole gzip member"), notZeros.damage().describe());
     }
 
     private static byte[] concat(byte[] x, byte[] y) {
