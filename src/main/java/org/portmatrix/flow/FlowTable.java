@@ -185,12 +185,19 @@ public final class FlowTable {
         // does not). Unless it repeats the connection's own SYN (its sequence number): a connect retried after
         // a RST, or the connection seen again on a second interface of the capture, as tshark reads it.
         if (f != null && d.protocol == IpProtocol.TCP && isSynOnly(d.tcpFlags)) {
-            if ((f.tcpState == Flow.TCP_CLOSED_FIN || f.tcpState == Flow.TCP_CLOSED_RST
-                    || ((f.finFwd || f.finRev) && (d.tcpFlags & 0x01) == 0)) // (a SYN+FIN probe is not a new connection)
-                    && d.tcpSeq != f.synSeq) {
+            boolean ended = f.tcpState == Flow.TCP_CLOSED_FIN || f.tcpState == Flow.TCP_CLOSED_RST
+                    || ((f.finFwd || f.finRev) && (d.tcpFlags & 0x01) == 0); // (a SYN+FIN probe is not a new connection)
+            if (ended && d.tcpSeq != f.synSeq) {
                 restarted++;
                 remove(f, Flow.END_RESTARTED);
                 f = null;
+            } else if (ended) {
+                // Its own SYN again: the connection starts over on this flow (a connect retried after its RST, the copy
+                // from a second interface). Open again, it is timed and evicted as an open connection, not a closed one.
+                f.tcpState = Flow.TCP_ATTEMPTED;
+                f.finFwd = false;
+                f.finRev = false;
+                touch(f);
             } else if (f.synSeq < 0) {
                 f.synSeq = d.tcpSeq; // the connection's SYN after its SYN-ACK, or after packets from its middle
             }

@@ -235,8 +235,22 @@ class FlowTableTest {
         t.update(tcp(false, RST | ACK), 1, 60);
         assertSame(refused, t.update(tcp(true, SYN, 7), 2, 60), "a connect retried after its RST");
         assertEquals(0, t.restarted());
-        Flow next = t.update(tcp(true, SYN, 8), 3, 60);
+        t.update(tcp(false, RST | ACK), 3, 60);
+        Flow next = t.update(tcp(true, SYN, 8), 4, 60);
         assertNotSame(refused, next, "another sequence number: the next connection");
+        // Open again: timed and evicted as an open connection, not as a closed one (5 s after its RST it had ended
+        // "closed" under the connection that went on, which became a flow of its own, its direction inferred).
+        FlowTable v = table();
+        int closedBefore = closed.size();
+        Flow retried = v.update(tcp(true, SYN, 7), 0, 60);
+        v.update(tcp(false, RST | ACK), 1, 60);
+        assertSame(retried, v.update(tcp(true, SYN, 7), 2, 60));
+        assertTrue(retried.tcpState < Flow.TCP_CLOSED_FIN, "open again: " + retried.tcpState);
+        v.update(tcp(false, SYN | ACK), 3, 60);
+        v.update(tcp(true, ACK), 4, 60);
+        assertEquals(Flow.TCP_ESTABLISHED, retried.tcpState);
+        assertSame(retried, v.update(tcp(true, ACK | PSH), 20_000_000_000L, 60), "20 s later, the same connection");
+        assertEquals(closedBefore, closed.size(), "nothing closed");
         // A connection seen after it ended, and never from its SYN: its first SYN is not the next connection's.
         FlowTable u = table();
         Flow mid = u.update(tcp(true, ACK), 0, 60);
