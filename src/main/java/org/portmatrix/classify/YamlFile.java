@@ -74,10 +74,10 @@ final class YamlFile {
             int line = e.getProblemMark() != null ? e.getProblemMark().getLine() + 1 : 0;
             throw new ConfigException(name, line, "malformed YAML: " + oneLine(e.getProblem()));
         } catch (org.yaml.snakeyaml.reader.ReaderException e) {
-            // A character YAML does not allow (a NUL, a control character): SnakeYAML names its place in the
-            // characters read, not its line.
+            // A character YAML does not allow (a NUL, a control character): SnakeYAML names its place in its
+            // buffer, not its line; ours saw it go by.
             int cp = e.getCodePoint();
-            throw new ConfigException(name, bounded.lineOf(e.getPosition()), cp == 0
+            throw new ConfigException(name, bounded.firstUnprintableLine, cp == 0
                     ? "a NUL character: a binary file, or text in UTF-16 or UTF-32 without a byte-order mark (save it as UTF-8)"
                     : String.format("a character YAML does not allow (U+%04X)", cp));
         } catch (YAMLException e) {
@@ -211,8 +211,8 @@ final class YamlFile {
     private static final class Bounded extends java.io.FilterReader {
         private long chars;
         private int line = 1;
-        /** The character (code point) each line after the first starts at: {@link #lineOf}. */
-        private long[] lineStarts = new long[64];
+        /** The line of the first character YAML does not allow (SnakeYAML's StreamReader.isPrintable), or 0. */
+        int firstUnprintableLine;
         private int lineLength;
         private boolean afterCr;
 
@@ -257,26 +257,15 @@ final class YamlFile {
                     + " a binary file, or text in another encoding: save it as UTF-8)");
         }
 
-        /** The line of the character (code point) at {@code position} from the start, 0 first. */
-        int lineOf(long position) {
-            int lo = 0;
-            int hi = line - 1; // lines before the current one that have ended
-            while (lo < hi) {
-                int mid = (lo + hi) >>> 1;
-                if (lineStarts[mid] <= position) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            return lo + 1;
-        }
-
         /**
          * Characters are code points (a pair of surrogates is one); lines end as YAML's do for SnakeYAML: LF,
          * CR LF, CR, NEL, LS or PS, none of them counted in the line.
          */
         private void count(char c) {
+            if (firstUnprintableLine == 0 && ((c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+                    || (c >= 0x7f && c <= 0x9f && c != 0x85) || c == 0xfffe || c == 0xffff)) {
+                firstUnprintableLine = line;
+            }
             boolean pairEnd = Character.isLowSurrogate(c);
             if (!pairEnd && ++chars > MAX_CHARS) {
                 throw new Refused(line, "larger than " + (MAX_CHARS >> 20) + " Mi characters (a topology or catalog is a few KB)");
@@ -288,10 +277,6 @@ final class YamlFile {
             }
             afterCr = c == '\r';
             if (lf || afterCr || c == '\u0085' || c == '\u2028' || c == '\u2029') {
-                if (line - 1 == lineStarts.length) {
-                    lineStarts = java.util.Arrays.copyOf(lineStarts, lineStarts.length * 2);
-                }
-                lineStarts[line - 1] = chars; // (the next line starts after this one's end, the chars-th character)
                 line++;
                 lineLength = 0;
             } else if (!pairEnd && ++lineLength > MAX_LINE) {

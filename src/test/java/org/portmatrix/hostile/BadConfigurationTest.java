@@ -182,8 +182,10 @@ class BadConfigurationTest {
         String line = refusedAnalysis("--topology", latin1.toString());
         assertNames(line, latin1 + ":5:", "not UTF-8 text", "save it as UTF-8");
         assertFalse(line.contains("Exception"), line);
-        Path nul = file("nul.yaml", head + "  edge-internal: [10.1.3.0/24]\u0000\n");
-        assertNames(refusedAnalysis("--topology", nul.toString()), nul + ":5:", "a NUL character");
+        // (past SnakeYAML's first buffer of 1,024 characters, where it names a place in its buffer, not in the file)
+        String comments = "  # a comment to fill a line, and the next, and the one after it\n".repeat(100);
+        Path nul = file("nul.yaml", head + comments + "  edge-internal: [10.1.3.0/24]\u0000\n");
+        assertNames(refusedAnalysis("--topology", nul.toString()), nul + ":105:", "a NUL character");
         Path bell = file("bell.yaml", "roles:\n  front-end: [10.1.1.0/24] \u0007\n");
         assertNames(refusedAnalysis("--topology", bell.toString()), bell + ":2:", "U+0007");
         Path utf16 = dir.resolve("utf16.yaml");
