@@ -72,6 +72,8 @@ public final class PcapngReader extends FileSource {
     /** Multiplier or divisor (decimal resolutions) or shift (binary ones). */
     private long[] ifTsScale = new long[4];
     private long[] ifTsOffsetNanos = new long[4];
+    /** The offset as given, in seconds (the exact sum, {@link #nanos}, for one beyond Java's nanoseconds). */
+    private long[] ifTsOffsetSeconds = new long[4];
     /**
      * For {@link #TS_MULTIPLY}: the largest time in the interface's units whose nanoseconds, with the
      * offset, a Java long holds (until 2262-04-11), its sign bit flipped for an unsigned compare. Later
@@ -336,6 +338,7 @@ public final class PcapngReader extends FileSource {
             ifTsMode = java.util.Arrays.copyOf(ifTsMode, n);
             ifTsScale = java.util.Arrays.copyOf(ifTsScale, n);
             ifTsOffsetNanos = java.util.Arrays.copyOf(ifTsOffsetNanos, n);
+            ifTsOffsetSeconds = java.util.Arrays.copyOf(ifTsOffsetSeconds, n);
             ifTsMaxUnitsFlipped = java.util.Arrays.copyOf(ifTsMaxUnitsFlipped, n);
         }
         int i = interfaces;
@@ -369,9 +372,12 @@ public final class PcapngReader extends FileSource {
             ifTsMode[i] = TS_DIVIDE;
             ifTsScale[i] = tsresol - 9 > 18 ? 0 : pow10(tsresol - 9);
         }
-        // (An offset beyond Java's nanoseconds, 292 years either way, is held at their end.)
-        ifTsOffsetNanos[i] = Math.abs(tsoffset) > Long.MAX_VALUE / NANOS ? (tsoffset < 0 ? Long.MIN_VALUE : Long.MAX_VALUE) : tsoffset * NANOS;
-        long maxUnits = ifTsMode[i] == TS_MULTIPLY ? (Long.MAX_VALUE - Math.max(0, ifTsOffsetNanos[i])) / ifTsScale[i] : 0;
+        // (An offset beyond Java's nanoseconds, 292 years either way: no time of the interface takes the quick
+        // path, the exact sum decides.)
+        boolean offsetHeld = tsoffset <= Long.MAX_VALUE / NANOS && tsoffset >= Long.MIN_VALUE / NANOS;
+        ifTsOffsetSeconds[i] = tsoffset;
+        ifTsOffsetNanos[i] = offsetHeld ? tsoffset * NANOS : tsoffset < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+        long maxUnits = ifTsMode[i] == TS_MULTIPLY && offsetHeld ? (Long.MAX_VALUE - Math.max(0, ifTsOffsetNanos[i])) / ifTsScale[i] : 0;
         ifTsMaxUnitsFlipped[i] = maxUnits ^ Long.MIN_VALUE;
         interfaces++;
         return true;
@@ -388,35 +394,50 @@ public final class PcapngReader extends FileSource {
     /**
      * Converts a timestamp in the interface's units (unsigned) to nanoseconds since the epoch; a time past
      * what a Java long holds (after 2262-04-11, before 1677-09-21) is held as the last (first) instant
-     * it holds, in its place in time, instead of wrapping around.
+     * it holds, in its place in time, instead of wrapping around. Where the sum might not fit a long, it is
+     * made exactly (a time of 2^64 units, an offset beyond 292 years: rare, and only on this path).
      */
     private long nanos(int ifId, long units) {
         long scale = ifTsScale[ifId];
-        long ns;
+        long off = ifTsOffsetNanos[ifId];
+        boolean offsetHeld = off != Long.MIN_VALUE && off != Long.MAX_VALUE; // (whole seconds never are either)
         switch (ifTsMode[ifId]) {
             case TS_MULTIPLY:
-                ns = Long.compareUnsigned(units, Long.MAX_VALUE / scale) > 0 ? Long.MAX_VALUE : units * scale;
-                break;
+                if (offsetHeld && Long.compareUnsigned(units, Long.MAX_VALUE / scale) <= 0) {
+                    return sum(units * scale, off);
+                }
+                return exact(unsigned(units).multiply(java.math.BigInteger.valueOf(scale)), ifId);
             case TS_DIVIDE:
-                ns = scale == 0 ? 0 : Long.divideUnsigned(units, scale); // (at most 2^64 / 10: held)
-                break;
+                long ns = scale == 0 ? 0 : Long.divideUnsigned(units, scale); // (at most 2^64 / 10: held)
+                return offsetHeld ? sum(ns, off) : exact(java.math.BigInteger.valueOf(ns), ifId);
             default: {
                 int shift = (int) scale;
                 long seconds = shift == 0 ? units : units >>> shift;
                 long fraction = shift == 0 ? 0 : units << (64 - shift); // the fraction as 0.64 fixed point
-                if (Long.compareUnsigned(seconds, Long.MAX_VALUE / NANOS) > 0) {
-                    ns = Long.MAX_VALUE;
-                } else {
-                    ns = seconds * NANOS + Math.multiplyHigh(fraction, NANOS) + (fraction < 0 ? NANOS : 0);
+                long fractionNanos = Math.multiplyHigh(fraction, NANOS) + (fraction < 0 ? NANOS : 0);
+                if (offsetHeld && Long.compareUnsigned(seconds, Long.MAX_VALUE / NANOS - 1) <= 0) {
+                    return sum(seconds * NANOS + fractionNanos, off);
                 }
-                break;
+                return exact(unsigned(seconds).multiply(java.math.BigInteger.valueOf(NANOS))
+                        .add(java.math.BigInteger.valueOf(fractionNanos)), ifId);
             }
         }
-        long off = ifTsOffsetNanos[ifId];
-        long sum = ns + off;
-        if (((ns ^ sum) & (off ^ sum)) < 0) { // the sum overflowed: both operands' signs differ from its
-            return off < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
-        }
-        return sum;
+    }
+
+    /** {@code ns} (not negative) and an offset that a long holds, held at the end of a long's range. */
+    private static long sum(long ns, long off) {
+        long s = ns + off;
+        return off > 0 && s < 0 ? Long.MAX_VALUE : s; // (a negative offset cannot take a positive time below MIN)
+    }
+
+    /** {@code ns} and the interface's offset, summed exactly, held within a long's range. */
+    private long exact(java.math.BigInteger ns, int ifId) {
+        java.math.BigInteger t = ns.add(java.math.BigInteger.valueOf(ifTsOffsetSeconds[ifId]).multiply(java.math.BigInteger.valueOf(NANOS)));
+        return t.bitLength() < 64 ? t.longValue() : t.signum() < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+
+    private static java.math.BigInteger unsigned(long v) {
+        java.math.BigInteger b = java.math.BigInteger.valueOf(v & Long.MAX_VALUE);
+        return v < 0 ? b.setBit(63) : b;
     }
 }

@@ -101,6 +101,25 @@ class PcapngReaderTest {
         assertEquals(List.of(Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, 1_700_000_000L * S + 5), ts);
     }
 
+    /**
+     * The edges of that: a binary-resolution time whose seconds fit and whose fraction takes it past the
+     * last instant; an offset beyond Java's nanoseconds (held at their start, whatever the time); a
+     * negative offset with a time of more than 2^63 units, whose sum is an ordinary time (2001), as
+     * tshark reads each of them. (Review: they were 1677, 2023, 1731 and 1970.)
+     */
+    @Test
+    void timesNearTheEndsOfNanosecondsAreSummedExactly() throws IOException {
+        PcapngBuilder b = new PcapngBuilder(ByteOrder.LITTLE_ENDIAN).section(ByteOrder.LITTLE_ENDIAN)
+                .iface(1, 0, 0x80 | 30, 0)                         // 2^-30 s
+                .iface(1, 0, 9, Long.MIN_VALUE)                    // an offset of -2^63 s
+                .iface(1, 0, 9, -(Long.MAX_VALUE / S))             // -9,223,372,036 s: the extract's own
+                .epb(0, (9_223_372_036L << 30) | (1L << 30) * 95 / 100, data(20, 0), 20) // ...036.95 s
+                .epb(1, 5 * S, data(20, 0), 20)
+                .epb(2, Long.parseUnsignedLong("10223372036854775808"), data(20, 0), 20); // 10.2 * 10^18 ns
+        List<Long> ts = read(b.bytes()).packets().stream().map(Pkt::ts).toList();
+        assertEquals(List.of(Long.MAX_VALUE, Long.MIN_VALUE, 1_000_000_000L * S + 854_775_808L), ts);
+    }
+
     @Test
     void readsSimpleAndObsoletePacketBlocksAndSkipsOtherBlocks() throws IOException {
         PcapngBuilder b = new PcapngBuilder(ByteOrder.BIG_ENDIAN).section(ByteOrder.BIG_ENDIAN)
