@@ -58,7 +58,8 @@ final class HostsFile {
                 String addr = rec.get(1);
                 Cidr c = Cidr.parse(addr);
                 if (fqdn.isEmpty()) {
-                    throw new ConfigException(name, line, "no name before the address '" + addr + "' (expected fqdn,address)");
+                    throw new ConfigException(name, line, addr.isBlank() ? "an empty row (expected fqdn,address)"
+                            : "no name before the address '" + addr + "' (expected fqdn,address)");
                 }
                 if (c == null || c.length() != 128) { // a host address, not a prefix
                     throw new ConfigException(name, line, "'" + addr + "' is not an IPv4 or IPv6 address (for " + rec.get(0) + ")");

@@ -272,7 +272,7 @@ final class LyncTopology {
             // (A run of digits too long for an int is a number, only too large: no port or range is.)
             boolean digits = v.trim().matches("[+-]?[0-9]+");
             throw new ConfigException(name, e.line, where + ": " + attr + "=\"" + v + "\" is "
-                    + (digits ? "too large" : "not a number"));
+                    + (digits ? (v.trim().startsWith("-") ? "out of range" : "too large") : "not a number"));
         }
     }
 }

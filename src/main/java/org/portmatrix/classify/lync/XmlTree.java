@@ -123,15 +123,21 @@ final class XmlTree {
         }
     }
 
+    /** The largest file read: it is read whole, to check its encoding before the parser does (checkUtf8). */
+    static final int MAX_BYTES = 64 << 20;
+
     /** Nesting accepted: a published topology nests 6 levels, Topology Builder's files a few more. */
     static final int MAX_DEPTH = 256;
 
     static Element parse(String name, InputStream stream) throws ConfigException {
         byte[] bytes;
         try {
-            bytes = stream.readAllBytes();
+            bytes = stream.readNBytes(MAX_BYTES + 1);
         } catch (IOException e) {
             throw ConfigException.unreadable(name, e);
+        }
+        if (bytes.length > MAX_BYTES) {
+            throw new ConfigException(name, 0, "larger than " + (MAX_BYTES >> 20) + " MiB (a published topology is a few MB): not a topology");
         }
         checkUtf8(name, bytes);
         InputStream in = new java.io.ByteArrayInputStream(bytes);
@@ -224,7 +230,8 @@ final class XmlTree {
         if (cr.isError()) {
             int line = 1;
             for (int i = 0; i < out.position(); i++) {
-                line += out.get(i) == '\n' ? 1 : 0;
+                char c = out.get(i);
+                line += c == '\n' || (c == '\r' && (i + 1 >= out.position() || out.get(i + 1) != '\n')) ? 1 : 0; // LF, CR LF, CR
             }
             throw new ConfigException(name, line, cs == StandardCharsets.UTF_8
                     ? "not UTF-8 text (a byte that is not UTF-8; a binary file, or text in another encoding: save it as UTF-8,"
@@ -251,6 +258,9 @@ final class XmlTree {
         String[] args = q < 0 ? new String[0] : rest.substring(q + 1).split("&");
         if (key.equals("AttributeNotUnique") && args.length == 2) {
             return "element <" + args[0] + "> has the attribute " + args[1] + " twice";
+        }
+        if ((key.equals("ElementPrefixUnbound") || key.equals("AttributePrefixUnbound")) && args.length >= 2) {
+            return "the prefix " + args[0] + " of " + args[args.length - 1] + " names no namespace (no xmlns:" + args[0] + ")";
         }
         return key + (args.length > 0 ? " (" + String.join(", ", args) + ")" : "");
     }

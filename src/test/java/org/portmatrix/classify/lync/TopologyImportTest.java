@@ -477,13 +477,27 @@ class TopologyImportTest {
             {"Range=\"8348\"", "Range=\"-5\"", ":73: service ConfServices, Port 49152: Range=\"-5\" is negative"},
             {"Range=\"8348\"", "Range=\"99999999999\"", ":73: service ConfServices, Port: Range=\"99999999999\" is too large"},
             {"OrdinalInCluster=\"1\" Fqdn=\"fe01.contoso.com\"", "OrdinalInCluster=\"1\" Fqdn=\"fe01.contoso.com\" Fqdn=\"x\"",
-                ":20: malformed XML: element <Machine> has the attribute Fqdn twice"}};
+                ":20: malformed XML: element <Machine> has the attribute Fqdn twice"},
+            {"<Machine OrdinalInCluster=\"1\" Fqdn=\"fe01.contoso.com\">", "<foo:Machine OrdinalInCluster=\"1\" Fqdn=\"fe01.contoso.com\">",
+                ":20: malformed XML: the prefix foo of foo:Machine names no namespace (no xmlns:foo)"},
+            {"Range=\"8348\"", "Range=\"-99999999999\"", ":73: service ConfServices, Port: Range=\"-99999999999\" is out of range"}};
         for (String[] c : cases) {
             assertTrue(contoso.contains(c[0]), c[0]);
             Path xml = Files.writeString(dir.resolve("bad.xml"), contoso.replaceFirst(java.util.regex.Pattern.quote(c[0]), c[1]));
             ConfigException e = assertThrows(ConfigException.class, () -> TopologyImporter.run(xml, null, List.of(), Catalog.builtIn(new Roles())));
             assertEquals(xml + c[2], e.getMessage());
         }
+    }
+
+    /** The XML is read whole before it is parsed (its encoding checked first): one over 64 MiB is refused, not read into memory. */
+    @Test
+    void anXmlOverItsLimitIsRefused() throws Exception {
+        Path xml = dir.resolve("huge.xml");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(xml.toFile(), "rw")) {
+            f.setLength(XmlTree.MAX_BYTES + 1L); // (sparse: no 64 MiB written)
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> TopologyImporter.run(xml, null, List.of(), Catalog.builtIn(new Roles())));
+        assertEquals(xml + ": larger than 64 MiB (a published topology is a few MB): not a topology", e.getMessage());
     }
 
     @Test
@@ -505,6 +519,9 @@ class TopologyImportTest {
         Files.writeString(hosts, "fqdn,address\nfe01.contoso.com,10.1.1.11\n,10.1.1.12\n");
         e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
         assertEquals(hosts + ":3: no name before the address '10.1.1.12' (expected fqdn,address)", e.getMessage());
+        Files.writeString(hosts, "fqdn,address\n,\n");
+        e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
+        assertEquals(hosts + ":2: an empty row (expected fqdn,address)", e.getMessage());
         Map<String, Set<Cidr>> ok = HostsFile.read(CONTOSO_HOSTS);
         assertEquals(Set.of(Cidr.parse("10.1.1.13")), ok.get("fe03.contoso.com"));
     }
