@@ -312,6 +312,13 @@ public final class Main {
         if (cl.hasOption("write-topology") && (cl.hasOption("topology") || cl.hasOption("no-infer"))) {
             throw new UsageException("analyze: --write-topology writes the roles inferred from the traffic; it goes without --topology and --no-infer");
         }
+        for (String file : List.of("extract", "write-topology")) {
+            // (`-o -` is standard output; these two are files, made beside their name and renamed into place: "-"
+            // had written a file named "-")
+            if ("-".equals(cl.getOptionValue(file))) {
+                throw new UsageException("analyze: --" + file + " writes a file; '-' (standard output) is for --output only");
+            }
+        }
         return new AnalyzeOptions(captures, pathOrNull(cl.getOptionValue("topology")), pathOrNull(cl.getOptionValue("catalog")),
                 format, outputPath(cl.getOptionValue("output")), cl.hasOption("fail-on-unexpected"), cl.hasOption("vlan-in-key"), capacity,
                 reportDir, pathOrNull(cl.getOptionValue("extract")), cl.hasOption("all-flows"), flow,

@@ -324,6 +324,13 @@ class MainTest {
             assertEquals(0, r.status(), r.err());
             assertTrue(r.err().contains("closed flows to standard output"), r.err());
             assertFalse(Files.exists(dash), "no file named -");
+            // The extract and the inferred topology are files: "-" is refused for them, not written as a file named "-".
+            for (String option : List.of("--extract", "--write-topology")) {
+                r = run("analyze", SAMPLE, option, "-");
+                assertEquals(2, r.status(), r.err());
+                assertEquals("portmatrix: analyze: " + option + " writes a file; '-' (standard output) is for --output only", r.err().strip());
+                assertFalse(Files.exists(dash), "no file named -");
+            }
         } finally {
             Files.deleteIfExists(dash);
         }
