@@ -442,22 +442,6 @@ class InspectorsTest {
         assertEquals("SSH identification SSH-2.0-dropbear_2022.83", fi.detail);
     }
 
-    /** RFC 4253 §4.2: the server may send other lines before its identification string; they had ruled SSH out. */
-    @Test
-    void sshServerLinesBeforeItsIdentificationString() {
-        SshInspector in = new SshInspector();
-        FlowInspection fi = tcp(22);
-        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.SSH, false, ascii("Authorized users only\r\n")));
-        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.SSH, false, ascii("SSH-2.0-OpenSSH_9.6\r\n")));
-        assertEquals("SSH identification SSH-2.0-OpenSSH_9.6", fi.detail);
-        fi = tcp(22);
-        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.SSH, false, ascii("Authorized users only\r\nSSH-2.0-OpenSSH_9.6\r\n")));
-        assertEquals("SSH identification SSH-2.0-OpenSSH_9.6", fi.detail);
-        assertEquals(Inspector.NOT_THIS, run(in, tcp(22), Inspectors.SSH, true, ascii("Authorized users only\r\n")), "the client sends none");
-        assertEquals(Inspector.NOT_THIS, run(in, tcp(22), Inspectors.SSH, false, ascii("220 mail ready")), "not a whole line");
-        assertEquals(Inspector.NOT_THIS, run(in, tcp(22), Inspectors.SSH, false, hex("16030100 | 0a0d")), "not text");
-    }
-
     @Test
     void rdpConnectionRequestWithCookieAndNegotiation() {
         byte[] b = hex("03 | 00 | 002b"                     // TPKT version 3, length 43
