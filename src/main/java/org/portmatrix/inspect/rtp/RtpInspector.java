@@ -16,8 +16,7 @@ import org.portmatrix.inspect.stun.StunInspector;
  * One byte pattern proves nothing for RTP (any byte 0x80-0xBF starts "version 2"), so RTP is
  * decided over several packets of one direction: {@link #AGREEING} packets with the same SSRC, the
  * sequence number advancing by 1 to {@link #MAX_SEQ_STEP} and the timestamp not going back by more
- * than {@link #MAX_TS_BACK}; up to {@link #MAX_SSRCS} SSRCs interleaved in one direction are followed
- * each with its own sequence. A
+ * than {@link #MAX_TS_BACK}. A
  * packet seen again (two mirror sessions give every packet twice) or arriving after a later one (up
  * to {@link #MAX_SEQ_STEP} behind) is passed over, neither counted nor held against the flow; the
  * payload type may change within the stream (comfort noise, DTMF events, a codec switch: RFC 3550
@@ -153,21 +152,17 @@ public final class RtpInspector extends Inspector {
 
     private static final int[] NONE = new int[0];
 
-    /**
-     * SSRCs followed per direction: RTP sessions carry several on one 5-tuple (audio and video bundled, RFC 8843;
-     * simulcast and retransmission streams), interleaved. A datagram with yet another SSRC is not RTP: random bytes
-     * starting "version 2" bring a new one each time.
-     */
-    public static final int MAX_SSRCS = 4;
-
-    /** One SSRC's stream in one direction. */
-    static final class Stream {
+    /** Per-direction state of the multi-packet RTP check. */
+    static final class Direction {
+        boolean started;
         long ssrc;
         /** The payload types seen, in order (a stream rarely has more than two or three). */
         int[] pts = NONE;
         int seq;
         long ts;
         int agreeing;
+        /** Packets passed over (seen again, or late) before the stream was decided. */
+        int skipped;
 
         void payloadType(int p) {
             for (int q : pts) {
@@ -177,23 +172,6 @@ public final class RtpInspector extends Inspector {
             }
             pts = java.util.Arrays.copyOf(pts, pts.length + 1);
             pts[pts.length - 1] = p;
-        }
-    }
-
-    /** Per-direction state of the multi-packet RTP check: each SSRC's stream, with its own sequence. */
-    static final class Direction {
-        final Stream[] streams = new Stream[MAX_SSRCS];
-        int count;
-        /** Packets passed over (seen again, or late) before the stream was decided. */
-        int skipped;
-
-        Stream find(long ssrc) {
-            for (int i = 0; i < count; i++) {
-                if (streams[i].ssrc == ssrc) {
-                    return streams[i];
-                }
-            }
-            return null;
         }
     }
 
@@ -244,26 +222,23 @@ public final class RtpInspector extends Inspector {
             s = new State();
             fi.state(slot, s);
         }
-        Direction dir = forward ? s.fwd : s.rev;
+        Direction d = forward ? s.fwd : s.rev;
         long ssrc = Wire.u32(b, o + 8);
         int sq = Wire.u16(b, o + 2);
         long ts = Wire.u32(b, o + 4);
         int p = pt & 0x7f;
-        Stream d = dir.find(ssrc);
-        if (d == null) {
-            if (dir.count == MAX_SSRCS) {
-                return NOT_THIS;
-            }
-            d = new Stream();
-            d.ssrc = ssrc;
-            dir.streams[dir.count++] = d;
+        if (!d.started) {
+            d.started = true;
             d.agreeing = 1;
         } else {
+            if (ssrc != d.ssrc) {
+                return NOT_THIS;
+            }
             int step = (sq - d.seq) & 0xffff;
             if (step == 0 || step >= 0x10000 - MAX_SEQ_STEP) {
                 // Seen again, or late: passed over (the newest packet stays the reference), a few times only: a
                 // datagram repeated over and over (a keepalive) is not a stream that never gets to its third packet.
-                return ++dir.skipped > MAX_SKIPPED ? NOT_THIS : NEED_MORE;
+                return ++d.skipped > MAX_SKIPPED ? NOT_THIS : NEED_MORE;
             }
             long tstep = (ts - d.ts) & 0xffffffffL;
             if (step > MAX_SEQ_STEP || (tstep >= 0x80000000L && tstep < 0x1_0000_0000L - MAX_TS_BACK)) {
@@ -271,6 +246,7 @@ public final class RtpInspector extends Inspector {
             }
             d.agreeing++;
         }
+        d.ssrc = ssrc;
         d.payloadType(p);
         d.seq = sq;
         d.ts = ts;
@@ -288,9 +264,6 @@ public final class RtpInspector extends Inspector {
                 sb.append('0');
             }
             sb.append(hex).append(", ").append(d.agreeing).append(" packets in sequence");
-            if (dir.count > 1) {
-                sb.append(", ").append(dir.count).append(" SSRCs in this direction");
-            }
             fi.detected(AppProtocol.RTP, fi.tcp ? sb.append(", RFC 4571 framing").toString() : sb.toString());
             return DETECTED;
         }
