@@ -9,8 +9,7 @@ package org.portmatrix.inspect;
  * line, or the responder's status line, decides.
  *
  * <p>The method is any token (RFC 9110 §9.1, RFC 3261 §25.1: extension methods such as WebDAV's
- * MKCOL), at most {@link #MAX_METHOD} characters; the target any run of bytes without controls or
- * spaces; the whole line at most {@link #MAX_LINE} bytes, past which it is given up.
+ * MKCOL), at most {@link #MAX_METHOD} characters; the target any run of visible ASCII characters; the whole line at most {@link #MAX_LINE} bytes, past which it is given up.
  */
 public final class RequestLine {
     /** The bytes fed are not a request line of the protocol. */
@@ -89,7 +88,7 @@ public final class RequestLine {
                 case TARGET -> {
                     if (c == ' ' && targetLen > 0) {
                         phase = VERSION;
-                    } else if (c > ' ' && c != 0x7f) {
+                    } else if (c > ' ' && c < 0x7f) { // (a URI is ASCII: RFC 3986; a run of binary bytes is no target)
                         targetLen++;
                     } else {
                         result = NO;

@@ -128,7 +128,8 @@ public final class SipInspector extends Inspector {
         long at = fi.tcp && seq >= 0 ? (seq + i - off) & 0xffffffffL : -1; // (past the CRLFs skipped)
         return switch (line.follow(at, b, i, end - i)) {
             case RequestLine.COMPLETE -> detected(fi, b, i, end - i, line.method(METHODS));
-            case RequestLine.PREFIX -> NEED_MORE;
+            // (A UDP datagram is a whole message: one that only starts a request line is not SIP, unless the capture cut it.)
+            case RequestLine.PREFIX -> fi.tcp || fi.payloadCut() ? NEED_MORE : NOT_THIS;
             default -> NOT_THIS;
         };
     }

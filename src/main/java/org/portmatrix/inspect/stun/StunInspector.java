@@ -4,7 +4,6 @@ import org.portmatrix.inspect.AppProtocol;
 import org.portmatrix.inspect.FlowInspection;
 import org.portmatrix.inspect.Inspector;
 import org.portmatrix.inspect.Wire;
-import org.portmatrix.inspect.rtp.RtpInspector;
 
 /**
  * STUN, TURN and Microsoft's TURN extensions, over UDP and TCP.
@@ -111,33 +110,8 @@ public final class StunInspector extends Inspector {
         };
     }
 
-    /**
-     * RTP/RTCP-range datagrams (RFC 7983 §7: first byte 128-191) passed over on a UDP flow before STUN is ruled
-     * out: fewer than the RTP inspector needs to agree. At the datagram that makes them as many, RTP has decided
-     * if they were a stream; if they were not, the flow is not STUN either (three datagrams of filler on a media
-     * port stay a protocol_mismatch, not unverifiable for want of a STUN message).
-     */
-    static final int MAX_RTP_PASSED = RtpInspector.AGREEING - 1;
-
-    /** Per-flow state: how many RTP-range datagrams were passed over. */
-    static final class State {
-        int rtpPassed;
-    }
-
     @Override
     public int inspect(FlowInspection fi, int slot, boolean forward, long seq, byte[] b, int off, int len) {
-        if (!fi.tcp && len > 0 && (b[off] & 0xc0) == 0x80) {
-            // RFC 7983 §7 demultiplexes a media 5-tuple by the first byte: 0-3 STUN, 128-191 RTP/RTCP. An ICE check
-            // after the first RTP packet (or a consent check among them) is STUN on the same flow, so an RTP-range
-            // datagram is passed over, not taken as "not STUN" (a media flow whose RTP came before its STUN check
-            // was protocol_mismatch).
-            State st = (State) fi.state(slot);
-            if (st == null) {
-                st = new State();
-                fi.state(slot, st);
-            }
-            return ++st.rtpPassed > MAX_RTP_PASSED ? NOT_THIS : NEED_MORE;
-        }
         String framing = "";
         int o = off;
         int l = len;
