@@ -332,6 +332,24 @@ class InspectorsTest {
         assertEquals("SIP 100 response over TCP, Via SIP/2.0/TCP", fi.detail);
     }
 
+    /**
+     * What only starts a request line keeps SIP possible over TCP, not in a whole UDP datagram (a "PING 0"
+     * keepalive on a media port), unless the capture cut it; and a target is visible ASCII (binary bytes
+     * after "A " had kept SIP possible for 8,192 bytes). Review of the session's change.
+     */
+    @Test
+    void onlyAStartOfARequestLineThatCouldGoOnKeepsSipPossible() {
+        assertEquals(Inspector.NOT_THIS, run(new SipInspector(), udp(50010), Inspectors.SIP, true, -1, "PING 0"));
+        FlowInspection cut = udp(5060);
+        cut.payloadSnapCut = true;
+        assertEquals(Inspector.NEED_MORE, run(new SipInspector(), cut, Inspectors.SIP, true, -1, "INVITE sip:+14255550100@med01.con"));
+        byte[] binary = new byte[40];
+        binary[0] = 'A';
+        binary[1] = ' ';
+        java.util.Arrays.fill(binary, 2, binary.length, (byte) 0xc3);
+        assertEquals(Inspector.NOT_THIS, run(new SipInspector(), tcp(5060), Inspectors.SIP, true, binary));
+    }
+
     /** An extension method over two segments (the request line longer than the first), and over UDP in one datagram. */
     @Test
     void sipExtensionMethodAcrossSegments() {
