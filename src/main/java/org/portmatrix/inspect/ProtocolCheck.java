@@ -104,6 +104,9 @@ public final class ProtocolCheck {
                 + " enough to recognise it" : "the capture's snap length cut the payload before it could be recognised";
     }
 
+    /** (Made once: check runs for every packet of an undecided flow under --extract.) */
+    private static final Set<AppProtocol> RTP_ONLY = java.util.EnumSet.of(AppProtocol.RTP);
+
     public static int check(RuleProtocol rp, FlowInspection fi, TlsSession tls, boolean midStream, StringBuilder why) {
         Set<AppProtocol> ok = accepted(rp);
         if (ok == null) {
@@ -113,7 +116,7 @@ public final class ProtocolCheck {
             if (fi.candidates != 0) {
                 if (fi.payloadCut()) {
                     why.append(cutReason(fi));
-                } else if ((fi.candidates & 1 << Inspectors.RTP) != 0 && fi.longestPayload >= bytesToTell(Set.of(AppProtocol.RTP))) {
+                } else if ((fi.candidates & 1 << Inspectors.RTP) != 0 && fi.longestPayload >= bytesToTell(RTP_ONLY)) {
                     // Whole RTP headers, too few of them: RTP is told over several packets of one direction, not by
                     // a payload's length ("too short" had been said of two 172-byte RTP packets).
                     why.append("too few packets were seen to tell the protocol (RTP is told by ").append(RtpInspector.AGREEING)
