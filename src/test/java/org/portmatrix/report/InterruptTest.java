@@ -164,26 +164,16 @@ class InterruptTest {
     @Test
     void aGzipCaptureOnAQuietPipeIsWokenToo() throws Exception {
         Path json = dir.resolve("flows.jsonl");
-        // The sample 30 times, each 10 s later: 1.4 MB inflated, more than the first chunk the set-up waits for.
-        byte[] pcap = Files.readAllBytes(Path.of(SAMPLE));
-        java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
-        raw.write(pcap, 0, 24);
-        for (int loop = 0; loop < 30; loop++) {
-            raw.write(recordsLater(pcap, 10 * loop));
-        }
+        byte[] raw = sampleThirtyTimes(); // 1.4 MB inflated
         String stderr = signalledOnAQuietStandardInput(json, stdin -> {
             java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(stdin, true);
-            gz.write(raw.toByteArray());
+            gz.write(raw);
             gz.flush(); // every byte written so far goes out compressed; the stream stays open, quiet
         });
         // Every packet inflated is read: what the pipe brought is handed over once it brings nothing more (the inflating
         // thread had held it until a MiB was inflated: the first 3,986 packets were read, the rest lost).
         assertTrue(stderr.contains("interrupted: stopped by SIGINT or SIGTERM after 5,460 packets, at (standard input) offset "), stderr);
-        long inFlows = 0;
-        for (JsonNode f : ReportTests.jsonLines(json)) {
-            inFlows += f.path("packets_fwd").asLong() + f.path("packets_rev").asLong();
-        }
-        assertEquals(5460, inFlows, "every packet read is in a reported flow");
+        assertEquals(5460, packetsInFlows(json), "every packet read is in a reported flow");
     }
 
     /**
@@ -195,24 +185,34 @@ class InterruptTest {
     @Test
     void aGzipCaptureOnAPipeQuietBetweenTwoMembersIsInterruptedNotEnded() throws Exception {
         Path json = dir.resolve("flows.jsonl");
+        byte[] raw = sampleThirtyTimes();
+        String stderr = signalledOnAQuietStandardInput(json, stdin -> {
+            java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(stdin);
+            gz.write(raw);
+            gz.finish(); // the member ends, trailer and all; the pipe stays open, quiet before the next one
+        });
+        assertTrue(stderr.contains("interrupted: stopped by SIGINT or SIGTERM after 5,460 packets, at (standard input) offset "), stderr);
+        assertFalse(stderr.contains("damaged"), stderr);
+        assertEquals(5460, packetsInFlows(json), "every packet read is in a reported flow");
+    }
+
+    /** The sample's global header, then its records 30 times, each 10 s later: 1.4 MB, more than the first chunk the set-up waits for. */
+    private static byte[] sampleThirtyTimes() throws IOException {
         byte[] pcap = Files.readAllBytes(Path.of(SAMPLE));
         java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
         raw.write(pcap, 0, 24);
         for (int loop = 0; loop < 30; loop++) {
             raw.write(recordsLater(pcap, 10 * loop));
         }
-        String stderr = signalledOnAQuietStandardInput(json, stdin -> {
-            java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(stdin);
-            gz.write(raw.toByteArray());
-            gz.finish(); // the member ends, trailer and all; the pipe stays open, quiet before the next one
-        });
-        assertTrue(stderr.contains("interrupted: stopped by SIGINT or SIGTERM after 5,460 packets, at (standard input) offset "), stderr);
-        assertFalse(stderr.contains("damaged"), stderr);
+        return raw.toByteArray();
+    }
+
+    private static long packetsInFlows(Path json) throws Exception {
         long inFlows = 0;
         for (JsonNode f : ReportTests.jsonLines(json)) {
             inFlows += f.path("packets_fwd").asLong() + f.path("packets_rev").asLong();
         }
-        assertEquals(5460, inFlows, "every packet read is in a reported flow");
+        return inFlows;
     }
 
     /** What is written to the standard input of an {@code analyze -}. */
