@@ -42,6 +42,34 @@ public final class RequestLine {
     /** A gap in the line's bytes (a payload missed or cut by the snap length): where its rest starts is unknown. */
     private boolean lost;
 
+    /** An inspector's per-flow state: the request line of each direction, made when a payload starts like one. */
+    public static final class Both {
+        private RequestLine fwd;
+        private RequestLine rev;
+
+        /** The direction's line in the inspector's slot, or null before one was made. */
+        public static RequestLine of(FlowInspection fi, int slot, boolean forward) {
+            Both s = (Both) fi.state(slot);
+            return s == null ? null : forward ? s.fwd : s.rev;
+        }
+
+        /** Makes the direction's line (and the state, at the flow's first). */
+        public static RequestLine make(FlowInspection fi, int slot, boolean forward, String... versions) {
+            Both s = (Both) fi.state(slot);
+            if (s == null) {
+                s = new Both();
+                fi.state(slot, s);
+            }
+            RequestLine line = new RequestLine(versions);
+            if (forward) {
+                s.fwd = line;
+            } else {
+                s.rev = line;
+            }
+            return line;
+        }
+    }
+
     /** @param versions the versions that may end the line ("HTTP/1.0", "HTTP/1.1"), all of one length */
     public RequestLine(String... versions) {
         this.versions = versions;

@@ -91,18 +91,8 @@ final class HostsFile {
             // What Windows PowerShell 5.1's Out-File and '>' write.
             throw new ConfigException(name, 1, "UTF-16 text; save it as UTF-8 (PowerShell: Out-File -Encoding utf8, or Export-Csv -Encoding UTF8)");
         }
-        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(b);
-        java.nio.CharBuffer out = java.nio.CharBuffer.allocate(b.length);
-        java.nio.charset.CoderResult cr = StandardCharsets.UTF_8.newDecoder().decode(in, out, true);
-        if (cr.isError()) {
-            int line = 1;
-            for (int i = 0; i < in.position(); i++) {
-                line += b[i] == '\n' ? 1 : 0;
-            }
-            throw new ConfigException(name, line, "not UTF-8 text (a byte that is not UTF-8; a binary file, or text in another"
-                    + " encoding: save it as UTF-8)");
-        }
-        out.flip();
+        java.nio.CharBuffer out = TextBytes.decode(name, b, StandardCharsets.UTF_8, "not UTF-8 text (a byte that is not UTF-8;"
+                + " a binary file, or text in another encoding: save it as UTF-8)");
         if (out.hasRemaining() && out.get(0) == '\uFEFF') {
             out.get();
         }

@@ -225,19 +225,10 @@ final class XmlTree {
                 return; // another encoding, named
             }
         }
-        java.nio.CharBuffer out = java.nio.CharBuffer.allocate(b.length);
-        java.nio.charset.CoderResult cr = cs.newDecoder().decode(java.nio.ByteBuffer.wrap(b), out, true);
-        if (cr.isError()) {
-            int line = 1;
-            for (int i = 0; i < out.position(); i++) {
-                char c = out.get(i);
-                line += c == '\n' || (c == '\r' && (i + 1 >= out.position() || out.get(i + 1) != '\n')) ? 1 : 0; // LF, CR LF, CR
-            }
-            throw new ConfigException(name, line, cs == StandardCharsets.UTF_8
-                    ? "not UTF-8 text (a byte that is not UTF-8; a binary file, or text in another encoding: save it as UTF-8,"
-                        + " or name its encoding in the XML declaration)"
-                    : "not UTF-16 text after its UTF-16 byte-order mark (cut short, or a lone surrogate): save it again as UTF-8");
-        }
+        TextBytes.decode(name, b, cs, cs == StandardCharsets.UTF_8
+                ? "not UTF-8 text (a byte that is not UTF-8; a binary file, or text in another encoding: save it as UTF-8,"
+                    + " or name its encoding in the XML declaration)"
+                : "not UTF-16 text after its UTF-16 byte-order mark (cut short, or a lone surrogate): save it again as UTF-8");
     }
 
     private static final java.util.regex.Pattern DECLARED_ENCODING =

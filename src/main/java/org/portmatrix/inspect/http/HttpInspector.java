@@ -22,12 +22,6 @@ public final class HttpInspector extends Inspector {
     /** The versions that end a request line. */
     static final String[] VERSIONS = {"HTTP/1.0", "HTTP/1.1"};
 
-    /** Per-direction request lines being followed, made when a payload starts like one. */
-    static final class State {
-        RequestLine fwd;
-        RequestLine rev;
-    }
-
     /** "HTTP/1.0" or "HTTP/1.1" for a status line ({@code HTTP/1.x SP 3DIGIT}) at {@code off}, or null. */
     public static String statusLine(byte[] b, int off, int len) {
         if (len < 12 || !Wire.startsWith(b, off, len, "HTTP/1.") || b[off + 8] != ' ') {
@@ -56,8 +50,7 @@ public final class HttpInspector extends Inspector {
      */
     @Override
     public int inspect(FlowInspection fi, int slot, boolean forward, long seq, byte[] b, int off, int len) {
-        State s = (State) fi.state(slot);
-        RequestLine line = s == null ? null : forward ? s.fwd : s.rev;
+        RequestLine line = RequestLine.Both.of(fi, slot, forward);
         if (line == null) {
             String status = statusLine(b, off, len);
             if (status != null) {
@@ -67,16 +60,7 @@ public final class HttpInspector extends Inspector {
             if (!RequestLine.tchar(b[off] & 0xff)) {
                 return NOT_THIS; // (most payloads that are not HTTP end here, with nothing allocated)
             }
-            if (s == null) {
-                s = new State();
-                fi.state(slot, s);
-            }
-            line = new RequestLine(VERSIONS);
-            if (forward) {
-                s.fwd = line;
-            } else {
-                s.rev = line;
-            }
+            line = RequestLine.Both.make(fi, slot, forward, VERSIONS);
         }
         return switch (line.follow(seq, b, off, len)) {
             case RequestLine.COMPLETE -> {

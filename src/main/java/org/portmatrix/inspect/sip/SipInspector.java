@@ -28,12 +28,6 @@ public final class SipInspector extends Inspector {
                 5073, 5075, 5076, 5080, 5081, 5082}, new int[] {5060, 5061});
     }
 
-    /** Per-direction request lines being followed over TCP, made when a payload starts like one. */
-    static final class State {
-        RequestLine fwd;
-        RequestLine rev;
-    }
-
     /** True for a status line at {@code off}: {@code SIP/2.0 SP 3DIGIT SP}. */
     static boolean statusLine(byte[] b, int off, int len) {
         if (len < 12 || !Wire.startsWith(b, off, len, VERSION + " ")) {
@@ -92,8 +86,7 @@ public final class SipInspector extends Inspector {
      */
     @Override
     public int inspect(FlowInspection fi, int slot, boolean forward, long seq, byte[] b, int off, int len) {
-        State s = (State) fi.state(slot);
-        RequestLine line = s == null ? null : forward ? s.fwd : s.rev;
+        RequestLine line = RequestLine.Both.of(fi, slot, forward);
         int i = off;
         int end = off + len;
         if (line == null || line.fresh() || !fi.tcp) {
@@ -111,16 +104,7 @@ public final class SipInspector extends Inspector {
             }
         }
         if (line == null) {
-            if (s == null) {
-                s = new State();
-                fi.state(slot, s);
-            }
-            line = new RequestLine(VERSION);
-            if (forward) {
-                s.fwd = line;
-            } else {
-                s.rev = line;
-            }
+            line = RequestLine.Both.make(fi, slot, forward, VERSION);
         }
         if (!fi.tcp) {
             line.reset();
