@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Records the captures of the inspect stage's tests: real programs talking on 127.x loopback
-# addresses (127.5.0.0/16) that stand for the roles in inspect-topology.yaml. Four files, one per topic:
+# addresses (127.5.0.0/16) that stand for the roles in inspect-topology.yaml. Five files, one per topic:
 #
 #   tls.pcap     openssl s_server/s_client: MTLS with and without a client certificate, TLS 1.2
 #                and 1.3, HTTPS, a weak RSA-1024/SHA-1 certificate, cleartext HTTP on 443
 #   sip.pcap     SIPp over TCP and UDP, cleartext SIP to the TLS port 5061 and the MTLS port 5070
 #   media.pcap   coturn (STUN over UDP 3478, TURN over TCP 443), GStreamer RTP, HTTP on a media port
+#   layers.pcap  GStreamer RTP of several SSRCs taking turns on one 5-tuple (H.264 UC's layers)
 #   others.pcap  curl/socat HTTP, OpenSSH client/dropbear, Impacket's RDP, SMB, DCE/RPC, TDS and
 #                SSRP clients (and its SMB server), and a TCP connection that carries no payload
 #
@@ -381,6 +382,41 @@ record_media() {
   stop_capture media.pcap
 }
 
+# layered_stream NAME CLIENT CLIENT_PORT SERVER PORT SSRC...
+#   One RTP stream per SSRC, 13 PCMU packets each, 20 ms apart, through GStreamer's funnel onto one
+#   5-tuple: the streams' packets take turns as their clocks give them, each stream keeping its own
+#   sequence numbers and timestamps, as the layers of Lync's H.264 UC video do (one SSRC per layer,
+#   within the range the SDP's a=x-ssrc-range declares; MS-SDPEXT 3.1.5.31, MS-H264PF). PCMU stands in
+#   for the video payload: what is checked is the RTP header.
+layered_stream() {
+  local name=$1 client=$2 client_port=$3 server=$4 port=$5 sink_pid branches=() i=0 ssrc
+  shift 5
+  for ssrc in "$@"; do
+    branches+=(audiotestsrc num-buffers=13 samplesperbuffer=160 freq=$((440 + 110 * i)) is-live=true wave=sine !
+      audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay pt=0 ssrc="$ssrc" ! "f.sink_$i")
+    i=$((i + 1))
+  done
+  timeout 10 socat -u "UDP-RECV:$port,bind=$server" "OPEN:$WORK/$name.bin,creat,trunc" >"$WORK/$name.sink.log" 2>&1 &
+  sink_pid=$!
+  wait_udp_bound "$server" "$port"
+  timeout 10 gst-launch-1.0 -q funnel name=f ! udpsink sync=false host="$server" port="$port" bind-address="$client" \
+    bind-port="$client_port" "${branches[@]}" </dev/null >"$WORK/$name.gst.log" 2>&1 || die "$name: gst-launch-1.0 failed"
+  poll 2 sh -c "[ \$(stat -c %s '$WORK/$name.bin') -ge $((i * 13 * 172)) ]" || die "$name: the RTP sink got too little"
+  kill -TERM "$sink_pid"
+  wait_quiet "$sink_pid"
+}
+
+record_layers() {
+  start_capture layers.pcap
+  log "L1 RTP of two SSRCs of one range taking turns (H.264 UC's layers): client $CLIENT_3:50040 -> Front End 58000/udp"
+  layered_stream l1 "$CLIENT_3" 50040 "$FRONT_END" 58000 0x2c5a1e00 0x2c5a1e01
+  log "L2 RTP of three SSRCs of one range (the first seen in the middle of it): client $CLIENT_3:50042 -> Front End 58002/udp"
+  layered_stream l2 "$CLIENT_3" 50042 "$FRONT_END" 58002 0x2c5a1e40 0x2c5a1e00 0x2c5a1e63
+  log "L3 RTP of two unrelated SSRCs taking turns (not one range): client $CLIENT_3:50044 -> Front End 58004/udp"
+  layered_stream l3 "$CLIENT_3" 50044 "$FRONT_END" 58004 0x2c5a1e00 0x7b3f0001
+  stop_capture layers.pcap
+}
+
 # ---------------------------------------------------------------------------------------------
 # The other protocols (curl, OpenSSH, dropbear, Impacket)
 # ---------------------------------------------------------------------------------------------
@@ -478,9 +514,9 @@ record_others() {
   stop_capture others.pcap
 }
 
-# ONLY="media" (any of tls sip media others) records just those files.
+# ONLY="media" (any of tls sip media layers others) records just those files.
 make_certificates
-for part in ${ONLY:-tls sip media others}; do
-  case $part in tls | sip | media | others) "record_$part" ;; *) die "ONLY: no such part: $part" ;; esac
+for part in ${ONLY:-tls sip media layers others}; do
+  case $part in tls | sip | media | layers | others) "record_$part" ;; *) die "ONLY: no such part: $part" ;; esac
 done
 log "done"

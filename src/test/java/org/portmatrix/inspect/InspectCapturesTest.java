@@ -364,6 +364,28 @@ class InspectCapturesTest {
     }
 
     /**
+     * layers.pcap (record-inspect.sh, GStreamer): RTP streams of several SSRCs taking turns on one 5-tuple, as the layers
+     * of Lync's H.264 UC video do (one SSRC per layer, within the range of 100 the SDP's a=x-ssrc-range declares): L1 two
+     * SSRCs, L2 three, the first seen in the middle of the range, are RTP; L3's two SSRCs of no one range are not. L1 and
+     * L2 were protocol_mismatch ("none of the protocols portmatrix recognises"): RTP was ruled out at the second SSRC.
+     */
+    @Test
+    void rtpOfSeveralSsrcsOfOneRangeIsRtp() throws Exception {
+        Analysis a = analyze("layers.pcap", "jsonl");
+        assertEquals(3, a.flows().size(), a.flows().toString());
+        JsonNode l1 = a.one("127.5.10.23", "udp", 58000);
+        assertEquals("expected", l1.get("verdict").asText(), l1.toString());
+        assertEquals("rtp", l1.get("app_protocol").asText(), l1.toString());
+        assertTrue(l1.get("reason").asText().contains("SSRCs 0x2c5a1e00 and 0x2c5a1e01 (one SSRC range)"), l1.toString());
+        JsonNode l2 = a.one("127.5.10.23", "udp", 58002);
+        assertEquals("expected", l2.get("verdict").asText(), l2.toString());
+        assertTrue(l2.get("reason").asText().contains("SSRCs 0x2c5a1e40, 0x2c5a1e00 and 0x2c5a1e63 (one SSRC range)"), l2.toString());
+        JsonNode l3 = a.one("127.5.10.23", "udp", 58004);
+        assertEquals("protocol_mismatch", l3.get("verdict").asText(), l3.toString());
+        assertTrue(l3.get("reason").asText().contains("none of the protocols portmatrix recognises"), l3.toString());
+    }
+
+    /**
      * A media rule is read the other way round for media only. S2 (SIPp's UDP call from a client's port
      * 35062 to the Front End's 5060) with the Front End's address given a PSTN gateway's role, whose UDP
      * ports the catalog does not document: the client's port is in its documented media range, but the

@@ -141,6 +141,38 @@ class InspectorsTest {
         assertEquals("RTP, payload type 0, SSRC 0x00001234, 3 packets in sequence", fi.detail);
     }
 
+    /**
+     * H.264 UC's layers (MS-SDPEXT 3.1.5.31: one SSRC per layer, within the range a=x-ssrc-range declares, 100 wide
+     * for video) take turns in one direction, each with its own sequence numbers and timestamps.
+     */
+    @Test
+    void rtpOfSeveralSsrcsOfOneRangeTakingTurnsIs() {
+        RtpInspector in = new RtpInspector();
+        FlowInspection fi = udp(58000);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(122, 500, 90_000, 0x2c5a1e40)));
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(122, 7_000, 4_000_000, 0x2c5a1e00)));
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(122, 60_000, 12, 0x2c5a1e63)));
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(122, 7_001, 4_003_000, 0x2c5a1e00)));
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.RTP, true, rtp(122, 501, 93_000, 0x2c5a1e40)));
+        assertEquals("RTP, payload type 122, SSRCs 0x2c5a1e40, 0x2c5a1e00 and 0x2c5a1e63 (one SSRC range), 3 packets in sequence",
+                fi.detail);
+    }
+
+    /** The range is 100 SSRCs wide wherever the first one seen lies in it: 0x..00 to 0x..63 is one, 0x..00 to 0x..64 two. */
+    @Test
+    void rtpOfSsrcsSpanningMoreThanOneRangeIsNot() {
+        RtpInspector in = new RtpInspector();
+        FlowInspection fi = udp(58000);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(0, 10, 1000, 0x2c5a1e30)));
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, rtp(0, 20, 2000, 0x2c5a1e00)));
+        assertEquals(Inspector.NOT_THIS, run(in, fi, Inspectors.RTP, true, rtp(0, 30, 3000, 0x2c5a1e64)));
+        // below 0 and above 2^32 - 1: the range wraps as SSRCs are unsigned 32-bit numbers
+        FlowInspection wraps = udp(58000);
+        assertEquals(Inspector.NEED_MORE, run(in, wraps, Inspectors.RTP, true, rtp(0, 10, 1000, 0xfffffff0L)));
+        assertEquals(Inspector.NEED_MORE, run(in, wraps, Inspectors.RTP, true, rtp(0, 20, 2000, 0x00000010L)));
+        assertEquals(Inspector.NOT_THIS, run(in, wraps, Inspectors.RTP, true, rtp(0, 30, 3000, 0x00000060L)));
+    }
+
     @Test
     void rtpWithAChangingSsrcIsNot() {
         RtpInspector in = new RtpInspector();

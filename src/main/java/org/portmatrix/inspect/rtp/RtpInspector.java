@@ -14,9 +14,13 @@ import org.portmatrix.inspect.stun.StunInspector;
  * RTCP §6.4:  V=2(2) P(1) RC(5) | PT(8) 200..207 | length(2) in 32-bit words minus one | ...
  * </pre>
  * One byte pattern proves nothing for RTP (any byte 0x80-0xBF starts "version 2"), so RTP is
- * decided over several packets of one direction: {@link #AGREEING} packets with the same SSRC, the
+ * decided over several packets of one direction: {@link #AGREEING} packets in sequence, each after
+ * the previous packet of its SSRC, the
  * sequence number advancing by 1 to {@link #MAX_SEQ_STEP} and the timestamp not going back by more
- * than {@link #MAX_TS_BACK}. A
+ * than {@link #MAX_TS_BACK}. Several SSRCs may take turns in one direction when they are of one SSRC
+ * range ({@link #SSRC_RANGE}): Lync's H.264 UC video sends each layer as a stream of its own SSRC
+ * within the range its SDP declares (MS-SDPEXT §3.1.5.31, {@code a=x-ssrc-range}; MS-H264PF); an SSRC
+ * outside the range of the first rules RTP out, as random bytes would. A
  * packet seen again (two mirror sessions give every packet twice) or arriving after a later one (up
  * to {@link #MAX_SEQ_STEP} behind) is passed over, neither counted nor held against the flow; the
  * payload type may change within the stream (comfort noise, DTMF events, a codec switch: RFC 3550
@@ -41,6 +45,13 @@ public final class RtpInspector extends Inspector {
      * start time) step back a little; 65,536 is 8 s at 8 kHz, 0.7 s at 90 kHz.
      */
     static final long MAX_TS_BACK = 1 << 16;
+    /**
+     * Size of one SSRC range: every SSRC of a direction lies within it (MS-SDPEXT §3.1.5.31.2: a range
+     * of 100 for video, 1 for audio). Random datagrams pass this with a chance of 2<sup>-25</sup>.
+     */
+    static final int SSRC_RANGE = 100;
+    /** Most SSRCs followed in one direction (within the inspection budget at most a few take turns). */
+    static final int MAX_SOURCES = 8;
     /** SRTCP trailer: E flag and index (4) before an authentication tag (RFC 3711 §3.4). */
     static final int SRTCP_INDEX = 4;
 
@@ -152,17 +163,53 @@ public final class RtpInspector extends Inspector {
 
     private static final int[] NONE = new int[0];
 
+    private static final long[] NO_SSRC = new long[0];
+
     /** Per-direction state of the multi-packet RTP check. */
     static final class Direction {
-        boolean started;
-        long ssrc;
+        /** The SSRCs seen, the first first; per SSRC its last sequence number and timestamp. */
+        long[] ssrcs = NO_SSRC;
+        int[] seqs = NONE;
+        long[] tss = NO_SSRC;
+        /** The lowest and highest SSRC seen, as offsets from the first. */
+        int low, high;
         /** The payload types seen, in order (a stream rarely has more than two or three). */
         int[] pts = NONE;
-        int seq;
-        long ts;
+        /** Packets in sequence: the first, and each one that followed its SSRC's previous packet. */
         int agreeing;
         /** Packets passed over (seen again, or late) before the stream was decided. */
         int skipped;
+
+        /** The index of the SSRC, or -1. */
+        int source(long ssrc) {
+            for (int i = 0; i < ssrcs.length; i++) {
+                if (ssrcs[i] == ssrc) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        /** Adds an SSRC when it keeps every SSRC of the direction within one range; returns its index, or -1. */
+        int add(long ssrc) {
+            int n = ssrcs.length;
+            if (n > 0) {
+                long d = (ssrc - ssrcs[0]) & 0xffffffffL;
+                long off = d >= 0x8000_0000L ? d - 0x1_0000_0000L : d;
+                long lo = Math.min(low, off);
+                long hi = Math.max(high, off);
+                if (n == MAX_SOURCES || hi - lo >= SSRC_RANGE) {
+                    return -1;
+                }
+                low = (int) lo;
+                high = (int) hi;
+            }
+            ssrcs = java.util.Arrays.copyOf(ssrcs, n + 1);
+            seqs = java.util.Arrays.copyOf(seqs, n + 1);
+            tss = java.util.Arrays.copyOf(tss, n + 1);
+            ssrcs[n] = ssrc;
+            return n;
+        }
 
         void payloadType(int p) {
             for (int q : pts) {
@@ -227,46 +274,63 @@ public final class RtpInspector extends Inspector {
         int sq = Wire.u16(b, o + 2);
         long ts = Wire.u32(b, o + 4);
         int p = pt & 0x7f;
-        if (!d.started) {
-            d.started = true;
-            d.agreeing = 1;
-        } else {
-            if (ssrc != d.ssrc) {
+        int i = d.source(ssrc);
+        if (i < 0) {
+            // The direction's first SSRC, or another of its range (a layer of H.264 UC video): a stream starts.
+            i = d.add(ssrc);
+            if (i < 0) {
                 return NOT_THIS;
             }
-            int step = (sq - d.seq) & 0xffff;
+            if (i == 0) {
+                d.agreeing = 1;
+            }
+        } else {
+            int step = (sq - d.seqs[i]) & 0xffff;
             if (step == 0 || step >= 0x10000 - MAX_SEQ_STEP) {
                 // Seen again, or late: passed over (the newest packet stays the reference), a few times only: a
                 // datagram repeated over and over (a keepalive) is not a stream that never gets to its third packet.
                 return ++d.skipped > MAX_SKIPPED ? NOT_THIS : NEED_MORE;
             }
-            long tstep = (ts - d.ts) & 0xffffffffL;
+            long tstep = (ts - d.tss[i]) & 0xffffffffL;
             if (step > MAX_SEQ_STEP || (tstep >= 0x80000000L && tstep < 0x1_0000_0000L - MAX_TS_BACK)) {
                 return NOT_THIS;
             }
             d.agreeing++;
         }
-        d.ssrc = ssrc;
         d.payloadType(p);
-        d.seq = sq;
-        d.ts = ts;
+        d.seqs[i] = sq;
+        d.tss[i] = ts;
         if (d.agreeing >= AGREEING) {
             // Built without String.format: this runs on the packet thread once per RTP flow, and the
             // formatter (its pattern parsed each time, interpreted at first) was 1.7% of that thread's
             // CPU samples on the reference workload.
-            String hex = Long.toHexString(ssrc);
             StringBuilder sb = new StringBuilder(80).append(d.pts.length == 1 ? "RTP, payload type " : "RTP, payload types ");
-            for (int i = 0; i < d.pts.length; i++) {
-                sb.append(i == 0 ? "" : ", ").append(d.pts[i]);
+            for (int k = 0; k < d.pts.length; k++) {
+                sb.append(k == 0 ? "" : ", ").append(d.pts[k]);
             }
-            sb.append(", SSRC 0x");
-            for (int i = hex.length(); i < 8; i++) {
-                sb.append('0');
+            int n = d.ssrcs.length;
+            sb.append(n == 1 ? ", SSRC " : ", SSRCs ");
+            for (int k = 0; k < n; k++) {
+                sb.append(k == 0 ? "" : k == n - 1 ? " and " : ", ");
+                hex(sb, d.ssrcs[k]);
             }
-            sb.append(hex).append(", ").append(d.agreeing).append(" packets in sequence");
+            if (n > 1) {
+                sb.append(" (one SSRC range)");
+            }
+            sb.append(", ").append(d.agreeing).append(" packets in sequence");
             fi.detected(AppProtocol.RTP, fi.tcp ? sb.append(", RFC 4571 framing").toString() : sb.toString());
             return DETECTED;
         }
         return NEED_MORE;
+    }
+
+    /** Appends 0x and the SSRC's eight hex digits. */
+    private static void hex(StringBuilder sb, long ssrc) {
+        String hex = Long.toHexString(ssrc);
+        sb.append("0x");
+        for (int k = hex.length(); k < 8; k++) {
+            sb.append('0');
+        }
+        sb.append(hex);
     }
 }
