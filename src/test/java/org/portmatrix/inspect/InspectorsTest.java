@@ -158,6 +158,19 @@ class InspectorsTest {
                 fi.detail);
     }
 
+    /**
+     * AFS's Rx (tcpdump's afs.pcap, UDP 7005): its header's first byte may read as RTP version 2, its epoch and connection
+     * id stand where RTP has the sequence number and timestamp, and its call number (1, then 0) where RTP has the SSRC:
+     * two SSRCs of one range at the same sequence number and timestamp are not two streams.
+     */
+    @Test
+    void rtpSsrcsAtTheSamePositionAreNotTwoStreams() {
+        RtpInspector in = new RtpInspector();
+        FlowInspection fi = udp(7005);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.RTP, true, hex("a13ba33e | 5b27add8 | 00000001 | 00000001 01050002")));
+        assertEquals(Inspector.NOT_THIS, run(in, fi, Inspectors.RTP, true, hex("a13ba33e | 5b27add8 | 00000000 | 00000002 07010002")));
+    }
+
     /** The range is 100 SSRCs wide wherever the first one seen lies in it: 0x..00 to 0x..63 is one, 0x..00 to 0x..64 two. */
     @Test
     void rtpOfSsrcsSpanningMoreThanOneRangeIsNot() {

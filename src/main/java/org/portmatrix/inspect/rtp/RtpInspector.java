@@ -190,6 +190,16 @@ public final class RtpInspector extends Inspector {
             return -1;
         }
 
+        /** Whether an SSRC of the direction was last at this sequence number and timestamp. */
+        boolean sharesPosition(int seq, long ts) {
+            for (int i = 0; i < ssrcs.length; i++) {
+                if (seqs[i] == seq && tss[i] == ts) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
         /** Adds an SSRC when it keeps every SSRC of the direction within one range; returns its index, or -1. */
         int add(long ssrc) {
             int n = ssrcs.length;
@@ -276,7 +286,13 @@ public final class RtpInspector extends Inspector {
         int p = pt & 0x7f;
         int i = d.source(ssrc);
         if (i < 0) {
-            // The direction's first SSRC, or another of its range (a layer of H.264 UC video): a stream starts.
+            // The direction's first SSRC, or another of its range (a layer of H.264 UC video): a stream starts. Not
+            // one whose sequence number and timestamp are another SSRC's last: streams of their own do not share
+            // both; a header of another protocol with a small counter where RTP has its SSRC does (AFS's Rx: its call
+            // number there, its epoch and connection id where RTP has the sequence number and timestamp).
+            if (d.sharesPosition(sq, ts)) {
+                return NOT_THIS;
+            }
             i = d.add(ssrc);
             if (i < 0) {
                 return NOT_THIS;
