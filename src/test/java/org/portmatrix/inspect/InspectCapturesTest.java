@@ -131,6 +131,29 @@ class InspectCapturesTest {
     }
 
     /**
+     * captures/inspect/tls-no-request.pcap (record-tls-no-request.sh): s_server without -verify on the Front End's
+     * MTLS port 5061, and the Edge's s_client with a certificate it is never asked for. No CertificateRequest is on the
+     * wire: the end not doing mutual TLS is the server, the responder. The reason told the firewall team to check the
+     * initiator's (the Edge's) certificate configuration. (tls.pcap's T3, where the server asked and the client sent
+     * none, keeps the initiator's advice.)
+     */
+    @Test
+    void anMtlsPortWhoseServerAskedForNoCertificateSaysToCheckTheServer() throws Exception {
+        List<JsonNode> flows = onSampleTopology("tls-no-request.pcap", "--format", "jsonl");
+        assertEquals(1, flows.size(), flows.toString());
+        JsonNode f = flows.get(0);
+        assertFlow(f, "protocol_mismatch", "tls", "fe-sip-mtls-5061");
+        assertTls(f, "TLS 1.2", "absent", false);
+        String reason = f.get("reason").asText();
+        assertTrue(reason.startsWith("TLS 1.2 on the MTLS port 5061 without a client certificate (edge-internal → front-end; rule"
+                + " fe-sip-mtls-5061"), reason);
+        assertTrue(reason.endsWith("the server did not ask for a client certificate and none was sent. On this port both ends must"
+                + " present a certificate (mutual TLS), and the server (the responder, front-end) asked for none: check that it"
+                + " requires client certificates on this port, or find out which program listens there."), reason);
+        assertFalse(reason.contains("initiator's certificate configuration"), reason);
+    }
+
+    /**
      * captures/inspect/tls-alerts.pcap (record-tls-alerts.sh), three flows from the Edge to the Front End. 5061: the
      * server warns unrecognized_name, then ends with a fatal handshake_failure (it kept the warning, the first alert,
      * and said nothing). 5062: a TLS 1.1 fallback refused with inappropriate_fallback (86, a name the list lacked: "alert
