@@ -1,5 +1,7 @@
 package org.portmatrix.classify;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -157,16 +159,62 @@ public final class Classifier {
         StringBuilder sb = new StringBuilder();
         sb.append("No catalog rule serves ").append(transportName(f)).append(' ').append(port).append(" on ")
                 .append(roleText(c.dstRoles)).append('.');
-        for (int i : catalog.rulesFor(proto, port)) {
-            Rule o = catalog.rule(i);
-            if (o.portMax() - o.portMin() <= NARROW_RANGE) { // a wide range (a client's media ports) says nothing here
-                sb.append(" The port is documented for ").append(String.join(", ", o.dstAny() ? List.of("any role") : o.dstRoles()))
-                        .append(" (").append(catalog.describe(i)).append(").");
-                break;
-            }
-        }
+        documentedFor(sb, proto, port);
         c.reason = sb.toString();
         remember(key, c.reason);
+    }
+
+    /** Role groups of a port named with their rules in an unexpected_port reason; the others by their roles alone. */
+    private static final int DESCRIBED_GROUPS = 3;
+    /** Role groups named at all; past them, "and N more". */
+    private static final int NAMED_GROUPS = 8;
+
+    /**
+     * " The port is documented for front-end (rule ...); director (rule ...); and fe-load-balancer (rule ...)."
+     * Every role the catalog documents the port for (by its narrow rules: a wide range, a client's media
+     * ports, says nothing here), grouped by the rules' responder roles in catalog order: the first
+     * {@link #DESCRIBED_GROUPS} with their first rule's description and the ids of the others, the next
+     * by their roles and rule ids, the rest counted. It named the first rule alone: TCP 8080 on a
+     * Director's load balancer was "documented for front-end", though the Director and the Front End's
+     * load balancer have it too. Made once per reason (see {@link ReasonKey}).
+     */
+    private void documentedFor(StringBuilder sb, int proto, int port) {
+        LinkedHashMap<String, List<Integer>> groups = new LinkedHashMap<>();
+        for (int i : catalog.rulesFor(proto, port)) {
+            Rule o = catalog.rule(i);
+            if (o.portMax() - o.portMin() <= NARROW_RANGE) {
+                String who = o.dstAny() ? "any role" : String.join(", ", o.dstRoles());
+                groups.computeIfAbsent(who, k -> new ArrayList<>(2)).add(i);
+            }
+        }
+        if (groups.isEmpty()) {
+            return;
+        }
+        sb.append(" The port is documented for ");
+        int g = 0;
+        int n = groups.size();
+        for (Map.Entry<String, List<Integer>> e : groups.entrySet()) {
+            if (g == NAMED_GROUPS) {
+                sb.append("; and ").append(n - g).append(" more role").append(n - g == 1 ? "" : "s");
+                break;
+            }
+            sb.append(g == 0 ? "" : g == n - 1 ? "; and " : "; ").append(e.getKey()).append(" (");
+            List<Integer> rules = e.getValue();
+            if (g < DESCRIBED_GROUPS) {
+                sb.append(catalog.describe(rules.get(0)));
+                for (int k = 1; k < rules.size(); k++) {
+                    sb.append(k == 1 ? "; also rule" + (rules.size() > 2 ? "s " : " ") : ", ").append(catalog.rule(rules.get(k)).id());
+                }
+            } else {
+                sb.append(rules.size() == 1 ? "rule " : "rules ");
+                for (int k = 0; k < rules.size(); k++) {
+                    sb.append(k == 0 ? "" : ", ").append(catalog.rule(rules.get(k)).id());
+                }
+            }
+            sb.append(')');
+            g++;
+        }
+        sb.append('.');
     }
 
     /**
