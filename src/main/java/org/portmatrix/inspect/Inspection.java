@@ -575,6 +575,23 @@ public final class Inspection {
         };
     }
 
+    /**
+     * The flow was read the other way round after its packets ({@link Flow#turn}): the per-direction state that
+     * the verdict and the reports read follows (the payload counts, the TLS session's client side). The inspectors'
+     * own per-direction parsing state (RTP's, the request lines') is read only while packets come, and stays.
+     */
+    public static void turn(Flow f) {
+        if (f.inspection instanceof FlowInspection fi) {
+            int p = fi.payloadsFwd;
+            fi.payloadsFwd = fi.payloadsRev;
+            fi.payloadsRev = p;
+            TlsSession s = TlsInspector.session(fi, Inspectors.TLS);
+            if (s != null) {
+                s.turn();
+            }
+        }
+    }
+
     /** True once inspection of the flow has ended: nothing later changes what {@link #verdictSoFar} says but the flow's end. */
     public static boolean inspectionEnded(Flow f) {
         return f.inspection instanceof FlowInspection fi && fi.done;

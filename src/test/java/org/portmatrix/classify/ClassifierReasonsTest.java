@@ -16,6 +16,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.portmatrix.cli.Main;
 import org.portmatrix.hostile.Frames;
+import org.portmatrix.hostile.Frames.Bytes;
 import org.portmatrix.hostile.PcapBytes;
 
 /**
@@ -111,5 +112,102 @@ class ClassifierReasonsTest {
             assertTrue(https.contains(role), role + " in " + https);
         }
         assertFalse(https.contains("more role"), https);
+    }
+
+    /** A TCP segment with its sequence and acknowledgement numbers. */
+    static byte[] segment(String src, int sport, String dst, int dport, long seq, long ack, int flags, byte[] payload) {
+        byte[] l4 = new Bytes().u16(sport).u16(dport).u32(seq).u32(ack).u8(5 << 4).u8(flags).u16(65535).u16(0).u16(0).raw(payload)
+                .toArray();
+        return Frames.ethernet(Frames.ETHERTYPE_IPV4, Frames.ipv4(src, dst, Frames.PROTO_TCP, l4));
+    }
+
+    /** A STUN Binding Request (RFC 5389), or its success response with an XOR-MAPPED-ADDRESS, framed as RFC 4571 frames it over TCP. */
+    static byte[] framedStun(boolean response, int id) {
+        Bytes m = new Bytes().u16(response ? 0x0101 : 0x0001).u16(response ? 12 : 0).u32(0x2112A442L).u32(id).u32(id).u32(id);
+        if (response) {
+            m.u16(0x0020).u16(8).u8(0).u8(1).u16(0x1234 ^ 0x2112).u32(0x2112A442L ^ 0x0a010301L);
+        }
+        byte[] msg = m.toArray();
+        return new Bytes().u16(msg.length).raw(msg).toArray();
+    }
+
+    /**
+     * The rest of a TCP connection from {@code a} to {@code b}, caught after its handshake: {@code exchanges} STUN
+     * requests from {@code a} each answered by {@code b} (with ACKs), then FIN both ways. Returns the packets from
+     * {@code a} and from {@code b}.
+     */
+    static int[] midConnection(PcapBytes w, String a, int aPort, String b, int bPort, byte[][] fromA, byte[][] fromB) {
+        long seqA = 1001;
+        long seqB = 5001;
+        int packetsA = 0;
+        int packetsB = 0;
+        for (int i = 0; i < fromA.length; i++) {
+            w.packet(segment(a, aPort, b, bPort, seqA, seqB, Frames.PSH | Frames.ACK, fromA[i]));
+            seqA += fromA[i].length;
+            w.packet(segment(b, bPort, a, aPort, seqB, seqA, Frames.PSH | Frames.ACK, fromB[i]));
+            seqB += fromB[i].length;
+            w.packet(segment(a, aPort, b, bPort, seqA, seqB, Frames.ACK, new byte[0]));
+            packetsA += 2;
+            packetsB++;
+        }
+        w.packet(segment(a, aPort, b, bPort, seqA, seqB, Frames.FIN | Frames.ACK, new byte[0]));
+        w.packet(segment(b, bPort, a, aPort, seqB, seqA + 1, Frames.FIN | Frames.ACK, new byte[0]));
+        w.packet(segment(a, aPort, b, bPort, seqA + 1, seqB + 1, Frames.ACK, new byte[0]));
+        return new int[] {packetsA + 2, packetsB + 1};
+    }
+
+    static final String TURNED = " The capture missed the connection's start (no SYN), so which end initiated was inferred: read the"
+            + " other way round, as the ports first suggested, the catalog does not allow it.";
+
+    /**
+     * TCP connections caught without their SYN: which end initiated is inferred from the ports, and no port of a
+     * media range counts as a service's. The Edge relaying video from its port 49500 to a Front End's 57600
+     * (Required Server Ports row 10) was read from the Front End's higher port to the Edge's lower one:
+     * unexpected_port, "No catalog rule serves TCP 49500 on edge-internal", where the same connection with its SYN
+     * is expected. From the Edge's 50001 (its Centralized Logging port) to a Front End's 50500 it was read as MTLS to
+     * the Edge's 50001, protocol_mismatch. Read the other way round, the catalog allows both and the wire shows their
+     * STUN: expected, with the record's ends, ports and per-direction counters turned too. Cleartext HTTP between
+     * a client's 40000 and a Front End's 6000, allowed neither way, stays as inferred.
+     */
+    @Test
+    void aConnectionCaughtMidStreamIsReadTheWayTheCatalogAllowsIt() throws Exception {
+        PcapBytes w = new PcapBytes();
+        byte[][] requests = {framedStun(false, 1), framedStun(false, 2), framedStun(false, 3)};
+        byte[][] responses = {framedStun(true, 1), framedStun(true, 2), framedStun(true, 3)};
+        int[] video = midConnection(w, EDGE, 49500, FRONT_END, 57600, requests, responses);
+        int[] sharing = midConnection(w, EDGE, 50001, FRONT_END, 50500, requests, responses);
+        midConnection(w, CLIENT, 40000, FRONT_END, 6000, new byte[][] {HTTP_GET},
+                new byte[][] {Frames.ascii("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")});
+        List<JsonNode> flows = analyze(w);
+        assertEquals(3, flows.size(), flows.toString());
+
+        JsonNode v = one(flows, EDGE, 57600);
+        assertEquals("expected", v.get("verdict").asText(), v.toString());
+        assertEquals("fe-video-media-tcp-57501-65535", v.get("rule").asText(), v.toString());
+        assertEquals("stun", v.get("app_protocol").asText(), v.toString());
+        assertTrue(v.get("direction_inferred").asBoolean(), v.toString());
+        assertEquals(49500, v.get("src_port").asInt(), v.toString());
+        assertEquals(FRONT_END, v.get("dst_ip").asText(), v.toString());
+        assertEquals("[\"edge-internal\"]", v.get("src_roles").toString(), v.toString());
+        assertEquals(video[0], v.get("packets_fwd").asInt(), "from the Edge: " + v);
+        assertEquals(video[1], v.get("packets_rev").asInt(), "from the Front End: " + v);
+        assertTrue(v.get("bytes_fwd").asLong() > v.get("bytes_rev").asLong(), "the Edge sent more packets: " + v);
+        String reason = v.get("reason").asText();
+        assertTrue(reason.startsWith("TCP 57600 from edge-internal to front-end is documented as MEDIA (rule fe-video-media-tcp-57501-65535"),
+                reason);
+        assertTrue(reason.endsWith(TURNED), reason);
+
+        JsonNode s = one(flows, EDGE, 50500);
+        assertEquals("expected", s.get("verdict").asText(), s.toString());
+        assertEquals("fe-app-sharing-media-tcp-49152-65535", s.get("rule").asText(), s.toString());
+        assertEquals(50001, s.get("src_port").asInt(), s.toString());
+        assertEquals(sharing[0], s.get("packets_fwd").asInt(), s.toString());
+        assertEquals(sharing[1], s.get("packets_rev").asInt(), s.toString());
+        assertTrue(s.get("reason").asText().endsWith(TURNED), s.toString());
+
+        JsonNode http = one(flows, CLIENT, 6000);
+        assertEquals("unexpected_port", http.get("verdict").asText(), http.toString());
+        assertTrue(http.get("direction_inferred").asBoolean(), http.toString());
+        assertFalse(http.get("reason").asText().contains("which end initiated"), http.toString());
     }
 }
