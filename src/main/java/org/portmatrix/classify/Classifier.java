@@ -34,24 +34,28 @@ public final class Classifier {
         this.overrides = topology.portArray();
         long udp = 0;
         for (Rule r : catalog.catalog().rules()) {
-            if (r.transport() == IpProtocol.UDP && !r.dstAny()) { // (DHCP's 67 "to any" documents no role's own ports)
+            // (DHCP's 67 "to any" documents no role's own ports)
+            if (r.transport() == IpProtocol.UDP && !r.dstAny() && r.portMax() - r.portMin() > NARROW_RANGE) {
                 udp |= r.dstMask();
             }
         }
         for (PortOverride o : overrides) {
-            if (o.transport() == IpProtocol.UDP) {
+            if (o.transport() == IpProtocol.UDP && o.portMax() - o.portMin() > NARROW_RANGE) {
                 udp |= o.roleSet();
             }
         }
-        this.udpPorts = udp;
+        this.udpRanges = udp;
     }
 
     /**
-     * The roles with UDP ports of their own in the catalog or the topology (an Edge's STUN 3478, a Front
-     * End's media ranges): a UDP port of theirs that no rule documents is not a port to read a rule the
-     * other way round for. A PSTN gateway has none.
+     * The roles with UDP port ranges of their own in the catalog or the topology (a Front End's or a
+     * client's media ranges; not an Edge's STUN 3478): a UDP port of theirs outside them is none of their
+     * media ports, and not a port to read a media rule the other way round for. An Edge's internal
+     * interface and a PSTN gateway have none.
      */
-    private final long udpPorts;
+    private final long udpRanges;
+    /** Ports below this are services' (a media end's port is not one of them). */
+    private static final int WELL_KNOWN_PORTS = 1024;
 
     public CompiledCatalog catalog() {
         return catalog;
@@ -269,14 +273,20 @@ public final class Classifier {
      * Server's audio port) to an end whose media ports the catalog does not document (a PSTN gateway's):
      * a media rule read the other way round allows it. The flow's orientation is its first packet's,
      * and both ends of RTP send, so which end spoke first says nothing: the same call seen gateway-first
-     * was expected, Mediation-first unexpected_port. RTP to a port outside a Front End's documented
-     * ranges stays unexpected_port, whichever port the client sent it from. Only media counts: a flow
+     * was expected, Mediation-first unexpected_port. The guard is the responder's port: not one of its
+     * own UDP service ports (the Edge's STUN 3478; the verdict is then unexpected_role_pair), not below
+     * 1024, and its role without documented UDP media ranges: RTP to a port outside a Front End's
+     * documented ranges stays unexpected_port, whichever port the client sent it from, while a Front End's
+     * audio to an Edge's 50071 is read as the Edge's (it was unexpected_port, as the Edge has UDP 3478 of
+     * its own: the same stream seen Edge-first was expected). Only media counts: a flow
      * whose wire shows no media, or that brought back ICMP errors, gets its verdict back (a UDP scan from
      * a client's high port to a gateway would otherwise be "documented" as the client's media).
      */
     private boolean reversedMedia(Flow f, Classification c, boolean reasons) {
-        if ((c.dstRoles & udpPorts) != 0) {
-            return false; // the responder's own UDP ports are documented, and this port is none of them
+        if (c.verdict == Verdict.UNEXPECTED_ROLE_PAIR || f.dstPort() < WELL_KNOWN_PORTS || (c.dstRoles & udpRanges) != 0) {
+            // The responder's own service port (an Edge's 3478: the flow was sent to it), a well-known port, or a port
+            // outside the responder's documented media ranges: not the port of the other end of a media stream.
+            return false;
         }
         int port = f.srcPort();
         long owner = c.srcRoles & ~(overrides.length == 0 ? 0 : movedRoles(IpProtocol.UDP, port, c.srcRoles, f.srcHi(), f.srcLo()));

@@ -210,4 +210,54 @@ class ClassifierReasonsTest {
         assertTrue(http.get("direction_inferred").asBoolean(), http.toString());
         assertFalse(http.get("reason").asText().contains("which end initiated"), http.toString());
     }
+
+    /** {@code n} RTP packets (PCMU, 20 ms) of one SSRC from {@code src} to {@code dst}. */
+    static void rtp(PcapBytes w, String src, int sport, String dst, int dport, int n, int ssrc) {
+        for (int i = 0; i < n; i++) {
+            Bytes b = new Bytes().u8(0x80).u8(0).u16(100 + i).u32(1000 + 160L * i).u32(ssrc);
+            for (int k = 0; k < 160; k++) {
+                b.u8(0xff);
+            }
+            w.packet(Frames.udp(src, sport, dst, dport, b.toArray()));
+        }
+    }
+
+    /**
+     * One RTP stream between an Edge's internal interface and a Front End's audio port, seen first from either end,
+     * has one verdict. Edge -> FE:50080 is documented (Required Server Ports row 39); FE:50081 -> Edge:50071 was
+     * unexpected_port, "No catalog rule serves UDP 50071 on edge-internal": the audio rule was not read the other
+     * way round because the Edge has a UDP port of its own (STUN 3478), though not this one. The guard is now the
+     * destination's port: its own service port (3478) or one below 1024 (53) is not a media end's, and a role whose
+     * media ranges the catalog documents (a Front End's: M4 of media.pcap, RTP to its 6000) keeps them.
+     */
+    @Test
+    void mediaSeenFirstFromEitherEndHasOneVerdict() throws Exception {
+        PcapBytes w = new PcapBytes();
+        rtp(w, EDGE, 50070, FRONT_END, 50080, 10, 0x1234);
+        rtp(w, FRONT_END, 50081, EDGE, 50071, 10, 0x2345);
+        rtp(w, FRONT_END, 50082, EDGE, 53, 10, 0x3456);
+        rtp(w, FRONT_END, 50083, EDGE, 3478, 10, 0x4567);
+        rtp(w, CLIENT, 50084, FRONT_END, 6000, 10, 0x5678);
+        List<JsonNode> flows = analyze(w);
+        assertEquals(5, flows.size(), flows.toString());
+
+        JsonNode edgeFirst = one(flows, EDGE, 50080);
+        assertEquals("expected", edgeFirst.get("verdict").asText(), edgeFirst.toString());
+        assertEquals("internal-audio-media-udp-49152-57500", edgeFirst.get("rule").asText(), edgeFirst.toString());
+        JsonNode feFirst = one(flows, FRONT_END, 50071);
+        assertEquals("expected", feFirst.get("verdict").asText(), feFirst.toString());
+        assertEquals("rtp", feFirst.get("app_protocol").asText(), feFirst.toString());
+        assertEquals("internal-audio-media-udp-49152-57500", feFirst.get("rule").asText(), feFirst.toString());
+        String reason = feFirst.get("reason").asText();
+        assertTrue(reason.startsWith("UDP 50081 from edge-internal to front-end is documented as MEDIA (rule internal-audio-media-udp-49152-57500")
+                && reason.endsWith("The first packet came from front-end's end: media flows both ways."), reason);
+
+        JsonNode wellKnown = one(flows, FRONT_END, 53);
+        assertEquals("unexpected_port", wellKnown.get("verdict").asText(), wellKnown.toString());
+        assertTrue(wellKnown.get("reason").asText().startsWith("No catalog rule serves UDP 53 on edge-internal."), wellKnown.toString());
+        JsonNode stunPort = one(flows, FRONT_END, 3478);
+        assertEquals("unexpected_role_pair", stunPort.get("verdict").asText(), stunPort.toString());
+        JsonNode frontEnd = one(flows, CLIENT, 6000);
+        assertEquals("unexpected_port", frontEnd.get("verdict").asText(), frontEnd.toString());
+    }
 }
