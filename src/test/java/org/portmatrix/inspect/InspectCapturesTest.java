@@ -438,6 +438,48 @@ class InspectCapturesTest {
         assertTrue(m7.get("reason").asText().startsWith("No catalog rule serves UDP 24596 on pstn-gateway."), m7.toString());
     }
 
+    /** The text report of {@code capture} under the topology file {@code topology}. */
+    static String textReport(String capture, Path topology) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run(new String[] {"analyze", capture, "--topology", topology.toString()});
+        assertTrue(status == 0 || status == 1, "exit status " + status);
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A flow counts in the coverage for every rule that allows it alike (its roles, transport, port, and a protocol
+     * checked the same way), not for the record's rule alone: the catalog cites some traffic twice, and the second
+     * rule showed 0 flows though the traffic was there. T1 of tls.pcap (the Edge's MTLS with a client certificate)
+     * to the Front End's address given the Director's role: dir-sip-mtls-5061 (Required Server Ports row 45) and
+     * dir-sip-mtls-5061-from-edge (Single Director row 6). tcpdump's DHCP capture with every host a client:
+     * client-dhcp-67 and device-dhcp-67. The record's rule is still the first.
+     */
+    @Test
+    void aFlowCountsForEveryRuleThatAllowsItAlike() throws Exception {
+        Path dir = Files.createTempDirectory("pm-coverage");
+        Path director = dir.resolve("director.yaml");
+        String text = Files.readString(Path.of(TOPOLOGY));
+        String fe = "front-end: [127.5.1.10/32, 127.5.1.11/32]";
+        String dr = "director: [127.5.2.10/32]";
+        assertTrue(text.contains(fe) && text.contains(dr), text);
+        Files.writeString(director, text.replace(fe, "front-end: [127.5.1.11/32]").replace(dr, "director: [127.5.2.10/32, 127.5.1.10/32]"));
+        String report = textReport("captures/inspect/tls.pcap", director);
+        int coverage = report.indexOf("CATALOG COVERAGE: ");
+        assertTrue(coverage > 0, report);
+        assertTrue(java.util.regex.Pattern.compile("\n  dir-sip-mtls-5061-from-edge +tcp/5061 +director +1 ").matcher(report).find(coverage),
+                report);
+        Analysis a = analyzeWith("tls.pcap", fe + "\n  " + dr, "front-end: [127.5.1.11/32]\n  director: [127.5.2.10/32, 127.5.1.10/32]");
+        assertFlow(a.one(EDGE, "tcp", 5061), "expected", "tls", "dir-sip-mtls-5061");
+
+        Path clients = dir.resolve("every-host-a-client.yaml");
+        Files.writeString(clients, "roles:\n  client: [0.0.0.0/0]\n");
+        String dhcp = textReport("../shared/corpus/tcpdump-tests/dhcp-rfc3004.pcap", clients);
+        for (String rule : List.of("client-dhcp-67", "device-dhcp-67")) {
+            assertTrue(java.util.regex.Pattern.compile("\n  " + rule + " +udp/67 +any +2 ").matcher(dhcp).find(), rule + " in " + dhcp);
+        }
+    }
+
     @Test
     void aRolePairReasonNamesTheInitiatorsOfEveryRuleServingThePort() throws Exception {
         // T7 (the Director's HTTPS to the Front End's 444) with the Director's address given Persistent Chat's
