@@ -176,34 +176,39 @@ public final class Classifier {
     /**
      * " The port is documented for front-end (rule ...); director (rule ...); and fe-load-balancer (rule ...)."
      * Every role the catalog documents the port for (by its narrow rules: a wide range, a client's media
-     * ports, says nothing here), grouped by the rules' responder roles in catalog order: the first
-     * {@link #DESCRIBED_GROUPS} with their first rule's description and the ids of the others, the next
-     * by their roles and rule ids, the rest counted. It named the first rule alone: TCP 8080 on a
-     * Director's load balancer was "documented for front-end", though the Director and the Front End's
-     * load balancer have it too. Made once per reason (see {@link ReasonKey}).
+     * ports, says nothing here), each once: the roles documented by the same rules are named together, in
+     * catalog order; the first {@link #DESCRIBED_GROUPS} groups with their first rule's description and the
+     * ids of the others, the next by their rule ids, the rest counted. It named the first rule alone: TCP
+     * 8080 on a Director's load balancer was "documented for front-end", though the Director and the Front
+     * End's load balancer have it too. Made once per reason (see {@link ReasonKey}).
      */
     private void documentedFor(StringBuilder sb, int proto, int port) {
-        LinkedHashMap<String, List<Integer>> groups = new LinkedHashMap<>();
+        Map<String, List<Integer>> byRole = new LinkedHashMap<>();
         for (int i : catalog.rulesFor(proto, port)) {
             Rule o = catalog.rule(i);
             if (o.portMax() - o.portMin() <= NARROW_RANGE) {
-                String who = o.dstAny() ? "any role" : String.join(", ", o.dstRoles());
-                groups.computeIfAbsent(who, k -> new ArrayList<>(2)).add(i);
+                for (String role : o.dstAny() ? List.of("any role") : o.dstRoles()) {
+                    byRole.computeIfAbsent(role, k -> new ArrayList<>(2)).add(i);
+                }
             }
         }
-        if (groups.isEmpty()) {
+        if (byRole.isEmpty()) {
             return;
+        }
+        Map<List<Integer>, List<String>> groups = new LinkedHashMap<>(); // the roles of each set of rules
+        for (Map.Entry<String, List<Integer>> e : byRole.entrySet()) {
+            groups.computeIfAbsent(e.getValue(), k -> new ArrayList<>(2)).add(e.getKey());
         }
         sb.append(" The port is documented for ");
         int g = 0;
         int n = groups.size();
-        for (Map.Entry<String, List<Integer>> e : groups.entrySet()) {
+        for (Map.Entry<List<Integer>, List<String>> e : groups.entrySet()) {
             if (g == NAMED_GROUPS) {
                 sb.append("; and ").append(n - g).append(" more role").append(n - g == 1 ? "" : "s");
                 break;
             }
-            sb.append(g == 0 ? "" : g == n - 1 ? "; and " : "; ").append(e.getKey()).append(" (");
-            List<Integer> rules = e.getValue();
+            sb.append(g == 0 ? "" : g == n - 1 ? "; and " : "; ").append(String.join(", ", e.getValue())).append(" (");
+            List<Integer> rules = e.getKey();
             if (g < DESCRIBED_GROUPS) {
                 sb.append(catalog.describe(rules.get(0)));
                 for (int k = 1; k < rules.size(); k++) {

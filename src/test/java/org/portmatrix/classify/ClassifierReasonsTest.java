@@ -91,6 +91,7 @@ class ClassifierReasonsTest {
         PcapBytes w = new PcapBytes();
         connection(w, REVERSE_PROXY, 41016, DIRECTOR_LB, 8080, HTTP_GET);
         connection(w, CLIENT, 41000, MEDIATION, 443, HTTP_GET);
+        connection(w, CLIENT, 41001, EDGE, 445, HTTP_GET);
         List<JsonNode> flows = analyze(w);
 
         JsonNode http = one(flows, REVERSE_PROXY, 8080);
@@ -112,6 +113,13 @@ class ClassifierReasonsTest {
             assertTrue(https.contains(role), role + " in " + https);
         }
         assertFalse(https.contains("more role"), https);
+
+        // Each role once: TCP 445 is documented for the Front End by two rules, and for four more roles by the second.
+        String smb = one(flows, CLIENT, 445).get("reason").asText();
+        assertTrue(smb.startsWith("No catalog rule serves TCP 445 on edge-internal. The port is documented for front-end (rule fe-cms-smb-445, "),
+                smb);
+        assertTrue(smb.contains("; also rule cms-push-smb-445); and director, mediation, persistent-chat, survivable-branch-appliance"
+                + " (rule cms-push-smb-445, "), smb);
     }
 
     /** A TCP segment with its sequence and acknowledgement numbers. */
