@@ -1,5 +1,7 @@
 package org.portmatrix.classify;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,24 +34,28 @@ public final class Classifier {
         this.overrides = topology.portArray();
         long udp = 0;
         for (Rule r : catalog.catalog().rules()) {
-            if (r.transport() == IpProtocol.UDP && !r.dstAny()) { // (DHCP's 67 "to any" documents no role's own ports)
+            // (DHCP's 67 "to any" documents no role's own ports)
+            if (r.transport() == IpProtocol.UDP && !r.dstAny() && r.portMax() - r.portMin() > NARROW_RANGE) {
                 udp |= r.dstMask();
             }
         }
         for (PortOverride o : overrides) {
-            if (o.transport() == IpProtocol.UDP) {
+            if (o.transport() == IpProtocol.UDP && o.portMax() - o.portMin() > NARROW_RANGE) {
                 udp |= o.roleSet();
             }
         }
-        this.udpPorts = udp;
+        this.udpRanges = udp;
     }
 
     /**
-     * The roles with UDP ports of their own in the catalog or the topology (an Edge's STUN 3478, a Front
-     * End's media ranges): a UDP port of theirs that no rule documents is not a port to read a rule the
-     * other way round for. A PSTN gateway has none.
+     * The roles with UDP port ranges of their own in the catalog or the topology (a Front End's or a
+     * client's media ranges; not an Edge's STUN 3478): a UDP port of theirs outside them is none of their
+     * media ports, and not a port to read a media rule the other way round for. An Edge's internal
+     * interface and a PSTN gateway have none.
      */
-    private final long udpPorts;
+    private final long udpRanges;
+    /** Ports below this are services' (a media end's port is not one of them). */
+    private static final int WELL_KNOWN_PORTS = 1024;
 
     public CompiledCatalog catalog() {
         return catalog;
@@ -157,16 +163,67 @@ public final class Classifier {
         StringBuilder sb = new StringBuilder();
         sb.append("No catalog rule serves ").append(transportName(f)).append(' ').append(port).append(" on ")
                 .append(roleText(c.dstRoles)).append('.');
-        for (int i : catalog.rulesFor(proto, port)) {
-            Rule o = catalog.rule(i);
-            if (o.portMax() - o.portMin() <= NARROW_RANGE) { // a wide range (a client's media ports) says nothing here
-                sb.append(" The port is documented for ").append(String.join(", ", o.dstAny() ? List.of("any role") : o.dstRoles()))
-                        .append(" (").append(catalog.describe(i)).append(").");
-                break;
-            }
-        }
+        documentedFor(sb, proto, port);
         c.reason = sb.toString();
         remember(key, c.reason);
+    }
+
+    /** Role groups of a port named with their rules in an unexpected_port reason; the others by their roles alone. */
+    private static final int DESCRIBED_GROUPS = 3;
+    /** Role groups named at all; past them, "and N more". */
+    private static final int NAMED_GROUPS = 8;
+
+    /**
+     * " The port is documented for front-end (rule ...); director (rule ...); and fe-load-balancer (rule ...)."
+     * Every role the catalog documents the port for (by its narrow rules: a wide range, a client's media
+     * ports, says nothing here), each once: the roles documented by the same rules are named together, in
+     * catalog order; the first {@link #DESCRIBED_GROUPS} groups with their first rule's description and the
+     * ids of the others, the next by their rule ids, the rest counted. It named the first rule alone: TCP
+     * 8080 on a Director's load balancer was "documented for front-end", though the Director and the Front
+     * End's load balancer have it too. Made once per reason (see {@link ReasonKey}).
+     */
+    private void documentedFor(StringBuilder sb, int proto, int port) {
+        Map<String, List<Integer>> byRole = new LinkedHashMap<>();
+        for (int i : catalog.rulesFor(proto, port)) {
+            Rule o = catalog.rule(i);
+            if (o.portMax() - o.portMin() <= NARROW_RANGE) {
+                for (String role : o.dstAny() ? List.of("any role") : o.dstRoles()) {
+                    byRole.computeIfAbsent(role, k -> new ArrayList<>(2)).add(i);
+                }
+            }
+        }
+        if (byRole.isEmpty()) {
+            return;
+        }
+        Map<List<Integer>, List<String>> groups = new LinkedHashMap<>(); // the roles of each set of rules
+        for (Map.Entry<String, List<Integer>> e : byRole.entrySet()) {
+            groups.computeIfAbsent(e.getValue(), k -> new ArrayList<>(2)).add(e.getKey());
+        }
+        sb.append(" The port is documented for ");
+        int g = 0;
+        int n = groups.size();
+        for (Map.Entry<List<Integer>, List<String>> e : groups.entrySet()) {
+            if (g == NAMED_GROUPS) {
+                sb.append("; and ").append(n - g).append(" more role").append(n - g == 1 ? "" : "s");
+                break;
+            }
+            sb.append(g == 0 ? "" : g == n - 1 ? "; and " : "; ").append(String.join(", ", e.getValue())).append(" (");
+            List<Integer> rules = e.getKey();
+            if (g < DESCRIBED_GROUPS) {
+                sb.append(catalog.describe(rules.get(0)));
+                for (int k = 1; k < rules.size(); k++) {
+                    sb.append(k == 1 ? "; also rule" + (rules.size() > 2 ? "s " : " ") : ", ").append(catalog.rule(rules.get(k)).id());
+                }
+            } else {
+                sb.append(rules.size() == 1 ? "rule " : "rules ");
+                for (int k = 0; k < rules.size(); k++) {
+                    sb.append(k == 0 ? "" : ", ").append(catalog.rule(rules.get(k)).id());
+                }
+            }
+            sb.append(')');
+            g++;
+        }
+        sb.append('.');
     }
 
     /**
@@ -221,14 +278,20 @@ public final class Classifier {
      * Server's audio port) to an end whose media ports the catalog does not document (a PSTN gateway's):
      * a media rule read the other way round allows it. The flow's orientation is its first packet's,
      * and both ends of RTP send, so which end spoke first says nothing: the same call seen gateway-first
-     * was expected, Mediation-first unexpected_port. RTP to a port outside a Front End's documented
-     * ranges stays unexpected_port, whichever port the client sent it from. Only media counts: a flow
+     * was expected, Mediation-first unexpected_port. The guard is the responder's port: not one of its
+     * own UDP service ports (the Edge's STUN 3478; the verdict is then unexpected_role_pair), not below
+     * 1024, and its role without documented UDP media ranges: RTP to a port outside a Front End's
+     * documented ranges stays unexpected_port, whichever port the client sent it from, while a Front End's
+     * audio to an Edge's 50071 is read as the Edge's (it was unexpected_port, as the Edge has UDP 3478 of
+     * its own: the same stream seen Edge-first was expected). Only media counts: a flow
      * whose wire shows no media, or that brought back ICMP errors, gets its verdict back (a UDP scan from
      * a client's high port to a gateway would otherwise be "documented" as the client's media).
      */
     private boolean reversedMedia(Flow f, Classification c, boolean reasons) {
-        if ((c.dstRoles & udpPorts) != 0) {
-            return false; // the responder's own UDP ports are documented, and this port is none of them
+        if (c.verdict == Verdict.UNEXPECTED_ROLE_PAIR || f.dstPort() < WELL_KNOWN_PORTS || (c.dstRoles & udpRanges) != 0) {
+            // The responder's own service port (an Edge's 3478: the flow was sent to it), a well-known port, or a port
+            // outside the responder's documented media ranges: not the port of the other end of a media stream.
+            return false;
         }
         int port = f.srcPort();
         long owner = c.srcRoles & ~(overrides.length == 0 ? 0 : movedRoles(IpProtocol.UDP, port, c.srcRoles, f.srcHi(), f.srcLo()));

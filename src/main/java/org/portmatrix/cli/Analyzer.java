@@ -465,11 +465,15 @@ public final class Analyzer implements FlowSink {
         if (!inspect) {
             c.unreverse(); // a media rule is read the other way round only for media seen on the wire
         }
+        boolean turned = f.directionInferred && turnedIfOnlyThatWayAllowed(f, c);
         if (inspect) {
             inspection.finish(f, c, classifier.catalog());
         } else if (c.verdict == org.portmatrix.classify.Verdict.EXPECTED
                 && (c.rule != CompiledCatalog.NO_RULE || (c.configured != null && c.configured.checked() != null))) {
             c.reason = c.reason + " The payload was not inspected (--no-inspect), so the protocol on the wire was not checked.";
+        }
+        if (turned) {
+            c.reason = c.reason + (f.protocol() == IpProtocol.TCP ? TURNED_TCP : TURNED_UDP);
         }
         String note = classifier.inferredNote(f);
         if (!note.isEmpty()) {
@@ -492,6 +496,62 @@ public final class Analyzer implements FlowSink {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static final String TURNED_TCP = " The capture missed the connection's start (no SYN), so which end initiated was inferred:"
+            + " read the other way round, as the ports first suggested, the catalog does not allow it.";
+    private static final String TURNED_UDP = " The first packet seen looked like a reply, so which end initiated was inferred:"
+            + " read the other way round, as the ports first suggested, the catalog does not allow it.";
+    /** The protocol check's words while deciding whether to turn a flow, on the flow thread (not kept). */
+    private final StringBuilder turnScratch = new StringBuilder();
+
+    /**
+     * A flow whose initiator was inferred from its ports (a TCP connection caught without its SYN, a UDP flow
+     * first seen from a service port) that the catalog does not allow as inferred, its roles or its wire
+     * (unexpected_port, unexpected_role_pair, protocol_mismatch), but allows the other way round, with what
+     * inspection saw fitting (expected; or unverifiable, inspection saying nothing against it): turned round
+     * ({@link Flow#turn}, {@link Inspection#turn}), and {@code c} classified again that way; true then. The
+     * inference counts only ports, and no port of a media range is a "service port": an Edge relaying video
+     * from its port 49500 to a Front End's 57600, caught mid-connection, was read from the Front End's higher
+     * port to the Edge's lower one, unexpected_port, while the same connection with its SYN was expected. Once
+     * per flow, on the flow thread; a flow whose inferred way is allowed is not looked at twice.
+     */
+    private boolean turnedIfOnlyThatWayAllowed(Flow f, Classification c) {
+        int proto = f.protocol();
+        if ((proto != IpProtocol.TCP && proto != IpProtocol.UDP) || c.srcRoles == 0 || c.dstRoles == 0) {
+            return false;
+        }
+        org.portmatrix.classify.Verdict now = verdictNow(f, c);
+        if (now != org.portmatrix.classify.Verdict.UNEXPECTED_PORT && now != org.portmatrix.classify.Verdict.UNEXPECTED_ROLE_PAIR
+                && now != org.portmatrix.classify.Verdict.PROTOCOL_MISMATCH) {
+            return false;
+        }
+        f.turn();
+        Inspection.turn(f);
+        Classification t = classifier.classify(f, false); // (the same object as c)
+        if (!inspect) {
+            t.unreverse();
+        }
+        org.portmatrix.classify.Verdict other = verdictNow(f, t);
+        boolean allowed = other == org.portmatrix.classify.Verdict.EXPECTED || other == org.portmatrix.classify.Verdict.UNVERIFIABLE;
+        if (!allowed) {
+            f.turn(); // back as inferred
+            Inspection.turn(f);
+        }
+        classifier.classify(f); // with its reason, whichever way round
+        if (!inspect) {
+            c.unreverse();
+        }
+        return allowed;
+    }
+
+    /** The verdict the flow would be reported with, from its classification and what inspection saw; builds no text. */
+    private org.portmatrix.classify.Verdict verdictNow(Flow f, Classification c) {
+        if (c.verdict != org.portmatrix.classify.Verdict.EXPECTED || !inspect
+                || (c.rule == CompiledCatalog.NO_RULE && (c.configured == null || c.configured.checked() == null))) {
+            return c.verdict; // (under --no-inspect, a rule read the other way round was already given back)
+        }
+        return Inspection.verdictSoFar(f, c, classifier.catalog(), turnScratch);
     }
 
     /**

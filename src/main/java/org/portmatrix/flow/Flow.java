@@ -110,6 +110,37 @@ public final class Flow {
         return initiatorIsA ? bPort : aPort;
     }
 
+    /**
+     * Reads the flow the other way round: the responder becomes the initiator, and every per-direction
+     * counter, time, flag set and FIN follows, so that forward still means "from the initiator". For a
+     * flow whose direction was inferred ({@link #directionInferred}) and that the catalog allows only
+     * the other way round; called once, after its last packet, by the stage that knows the roles.
+     */
+    public void turn() {
+        initiatorIsA = !initiatorIsA;
+        long t = packetsFwd;
+        packetsFwd = packetsRev;
+        packetsRev = t;
+        t = bytesFwd;
+        bytesFwd = bytesRev;
+        bytesRev = t;
+        t = payloadFwd;
+        payloadFwd = payloadRev;
+        payloadRev = t;
+        t = firstFwdNanos;
+        firstFwdNanos = firstRevNanos;
+        firstRevNanos = t;
+        t = lastFwdNanos;
+        lastFwdNanos = lastRevNanos;
+        lastRevNanos = t;
+        int flags = flagsFwd;
+        flagsFwd = flagsRev;
+        flagsRev = flags;
+        boolean fin = finFwd;
+        finFwd = finRev;
+        finRev = fin;
+    }
+
     public long packets() {
         return packetsFwd + packetsRev;
     }

@@ -340,7 +340,8 @@ public final class Inspection {
         // wire as the rule's encryption puts it, and the check's words.
         String wire = ProtocolCheck.wire(fi, fi.tls, ProtocolCheck.encrypted(rule.protocol()));
         String checked = why.toString();
-        ReasonKey key = new ReasonKey(ReasonKey.MISMATCH << 8 | (fi.app == null ? 0 : fi.app.ordinal() + 1), firstRule,
+        int seen = (serverInitiated(fi) ? 0x80 : 0) | (fi.app == null ? 0 : fi.app.ordinal() + 1);
+        ReasonKey key = new ReasonKey(ReasonKey.MISMATCH << 8 | seen, firstRule,
                 f.protocol() << 16 | port, from, to, wire, checked);
         String reason = reasons.get(key);
         if (reason == null) {
@@ -431,7 +432,7 @@ public final class Inspection {
         static final int ON_THE_WIRE = 1;
         /** Allowed by a rule read the other way round ({@link Classification#reversed}). */
         static final int ALLOWED_REVERSED = 3;
-        /** With the protocol seen (ordinal + 1, 0 for none) in its low byte. */
+        /** With the protocol seen (ordinal + 1, 0 for none) in its low seven bits, and 0x80 when the TLS client was the responder. */
         static final int MISMATCH = 2;
         final int kind;
         final int rule;
@@ -574,6 +575,23 @@ public final class Inspection {
         };
     }
 
+    /**
+     * The flow was read the other way round after its packets ({@link Flow#turn}): the per-direction state that
+     * the verdict and the reports read follows (the payload counts, the TLS session's client side). The inspectors'
+     * own per-direction parsing state (RTP's, the request lines') is read only while packets come, and stays.
+     */
+    public static void turn(Flow f) {
+        if (f.inspection instanceof FlowInspection fi) {
+            int p = fi.payloadsFwd;
+            fi.payloadsFwd = fi.payloadsRev;
+            fi.payloadsRev = p;
+            TlsSession s = TlsInspector.session(fi, Inspectors.TLS);
+            if (s != null) {
+                s.turn();
+            }
+        }
+    }
+
     /** True once inspection of the flow has ended: nothing later changes what {@link #verdictSoFar} says but the flow's end. */
     public static boolean inspectionEnded(Flow f) {
         return f.inspection instanceof FlowInspection fi && fi.done;
@@ -595,12 +613,22 @@ public final class Inspection {
         int port = rulePort(f, c);
         if (rp == RuleProtocol.MTLS && fi.app == AppProtocol.TLS) {
             String version = fi.tls == null || fi.tls.version() == null ? "TLS" : fi.tls.version();
+            TlsSession s = TlsInspector.session(fi, Inspectors.TLS);
+            boolean serverInitiated = serverInitiated(fi);
             // One builder sized for the whole reason (a concatenation grows its builder five times).
-            return new StringBuilder(480).append(version).append(" on the MTLS port ").append(port)
+            StringBuilder sb = new StringBuilder(480).append(version).append(" on the MTLS port ").append(port)
                     .append(" without a client certificate (").append(roleText(roles, ruleSrc(c))).append(" → ")
                     .append(roleText(roles, ruleDst(c))).append("; ").append(where).append("): ").append(why)
-                    .append(". On this port both ends must present a certificate (mutual TLS); check the initiator's"
-                            + " certificate configuration, or find out which program connects.").toString();
+                    .append(". On this port both ends must present a certificate (mutual TLS)");
+            if (s != null && s.certificateRequest) { // asked for one, the client did not present it: the client's end
+                return sb.append("; check the ").append(serverInitiated ? "responder" : "initiator")
+                        .append("'s certificate configuration, or find out which program connects.").toString();
+            }
+            // No CertificateRequest seen: the server is the end not doing mutual TLS, whatever certificate the client holds.
+            return sb.append(", and the server (the ").append(serverInitiated ? "initiator, " : "responder, ")
+                    .append(roleText(roles, serverInitiated ? ruleSrc(c) : ruleDst(c)))
+                    .append(") asked for none: check that it requires client certificates on this port, or find out which program"
+                            + " listens there.").toString();
         }
         boolean encrypted = ProtocolCheck.encrypted(rp);
         StringBuilder sb = new StringBuilder(400).append(transport(f)).append(' ').append(port).append(" from ")
@@ -621,6 +649,12 @@ public final class Inspection {
             sb.append(" Find out which program sends it.");
         }
         return sb.toString();
+    }
+
+    /** True when the TLS client of the flow was its responder (the capture's guess of the direction was wrong). */
+    private static boolean serverInitiated(FlowInspection fi) {
+        TlsSession s = fi.app == AppProtocol.TLS ? TlsInspector.session(fi, Inspectors.TLS) : null;
+        return s != null && s.clientIsResponder;
     }
 
     private TlsInfo tlsInfo(Flow f, Classification c, TlsSession s, Roles roles) {

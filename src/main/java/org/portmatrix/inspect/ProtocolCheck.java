@@ -61,6 +61,16 @@ public final class ProtocolCheck {
         return out;
     }
 
+    /**
+     * True when rules of these two protocols are checked alike on the wire: the same protocols accepted, and
+     * a client certificate required by both or neither (TLS, HTTPS and PSOM all take TLS: an encrypted
+     * session does not say which of them it carries).
+     */
+    public static boolean sameCheck(RuleProtocol a, RuleProtocol b) {
+        return a == b || (ACCEPTED[a.ordinal()] == null ? ACCEPTED[b.ordinal()] == null : ACCEPTED[a.ordinal()].equals(ACCEPTED[b.ordinal()]))
+                && (a == RuleProtocol.MTLS) == (b == RuleProtocol.MTLS);
+    }
+
     /** True when the rule documents an encrypted protocol. */
     public static boolean encrypted(RuleProtocol rp) {
         return rp == RuleProtocol.MTLS || rp == RuleProtocol.TLS || rp == RuleProtocol.HTTPS || rp == RuleProtocol.PSOM;

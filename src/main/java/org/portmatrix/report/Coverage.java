@@ -9,12 +9,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.portmatrix.classify.Rule;
+import org.portmatrix.classify.RuleProtocol;
+import org.portmatrix.inspect.ProtocolCheck;
 
 /**
  * How much of the catalog the capture exercised. Per rule: the flows the rule allowed (the record's
- * {@code rule}) and their packets and bytes; and, whatever the verdict, the flows that reached the
- * rule's transport and port on a host of one of its destination roles. A documented port on a role
- * present in the topology that no flow reached is a candidate to close on the firewall.
+ * {@code rule}, and every other rule that allows the same flow alike: its roles, transport and port, and
+ * a protocol checked the same way) and their packets and bytes; and, whatever the verdict, the flows
+ * that reached the rule's transport and port on a host of one of its destination roles. A documented
+ * port on a role present in the topology that no flow reached is a candidate to close on the firewall.
+ *
+ * <p>The record names the first rule the flow matched (the first whose protocol the wire shows), and
+ * the catalog cites some traffic twice: a Director table row restating a Required Server Ports row
+ * (fe-https-444-from-director beside fe-https-444), the client rules of the video and application
+ * sharing ranges beside the audio ones, device DHCP beside client DHCP. Counted for the first alone,
+ * the others showed 0 flows though their traffic was there.
  *
  * <p>Memory is fixed by the catalog: a few counters per rule and, per transport, a table of the rules
  * serving each port (identical neighbouring entries share one array).
@@ -27,6 +36,8 @@ public final class Coverage {
     private final List<Rule> rules;
     private final Map<String, Integer> index = new HashMap<>();
     private final List<Set<String>> dstRoles = new ArrayList<>();
+    private final List<Set<String>> srcRoles = new ArrayList<>();
+    private final RuleProtocol[] protocols;
     private final Set<String> topologyRoles;
     private final int[][] tcpPorts = new int[65536][];
     private final int[][] udpPorts = new int[65536][];
@@ -55,10 +66,13 @@ public final class Coverage {
         lastNanos = new long[n];
         Arrays.fill(firstNanos, Long.MAX_VALUE);
         Arrays.fill(lastNanos, Long.MIN_VALUE);
+        protocols = new RuleProtocol[n];
         for (int i = 0; i < n; i++) {
             Rule r = rules.get(i);
             index.put(r.id(), i);
             dstRoles.add(Set.copyOf(r.dstRoles()));
+            srcRoles.add(Set.copyOf(r.srcRoles()));
+            protocols[i] = r.protocol();
         }
         fillPortTable(TCP, tcpPorts);
         fillPortTable(UDP, udpPorts);
@@ -96,27 +110,19 @@ public final class Coverage {
         if (rules.isEmpty()) {
             return;
         }
-        if (r.rule() != null) {
-            Integer i = index.get(r.rule());
-            if (i != null) {
-                flows[i]++;
-                packets[i] += r.packets();
-                bytes[i] += r.bytes();
-                if (r.flagged()) {
-                    flaggedFlows[i]++;
-                }
-                firstNanos[i] = Math.min(firstNanos[i], r.tsFirstNanos());
-                lastNanos[i] = Math.max(lastNanos[i], r.tsLastNanos());
-            }
+        Integer ri = r.rule() == null ? null : index.get(r.rule());
+        if (ri != null) {
+            allowed(ri, r);
         }
         int port = r.dstPort();
         List<String> reached = r.dstRoles();
-        Integer ri = r.rule() == null || !"udp".equals(r.transport()) ? null : index.get(r.rule());
-        if (ri != null) {
+        List<String> from = r.srcRoles();
+        if (ri != null && "udp".equals(r.transport())) {
             Rule rule = rules.get(ri);
             if ((port < rule.portMin() || port > rule.portMax()) && r.srcPort() >= rule.portMin() && r.srcPort() <= rule.portMax()) {
                 port = r.srcPort(); // media allowed by its rule read the other way round: the initiator's port carried it
                 reached = r.srcRoles();
+                from = r.dstRoles();
             }
         }
         if (port < 0 || port > 65535 || reached.isEmpty()) {
@@ -131,6 +137,16 @@ public final class Coverage {
         if (table == null) {
             return;
         }
+        if (ri != null) {
+            // The other rules that allow the flow alike: the same roles, transport and port, checked the same way.
+            for (int j : table[port]) {
+                Rule other = rules.get(j);
+                if (j != ri && ProtocolCheck.sameCheck(protocols[ri], protocols[j]) && (other.dstAny() || intersects(dstRoles.get(j), reached))
+                        && (other.srcAny() || intersects(srcRoles.get(j), from))) {
+                    allowed(j, r);
+                }
+            }
+        }
         for (int i : table[port]) {
             Rule rule = rules.get(i);
             if (rule.dstAny() || intersects(dstRoles.get(i), reached)) {
@@ -143,6 +159,18 @@ public final class Coverage {
                 }
             }
         }
+    }
+
+    /** Counts the flow {@code r} for rule {@code i}, which allows it. */
+    private void allowed(int i, FlowRecord r) {
+        flows[i]++;
+        packets[i] += r.packets();
+        bytes[i] += r.bytes();
+        if (r.flagged()) {
+            flaggedFlows[i]++;
+        }
+        firstNanos[i] = Math.min(firstNanos[i], r.tsFirstNanos());
+        lastNanos[i] = Math.max(lastNanos[i], r.tsLastNanos());
     }
 
     private static boolean intersects(Set<String> a, List<String> b) {

@@ -131,6 +131,29 @@ class InspectCapturesTest {
     }
 
     /**
+     * captures/inspect/tls-no-request.pcap (record-tls-no-request.sh): s_server without -verify on the Front End's
+     * MTLS port 5061, and the Edge's s_client with a certificate it is never asked for. No CertificateRequest is on the
+     * wire: the end not doing mutual TLS is the server, the responder. The reason told the firewall team to check the
+     * initiator's (the Edge's) certificate configuration. (tls.pcap's T3, where the server asked and the client sent
+     * none, keeps the initiator's advice.)
+     */
+    @Test
+    void anMtlsPortWhoseServerAskedForNoCertificateSaysToCheckTheServer() throws Exception {
+        List<JsonNode> flows = onSampleTopology("tls-no-request.pcap", "--format", "jsonl");
+        assertEquals(1, flows.size(), flows.toString());
+        JsonNode f = flows.get(0);
+        assertFlow(f, "protocol_mismatch", "tls", "fe-sip-mtls-5061");
+        assertTls(f, "TLS 1.2", "absent", false);
+        String reason = f.get("reason").asText();
+        assertTrue(reason.startsWith("TLS 1.2 on the MTLS port 5061 without a client certificate (edge-internal → front-end; rule"
+                + " fe-sip-mtls-5061"), reason);
+        assertTrue(reason.endsWith("the server did not ask for a client certificate and none was sent. On this port both ends must"
+                + " present a certificate (mutual TLS), and the server (the responder, front-end) asked for none: check that it"
+                + " requires client certificates on this port, or find out which program listens there."), reason);
+        assertFalse(reason.contains("initiator's certificate configuration"), reason);
+    }
+
+    /**
      * captures/inspect/tls-alerts.pcap (record-tls-alerts.sh), three flows from the Edge to the Front End. 5061: the
      * server warns unrecognized_name, then ends with a fatal handshake_failure (it kept the warning, the first alert,
      * and said nothing). 5062: a TLS 1.1 fallback refused with inappropriate_fallback (86, a name the list lacked: "alert
@@ -413,6 +436,48 @@ class InspectCapturesTest {
         JsonNode m7 = analyze("media.pcap", "jsonl", "--no-inspect").one(MEDIATION, "udp", 24596);
         assertEquals("unexpected_port", m7.get("verdict").asText(), m7.toString());
         assertTrue(m7.get("reason").asText().startsWith("No catalog rule serves UDP 24596 on pstn-gateway."), m7.toString());
+    }
+
+    /** The text report of {@code capture} under the topology file {@code topology}. */
+    static String textReport(String capture, Path topology) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run(new String[] {"analyze", capture, "--topology", topology.toString()});
+        assertTrue(status == 0 || status == 1, "exit status " + status);
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A flow counts in the coverage for every rule that allows it alike (its roles, transport, port, and a protocol
+     * checked the same way), not for the record's rule alone: the catalog cites some traffic twice, and the second
+     * rule showed 0 flows though the traffic was there. T1 of tls.pcap (the Edge's MTLS with a client certificate)
+     * to the Front End's address given the Director's role: dir-sip-mtls-5061 (Required Server Ports row 45) and
+     * dir-sip-mtls-5061-from-edge (Single Director row 6). tcpdump's DHCP capture with every host a client:
+     * client-dhcp-67 and device-dhcp-67. The record's rule is still the first.
+     */
+    @Test
+    void aFlowCountsForEveryRuleThatAllowsItAlike() throws Exception {
+        Path dir = Files.createTempDirectory("pm-coverage");
+        Path director = dir.resolve("director.yaml");
+        String text = Files.readString(Path.of(TOPOLOGY));
+        String fe = "front-end: [127.5.1.10/32, 127.5.1.11/32]";
+        String dr = "director: [127.5.2.10/32]";
+        assertTrue(text.contains(fe) && text.contains(dr), text);
+        Files.writeString(director, text.replace(fe, "front-end: [127.5.1.11/32]").replace(dr, "director: [127.5.2.10/32, 127.5.1.10/32]"));
+        String report = textReport("captures/inspect/tls.pcap", director);
+        int coverage = report.indexOf("CATALOG COVERAGE: ");
+        assertTrue(coverage > 0, report);
+        assertTrue(java.util.regex.Pattern.compile("\n  dir-sip-mtls-5061-from-edge +tcp/5061 +director +1 ").matcher(report).find(coverage),
+                report);
+        Analysis a = analyzeWith("tls.pcap", fe + "\n  " + dr, "front-end: [127.5.1.11/32]\n  director: [127.5.2.10/32, 127.5.1.10/32]");
+        assertFlow(a.one(EDGE, "tcp", 5061), "expected", "tls", "dir-sip-mtls-5061");
+
+        Path clients = dir.resolve("every-host-a-client.yaml");
+        Files.writeString(clients, "roles:\n  client: [0.0.0.0/0]\n");
+        String dhcp = textReport("../shared/corpus/tcpdump-tests/dhcp-rfc3004.pcap", clients);
+        for (String rule : List.of("client-dhcp-67", "device-dhcp-67")) {
+            assertTrue(java.util.regex.Pattern.compile("\n  " + rule + " +udp/67 +any +2 ").matcher(dhcp).find(), rule + " in " + dhcp);
+        }
     }
 
     @Test

@@ -15,8 +15,8 @@ public final class TlsSession {
     public static final int TLS_1_3 = 0x0304;
 
     /** The client's and the server's side, as told by who sent the ClientHello. */
-    final TlsStream forward;
-    final TlsStream reverse;
+    TlsStream forward;
+    TlsStream reverse;
     /** True when the ClientHello came from the flow's responder (the capture guessed the direction wrong). */
     public boolean clientIsResponder;
 
@@ -93,6 +93,20 @@ public final class TlsSession {
         this.buffers = buffers;
         forward = new TlsStream(this, true);
         reverse = new TlsStream(this, false);
+    }
+
+    /**
+     * The flow was read the other way round after its packets ({@code Flow.turn}): its initiator's stream is
+     * the other one, and so is the side the client was on. Who sent what (the streams, the alert's) is
+     * unchanged.
+     */
+    public void turn() {
+        TlsStream s = forward;
+        forward = reverse;
+        reverse = s;
+        forward.turn();
+        reverse.turn();
+        clientIsResponder = !clientIsResponder;
     }
 
     /** Feeds one payload of the flow; returns false when the bytes are not TLS records. */

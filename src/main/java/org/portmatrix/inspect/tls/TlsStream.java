@@ -34,7 +34,8 @@ final class TlsStream {
     static final int CERTIFICATE_VERIFY = 15;
 
     private final TlsSession session;
-    private final boolean forward;
+    /** Whether this is the flow initiator's direction ({@link #turn} when the flow is read the other way round). */
+    private boolean forward;
 
     /** Next expected TCP sequence number (32-bit), or -1 before the first segment. */
     private long nextSeq = -1;
@@ -71,6 +72,11 @@ final class TlsStream {
     TlsStream(TlsSession session, boolean forward) {
         this.session = session;
         this.forward = forward;
+    }
+
+    /** The flow was read the other way round ({@link TlsSession#turn}). */
+    void turn() {
+        forward = !forward;
     }
 
     void feed(long seq, byte[] b, int off, int len) {

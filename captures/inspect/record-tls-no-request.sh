@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Records captures/inspect/tls-no-request.pcap: a TLS 1.2 handshake on the MTLS port 5061 in which
+# the server never asks for a client certificate, from OpenSSL's s_server and s_client, on the
+# sample topology's addresses (captures/sample-topology.yaml: 127.0.3.10 edge-internal -> 127.0.1.10
+# front-end).
+#
+#   sudo captures/inspect/record-tls-no-request.sh [OUTPUT_DIR]      (default: captures/inspect)
+#
+# s_server runs without -verify/-Verify: its first flight has no CertificateRequest. s_client has
+# the Edge's certificate and key, and sends no Certificate message since none was asked for. The
+# end not doing mutual TLS is the server (the responder), not the client.
+# Runs on the loopback of a network namespace that this script creates and deletes; the test CA
+# and certificates are made anew on every run in a temporary directory. No name is resolved.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly HERE
+readonly OUTPUT=${1:-$HERE}
+readonly NS=pmtlsn$$
+
+log() { printf '[record-tls-no-request] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+((EUID == 0)) || die "network namespaces and tcpdump need root: sudo $0"
+for program in ip tcpdump openssl capinfos timeout; do
+  command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/record-tls-no-request.XXXXXX")
+readonly WORK
+cleanup() {
+  local status=$? pid
+  trap - EXIT INT TERM
+  for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  ip netns del "$NS" 2>/dev/null || true
+  if ((status != 0)); then
+    local f
+    for f in "$WORK"/*.log; do
+      [[ -s "$f" ]] && { printf -- '--- %s\n' "${f##*/}" >&2; tail -n 10 "$f" >&2; }
+    done
+  fi
+  rm -rf "$WORK"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ca() { # NAME SUBJECT
+  openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 \
+    -subj "$2" -keyout "$WORK/$1.key" -out "$WORK/$1.pem" >>"$WORK/pki.log" 2>&1
+}
+leaf() { # NAME CN CA
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -subj "/O=Contoso Test/CN=$2" \
+    -keyout "$WORK/$1.key" -out "$WORK/$1.csr" >>"$WORK/pki.log" 2>&1
+  printf 'subjectAltName=DNS:%s\n' "$2" >"$WORK/$1.ext"
+  openssl x509 -req -in "$WORK/$1.csr" -CA "$WORK/$3.pem" -CAkey "$WORK/$3.key" -set_serial "0x$(openssl rand -hex 8)" \
+    -days 30 -sha256 -extfile "$WORK/$1.ext" -out "$WORK/$1.pem" >>"$WORK/pki.log" 2>&1
+}
+ca ca "/O=Contoso Test/CN=Contoso Test Root CA"
+leaf server pool01.contoso.test ca
+leaf edge edge01.contoso.test ca
+
+ip netns add "$NS"
+ip netns exec "$NS" ip link set lo up
+in_ns() { ip netns exec "$NS" "$@"; }
+
+ip netns exec "$NS" tcpdump -i lo -s 0 -U --immediate-mode -w "$WORK/no-request.pcap" 'tcp port 5061' \
+  2>"$WORK/tcpdump.log" &
+capture=$!
+for _ in $(seq 50); do
+  grep -q 'listening on' "$WORK/tcpdump.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q 'listening on' "$WORK/tcpdump.log" || die "tcpdump did not start"
+
+log "tls-no-request: edge01 -> the Front End's 5061, TLS 1.2, the server asks for no client certificate"
+# s_server takes EOF on its stdin for "quit": a FIFO kept open until the handshake is over.
+mkfifo "$WORK/server.in"
+ip netns exec "$NS" timeout 20 openssl s_server -accept 127.0.1.10:5061 -naccept 1 -tls1_2 -cert "$WORK/server.pem" \
+  -key "$WORK/server.key" <"$WORK/server.in" >"$WORK/server.log" 2>&1 &
+server=$!
+exec {server_stdin}>"$WORK/server.in"
+for _ in $(seq 50); do
+  in_ns ss -ltn 2>/dev/null | grep -q "127.0.1.10:5061" && break
+  sleep 0.1
+done
+in_ns timeout 10 openssl s_client -bind 127.0.3.10:0 -connect 127.0.1.10:5061 -tls1_2 -servername pool01.contoso.test \
+  -CAfile "$WORK/ca.pem" -cert "$WORK/edge.pem" -key "$WORK/edge.key" </dev/null >"$WORK/client.log" 2>&1 || true
+sleep 0.3
+exec {server_stdin}>&-
+wait "$server" || true
+grep -q 'Verification: OK\|Verify return code: 0' "$WORK/client.log" || die "the handshake did not complete"
+grep -q 'No client certificate CA names sent' "$WORK/client.log" || die "the server asked for a client certificate"
+sleep 0.5
+kill -TERM "$capture"
+wait "$capture" 2>/dev/null || true
+
+mkdir -p "$OUTPUT"
+cp "$WORK/no-request.pcap" "$OUTPUT/tls-no-request.pcap"
+capinfos -c "$OUTPUT/tls-no-request.pcap" | grep -i 'packets' >&2

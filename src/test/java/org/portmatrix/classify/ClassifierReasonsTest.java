@@ -1,0 +1,271 @@
+package org.portmatrix.classify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.portmatrix.cli.Main;
+import org.portmatrix.hostile.Frames;
+import org.portmatrix.hostile.Frames.Bytes;
+import org.portmatrix.hostile.PcapBytes;
+
+/**
+ * Verdicts and reasons of the classify stage on small captures written here, frame by frame, on a
+ * topology of every server role (10.1.x.11 servers, .100 load balancers, 10.2/16 clients): run through
+ * {@code analyze --format jsonl} as a user would.
+ */
+class ClassifierReasonsTest {
+    static final String TOPOLOGY = """
+            roles:
+              front-end: [10.1.1.11/32]
+              fe-load-balancer: [10.1.1.100/32]
+              director: [10.1.2.11/32]
+              director-load-balancer: [10.1.2.100/32]
+              edge-internal: [10.1.3.11/32]
+              mediation: [10.1.4.11/32]
+              reverse-proxy: [10.1.5.11/32]
+              pstn-gateway: [10.1.6.11/32]
+              client: [10.2.0.0/16]
+            """;
+    static final String FRONT_END = "10.1.1.11";
+    static final String DIRECTOR_LB = "10.1.2.100";
+    static final String EDGE = "10.1.3.11";
+    static final String MEDIATION = "10.1.4.11";
+    static final String REVERSE_PROXY = "10.1.5.11";
+    static final String CLIENT = "10.2.0.21";
+    static final byte[] HTTP_GET = Frames.ascii("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+
+    /** The flow records of the capture {@code w} on {@link #TOPOLOGY}. */
+    static List<JsonNode> analyze(PcapBytes w) throws Exception {
+        Path dir = Files.createTempDirectory("pm-classify");
+        Path capture = w.write(dir.resolve("c.pcap"));
+        Path topology = Files.writeString(dir.resolve("topology.yaml"), TOPOLOGY);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
+                .run(new String[] {"analyze", capture.toString(), "--topology", topology.toString(), "--format", "jsonl"});
+        assertTrue(status == 0 || status == 1, "exit status " + status + ": " + err);
+        List<JsonNode> flows = new ArrayList<>();
+        ObjectMapper m = new ObjectMapper();
+        for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
+            if (!line.isBlank()) {
+                flows.add(m.readTree(line));
+            }
+        }
+        return flows;
+    }
+
+    /** A TCP connection from its SYN, with one request payload. */
+    static void connection(PcapBytes w, String src, int sport, String dst, int dport, byte[] request) {
+        w.packet(Frames.tcp(src, sport, dst, dport, Frames.SYN, new byte[0]));
+        w.packet(Frames.tcp(dst, dport, src, sport, Frames.SYN | Frames.ACK, new byte[0]));
+        w.packet(Frames.tcp(src, sport, dst, dport, Frames.ACK, new byte[0]));
+        w.packet(Frames.tcp(src, sport, dst, dport, Frames.PSH | Frames.ACK, request));
+    }
+
+    static JsonNode one(List<JsonNode> flows, String src, int dstPort) {
+        List<JsonNode> l = flows.stream().filter(f -> f.get("src_ip").asText().equals(src) && f.get("dst_port").asInt() == dstPort)
+                .toList();
+        assertEquals(1, l.size(), "flows from " + src + " to port " + dstPort + ": " + flows);
+        return l.get(0);
+    }
+
+    /**
+     * An unexpected_port reason names every role the port is documented for: TCP 8080 on the Director's
+     * load balancer is documented for the Front End (Required Server Ports row 13), its load balancer
+     * (Hardware Load Balancer row 5) and the Director (Single Director row 1). It said "documented for
+     * front-end" alone, sending the firewall team to one role of three.
+     */
+    @Test
+    void anUndocumentedPortNamesEveryRoleItIsDocumentedFor() throws Exception {
+        PcapBytes w = new PcapBytes();
+        connection(w, REVERSE_PROXY, 41016, DIRECTOR_LB, 8080, HTTP_GET);
+        connection(w, CLIENT, 41000, MEDIATION, 443, HTTP_GET);
+        connection(w, CLIENT, 41001, EDGE, 445, HTTP_GET);
+        List<JsonNode> flows = analyze(w);
+
+        JsonNode http = one(flows, REVERSE_PROXY, 8080);
+        assertEquals("unexpected_port", http.get("verdict").asText(), http.toString());
+        String reason = http.get("reason").asText();
+        assertTrue(reason.startsWith("No catalog rule serves TCP 8080 on director-load-balancer. The port is documented for front-end"
+                + " (rule fe-web-http-8080, Lync Server Web Compatibility service; seed: Required Server Ports (by Server Role), row 13);"
+                + " fe-load-balancer (rule fe-lb-http-8080, "), reason);
+        assertTrue(reason.contains("; and director (rule dir-web-http-8080-rp, Director; seed: Single Director Ports and Protocols for"
+                + " Firewall Definitions, row 1). On the wire: HTTP GET request."), reason);
+
+        // TCP 443 is documented for seven roles: each is named, the first three with their rule's citation, two rules of
+        // one role as one group ("also rule"), and none left out as "more".
+        String https = one(flows, CLIENT, 443).get("reason").asText();
+        for (String role : List.of("front-end (rule fe-web-https-443, ", "; also rule fe-mobility-https-443)", "; office-web-apps (rule ",
+                "; director (rule dir-web-https-443, ", "; persistent-chat (rule pchat-file-transfer-tls-443)",
+                "; fe-load-balancer (rule fe-lb-https-443)", "; director-load-balancer (rule dir-lb-https-443)",
+                "; and edge-internal (rules ")) {
+            assertTrue(https.contains(role), role + " in " + https);
+        }
+        assertFalse(https.contains("more role"), https);
+
+        // Each role once: TCP 445 is documented for the Front End by two rules, and for four more roles by the second.
+        String smb = one(flows, CLIENT, 445).get("reason").asText();
+        assertTrue(smb.startsWith("No catalog rule serves TCP 445 on edge-internal. The port is documented for front-end (rule fe-cms-smb-445, "),
+                smb);
+        assertTrue(smb.contains("; also rule cms-push-smb-445); and director, mediation, persistent-chat, survivable-branch-appliance"
+                + " (rule cms-push-smb-445, "), smb);
+    }
+
+    /** A TCP segment with its sequence and acknowledgement numbers. */
+    static byte[] segment(String src, int sport, String dst, int dport, long seq, long ack, int flags, byte[] payload) {
+        byte[] l4 = new Bytes().u16(sport).u16(dport).u32(seq).u32(ack).u8(5 << 4).u8(flags).u16(65535).u16(0).u16(0).raw(payload)
+                .toArray();
+        return Frames.ethernet(Frames.ETHERTYPE_IPV4, Frames.ipv4(src, dst, Frames.PROTO_TCP, l4));
+    }
+
+    /** A STUN Binding Request (RFC 5389), or its success response with an XOR-MAPPED-ADDRESS, framed as RFC 4571 frames it over TCP. */
+    static byte[] framedStun(boolean response, int id) {
+        Bytes m = new Bytes().u16(response ? 0x0101 : 0x0001).u16(response ? 12 : 0).u32(0x2112A442L).u32(id).u32(id).u32(id);
+        if (response) {
+            m.u16(0x0020).u16(8).u8(0).u8(1).u16(0x1234 ^ 0x2112).u32(0x2112A442L ^ 0x0a010301L);
+        }
+        byte[] msg = m.toArray();
+        return new Bytes().u16(msg.length).raw(msg).toArray();
+    }
+
+    /**
+     * The rest of a TCP connection from {@code a} to {@code b}, caught after its handshake: {@code exchanges} STUN
+     * requests from {@code a} each answered by {@code b} (with ACKs), then FIN both ways. Returns the packets from
+     * {@code a} and from {@code b}.
+     */
+    static int[] midConnection(PcapBytes w, String a, int aPort, String b, int bPort, byte[][] fromA, byte[][] fromB) {
+        long seqA = 1001;
+        long seqB = 5001;
+        int packetsA = 0;
+        int packetsB = 0;
+        for (int i = 0; i < fromA.length; i++) {
+            w.packet(segment(a, aPort, b, bPort, seqA, seqB, Frames.PSH | Frames.ACK, fromA[i]));
+            seqA += fromA[i].length;
+            w.packet(segment(b, bPort, a, aPort, seqB, seqA, Frames.PSH | Frames.ACK, fromB[i]));
+            seqB += fromB[i].length;
+            w.packet(segment(a, aPort, b, bPort, seqA, seqB, Frames.ACK, new byte[0]));
+            packetsA += 2;
+            packetsB++;
+        }
+        w.packet(segment(a, aPort, b, bPort, seqA, seqB, Frames.FIN | Frames.ACK, new byte[0]));
+        w.packet(segment(b, bPort, a, aPort, seqB, seqA + 1, Frames.FIN | Frames.ACK, new byte[0]));
+        w.packet(segment(a, aPort, b, bPort, seqA + 1, seqB + 1, Frames.ACK, new byte[0]));
+        return new int[] {packetsA + 2, packetsB + 1};
+    }
+
+    static final String TURNED = " The capture missed the connection's start (no SYN), so which end initiated was inferred: read the"
+            + " other way round, as the ports first suggested, the catalog does not allow it.";
+
+    /**
+     * TCP connections caught without their SYN: which end initiated is inferred from the ports, and no port of a
+     * media range counts as a service's. The Edge relaying video from its port 49500 to a Front End's 57600
+     * (Required Server Ports row 10) was read from the Front End's higher port to the Edge's lower one:
+     * unexpected_port, "No catalog rule serves TCP 49500 on edge-internal", where the same connection with its SYN
+     * is expected. From the Edge's 50001 (its Centralized Logging port) to a Front End's 50500 it was read as MTLS to
+     * the Edge's 50001, protocol_mismatch. Read the other way round, the catalog allows both and the wire shows their
+     * STUN: expected, with the record's ends, ports and per-direction counters turned too. Cleartext HTTP between
+     * a client's 40000 and a Front End's 6000, allowed neither way, stays as inferred.
+     */
+    @Test
+    void aConnectionCaughtMidStreamIsReadTheWayTheCatalogAllowsIt() throws Exception {
+        PcapBytes w = new PcapBytes();
+        byte[][] requests = {framedStun(false, 1), framedStun(false, 2), framedStun(false, 3)};
+        byte[][] responses = {framedStun(true, 1), framedStun(true, 2), framedStun(true, 3)};
+        int[] video = midConnection(w, EDGE, 49500, FRONT_END, 57600, requests, responses);
+        int[] sharing = midConnection(w, EDGE, 50001, FRONT_END, 50500, requests, responses);
+        midConnection(w, CLIENT, 40000, FRONT_END, 6000, new byte[][] {HTTP_GET},
+                new byte[][] {Frames.ascii("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")});
+        List<JsonNode> flows = analyze(w);
+        assertEquals(3, flows.size(), flows.toString());
+
+        JsonNode v = one(flows, EDGE, 57600);
+        assertEquals("expected", v.get("verdict").asText(), v.toString());
+        assertEquals("fe-video-media-tcp-57501-65535", v.get("rule").asText(), v.toString());
+        assertEquals("stun", v.get("app_protocol").asText(), v.toString());
+        assertTrue(v.get("direction_inferred").asBoolean(), v.toString());
+        assertEquals(49500, v.get("src_port").asInt(), v.toString());
+        assertEquals(FRONT_END, v.get("dst_ip").asText(), v.toString());
+        assertEquals("[\"edge-internal\"]", v.get("src_roles").toString(), v.toString());
+        assertEquals(video[0], v.get("packets_fwd").asInt(), "from the Edge: " + v);
+        assertEquals(video[1], v.get("packets_rev").asInt(), "from the Front End: " + v);
+        assertTrue(v.get("bytes_fwd").asLong() > v.get("bytes_rev").asLong(), "the Edge sent more packets: " + v);
+        String reason = v.get("reason").asText();
+        assertTrue(reason.startsWith("TCP 57600 from edge-internal to front-end is documented as MEDIA (rule fe-video-media-tcp-57501-65535"),
+                reason);
+        assertTrue(reason.endsWith(TURNED), reason);
+
+        JsonNode s = one(flows, EDGE, 50500);
+        assertEquals("expected", s.get("verdict").asText(), s.toString());
+        assertEquals("fe-app-sharing-media-tcp-49152-65535", s.get("rule").asText(), s.toString());
+        assertEquals(50001, s.get("src_port").asInt(), s.toString());
+        assertEquals(sharing[0], s.get("packets_fwd").asInt(), s.toString());
+        assertEquals(sharing[1], s.get("packets_rev").asInt(), s.toString());
+        assertTrue(s.get("reason").asText().endsWith(TURNED), s.toString());
+
+        JsonNode http = one(flows, CLIENT, 6000);
+        assertEquals("unexpected_port", http.get("verdict").asText(), http.toString());
+        assertTrue(http.get("direction_inferred").asBoolean(), http.toString());
+        assertFalse(http.get("reason").asText().contains("which end initiated"), http.toString());
+    }
+
+    /** {@code n} RTP packets (PCMU, 20 ms) of one SSRC from {@code src} to {@code dst}. */
+    static void rtp(PcapBytes w, String src, int sport, String dst, int dport, int n, int ssrc) {
+        for (int i = 0; i < n; i++) {
+            Bytes b = new Bytes().u8(0x80).u8(0).u16(100 + i).u32(1000 + 160L * i).u32(ssrc);
+            for (int k = 0; k < 160; k++) {
+                b.u8(0xff);
+            }
+            w.packet(Frames.udp(src, sport, dst, dport, b.toArray()));
+        }
+    }
+
+    /**
+     * One RTP stream between an Edge's internal interface and a Front End's audio port, seen first from either end,
+     * has one verdict. Edge -> FE:50080 is documented (Required Server Ports row 39); FE:50081 -> Edge:50071 was
+     * unexpected_port, "No catalog rule serves UDP 50071 on edge-internal": the audio rule was not read the other
+     * way round because the Edge has a UDP port of its own (STUN 3478), though not this one. The guard is now the
+     * destination's port: its own service port (3478) or one below 1024 (53) is not a media end's, and a role whose
+     * media ranges the catalog documents (a Front End's: M4 of media.pcap, RTP to its 6000) keeps them.
+     */
+    @Test
+    void mediaSeenFirstFromEitherEndHasOneVerdict() throws Exception {
+        PcapBytes w = new PcapBytes();
+        rtp(w, EDGE, 50070, FRONT_END, 50080, 10, 0x1234);
+        rtp(w, FRONT_END, 50081, EDGE, 50071, 10, 0x2345);
+        rtp(w, FRONT_END, 50082, EDGE, 53, 10, 0x3456);
+        rtp(w, FRONT_END, 50083, EDGE, 3478, 10, 0x4567);
+        rtp(w, CLIENT, 50084, FRONT_END, 6000, 10, 0x5678);
+        List<JsonNode> flows = analyze(w);
+        assertEquals(5, flows.size(), flows.toString());
+
+        JsonNode edgeFirst = one(flows, EDGE, 50080);
+        assertEquals("expected", edgeFirst.get("verdict").asText(), edgeFirst.toString());
+        assertEquals("internal-audio-media-udp-49152-57500", edgeFirst.get("rule").asText(), edgeFirst.toString());
+        JsonNode feFirst = one(flows, FRONT_END, 50071);
+        assertEquals("expected", feFirst.get("verdict").asText(), feFirst.toString());
+        assertEquals("rtp", feFirst.get("app_protocol").asText(), feFirst.toString());
+        assertEquals("internal-audio-media-udp-49152-57500", feFirst.get("rule").asText(), feFirst.toString());
+        String reason = feFirst.get("reason").asText();
+        assertTrue(reason.startsWith("UDP 50081 from edge-internal to front-end is documented as MEDIA (rule internal-audio-media-udp-49152-57500")
+                && reason.endsWith("The first packet came from front-end's end: media flows both ways."), reason);
+
+        JsonNode wellKnown = one(flows, FRONT_END, 53);
+        assertEquals("unexpected_port", wellKnown.get("verdict").asText(), wellKnown.toString());
+        assertTrue(wellKnown.get("reason").asText().startsWith("No catalog rule serves UDP 53 on edge-internal."), wellKnown.toString());
+        JsonNode stunPort = one(flows, FRONT_END, 3478);
+        assertEquals("unexpected_role_pair", stunPort.get("verdict").asText(), stunPort.toString());
+        JsonNode frontEnd = one(flows, CLIENT, 6000);
+        assertEquals("unexpected_port", frontEnd.get("verdict").asText(), frontEnd.toString());
+    }
+}
