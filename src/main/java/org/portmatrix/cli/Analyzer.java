@@ -509,7 +509,7 @@ public final class Analyzer implements FlowSink {
      * A flow whose initiator was inferred from its ports (a TCP connection caught without its SYN, a UDP flow
      * first seen from a service port) that the catalog does not allow as inferred, its roles or its wire
      * (unexpected_port, unexpected_role_pair, protocol_mismatch), but allows the other way round, with what
-     * inspection saw fitting (expected; or unverifiable, inspection saying nothing against it): turned round
+     * inspection saw fitting (expected; not unverifiable, which says nothing for that way): turned round
      * ({@link Flow#turn}, {@link Inspection#turn}), and {@code c} classified again that way; true then. The
      * inference counts only ports, and no port of a media range is a "service port": an Edge relaying video
      * from its port 49500 to a Front End's 57600, caught mid-connection, was read from the Front End's higher
@@ -533,7 +533,9 @@ public final class Analyzer implements FlowSink {
             t.unreverse();
         }
         org.portmatrix.classify.Verdict other = verdictNow(f, t);
-        boolean allowed = other == org.portmatrix.classify.Verdict.EXPECTED || other == org.portmatrix.classify.Verdict.UNVERIFIABLE;
+        // Expected only: unverifiable says nothing for the other way round. Read from its port to a client's media range
+        // (1024-65535 from a Front End), any connection to an undocumented port, caught in its encrypted middle, would be.
+        boolean allowed = other == org.portmatrix.classify.Verdict.EXPECTED;
         if (!allowed) {
             f.turn(); // back as inferred
             Inspection.turn(f);

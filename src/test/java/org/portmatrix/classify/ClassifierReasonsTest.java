@@ -186,8 +186,12 @@ class ClassifierReasonsTest {
         int[] sharing = midConnection(w, EDGE, 50001, FRONT_END, 50500, requests, responses);
         midConnection(w, CLIENT, 40000, FRONT_END, 6000, new byte[][] {HTTP_GET},
                 new byte[][] {Frames.ascii("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")});
+        // Encrypted bytes in the middle of a connection to an undocumented port: read the other way round, the Front End's
+        // port to the client's media range would say nothing against it (unverifiable), yet nothing says it is media.
+        byte[][] opaque = {opaque(1), opaque(2), opaque(3)};
+        midConnection(w, CLIENT, 51000, FRONT_END, 8000, opaque, opaque);
         List<JsonNode> flows = analyze(w);
-        assertEquals(3, flows.size(), flows.toString());
+        assertEquals(4, flows.size(), flows.toString());
 
         JsonNode v = one(flows, EDGE, 57600);
         assertEquals("expected", v.get("verdict").asText(), v.toString());
@@ -213,10 +217,23 @@ class ClassifierReasonsTest {
         assertEquals(sharing[1], s.get("packets_rev").asInt(), s.toString());
         assertTrue(s.get("reason").asText().endsWith(TURNED), s.toString());
 
+        JsonNode tls = one(flows, CLIENT, 8000);
+        assertEquals("unexpected_port", tls.get("verdict").asText(), tls.toString());
+        assertEquals(51000, tls.get("src_port").asInt(), tls.toString());
+        assertFalse(tls.get("reason").asText().contains("which end initiated"), tls.toString());
+
         JsonNode http = one(flows, CLIENT, 6000);
         assertEquals("unexpected_port", http.get("verdict").asText(), http.toString());
         assertTrue(http.get("direction_inferred").asBoolean(), http.toString());
         assertFalse(http.get("reason").asText().contains("which end initiated"), http.toString());
+    }
+
+    /** 200 bytes that no inspector recognises (a TLS connection's records seen from their middle, say). */
+    static byte[] opaque(int seed) {
+        byte[] b = new byte[200];
+        new java.util.Random(seed).nextBytes(b);
+        b[0] = (byte) 0x5a; // no TLS record type, no RTP version 2, no STUN
+        return b;
     }
 
     /** {@code n} RTP packets (PCMU, 20 ms) of one SSRC from {@code src} to {@code dst}. */
