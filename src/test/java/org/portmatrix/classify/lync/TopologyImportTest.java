@@ -440,6 +440,54 @@ class TopologyImportTest {
         assertEquals(Set.of(Cidr.parse("10.1.1.12")), HostsFile.read(hosts).get("fe02.contoso.com"));
     }
 
+    /**
+     * The README's recipe run in Windows PowerShell 5.1: {@code Out-File} writes UTF-16 (little-endian, with its
+     * byte-order mark, CR LF line ends) and keeps the declaration's {@code encoding="utf-8"}. The parser, given
+     * the bytes, applied the declaration: "line 2: malformed XML: Content is not allowed in prolog". The mark
+     * decides, whatever the declaration says: a UTF-16 file (either byte order) declared utf-8, and a UTF-8
+     * file with its mark declared utf-16, import as the UTF-8 original does.
+     */
+    @Test
+    void aByteOrderMarkDecidesOverTheDeclaredEncoding() throws Exception {
+        String contoso = Files.readString(CONTOSO);
+        assertTrue(contoso.startsWith("<?xml version=\"1.0\" encoding=\"utf-8\"?>"), "declared utf-8");
+        String crlf = contoso.replace("\n", "\r\n");
+        String expected = load(CONTOSO, CONTOSO_HOSTS, List.of()).result().yaml().replace("contoso-topology.xml", "t.xml");
+        Map<String, byte[]> files = new java.util.LinkedHashMap<>();
+        files.put("UTF-16LE, declared utf-8", concat(new byte[] {(byte) 0xff, (byte) 0xfe}, crlf.getBytes(java.nio.charset.StandardCharsets.UTF_16LE)));
+        files.put("UTF-16BE, declared utf-8", concat(new byte[] {(byte) 0xfe, (byte) 0xff}, contoso.getBytes(java.nio.charset.StandardCharsets.UTF_16BE)));
+        files.put("UTF-8 with its mark, declared utf-16", concat(new byte[] {(byte) 0xef, (byte) 0xbb, (byte) 0xbf},
+                contoso.replaceFirst("encoding=\"utf-8\"", "encoding=\"utf-16\"").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        Path xml = dir.resolve("t.xml");
+        for (Map.Entry<String, byte[]> f : files.entrySet()) {
+            Files.write(xml, f.getValue());
+            Loaded t = load(xml, CONTOSO_HOSTS, List.of());
+            assertEquals(expected, t.result().yaml(), f.getKey());
+            assertEquals(Set.of("front-end", "mediation"), t.rolesOf("10.1.1.11"), f.getKey());
+        }
+        // Still refused at its line: a malformed element, and a lone surrogate, in the UTF-16 file.
+        String broken = crlf.replaceFirst("<Machine ", "<Machine <");
+        int line = 1 + (int) broken.lines().takeWhile(l -> !l.contains("<Machine <")).count();
+        Files.write(xml, concat(new byte[] {(byte) 0xff, (byte) 0xfe}, broken.getBytes(java.nio.charset.StandardCharsets.UTF_16LE)));
+        ConfigException e = assertThrows(ConfigException.class, () -> TopologyImporter.run(xml, null, List.of(), Catalog.builtIn(new Roles())));
+        assertTrue(e.getMessage().startsWith(xml + ":" + line + ": malformed XML"), e.getMessage());
+        byte[] lone = concat(new byte[] {(byte) 0xff, (byte) 0xfe}, crlf.getBytes(java.nio.charset.StandardCharsets.UTF_16LE));
+        int at = 2 + 2 * crlf.indexOf("fe01");
+        lone[at] = 0x00;
+        lone[at + 1] = (byte) 0xd8; // a high surrogate followed by 'e': not UTF-16
+        Files.write(xml, lone);
+        line = 1 + (int) crlf.substring(0, crlf.indexOf("fe01")).chars().filter(c -> c == '\n').count();
+        e = assertThrows(ConfigException.class, () -> TopologyImporter.run(xml, null, List.of(), Catalog.builtIn(new Roles())));
+        assertEquals(xml + ":" + line + ": not UTF-16 text after its UTF-16 byte-order mark (cut short, or a lone surrogate): save it again as UTF-8",
+                e.getMessage());
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     @Test
     void aHostsFileWithAByteOrderMarkIsReadAsWithout() throws Exception {
         // Excel's "CSV UTF-8" and PowerShell's UTF8 encoding write one: it was read as part of the first name.
