@@ -81,8 +81,16 @@ final class TopologyImport {
     private final Map<String, Set<Cidr>> poolAddresses = new LinkedHashMap<>();
     final List<PortEntry> ports = new ArrayList<>();
     final List<Unresolved> unresolved = new ArrayList<>();
-    /** Services that have no role here (Monitoring, Archiving, trusted applications, ...). */
-    final Set<String> ignoredServices = new LinkedHashSet<>();
+    /**
+     * Services that have no role here and are on no pool that has one (a trusted application pool of its own, ...):
+     * service name to the pools it is installed on.
+     */
+    final Map<String, Set<String>> ignoredServices = new LinkedHashMap<>();
+    /**
+     * Services that have no role here, installed on a pool that has one: their ports went to that role's hosts.
+     * Service name to "role on pool" (the Edge pool's ManagementServices: "edge-internal on edgepool.contoso.com").
+     */
+    final Map<String, Set<String>> carriedServices = new LinkedHashMap<>();
     private final Resolver resolver;
     private final Catalog catalog;
 
@@ -111,6 +119,18 @@ final class TopologyImport {
                 directorPools.add(s.poolKey());
             }
         }
+        for (LyncTopology.Service s : topo.services) {
+            if (s.poolKey() == null) {
+                continue;
+            }
+            String role = roleOf(s, topo.pools.get(s.poolKey()), directorPools.contains(s.poolKey()));
+            if (role != null) {
+                poolRoles.computeIfAbsent(s.poolKey(), k -> new LinkedHashSet<>()).add(role);
+                if (role.equals("edge-internal")) {
+                    poolRoles.get(s.poolKey()).add(EDGE_EXTERNAL);
+                }
+            }
+        }
         List<RolePort> portsByRole = new ArrayList<>();
         for (LyncTopology.Service s : topo.services) {
             if (s.poolKey() == null) {
@@ -119,22 +139,39 @@ final class TopologyImport {
             LyncTopology.Pool pool = topo.pools.get(s.poolKey());
             String role = roleOf(s, pool, directorPools.contains(s.poolKey()));
             if (role == null) {
-                ignoredServices.add(s.roleName());
-                continue;
+                // A service with no role of its own on a pool that has one (the Edge's ManagementServices, CMS
+                // replication on 4443; a trusted application's ExternalServer on a Front End pool) listens on the
+                // pool's machines: its ports are the pool's role's. On a pool of its own, it has no host here.
+                role = hostRole(poolRoles.getOrDefault(s.poolKey(), Set.of()));
+                if (role == null) {
+                    ignoredServices.computeIfAbsent(s.roleName(), k -> new LinkedHashSet<>()).add(pool.fqdn());
+                    continue;
+                }
+                carriedServices.computeIfAbsent(s.roleName(), k -> new LinkedHashSet<>()).add(role + " on " + pool.fqdn());
             }
-            poolRoles.computeIfAbsent(s.poolKey(), k -> new LinkedHashSet<>()).add(role);
             for (LyncTopology.PortSpec p : s.ports()) {
                 String r = role.equals("edge-internal") && "External".equalsIgnoreCase(p.side()) ? EDGE_EXTERNAL : role;
                 portsByRole.add(new RolePort(r, p, pool.fqdn(), s.roleName()));
-            }
-            if (role.equals("edge-internal")) {
-                poolRoles.get(s.poolKey()).add(EDGE_EXTERNAL);
             }
         }
         for (Map.Entry<String, Set<String>> e : poolRoles.entrySet()) {
             addresses(topo.pools.get(e.getKey()), e.getValue());
         }
         ports(portsByRole);
+    }
+
+    /** Roles whose hosts carry the ports of a service without a role of its own, the first a pool has in this order. */
+    private static final List<String> HOST_ROLES = List.of("director", "front-end", "survivable-branch-appliance", "edge-internal",
+            "mediation", "persistent-chat", "office-web-apps", "pstn-gateway");
+
+    /** The role of a pool's machines that takes the ports of its services without a role, or null (none, or only stores). */
+    static String hostRole(Set<String> poolRoles) {
+        for (String r : HOST_ROLES) {
+            if (poolRoles.contains(r)) {
+                return r;
+            }
+        }
+        return null;
     }
 
     /** The role a service gives its pool, or null when it has none here. */

@@ -98,8 +98,17 @@ public final class TopologyImporter {
                 unresolved.add(u.toString());
             }
         }
+        if (!imp.carriedServices.isEmpty()) {
+            List<String> carried = new ArrayList<>();
+            imp.carriedServices.forEach((service, on) -> carried.add(service + " (" + String.join(", ", on) + ")"));
+            y.comment("Services with no role of their own in the port matrix, installed on a pool that has one: their ports are");
+            y.comment("  that role's (in 'ports:' where the catalog does not document them): " + String.join("; ", carried) + ".");
+        }
         if (!imp.ignoredServices.isEmpty()) {
-            y.comment("Services with no role in the port matrix: " + String.join(", ", imp.ignoredServices) + ".");
+            List<String> ignored = new ArrayList<>();
+            imp.ignoredServices.forEach((service, on) -> ignored.add(service + " (on " + String.join(", ", on) + ")"));
+            y.comment("Services with no role in the port matrix, on no pool that has one (their ports are not used): "
+                    + String.join("; ", ignored) + ".");
         }
         Map<String, List<TopologyYaml.Address>> roles = new LinkedHashMap<>();
         for (Map.Entry<String, List<TopologyImport.HostEntry>> e : imp.byRole().entrySet()) {

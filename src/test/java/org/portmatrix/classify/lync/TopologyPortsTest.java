@@ -121,4 +121,110 @@ class TopologyPortsTest {
         assertTrue(e.getMessage().contains(":3: a ports entry without 'port'"), e.getMessage());
         assertFalse(e.getMessage().contains("Exception"));
     }
+
+    /** SfBAutomatedLab's Contoso.tbxml (a real Topology Builder file, see captures/topology/README.md). */
+    static final Path SFBAL = Path.of("captures/topology/sfbautomatedlab-contoso.tbxml");
+
+    /**
+     * SfBAutomatedLab's file with its addresses moved to loopback (the Edge's Internal 192.168.10.x to 127.0.40.x, its
+     * External 10.0.0.x to 127.0.41.x), and a hosts file for its 0.0.0.0 machines and pool names.
+     */
+    private Path[] sfbal() throws Exception {
+        String x = Files.readString(SFBAL);
+        assertEquals(9, x.split("\"192\\.168\\.10\\.|\"10\\.0\\.0\\.", -1).length - 1, "the Edge servers' Internal, External and public (ConfiguredIPAddress) addresses");
+        Path xml = Files.writeString(dir.resolve("contoso.tbxml"), x.replace("\"192.168.10.", "\"127.0.40.").replace("\"10.0.0.", "\"127.0.41."));
+        Path hosts = Files.writeString(dir.resolve("hosts.csv"), """
+                fqdn,address
+                frontendpool.contoso.com,127.0.1.10
+                xfrontend1.contoso.com,127.0.1.11
+                xfrontend2.contoso.com,127.0.1.12
+                xfrontend3.contoso.com,127.0.1.13
+                xfrontend4.contoso.com,127.0.1.14
+                """);
+        return new Path[] {xml, hosts};
+    }
+
+    private static Path importTo(Path yaml, String... args) {
+        String[] all = new String[args.length + 4];
+        all[0] = "topology";
+        all[1] = "import";
+        System.arraycopy(args, 0, all, 2, args.length);
+        all[all.length - 2] = "--output";
+        all[all.length - 1] = yaml.toString();
+        Cli.Run r = Cli.run(all);
+        assertEquals(0, r.status(), r.err());
+        return yaml;
+    }
+
+    /**
+     * The Edge pool's ManagementServices service (no role of its own in the port matrix) carries the CMS
+     * replication port, Internal 4443 HTTPS, which the Front Ends' Master Replicator uses every minute. Its
+     * ports were dropped with the service ("Services with no role in the port matrix: ManagementServices"), so
+     * Front End -> Edge internal 4443 was unexpected_port; they are the Edge pool's role's now.
+     */
+    @Test
+    void aServiceWithoutARoleOnAnEdgePoolGivesItsPortsToThePoolsRole() throws Exception {
+        Path[] in = sfbal();
+        // As Lync Server 2013 writes the Edge service: without Skype for Business Server 2015's SkypeSearchProxy, which
+        // listens on Internal 4443 too (MTLS) and so would serve the port whatever became of ManagementServices.
+        String x = Files.readString(in[0]);
+        String proxy = x.lines().filter(l -> l.contains("urn:component:SkypeSearchProxy")).findFirst().orElseThrow() + "\n";
+        Files.writeString(in[0], x.replace(proxy, ""));
+        Path topo = importTo(dir.resolve("t.yaml"), in[0].toString(), "--hosts", in[1].toString());
+        Path capture = new Wire().tcp("127.0.1.11", 50002, "127.0.40.100", 4443, Wire.clientHello("xedge1.contoso.com"))
+                .write(dir.resolve("replication.pcap"));
+        Cli.Run r = Cli.run("analyze", capture.toString(), "--topology", topo.toString(), "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        JsonNode rec = flow(r.records(), "tcp", 4443);
+        assertEquals("front-end", rec.get("src_roles").get(0).asText(), rec.toString());
+        assertEquals("expected", rec.get("verdict").asText(), rec.toString());
+        assertTrue(rec.get("reason").asText().contains("configured in this deployment's topology"), rec.toString());
+        String yaml = Files.readString(topo);
+        assertTrue(yaml.contains("""
+                  - role: edge-internal
+                    transport: tcp
+                    port: "4443"
+                    protocol: https
+                    note: "service ManagementServices, ReplicationService Replication, on edgepool.contoso.com, Internal side"
+                """), yaml);
+        assertTrue(yaml.contains("their ports are\n#   that role's (in 'ports:' where the catalog does not document them): "
+                + "ManagementServices (edge-internal on edgepool.contoso.com)."), yaml);
+        assertFalse(yaml.contains("not used"), yaml);
+    }
+
+    /**
+     * A trusted application added to a Front End pool (New-CsTrustedApplicationPool on the pool's FQDN, then
+     * New-CsTrustedApplication -Port 6000: an ExternalServer service on the pool's cluster) listens on the Front
+     * Ends; one on a pool of its own has no host with a role, and its port is not used.
+     */
+    @Test
+    void aTrustedApplicationOnAFrontEndPoolListensOnTheFrontEnds() throws Exception {
+        String contoso = Files.readString(TopologyImportTest.CONTOSO);
+        String app = """
+                    <Service RoleVersion="1" ServiceVersion="6" Type="Microsoft.Rtc.Management.Deploy.Internal.ServiceRoles.ExternalServerService">
+                      <ServiceId SiteId="1" RoleName="ExternalServer" Instance="%d" />
+                      <InstalledOn><ClusterId SiteId="1" Number="%d" /></InstalledOn>
+                      <Ports xmlns="urn:schema:Microsoft.Rtc.Management.Deploy.ServiceRoles.2008">
+                        <Port Owner="urn:application:%s" Usage="SipServer" InterfaceSide="Primary" InterfaceNumber="1" Port="%d" Protocol="Mtls" UrlPath="/" AuthorizesRequests="true" GruuType="%s" />
+                      </Ports>
+                    </Service>
+                """;
+        String apps = app.formatted(1, 1, "tapp2", 6000, "tapp2") + app.formatted(2, 6, "ucma1", 6001, "ucma1");
+        String pool = "    <Cluster RequiresReplication=\"true\" RequiresSetup=\"true\" Fqdn=\"tapool.contoso.com\">\n"
+                + "      <ClusterId SiteId=\"1\" Number=\"6\" />\n"
+                + "      <Machine OrdinalInCluster=\"1\" Fqdn=\"tapool.contoso.com\"><NetInterface InterfaceSide=\"Primary\" InterfaceNumber=\"1\" IPAddress=\"10.1.7.11\" /></Machine>\n"
+                + "    </Cluster>\n  </Clusters>";
+        assertTrue(contoso.contains("  </Clusters>") && contoso.contains("  </Services>"));
+        Path xml = Files.writeString(dir.resolve("trusted.xml"), contoso.replace("  </Clusters>", pool).replace("  </Services>", apps + "  </Services>"));
+        Path topo = importTo(dir.resolve("t.yaml"), xml.toString(), "--hosts", TopologyImportTest.CONTOSO_HOSTS.toString());
+        String yaml = Files.readString(topo);
+        Topology t = Topology.load(topo, new Roles());
+        List<org.portmatrix.classify.PortOverride> fe = t.ports().stream().filter(p -> p.role().equals("front-end") && p.portMin() == 6000).toList();
+        assertEquals(1, fe.size(), yaml);
+        assertEquals("mtls", fe.get(0).protocol());
+        assertTrue(fe.get(0).note().startsWith("service ExternalServer, tapp2 SipServer, on pool01.contoso.com"), fe.get(0).note());
+        assertTrue(t.ports().stream().noneMatch(p -> p.portMin() == 6001), yaml);
+        assertTrue(yaml.contains("ExternalServer (front-end on pool01.contoso.com)."), yaml);
+        assertTrue(yaml.contains("(their ports are not used): ExternalServer (on tapool.contoso.com)."), yaml);
+    }
 }
