@@ -35,7 +35,8 @@ import org.portmatrix.classify.Rule;
  * fe-load-balancer, director-load-balancer, mediation-load-balancer (an Edge pool's internal VIP
  * stays edge-internal).</li>
  * <li>Port elements that the catalog does not document for the role, or that differ from the Lync
- * default for their component (see {@link LyncDefaults}), become port overrides.</li>
+ * default for their component (see {@link LyncDefaults}), become port overrides; a port moved from one
+ * the catalog documents at the pool's load balancer moves on its virtual address too.</li>
  * </ul>
  */
 final class TopologyImport {
@@ -151,13 +152,35 @@ final class TopologyImport {
             }
             for (LyncTopology.PortSpec p : s.ports()) {
                 String r = role.equals("edge-internal") && "External".equalsIgnoreCase(p.side()) ? EDGE_EXTERNAL : role;
-                portsByRole.add(new RolePort(r, p, pool.fqdn(), s.roleName()));
+                portsByRole.add(new RolePort(r, p, pool.fqdn(), s.roleName(), false));
             }
         }
+        Map<String, Set<String>> rolesByFqdn = new LinkedHashMap<>();
         for (Map.Entry<String, Set<String>> e : poolRoles.entrySet()) {
             addresses(topo.pools.get(e.getKey()), e.getValue());
+            rolesByFqdn.put(topo.pools.get(e.getKey()).fqdn(), e.getValue());
         }
-        ports(portsByRole);
+        // A pool's load balancer forwards the ports of its machines: a port moved on them moved on its virtual address too.
+        List<RolePort> withBalancers = new ArrayList<>();
+        for (RolePort rp : portsByRole) {
+            withBalancers.add(rp);
+            String lb = balancerRole(rp.role(), rolesByFqdn.getOrDefault(rp.pool(), Set.of()));
+            if (lb != null && poolAddresses.getOrDefault(rp.pool(), Set.of()).stream().anyMatch(a -> hosts.get(a).roles.contains(lb))) {
+                withBalancers.add(new RolePort(lb, rp.spec(), rp.pool(), rp.service(), true));
+            }
+        }
+        ports(withBalancers);
+    }
+
+    /** The role of the load balancer in front of a pool's {@code role}, or null when the catalog has none for it. */
+    static String balancerRole(String role, Set<String> poolRoles) {
+        return switch (role) {
+            case "front-end" -> "fe-load-balancer";
+            case "director" -> "director-load-balancer";
+            // a collocated Mediation Server sits behind the Front End pool's balancer
+            case "mediation" -> poolRoles.contains("front-end") ? "fe-load-balancer" : "mediation-load-balancer";
+            default -> null;
+        };
     }
 
     /** Roles whose hosts carry the ports of a service without a role of its own, the first a pool has in this order. */
@@ -317,8 +340,12 @@ final class TopologyImport {
         return out;
     }
 
-    /** A Port element with the role whose addresses it is on. */
-    private record RolePort(String role, LyncTopology.PortSpec spec, String pool, String service) {}
+    /**
+     * A Port element with the role whose addresses it is on. {@code balanced}: the role is the load balancer's in
+     * front of the pool, which forwards the port; it gives an entry only where the port moved from one the
+     * catalog documents for the balancer.
+     */
+    private record RolePort(String role, LyncTopology.PortSpec spec, String pool, String service, boolean balanced) {}
 
     /** An override being built: equal ones of several pools or transports merge. */
     private static final class Merged {
@@ -396,8 +423,8 @@ final class TopologyImport {
                         i = gone.nextSetBit(end);
                     }
                 }
-                if (covered && insteadOf.isEmpty()) {
-                    continue; // the catalog already says so
+                if ((covered || rp.balanced()) && insteadOf.isEmpty()) {
+                    continue; // the catalog already says so (or has nothing of this service at the pool's load balancer)
                 }
                 String protocol = p.protocol().toLowerCase(Locale.ROOT);
                 if (protocol.equals("tcporudp")) {
@@ -410,7 +437,8 @@ final class TopologyImport {
                         p.protocol().equalsIgnoreCase("tcporudp") ? null : p.protocol().toLowerCase(Locale.ROOT), List.copyOf(insteadOf)));
                 m.pools.add(rp.pool());
                 m.transports.add(transport);
-                m.notes.add("service " + rp.service() + ", " + p.ownerName() + " " + p.usage() + ", on " + rp.pool() + ", " + p.side()
+                m.notes.add("service " + rp.service() + ", " + p.ownerName() + " " + p.usage() + ", on " + rp.pool()
+                        + (rp.balanced() ? " (its load balancer)" : "") + ", " + p.side()
                         + " side" + (p.configuredPort() > 0 ? ", published as " + p.configuredPort() : ""));
             }
         }

@@ -227,4 +227,80 @@ class TopologyPortsTest {
         assertTrue(yaml.contains("ExternalServer (front-end on pool01.contoso.com)."), yaml);
         assertTrue(yaml.contains("(their ports are not used): ExternalServer (on tapool.contoso.com)."), yaml);
     }
+
+    /** Adds roles the topology does not know (a reverse proxy, clients) at the top of an imported file's roles. */
+    private static void addRoles(Path yaml, String lines) throws Exception {
+        String y = Files.readString(yaml);
+        assertTrue(y.contains("\nroles:\n"), y);
+        Files.writeString(yaml, y.replace("\nroles:\n", "\nroles:\n" + lines));
+    }
+
+    /**
+     * Ports moved on a load-balanced pool's machines move on its virtual address too: the load balancer forwards
+     * them. The contoso sample (addresses moved to loopback) with pool01's external web site moved from 8080/4443
+     * to 8081/4444 (Topology Builder's "Override FQDN and ports" of the web services) and medpool's Mediation
+     * Server SIP from 5070 to 5071. The entries were written for front-end and mediation only, so the reverse
+     * proxy to pool01's VIP on 4444 and a Front End to medpool's VIP on 5071 were unexpected_port, and the old
+     * 4443 and 5070 still accepted at the VIPs.
+     */
+    @Test
+    void aPortMovedOnAPoolMovesOnItsLoadBalancer() throws Exception {
+        String x = Files.readString(TopologyImportTest.CONTOSO);
+        String web = "InterfaceSide=\"External\" InterfaceNumber=\"1\" Port=\"4443\" Protocol=\"Https\"";
+        String http = "InterfaceSide=\"External\" InterfaceNumber=\"1\" Port=\"8080\" Protocol=\"Http\"";
+        String sip = "<Port Owner=\"urn:component:MediationServer\" Usage=\"SipServer\" InterfaceSide=\"Primary\" InterfaceNumber=\"1\" Port=\"5070\"";
+        // The first of each is pool01's (WebServices instance 1) and medpool's is the second MediationServer's.
+        int w = x.indexOf(web), h = x.indexOf(http), m = x.indexOf(sip, x.indexOf(sip) + 1);
+        assertTrue(w > 0 && h > 0 && m > 0 && x.indexOf("RoleName=\"MediationServer\" Instance=\"2\"") < m);
+        StringBuilder b = new StringBuilder(x);
+        b.replace(m, m + sip.length(), sip.replace("5070", "5071"));
+        b.replace(w, w + web.length(), web.replace("4443", "4444"));
+        b.replace(h, h + http.length(), http.replace("8080", "8081"));
+        Path xml = Files.writeString(dir.resolve("moved.xml"), b.toString().replace("\"10.1.", "\"127.1."));
+        Path hosts = Files.writeString(dir.resolve("hosts.csv"), """
+                pool01.contoso.com,127.1.1.10
+                fe01.contoso.com,127.1.1.11
+                fe02.contoso.com,127.1.1.12
+                fe03.contoso.com,127.1.1.13
+                medpool.contoso.com,127.1.4.10
+                """);
+        Path topo = importTo(dir.resolve("t.yaml"), xml.toString(), "--hosts", hosts.toString());
+        addRoles(topo, "  reverse-proxy: [127.9.9.9]\n");
+        Path capture = new Wire()
+                .tcp("127.9.9.9", 50010, "127.1.1.10", 4444, Wire.clientHello("webext.contoso.com"))   // reverse proxy -> pool01 VIP, moved
+                .tcp("127.9.9.9", 50011, "127.1.1.10", 4443, Wire.clientHello("webext.contoso.com"))   // the old port at the VIP
+                .tcp("127.9.9.9", 50012, "127.1.1.11", 4444, Wire.clientHello("webext.contoso.com"))   // the machine itself
+                .tcp("127.1.1.11", 50013, "127.1.4.10", 5071, Wire.clientHello("medpool.contoso.com")) // Front End -> medpool VIP, moved
+                .tcp("127.1.1.11", 50014, "127.1.4.10", 5070, Wire.clientHello("medpool.contoso.com")) // the old port at the VIP
+                .write(dir.resolve("moved.pcap"));
+        Cli.Run r = Cli.run("analyze", capture.toString(), "--topology", topo.toString(), "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        List<JsonNode> records = r.records();
+        JsonNode vip = records.stream().filter(f -> f.get("dst_ip").asText().equals("127.1.1.10") && f.get("dst_port").asInt() == 4444)
+                .findFirst().orElseThrow();
+        assertEquals("expected", vip.get("verdict").asText(), vip.toString());
+        assertTrue(vip.get("reason").asText().contains("fe-load-balancer tcp 4444 https"), vip.toString());
+        JsonNode machine = records.stream().filter(f -> f.get("dst_ip").asText().equals("127.1.1.11")).findFirst().orElseThrow();
+        assertEquals("expected", machine.get("verdict").asText(), machine.toString());
+        JsonNode old = flow(records, "tcp", 4443);
+        assertEquals("unexpected_port", old.get("verdict").asText(), old.toString());
+        assertTrue(old.get("reason").asText().contains("fe-lb-https-4443") && old.get("reason").asText().contains("moved it"), old.toString());
+        JsonNode med = flow(records, "tcp", 5071);
+        assertEquals(List.of("mediation-load-balancer"), List.of(med.get("dst_roles").get(0).asText()));
+        assertTrue(med.get("reason").asText().contains("configured in this deployment's topology")
+                && med.get("reason").asText().contains("mediation-load-balancer tcp 5071 mtls"), med.toString());
+        assertTrue(List.of("expected", "unverifiable").contains(med.get("verdict").asText()), med.toString()); // (MTLS: no client certificate seen)
+        JsonNode oldSip = flow(records, "tcp", 5070);
+        assertEquals("unexpected_port", oldSip.get("verdict").asText(), oldSip.toString());
+        assertTrue(oldSip.get("reason").asText().contains("med-lb-sip-mtls-5070"), oldSip.toString());
+        Topology t = Topology.load(topo, new Roles());
+        assertTrue(t.ports().stream().anyMatch(p -> p.role().equals("fe-load-balancer") && p.portMin() == 4444
+                && p.insteadOf().equals(List.of(new org.portmatrix.classify.PortOverride.PortRange(4443, 4443)))), t.ports().toString());
+        assertTrue(t.ports().stream().anyMatch(p -> p.role().equals("fe-load-balancer") && p.portMin() == 8081), t.ports().toString());
+        assertTrue(t.ports().stream().anyMatch(p -> p.role().equals("mediation-load-balancer") && p.portMin() == 5071
+                && p.note().contains("on medpool.contoso.com (its load balancer)")), t.ports().toString());
+        // Media ranges and ports the balancer never carried get no balancer entry.
+        assertTrue(t.ports().stream().filter(p -> p.role().endsWith("load-balancer")).allMatch(p -> !p.insteadOf().isEmpty()), t.ports().toString());
+
+    }
 }
