@@ -44,9 +44,12 @@ final class LyncTopology {
      * One {@code Port} element. {@code range} is the Range attribute, a count of ports (the
      * {@code AudioPortCount} of {@code Set-CsConferencingServer}: 49152 with 8348 is 49152-57499), 0
      * for a single port; {@code configuredPort} is the port published in front of it (a reverse
-     * proxy's, for the External web site), or -1.
+     * proxy's, for the External web site), or -1; {@code configuredFqdn} the name clients reach it by, when
+     * the topology gives one (an Edge pool's External ports: its external FQDN, which names the external
+     * virtual address of a hardware load balancer), lower case, or null.
      */
-    record PortSpec(String owner, String usage, String side, int port, int range, String protocol, int configuredPort, int line) {
+    record PortSpec(String owner, String usage, String side, int port, int range, String protocol, int configuredPort,
+                    String configuredFqdn, int line) {
         int last() {
             return range <= 1 ? port : port + range - 1;
         }
@@ -258,7 +261,8 @@ final class LyncTopology {
         String owner = p.attr("Owner") == null ? "" : p.attr("Owner");
         String usage = p.attr("Usage") == null ? "" : p.attr("Usage");
         String side = p.attr("InterfaceSide") == null ? "Primary" : p.attr("InterfaceSide");
-        return new PortSpec(owner, usage, side, port, range, protocol, configured, p.line);
+        String fqdn = trimOrNull(p.attr("ConfiguredFqdn"));
+        return new PortSpec(owner, usage, side, port, range, protocol, configured, fqdn == null ? null : fqdn.toLowerCase(Locale.ROOT), p.line);
     }
 
     private static int number(String name, XmlTree.Element e, String attr, int absent, String where) throws ConfigException {

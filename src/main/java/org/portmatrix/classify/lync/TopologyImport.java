@@ -69,7 +69,7 @@ final class TopologyImport {
     record PortEntry(String role, List<String> transports, PortRange ports, String protocol, List<PortRange> insteadOf,
                      List<Cidr> hosts, String note) {}
 
-    /** Something the import could not place: kind "machine", "interface" or "pool". */
+    /** Something the import could not place: kind "machine", "interface", "pool" or "external" (an Edge pool's ConfiguredFqdn). */
     record Unresolved(String kind, String fqdn, String detail) {
         @Override
         public String toString() {
@@ -155,10 +155,17 @@ final class TopologyImport {
                 portsByRole.add(new RolePort(r, p, pool.fqdn(), s.roleName(), false));
             }
         }
+        Map<String, Set<String>> externalNames = new LinkedHashMap<>(); // by pool FQDN: the ConfiguredFqdn of its External ports
+        for (RolePort rp : portsByRole) {
+            if (rp.role().equals(EDGE_EXTERNAL) && rp.spec().configuredFqdn() != null) {
+                externalNames.computeIfAbsent(rp.pool(), k -> new LinkedHashSet<>()).add(rp.spec().configuredFqdn());
+            }
+        }
         Map<String, Set<String>> rolesByFqdn = new LinkedHashMap<>();
         for (Map.Entry<String, Set<String>> e : poolRoles.entrySet()) {
-            addresses(topo.pools.get(e.getKey()), e.getValue());
-            rolesByFqdn.put(topo.pools.get(e.getKey()).fqdn(), e.getValue());
+            LyncTopology.Pool pool = topo.pools.get(e.getKey());
+            addresses(pool, e.getValue(), externalNames.getOrDefault(pool.fqdn(), Set.of()));
+            rolesByFqdn.put(pool.fqdn(), e.getValue());
         }
         // A pool's load balancer forwards the ports of its machines: a port moved on them moved on its virtual address too.
         List<RolePort> withBalancers = new ArrayList<>();
@@ -231,7 +238,12 @@ final class TopologyImport {
         }
     }
 
-    private void addresses(LyncTopology.Pool pool, Set<String> roles) {
+    /**
+     * The addresses of a pool's machines by role, its load balancer's, and for an Edge pool those of the external
+     * names its External ports give ({@code ConfiguredFqdn}): a hardware load balancer's external virtual address
+     * (DNS load balancing resolves them to the servers' own, which have the role already).
+     */
+    private void addresses(LyncTopology.Pool pool, Set<String> roles, Set<String> externalNames) {
         Set<String> internal = new LinkedHashSet<>(roles);
         internal.remove(EDGE_EXTERNAL);
         boolean edge = roles.contains("edge-internal");
@@ -280,6 +292,18 @@ final class TopologyImport {
             }
         }
         poolAddresses.computeIfAbsent(pool.fqdn(), k -> new LinkedHashSet<>()).addAll(machineAddresses);
+        for (String name : externalNames) {
+            Cidr literal = Cidr.parse(name);
+            Map<Cidr, String> found = literal != null ? Map.of(literal, "its name is its address") : resolver.resolve(name);
+            if (found.isEmpty() && unresolved.stream().noneMatch(u -> u.fqdn().equals(name))) {
+                unresolved.add(new Unresolved("external", name, "ConfiguredFqdn of External ports of the Edge pool " + pool.fqdn()));
+            }
+            for (Map.Entry<Cidr, String> a : found.entrySet()) {
+                if (!allAddresses(a.getKey()) && poolAddresses.get(pool.fqdn()).add(a.getKey())) {
+                    add(a.getKey(), Set.of(EDGE_EXTERNAL), name + ", pool " + pool.fqdn(), "ConfiguredFqdn of its External ports", a.getValue());
+                }
+            }
+        }
         if (machineNames.size() == 1 && machineNames.contains(pool.fqdn())) {
             return; // a Standard Edition server or a single named machine: the pool is the machine
         }

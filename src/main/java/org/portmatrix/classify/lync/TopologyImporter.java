@@ -83,7 +83,7 @@ public final class TopologyImporter {
         y.comment("Roles outside the catalog (edge-external, sql-backend, file-store) match no catalog rule; 'ports:' lists the");
         y.comment("ports this deployment configured that the catalog does not document for the role, or moved from it.");
         List<String> unresolved = new ArrayList<>();
-        for (String kind : List.of("machine", "interface", "pool")) {
+        for (String kind : List.of("machine", "interface", "pool", "external")) {
             List<TopologyImport.Unresolved> of = imp.unresolved.stream().filter(u -> u.kind().equals(kind)).toList();
             if (of.isEmpty()) {
                 continue;
@@ -91,7 +91,8 @@ public final class TopologyImporter {
             y.comment(switch (kind) {
                 case "machine" -> "Machines without an address (resolve them with --hosts or --resolve-from; they are not below):";
                 case "interface" -> "Interfaces without an address:";
-                default -> "Pool names not resolved (a pool's load balancer address, if it has one, is not below):";
+                case "pool" -> "Pool names not resolved (a pool's load balancer address, if it has one, is not below):";
+                default -> "External names of Edge pools not resolved (an external load balancer's address, if there is one, is not below):";
             });
             for (TopologyImport.Unresolved u : of) {
                 y.comment("  " + u);

@@ -111,9 +111,12 @@ class TopologyImportTest {
         assertTrue(yaml.lines().anyMatch(l -> l.contains("10.1.1.12/32") && l.contains("fe02.contoso.com, pool pool01.contoso.com")
                 && l.contains("contoso-hosts.csv")), yaml);
         assertTrue(yaml.lines().anyMatch(l -> l.contains("203.0.113.11/32") && l.contains("NAT")), yaml);
-        // Only pool names stay unresolved (their machines have addresses).
-        assertEquals(3, t.result().unresolved().size(), t.result().unresolved().toString());
-        assertTrue(t.result().unresolved().stream().allMatch(u -> u.contains("pool of")));
+        // Only pool names stay unresolved (their machines have addresses), and the external name of the Edge's
+        // External ports (ConfiguredFqdn="sip.contoso.com"), which the hosts file does not give.
+        assertEquals(4, t.result().unresolved().size(), t.result().unresolved().toString());
+        assertEquals(3, t.result().unresolved().stream().filter(u -> u.contains("pool of")).count(), t.result().unresolved().toString());
+        assertTrue(t.result().unresolved().contains("sip.contoso.com (ConfiguredFqdn of External ports of the Edge pool edgepool.contoso.com)"),
+                t.result().unresolved().toString());
     }
 
     @Test

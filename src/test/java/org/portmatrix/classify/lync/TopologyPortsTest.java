@@ -286,7 +286,7 @@ class TopologyPortsTest {
         assertEquals("unexpected_port", old.get("verdict").asText(), old.toString());
         assertTrue(old.get("reason").asText().contains("fe-lb-https-4443") && old.get("reason").asText().contains("moved it"), old.toString());
         JsonNode med = flow(records, "tcp", 5071);
-        assertEquals(List.of("mediation-load-balancer"), List.of(med.get("dst_roles").get(0).asText()));
+        assertEquals("[\"mediation-load-balancer\"]", med.get("dst_roles").toString(), med.toString());
         assertTrue(med.get("reason").asText().contains("configured in this deployment's topology")
                 && med.get("reason").asText().contains("mediation-load-balancer tcp 5071 mtls"), med.toString());
         assertTrue(List.of("expected", "unverifiable").contains(med.get("verdict").asText()), med.toString()); // (MTLS: no client certificate seen)
@@ -302,5 +302,44 @@ class TopologyPortsTest {
         // Media ranges and ports the balancer never carried get no balancer entry.
         assertTrue(t.ports().stream().filter(p -> p.role().endsWith("load-balancer")).allMatch(p -> !p.insteadOf().isEmpty()), t.ports().toString());
 
+    }
+
+    /**
+     * A hardware-load-balanced Edge pool: its External ports name the pool's external FQDN
+     * ({@code ConfiguredFqdn="ExternalEdge.contoso.com"} in SfBAutomatedLab's file), whose address is the external
+     * VIP. The import never read the attribute: a hosts row for the name was "not a machine or pool of the topology
+     * that needs an address; not used", and an external user's traffic to the VIP was unknown_host.
+     */
+    @Test
+    void anEdgePoolsExternalNameFromTheHostsFileIsItsExternalAddress() throws Exception {
+        Path[] in = sfbal();
+        Files.writeString(in[1], Files.readString(in[1]) + "externaledge.contoso.com,127.0.42.50\n");
+        Path topo = dir.resolve("t.yaml");
+        Cli.Run imp = Cli.run("topology", "import", in[0].toString(), "--hosts", in[1].toString(), "--output", topo.toString());
+        assertEquals(0, imp.status(), imp.err());
+        addRoles(topo, "  client: [127.0.50.0/24]\n");
+        Path capture = new Wire()
+                .tcp("127.0.50.7", 50020, "127.0.42.50", 5061, Wire.clientHello("externaledge.contoso.com")) // remote user's SIP
+                .udp("127.0.50.7", 50021, "127.0.42.50", 3478, Wire.stunAllocate())                          // A/V: TURN over UDP
+                .write(dir.resolve("external.pcap"));
+        Cli.Run r = Cli.run("analyze", capture.toString(), "--topology", topo.toString(), "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        for (JsonNode f : r.records()) {
+            assertEquals("[\"edge-external\"]", f.get("dst_roles").toString(), f.toString());
+            assertEquals("expected", f.get("verdict").asText(), f.toString());
+        }
+        assertEquals(2, r.records().size(), r.out());
+        assertFalse(imp.err().contains("not used"), imp.err());
+        assertFalse(imp.err().contains("  externaledge.contoso.com ("), imp.err());
+        assertTrue(Files.readString(topo).lines().anyMatch(l -> l.contains("127.0.42.50/32") && l.contains("externaledge.contoso.com, pool edgepool.contoso.com")
+                && l.contains("ConfiguredFqdn") && l.contains("hosts.csv")), Files.readString(topo));
+
+        // Without the row, the name is listed as unresolved.
+        Files.writeString(in[1], Files.readString(in[1]).replace("externaledge.contoso.com,127.0.42.50\n", ""));
+        Cli.Run without = Cli.run("topology", "import", in[0].toString(), "--hosts", in[1].toString());
+        assertEquals(0, without.status(), without.err());
+        assertTrue(without.err().contains("  externaledge.contoso.com (ConfiguredFqdn of External ports of the Edge pool edgepool.contoso.com)"),
+                without.err());
+        assertFalse(without.out().contains("127.0.42.50"), without.out());
     }
 }
