@@ -81,6 +81,13 @@ final class TopologyImport {
     /** The addresses of each pool (its machines', their public NAT ones, its load balancer's), by pool FQDN. */
     private final Map<String, Set<Cidr>> poolAddresses = new LinkedHashMap<>();
     final List<PortEntry> ports = new ArrayList<>();
+    /**
+     * An Edge pool's external addresses (IPAddress and NAT's ConfiguredIPAddress) by pool FQDN, machine and
+     * InterfaceNumber: the External Port elements name the interface they listen on.
+     */
+    private final Map<String, Map<String, Map<Integer, Set<Cidr>>>> externalInterfaces = new LinkedHashMap<>();
+    /** The addresses of the names External Port elements give in ConfiguredFqdn. */
+    private final Map<String, Set<Cidr>> externalNameAddresses = new LinkedHashMap<>();
     final List<Unresolved> unresolved = new ArrayList<>();
     /**
      * Services that have no role here and are on no pool that has one (a trusted application pool of its own, ...):
@@ -253,15 +260,18 @@ final class TopologyImport {
             machineNames.add(m.fqdn());
             String where = m.fqdn().equals(pool.fqdn()) ? m.fqdn() : m.fqdn() + ", pool " + pool.fqdn();
             List<LyncTopology.NetInterface> nics = m.interfaces().isEmpty()
-                    ? List.of(new LyncTopology.NetInterface("Primary", null, null, m.line())) : m.interfaces();
+                    ? List.of(new LyncTopology.NetInterface("Primary", 1, null, null, m.line())) : m.interfaces();
             for (LyncTopology.NetInterface n : nics) {
                 boolean ext = n.external() && edge;
                 Set<String> r = ext ? Set.of(EDGE_EXTERNAL) : internal;
                 String side = n.side();
                 Cidr literal = n.ipAddress() == null ? null : Cidr.parse(n.ipAddress());
+                Set<Cidr> numbered = !ext ? new HashSet<>() : externalInterfaces.computeIfAbsent(pool.fqdn(), k -> new LinkedHashMap<>())
+                        .computeIfAbsent(m.fqdn(), k -> new LinkedHashMap<>()).computeIfAbsent(n.number(), k -> new LinkedHashSet<>());
                 if (literal != null && !allAddresses(literal)) {
                     add(literal, r, where, side, "address in the topology");
                     machineAddresses.add(literal);
+                    numbered.add(literal);
                 } else if (ext) {
                     // The machine's FQDN names its internal side; the external address is not in DNS by that name.
                     unresolved.add(new Unresolved("interface", m.fqdn(), side + " interface has IPAddress=\"" + n.ipAddress()
@@ -287,6 +297,7 @@ final class TopologyImport {
                         add(nat, r, where, side, "public address translated by NAT to "
                                 + (literal != null ? literal.text() : n.ipAddress())); // (as written everywhere: FD00:0172:0:0:... compressed)
                         poolAddresses.computeIfAbsent(pool.fqdn(), k -> new LinkedHashSet<>()).add(nat);
+                        numbered.add(nat);
                     }
                 }
             }
@@ -299,6 +310,9 @@ final class TopologyImport {
                 unresolved.add(new Unresolved("external", name, "ConfiguredFqdn of External ports of the Edge pool " + pool.fqdn()));
             }
             for (Map.Entry<Cidr, String> a : found.entrySet()) {
+                if (!allAddresses(a.getKey())) {
+                    externalNameAddresses.computeIfAbsent(name, k -> new LinkedHashSet<>()).add(a.getKey());
+                }
                 if (!allAddresses(a.getKey()) && poolAddresses.get(pool.fqdn()).add(a.getKey())) {
                     add(a.getKey(), Set.of(EDGE_EXTERNAL), name + ", pool " + pool.fqdn(), "ConfiguredFqdn of its External ports", a.getValue());
                 }
@@ -380,6 +394,10 @@ final class TopologyImport {
         final String protocol;
         final List<PortRange> insteadOf;
         final Set<String> notes = new LinkedHashSet<>();
+        /** Set when an Edge pool's entry applies to the addresses of the External interface its Port elements name. */
+        boolean interfaced;
+        /** The addresses it applies to when {@link #interfaced}: those interfaces', and every address of the role of its other pools. */
+        final Set<Cidr> scope = new LinkedHashSet<>();
 
         Merged(String role, PortRange range, String protocol, List<PortRange> insteadOf) {
             this.role = role;
@@ -461,6 +479,9 @@ final class TopologyImport {
                         p.protocol().equalsIgnoreCase("tcporudp") ? null : p.protocol().toLowerCase(Locale.ROOT), List.copyOf(insteadOf)));
                 m.pools.add(rp.pool());
                 m.transports.add(transport);
+                Set<Cidr> only = interfaceScope(rp);
+                m.interfaced |= only != null;
+                m.scope.addAll(only != null ? only : roleAddresses(rp.pool(), rp.role()));
                 m.notes.add("service " + rp.service() + ", " + p.ownerName() + " " + p.usage() + ", on " + rp.pool()
                         + (rp.balanced() ? " (its load balancer)" : "") + ", " + p.side()
                         + " side" + (p.configuredPort() > 0 ? ", published as " + p.configuredPort() : ""));
@@ -469,24 +490,19 @@ final class TopologyImport {
         // Then one entry for the transports whose entries are the same for the same pools.
         Map<String, Merged> byPools = new LinkedHashMap<>();
         for (Merged m : merged.values()) {
-            String key = m.role + "|" + m.range + "|" + m.protocol + "|" + m.insteadOf + "|" + m.pools;
+            String key = m.role + "|" + m.range + "|" + m.protocol + "|" + m.insteadOf + "|" + m.pools + (m.interfaced ? "|" + m.scope : "");
             Merged g = byPools.computeIfAbsent(key, k -> new Merged(m.role, m.range, m.protocol, m.insteadOf));
             g.pools.addAll(m.pools);
+            g.interfaced |= m.interfaced;
+            g.scope.addAll(m.scope);
             g.transports.addAll(m.transports);
             g.notes.addAll(m.notes);
         }
         for (Merged m : byPools.values()) {
             String note = m.notes.iterator().next() + (m.notes.size() > 1 ? " and " + (m.notes.size() - 1) + " more" : "");
             List<Cidr> scope = new ArrayList<>();
-            if (!m.pools.containsAll(poolsOfRole.get(m.role))) {
-                for (String pool : m.pools) {
-                    for (Cidr a : poolAddresses.getOrDefault(pool, Set.of())) {
-                        HostEntry h = hosts.get(a);
-                        if (h != null && h.roles.contains(m.role)) { // (not a Front End pool's balancer for its Mediation role)
-                            scope.add(a);
-                        }
-                    }
-                }
+            if (m.interfaced || !m.pools.containsAll(poolsOfRole.get(m.role))) {
+                scope.addAll(m.scope);
                 if (scope.isEmpty()) {
                     continue; // none of its pools' machines has an address: it would apply to every host of the role
                 }
@@ -498,6 +514,51 @@ final class TopologyImport {
             }
             ports.add(new PortEntry(m.role, List.copyOf(m.transports), m.range, m.protocol, m.insteadOf, List.copyOf(scope), note));
         }
+    }
+
+    /** The addresses of a pool that hold {@code role} (not a Front End pool's balancer for its Mediation role). */
+    private Set<Cidr> roleAddresses(String pool, String role) {
+        Set<Cidr> out = new LinkedHashSet<>();
+        for (Cidr a : poolAddresses.getOrDefault(pool, Set.of())) {
+            HostEntry h = hosts.get(a);
+            if (h != null && h.roles.contains(role)) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The addresses an Edge pool's External Port element listens on when the pool's servers have several External
+     * interfaces (Access Edge, Web Conferencing and A/V each on its own address): on every machine, the interface of
+     * its InterfaceNumber (its IPAddress and public NAT address), and the addresses of its ConfiguredFqdn (the
+     * service's external virtual address behind a hardware load balancer). A machine without an interface of that
+     * number keeps it on all of its external addresses. Null when the pool's External interfaces all have one
+     * number: the element applies to all of them.
+     */
+    private Set<Cidr> interfaceScope(RolePort rp) {
+        Map<String, Map<Integer, Set<Cidr>>> machines = externalInterfaces.get(rp.pool());
+        if (!rp.role().equals(EDGE_EXTERNAL) || machines == null) {
+            return null;
+        }
+        Set<Integer> numbers = new HashSet<>();
+        machines.values().forEach(m -> numbers.addAll(m.keySet()));
+        if (numbers.size() < 2) {
+            return null;
+        }
+        Set<Cidr> out = new LinkedHashSet<>();
+        for (Map<Integer, Set<Cidr>> byNumber : machines.values()) {
+            Set<Cidr> own = byNumber.get(rp.spec().interfaceNumber());
+            if (own != null) {
+                out.addAll(own);
+            } else {
+                byNumber.values().forEach(out::addAll);
+            }
+        }
+        if (rp.spec().configuredFqdn() != null) {
+            out.addAll(externalNameAddresses.getOrDefault(rp.spec().configuredFqdn(), Set.of()));
+        }
+        return out;
     }
 
     /** True when a catalog rule for {@code role} over {@code transport} starts at or below {@code from} and ends at {@code end}. */

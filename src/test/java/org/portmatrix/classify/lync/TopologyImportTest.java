@@ -531,7 +531,11 @@ class TopologyImportTest {
                 ":20: malformed XML: element <Machine> has the attribute Fqdn twice"},
             {"<Machine OrdinalInCluster=\"1\" Fqdn=\"fe01.contoso.com\">", "<foo:Machine OrdinalInCluster=\"1\" Fqdn=\"fe01.contoso.com\">",
                 ":20: malformed XML: the prefix foo of foo:Machine names no namespace (no xmlns:foo)"},
-            {"Range=\"8348\"", "Range=\"-99999999999\"", ":73: service ConfServices, Port: Range=\"-99999999999\" is out of range"}};
+            {"Range=\"8348\"", "Range=\"-99999999999\"", ":73: service ConfServices, Port: Range=\"-99999999999\" is out of range"},
+            {"InterfaceNumber=\"1\" IPAddress=\"0.0.0.0\"", "InterfaceNumber=\"one\" IPAddress=\"0.0.0.0\"",
+                ":21: fe01.contoso.com, Primary interface: InterfaceNumber=\"one\" is not a number"},
+            {"InterfaceNumber=\"1\" Port=\"5061\"", "InterfaceNumber=\"1x\" Port=\"5061\"",
+                ":61: service Registrar, Port 5061: InterfaceNumber=\"1x\" is not a number"}};
         for (String[] c : cases) {
             assertTrue(contoso.contains(c[0]), c[0]);
             Path xml = Files.writeString(dir.resolve("bad.xml"), contoso.replaceFirst(java.util.regex.Pattern.quote(c[0]), c[1]));

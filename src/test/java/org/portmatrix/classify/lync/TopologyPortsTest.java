@@ -342,4 +342,52 @@ class TopologyPortsTest {
                 without.err());
         assertFalse(without.out().contains("127.0.42.50"), without.out());
     }
+
+    /**
+     * An Edge server with three external addresses (Access Edge, Web Conferencing, A/V: edge01 of the Northwind
+     * sample, External interfaces 1, 2 and 3 behind NAT; edge02 has interface 1 only), its External Port elements
+     * naming their interface by InterfaceNumber. Every External element applied to every external address: an
+     * external client's MS-TURN over TCP to the A/V address on 443 met the Access Edge's "443 tls" entry first and
+     * was protocol_mismatch, and media to the Access Edge address was expected.
+     */
+    @Test
+    void edgeExternalPortsApplyToTheInterfaceTheyName() throws Exception {
+        String x = Files.readString(TopologyImportTest.NORTHWIND);
+        Path xml = Files.writeString(dir.resolve("northwind.xml"),
+                x.replace("\"172.16.0.", "\"127.16.0.").replace("\"198.51.100.", "\"127.51.100.").replace("\"10.", "\"127."));
+        Path topo = importTo(dir.resolve("t.yaml"), xml.toString());
+        addRoles(topo, "  client: [127.50.0.0/16]\n");
+        String access = "127.51.100.11", webconf = "127.51.100.21", av = "127.51.100.31", edge02 = "127.51.100.12";
+        Path capture = new Wire()
+                .tcp("127.50.0.7", 50030, av, 443, Wire.msTurnTcp(Wire.stunAllocate()))          // A/V: TURN over TCP
+                .udp("127.50.0.7", 50031, av, 50010, new byte[] {(byte) 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1})
+                .tcp("127.50.0.7", 50032, access, 443, Wire.clientHello("sip.northwind.test"))    // Access Edge: SIP over TLS
+                .udp("127.50.0.7", 50033, access, 50010, new byte[] {(byte) 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1})
+                .tcp("127.50.0.7", 50034, webconf, 443, Wire.clientHello("webconf.northwind.test"))
+                .udp("127.50.0.7", 50035, edge02, 50010, new byte[] {(byte) 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1})
+                .write(dir.resolve("edge.pcap"));
+        Cli.Run r = Cli.run("analyze", capture.toString(), "--topology", topo.toString(), "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        java.util.Map<Integer, JsonNode> bySrcPort = new java.util.HashMap<>();
+        for (JsonNode f : r.records()) {
+            bySrcPort.put(f.get("src_port").asInt(), f);
+        }
+        assertEquals(6, bySrcPort.size(), r.out());
+        JsonNode turn = bySrcPort.get(50030);
+        assertEquals("expected", turn.get("verdict").asText(), turn.toString());
+        assertTrue(turn.get("reason").asText().contains("edge-external tcp 443 on 127.16.0.12, 127.16.0.31, 127.51.100.12, 127.51.100.31"), turn.toString());
+        assertEquals("expected", bySrcPort.get(50031).get("verdict").asText(), bySrcPort.get(50031).toString());
+        assertEquals("expected", bySrcPort.get(50032).get("verdict").asText(), bySrcPort.get(50032).toString());
+        JsonNode mediaAtAccess = bySrcPort.get(50033);
+        assertEquals("unexpected_port", mediaAtAccess.get("verdict").asText(), mediaAtAccess.toString());
+        assertEquals("expected", bySrcPort.get(50034).get("verdict").asText(), bySrcPort.get(50034).toString());
+        // edge02 has no interface 3: the A/V elements apply to its one external address.
+        assertEquals("expected", bySrcPort.get(50035).get("verdict").asText(), bySrcPort.get(50035).toString());
+
+        // A single-address Edge (every External element on interface 1, as in SfBAutomatedLab's file): no hosts.
+        Path[] in = sfbal();
+        Topology single = Topology.load(importTo(dir.resolve("single.yaml"), in[0].toString(), "--hosts", in[1].toString()), new Roles());
+        assertTrue(single.ports().stream().filter(p -> p.role().equals("edge-external")).allMatch(p -> p.hosts().isEmpty()), single.ports().toString());
+        assertTrue(single.ports().stream().anyMatch(p -> p.role().equals("edge-external") && p.portMin() == 50000));
+    }
 }
