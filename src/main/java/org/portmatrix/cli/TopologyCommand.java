@@ -35,7 +35,8 @@ final class TopologyCommand {
     static Options importOptions() {
         Options o = new Options();
         o.addOption(Option.builder().longOpt("hosts").hasArg().argName("FILE.csv")
-                .desc("names and addresses (CSV: fqdn,address) for machines the topology lists as 0.0.0.0").get());
+                .desc("names and addresses (CSV: fqdn,address) for machines the topology lists as 0.0.0.0, pool names"
+                        + " (load balancers) and Edge external names (ConfiguredFqdn)").get());
         o.addOption(Option.builder().longOpt("resolve-from").hasArg().argName("CAPTURE")
                 .desc("resolve names from the DNS answers inside this capture (repeatable; DNS itself is never asked)").get());
         o.addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE")

@@ -28,8 +28,12 @@ import org.portmatrix.classify.ConfigException;
 final class LyncTopology {
     static final String TOPOLOGY_NS = "urn:schema:Microsoft.Rtc.Management.Deploy.Topology.2008";
 
-    /** One network interface of a machine: InterfaceSide Primary, Internal, External or Pstn. */
-    record NetInterface(String side, String ipAddress, String configuredIpAddress, int line) {
+    /**
+     * One network interface of a machine: InterfaceSide Primary, Internal, External or Pstn, and its
+     * InterfaceNumber (1 when absent): an Edge server with three external addresses has External 1, 2 and 3,
+     * which its Port elements name.
+     */
+    record NetInterface(String side, int number, String ipAddress, String configuredIpAddress, int line) {
         boolean external() {
             return "External".equalsIgnoreCase(side);
         }
@@ -44,9 +48,13 @@ final class LyncTopology {
      * One {@code Port} element. {@code range} is the Range attribute, a count of ports (the
      * {@code AudioPortCount} of {@code Set-CsConferencingServer}: 49152 with 8348 is 49152-57499), 0
      * for a single port; {@code configuredPort} is the port published in front of it (a reverse
-     * proxy's, for the External web site), or -1.
+     * proxy's, for the External web site), or -1; {@code configuredFqdn} the name clients reach it by, when
+     * the topology gives one (an Edge pool's External ports: its external FQDN, which names the external
+     * virtual address of a hardware load balancer), lower case, or null; {@code interfaceNumber} the
+     * InterfaceNumber of the machines' interface of its side it listens on (1 when absent).
      */
-    record PortSpec(String owner, String usage, String side, int port, int range, String protocol, int configuredPort, int line) {
+    record PortSpec(String owner, String usage, String side, int interfaceNumber, int port, int range, String protocol,
+                    int configuredPort, String configuredFqdn, int line) {
         int last() {
             return range <= 1 ? port : port + range - 1;
         }
@@ -141,7 +149,8 @@ final class LyncTopology {
                     // A damaged address would silently lose a machine's or an Edge's public (NAT) address.
                     String ip = address(name, n, mfqdn, side, "IPAddress");
                     String configured = address(name, n, mfqdn, side, "ConfiguredIPAddress");
-                    nics.add(new NetInterface(side, ip, configured, n.line));
+                    int number = number(name, n, "InterfaceNumber", 1, mfqdn + ", " + side + " interface");
+                    nics.add(new NetInterface(side, number, ip, configured, n.line));
                 }
                 machines.add(new Machine(mfqdn, List.copyOf(nics), m.line));
             }
@@ -258,7 +267,9 @@ final class LyncTopology {
         String owner = p.attr("Owner") == null ? "" : p.attr("Owner");
         String usage = p.attr("Usage") == null ? "" : p.attr("Usage");
         String side = p.attr("InterfaceSide") == null ? "Primary" : p.attr("InterfaceSide");
-        return new PortSpec(owner, usage, side, port, range, protocol, configured, p.line);
+        int number = number(name, p, "InterfaceNumber", 1, where + " " + port);
+        String fqdn = trimOrNull(p.attr("ConfiguredFqdn"));
+        return new PortSpec(owner, usage, side, number, port, range, protocol, configured, fqdn == null ? null : fqdn.toLowerCase(Locale.ROOT), p.line);
     }
 
     private static int number(String name, XmlTree.Element e, String attr, int absent, String where) throws ConfigException {

@@ -35,7 +35,8 @@ import org.portmatrix.classify.Rule;
  * fe-load-balancer, director-load-balancer, mediation-load-balancer (an Edge pool's internal VIP
  * stays edge-internal).</li>
  * <li>Port elements that the catalog does not document for the role, or that differ from the Lync
- * default for their component (see {@link LyncDefaults}), become port overrides.</li>
+ * default for their component (see {@link LyncDefaults}), become port overrides; a port moved from one
+ * the catalog documents at the pool's load balancer moves on its virtual address too.</li>
  * </ul>
  */
 final class TopologyImport {
@@ -68,7 +69,7 @@ final class TopologyImport {
     record PortEntry(String role, List<String> transports, PortRange ports, String protocol, List<PortRange> insteadOf,
                      List<Cidr> hosts, String note) {}
 
-    /** Something the import could not place: kind "machine", "interface" or "pool". */
+    /** Something the import could not place: kind "machine", "interface", "pool" or "external" (an Edge pool's ConfiguredFqdn). */
     record Unresolved(String kind, String fqdn, String detail) {
         @Override
         public String toString() {
@@ -80,9 +81,24 @@ final class TopologyImport {
     /** The addresses of each pool (its machines', their public NAT ones, its load balancer's), by pool FQDN. */
     private final Map<String, Set<Cidr>> poolAddresses = new LinkedHashMap<>();
     final List<PortEntry> ports = new ArrayList<>();
+    /**
+     * An Edge pool's external addresses (IPAddress and NAT's ConfiguredIPAddress) by pool FQDN, machine and
+     * InterfaceNumber: the External Port elements name the interface they listen on.
+     */
+    private final Map<String, Map<String, Map<Integer, Set<Cidr>>>> externalInterfaces = new LinkedHashMap<>();
+    /** The addresses of the names External Port elements give in ConfiguredFqdn. */
+    private final Map<String, Set<Cidr>> externalNameAddresses = new LinkedHashMap<>();
     final List<Unresolved> unresolved = new ArrayList<>();
-    /** Services that have no role here (Monitoring, Archiving, trusted applications, ...). */
-    final Set<String> ignoredServices = new LinkedHashSet<>();
+    /**
+     * Services that have no role here and are on no pool that has one (a trusted application pool of its own, ...):
+     * service name to the pools it is installed on.
+     */
+    final Map<String, Set<String>> ignoredServices = new LinkedHashMap<>();
+    /**
+     * Services that have no role here, installed on a pool that has one: their ports went to that role's hosts.
+     * Service name to "role on pool" (the Edge pool's ManagementServices: "edge-internal on edgepool.contoso.com").
+     */
+    final Map<String, Set<String>> carriedServices = new LinkedHashMap<>();
     private final Resolver resolver;
     private final Catalog catalog;
 
@@ -111,6 +127,18 @@ final class TopologyImport {
                 directorPools.add(s.poolKey());
             }
         }
+        for (LyncTopology.Service s : topo.services) {
+            if (s.poolKey() == null) {
+                continue;
+            }
+            String role = roleOf(s, topo.pools.get(s.poolKey()), directorPools.contains(s.poolKey()));
+            if (role != null) {
+                poolRoles.computeIfAbsent(s.poolKey(), k -> new LinkedHashSet<>()).add(role);
+                if (role.equals("edge-internal")) {
+                    poolRoles.get(s.poolKey()).add(EDGE_EXTERNAL);
+                }
+            }
+        }
         List<RolePort> portsByRole = new ArrayList<>();
         for (LyncTopology.Service s : topo.services) {
             if (s.poolKey() == null) {
@@ -119,22 +147,68 @@ final class TopologyImport {
             LyncTopology.Pool pool = topo.pools.get(s.poolKey());
             String role = roleOf(s, pool, directorPools.contains(s.poolKey()));
             if (role == null) {
-                ignoredServices.add(s.roleName());
-                continue;
+                // A service with no role of its own on a pool that has one (the Edge's ManagementServices, CMS
+                // replication on 4443; a trusted application's ExternalServer on a Front End pool) listens on the
+                // pool's machines: its ports are the pool's role's. On a pool of its own, it has no host here.
+                role = hostRole(poolRoles.getOrDefault(s.poolKey(), Set.of()));
+                if (role == null) {
+                    ignoredServices.computeIfAbsent(s.roleName(), k -> new LinkedHashSet<>()).add(pool.fqdn());
+                    continue;
+                }
+                carriedServices.computeIfAbsent(s.roleName(), k -> new LinkedHashSet<>()).add(role + " on " + pool.fqdn());
             }
-            poolRoles.computeIfAbsent(s.poolKey(), k -> new LinkedHashSet<>()).add(role);
             for (LyncTopology.PortSpec p : s.ports()) {
                 String r = role.equals("edge-internal") && "External".equalsIgnoreCase(p.side()) ? EDGE_EXTERNAL : role;
-                portsByRole.add(new RolePort(r, p, pool.fqdn(), s.roleName()));
-            }
-            if (role.equals("edge-internal")) {
-                poolRoles.get(s.poolKey()).add(EDGE_EXTERNAL);
+                portsByRole.add(new RolePort(r, p, pool.fqdn(), s.roleName(), false));
             }
         }
+        Map<String, Set<String>> externalNames = new LinkedHashMap<>(); // by pool FQDN: the ConfiguredFqdn of its External ports
+        for (RolePort rp : portsByRole) {
+            if (rp.role().equals(EDGE_EXTERNAL) && rp.spec().configuredFqdn() != null) {
+                externalNames.computeIfAbsent(rp.pool(), k -> new LinkedHashSet<>()).add(rp.spec().configuredFqdn());
+            }
+        }
+        Map<String, Set<String>> rolesByFqdn = new LinkedHashMap<>();
         for (Map.Entry<String, Set<String>> e : poolRoles.entrySet()) {
-            addresses(topo.pools.get(e.getKey()), e.getValue());
+            LyncTopology.Pool pool = topo.pools.get(e.getKey());
+            addresses(pool, e.getValue(), externalNames.getOrDefault(pool.fqdn(), Set.of()));
+            rolesByFqdn.put(pool.fqdn(), e.getValue());
         }
-        ports(portsByRole);
+        // A pool's load balancer forwards the ports of its machines: a port moved on them moved on its virtual address too.
+        List<RolePort> withBalancers = new ArrayList<>();
+        for (RolePort rp : portsByRole) {
+            withBalancers.add(rp);
+            String lb = balancerRole(rp.role(), rolesByFqdn.getOrDefault(rp.pool(), Set.of()));
+            if (lb != null && poolAddresses.getOrDefault(rp.pool(), Set.of()).stream().anyMatch(a -> hosts.get(a).roles.contains(lb))) {
+                withBalancers.add(new RolePort(lb, rp.spec(), rp.pool(), rp.service(), true));
+            }
+        }
+        ports(withBalancers);
+    }
+
+    /** The role of the load balancer in front of a pool's {@code role}, or null when the catalog has none for it. */
+    static String balancerRole(String role, Set<String> poolRoles) {
+        return switch (role) {
+            case "front-end" -> "fe-load-balancer";
+            case "director" -> "director-load-balancer";
+            // a collocated Mediation Server sits behind the Front End pool's balancer
+            case "mediation" -> poolRoles.contains("front-end") ? "fe-load-balancer" : "mediation-load-balancer";
+            default -> null;
+        };
+    }
+
+    /** Roles whose hosts carry the ports of a service without a role of its own, the first a pool has in this order. */
+    private static final List<String> HOST_ROLES = List.of("director", "front-end", "survivable-branch-appliance", "edge-internal",
+            "mediation", "persistent-chat", "office-web-apps", "pstn-gateway");
+
+    /** The role of a pool's machines that takes the ports of its services without a role, or null (none, or only stores). */
+    static String hostRole(Set<String> poolRoles) {
+        for (String r : HOST_ROLES) {
+            if (poolRoles.contains(r)) {
+                return r;
+            }
+        }
+        return null;
     }
 
     /** The role a service gives its pool, or null when it has none here. */
@@ -171,7 +245,12 @@ final class TopologyImport {
         }
     }
 
-    private void addresses(LyncTopology.Pool pool, Set<String> roles) {
+    /**
+     * The addresses of a pool's machines by role, its load balancer's, and for an Edge pool those of the external
+     * names its External ports give ({@code ConfiguredFqdn}): a hardware load balancer's external virtual address
+     * (DNS load balancing resolves them to the servers' own, which have the role already).
+     */
+    private void addresses(LyncTopology.Pool pool, Set<String> roles, Set<String> externalNames) {
         Set<String> internal = new LinkedHashSet<>(roles);
         internal.remove(EDGE_EXTERNAL);
         boolean edge = roles.contains("edge-internal");
@@ -181,15 +260,18 @@ final class TopologyImport {
             machineNames.add(m.fqdn());
             String where = m.fqdn().equals(pool.fqdn()) ? m.fqdn() : m.fqdn() + ", pool " + pool.fqdn();
             List<LyncTopology.NetInterface> nics = m.interfaces().isEmpty()
-                    ? List.of(new LyncTopology.NetInterface("Primary", null, null, m.line())) : m.interfaces();
+                    ? List.of(new LyncTopology.NetInterface("Primary", 1, null, null, m.line())) : m.interfaces();
             for (LyncTopology.NetInterface n : nics) {
                 boolean ext = n.external() && edge;
                 Set<String> r = ext ? Set.of(EDGE_EXTERNAL) : internal;
                 String side = n.side();
                 Cidr literal = n.ipAddress() == null ? null : Cidr.parse(n.ipAddress());
+                Set<Cidr> numbered = !ext ? new HashSet<>() : externalInterfaces.computeIfAbsent(pool.fqdn(), k -> new LinkedHashMap<>())
+                        .computeIfAbsent(m.fqdn(), k -> new LinkedHashMap<>()).computeIfAbsent(n.number(), k -> new LinkedHashSet<>());
                 if (literal != null && !allAddresses(literal)) {
                     add(literal, r, where, side, "address in the topology");
                     machineAddresses.add(literal);
+                    numbered.add(literal);
                 } else if (ext) {
                     // The machine's FQDN names its internal side; the external address is not in DNS by that name.
                     unresolved.add(new Unresolved("interface", m.fqdn(), side + " interface has IPAddress=\"" + n.ipAddress()
@@ -215,11 +297,27 @@ final class TopologyImport {
                         add(nat, r, where, side, "public address translated by NAT to "
                                 + (literal != null ? literal.text() : n.ipAddress())); // (as written everywhere: FD00:0172:0:0:... compressed)
                         poolAddresses.computeIfAbsent(pool.fqdn(), k -> new LinkedHashSet<>()).add(nat);
+                        numbered.add(nat);
                     }
                 }
             }
         }
         poolAddresses.computeIfAbsent(pool.fqdn(), k -> new LinkedHashSet<>()).addAll(machineAddresses);
+        for (String name : externalNames) {
+            Cidr literal = Cidr.parse(name);
+            Map<Cidr, String> found = literal != null ? Map.of(literal, "its name is its address") : resolver.resolve(name);
+            if (found.isEmpty() && unresolved.stream().noneMatch(u -> u.fqdn().equals(name))) {
+                unresolved.add(new Unresolved("external", name, "ConfiguredFqdn of External ports of the Edge pool " + pool.fqdn()));
+            }
+            for (Map.Entry<Cidr, String> a : found.entrySet()) {
+                if (!allAddresses(a.getKey())) {
+                    externalNameAddresses.computeIfAbsent(name, k -> new LinkedHashSet<>()).add(a.getKey());
+                }
+                if (!allAddresses(a.getKey()) && poolAddresses.get(pool.fqdn()).add(a.getKey())) {
+                    add(a.getKey(), Set.of(EDGE_EXTERNAL), name + ", pool " + pool.fqdn(), "ConfiguredFqdn of its External ports", a.getValue());
+                }
+            }
+        }
         if (machineNames.size() == 1 && machineNames.contains(pool.fqdn())) {
             return; // a Standard Edition server or a single named machine: the pool is the machine
         }
@@ -280,8 +378,12 @@ final class TopologyImport {
         return out;
     }
 
-    /** A Port element with the role whose addresses it is on. */
-    private record RolePort(String role, LyncTopology.PortSpec spec, String pool, String service) {}
+    /**
+     * A Port element with the role whose addresses it is on. {@code balanced}: the role is the load balancer's in
+     * front of the pool, which forwards the port; it gives an entry only where the port moved from one the
+     * catalog documents for the balancer.
+     */
+    private record RolePort(String role, LyncTopology.PortSpec spec, String pool, String service, boolean balanced) {}
 
     /** An override being built: equal ones of several pools or transports merge. */
     private static final class Merged {
@@ -292,6 +394,10 @@ final class TopologyImport {
         final String protocol;
         final List<PortRange> insteadOf;
         final Set<String> notes = new LinkedHashSet<>();
+        /** Set when an Edge pool's entry applies to the addresses of the External interface its Port elements name. */
+        boolean interfaced;
+        /** The addresses it applies to when {@link #interfaced}: those interfaces', and every address of the role of its other pools. */
+        final Set<Cidr> scope = new LinkedHashSet<>();
 
         Merged(String role, PortRange range, String protocol, List<PortRange> insteadOf) {
             this.role = role;
@@ -359,8 +465,8 @@ final class TopologyImport {
                         i = gone.nextSetBit(end);
                     }
                 }
-                if (covered && insteadOf.isEmpty()) {
-                    continue; // the catalog already says so
+                if ((covered || rp.balanced()) && insteadOf.isEmpty()) {
+                    continue; // the catalog already says so (or has nothing of this service at the pool's load balancer)
                 }
                 String protocol = p.protocol().toLowerCase(Locale.ROOT);
                 if (protocol.equals("tcporudp")) {
@@ -373,31 +479,30 @@ final class TopologyImport {
                         p.protocol().equalsIgnoreCase("tcporudp") ? null : p.protocol().toLowerCase(Locale.ROOT), List.copyOf(insteadOf)));
                 m.pools.add(rp.pool());
                 m.transports.add(transport);
-                m.notes.add("service " + rp.service() + ", " + p.ownerName() + " " + p.usage() + ", on " + rp.pool() + ", " + p.side()
+                Set<Cidr> only = interfaceScope(rp);
+                m.interfaced |= only != null;
+                m.scope.addAll(only != null ? only : roleAddresses(rp.pool(), rp.role()));
+                m.notes.add("service " + rp.service() + ", " + p.ownerName() + " " + p.usage() + ", on " + rp.pool()
+                        + (rp.balanced() ? " (its load balancer)" : "") + ", " + p.side()
                         + " side" + (p.configuredPort() > 0 ? ", published as " + p.configuredPort() : ""));
             }
         }
         // Then one entry for the transports whose entries are the same for the same pools.
         Map<String, Merged> byPools = new LinkedHashMap<>();
         for (Merged m : merged.values()) {
-            String key = m.role + "|" + m.range + "|" + m.protocol + "|" + m.insteadOf + "|" + m.pools;
+            String key = m.role + "|" + m.range + "|" + m.protocol + "|" + m.insteadOf + "|" + m.pools + (m.interfaced ? "|" + m.scope : "");
             Merged g = byPools.computeIfAbsent(key, k -> new Merged(m.role, m.range, m.protocol, m.insteadOf));
             g.pools.addAll(m.pools);
+            g.interfaced |= m.interfaced;
+            g.scope.addAll(m.scope);
             g.transports.addAll(m.transports);
             g.notes.addAll(m.notes);
         }
         for (Merged m : byPools.values()) {
             String note = m.notes.iterator().next() + (m.notes.size() > 1 ? " and " + (m.notes.size() - 1) + " more" : "");
             List<Cidr> scope = new ArrayList<>();
-            if (!m.pools.containsAll(poolsOfRole.get(m.role))) {
-                for (String pool : m.pools) {
-                    for (Cidr a : poolAddresses.getOrDefault(pool, Set.of())) {
-                        HostEntry h = hosts.get(a);
-                        if (h != null && h.roles.contains(m.role)) { // (not a Front End pool's balancer for its Mediation role)
-                            scope.add(a);
-                        }
-                    }
-                }
+            if (m.interfaced || !m.pools.containsAll(poolsOfRole.get(m.role))) {
+                scope.addAll(m.scope);
                 if (scope.isEmpty()) {
                     continue; // none of its pools' machines has an address: it would apply to every host of the role
                 }
@@ -409,6 +514,51 @@ final class TopologyImport {
             }
             ports.add(new PortEntry(m.role, List.copyOf(m.transports), m.range, m.protocol, m.insteadOf, List.copyOf(scope), note));
         }
+    }
+
+    /** The addresses of a pool that hold {@code role} (not a Front End pool's balancer for its Mediation role). */
+    private Set<Cidr> roleAddresses(String pool, String role) {
+        Set<Cidr> out = new LinkedHashSet<>();
+        for (Cidr a : poolAddresses.getOrDefault(pool, Set.of())) {
+            HostEntry h = hosts.get(a);
+            if (h != null && h.roles.contains(role)) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The addresses an Edge pool's External Port element listens on when the pool's servers have several External
+     * interfaces (Access Edge, Web Conferencing and A/V each on its own address): on every machine, the interface of
+     * its InterfaceNumber (its IPAddress and public NAT address), and the addresses of its ConfiguredFqdn (the
+     * service's external virtual address behind a hardware load balancer). A machine without an interface of that
+     * number keeps it on all of its external addresses. Null when the pool's External interfaces all have one
+     * number: the element applies to all of them.
+     */
+    private Set<Cidr> interfaceScope(RolePort rp) {
+        Map<String, Map<Integer, Set<Cidr>>> machines = externalInterfaces.get(rp.pool());
+        if (!rp.role().equals(EDGE_EXTERNAL) || machines == null) {
+            return null;
+        }
+        Set<Integer> numbers = new HashSet<>();
+        machines.values().forEach(m -> numbers.addAll(m.keySet()));
+        if (numbers.size() < 2) {
+            return null;
+        }
+        Set<Cidr> out = new LinkedHashSet<>();
+        for (Map<Integer, Set<Cidr>> byNumber : machines.values()) {
+            Set<Cidr> own = byNumber.get(rp.spec().interfaceNumber());
+            if (own != null) {
+                out.addAll(own);
+            } else {
+                byNumber.values().forEach(out::addAll);
+            }
+        }
+        if (rp.spec().configuredFqdn() != null) {
+            out.addAll(externalNameAddresses.getOrDefault(rp.spec().configuredFqdn(), Set.of()));
+        }
+        return out;
     }
 
     /** True when a catalog rule for {@code role} over {@code transport} starts at or below {@code from} and ends at {@code end}. */

@@ -83,7 +83,7 @@ public final class TopologyImporter {
         y.comment("Roles outside the catalog (edge-external, sql-backend, file-store) match no catalog rule; 'ports:' lists the");
         y.comment("ports this deployment configured that the catalog does not document for the role, or moved from it.");
         List<String> unresolved = new ArrayList<>();
-        for (String kind : List.of("machine", "interface", "pool")) {
+        for (String kind : List.of("machine", "interface", "pool", "external")) {
             List<TopologyImport.Unresolved> of = imp.unresolved.stream().filter(u -> u.kind().equals(kind)).toList();
             if (of.isEmpty()) {
                 continue;
@@ -91,15 +91,25 @@ public final class TopologyImporter {
             y.comment(switch (kind) {
                 case "machine" -> "Machines without an address (resolve them with --hosts or --resolve-from; they are not below):";
                 case "interface" -> "Interfaces without an address:";
-                default -> "Pool names not resolved (a pool's load balancer address, if it has one, is not below):";
+                case "pool" -> "Pool names not resolved (a pool's load balancer address, if it has one, is not below):";
+                default -> "External names of Edge pools not resolved (an external load balancer's address, if there is one, is not below):";
             });
             for (TopologyImport.Unresolved u : of) {
                 y.comment("  " + u);
                 unresolved.add(u.toString());
             }
         }
+        if (!imp.carriedServices.isEmpty()) {
+            List<String> carried = new ArrayList<>();
+            imp.carriedServices.forEach((service, on) -> carried.add(service + " (" + String.join(", ", on) + ")"));
+            y.comment("Services with no role of their own in the port matrix, installed on a pool that has one: their ports are");
+            y.comment("  that role's (in 'ports:' where the catalog does not document them): " + String.join("; ", carried) + ".");
+        }
         if (!imp.ignoredServices.isEmpty()) {
-            y.comment("Services with no role in the port matrix: " + String.join(", ", imp.ignoredServices) + ".");
+            List<String> ignored = new ArrayList<>();
+            imp.ignoredServices.forEach((service, on) -> ignored.add(service + " (on " + String.join(", ", on) + ")"));
+            y.comment("Services with no role in the port matrix, on no pool that has one (their ports are not used): "
+                    + String.join("; ", ignored) + ".");
         }
         Map<String, List<TopologyYaml.Address>> roles = new LinkedHashMap<>();
         for (Map.Entry<String, List<TopologyImport.HostEntry>> e : imp.byRole().entrySet()) {

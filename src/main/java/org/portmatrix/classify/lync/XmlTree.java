@@ -123,7 +123,7 @@ final class XmlTree {
         }
     }
 
-    /** The largest file read: it is read whole, to check its encoding before the parser does (checkUtf8). */
+    /** The largest file read: it is read whole, to check its encoding before the parser does (decode). */
     static final int MAX_BYTES = 64 << 20;
 
     /** Nesting accepted: a published topology nests 6 levels, Topology Builder's files a few more. */
@@ -139,11 +139,13 @@ final class XmlTree {
         if (bytes.length > MAX_BYTES) {
             throw new ConfigException(name, 0, "larger than " + (MAX_BYTES >> 20) + " MiB (a published topology is a few MB): not a topology");
         }
-        checkUtf8(name, bytes);
-        InputStream in = new java.io.ByteArrayInputStream(bytes);
+        java.nio.CharBuffer chars = decode(name, bytes);
         XMLStreamReader r = null;
         try {
-            r = secureFactory().createXMLStreamReader(in);
+            // After a byte-order mark, the characters (a Reader: the declaration's encoding, often "utf-8" in a
+            // UTF-16 file that Windows PowerShell 5.1's Out-File wrote, is not applied); else the bytes, by the XML rules.
+            r = chars != null ? secureFactory().createXMLStreamReader(new java.io.CharArrayReader(chars.array(), chars.position(), chars.remaining()))
+                    : secureFactory().createXMLStreamReader(new java.io.ByteArrayInputStream(bytes));
             Deque<Element> stack = new ArrayDeque<>();
             Element root = null;
             while (r.hasNext()) {
@@ -206,33 +208,45 @@ final class XmlTree {
     }
 
     /**
-     * A file that is UTF-8 by the XML rules (no byte-order mark of UTF-16, no declaration naming another
-     * encoding) but has a byte that is not, or UTF-16 after its mark that is not: refused at its line, as the
-     * hosts file is. The JDK's parser finds
-     * it too, but its scanner also prints "[Fatal Error] :-1:-1: Invalid byte 1 of 1-byte UTF-8 sequence."
-     * to stderr itself (its default error handler, which a StAX reporter does not replace), a second line.
+     * The document's characters when a byte-order mark decides its encoding (UTF-16 of either order, or
+     * UTF-8), the mark left out; null when the parser is to read the bytes by the XML rules (no mark: UTF-8,
+     * or the encoding the declaration names). The mark decides over the declaration: Windows PowerShell
+     * 5.1's {@code Out-File} writes {@code (Get-CsTopology -AsXml).ToString()} as UTF-16 with its mark and
+     * keeps the declaration's {@code encoding="utf-8"}, which the parser, given the bytes, applied
+     * ("Content is not allowed in prolog").
+     *
+     * <p>A file that is UTF-8 by these rules, or UTF-16 after its mark, but has a sequence that is not, is
+     * refused at its line, as the hosts file is. The JDK's parser finds it too, but its scanner also prints
+     * "[Fatal Error] :-1:-1: Invalid byte 1 of 1-byte UTF-8 sequence." to stderr itself (its default error
+     * handler, which a StAX reporter does not replace), a second line.
      */
-    private static void checkUtf8(String name, byte[] b) throws ConfigException {
-        java.nio.charset.Charset cs = StandardCharsets.UTF_8;
+    private static java.nio.CharBuffer decode(String name, byte[] b) throws ConfigException {
         if (b.length >= 2 && ((b[0] == (byte) 0xfe && b[1] == (byte) 0xff) || (b[0] == (byte) 0xff && b[1] == (byte) 0xfe))) {
-            cs = StandardCharsets.UTF_16; // after its byte-order mark (what Windows PowerShell writes)
-        } else if (b.length >= 2 && ((b[0] == 0 && b[1] == '<') || (b[0] == '<' && b[1] == 0))) {
-            return; // UTF-16 without a mark: the parser's to tell
-        } else {
-            String head = new String(b, 0, Math.min(b.length, 256), StandardCharsets.ISO_8859_1);
-            java.util.regex.Matcher m = DECLARED_ENCODING.matcher(head);
-            if (m.find() && !m.group(1).replace("-", "").equalsIgnoreCase("utf8")) {
-                return; // another encoding, named
-            }
+            // UTF_16 reads the mark for the byte order and drops it.
+            return TextBytes.decode(name, b, StandardCharsets.UTF_16,
+                    "not UTF-16 text after its UTF-16 byte-order mark (cut short, or a lone surrogate): save it again as UTF-8");
         }
-        TextBytes.decode(name, b, cs, cs == StandardCharsets.UTF_8
-                ? "not UTF-8 text (a byte that is not UTF-8; a binary file, or text in another encoding: save it as UTF-8,"
-                    + " or name its encoding in the XML declaration)"
-                : "not UTF-16 text after its UTF-16 byte-order mark (cut short, or a lone surrogate): save it again as UTF-8");
+        if (b.length >= 3 && b[0] == (byte) 0xef && b[1] == (byte) 0xbb && b[2] == (byte) 0xbf) {
+            java.nio.CharBuffer out = TextBytes.decode(name, b, StandardCharsets.UTF_8,
+                    "not UTF-8 text after its UTF-8 byte-order mark (a byte that is not UTF-8: save it again as UTF-8)");
+            out.get(); // the mark
+            return out;
+        }
+        if (b.length >= 2 && ((b[0] == 0 && b[1] == '<') || (b[0] == '<' && b[1] == 0))) {
+            return null; // UTF-16 without a mark: the parser's to tell
+        }
+        String head = new String(b, 0, Math.min(b.length, 256), StandardCharsets.ISO_8859_1);
+        java.util.regex.Matcher m = DECLARED_ENCODING.matcher(head);
+        if (m.find() && !m.group(1).replace("-", "").equalsIgnoreCase("utf8")) {
+            return null; // another encoding, named
+        }
+        TextBytes.decode(name, b, StandardCharsets.UTF_8, "not UTF-8 text (a byte that is not UTF-8; a binary file, or text in another"
+                + " encoding: save it as UTF-8, or name its encoding in the XML declaration)");
+        return null;
     }
 
     private static final java.util.regex.Pattern DECLARED_ENCODING =
-            java.util.regex.Pattern.compile("^(?:\\xEF\\xBB\\xBF)?<\\?xml[^>]*?encoding\\s*=\\s*[\"']([^\"']+)[\"']");
+            java.util.regex.Pattern.compile("^<\\?xml[^>]*?encoding\\s*=\\s*[\"']([^\"']+)[\"']");
 
     /**
      * The JDK's namespace-aware scanner gives some problems as the key of a message it does not have, e.g.

@@ -111,9 +111,12 @@ class TopologyImportTest {
         assertTrue(yaml.lines().anyMatch(l -> l.contains("10.1.1.12/32") && l.contains("fe02.contoso.com, pool pool01.contoso.com")
                 && l.contains("contoso-hosts.csv")), yaml);
         assertTrue(yaml.lines().anyMatch(l -> l.contains("203.0.113.11/32") && l.contains("NAT")), yaml);
-        // Only pool names stay unresolved (their machines have addresses).
-        assertEquals(3, t.result().unresolved().size(), t.result().unresolved().toString());
-        assertTrue(t.result().unresolved().stream().allMatch(u -> u.contains("pool of")));
+        // Only pool names stay unresolved (their machines have addresses), and the external name of the Edge's
+        // External ports (ConfiguredFqdn="sip.contoso.com"), which the hosts file does not give.
+        assertEquals(4, t.result().unresolved().size(), t.result().unresolved().toString());
+        assertEquals(3, t.result().unresolved().stream().filter(u -> u.contains("pool of")).count(), t.result().unresolved().toString());
+        assertTrue(t.result().unresolved().contains("sip.contoso.com (ConfiguredFqdn of External ports of the Edge pool edgepool.contoso.com)"),
+                t.result().unresolved().toString());
     }
 
     @Test
@@ -440,6 +443,54 @@ class TopologyImportTest {
         assertEquals(Set.of(Cidr.parse("10.1.1.12")), HostsFile.read(hosts).get("fe02.contoso.com"));
     }
 
+    /**
+     * The README's recipe run in Windows PowerShell 5.1: {@code Out-File} writes UTF-16 (little-endian, with its
+     * byte-order mark, CR LF line ends) and keeps the declaration's {@code encoding="utf-8"}. The parser, given
+     * the bytes, applied the declaration: "line 2: malformed XML: Content is not allowed in prolog". The mark
+     * decides, whatever the declaration says: a UTF-16 file (either byte order) declared utf-8, and a UTF-8
+     * file with its mark declared utf-16, import as the UTF-8 original does.
+     */
+    @Test
+    void aByteOrderMarkDecidesOverTheDeclaredEncoding() throws Exception {
+        String contoso = Files.readString(CONTOSO);
+        assertTrue(contoso.startsWith("<?xml version=\"1.0\" encoding=\"utf-8\"?>"), "declared utf-8");
+        String crlf = contoso.replace("\n", "\r\n");
+        String expected = load(CONTOSO, CONTOSO_HOSTS, List.of()).result().yaml().replace("contoso-topology.xml", "t.xml");
+        Map<String, byte[]> files = new java.util.LinkedHashMap<>();
+        files.put("UTF-16LE, declared utf-8", concat(new byte[] {(byte) 0xff, (byte) 0xfe}, crlf.getBytes(java.nio.charset.StandardCharsets.UTF_16LE)));
+        files.put("UTF-16BE, declared utf-8", concat(new byte[] {(byte) 0xfe, (byte) 0xff}, contoso.getBytes(java.nio.charset.StandardCharsets.UTF_16BE)));
+        files.put("UTF-8 with its mark, declared utf-16", concat(new byte[] {(byte) 0xef, (byte) 0xbb, (byte) 0xbf},
+                contoso.replaceFirst("encoding=\"utf-8\"", "encoding=\"utf-16\"").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        Path xml = dir.resolve("t.xml");
+        for (Map.Entry<String, byte[]> f : files.entrySet()) {
+            Files.write(xml, f.getValue());
+            Loaded t = load(xml, CONTOSO_HOSTS, List.of());
+            assertEquals(expected, t.result().yaml(), f.getKey());
+            assertEquals(Set.of("front-end", "mediation"), t.rolesOf("10.1.1.11"), f.getKey());
+        }
+        // Still refused at its line: a malformed element, and a lone surrogate, in the UTF-16 file.
+        String broken = crlf.replaceFirst("<Machine ", "<Machine <");
+        int line = 1 + (int) broken.lines().takeWhile(l -> !l.contains("<Machine <")).count();
+        Files.write(xml, concat(new byte[] {(byte) 0xff, (byte) 0xfe}, broken.getBytes(java.nio.charset.StandardCharsets.UTF_16LE)));
+        ConfigException e = assertThrows(ConfigException.class, () -> TopologyImporter.run(xml, null, List.of(), Catalog.builtIn(new Roles())));
+        assertTrue(e.getMessage().startsWith(xml + ":" + line + ": malformed XML"), e.getMessage());
+        byte[] lone = concat(new byte[] {(byte) 0xff, (byte) 0xfe}, crlf.getBytes(java.nio.charset.StandardCharsets.UTF_16LE));
+        int at = 2 + 2 * crlf.indexOf("fe01");
+        lone[at] = 0x00;
+        lone[at + 1] = (byte) 0xd8; // a high surrogate followed by 'e': not UTF-16
+        Files.write(xml, lone);
+        line = 1 + (int) crlf.substring(0, crlf.indexOf("fe01")).chars().filter(c -> c == '\n').count();
+        e = assertThrows(ConfigException.class, () -> TopologyImporter.run(xml, null, List.of(), Catalog.builtIn(new Roles())));
+        assertEquals(xml + ":" + line + ": not UTF-16 text after its UTF-16 byte-order mark (cut short, or a lone surrogate): save it again as UTF-8",
+                e.getMessage());
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     @Test
     void aHostsFileWithAByteOrderMarkIsReadAsWithout() throws Exception {
         // Excel's "CSV UTF-8" and PowerShell's UTF8 encoding write one: it was read as part of the first name.
@@ -480,7 +531,11 @@ class TopologyImportTest {
                 ":20: malformed XML: element <Machine> has the attribute Fqdn twice"},
             {"<Machine OrdinalInCluster=\"1\" Fqdn=\"fe01.contoso.com\">", "<foo:Machine OrdinalInCluster=\"1\" Fqdn=\"fe01.contoso.com\">",
                 ":20: malformed XML: the prefix foo of foo:Machine names no namespace (no xmlns:foo)"},
-            {"Range=\"8348\"", "Range=\"-99999999999\"", ":73: service ConfServices, Port: Range=\"-99999999999\" is out of range"}};
+            {"Range=\"8348\"", "Range=\"-99999999999\"", ":73: service ConfServices, Port: Range=\"-99999999999\" is out of range"},
+            {"InterfaceNumber=\"1\" IPAddress=\"0.0.0.0\"", "InterfaceNumber=\"one\" IPAddress=\"0.0.0.0\"",
+                ":21: fe01.contoso.com, Primary interface: InterfaceNumber=\"one\" is not a number"},
+            {"InterfaceNumber=\"1\" Port=\"5061\"", "InterfaceNumber=\"1x\" Port=\"5061\"",
+                ":61: service Registrar, Port 5061: InterfaceNumber=\"1x\" is not a number"}};
         for (String[] c : cases) {
             assertTrue(contoso.contains(c[0]), c[0]);
             Path xml = Files.writeString(dir.resolve("bad.xml"), contoso.replaceFirst(java.util.regex.Pattern.quote(c[0]), c[1]));
