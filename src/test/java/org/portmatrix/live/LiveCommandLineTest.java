@@ -122,6 +122,24 @@ class LiveCommandLineTest {
         assertOneLineError(r.status(), r.err(), "--bpf 'port (('");
     }
 
+    /**
+     * An interface set down by hand before the start: libpcap refuses to open it ("That device is not
+     * up"), so live says what to do, in one line, exit 2 (the old line was libpcap's words alone).
+     */
+    @Test
+    void anInterfaceSetDownBeforeTheStartIsSaidWithWhatToDo() throws Exception {
+        try (Netns ns = Netns.create()) {
+            Netns.run("ip", "-n", ns.name, "link", "set", ns.captureIface, "down");
+            Process p = new ProcessBuilder(ns.inside(LiveProcess.javaCommand("live", "-i", ns.captureIface, "--duration", "1"))).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals("", out);
+            assertOneLineError(p.exitValue(), err, "cannot capture on " + ns.captureIface + ": " + ns.captureIface
+                    + " is down (administratively); bring it up with `ip link set " + ns.captureIface + " up` before starting live");
+        }
+    }
+
     @Test
     void helpListsTheOptions() {
         Run r = run("live", "--help");
