@@ -107,7 +107,8 @@ public final class Main {
         } catch (OutOfMemoryError e) {
             // One line, not a stack trace and exit status 1 (the status of flows outside the matrix).
             err.println("portmatrix: out of memory: the Java heap (" + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) is full;"
-                    + " give it more with PORTMATRIX_JAVA_OPTS=-Xmx<size>, or fewer open flows with --flow-capacity");
+                    + " give it more with PORTMATRIX_JAVA_OPTS=-Xmx<size>" + (args.length > 0 && (args[0].equals("analyze")
+                    || args[0].equals("live")) ? ", or fewer open flows with --flow-capacity" : "")); // (flows: analyze and live only)
             return ExitStatus.USAGE;
         }
     }

@@ -22,6 +22,9 @@ import org.portmatrix.classify.ConfigException;
  * ever asks DNS.
  */
 final class HostsFile {
+    /** The largest file read (it is read whole, to check its encoding): the topology XML's limit. */
+    static final int MAX_BYTES = XmlTree.MAX_BYTES;
+
     private HostsFile() {}
 
     static Map<String, Set<Cidr>> read(Path file) throws ConfigException {
@@ -82,10 +85,16 @@ final class HostsFile {
      */
     private static String text(String name, Path file) throws ConfigException {
         byte[] b;
-        try {
-            b = Files.readAllBytes(file);
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            // Its size first: readNBytes gathers what it reads in pieces and copies them into one array at the end, twice
+            // the limit in memory before the check below could say anything (a 205 MB file ran a 100 MiB heap out).
+            b = Files.size(file) > MAX_BYTES ? null : in.readNBytes(MAX_BYTES + 1);
         } catch (IOException e) {
             throw ConfigException.unreadable(name, e);
+        }
+        if (b == null || b.length > MAX_BYTES) {
+            throw new ConfigException(name, 0, "larger than " + (MAX_BYTES >> 20) + " MiB (a topology's hosts take a few thousand lines):"
+                    + " not a hosts file");
         }
         if (b.length >= 2 && ((b[0] == (byte) 0xff && b[1] == (byte) 0xfe) || (b[0] == (byte) 0xfe && b[1] == (byte) 0xff))) {
             // What Windows PowerShell 5.1's Out-File and '>' write.

@@ -500,6 +500,17 @@ class TopologyImportTest {
         assertEquals(xml + ": larger than 64 MiB (a published topology is a few MB): not a topology", e.getMessage());
     }
 
+    /** The hosts file is read whole too (its encoding checked first): one over 64 MiB is refused, not read into memory. */
+    @Test
+    void aHostsFileOverItsLimitIsRefused() throws Exception {
+        Path hosts = dir.resolve("huge.csv");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(hosts.toFile(), "rw")) {
+            f.setLength(HostsFile.MAX_BYTES + 1L); // (sparse: no 64 MiB written)
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
+        assertEquals(hosts + ": larger than 64 MiB (a topology's hosts take a few thousand lines): not a hosts file", e.getMessage());
+    }
+
     @Test
     void xmlNestedThousandsOfLevelsDeepIsRefusedWithItsLine() throws Exception {
         // The tree's walks recurse: 12,000 levels overflowed the stack (a StackOverflowError, exit 1).
