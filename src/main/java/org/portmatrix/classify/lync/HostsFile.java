@@ -18,8 +18,8 @@ import org.portmatrix.classify.ConfigException;
 
 /**
  * A user's list of names and addresses: CSV with the columns {@code fqdn,address} (a header line
- * naming them is optional; a name may have several rows). Addresses must be numeric; nothing here
- * ever asks DNS.
+ * naming them, by these names or others, is optional: see {@link #header}; a name may have several
+ * rows). Addresses must be numeric; nothing here ever asks DNS.
  */
 final class HostsFile {
     /** The largest file read (it is read whole, to check its encoding): the topology XML's limit. */
@@ -43,7 +43,8 @@ final class HostsFile {
             boolean first = true;
             for (CSVRecord rec : p) {
                 int line = (int) rec.getParser().getCurrentLineNumber();
-                if (first && rec.size() >= 2 && rec.get(0).equalsIgnoreCase("fqdn")) {
+                boolean firstRow = first;
+                if (first && rec.size() >= 2 && (rec.get(0).equalsIgnoreCase("fqdn") || header(rec.get(0), rec.get(1)))) {
                     first = false;
                     continue; // the header
                 }
@@ -65,7 +66,9 @@ final class HostsFile {
                             : "no name before the address '" + addr + "' (expected fqdn,address)");
                 }
                 if (c == null || c.length() != 128) { // a host address, not a prefix
-                    throw new ConfigException(name, line, "'" + addr + "' is not an IPv4 or IPv6 address (for " + rec.get(0) + ")");
+                    throw new ConfigException(name, line, "'" + addr + "' is not an IPv4 or IPv6 address (for " + rec.get(0) + ")"
+                            + (firstRow && c == null ? "; a first row is read as a header only when its first two cells are words"
+                            + " without '.', ':' or '/', such as fqdn,address or Name,IPAddress" : ""));
                 }
                 if (TopologyImport.allAddresses(c)) { // 0.0.0.0 is how a topology says "no address": never a host's
                     throw new ConfigException(name, line, "'" + addr + "' is not a host's address (for " + rec.get(0) + ")");
@@ -76,6 +79,20 @@ final class HostsFile {
             throw unreadable(name, p, e instanceof java.io.UncheckedIOException u ? u.getCause() : (IOException) e);
         }
         return out;
+    }
+
+    /**
+     * A first row that names its columns, whatever the names (Export-Csv writes its properties', as
+     * {@code "Name","IPAddress"}): two cells that start with a letter and hold no '.', ':' or '/', so
+     * neither a host's name with its domain nor an address, nor a prefix.
+     */
+    private static boolean header(String first, String second) {
+        return word(first) && word(second);
+    }
+
+    private static boolean word(String cell) {
+        return !cell.isEmpty() && Character.isLetter(cell.charAt(0)) && cell.indexOf('.') < 0 && cell.indexOf(':') < 0
+                && cell.indexOf('/') < 0;
     }
 
     /**
