@@ -134,12 +134,12 @@ public final class Analyzer implements FlowSink {
         }
     }
 
-    /** Stops {@link #read} at the next stretch of packets once {@code stop} gives a reason ("stopped by SIGINT or SIGTERM"). */
+    /** Stops {@link #read} at the next stretch of packets once {@code stop} gives a reason ("stopped by SIGTERM"). */
     void stopWhen(java.util.function.Supplier<String> stop) {
         this.stop = stop;
     }
 
-    /** Where and why the read was stopped before the captures' end ("stopped by SIGINT or SIGTERM after ..."), or null. */
+    /** Where and why the read was stopped before the captures' end ("stopped by SIGTERM after ..."), or null. */
     String interrupted() {
         return interrupted;
     }

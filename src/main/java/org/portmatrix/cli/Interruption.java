@@ -4,7 +4,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
- * SIGINT or SIGTERM during {@code analyze} (Ctrl-C an hour into a day of captures): the read stops
+ * SIGINT, SIGTERM or SIGHUP during {@code analyze} (Ctrl-C an hour into a day of captures): the read stops
  * at the next stretch of packets, the flows read so far are closed and reported, the reports are
  * written and the summary printed, and only then does the JVM exit (status 128 + the signal, as it
  * would have). Without this, the JVM exited at once: nothing of the hour was kept (and the reports'
@@ -19,6 +19,12 @@ final class Interruption implements AutoCloseable {
     static final long WAIT_SECONDS = 120;
     /** How long the read may take to see the request (a stretch of packets; a pipe that has gone quiet never does). */
     static final long NOTICE_SECONDS = 5;
+
+    /** The signals that end the JVM by default, each by its shutdown hooks: status 128 + the signal (129, 130, 143). */
+    private static final String[] ENDING = {"HUP", "INT", "TERM"};
+    /** The last of them received ("SIGHUP", ...), or null. */
+    private static volatile String received;
+    private static boolean listening;
 
     private volatile boolean requested;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -42,7 +48,7 @@ final class Interruption implements AutoCloseable {
                 if (seen || stopped.await(NOTICE_SECONDS * 1000 - WAKE_MILLIS, TimeUnit.MILLISECONDS)) {
                     done.await(WAIT_SECONDS, TimeUnit.SECONDS);
                 } else {
-                    System.err.println("portmatrix: stopped by SIGINT or SIGTERM; the read did not stop within " + NOTICE_SECONDS
+                    System.err.println("portmatrix: " + reason() + "; the read did not stop within " + NOTICE_SECONDS
                             + " s, so nothing was reported");
                     System.err.flush();
                 }
@@ -63,9 +69,44 @@ final class Interruption implements AutoCloseable {
 
     /** Listens for the JVM's shutdown until {@link #close()}. */
     static Interruption install() {
+        listen();
         Interruption i = new Interruption();
         Runtime.getRuntime().addShutdownHook(i.hook);
         return i;
+    }
+
+    /**
+     * Notes which signal arrives before the JVM's own handler starts the shutdown (exit status 128 + the
+     * signal, as before): the hook alone cannot tell SIGHUP from SIGINT or SIGTERM. Once per JVM; a
+     * signal ignored from the start (SIGINT of a job a script starts with '&') stays ignored (the JVM
+     * keeps it so and hands back SIG_IGN), and a JVM that keeps these signals for itself (-Xrs) is left alone.
+     */
+    private static synchronized void listen() {
+        if (listening) {
+            return;
+        }
+        listening = true;
+        for (String name : ENDING) {
+            try {
+                sun.misc.Signal signal = new sun.misc.Signal(name);
+                sun.misc.SignalHandler[] before = new sun.misc.SignalHandler[1];
+                before[0] = sun.misc.Signal.handle(signal, sig -> {
+                    received = "SIG" + sig.getName();
+                    before[0].handle(sig); // the JVM's: the shutdown, with the signal's status
+                });
+                if (before[0] == sun.misc.SignalHandler.SIG_IGN || before[0] == sun.misc.SignalHandler.SIG_DFL) {
+                    sun.misc.Signal.handle(signal, before[0]); // not the JVM's handler: put back as it was
+                }
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                // the signal is the JVM's own (-Xrs) or unknown here: the reason names no signal then
+            }
+        }
+    }
+
+    /** "stopped by SIGHUP" (SIGINT, SIGTERM): the signal received, as far as it is known. */
+    static String reason() {
+        String s = received;
+        return "stopped by " + (s != null ? s : "a signal (SIGHUP, SIGINT or SIGTERM)");
     }
 
     /** True once a signal asked the JVM to exit. */

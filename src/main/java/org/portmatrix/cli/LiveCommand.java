@@ -207,6 +207,10 @@ final class LiveCommand {
 
     private int run() throws ConfigException, IOException, UsageException {
         Main.outputsApart(outputs(o), java.util.Arrays.asList(o.topology(), o.catalog())); // before anything is read or captured
+        // Then, as analyze does, outputs that cannot be written: the flow file's directory missing had been said only once the
+        // capture was open ("cannot write the live output: ...: no such file or directory").
+        Main.writable(o.output(), false, "cannot write output");
+        Main.writable(o.reportDir(), true, "cannot create the report directory");
         Roles roles = new Roles();
         Catalog catalog = o.catalog() == null ? Catalog.builtIn(roles) : Catalog.load(o.catalog(), roles);
         Topology topology = o.topology() == null ? Topology.empty() : Topology.load(o.topology(), roles);
@@ -214,9 +218,6 @@ final class LiveCommand {
             err.println("portmatrix: warning: " + w);
         }
         Classifier classifier = new Classifier(new CompiledCatalog(catalog), topology);
-        if (o.output() != null && Files.isDirectory(o.output())) {
-            throw new UsageException(o.output() + ": is a directory");
-        }
         LiveCaptureConfig cfg = new LiveCaptureConfig(o.iface(), o.bpf(), o.snaplen(), o.bufferMiB() << 20,
                 LiveCaptureConfig.DEFAULT_TIMEOUT_MILLIS, o.immediate());
         LiveSource source = PcapLiveSource.open(cfg);

@@ -107,7 +107,8 @@ public final class Main {
         } catch (OutOfMemoryError e) {
             // One line, not a stack trace and exit status 1 (the status of flows outside the matrix).
             err.println("portmatrix: out of memory: the Java heap (" + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) is full;"
-                    + " give it more with PORTMATRIX_JAVA_OPTS=-Xmx<size>, or fewer open flows with --flow-capacity");
+                    + " give it more with PORTMATRIX_JAVA_OPTS=-Xmx<size>" + (args.length > 0 && (args[0].equals("analyze")
+                    || args[0].equals("live")) ? ", or fewer open flows with --flow-capacity" : "")); // (flows: analyze and live only)
             return ExitStatus.USAGE;
         }
     }
@@ -202,7 +203,7 @@ public final class Main {
         to.println();
         Help.print(to, "portmatrix analyze CAPTURE...", "Classify every flow of the captures against the Lync Server 2013 port matrix.",
                 analyzeOptions(), "Exit status: 0 done, 1 flows outside the matrix with --fail-on-unexpected, 2 usage error, unreadable input or an output "
-                        + "that cannot be written (the others are), 3 input damaged but read, 128 + the signal after SIGINT/SIGTERM "
+                        + "that cannot be written (the others are), 3 input damaged but read, 128 + the signal after SIGINT/SIGTERM/SIGHUP "
                         + "(the reports of what was read are written).");
     }
 
@@ -526,7 +527,7 @@ public final class Main {
                 // Nothing left to write (every output failed, as standard output into '| head' does, and no
                 // extract): the rest of the captures would be read for the summary alone; it stops instead.
                 boolean stopWithoutOutputs = o.extract() == null;
-                analyzer.stopWhen(() -> signal.requested() ? "stopped by SIGINT or SIGTERM"
+                analyzer.stopWhen(() -> signal.requested() ? Interruption.reason()
                         : stopWithoutOutputs && reports.allFailed() ? "stopped with no output left to write" : null);
                 if (progress != null) {
                     progress.show(); // after the set-up's warnings, on a line of its own
@@ -649,14 +650,14 @@ public final class Main {
     }
 
     /**
-     * From the read's start, a SIGINT or SIGTERM stops it and the reports of what was read are written
+     * From the read's start, a SIGINT, SIGTERM or SIGHUP stops it and the reports of what was read are written
      * ({@link Interruption}), even when it comes while the set-up is still opening them; before, it
      * ends the run as any exit does, and no report is replaced.
      */
     private static Interruption interruptible(Analyzer analyzer) {
         Interruption signal = Interruption.install();
         signal.wakeWith(Captures::wakePipeReads); // a read blocked on a quiet pipe stops too
-        analyzer.stopWhen(() -> signal.requested() ? "stopped by SIGINT or SIGTERM" : null); // the reports' own check once they are open
+        analyzer.stopWhen(() -> signal.requested() ? Interruption.reason() : null); // the reports' own check once they are open
         return signal;
     }
 

@@ -215,6 +215,9 @@ public final class TextReport implements FlowReport {
         out.printf("FLOWS OUTSIDE THE MATRIX: %s, %s, %s in %s (verdict -> role pair -> transport/port)%n%n",
                 plural(data.flaggedFlows(), "flow"), plural(data.flaggedPackets(), "packet"),
                 plural(data.flaggedBytes(), "byte"), plural(data.groupCount(), "group"));
+        // Where every group is: the HTML page's grouped table holds the first MAX_GROUP_ROWS of them only (without --all-flows).
+        String everyGroup = data.groupCount() <= HtmlReport.MAX_GROUP_ROWS ? "--format html or csv, or --all-flows"
+                : "--format csv, or --all-flows";
         for (ReportData.VerdictGroups vg : verdicts) {
             out.printf("%s: %s%n", vg.verdict().id(), amounts(vg.totals()));
             int shownPairs = 0;
@@ -255,9 +258,9 @@ public final class TextReport implements FlowReport {
                     out.printf("           %s%n", oneLine(e.reason()));
                 }
                 if (hiddenPortCount > 0) {
-                    out.printf("    ... %s more %s%s: %s (every group: --format html or csv, or --all-flows)%n", n(hiddenPortCount),
+                    out.printf("    ... %s more %s%s: %s (every group: %s)%n", n(hiddenPortCount),
                             hiddenPortCount == 1 ? "port" : "ports", hiddenLow <= hiddenHigh ? " between " + hiddenLow + " and " + hiddenHigh : "",
-                            amounts(hiddenPorts));
+                            amounts(hiddenPorts), everyGroup);
                 }
             }
             if (hiddenPairCount > 0) {

@@ -147,6 +147,53 @@ class BadConfigurationTest {
         assertNames(out, t + ":2:", "'.ad:be'");
     }
 
+    /**
+     * The topology XML and the hosts CSV are read whole, each up to 64 MiB: a larger one is refused with
+     * its name, also in a heap smaller than twice that (readNBytes gathers pieces and copies them into
+     * one array: a 205 MB hosts file under -Xmx100m ran out of memory, and the hosts file had no limit at
+     * all). Sparse files: nothing of the 64 MiB is written. One within the limit that the heap cannot hold is out of memory,
+     * with advice for this command.
+     */
+    @Test
+    void topologyImportInputsOverTheirLimitAreRefusedInASmallHeap() throws Exception {
+        Path xml = dir.resolve("huge.xml");
+        Path hosts = dir.resolve("huge.csv");
+        for (Path p : List.of(xml, hosts)) {
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+                f.setLength((64L << 20) + 1);
+            }
+        }
+        Path out = dir.resolve("topology.yaml");
+        String[][] cases = {
+            {xml.toString(), xml + ": larger than 64 MiB (a published topology is a few MB): not a topology"},
+            {"../shared/samples/contoso-topology.xml", hosts + ": larger than 64 MiB (a topology's hosts take a few thousand lines): not a hosts file"}};
+        for (String[] c : cases) {
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:-UsePerfData",
+                    "-Xmx100m", "-cp", System.getProperty("java.class.path"), "org.portmatrix.cli.Main",
+                    "topology", "import", c[0], "--hosts", hosts.toString(), "--output", out.toString()).redirectErrorStream(true).start();
+            String err = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(2, p.exitValue(), err);
+            assertEquals("portmatrix: " + c[1], err.strip());
+            assertFalse(Files.exists(out));
+        }
+        // Just within the limit, the heap is too small (64 Mi characters decoded take 128 MiB): the advice fits the command
+        // (it also said "or fewer open flows with --flow-capacity", an option of analyze and live only).
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(hosts.toFile(), "rw")) {
+            f.setLength(64L << 20);
+        }
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:-UsePerfData",
+                "-Xmx100m", "-cp", System.getProperty("java.class.path"), "org.portmatrix.cli.Main",
+                "topology", "import", "../shared/samples/contoso-topology.xml", "--hosts", hosts.toString(), "--output", out.toString())
+                .redirectErrorStream(true).start();
+        String err = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue(), err);
+        assertEquals("portmatrix: out of memory: the Java heap (100 MiB) is full; give it more with PORTMATRIX_JAVA_OPTS=-Xmx<size>",
+                err.strip());
+        assertFalse(Files.exists(out));
+    }
+
     @Test
     void anUnknownProtocolInATopologyPortIsRefusedWithItsLine() throws Exception {
         // It loaded, and the port then took any protocol: the entry's protocol is checked on the wire.

@@ -105,6 +105,26 @@ class LiveCommandLineTest {
         assertArrayEquals(before, Files.readAllBytes(topology), "the topology kept");
     }
 
+    /**
+     * An output that cannot be written is refused before the capture opens, in analyze's words (live
+     * had opened the capture first, then said "cannot write the live output: ...: no such file or
+     * directory"). The interface does not exist: the old code failed on it instead.
+     */
+    @Test
+    void anOutputThatCannotBeWrittenIsRefusedBeforeTheCaptureAsAnalyzeDoes(@TempDir Path dir) throws Exception {
+        Path missing = dir.resolve("nope");
+        Run r = run("live", "-i", "pmnosuch0", "-o", missing.resolve("x.txt").toString());
+        assertOneLineError(r.status(), r.err(), missing.resolve("x.txt") + ": cannot write output: no such directory " + missing);
+        Path file = Files.writeString(dir.resolve("file"), "x");
+        r = run("live", "-i", "pmnosuch0", "-o", dir.toString());
+        assertOneLineError(r.status(), r.err(), dir + ": cannot write output: is a directory");
+        r = run("live", "-i", "pmnosuch0", "--report-dir", file.resolve("reports").toString());
+        assertOneLineError(r.status(), r.err(), file.resolve("reports") + ": cannot create the report directory: " + file + " is not a directory");
+        Run a = run("analyze", "captures/sample.pcap", "-o", missing.resolve("x.txt").toString());
+        assertEquals(a.err(), run("live", "-i", "pmnosuch0", "-o", missing.resolve("x.txt").toString()).err(), "the same line as analyze's");
+        assertFalse(Files.exists(missing));
+    }
+
     /** A report directory that takes no new file: the reason, not the JDK's exception's name (NoSuchFileException). */
     @Test
     void aReportDirectoryThatTakesNoFileIsSaidSo() {
@@ -120,6 +140,24 @@ class LiveCommandLineTest {
         // Opening lo only to compile the filter against it; the run ends before any packet is read.
         Run r = run("live", "-i", "lo", "--bpf", "port ((");
         assertOneLineError(r.status(), r.err(), "--bpf 'port (('");
+    }
+
+    /**
+     * An interface set down by hand before the start: libpcap refuses to open it ("That device is not
+     * up"), so live says what to do, in one line, exit 2 (the old line was libpcap's words alone).
+     */
+    @Test
+    void anInterfaceSetDownBeforeTheStartIsSaidWithWhatToDo() throws Exception {
+        try (Netns ns = Netns.create()) {
+            Netns.run("ip", "-n", ns.name, "link", "set", ns.captureIface, "down");
+            Process p = new ProcessBuilder(ns.inside(LiveProcess.javaCommand("live", "-i", ns.captureIface, "--duration", "1"))).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals("", out);
+            assertOneLineError(p.exitValue(), err, "cannot capture on " + ns.captureIface + ": " + ns.captureIface
+                    + " is down (administratively); bring it up with `ip link set " + ns.captureIface + " up` before starting live");
+        }
     }
 
     @Test

@@ -67,7 +67,7 @@ class InterruptTest {
         }
         String stderr = Files.readString(err, StandardCharsets.UTF_8);
         assertEquals(128 + 15, p.exitValue(), stderr);
-        assertTrue(stderr.contains("portmatrix: stopped by SIGINT or SIGTERM after "), stderr);
+        assertTrue(stderr.contains("portmatrix: stopped by SIGTERM after "), stderr);
         assertTrue(stderr.contains("; writing the reports of what was read"), stderr);
 
         Matcher read = Pattern.compile("packets read ([0-9,]+), not decoded ([0-9,]+)").matcher(stderr);
@@ -75,7 +75,7 @@ class InterruptTest {
         long packets = Long.parseLong(read.group(1).replace(",", ""));
         long notDecoded = Long.parseLong(read.group(2).replace(",", ""));
         assertTrue(packets * 1500 >= BEFORE_SIGNAL - (64 << 10), "about as many packets as were fed: " + packets);
-        assertTrue(stderr.contains("interrupted: stopped by SIGINT or SIGTERM after " + String.format(java.util.Locale.ROOT, "%,d", packets)
+        assertTrue(stderr.contains("interrupted: stopped by SIGTERM after " + String.format(java.util.Locale.ROOT, "%,d", packets)
                 + " packets, at " + fifo + " offset "), stderr);
 
         // Every decoded packet read before the signal is in a reported flow, in both JSON lines files.
@@ -86,8 +86,8 @@ class InterruptTest {
             }
             assertEquals(packets - notDecoded, inFlows, f.toString());
         }
-        assertTrue(Files.readString(reports.resolve(ReportSet.DIR_HTML)).contains("interrupted: stopped by SIGINT or SIGTERM"));
-        assertTrue(Files.readString(reports.resolve(ReportSet.DIR_TEXT)).contains("interrupted: stopped by SIGINT or SIGTERM"));
+        assertTrue(Files.readString(reports.resolve(ReportSet.DIR_HTML)).contains("interrupted: stopped by SIGTERM"));
+        assertTrue(Files.readString(reports.resolve(ReportSet.DIR_TEXT)).contains("interrupted: stopped by SIGTERM"));
         try (var files = Files.list(reports)) {
             assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".tmp")).toList(), "no temporary file left");
         }
@@ -143,7 +143,7 @@ class InterruptTest {
         for (int at = 24; at < pcap.length; at += 16 + r.getInt(at + 8)) {
             last = at;
         }
-        assertTrue(stderr.contains("interrupted: stopped by SIGINT or SIGTERM after 182 packets, at (standard input) offset "
+        assertTrue(stderr.contains("interrupted: stopped by SIGTERM after 182 packets, at (standard input) offset "
                 + last + ": the packets after it were not read"), "the last packet's record: " + stderr);
         long inFlows = 0;
         List<JsonNode> flows = ReportTests.jsonLines(json);
@@ -152,6 +152,21 @@ class InterruptTest {
         }
         assertEquals(182, inFlows, "every packet read is in a reported flow");
         assertEquals(10, flows.size());
+    }
+
+    /**
+     * SIGHUP (the terminal that started the run closing) takes the same path, exit status 129, and the
+     * lines name it: they said "stopped by SIGINT or SIGTERM" whichever signal came.
+     */
+    @Test
+    void aSighupIsNamedAndWhatWasReadIsReported() throws Exception {
+        Path json = dir.resolve("flows.jsonl");
+        byte[] pcap = Files.readAllBytes(Path.of(SAMPLE));
+        String stderr = signalledOnAQuietStandardInput(json, stdin -> stdin.write(pcap), "HUP", 1);
+        assertTrue(stderr.contains("portmatrix: stopped by SIGHUP after 182 packets, at (standard input) offset "), stderr);
+        assertTrue(stderr.contains("interrupted: stopped by SIGHUP after 182 packets, at (standard input) offset "), stderr);
+        assertFalse(stderr.contains("SIGTERM") || stderr.contains("SIGINT"), stderr);
+        assertEquals(182, packetsInFlows(json), "every packet read is in a reported flow");
     }
 
     /**
@@ -172,7 +187,7 @@ class InterruptTest {
         });
         // Every packet inflated is read: what the pipe brought is handed over once it brings nothing more (the inflating
         // thread had held it until a MiB was inflated: the first 3,986 packets were read, the rest lost).
-        assertTrue(stderr.contains("interrupted: stopped by SIGINT or SIGTERM after 5,460 packets, at (standard input) offset "), stderr);
+        assertTrue(stderr.contains("interrupted: stopped by SIGTERM after 5,460 packets, at (standard input) offset "), stderr);
         assertEquals(5460, packetsInFlows(json), "every packet read is in a reported flow");
     }
 
@@ -191,7 +206,7 @@ class InterruptTest {
             gz.write(raw);
             gz.finish(); // the member ends, trailer and all; the pipe stays open, quiet before the next one
         });
-        assertTrue(stderr.contains("interrupted: stopped by SIGINT or SIGTERM after 5,460 packets, at (standard input) offset "), stderr);
+        assertTrue(stderr.contains("interrupted: stopped by SIGTERM after 5,460 packets, at (standard input) offset "), stderr);
         assertFalse(stderr.contains("damaged"), stderr);
         assertEquals(5460, packetsInFlows(json), "every packet read is in a reported flow");
     }
@@ -226,6 +241,11 @@ class InterruptTest {
      * read has had 2 s, sends SIGTERM. Returns standard error, the exit status checked (143).
      */
     private String signalledOnAQuietStandardInput(Path json, Feed feed) throws Exception {
+        return signalledOnAQuietStandardInput(json, feed, "TERM", 15);
+    }
+
+    /** The same with the signal {@code signal} (its number {@code number}: the exit status is 128 + it). */
+    private String signalledOnAQuietStandardInput(Path json, Feed feed, String signal, int number) throws Exception {
         Path err = dir.resolve("stderr.txt");
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:-UsePerfData",
                 "-cp", System.getProperty("java.class.path"), "org.portmatrix.cli.Main", "analyze", "-", "--topology", TOPOLOGY,
@@ -242,14 +262,14 @@ class InterruptTest {
             assertTrue(temporaryFileIn(dir), "the set-up did not end: " + Files.readString(err));
             Thread.sleep(2000);
             assertTrue(p.isAlive(), Files.readString(err));
-            assertEquals(0, new ProcessBuilder("sh", "-c", "kill -TERM " + p.pid()).start().waitFor());
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "analyze did not end after SIGTERM");
+            assertEquals(0, new ProcessBuilder("sh", "-c", "kill -" + signal + " " + p.pid()).start().waitFor());
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "analyze did not end after SIG" + signal);
         } finally {
             p.destroyForcibly();
             stdin.close();
         }
         String stderr = Files.readString(err, StandardCharsets.UTF_8);
-        assertEquals(128 + 15, p.exitValue(), stderr);
+        assertEquals(128 + number, p.exitValue(), stderr);
         return stderr;
     }
 

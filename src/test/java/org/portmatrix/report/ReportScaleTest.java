@@ -42,7 +42,9 @@ class ReportScaleTest {
         long lines = text.toString().lines().count();
         assertTrue(lines < 60, "a scan of 50,000 ports is a few lines, not 50,000: " + lines + "\n" + text);
         assertTrue(text.toString().contains("unexpected_port: 50,000 flows, 250,000 packets, 15,000,000 bytes"), text.toString());
-        assertTrue(text.toString().contains("... 49,990 more ports between 1034 and 51023: 49,990 flows"), text.toString());
+        // The HTML page holds 2,000 groups: it is not where every group of these 50,000 is (the hint said "--format html or csv").
+        assertTrue(text.toString().contains("... 49,990 more ports between 1034 and 51023: 49,990 flows, 249,950 packets, 14,997,000 bytes"
+                + " (every group: --format csv, or --all-flows)"), text.toString());
         Matcher rows = Pattern.compile("<tr class=\"flow\"").matcher(html.toString());
         int n = 0;
         while (rows.find()) {
@@ -81,6 +83,21 @@ class ReportScaleTest {
         assertEquals(120_000, flows, "no flow is lost in the folding");
         assertTrue(other);
         assertEquals(120_000, data.totals(Verdict.UNEXPECTED_PORT).flows());
+    }
+
+    /** Groups that fit the HTML page's grouped table (2,000): the text report's hint names the page too. */
+    @Test
+    void aFewHiddenPortsPointToTheHtmlPageToo() throws Exception {
+        StringWriter text = new StringWriter();
+        ReportSet set = new ReportSet(new ReportContext(List.of(), List.of("front-end", "client"), false,
+                ReportContext.DEFAULT_MAX_FLAGGED_RECORDS));
+        set.add("text", text);
+        for (int i = 0; i < 12; i++) {
+            set.flow(record(i, "unexpected_port", List.of("client"), List.of("front-end"), 1024 + i));
+        }
+        set.finish(new RunSummary(List.of("scan.pcap"), 60, 60, java.util.Map.of(), 12, 0, 12, List.of(), "built-in", "t.yaml"));
+        assertTrue(text.toString().contains("... 2 more ports between 1034 and 1035: 2 flows, 10 packets, 600 bytes"
+                + " (every group: --format html or csv, or --all-flows)"), text.toString());
     }
 
     @Test

@@ -136,7 +136,7 @@ public final class PcapLiveSource implements LiveSource {
                 .immediateMode(c.immediate());
     }
 
-    /** One line for a failed open: the two causes users meet are named plainly. */
+    /** One line for a failed open: the causes users meet are named plainly. */
     static String describeOpenError(String iface, String message) {
         String m = firstLine(message);
         String lower = m.toLowerCase(Locale.ROOT);
@@ -145,6 +145,12 @@ public final class PcapLiveSource implements LiveSource {
         }
         if (lower.contains("no such device")) {
             return iface + ": no such network interface (" + m + ")";
+        }
+        if (lower.contains("not up")) {
+            // PCAP_ERROR_IFACE_NOT_UP ("That device is not up"): set down by hand (ip link set IFACE down). Linux's
+            // libpcap refuses to open it; a link that is up but has no carrier opens, and is watched (LinkWatch).
+            return "cannot capture on " + iface + ": " + iface + " is down (administratively); bring it up with `ip link set " + iface
+                    + " up` before starting live";
         }
         return "cannot capture on " + iface + ": " + m;
     }

@@ -18,10 +18,13 @@ import org.portmatrix.classify.ConfigException;
 
 /**
  * A user's list of names and addresses: CSV with the columns {@code fqdn,address} (a header line
- * naming them is optional; a name may have several rows). Addresses must be numeric; nothing here
- * ever asks DNS.
+ * naming them, by these names or others, is optional: see {@link #header}; a name may have several
+ * rows). Addresses must be numeric; nothing here ever asks DNS.
  */
 final class HostsFile {
+    /** The largest file read (it is read whole, to check its encoding): the topology XML's limit. */
+    static final int MAX_BYTES = XmlTree.MAX_BYTES;
+
     private HostsFile() {}
 
     static Map<String, Set<Cidr>> read(Path file) throws ConfigException {
@@ -40,7 +43,8 @@ final class HostsFile {
             boolean first = true;
             for (CSVRecord rec : p) {
                 int line = (int) rec.getParser().getCurrentLineNumber();
-                if (first && rec.size() >= 2 && rec.get(0).equalsIgnoreCase("fqdn")) {
+                boolean firstRow = first;
+                if (first && rec.size() >= 2 && (rec.get(0).equalsIgnoreCase("fqdn") || header(rec.get(0), rec.get(1)))) {
                     first = false;
                     continue; // the header
                 }
@@ -62,7 +66,9 @@ final class HostsFile {
                             : "no name before the address '" + addr + "' (expected fqdn,address)");
                 }
                 if (c == null || c.length() != 128) { // a host address, not a prefix
-                    throw new ConfigException(name, line, "'" + addr + "' is not an IPv4 or IPv6 address (for " + rec.get(0) + ")");
+                    throw new ConfigException(name, line, "'" + addr + "' is not an IPv4 or IPv6 address (for " + rec.get(0) + ")"
+                            + (firstRow && c == null ? "; a first row is read as a header only when its first two cells are words"
+                            + " without '.', ':' or '/', such as fqdn,address or Name,IPAddress" : ""));
                 }
                 if (TopologyImport.allAddresses(c)) { // 0.0.0.0 is how a topology says "no address": never a host's
                     throw new ConfigException(name, line, "'" + addr + "' is not a host's address (for " + rec.get(0) + ")");
@@ -76,16 +82,36 @@ final class HostsFile {
     }
 
     /**
+     * A first row that names its columns, whatever the names (Export-Csv writes its properties', as
+     * {@code "Name","IPAddress"}): two cells that start with a letter and hold no '.', ':' or '/', so
+     * neither a host's name with its domain nor an address, nor a prefix.
+     */
+    private static boolean header(String first, String second) {
+        return word(first) && word(second);
+    }
+
+    private static boolean word(String cell) {
+        return !cell.isEmpty() && Character.isLetter(cell.charAt(0)) && cell.indexOf('.') < 0 && cell.indexOf(':') < 0
+                && cell.indexOf('/') < 0;
+    }
+
+    /**
      * The file as UTF-8 text, without a byte-order mark (Excel's "CSV UTF-8" and PowerShell's UTF8
      * write one; it was read as part of the first name). Text in another encoding is refused with the
      * line of its first byte that is not UTF-8.
      */
     private static String text(String name, Path file) throws ConfigException {
         byte[] b;
-        try {
-            b = Files.readAllBytes(file);
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            // Its size first: readNBytes gathers what it reads in pieces and copies them into one array at the end, twice
+            // the limit in memory before the check below could say anything (a 205 MB file ran a 100 MiB heap out).
+            b = Files.size(file) > MAX_BYTES ? null : in.readNBytes(MAX_BYTES + 1);
         } catch (IOException e) {
             throw ConfigException.unreadable(name, e);
+        }
+        if (b == null || b.length > MAX_BYTES) {
+            throw new ConfigException(name, 0, "larger than " + (MAX_BYTES >> 20) + " MiB (a topology's hosts take a few thousand lines):"
+                    + " not a hosts file");
         }
         if (b.length >= 2 && ((b[0] == (byte) 0xff && b[1] == (byte) 0xfe) || (b[0] == (byte) 0xfe && b[1] == (byte) 0xff))) {
             // What Windows PowerShell 5.1's Out-File and '>' write.

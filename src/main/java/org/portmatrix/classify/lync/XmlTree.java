@@ -117,6 +117,9 @@ final class XmlTree {
                     : Files.isSymbolicLink(file) ? "a symbolic link to nothing (its target is missing, or links loop)" : "no such file");
         }
         try (InputStream in = Files.newInputStream(file)) {
+            if (Files.size(file) > MAX_BYTES) { // (said before reading: readNBytes holds twice the limit before parse can check)
+                throw tooLarge(name);
+            }
             return parse(name, in);
         } catch (IOException e) {
             throw ConfigException.unreadable(name, e);
@@ -129,6 +132,10 @@ final class XmlTree {
     /** Nesting accepted: a published topology nests 6 levels, Topology Builder's files a few more. */
     static final int MAX_DEPTH = 256;
 
+    private static ConfigException tooLarge(String name) {
+        return new ConfigException(name, 0, "larger than " + (MAX_BYTES >> 20) + " MiB (a published topology is a few MB): not a topology");
+    }
+
     static Element parse(String name, InputStream stream) throws ConfigException {
         byte[] bytes;
         try {
@@ -137,7 +144,7 @@ final class XmlTree {
             throw ConfigException.unreadable(name, e);
         }
         if (bytes.length > MAX_BYTES) {
-            throw new ConfigException(name, 0, "larger than " + (MAX_BYTES >> 20) + " MiB (a published topology is a few MB): not a topology");
+            throw tooLarge(name);
         }
         java.nio.CharBuffer chars = decode(name, bytes);
         XMLStreamReader r = null;

@@ -491,6 +491,35 @@ class TopologyImportTest {
         return out;
     }
 
+    /**
+     * A header of other names, as Excel or PowerShell's Export-Csv write them ("Name","IPAddress", after
+     * Windows PowerShell's #TYPE line), is skipped like fqdn,address: it was refused, "'IPAddress' is not
+     * an IPv4 or IPv6 address (for Name)". A first row that is not such a header says what one is.
+     */
+    @Test
+    void aHostsFileHeaderOfOtherNamesIsSkipped() throws Exception {
+        Path hosts = dir.resolve("hosts.csv");
+        for (String header : List.of("Name,IPAddress\n", "#TYPE Selected.Microsoft.Rtc.Management.Xds.Machine\n\"Name\",\"IPAddress\"\n",
+                "Host Name,IP Address,Notes\n")) {
+            Files.writeString(hosts, header + "fe01.contoso.com,10.1.1.11\nfe02.contoso.com,fd00:10:1:1::12\n");
+            Map<String, Set<Cidr>> read = HostsFile.read(hosts);
+            assertEquals(Map.of("fe01.contoso.com", Set.of(Cidr.parse("10.1.1.11")), "fe02.contoso.com", Set.of(Cidr.parse("fd00:10:1:1::12"))),
+                    read, header);
+        }
+        // A name with its domain, or an address that is wrong, in the first row: a row, not a header.
+        Files.writeString(hosts, "fe01.contoso.com,IPAddress\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
+        assertEquals(hosts + ":1: 'IPAddress' is not an IPv4 or IPv6 address (for fe01.contoso.com); a first row is read as a header only"
+                + " when its first two cells are words without '.', ':' or '/', such as fqdn,address or Name,IPAddress", e.getMessage());
+        Files.writeString(hosts, "fe01,10.1.1.x\n");
+        e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
+        assertTrue(e.getMessage().startsWith(hosts + ":1: '10.1.1.x' is not an IPv4 or IPv6 address (for fe01); a first row"), e.getMessage());
+        // Past the first row, a header is a mistake like any other row.
+        Files.writeString(hosts, "fe01.contoso.com,10.1.1.11\nName,IPAddress\n");
+        e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
+        assertEquals(hosts + ":2: 'IPAddress' is not an IPv4 or IPv6 address (for Name)", e.getMessage());
+    }
+
     @Test
     void aHostsFileWithAByteOrderMarkIsReadAsWithout() throws Exception {
         // Excel's "CSV UTF-8" and PowerShell's UTF8 encoding write one: it was read as part of the first name.
@@ -553,6 +582,17 @@ class TopologyImportTest {
         }
         ConfigException e = assertThrows(ConfigException.class, () -> TopologyImporter.run(xml, null, List.of(), Catalog.builtIn(new Roles())));
         assertEquals(xml + ": larger than 64 MiB (a published topology is a few MB): not a topology", e.getMessage());
+    }
+
+    /** The hosts file is read whole too (its encoding checked first): one over 64 MiB is refused, not read into memory. */
+    @Test
+    void aHostsFileOverItsLimitIsRefused() throws Exception {
+        Path hosts = dir.resolve("huge.csv");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(hosts.toFile(), "rw")) {
+            f.setLength(HostsFile.MAX_BYTES + 1L); // (sparse: no 64 MiB written)
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
+        assertEquals(hosts + ": larger than 64 MiB (a topology's hosts take a few thousand lines): not a hosts file", e.getMessage());
     }
 
     @Test
