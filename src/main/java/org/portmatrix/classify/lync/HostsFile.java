@@ -50,7 +50,9 @@ final class HostsFile {
                 }
                 first = false;
                 if (rec.size() < 2) {
-                    throw new ConfigException(name, line, "expected two columns: fqdn,address");
+                    // (Excel saves "CSV" with semicolons where the decimal separator is a comma: fr-FR, de-DE, ...)
+                    throw new ConfigException(name, line, "expected two columns: fqdn,address"
+                            + (rec.size() == 1 && rec.get(0).indexOf(';') >= 0 ? "; the columns are separated by ';': save it with commas" : ""));
                 }
                 for (int i = 2; i < rec.size(); i++) {
                     if (Cidr.parse(rec.get(i)) != null) { // a second address on the row would be lost (other columns, notes, are not read)

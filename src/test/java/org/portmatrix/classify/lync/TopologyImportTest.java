@@ -520,6 +520,18 @@ class TopologyImportTest {
         assertEquals(hosts + ":2: 'IPAddress' is not an IPv4 or IPv6 address (for Name)", e.getMessage());
     }
 
+    /** Excel saves "CSV" with semicolons where the decimal separator is a comma (fr-FR, de-DE): the message says so. */
+    @Test
+    void aHostsFileSeparatedBySemicolonsSaysSo() throws Exception {
+        Path hosts = dir.resolve("hosts.csv");
+        Files.writeString(hosts, "fqdn;address\nfe01.contoso.com;10.1.1.11\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
+        assertEquals(hosts + ":1: expected two columns: fqdn,address; the columns are separated by ';': save it with commas", e.getMessage());
+        Files.writeString(hosts, "fe01.contoso.com\n");
+        e = assertThrows(ConfigException.class, () -> HostsFile.read(hosts));
+        assertEquals(hosts + ":1: expected two columns: fqdn,address", e.getMessage());
+    }
+
     @Test
     void aHostsFileWithAByteOrderMarkIsReadAsWithout() throws Exception {
         // Excel's "CSV UTF-8" and PowerShell's UTF8 encoding write one: it was read as part of the first name.
