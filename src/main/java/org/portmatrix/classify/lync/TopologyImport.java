@@ -171,8 +171,11 @@ final class TopologyImport {
         Map<String, Set<String>> rolesByFqdn = new LinkedHashMap<>();
         for (Map.Entry<String, Set<String>> e : poolRoles.entrySet()) {
             LyncTopology.Pool pool = topo.pools.get(e.getKey());
-            addresses(pool, e.getValue(), externalNames.getOrDefault(pool.fqdn(), Set.of()));
+            addresses(pool, e.getValue());
             rolesByFqdn.put(pool.fqdn(), e.getValue());
+        }
+        for (Map.Entry<String, Set<String>> e : externalNames.entrySet()) {
+            externalNames(e.getKey(), e.getValue()); // once every pool's own addresses are placed
         }
         // A pool's load balancer forwards the ports of its machines: a port moved on them moved on its virtual address too.
         List<RolePort> withBalancers = new ArrayList<>();
@@ -246,11 +249,41 @@ final class TopologyImport {
     }
 
     /**
-     * The addresses of a pool's machines by role, its load balancer's, and for an Edge pool those of the external
-     * names its External ports give ({@code ConfiguredFqdn}): a hardware load balancer's external virtual address
-     * (DNS load balancing resolves them to the servers' own, which have the role already).
+     * The addresses of the external names an Edge pool's External ports give ({@code ConfiguredFqdn}): a hardware load
+     * balancer's external virtual address (DNS load balancing resolves them to the servers' own, which have the role
+     * already), edge-external. Not an address that holds another role here: a name such as sip.contoso.com resolves,
+     * in the internal DNS of a split-brain namespace (and so in a capture's DNS answers inside), to the Front End
+     * pool's own address, which then took edge-external and every External port of the Edge with it (review).
      */
-    private void addresses(LyncTopology.Pool pool, Set<String> roles, Set<String> externalNames) {
+    private void externalNames(String poolFqdn, Set<String> names) {
+        for (String name : names) {
+            Cidr literal = Cidr.parse(name);
+            Map<Cidr, String> found = literal != null ? Map.of(literal, "its name is its address") : resolver.resolve(name);
+            if (found.isEmpty() && unresolved.stream().noneMatch(u -> u.fqdn().equals(name))) {
+                unresolved.add(new Unresolved("external", name, "ConfiguredFqdn of External ports of the Edge pool " + poolFqdn));
+            }
+            for (Map.Entry<Cidr, String> a : found.entrySet()) {
+                Cidr addr = a.getKey();
+                if (allAddresses(addr)) {
+                    continue;
+                }
+                HostEntry h = hosts.get(addr);
+                if (h != null && !h.roles.equals(Set.of(EDGE_EXTERNAL))) {
+                    unresolved.add(new Unresolved("external", name, "ConfiguredFqdn of External ports of the Edge pool " + poolFqdn
+                            + "; resolved to " + addr.text() + ", an address of " + String.join(", ", h.roles)
+                            + " here (an internal DNS answer?): not taken as the Edge's"));
+                    continue;
+                }
+                externalNameAddresses.computeIfAbsent(name, k -> new LinkedHashSet<>()).add(addr);
+                if (poolAddresses.computeIfAbsent(poolFqdn, k -> new LinkedHashSet<>()).add(addr)) {
+                    add(addr, Set.of(EDGE_EXTERNAL), name + ", pool " + poolFqdn, "ConfiguredFqdn of its External ports", a.getValue());
+                }
+            }
+        }
+    }
+
+    /** The addresses of a pool's machines by role, and its load balancer's. */
+    private void addresses(LyncTopology.Pool pool, Set<String> roles) {
         Set<String> internal = new LinkedHashSet<>(roles);
         internal.remove(EDGE_EXTERNAL);
         boolean edge = roles.contains("edge-internal");
@@ -303,21 +336,6 @@ final class TopologyImport {
             }
         }
         poolAddresses.computeIfAbsent(pool.fqdn(), k -> new LinkedHashSet<>()).addAll(machineAddresses);
-        for (String name : externalNames) {
-            Cidr literal = Cidr.parse(name);
-            Map<Cidr, String> found = literal != null ? Map.of(literal, "its name is its address") : resolver.resolve(name);
-            if (found.isEmpty() && unresolved.stream().noneMatch(u -> u.fqdn().equals(name))) {
-                unresolved.add(new Unresolved("external", name, "ConfiguredFqdn of External ports of the Edge pool " + pool.fqdn()));
-            }
-            for (Map.Entry<Cidr, String> a : found.entrySet()) {
-                if (!allAddresses(a.getKey())) {
-                    externalNameAddresses.computeIfAbsent(name, k -> new LinkedHashSet<>()).add(a.getKey());
-                }
-                if (!allAddresses(a.getKey()) && poolAddresses.get(pool.fqdn()).add(a.getKey())) {
-                    add(a.getKey(), Set.of(EDGE_EXTERNAL), name + ", pool " + pool.fqdn(), "ConfiguredFqdn of its External ports", a.getValue());
-                }
-            }
-        }
         if (machineNames.size() == 1 && machineNames.contains(pool.fqdn())) {
             return; // a Standard Edition server or a single named machine: the pool is the machine
         }

@@ -92,7 +92,8 @@ public final class TopologyImporter {
                 case "machine" -> "Machines without an address (resolve them with --hosts or --resolve-from; they are not below):";
                 case "interface" -> "Interfaces without an address:";
                 case "pool" -> "Pool names not resolved (a pool's load balancer address, if it has one, is not below):";
-                default -> "External names of Edge pools not resolved (an external load balancer's address, if there is one, is not below):";
+                default -> "External names of Edge pools not resolved, or resolved to another role's address (an external load balancer's"
+                        + " address, if there is one, is not below):";
             });
             for (TopologyImport.Unresolved u : of) {
                 y.comment("  " + u);

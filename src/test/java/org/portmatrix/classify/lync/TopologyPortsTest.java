@@ -341,6 +341,22 @@ class TopologyPortsTest {
         assertTrue(without.err().contains("  externaledge.contoso.com (ConfiguredFqdn of External ports of the Edge pool edgepool.contoso.com)"),
                 without.err());
         assertFalse(without.out().contains("127.0.42.50"), without.out());
+
+        // Resolved to an address that holds another role (split-brain DNS inside: the name answers with the Front End
+        // pool's address): not the Edge's. It took edge-external, and every External port of the Edge with it.
+        Files.writeString(in[1], Files.readString(in[1]) + "externaledge.contoso.com,127.0.1.10\n");
+        Cli.Run split = Cli.run("topology", "import", in[0].toString(), "--hosts", in[1].toString(), "--output", topo.toString());
+        assertEquals(0, split.status(), split.err());
+        assertTrue(split.err().contains("  externaledge.contoso.com (ConfiguredFqdn of External ports of the Edge pool edgepool.contoso.com;"
+                + " resolved to 127.0.1.10, an address of fe-load-balancer here (an internal DNS answer?): not taken as the Edge's)"), split.err());
+        String yaml = Files.readString(topo);
+        assertTrue(yaml.lines().anyMatch(l -> l.contains("127.0.1.10/32") && l.contains("frontendpool.contoso.com")), yaml);
+        assertFalse(yaml.lines().anyMatch(l -> l.contains("127.0.1.10/32") && l.contains("ConfiguredFqdn")), yaml);
+        Path internal = new Wire().tcp("127.0.1.11", 50020, "127.0.1.10", 50000, Wire.clientHello("frontendpool.contoso.com"))
+                .write(dir.resolve("internal.pcap"));
+        Cli.Run toVip = Cli.run("analyze", internal.toString(), "--topology", topo.toString(), "--format", "jsonl");
+        assertEquals("[\"fe-load-balancer\"]", toVip.records().get(0).get("dst_roles").toString(), toVip.out());
+        assertEquals("unexpected_port", toVip.records().get(0).get("verdict").asText(), toVip.out());
     }
 
     /**
