@@ -515,10 +515,20 @@ public final class Analyzer implements FlowSink {
      * from its port 49500 to a Front End's 57600, caught mid-connection, was read from the Front End's higher
      * port to the Edge's lower one, unexpected_port, while the same connection with its SYN was expected. Once
      * per flow, on the flow thread; a flow whose inferred way is allowed is not looked at twice.
+     *
+     * <p>Only on evidence (review): inspection recognised a protocol on the flow, no ICMP error answered it, the
+     * end that would become the initiator did not send from a port below 1024, and the rule that allows it the
+     * other way round names a protocol, which the wire shows (not "tcp" or "udp", which take anything). (A catalog
+     * service port of 1024 or above may turn: the Edge's 50001, its logging port, also sends application sharing's
+     * STUN to a Front End's 50500.) Without these, an SMB session to a client's 445, a client's cleartext HTTP to an
+     * Edge's 443, ACK and FIN scans, and UDP sent from port 53 to a client's high port, all caught without their
+     * start, were turned into a client's or a Front End's traffic to a client's 1024-65535 and came out expected.
      */
     private boolean turnedIfOnlyThatWayAllowed(Flow f, Classification c) {
         int proto = f.protocol();
-        if ((proto != IpProtocol.TCP && proto != IpProtocol.UDP) || c.srcRoles == 0 || c.dstRoles == 0) {
+        if ((proto != IpProtocol.TCP && proto != IpProtocol.UDP) || c.srcRoles == 0 || c.dstRoles == 0 || !inspect
+                || f.icmpErrors != null || !(f.inspection instanceof org.portmatrix.inspect.FlowInspection fi) || fi.app == null
+                || f.dstPort() < 1024) {
             return false;
         }
         org.portmatrix.classify.Verdict now = verdictNow(f, c);
@@ -535,7 +545,9 @@ public final class Analyzer implements FlowSink {
         org.portmatrix.classify.Verdict other = verdictNow(f, t);
         // Expected only: unverifiable says nothing for the other way round. Read from its port to a client's media range
         // (1024-65535 from a Front End), any connection to an undocumented port, caught in its encrypted middle, would be.
-        boolean allowed = other == org.portmatrix.classify.Verdict.EXPECTED;
+        boolean allowed = other == org.portmatrix.classify.Verdict.EXPECTED && t.rule != CompiledCatalog.NO_RULE
+                && classifier.catalog().rule(t.rule).protocol() != org.portmatrix.classify.RuleProtocol.TCP
+                && classifier.catalog().rule(t.rule).protocol() != org.portmatrix.classify.RuleProtocol.UDP;
         if (!allowed) {
             f.turn(); // back as inferred
             Inspection.turn(f);

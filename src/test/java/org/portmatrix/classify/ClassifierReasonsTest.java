@@ -228,6 +228,37 @@ class ClassifierReasonsTest {
         assertFalse(http.get("reason").asText().contains("which end initiated"), http.toString());
     }
 
+    /**
+     * Flows caught without their start that only read the other way round would allow, but with nothing on the wire for
+     * that way (review): an SMB session to a client's 445 and a client's cleartext HTTP to an Edge's 443 (a client's
+     * peer-to-peer range takes any TCP: read from 445 or 443 to the client's high port, they were expected), ACK and
+     * FIN probes that carried no payload, and empty UDP sent from port 53 to a client's high port with an ICMP port
+     * unreachable back. Each stays flagged as inferred: a flow is turned only on a protocol inspection recognised, from
+     * a port of neither a service nor below 1024, to a rule that names the protocol.
+     */
+    @Test
+    void aFlowIsTurnedOnlyOnEvidenceForTheOtherWay() throws Exception {
+        String client2 = "10.2.0.22";
+        PcapBytes w = new PcapBytes();
+        // The NetBIOS session length, then an SMB2 header (0xFE 'SMB', 64 bytes; command 0, NEGOTIATE).
+        byte[] smb = new Bytes().u32(64).u8(0xfe).raw(Frames.ascii("SMB")).u16(64).raw(new byte[58]).toArray();
+        midConnection(w, CLIENT, 50010, client2, 445, new byte[][] {smb}, new byte[][] {smb});
+        midConnection(w, CLIENT, 50011, EDGE, 443, new byte[][] {HTTP_GET}, new byte[][] {Frames.ascii("HTTP/1.1 200 OK\r\n\r\n")});
+        for (int port : new int[] {22, 135}) { // an ACK scan: ACK, RST back
+            w.packet(segment(CLIENT, 41000, client2, port, 1, 1, Frames.ACK, new byte[0]));
+            w.packet(segment(client2, port, CLIENT, 41000, 1, 0, 0x04, new byte[0])); // RST
+        }
+        w.packet(Frames.udp(FRONT_END, 53, CLIENT, 40000, new byte[0])); // nmap -g 53
+        List<JsonNode> flows = analyze(w);
+        assertEquals(5, flows.size(), flows.toString());
+        for (JsonNode f : flows) {
+            assertTrue(f.get("verdict").asText().startsWith("unexpected") || f.get("verdict").asText().equals("protocol_mismatch"), f.toString());
+            assertFalse(f.get("reason").asText().contains("which end initiated"), f.toString());
+        }
+        assertEquals(445, one(flows, CLIENT, 445).get("dst_port").asInt());
+        assertEquals("protocol_mismatch", one(flows, CLIENT, 443).get("verdict").asText());
+    }
+
     /** 200 bytes that no inspector recognises (a TLS connection's records seen from their middle, say). */
     static byte[] opaque(int seed) {
         byte[] b = new byte[200];
