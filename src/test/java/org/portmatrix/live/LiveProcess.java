@@ -41,8 +41,11 @@ final class LiveProcess implements AutoCloseable {
         if (cp == null || cp.isBlank()) {
             cp = System.getProperty("java.class.path");
         }
-        List<String> c = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
-                "-cp", cp));
+        // SIGINT at its default (coreutils' env execs java, the same process): a build started in the background from a
+        // script (`mvn verify &`, no job control) runs with SIGINT ignored, which its children inherit and the JVM keeps
+        // ignored, so that a test's Ctrl-C never arrived (LiveReplayTest's SIGINT: "live did not end within 60 s").
+        List<String> c = new ArrayList<>(List.of("env", "--default-signal=INT", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-cp", cp));
         c.addAll(List.of(mainAndArgs));
         return c;
     }
