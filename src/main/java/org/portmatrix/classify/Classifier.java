@@ -202,11 +202,13 @@ public final class Classifier {
         sb.append(" The port is documented for ");
         int g = 0;
         int n = groups.size();
+        int rolesLeft = byRole.size();
         for (Map.Entry<List<Integer>, List<String>> e : groups.entrySet()) {
             if (g == NAMED_GROUPS) {
-                sb.append("; and ").append(n - g).append(" more role").append(n - g == 1 ? "" : "s");
+                sb.append("; and ").append(rolesLeft).append(" more role").append(rolesLeft == 1 ? "" : "s");
                 break;
             }
+            rolesLeft -= e.getValue().size();
             sb.append(g == 0 ? "" : g == n - 1 ? "; and " : "; ").append(String.join(", ", e.getValue())).append(" (");
             List<Integer> rules = e.getKey();
             if (g < DESCRIBED_GROUPS) {

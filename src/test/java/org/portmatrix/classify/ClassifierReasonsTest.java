@@ -259,6 +259,38 @@ class ClassifierReasonsTest {
         assertEquals("protocol_mismatch", one(flows, CLIENT, 443).get("verdict").asText());
     }
 
+    /**
+     * Past eight groups of roles, the rest are counted as roles, not as groups: a catalog of ten rules for TCP 9000, each
+     * for two roles of its own, names eight groups (sixteen roles) and "and 4 more roles" (it said 2, the groups).
+     */
+    @Test
+    void anUndocumentedPortCountsTheRolesItLeavesOut() throws Exception {
+        Path dir = Files.createTempDirectory("pm-classify");
+        StringBuilder catalog = new StringBuilder("roles: [");
+        for (int i = 0; i < 20; i++) {
+            catalog.append(i == 0 ? "" : ", ").append("r").append(i);
+        }
+        catalog.append("]\nrules:\n");
+        for (int i = 0; i < 10; i++) {
+            catalog.append("  - {id: rule-").append(i).append(", src: [client], dst: [r").append(2 * i).append(", r").append(2 * i + 1)
+                    .append("], transport: tcp, port: 9000, protocol: tcp}\n");
+        }
+        Path cat = Files.writeString(dir.resolve("catalog.yaml"), catalog.toString());
+        Path topo = Files.writeString(dir.resolve("topology.yaml"), "roles:\n  front-end: [10.1.1.11/32]\n  client: [10.2.0.0/16]\n");
+        PcapBytes w = new PcapBytes();
+        connection(w, CLIENT, 40000, FRONT_END, 9000, HTTP_GET);
+        Path capture = w.write(dir.resolve("c.pcap"));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
+                .run(new String[] {"analyze", capture.toString(), "--topology", topo.toString(), "--catalog", cat.toString(), "--format", "jsonl"});
+        assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+        JsonNode f = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8).trim());
+        String reason = f.get("reason").asText();
+        assertEquals("unexpected_port", f.get("verdict").asText(), f.toString());
+        assertTrue(reason.contains("r14, r15 (rule rule-7); and 4 more roles."), reason);
+    }
+
     /** 200 bytes that no inspector recognises (a TLS connection's records seen from their middle, say). */
     static byte[] opaque(int seed) {
         byte[] b = new byte[200];
