@@ -100,6 +100,7 @@ public final class Classifier {
         int port = f.dstPort();
         c.rule = CompiledCatalog.NO_RULE;
         c.configured = null;
+        c.configuredIndex = -1;
         c.configuredAt = null;
         c.reversed = false;
         if (c.srcRoles == 0 || c.dstRoles == 0) {
@@ -323,6 +324,45 @@ public final class Classifier {
         return true;
     }
 
+    /**
+     * The index of the first of the topology's {@code ports:} entries after the {@code after}-th (-1: from the first)
+     * that serves the flow {@code f} classified as {@code c} (its transport, port, responder's roles and address);
+     * -1 when none does. Several entries may serve one port with different protocols (a Skype for Business Server
+     * 2015 Edge's Internal 4443: SkypeSearchProxy's MTLS and the CMS replication's HTTPS): the inspect stage takes
+     * the first whose protocol the wire shows, as it does of catalog rules.
+     */
+    public int nextConfigured(Flow f, Classification c, int after) {
+        int proto = f.protocol();
+        int port = f.dstPort();
+        for (int i = after + 1; i < overrides.length; i++) {
+            if (overrides[i].serves(proto, port, c.dstRoles, f.dstHi(), f.dstLo())) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The {@code i}-th of the topology's {@code ports:} entries (an index from {@link #nextConfigured}). */
+    public PortOverride configured(int i) {
+        return overrides[i];
+    }
+
+    /**
+     * Makes the {@code i}-th {@code ports:} entry the one that allows the flow: {@link Classification#configured},
+     * and with {@code reasons} where it is written and the reason that names it. The verdict is the caller's.
+     */
+    public void configure(Flow f, Classification c, int i, boolean reasons) {
+        PortOverride o = overrides[i];
+        c.configured = o;
+        c.configuredIndex = i;
+        if (reasons) {
+            int port = f.dstPort();
+            c.configuredAt = source(o);
+            c.reason = transportName(f) + " " + port + " from " + roleText(c.srcRoles) + " to " + roleText(c.dstRoles)
+                    + " is configured in this deployment's topology (" + c.configuredAt + "); " + catalogSays(f.protocol(), port, o) + ".";
+        }
+    }
+
     /** The roles of {@code dst} whose catalog ports the topology moved away from this port. */
     private long movedRoles(int proto, int port, long dst, long dstHi, long dstLo) {
         long moved = 0;
@@ -336,17 +376,11 @@ public final class Classifier {
 
     /** Decides a flow the catalog did not allow by the topology's ports; false when they say nothing. */
     private boolean byTopology(Flow f, Classification c, int proto, int port, long moved, boolean reasons) {
-        for (PortOverride o : overrides) {
-            if (o.serves(proto, port, c.dstRoles, f.dstHi(), f.dstLo())) {
-                c.verdict = Verdict.EXPECTED; // the inspect stage checks the entry's protocol, as a rule's
-                c.configured = o;
-                if (reasons) {
-                    c.configuredAt = source(o);
-                    c.reason = transportName(f) + " " + port + " from " + roleText(c.srcRoles) + " to " + roleText(c.dstRoles)
-                            + " is configured in this deployment's topology (" + c.configuredAt + "); " + catalogSays(proto, port, o) + ".";
-                }
-                return true;
-            }
+        int i = nextConfigured(f, c, -1);
+        if (i >= 0) {
+            c.verdict = Verdict.EXPECTED; // the inspect stage checks the entry's protocol, as a rule's (and the next entries')
+            configure(f, c, i, reasons);
+            return true;
         }
         if (moved == 0) {
             return false;

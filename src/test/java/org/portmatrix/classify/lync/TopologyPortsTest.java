@@ -193,6 +193,62 @@ class TopologyPortsTest {
     }
 
     /**
+     * Skype for Business Server 2015 writes two services on an Edge's Internal 4443: SkypeSearchProxy (MTLS), then
+     * ManagementServices' CMS replication (HTTPS). Only the first entry serving a port was checked: a Front End's
+     * replication, TLS without a client certificate (tls-no-request.pcap moved to Front End -> Edge 4443), was
+     * protocol_mismatch against the MTLS entry, and expected with the two entries the other way round. As of catalog
+     * rules, the first entry whose protocol the wire shows allows the flow and is named.
+     */
+    @Test
+    void ofSeveralEntriesOnAPortTheFirstTheWireSatisfiesAllowsTheFlow() throws Exception {
+        Path[] in = sfbal();
+        Path topo = importTo(dir.resolve("t.yaml"), in[0].toString(), "--hosts", in[1].toString());
+        Topology t = Topology.load(topo, new Roles());
+        List<org.portmatrix.classify.PortOverride> edge4443 = t.ports().stream()
+                .filter(p -> p.role().equals("edge-internal") && p.portMin() == 4443).toList();
+        assertEquals(List.of("mtls", "https"), edge4443.stream().map(org.portmatrix.classify.PortOverride::protocol).toList(), edge4443.toString());
+        Path capture = dir.resolve("replication.pcap");
+        run("tcprewrite", "--portmap=5061:4443",
+                "--pnat=127.0.3.10/32:127.0.1.11/32,127.0.1.10/32:127.0.40.100/32", "--fixcsum",
+                "--infile=captures/inspect/tls-no-request.pcap", "--outfile=" + capture);
+        Cli.Run r = Cli.run("analyze", capture.toString(), "--topology", topo.toString(), "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        JsonNode rec = flow(r.records(), "tcp", 4443);
+        assertEquals("front-end", rec.get("src_roles").get(0).asText(), rec.toString());
+        assertEquals("[\"edge-internal\"]", rec.get("dst_roles").toString(), rec.toString());
+        assertEquals("expected", rec.get("verdict").asText(), rec.toString());
+        String why = rec.get("reason").asText();
+        assertTrue(why.contains("configured in this deployment's topology (" + topo + ":" + edge4443.get(1).line()
+                + ": edge-internal tcp 4443 https (service ManagementServices"), why);
+        assertFalse(why.contains("mtls") || why.contains("SkypeSearchProxy"), why);
+        assertTrue(why.contains("On the wire: TLS 1.2"), why);
+        // --extract decides as the report does (Inspection.verdictSoFar): an expected flow's packets are not kept.
+        Path kept = dir.resolve("kept.pcap");
+        Cli.Run x = Cli.run("analyze", capture.toString(), "--topology", topo.toString(), "--format", "jsonl", "--extract", kept.toString());
+        assertEquals(0, x.status(), x.err());
+        assertTrue(Files.size(kept) < 100, "no packet extracted: " + Files.size(kept));
+
+        // With the HTTPS entry's protocol MTLS too, none is satisfied: the first entry's mismatch, as before.
+        Files.writeString(topo, Files.readString(topo).replace("""
+                    port: "4443"
+                    protocol: https
+                """, """
+                    port: "4443"
+                    protocol: mtls
+                """));
+        Cli.Run m = Cli.run("analyze", capture.toString(), "--topology", topo.toString(), "--format", "jsonl");
+        assertEquals(0, m.status(), m.err());
+        JsonNode mismatch = flow(m.records(), "tcp", 4443);
+        assertEquals("protocol_mismatch", mismatch.get("verdict").asText(), mismatch.toString());
+        why = mismatch.get("reason").asText();
+        assertTrue(why.contains(topo + ":" + edge4443.get(0).line() + ": edge-internal tcp 4443 mtls"), why);
+        assertFalse(why.contains(topo + ":" + edge4443.get(1).line() + ":"), why);
+        x = Cli.run("analyze", capture.toString(), "--topology", topo.toString(), "--format", "jsonl", "--extract", kept.toString());
+        assertEquals(0, x.status(), x.err());
+        assertTrue(Files.size(kept) > Files.size(capture) / 2, "the flagged flow extracted: " + Files.size(kept));
+    }
+
+    /**
      * A trusted application added to a Front End pool (New-CsTrustedApplicationPool on the pool's FQDN, then
      * New-CsTrustedApplication -Port 6000: an ExternalServer service on the pool's cluster) listens on the Front
      * Ends; one on a pool of its own has no host with a role, and its port is not used.
@@ -226,6 +282,12 @@ class TopologyPortsTest {
         assertTrue(t.ports().stream().noneMatch(p -> p.portMin() == 6001), yaml);
         assertTrue(yaml.contains("ExternalServer (front-end on pool01.contoso.com)."), yaml);
         assertTrue(yaml.contains("(their ports are not used): ExternalServer (on tapool.contoso.com)."), yaml);
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
     }
 
     /** Adds roles the topology does not know (a reverse proxy, clients) at the top of an imported file's roles. */
