@@ -326,7 +326,8 @@ public final class Classifier {
 
     /**
      * The index of the first of the topology's {@code ports:} entries after the {@code after}-th (-1: from the first)
-     * that serves the flow {@code f} classified as {@code c} (its transport, port, responder's roles and address);
+     * that serves the flow {@code f} classified as {@code c} (its transport, port, responder's roles and address, and
+     * initiator's roles when the entry has {@code from});
      * -1 when none does. Several entries may serve one port with different protocols (a Skype for Business Server
      * 2015 Edge's Internal 4443: SkypeSearchProxy's MTLS and the CMS replication's HTTPS): the inspect stage takes
      * the first whose protocol the wire shows, as it does of catalog rules.
@@ -335,7 +336,7 @@ public final class Classifier {
         int proto = f.protocol();
         int port = f.dstPort();
         for (int i = after + 1; i < overrides.length; i++) {
-            if (overrides[i].serves(proto, port, c.dstRoles, f.dstHi(), f.dstLo())) {
+            if (overrides[i].serves(proto, port, c.dstRoles, f.dstHi(), f.dstLo()) && overrides[i].servesFrom(c.srcRoles)) {
                 return i;
             }
         }
@@ -382,12 +383,9 @@ public final class Classifier {
             configure(f, c, i, reasons);
             return true;
         }
-        if (moved == 0) {
-            return false;
-        }
-        int r = catalog.match(proto, port, c.srcRoles, c.dstRoles);
+        int r = moved == 0 ? CompiledCatalog.NO_RULE : catalog.match(proto, port, c.srcRoles, c.dstRoles);
         if (r == CompiledCatalog.NO_RULE) {
-            return false;
+            return otherInitiators(f, c, proto, port, reasons);
         }
         c.rule = r;
         c.verdict = Verdict.UNEXPECTED_PORT;
@@ -411,6 +409,26 @@ public final class Classifier {
                 + o.role() + " to " + transportName(f) + " " + new PortOverride.PortRange(o.portMin(), o.portMax())
                 + " (" + source(o) + ").";
         return true;
+    }
+
+    /**
+     * An entry serves the port on the responder, to initiators of its {@code from} roles only, and the flow's is
+     * none of them (Director -> a gateway's SIP port that the topology ties to the Mediation Servers):
+     * unexpected_role_pair, the reason naming the entry and its {@code from}. False when no entry serves the port.
+     */
+    private boolean otherInitiators(Flow f, Classification c, int proto, int port, boolean reasons) {
+        for (PortOverride o : overrides) {
+            if (o.serves(proto, port, c.dstRoles, f.dstHi(), f.dstLo())) {
+                c.verdict = Verdict.UNEXPECTED_ROLE_PAIR;
+                if (reasons) {
+                    c.reason = transportName(f) + " " + port + " on " + roleText(c.dstRoles) + " is configured in this deployment's topology ("
+                            + source(o) + ") for initiators of the roles " + String.join(", ", o.from()) + " only, and the initiator is "
+                            + roleText(c.srcRoles) + ".";
+                }
+                return true;
+            }
+        }
+        return false;
     }
 
     private String source(PortOverride o) {
