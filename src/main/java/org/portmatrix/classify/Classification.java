@@ -29,8 +29,13 @@ public final class Classification {
             reason = unreversedReason;
         }
     }
-    /** The topology's {@code ports:} entry that allows the flow (no catalog rule does), or null. */
+    /**
+     * The topology's {@code ports:} entry that allows the flow (no catalog rule does), or null: the first that serves it,
+     * until the inspect stage takes the first of them whose protocol the wire shows.
+     */
     public PortOverride configured;
+    /** The index of {@link #configured} among the topology's entries ({@link Classifier#nextConfigured}), or -1. */
+    public int configuredIndex = -1;
     /** Where {@link #configured} is written ("FILE:LINE: what it says"), for reasons; null without one. */
     public String configuredAt;
     public long srcRoles;

@@ -100,6 +100,7 @@ public final class Classifier {
         int port = f.dstPort();
         c.rule = CompiledCatalog.NO_RULE;
         c.configured = null;
+        c.configuredIndex = -1;
         c.configuredAt = null;
         c.reversed = false;
         if (c.srcRoles == 0 || c.dstRoles == 0) {
@@ -325,6 +326,46 @@ public final class Classifier {
         return true;
     }
 
+    /**
+     * The index of the first of the topology's {@code ports:} entries after the {@code after}-th (-1: from the first)
+     * that serves the flow {@code f} classified as {@code c} (its transport, port, responder's roles and address, and
+     * initiator's roles when the entry has {@code from});
+     * -1 when none does. Several entries may serve one port with different protocols (a Skype for Business Server
+     * 2015 Edge's Internal 4443: SkypeSearchProxy's MTLS and the CMS replication's HTTPS): the inspect stage takes
+     * the first whose protocol the wire shows, as it does of catalog rules.
+     */
+    public int nextConfigured(Flow f, Classification c, int after) {
+        int proto = f.protocol();
+        int port = f.dstPort();
+        for (int i = after + 1; i < overrides.length; i++) {
+            if (overrides[i].serves(proto, port, c.dstRoles, f.dstHi(), f.dstLo()) && overrides[i].servesFrom(c.srcRoles)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** The {@code i}-th of the topology's {@code ports:} entries (an index from {@link #nextConfigured}). */
+    public PortOverride configured(int i) {
+        return overrides[i];
+    }
+
+    /**
+     * Makes the {@code i}-th {@code ports:} entry the one that allows the flow: {@link Classification#configured},
+     * and with {@code reasons} where it is written and the reason that names it. The verdict is the caller's.
+     */
+    public void configure(Flow f, Classification c, int i, boolean reasons) {
+        PortOverride o = overrides[i];
+        c.configured = o;
+        c.configuredIndex = i;
+        if (reasons) {
+            int port = f.dstPort();
+            c.configuredAt = source(o);
+            c.reason = transportName(f) + " " + port + " from " + roleText(c.srcRoles) + " to " + roleText(c.dstRoles)
+                    + " is configured in this deployment's topology (" + c.configuredAt + "); " + catalogSays(f.protocol(), port, o) + ".";
+        }
+    }
+
     /** The roles of {@code dst} whose catalog ports the topology moved away from this port. */
     private long movedRoles(int proto, int port, long dst, long dstHi, long dstLo) {
         long moved = 0;
@@ -338,24 +379,15 @@ public final class Classifier {
 
     /** Decides a flow the catalog did not allow by the topology's ports; false when they say nothing. */
     private boolean byTopology(Flow f, Classification c, int proto, int port, long moved, boolean reasons) {
-        for (PortOverride o : overrides) {
-            if (o.serves(proto, port, c.dstRoles, f.dstHi(), f.dstLo())) {
-                c.verdict = Verdict.EXPECTED; // the inspect stage checks the entry's protocol, as a rule's
-                c.configured = o;
-                if (reasons) {
-                    c.configuredAt = source(o);
-                    c.reason = transportName(f) + " " + port + " from " + roleText(c.srcRoles) + " to " + roleText(c.dstRoles)
-                            + " is configured in this deployment's topology (" + c.configuredAt + "); " + catalogSays(proto, port, o) + ".";
-                }
-                return true;
-            }
+        int i = nextConfigured(f, c, -1);
+        if (i >= 0) {
+            c.verdict = Verdict.EXPECTED; // the inspect stage checks the entry's protocol, as a rule's (and the next entries')
+            configure(f, c, i, reasons);
+            return true;
         }
-        if (moved == 0) {
-            return false;
-        }
-        int r = catalog.match(proto, port, c.srcRoles, c.dstRoles);
+        int r = moved == 0 ? CompiledCatalog.NO_RULE : catalog.match(proto, port, c.srcRoles, c.dstRoles);
         if (r == CompiledCatalog.NO_RULE) {
-            return false;
+            return otherInitiators(f, c, proto, port, reasons);
         }
         c.rule = r;
         c.verdict = Verdict.UNEXPECTED_PORT;
@@ -379,6 +411,26 @@ public final class Classifier {
                 + o.role() + " to " + transportName(f) + " " + new PortOverride.PortRange(o.portMin(), o.portMax())
                 + " (" + source(o) + ").";
         return true;
+    }
+
+    /**
+     * An entry serves the port on the responder, to initiators of its {@code from} roles only, and the flow's is
+     * none of them (Director -> a gateway's SIP port that the topology ties to the Mediation Servers):
+     * unexpected_role_pair, the reason naming the entry and its {@code from}. False when no entry serves the port.
+     */
+    private boolean otherInitiators(Flow f, Classification c, int proto, int port, boolean reasons) {
+        for (PortOverride o : overrides) {
+            if (o.serves(proto, port, c.dstRoles, f.dstHi(), f.dstLo())) {
+                c.verdict = Verdict.UNEXPECTED_ROLE_PAIR;
+                if (reasons) {
+                    c.reason = transportName(f) + " " + port + " on " + roleText(c.dstRoles) + " is configured in this deployment's topology ("
+                            + source(o) + ") for initiators of the roles " + String.join(", ", o.from()) + " only, and the initiator is "
+                            + roleText(c.srcRoles) + ".";
+                }
+                return true;
+            }
+        }
+        return false;
     }
 
     private String source(PortOverride o) {

@@ -6,7 +6,7 @@ import java.util.List;
  * A port this deployment configured differently from the catalog, from the topology file's
  * {@code ports:} section (written by {@code portmatrix topology import} from the Lync topology's
  * {@code Port} elements). The responder's {@code role} serves {@code transport}/{@code portMin..portMax}
- * to any host of the topology, and — when {@code insteadOf} is not empty — no longer serves those
+ * to the initiator roles of {@code from} (when it is empty, to any host of the topology), and — when {@code insteadOf} is not empty — no longer serves those
  * catalog ports (the administrator moved the service, for example a media range set with
  * {@code Set-CsConferencingServer}).
  *
@@ -16,10 +16,19 @@ import java.util.List;
  * @param note where the port comes from (service, component, pool), or null
  * @param hosts the hosts of the role it applies to (one pool of several, as {@code topology import} scopes a port that
  *              one pool changed); empty for every host of the role
+ * @param from the initiator roles the port is served to (a PSTN gateway's SIP port: the Mediation Servers); empty for
+ *             any host of the topology
+ * @param fromSet {@code from} as a role set; 0 for any
  * @param line the line of the entry in the topology file
  */
 public record PortOverride(String role, long roleSet, int transport, int portMin, int portMax, String protocol,
-                           List<PortRange> insteadOf, String note, List<Cidr> hosts, int line) {
+                           List<PortRange> insteadOf, String note, List<Cidr> hosts, List<String> from, long fromSet, int line) {
+
+    /** An entry served to any initiator (no {@code from}). */
+    public PortOverride(String role, long roleSet, int transport, int portMin, int portMax, String protocol,
+                        List<PortRange> insteadOf, String note, List<Cidr> hosts, int line) {
+        this(role, roleSet, transport, portMin, portMax, protocol, insteadOf, note, hosts, List.of(), 0, line);
+    }
 
     /** An inclusive range of ports. */
     public record PortRange(int min, int max) {
@@ -56,6 +65,11 @@ public record PortOverride(String role, long roleSet, int transport, int portMin
         return transport == proto && port >= portMin && port <= portMax && (roleSet & dstRoles) != 0 && appliesTo(dstHi, dstLo);
     }
 
+    /** True when the entry serves its port to an initiator of the roles {@code srcRoles} (it has no {@link #from}, or one of them). */
+    public boolean servesFrom(long srcRoles) {
+        return fromSet == 0 || (fromSet & srcRoles) != 0;
+    }
+
     /** True when this entry moved {@code port} away from the role (on the host {@code dstHi:dstLo}). */
     public boolean moves(int proto, int port, long dstRoles, long dstHi, long dstLo) {
         if (transport != proto || (roleSet & dstRoles) == 0 || !appliesTo(dstHi, dstLo)) {
@@ -69,7 +83,7 @@ public record PortOverride(String role, long roleSet, int transport, int portMin
         return false;
     }
 
-    /** "pstn-gateway tcp 5067 tls (PstnGateway on gw01.contoso.com)". */
+    /** "pstn-gateway tcp 5067 tls from mediation, survivable-branch-appliance (PstnGateway on gw01.contoso.com)". */
     public String describe() {
         StringBuilder sb = new StringBuilder(role).append(' ').append(transport == 6 ? "tcp" : "udp").append(' ')
                 .append(new PortRange(portMin, portMax));
@@ -81,6 +95,9 @@ public record PortOverride(String role, long roleSet, int transport, int portMin
             for (int i = 0; i < hosts.size(); i++) {
                 sb.append(i == 0 ? "" : ", ").append(hosts.get(i).text());
             }
+        }
+        if (!from.isEmpty()) {
+            sb.append(hosts.isEmpty() ? "" : ",").append(" from ").append(String.join(", ", from));
         }
         if (note != null && !note.isBlank()) {
             sb.append(" (").append(note).append(')');

@@ -20,11 +20,11 @@ import org.yaml.snakeyaml.nodes.Node;
  *
  * <p>An optional {@code ports:} list names ports this deployment configured differently from the
  * catalog (written by {@code portmatrix topology import}): {@code - {role: pstn-gateway, transport: tcp,
- * port: 5067, protocol: tls, instead_of: [5081], hosts: [10.1.6.11], note: "..."}}; see {@link PortOverride}.
+ * port: 5067, protocol: tls, instead_of: [5081], hosts: [10.1.6.11], from: [mediation], note: "..."}}; see {@link PortOverride}.
  */
 public final class Topology {
     private static final Set<String> TOP_KEYS = Catalog.keys("roles", "ports");
-    private static final Set<String> PORT_KEYS = Catalog.keys("role", "transport", "port", "protocol", "instead_of", "hosts", "note");
+    private static final Set<String> PORT_KEYS = Catalog.keys("role", "transport", "port", "protocol", "instead_of", "hosts", "from", "note");
 
     private final String source;
     private final Map<String, List<Cidr>> roles;
@@ -247,6 +247,26 @@ public final class Topology {
                     throw new ConfigException(name, line(m.get("hosts")), where + ": 'hosts' is empty; leave it out for every host of the role");
                 }
             }
+            List<String> from = new ArrayList<>();
+            long fromSet = 0;
+            if (m.containsKey("from")) { // the initiator roles; no key: any
+                Node fn = m.get("from");
+                for (String r : YamlFile.scalars(name, fn, "'from'")) {
+                    String id = r.trim();
+                    int b = Roles.validId(id) ? vocabulary.bit(id) : -1;
+                    if (b < 0) {
+                        throw new ConfigException(name, line(fn), where + ": from '" + r + "' is " + (Roles.validId(id) ? "no role of the catalog or of 'roles'"
+                                : "not a role id (lowercase letters, digits, '-' and '_')"));
+                    }
+                    if (!from.contains(id)) {
+                        from.add(id);
+                        fromSet |= 1L << b;
+                    }
+                }
+                if (from.isEmpty()) { // (an empty list would read as any initiator, as no key does)
+                    throw new ConfigException(name, line(fn), where + ": 'from' is empty; leave it out for any initiator");
+                }
+            }
             for (String t : YamlFile.scalars(name, m.get("transport"), "'transport'")) {
                 int transport = switch (t.trim().toLowerCase(java.util.Locale.ROOT)) {
                     case "tcp" -> 6;
@@ -254,7 +274,7 @@ public final class Topology {
                     default -> throw new ConfigException(name, line(m.get("transport")), where + ": transport '" + t + "' is neither tcp nor udp");
                 };
                 out.add(new PortOverride(role, 1L << bit, transport, range[0], range[1], protocol, List.copyOf(insteadOf), note,
-                        List.copyOf(hosts), ln));
+                        List.copyOf(hosts), List.copyOf(from), fromSet, ln));
             }
         }
         return out;

@@ -423,7 +423,7 @@ public final class Analyzer implements FlowSink {
         if (s != ExtractStream.UNDECIDED) {
             return;
         }
-        org.portmatrix.classify.Verdict v = Inspection.verdictSoFar(f, (Classification) f.classification, classifier.catalog(),
+        org.portmatrix.classify.Verdict v = Inspection.verdictSoFar(f, (Classification) f.classification, classifier,
                 extractScratch);
         if (ending || Inspection.inspectionEnded(f) || f.tcpState >= Flow.TCP_CLOSED_FIN) {
             f.extract = v.flagged() ? ExtractStream.KEEP : ExtractStream.DROP;
@@ -467,7 +467,7 @@ public final class Analyzer implements FlowSink {
         }
         boolean turned = f.directionInferred && turnedIfOnlyThatWayAllowed(f, c);
         if (inspect) {
-            inspection.finish(f, c, classifier.catalog());
+            inspection.finish(f, c, classifier);
         } else if (c.verdict == org.portmatrix.classify.Verdict.EXPECTED
                 && (c.rule != CompiledCatalog.NO_RULE || (c.configured != null && c.configured.checked() != null))) {
             c.reason = c.reason + " The payload was not inspected (--no-inspect), so the protocol on the wire was not checked.";
@@ -565,7 +565,7 @@ public final class Analyzer implements FlowSink {
                 || (c.rule == CompiledCatalog.NO_RULE && (c.configured == null || c.configured.checked() == null))) {
             return c.verdict; // (under --no-inspect, a rule read the other way round was already given back)
         }
-        return Inspection.verdictSoFar(f, c, classifier.catalog(), turnScratch);
+        return Inspection.verdictSoFar(f, c, classifier, turnScratch);
     }
 
     /**

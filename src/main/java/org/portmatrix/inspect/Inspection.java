@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.portmatrix.classify.Addresses;
 import org.portmatrix.classify.Classification;
+import org.portmatrix.classify.Classifier;
 import org.portmatrix.classify.CompiledCatalog;
 import org.portmatrix.classify.Roles;
 import org.portmatrix.classify.Rule;
@@ -253,7 +254,8 @@ public final class Inspection {
     }
 
     /** Completes the flow's classification with what was seen on the wire. */
-    public void finish(Flow f, Classification c, CompiledCatalog catalog) {
+    public void finish(Flow f, Classification c, Classifier classifier) {
+        CompiledCatalog catalog = classifier.catalog();
         FlowInspection fi = f.inspection instanceof FlowInspection x ? x : null;
         c.appProtocol = fi != null && fi.app != null ? fi.app.id() : null;
         TlsSession tls = fi != null && fi.app == AppProtocol.TLS ? TlsInspector.session(fi, Inspectors.TLS) : null;
@@ -267,7 +269,7 @@ public final class Inspection {
         if (c.verdict == Verdict.EXPECTED && c.rule != CompiledCatalog.NO_RULE) {
             checkProtocol(f, c, catalog, fi, tls, roles);
         } else if (c.verdict == Verdict.EXPECTED && c.configured != null && c.configured.checked() != null) {
-            checkConfigured(f, c, fi, tls, roles);
+            checkConfigured(f, c, classifier, fi, tls, roles);
         } else if (fi != null && fi.app != null && c.reason != null) {
             String wire = ProtocolCheck.wire(fi, fi.tls, false);
             ReasonKey key = new ReasonKey(ReasonKey.ON_THE_WIRE, 0, 0, 0, 0, c.reason, wire);
@@ -354,28 +356,43 @@ public final class Inspection {
 
     /**
      * The protocol check of a flow that a topology {@code ports:} entry allows (no catalog rule does):
-     * the entry's protocol ("pstn-gateway tcp 5067 tls") must be on the wire as a rule's must.
+     * the entry's protocol ("pstn-gateway tcp 5067 tls") must be on the wire as a rule's must. Several entries
+     * may serve the port (a Skype for Business Server 2015 Edge's Internal 4443: SkypeSearchProxy's MTLS, then the
+     * CMS replication's HTTPS): as of catalog rules, the first whose protocol the wire shows allows the flow and
+     * is named; else the first the wire cannot tell from it, else the first entry's mismatch.
      */
-    private void checkConfigured(Flow f, Classification c, FlowInspection fi, TlsSession tls, Roles roles) {
-        RuleProtocol rp = c.configured.checked();
+    private void checkConfigured(Flow f, Classification c, Classifier classifier, FlowInspection fi, TlsSession tls, Roles roles) {
         if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0) {
             if (tailOnly(f)) {
+                int any = anyConfigured(f, c, classifier);
+                if (any >= 0) { // an entry that names no protocol: nothing to check
+                    classifier.configure(f, c, any, true);
+                    return;
+                }
                 c.verdict = Verdict.UNVERIFIABLE;
-                c.reason = c.reason + " It is configured as " + rp.name() + ", but " + TAIL_ONLY + ".";
+                c.reason = c.reason + " It is configured as " + c.configured.checked().name() + ", but " + TAIL_ONLY + ".";
                 return;
             }
             c.reason = c.reason + " No payload was seen, so the protocol on the wire was not checked.";
             return;
         }
         StringBuilder why = this.why;
-        why.setLength(0);
-        int outcome = ProtocolCheck.check(rp, fi, tls, midStream(f, fi), why);
+        boolean midStream = midStream(f, fi);
+        long found = configuredOutcome(f, c, classifier, fi, tls, midStream, why);
+        int outcome = (int) (found >>> 32);
+        int i = (int) found;
+        if (i != c.configuredIndex) {
+            classifier.configure(f, c, i, true);
+        }
         if (outcome == ProtocolCheck.SATISFIED) {
             if (fi.app != null) {
                 c.reason = c.reason + " On the wire: " + ProtocolCheck.wire(fi, fi.tls, false) + ".";
             }
             return;
         }
+        RuleProtocol rp = c.configured.checked();
+        why.setLength(0);
+        ProtocolCheck.check(rp, fi, tls, midStream, why); // the chosen entry's reason, as checked
         if (outcome == ProtocolCheck.UNVERIFIABLE) {
             c.verdict = Verdict.UNVERIFIABLE;
             c.reason = capitalize(ProtocolCheck.wire(fi, fi.tls, false)) + " on the " + rp.name() + " port " + f.dstPort() + " ("
@@ -386,6 +403,43 @@ public final class Inspection {
         c.verdict = Verdict.PROTOCOL_MISMATCH;
         c.reason = mismatchReason(f, c, fi, rp, "configured in this deployment's topology as", c.configuredAt,
                 "configured in this deployment's topology, " + c.configuredAt, why.toString(), roles);
+    }
+
+    /** The first {@code ports:} entry serving the flow that names no protocol to check, or -1. */
+    private static int anyConfigured(Flow f, Classification c, Classifier classifier) {
+        for (int i = c.configuredIndex; i >= 0; i = classifier.nextConfigured(f, c, i)) {
+            if (classifier.configured(i).checked() == null) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * The protocol check of the {@code ports:} entries that serve the flow, from {@code c.configured} on: the outcome
+     * (a {@link ProtocolCheck} constant) in the high 32 bits, the index of the entry in the low ones. SATISFIED with the
+     * first entry the wire satisfies (one naming no protocol is); else UNVERIFIABLE with the first the wire cannot tell;
+     * else MISMATCH with the first entry. One entry (the common case) is one check; nothing is allocated.
+     */
+    private static long configuredOutcome(Flow f, Classification c, Classifier classifier, FlowInspection fi, TlsSession tls,
+                                          boolean midStream, StringBuilder scratch) {
+        int unverifiable = -1;
+        for (int i = c.configuredIndex; i >= 0; i = classifier.nextConfigured(f, c, i)) {
+            RuleProtocol rp = classifier.configured(i).checked();
+            if (rp == null) {
+                return (long) ProtocolCheck.SATISFIED << 32 | i;
+            }
+            scratch.setLength(0);
+            int outcome = ProtocolCheck.check(rp, fi, tls, midStream, scratch);
+            if (outcome == ProtocolCheck.SATISFIED) {
+                return (long) ProtocolCheck.SATISFIED << 32 | i;
+            }
+            if (outcome == ProtocolCheck.UNVERIFIABLE && unverifiable < 0) {
+                unverifiable = i;
+            }
+        }
+        return unverifiable >= 0 ? (long) ProtocolCheck.UNVERIFIABLE << 32 | unverifiable
+                : (long) ProtocolCheck.MISMATCH << 32 | c.configuredIndex;
     }
 
     /** The reason of an allowed flow whose wire shows what rule {@code r} documents ({@code wire} null: unrecognised). */
@@ -547,7 +601,8 @@ public final class Inspection {
      * first pass of {@code --extract} uses it to decide early which packets to keep, on the packet
      * thread: {@code scratch} is that thread's builder, so that deciding allocates nothing per packet.
      */
-    public static Verdict verdictSoFar(Flow f, Classification c, CompiledCatalog catalog, StringBuilder scratch) {
+    public static Verdict verdictSoFar(Flow f, Classification c, Classifier classifier, StringBuilder scratch) {
+        CompiledCatalog catalog = classifier.catalog();
         FlowInspection fi = f.inspection instanceof FlowInspection x ? x : null;
         if (c.reversed) {
             if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0 || f.icmpErrors != null) {
@@ -557,14 +612,13 @@ public final class Inspection {
                     ? Verdict.EXPECTED : c.unreversedVerdict;
         }
         if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0) {
-            boolean checked = c.rule == CompiledCatalog.NO_RULE || !anyProtocol(f, c, catalog); // (a topology entry here has a protocol)
+            boolean checked = c.rule == CompiledCatalog.NO_RULE ? anyConfigured(f, c, classifier) < 0 : !anyProtocol(f, c, catalog);
             return tailOnly(f) && checked ? Verdict.UNVERIFIABLE : Verdict.EXPECTED;
         }
         TlsSession tls = fi.app == AppProtocol.TLS ? TlsInspector.session(fi, Inspectors.TLS) : null;
         long outcome;
         if (c.rule == CompiledCatalog.NO_RULE) { // a topology ports: entry's protocol
-            scratch.setLength(0);
-            outcome = (long) ProtocolCheck.check(c.configured.checked(), fi, tls, midStream(f, fi), scratch) << 32;
+            outcome = configuredOutcome(f, c, classifier, fi, tls, midStream(f, fi), scratch);
         } else {
             outcome = protocolOutcome(f, c, catalog, fi, tls, midStream(f, fi), scratch);
         }

@@ -67,7 +67,7 @@ final class TopologyImport {
 
     /** One port override as it will be written. */
     record PortEntry(String role, List<String> transports, PortRange ports, String protocol, List<PortRange> insteadOf,
-                     List<Cidr> hosts, String note) {}
+                     List<Cidr> hosts, List<String> from, String note) {}
 
     /** Something the import could not place: kind "machine", "interface", "pool" or "external" (an Edge pool's ConfiguredFqdn). */
     record Unresolved(String kind, String fqdn, String detail) {
@@ -411,17 +411,20 @@ final class TopologyImport {
         final PortRange range;
         final String protocol;
         final List<PortRange> insteadOf;
+        /** The initiator roles ({@link #initiators}); empty for any. */
+        final List<String> from;
         final Set<String> notes = new LinkedHashSet<>();
         /** Set when an Edge pool's entry applies to the addresses of the External interface its Port elements name. */
         boolean interfaced;
         /** The addresses it applies to when {@link #interfaced}: those interfaces', and every address of the role of its other pools. */
         final Set<Cidr> scope = new LinkedHashSet<>();
 
-        Merged(String role, PortRange range, String protocol, List<PortRange> insteadOf) {
+        Merged(String role, PortRange range, String protocol, List<PortRange> insteadOf, List<String> from) {
             this.role = role;
             this.range = range;
             this.protocol = protocol;
             this.insteadOf = insteadOf;
+            this.from = from;
         }
     }
 
@@ -492,9 +495,10 @@ final class TopologyImport {
                 }
                 // Per transport first: a pool's TCP and UDP may have moved different ports (a pool's own UDP Port element).
                 String transport = t == 6 ? "tcp" : "udp";
-                String key = rp.role() + "|" + p.port() + "-" + p.last() + "|" + protocol + "|" + insteadOf + "|" + transport;
+                List<String> from = initiators(rp);
+                String key = rp.role() + "|" + p.port() + "-" + p.last() + "|" + protocol + "|" + insteadOf + "|" + transport + "|" + from;
                 Merged m = merged.computeIfAbsent(key, k -> new Merged(rp.role(), new PortRange(p.port(), p.last()),
-                        p.protocol().equalsIgnoreCase("tcporudp") ? null : p.protocol().toLowerCase(Locale.ROOT), List.copyOf(insteadOf)));
+                        p.protocol().equalsIgnoreCase("tcporudp") ? null : p.protocol().toLowerCase(Locale.ROOT), List.copyOf(insteadOf), from));
                 m.pools.add(rp.pool());
                 m.transports.add(transport);
                 Set<Cidr> only = interfaceScope(rp);
@@ -508,8 +512,8 @@ final class TopologyImport {
         // Then one entry for the transports whose entries are the same for the same pools.
         Map<String, Merged> byPools = new LinkedHashMap<>();
         for (Merged m : merged.values()) {
-            String key = m.role + "|" + m.range + "|" + m.protocol + "|" + m.insteadOf + "|" + m.pools + (m.interfaced ? "|" + m.scope : "");
-            Merged g = byPools.computeIfAbsent(key, k -> new Merged(m.role, m.range, m.protocol, m.insteadOf));
+            String key = m.role + "|" + m.range + "|" + m.protocol + "|" + m.insteadOf + "|" + m.from + "|" + m.pools + (m.interfaced ? "|" + m.scope : "");
+            Merged g = byPools.computeIfAbsent(key, k -> new Merged(m.role, m.range, m.protocol, m.insteadOf, m.from));
             g.pools.addAll(m.pools);
             g.interfaced |= m.interfaced;
             g.scope.addAll(m.scope);
@@ -530,8 +534,32 @@ final class TopologyImport {
                     return c != 0 ? c : Long.compareUnsigned(a.lo(), b.lo());
                 });
             }
-            ports.add(new PortEntry(m.role, List.copyOf(m.transports), m.range, m.protocol, m.insteadOf, List.copyOf(scope), note));
+            ports.add(new PortEntry(m.role, List.copyOf(m.transports), m.range, m.protocol, m.insteadOf, List.copyOf(scope), m.from, note));
         }
+    }
+
+    /**
+     * The initiator roles of a port where the Lync topology makes them certain (its entry's {@code from:}); empty
+     * (any initiator) elsewhere. A PSTN gateway's SIP listener (PstnGateway, SipServer) is the next hop of the
+     * Mediation Servers (a Front End pool's collocated one: its machines hold the mediation role too) and of
+     * Survivable Branch Appliances; a trusted application on a Front End or Director pool (ExternalServer) is
+     * reached through the pools' Front Ends and Directors; the Edge's Internal services (SIP, A/V authentication,
+     * PSOM, the XMPP gateway, CMS replication, the search proxy) by the Front Ends and Directors. Not the Edge's
+     * Internal TURN and media ports (MediaRelayEdge: internal clients and Mediation Servers relay through them),
+     * nor the External side (external users are in no topology), nor a load balancer's entries.
+     */
+    static List<String> initiators(RolePort rp) {
+        if (rp.balanced()) {
+            return List.of();
+        }
+        return switch (rp.role()) {
+            case "pstn-gateway" -> rp.service().equals("PstnGateway") && "SipServer".equalsIgnoreCase(rp.spec().usage())
+                    ? List.of("mediation", "survivable-branch-appliance") : List.of();
+            case "front-end", "director" -> rp.service().equals("ExternalServer") ? List.of("front-end", "director") : List.of();
+            case "edge-internal" -> "Internal".equalsIgnoreCase(rp.spec().side()) && !rp.spec().ownerName().equals("MediaRelayEdge")
+                    ? List.of("front-end", "director") : List.of();
+            default -> List.of();
+        };
     }
 
     /** The addresses of a pool that hold {@code role} (not a Front End pool's balancer for its Mediation role). */

@@ -75,6 +75,9 @@ final class TopologyYaml {
                 }
                 out.append("]\n");
             }
+            if (!p.from().isEmpty()) {
+                out.append("    from: [").append(String.join(", ", p.from())).append("]\n");
+            }
             if (p.note() != null) {
                 out.append("    note: ").append(quote(p.note())).append('\n');
             }

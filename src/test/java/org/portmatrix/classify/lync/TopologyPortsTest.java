@@ -122,6 +122,114 @@ class TopologyPortsTest {
         assertFalse(e.getMessage().contains("Exception"));
     }
 
+    @Test
+    void aPortsEntrysFromNamesItsInitiatorsAndABadOneIsRefusedWithItsLine() throws Exception {
+        Topology t = load("""
+                roles:
+                  pstn-gateway: [10.1.6.11]
+                  mediation: [10.1.4.11]
+                ports:
+                  - role: pstn-gateway
+                    transport: tcp
+                    port: "5067"
+                    from: [mediation, survivable-branch-appliance]
+                  - {role: pstn-gateway, transport: tcp, port: "5068"}
+                """);
+        Roles roles = new Roles();
+        assertEquals(List.of("mediation", "survivable-branch-appliance"), t.ports().get(0).from());
+        assertEquals(1L << roles.bit("mediation") | 1L << roles.bit("survivable-branch-appliance"), t.ports().get(0).fromSet());
+        assertTrue(t.ports().get(0).servesFrom(1L << roles.bit("mediation")) && !t.ports().get(0).servesFrom(1L << roles.bit("director")));
+        assertEquals(List.of(), t.ports().get(1).from()); // no from: any initiator, as before
+        assertTrue(t.ports().get(1).servesFrom(1L << roles.bit("director")));
+
+        Path bad = Files.writeString(dir.resolve("bad.yaml"), """
+                roles:
+                  pstn-gateway: [127.1.6.11]
+                ports:
+                  - role: pstn-gateway
+                    transport: tcp
+                    port: "5067"
+                    from: [mediaton]
+                """);
+        Cli.Run r = Cli.run("analyze", DNS, "--topology", bad.toString());
+        assertEquals(2, r.status(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains(bad + ":7: ports entry for 'pstn-gateway': from 'mediaton' is no role of the catalog or of 'roles'"), r.err());
+        Files.writeString(bad, Files.readString(bad).replace("[mediaton]", "[]"));
+        r = Cli.run("analyze", DNS, "--topology", bad.toString());
+        assertEquals(2, r.status(), r.err());
+        assertTrue(r.err().contains(bad + ":7: ports entry for 'pstn-gateway': 'from' is empty; leave it out for any initiator"), r.err());
+        Files.writeString(bad, Files.readString(bad).replace("[]", "[Front End]"));
+        r = Cli.run("analyze", DNS, "--topology", bad.toString());
+        assertEquals(2, r.status(), r.err());
+        assertTrue(r.err().contains(bad + ":7: ports entry for 'pstn-gateway': from 'Front End' is not a role id"), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+    }
+
+    /**
+     * A ports entry allowed its port from any initiator: from an imported topology a Director's or an Edge's TLS to the
+     * gateway's SIP 5067, and the gateway's to the Edge's internal A/V authentication 5062, were expected. The import
+     * now writes the initiators the Lync topology makes certain ({@code from:}): the gateway's SIP port is the Mediation
+     * Servers' next hop (a Front End pool's collocated one too: its machines hold the mediation role), the Edge's
+     * internal services are the Front Ends' and Directors'. Its External side stays open to any initiator.
+     */
+    @Test
+    void anImportedEntryIsServedOnlyToTheInitiatorsTheTopologyMakesCertain() throws Exception {
+        Path xml = Files.writeString(dir.resolve("contoso.xml"),
+                Files.readString(TopologyImportTest.CONTOSO).replace("\"10.1.", "\"127.1.").replace("\"172.31.", "\"127.31."));
+        Path hosts = Files.writeString(dir.resolve("hosts.csv"), """
+                pool01.contoso.com,127.1.1.10
+                fe01.contoso.com,127.1.1.11
+                fe02.contoso.com,127.1.1.12
+                fe03.contoso.com,127.1.1.13
+                """);
+        Path topo = importTo(dir.resolve("t.yaml"), xml.toString(), "--hosts", hosts.toString());
+        String yaml = Files.readString(topo);
+        assertTrue(yaml.contains("""
+                  - role: pstn-gateway
+                    transport: tcp
+                    port: "5067"
+                    protocol: tls
+                    from: [mediation, survivable-branch-appliance]
+                """), yaml);
+        Topology t = Topology.load(topo, new Roles());
+        assertTrue(t.ports().stream().filter(p -> p.role().equals("edge-internal")).allMatch(p -> p.from().equals(List.of("front-end", "director"))),
+                t.ports().toString());
+        assertTrue(t.ports().stream().filter(p -> p.role().equals("edge-external")).allMatch(p -> p.from().isEmpty()), t.ports().toString());
+        String med = "127.1.4.11", dir01 = "127.1.2.11", edge = "127.1.3.11", gw = "127.1.6.11", fe = "127.1.1.11", ext = "127.31.0.11";
+        Path capture = new Wire()
+                .tcp(med, 50040, gw, 5067, Wire.clientHello("gw01.contoso.com"))      // Mediation Server -> gateway
+                .tcp(fe, 50041, gw, 5067, Wire.clientHello("gw01.contoso.com"))       // pool01's collocated Mediation Server
+                .tcp(dir01, 50042, gw, 5067, Wire.clientHello("gw01.contoso.com"))    // Director -> gateway
+                .tcp(edge, 50043, gw, 5067, Wire.clientHello("gw01.contoso.com"))     // Edge -> gateway
+                .tcp(gw, 50044, edge, 5062, Wire.clientHello("edgepool.contoso.com")) // gateway -> Edge internal
+                .tcp(fe, 50045, edge, 5062, Wire.clientHello("edgepool.contoso.com")) // Front End -> Edge internal
+                .tcp(fe, 50046, ext, 5061, Wire.clientHello("sip.contoso.com"))       // Front End -> Edge external: any initiator
+                .write(dir.resolve("from.pcap"));
+        Cli.Run r = Cli.run("analyze", capture.toString(), "--topology", topo.toString(), "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        java.util.Map<Integer, JsonNode> bySrcPort = new java.util.HashMap<>();
+        for (JsonNode f : r.records()) {
+            bySrcPort.put(f.get("src_port").asInt(), f);
+        }
+        assertEquals(7, bySrcPort.size(), r.out());
+        assertEquals("expected", bySrcPort.get(50040).get("verdict").asText(), bySrcPort.get(50040).toString());
+        assertEquals("expected", bySrcPort.get(50041).get("verdict").asText(), bySrcPort.get(50041).toString());
+        for (int port : new int[] {50042, 50043, 50044}) {
+            JsonNode f = bySrcPort.get(port);
+            assertEquals("unexpected_role_pair", f.get("verdict").asText(), f.toString());
+            assertTrue(f.get("reason").asText().contains("is configured in this deployment's topology (" + topo + ":"), f.toString());
+        }
+        String why = bySrcPort.get(50042).get("reason").asText();
+        assertTrue(why.contains("pstn-gateway tcp 5067 tls from mediation, survivable-branch-appliance (service PstnGateway")
+                && why.contains("for initiators of the roles mediation, survivable-branch-appliance only, and the initiator is director."), why);
+        why = bySrcPort.get(50044).get("reason").asText();
+        assertTrue(why.contains("edge-internal tcp 5062 mtls from front-end, director") && why.contains("the initiator is pstn-gateway."), why);
+        // (MTLS: a ClientHello alone shows no client certificate)
+        assertTrue(List.of("expected", "unverifiable").contains(bySrcPort.get(50045).get("verdict").asText()), bySrcPort.get(50045).toString());
+        assertEquals("expected", bySrcPort.get(50046).get("verdict").asText(), bySrcPort.get(50046).toString());
+    }
+
     /** SfBAutomatedLab's Contoso.tbxml (a real Topology Builder file, see captures/topology/README.md). */
     static final Path SFBAL = Path.of("captures/topology/sfbautomatedlab-contoso.tbxml");
 
@@ -185,11 +293,68 @@ class TopologyPortsTest {
                     transport: tcp
                     port: "4443"
                     protocol: https
+                    from: [front-end, director]
                     note: "service ManagementServices, ReplicationService Replication, on edgepool.contoso.com, Internal side"
                 """), yaml);
         assertTrue(yaml.contains("their ports are\n#   that role's (in 'ports:' where the catalog does not document them): "
                 + "ManagementServices (edge-internal on edgepool.contoso.com)."), yaml);
         assertFalse(yaml.contains("not used"), yaml);
+    }
+
+    /**
+     * Skype for Business Server 2015 writes two services on an Edge's Internal 4443: SkypeSearchProxy (MTLS), then
+     * ManagementServices' CMS replication (HTTPS). Only the first entry serving a port was checked: a Front End's
+     * replication, TLS without a client certificate (tls-no-request.pcap moved to Front End -> Edge 4443), was
+     * protocol_mismatch against the MTLS entry, and expected with the two entries the other way round. As of catalog
+     * rules, the first entry whose protocol the wire shows allows the flow and is named.
+     */
+    @Test
+    void ofSeveralEntriesOnAPortTheFirstTheWireSatisfiesAllowsTheFlow() throws Exception {
+        Path[] in = sfbal();
+        Path topo = importTo(dir.resolve("t.yaml"), in[0].toString(), "--hosts", in[1].toString());
+        Topology t = Topology.load(topo, new Roles());
+        List<org.portmatrix.classify.PortOverride> edge4443 = t.ports().stream()
+                .filter(p -> p.role().equals("edge-internal") && p.portMin() == 4443).toList();
+        assertEquals(List.of("mtls", "https"), edge4443.stream().map(org.portmatrix.classify.PortOverride::protocol).toList(), edge4443.toString());
+        Path capture = dir.resolve("replication.pcap");
+        run("tcprewrite", "--portmap=5061:4443",
+                "--pnat=127.0.3.10/32:127.0.1.11/32,127.0.1.10/32:127.0.40.100/32", "--fixcsum",
+                "--infile=captures/inspect/tls-no-request.pcap", "--outfile=" + capture);
+        Cli.Run r = Cli.run("analyze", capture.toString(), "--topology", topo.toString(), "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        JsonNode rec = flow(r.records(), "tcp", 4443);
+        assertEquals("front-end", rec.get("src_roles").get(0).asText(), rec.toString());
+        assertEquals("[\"edge-internal\"]", rec.get("dst_roles").toString(), rec.toString());
+        assertEquals("expected", rec.get("verdict").asText(), rec.toString());
+        String why = rec.get("reason").asText();
+        assertTrue(why.contains("configured in this deployment's topology (" + topo + ":" + edge4443.get(1).line()
+                + ": edge-internal tcp 4443 https from front-end, director (service ManagementServices"), why);
+        assertFalse(why.contains("mtls") || why.contains("SkypeSearchProxy"), why);
+        assertTrue(why.contains("On the wire: TLS 1.2"), why);
+        // --extract decides as the report does (Inspection.verdictSoFar): an expected flow's packets are not kept.
+        Path kept = dir.resolve("kept.pcap");
+        Cli.Run x = Cli.run("analyze", capture.toString(), "--topology", topo.toString(), "--format", "jsonl", "--extract", kept.toString());
+        assertEquals(0, x.status(), x.err());
+        assertTrue(Files.size(kept) < 100, "no packet extracted: " + Files.size(kept));
+
+        // With the HTTPS entry's protocol MTLS too, none is satisfied: the first entry's mismatch, as before.
+        Files.writeString(topo, Files.readString(topo).replace("""
+                    port: "4443"
+                    protocol: https
+                """, """
+                    port: "4443"
+                    protocol: mtls
+                """));
+        Cli.Run m = Cli.run("analyze", capture.toString(), "--topology", topo.toString(), "--format", "jsonl");
+        assertEquals(0, m.status(), m.err());
+        JsonNode mismatch = flow(m.records(), "tcp", 4443);
+        assertEquals("protocol_mismatch", mismatch.get("verdict").asText(), mismatch.toString());
+        why = mismatch.get("reason").asText();
+        assertTrue(why.contains(topo + ":" + edge4443.get(0).line() + ": edge-internal tcp 4443 mtls"), why);
+        assertFalse(why.contains(topo + ":" + edge4443.get(1).line() + ":"), why);
+        x = Cli.run("analyze", capture.toString(), "--topology", topo.toString(), "--format", "jsonl", "--extract", kept.toString());
+        assertEquals(0, x.status(), x.err());
+        assertTrue(Files.size(kept) > Files.size(capture) / 2, "the flagged flow extracted: " + Files.size(kept));
     }
 
     /**
@@ -222,10 +387,17 @@ class TopologyPortsTest {
         List<org.portmatrix.classify.PortOverride> fe = t.ports().stream().filter(p -> p.role().equals("front-end") && p.portMin() == 6000).toList();
         assertEquals(1, fe.size(), yaml);
         assertEquals("mtls", fe.get(0).protocol());
+        assertEquals(List.of("front-end", "director"), fe.get(0).from(), yaml);
         assertTrue(fe.get(0).note().startsWith("service ExternalServer, tapp2 SipServer, on pool01.contoso.com"), fe.get(0).note());
         assertTrue(t.ports().stream().noneMatch(p -> p.portMin() == 6001), yaml);
         assertTrue(yaml.contains("ExternalServer (front-end on pool01.contoso.com)."), yaml);
         assertTrue(yaml.contains("(their ports are not used): ExternalServer (on tapool.contoso.com)."), yaml);
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
     }
 
     /** Adds roles the topology does not know (a reverse proxy, clients) at the top of an imported file's roles. */
