@@ -517,8 +517,9 @@ public final class Analyzer implements FlowSink {
      * per flow, on the flow thread; a flow whose inferred way is allowed is not looked at twice.
      *
      * <p>Only on evidence (review): inspection recognised a protocol on the flow, no ICMP error answered it, the
-     * end that would become the initiator did not send from a port below 1024, and the rule that allows it the
-     * other way round names a protocol, which the wire shows (not "tcp" or "udp", which take anything). (A catalog
+     * end that would become the initiator did not send from a port below 1024, and the rule (or the topology's
+     * ports entry) that allows it the other way round names a protocol, which the wire shows (not "tcp" or "udp",
+     * which take anything). (A catalog
      * service port of 1024 or above may turn: the Edge's 50001, its logging port, also sends application sharing's
      * STUN to a Front End's 50500.) Without these, an SMB session to a client's 445, a client's cleartext HTTP to an
      * Edge's 443, ACK and FIN scans, and UDP sent from port 53 to a client's high port, all caught without their
@@ -545,9 +546,11 @@ public final class Analyzer implements FlowSink {
         org.portmatrix.classify.Verdict other = verdictNow(f, t);
         // Expected only: unverifiable says nothing for the other way round. Read from its port to a client's media range
         // (1024-65535 from a Front End), any connection to an undocumented port, caught in its encrypted middle, would be.
-        boolean allowed = other == org.portmatrix.classify.Verdict.EXPECTED && t.rule != CompiledCatalog.NO_RULE
-                && classifier.catalog().rule(t.rule).protocol() != org.portmatrix.classify.RuleProtocol.TCP
-                && classifier.catalog().rule(t.rule).protocol() != org.portmatrix.classify.RuleProtocol.UDP;
+        // (The protocol the allowing rule, or topology entry, names: a catalog rule's, or a ports entry's checked one.)
+        org.portmatrix.classify.RuleProtocol named = t.rule != CompiledCatalog.NO_RULE ? classifier.catalog().rule(t.rule).protocol()
+                : t.configured != null ? t.configured.checked() : null;
+        boolean allowed = other == org.portmatrix.classify.Verdict.EXPECTED && named != null
+                && named != org.portmatrix.classify.RuleProtocol.TCP && named != org.portmatrix.classify.RuleProtocol.UDP;
         if (!allowed) {
             f.turn(); // back as inferred
             Inspection.turn(f);

@@ -47,9 +47,14 @@ class ClassifierReasonsTest {
 
     /** The flow records of the capture {@code w} on {@link #TOPOLOGY}. */
     static List<JsonNode> analyze(PcapBytes w) throws Exception {
+        return analyze(w, TOPOLOGY);
+    }
+
+    /** The flow records of the capture {@code w} on the topology {@code topologyText}. */
+    static List<JsonNode> analyze(PcapBytes w, String topologyText) throws Exception {
         Path dir = Files.createTempDirectory("pm-classify");
         Path capture = w.write(dir.resolve("c.pcap"));
-        Path topology = Files.writeString(dir.resolve("topology.yaml"), TOPOLOGY);
+        Path topology = Files.writeString(dir.resolve("topology.yaml"), topologyText);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
@@ -289,6 +294,37 @@ class ClassifierReasonsTest {
         String reason = f.get("reason").asText();
         assertEquals("unexpected_port", f.get("verdict").asText(), f.toString());
         assertTrue(reason.contains("r14, r15 (rule rule-7); and 4 more roles."), reason);
+    }
+
+    /**
+     * The evidence may be a topology ports entry's protocol as well as a catalog rule's (review): a Director's TLS to a
+     * Front End's port 60000 that the topology configures ("front-end tcp 60000 tls"), caught without its SYN, was read
+     * from the higher port 60000 to the Director's 50123 (unexpected_port) and stayed so, though the entry allows it
+     * the other way round and the wire shows its TLS.
+     */
+    @Test
+    void aFlowIsTurnedOntoATopologyEntryThatNamesItsProtocol() throws Exception {
+        String topology = TOPOLOGY + "ports:\n  - {role: front-end, transport: tcp, port: \"60000\", protocol: tls}\n";
+        byte[][] records = new byte[3][];
+        for (int i = 0; i < 3; i++) {
+            byte[] r = new byte[5 + 48];
+            new java.util.Random(i).nextBytes(r);
+            r[0] = 0x17; // TLS application data, TLS 1.2, 48 bytes
+            r[1] = 0x03;
+            r[2] = 0x03;
+            r[3] = 0x00;
+            r[4] = 48;
+            records[i] = r;
+        }
+        PcapBytes w = new PcapBytes();
+        midConnection(w, "10.1.2.11", 50123, FRONT_END, 60000, records, records);
+        List<JsonNode> flows = analyze(w, topology);
+        assertEquals(1, flows.size(), flows.toString());
+        JsonNode f = flows.get(0);
+        assertEquals("expected", f.get("verdict").asText(), f.toString());
+        assertEquals("10.1.2.11", f.get("src_ip").asText(), f.toString());
+        assertEquals(60000, f.get("dst_port").asInt(), f.toString());
+        assertTrue(f.get("reason").asText().endsWith(TURNED), f.toString());
     }
 
     /** 200 bytes that no inspector recognises (a TLS connection's records seen from their middle, say). */

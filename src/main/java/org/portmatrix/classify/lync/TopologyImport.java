@@ -553,11 +553,13 @@ final class TopologyImport {
             return List.of();
         }
         return switch (rp.role()) {
-            case "pstn-gateway" -> rp.service().equals("PstnGateway") && "SipServer".equalsIgnoreCase(rp.spec().usage())
+            case "pstn-gateway" -> rp.service().equalsIgnoreCase("PstnGateway") && "SipServer".equalsIgnoreCase(rp.spec().usage())
                     ? List.of("mediation", "survivable-branch-appliance") : List.of();
-            case "front-end", "director" -> rp.service().equals("ExternalServer") ? List.of("front-end", "director") : List.of();
-            case "edge-internal" -> "Internal".equalsIgnoreCase(rp.spec().side()) && !rp.spec().ownerName().equals("MediaRelayEdge")
-                    ? List.of("front-end", "director") : List.of();
+            case "front-end", "director" -> rp.service().equalsIgnoreCase("ExternalServer") ? List.of("front-end", "director") : List.of();
+            // (Survivable Branch Appliances and Servers too: the Edge's A/V authentication 5062 takes "any Front End
+            // Server or pool, and any Survivable Branch Appliance or Server using this Edge Server"; review)
+            case "edge-internal" -> "Internal".equalsIgnoreCase(rp.spec().side()) && !rp.spec().ownerName().equalsIgnoreCase("MediaRelayEdge")
+                    ? List.of("front-end", "director", "survivable-branch-appliance") : List.of();
             default -> List.of();
         };
     }

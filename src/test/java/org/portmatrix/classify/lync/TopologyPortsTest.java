@@ -193,8 +193,9 @@ class TopologyPortsTest {
                     from: [mediation, survivable-branch-appliance]
                 """), yaml);
         Topology t = Topology.load(topo, new Roles());
-        assertTrue(t.ports().stream().filter(p -> p.role().equals("edge-internal")).allMatch(p -> p.from().equals(List.of("front-end", "director"))),
-                t.ports().toString());
+        assertTrue(t.ports().stream().filter(p -> p.role().equals("edge-internal"))
+                .allMatch(p -> p.from().equals(List.of("front-end", "director", "survivable-branch-appliance"))), t.ports().toString());
+        addRoles(topo, "  survivable-branch-appliance: [127.1.7.11/32]\n");
         assertTrue(t.ports().stream().filter(p -> p.role().equals("edge-external")).allMatch(p -> p.from().isEmpty()), t.ports().toString());
         String med = "127.1.4.11", dir01 = "127.1.2.11", edge = "127.1.3.11", gw = "127.1.6.11", fe = "127.1.1.11", ext = "127.31.0.11";
         Path capture = new Wire()
@@ -205,6 +206,8 @@ class TopologyPortsTest {
                 .tcp(gw, 50044, edge, 5062, Wire.clientHello("edgepool.contoso.com")) // gateway -> Edge internal
                 .tcp(fe, 50045, edge, 5062, Wire.clientHello("edgepool.contoso.com")) // Front End -> Edge internal
                 .tcp(fe, 50046, ext, 5061, Wire.clientHello("sip.contoso.com"))       // Front End -> Edge external: any initiator
+                // A branch's appliance asks the Edge's A/V authentication for media relay credentials (review: it was refused)
+                .tcp("127.1.7.11", 50047, edge, 5062, Wire.clientHello("edgepool.contoso.com"))
                 .write(dir.resolve("from.pcap"));
         Cli.Run r = Cli.run("analyze", capture.toString(), "--topology", topo.toString(), "--format", "jsonl");
         assertEquals(0, r.status(), r.err());
@@ -212,7 +215,7 @@ class TopologyPortsTest {
         for (JsonNode f : r.records()) {
             bySrcPort.put(f.get("src_port").asInt(), f);
         }
-        assertEquals(7, bySrcPort.size(), r.out());
+        assertEquals(8, bySrcPort.size(), r.out());
         assertEquals("expected", bySrcPort.get(50040).get("verdict").asText(), bySrcPort.get(50040).toString());
         assertEquals("expected", bySrcPort.get(50041).get("verdict").asText(), bySrcPort.get(50041).toString());
         for (int port : new int[] {50042, 50043, 50044}) {
@@ -224,10 +227,12 @@ class TopologyPortsTest {
         assertTrue(why.contains("pstn-gateway tcp 5067 tls from mediation, survivable-branch-appliance (service PstnGateway")
                 && why.contains("for initiators of the roles mediation, survivable-branch-appliance only, and the initiator is director."), why);
         why = bySrcPort.get(50044).get("reason").asText();
-        assertTrue(why.contains("edge-internal tcp 5062 mtls from front-end, director") && why.contains("the initiator is pstn-gateway."), why);
+        assertTrue(why.contains("edge-internal tcp 5062 mtls from front-end, director, survivable-branch-appliance")
+                && why.contains("the initiator is pstn-gateway."), why);
         // (MTLS: a ClientHello alone shows no client certificate)
         assertTrue(List.of("expected", "unverifiable").contains(bySrcPort.get(50045).get("verdict").asText()), bySrcPort.get(50045).toString());
         assertEquals("expected", bySrcPort.get(50046).get("verdict").asText(), bySrcPort.get(50046).toString());
+        assertTrue(List.of("expected", "unverifiable").contains(bySrcPort.get(50047).get("verdict").asText()), bySrcPort.get(50047).toString());
     }
 
     /** SfBAutomatedLab's Contoso.tbxml (a real Topology Builder file, see captures/topology/README.md). */
@@ -293,7 +298,7 @@ class TopologyPortsTest {
                     transport: tcp
                     port: "4443"
                     protocol: https
-                    from: [front-end, director]
+                    from: [front-end, director, survivable-branch-appliance]
                     note: "service ManagementServices, ReplicationService Replication, on edgepool.contoso.com, Internal side"
                 """), yaml);
         assertTrue(yaml.contains("their ports are\n#   that role's (in 'ports:' where the catalog does not document them): "
@@ -328,7 +333,7 @@ class TopologyPortsTest {
         assertEquals("expected", rec.get("verdict").asText(), rec.toString());
         String why = rec.get("reason").asText();
         assertTrue(why.contains("configured in this deployment's topology (" + topo + ":" + edge4443.get(1).line()
-                + ": edge-internal tcp 4443 https from front-end, director (service ManagementServices"), why);
+                + ": edge-internal tcp 4443 https from front-end, director, survivable-branch-appliance (service ManagementServices"), why);
         assertFalse(why.contains("mtls") || why.contains("SkypeSearchProxy"), why);
         assertTrue(why.contains("On the wire: TLS 1.2"), why);
         // --extract decides as the report does (Inspection.verdictSoFar): an expected flow's packets are not kept.
