@@ -419,18 +419,30 @@ public final class Classifier {
      * unexpected_role_pair, the reason naming the entry and its {@code from}. False when no entry serves the port.
      */
     private boolean otherInitiators(Flow f, Classification c, int proto, int port, boolean reasons) {
+        PortOverride first = null;
+        java.util.Set<String> from = null; // the initiator roles of every entry serving the port (review: the first's alone were named)
         for (PortOverride o : overrides) {
             if (o.serves(proto, port, c.dstRoles, f.dstHi(), f.dstLo())) {
-                c.verdict = Verdict.UNEXPECTED_ROLE_PAIR;
-                if (reasons) {
-                    c.reason = transportName(f) + " " + port + " on " + roleText(c.dstRoles) + " is configured in this deployment's topology ("
-                            + source(o) + ") for initiators of the roles " + String.join(", ", o.from()) + " only, and the initiator is "
-                            + roleText(c.srcRoles) + ".";
+                if (first == null) {
+                    first = o;
+                    if (!reasons) {
+                        break;
+                    }
+                    from = new java.util.LinkedHashSet<>();
                 }
-                return true;
+                from.addAll(o.from());
             }
         }
-        return false;
+        if (first == null) {
+            return false;
+        }
+        c.verdict = Verdict.UNEXPECTED_ROLE_PAIR;
+        if (reasons) {
+            c.reason = transportName(f) + " " + port + " on " + roleText(c.dstRoles) + " is configured in this deployment's topology ("
+                    + source(first) + ") for initiators of the roles " + String.join(", ", from) + " only, and the initiator is "
+                    + roleText(c.srcRoles) + ".";
+        }
+        return true;
     }
 
     private String source(PortOverride o) {

@@ -167,6 +167,31 @@ class TopologyPortsTest {
     }
 
     /**
+     * Several entries serve a port, each to initiators of its own: a flow from none of them names the initiators of every
+     * entry (review: the first entry's alone were named, "for initiators of the roles director only", though mediation
+     * was allowed too by the second).
+     */
+    @Test
+    void aFlowFromNoEntrysInitiatorsNamesTheInitiatorsOfEveryEntry() throws Exception {
+        Path topo = Files.writeString(dir.resolve("t.yaml"), """
+                roles:
+                  front-end: [127.1.1.11/32]
+                  pstn-gateway: [127.1.6.11/32]
+                ports:
+                  - {role: pstn-gateway, transport: tcp, port: "9999", protocol: tls, from: [director]}
+                  - {role: pstn-gateway, transport: tcp, port: "9999", protocol: tls, from: [mediation]}
+                """);
+        Path capture = new Wire().tcp("127.1.1.11", 50040, "127.1.6.11", 9999, Wire.clientHello("gw01.contoso.com"))
+                .write(dir.resolve("two.pcap"));
+        Cli.Run r = Cli.run("analyze", capture.toString(), "--topology", topo.toString(), "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        JsonNode f = r.records().get(0);
+        assertEquals("unexpected_role_pair", f.get("verdict").asText(), f.toString());
+        assertTrue(f.get("reason").asText().contains("for initiators of the roles director, mediation only, and the initiator is front-end."),
+                f.toString());
+    }
+
+    /**
      * A ports entry allowed its port from any initiator: from an imported topology a Director's or an Edge's TLS to the
      * gateway's SIP 5067, and the gateway's to the Edge's internal A/V authentication 5062, were expected. The import
      * now writes the initiators the Lync topology makes certain ({@code from:}): the gateway's SIP port is the Mediation
