@@ -519,9 +519,8 @@ public final class Analyzer implements FlowSink {
      * <p>Only on evidence (review): inspection recognised a protocol on the flow, no ICMP error answered it, the
      * end that would become the initiator did not send from a port below 1024, and the rule (or the topology's
      * ports entry) that allows it the other way round names a protocol, which the wire shows (not "tcp" or "udp",
-     * which take anything). (A catalog
-     * service port of 1024 or above may turn: the Edge's 50001, its logging port, also sends application sharing's
-     * STUN to a Front End's 50500.) Without these, an SMB session to a client's 445, a client's cleartext HTTP to an
+     * which take anything); so never under --no-inspect. (A catalog service port of 1024 or above may turn: the
+     * Edge's 50001, its logging port, also sends application sharing's STUN to a Front End's 50500.) Without these, an SMB session to a client's 445, a client's cleartext HTTP to an
      * Edge's 443, ACK and FIN scans, and UDP sent from port 53 to a client's high port, all caught without their
      * start, were turned into a client's or a Front End's traffic to a client's 1024-65535 and came out expected.
      */
@@ -539,16 +538,13 @@ public final class Analyzer implements FlowSink {
         }
         f.turn();
         Inspection.turn(f);
-        Classification t = classifier.classify(f, false); // (the same object as c)
-        if (!inspect) {
-            t.unreverse();
-        }
-        org.portmatrix.classify.Verdict other = verdictNow(f, t);
+        classifier.classify(f, false); // c again (the flow's one Classification), the other way round
+        org.portmatrix.classify.Verdict other = verdictNow(f, c);
         // Expected only: unverifiable says nothing for the other way round. Read from its port to a client's media range
         // (1024-65535 from a Front End), any connection to an undocumented port, caught in its encrypted middle, would be.
         // (The protocol the allowing rule, or topology entry, names: a catalog rule's, or a ports entry's checked one.)
-        org.portmatrix.classify.RuleProtocol named = t.rule != CompiledCatalog.NO_RULE ? classifier.catalog().rule(t.rule).protocol()
-                : t.configured != null ? t.configured.checked() : null;
+        org.portmatrix.classify.RuleProtocol named = c.rule != CompiledCatalog.NO_RULE ? classifier.catalog().rule(c.rule).protocol()
+                : c.configured != null ? c.configured.checked() : null;
         boolean allowed = other == org.portmatrix.classify.Verdict.EXPECTED && named != null
                 && named != org.portmatrix.classify.RuleProtocol.TCP && named != org.portmatrix.classify.RuleProtocol.UDP;
         if (!allowed) {
@@ -556,17 +552,14 @@ public final class Analyzer implements FlowSink {
             Inspection.turn(f);
         }
         classifier.classify(f); // with its reason, whichever way round
-        if (!inspect) {
-            c.unreverse();
-        }
         return allowed;
     }
 
     /** The verdict the flow would be reported with, from its classification and what inspection saw; builds no text. */
     private org.portmatrix.classify.Verdict verdictNow(Flow f, Classification c) {
-        if (c.verdict != org.portmatrix.classify.Verdict.EXPECTED || !inspect
+        if (c.verdict != org.portmatrix.classify.Verdict.EXPECTED
                 || (c.rule == CompiledCatalog.NO_RULE && (c.configured == null || c.configured.checked() == null))) {
-            return c.verdict; // (under --no-inspect, a rule read the other way round was already given back)
+            return c.verdict;
         }
         return Inspection.verdictSoFar(f, c, classifier, turnScratch);
     }
