@@ -56,6 +56,10 @@ public final class PacketDecoder {
     static final int UDP_HEADER = 8;
     static final int GRE_MIN_HEADER = 4;
     static final int VXLAN_HEADER = 8;
+    /** VXLAN's flags (RFC 7348): I, the VNI is valid; VXLAN-GPE's P, its next-protocol byte (offset 3) is set, 3 being Ethernet. */
+    static final int VXLAN_FLAG_I = 0x08;
+    static final int VXLAN_FLAG_GPE_P = 0x04;
+    static final int VXLAN_GPE_ETHERNET = 3;
     static final int GENEVE_MIN_HEADER = 8;
     static final int ERSPAN_II_HEADER = 8;
     static final int ERSPAN_III_HEADER = 12;
@@ -711,8 +715,12 @@ public final class PacketDecoder {
     /** Returns a result when the UDP payload is a tunnel, else -1 (decode as plain UDP). */
     private int udpTunnel(byte[] b, int off, int end, int dport, Decoded d, int tunnels) {
         if (dport == UDP_PORT_VXLAN) {
-            // flags: I bit (0x08) set, the rest reserved zero
-            if (end - off < VXLAN_HEADER || (b[off] & 0xff) != 0x08) {
+            // The I flag must be set; the other flags are reserved, "ignored on receipt" (RFC 7348 section 5): the Group
+            // Policy extension (Linux's gbp, Cisco's VXLAN-GPO) sets G (0x80) and carries a group in the reserved 16
+            // bits. A VXLAN-GPE header (P set, draft-ietf-nvo3-vxlan-gpe; UDP 4790 but seen on 4789) whose next
+            // protocol is not Ethernet carries something else: not opened.
+            if (end - off < VXLAN_HEADER || (b[off] & VXLAN_FLAG_I) == 0
+                    || ((b[off] & VXLAN_FLAG_GPE_P) != 0 && b[off + 3] != VXLAN_GPE_ETHERNET)) {
                 return -1;
             }
             d.tunnelDepth = tunnels + 1;

@@ -401,7 +401,16 @@ class PacketDecoderTest {
         fixUdpLength(geneve, 8 + inner.length);
         assertEquals(DecodeStats.OK, ethernet(geneve));
         assertUdp(A, 1234, B, 5678);
-        vxlan[14 + 20 + 8] = 0x0c; // flags other than I: not VXLAN, plain UDP to 4789
+        vxlan[14 + 20 + 8] = (byte) 0x88; // G and I: the Group Policy extension (Linux's gbp, VXLAN-GPO); reserved bits ignored
+        vxlan[14 + 20 + 10] = 0x00;
+        vxlan[14 + 20 + 11] = 0x2a; // its group, in the reserved 16 bits
+        assertEquals(DecodeStats.OK, ethernet(vxlan));
+        assertUdp(A, 1234, B, 5678);
+        vxlan[14 + 20 + 8] = 0x0c; // I and VXLAN-GPE's P with next protocol 0, not Ethernet (3): plain UDP to 4789
+        vxlan[14 + 20 + 11] = 0x00;
+        assertEquals(DecodeStats.OK, ethernet(vxlan));
+        assertUdp(outer, 40000, B, 4789);
+        vxlan[14 + 20 + 8] = 0x00; // no I: plain UDP to 4789
         assertEquals(DecodeStats.OK, ethernet(vxlan));
         assertUdp(outer, 40000, B, 4789);
     }
