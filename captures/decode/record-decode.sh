@@ -5,20 +5,22 @@
 #
 #   sudo captures/decode/record-decode.sh [OUTPUT_DIR]      (default: captures/decode)
 #   sudo ONLY=veth captures/decode/record-decode.sh         (just veth-fragments-vxlan.pcap; the parts:
-#                                                           loopback midstream veth vlan, vlan needing loopback)
+#                                                           loopback midstream veth vlan carriers, vlan
+#                                                           needing loopback)
 #
 # Everything runs inside network namespaces that this script creates and deletes: loopback
 # traffic in its own namespace (no other program's packets can end up in the files), and a veth
 # pair with an MTU of 1280 and a VXLAN tunnel between two more. Addresses: 127.0.44.0/24 and ::1
 # on that loopback; 192.0.2.0/24 and fd00:44::/64 (documentation and ULA ranges) on the veth;
-# 198.51.100.0/24 inside the tunnel. Nothing leaves the namespaces; no name is resolved.
+# 198.51.100.0/24 inside the tunnel; 203.0.113.0/24 inside the VXLAN-GBP tunnel of the
+# carriers part. Nothing leaves the namespaces; no name is resolved.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 readonly HERE
 readonly OUTPUT=${1:-$HERE}
 readonly PY=/usr/bin/python3
-readonly NS_LO=pmdec$$lo NS_A=pmdec$$a NS_B=pmdec$$b
+readonly NS_LO=pmdec$$lo NS_A=pmdec$$a NS_B=pmdec$$b NS_C=pmdec$$c NS_D=pmdec$$d
 
 log() { printf '[record-decode] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -41,7 +43,7 @@ cleanup() {
   wait 2>/dev/null || true
   # A process left inside a namespace (the midstream connection's child) ends with it.
   local ns
-  for ns in "$NS_LO" "$NS_A" "$NS_B"; do
+  for ns in "$NS_LO" "$NS_A" "$NS_B" "$NS_C" "$NS_D"; do
     for pid in $(ip netns pids "$ns" 2>/dev/null); do
       kill -TERM "$pid" 2>/dev/null || true
     done
@@ -96,10 +98,10 @@ stop_captures() {
 
 count() { capinfos -c -M "$1" | awk '/Number of packets/ {print $NF}'; }
 
-readonly PARTS=${ONLY:-loopback midstream veth vlan}
+readonly PARTS=${ONLY:-loopback midstream veth vlan carriers}
 wanted() { [[ " $PARTS " == *" $1 "* ]]; }
 for part in $PARTS; do
-  case $part in loopback | midstream | veth | vlan) ;; *) die "ONLY: no such part: $part" ;; esac
+  case $part in loopback | midstream | veth | vlan | carriers) ;; *) die "ONLY: no such part: $part" ;; esac
 done
 if wanted vlan && ! wanted loopback; then die "ONLY: vlan is made from loopback's lo.pcap"; fi
 
@@ -176,12 +178,44 @@ tcprewrite --enet-vlan=add --enet-vlan-tag=44 --enet-vlan-pri=0 --enet-vlan-cfi=
 mergecap -F pcap -w "$WORK/vlan-replies-only.pcap" "$WORK/requests.pcap" "$WORK/replies-vlan.pcap"
 fi
 
+# 5. A tunnel whose carrier goes in fragments: VXLAN with the Group Policy extension (Linux's gbp:
+#    the packet mark is sent as the group, with the G flag, flags 0x88) between two namespaces on a
+#    veth of MTU 1280, the tunnel's MTU 1476 (no lower device named, which would cap it) and the outer DF unset, so that the kernel fragments the
+#    outer packet of every large inner one. Captured on the veth. (GRE and IP-in-IP carriers in
+#    fragments are made by craft-carriers.py: this machine's kernel had neither module.)
+if wanted carriers; then
+log "VXLAN-GBP carriers in fragments"
+ip netns add "$NS_C"
+ip netns add "$NS_D"
+ip -n "$NS_C" link add vpc type veth peer name vpd netns "$NS_D"
+for side in C D; do
+  if [[ $side == C ]]; then ns=$NS_C dev=vpc me=1 peer=2; else ns=$NS_D dev=vpd me=2 peer=1; fi
+  in_ns "$ns" ip link set lo up
+  in_ns "$ns" ip link set "$dev" mtu 1280 up
+  in_ns "$ns" ip addr add "192.0.2.$me/24" dev "$dev"
+  in_ns "$ns" ip link add vxg43 type vxlan id 43 dstport 4789 local "192.0.2.$me" remote "192.0.2.$peer" gbp df unset
+  in_ns "$ns" ip link set vxg43 mtu 1476 up
+  in_ns "$ns" ip addr add "203.0.113.$me/24" dev vxg43
+done
+ip netns exec "$NS_D" timeout 30 "$PY" "$HERE/traffic.py" serve-carriers >"$WORK/serve-carriers.log" 2>&1 &
+SERVE=$!
+for _ in $(seq 1 100); do
+  in_ns "$NS_D" ss -lnt | grep -q '203.0.113.2:5061' && break
+  sleep 0.05
+done
+start_capture carriers "$NS_C" tcpdump -i vpc -s 0 -U --immediate-mode -B 8192 -w "$WORK/veth-vxlan-gbp-fragments.pcap"
+in_ns "$NS_C" timeout 30 "$PY" "$HERE/traffic.py" carriers
+wait "$SERVE" || die "the carriers' servers failed"
+stop_captures
+fi
+
 # Checks: every file was written, has packets, and holds no more than a few hundred.
 FILES=()
 wanted loopback && FILES+=(lo.pcap any-sll2.pcap any-sll.pcap two-interfaces.pcapng)
 wanted midstream && FILES+=(midstream.pcap)
 wanted veth && FILES+=(veth-fragments-vxlan.pcap)
 wanted vlan && FILES+=(vlan-both.pcap vlan-replies-only.pcap)
+wanted carriers && FILES+=(veth-vxlan-gbp-fragments.pcap)
 for f in "${FILES[@]}"; do
   n=$(count "$WORK/$f")
   log "$f: $n packets"

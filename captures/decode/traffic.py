@@ -10,6 +10,12 @@ namespaces of its own). Python standard library only; every address is numeric.
                              MTU (IPv4 and IPv6 fragments) to ADDR, and TCP and UDP to the VXLAN
                              peer 198.51.100.2
     traffic.py serve         (run in the second namespace) the servers for `tunnel`
+    traffic.py carriers      (run in the first namespace) through VXLAN with the Group Policy
+                             extension, whose MTU is larger than the 1280-byte veth under it: a
+                             1400-byte UDP datagram each way (the carrier goes in fragments), and TCP
+                             with 3000 bytes of data (marked: the VXLAN header carries the group 42
+                             and the G flag)
+    traffic.py serve-carriers (run in the second namespace) the servers for `carriers`
 Each mode exits non-zero if an exchange did not happen as planned.
 """
 import os
@@ -235,6 +241,49 @@ def tunnel(peer4, peer6):
     tcp_client(socket.AF_INET, "198.51.100.1", "198.51.100.2", 5061, b"TLS? no, plain")
 
 
+# The carriers part (record-decode.sh): inside the VXLAN-GBP tunnel, 203.0.113.1 (here) and .2 (serve-carriers).
+CARRIER_CLIENT, CARRIER_SERVER = "203.0.113.1", "203.0.113.2"
+# The packet mark that VXLAN's Group Policy extension sends as the group (Linux: the skb mark, set here by SO_MARK).
+GBP_MARK = 0x2A
+SO_MARK = 36
+IP_MTU_DISCOVER, IP_PMTUDISC_DONT = 10, 0
+
+
+def carrier_socket(kind):
+    """Marked (the group), and without DF: the kernel sends a large datagram whole into the tunnel, whose carrier goes in fragments."""
+    s = socket.socket(socket.AF_INET, kind)
+    s.setsockopt(socket.SOL_SOCKET, SO_MARK, GBP_MARK)
+    s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT)
+    s.settimeout(10)
+    return s
+
+
+def serve_carriers():
+    u = carrier_socket(socket.SOCK_DGRAM)
+    u.bind((CARRIER_SERVER, 7013))
+    t = tcp_server(socket.AF_INET, CARRIER_SERVER, 5061, b"gbp ")
+    data, peer = u.recvfrom(65535)
+    u.sendto(bytes(1400), peer)
+    t.join(10)
+
+
+def carriers():
+    s = carrier_socket(socket.SOCK_DGRAM)
+    s.bind((CARRIER_CLIENT, 0))
+    s.sendto(bytes(range(200)) * 7, (CARRIER_SERVER, 7013))
+    got, _ = s.recvfrom(65535)
+    if len(got) != 1400:
+        sys.exit("no 1400-byte answer through the tunnel")
+    s.close()
+    c = carrier_socket(socket.SOCK_STREAM)
+    c.bind((CARRIER_CLIENT, 0))
+    c.connect((CARRIER_SERVER, 5061))
+    c.sendall(bytes(3000))
+    if not c.recv(4096):
+        sys.exit("no TCP reply through the tunnel")
+    c.close()
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "loopback":
@@ -247,5 +296,9 @@ if __name__ == "__main__":
         serve()
     elif mode == "tunnel":
         tunnel(sys.argv[2], sys.argv[3])
+    elif mode == "carriers":
+        carriers()
+    elif mode == "serve-carriers":
+        serve_carriers()
     else:
         sys.exit("unknown mode " + mode)

@@ -32,6 +32,13 @@ public final class Decoded {
     public long fragmentId;
     /** 0 not a fragment; 1 first fragment (has the transport header); 2 a later fragment. */
     public int fragment;
+    /**
+     * The addresses of the IP header that was fragmented, with {@link #fragmentId} the datagram's identity; set only
+     * when {@link #fragment} is not 0. They differ from the flow's addresses when that header is a tunnel's outer one
+     * (GRE, IP-in-IP, VXLAN, Geneve carrying a packet too large for the path): the later fragments carry the outer
+     * header alone, and join the inner flow that the first fragment held.
+     */
+    public long fragSrcHi, fragSrcLo, fragDstHi, fragDstLo;
     /** Tunnel layers removed (GRE, VXLAN, IP-in-IP, ...). */
     public int tunnelDepth;
     /** The IP header's length runs past the bytes captured: the snap length cut the packet. */

@@ -224,7 +224,8 @@ public final class PacketDecoder {
             return DecodeStats.BAD_IPV4_TOTAL_LENGTH;
         }
         int end = limit - off < total ? limit : off + total; // drop Ethernet padding; keep what was captured
-        d.cut = limit - off < total;
+        // (Inside a carrier's first fragment, a tunnelled packet runs on in the later fragments: not cut by the snap length.)
+        d.cut = limit - off < total && d.fragment == 0;
         d.ipWireEnd = off + total;
         d.ipVersion = 4;
         d.ipOffset = off;
@@ -240,6 +241,10 @@ public final class PacketDecoder {
         if (fragOffset != 0 || more) {
             d.fragmentId = ((long) u16(b, off + 4) << 8) | proto;
             d.fragment = fragOffset == 0 ? 1 : 2;
+            d.fragSrcHi = 0;
+            d.fragSrcLo = d.srcLo;
+            d.fragDstHi = 0;
+            d.fragDstLo = d.dstLo;
             if (fragOffset != 0) {
                 return laterFragment(d, off + ihl, end);
             }
@@ -253,7 +258,7 @@ public final class PacketDecoder {
         }
         int payload = u16(b, off + 4);
         int end = payload == 0 || limit - off - IPV6_HEADER < payload ? limit : off + IPV6_HEADER + payload;
-        d.cut = payload != 0 && limit - off - IPV6_HEADER < payload;
+        d.cut = payload != 0 && limit - off - IPV6_HEADER < payload && d.fragment == 0;
         d.ipWireEnd = off + IPV6_HEADER + payload;
         d.ipVersion = 6;
         d.ipOffset = off;
@@ -322,6 +327,10 @@ public final class PacketDecoder {
                     if (fragOffset != 0 || more) {
                         d.fragmentId = (i32(b, p - 4) & 0xffffffffL) << 8 | next;
                         d.fragment = fragOffset == 0 ? 1 : 2;
+                        d.fragSrcHi = d.srcHi;
+                        d.fragSrcLo = d.srcLo;
+                        d.fragDstHi = d.dstHi;
+                        d.fragDstLo = d.dstLo;
                         if (fragOffset != 0) {
                             d.protocol = next;
                             return laterFragment(d, p, end);
@@ -531,7 +540,8 @@ public final class PacketDecoder {
                 int sport = u16(b, off);
                 int dport = u16(b, off + 2);
                 int payloadEnd = udpLen == 0 || end - off < udpLen ? end : off + udpLen;
-                if (d.fragment == 0 && tunnels < MAX_TUNNELS && end - off >= UDP_HEADER + VXLAN_HEADER) {
+                // (Also in a first fragment: a carrier fragmented on its way still holds the tunnelled packet's headers.)
+                if (tunnels < MAX_TUNNELS && end - off >= UDP_HEADER + VXLAN_HEADER) {
                     int r = udpTunnel(b, off + UDP_HEADER, payloadEnd, dport, d, tunnels);
                     if (r >= 0) {
                         return r;
@@ -603,17 +613,11 @@ public final class PacketDecoder {
                 if (tunnels >= MAX_TUNNELS) {
                     return DecodeStats.TOO_MANY_LAYERS;
                 }
-                if (d.fragment != 0) {
-                    break;
-                }
                 d.tunnelDepth = tunnels + 1;
                 return ipv4(b, off, end, d, tunnels + 1);
             case IpProtocol.IPV6:
                 if (tunnels >= MAX_TUNNELS) {
                     return DecodeStats.TOO_MANY_LAYERS;
-                }
-                if (d.fragment != 0) {
-                    break;
                 }
                 d.tunnelDepth = tunnels + 1;
                 return ipv6(b, off, end, d, tunnels + 1);

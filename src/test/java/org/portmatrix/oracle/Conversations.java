@@ -282,8 +282,10 @@ final class Conversations {
             while (s.next(r)) {
                 types.add(r.linkType);
                 decoder.decode(r.buf, r.offset, r.caplen, r.linkType, d);
-                if (d.tunnelDepth > 0) {
-                    tunneled++; // decoded or not (ARP inside VXLAN): the outer packet was a tunnel's
+                if (d.tunnelDepth > 0 && d.fragment != 2) {
+                    // Decoded or not (ARP inside VXLAN): the outer packet was a tunnel's. A carrier in fragments once:
+                    // tshark lists the datagram it reassembled, in the frame that completed it, as one frame of the carrier.
+                    tunneled++;
                 }
             }
         } catch (CaptureFormatException e) {
