@@ -36,6 +36,12 @@ readonly REQUIREMENTS=(
   python3-impacket:/usr/share/doc/python3-impacket/examples/rdp_check.py
   dnsmasq-base:dnsmasq
   dnsutils:dig
+  # captures/foreign/make-foreign.sh: the compressors whose output the tests read
+  bzip2:bzip2
+  xz-utils:xz
+  zstd:zstd
+  lz4:lz4
+  zip:zip
   # report tests: the HTML report opened in headless Chromium; a pseudo-terminal for the progress bar
   chromium:chromium
   bsdutils:script

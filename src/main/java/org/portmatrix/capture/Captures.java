@@ -121,8 +121,31 @@ public final class Captures {
                 throw new CaptureFormatException(name, 0, "a modified (Kuznetzov) pcap file; not supported (convert it with editcap -F pcap)");
             default:
                 in.close();
-                throw new CaptureFormatException(name, 0, "not a pcap or pcapng capture (magic " + String.format("0x%08x", magic) + ")");
+                String known = foreign(magic);
+                throw new CaptureFormatException(name, 0, known != null ? known
+                        : "not a pcap or pcapng capture (magic " + String.format("0x%08x", magic) + ")");
         }
+    }
+
+    /**
+     * What a file that is not pcap or pcapng is, by its first four bytes, and how to read it anyway; null for an
+     * unknown magic. The captures a Lync administrator is handed come from Windows tools too (Network Monitor's
+     * .cap, which editcap converts), in archives (zip), and compressed by other programs than gzip.
+     */
+    static String foreign(int magic) {
+        String convert = "; not read: convert it with Wireshark's editcap (editcap -F pcapng FILE FILE.pcapng)";
+        String pipe = ": decompress it first, or through a pipe: %s -dc FILE | portmatrix analyze -";
+        return switch (magic) {
+            case 0x52545353 -> "a Microsoft Network Monitor 1.x capture" + convert; // "RTSS"
+            case 0x474d4255 -> "a Microsoft Network Monitor 2.x capture (.cap)" + convert; // "GMBU"
+            case 0x736e6f6f -> "a Sun snoop capture" + convert; // "snoo(p)"
+            case 0x504b0304 -> "a ZIP archive, not a capture: unzip it and give the captures it holds";
+            case 0xfd377a58 -> "an xz-compressed file; of the compressed formats only gzip is read" + String.format(pipe, "xz");
+            case 0x28b52ffd -> "a zstd-compressed file; of the compressed formats only gzip is read" + String.format(pipe, "zstd");
+            case 0x04224d18 -> "an lz4-compressed file; of the compressed formats only gzip is read" + String.format(pipe, "lz4");
+            default -> (magic >>> 8) == 0x425a68 // "BZh" and the block size
+                    ? "a bzip2-compressed file; of the compressed formats only gzip is read" + String.format(pipe, "bzip2") : null;
+        };
     }
 
     /**

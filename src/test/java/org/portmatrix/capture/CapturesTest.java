@@ -197,6 +197,35 @@ class CapturesTest {
         assertTrue(d.describe().startsWith("cut.pcap: offset "), d.describe());
     }
 
+    /**
+     * Files in formats portmatrix does not read, as real programs write them (captures/foreign/make-foreign.sh:
+     * editcap's Network Monitor and snoop output, bzip2, xz, zstd, lz4, zip): each is named, with how to read it
+     * anyway, where the message had been "not a pcap or pcapng capture (magic 0x474d4255)".
+     */
+    @Test
+    void namesTheFormatsItDoesNotReadAndHowToReadThem() {
+        String convert = "; not read: convert it with Wireshark's editcap (editcap -F pcapng FILE FILE.pcapng)";
+        String[][] cases = {
+            {"sample-netmon1.cap", "a Microsoft Network Monitor 1.x capture" + convert},
+            {"sample-netmon2.cap", "a Microsoft Network Monitor 2.x capture (.cap)" + convert},
+            {"sample.snoop", "a Sun snoop capture" + convert},
+            {"sample.zip", "a ZIP archive, not a capture: unzip it and give the captures it holds"},
+            {"sample.pcap.bz2", "a bzip2-compressed file; of the compressed formats only gzip is read: decompress it first, or through a"
+                + " pipe: bzip2 -dc FILE | portmatrix analyze -"},
+            {"sample.pcap.xz", "an xz-compressed file; of the compressed formats only gzip is read: decompress it first, or through a"
+                + " pipe: xz -dc FILE | portmatrix analyze -"},
+            {"sample.pcap.zst", "a zstd-compressed file; of the compressed formats only gzip is read: decompress it first, or through a"
+                + " pipe: zstd -dc FILE | portmatrix analyze -"},
+            {"sample.pcap.lz4", "an lz4-compressed file; of the compressed formats only gzip is read: decompress it first, or through a"
+                + " pipe: lz4 -dc FILE | portmatrix analyze -"},
+        };
+        for (String[] c : cases) {
+            Path file = Path.of("captures/foreign", c[0]);
+            CaptureFormatException e = assertThrows(CaptureFormatException.class, () -> Captures.open(file));
+            assertEquals(file + ": offset 0: " + c[1], e.getMessage());
+        }
+    }
+
     @Test
     void refusesFilesThatAreNotCapturesInOneLine() throws IOException {
         Path text = tmp.resolve("notes.txt");

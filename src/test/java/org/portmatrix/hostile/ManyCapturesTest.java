@@ -1,6 +1,7 @@
 package org.portmatrix.hostile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -90,6 +91,36 @@ class ManyCapturesTest {
         Files.delete(day.resolve("ring_00001.pcap"));
         HostileCaptures.Run none = HostileCaptures.run("analyze", day.toString(), "--topology", TOPOLOGY);
         assertEquals(2, none.status(), none.err());
+    }
+
+    /**
+     * A Network Monitor capture (what a Windows server's administrator records) among the day's files, or named:
+     * named as such with the conversion that reads it, and the conversion it names, run as said, gives the flows
+     * of the packets it holds. It was "not a pcap or pcapng capture (magic 0x474d4255)".
+     */
+    @Test
+    void aNetworkMonitorCaptureIsNamedWithTheConversionThatReadsIt() throws Exception {
+        Path netmon = Path.of("captures/foreign/sample-netmon2.cap");
+        String said = ": offset 0: a Microsoft Network Monitor 2.x capture (.cap); not read: convert it with Wireshark's editcap"
+                + " (editcap -F pcapng FILE FILE.pcapng)";
+        HostileCaptures.Run named = HostileCaptures.run("analyze", netmon.toString(), "--topology", TOPOLOGY);
+        assertEquals(2, named.status(), named.err());
+        assertEquals("portmatrix: " + netmon + said, named.err().strip());
+        Path day = Files.createDirectory(dir.resolve("day"));
+        Files.copy(SAMPLE, day.resolve("a.pcap"));
+        Files.copy(netmon, day.resolve("b.cap"));
+        HostileCaptures.Run mixed = HostileCaptures.run("analyze", day.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(3, mixed.status(), mixed.err());
+        assertTrue(mixed.err().contains(day.resolve("b.cap") + said + "; the file was skipped"), mixed.err());
+        Path converted = dir.resolve("sample-netmon2.pcapng");
+        Path first = dir.resolve("first.pcap");
+        assertEquals(0, new ProcessBuilder("editcap", "-F", "pcapng", netmon.toString(), converted.toString()).inheritIO().start().waitFor());
+        assertEquals(0, new ProcessBuilder("editcap", "-r", SAMPLE.toString(), first.toString(), "1-4").inheritIO().start().waitFor());
+        HostileCaptures.Run read = HostileCaptures.run("analyze", converted.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        HostileCaptures.Run original = HostileCaptures.run("analyze", first.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, read.status(), read.err());
+        assertFalse(read.out().isBlank());
+        assertEquals(original.out(), read.out(), "the packets it holds, as the sample's first four");
     }
 
     @Test
