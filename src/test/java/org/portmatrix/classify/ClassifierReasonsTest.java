@@ -384,4 +384,44 @@ class ClassifierReasonsTest {
         JsonNode frontEnd = one(flows, CLIENT, 6000);
         assertEquals("unexpected_port", frontEnd.get("verdict").asText(), frontEnd.toString());
     }
+
+    /**
+     * A role listed with no address ({@code director: []}, as {@code topology import} writes a role whose machines it could
+     * not resolve) is no host's: its documented ports are no candidates to close, and its rules do not apply to the
+     * topology. They were: every Director port was listed under CANDIDATES TO CLOSE, and "62 apply" counted its rules.
+     */
+    @Test
+    void aRoleWithNoAddressHasNoPortsToClose() throws Exception {
+        PcapBytes w = new PcapBytes();
+        connection(w, CLIENT, 41000, FRONT_END, 5061, new byte[0]);
+        String roles = """
+                roles:
+                  front-end: [10.1.1.11/32]
+                  client: [10.2.0.0/16]
+                """;
+        String withEmpty = coverage(w, roles + "  director: []\n  persistent-chat:\n");
+        assertTrue(withEmpty.contains("fe-dcerpc-135"), "DCOM 135 on the Front End is a candidate: " + withEmpty);
+        for (String line : withEmpty.split("\n")) {
+            String[] cells = line.trim().split("\\s+");
+            if (cells.length > 1 && cells[0].matches("(tcp|udp)/.*")) { // TRANSPORT/PORT, ON, RULES
+                List<String> on = List.of(cells[1].split("\\+"));
+                assertFalse(on.contains("director") || on.contains("persistent-chat"), line);
+            }
+        }
+        assertEquals(coverage(w, roles), withEmpty);
+    }
+
+    /** The text report's CATALOG COVERAGE and CANDIDATES TO CLOSE sections of the capture {@code w} on the topology {@code topologyText}. */
+    static String coverage(PcapBytes w, String topologyText) throws Exception {
+        Path dir = Files.createTempDirectory("pm-classify");
+        Path capture = w.write(dir.resolve("c.pcap"));
+        Path topology = Files.writeString(dir.resolve("topology.yaml"), topologyText);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
+                .run(new String[] {"analyze", capture.toString(), "--topology", topology.toString()});
+        assertEquals(0, status, err.toString());
+        String text = out.toString(StandardCharsets.UTF_8);
+        return text.substring(text.indexOf("CATALOG COVERAGE"), text.indexOf("COUNTERS"));
+    }
 }
