@@ -303,7 +303,7 @@ public final class Classifier {
             r = catalog.nextMatch(IpProtocol.UDP, port, c.dstRoles, owner, r);
         }
         if (r == CompiledCatalog.NO_RULE) {
-            return false;
+            return overrides.length > 0 && reversedConfiguredMedia(f, c, port, reasons);
         }
         c.unreversedVerdict = c.verdict;
         c.unreversedRule = c.rule;
@@ -322,6 +322,45 @@ public final class Classifier {
                 remember(key, reason);
             }
             c.reason = reason;
+        }
+        return true;
+    }
+
+    /**
+     * {@link #reversedMedia} by the topology's {@code ports:} entries: the initiator's port is in a media range an entry
+     * gives its role on its host (a Mediation Server's audio moved to 40000-40999, as {@code topology import} writes it),
+     * served to the responder's roles. The flow is then allowed by that entry read the other way round, while the wire
+     * shows media ({@link Classification#configured} with {@link Classification#reversed}). Only the catalog's media rules
+     * were read so: the same RTP was expected seen gateway-first and unexpected_port seen Mediation-first, and the
+     * catalog's own range, moved away, was no longer the Mediation Server's to read either way.
+     */
+    private boolean reversedConfiguredMedia(Flow f, Classification c, int port, boolean reasons) {
+        int found = -1;
+        for (int i = 0; i < overrides.length && found < 0; i++) {
+            PortOverride o = overrides[i];
+            RuleProtocol rp = o.checked();
+            boolean media = rp == RuleProtocol.MEDIA || (rp == null && o.portMax() - o.portMin() > NARROW_RANGE);
+            if (media && o.serves(IpProtocol.UDP, port, c.srcRoles, f.srcHi(), f.srcLo()) && o.servesFrom(c.dstRoles)) {
+                found = i;
+            }
+        }
+        if (found < 0) {
+            return false;
+        }
+        PortOverride o = overrides[found];
+        c.unreversedVerdict = c.verdict;
+        c.unreversedRule = c.rule;
+        c.unreversedReason = c.reason;
+        c.rule = CompiledCatalog.NO_RULE;
+        c.verdict = Verdict.EXPECTED; // while the wire shows media: the inspect stage gives the verdict above back otherwise
+        c.reversed = true;
+        c.configured = o;
+        c.configuredIndex = found;
+        if (reasons) {
+            c.configuredAt = source(o);
+            c.reason = "UDP " + port + " from " + roleText(c.dstRoles) + " to " + roleText(c.srcRoles) + " is configured in this deployment's"
+                    + " topology (" + c.configuredAt + "); " + catalogSays(IpProtocol.UDP, port, o, c.dstRoles) + ". The first packet came from "
+                    + roleText(c.srcRoles) + "'s end: media flows both ways.";
         }
         return true;
     }

@@ -386,6 +386,46 @@ class ClassifierReasonsTest {
     }
 
     /**
+     * A media range the topology's {@code ports:} gives a role (a Mediation Server's audio moved to 40000-40999 with
+     * Set-CsConferencingServer, as {@code topology import} writes it) is read the other way round as the catalog's are:
+     * RTP from the Mediation Server's 40500 to a gateway's 20000 was unexpected_port, "No catalog rule serves UDP 20000
+     * on pstn-gateway", while the same call seen gateway-first was expected. Only media counts (datagrams that are no
+     * RTP keep their verdict, with inspection and without it), and the catalog's range moved away (50000) stays
+     * unexpected_port.
+     */
+    @Test
+    void mediaFromARangeTheTopologyConfiguresIsReadTheOtherWayRound() throws Exception {
+        PcapBytes w = new PcapBytes();
+        String gateway = "10.1.6.11";
+        rtp(w, MEDIATION, 40500, gateway, 20000, 10, 0x1234);
+        rtp(w, gateway, 20002, MEDIATION, 40502, 10, 0x2345);
+        rtp(w, MEDIATION, 50000, gateway, 20004, 10, 0x3456);
+        for (int i = 0; i < 5; i++) {
+            w.packet(Frames.udp(MEDIATION, 40510, gateway, 20010, new byte[40])); // no RTP
+        }
+        String topology = TOPOLOGY + """
+                ports:
+                  - {role: mediation, transport: [tcp, udp], port: "40000-40999", instead_of: ["49152-57500"]}
+                """;
+        List<JsonNode> flows = analyze(w, topology);
+        assertEquals(4, flows.size(), flows.toString());
+
+        JsonNode mediationFirst = one(flows, MEDIATION, 20000);
+        assertEquals("expected", mediationFirst.get("verdict").asText(), mediationFirst.toString());
+        assertEquals("rtp", mediationFirst.get("app_protocol").asText(), mediationFirst.toString());
+        String reason = mediationFirst.get("reason").asText();
+        assertTrue(reason.startsWith("UDP 40500 from pstn-gateway to mediation is configured in this deployment's topology (")
+                && reason.contains(":12: mediation udp 40000-40999); the catalog documents UDP 49152-57500 (rule internal-audio-media-udp-49152-57500")
+                && reason.contains("for mediation instead. The first packet came from mediation's end: media flows both ways. On the wire: RTP"), reason);
+        assertEquals("expected", one(flows, gateway, 40502).get("verdict").asText());
+        JsonNode moved = one(flows, MEDIATION, 20004);
+        assertEquals("unexpected_port", moved.get("verdict").asText(), moved.toString());
+        JsonNode noMedia = one(flows, MEDIATION, 20010);
+        assertEquals("unexpected_port", noMedia.get("verdict").asText(), noMedia.toString());
+        assertEquals("No catalog rule serves UDP 20010 on pstn-gateway.", noMedia.get("reason").asText());
+    }
+
+    /**
      * A role listed with no address ({@code director: []}, as {@code topology import} writes a role whose machines it could
      * not resolve) is no host's: its documented ports are no candidates to close, and its rules do not apply to the
      * topology. They were: every Director port was listed under CANDIDATES TO CLOSE, and "62 apply" counted its rules.
