@@ -8,7 +8,8 @@ public final class Classification {
     /**
      * The rule documents the flow the other way round: UDP media, whose ends both send, and whose
      * first packet came from the end that owns the documented port (the rule's port is then the
-     * initiator's, {@code srcPort}, and its roles the flow's reversed).
+     * initiator's, {@code srcPort}, and its roles the flow's reversed). With {@link #rule} -1, it is
+     * the topology's {@code ports:} entry {@link #configured} that is read so (a media range it gives).
      */
     public boolean reversed;
     /**
@@ -27,6 +28,9 @@ public final class Classification {
             verdict = unreversedVerdict;
             rule = unreversedRule;
             reason = unreversedReason;
+            configured = null; // (a ports: entry read the other way round; none before)
+            configuredIndex = -1;
+            configuredAt = null;
         }
     }
     /**

@@ -303,7 +303,7 @@ public final class Classifier {
             r = catalog.nextMatch(IpProtocol.UDP, port, c.dstRoles, owner, r);
         }
         if (r == CompiledCatalog.NO_RULE) {
-            return false;
+            return overrides.length > 0 && reversedConfiguredMedia(f, c, port, reasons);
         }
         c.unreversedVerdict = c.verdict;
         c.unreversedRule = c.rule;
@@ -322,6 +322,45 @@ public final class Classifier {
                 remember(key, reason);
             }
             c.reason = reason;
+        }
+        return true;
+    }
+
+    /**
+     * {@link #reversedMedia} by the topology's {@code ports:} entries: the initiator's port is in a media range an entry
+     * gives its role on its host (a Mediation Server's audio moved to 40000-40999, as {@code topology import} writes it),
+     * served to the responder's roles. The flow is then allowed by that entry read the other way round, while the wire
+     * shows media ({@link Classification#configured} with {@link Classification#reversed}). Only the catalog's media rules
+     * were read so: the same RTP was expected seen gateway-first and unexpected_port seen Mediation-first, and the
+     * catalog's own range, moved away, was no longer the Mediation Server's to read either way.
+     */
+    private boolean reversedConfiguredMedia(Flow f, Classification c, int port, boolean reasons) {
+        int found = -1;
+        for (int i = 0; i < overrides.length && found < 0; i++) {
+            PortOverride o = overrides[i];
+            RuleProtocol rp = o.checked();
+            boolean media = rp == RuleProtocol.MEDIA || (rp == null && o.portMax() - o.portMin() > NARROW_RANGE);
+            if (media && o.serves(IpProtocol.UDP, port, c.srcRoles, f.srcHi(), f.srcLo()) && o.servesFrom(c.dstRoles)) {
+                found = i;
+            }
+        }
+        if (found < 0) {
+            return false;
+        }
+        PortOverride o = overrides[found];
+        c.unreversedVerdict = c.verdict;
+        c.unreversedRule = c.rule;
+        c.unreversedReason = c.reason;
+        c.rule = CompiledCatalog.NO_RULE;
+        c.verdict = Verdict.EXPECTED; // while the wire shows media: the inspect stage gives the verdict above back otherwise
+        c.reversed = true;
+        c.configured = o;
+        c.configuredIndex = found;
+        if (reasons) {
+            c.configuredAt = source(o);
+            c.reason = "UDP " + port + " from " + roleText(c.dstRoles) + " to " + roleText(c.srcRoles) + " is configured in this deployment's"
+                    + " topology (" + c.configuredAt + "); " + catalogSays(IpProtocol.UDP, port, o, c.dstRoles) + ". The first packet came from "
+                    + roleText(c.srcRoles) + "'s end: media flows both ways.";
         }
         return true;
     }
@@ -362,7 +401,7 @@ public final class Classifier {
             int port = f.dstPort();
             c.configuredAt = source(o);
             c.reason = transportName(f) + " " + port + " from " + roleText(c.srcRoles) + " to " + roleText(c.dstRoles)
-                    + " is configured in this deployment's topology (" + c.configuredAt + "); " + catalogSays(f.protocol(), port, o) + ".";
+                    + " is configured in this deployment's topology (" + c.configuredAt + "); " + catalogSays(f.protocol(), port, o, c.srcRoles) + ".";
         }
     }
 
@@ -387,7 +426,7 @@ public final class Classifier {
         }
         int r = moved == 0 ? CompiledCatalog.NO_RULE : catalog.match(proto, port, c.srcRoles, c.dstRoles);
         if (r == CompiledCatalog.NO_RULE) {
-            return otherInitiators(f, c, proto, port, reasons);
+            return otherInitiators(f, c, proto, port, moved, reasons);
         }
         c.rule = r;
         c.verdict = Verdict.UNEXPECTED_PORT;
@@ -416,9 +455,12 @@ public final class Classifier {
     /**
      * An entry serves the port on the responder, to initiators of its {@code from} roles only, and the flow's is
      * none of them (Director -> a gateway's SIP port that the topology ties to the Mediation Servers):
-     * unexpected_role_pair, the reason naming the entry and its {@code from}. False when no entry serves the port.
+     * unexpected_role_pair, the reason naming the entry and its {@code from}, and the initiators of the catalog's
+     * rules that serve the port there too (an entry adding the branch appliances to a gateway's 5081, which the
+     * catalog serves to the Mediation Servers: the reason said "survivable-branch-appliance only", and a flow from
+     * a Mediation Server was expected). False when no entry serves the port.
      */
-    private boolean otherInitiators(Flow f, Classification c, int proto, int port, boolean reasons) {
+    private boolean otherInitiators(Flow f, Classification c, int proto, int port, long moved, boolean reasons) {
         PortOverride first = null;
         java.util.Set<String> from = null; // the initiator roles of every entry serving the port (review: the first's alone were named)
         for (PortOverride o : overrides) {
@@ -438,19 +480,49 @@ public final class Classifier {
         }
         c.verdict = Verdict.UNEXPECTED_ROLE_PAIR;
         if (reasons) {
-            c.reason = transportName(f) + " " + port + " on " + roleText(c.dstRoles) + " is configured in this deployment's topology ("
-                    + source(first) + ") for initiators of the roles " + String.join(", ", from) + " only, and the initiator is "
-                    + roleText(c.srcRoles) + ".";
+            int[] serving = catalog.servedAll(proto, port, c.dstRoles & ~moved);
+            String configured = transportName(f) + " " + port + " on " + roleText(c.dstRoles) + " is configured in this deployment's topology ("
+                    + source(first) + ") for initiators of the roles " + String.join(", ", from);
+            c.reason = serving.length == 0 ? configured + " only, and the initiator is " + roleText(c.srcRoles) + "."
+                    : configured + ", and documented in the catalog only from " + initiators(serving) + " (" + rulesCited(serving)
+                    + "); not from " + roleText(c.srcRoles) + ".";
         }
         return true;
+    }
+
+    /** The initiator roles of the rules {@code serving}, each once ("mediation, front-end"), or "any role". */
+    private String initiators(int[] serving) {
+        java.util.LinkedHashSet<String> from = new java.util.LinkedHashSet<>();
+        for (int i : serving) {
+            Rule r = catalog.rule(i);
+            if (r.srcAny()) {
+                return "any role";
+            }
+            from.addAll(r.srcRoles());
+        }
+        return String.join(", ", from);
+    }
+
+    /** The first of the rules {@code serving} described, the others by id ("rule x, ...; seed: ...; also rules y, z"). */
+    private String rulesCited(int[] serving) {
+        StringBuilder sb = new StringBuilder(catalog.describe(serving[0]));
+        for (int k = 1; k < serving.length; k++) {
+            sb.append(k == 1 ? "; also rule" + (serving.length > 2 ? "s " : " ") : ", ").append(catalog.rule(serving[k]).id());
+        }
+        return sb.toString();
     }
 
     private String source(PortOverride o) {
         return topology.source() + (o.line() > 0 ? ":" + o.line() : "") + ": " + o.describe();
     }
 
-    /** What the catalog says about the role of an override: the ports it moved, or that it has no such rule. */
-    private String catalogSays(int proto, int port, PortOverride o) {
+    /**
+     * What the catalog says about the role of an override: the ports it moved, the initiators it documents the port
+     * from when the flow's ({@code srcRoles}) are none of them, or that it has no such rule. It said "the catalog
+     * documents it too" of a branch appliance's flow to a gateway's 5081, which the catalog serves to the Mediation
+     * Servers only.
+     */
+    private String catalogSays(int proto, int port, PortOverride o, long srcRoles) {
         String t = proto == 6 ? "TCP" : "UDP";
         if (!o.insteadOf().isEmpty()) {
             StringBuilder sb = new StringBuilder("the catalog documents ").append(t).append(' ');
@@ -464,9 +536,14 @@ public final class Classifier {
             }
             return sb.append(" for ").append(o.role()).append(" instead").toString();
         }
-        int r = catalog.served(proto, port, o.roleSet());
-        if (r != CompiledCatalog.NO_RULE) {
-            return "the catalog documents it too (" + catalog.describe(r) + ")";
+        int allowed = catalog.match(proto, port, srcRoles, o.roleSet());
+        if (allowed != CompiledCatalog.NO_RULE) {
+            return "the catalog documents it too (" + catalog.describe(allowed) + ")";
+        }
+        int[] serving = catalog.servedAll(proto, port, o.roleSet());
+        if (serving.length > 0) {
+            return "the catalog documents " + t + " " + port + " on " + o.role() + " only from " + initiators(serving) + " ("
+                    + rulesCited(serving) + ")";
         }
         return "the catalog has no rule for " + t + " " + port + " on " + o.role();
     }

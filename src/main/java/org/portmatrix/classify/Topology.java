@@ -288,6 +288,21 @@ public final class Topology {
         return roles;
     }
 
+    /**
+     * The roles that at least one address holds, in the file's order: a role listed with no address
+     * ({@code director: []}, as {@code topology import} writes a role whose machines it could not resolve) is
+     * no host's, and none of its documented ports is a port to close.
+     */
+    public List<String> rolesHeld() {
+        List<String> out = new ArrayList<>(roles.size());
+        for (Map.Entry<String, List<Cidr>> e : roles.entrySet()) {
+            if (!e.getValue().isEmpty()) {
+                out.add(e.getKey());
+            }
+        }
+        return out;
+    }
+
     /** Ports this deployment configured differently from the catalog (the file's {@code ports:}). */
     public List<PortOverride> ports() {
         return ports;

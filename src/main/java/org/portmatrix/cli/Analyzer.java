@@ -413,7 +413,8 @@ public final class Analyzer implements FlowSink {
             Classification c = classifier.classify(f, false); // verdict and rule; the reason is made when the flow is reported
             if (c.verdict != org.portmatrix.classify.Verdict.EXPECTED || (c.reversed && !inspect)) {
                 s = ExtractStream.KEEP; // outside the matrix whatever the payload (a reversed media rule needs media seen)
-            } else if ((c.rule == CompiledCatalog.NO_RULE && (c.configured == null || c.configured.checked() == null)) || !inspect) {
+            } else if ((c.rule == CompiledCatalog.NO_RULE && !c.reversed && (c.configured == null || c.configured.checked() == null))
+                    || !inspect) {
                 s = ExtractStream.DROP; // a topology port that names no protocol, or no protocol check: stays expected
             } else {
                 s = ExtractStream.UNDECIDED;
@@ -558,7 +559,7 @@ public final class Analyzer implements FlowSink {
     /** The verdict the flow would be reported with, from its classification and what inspection saw; builds no text. */
     private org.portmatrix.classify.Verdict verdictNow(Flow f, Classification c) {
         if (c.verdict != org.portmatrix.classify.Verdict.EXPECTED
-                || (c.rule == CompiledCatalog.NO_RULE && (c.configured == null || c.configured.checked() == null))) {
+                || (c.rule == CompiledCatalog.NO_RULE && !c.reversed && (c.configured == null || c.configured.checked() == null))) {
             return c.verdict;
         }
         return Inspection.verdictSoFar(f, c, classifier, turnScratch);

@@ -268,8 +268,8 @@ public final class Inspection {
         }
         if (c.verdict == Verdict.EXPECTED && c.rule != CompiledCatalog.NO_RULE) {
             checkProtocol(f, c, catalog, fi, tls, roles);
-        } else if (c.verdict == Verdict.EXPECTED && c.configured != null && c.configured.checked() != null) {
-            checkConfigured(f, c, classifier, fi, tls, roles);
+        } else if (c.verdict == Verdict.EXPECTED && c.configured != null && c.configured.checked() != null && !c.reversed) {
+            checkConfigured(f, c, classifier, fi, tls, roles); // (an entry read the other way round: its media was checked above)
         } else if (fi != null && fi.app != null && c.reason != null) {
             String wire = ProtocolCheck.wire(fi, fi.tls, false);
             ReasonKey key = new ReasonKey(ReasonKey.ON_THE_WIRE, 0, 0, 0, 0, c.reason, wire);
@@ -536,7 +536,20 @@ public final class Inspection {
         if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0 || f.icmpErrors != null) {
             return false;
         }
-        return (protocolOutcome(f, c, catalog, fi, tls, midStream(f, fi), why) >>> 32) == ProtocolCheck.SATISFIED;
+        return reversedOutcome(f, c, catalog, fi, tls, why) == ProtocolCheck.SATISFIED;
+    }
+
+    /**
+     * The protocol check of a flow allowed read the other way round: over the catalog rules that allow it so, or, for a
+     * topology {@code ports:} entry read so ({@code c.rule} -1), media ({@link RuleProtocol#MEDIA}) on the wire.
+     */
+    private static int reversedOutcome(Flow f, Classification c, CompiledCatalog catalog, FlowInspection fi, TlsSession tls,
+                                       StringBuilder scratch) {
+        if (c.rule == CompiledCatalog.NO_RULE) {
+            scratch.setLength(0);
+            return ProtocolCheck.check(RuleProtocol.MEDIA, fi, tls, midStream(f, fi), scratch);
+        }
+        return (int) (protocolOutcome(f, c, catalog, fi, tls, midStream(f, fi), scratch) >>> 32);
     }
 
     /** True when one of the catalog rules that allow the flow takes anything on its transport (protocol tcp or udp). */
@@ -608,8 +621,7 @@ public final class Inspection {
             if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0 || f.icmpErrors != null) {
                 return c.unreversedVerdict;
             }
-            return (protocolOutcome(f, c, catalog, fi, null, midStream(f, fi), scratch) >>> 32) == ProtocolCheck.SATISFIED
-                    ? Verdict.EXPECTED : c.unreversedVerdict;
+            return reversedOutcome(f, c, catalog, fi, null, scratch) == ProtocolCheck.SATISFIED ? Verdict.EXPECTED : c.unreversedVerdict;
         }
         if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0) {
             boolean checked = c.rule == CompiledCatalog.NO_RULE ? anyConfigured(f, c, classifier) < 0 : !anyProtocol(f, c, catalog);

@@ -384,4 +384,84 @@ class ClassifierReasonsTest {
         JsonNode frontEnd = one(flows, CLIENT, 6000);
         assertEquals("unexpected_port", frontEnd.get("verdict").asText(), frontEnd.toString());
     }
+
+    /**
+     * A media range the topology's {@code ports:} gives a role (a Mediation Server's audio moved to 40000-40999 with
+     * Set-CsConferencingServer, as {@code topology import} writes it) is read the other way round as the catalog's are:
+     * RTP from the Mediation Server's 40500 to a gateway's 20000 was unexpected_port, "No catalog rule serves UDP 20000
+     * on pstn-gateway", while the same call seen gateway-first was expected. Only media counts (datagrams that are no
+     * RTP keep their verdict, with inspection and without it), and the catalog's range moved away (50000) stays
+     * unexpected_port.
+     */
+    @Test
+    void mediaFromARangeTheTopologyConfiguresIsReadTheOtherWayRound() throws Exception {
+        PcapBytes w = new PcapBytes();
+        String gateway = "10.1.6.11";
+        rtp(w, MEDIATION, 40500, gateway, 20000, 10, 0x1234);
+        rtp(w, gateway, 20002, MEDIATION, 40502, 10, 0x2345);
+        rtp(w, MEDIATION, 50000, gateway, 20004, 10, 0x3456);
+        for (int i = 0; i < 5; i++) {
+            w.packet(Frames.udp(MEDIATION, 40510, gateway, 20010, new byte[40])); // no RTP
+        }
+        String topology = TOPOLOGY + """
+                ports:
+                  - {role: mediation, transport: [tcp, udp], port: "40000-40999", instead_of: ["49152-57500"]}
+                """;
+        List<JsonNode> flows = analyze(w, topology);
+        assertEquals(4, flows.size(), flows.toString());
+
+        JsonNode mediationFirst = one(flows, MEDIATION, 20000);
+        assertEquals("expected", mediationFirst.get("verdict").asText(), mediationFirst.toString());
+        assertEquals("rtp", mediationFirst.get("app_protocol").asText(), mediationFirst.toString());
+        String reason = mediationFirst.get("reason").asText();
+        assertTrue(reason.startsWith("UDP 40500 from pstn-gateway to mediation is configured in this deployment's topology (")
+                && reason.contains(":12: mediation udp 40000-40999); the catalog documents UDP 49152-57500 (rule internal-audio-media-udp-49152-57500")
+                && reason.contains("for mediation instead. The first packet came from mediation's end: media flows both ways. On the wire: RTP"), reason);
+        assertEquals("expected", one(flows, gateway, 40502).get("verdict").asText());
+        JsonNode moved = one(flows, MEDIATION, 20004);
+        assertEquals("unexpected_port", moved.get("verdict").asText(), moved.toString());
+        JsonNode noMedia = one(flows, MEDIATION, 20010);
+        assertEquals("unexpected_port", noMedia.get("verdict").asText(), noMedia.toString());
+        assertEquals("No catalog rule serves UDP 20010 on pstn-gateway.", noMedia.get("reason").asText());
+    }
+
+    /**
+     * A role listed with no address ({@code director: []}, as {@code topology import} writes a role whose machines it could
+     * not resolve) is no host's: its documented ports are no candidates to close, and its rules do not apply to the
+     * topology. They were: every Director port was listed under CANDIDATES TO CLOSE, and "62 apply" counted its rules.
+     */
+    @Test
+    void aRoleWithNoAddressHasNoPortsToClose() throws Exception {
+        PcapBytes w = new PcapBytes();
+        connection(w, CLIENT, 41000, FRONT_END, 5061, new byte[0]);
+        String roles = """
+                roles:
+                  front-end: [10.1.1.11/32]
+                  client: [10.2.0.0/16]
+                """;
+        String withEmpty = coverage(w, roles + "  director: []\n  persistent-chat:\n");
+        assertTrue(withEmpty.contains("fe-dcerpc-135"), "DCOM 135 on the Front End is a candidate: " + withEmpty);
+        for (String line : withEmpty.split("\n")) {
+            String[] cells = line.trim().split("\\s+");
+            if (cells.length > 1 && cells[0].matches("(tcp|udp)/.*")) { // TRANSPORT/PORT, ON, RULES
+                List<String> on = List.of(cells[1].split("\\+"));
+                assertFalse(on.contains("director") || on.contains("persistent-chat"), line);
+            }
+        }
+        assertEquals(coverage(w, roles), withEmpty);
+    }
+
+    /** The text report's CATALOG COVERAGE and CANDIDATES TO CLOSE sections of the capture {@code w} on the topology {@code topologyText}. */
+    static String coverage(PcapBytes w, String topologyText) throws Exception {
+        Path dir = Files.createTempDirectory("pm-classify");
+        Path capture = w.write(dir.resolve("c.pcap"));
+        Path topology = Files.writeString(dir.resolve("topology.yaml"), topologyText);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
+                .run(new String[] {"analyze", capture.toString(), "--topology", topology.toString()});
+        assertEquals(0, status, err.toString());
+        String text = out.toString(StandardCharsets.UTF_8);
+        return text.substring(text.indexOf("CATALOG COVERAGE"), text.indexOf("COUNTERS"));
+    }
 }

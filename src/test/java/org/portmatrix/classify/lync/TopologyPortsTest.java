@@ -192,6 +192,53 @@ class TopologyPortsTest {
     }
 
     /**
+     * An entry adds initiators to a port the catalog serves on the role from others (a gateway's SIP 5081, which the
+     * catalog serves to the Mediation Servers, Required Server Ports row 25, here given to a branch's appliance too).
+     * A Director's flow there named the entry's initiators alone, "for initiators of the roles
+     * survivable-branch-appliance only", though the Mediation Server's was expected; and the appliance's own flow,
+     * expected by the entry, said "the catalog documents it too", though the catalog documents it from the Mediation
+     * Servers only. Both reasons now say whom the catalog documents the port from.
+     */
+    @Test
+    void anEntryAddingInitiatorsToACatalogPortSaysWhomTheCatalogServesItTo() throws Exception {
+        Path topo = Files.writeString(dir.resolve("t.yaml"), """
+                roles:
+                  director: [127.1.2.11/32]
+                  mediation: [127.1.4.11/32]
+                  pstn-gateway: [127.1.6.11/32]
+                  survivable-branch-appliance: [127.1.7.11/32]
+                ports:
+                  - {role: pstn-gateway, transport: tcp, port: "5081", from: [survivable-branch-appliance]}
+                """);
+        byte[] options = "OPTIONS sip:gw01.contoso.com SIP/2.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        Path capture = new Wire()
+                .tcp("127.1.2.11", 50040, "127.1.6.11", 5081, options)  // Director -> gateway
+                .tcp("127.1.4.11", 50041, "127.1.6.11", 5081, options)  // Mediation Server -> gateway: the catalog's
+                .tcp("127.1.7.11", 50042, "127.1.6.11", 5081, options)  // branch appliance -> gateway: the entry's
+                .write(dir.resolve("5081.pcap"));
+        Cli.Run r = Cli.run("analyze", capture.toString(), "--topology", topo.toString(), "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        java.util.Map<Integer, JsonNode> bySrcPort = new java.util.HashMap<>();
+        for (JsonNode f : r.records()) {
+            bySrcPort.put(f.get("src_port").asInt(), f);
+        }
+        JsonNode director = bySrcPort.get(50040);
+        assertEquals("unexpected_role_pair", director.get("verdict").asText(), director.toString());
+        String why = director.get("reason").asText();
+        assertTrue(why.startsWith("TCP 5081 on pstn-gateway is configured in this deployment's topology (" + topo + ":7: pstn-gateway tcp 5081"
+                + " from survivable-branch-appliance) for initiators of the roles survivable-branch-appliance, and documented in the catalog"
+                + " only from mediation (rule gw-sip-tcp-5081, Lync Server Mediation service; seed: Required Server Ports (by Server Role),"
+                + " row 25); not from director."), why);
+        assertFalse(why.contains(" only, "), why);
+        assertEquals("expected", bySrcPort.get(50041).get("verdict").asText(), bySrcPort.get(50041).toString());
+        JsonNode branch = bySrcPort.get(50042);
+        assertEquals("expected", branch.get("verdict").asText(), branch.toString());
+        why = branch.get("reason").asText();
+        assertTrue(why.contains("; the catalog documents TCP 5081 on pstn-gateway only from mediation (rule gw-sip-tcp-5081, "), why);
+        assertFalse(why.contains("documents it too"), why);
+    }
+
+    /**
      * A ports entry allowed its port from any initiator: from an imported topology a Director's or an Edge's TLS to the
      * gateway's SIP 5067, and the gateway's to the Edge's internal A/V authentication 5062, were expected. The import
      * now writes the initiators the Lync topology makes certain ({@code from:}): the gateway's SIP port is the Mediation
