@@ -40,13 +40,18 @@ public final class Addresses {
         return text;
     }
 
+    /** True for an IPv4-mapped IPv6 address, ::ffff:a.b.c.d (the form IPv4 addresses are held in, too). */
+    public static boolean isIpv4Mapped(long hi, long lo) {
+        return hi == 0 && (lo >>> 32) == 0xffff;
+    }
+
     /** The text made anew, without the cache. */
     static String text(int ipVersion, long hi, long lo) {
         if (ipVersion == 4) {
             int a = (int) lo;
             return ((a >>> 24) & 0xff) + "." + ((a >>> 16) & 0xff) + "." + ((a >>> 8) & 0xff) + "." + (a & 0xff);
         }
-        if (hi == 0 && (lo >>> 32) == 0xffff) {
+        if (isIpv4Mapped(hi, lo)) {
             return "::ffff:" + text(4, 0, lo); // RFC 5952 §5: an IPv4-mapped address ends in dotted decimal, as tshark writes it
         }
         int[] g = new int[8];

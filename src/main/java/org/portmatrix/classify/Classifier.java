@@ -93,8 +93,10 @@ public final class Classifier {
     }
 
     private void decide(Flow f, Classification c, boolean reasons) {
-        c.srcRoles = topology.rolesOf(f.srcHi(), f.srcLo());
-        c.dstRoles = topology.rolesOf(f.dstHi(), f.dstLo());
+        boolean v6 = f.ipVersion() == 6;
+        // (An IPv6 packet's IPv4-mapped address, ::ffff:a.b.c.d, is held as the IPv4 address is: it is no topology host's.)
+        c.srcRoles = v6 && Addresses.isIpv4Mapped(f.srcHi(), f.srcLo()) ? 0 : topology.rolesOf(f.srcHi(), f.srcLo());
+        c.dstRoles = v6 && Addresses.isIpv4Mapped(f.dstHi(), f.dstLo()) ? 0 : topology.rolesOf(f.dstHi(), f.dstLo());
         int proto = f.protocol();
         boolean ported = proto == IpProtocol.TCP || proto == IpProtocol.UDP;
         int port = f.dstPort();
@@ -586,6 +588,15 @@ public final class Classifier {
                 .append(inferred ? " no role inferred from the traffic (" : " outside the topology (").append(transportName(f));
         if (f.protocol() == IpProtocol.TCP || f.protocol() == IpProtocol.UDP) {
             sb.append(' ').append(f.dstPort());
+        }
+        boolean mapped = f.ipVersion() == 6 && ((c.srcRoles == 0 && Addresses.isIpv4Mapped(f.srcHi(), f.srcLo()))
+                || (c.dstRoles == 0 && Addresses.isIpv4Mapped(f.dstHi(), f.dstLo())));
+        if (mapped) {
+            // Not a host to add: such a packet is malformed or made to look like a trusted IPv4 host's (a filter for the IPv4
+            // address does not match it).
+            return sb.append("); an IPv4-mapped IPv6 address (::ffff:0:0/96) does not belong in a packet on the wire (RFC 4291"
+                    + " 2.5.5.2, RFC 6890): the topology's IPv4 hosts are not IPv6 ones, and a firewall rule for the IPv4 address"
+                    + " does not match it. Find out which host sends it.").toString();
         }
         sb.append(inferred ? "); give " + (c.srcRoles == 0 && c.dstRoles == 0 ? "them roles" : "it one")
                 + " in a topology (--write-topology FILE writes the inferred roles to correct, --topology FILE reads them) "

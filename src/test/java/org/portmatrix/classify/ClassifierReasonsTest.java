@@ -451,6 +451,33 @@ class ClassifierReasonsTest {
         assertEquals(coverage(w, roles), withEmpty);
     }
 
+    /**
+     * IPv6 packets between IPv4-mapped addresses (::ffff:a.b.c.d) of a client and an Edge: no topology host's (a
+     * firewall rule for the IPv4 address does not match them, and RFC 4291 keeps them off the wire), unknown_host with
+     * the reason saying so. Held as the IPv4 addresses are, they took the IPv4 hosts' roles: STUN to the Edge's 3478,
+     * expected. The same datagram over IPv4 stays expected.
+     */
+    @Test
+    void ipv4MappedIpv6AddressesAreNoTopologyHosts() throws Exception {
+        byte[] bindingRequest = new byte[20]; // STUN (RFC 5389): type 0x0001, length 0, the magic cookie, a transaction id
+        bindingRequest[1] = 1;
+        System.arraycopy(new byte[] {0x21, 0x12, (byte) 0xa4, 0x42}, 0, bindingRequest, 4, 4);
+        bindingRequest[19] = 7;
+        PcapBytes w = new PcapBytes();
+        w.packet(Frames.udp6("::ffff:" + CLIENT, 41000, "::ffff:" + EDGE, 3478, bindingRequest));
+        w.packet(Frames.udp(CLIENT, 41001, EDGE, 3478, bindingRequest));
+        List<JsonNode> flows = analyze(w);
+        assertEquals(2, flows.size(), flows.toString());
+        JsonNode mapped = one(flows, "::ffff:" + CLIENT, 3478);
+        assertEquals("unknown_host", mapped.get("verdict").asText(), mapped.toString());
+        assertEquals("The initiator ::ffff:10.2.0.21 and the responder ::ffff:10.1.3.11 are outside the topology (UDP 3478); an"
+                + " IPv4-mapped IPv6 address (::ffff:0:0/96) does not belong in a packet on the wire (RFC 4291 2.5.5.2, RFC 6890): the"
+                + " topology's IPv4 hosts are not IPv6 ones, and a firewall rule for the IPv4 address does not match it. Find out which"
+                + " host sends it. On the wire: STUN Binding Request.", mapped.get("reason").asText());
+        JsonNode v4 = one(flows, CLIENT, 3478);
+        assertEquals("expected", v4.get("verdict").asText(), v4.toString());
+    }
+
     /** The text report's CATALOG COVERAGE and CANDIDATES TO CLOSE sections of the capture {@code w} on the topology {@code topologyText}. */
     static String coverage(PcapBytes w, String topologyText) throws Exception {
         Path dir = Files.createTempDirectory("pm-classify");

@@ -117,6 +117,13 @@ public final class Frames {
                 throw new IllegalArgumentException(literal, e);
             }
         }
+        if (a.length == 4 && length == 16 && literal.indexOf(':') >= 0) { // ::ffff:a.b.c.d, which the JDK gives as the IPv4 address
+            byte[] mapped = new byte[16];
+            mapped[10] = (byte) 0xff;
+            mapped[11] = (byte) 0xff;
+            System.arraycopy(a, 0, mapped, 12, 4);
+            a = mapped;
+        }
         if (a.length != length) {
             throw new IllegalArgumentException(literal + " is not an IPv" + (length == 4 ? 4 : 6) + " address");
         }
