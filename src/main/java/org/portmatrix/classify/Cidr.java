@@ -67,8 +67,8 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         }
         long v = 0;
         for (String p : parts) {
-            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit)) {
-                return -1;
+            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit) || (p.length() > 1 && p.charAt(0) == '0')) {
+                return -1; // (a leading zero: 010 is 8 to inet_aton and to ping, 10 to others; see leadingZeroHint)
             }
             int n = Integer.parseInt(p);
             if (n > 255) {
@@ -77,6 +77,30 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
             v = (v << 8) | n;
         }
         return v;
+    }
+
+    /**
+     * For an address refused because one of its IPv4 parts has a leading zero ("010.001.001.011"), what to write
+     * instead, to be appended to the refusal; else "". Such a part is octal to inet_aton (010 is 8, and ping 010.1.1.11
+     * goes to 8.1.1.11) and decimal to others: read either way, a host could silently take the wrong roles.
+     */
+    public static String leadingZeroHint(String text) {
+        String s = text.trim();
+        int slash = s.indexOf('/');
+        String addr = slash < 0 ? s : s.substring(0, slash);
+        if (addr.indexOf(':') >= 0 || !addr.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
+            return "";
+        }
+        StringBuilder plain = new StringBuilder();
+        for (String p : addr.split("\\.")) {
+            int n = Integer.parseInt(p);
+            if (n > 255) {
+                return "";
+            }
+            plain.append(plain.length() == 0 ? "" : ".").append(n);
+        }
+        return "; a part with a leading zero is octal to some tools (010 is 8 to inet_aton) and decimal to others: write "
+                + plain + (slash < 0 ? "" : s.substring(slash)) + " if that is meant";
     }
 
     /** True when the address (as 128 bits, IPv4 mapped) is inside this prefix. */

@@ -130,7 +130,8 @@ public final class Topology {
                     String text = scalar(name, n, "an address of role '" + role + "'");
                     Cidr c = Cidr.parse(text);
                     if (c == null) {
-                        throw new ConfigException(name, line(n), "role '" + role + "': '" + text + "' is not an address or CIDR (like 10.1.1.0/24 or fd00::/64)");
+                        throw new ConfigException(name, line(n), "role '" + role + "': '" + text + "' is not an address or CIDR (like 10.1.1.0/24 or fd00::/64)"
+                                + Cidr.leadingZeroHint(text));
                     }
                     int slash = text.indexOf('/');
                     Cidr host = slash < 0 ? c : Cidr.parse(text.substring(0, slash));
@@ -239,7 +240,8 @@ public final class Topology {
                     String text = scalar(name, h, "a host of " + where);
                     Cidr c = Cidr.parse(text);
                     if (c == null) {
-                        throw new ConfigException(name, line(h), where + ": host '" + text + "' is not an address or CIDR (like 10.1.1.11 or fd00::/64)");
+                        throw new ConfigException(name, line(h), where + ": host '" + text + "' is not an address or CIDR (like 10.1.1.11 or fd00::/64)"
+                                + Cidr.leadingZeroHint(text));
                     }
                     hosts.add(c);
                 }

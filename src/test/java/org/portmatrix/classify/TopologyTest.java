@@ -1,6 +1,7 @@
 package org.portmatrix.classify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -124,6 +125,23 @@ class TopologyTest {
                 """, new Roles()));
         assertTrue(e.getMessage().contains("topology.yaml:4"), e.getMessage());
         assertTrue(e.getMessage().contains("10.1.300.0/24"), e.getMessage());
+    }
+
+    /**
+     * An IPv4 address with a leading zero in a part (as some IPAM exports pad them): octal to inet_aton (ping
+     * 010.001.001.011 goes to 8.1.1.9), decimal to others. It was read as 10.1.1.11 without a word; refused, with
+     * the plain form to write if that is meant.
+     */
+    @Test
+    void refusesLeadingZerosAndSaysWhatToWrite() {
+        ConfigException e = assertThrows(ConfigException.class, () -> load("roles:\n  front-end: [010.001.001.011]\n", new Roles()));
+        assertTrue(e.getMessage().endsWith("topology.yaml:2: role 'front-end': '010.001.001.011' is not an address or CIDR (like 10.1.1.0/24 or"
+                + " fd00::/64); a part with a leading zero is octal to some tools (010 is 8 to inet_aton) and decimal to others: write"
+                + " 10.1.1.11 if that is meant"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> load("roles:\n  client: [10.2.0.0/16, 10.02.0.0/16]\n", new Roles()));
+        assertTrue(e.getMessage().endsWith(": write 10.2.0.0/16 if that is meant"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> load("roles:\n  client: [10.300.0.0/16]\n", new Roles()));
+        assertFalse(e.getMessage().contains("leading zero"), e.getMessage());
     }
 
     @Test

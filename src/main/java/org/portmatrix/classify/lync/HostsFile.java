@@ -69,7 +69,7 @@ final class HostsFile {
                 }
                 if (c == null || c.length() != 128) { // a host address, not a prefix
                     throw new ConfigException(name, line, "'" + addr + "' is not an IPv4 or IPv6 address (for " + rec.get(0) + ")"
-                            + (firstRow && c == null ? "; a first row is read as a header only when its first two cells are words"
+                            + Cidr.leadingZeroHint(addr) + (firstRow && c == null ? "; a first row is read as a header only when its first two cells are words"
                             + " without '.', ':' or '/', such as fqdn,address or Name,IPAddress" : ""));
                 }
                 if (TopologyImport.allAddresses(c)) { // 0.0.0.0 is how a topology says "no address": never a host's
