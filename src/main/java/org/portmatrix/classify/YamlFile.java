@@ -72,7 +72,10 @@ final class YamlFile {
             throw new ConfigException(name, e.line, e.getMessage());
         } catch (MarkedYAMLException e) {
             int line = e.getProblemMark() != null ? e.getProblemMark().getLine() + 1 : 0;
-            throw new ConfigException(name, line, "malformed YAML: " + oneLine(e.getProblem()));
+            String problem = oneLine(e.getProblem());
+            // (An IPv6 literal that starts with ':' is YAML's mapping indicator there: [::/0] stops the parser at its ':'.)
+            throw new ConfigException(name, line, "malformed YAML: " + problem + (problem.endsWith("found ':'")
+                    ? "; an IPv6 address that starts with ':' (::1, ::/0) must be quoted: '::/0'" : ""));
         } catch (org.yaml.snakeyaml.reader.ReaderException e) {
             // A character YAML does not allow (a NUL, a control character): SnakeYAML names its place in its
             // buffer, not its line; ours saw it go by.

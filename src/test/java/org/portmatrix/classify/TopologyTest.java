@@ -144,6 +144,16 @@ class TopologyTest {
         assertFalse(e.getMessage().contains("leading zero"), e.getMessage());
     }
 
+    /** An IPv6 literal starting with ':' unquoted: YAML reads its ':' as a mapping's; the refusal says to quote it, and quoted it is read. */
+    @Test
+    void anUnquotedIpv6AddressStartingWithAColonIsToldToBeQuoted() throws Exception {
+        ConfigException e = assertThrows(ConfigException.class, () -> load("roles:\n  client: [::/0]\n", new Roles()));
+        assertTrue(e.getMessage().endsWith("topology.yaml:2: malformed YAML: expected the node content, but found ':'; an IPv6 address"
+                + " that starts with ':' (::1, ::/0) must be quoted: '::/0'"), e.getMessage());
+        Topology t = load("roles:\n  client: ['::/0']\n", new Roles());
+        assertTrue(t.rolesOf(0x20010db8_00000000L, 1) != 0, "any IPv6 host is a client");
+    }
+
     @Test
     void rejectsPrefixLongerThanTheAddress() {
         ConfigException e = assertThrows(ConfigException.class, () -> load("roles:\n  client: [10.0.0.0/33]\n", new Roles()));
