@@ -288,6 +288,21 @@ public final class Topology {
         return roles;
     }
 
+    /**
+     * The roles given to at least one address, in the file's order: the roles of this deployment's hosts, which the
+     * reports' coverage looks at. A role listed with no address ({@code director: []}, a role not deployed yet) has
+     * no host whose port could be closed; counted, its documented ports were listed as candidates to close.
+     */
+    public List<String> rolesWithHosts() {
+        List<String> out = new ArrayList<>(roles.size());
+        for (Map.Entry<String, List<Cidr>> e : roles.entrySet()) {
+            if (!e.getValue().isEmpty()) {
+                out.add(e.getKey());
+            }
+        }
+        return out;
+    }
+
     /** Ports this deployment configured differently from the catalog (the file's {@code ports:}). */
     public List<PortOverride> ports() {
         return ports;

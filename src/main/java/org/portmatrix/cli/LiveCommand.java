@@ -223,7 +223,7 @@ final class LiveCommand {
         LiveSource source = PcapLiveSource.open(cfg);
         try {
             return capture(source, classifier, catalog.source(), topology.source(), catalog.rules(),
-                    List.copyOf(topology.roles().keySet()));
+                    topology.rolesWithHosts());
         } finally {
             Thread t = captureThread;
             if (t == null || !t.isAlive()) { // never close the handle under a thread still inside libpcap

@@ -489,7 +489,7 @@ public final class Main {
                 sources.addAll(openSources(o.captures()));
                 progress = Progress.start(sources, err, terminal);
             }
-            ReportContext context = new ReportContext(catalog.rules(), List.copyOf(topology.roles().keySet()), o.allFlows(),
+            ReportContext context = new ReportContext(catalog.rules(), topology.rolesWithHosts(), o.allFlows(),
                     ReportContext.DEFAULT_MAX_FLAGGED_RECORDS);
             if (o.reportDir() != null) {
                 try {
