@@ -2,6 +2,7 @@ package org.portmatrix.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -52,5 +53,25 @@ class CandidatesToCloseTest {
         String htmlWithout = Files.readString(dir.resolve("a/report.html"), StandardCharsets.UTF_8);
         assertEquals(section(htmlWithout, "<section id=\"coverage-section\">", "</section>"),
                 section(html, "<section id=\"coverage-section\">", "</section>"));
+    }
+
+    /**
+     * Unused ports are assessed only once a TCP or UDP flow reached a host of the topology, as the reports say. The
+     * tcpdump corpus's isup.pcap holds one SCTP association (SIGTRAN, port 2905) and nothing else: with its two hosts
+     * in the topology, every documented port of their roles had been a candidate to close.
+     */
+    @Test
+    void aCaptureWithoutTcpOrUdpDoesNotAssessUnusedPorts(@TempDir Path dir) throws IOException {
+        Path topology = dir.resolve("isup.yaml");
+        Files.writeString(topology, "roles:\n  front-end: [10.28.6.42/32]\n  mediation: [10.28.6.44/32]\n", StandardCharsets.UTF_8);
+        ReportTests.Run run = ReportTests.run("analyze", "../shared/corpus/tcpdump-tests/isup.pcap", "--topology", topology.toString(),
+                "--report-dir", dir.resolve("r").toString());
+        assertEquals(0, run.status(), run.err());
+        assertTrue(run.out().contains("unused ports not assessed (no flow reached the topology)"), run.out());
+        String text = Files.readString(dir.resolve("r/summary.txt"), StandardCharsets.UTF_8);
+        assertTrue(text.contains("sctp/2905"), text);
+        assertTrue(text.contains("CANDIDATES TO CLOSE: not assessed (no TCP or UDP flow reached a host of the topology)"), text);
+        String html = Files.readString(dir.resolve("r/report.html"), StandardCharsets.UTF_8);
+        assertTrue(html.contains("Not assessed: no TCP or UDP flow reached a host of the topology.") && !html.contains("id=\"candidates\""));
     }
 }
