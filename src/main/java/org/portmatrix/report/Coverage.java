@@ -128,7 +128,6 @@ public final class Coverage {
         if (port < 0 || port > 65535 || reached.isEmpty()) {
             return;
         }
-        flowsToTopology++;
         int[][] table = switch (r.transport()) {
             case "tcp" -> tcpPorts;
             case "udp" -> udpPorts;
@@ -137,6 +136,9 @@ public final class Coverage {
         if (table == null) {
             return;
         }
+        // Counted here, after the transport: an SCTP flow (ports, no catalog rule) between two hosts of the topology had
+        // made a capture without a TCP or UDP flow "assessed", and every documented port a candidate to close.
+        flowsToTopology++;
         if (ri != null) {
             // The other rules that allow the flow alike: the same roles, transport and port, checked the same way.
             for (int j : table[port]) {

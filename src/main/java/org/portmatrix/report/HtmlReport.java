@@ -541,7 +541,6 @@ public final class HtmlReport implements FlowReport {
         for (Timeline.Bucket b : bars) {
             max = Math.max(max, b.total());
         }
-        double barWidth = plot / bars.size();
         List<Map<String, Object>> barRows = new ArrayList<>();
         int base = TOP + CHART;
         for (int i = 0; i < bars.size(); i++) {
@@ -549,7 +548,11 @@ public final class HtmlReport implements FlowReport {
             if (b.total() == 0) {
                 continue;
             }
-            double x = LEFT + i * barWidth;
+            // On the axis of the spans below and of the labels, t0 to t1: the bars end where flows stop starting, which
+            // can be well before the last packet of a long flow. Spread over the whole width (plot / bars), a start
+            // was drawn later than it was, up to the width of the plot: one bucket of 1 ms filled a 5 ms axis.
+            double x = LEFT + (b.startNanos() - t0) / span * plot;
+            double barWidth = b.widthNanos() / span * plot;
             double y = base;
             List<Map<String, Object>> segs = new ArrayList<>();
             StringBuilder title = new StringBuilder(Timestamps.iso(b.startNanos())).append(":");
