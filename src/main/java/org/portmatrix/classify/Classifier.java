@@ -166,9 +166,24 @@ public final class Classifier {
         StringBuilder sb = new StringBuilder();
         sb.append("No catalog rule serves ").append(transportName(f)).append(' ').append(port).append(" on ")
                 .append(roleText(c.dstRoles)).append('.');
+        otherTransport(sb, proto, port, c.dstRoles & ~moved);
         documentedFor(sb, proto, port);
         c.reason = sb.toString();
         remember(key, c.reason);
+    }
+
+    /**
+     * " The catalog documents UDP 3478 on edge-internal (rule ...)." when the port is served on the responder's roles over
+     * the other transport: a firewall team reading "no rule serves TCP 3478" would otherwise not know that the service is
+     * there, on the other transport (a client's TCP 3478 to an Edge whose STUN is UDP).
+     */
+    private void otherTransport(StringBuilder sb, int proto, int port, long dstRoles) {
+        int other = proto == IpProtocol.TCP ? IpProtocol.UDP : proto == IpProtocol.UDP ? IpProtocol.TCP : -1;
+        int r = other < 0 ? CompiledCatalog.NO_RULE : catalog.served(other, port, dstRoles);
+        if (r != CompiledCatalog.NO_RULE) {
+            sb.append(" The catalog documents ").append(IpProtocol.upperName(other)).append(' ').append(port).append(" on ")
+                    .append(roleText(dstRoles)).append(" (").append(catalog.describe(r)).append(").");
+        }
     }
 
     /** Role groups of a port named with their rules in an unexpected_port reason; the others by their roles alone. */

@@ -478,6 +478,21 @@ class ClassifierReasonsTest {
         assertEquals("expected", v4.get("verdict").asText(), v4.toString());
     }
 
+    /**
+     * TCP to a port the responder's role serves over UDP only (a client's TCP 3478 to an Edge, whose STUN is UDP): the
+     * unexpected_port reason says so, where it said only that no rule serves TCP 3478.
+     */
+    @Test
+    void anUnexpectedPortServedOverTheOtherTransportSaysSo() throws Exception {
+        PcapBytes w = new PcapBytes();
+        connection(w, CLIENT, 41000, EDGE, 3478, new byte[0]);
+        JsonNode f = one(analyze(w), CLIENT, 3478);
+        assertEquals("unexpected_port", f.get("verdict").asText(), f.toString());
+        String reason = f.get("reason").asText();
+        assertTrue(reason.startsWith("No catalog rule serves TCP 3478 on edge-internal. The catalog documents UDP 3478 on"
+                + " edge-internal (rule client-stun-udp-3478"), reason);
+    }
+
     /** The text report's CATALOG COVERAGE and CANDIDATES TO CLOSE sections of the capture {@code w} on the topology {@code topologyText}. */
     static String coverage(PcapBytes w, String topologyText) throws Exception {
         Path dir = Files.createTempDirectory("pm-classify");
