@@ -144,7 +144,7 @@ public final class Topology {
             }
             roles.put(role, cidrs);
         }
-        List<PortOverride> ports = top.containsKey("ports") ? ports(name, top.get("ports"), vocabulary) : List.of();
+        List<PortOverride> ports = top.containsKey("ports") ? ports(name, top.get("ports"), vocabulary, known) : List.of();
         if (!ports.isEmpty()) {
             // Once per role, with every entry's line (an entry for tcp and udp is two overrides of one line).
             Map<String, java.util.Set<Integer>> noHost = new LinkedHashMap<>();
@@ -157,7 +157,8 @@ public final class Topology {
                 java.util.Set<Integer> lines = e.getValue();
                 warnings.add(name + ": line" + (lines.size() > 1 ? "s " : " ") + lines.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", "))
                         + ": ports " + (lines.size() > 1 ? "entries" : "entry") + " for role '" + e.getKey()
-                        + "': no address in 'roles' holds that role, so " + (lines.size() > 1 ? "they apply" : "the entry applies") + " to no host");
+                        + "': no address in 'roles' holds that role, so " + (lines.size() > 1 ? "they apply" : "the entry applies") + " to no host"
+                        + didYouMean(e.getKey(), vocabulary, known));
             }
         }
         Topology t = new Topology(name, roles, ports, vocabulary, null, Map.of());
@@ -190,7 +191,13 @@ public final class Topology {
         return id.replace("-", "").replace("_", "");
     }
 
-    private static List<PortOverride> ports(String name, Node node, Roles vocabulary) throws ConfigException {
+    /** " (did you mean 'front-end'?)" for a role id that is no catalog role but looks like one ({@link #likelyMeant}); else "". */
+    private static String didYouMean(String role, Roles vocabulary, int catalogRoles) {
+        String meant = likelyMeant(role, vocabulary, catalogRoles);
+        return meant == null || meant.equals(role) ? "" : " (did you mean '" + meant + "'?)";
+    }
+
+    private static List<PortOverride> ports(String name, Node node, Roles vocabulary, int catalogRoles) throws ConfigException {
         List<PortOverride> out = new ArrayList<>();
         if (node instanceof org.yaml.snakeyaml.nodes.ScalarNode s && s.getValue().isEmpty()) {
             return out;
@@ -258,7 +265,7 @@ public final class Topology {
                     int b = Roles.validId(id) ? vocabulary.bit(id) : -1;
                     if (b < 0) {
                         throw new ConfigException(name, line(fn), where + ": from '" + r + "' is " + (Roles.validId(id) ? "no role of the catalog or of 'roles'"
-                                : "not a role id (lowercase letters, digits, '-' and '_')"));
+                                + didYouMean(id, vocabulary, catalogRoles) : "not a role id (lowercase letters, digits, '-' and '_')"));
                     }
                     if (!from.contains(id)) {
                         from.add(id);

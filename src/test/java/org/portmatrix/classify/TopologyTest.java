@@ -102,6 +102,33 @@ class TopologyTest {
                 w2.get(0));
     }
 
+    /**
+     * A ports entry's role or 'from' spelt like a catalog role but not as one (frontend, clients): the warning and the
+     * refusal name the role meant, where they said only that no address holds it, or that it is no role.
+     */
+    @Test
+    void aMisspeltRoleOfAPortsEntrySaysWhichRoleIsMeant() throws Exception {
+        Roles roles = new Roles();
+        Catalog.builtIn(roles);
+        List<String> w = load("""
+                roles:
+                  front-end: [10.1.1.0/24]
+                ports:
+                  - {role: frontend, transport: tcp, port: 5067}
+                """, roles).warnings();
+        assertEquals(1, w.size(), w.toString());
+        assertTrue(w.get(0).endsWith(": line 4: ports entry for role 'frontend': no address in 'roles' holds that role, so the entry"
+                + " applies to no host (did you mean 'front-end'?)"), w.get(0));
+        ConfigException e = assertThrows(ConfigException.class, () -> load("""
+                roles:
+                  front-end: [10.1.1.0/24]
+                ports:
+                  - {role: front-end, transport: tcp, port: 5067, from: [clients]}
+                """, new Roles()));
+        assertTrue(e.getMessage().endsWith("ports entry for 'front-end': from 'clients' is no role of the catalog or of 'roles'"
+                + " (did you mean 'client'?)"), e.getMessage());
+    }
+
     @Test
     void userRolesJoinTheVocabularyAndMatchNoRule() throws Exception {
         Roles roles = new Roles();
