@@ -162,6 +162,20 @@ public final class Topology {
             }
         }
         Topology t = new Topology(name, roles, ports, vocabulary, null, Map.of());
+        // A host of an entry that does not hold the entry's role (a typo in an address, a host moved to another role): the
+        // entry applies to no host there, as it does to no host of a role without addresses (said above).
+        java.util.Set<String> said = new java.util.HashSet<>();
+        for (PortOverride p : ports) {
+            if (roles.getOrDefault(p.role(), List.of()).isEmpty()) {
+                continue;
+            }
+            for (Cidr h : p.hosts()) {
+                if ((t.rolesOf(h.hi(), h.lo()) & p.roleSet()) == 0 && said.add(p.line() + " " + h)) {
+                    warnings.add(name + ": line " + p.line() + ": ports entry for role '" + p.role() + "': host " + h.text()
+                            + " does not hold that role in 'roles', so the entry does not apply there");
+                }
+            }
+        }
         t.warnings = List.copyOf(warnings);
         return t;
     }

@@ -127,6 +127,17 @@ class TopologyTest {
                 """, new Roles()));
         assertTrue(e.getMessage().endsWith("ports entry for 'front-end': from 'clients' is no role of the catalog or of 'roles'"
                 + " (did you mean 'client'?)"), e.getMessage());
+        // A host of an entry that does not hold its role (a mistyped address): said once for the entry's two transports.
+        List<String> h = load("""
+                roles:
+                  mediation: [10.1.4.11, 10.1.4.12]
+                ports:
+                  - {role: mediation, transport: [tcp, udp], port: "40000-40999", hosts: [10.1.4.11, 10.1.4.21]}
+                """, roles).warnings();
+        assertEquals(List.of(), h.stream().filter(x -> x.contains("10.1.4.11")).toList(), h.toString());
+        assertEquals(1, h.size(), h.toString());
+        assertTrue(h.get(0).endsWith(": line 4: ports entry for role 'mediation': host 10.1.4.21 does not hold that role in 'roles',"
+                + " so the entry does not apply there"), h.get(0));
     }
 
     @Test
