@@ -602,7 +602,7 @@ public final class HtmlReport implements FlowReport {
         m.put("start", Timestamps.iso(t0));
         m.put("end", Timestamps.iso(t1));
         m.put("maxText", TextReport.plural(max, "flow"));
-        m.put("bucket", TextReport.duration(bars.get(0).widthNanos()).replace(".0 ", " "));
+        m.put("bucket", bucketText(bars.get(0).widthNanos()));
         m.put("bars", barRows);
         m.put("spans", spans);
         return m;
@@ -639,5 +639,20 @@ public final class HtmlReport implements FlowReport {
         m.put("counters", rows);
         m.put("damage", s.damage());
         m.put("interrupted", s.interrupted());
+    }
+    /**
+     * The timeline's interval as the page names it: exact to the millisecond below two minutes ("2.048 s", "512 ms"), as
+     * the intervals are powers of two of a millisecond; "per 2 s" had stood for 2.048 s. Longer ones as the text report
+     * rounds durations ("17.5 min").
+     */
+    static String bucketText(long nanos) {
+        if (nanos >= 120_000_000_000L || nanos % 1_000_000 != 0) {
+            return TextReport.duration(nanos).replace(".0 ", " ");
+        }
+        long ms = nanos / 1_000_000;
+        if (ms < 1000) {
+            return ms + " ms";
+        }
+        return java.math.BigDecimal.valueOf(ms, 3).stripTrailingZeros().toPlainString() + " s";
     }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -66,5 +67,15 @@ class HtmlTimelineTest {
             bars++;
         }
         assertTrue(bars > 0, "bars drawn");
+    }
+
+    /** The interval is named exactly below two minutes (powers of two of a millisecond): "per 2 s" had stood for 2.048 s. */
+    @Test
+    void theIntervalIsNamedExactly() {
+        assertEquals("512 ms", HtmlReport.bucketText(512_000_000L));
+        assertEquals("1.024 s", HtmlReport.bucketText(1_024_000_000L));
+        assertEquals("2.048 s", HtmlReport.bucketText(2_048_000_000L));
+        assertEquals("65.536 s", HtmlReport.bucketText(65_536_000_000L));
+        assertEquals("2.2 min", HtmlReport.bucketText(131_072_000_000L));
     }
 }
