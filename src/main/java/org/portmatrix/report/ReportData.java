@@ -38,6 +38,10 @@ public final class ReportData {
     final Timeline timeline = new Timeline(VERDICTS);
     private final List<FlowRecord> flaggedRecords = new ArrayList<>();
     private long flaggedOmitted;
+    /** Flagged records kept past {@link ReportContext#maxFlaggedRecords()}, each the first of its verdict and role pair. */
+    private int cellExamples;
+    /** At most so many of those (role pairs are few; a bound all the same). */
+    static final int MAX_CELL_EXAMPLES = 1000;
 
     private static final int LABELS = 1024;
     private final Map<List<String>, String> labels = new HashMap<>();
@@ -83,7 +87,7 @@ public final class ReportData {
         byVerdict[v.ordinal()].add(r);
         String src = label(r.srcRoles());
         String dst = label(r.dstRoles());
-        long[] cell = matrix.computeIfAbsent(src, k -> new HashMap<>()).computeIfAbsent(dst, k -> new long[VERDICTS + 2]);
+        long[] cell = matrix.computeIfAbsent(src, k -> new HashMap<>()).computeIfAbsent(dst, k -> new long[VERDICTS + 3]);
         cell[v.ordinal()]++;
         cell[VERDICTS] += r.packets();
         cell[VERDICTS + 1] += r.bytes();
@@ -105,8 +109,17 @@ public final class ReportData {
             }
         }
         g.add(r);
-        if (flaggedRecords.size() < context.maxFlaggedRecords()) {
+        // The first flows kept whole, and past them the first of each verdict in each role pair that has none kept: a
+        // verdict or role pair whose flows ended after the first 10,000 had no row in the HTML table at all.
+        long inTable = 1L << v.ordinal();
+        boolean cellHasRow = (cell[VERDICTS + 2] & inTable) != 0;
+        int max = context.maxFlaggedRecords();
+        if (flaggedRecords.size() < max || (!cellHasRow && max > 0 && cellExamples < MAX_CELL_EXAMPLES)) {
+            if (flaggedRecords.size() >= max) {
+                cellExamples++;
+            }
             flaggedRecords.add(r);
+            cell[VERDICTS + 2] |= inTable;
         } else {
             flaggedOmitted++;
         }
@@ -331,7 +344,10 @@ public final class ReportData {
         return out;
     }
 
-    /** Flows by verdict from {@code src} to {@code dst} (index = ordinal), then packets, then bytes; null if none. */
+    /**
+     * Flows by verdict from {@code src} to {@code dst} (index = ordinal), then packets, then bytes (then the verdicts with a
+     * row kept whole, as bits); null if none.
+     */
     public long[] matrixCell(String src, String dst) {
         Map<String, long[]> row = matrix.get(src);
         return row == null ? null : row.get(dst);

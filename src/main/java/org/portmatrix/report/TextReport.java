@@ -419,8 +419,8 @@ public final class TextReport implements FlowReport {
         out.printf("  flows %s (peak open %s), closed early because the flow table was full %s%n", n(s.flows()),
                 n(s.peakFlows()), n(s.flowsEvictedEarly()));
         if (data.flaggedOmitted() > 0) {
-            out.printf("  flagged flows beyond the %s kept whole for the HTML table: %s%n", n(data.context().maxFlaggedRecords()),
-                    n(data.flaggedOmitted()));
+            out.printf("  flagged flows not kept whole for the HTML table (it keeps the first %s, and one of each verdict in each"
+                    + " role pair): %s%n", n(data.context().maxFlaggedRecords()), n(data.flaggedOmitted()));
         }
         for (String d : s.damage()) {
             out.printf("  damaged input: %s%n", d);

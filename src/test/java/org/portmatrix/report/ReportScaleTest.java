@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.io.StringWriter;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -57,6 +58,41 @@ class ReportScaleTest {
                 + " or <code>--report-dir</code>'s flows.jsonl and flows.csv)"), "the omitted flows' note");
         assertEquals(10_000, set.data().flaggedRecords().size());
         assertEquals(40_000, set.data().flaggedOmitted());
+    }
+
+    /**
+     * Past the 10,000 flagged flows kept whole, the first flow of each verdict in each role pair that has none kept still gets
+     * a row: 12,000 scan flows end first, then a client's protocol_mismatch and a Director's unexpected_role_pair. The HTML
+     * table had no row of either, so its verdict filter showed none, while the matrix counted them; flows of a verdict and
+     * pair already in the table stay omitted.
+     */
+    @Test
+    void everyVerdictOfEveryRolePairHasARowInTheTable() throws IOException {
+        ReportContext context = new ReportContext(List.of(), List.of("front-end", "client", "director"), false,
+                ReportContext.DEFAULT_MAX_FLAGGED_RECORDS);
+        StringWriter html = new StringWriter();
+        ReportSet set = new ReportSet(context);
+        set.add("html", html);
+        for (long i = 0; i < 12_000; i++) {
+            set.flow(record(i, "unexpected_port", List.of("client"), List.of("front-end"), 1024 + (int) i));
+        }
+        set.flow(record(20_000, "protocol_mismatch", List.of("client"), List.of("front-end"), 5061));
+        set.flow(record(20_001, "protocol_mismatch", List.of("client"), List.of("front-end"), 5061));
+        set.flow(record(20_002, "unexpected_role_pair", List.of("director"), List.of("front-end"), 5067));
+        set.finish(new RunSummary(List.of("scan.pcap"), 60_000, 60_000, java.util.Map.of(), 12_003, 0, 12_003, List.of(), "built-in",
+                "t.yaml"));
+        List<Long> kept = set.data().flaggedRecords().stream().map(FlowRecord::flowId).toList();
+        assertEquals(10_002, kept.size());
+        assertTrue(kept.contains(20_000L) && kept.contains(20_002L) && !kept.contains(20_001L), "one row each: " + kept.subList(0, 3));
+        assertEquals(2_001, set.data().flaggedOmitted());
+        assertTrue(html.toString().contains("data-omitted=\"2001\">2,001 more flagged flows are not in this table (it keeps the first"
+                + " 10,000, and the first flow of each verdict in each role pair that has none among them)"), "the note");
+        Matcher rows = Pattern.compile("<tr class=\"flow\"").matcher(html.toString());
+        int n = 0;
+        while (rows.find()) {
+            n++;
+        }
+        assertEquals(10_002, n);
     }
 
     @Test
