@@ -506,7 +506,9 @@ public final class Main {
                 ExtractStream stream = read.extract();
                 Writer w = output.writer();
                 if (o.format() != null) {
-                    reports.add(o.format(), w, output.stream(), o.output() == null ? "standard output" : o.output().toString(), output);
+                    // (a file of --output is listed with the directory's among the files written: it was left out)
+                    reports.add(o.format(), w, output.stream(), o.output() == null ? "standard output" : o.output().toString(), output,
+                            o.output() != null);
                 }
                 if (o.reportDir() != null) {
                     try {

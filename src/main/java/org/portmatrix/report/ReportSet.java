@@ -72,7 +72,12 @@ public final class ReportSet implements FlowReport, AutoCloseable {
      * finishes, or discarded if writing the report fails.
      */
     public void add(String format, Writer out, java.io.OutputStream bytes, String name, ReportTarget target) throws IOException {
-        outputs.add(new Output(report(format, out, bytes), name, target, false));
+        add(format, out, bytes, name, target, false);
+    }
+
+    /** As {@link #add(String, Writer, java.io.OutputStream, String, ReportTarget)}; {@code listed}: named in {@link #written()} once written. */
+    public void add(String format, Writer out, java.io.OutputStream bytes, String name, ReportTarget target, boolean listed) throws IOException {
+        outputs.add(new Output(report(format, out, bytes), name, target, listed));
     }
 
     private FlowReport report(String format, Writer out, java.io.OutputStream bytes) throws IOException {

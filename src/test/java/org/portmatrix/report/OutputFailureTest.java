@@ -36,6 +36,7 @@ class OutputFailureTest {
         assertEquals("portmatrix: " + reports.resolve(ReportSet.DIR_HTML) + ": cannot write: File too large", err[err.length - 1], e.err());
         assertTrue(e.err().contains("7 expected, 3 outside the matrix"), "the summary is printed: " + e.err());
         assertTrue(e.err().contains("wrote " + reports.resolve(ReportSet.DIR_JSONL)), e.err());
+        assertTrue(e.err().contains("  wrote " + json + "\n"), "the --output file is listed with the directory's: " + e.err());
         assertTrue(!e.err().contains("wrote " + reports.resolve(ReportSet.DIR_HTML)), e.err());
         assertEquals(10, ReportTests.jsonLines(json).size(), "the main output is whole");
         assertEquals(10, ReportTests.jsonLines(reports.resolve(ReportSet.DIR_JSONL)).size(), "the directory's JSON lines are whole");
