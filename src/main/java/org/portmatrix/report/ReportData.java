@@ -321,6 +321,18 @@ public final class ReportData {
         return java.util.Collections.unmodifiableList(flaggedRecords);
     }
 
+    /** Whether an HTML report shows the kept records (unknown: true). */
+    private boolean htmlTable = true;
+
+    /** Says whether an HTML report is written of these flows: the text report counts the flows its table left out only then. */
+    void htmlTable(boolean written) {
+        htmlTable = written;
+    }
+
+    boolean htmlTable() {
+        return htmlTable;
+    }
+
     /** Flagged flows whose records were not kept (beyond {@link ReportContext#maxFlaggedRecords()}). */
     public long flaggedOmitted() {
         return flaggedOmitted;

@@ -128,6 +128,11 @@ public final class ReportSet implements FlowReport, AutoCloseable {
 
     @Override
     public void finish(RunSummary summary) {
+        boolean html = false;
+        for (Output o : outputs) {
+            html |= o.report instanceof HtmlReport;
+        }
+        data.htmlTable(html); // (the text report's count of flows not kept for the HTML table, only when there is one)
         for (Output o : outputs) {
             if (o.failure != null) {
                 continue;

@@ -418,7 +418,7 @@ public final class TextReport implements FlowReport {
         }
         out.printf("  flows %s (peak open %s), closed early because the flow table was full %s%n", n(s.flows()),
                 n(s.peakFlows()), n(s.flowsEvictedEarly()));
-        if (data.flaggedOmitted() > 0) {
+        if (data.flaggedOmitted() > 0 && data.htmlTable()) {
             out.printf("  flagged flows not kept whole for the HTML table (it keeps the first %s, and one of each verdict in each"
                     + " role pair): %s%n", n(data.context().maxFlaggedRecords()), n(data.flaggedOmitted()));
         }

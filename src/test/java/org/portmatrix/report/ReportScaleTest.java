@@ -95,6 +95,25 @@ class ReportScaleTest {
         assertEquals(10_002, n);
     }
 
+    /** The text report counts the flagged flows the HTML table left out only when an HTML report is written. */
+    @Test
+    void theTextCountsFlowsLeftOutOfTheHtmlTableOnlyWithOne() throws IOException {
+        for (boolean withHtml : new boolean[] {false, true}) {
+            ReportSet set = new ReportSet(new ReportContext(List.of(), List.of("front-end", "client"), false, 100));
+            StringWriter text = new StringWriter();
+            set.add("text", text);
+            if (withHtml) {
+                set.add("html", new StringWriter());
+            }
+            for (long i = 0; i < 150; i++) {
+                set.flow(record(i, "unexpected_port", List.of("client"), List.of("front-end"), 1024 + (int) i));
+            }
+            set.finish(new RunSummary(List.of("scan.pcap"), 750, 750, java.util.Map.of(), 150, 0, 150, List.of(), "built-in", "t.yaml"));
+            assertEquals(withHtml, text.toString().contains("flagged flows not kept whole for the HTML table (it keeps the first 100,"
+                    + " and one of each verdict in each role pair): 50"), text.toString());
+        }
+    }
+
     @Test
     void groupsBeyondTheLimitFoldIntoOtherPorts() {
         ReportData data = new ReportData(ReportContext.none());
