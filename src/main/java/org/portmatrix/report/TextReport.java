@@ -463,7 +463,7 @@ public final class TextReport implements FlowReport {
             List<Coverage.RuleRow> rows = c.rows();
             out.printf("  coverage: %s of %s rules carried traffic; %s%n", n(rows.stream().filter(Coverage.RuleRow::seen).count()),
                     n(rows.size()), c.assessed() ? plural(c.candidates().size(), "documented port") + " unused on this topology's roles"
-                            + " (candidates to close)" : "unused ports not assessed (no flow reached the topology)");
+                            + " (candidates to close)" : "unused ports not assessed (no TCP or UDP flow reached a host of the topology)");
         }
         out.printf("  packets read %s, not decoded %s; flows closed early %s%n", n(s.packetsRead()),
                 n(s.packetsRead() - s.packetsDecoded()), n(s.flowsEvictedEarly()));

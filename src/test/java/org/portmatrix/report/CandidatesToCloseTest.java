@@ -67,7 +67,7 @@ class CandidatesToCloseTest {
         ReportTests.Run run = ReportTests.run("analyze", "../shared/corpus/tcpdump-tests/isup.pcap", "--topology", topology.toString(),
                 "--report-dir", dir.resolve("r").toString());
         assertEquals(0, run.status(), run.err());
-        assertTrue(run.out().contains("unused ports not assessed (no flow reached the topology)"), run.out());
+        assertTrue(run.out().contains("unused ports not assessed (no TCP or UDP flow reached a host of the topology)"), run.out());
         String text = Files.readString(dir.resolve("r/summary.txt"), StandardCharsets.UTF_8);
         assertTrue(text.contains("sctp/2905"), text);
         assertTrue(text.contains("CANDIDATES TO CLOSE: not assessed (no TCP or UDP flow reached a host of the topology)"), text);
