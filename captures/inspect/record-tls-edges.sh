@@ -8,7 +8,7 @@
 #   127.0.2.10 (director)      -> 5061: the server answers the ClientHello with a cleartext line (socat)
 #   127.0.4.10 (mediation)     -> 5061: TLS 1.2, a client certificate of 19 KB (RSA 4096, 300 SANs) on a
 #                                 1500-byte MTU without segmentation offload: its flight spans more than
-#                                 the 8 payloads inspected per direction
+#                                 the 8 payloads a protocol is told by (within the 64 a TLS handshake is followed)
 #   127.0.3.10 (edge-internal) -> 5061: TLS 1.2, a client chain of three certificates on a 1280-byte MTU,
 #                                 its flight in two segments (InspectCapturesTest swaps them)
 # Runs on the loopback of a network namespace that this script creates and deletes; the test CAs and

@@ -22,6 +22,8 @@ public final class FlowInspection {
     public final int dstPort;
     /** Payloads looked at per direction. */
     public int payloadsFwd, payloadsRev;
+    /** Payloads looked at per direction at most: {@link Inspection#BUDGET}, or the deciding inspector's {@link Inspector#budget}. */
+    public int budget = Inspection.BUDGET;
     /** Payloads not looked at because their direction had spent its budget. */
     public int payloadsSkipped;
     /** A payload looked at was a first IP fragment's (the rest of its datagram in later fragments). */

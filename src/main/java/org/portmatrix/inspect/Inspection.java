@@ -36,6 +36,13 @@ import org.portmatrix.inspect.tls.TlsSession;
 public final class Inspection {
     /** Payloads looked at per direction of a flow. */
     public static final int BUDGET = 8;
+    /**
+     * Payloads looked at per direction of a TLS flow whose handshake is followed ({@link Inspector#budget}): a server's
+     * first flight with a CertificateRequest naming every CA it trusts (Windows' SendTrustedIssuerList: 250 roots, 25 KB
+     * in 18 segments of 1,448 bytes), or a client certificate chain of 19 KB, is past 8 payloads, and every MTLS flow of
+     * such a server was unverifiable. Parsing skips what it does not keep: a payload costs little.
+     */
+    public static final int HANDSHAKE_BUDGET = 64;
     private static final int TCP = 0;
     private static final int UDP = 1;
     private static final byte NO_HINT = -1;
@@ -165,7 +172,7 @@ public final class Inspection {
                 return;
             }
         }
-        if (forward ? fi.payloadsFwd >= BUDGET : fi.payloadsRev >= BUDGET) {
+        if (forward ? fi.payloadsFwd >= fi.budget : fi.payloadsRev >= fi.budget) {
             fi.payloadsSkipped++;
             endIfSpent(fi);
             return;
@@ -237,6 +244,7 @@ public final class Inspection {
                 }
             }
             fi.done = !in.wantsMore(fi, i);
+            fi.budget = in.budget();
             return true;
         }
         return false;
@@ -247,8 +255,8 @@ public final class Inspection {
      * budget in payloads (one direction silent: a one-way stream, or a server that never answers).
      */
     private static void endIfSpent(FlowInspection fi) {
-        if ((fi.payloadsFwd >= BUDGET && fi.payloadsRev >= BUDGET)
-                || fi.payloadsFwd + fi.payloadsRev + fi.payloadsSkipped >= 2 * BUDGET) {
+        if ((fi.payloadsFwd >= fi.budget && fi.payloadsRev >= fi.budget)
+                || fi.payloadsFwd + fi.payloadsRev + fi.payloadsSkipped >= 2 * fi.budget) {
             fi.done = true;
         }
     }

@@ -70,6 +70,11 @@ public abstract class Inspector {
         return false;
     }
 
+    /** Payloads per direction this inspector may read of a flow it detected, while it {@link #wantsMore wants} more. */
+    public int budget() {
+        return Inspection.BUDGET;
+    }
+
     /** More payload of a flow this inspector detected and still {@link #wantsMore wants}. */
     public void follow(FlowInspection fi, int slot, boolean forward, long seq, byte[] b, int off, int len) {}
 }

@@ -203,7 +203,7 @@ public final class ProtocolCheck {
                 } else if (tls.responderAnsweredNotTls()) {
                     why.append("the server answered the ClientHello with something that is not TLS");
                 } else if (fi.payloadsSkipped > 0) {
-                    why.append("the handshake ran past the ").append(Inspection.BUDGET)
+                    why.append("the handshake ran past the ").append(fi.budget)
                             .append(" payloads inspected per direction (large certificates in small segments)");
                 } else {
                     why.append("the handshake did not complete in the capture");

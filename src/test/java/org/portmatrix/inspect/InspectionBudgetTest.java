@@ -43,6 +43,39 @@ class InspectionBudgetTest {
         return s.getBytes(StandardCharsets.US_ASCII);
     }
 
+    /**
+     * A TLS handshake is followed over {@link Inspection#HANDSHAKE_BUDGET} payloads per direction, not the 8 a protocol is
+     * told by: a server's first flight of 200 segments (a CertificateRequest naming every CA a Windows server trusts, a
+     * long chain) is read for 64 of them, the rest counted as not looked at, and the flow is given up once it brought
+     * twice that many.
+     */
+    @Test
+    void aTlsHandshakeIsFollowedOverItsOwnBudget() {
+        Flow f = flow(IpProtocol.TCP, 5061);
+        byte[] hello = TlsInspectorTest.record(22, TlsInspectorTest.handshake(1, TlsInspectorTest.clientHelloBody("pool01.contoso.test",
+                new byte[0])));
+        inspection.packet(f, true, 1, hello, 0, hello.length);
+        FlowInspection fi = (FlowInspection) f.inspection;
+        assertEquals(AppProtocol.TLS, fi.app);
+        assertEquals(Inspection.HANDSHAKE_BUDGET, fi.budget);
+        // ServerHello, then one Certificate message of 200,000 bytes in records of 16,000, sent in segments of 1,000 bytes.
+        byte[] body = new byte[200_000];
+        byte[] message = TlsInspectorTest.handshake(11, body);
+        java.io.ByteArrayOutputStream flight = new java.io.ByteArrayOutputStream();
+        flight.writeBytes(TlsInspectorTest.record(22, TlsInspectorTest.handshake(2, TlsInspectorTest.serverHelloBody(0xc02f, new byte[0], false))));
+        for (int at = 0; at < message.length; at += 16_000) {
+            flight.writeBytes(TlsInspectorTest.record(22, java.util.Arrays.copyOfRange(message, at, Math.min(message.length, at + 16_000))));
+        }
+        byte[] b = flight.toByteArray();
+        int segments = 0;
+        for (int at = 0; at < b.length && Inspection.wants(f); at += 1000, segments++) {
+            inspection.packet(f, false, 1 + at, b, at, Math.min(1000, b.length - at));
+        }
+        assertEquals(Inspection.HANDSHAKE_BUDGET, fi.payloadsRev, "payloads of the server's flight looked at");
+        assertEquals(2 * Inspection.HANDSHAKE_BUDGET - 1, segments, "given up once the flow brought twice the budget (the ClientHello one of them)");
+        assertFalse(Inspection.wants(f));
+    }
+
     @Test
     void decidedFlowWantsNoMorePayload() {
         Flow f = flow(IpProtocol.TCP, 5060);

@@ -5,6 +5,7 @@ import org.portmatrix.classify.Addresses;
 import org.portmatrix.flow.Flow;
 import org.portmatrix.inspect.AppProtocol;
 import org.portmatrix.inspect.FlowInspection;
+import org.portmatrix.inspect.Inspection;
 import org.portmatrix.inspect.Inspector;
 import org.portmatrix.inspect.TlsInfo;
 
@@ -81,6 +82,12 @@ public final class TlsInspector extends Inspector {
     public boolean wantsMore(FlowInspection fi, int slot) {
         TlsSession s = (TlsSession) fi.state(slot);
         return s != null && !s.complete();
+    }
+
+    /** A handshake is followed to its end over more payloads than a protocol is told by: see {@link Inspection#HANDSHAKE_BUDGET}. */
+    @Override
+    public int budget() {
+        return Inspection.HANDSHAKE_BUDGET;
     }
 
     @Override

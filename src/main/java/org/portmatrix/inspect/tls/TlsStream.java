@@ -253,6 +253,11 @@ final class TlsStream {
             session.firstHandshakeType = handshakeType;
         }
         keepBody = handshakeType == CLIENT_HELLO || handshakeType == SERVER_HELLO || handshakeType == CERTIFICATE;
+        if (handshakeType == CERTIFICATE_REQUEST) {
+            // Its header says it: the request is made, whether or not the rest of it is seen. A request naming every CA
+            // the server trusts (Windows' SendTrustedIssuerList: 20 KB and more) may run past the payloads followed.
+            session.certificateRequest = true;
+        }
     }
 
     private void endMessage() {
@@ -269,7 +274,6 @@ final class TlsStream {
                 TlsHandshake.serverHello(session, body, Math.min(bodyHave, total));
             }
             case CERTIFICATE -> TlsHandshake.certificate(session, session.isClient(this), body, bodyHave, total);
-            case CERTIFICATE_REQUEST -> session.certificateRequest = true;
             case SERVER_HELLO_DONE -> {
                 if (!session.isClient(this)) {
                     session.serverHelloDone = true;
