@@ -165,6 +165,9 @@ public final class Inspection {
                 return;
             }
         }
+        if (len > 0 && fi.repeats(forward, fi.tcp ? tcpSeq : -1, b, off, len)) {
+            return; // a copy or retransmission of what the direction already brought: not counted, nothing new to look at
+        }
         if (forward ? fi.payloadsFwd >= BUDGET : fi.payloadsRev >= BUDGET) {
             fi.payloadsSkipped++;
             endIfSpent(fi);
