@@ -5,7 +5,6 @@ payloads of captures/sample.pcap, written again in the shapes Windows capture to
   npcap-lso.pcapng       Wireshark/Npcap on a Front End: the server's outgoing packets caught before
                          Large Send Offload and checksum offload (one TCP segment per send, IPv4
                          total length 0, checksums left for the NIC), the received ones as the wire had them
-  npcap-loopback.pcapng  the Npcap Loopback Adapter, link type NULL with Windows' AF_INET6 (23)
   pktmon.pcapng          pktmon etl2pcap: one interface per network stack component, each packet once
                          per component it passed, with pktmon's packet comments
 
