@@ -122,6 +122,9 @@ public final class Captures {
             default:
                 in.close();
                 String known = foreign(magic);
+                if (known == null && name.toLowerCase(java.util.Locale.ROOT).endsWith(".etl")) {
+                    known = ETL; // (an ETL file starts with its first buffer's size: no magic of its own)
+                }
                 throw new CaptureFormatException(name, 0, known != null ? known
                         : "not a pcap or pcapng capture (magic " + String.format("0x%08x", magic) + ")");
         }
@@ -132,6 +135,13 @@ public final class Captures {
      * unknown magic. The captures a Lync administrator is handed come from Windows tools too (Network Monitor's
      * .cap, which editcap converts), in archives (zip), and compressed by other programs than gzip.
      */
+    /**
+     * What a file named {@code .etl} that is no capture is said to be: a Windows event trace, as {@code netsh trace
+     * start capture=yes} and {@code pktmon start -c} write them, the captures a Lync server gives without Wireshark.
+     */
+    static final String ETL = "a Windows event trace (.etl: netsh trace, pktmon), not a capture; convert it on Windows: "
+            + "pktmon etl2pcap FILE.etl --out FILE.pcapng (pktmon's), etl2pcapng FILE.etl FILE.pcapng (netsh trace's)";
+
     static String foreign(int magic) {
         String convert = "; not read: convert it with Wireshark's editcap (editcap -F pcapng FILE FILE.pcapng)";
         String pipe = ": decompress it first, or through a pipe: %s -dc FILE | portmatrix analyze -";

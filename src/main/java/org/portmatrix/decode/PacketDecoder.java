@@ -42,6 +42,12 @@ public final class PacketDecoder {
     public static final int UDP_PORT_VXLAN = 4789;
     public static final int UDP_PORT_GENEVE = 6081;
     static final int ETHERNET_HEADER = 14;
+    /**
+     * A tag's VLAN id, the low 12 bits of its TCI (IEEE 802.1Q); id 0, the null VLAN id, marks a tag that carries only a
+     * priority (802.1p), the frame belonging to the port's untagged VLAN.
+     */
+    static final int VLAN_ID = 0x0fff;
+    static final int VLAN_ID_NULL = 0;
     static final int SLL_HEADER = 16;
     static final int SLL2_HEADER = 20;
     static final int IPV4_MIN_HEADER = 20;
@@ -155,7 +161,8 @@ public final class PacketDecoder {
                         return DecodeStats.TRUNCATED_LINK;
                     }
                     if (d.vlan < 0 && keepVlan && tunnels == 0) {
-                        d.vlan = u16(b, off) & 0x0fff;
+                        int vid = u16(b, off) & VLAN_ID;
+                        d.vlan = vid == VLAN_ID_NULL ? -1 : vid; // a priority tag (802.1p) is on the untagged VLAN
                     }
                     type = u16(b, off + 2);
                     off += 4;

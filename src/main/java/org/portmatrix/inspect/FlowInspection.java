@@ -24,6 +24,8 @@ public final class FlowInspection {
     public int payloadsFwd, payloadsRev;
     /** Payloads looked at per direction at most: {@link Inspection#BUDGET}, or the deciding inspector's {@link Inspector#budget}. */
     public int budget = Inspection.BUDGET;
+    /** Payloads passed over as copies of earlier ones ({@link #repeats}). */
+    public int payloadsRepeated;
     /** Payloads not looked at because their direction had spent its budget. */
     public int payloadsSkipped;
     /** A payload looked at was a first IP fragment's (the rest of its datagram in later fragments). */
@@ -36,6 +38,14 @@ public final class FlowInspection {
     public TlsInfo tls;
     /** Each inspector's per-flow state, by slot; allocated on the first inspector that needs one. */
     public Object[] state;
+    /**
+     * TCP, per direction: the run of sequence numbers whose payload was looked at without a gap, from its first to just
+     * past its last ({@code -1}: no payload yet).
+     */
+    private long seqFromFwd = -1, seqToFwd = -1, seqFromRev = -1, seqToRev = -1;
+    /** UDP, per direction: the length of the last datagram looked at (-1 before one) and its first 16 bytes. */
+    private int lastLenFwd = -1, lastLenRev = -1;
+    private long lastHeadFwd0, lastHeadFwd1, lastHeadRev0, lastHeadRev1;
 
     /**
      * A payload looked at (within the budget) was only the start of what was sent: cut by the capture's snap length
@@ -55,6 +65,72 @@ public final class FlowInspection {
     public void detected(AppProtocol protocol, String what) {
         this.app = protocol;
         this.detail = what;
+    }
+
+    /**
+     * True when the payload repeats what its direction already brought, so that it tells nothing new and is not counted
+     * in the budget: a TCP payload within the run of sequence numbers already looked at (a retransmission, or the copy
+     * of a packet captured again: pktmon writes a packet once per network stack component it passed, a Hyper-V port
+     * mirror or two mirror sessions deliver it twice), a UDP datagram of the same length and first 16 bytes as the
+     * direction's last one (RTP's sequence number, STUN's transaction id are in them). Every inspector passes over such
+     * a payload anyway; counted, three copies of each packet spent a direction's 8 payloads on three packets. Otherwise
+     * records the payload: a TCP payload that leaves a gap, or comes before the run (it fills a gap), starts a new run.
+     * {@code seq} is -1 for UDP or an unknown sequence number.
+     */
+    public boolean repeats(boolean forward, long seq, byte[] b, int off, int len) {
+        if (tcp) {
+            if (seq < 0) {
+                return false;
+            }
+            long end = (seq + len) & 0xffffffffL;
+            long from = forward ? seqFromFwd : seqFromRev;
+            long to = forward ? seqToFwd : seqToRev;
+            // 32-bit sequence arithmetic (RFC 9293 section 3.4)
+            if (from >= 0 && (int) (seq - from) >= 0 && (int) (end - to) <= 0) {
+                return true;
+            }
+            if (from >= 0 && (int) (seq - from) >= 0 && (int) (seq - to) <= 0) {
+                to = end; // it carries the run on
+            } else {
+                from = seq;
+                to = end;
+            }
+            if (forward) {
+                seqFromFwd = from;
+                seqToFwd = to;
+            } else {
+                seqFromRev = from;
+                seqToRev = to;
+            }
+            return false;
+        }
+        long head0 = 0;
+        long head1 = 0;
+        int n = Math.min(len, 16);
+        for (int i = 0; i < n; i++) {
+            long v = b[off + i] & 0xffL;
+            if (i < 8) {
+                head0 = head0 << 8 | v;
+            } else {
+                head1 = head1 << 8 | v;
+            }
+        }
+        if (forward) {
+            if (len == lastLenFwd && head0 == lastHeadFwd0 && head1 == lastHeadFwd1) {
+                return true;
+            }
+            lastLenFwd = len;
+            lastHeadFwd0 = head0;
+            lastHeadFwd1 = head1;
+        } else {
+            if (len == lastLenRev && head0 == lastHeadRev0 && head1 == lastHeadRev1) {
+                return true;
+            }
+            lastLenRev = len;
+            lastHeadRev0 = head0;
+            lastHeadRev1 = head1;
+        }
+        return false;
     }
 
     public Object state(int slot) {

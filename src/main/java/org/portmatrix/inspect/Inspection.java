@@ -43,6 +43,8 @@ public final class Inspection {
      * such a server was unverifiable. Parsing skips what it does not keep: a payload costs little.
      */
     public static final int HANDSHAKE_BUDGET = 64;
+    /** Payloads that repeat earlier ones ({@link FlowInspection#repeats}) passed over, per payload of the budget, before the flow is given up. */
+    static final int REPEATS = 8;
     private static final int TCP = 0;
     private static final int UDP = 1;
     private static final byte NO_HINT = -1;
@@ -171,6 +173,14 @@ public final class Inspection {
                 fi.done = true; // no inspector for this transport
                 return;
             }
+        }
+        if (len > 0 && fi.repeats(forward, fi.tcp ? tcpSeq : -1, b, off, len)) {
+            // A copy or retransmission of what the direction already brought: not counted, nothing new to look at. Bounded:
+            // a flow of nothing but copies (a flood of one datagram) is given up as one past its budget is.
+            if (++fi.payloadsRepeated >= REPEATS * fi.budget) {
+                fi.done = true;
+            }
+            return;
         }
         if (forward ? fi.payloadsFwd >= fi.budget : fi.payloadsRev >= fi.budget) {
             fi.payloadsSkipped++;

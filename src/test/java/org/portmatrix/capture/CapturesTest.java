@@ -226,6 +226,32 @@ class CapturesTest {
         }
     }
 
+    /**
+     * A Windows event trace (netsh trace start capture=yes, pktmon start -c: NetTrace.etl, PktMon.etl) is what a Lync
+     * server gives without Wireshark; its first bytes are its first buffer's size, no magic. It was "not a pcap or
+     * pcapng capture (magic 0x00000100)"; it is named by its .etl, with the commands that convert it.
+     */
+    @Test
+    void aWindowsEventTraceIsNamedWithTheCommandsThatConvertIt() throws IOException {
+        byte[] buffer = new byte[128];
+        java.nio.ByteBuffer.wrap(buffer).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putInt(0, 0x10000)        // WMI_BUFFER_HEADER: BufferSize, 64 KiB
+                .putInt(4, 0x3a8)          // SavedOffset
+                .putInt(8, 0x3a8)          // CurrentOffset
+                .putInt(0x48, 0xc0020002); // the first event's SYSTEM_TRACE_HEADER: version 2, 64-bit, flags 0xc0
+        for (String n : new String[] {"NetTrace.etl", "PktMon.ETL"}) {
+            Path etl = tmp.resolve(n);
+            Files.write(etl, buffer);
+            CaptureFormatException e = assertThrows(CaptureFormatException.class, () -> Captures.open(etl));
+            assertEquals(etl + ": offset 0: a Windows event trace (.etl: netsh trace, pktmon), not a capture; convert it on Windows: "
+                    + "pktmon etl2pcap FILE.etl --out FILE.pcapng (pktmon's), etl2pcapng FILE.etl FILE.pcapng (netsh trace's)", e.getMessage());
+        }
+        Path other = tmp.resolve("trace.bin");
+        Files.write(other, buffer);
+        CaptureFormatException e = assertThrows(CaptureFormatException.class, () -> Captures.open(other));
+        assertEquals(other + ": offset 0: not a pcap or pcapng capture (magic 0x00000100)", e.getMessage());
+    }
+
     @Test
     void refusesFilesThatAreNotCapturesInOneLine() throws IOException {
         Path text = tmp.resolve("notes.txt");

@@ -170,6 +170,26 @@ class PacketDecoderTest {
         assertUdp(A, 1, B, 2);
     }
 
+    /**
+     * A tag whose VLAN id is 0 carries only a priority (IEEE 802.1Q: the null VLAN id; an 802.1p priority tag, as a
+     * Windows NIC with "Packet Priority" and IP phones put on voice): the frame is on the port's own VLAN, as an
+     * untagged one is. Kept as VLAN 0, it parted a Front End's priority-tagged RTP from the client's untagged answers
+     * under --vlan-in-key: two one-way flows, the answers' read the other way round.
+     */
+    @Test
+    void aPriorityTagIsNoVlan() {
+        // TCI 0xa000: priority 5, VLAN id 0.
+        byte[] f = new Frame().ethernet(0x8100).u16(0xa000).u16(0x0800).ipv4(IpProtocol.UDP, A, B, 8).udp(1, 2, 0).build();
+        assertEquals(DecodeStats.OK, ethernet(f));
+        assertEquals(-1, d.vlan);
+        assertUdp(A, 1, B, 2);
+        // A priority tag before a VLAN tag: the VLAN is the second tag's.
+        f = new Frame().ethernet(0x8100).u16(0xa000).u16(0x8100).u16(0xa014).u16(0x0800).ipv4(IpProtocol.UDP, A, B, 8).udp(1, 2, 0)
+                .build();
+        assertEquals(DecodeStats.OK, ethernet(f));
+        assertEquals(20, d.vlan);
+    }
+
     @Test
     void followsAnMplsLabelStack() {
         // Two labels, the second with the bottom-of-stack bit; then IPv4.

@@ -76,6 +76,27 @@ class InspectionBudgetTest {
         assertFalse(Inspection.wants(f));
     }
 
+    /**
+     * Copies of one datagram are passed over (pktmon writes a packet once per stack component), but not for ever: a flow
+     * of nothing else (a flood of one datagram) is given up after {@link Inspection#REPEATS} times its budget, where
+     * inspection had gone on for every packet of it.
+     */
+    @Test
+    void copiesOfOneDatagramAreGivenUp() {
+        Flow f = flow(IpProtocol.UDP, 50320);
+        byte[] same = new byte[172]; // one RTP packet (version 2, PCMU, sequence 1): RTP needs more of them to be told
+        same[0] = (byte) 0x80;
+        same[3] = 1;
+        same[11] = 0x2a;
+        int sent = 0;
+        for (; sent < 1000 && Inspection.wants(f); sent++) {
+            inspection.packet(f, true, -1, same, 0, same.length);
+        }
+        FlowInspection fi = (FlowInspection) f.inspection;
+        assertEquals(1, fi.payloadsFwd, "looked at once");
+        assertEquals(1 + Inspection.REPEATS * Inspection.BUDGET, sent, "then passed over until given up");
+    }
+
     @Test
     void decidedFlowWantsNoMorePayload() {
         Flow f = flow(IpProtocol.TCP, 5060);

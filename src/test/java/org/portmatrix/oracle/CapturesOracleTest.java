@@ -163,6 +163,19 @@ class CapturesOracleTest {
         }
     }
 
+    /**
+     * pktmon's capture (captures/windows/make-windows.py): each packet once per network stack component it passed, on
+     * five interfaces. Every copy counts on the one flow, in the frame counts tshark gives (its inspection reads each
+     * packet once: WindowsCapturesTest).
+     */
+    @Test
+    void pktmonsCopiesCountAsTsharkCountsThem() throws Exception {
+        Path capture = Path.of("captures/windows/pktmon.pcapng");
+        Conversations.Ours o = analyze(capture.toString());
+        sameAsTshark(capture, o);
+        assertEquals(2, o.convs().size(), o.convs().toString());
+    }
+
     /** The same loopback traffic captured four ways, and rewritten with VLAN tags, gives the same flows. */
     @Test
     void everyLinkTypeAndTagGivesTheSameFlows() throws Exception {
