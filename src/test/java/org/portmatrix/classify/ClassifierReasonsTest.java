@@ -5,16 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.portmatrix.cli.Main;
+import org.portmatrix.cli.Runs;
 import org.portmatrix.hostile.Frames;
 import org.portmatrix.hostile.Frames.Bytes;
 import org.portmatrix.hostile.PcapBytes;
@@ -55,19 +50,9 @@ class ClassifierReasonsTest {
         Path dir = Files.createTempDirectory("pm-classify");
         Path capture = w.write(dir.resolve("c.pcap"));
         Path topology = Files.writeString(dir.resolve("topology.yaml"), topologyText);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
-                .run(new String[] {"analyze", capture.toString(), "--topology", topology.toString(), "--format", "jsonl"});
-        assertTrue(status == 0 || status == 1, "exit status " + status + ": " + err);
-        List<JsonNode> flows = new ArrayList<>();
-        ObjectMapper m = new ObjectMapper();
-        for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
-            if (!line.isBlank()) {
-                flows.add(m.readTree(line));
-            }
-        }
-        return flows;
+        Runs.Ran r = Runs.main("analyze", capture.toString(), "--topology", topology.toString(), "--format", "jsonl");
+        assertTrue(r.status() == 0 || r.status() == 1, "exit status " + r.status() + ": " + r.err());
+        return r.jsonLines();
     }
 
     /** A TCP connection from its SYN, with one request payload. */
@@ -285,12 +270,9 @@ class ClassifierReasonsTest {
         PcapBytes w = new PcapBytes();
         connection(w, CLIENT, 40000, FRONT_END, 9000, HTTP_GET);
         Path capture = w.write(dir.resolve("c.pcap"));
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
-                .run(new String[] {"analyze", capture.toString(), "--topology", topo.toString(), "--catalog", cat.toString(), "--format", "jsonl"});
-        assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
-        JsonNode f = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8).trim());
+        Runs.Ran r = Runs.main("analyze", capture.toString(), "--topology", topo.toString(), "--catalog", cat.toString(), "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        JsonNode f = r.jsonLines().get(0);
         String reason = f.get("reason").asText();
         assertEquals("unexpected_port", f.get("verdict").asText(), f.toString());
         assertTrue(reason.contains("r14, r15 (rule rule-7); and 4 more roles."), reason);
@@ -498,12 +480,9 @@ class ClassifierReasonsTest {
         Path dir = Files.createTempDirectory("pm-classify");
         Path capture = w.write(dir.resolve("c.pcap"));
         Path topology = Files.writeString(dir.resolve("topology.yaml"), topologyText);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
-                .run(new String[] {"analyze", capture.toString(), "--topology", topology.toString()});
-        assertEquals(0, status, err.toString());
-        String text = out.toString(StandardCharsets.UTF_8);
+        Runs.Ran r = Runs.main("analyze", capture.toString(), "--topology", topology.toString());
+        assertEquals(0, r.status(), r.err());
+        String text = r.out();
         return text.substring(text.indexOf("CATALOG COVERAGE"), text.indexOf("COUNTERS"));
     }
 }

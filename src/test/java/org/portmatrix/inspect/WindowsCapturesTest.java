@@ -3,14 +3,9 @@ package org.portmatrix.inspect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.portmatrix.cli.Main;
+import org.portmatrix.cli.Runs;
 
 /**
  * The captures of captures/windows/ (make-windows.py): the sample's TLS and SIP payloads written again in the shapes
@@ -20,19 +15,9 @@ class WindowsCapturesTest {
     static final String TOPOLOGY = "captures/windows/windows-topology.yaml";
 
     static List<JsonNode> flows(String capture) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
-                .run(new String[] {"analyze", "captures/windows/" + capture, "--topology", TOPOLOGY, "--format", "jsonl"});
-        assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
-        List<JsonNode> flows = new ArrayList<>();
-        ObjectMapper m = new ObjectMapper();
-        for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
-            if (!line.isBlank()) {
-                flows.add(m.readTree(line));
-            }
-        }
-        return flows;
+        Runs.Ran r = Runs.main("analyze", "captures/windows/" + capture, "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        return r.jsonLines();
     }
 
     static JsonNode one(List<JsonNode> flows, String transport, int dstPort) {
