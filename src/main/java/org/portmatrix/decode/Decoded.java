@@ -39,6 +39,8 @@ public final class Decoded {
      * header alone, and join the inner flow that the first fragment held.
      */
     public long fragSrcHi, fragSrcLo, fragDstHi, fragDstLo;
+    /** A tunnel was opened inside a carrier's first fragment ({@code PacketDecoder.decodeCarrier} when its packet does not decode). */
+    public boolean carrierFragment;
     /** Tunnel layers removed (GRE, VXLAN, IP-in-IP, ...). */
     public int tunnelDepth;
     /** The IP header's length runs past the bytes captured: the snap length cut the packet. */
@@ -71,6 +73,7 @@ public final class Decoded {
         fragmentId = 0;
         fragment = 0;
         tunnelDepth = 0;
+        carrierFragment = false;
         cut = false;
         payloadCutAway = false;
         icmpError = false;

@@ -66,6 +66,10 @@ public final class PacketDecoder {
     static final int VXLAN_FLAG_I = 0x08;
     static final int VXLAN_FLAG_GPE_P = 0x04;
     static final int VXLAN_GPE_ETHERNET = 3;
+    /** G (the Group Policy extension), I and VXLAN-GPE's P: any other flag is no VXLAN header this decoder opens. */
+    static final int VXLAN_FLAG_G = 0x80;
+    static final int VXLAN_FLAGS_KNOWN = VXLAN_FLAG_G | VXLAN_FLAG_I | VXLAN_FLAG_GPE_P;
+    static final int ETHERTYPE_ARP = 0x0806;
     static final int GENEVE_MIN_HEADER = 8;
     static final int ERSPAN_II_HEADER = 8;
     static final int ERSPAN_III_HEADER = 12;
@@ -92,6 +96,32 @@ public final class PacketDecoder {
 
     /** Decodes {@code len} bytes at {@code off}. Returns {@link DecodeStats#OK} or a reason. */
     public int decode(byte[] b, int off, int len, int linkType, Decoded d) {
+        int r = decodeLink(b, off, len, linkType, d);
+        return r == DecodeStats.OK || !d.carrierFragment ? r : decodeCarrier(b, off, len, linkType, d);
+    }
+
+    /**
+     * Whether a tunnel is opened inside a carrier's first fragment (a GRE, IP-in-IP, VXLAN or Geneve packet fragmented on
+     * its way): true but while {@link #decodeCarrier} decodes one again.
+     */
+    private boolean tunnelsInFragments = true;
+
+    /**
+     * A carrier's first fragment whose tunnelled packet did not decode (the first fragment too short to hold its headers,
+     * as a tiny first fragment is made to, RFC 1858; the tunnelled packet itself a fragment): decoded again as the
+     * carrier's own flow, as a fragment that is no tunnel's, so that its packets are still a flow, and flagged as such,
+     * and its later fragments join it. (They were lost with it: the datagram counted as not decoded, no flow.)
+     */
+    private int decodeCarrier(byte[] b, int off, int len, int linkType, Decoded d) {
+        tunnelsInFragments = false;
+        try {
+            return decodeLink(b, off, len, linkType, d);
+        } finally {
+            tunnelsInFragments = true;
+        }
+    }
+
+    private int decodeLink(byte[] b, int off, int len, int linkType, Decoded d) {
         d.reset();
         int limit = off + len;
         switch (linkType) {
@@ -246,6 +276,9 @@ public final class PacketDecoder {
         int fragOffset = flagsFrag & 0x1fff;
         boolean more = (flagsFrag & 0x2000) != 0;
         if (fragOffset != 0 || more) {
+            if (d.fragment != 0) {
+                return DecodeStats.TOO_MANY_LAYERS; // a fragment inside a carrier's fragment: decoded as the carrier (decodeCarrier)
+            }
             d.fragmentId = ((long) u16(b, off + 4) << 8) | proto;
             d.fragment = fragOffset == 0 ? 1 : 2;
             d.fragSrcHi = 0;
@@ -332,6 +365,9 @@ public final class PacketDecoder {
                     next = u8(b, p);
                     p += 8;
                     if (fragOffset != 0 || more) {
+                        if (d.fragment != 0) {
+                            return DecodeStats.TOO_MANY_LAYERS; // a second fragment header, or one inside a carrier's fragment
+                        }
                         d.fragmentId = (i32(b, p - 4) & 0xffffffffL) << 8 | next;
                         d.fragment = fragOffset == 0 ? 1 : 2;
                         d.fragSrcHi = d.srcHi;
@@ -548,7 +584,8 @@ public final class PacketDecoder {
                 int dport = u16(b, off + 2);
                 int payloadEnd = udpLen == 0 || end - off < udpLen ? end : off + udpLen;
                 // (Also in a first fragment: a carrier fragmented on its way still holds the tunnelled packet's headers.)
-                if (tunnels < MAX_TUNNELS && end - off >= UDP_HEADER + VXLAN_HEADER) {
+                if (tunnels < MAX_TUNNELS && end - off >= UDP_HEADER + VXLAN_HEADER && (d.fragment == 0 || tunnelsInFragments)) {
+                    d.carrierFragment |= d.fragment != 0;
                     int r = udpTunnel(b, off + UDP_HEADER, payloadEnd, dport, d, tunnels);
                     if (r >= 0) {
                         return r;
@@ -615,16 +652,34 @@ public final class PacketDecoder {
                 if (tunnels >= MAX_TUNNELS) {
                     return DecodeStats.TOO_MANY_LAYERS;
                 }
+                if (d.fragment != 0) {
+                    if (!tunnelsInFragments) {
+                        break; // the carrier's own flow (decodeCarrier)
+                    }
+                    d.carrierFragment = true;
+                }
                 return gre(b, off, end, d, tunnels + 1);
             case IpProtocol.IPIP:
                 if (tunnels >= MAX_TUNNELS) {
                     return DecodeStats.TOO_MANY_LAYERS;
+                }
+                if (d.fragment != 0) {
+                    if (!tunnelsInFragments) {
+                        break;
+                    }
+                    d.carrierFragment = true;
                 }
                 d.tunnelDepth = tunnels + 1;
                 return ipv4(b, off, end, d, tunnels + 1);
             case IpProtocol.IPV6:
                 if (tunnels >= MAX_TUNNELS) {
                     return DecodeStats.TOO_MANY_LAYERS;
+                }
+                if (d.fragment != 0) {
+                    if (!tunnelsInFragments) {
+                        break;
+                    }
+                    d.carrierFragment = true;
                 }
                 d.tunnelDepth = tunnels + 1;
                 return ipv6(b, off, end, d, tunnels + 1);
@@ -723,6 +778,20 @@ public final class PacketDecoder {
         }
     }
 
+    /**
+     * For a VXLAN header with more than the I flag (the Group Policy extension's G, VXLAN-GPE's P): its reserved last
+     * byte zero and an Ethernet frame of IPv4, IPv6, ARP or a VLAN tag after it, as a tunnel's is. Any datagram sent to
+     * UDP 4789 whose first byte has the I bit would be opened otherwise, a quarter of them: RTP among them, its packets
+     * lost as "not IP", or a made-up inner packet reported in its carrier's place.
+     */
+    private static boolean vxlanCarriesEthernet(byte[] b, int off, int end) {
+        if (b[off + 7] != 0 || end - off < VXLAN_HEADER + ETHERNET_HEADER) {
+            return false;
+        }
+        int type = u16(b, off + VXLAN_HEADER + 12);
+        return type == ETHERTYPE_IPV4 || type == ETHERTYPE_IPV6 || type == ETHERTYPE_ARP || type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ;
+    }
+
     /** Returns a result when the UDP payload is a tunnel, else -1 (decode as plain UDP). */
     private int udpTunnel(byte[] b, int off, int end, int dport, Decoded d, int tunnels) {
         if (dport == UDP_PORT_VXLAN) {
@@ -730,9 +799,13 @@ public final class PacketDecoder {
             // Policy extension (Linux's gbp, Cisco's VXLAN-GPO) sets G (0x80) and carries a group in the reserved 16
             // bits. A VXLAN-GPE header (P set, draft-ietf-nvo3-vxlan-gpe; UDP 4790 but seen on 4789) whose next
             // protocol is not Ethernet carries something else: not opened.
-            if (end - off < VXLAN_HEADER || (b[off] & VXLAN_FLAG_I) == 0
-                    || ((b[off] & VXLAN_FLAG_GPE_P) != 0 && b[off + 3] != VXLAN_GPE_ETHERNET)) {
+            int flags = b[off] & 0xff;
+            if (end - off < VXLAN_HEADER || (flags & VXLAN_FLAG_I) == 0 || (flags & ~VXLAN_FLAGS_KNOWN) != 0
+                    || ((flags & VXLAN_FLAG_GPE_P) != 0 && b[off + 3] != VXLAN_GPE_ETHERNET)) {
                 return -1;
+            }
+            if (flags != VXLAN_FLAG_I && !vxlanCarriesEthernet(b, off, end)) {
+                return -1; // (RTP to a port 4789 begins 0x88 when it names 8 contributing sources: plain UDP)
             }
             d.tunnelDepth = tunnels + 1;
             return ethernet(b, off + VXLAN_HEADER, end, d, tunnels + 1);

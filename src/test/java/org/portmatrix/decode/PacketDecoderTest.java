@@ -435,6 +435,42 @@ class PacketDecoderTest {
         assertUdp(outer, 40000, B, 4789);
     }
 
+    /**
+     * A VXLAN carrier's first fragment too short to hold the tunnelled packet's headers (a tiny first fragment, RFC 1858):
+     * the carrier's own UDP 4789 flow, and its later fragment joins it (review: both were "not decoded", no flow, where
+     * they had been the carrier's flow before tunnels were opened in fragments). RTP sent to port 4789 whose first byte
+     * is 0x88 (8 contributing sources) is plain UDP, not a VXLAN header with the G flag; nor is a header with a flag
+     * this decoder does not know.
+     */
+    @Test
+    void aCarrierWhoseFirstFragmentCannotHoldTheTunnelIsItsOwnFlow() {
+        int outer = 0x0a0000fe;
+        // UDP header, VXLAN header, Ethernet header, 18 bytes of an IPv4 header: the first fragment's 48 bytes.
+        byte[] first = new Frame().ethernet(0x0800).ipv4(IpProtocol.UDP, outer, B, 48, 777, 0x2000, 0).u16(40000).u16(4789).u16(8 + 80)
+                .u16(0).u32(0x08000000L).u32(42 << 8).bytes(new Frame().ethernet(0x0800).build()).u32(0x45000040L).u32(0).u32(0x40110000L)
+                .u32(A).u16(0).build();
+        assertEquals(DecodeStats.OK, ethernet(first));
+        assertUdp(outer, 40000, B, 4789);
+        assertEquals(1, d.fragment);
+        assertEquals(0, d.tunnelDepth);
+        byte[] later = new Frame().ethernet(0x0800).ipv4(IpProtocol.UDP, outer, B, 40, 777, 6, 0).zeros(40).build();
+        assertEquals(DecodeStats.OK, ethernet(later));
+        assertUdp(outer, 40000, B, 4789);
+        assertEquals(2, d.fragment);
+
+        byte[] rtp = new Frame().ethernet(0x0800).ipv4(IpProtocol.UDP, A, B, 8 + 172).udp(50000, 4789, 0).u32(0x88000001L).u32(160)
+                .u32(0x2a).zeros(160).build();
+        fixUdpLength(rtp, 172);
+        assertEquals(DecodeStats.OK, ethernet(rtp));
+        assertUdp(A, 50000, B, 4789);
+        byte[] inner = innerEthernetUdp();
+        byte[] odd = new Frame().ethernet(0x0800).ipv4(IpProtocol.UDP, outer, B, 8 + 8 + inner.length).udp(40000, 4789, 0)
+                .u32(0x48000000L).u32(42 << 8).bytes(inner).build(); // I and an undefined flag (0x40)
+        fixUdpLength(odd, 8 + inner.length);
+        assertEquals(DecodeStats.OK, ethernet(odd));
+        assertUdp(outer, 40000, B, 4789);
+    }
+
     private static void fixUdpLength(byte[] f, int payload) {
         int len = 8 + payload;
         f[14 + 20 + 4] = (byte) (len >>> 8);
