@@ -170,7 +170,7 @@ public final class Topology {
                 continue;
             }
             for (Cidr h : p.hosts()) {
-                if ((t.rolesOf(h.hi(), h.lo()) & p.roleSet()) == 0 && said.add(p.line() + " " + h)) {
+                if (!overlapsAny(h, roles.get(p.role())) && said.add(p.line() + " " + h)) {
                     warnings.add(name + ": line " + p.line() + ": ports entry for role '" + p.role() + "': host " + h.text()
                             + " does not hold that role in 'roles', so the entry does not apply there");
                 }
@@ -178,6 +178,16 @@ public final class Topology {
         }
         t.warnings = List.copyOf(warnings);
         return t;
+    }
+
+    /** True when {@code h} and one of {@code prefixes} have an address in common (one holds the other's network). */
+    private static boolean overlapsAny(Cidr h, List<Cidr> prefixes) {
+        for (Cidr c : prefixes) {
+            if (c.length() <= h.length() ? c.contains(h.hi(), h.lo()) : h.contains(c.hi(), c.lo())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** What the file has that looks like a mistake but is not an error ("FILE: line N: ..."), for standard error. */

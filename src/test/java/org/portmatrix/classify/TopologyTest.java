@@ -138,6 +138,13 @@ class TopologyTest {
         assertEquals(1, h.size(), h.toString());
         assertTrue(h.get(0).endsWith(": line 4: ports entry for role 'mediation': host 10.1.4.21 does not hold that role in 'roles',"
                 + " so the entry does not apply there"), h.get(0));
+        // A prefix of hosts that holds some of the role's addresses is no mistake (review: its network address alone was looked up).
+        assertEquals(List.of(), load("""
+                roles:
+                  front-end: [127.0.1.10/32, 127.0.1.11/32]
+                ports:
+                  - {role: front-end, transport: tcp, port: 5099, hosts: [127.0.1.0/24]}
+                """, roles).warnings());
     }
 
     @Test
