@@ -179,6 +179,11 @@ public final class Classifier {
      */
     private void otherTransport(StringBuilder sb, int proto, int port, long dstRoles) {
         int other = proto == IpProtocol.TCP ? IpProtocol.UDP : proto == IpProtocol.UDP ? IpProtocol.TCP : -1;
+        for (PortOverride o : overrides) {
+            if (o.movesOnSomeHost(other, port, dstRoles)) {
+                return; // (review) the deployment moved it: the catalog's port would point the firewall team at the wrong one
+            }
+        }
         int r = other < 0 ? CompiledCatalog.NO_RULE : catalog.served(other, port, dstRoles);
         if (r != CompiledCatalog.NO_RULE) {
             sb.append(" The catalog documents ").append(IpProtocol.upperName(other)).append(' ').append(port).append(" on ")

@@ -72,7 +72,12 @@ public record PortOverride(String role, long roleSet, int transport, int portMin
 
     /** True when this entry moved {@code port} away from the role (on the host {@code dstHi:dstLo}). */
     public boolean moves(int proto, int port, long dstRoles, long dstHi, long dstLo) {
-        if (transport != proto || (roleSet & dstRoles) == 0 || !appliesTo(dstHi, dstLo)) {
+        return appliesTo(dstHi, dstLo) && movesOnSomeHost(proto, port, dstRoles);
+    }
+
+    /** Whether the entry moves the catalog's {@code proto}/{@code port} away from a role of {@code dstRoles}, on any of its hosts. */
+    public boolean movesOnSomeHost(int proto, int port, long dstRoles) {
+        if (transport != proto || (roleSet & dstRoles) == 0) {
             return false;
         }
         for (PortRange r : insteadOf) {

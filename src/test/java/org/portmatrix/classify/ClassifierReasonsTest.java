@@ -473,6 +473,13 @@ class ClassifierReasonsTest {
         String reason = f.get("reason").asText();
         assertTrue(reason.startsWith("No catalog rule serves TCP 3478 on edge-internal. The catalog documents UDP 3478 on"
                 + " edge-internal (rule client-stun-udp-3478"), reason);
+        // Not when the topology moved the other transport's port away (review: it pointed at the Edge's UDP 3478, moved to 3480).
+        JsonNode moved = one(analyze(w, TOPOLOGY + """
+                ports:
+                  - {role: edge-internal, transport: udp, port: "3480", instead_of: ["3478"]}
+                """), CLIENT, 3478);
+        assertEquals("unexpected_port", moved.get("verdict").asText(), moved.toString());
+        assertFalse(moved.get("reason").asText().contains("UDP 3478"), moved.toString());
     }
 
     /** The text report's CATALOG COVERAGE and CANDIDATES TO CLOSE sections of the capture {@code w} on the topology {@code topologyText}. */
