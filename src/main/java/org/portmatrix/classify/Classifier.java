@@ -313,7 +313,11 @@ public final class Classifier {
      * a client's high port to a gateway would otherwise be "documented" as the client's media).
      */
     private boolean reversedMedia(Flow f, Classification c, boolean reasons) {
-        if (c.verdict == Verdict.UNEXPECTED_ROLE_PAIR || f.dstPort() < WELL_KNOWN_PORTS || (c.dstRoles & udpRanges) != 0) {
+        if (c.verdict == Verdict.UNEXPECTED_ROLE_PAIR || f.dstPort() < WELL_KNOWN_PORTS || (c.dstRoles & udpRanges) != 0
+                || catalog.served(IpProtocol.UDP, f.dstPort(), c.dstRoles) != CompiledCatalog.NO_RULE) {
+            // (The last: the responder's own UDP service port in the catalog, which the topology moved away, so that the
+            // verdict is unexpected_port, not the role pair's: a client's STUN to an Edge's 3478 moved to 3480 was read as
+            // the Edge's media to the client's port, expected; review.)
             // The responder's own service port (an Edge's 3478: the flow was sent to it), a well-known port, or a port
             // outside the responder's documented media ranges: not the port of the other end of a media stream.
             return false;

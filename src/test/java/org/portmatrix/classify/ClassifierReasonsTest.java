@@ -482,6 +482,25 @@ class ClassifierReasonsTest {
         assertFalse(moved.get("reason").asText().contains("UDP 3478"), moved.toString());
     }
 
+    /**
+     * STUN from a client to the Edge's UDP 3478, which the topology moved to 3480: unexpected_port. It was expected, read
+     * the other way round as the Edge's media to the client's port (review): the responder's own service port in the
+     * catalog is no media port of the other end's, moved or not.
+     */
+    @Test
+    void stunToAServicePortTheTopologyMovedIsNotReadAsMedia() throws Exception {
+        byte[] bindingRequest = new byte[20];
+        bindingRequest[1] = 1;
+        System.arraycopy(new byte[] {0x21, 0x12, (byte) 0xa4, 0x42}, 0, bindingRequest, 4, 4);
+        PcapBytes w = new PcapBytes();
+        w.packet(Frames.udp(CLIENT, 50002, EDGE, 3478, bindingRequest));
+        JsonNode f = one(analyze(w, TOPOLOGY + """
+                ports:
+                  - {role: edge-internal, transport: udp, port: "3480", instead_of: ["3478"]}
+                """), CLIENT, 3478);
+        assertEquals("unexpected_port", f.get("verdict").asText(), f.toString());
+    }
+
     /** The text report's CATALOG COVERAGE and CANDIDATES TO CLOSE sections of the capture {@code w} on the topology {@code topologyText}. */
     static String coverage(PcapBytes w, String topologyText) throws Exception {
         Path dir = Files.createTempDirectory("pm-classify");
