@@ -221,6 +221,17 @@ class TlsInspectorTest {
         assertEquals(TlsSession.TLS_1_2, s.version);
     }
 
+    /**
+     * A capture begun after the handshake: the server's first record is an encrypted handshake message (Finished), whose
+     * first byte is 13 once in 256. No CertificateRequest is counted without a ServerHello before it (review: the request is
+     * counted from its header since large ones run past the payloads followed).
+     */
+    @Test
+    void anEncryptedHandshakeRecordIsNoCertificateRequest() {
+        decided(server(record(22, concat(u8(13), filled(39, 7)))));
+        assertFalse(session().certificateRequest);
+    }
+
     @Test
     void certificateMessageWithZeroCertificatesIsEmptyNotAClientCertificate() {
         decided(client(record(22, handshake(1, clientHelloBody("pool01.contoso.test", new byte[0])))));

@@ -253,9 +253,10 @@ final class TlsStream {
             session.firstHandshakeType = handshakeType;
         }
         keepBody = handshakeType == CLIENT_HELLO || handshakeType == SERVER_HELLO || handshakeType == CERTIFICATE;
-        if (handshakeType == CERTIFICATE_REQUEST) {
+        if (handshakeType == CERTIFICATE_REQUEST && session.serverHello) {
             // Its header says it: the request is made, whether or not the rest of it is seen. A request naming every CA
-            // the server trusts (Windows' SendTrustedIssuerList: 20 KB and more) may run past the payloads followed.
+            // the server trusts (Windows' SendTrustedIssuerList: 20 KB and more) may run past the payloads followed. (After
+            // a ServerHello only: a capture begun on an encrypted handshake record has a 13 there once in 256; review.)
             session.certificateRequest = true;
         }
     }
