@@ -96,8 +96,67 @@ public final class PacketDecoder {
 
     /** Decodes {@code len} bytes at {@code off}. Returns {@link DecodeStats#OK} or a reason. */
     public int decode(byte[] b, int off, int len, int linkType, Decoded d) {
-        int r = decodeLink(b, off, len, linkType, d);
-        return r == DecodeStats.OK || !d.carrierFragment ? r : decodeCarrier(b, off, len, linkType, d);
+        d.reset();
+        int limit = off + len;
+        int r;
+        switch (linkType) {
+            case LinkType.ETHERNET:
+                r = ethernet(b, off, limit, d, 0);
+                break;
+            case LinkType.LINUX_SLL:
+                if (limit - off < SLL_HEADER) {
+                    r = DecodeStats.TRUNCATED_LINK;
+                    break;
+                }
+                r = etherType(b, off + SLL_HEADER, limit, u16(b, off + 14), d, 0);
+                break;
+            case LinkType.LINUX_SLL2:
+                if (limit - off < SLL2_HEADER) {
+                    r = DecodeStats.TRUNCATED_LINK;
+                    break;
+                }
+                r = etherType(b, off + SLL2_HEADER, limit, u16(b, off), d, 0);
+                break;
+            case LinkType.NULL:
+            case LinkType.LOOP: {
+                if (limit - off < 4) {
+                    r = DecodeStats.TRUNCATED_LINK;
+                    break;
+                }
+                // The family is in host byte order for NULL and network order for LOOP; the
+                // version nibble of what follows decides, as every family value maps to 4 or 6.
+                r = rawIp(b, off + 4, limit, d, 0);
+                break;
+            }
+            case LinkType.RAW:
+            case LinkType.RAW_BSD_12:
+            case LinkType.RAW_BSD_14:
+                r = rawIp(b, off, limit, d, 0);
+                break;
+            case LinkType.IPV4:
+                // These two link types name the version (the registry), unlike RAW: a frame of the
+                // other version is not what the capture says it is (tshark refuses it too).
+                if (limit - off >= 1 && (b[off] & 0xf0) != 0x40) {
+                    r = DecodeStats.BAD_IP_VERSION;
+                    break;
+                }
+                r = rawIp(b, off, limit, d, 0);
+                break;
+            case LinkType.IPV6:
+                if (limit - off >= 1 && (b[off] & 0xf0) != 0x60) {
+                    r = DecodeStats.BAD_IP_VERSION;
+                    break;
+                }
+                r = rawIp(b, off, limit, d, 0);
+                break;
+            default:
+                r = DecodeStats.UNSUPPORTED_LINK;
+                break;
+        }
+        if (r != DecodeStats.OK && d.carrierFragment && tunnelsInFragments) {
+            r = decodeCarrier(b, off, len, linkType, d);
+        }
+        return r;
     }
 
     /**
@@ -105,6 +164,15 @@ public final class PacketDecoder {
      * its way): true but while {@link #decodeCarrier} decodes one again.
      */
     private boolean tunnelsInFragments = true;
+
+    /** For a tunnel about to be opened in a carrier's fragment: whether it may be ({@link #tunnelsInFragments}), marked so. */
+    private boolean tunnelInFragment(Decoded d) {
+        if (!tunnelsInFragments) {
+            return false;
+        }
+        d.carrierFragment = true;
+        return true;
+    }
 
     /**
      * A carrier's first fragment whose tunnelled packet did not decode (the first fragment too short to hold its headers,
@@ -115,55 +183,9 @@ public final class PacketDecoder {
     private int decodeCarrier(byte[] b, int off, int len, int linkType, Decoded d) {
         tunnelsInFragments = false;
         try {
-            return decodeLink(b, off, len, linkType, d);
+            return decode(b, off, len, linkType, d);
         } finally {
             tunnelsInFragments = true;
-        }
-    }
-
-    private int decodeLink(byte[] b, int off, int len, int linkType, Decoded d) {
-        d.reset();
-        int limit = off + len;
-        switch (linkType) {
-            case LinkType.ETHERNET:
-                return ethernet(b, off, limit, d, 0);
-            case LinkType.LINUX_SLL:
-                if (limit - off < SLL_HEADER) {
-                    return DecodeStats.TRUNCATED_LINK;
-                }
-                return etherType(b, off + SLL_HEADER, limit, u16(b, off + 14), d, 0);
-            case LinkType.LINUX_SLL2:
-                if (limit - off < SLL2_HEADER) {
-                    return DecodeStats.TRUNCATED_LINK;
-                }
-                return etherType(b, off + SLL2_HEADER, limit, u16(b, off), d, 0);
-            case LinkType.NULL:
-            case LinkType.LOOP: {
-                if (limit - off < 4) {
-                    return DecodeStats.TRUNCATED_LINK;
-                }
-                // The family is in host byte order for NULL and network order for LOOP; the
-                // version nibble of what follows decides, as every family value maps to 4 or 6.
-                return rawIp(b, off + 4, limit, d, 0);
-            }
-            case LinkType.RAW:
-            case LinkType.RAW_BSD_12:
-            case LinkType.RAW_BSD_14:
-                return rawIp(b, off, limit, d, 0);
-            case LinkType.IPV4:
-                // These two link types name the version (the registry), unlike RAW: a frame of the
-                // other version is not what the capture says it is (tshark refuses it too).
-                if (limit - off >= 1 && (b[off] & 0xf0) != 0x40) {
-                    return DecodeStats.BAD_IP_VERSION;
-                }
-                return rawIp(b, off, limit, d, 0);
-            case LinkType.IPV6:
-                if (limit - off >= 1 && (b[off] & 0xf0) != 0x60) {
-                    return DecodeStats.BAD_IP_VERSION;
-                }
-                return rawIp(b, off, limit, d, 0);
-            default:
-                return DecodeStats.UNSUPPORTED_LINK;
         }
     }
 
@@ -584,8 +606,7 @@ public final class PacketDecoder {
                 int dport = u16(b, off + 2);
                 int payloadEnd = udpLen == 0 || end - off < udpLen ? end : off + udpLen;
                 // (Also in a first fragment: a carrier fragmented on its way still holds the tunnelled packet's headers.)
-                if (tunnels < MAX_TUNNELS && end - off >= UDP_HEADER + VXLAN_HEADER && (d.fragment == 0 || tunnelsInFragments)) {
-                    d.carrierFragment |= d.fragment != 0;
+                if (tunnels < MAX_TUNNELS && end - off >= UDP_HEADER + VXLAN_HEADER && (d.fragment == 0 || tunnelInFragment(d))) {
                     int r = udpTunnel(b, off + UDP_HEADER, payloadEnd, dport, d, tunnels);
                     if (r >= 0) {
                         return r;
@@ -652,22 +673,16 @@ public final class PacketDecoder {
                 if (tunnels >= MAX_TUNNELS) {
                     return DecodeStats.TOO_MANY_LAYERS;
                 }
-                if (d.fragment != 0) {
-                    if (!tunnelsInFragments) {
-                        break; // the carrier's own flow (decodeCarrier)
-                    }
-                    d.carrierFragment = true;
+                if (d.fragment != 0 && !tunnelInFragment(d)) {
+                    break; // the carrier's own flow (decodeCarrier)
                 }
                 return gre(b, off, end, d, tunnels + 1);
             case IpProtocol.IPIP:
                 if (tunnels >= MAX_TUNNELS) {
                     return DecodeStats.TOO_MANY_LAYERS;
                 }
-                if (d.fragment != 0) {
-                    if (!tunnelsInFragments) {
-                        break;
-                    }
-                    d.carrierFragment = true;
+                if (d.fragment != 0 && !tunnelInFragment(d)) {
+                    break;
                 }
                 d.tunnelDepth = tunnels + 1;
                 return ipv4(b, off, end, d, tunnels + 1);
@@ -675,11 +690,8 @@ public final class PacketDecoder {
                 if (tunnels >= MAX_TUNNELS) {
                     return DecodeStats.TOO_MANY_LAYERS;
                 }
-                if (d.fragment != 0) {
-                    if (!tunnelsInFragments) {
-                        break;
-                    }
-                    d.carrierFragment = true;
+                if (d.fragment != 0 && !tunnelInFragment(d)) {
+                    break;
                 }
                 d.tunnelDepth = tunnels + 1;
                 return ipv6(b, off, end, d, tunnels + 1);
