@@ -131,17 +131,17 @@ public final class Captures {
     }
 
     /**
-     * What a file that is not pcap or pcapng is, by its first four bytes, and how to read it anyway; null for an
-     * unknown magic. The captures a Lync administrator is handed come from Windows tools too (Network Monitor's
-     * .cap, which editcap converts), in archives (zip), and compressed by other programs than gzip.
-     */
-    /**
      * What a file named {@code .etl} that is no capture is said to be: a Windows event trace, as {@code netsh trace
      * start capture=yes} and {@code pktmon start -c} write them, the captures a Lync server gives without Wireshark.
      */
     static final String ETL = "a Windows event trace (.etl: netsh trace, pktmon), not a capture; convert it on Windows: "
             + "pktmon etl2pcap FILE.etl --out FILE.pcapng (pktmon's), etl2pcapng FILE.etl FILE.pcapng (netsh trace's)";
 
+    /**
+     * What a file that is not pcap or pcapng is, by its first four bytes, and how to read it anyway; null for an
+     * unknown magic. The captures a Lync administrator is handed come from Windows tools too (Network Monitor's
+     * .cap, which editcap converts), in archives (zip), and compressed by other programs than gzip.
+     */
     static String foreign(int magic) {
         String convert = "; not read: convert it with Wireshark's editcap (editcap -F pcapng FILE FILE.pcapng)";
         String pipe = ": decompress it first, or through a pipe: %s -dc FILE | portmatrix analyze -";
