@@ -640,6 +640,7 @@ public final class HtmlReport implements FlowReport {
         m.put("damage", s.damage());
         m.put("interrupted", s.interrupted());
     }
+
     /**
      * The timeline's interval as the page names it: exact to the millisecond below two minutes ("2.048 s", "512 ms"), as
      * the intervals are powers of two of a millisecond; "per 2 s" had stood for 2.048 s. Longer ones as the text report
