@@ -157,7 +157,8 @@ public final class Classifier {
         if (!reasons) {
             return;
         }
-        ReasonKey key = reasonKey(moved, Verdict.UNEXPECTED_PORT, proto, port, 0, c.dstRoles);
+        // (The other transport's sentence depends on the host when an entry moves that port on some hosts: not remembered then.)
+        ReasonKey key = otherMovedSomewhere(proto, port, c.dstRoles) ? null : reasonKey(moved, Verdict.UNEXPECTED_PORT, proto, port, 0, c.dstRoles);
         String reason = remembered(key);
         if (reason != null) {
             c.reason = reason;
@@ -166,7 +167,7 @@ public final class Classifier {
         StringBuilder sb = new StringBuilder();
         sb.append("No catalog rule serves ").append(transportName(f)).append(' ').append(port).append(" on ")
                 .append(roleText(c.dstRoles)).append('.');
-        otherTransport(sb, proto, port, c.dstRoles & ~moved);
+        otherTransport(sb, f, proto, port, c.dstRoles & ~moved);
         documentedFor(sb, proto, port);
         c.reason = sb.toString();
         remember(key, c.reason);
@@ -177,11 +178,11 @@ public final class Classifier {
      * the other transport: a firewall team reading "no rule serves TCP 3478" would otherwise not know that the service is
      * there, on the other transport (a client's TCP 3478 to an Edge whose STUN is UDP).
      */
-    private void otherTransport(StringBuilder sb, int proto, int port, long dstRoles) {
-        int other = proto == IpProtocol.TCP ? IpProtocol.UDP : proto == IpProtocol.UDP ? IpProtocol.TCP : -1;
+    private void otherTransport(StringBuilder sb, Flow f, int proto, int port, long dstRoles) {
+        int other = otherTransport(proto);
         for (PortOverride o : overrides) {
-            if (o.movesOnSomeHost(other, port, dstRoles)) {
-                return; // (review) the deployment moved it: the catalog's port would point the firewall team at the wrong one
+            if (o.moves(other, port, dstRoles, f.dstHi(), f.dstLo())) {
+                return; // (review) the deployment moved it on this host: the catalog's port would point at the wrong one
             }
         }
         int r = other < 0 ? CompiledCatalog.NO_RULE : catalog.served(other, port, dstRoles);
@@ -189,6 +190,21 @@ public final class Classifier {
             sb.append(" The catalog documents ").append(IpProtocol.upperName(other)).append(' ').append(port).append(" on ")
                     .append(roleText(dstRoles)).append(" (").append(catalog.describe(r)).append(").");
         }
+    }
+
+    private static int otherTransport(int proto) {
+        return proto == IpProtocol.TCP ? IpProtocol.UDP : proto == IpProtocol.UDP ? IpProtocol.TCP : -1;
+    }
+
+    /** Whether an entry moves the port on the other transport away from one of {@code dstRoles} on some of its hosts. */
+    private boolean otherMovedSomewhere(int proto, int port, long dstRoles) {
+        int other = otherTransport(proto);
+        for (PortOverride o : overrides) {
+            if (o.movesOnSomeHost(other, port, dstRoles)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Role groups of a port named with their rules in an unexpected_port reason; the others by their roles alone. */

@@ -170,7 +170,7 @@ public final class Topology {
                 continue;
             }
             for (Cidr h : p.hosts()) {
-                if (!overlapsAny(h, roles.get(p.role())) && said.add(p.line() + " " + h)) {
+                if (!holdsRole(t, h, p, roles.get(p.role())) && said.add(p.line() + " " + h)) {
                     warnings.add(name + ": line " + p.line() + ": ports entry for role '" + p.role() + "': host " + h.text()
                             + " does not hold that role in 'roles', so the entry does not apply there");
                 }
@@ -180,10 +180,15 @@ public final class Topology {
         return t;
     }
 
-    /** True when {@code h} and one of {@code prefixes} have an address in common (one holds the other's network). */
-    private static boolean overlapsAny(Cidr h, List<Cidr> prefixes) {
+    /**
+     * Whether the entry's host {@code h} holds its role: an address (or a prefix within one of the role's) by the lookup,
+     * where a longer prefix of another role wins; a wider prefix when it holds one of the role's prefixes (review: its
+     * network address alone was looked up, and hosts: [127.0.1.0/24] said to apply to no Front End at .10 and .11).
+     */
+    private static boolean holdsRole(Topology t, Cidr h, PortOverride p, List<Cidr> prefixes) {
         for (Cidr c : prefixes) {
-            if (c.length() <= h.length() ? c.contains(h.hi(), h.lo()) : h.contains(c.hi(), c.lo())) {
+            if (c.length() <= h.length() ? c.contains(h.hi(), h.lo()) && (t.rolesOf(h.hi(), h.lo()) & p.roleSet()) != 0
+                    : h.contains(c.hi(), c.lo())) {
                 return true;
             }
         }

@@ -41,6 +41,13 @@ public final class Decoded {
     public long fragSrcHi, fragSrcLo, fragDstHi, fragDstLo;
     /** A tunnel was opened inside a carrier's first fragment ({@code PacketDecoder.decodeCarrier} when its packet does not decode). */
     public boolean carrierFragment;
+    /**
+     * The fragmented carrier's datagram identity (as {@link #fragSrcHi}, ..., {@link #fragmentId}), kept when the tunnelled
+     * packet is itself a fragment (a datagram fragmented before its tunnel, the carrier again after it): the datagram is
+     * keyed by its own header, and the carrier's later fragments by this one, both to the same flow.
+     */
+    public boolean hasCarrierKey;
+    public long carrierSrcHi, carrierSrcLo, carrierDstHi, carrierDstLo, carrierFragmentId;
     /** Tunnel layers removed (GRE, VXLAN, IP-in-IP, ...). */
     public int tunnelDepth;
     /** The IP header's length runs past the bytes captured: the snap length cut the packet. */
@@ -74,6 +81,7 @@ public final class Decoded {
         fragment = 0;
         tunnelDepth = 0;
         carrierFragment = false;
+        hasCarrierKey = false;
         cut = false;
         payloadCutAway = false;
         icmpError = false;

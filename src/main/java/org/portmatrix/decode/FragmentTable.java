@@ -24,20 +24,32 @@ final class FragmentTable {
     private final int[] layers = new int[SLOTS];
     private final boolean[] used = new boolean[SLOTS];
 
-    private static int slot(Decoded d) {
-        long h = d.fragSrcLo * 0x9e3779b97f4a7c15L ^ d.fragDstLo * 0xc2b2ae3d27d4eb4fL ^ d.fragmentId * 0x165667b19e3779f9L
-                ^ d.fragSrcHi ^ (d.fragDstHi << 1);
+    private static int slot(long srcHi, long srcLo, long dstHi, long dstLo, long id) {
+        long h = srcLo * 0x9e3779b97f4a7c15L ^ dstLo * 0xc2b2ae3d27d4eb4fL ^ id * 0x165667b19e3779f9L ^ srcHi ^ (dstHi << 1);
         return (int) (h ^ (h >>> 29)) & MASK;
     }
 
+    private static int slot(Decoded d) {
+        return slot(d.fragSrcHi, d.fragSrcLo, d.fragDstHi, d.fragDstLo, d.fragmentId);
+    }
+
     void remember(Decoded d) {
-        int s = slot(d);
+        remember(d, d.fragSrcHi, d.fragSrcLo, d.fragDstHi, d.fragDstLo, d.fragmentId);
+    }
+
+    /** Remembers {@code d}'s flow for the fragmented carrier's datagram too ({@link Decoded#hasCarrierKey}). */
+    void rememberForCarrier(Decoded d) {
+        remember(d, d.carrierSrcHi, d.carrierSrcLo, d.carrierDstHi, d.carrierDstLo, d.carrierFragmentId);
+    }
+
+    private void remember(Decoded d, long srcHi, long srcLo, long dstHi, long dstLo, long id) {
+        int s = slot(srcHi, srcLo, dstHi, dstLo, id);
         int k = s * KEY_LONGS;
-        keys[k] = d.fragSrcHi;
-        keys[k + 1] = d.fragSrcLo;
-        keys[k + 2] = d.fragDstHi;
-        keys[k + 3] = d.fragDstLo;
-        keys[k + 4] = d.fragmentId;
+        keys[k] = srcHi;
+        keys[k + 1] = srcLo;
+        keys[k + 2] = dstHi;
+        keys[k + 3] = dstLo;
+        keys[k + 4] = id;
         int v = s * FLOW_LONGS;
         flows[v] = d.srcHi;
         flows[v + 1] = d.srcLo;

@@ -66,9 +66,6 @@ public final class PacketDecoder {
     static final int VXLAN_FLAG_I = 0x08;
     static final int VXLAN_FLAG_GPE_P = 0x04;
     static final int VXLAN_GPE_ETHERNET = 3;
-    /** G (the Group Policy extension), I and VXLAN-GPE's P: any other flag is no VXLAN header this decoder opens. */
-    static final int VXLAN_FLAG_G = 0x80;
-    static final int VXLAN_FLAGS_KNOWN = VXLAN_FLAG_G | VXLAN_FLAG_I | VXLAN_FLAG_GPE_P;
     static final int ETHERTYPE_ARP = 0x0806;
     static final int GENEVE_MIN_HEADER = 8;
     static final int ERSPAN_II_HEADER = 8;
@@ -284,7 +281,7 @@ public final class PacketDecoder {
         }
         int end = limit - off < total ? limit : off + total; // drop Ethernet padding; keep what was captured
         // (Inside a carrier's first fragment, a tunnelled packet runs on in the later fragments: not cut by the snap length.)
-        d.cut = limit - off < total && d.fragment == 0;
+        d.cut |= limit - off < total && d.fragment == 0; // (an outer header's cut holds for all inside it)
         d.ipWireEnd = off + total;
         d.ipVersion = 4;
         d.ipOffset = off;
@@ -299,7 +296,7 @@ public final class PacketDecoder {
         boolean more = (flagsFrag & 0x2000) != 0;
         if (fragOffset != 0 || more) {
             if (d.fragment != 0) {
-                return DecodeStats.TOO_MANY_LAYERS; // a fragment inside a carrier's fragment: decoded as the carrier (decodeCarrier)
+                keepCarrierKey(d); // a fragment inside a carrier's fragment
             }
             d.fragmentId = ((long) u16(b, off + 4) << 8) | proto;
             d.fragment = fragOffset == 0 ? 1 : 2;
@@ -320,7 +317,7 @@ public final class PacketDecoder {
         }
         int payload = u16(b, off + 4);
         int end = payload == 0 || limit - off - IPV6_HEADER < payload ? limit : off + IPV6_HEADER + payload;
-        d.cut = payload != 0 && limit - off - IPV6_HEADER < payload && d.fragment == 0;
+        d.cut |= payload != 0 && limit - off - IPV6_HEADER < payload && d.fragment == 0;
         d.ipWireEnd = off + IPV6_HEADER + payload;
         d.ipVersion = 6;
         d.ipOffset = off;
@@ -388,7 +385,10 @@ public final class PacketDecoder {
                     p += 8;
                     if (fragOffset != 0 || more) {
                         if (d.fragment != 0) {
-                            return DecodeStats.TOO_MANY_LAYERS; // a second fragment header, or one inside a carrier's fragment
+                            if (!d.carrierFragment) {
+                                return DecodeStats.TOO_MANY_LAYERS; // a second fragment header in one chain
+                            }
+                            keepCarrierKey(d); // a fragment inside a carrier's fragment
                         }
                         d.fragmentId = (i32(b, p - 4) & 0xffffffffL) << 8 | next;
                         d.fragment = fragOffset == 0 ? 1 : 2;
@@ -458,7 +458,25 @@ public final class PacketDecoder {
         if (!fragments.lookup(d)) {
             return DecodeStats.FRAGMENT_WITHOUT_FIRST;
         }
+        if (d.hasCarrierKey) {
+            fragments.rememberForCarrier(d); // the carrier's own later fragments carry the rest of this fragment
+        }
         return DecodeStats.OK;
+    }
+
+    /**
+     * A fragment inside a carrier's first fragment (a datagram fragmented before its tunnel, the carrier fragmented again
+     * after it, as GRE's double fragmentation is): the carrier's datagram identity is kept ({@link Decoded#hasCarrierKey})
+     * and the tunnelled datagram keyed by its own header, as tshark reassembles both, so that the tunnelled datagram's
+     * later fragments and the carrier's own find the same flow.
+     */
+    private static void keepCarrierKey(Decoded d) {
+        d.hasCarrierKey = true;
+        d.carrierSrcHi = d.fragSrcHi;
+        d.carrierSrcLo = d.fragSrcLo;
+        d.carrierDstHi = d.fragDstHi;
+        d.carrierDstLo = d.fragDstLo;
+        d.carrierFragmentId = d.fragmentId;
     }
 
     /**
@@ -606,7 +624,8 @@ public final class PacketDecoder {
                 int dport = u16(b, off + 2);
                 int payloadEnd = udpLen == 0 || end - off < udpLen ? end : off + udpLen;
                 // (Also in a first fragment: a carrier fragmented on its way still holds the tunnelled packet's headers.)
-                if (tunnels < MAX_TUNNELS && end - off >= UDP_HEADER + VXLAN_HEADER && (d.fragment == 0 || tunnelInFragment(d))) {
+                if (tunnels < MAX_TUNNELS && end - off >= UDP_HEADER + VXLAN_HEADER
+                        && (d.fragment == 0 || ((dport == UDP_PORT_VXLAN || dport == UDP_PORT_GENEVE) && tunnelInFragment(d)))) {
                     int r = udpTunnel(b, off + UDP_HEADER, payloadEnd, dport, d, tunnels);
                     if (r >= 0) {
                         return r;
@@ -708,6 +727,9 @@ public final class PacketDecoder {
     private void rememberFirstFragment(Decoded d) {
         if (d.fragment == 1) {
             fragments.remember(d);
+            if (d.hasCarrierKey) {
+                fragments.rememberForCarrier(d);
+            }
         }
     }
 
@@ -791,17 +813,19 @@ public final class PacketDecoder {
     }
 
     /**
-     * For a VXLAN header with more than the I flag (the Group Policy extension's G, VXLAN-GPE's P): its reserved last
-     * byte zero and an Ethernet frame of IPv4, IPv6, ARP or a VLAN tag after it, as a tunnel's is. Any datagram sent to
-     * UDP 4789 whose first byte has the I bit would be opened otherwise, a quarter of them: RTP among them, its packets
-     * lost as "not IP", or a made-up inner packet reported in its carrier's place.
+     * For a VXLAN header with more than the I flag (the Group Policy extension's G, VXLAN-GPE's P, bits RFC 7348 reserves
+     * and says to ignore): its reserved last byte zero and an Ethernet frame of a type the decoder reads after it, as a
+     * tunnel's is. Any datagram sent to UDP 4789 whose first byte has the I bit would be opened otherwise, a quarter of
+     * them: RTP among them (0x88 names 8 contributing sources), its packets lost as "not IP", or a made-up inner packet
+     * reported in its carrier's place.
      */
     private static boolean vxlanCarriesEthernet(byte[] b, int off, int end) {
         if (b[off + 7] != 0 || end - off < VXLAN_HEADER + ETHERNET_HEADER) {
             return false;
         }
         int type = u16(b, off + VXLAN_HEADER + 12);
-        return type == ETHERTYPE_IPV4 || type == ETHERTYPE_IPV6 || type == ETHERTYPE_ARP || type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ;
+        return type == ETHERTYPE_IPV4 || type == ETHERTYPE_IPV6 || type == ETHERTYPE_ARP || type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ
+                || type == ETHERTYPE_QINQ_OLD || type == ETHERTYPE_MPLS || type == ETHERTYPE_MPLS_MC || type == ETHERTYPE_PPPOE_SESSION;
     }
 
     /** Returns a result when the UDP payload is a tunnel, else -1 (decode as plain UDP). */
@@ -812,7 +836,7 @@ public final class PacketDecoder {
             // bits. A VXLAN-GPE header (P set, draft-ietf-nvo3-vxlan-gpe; UDP 4790 but seen on 4789) whose next
             // protocol is not Ethernet carries something else: not opened.
             int flags = b[off] & 0xff;
-            if (end - off < VXLAN_HEADER || (flags & VXLAN_FLAG_I) == 0 || (flags & ~VXLAN_FLAGS_KNOWN) != 0
+            if (end - off < VXLAN_HEADER || (flags & VXLAN_FLAG_I) == 0
                     || ((flags & VXLAN_FLAG_GPE_P) != 0 && b[off + 3] != VXLAN_GPE_ETHERNET)) {
                 return -1;
             }

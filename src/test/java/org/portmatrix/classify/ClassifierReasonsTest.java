@@ -480,6 +480,24 @@ class ClassifierReasonsTest {
                 """), CLIENT, 3478);
         assertEquals("unexpected_port", moved.get("verdict").asText(), moved.toString());
         assertFalse(moved.get("reason").asText().contains("UDP 3478"), moved.toString());
+        // Moved on one host only: the other host still serves it there, and its reason says so (second review).
+        PcapBytes two = new PcapBytes();
+        connection(two, CLIENT, 41001, EDGE, 3478, new byte[0]);
+        connection(two, CLIENT, 41002, "10.1.3.12", 3478, new byte[0]);
+        List<JsonNode> flows = analyze(two, TOPOLOGY.replace("edge-internal: [10.1.3.11/32]", "edge-internal: [10.1.3.11/32, 10.1.3.12/32]") + """
+                ports:
+                  - {role: edge-internal, transport: udp, port: "3480", instead_of: ["3478"], hosts: [10.1.3.11]}
+                """);
+        assertFalse(one(flows, CLIENT, 3478, EDGE).get("reason").asText().contains("UDP 3478"), flows.toString());
+        assertTrue(one(flows, CLIENT, 3478, "10.1.3.12").get("reason").asText().contains("The catalog documents UDP 3478 on edge-internal"),
+                flows.toString());
+    }
+
+    static JsonNode one(List<JsonNode> flows, String src, int dstPort, String dst) {
+        List<JsonNode> l = flows.stream().filter(f -> f.get("src_ip").asText().equals(src) && f.get("dst_port").asInt() == dstPort
+                && f.get("dst_ip").asText().equals(dst)).toList();
+        assertEquals(1, l.size(), "flows from " + src + " to " + dst + ":" + dstPort + ": " + flows);
+        return l.get(0);
     }
 
     /**

@@ -145,6 +145,16 @@ class TopologyTest {
                 ports:
                   - {role: front-end, transport: tcp, port: 5099, hosts: [127.0.1.0/24]}
                 """, roles).warnings());
+        // A host inside the role's prefix but in a longer prefix of another role does not hold it (second review).
+        List<String> shadowed = load("""
+                roles:
+                  edge-internal: [10.0.0.0/16]
+                  front-end: [10.0.5.0/24]
+                ports:
+                  - {role: edge-internal, transport: udp, port: "3480", instead_of: ["3478"], hosts: [10.0.5.7]}
+                """, roles).warnings();
+        assertEquals(1, shadowed.size(), shadowed.toString());
+        assertTrue(shadowed.get(0).contains("host 10.0.5.7 does not hold that role"), shadowed.toString());
     }
 
     @Test

@@ -439,8 +439,8 @@ class PacketDecoderTest {
      * A VXLAN carrier's first fragment too short to hold the tunnelled packet's headers (a tiny first fragment, RFC 1858):
      * the carrier's own UDP 4789 flow, and its later fragment joins it (review: both were "not decoded", no flow, where
      * they had been the carrier's flow before tunnels were opened in fragments). RTP sent to port 4789 whose first byte
-     * is 0x88 (8 contributing sources) is plain UDP, not a VXLAN header with the G flag; nor is a header with a flag
-     * this decoder does not know.
+     * is 0x88 (8 contributing sources) is plain UDP, not a VXLAN header with the G flag; a header with a reserved flag is
+     * opened when its reserved last byte is zero and an Ethernet frame follows.
      */
     @Test
     void aCarrierWhoseFirstFragmentCannotHoldTheTunnelIsItsOwnFlow() {
@@ -465,10 +465,52 @@ class PacketDecoderTest {
         assertUdp(A, 50000, B, 4789);
         byte[] inner = innerEthernetUdp();
         byte[] odd = new Frame().ethernet(0x0800).ipv4(IpProtocol.UDP, outer, B, 8 + 8 + inner.length).udp(40000, 4789, 0)
-                .u32(0x48000000L).u32(42 << 8).bytes(inner).build(); // I and an undefined flag (0x40)
+                .u32(0x48000000L).u32(42 << 8).bytes(inner).build(); // I and a reserved flag (0x40): ignored, as RFC 7348 asks
         fixUdpLength(odd, 8 + inner.length);
         assertEquals(DecodeStats.OK, ethernet(odd));
+        assertUdp(A, 1234, B, 5678);
+        odd[14 + 20 + 8 + 7] = 1; // ... but with its reserved last byte set too, no VXLAN header: plain UDP
+        assertEquals(DecodeStats.OK, ethernet(odd));
         assertUdp(outer, 40000, B, 4789);
+    }
+
+    /**
+     * GRE's double fragmentation (second review): a 3,000-byte UDP datagram fragmented at 1,480 before its tunnel, and the
+     * GRE carrier of its first fragment fragmented again after it. The carrier's first fragment holds the datagram's first
+     * fragment: keyed by its own header and by the carrier's, so that the carrier's later fragment and the datagram's
+     * later fragment (in a carrier of its own, whole) join the same UDP flow, as tshark reassembles both. (Refusing the
+     * fragment in a fragment had reported the GRE carrier instead.) The carrier's snap length cut holds for the packet
+     * inside it.
+     */
+    @Test
+    void aDatagramFragmentedBeforeAndAfterItsTunnelIsOneFlow() {
+        int x = 0x0a0a0001;
+        int y = 0x0a0a0002;
+        int inner = 1480; // the datagram's first fragment: 20 + 1,480 bytes; its carrier 24 + 1,500, fragmented after 1,476
+        byte[] c0a = new Frame().ethernet(0x0800).ipv4(IpProtocol.GRE, x, y, 1476, 100, 0x2000, 0).u16(0).u16(0x0800)
+                .ipv4(IpProtocol.UDP, A, B, inner, 4242, 0x2000, 0).u16(5060).u16(5060).u16(8 + 3000).u16(0).zeros(1476 - 4 - 20 - 8)
+                .build();
+        assertEquals(DecodeStats.OK, ethernet(c0a));
+        assertUdp(A, 5060, B, 5060);
+        assertEquals(1, d.fragment);
+        byte[] c0b = new Frame().ethernet(0x0800).ipv4(IpProtocol.GRE, x, y, 1524 - 1476, 100, 1476 / 8, 0).zeros(1524 - 1476).build();
+        assertEquals(DecodeStats.OK, ethernet(c0b));
+        assertUdp(A, 5060, B, 5060);
+        byte[] c1 = new Frame().ethernet(0x0800).ipv4(IpProtocol.GRE, x, y, 4 + 20 + 1528, 101, 0, 0).u16(0).u16(0x0800)
+                .ipv4(IpProtocol.UDP, A, B, 1528, 4242, inner / 8, 0).zeros(1528).build();
+        assertEquals(DecodeStats.OK, ethernet(c1));
+        assertUdp(A, 5060, B, 5060);
+        assertEquals(2, d.fragment);
+
+        // The carrier's first fragment cut by the snap length inside the tunnelled TCP header's options.
+        byte[] tcp = new Frame().ethernet(0x0800).ipv4(IpProtocol.GRE, x, y, 1476, 102, 0x2000, 0).u16(0).u16(0x0800)
+                .ipv4(IpProtocol.TCP, A, B, 40 + 1800).u16(50000).u16(5061).u32(1).u32(0).u8(0xa0).u8(0x18).u16(65535).u32(0)
+                .zeros(20 + 1800).build();
+        byte[] cut = java.util.Arrays.copyOf(tcp, 14 + 20 + 4 + 20 + 30);
+        assertEquals(DecodeStats.OK, ethernet(cut));
+        assertEquals(IpProtocol.TCP, d.protocol);
+        assertEquals(5061, d.dstPort);
+        assertTrue(d.cut, "the snap length cut the carrier, and so what is inside it");
     }
 
     private static void fixUdpLength(byte[] f, int payload) {
