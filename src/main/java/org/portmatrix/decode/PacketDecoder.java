@@ -295,7 +295,7 @@ public final class PacketDecoder {
         int fragOffset = flagsFrag & 0x1fff;
         boolean more = (flagsFrag & 0x2000) != 0;
         if (fragOffset != 0 || more) {
-            if (d.fragment != 0) {
+            if (d.fragment != 0 && d.carrierFragment) {
                 keepCarrierKey(d); // a fragment inside a carrier's fragment
             }
             d.fragmentId = ((long) u16(b, off + 4) << 8) | proto;
@@ -384,11 +384,8 @@ public final class PacketDecoder {
                     next = u8(b, p);
                     p += 8;
                     if (fragOffset != 0 || more) {
-                        if (d.fragment != 0) {
-                            if (!d.carrierFragment) {
-                                return DecodeStats.TOO_MANY_LAYERS; // a second fragment header in one chain
-                            }
-                            keepCarrierKey(d); // a fragment inside a carrier's fragment
+                        if (d.fragment != 0 && d.carrierFragment) {
+                            keepCarrierKey(d); // a fragment inside a carrier's fragment (a second header in one chain: the last one's)
                         }
                         d.fragmentId = (i32(b, p - 4) & 0xffffffffL) << 8 | next;
                         d.fragment = fragOffset == 0 ? 1 : 2;

@@ -511,6 +511,14 @@ class PacketDecoderTest {
         assertEquals(IpProtocol.TCP, d.protocol);
         assertEquals(5061, d.dstPort);
         assertTrue(d.cut, "the snap length cut the carrier, and so what is inside it");
+
+        // Two fragment headers in one IPv6 chain (no tunnel): decoded as before, the last one's (second review: they had been
+        // refused as "too many nested layers").
+        byte[] twice = new Frame().ethernet(0x86dd).ipv6(44, 8 + 8 + 8 + 12, 1, 2).u8(44).u8(0).u16(1).u32(7).u8(IpProtocol.UDP).u8(0)
+                .u16(1).u32(8).udp(5060, 5060, 12).build();
+        assertEquals(DecodeStats.OK, ethernet(twice));
+        assertEquals(IpProtocol.UDP, d.protocol);
+        assertEquals(5060, d.dstPort);
     }
 
     private static void fixUdpLength(byte[] f, int payload) {
