@@ -32,10 +32,8 @@ class MainTest {
     record Run(int status, String out, String err) {}
 
     static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8)).run(args);
-        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        Runs.Ran r = Runs.main(args);
+        return new Run(r.status(), r.out(), r.err());
     }
 
     static void assertOneLineError(Run r, String expectedPart) {

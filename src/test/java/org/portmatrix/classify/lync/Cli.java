@@ -2,12 +2,9 @@ package org.portmatrix.classify.lync;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import org.portmatrix.cli.Main;
+import org.portmatrix.cli.Runs;
 
 /** Runs the command line in-process, as the user would. */
 final class Cli {
@@ -27,9 +24,7 @@ final class Cli {
     }
 
     static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8)).run(args);
-        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        Runs.Ran r = Runs.main(args);
+        return new Run(r.status(), r.out(), r.err());
     }
 }
