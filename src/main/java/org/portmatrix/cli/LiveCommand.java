@@ -263,6 +263,10 @@ final class LiveCommand {
         } catch (IOException e) {
             throw new LiveCaptureException("cannot write the live output: " + Main.describe(e));
         }
+        if (output.endedMidLine()) {
+            err.println("portmatrix live: " + o.output() + " ended in the middle of a line (a run before stopped while writing it): "
+                    + "the new flow lines begin on the next line");
+        }
         ReportData data = o.reportDir() == null ? null
                 : new ReportData(new ReportContext(rules, topologyRoles, false, o.reportFlagged()));
         LiveFlowLog flows = new LiveFlowLog(output, o.format(), data);

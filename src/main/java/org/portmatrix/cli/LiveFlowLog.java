@@ -131,6 +131,9 @@ final class LiveFlowLog implements FlowReport {
             moves++;
             linesInMoved += inFile;
         }
+        if (what == RotatingOutput.ROTATED) {
+            flushed = written; // (the part was flushed whole before it was renamed)
+        }
         if (what != RotatingOutput.KEPT) {
             inFile = 0;
         }
@@ -183,6 +186,7 @@ final class LiveFlowLog implements FlowReport {
     private void fail(IOException e) {
         failure = out.failure(e);
         written = flushed; // lines still buffered when the write failed are not in the output
+        out.abandon(); // the file cut back to the lines flushed whole: none is left half written
     }
 
     /** Why the flows could not be written, or null while they are. */

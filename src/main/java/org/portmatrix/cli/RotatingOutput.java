@@ -38,6 +38,14 @@ final class RotatingOutput implements AutoCloseable {
     private final int keep;
     private final Counting counting = new Counting();
     private Writer current;
+    /** The file under {@link #current} (null for standard output): cut back to {@link #wholeBytes} when a write fails. */
+    private java.nio.channels.FileChannel channel;
+    /** The file's size at its last flush that succeeded: every line up to there is whole. */
+    private long wholeBytes;
+    /** A write failed: the file was cut back to its whole lines and closed; nothing is written or flushed any more. */
+    private boolean abandoned;
+    /** Whether the file, as opened at the start, ended in the middle of a line (a line end was added before the first line). */
+    private boolean endedMidLine;
     /** The identity (device and inode) of the file being written, to notice another file under its name; null if unknown. */
     private Object fileKey;
     /**
@@ -84,19 +92,48 @@ final class RotatingOutput implements AutoCloseable {
      */
     static RotatingOutput file(Path path, long maxBytes, long maxAgeNanos, int keep) throws IOException {
         RotatingOutput r = new RotatingOutput(path, maxBytes, maxAgeNanos, keep);
-        r.open();
+        r.endedMidLine = r.open();
         return r;
     }
 
-    private void open() throws IOException {
+    /**
+     * Whether the file, as found at the start, ended in the middle of a line: a run before stopped
+     * while writing it (killed, the machine down). A line end is added before the first new line, so
+     * that the new lines are whole and the cut one stays a line of its own.
+     */
+    boolean endedMidLine() {
+        return endedMidLine;
+    }
+
+    /** Opens the file for appending; true when it ended in the middle of a line (a line end is then added). */
+    private boolean open() throws IOException {
         java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
                 StandardOpenOption.WRITE);
+        boolean midLine = false;
+        try {
+            long size = ch.size();
+            if (size > 0) {
+                java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
+                try (java.nio.channels.FileChannel read = java.nio.channels.FileChannel.open(path, StandardOpenOption.READ)) {
+                    midLine = read.read(last, size - 1) == 1 && last.get(0) != '\n';
+                }
+                if (midLine) {
+                    ch.write(java.nio.ByteBuffer.wrap(new byte[] {'\n'})); // (the new lines would have been glued to the cut one)
+                }
+            }
+        } catch (IOException e) {
+            ch.close();
+            throw e;
+        }
+        channel = ch;
         counting.bytes = ch.size(); // the size of the file opened (a look at the name could meet it removed meanwhile)
+        wholeBytes = counting.bytes;
         Object key = keyOf(path);
         fileKey = key == GONE ? null : key;
         openFile = fileKey == null ? null : descriptorOf(fileKey);
         current = new BufferedWriter(new OutputStreamWriter(java.nio.channels.Channels.newOutputStream(ch), StandardCharsets.UTF_8.newEncoder()));
         openedNanos = System.nanoTime();
+        return midLine;
     }
 
     /** The writer of the records: writes go to the current file. */
@@ -202,6 +239,7 @@ final class RotatingOutput implements AutoCloseable {
             }
         }
         boolean moved = now == GONE && stillLinked(); // (asked before the close: the descriptor goes with it)
+        flush();
         current.close();
         open();
         return now != GONE ? REPLACED : moved ? MOVED : REMOVED;
@@ -212,6 +250,7 @@ final class RotatingOutput implements AutoCloseable {
         if (changed != KEPT) {
             return changed; // a new file already
         }
+        flush(); // (a failure here leaves the file open, to be cut back to its whole lines)
         current.close();
         String stamp = STAMP.format(Instant.now());
         String base = path.getFileName() + "." + stamp;
@@ -319,11 +358,47 @@ final class RotatingOutput implements AutoCloseable {
     }
 
     void flush() throws IOException {
+        if (abandoned) {
+            return;
+        }
         current.flush();
+        wholeBytes = counting.bytes;
+    }
+
+    /**
+     * After a failed write (a full disk): the file is cut back to its size at the last flush that
+     * succeeded, so that it ends with a whole line (a line cut by the full disk would break every
+     * reader of the file, and a later run appending to it would glue its first line to the cut one),
+     * and closed; nothing is written to it any more. The lines buffered since that flush are not in
+     * the file. Standard output cannot be cut back: only nothing more is written to it.
+     */
+    void abandon() {
+        if (abandoned) {
+            return;
+        }
+        abandoned = true;
+        if (channel == null) {
+            return;
+        }
+        try {
+            if (channel.size() > wholeBytes) {
+                channel.truncate(wholeBytes);
+            }
+        } catch (IOException e) {
+            // (closed meanwhile: the cut line stays; the next run's opening adds a line end after it)
+        }
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // nothing more to do with it
+        }
     }
 
     @Override
     public void close() throws IOException {
+        if (abandoned) {
+            return; // (closing the writer would flush what it still buffers into the file cut back)
+        }
         if (path == null) {
             current.flush();
         } else {

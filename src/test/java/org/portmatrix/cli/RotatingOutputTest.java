@@ -52,6 +52,28 @@ class RotatingOutputTest {
         return part.length() > 16 ? Integer.parseInt(part.substring(17)) : 0;
     }
 
+    /**
+     * A file that a run before left in the middle of a line (killed while writing it): a line end is
+     * added before the first new line, so the new lines are whole and the cut one stays apart. The
+     * first new line had been glued to the cut one, both lost to a JSON reader.
+     */
+    @Test
+    void aFileEndingInTheMiddleOfALineGetsItsLineEndFirst() throws Exception {
+        Path file = dir.resolve("flows.jsonl");
+        Files.writeString(file, "{\"a\":1}\n{\"b\":");
+        RotatingOutput out = RotatingOutput.file(file, 0, 0, 0);
+        out.writer().write("{\"c\":3}\n");
+        out.close();
+        assertTrue(out.endedMidLine());
+        assertEquals(List.of("{\"a\":1}", "{\"b\":", "{\"c\":3}"), Files.readAllLines(file));
+
+        RotatingOutput again = RotatingOutput.file(file, 0, 0, 0); // ends with a line end now: nothing added
+        again.writer().write("{\"d\":4}\n");
+        again.close();
+        assertEquals(false, again.endedMidLine());
+        assertEquals(List.of("{\"a\":1}", "{\"b\":", "{\"c\":3}", "{\"d\":4}"), Files.readAllLines(file));
+    }
+
     @Test
     void everyPartIsKeptWithoutALimit() throws Exception {
         Path file = dir.resolve("flows.jsonl");

@@ -105,6 +105,56 @@ class LiveReplayTest {
     }
 
     /**
+     * A real full disk under --output (a tmpfs of one page): the capture stops with its summary, and the
+     * file ends with a whole line, holding exactly the lines counted written; the space freed, a second
+     * run appending to the file writes whole lines after them. The line that the full disk cut had been
+     * left at the file's end (a JSON reader failed on it), and the next run's first line was glued to it.
+     */
+    @Test
+    void aFullDiskLeavesOnlyWholeLinesAndARunAfterItAppendsWholeLines() throws Exception {
+        Path disk = dir.resolve("disk");
+        Files.createDirectories(disk);
+        Netns.run("mount", "-t", "tmpfs", "-o", "size=4k", "pmtest-full", disk.toString());
+        try {
+            Path flows = disk.resolve("flows.jsonl");
+            Path reports = dir.resolve("report");
+            try (Netns ns = Netns.create();
+                    LiveProcess live = LiveProcess.start(ns, dir.resolve("run"), "--topology", Workload.SAMPLE_TOPOLOGY.toString(),
+                            "--format", "jsonl", "--output", flows.toString(), "--flow-capacity", "2", "--report-dir", reports.toString())) {
+                live.awaitCapturing();
+                String replay = ns.replay(Workload.SAMPLE, 1000, 1);
+                assertEquals(Workload.SAMPLE_PACKETS, Netns.successfulPackets(replay), replay);
+                assertEquals(2, live.awaitExit(60), live.stderrText());
+                String err = live.stderrText();
+                String[] lines = err.strip().split("\n");
+                assertEquals("portmatrix: " + flows + ": cannot write: No space left on device (flows closed after it are counted in the"
+                        + " summary, not written)", lines[lines.length - 1], err);
+                JsonNode f = live.summary(reports).path("flows");
+                assertTrue(f.path("closed").asLong() > f.path("written").asLong(), "the disk held only some of the lines: " + f);
+                String text = Files.readString(flows);
+                assertTrue(text.isEmpty() || text.endsWith("\n"), "the file ends with a whole line: ..." + text.substring(Math.max(0,
+                        text.length() - 80)));
+                assertEquals(f.path("written").asLong(), Workload.jsonLines(List.of(flows)).size(), "the lines counted written are in the file");
+            }
+            long before = Workload.jsonLines(List.of(flows)).size();
+            Netns.run("mount", "-o", "remount,size=1m", disk.toString()); // the space freed
+            try (Netns ns = Netns.create();
+                    LiveProcess live = LiveProcess.start(ns, dir.resolve("run2"), "--topology", Workload.SAMPLE_TOPOLOGY.toString(),
+                            "--format", "jsonl", "--output", flows.toString(), "--duration", "6")) {
+                live.awaitCapturing();
+                String replay = ns.replay(Workload.SAMPLE, 1000, 1);
+                assertEquals(Workload.SAMPLE_PACKETS, Netns.successfulPackets(replay), replay);
+                assertEquals(0, live.awaitExit(60), live.stderrText());
+                assertFalse(live.stderrText().contains("ended in the middle of a line"), live.stderrText());
+            }
+            assertEquals(before + Workload.offline(Workload.SAMPLE, Workload.SAMPLE_TOPOLOGY).size(), Workload.jsonLines(List.of(flows)).size(),
+                    "every line of both runs is whole JSON");
+        } finally {
+            Netns.run("umount", disk.toString());
+        }
+    }
+
+    /**
      * A report directory whose files cannot be replaced (summary.json is a directory there) does not stop the capture: said once on stderr while it runs, the flows are all
      * written, and the final summary's failure comes last, exit status 2.
      */
