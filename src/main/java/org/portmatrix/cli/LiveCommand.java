@@ -295,6 +295,9 @@ final class LiveCommand {
             err.flush();
             run.analyse();
             join(captureThread);
+            if (loop.dropsNotHandedOver() > 0) { // (learnt of after the last batch: the kernel's counters read at the end)
+                flows.dropped(loop.lastDropNotHandedOver());
+            }
             RunSummary s = analyzer.finish(catalogSource, topologySource);
             Map<String, Object> last = run.snapshot(true, s);
             // What could not be written is said after the final summary, which is printed whatever failed.
@@ -468,6 +471,9 @@ final class LiveCommand {
             Analyzer a = analyzer;
             Decoded dd = d;
             int n = b.count;
+            if (b.dropsBefore > 0) { // before the batch's packets: a flow they close may have lost packets in the window
+                flows.dropped(b.lastDropNanos);
+            }
             for (int i = 0; i < n; i++) {
                 Flow f = a.packet(b.data, b.offset[i], b.caplen[i], b.origLen[i], b.tsNanos[i], b.linkType, dd);
                 if (f != null && dd.protocol == IpProtocol.TCP && dd.fragment != 2) {
@@ -588,6 +594,7 @@ final class LiveCommand {
             f.put("written", flows.written());
             f.put("lost_with_removed_output", flows.lostWithRemovedFile());
             f.put("flagged", flows.flagged());
+            f.put("with_drops_on_this_host", flows.withDrops());
             f.put("evicted_early", summary.flowsEvictedEarly());
             s.put("flows", f);
             s.put("verdicts", flows.verdicts());

@@ -35,6 +35,12 @@ final class LiveFlowLog implements FlowReport {
     /** {@link #written} at the last flush that succeeded: what is known to be in the output. */
     private long flushed;
     private long flagged;
+    /** The packet time of the latest drop on this host known (ns since the epoch); closed flows open then are marked. */
+    private long lastDrop = Long.MIN_VALUE;
+    /** Closed flows that were open while packets were dropped on this host. */
+    private long withDrops;
+    /** Whether the flow being written was open while packets were dropped on this host. */
+    private boolean flowMetDrops;
     /** Lines written into the current file (since it was begun). */
     private long inFile;
     /** Lines that went with an output file removed while it was written. */
@@ -77,6 +83,12 @@ final class LiveFlowLog implements FlowReport {
     @Override
     public void flow(FlowRecord r) {
         closed++;
+        // Open from its first packet (a second before it: a lost SYN is sent again a second later) until now, its close: the
+        // packets after its last one seen may be the ones lost (a FIN, a last request).
+        flowMetDrops = lastDrop >= r.tsFirstNanos() - DROP_MARGIN_NANOS;
+        if (flowMetDrops) {
+            withDrops++;
+        }
         verdicts.computeIfAbsent(r.verdict(), k -> new long[1])[0]++;
         if (r.flagged()) {
             flagged++;
@@ -102,10 +114,15 @@ final class LiveFlowLog implements FlowReport {
                 gen.writeFieldName(f.key());
                 gen.writeObject(f.value(r));
             }
+            gen.writeFieldName(DROPS_FIELD);
+            gen.writeBoolean(flowMetDrops);
             gen.writeEndObject();
             gen.flush();
         } else {
             w.write(textLine(r));
+            if (flowMetDrops) {
+                w.write(DROPS_TEXT);
+            }
         }
         w.write('\n');
         written++;
@@ -137,6 +154,28 @@ final class LiveFlowLog implements FlowReport {
         if (what != RotatingOutput.KEPT) {
             inFile = 0;
         }
+    }
+
+    /**
+     * The live flow line's field (after the flow record's fields): true when packets were dropped on
+     * this host while the flow was open, so that its verdict may rest on packets missing.
+     */
+    static final String DROPS_FIELD = "drops_on_this_host";
+    private static final long DROP_MARGIN_NANOS = 1_000_000_000L;
+    static final String DROPS_TEXT = " [packets were dropped on this host while this flow was open: its verdict may rest on packets missing]";
+
+    /**
+     * Packets dropped on this host, the latest at packet time {@code at}: a flow that closes from now on
+     * and was open then (begun before it, or up to a second after it) is marked. A dropped packet cannot
+     * be traced to its flow (it was never decoded).
+     */
+    void dropped(long at) {
+        lastDrop = Math.max(lastDrop, at);
+    }
+
+    /** Closed flows that were open while packets were dropped on this host. */
+    long withDrops() {
+        return withDrops;
     }
 
     static String textLine(FlowRecord r) {

@@ -172,6 +172,11 @@ final class LiveStatus {
         }
         b.append(String.format("  flows: seen %s, open %s (peak %s), closed %s (%s outside the matrix), closed early because the table was full %s%n",
                 fl.get("created"), fl.get("open"), fl.get("peak_open"), fl.get("closed"), fl.get("flagged"), fl.get("evicted_early")));
+        Object withDrops = fl.get("with_drops_on_this_host");
+        if (withDrops instanceof Number n && n.longValue() > 0) {
+            b.append(String.format("  closed flows open while packets were dropped on this host %s (marked drops_on_this_host: their verdicts"
+                    + " may rest on packets missing)%n", withDrops));
+        }
         StringBuilder v = new StringBuilder();
         for (Map.Entry<String, Object> e : ((Map<String, Object>) s.get("verdicts")).entrySet()) {
             v.append(v.length() == 0 ? "" : ", ").append(e.getKey()).append(' ').append(e.getValue());

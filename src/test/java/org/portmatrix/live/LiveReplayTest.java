@@ -67,6 +67,10 @@ class LiveReplayTest {
             assertEquals(Workload.verdictKeys(offline), Workload.verdictKeys(live_));
             assertEquals(offline.size(), s.path("flows").path("closed").asLong());
             assertEquals(0, s.path("flows").path("open").asLong());
+            assertEquals(0, s.path("flows").path("with_drops_on_this_host").asLong(), "no drops, no flow marked: " + s.path("flows"));
+            for (JsonNode r : live_) {
+                assertFalse(r.path("drops_on_this_host").asBoolean(), r.toString());
+            }
         }
     }
 
@@ -151,6 +155,68 @@ class LiveReplayTest {
                     "every line of both runs is whole JSON");
         } finally {
             Netns.run("umount", disk.toString());
+        }
+    }
+
+    /**
+     * Flows open while packets were dropped on this host carry {@code drops_on_this_host: true}: the
+     * workload cut written at full speed while the tool is stopped (the kernel's 1 MiB buffer fills and
+     * drops the rest) gives flows whose verdicts or counts differ from the offline analysis (a lost
+     * handshake reads as unverifiable, a lost request changes the counts), and every one of them is
+     * marked; the sample replayed once the drops are counted and a second has passed is not. Nothing
+     * told a flow cut by the drops from a whole one: a user saw an unverifiable or a protocol_mismatch
+     * with nothing to doubt it.
+     */
+    @Test
+    void flowsOpenWhilePacketsWereDroppedOnThisHostAreMarked() throws Exception {
+        Path[] mix = Workload.mixCut();
+        Path flows = dir.resolve("flows.jsonl");
+        Path reports = dir.resolve("report");
+        try (Netns ns = Netns.create();
+                LiveProcess live = startOnMix(ns, "--queue-size", "1", "--buffer-size", "1")) {
+            live.signal("STOP");
+            String replay;
+            try {
+                replay = ns.replayTopSpeed(mix[0]);
+            } finally {
+                live.signal("CONT");
+            }
+            assertEquals(Workload.MIX_PACKETS, Netns.successfulPackets(replay), replay);
+            live.awaitSummary(reports, x -> x.path("capture").path("kernel_dropped").asLong() > 0, 60);
+            Thread.sleep(1500); // (the sample's flows begin more than a second after the drops were counted)
+            replay = ns.replay(Workload.SAMPLE, 1000, 1);
+            assertEquals(Workload.SAMPLE_PACKETS, Netns.successfulPackets(replay), replay);
+            live.signal("TERM");
+            assertEquals(128 + 15, live.awaitExit(60), live.stderrText());
+
+            List<JsonNode> lines = Workload.jsonLines(List.of(flows));
+            Map<String, Integer> offlineMix = Workload.verdictKeys(Workload.offline(mix[0], mix[1]));
+            Map<String, Integer> offlineSample = Workload.verdictKeys(Workload.offline(Workload.SAMPLE, mix[1]));
+            List<JsonNode> sample = new ArrayList<>();
+            long differing = 0;
+            long marked = 0;
+            for (JsonNode r : lines) {
+                assertTrue(r.path("drops_on_this_host").isBoolean(), "every line says whether drops met it: " + r);
+                boolean drops = r.path("drops_on_this_host").asBoolean();
+                marked += drops ? 1 : 0;
+                String key = Workload.verdictKeys(List.of(r)).keySet().iterator().next();
+                if (r.path("src_ip").asText().startsWith("127.")) {
+                    sample.add(r);
+                } else if (!offlineMix.containsKey(key)) {
+                    differing++;
+                    assertTrue(drops, "a flow that differs from the offline analysis is marked: " + r);
+                }
+            }
+            assertTrue(differing > 0, "the drops changed flows");
+            assertEquals(Workload.SAMPLE_PACKETS, packets(sample), "the sample's flows are whole");
+            assertEquals(offlineSample, Workload.verdictKeys(sample));
+            for (JsonNode r : sample) {
+                assertFalse(r.path("drops_on_this_host").asBoolean(), "begun after the drops: " + r);
+            }
+            JsonNode f = live.summary(reports).path("flows");
+            assertEquals(marked, f.path("with_drops_on_this_host").asLong(), f.toString());
+            assertTrue(Files.readString(reports.resolve("summary.txt")).contains("closed flows open while packets were dropped on this host "
+                    + marked + " (marked drops_on_this_host"));
         }
     }
 

@@ -64,6 +64,16 @@ public final class CaptureLoop implements Runnable {
     /** The batch being filled by the capture thread, or null. */
     private PacketBatch filling;
     private long firstTsOfBatch;
+    /**
+     * Drops on this host not yet handed over with a batch, and the packet time of the latest: a packet
+     * dropped in the tool gives its own timestamp; the kernel's drops, known from its counters once a
+     * second, the wall-clock time the counters were read (packet timestamps are the system clock).
+     * Handed over with the next batch ({@link PacketBatch#dropsBefore}).
+     */
+    private long pendingDrops;
+    private long pendingLastDrop = Long.MIN_VALUE;
+    /** The kernel's and the interface's drops when its counters were last read. */
+    private long kernelDropsSeen;
     private long nextStats;
 
     /**
@@ -101,6 +111,7 @@ public final class CaptureLoop implements Runnable {
             }
             try {
                 source.stats(kernelScratch);
+                kernelRead();
                 publishKernel();
             } catch (LiveCaptureException e) {
                 // keep the last figures read
@@ -173,6 +184,7 @@ public final class CaptureLoop implements Runnable {
                     cur = null;
                 }
                 droppedInTool++;
+                noteDrops(1, source.tsNanos());
                 return null;
             }
         }
@@ -189,9 +201,27 @@ public final class CaptureLoop implements Runnable {
         return cur;
     }
 
+    private void noteDrops(long n, long at) {
+        pendingDrops += n;
+        pendingLastDrop = Math.max(pendingLastDrop, at);
+    }
+
+    /** The kernel's counters just read into {@link #kernelScratch}: its new drops, taken as of now (they happened since the last read). */
+    private void kernelRead() {
+        long drops = kernelScratch.dropped + kernelScratch.interfaceDropped;
+        if (drops > kernelDropsSeen) {
+            noteDrops(drops - kernelDropsSeen, System.currentTimeMillis() * 1_000_000L);
+            kernelDropsSeen = drops;
+        }
+    }
+
     private void handOver(PacketBatch b) {
         pendingSince = 0;
         b.linkType = linkType;
+        b.dropsBefore = pendingDrops;
+        b.lastDropNanos = pendingLastDrop;
+        pendingDrops = 0;
+        pendingLastDrop = Long.MIN_VALUE;
         full.offer(b); // never full: the ring holds every batch in circulation
         batchesHanded++;
         publishCounters();
@@ -206,6 +236,7 @@ public final class CaptureLoop implements Runnable {
         if (now >= nextStats) {
             nextStats = now + STATS_INTERVAL_NANOS;
             source.stats(kernelScratch);
+            kernelRead();
             publishKernel();
         }
     }
@@ -309,6 +340,18 @@ public final class CaptureLoop implements Runnable {
         synchronized (kernel) {
             into.copyFrom(kernel);
         }
+    }
+
+    /**
+     * Drops on this host that no batch carried (learnt of after the last one was handed over), and the
+     * packet time of the latest. Read once the capture thread has ended.
+     */
+    public long dropsNotHandedOver() {
+        return pendingDrops;
+    }
+
+    public long lastDropNotHandedOver() {
+        return pendingLastDrop;
     }
 
     /** Id of the capture thread once it runs, else -1 (for per-thread allocation figures). */

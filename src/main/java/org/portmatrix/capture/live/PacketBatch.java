@@ -17,6 +17,14 @@ public final class PacketBatch {
     public int used;
     /** LINKTYPE_* of every packet in the batch. */
     public int linkType;
+    /**
+     * Packets dropped on this host (inside the tool, or counted dropped by the kernel) that the capture
+     * learnt of since the batch before this one was handed over, 0 for none; and the packet time of the
+     * latest of them ({@link #lastDropNanos}, nanoseconds since the epoch, as the packets' timestamps).
+     * A flow open then may be missing packets.
+     */
+    public long dropsBefore;
+    public long lastDropNanos;
 
     public PacketBatch(int bytes, int packets) {
         data = new byte[bytes];
@@ -59,6 +67,7 @@ public final class PacketBatch {
     public void clear() {
         count = 0;
         used = 0;
+        dropsBefore = 0;
     }
 
     public boolean isEmpty() {
