@@ -47,6 +47,14 @@ public final class Captures {
     }
 
     public static PacketSource open(Path path) throws IOException {
+        return open(path, false);
+    }
+
+    /**
+     * @param oneOfSeveral read with others at once ({@link MergedSource}): a regular file's descriptor is held
+     *     within the open-files limit ({@link OpenFiles})
+     */
+    private static PacketSource open(Path path, boolean oneOfSeveral) throws IOException {
         String name = path.toString();
         if (!Files.exists(path)) {
             throw new CaptureFormatException(name + (Files.isSymbolicLink(path)
@@ -63,9 +71,13 @@ public final class Captures {
         try {
             // FileInputStream, not Files.newInputStream: the latter's available() seeks, which a
             // named pipe refuses ("Illegal seek") as soon as a buffered read asks it.
-            java.io.FileInputStream file = new java.io.FileInputStream(path.toFile());
-            raw = size < 0 ? new PipeInput(file) : file; // a FIFO or a device: a read that waits can be ended (PipeInput)
-        } catch (java.io.FileNotFoundException e) {
+            if (size >= 0 && oneOfSeveral) {
+                raw = OpenFiles.open(path);
+            } else {
+                java.io.FileInputStream file = new java.io.FileInputStream(path.toFile());
+                raw = size < 0 ? new PipeInput(file) : file; // a FIFO or a device: a read that waits can be ended (PipeInput)
+            }
+        } catch (java.io.FileNotFoundException | java.nio.file.NoSuchFileException e) {
             throw new CaptureFormatException(name + ": no such file");
         }
         return open(name, raw, size);
@@ -208,10 +220,10 @@ public final class Captures {
             for (int i = 0; i < n; i++) {
                 Path f = files.get(i);
                 names[i] = display(f);
-                openers[i] = () -> openOne(f, stdin);
+                openers[i] = () -> openOne(f, stdin, true);
                 PacketSource s;
                 try {
-                    s = openOne(f, stdin);
+                    s = openOne(f, stdin, true);
                 } catch (CaptureFormatException e) {
                     if (!inDirectories.contains(f)) {
                         throw e; // a file named on the command line: refused, as it always was
@@ -316,10 +328,14 @@ public final class Captures {
     }
 
     private static PacketSource openOne(Path p, InputStream stdin) throws IOException {
+        return openOne(p, stdin, false);
+    }
+
+    private static PacketSource openOne(Path p, InputStream stdin, boolean oneOfSeveral) throws IOException {
         if (p.toString().equals(STDIN)) {
             return open(STDIN_NAME, stdin, -1);
         }
-        return open(p);
+        return open(p, oneOfSeveral);
     }
 
     /** The regular, non-hidden files of a directory, sorted by name (dumpcap's ring buffer order). */

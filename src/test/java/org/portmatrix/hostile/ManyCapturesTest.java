@@ -134,6 +134,51 @@ class ManyCapturesTest {
         assertEquals("portmatrix: " + SAMPLE + ": named twice; give each capture once", r.err().strip());
     }
 
+    /**
+     * Captures of the same period from many mirror ports, all open at once from their first packet to their
+     * last: 80 files, each holding every 80th packet of the sample (editcap -r), some gzip-compressed, read
+     * with an open-files limit of 64 (ulimit -n). They took every descriptor, and the JVM could no longer
+     * open its own files: a stack trace ("Error loading java.security file"), exit status 1, no report.
+     * Now the files read longest ago let their descriptors go and are opened again where they were: the
+     * same flows as the sample, byte for byte.
+     */
+    @Test
+    void capturesOfManyMirrorPortsAreReadWithinTheOpenFilesLimit() throws Exception {
+        Path ports = Files.createDirectory(dir.resolve("ports"));
+        int n = 80;
+        for (int k = 0; k < n; k++) {
+            Path f = ports.resolve(String.format("port%02d.pcap", k));
+            java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("editcap", "-r", SAMPLE.toString(), f.toString()));
+            for (int packet = k + 1; packet <= 182; packet += n) {
+                cmd.add(Integer.toString(packet));
+            }
+            exec(cmd.toArray(String[]::new));
+            if (k % 4 == 0) {
+                exec("gzip", f.toString());
+            }
+        }
+        Path err = dir.resolve("stderr.txt");
+        Path json = dir.resolve("flows.jsonl");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder("bash", "-c", "ulimit -n 64 && exec \"$0\" -XX:-UsePerfData -cp \"$1\" org.portmatrix.cli.Main "
+                + "analyze \"$2\" --topology \"$3\" --format jsonl", java, System.getProperty("java.class.path"), ports.toString(), TOPOLOGY)
+                .redirectOutput(json.toFile()).redirectError(err.toFile()).start();
+        boolean ended = p.waitFor(60, TimeUnit.SECONDS);
+        p.destroyForcibly();
+        String stderr = Files.readString(err);
+        assertTrue(ended, stderr);
+        assertEquals(0, p.exitValue(), stderr);
+        assertTrue(stderr.startsWith("portmatrix: 10 flows, 182 packets in " + ports + "\n") && !stderr.contains("Exception")
+                && !stderr.contains("damage"), "the summary alone: " + stderr);
+        assertEquals(analyze(SAMPLE.toString()), Files.readString(json, StandardCharsets.UTF_8), "the same flows, byte for byte");
+    }
+
+    private static void exec(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", cmd) + ": " + out);
+    }
+
     /** JSON lines of {@code capture} from a JVM of {@link #HEAP_MIB} MiB of heap, which must end with status 0. */
     private String analyze(String capture) throws IOException, InterruptedException {
         Path err = dir.resolve("stderr.txt");
