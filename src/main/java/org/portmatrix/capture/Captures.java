@@ -190,7 +190,8 @@ public final class Captures {
             } else if (Files.isDirectory(a)) {
                 List<Path> inDir = directory(a);
                 if (inDir.isEmpty()) {
-                    throw new CaptureFormatException(a + ": directory without capture files");
+                    String sub = subdirectoriesNotRead(a, false, named(args));
+                    throw new CaptureFormatException(a + ": directory without capture files" + (sub == null ? "" : "; " + sub));
                 }
                 files.addAll(inDir);
                 inDirectories.addAll(inDir);
@@ -336,6 +337,105 @@ public final class Captures {
             return open(STDIN_NAME, stdin, -1);
         }
         return open(p, oneOfSeveral);
+    }
+
+    /**
+     * What is said of the directories that captures named on the command line hold: a directory of
+     * captures is read without its subdirectories (a report directory may be written there), and a
+     * day's captures of two mirror ports kept as {@code day/portA} and {@code day/portB}, with a few
+     * files in {@code day} itself, were read without the ports' files and not a word. One warning for
+     * each directory named that holds both captures and subdirectories; the subdirectories of one
+     * without captures are named in its error.
+     */
+    public static List<String> subdirectoryWarnings(List<Path> args) {
+        List<String> warnings = new ArrayList<>();
+        java.util.Set<Path> named = named(args);
+        for (Path a : args) {
+            try {
+                if (!a.toString().equals(STDIN) && Files.isDirectory(a) && !directory(a).isEmpty()) {
+                    String sub = subdirectoriesNotRead(a, true, named);
+                    if (sub != null) {
+                        warnings.add(a + ": " + sub);
+                    }
+                }
+            } catch (IOException e) {
+                // (opening it says what is wrong)
+            }
+        }
+        return warnings;
+    }
+
+    /**
+     * "its subdirectories a, b are not read; to read them too: portmatrix analyze DIR DIR/a DIR/b", or null
+     * when it has none ({@code withDir}: the directory's own captures are named in the command too).
+     */
+    private static String subdirectoriesNotRead(Path dir, boolean withDir, java.util.Set<Path> named) {
+        List<Path> subs = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                if (Files.isDirectory(p) && !p.getFileName().toString().startsWith(".") && !named.contains(p.toAbsolutePath().normalize())
+                        && holdsCaptures(p)) {
+                    subs.add(p);
+                }
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        if (subs.isEmpty()) {
+            return null;
+        }
+        subs.sort(null);
+        boolean one = subs.size() == 1;
+        StringBuilder command = new StringBuilder("portmatrix analyze");
+        if (withDir) {
+            command.append(' ').append(dir);
+        }
+        for (int i = 0; i < subs.size() && i < NAMED; i++) {
+            command.append(' ').append(subs.get(i));
+        }
+        if (subs.size() > NAMED) {
+            command.append(" ...");
+        }
+        return (one ? "its subdirectory " : "its subdirectories ") + joined(subs.stream().map(p -> p.getFileName().toString()).toList())
+                + (one ? " is" : " are") + " not read (a directory's captures are the files in it); to read " + (one ? "it" : "them")
+                + (withDir ? " too" : "") + ": " + command;
+    }
+
+    /** The captures named on the command line, as absolute paths (a subdirectory named is read). */
+    private static java.util.Set<Path> named(List<Path> args) {
+        java.util.Set<Path> named = new java.util.HashSet<>();
+        for (Path a : args) {
+            named.add(a.toAbsolutePath().normalize());
+        }
+        return named;
+    }
+
+    /** Whether one of the first files of {@code dir} begins as a capture does (pcap, pcapng or gzip): not a report directory. */
+    private static boolean holdsCaptures(Path dir) {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            int looked = 0;
+            for (Path p : ds) {
+                if (looked++ == 100) {
+                    break;
+                }
+                if (!Files.isRegularFile(p) || p.getFileName().toString().startsWith(".")) {
+                    continue;
+                }
+                byte[] head = new byte[4];
+                int n;
+                try (InputStream in = Files.newInputStream(p)) {
+                    n = in.readNBytes(head, 0, 4);
+                }
+                int magic = java.nio.ByteBuffer.wrap(head).getInt();
+                if (n == 4 && (magic == PcapngReader.BLOCK_SHB || magic == PcapReader.MAGIC_MICRO || magic == PcapReader.MAGIC_NANO
+                        || magic == PcapReader.MAGIC_MICRO_SWAPPED || magic == PcapReader.MAGIC_NANO_SWAPPED || (magic >>> 16) == GZIP_MAGIC)) {
+                    return true;
+                }
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        return false;
     }
 
     /** The regular, non-hidden files of a directory, sorted by name (dumpcap's ring buffer order). */

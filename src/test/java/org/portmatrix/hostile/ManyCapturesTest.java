@@ -94,6 +94,39 @@ class ManyCapturesTest {
     }
 
     /**
+     * A day's captures of two mirror ports kept in a directory each, beside a few files of the day itself:
+     * {@code analyze day} read the day's own files alone, without a word of the ports' directories (exit 0,
+     * their flows lost). Now a warning names them and the command that reads them; a directory of nothing
+     * but such directories names them in its error; a report directory inside is not named.
+     */
+    @Test
+    void subdirectoriesOfCapturesAreNamedAsNotRead() throws Exception {
+        Path day = Files.createDirectory(dir.resolve("day"));
+        Path portA = Files.createDirectory(day.resolve("portA"));
+        Path portB = Files.createDirectory(day.resolve("portB"));
+        Path report = Files.createDirectory(day.resolve("report"));
+        exec("editcap", "-r", SAMPLE.toString(), day.resolve("own.pcap").toString(), "1-20");
+        exec("editcap", "-r", SAMPLE.toString(), portA.resolve("a.pcapng").toString(), "21-100");
+        exec("editcap", "-r", SAMPLE.toString(), portB.resolve("b.pcapng").toString(), "101-182");
+        Files.writeString(report.resolve("summary.txt"), "portmatrix: 10 flows\n");
+        HostileCaptures.Run r = HostileCaptures.run("analyze", day.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().startsWith("portmatrix: warning: " + day + ": its subdirectories portA, portB are not read (a directory's captures"
+                + " are the files in it); to read them too: portmatrix analyze " + day + " " + portA + " " + portB + "\n"), r.err());
+        HostileCaptures.Run all = HostileCaptures.run("analyze", day.toString(), portA.toString(), portB.toString(), "--topology", TOPOLOGY,
+                "--format", "jsonl");
+        assertEquals(0, all.status(), all.err());
+        assertFalse(all.err().contains("warning"), all.err());
+        assertEquals(HostileCaptures.run("analyze", SAMPLE.toString(), "--topology", TOPOLOGY, "--format", "jsonl").out(), all.out(),
+                "the three directories: every flow of the sample");
+        Files.delete(day.resolve("own.pcap"));
+        HostileCaptures.Run none = HostileCaptures.run("analyze", day.toString(), "--topology", TOPOLOGY);
+        assertEquals(2, none.status(), none.err());
+        assertEquals("portmatrix: " + day + ": directory without capture files; its subdirectories portA, portB are not read (a directory's"
+                + " captures are the files in it); to read them: portmatrix analyze " + portA + " " + portB, none.err().strip());
+    }
+
+    /**
      * A Network Monitor capture (what a Windows server's administrator records) among the day's files, or named:
      * named as such with the conversion that reads it, and the conversion it names, run as said, gives the flows
      * of the packets it holds. It was "not a pcap or pcapng capture (magic 0x474d4255)".
