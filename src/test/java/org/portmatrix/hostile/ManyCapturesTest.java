@@ -94,6 +94,44 @@ class ManyCapturesTest {
     }
 
     /**
+     * tcpdump -C's files cut between a STUN request and its answer stamped in the same microsecond: the
+     * request last in cap.pcap9, the answer first in cap.pcap10. A directory (or a shell's glob) names
+     * cap.pcap10 before cap.pcap9, and at the same time the merge took the file given first: the answer
+     * was read first, the flow's direction inferred from it. Now the file begun first goes first: the same
+     * flows as the packets in one file. (Bytes: the sample's, the answer's time set to the request's.)
+     */
+    @Test
+    void packetsAtTheSameTimeInTwoFilesGoInTheOrderTheFilesWereWritten() throws Exception {
+        byte[] pcap = Files.readAllBytes(SAMPLE);
+        ByteBuffer b = ByteBuffer.wrap(pcap).order(ByteOrder.LITTLE_ENDIAN);
+        int request = 24;
+        for (int frame = 1; frame < 57; frame++) {
+            request += 16 + b.getInt(request + 8);
+        }
+        int answer = request + 16 + b.getInt(request + 8);
+        assertEquals(3478, Short.toUnsignedInt(b.order(ByteOrder.BIG_ENDIAN).getShort(request + 16 + 14 + 20 + 2)), "frame 57: the STUN request to 3478");
+        b.order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(answer, b.getLong(request)); // (seconds and microseconds)
+        Path one = dir.resolve("one.pcap");
+        Files.write(one, pcap);
+        Path ring = Files.createDirectory(dir.resolve("ring"));
+        Files.write(ring.resolve("cap.pcap9"), Arrays.copyOf(pcap, answer));
+        byte[] rest = new byte[24 + pcap.length - answer];
+        System.arraycopy(pcap, 0, rest, 0, 24);
+        System.arraycopy(pcap, answer, rest, 24, pcap.length - answer);
+        Files.write(ring.resolve("cap.pcap10"), rest);
+        HostileCaptures.Run whole = HostileCaptures.run("analyze", one.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        assertTrue(whole.out().contains("\"src_ip\":\"127.0.10.21\",\"src_port\":50864,\"dst_ip\":\"127.0.3.10\",\"dst_port\":3478,"
+                + "\"direction_inferred\":false"), whole.out());
+        HostileCaptures.Run r = HostileCaptures.run("analyze", ring.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        assertEquals(whole.out(), r.out(), "the directory: the request first");
+        r = HostileCaptures.run("analyze", ring.resolve("cap.pcap10").toString(), ring.resolve("cap.pcap9").toString(), "--topology", TOPOLOGY,
+                "--format", "jsonl");
+        assertEquals(whole.out(), r.out(), "the glob's order: the request first");
+    }
+
+    /**
      * A day's captures of two mirror ports kept in a directory each, beside a few files of the day itself:
      * {@code analyze day} read the day's own files alone, without a word of the ports' directories (exit 0,
      * their flows lost). Now a warning names them and the command that reads them; a directory of nothing
