@@ -123,11 +123,17 @@ public final class Captures {
             in.close();
             throw new CaptureFormatException(name, 0, "too short for a capture (" + got + " bytes)");
         }
+        InputStream src = in;
+        if (guard == null && raw instanceof OpenFiles.File) {
+            // A file whose descriptor may be let go: one not there when it is opened again is damage where it stopped.
+            guard = new GuardedStream(in);
+            src = guard;
+        }
         switch (magic) {
             case PcapngReader.BLOCK_SHB:
-                return new PcapngReader(name, in, size, guard);
+                return new PcapngReader(name, src, size, guard);
             case PcapReader.MAGIC_MICRO, PcapReader.MAGIC_NANO, PcapReader.MAGIC_MICRO_SWAPPED, PcapReader.MAGIC_NANO_SWAPPED:
-                return new PcapReader(name, in, size, guard);
+                return new PcapReader(name, src, size, guard);
             case MAGIC_PCAP_MODIFIED, MAGIC_PCAP_MODIFIED_SWAPPED:
                 in.close();
                 throw new CaptureFormatException(name, 0, "a modified (Kuznetzov) pcap file; not supported (convert it with editcap -F pcap)");

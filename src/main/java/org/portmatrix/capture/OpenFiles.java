@@ -35,10 +35,33 @@ final class OpenFiles {
     /** Open files by the order they were last read in (access order), the one read longest ago first. */
     private static final LinkedHashMap<File, Boolean> OPEN = new LinkedHashMap<>(16, 0.75f, true);
     private static int budget = -1;
+    /** Sets the budget (a test's own, instead of the limit's); returns the one before. */
+    static int budget(int files) {
+        synchronized (LOCK) {
+            int before = budget();
+            budget = files;
+            return before;
+        }
+    }
+
     /** Descriptors let go so far (for the tests). */
     private static long parked;
 
     private OpenFiles() {}
+
+    /**
+     * A file whose descriptor was let go could not be opened again where it was (deleted, or another file took
+     * its name: a ring buffer still written to): damage at that offset, the packets before it read.
+     */
+    static final class Gone extends IOException {
+        Gone(String message) {
+            super(message);
+        }
+    }
+
+    /** What is said of a file that is not there again: why its descriptor had been let go. */
+    private static final String LET_GO = " while its descriptor was let go (more captures of the same period than the open-files limit"
+            + " leaves open at once: ulimit -n)";
 
     /**
      * How many capture files may be open at once: the open-files limit (the soft one, which the JVM raises
@@ -158,19 +181,40 @@ final class OpenFiles {
             if (closed) {
                 throw new IOException("Stream closed");
             }
+            if (key != null) {
+                // Opened again: checked first, so that no other file lets its descriptor go for one that is not there.
+                Object now;
+                try {
+                    now = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+                } catch (java.nio.file.NoSuchFileException e) {
+                    throw new Gone("deleted" + LET_GO);
+                }
+                if (now != null && !key.equals(now)) {
+                    throw new Gone("another file took its name" + LET_GO);
+                }
+            }
             admit(this);
             FileChannel c;
             try {
                 c = FileChannel.open(path, StandardOpenOption.READ);
+            } catch (java.nio.file.NoSuchFileException e) {
+                forget(this);
+                if (key == null) {
+                    throw e;
+                }
+                throw new Gone("deleted" + LET_GO);
             } catch (IOException e) {
                 forget(this);
-                throw e;
+                if (key == null) {
+                    throw e;
+                }
+                throw new Gone("could not be opened again (" + e.getMessage() + ")" + LET_GO);
             }
             Object k = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
             if (key != null && k != null && !key.equals(k)) {
                 c.close();
                 forget(this);
-                throw new IOException("another file took its name while it was read (a ring buffer's file deleted and written again)");
+                throw new Gone("another file took its name" + LET_GO);
             }
             key = k;
             if (position > 0) {
