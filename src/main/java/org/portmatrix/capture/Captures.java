@@ -212,7 +212,6 @@ public final class Captures {
         if (files.size() == 1) {
             return openOne(files.get(0), stdin);
         }
-        String name = args.size() == 1 ? args.get(0).toString() : joined(args.stream().map(Captures::display).toList());
         int n = files.size();
         String[] names = new String[n];
         MergedSource.Opener[] openers = new MergedSource.Opener[n];
@@ -274,7 +273,35 @@ public final class Captures {
             }
             throw e;
         }
+        String name = args.size() == 1 ? args.get(0).toString() : inDirectories.isEmpty() ? joined(inTimeOrder(names, firstTs))
+                : joined(args.stream().map(Captures::display).toList());
         return new MergedSource(name, names, openers, firstTs, opened, firstRefs, setupDamage, size);
+    }
+
+    /**
+     * The names of captures given one by one, in the order of their first packets (those without one last): a
+     * shell's glob lists tcpdump -C's cap.pcap10 before cap.pcap2, and a day's 39 files were named "cap.pcap,
+     * cap.pcap1, cap.pcap10 and 36 more, to cap.pcap9", the last named not the last read.
+     */
+    private static List<String> inTimeOrder(String[] names, long[] firstTs) {
+        Integer[] order = new Integer[names.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> {
+            boolean noneA = firstTs[a] == Long.MIN_VALUE;
+            boolean noneB = firstTs[b] == Long.MIN_VALUE;
+            if (noneA != noneB) {
+                return noneA ? 1 : -1;
+            }
+            int c = Long.compare(firstTs[a], firstTs[b]);
+            return c != 0 ? c : Integer.compare(a, b);
+        });
+        List<String> sorted = new ArrayList<>(names.length);
+        for (int i : order) {
+            sorted.add(names[i]);
+        }
+        return sorted;
     }
 
     /** The most captures named one by one in the name of several ({@link #joined}). */

@@ -132,6 +132,31 @@ class ManyCapturesTest {
     }
 
     /**
+     * tcpdump -C's files given by a shell's glob, which lists cap.pcap10 before cap.pcap2: the summary named
+     * them in that order, "cap.pcap, cap.pcap1, cap.pcap10 and 9 more, to cap.pcap9", the last named not the
+     * last read; now in the order of their first packets. (The sample cut into 13 files with editcap -r.)
+     */
+    @Test
+    void capturesGivenOneByOneAreNamedInTimeOrder() throws Exception {
+        Path day = Files.createDirectory(dir.resolve("tcpdump-C"));
+        java.util.List<String> glob = new java.util.ArrayList<>();
+        for (int k = 0; k < 13; k++) {
+            Path f = day.resolve(k == 0 ? "cap.pcap" : "cap.pcap" + k);
+            exec("editcap", "-r", SAMPLE.toString(), f.toString(), (k * 14 + 1) + "-" + (k * 14 + 14));
+            glob.add(f.toString());
+        }
+        java.util.Collections.sort(glob); // (the shell's order)
+        assertEquals(day.resolve("cap.pcap10").toString(), glob.get(2));
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("analyze"));
+        args.addAll(glob);
+        args.addAll(java.util.List.of("--topology", TOPOLOGY, "--format", "jsonl"));
+        HostileCaptures.Run r = HostileCaptures.run(args.toArray(String[]::new));
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().startsWith("portmatrix: 10 flows, 182 packets in " + day.resolve("cap.pcap") + ", " + day.resolve("cap.pcap1") + ", "
+                + day.resolve("cap.pcap2") + " and 10 more, to " + day.resolve("cap.pcap12") + "\n"), r.err());
+    }
+
+    /**
      * A day's captures of two mirror ports kept in a directory each, beside a few files of the day itself:
      * {@code analyze day} read the day's own files alone, without a word of the ports' directories (exit 0,
      * their flows lost). Now a warning names them and the command that reads them; a directory of nothing
