@@ -47,6 +47,14 @@ public final class Captures {
     }
 
     public static PacketSource open(Path path) throws IOException {
+        return open(path, false);
+    }
+
+    /**
+     * @param oneOfSeveral read with others at once ({@link MergedSource}): a regular file's descriptor is held
+     *     within the open-files limit ({@link OpenFiles})
+     */
+    private static PacketSource open(Path path, boolean oneOfSeveral) throws IOException {
         String name = path.toString();
         if (!Files.exists(path)) {
             throw new CaptureFormatException(name + (Files.isSymbolicLink(path)
@@ -63,9 +71,13 @@ public final class Captures {
         try {
             // FileInputStream, not Files.newInputStream: the latter's available() seeks, which a
             // named pipe refuses ("Illegal seek") as soon as a buffered read asks it.
-            java.io.FileInputStream file = new java.io.FileInputStream(path.toFile());
-            raw = size < 0 ? new PipeInput(file) : file; // a FIFO or a device: a read that waits can be ended (PipeInput)
-        } catch (java.io.FileNotFoundException e) {
+            if (size >= 0 && oneOfSeveral) {
+                raw = OpenFiles.open(path);
+            } else {
+                java.io.FileInputStream file = new java.io.FileInputStream(path.toFile());
+                raw = size < 0 ? new PipeInput(file) : file; // a FIFO or a device: a read that waits can be ended (PipeInput)
+            }
+        } catch (java.io.FileNotFoundException | java.nio.file.NoSuchFileException e) {
             throw new CaptureFormatException(name + ": no such file");
         }
         return open(name, raw, size);
@@ -111,11 +123,17 @@ public final class Captures {
             in.close();
             throw new CaptureFormatException(name, 0, "too short for a capture (" + got + " bytes)");
         }
+        InputStream src = in;
+        if (guard == null && raw instanceof OpenFiles.File) {
+            // A file whose descriptor may be let go: one not there when it is opened again is damage where it stopped.
+            guard = new GuardedStream(in);
+            src = guard;
+        }
         switch (magic) {
             case PcapngReader.BLOCK_SHB:
-                return new PcapngReader(name, in, size, guard);
+                return new PcapngReader(name, src, size, guard);
             case PcapReader.MAGIC_MICRO, PcapReader.MAGIC_NANO, PcapReader.MAGIC_MICRO_SWAPPED, PcapReader.MAGIC_NANO_SWAPPED:
-                return new PcapReader(name, in, size, guard);
+                return new PcapReader(name, src, size, guard);
             case MAGIC_PCAP_MODIFIED, MAGIC_PCAP_MODIFIED_SWAPPED:
                 in.close();
                 throw new CaptureFormatException(name, 0, "a modified (Kuznetzov) pcap file; not supported (convert it with editcap -F pcap)");
@@ -178,7 +196,8 @@ public final class Captures {
             } else if (Files.isDirectory(a)) {
                 List<Path> inDir = directory(a);
                 if (inDir.isEmpty()) {
-                    throw new CaptureFormatException(a + ": directory without capture files");
+                    String sub = subdirectoriesNotRead(a, false, named(args));
+                    throw new CaptureFormatException(a + ": directory without capture files" + (sub == null ? "" : "; " + sub));
                 }
                 files.addAll(inDir);
                 inDirectories.addAll(inDir);
@@ -193,7 +212,6 @@ public final class Captures {
         if (files.size() == 1) {
             return openOne(files.get(0), stdin);
         }
-        String name = args.size() == 1 ? args.get(0).toString() : joined(args.stream().map(Captures::display).toList());
         int n = files.size();
         String[] names = new String[n];
         MergedSource.Opener[] openers = new MergedSource.Opener[n];
@@ -208,10 +226,10 @@ public final class Captures {
             for (int i = 0; i < n; i++) {
                 Path f = files.get(i);
                 names[i] = display(f);
-                openers[i] = () -> openOne(f, stdin);
+                openers[i] = () -> openOne(f, stdin, true);
                 PacketSource s;
                 try {
-                    s = openOne(f, stdin);
+                    s = openOne(f, stdin, true);
                 } catch (CaptureFormatException e) {
                     if (!inDirectories.contains(f)) {
                         throw e; // a file named on the command line: refused, as it always was
@@ -255,7 +273,35 @@ public final class Captures {
             }
             throw e;
         }
+        String name = args.size() == 1 ? args.get(0).toString() : inDirectories.isEmpty() ? joined(inTimeOrder(names, firstTs))
+                : joined(args.stream().map(Captures::display).toList());
         return new MergedSource(name, names, openers, firstTs, opened, firstRefs, setupDamage, size);
+    }
+
+    /**
+     * The names of captures given one by one, in the order of their first packets (those without one last): a
+     * shell's glob lists tcpdump -C's cap.pcap10 before cap.pcap2, and a day's 39 files were named "cap.pcap,
+     * cap.pcap1, cap.pcap10 and 36 more, to cap.pcap9", the last named not the last read.
+     */
+    private static List<String> inTimeOrder(String[] names, long[] firstTs) {
+        Integer[] order = new Integer[names.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> {
+            boolean noneA = firstTs[a] == Long.MIN_VALUE;
+            boolean noneB = firstTs[b] == Long.MIN_VALUE;
+            if (noneA != noneB) {
+                return noneA ? 1 : -1;
+            }
+            int c = Long.compare(firstTs[a], firstTs[b]);
+            return c != 0 ? c : Integer.compare(a, b);
+        });
+        List<String> sorted = new ArrayList<>(names.length);
+        for (int i : order) {
+            sorted.add(names[i]);
+        }
+        return sorted;
     }
 
     /** The most captures named one by one in the name of several ({@link #joined}). */
@@ -316,10 +362,113 @@ public final class Captures {
     }
 
     private static PacketSource openOne(Path p, InputStream stdin) throws IOException {
+        return openOne(p, stdin, false);
+    }
+
+    private static PacketSource openOne(Path p, InputStream stdin, boolean oneOfSeveral) throws IOException {
         if (p.toString().equals(STDIN)) {
             return open(STDIN_NAME, stdin, -1);
         }
-        return open(p);
+        return open(p, oneOfSeveral);
+    }
+
+    /**
+     * What is said of the directories that captures named on the command line hold: a directory of
+     * captures is read without its subdirectories (a report directory may be written there), and a
+     * day's captures of two mirror ports kept as {@code day/portA} and {@code day/portB}, with a few
+     * files in {@code day} itself, were read without the ports' files and not a word. One warning for
+     * each directory named that holds both captures and subdirectories; the subdirectories of one
+     * without captures are named in its error.
+     */
+    public static List<String> subdirectoryWarnings(List<Path> args) {
+        List<String> warnings = new ArrayList<>();
+        java.util.Set<Path> named = named(args);
+        for (Path a : args) {
+            try {
+                if (!a.toString().equals(STDIN) && Files.isDirectory(a) && !directory(a).isEmpty()) {
+                    String sub = subdirectoriesNotRead(a, true, named);
+                    if (sub != null) {
+                        warnings.add(a + ": " + sub);
+                    }
+                }
+            } catch (IOException e) {
+                // (opening it says what is wrong)
+            }
+        }
+        return warnings;
+    }
+
+    /**
+     * "its subdirectories a, b are not read; to read them too: portmatrix analyze DIR DIR/a DIR/b", or null
+     * when it has none ({@code withDir}: the directory's own captures are named in the command too).
+     */
+    private static String subdirectoriesNotRead(Path dir, boolean withDir, java.util.Set<Path> named) {
+        List<Path> subs = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                if (Files.isDirectory(p) && !p.getFileName().toString().startsWith(".") && !named.contains(p.toAbsolutePath().normalize())
+                        && holdsCaptures(p)) {
+                    subs.add(p);
+                }
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        if (subs.isEmpty()) {
+            return null;
+        }
+        subs.sort(null);
+        boolean one = subs.size() == 1;
+        StringBuilder command = new StringBuilder("portmatrix analyze");
+        if (withDir) {
+            command.append(' ').append(dir);
+        }
+        for (int i = 0; i < subs.size() && i < NAMED; i++) {
+            command.append(' ').append(subs.get(i));
+        }
+        if (subs.size() > NAMED) {
+            command.append(" ...");
+        }
+        return (one ? "its subdirectory " : "its subdirectories ") + joined(subs.stream().map(p -> p.getFileName().toString()).toList())
+                + (one ? " is" : " are") + " not read (a directory's captures are the files in it); to read " + (one ? "it" : "them")
+                + (withDir ? " too" : "") + ": " + command;
+    }
+
+    /** The captures named on the command line, as absolute paths (a subdirectory named is read). */
+    private static java.util.Set<Path> named(List<Path> args) {
+        java.util.Set<Path> named = new java.util.HashSet<>();
+        for (Path a : args) {
+            named.add(a.toAbsolutePath().normalize());
+        }
+        return named;
+    }
+
+    /** Whether one of the first files of {@code dir} begins as a capture does (pcap, pcapng or gzip): not a report directory. */
+    private static boolean holdsCaptures(Path dir) {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            int looked = 0;
+            for (Path p : ds) {
+                if (looked++ == 100) {
+                    break;
+                }
+                if (!Files.isRegularFile(p) || p.getFileName().toString().startsWith(".")) {
+                    continue;
+                }
+                byte[] head = new byte[4];
+                int n;
+                try (InputStream in = Files.newInputStream(p)) {
+                    n = in.readNBytes(head, 0, 4);
+                }
+                int magic = java.nio.ByteBuffer.wrap(head).getInt();
+                if (n == 4 && (magic == PcapngReader.BLOCK_SHB || magic == PcapReader.MAGIC_MICRO || magic == PcapReader.MAGIC_NANO
+                        || magic == PcapReader.MAGIC_MICRO_SWAPPED || magic == PcapReader.MAGIC_NANO_SWAPPED || (magic >>> 16) == GZIP_MAGIC)) {
+                    return true;
+                }
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        return false;
     }
 
     /** The regular, non-hidden files of a directory, sorted by name (dumpcap's ring buffer order). */

@@ -29,7 +29,7 @@ abstract class FileSource implements PacketSource {
         this.size = size;
         this.guard = guard;
         // Read ahead on another thread only where filling costs CPU: a gzip stream (guarded) is inflated there.
-        this.in = new ByteInput(stream, ByteInput.chunkFor(size), guard != null);
+        this.in = new ByteInput(stream, ByteInput.chunkFor(size), guard != null && guard.compressed());
     }
 
     /** Why a compressed stream ended early, or null (it is not compressed, or is whole so far). */

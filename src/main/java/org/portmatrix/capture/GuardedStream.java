@@ -8,7 +8,8 @@ import java.util.zip.ZipException;
 
 /**
  * Turns a damaged compressed stream's failure into a clean end of stream, remembering why, so a
- * reader reports the damage as a cut-off capture and everything before it still counts.
+ * reader reports the damage as a cut-off capture and everything before it still counts; the same
+ * for a capture file that could not be opened again ({@link OpenFiles.Gone}).
  */
 final class GuardedStream extends FilterInputStream {
     private String failure;
@@ -42,6 +43,11 @@ final class GuardedStream extends FilterInputStream {
         return super.available();
     }
 
+    /** Whether it guards a compressed stream (inflated ahead on a thread of its own), not a plain file's. */
+    boolean compressed() {
+        return compressed != null;
+    }
+
     /** What went wrong, without the file's name (the damage line carries it), or null. */
     String failure() {
         return failure;
@@ -54,6 +60,10 @@ final class GuardedStream extends FilterInputStream {
         }
         try {
             return super.read(b, off, len);
+        } catch (OpenFiles.Gone e) {
+            // (a file whose descriptor was let go, deleted or replaced before it was opened again)
+            failure = e.getMessage();
+            return -1;
         } catch (EOFException e) {
             failure = "compressed stream cut off";
             return -1;

@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * Several captures read as one, in time order: a k-way merge on the timestamp of each source's
- * next packet (a binary heap of source indices; ties go to the earlier source, and each source's
- * own order is kept). A source is opened only when the merge reaches its first packet and closed
+ * next packet (a binary heap of source indices; ties go to the source begun first, then to the one
+ * given first, and each source's own order is kept). A source is opened only when the merge reaches its first packet and closed
  * at its end, so a ring buffer of a thousand files holds one or two read buffers at a time, not a
  * thousand. The caller's {@link PacketRef} points into the buffer of the source it came from,
  * which is not touched until the next call.
@@ -25,6 +25,8 @@ final class MergedSource implements PacketSource {
     private final PacketRef[] heads;
     /** Timestamp of each source's next packet: the heap key. */
     private final long[] key;
+    /** Timestamp of each source's first packet: of two packets at the same time, the one of the file begun first goes first. */
+    private final long[] first;
     private final int[] heap;
     private int heapSize;
     private final List<CaptureDamage> finishedDamage = new ArrayList<>();
@@ -49,6 +51,7 @@ final class MergedSource implements PacketSource {
         this.sources = opened.clone();
         this.heads = new PacketRef[n];
         this.key = new long[n];
+        this.first = firstTs.clone();
         this.heap = new int[n];
         this.size = size;
         this.finishedDamage.addAll(setupDamage);
@@ -62,8 +65,14 @@ final class MergedSource implements PacketSource {
         }
     }
 
+    /**
+     * Time order; at the same time, the file begun first, then the one given first. By the order given alone, the
+     * last packet of tcpdump -C's cap.pcap9 went after the first of cap.pcap10 at the same microsecond (a
+     * directory's files and a shell's glob are in name order, cap.pcap10 before cap.pcap2): a STUN answer
+     * read before its request.
+     */
     private boolean less(int a, int b) {
-        return key[a] < key[b] || (key[a] == key[b] && a < b);
+        return key[a] < key[b] || (key[a] == key[b] && (first[a] < first[b] || (first[a] == first[b] && a < b)));
     }
 
     private void siftUp(int pos) {
@@ -150,7 +159,7 @@ final class MergedSource implements PacketSource {
                     continue;
                 }
                 if (heads[i].tsNanos != key[i]) {
-                    key[i] = heads[i].tsNanos; // the file changed since it was first opened
+                    key[i] = first[i] = heads[i].tsNanos; // the file changed since it was first opened
                     siftDown(0);
                     continue;
                 }

@@ -479,6 +479,9 @@ public final class Main {
             for (String w : topology.warnings()) {
                 err.println("portmatrix: warning: " + w);
             }
+            for (String w : org.portmatrix.capture.Captures.subdirectoryWarnings(o.captures())) {
+                err.println("portmatrix: warning: " + w);
+            }
             Classifier classifier = new Classifier(compiled, topology);
             analyzer.classifyWith(classifier);
             // Every capture is open before any output is, so that an unreadable one is reported first.

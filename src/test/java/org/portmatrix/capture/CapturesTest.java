@@ -388,6 +388,63 @@ class CapturesTest {
         assertEquals(all(Captures.open(SAMPLE)), all(s));
     }
 
+    /**
+     * Captures of the same period from four mirror ports (every fourth frame of a cut of the reference workload,
+     * tshark; pcap, pcapng and gzip, each larger than a read chunk) read with room for two open files, as a low
+     * open-files limit leaves it ({@link OpenFiles}): the files read longest ago let their descriptors go and are
+     * opened again where they were, and the packets are those of the whole capture, in its order. Files deleted
+     * halfway: those whose descriptors were let go end there as damage naming the file, the offset and why, and
+     * those still open are read to their end.
+     */
+    @Test
+    void capturesBeyondTheOpenFilesBudgetAreOpenedAgainWhereTheyWere() throws Exception {
+        Path whole = tmp.resolve("mix.pcap");
+        run("python3", "../shared/bench/make_lync_mix.py", "--packets", "20000", "-q", "-o", whole.toString());
+        List<Path> ports = new ArrayList<>();
+        for (int k = 0; k < 4; k++) {
+            Path f = tmp.resolve("port" + k + (k % 2 == 0 ? ".pcap" : ".pcapng"));
+            run("tshark", "-n", "-r", whole.toString(), "-Y", "frame.number % 4 == " + k, "-F", k % 2 == 0 ? "pcap" : "pcapng", "-w", f.toString());
+            assertTrue(Files.size(f) > 4 * ByteInput.SYNC_CHUNK, f + ": several chunks");
+            ports.add(f);
+        }
+        List<Pkt> expected = all(Captures.open(whole));
+        int before = OpenFiles.budget(2);
+        try {
+            long parked = OpenFiles.parked();
+            assertEquals(expected, all(Captures.openAll(ports, InputStream.nullInputStream())), "plain");
+            assertTrue(OpenFiles.parked() > parked + 10, "descriptors let go: " + (OpenFiles.parked() - parked));
+            run("gzip", "-k", ports.get(3).toString());
+            List<Path> gz = new ArrayList<>(ports.subList(0, 3));
+            gz.add(Path.of(ports.get(3) + ".gz"));
+            assertEquals(expected, all(Captures.openAll(gz, InputStream.nullInputStream())), "one of them gzip");
+
+            PacketSource s = Captures.openAll(ports, InputStream.nullInputStream());
+            PacketRef r = new PacketRef();
+            int read = 0;
+            while (read < expected.size() / 2 && s.next(r)) {
+                read++;
+            }
+            for (Path f : ports) {
+                Files.delete(f);
+            }
+            while (s.next(r)) {
+                read++;
+            }
+            s.close();
+            List<CaptureDamage> damages = s.damages();
+            assertFalse(damages.isEmpty());
+            assertTrue(damages.size() <= 2, "at most two were let go: " + damages);
+            for (CaptureDamage d : damages) {
+                assertTrue(d.describe().matches(tmp.resolve("port") + "[0-3]\\.pcap(ng)?: offset [1-9][0-9]*: deleted while its descriptor was let go"
+                        + " \\(more captures of the same period than the open-files limit leaves open at once: ulimit -n\\); reading stopped in the"
+                        + " last (record|block)"), d.describe());
+            }
+            assertTrue(read > expected.size() / 2 && read < expected.size(), read + " of " + expected.size());
+        } finally {
+            OpenFiles.budget(before);
+        }
+    }
+
     @Test
     void aDamagedFileAmongSeveralKeepsTheOthersAndReportsItsDamage() throws Exception {
         byte[] whole = Files.readAllBytes(SAMPLE);

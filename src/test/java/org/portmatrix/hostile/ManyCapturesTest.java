@@ -94,6 +94,102 @@ class ManyCapturesTest {
     }
 
     /**
+     * tcpdump -C's files cut between a STUN request and its answer stamped in the same microsecond: the
+     * request last in cap.pcap9, the answer first in cap.pcap10. A directory (or a shell's glob) names
+     * cap.pcap10 before cap.pcap9, and at the same time the merge took the file given first: the answer
+     * was read first, the flow's direction inferred from it. Now the file begun first goes first: the same
+     * flows as the packets in one file. (Bytes: the sample's, the answer's time set to the request's.)
+     */
+    @Test
+    void packetsAtTheSameTimeInTwoFilesGoInTheOrderTheFilesWereWritten() throws Exception {
+        byte[] pcap = Files.readAllBytes(SAMPLE);
+        ByteBuffer b = ByteBuffer.wrap(pcap).order(ByteOrder.LITTLE_ENDIAN);
+        int request = 24;
+        for (int frame = 1; frame < 57; frame++) {
+            request += 16 + b.getInt(request + 8);
+        }
+        int answer = request + 16 + b.getInt(request + 8);
+        assertEquals(3478, Short.toUnsignedInt(b.order(ByteOrder.BIG_ENDIAN).getShort(request + 16 + 14 + 20 + 2)), "frame 57: the STUN request to 3478");
+        b.order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(answer, b.getLong(request)); // (seconds and microseconds)
+        Path one = dir.resolve("one.pcap");
+        Files.write(one, pcap);
+        Path ring = Files.createDirectory(dir.resolve("ring"));
+        Files.write(ring.resolve("cap.pcap9"), Arrays.copyOf(pcap, answer));
+        byte[] rest = new byte[24 + pcap.length - answer];
+        System.arraycopy(pcap, 0, rest, 0, 24);
+        System.arraycopy(pcap, answer, rest, 24, pcap.length - answer);
+        Files.write(ring.resolve("cap.pcap10"), rest);
+        HostileCaptures.Run whole = HostileCaptures.run("analyze", one.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        assertTrue(whole.out().contains("\"src_ip\":\"127.0.10.21\",\"src_port\":50864,\"dst_ip\":\"127.0.3.10\",\"dst_port\":3478,"
+                + "\"direction_inferred\":false"), whole.out());
+        HostileCaptures.Run r = HostileCaptures.run("analyze", ring.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        assertEquals(whole.out(), r.out(), "the directory: the request first");
+        r = HostileCaptures.run("analyze", ring.resolve("cap.pcap10").toString(), ring.resolve("cap.pcap9").toString(), "--topology", TOPOLOGY,
+                "--format", "jsonl");
+        assertEquals(whole.out(), r.out(), "the glob's order: the request first");
+    }
+
+    /**
+     * tcpdump -C's files given by a shell's glob, which lists cap.pcap10 before cap.pcap2: the summary named
+     * them in that order, "cap.pcap, cap.pcap1, cap.pcap10 and 9 more, to cap.pcap9", the last named not the
+     * last read; now in the order of their first packets. (The sample cut into 13 files with editcap -r.)
+     */
+    @Test
+    void capturesGivenOneByOneAreNamedInTimeOrder() throws Exception {
+        Path day = Files.createDirectory(dir.resolve("tcpdump-C"));
+        java.util.List<String> glob = new java.util.ArrayList<>();
+        for (int k = 0; k < 13; k++) {
+            Path f = day.resolve(k == 0 ? "cap.pcap" : "cap.pcap" + k);
+            exec("editcap", "-r", SAMPLE.toString(), f.toString(), (k * 14 + 1) + "-" + (k * 14 + 14));
+            glob.add(f.toString());
+        }
+        java.util.Collections.sort(glob); // (the shell's order)
+        assertEquals(day.resolve("cap.pcap10").toString(), glob.get(2));
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("analyze"));
+        args.addAll(glob);
+        args.addAll(java.util.List.of("--topology", TOPOLOGY, "--format", "jsonl"));
+        HostileCaptures.Run r = HostileCaptures.run(args.toArray(String[]::new));
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().startsWith("portmatrix: 10 flows, 182 packets in " + day.resolve("cap.pcap") + ", " + day.resolve("cap.pcap1") + ", "
+                + day.resolve("cap.pcap2") + " and 10 more, to " + day.resolve("cap.pcap12") + "\n"), r.err());
+    }
+
+    /**
+     * A day's captures of two mirror ports kept in a directory each, beside a few files of the day itself:
+     * {@code analyze day} read the day's own files alone, without a word of the ports' directories (exit 0,
+     * their flows lost). Now a warning names them and the command that reads them; a directory of nothing
+     * but such directories names them in its error; a report directory inside is not named.
+     */
+    @Test
+    void subdirectoriesOfCapturesAreNamedAsNotRead() throws Exception {
+        Path day = Files.createDirectory(dir.resolve("day"));
+        Path portA = Files.createDirectory(day.resolve("portA"));
+        Path portB = Files.createDirectory(day.resolve("portB"));
+        Path report = Files.createDirectory(day.resolve("report"));
+        exec("editcap", "-r", SAMPLE.toString(), day.resolve("own.pcap").toString(), "1-20");
+        exec("editcap", "-r", SAMPLE.toString(), portA.resolve("a.pcapng").toString(), "21-100");
+        exec("editcap", "-r", SAMPLE.toString(), portB.resolve("b.pcapng").toString(), "101-182");
+        Files.writeString(report.resolve("summary.txt"), "portmatrix: 10 flows\n");
+        HostileCaptures.Run r = HostileCaptures.run("analyze", day.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().startsWith("portmatrix: warning: " + day + ": its subdirectories portA, portB are not read (a directory's captures"
+                + " are the files in it); to read them too: portmatrix analyze " + day + " " + portA + " " + portB + "\n"), r.err());
+        HostileCaptures.Run all = HostileCaptures.run("analyze", day.toString(), portA.toString(), portB.toString(), "--topology", TOPOLOGY,
+                "--format", "jsonl");
+        assertEquals(0, all.status(), all.err());
+        assertFalse(all.err().contains("warning"), all.err());
+        assertEquals(HostileCaptures.run("analyze", SAMPLE.toString(), "--topology", TOPOLOGY, "--format", "jsonl").out(), all.out(),
+                "the three directories: every flow of the sample");
+        Files.delete(day.resolve("own.pcap"));
+        HostileCaptures.Run none = HostileCaptures.run("analyze", day.toString(), "--topology", TOPOLOGY);
+        assertEquals(2, none.status(), none.err());
+        assertEquals("portmatrix: " + day + ": directory without capture files; its subdirectories portA, portB are not read (a directory's"
+                + " captures are the files in it); to read them: portmatrix analyze " + portA + " " + portB, none.err().strip());
+    }
+
+    /**
      * A Network Monitor capture (what a Windows server's administrator records) among the day's files, or named:
      * named as such with the conversion that reads it, and the conversion it names, run as said, gives the flows
      * of the packets it holds. It was "not a pcap or pcapng capture (magic 0x474d4255)".
@@ -132,6 +228,51 @@ class ManyCapturesTest {
         r = HostileCaptures.run("analyze", SAMPLE.toString(), SAMPLE.toString(), "--topology", TOPOLOGY);
         assertEquals(2, r.status(), r.err());
         assertEquals("portmatrix: " + SAMPLE + ": named twice; give each capture once", r.err().strip());
+    }
+
+    /**
+     * Captures of the same period from many mirror ports, all open at once from their first packet to their
+     * last: 80 files, each holding every 80th packet of the sample (editcap -r), some gzip-compressed, read
+     * with an open-files limit of 64 (ulimit -n). They took every descriptor, and the JVM could no longer
+     * open its own files: a stack trace ("Error loading java.security file"), exit status 1, no report.
+     * Now the files read longest ago let their descriptors go and are opened again where they were: the
+     * same flows as the sample, byte for byte.
+     */
+    @Test
+    void capturesOfManyMirrorPortsAreReadWithinTheOpenFilesLimit() throws Exception {
+        Path ports = Files.createDirectory(dir.resolve("ports"));
+        int n = 80;
+        for (int k = 0; k < n; k++) {
+            Path f = ports.resolve(String.format("port%02d.pcap", k));
+            java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("editcap", "-r", SAMPLE.toString(), f.toString()));
+            for (int packet = k + 1; packet <= 182; packet += n) {
+                cmd.add(Integer.toString(packet));
+            }
+            exec(cmd.toArray(String[]::new));
+            if (k % 4 == 0) {
+                exec("gzip", f.toString());
+            }
+        }
+        Path err = dir.resolve("stderr.txt");
+        Path json = dir.resolve("flows.jsonl");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder("bash", "-c", "ulimit -n 64 && exec \"$0\" -XX:-UsePerfData -cp \"$1\" org.portmatrix.cli.Main "
+                + "analyze \"$2\" --topology \"$3\" --format jsonl", java, System.getProperty("java.class.path"), ports.toString(), TOPOLOGY)
+                .redirectOutput(json.toFile()).redirectError(err.toFile()).start();
+        boolean ended = p.waitFor(60, TimeUnit.SECONDS);
+        p.destroyForcibly();
+        String stderr = Files.readString(err);
+        assertTrue(ended, stderr);
+        assertEquals(0, p.exitValue(), stderr);
+        assertTrue(stderr.startsWith("portmatrix: 10 flows, 182 packets in " + ports + "\n") && !stderr.contains("Exception")
+                && !stderr.contains("damage"), "the summary alone: " + stderr);
+        assertEquals(analyze(SAMPLE.toString()), Files.readString(json, StandardCharsets.UTF_8), "the same flows, byte for byte");
+    }
+
+    private static void exec(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", cmd) + ": " + out);
     }
 
     /** JSON lines of {@code capture} from a JVM of {@link #HEAP_MIB} MiB of heap, which must end with status 0. */
