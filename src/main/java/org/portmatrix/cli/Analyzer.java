@@ -286,8 +286,10 @@ public final class Analyzer implements FlowSink {
         if (handoff != null) {
             try {
                 handoff.finish();
-            } catch (IOException | RuntimeException e) {
-                // abandoned: nothing of this run is reported, and the set-up's failure is what the user sees
+            } catch (IOException | RuntimeException | Error e) {
+                // abandoned: nothing of this run is reported, and the set-up's failure is what the user sees. An Error too: the
+                // flow thread's (out of memory) is the one the read raised, and thrown again from the close of a
+                // try-with-resources it became "Self-suppression not permitted" and a stack trace.
             }
         }
     }

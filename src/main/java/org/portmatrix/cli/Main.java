@@ -105,12 +105,31 @@ public final class Main {
             err.println("portmatrix: " + describe(io));
             return ExitStatus.USAGE;
         } catch (OutOfMemoryError e) {
-            // One line, not a stack trace and exit status 1 (the status of flows outside the matrix).
-            err.println("portmatrix: out of memory: the Java heap (" + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) is full;"
-                    + " give it more with PORTMATRIX_JAVA_OPTS=-Xmx<size>" + (args.length > 0 && (args[0].equals("analyze")
-                    || args[0].equals("live")) ? ", or fewer open flows with --flow-capacity" : "")); // (flows: analyze and live only)
-            return ExitStatus.USAGE;
+            return outOfMemory(args);
+        } catch (RuntimeException e) {
+            if (!outOfMemory(e)) {
+                throw e;
+            }
+            return outOfMemory(args); // (a library's exception around it: Mustache's, rendering the HTML page)
         }
+    }
+
+    /** One line, not a stack trace and exit status 1 (the status of flows outside the matrix). */
+    private int outOfMemory(String[] args) {
+        err.println("portmatrix: out of memory: the Java heap (" + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) is full;"
+                + " give it more with PORTMATRIX_JAVA_OPTS=-Xmx<size>" + (args.length > 0 && (args[0].equals("analyze")
+                || args[0].equals("live")) ? ", or fewer open flows with --flow-capacity" : "")); // (flows: analyze and live only)
+        return ExitStatus.USAGE;
+    }
+
+    /** Whether {@code t} is, or was caused by, the heap running out. */
+    static boolean outOfMemory(Throwable t) {
+        for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
+            if (t instanceof OutOfMemoryError) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The built-in catalog being read ahead (analyze), or null. */
