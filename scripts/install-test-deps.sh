@@ -55,6 +55,10 @@ readonly REQUIREMENTS=(
   tcpreplay:tcprewrite
   gzip:gzip
   python3:/usr/bin/python3
+  # hostile/DiskReadErrorTest: a capture on a loop device whose backing file is cut short under it (EIO)
+  e2fsprogs:mkfs.ext4
+  e2fsprogs:filefrag
+  mount:losetup
   # captures/icmp/record-icmp.sh: a REJECT rule that answers with ICMP "administratively prohibited"
   iptables:iptables
   # live tests (src/test/java/org/portmatrix/live): namespaces and veth pairs (iproute2, above),

@@ -80,6 +80,9 @@ public final class Captures {
         } catch (java.io.FileNotFoundException | java.nio.file.NoSuchFileException e) {
             throw new CaptureFormatException(name + ": no such file");
         }
+        if (size >= 0) {
+            raw = GuardedStream.file(raw); // a read the disk refuses is damage where it stopped, not the end of the run
+        }
         return open(name, raw, size);
     }
 
@@ -103,7 +106,8 @@ public final class Captures {
         in.reset();
         if (got == 0) {
             in.close();
-            throw new CaptureFormatException(name, 0, guard != null && guard.failure() != null ? guard.failure() : "empty file");
+            GuardedStream g = guard != null ? guard : raw instanceof GuardedStream file ? file : null;
+            throw new CaptureFormatException(name, 0, g != null && g.failure() != null ? g.failure() : "empty file");
         }
         if (got >= 2 && (magic >>> ((got - 2) * 8)) == GZIP_MAGIC && guard == null) {
             InputStream gz;
@@ -116,24 +120,21 @@ public final class Captures {
                 in.close();
                 throw new CaptureFormatException(name, 0, "damaged gzip header: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
             }
-            GuardedStream g = new GuardedStream(gz, in);
+            GuardedStream g = GuardedStream.inflated(gz, in, raw instanceof GuardedStream f ? f : null);
             return open(name, g, -1, g);
         }
         if (got < 4) {
             in.close();
             throw new CaptureFormatException(name, 0, "too short for a capture (" + got + " bytes)");
         }
-        InputStream src = in;
-        if (guard == null && raw instanceof OpenFiles.File) {
-            // A file whose descriptor may be let go: one not there when it is opened again is damage where it stopped.
-            guard = new GuardedStream(in);
-            src = guard;
+        if (guard == null && raw instanceof GuardedStream file) {
+            guard = file; // a regular file's: a read the disk refuses, or one not there again (OpenFiles), is damage where it stopped
         }
         switch (magic) {
             case PcapngReader.BLOCK_SHB:
-                return new PcapngReader(name, src, size, guard);
+                return new PcapngReader(name, in, size, guard);
             case PcapReader.MAGIC_MICRO, PcapReader.MAGIC_NANO, PcapReader.MAGIC_MICRO_SWAPPED, PcapReader.MAGIC_NANO_SWAPPED:
-                return new PcapReader(name, src, size, guard);
+                return new PcapReader(name, in, size, guard);
             case MAGIC_PCAP_MODIFIED, MAGIC_PCAP_MODIFIED_SWAPPED:
                 in.close();
                 throw new CaptureFormatException(name, 0, "a modified (Kuznetzov) pcap file; not supported (convert it with editcap -F pcap)");

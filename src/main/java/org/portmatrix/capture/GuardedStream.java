@@ -9,21 +9,40 @@ import java.util.zip.ZipException;
 /**
  * Turns a damaged compressed stream's failure into a clean end of stream, remembering why, so a
  * reader reports the damage as a cut-off capture and everything before it still counts; the same
- * for a capture file that could not be opened again ({@link OpenFiles.Gone}).
+ * for a capture file that could not be opened again ({@link OpenFiles.Gone}) and for a read the
+ * disk refused (a regular file's, or a compressed one's underneath).
  */
 final class GuardedStream extends FilterInputStream {
+    /** A read of a regular file that the disk refused is tried again a page at a time, up to the page it refuses. */
+    private static final int PAGE = 4096;
     private String failure;
     /** The compressed bytes the inflater reads, or null. */
     private final InputStream compressed;
+    /** The guard of the file under a compressed stream, whose failure is the one said, or null. */
+    private final GuardedStream below;
+    /** Whether it guards a regular file's reads (not a compressed stream's). */
+    private final boolean file;
 
-    GuardedStream(InputStream in) {
-        this(in, null);
-    }
-
-    /** @param compressed the stream of compressed bytes under {@code in}, for {@link #available} */
-    GuardedStream(InputStream in, InputStream compressed) {
+    private GuardedStream(InputStream in, InputStream compressed, GuardedStream below, boolean file) {
         super(in);
         this.compressed = compressed;
+        this.below = below;
+        this.file = file;
+    }
+
+    /** Guards a regular file's reads: a read the disk refuses (EIO), or a file not there again ({@link OpenFiles.Gone}). */
+    static GuardedStream file(InputStream in) {
+        return new GuardedStream(in, null, null, true);
+    }
+
+    /**
+     * Guards an inflated stream.
+     *
+     * @param compressed the stream of compressed bytes under {@code in}, for {@link #available}
+     * @param below the guard of the file the compressed bytes come from, or null
+     */
+    static GuardedStream inflated(InputStream in, InputStream compressed, GuardedStream below) {
+        return new GuardedStream(in, compressed, below, false);
     }
 
     /**
@@ -50,7 +69,7 @@ final class GuardedStream extends FilterInputStream {
 
     /** What went wrong, without the file's name (the damage line carries it), or null. */
     String failure() {
-        return failure;
+        return below != null && below.failure != null ? below.failure : failure;
     }
 
     @Override
@@ -72,7 +91,44 @@ final class GuardedStream extends FilterInputStream {
             // the bytes inflated just before may be wrong too.
             failure = "compressed stream damaged (" + (e.getMessage() == null ? "ZipException" : e.getMessage()) + ")";
             return -1;
+        } catch (java.io.InterruptedIOException | java.nio.channels.ClosedChannelException e) {
+            throw e; // (a read stopped on purpose: not damage)
+        } catch (IOException e) {
+            // The disk refused the read (EIO: a bad sector, a disk or network file system gone): what was read before it
+            // is analysed and reported, and the damage names the file and the offset. Thrown on, it ended the run with
+            // "portmatrix: Input/output error", no file named, exit status 2 and no report. A refused read of a regular
+            // file loses none of the pages before the one refused: they are read again one by one (a read of many pages
+            // fails whole; the reader's reads are 128 KiB).
+            if (!file || len <= PAGE) {
+                failure = readError(e);
+                return -1;
+            }
+            int got = 0;
+            while (got < len) {
+                int n;
+                try {
+                    n = super.read(b, off + got, Math.min(PAGE, len - got));
+                } catch (java.io.InterruptedIOException | java.nio.channels.ClosedChannelException stopped) {
+                    throw stopped;
+                } catch (IOException again) {
+                    failure = readError(again); // (the bytes read before it are returned; the next read ends the stream)
+                    break;
+                }
+                if (n < 0) {
+                    break;
+                }
+                got += n;
+            }
+            if (failure == null) {
+                failure = readError(e); // (read whole a page at a time: the refusal was not the disk's to repeat)
+            }
+            return got > 0 ? got : -1;
         }
+    }
+
+    private static String readError(IOException e) {
+        return e instanceof OpenFiles.Gone ? e.getMessage()
+                : "read error (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")";
     }
 
     @Override
