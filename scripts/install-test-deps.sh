@@ -27,6 +27,12 @@ readonly REQUIREMENTS=(
   gstreamer1.0-plugins-base:gst:audiotestsrc
   gstreamer1.0-plugins-good:gst:rtppcmupay
   gstreamer1.0-plugins-good:gst:udpsink
+  # captures/inspect/record-lookalikes.sh: DTLS-SRTP (GStreamer through its Python bindings), QUIC (ngtcp2)
+  gstreamer1.0-plugins-bad:gst:dtlssrtpenc
+  python3-gi:-
+  gir1.2-gstreamer-1.0:-
+  ngtcp2-client:gtlsclient
+  ngtcp2-server:/usr/sbin/gtlsserver
   time:/usr/bin/time
   libpcap0.8:-
   # captures/inspect/record-inspect.sh: HTTP, SSH, RDP/SMB/DCE-RPC/TDS/SSRP clients and servers

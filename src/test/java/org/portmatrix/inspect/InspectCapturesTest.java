@@ -52,9 +52,13 @@ class InspectCapturesTest {
     }
 
     static Analysis analyze(String capture, String format, String... more) throws Exception {
+        return analyzeUnder(TOPOLOGY, capture, format, more);
+    }
+
+    static Analysis analyzeUnder(String topology, String capture, String format, String... more) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        List<String> args = new ArrayList<>(List.of("analyze", "captures/inspect/" + capture, "--topology", TOPOLOGY, "--format", format));
+        List<String> args = new ArrayList<>(List.of("analyze", "captures/inspect/" + capture, "--topology", topology, "--format", format));
         args.addAll(List.of(more));
         int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
                 .run(args.toArray(new String[0]));
@@ -961,5 +965,23 @@ class InspectCapturesTest {
             }
         }
         assertEquals(1, mismatches, text);
+    }
+
+    /**
+     * lookalikes.pcap (record-lookalikes.sh, lookalikes-topology.yaml): DTLS-SRTP (RFC 5764) between two GStreamer
+     * pipelines is media on the Mediation Server's media port, its DTLS handshake passed over as STUN is (RFC 7983)
+     * and not counted in the budget (its 18 datagrams of 256 bytes came before the SRTP); DTLS carrying application data
+     * and QUIC on a media port, and DTLS on the Edge's STUN port, are not media (nDPI: DTLS, QUIC).
+     */
+    @Test
+    void dtlsSrtpIsMediaButDtlsAndQuicAreNot() throws Exception {
+        Analysis a = analyzeUnder("captures/inspect/lookalikes-topology.yaml", "lookalikes.pcap", "jsonl");
+        assertEquals(4, a.flows().size(), a.flows().toString());
+        JsonNode srtp = a.one("127.5.10.21", "udp", 50042);
+        assertFlow(srtp, "expected", "rtp", "internal-audio-media-udp-49152-57500");
+        assertTrue(srtp.get("reason").asText().contains("RTP, payload type 0"), srtp.toString());
+        assertFlow(a.one("127.5.10.22", "udp", 50046), "protocol_mismatch", null, "internal-audio-media-udp-49152-57500");
+        assertFlow(a.one("127.5.10.23", "udp", 3478), "protocol_mismatch", null, "client-stun-udp-3478");
+        assertFlow(a.one("127.0.0.1", "udp", 50050), "protocol_mismatch", null, "internal-audio-media-udp-49152-57500");
     }
 }
