@@ -11,6 +11,9 @@
 #   L3  DTLS 1.2 to the Edge's STUN port 3478 (openssl), from a client's 50048
 #   L4  QUIC v1 (ngtcp2's gtlsserver/gtlsclient, HTTP/0.9 over TLS 1.3) to the Mediation Server's
 #       media port 50050, from 127.0.0.1
+#   L5  WireGuard (wireguard-go, configured by wg) between 127.0.0.1:50060 and the Edge's STUN port
+#       3478: each tunnel interface in a network namespace of its own (lc-look-a, lc-look-b), the
+#       UDP sockets on the host's loopback; six datagrams echoed through the tunnel
 #
 #   sudo captures/inspect/record-lookalikes.sh [OUTPUT_DIR]      (default: captures/inspect)
 #
@@ -28,14 +31,17 @@ readonly CLIENT_1=127.5.10.21
 readonly CLIENT_2=127.5.10.22
 readonly CLIENT_3=127.5.10.23
 readonly QUIC_PORT=50050
+readonly WG_PORT=50060
+readonly NS_A=lc-look-a NS_B=lc-look-b
 readonly CAPTURE_FILTER="(src net 127.5.0.0/16 and dst net 127.5.0.0/16)
-  or (host 127.0.0.1 and host $MEDIATION and udp port $QUIC_PORT)"
+  or (host 127.0.0.1 and host $MEDIATION and udp port $QUIC_PORT)
+  or (host 127.0.0.1 and host $EDGE_INTERNAL and udp port $WG_PORT and udp port 3478)"
 
 log() { printf '[record-lookalikes] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 ((EUID == 0)) || die "tcpdump needs root: sudo $0"
-for program in tcpdump openssl gtlsserver gtlsclient ss timeout /usr/bin/python3; do
+for program in tcpdump openssl gtlsserver gtlsclient ss timeout wg wireguard-go ip /usr/bin/python3; do
   command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
 done
 /usr/bin/python3 -c 'import gi; gi.require_version("Gst", "1.0"); from gi.repository import Gst; Gst.init(None)
@@ -50,6 +56,8 @@ cleanup() {
   trap - EXIT INT TERM
   for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  ip netns del "$NS_A" 2>/dev/null || true
+  ip netns del "$NS_B" 2>/dev/null || true
   if ((status != 0)); then
     local f
     for f in "$WORK"/*.log; do [[ -s "$f" ]] && { printf -- '--- %s\n' "${f##*/}" >&2; tail -n 15 "$f" >&2; }; done
@@ -105,6 +113,47 @@ timeout 10 gtlsserver -q "$MEDIATION" "$QUIC_PORT" "$WORK/med01.key" "$WORK/med0
 wait_udp_bound "$MEDIATION" "$QUIC_PORT"
 timeout 8 gtlsclient -q --exit-on-all-streams-close "$MEDIATION" "$QUIC_PORT" "https://$MEDIATION:$QUIC_PORT/" \
   >"$WORK/l4.client.log" 2>&1 || die "L4: gtlsclient failed"
+
+log "L5 WireGuard between 127.0.0.1:$WG_PORT and the Edge's 3478"
+# wireguard-go in the foreground (a job of this script, ended by cleanup); its tunnel interface moved
+# into a namespace of its own, so that the datagrams between 10.77.0.1 and 10.77.0.2 go through the
+# tunnel, while its UDP socket stays on the host's loopback.
+umask 077 # (wg warns of keys readable by others)
+wg genkey >"$WORK/wg-a.key"
+wg genkey >"$WORK/wg-b.key"
+for end in a b; do
+  ip netns add "lc-look-$end"
+  WG_PROCESS_FOREGROUND=1 wireguard-go "lclook$end" >"$WORK/wireguard-go-$end.log" 2>&1 &
+  poll 5 test -S "/var/run/wireguard/lclook$end.sock" || die "wireguard-go did not start"
+done
+wg set lclooka listen-port "$WG_PORT" private-key "$WORK/wg-a.key" \
+  peer "$(wg pubkey <"$WORK/wg-b.key")" endpoint "$EDGE_INTERNAL:3478" allowed-ips 10.77.0.2/32
+# (the first end's datagrams come from 127.0.0.1: its socket is bound to 0.0.0.0; the second answers
+# from the address they reached, 127.5.3.10)
+wg set lclookb listen-port 3478 private-key "$WORK/wg-b.key" \
+  peer "$(wg pubkey <"$WORK/wg-a.key")" endpoint "127.0.0.1:$WG_PORT" allowed-ips 10.77.0.1/32
+ip link set lclooka netns "$NS_A"
+ip link set lclookb netns "$NS_B"
+ip -n "$NS_A" addr add 10.77.0.1/24 dev lclooka
+ip -n "$NS_A" link set lclooka up
+ip -n "$NS_B" addr add 10.77.0.2/24 dev lclookb
+ip -n "$NS_B" link set lclookb up
+ip netns exec "$NS_B" timeout 8 /usr/bin/python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.77.0.2", 9999))
+for _ in range(6):
+    d, a = s.recvfrom(2000)
+    s.sendto(d, a)' >"$WORK/l5.echo.log" 2>&1 &
+sleep 0.5
+ip netns exec "$NS_A" timeout 8 /usr/bin/python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+for i in range(6):
+    s.sendto(b"through the tunnel %d" % i, ("10.77.0.2", 9999))
+    assert s.recvfrom(100)[0] == b"through the tunnel %d" % i
+    time.sleep(0.1)' >"$WORK/l5.client.log" 2>&1 || die "L5: the datagrams did not come back through the tunnel"
 
 sleep 1
 kill -INT "$TCPDUMP_PID"

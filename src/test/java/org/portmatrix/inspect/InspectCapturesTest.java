@@ -970,18 +970,22 @@ class InspectCapturesTest {
     /**
      * lookalikes.pcap (record-lookalikes.sh, lookalikes-topology.yaml): DTLS-SRTP (RFC 5764) between two GStreamer
      * pipelines is media on the Mediation Server's media port, its DTLS handshake passed over as STUN is (RFC 7983)
-     * and not counted in the budget (its 18 datagrams of 256 bytes came before the SRTP); DTLS carrying application data
-     * and QUIC on a media port, and DTLS on the Edge's STUN port, are not media (nDPI: DTLS, QUIC).
+     * and not counted in the budget (its datagrams of at most 286 bytes, 7 one way and 10 the other, came before the
+     * SRTP); DTLS carrying application data and QUIC on a media port, DTLS and WireGuard on the Edge's STUN port, are
+     * neither media nor STUN (nDPI: DTLS, QUIC, WireGuard).
      */
     @Test
     void dtlsSrtpIsMediaButDtlsAndQuicAreNot() throws Exception {
         Analysis a = analyzeUnder("captures/inspect/lookalikes-topology.yaml", "lookalikes.pcap", "jsonl");
-        assertEquals(4, a.flows().size(), a.flows().toString());
+        assertEquals(5, a.flows().size(), a.flows().toString());
         JsonNode srtp = a.one("127.5.10.21", "udp", 50042);
         assertFlow(srtp, "expected", "rtp", "internal-audio-media-udp-49152-57500");
         assertTrue(srtp.get("reason").asText().contains("RTP, payload type 0"), srtp.toString());
         assertFlow(a.one("127.5.10.22", "udp", 50046), "protocol_mismatch", null, "internal-audio-media-udp-49152-57500");
         assertFlow(a.one("127.5.10.23", "udp", 3478), "protocol_mismatch", null, "client-stun-udp-3478");
         assertFlow(a.one("127.0.0.1", "udp", 50050), "protocol_mismatch", null, "internal-audio-media-udp-49152-57500");
+        // WireGuard (nDPI: WireGuard; tshark: wg) to the Edge's STUN port: its message types 1 to 4 fall in STUN's
+        // first-byte range (RFC 7983), and it is no STUN message
+        assertFlow(a.one("127.0.0.1", "udp", 3478), "protocol_mismatch", null, "client-stun-udp-3478");
     }
 }
