@@ -11,6 +11,9 @@
 #   L3  DTLS 1.2 to the Edge's STUN port 3478 (openssl), from a client's 50048
 #   L4  QUIC v1 (ngtcp2's gtlsserver/gtlsclient, HTTP/0.9 over TLS 1.3) to the Mediation Server's
 #       media port 50050, from 127.0.0.1
+#   L6  a DTLS 1.2 handshake and no data after it (openssl s_client -use_srtp, its standard input
+#       empty: the session is closed at once), a client's 50062 to the Mediation Server's 50064:
+#       DTLS-SRTP's keying without its SRTP
 #   L5  WireGuard (wireguard-go, configured by wg) between 127.0.0.1:50060 and the Edge's STUN port
 #       3478: each tunnel interface in a network namespace of its own (lc-look-a, lc-look-b), the
 #       UDP sockets on the host's loopback; six datagrams echoed through the tunnel
@@ -83,18 +86,24 @@ openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha25
   -subj '/O=Contoso Test/CN=med01.contoso.test' -keyout "$WORK/med01.key" -out "$WORK/med01.pem" \
   </dev/null 2>"$WORK/pki.log"
 
-# dtls NAME CLIENT CLIENT_PORT SERVER PORT — one DTLS 1.2 session; the client sends a line over it.
+# dtls NAME CLIENT CLIENT_PORT SERVER PORT [quiet] — one DTLS 1.2 session; the client sends a line
+# over it, or with "quiet" nothing (the handshake, then the client closes the session).
 dtls() {
-  local name=$1 client=$2 client_port=$3 server=$4 port=$5 server_pid
+  local name=$1 client=$2 client_port=$3 server=$4 port=$5 quiet=${6:-} server_pid
   { sleep 3; } | timeout 8 openssl s_server -dtls1_2 -accept "$server:$port" -naccept 1 \
     -cert "$WORK/med01.pem" -key "$WORK/med01.key" -use_srtp SRTP_AES128_CM_SHA1_80 \
     >"$WORK/$name.server.log" 2>&1 &
   server_pid=$!
   wait_udp_bound "$server" "$port"
-  { echo "hello over DTLS"; sleep 1; } | timeout 8 openssl s_client -dtls1_2 -bind "$client:$client_port" \
-    -connect "$server:$port" -use_srtp SRTP_AES128_CM_SHA1_80 -nocommands >"$WORK/$name.client.log" 2>&1 || true
+  { [[ -n "$quiet" ]] || { echo "hello over DTLS"; sleep 1; }; } | timeout 8 openssl s_client -dtls1_2 \
+    -bind "$client:$client_port" -connect "$server:$port" -use_srtp SRTP_AES128_CM_SHA1_80 -nocommands \
+    >"$WORK/$name.client.log" 2>&1 || true
   wait "$server_pid" 2>/dev/null || true
-  file_has "$WORK/$name.server.log" 'hello over DTLS' || die "$name: the DTLS session did not carry the line"
+  if [[ -n "$quiet" ]]; then
+    file_has "$WORK/$name.client.log" 'SRTP Extension negotiated' || die "$name: no DTLS-SRTP handshake"
+  else
+    file_has "$WORK/$name.server.log" 'hello over DTLS' || die "$name: the DTLS session did not carry the line"
+  fi
 }
 
 tcpdump -i lo -s 0 -U -n --immediate-mode -w "$WORK/lookalikes.pcap" "$CAPTURE_FILTER" >"$WORK/tcpdump.log" 2>&1 &
@@ -108,6 +117,8 @@ log "L2 DTLS with application data to a media port"
 dtls l2 "$CLIENT_2" 50044 "$MEDIATION" 50046
 log "L3 DTLS to the Edge's STUN port 3478"
 dtls l3 "$CLIENT_3" 50048 "$EDGE_INTERNAL" 3478
+log "L6 a DTLS handshake and no data to a media port"
+dtls l6 "$CLIENT_1" 50062 "$MEDIATION" 50064 quiet
 log "L4 QUIC to a media port"
 timeout 10 gtlsserver -q "$MEDIATION" "$QUIC_PORT" "$WORK/med01.key" "$WORK/med01.pem" >"$WORK/l4.server.log" 2>&1 &
 wait_udp_bound "$MEDIATION" "$QUIC_PORT"

@@ -977,13 +977,19 @@ class InspectCapturesTest {
     @Test
     void dtlsSrtpIsMediaButDtlsAndQuicAreNot() throws Exception {
         Analysis a = analyzeUnder("captures/inspect/lookalikes-topology.yaml", "lookalikes.pcap", "jsonl");
-        assertEquals(5, a.flows().size(), a.flows().toString());
+        assertEquals(6, a.flows().size(), a.flows().toString());
         JsonNode srtp = a.one("127.5.10.21", "udp", 50042);
         assertFlow(srtp, "expected", "rtp", "internal-audio-media-udp-49152-57500");
         assertTrue(srtp.get("reason").asText().contains("RTP, payload type 0"), srtp.toString());
         assertFlow(a.one("127.5.10.22", "udp", 50046), "protocol_mismatch", null, "internal-audio-media-udp-49152-57500");
         assertFlow(a.one("127.5.10.23", "udp", 3478), "protocol_mismatch", null, "client-stun-udp-3478");
         assertFlow(a.one("127.0.0.1", "udp", 50050), "protocol_mismatch", null, "internal-audio-media-udp-49152-57500");
+        // L6: a DTLS-SRTP handshake and no SRTP after it: unverifiable, and the reason says so (it had said "too few
+        // packets were seen to tell the protocol" of 12 DTLS datagrams)
+        JsonNode keying = a.one("127.5.10.21", "udp", 50064);
+        assertFlow(keying, "unverifiable", null, "internal-audio-media-udp-49152-57500");
+        assertTrue(keying.get("reason").asText().contains("a DTLS handshake was seen (DTLS-SRTP's keying, RFC 5764), and too few RTP"
+                + " packets to tell SRTP after it"), keying.toString());
         // WireGuard (nDPI: WireGuard; tshark: wg) to the Edge's STUN port: its message types 1 to 4 fall in STUN's
         // first-byte range (RFC 7983), and it is no STUN message
         assertFlow(a.one("127.0.0.1", "udp", 3478), "protocol_mismatch", null, "client-stun-udp-3478");
