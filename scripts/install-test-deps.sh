@@ -33,6 +33,12 @@ readonly REQUIREMENTS=(
   gir1.2-gstreamer-1.0:-
   ngtcp2-client:gtlsclient
   ngtcp2-server:/usr/sbin/gtlsserver
+  # ... and WireGuard, NTP and SNMP on the STUN and media ports
+  wireguard-tools:wg
+  wireguard-go:wireguard-go
+  chrony:chronyd
+  snmpd:snmpd
+  snmp:snmpget
   time:/usr/bin/time
   libpcap0.8:-
   # captures/inspect/record-inspect.sh: HTTP, SSH, RDP/SMB/DCE-RPC/TDS/SSRP clients and servers

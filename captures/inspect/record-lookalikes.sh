@@ -14,6 +14,9 @@
 #   L6  a DTLS 1.2 handshake and no data after it (openssl s_client -use_srtp, its standard input
 #       empty: the session is closed at once), a client's 50062 to the Mediation Server's 50064:
 #       DTLS-SRTP's keying without its SRTP
+#   L7  NTP (chronyd -Q, its acquisition port 50076) to a chronyd serving on the Edge's STUN port 3478
+#   L8  SNMP v2c (net-snmp's snmpget, three requests, each from a port of its own) to an snmpd on
+#       the Mediation Server's media port 50074
 #   L5  WireGuard (wireguard-go, configured by wg) between 127.0.0.1:50060 and the Edge's STUN port
 #       3478: each tunnel interface in a network namespace of its own (lc-look-a, lc-look-b), the
 #       UDP sockets on the host's loopback; six datagrams echoed through the tunnel
@@ -44,7 +47,7 @@ log() { printf '[record-lookalikes] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 ((EUID == 0)) || die "tcpdump needs root: sudo $0"
-for program in tcpdump openssl gtlsserver gtlsclient ss timeout wg wireguard-go ip /usr/bin/python3; do
+for program in tcpdump openssl gtlsserver gtlsclient ss timeout wg wireguard-go ip chronyd snmpd snmpget /usr/bin/python3; do
   command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
 done
 /usr/bin/python3 -c 'import gi; gi.require_version("Gst", "1.0"); from gi.repository import Gst; Gst.init(None)
@@ -119,6 +122,29 @@ log "L3 DTLS to the Edge's STUN port 3478"
 dtls l3 "$CLIENT_3" 50048 "$EDGE_INTERNAL" 3478
 log "L6 a DTLS handshake and no data to a media port"
 dtls l6 "$CLIENT_1" 50062 "$MEDIATION" 50064 quiet
+log "L7 NTP to the Edge's STUN port 3478"
+printf '%s\n' 'port 3478' "bindaddress $EDGE_INTERNAL" 'allow 127.0.0.0/8' 'local stratum 8' 'cmdport 0' \
+  "pidfile $WORK/chronyd-server.pid" "driftfile $WORK/chronyd-server.drift" >"$WORK/chrony-server.conf"
+timeout 10 chronyd -d -x -f "$WORK/chrony-server.conf" >"$WORK/l7.server.log" 2>&1 &
+server_pid=$!
+wait_udp_bound "$EDGE_INTERNAL" 3478
+timeout 8 chronyd -d -Q -f /dev/null "server $EDGE_INTERNAL port 3478 iburst maxsamples 3" "acquisitionport 50076" \
+  "bindacqaddress $CLIENT_1" "pidfile $WORK/chronyd-client.pid" >"$WORK/l7.client.log" 2>&1 ||
+  die "L7: chronyd -Q failed"
+file_has "$WORK/l7.client.log" 'System clock wrong by' || die "L7: no NTP answer"
+kill -TERM "$server_pid"
+wait "$server_pid" 2>/dev/null || true # (3478 is WireGuard's next)
+log "L8 SNMP to a media port"
+printf '%s\n' "agentAddress udp:$MEDIATION:50074" 'rocommunity public 127.0.0.0/8' >"$WORK/snmpd.conf"
+timeout 10 snmpd -f -Lo -C -c "$WORK/snmpd.conf" -p "$WORK/snmpd.pid" >"$WORK/l8.server.log" 2>&1 &
+server_pid=$!
+wait_udp_bound "$MEDIATION" 50074
+for oid in 1.3.6.1.2.1.1.1.0 1.3.6.1.2.1.1.3.0 1.3.6.1.2.1.1.5.0; do
+  timeout 5 snmpget -v2c -c public -r 0 -t 2 --clientaddr="$CLIENT_2" "$MEDIATION:50074" "$oid" \
+    >>"$WORK/l8.client.log" 2>&1 || die "L8: snmpget failed"
+done
+kill -TERM "$server_pid"
+wait "$server_pid" 2>/dev/null || true
 log "L4 QUIC to a media port"
 timeout 10 gtlsserver -q "$MEDIATION" "$QUIC_PORT" "$WORK/med01.key" "$WORK/med01.pem" >"$WORK/l4.server.log" 2>&1 &
 wait_udp_bound "$MEDIATION" "$QUIC_PORT"

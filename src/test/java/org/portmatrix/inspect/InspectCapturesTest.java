@@ -971,13 +971,14 @@ class InspectCapturesTest {
      * lookalikes.pcap (record-lookalikes.sh, lookalikes-topology.yaml): DTLS-SRTP (RFC 5764) between two GStreamer
      * pipelines is media on the Mediation Server's media port, its DTLS handshake passed over as STUN is (RFC 7983)
      * and not counted in the budget (its datagrams of at most 286 bytes, 7 one way and 10 the other, came before the
-     * SRTP); DTLS carrying application data and QUIC on a media port, DTLS and WireGuard on the Edge's STUN port, are
-     * neither media nor STUN (nDPI: DTLS, QUIC, WireGuard).
+     * SRTP); DTLS carrying application data, QUIC and SNMP on a media port, DTLS, NTP and WireGuard on the Edge's STUN
+     * port, are neither media nor STUN (nDPI: DTLS, QUIC, WireGuard, and by the port alone Skype_Teams for SNMP, STUN for
+     * NTP).
      */
     @Test
     void dtlsSrtpIsMediaButDtlsAndQuicAreNot() throws Exception {
         Analysis a = analyzeUnder("captures/inspect/lookalikes-topology.yaml", "lookalikes.pcap", "jsonl");
-        assertEquals(6, a.flows().size(), a.flows().toString());
+        assertEquals(10, a.flows().size(), a.flows().toString());
         JsonNode srtp = a.one("127.5.10.21", "udp", 50042);
         assertFlow(srtp, "expected", "rtp", "internal-audio-media-udp-49152-57500");
         assertTrue(srtp.get("reason").asText().contains("RTP, payload type 0"), srtp.toString());
@@ -990,6 +991,14 @@ class InspectCapturesTest {
         assertFlow(keying, "unverifiable", null, "internal-audio-media-udp-49152-57500");
         assertTrue(keying.get("reason").asText().contains("a DTLS handshake was seen (DTLS-SRTP's keying, RFC 5764), and too few RTP"
                 + " packets to tell SRTP after it"), keying.toString());
+        // L7: NTP to the Edge's STUN port (nDPI says STUN, by the port; tshark: data) is no STUN message
+        assertFlow(a.one("127.5.10.21", "udp", 3478), "protocol_mismatch", null, "client-stun-udp-3478");
+        // L8: SNMP to a media port (nDPI says Skype_Teams, by the port) is not media
+        List<JsonNode> snmp = a.all("127.5.10.22", "udp", 50074);
+        assertEquals(3, snmp.size(), snmp.toString());
+        for (JsonNode f : snmp) {
+            assertFlow(f, "protocol_mismatch", null, "internal-audio-media-udp-49152-57500");
+        }
         // WireGuard (nDPI: WireGuard; tshark: wg) to the Edge's STUN port: its message types 1 to 4 fall in STUN's
         // first-byte range (RFC 7983), and it is no STUN message
         assertFlow(a.one("127.0.0.1", "udp", 3478), "protocol_mismatch", null, "client-stun-udp-3478");
