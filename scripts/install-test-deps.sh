@@ -27,6 +27,18 @@ readonly REQUIREMENTS=(
   gstreamer1.0-plugins-base:gst:audiotestsrc
   gstreamer1.0-plugins-good:gst:rtppcmupay
   gstreamer1.0-plugins-good:gst:udpsink
+  # captures/inspect/record-lookalikes.sh: DTLS-SRTP (GStreamer through its Python bindings), QUIC (ngtcp2)
+  gstreamer1.0-plugins-bad:gst:dtlssrtpenc
+  python3-gi:-
+  gir1.2-gstreamer-1.0:-
+  ngtcp2-client:gtlsclient
+  ngtcp2-server:/usr/sbin/gtlsserver
+  # ... and WireGuard, NTP and SNMP on the STUN and media ports
+  wireguard-tools:wg
+  wireguard-go:wireguard-go
+  chrony:chronyd
+  snmpd:snmpd
+  snmp:snmpget
   time:/usr/bin/time
   libpcap0.8:-
   # captures/inspect/record-inspect.sh: HTTP, SSH, RDP/SMB/DCE-RPC/TDS/SSRP clients and servers

@@ -24,6 +24,18 @@ public final class FlowInspection {
     public int payloadsFwd, payloadsRev;
     /** Payloads looked at per direction at most: {@link Inspection#BUDGET}, or the deciding inspector's {@link Inspector#budget}. */
     public int budget = Inspection.BUDGET;
+    /**
+     * Payloads an inspector passed over as the keying of its own protocol on the same 5-tuple (DTLS-SRTP's handshake
+     * before its SRTP, RFC 5764), given back to their direction's budget ({@link #passOver}), at most
+     * {@link #PASSED_OVER} per flow.
+     */
+    public int payloadsPassedOver;
+    /**
+     * Most payloads given back per flow: a DTLS handshake in small datagrams (GStreamer's dtlssrtpenc: 7 and 11 of
+     * 256 bytes, certificates included; captures/inspect/lookalikes.pcap) had spent both directions' 8 payloads
+     * before its first SRTP packets.
+     */
+    public static final int PASSED_OVER = 4 * Inspection.BUDGET;
     /** Payloads passed over as copies of earlier ones ({@link #repeats}). */
     public int payloadsRepeated;
     /** Payloads not looked at because their direction had spent its budget. */
@@ -53,6 +65,26 @@ public final class FlowInspection {
      */
     public boolean payloadCut() {
         return payloadSnapCut || payloadFragmented;
+    }
+
+    /** Whether any payload was looked at (counted in the budget or {@linkplain #passOver passed over}). */
+    public boolean anyPayload() {
+        return payloadsFwd + payloadsRev + payloadsPassedOver > 0;
+    }
+
+    /**
+     * The payload just looked at, which an inspector passes over as its own protocol's keying, is not counted in its
+     * direction's budget, up to {@link #PASSED_OVER} per flow.
+     */
+    public void passOver(boolean forward) {
+        if (payloadsPassedOver < PASSED_OVER) {
+            payloadsPassedOver++;
+            if (forward) {
+                payloadsFwd--;
+            } else {
+                payloadsRev--;
+            }
+        }
     }
 
     public FlowInspection(boolean tcp, int dstPort, int candidates) {

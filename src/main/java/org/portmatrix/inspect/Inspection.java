@@ -309,7 +309,7 @@ public final class Inspection {
 
     private void checkProtocol(Flow f, Classification c, CompiledCatalog catalog, FlowInspection fi, TlsSession tls,
                                Roles roles) {
-        if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0) {
+        if (fi == null || !fi.anyPayload()) {
             RuleProtocol rp = catalog.rule(c.rule).protocol();
             if (tailOnly(f) && !anyProtocol(f, c, catalog)) {
                 c.verdict = Verdict.UNVERIFIABLE;
@@ -380,7 +380,7 @@ public final class Inspection {
      * is named; else the first the wire cannot tell from it, else the first entry's mismatch.
      */
     private void checkConfigured(Flow f, Classification c, Classifier classifier, FlowInspection fi, TlsSession tls, Roles roles) {
-        if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0) {
+        if (fi == null || !fi.anyPayload()) {
             if (tailOnly(f)) {
                 int any = anyConfigured(f, c, classifier);
                 if (any >= 0) { // an entry that names no protocol: nothing to check
@@ -551,7 +551,7 @@ public final class Inspection {
 
     /** True while a flow allowed by a rule read the other way round shows that rule's media, and no ICMP error refused it. */
     private boolean reversedHolds(Flow f, Classification c, CompiledCatalog catalog, FlowInspection fi, TlsSession tls) {
-        if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0 || f.icmpErrors != null) {
+        if (fi == null || !fi.anyPayload() || f.icmpErrors != null) {
             return false;
         }
         return reversedOutcome(f, c, catalog, fi, tls, why) == ProtocolCheck.SATISFIED;
@@ -636,12 +636,12 @@ public final class Inspection {
         CompiledCatalog catalog = classifier.catalog();
         FlowInspection fi = f.inspection instanceof FlowInspection x ? x : null;
         if (c.reversed) {
-            if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0 || f.icmpErrors != null) {
+            if (fi == null || !fi.anyPayload() || f.icmpErrors != null) {
                 return c.unreversedVerdict;
             }
             return reversedOutcome(f, c, catalog, fi, null, scratch) == ProtocolCheck.SATISFIED ? Verdict.EXPECTED : c.unreversedVerdict;
         }
-        if (fi == null || fi.payloadsFwd + fi.payloadsRev == 0) {
+        if (fi == null || !fi.anyPayload()) {
             boolean checked = c.rule == CompiledCatalog.NO_RULE ? anyConfigured(f, c, classifier) < 0 : !anyProtocol(f, c, catalog);
             return tailOnly(f) && checked ? Verdict.UNVERIFIABLE : Verdict.EXPECTED;
         }

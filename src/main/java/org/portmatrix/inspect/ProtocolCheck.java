@@ -126,6 +126,11 @@ public final class ProtocolCheck {
             if (fi.candidates != 0) {
                 if (fi.payloadCut()) {
                     why.append(cutReason(fi));
+                } else if ((fi.candidates & 1 << Inspectors.RTP) != 0 && fi.payloadsPassedOver > 0) {
+                    // DTLS-SRTP's keying (RFC 5764), passed over by the RTP inspector: a handshake, then no SRTP or too
+                    // little of it ("too few packets were seen" had been said of 12 DTLS datagrams)
+                    why.append("a DTLS handshake was seen (DTLS-SRTP's keying, RFC 5764), and too few RTP packets to tell SRTP after it (RTP is told by ")
+                            .append(RtpInspector.AGREEING).append(" packets in sequence from one end)");
                 } else if ((fi.candidates & 1 << Inspectors.RTP) != 0 && fi.longestPayload >= bytesToTell(RTP_ONLY)) {
                     // Whole RTP headers, too few of them: RTP is told over several packets of one direction, not by
                     // a payload's length ("too short" had been said of two 172-byte RTP packets).

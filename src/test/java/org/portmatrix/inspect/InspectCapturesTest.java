@@ -52,9 +52,13 @@ class InspectCapturesTest {
     }
 
     static Analysis analyze(String capture, String format, String... more) throws Exception {
+        return analyzeUnder(TOPOLOGY, capture, format, more);
+    }
+
+    static Analysis analyzeUnder(String topology, String capture, String format, String... more) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        List<String> args = new ArrayList<>(List.of("analyze", "captures/inspect/" + capture, "--topology", TOPOLOGY, "--format", format));
+        List<String> args = new ArrayList<>(List.of("analyze", "captures/inspect/" + capture, "--topology", topology, "--format", format));
         args.addAll(List.of(more));
         int status = new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
                 .run(args.toArray(new String[0]));
@@ -961,5 +965,42 @@ class InspectCapturesTest {
             }
         }
         assertEquals(1, mismatches, text);
+    }
+
+    /**
+     * lookalikes.pcap (record-lookalikes.sh, lookalikes-topology.yaml): DTLS-SRTP (RFC 5764) between two GStreamer
+     * pipelines is media on the Mediation Server's media port, its DTLS handshake passed over as STUN is (RFC 7983)
+     * and not counted in the budget (its datagrams of at most 286 bytes, 7 one way and 10 the other, came before the
+     * SRTP); DTLS carrying application data, QUIC and SNMP on a media port, DTLS, NTP and WireGuard on the Edge's STUN
+     * port, are neither media nor STUN (nDPI: DTLS, QUIC, WireGuard, and by the port alone Skype_Teams for SNMP, STUN for
+     * NTP).
+     */
+    @Test
+    void dtlsSrtpIsMediaButDtlsAndQuicAreNot() throws Exception {
+        Analysis a = analyzeUnder("captures/inspect/lookalikes-topology.yaml", "lookalikes.pcap", "jsonl");
+        assertEquals(10, a.flows().size(), a.flows().toString());
+        JsonNode srtp = a.one("127.5.10.21", "udp", 50042);
+        assertFlow(srtp, "expected", "rtp", "internal-audio-media-udp-49152-57500");
+        assertTrue(srtp.get("reason").asText().contains("RTP, payload type 0"), srtp.toString());
+        assertFlow(a.one("127.5.10.22", "udp", 50046), "protocol_mismatch", null, "internal-audio-media-udp-49152-57500");
+        assertFlow(a.one("127.5.10.23", "udp", 3478), "protocol_mismatch", null, "client-stun-udp-3478");
+        assertFlow(a.one("127.0.0.1", "udp", 50050), "protocol_mismatch", null, "internal-audio-media-udp-49152-57500");
+        // L6: a DTLS-SRTP handshake and no SRTP after it: unverifiable, and the reason says so (it had said "too few
+        // packets were seen to tell the protocol" of 12 DTLS datagrams)
+        JsonNode keying = a.one("127.5.10.21", "udp", 50064);
+        assertFlow(keying, "unverifiable", null, "internal-audio-media-udp-49152-57500");
+        assertTrue(keying.get("reason").asText().contains("a DTLS handshake was seen (DTLS-SRTP's keying, RFC 5764), and too few RTP"
+                + " packets to tell SRTP after it"), keying.toString());
+        // L7: NTP to the Edge's STUN port (nDPI says STUN, by the port; tshark: data) is no STUN message
+        assertFlow(a.one("127.5.10.21", "udp", 3478), "protocol_mismatch", null, "client-stun-udp-3478");
+        // L8: SNMP to a media port (nDPI says Skype_Teams, by the port) is not media
+        List<JsonNode> snmp = a.all("127.5.10.22", "udp", 50074);
+        assertEquals(3, snmp.size(), snmp.toString());
+        for (JsonNode f : snmp) {
+            assertFlow(f, "protocol_mismatch", null, "internal-audio-media-udp-49152-57500");
+        }
+        // WireGuard (nDPI: WireGuard; tshark: wg) to the Edge's STUN port: its message types 1 to 4 fall in STUN's
+        // first-byte range (RFC 7983), and it is no STUN message
+        assertFlow(a.one("127.0.0.1", "udp", 3478), "protocol_mismatch", null, "client-stun-udp-3478");
     }
 }

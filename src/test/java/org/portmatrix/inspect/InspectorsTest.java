@@ -1,6 +1,7 @@
 package org.portmatrix.inspect;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -305,6 +306,28 @@ class InspectorsTest {
     }
 
     /** rtcp-mux (RFC 5761): SRTP, then an SRTCP compound on the same flow; it had ruled RTP out. */
+    /**
+     * DTLS-SRTP's keying (RFC 5764, RFC 6347 §4.1 record header): a datagram of DTLS 1.0/1.2 handshake, change_cipher_spec
+     * or alert records whose lengths fill it is a handshake the RTP inspector passes over; application data, another
+     * version, or lengths that do not fill the datagram are not (lookalikes.pcap has the real ones).
+     */
+    @Test
+    void dtlsHandshakeRecordsAreToldByTheirHeaders() {
+        String ccs = "14 | fefd | 0000 | 000000000003 | 0001 | 01";           // change_cipher_spec, DTLS 1.2
+        String finished = "16 | fefd | 0001 | 000000000000 | 0004 | a1b2c3d4"; // an encrypted handshake record, epoch 1
+        byte[] flight = hex(ccs + finished);
+        assertTrue(RtpInspector.dtlsHandshake(flight, 0, flight.length));
+        byte[] hello = hex("16 | feff | 0000 | 000000000000 | 0003 | 010000");  // DTLS 1.0 ClientHello's record
+        assertTrue(RtpInspector.dtlsHandshake(hello, 0, hello.length));
+        byte[] data = hex("17 | fefd | 0001 | 000000000001 | 0004 | 00112233"); // application data
+        assertFalse(RtpInspector.dtlsHandshake(data, 0, data.length));
+        byte[] tls = hex("16 | 0303 | 0000 | 000000000000 | 0003 | 010000");   // a TLS version
+        assertFalse(RtpInspector.dtlsHandshake(tls, 0, tls.length));
+        assertFalse(RtpInspector.dtlsHandshake(flight, 0, flight.length - 1)); // the last record runs past the datagram
+        byte[] trailing = hex(ccs + "00");                                       // a byte after the last record
+        assertFalse(RtpInspector.dtlsHandshake(trailing, 0, trailing.length));
+    }
+
     @Test
     void srtcpAmongSrtpOnOneFlowIsMedia() {
         RtpInspector in = new RtpInspector();

@@ -161,6 +161,38 @@ public final class RtpInspector extends Inspector {
         return -1;
     }
 
+    /** DTLS record header (RFC 6347 §4.1): type(1) version(2) epoch(2) sequence number(6) length(2). */
+    static final int DTLS_RECORD_HEADER = 13;
+    static final int DTLS_CHANGE_CIPHER_SPEC = 20;
+    static final int DTLS_HANDSHAKE = 22;
+
+    /**
+     * The pure byte test for a datagram of a DTLS handshake (RFC 6347 §4.1, RFC 5764 §4.1: DTLS-SRTP's keying):
+     * one or more DTLS 1.0 or 1.2 records (version 0xFEFF or 0xFEFD) of a change_cipher_spec, an alert or a
+     * handshake message, their lengths filling the datagram exactly.
+     */
+    public static boolean dtlsHandshake(byte[] b, int off, int len) {
+        int p = off;
+        int end = off + len;
+        if (len < DTLS_RECORD_HEADER) {
+            return false;
+        }
+        while (p < end) {
+            if (end - p < DTLS_RECORD_HEADER) {
+                return false;
+            }
+            int type = b[p] & 0xff;
+            int version = Wire.u16(b, p + 1);
+            int length = Wire.u16(b, p + 11);
+            if (type < DTLS_CHANGE_CIPHER_SPEC || type > DTLS_HANDSHAKE || (version != 0xfeff && version != 0xfefd)
+                    || length > end - p - DTLS_RECORD_HEADER) {
+                return false;
+            }
+            p += DTLS_RECORD_HEADER + length;
+        }
+        return true;
+    }
+
     private static final int[] NONE = new int[0];
 
     private static final long[] NO_SSRC = new long[0];
@@ -252,6 +284,14 @@ public final class RtpInspector extends Inspector {
             // RFC 7983 §7: STUN (first byte 0-3) shares the media 5-tuple (ICE checks, consent freshness): passed over,
             // neither counted nor held against the stream. A STUN message is told exactly (its length covers the
             // datagram, its magic cookie), so this passes over nothing else.
+            return NEED_MORE;
+        }
+        if (!fi.tcp && dtlsHandshake(b, o, l)) {
+            // RFC 5764 §5.1.2, RFC 7983 §7: DTLS-SRTP keys the media in a DTLS handshake on the media 5-tuple, and
+            // its SRTP follows (or comes before it: a sender that starts before the keys are agreed). Passed over as
+            // STUN is, and not counted in the budget: a handshake in small datagrams may take more than 8 of them. A
+            // DTLS record of application data is not media, and rules RTP out.
+            fi.passOver(forward);
             return NEED_MORE;
         }
         if (l < 8) {
