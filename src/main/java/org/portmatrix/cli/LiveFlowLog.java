@@ -148,8 +148,10 @@ final class LiveFlowLog implements FlowReport {
             moves++;
             linesInMoved += inFile;
         }
-        if (what == RotatingOutput.ROTATED) {
-            flushed = written; // (the part was flushed whole before it was renamed)
+        if (what != RotatingOutput.KEPT) {
+            // (the file left was flushed whole first: a part renamed, a file moved away or replaced; a removed one's lines are
+            // no longer counted)
+            flushed = written;
         }
         if (what != RotatingOutput.KEPT) {
             inFile = 0;
