@@ -362,7 +362,9 @@ final class RotatingOutput implements AutoCloseable {
             return;
         }
         current.flush();
-        wholeBytes = counting.bytes;
+        // The file's own size, not the bytes counted written: a file cut under the writer (logrotate's copytruncate) is
+        // smaller than the count, and a cut back to the count would leave the start of the line a full disk cut.
+        wholeBytes = channel != null ? channel.size() : counting.bytes;
     }
 
     /**

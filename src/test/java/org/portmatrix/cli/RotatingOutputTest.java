@@ -74,6 +74,30 @@ class RotatingOutputTest {
         assertEquals(List.of("{\"a\":1}", "{\"b\":", "{\"c\":3}", "{\"d\":4}"), Files.readAllLines(file));
     }
 
+    /**
+     * logrotate's copytruncate (the file copied, then cut to nothing under the writer) and then a full
+     * disk: the file is cut back to where its last flushed line ends, not to the count of bytes written
+     * since the file was opened (larger than the file after the truncation), which left the start of the
+     * line the full disk cut at the file's end.
+     */
+    @Test
+    void aFullDiskAfterCopytruncateStillLeavesOnlyWholeLines() throws Exception {
+        Path file = dir.resolve("flows.jsonl");
+        RotatingOutput out = RotatingOutput.file(file, 0, 0, 0);
+        out.writer().write("{\"a\":1}\n");
+        out.flush();
+        try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            c.truncate(0); // copytruncate
+        }
+        out.writer().write("{\"b\":2}\n");
+        out.flush();
+        // What a full disk leaves of the next batch: its first bytes, the rest refused.
+        Files.writeString(file, "{\"c\":3,\"reason\":\"cut by the full", java.nio.file.StandardOpenOption.APPEND);
+        out.abandon();
+        out.close();
+        assertEquals("{\"b\":2}\n", Files.readString(file));
+    }
+
     @Test
     void everyPartIsKeptWithoutALimit() throws Exception {
         Path file = dir.resolve("flows.jsonl");
