@@ -116,6 +116,8 @@ final class RotatingOutput implements AutoCloseable {
                 java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
                 try (java.nio.channels.FileChannel read = java.nio.channels.FileChannel.open(path, StandardOpenOption.READ)) {
                     midLine = read.read(last, size - 1) == 1 && last.get(0) != '\n';
+                } catch (java.nio.file.AccessDeniedException e) {
+                    // a file this user may append to but not read (mode -w-, an append-only rule): not looked at, written as before
                 }
                 if (midLine) {
                     ch.write(java.nio.ByteBuffer.wrap(new byte[] {'\n'})); // (the new lines would have been glued to the cut one)
