@@ -128,7 +128,14 @@ final class LiveFlowLog implements FlowReport {
         written++;
         inFile++;
         dirty = true;
-        rotated(out.maybeRotate());
+        long flushes = out.rotationFlushes();
+        try {
+            rotated(out.maybeRotate());
+        } finally {
+            if (out.rotationFlushes() != flushes) {
+                flushed = written; // (flushed whole into the file before the rotation went on, and failed or not)
+            }
+        }
     }
 
     /**

@@ -253,6 +253,7 @@ final class RotatingOutput implements AutoCloseable {
             return changed; // a new file already
         }
         flush(); // (a failure here leaves the file open, to be cut back to its whole lines)
+        rotationFlushes++;
         current.close();
         String stamp = STAMP.format(Instant.now());
         String base = path.getFileName() + "." + stamp;
@@ -358,6 +359,16 @@ final class RotatingOutput implements AutoCloseable {
     int rotations() {
         return rotations;
     }
+
+    /**
+     * Rotations that flushed the file whole before renaming it: its lines are in it (or in the part)
+     * even when the rename or the new file then fails.
+     */
+    long rotationFlushes() {
+        return rotationFlushes;
+    }
+
+    private long rotationFlushes;
 
     void flush() throws IOException {
         if (abandoned) {
