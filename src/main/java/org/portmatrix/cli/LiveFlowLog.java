@@ -128,7 +128,14 @@ final class LiveFlowLog implements FlowReport {
         written++;
         inFile++;
         dirty = true;
-        rotated(out.maybeRotate());
+        long flushes = out.rotationFlushes();
+        try {
+            rotated(out.maybeRotate());
+        } finally {
+            if (out.rotationFlushes() != flushes) {
+                flushed = written; // (flushed whole into the file before the rotation went on, and failed or not)
+            }
+        }
     }
 
     /**
@@ -148,8 +155,10 @@ final class LiveFlowLog implements FlowReport {
             moves++;
             linesInMoved += inFile;
         }
-        if (what == RotatingOutput.ROTATED) {
-            flushed = written; // (the part was flushed whole before it was renamed)
+        if (what != RotatingOutput.KEPT) {
+            // (the file left was flushed whole first: a part renamed, a file moved away or replaced; a removed one's lines are
+            // no longer counted)
+            flushed = written;
         }
         if (what != RotatingOutput.KEPT) {
             inFile = 0;

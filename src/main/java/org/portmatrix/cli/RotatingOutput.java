@@ -116,6 +116,8 @@ final class RotatingOutput implements AutoCloseable {
                 java.nio.ByteBuffer last = java.nio.ByteBuffer.allocate(1);
                 try (java.nio.channels.FileChannel read = java.nio.channels.FileChannel.open(path, StandardOpenOption.READ)) {
                     midLine = read.read(last, size - 1) == 1 && last.get(0) != '\n';
+                } catch (java.nio.file.AccessDeniedException e) {
+                    // a file this user may append to but not read (mode -w-, an append-only rule): not looked at, written as before
                 }
                 if (midLine) {
                     ch.write(java.nio.ByteBuffer.wrap(new byte[] {'\n'})); // (the new lines would have been glued to the cut one)
@@ -251,6 +253,7 @@ final class RotatingOutput implements AutoCloseable {
             return changed; // a new file already
         }
         flush(); // (a failure here leaves the file open, to be cut back to its whole lines)
+        rotationFlushes++;
         current.close();
         String stamp = STAMP.format(Instant.now());
         String base = path.getFileName() + "." + stamp;
@@ -357,12 +360,24 @@ final class RotatingOutput implements AutoCloseable {
         return rotations;
     }
 
+    /**
+     * Rotations that flushed the file whole before renaming it: its lines are in it (or in the part)
+     * even when the rename or the new file then fails.
+     */
+    long rotationFlushes() {
+        return rotationFlushes;
+    }
+
+    private long rotationFlushes;
+
     void flush() throws IOException {
         if (abandoned) {
             return;
         }
         current.flush();
-        wholeBytes = counting.bytes;
+        // The file's own size, not the bytes counted written: a file cut under the writer (logrotate's copytruncate) is
+        // smaller than the count, and a cut back to the count would leave the start of the line a full disk cut.
+        wholeBytes = channel != null ? channel.size() : counting.bytes;
     }
 
     /**

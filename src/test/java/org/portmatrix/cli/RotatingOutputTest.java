@@ -74,6 +74,65 @@ class RotatingOutputTest {
         assertEquals(List.of("{\"a\":1}", "{\"b\":", "{\"c\":3}", "{\"d\":4}"), Files.readAllLines(file));
     }
 
+    /**
+     * logrotate's copytruncate (the file copied, then cut to nothing under the writer) and then a full
+     * disk: the file is cut back to where its last flushed line ends, not to the count of bytes written
+     * since the file was opened (larger than the file after the truncation), which left the start of the
+     * line the full disk cut at the file's end.
+     */
+    @Test
+    void aFullDiskAfterCopytruncateStillLeavesOnlyWholeLines() throws Exception {
+        Path file = dir.resolve("flows.jsonl");
+        RotatingOutput out = RotatingOutput.file(file, 0, 0, 0);
+        out.writer().write("{\"a\":1}\n");
+        out.flush();
+        try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+            c.truncate(0); // copytruncate
+        }
+        out.writer().write("{\"b\":2}\n");
+        out.flush();
+        // What a full disk leaves of the next batch: its first bytes, the rest refused.
+        Files.writeString(file, "{\"c\":3,\"reason\":\"cut by the full", java.nio.file.StandardOpenOption.APPEND);
+        out.abandon();
+        out.close();
+        assertEquals("{\"b\":2}\n", Files.readString(file));
+    }
+
+    /**
+     * An output file the capture's user may write but not read (mode -w-, as a non-root capture with
+     * CAP_NET_RAW may be given): the look at its last byte had made the run refuse it ("cannot write the
+     * live output: ...: permission denied"); it is appended to as before. Run as nobody (needs root and
+     * setpriv; skipped otherwise).
+     */
+    @Test
+    void aFileThatMayBeWrittenButNotReadIsAppendedTo() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")) && Files.isExecutable(Path.of("/usr/bin/setpriv")));
+        Path open = Files.createTempDirectory(Path.of("/tmp"), "ra-wo");
+        try {
+            Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+            Path file = open.resolve("flows.jsonl");
+            Files.writeString(file, "{\"a\":1}\n");
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("-w--w--w-"));
+            String classes = Path.of(RotatingOutput.class.getProtectionDomain().getCodeSource().getLocation().toURI()) + ":"
+                    + Path.of(AppendOnlyProbe.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Process p = new ProcessBuilder("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classes, AppendOnlyProbe.class.getName(),
+                    file.toString()).redirectErrorStream(true).start();
+            String said = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            org.junit.jupiter.api.Assumptions.assumeFalse(said.contains("NoClassDefFoundError") || said.contains("ClassNotFoundException"),
+                    "the classes are not readable by nobody here: " + said);
+            assertEquals(0, p.waitFor(), said);
+            assertEquals("{\"a\":1}\n{\"b\":2}\n", Files.readString(file));
+        } finally {
+            try (var files = Files.list(open)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(open);
+        }
+    }
+
     @Test
     void everyPartIsKeptWithoutALimit() throws Exception {
         Path file = dir.resolve("flows.jsonl");

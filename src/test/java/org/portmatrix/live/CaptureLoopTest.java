@@ -118,4 +118,110 @@ class CaptureLoopTest {
         assertEquals(frames.size() - i, loop.droppedInTool());
         assertTrue(loop.droppedInTool() > 40_000, "dropped: " + loop.droppedInTool());
     }
+
+    /**
+     * The kernel's drops learnt of when no packet follows them (a burst cut by a full buffer, then
+     * silence) are handed over while the capture runs, with an empty batch: they had waited in the
+     * capture thread for the next packet, so the flows they cut, closed meanwhile as idle by the
+     * analysis thread's wall-clock timer, were written without drops_on_this_host.
+     */
+    @Test
+    void dropsLearntOfWhileIdleAreHandedOverWithoutWaitingForAPacket() throws Exception {
+        long t0 = System.currentTimeMillis() * 1_000_000L;
+        org.portmatrix.capture.live.LiveSource source = new org.portmatrix.capture.live.LiveSource() {
+            private int delivered;
+            private volatile boolean woken;
+
+            @Override
+            public int next() {
+                if (woken) {
+                    woken = false;
+                    return WOKEN;
+                }
+                if (delivered < 3) {
+                    delivered++;
+                    return PACKET;
+                }
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return TIMEOUT; // then silence
+            }
+
+            @Override
+            public void nonBlocking() {}
+
+            @Override
+            public int caplen() {
+                return 60;
+            }
+
+            @Override
+            public int origLen() {
+                return 60;
+            }
+
+            @Override
+            public long tsNanos() {
+                return t0 + delivered;
+            }
+
+            @Override
+            public void copyTo(byte[] dst, int offset) {}
+
+            @Override
+            public int linkType() {
+                return 1;
+            }
+
+            @Override
+            public String name() {
+                return "test";
+            }
+
+            @Override
+            public void stats(org.portmatrix.capture.live.KernelStats into) {
+                into.set(delivered + 7, delivered == 3 ? 7 : 0, 0); // the 7 packets after the 3 dropped by the kernel
+            }
+
+            @Override
+            public void wakeup() {
+                woken = true;
+            }
+
+            @Override
+            public void close() {}
+        };
+        CaptureLoop loop = new CaptureLoop(source, 4, 64 * 1024, 256);
+        Thread t = new Thread(loop, "capture");
+        t.start();
+        long packets = 0;
+        long drops = 0;
+        long lastDrop = Long.MIN_VALUE;
+        try {
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5); // the counters are read once a second
+            while (drops == 0 && System.nanoTime() < end) {
+                PacketBatch b = loop.poll();
+                if (b == null) {
+                    loop.nudge(System.nanoTime());
+                    loop.awaitBatch(TimeUnit.MILLISECONDS.toNanos(10));
+                    continue;
+                }
+                packets += b.count;
+                drops += b.dropsBefore;
+                lastDrop = b.dropsBefore > 0 ? b.lastDropNanos : lastDrop;
+                loop.recycle(b);
+            }
+            assertTrue(!loop.stopRequested() && t.isAlive());
+        } finally {
+            loop.requestStop();
+            t.join(10_000);
+        }
+        assertEquals(3, packets);
+        assertEquals(7, drops, "the kernel's drops reached the analysis while the capture ran, no packet following them");
+        assertTrue(lastDrop >= t0, "dated by the read of the counters: " + lastDrop);
+        assertEquals(0, loop.dropsNotHandedOver());
+    }
 }

@@ -221,6 +221,46 @@ class LiveReplayTest {
     }
 
     /**
+     * The same drops with no packet after them: the flows they cut close as idle on the wall-clock timer
+     * (short timeouts), before any packet could carry the drops to the analysis, and are marked all the
+     * same. The drops had waited in the capture thread for the next packet, and those flows were written
+     * with drops_on_this_host: false.
+     */
+    @Test
+    void flowsCutByDropsAndClosedAsIdleWithNoPacketAfterAreMarked() throws Exception {
+        Path[] mix = Workload.mixCut();
+        Path flows = dir.resolve("flows.jsonl");
+        Path reports = dir.resolve("report");
+        try (Netns ns = Netns.create();
+                LiveProcess live = startOnMix(ns, "--queue-size", "1", "--buffer-size", "1", "--udp-timeout", "1", "--tcp-timeout", "1",
+                        "--tcp-other-timeout", "1", "--tcp-closed-timeout", "1")) {
+            live.signal("STOP");
+            String replay;
+            try {
+                replay = ns.replayTopSpeed(mix[0]);
+            } finally {
+                live.signal("CONT");
+            }
+            assertEquals(Workload.MIX_PACKETS, Netns.successfulPackets(replay), replay);
+            JsonNode s = live.awaitSummary(reports, x -> x.path("capture").path("kernel_dropped").asLong() > 0
+                    && x.path("flows").path("open").asLong() == 0 && x.path("flows").path("closed").asLong() > 0, 60);
+            live.signal("TERM");
+            assertEquals(128 + 15, live.awaitExit(60), live.stderrText());
+            Map<String, Integer> offlineMix = Workload.verdictKeys(Workload.offline(mix[0], mix[1]));
+            long differing = 0;
+            for (JsonNode r : Workload.jsonLines(List.of(flows))) {
+                String key = Workload.verdictKeys(List.of(r)).keySet().iterator().next();
+                if (!offlineMix.containsKey(key)) {
+                    differing++;
+                    assertTrue(r.path("drops_on_this_host").asBoolean(), "a flow that differs from the offline analysis is marked: " + r
+                            + "\n" + s.path("flows"));
+                }
+            }
+            assertTrue(differing > 0, "the drops changed flows");
+        }
+    }
+
+    /**
      * A report directory whose files cannot be replaced (summary.json is a directory there) does not stop the capture: said once on stderr while it runs, the flows are all
      * written, and the final summary's failure comes last, exit status 2.
      */

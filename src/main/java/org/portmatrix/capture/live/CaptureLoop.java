@@ -145,6 +145,16 @@ public final class CaptureLoop implements Runnable {
                 }
                 publishCounters();
                 tick();
+                if (pendingDrops > 0) {
+                    // Drops learnt of with no packet after them to carry them (the traffic stopped after a burst, or the
+                    // kernel's counters were read while idle): handed over now with an empty batch, before the analysis
+                    // closes the flows they cut on its wall-clock timer.
+                    PacketBatch b = filling != null ? filling : free.poll();
+                    if (b != null) {
+                        handOver(b);
+                        filling = free.poll();
+                    }
+                }
             }
         }
         // Stop requested: take what the kernel already captured, then end.

@@ -1,0 +1,92 @@
+package org.portmatrix.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.portmatrix.report.FlowRecord;
+
+class LiveFlowLogTest {
+    @TempDir
+    Path dir;
+
+    private static FlowRecord flow(long id) {
+        return new FlowRecord(1_700_000_000_000_000_000L + id, 1_700_000_001_000_000_000L + id, "tcp", "10.1.1.11", 50_000 + (int) id,
+                "10.1.1.12", 5061, false, List.of("front-end"), List.of("front-end"), "tls", "allowed", "fe-sip-mtls-5061", "ok", 3, 2,
+                300, 200, "1:abc=", -1, "established", "closed", id, 0, null);
+    }
+
+    /**
+     * The output moved away and another file put under its name (logrotate's create) found by a
+     * --rotate-size rotation in the middle of a batch: the lines before it were flushed whole into the
+     * file moved away; when the new file then could not be written (a full disk), flows.written fell back
+     * to the last batch's flush and no longer counted them (below the lines the file moved away kept).
+     */
+    @Test
+    void linesFlushedIntoAFileMovedAwayStayCountedWrittenWhenTheNextFileFails() throws Exception {
+        Path file = dir.resolve("flows.jsonl");
+        RotatingOutput out = RotatingOutput.file(file, 1, 0, 0);
+        LiveFlowLog flows = new LiveFlowLog(out, "jsonl", null);
+        Files.move(file, dir.resolve("flows.jsonl.moved"));
+        Files.createSymbolicLink(file, Path.of("/dev/full")); // the file now under the name: every write fails
+        flows.flow(flow(1)); // the rotation finds the name taken by another file: the line goes into the one moved away
+        flows.flow(flow(2)); // into the full one
+        flows.flush();
+        assertNotNull(flows.failure());
+        assertEquals(1, flows.replacements());
+        assertEquals(1, flows.linesInReplaced());
+        assertEquals(1, Files.readAllLines(dir.resolve("flows.jsonl.moved")).size());
+        assertEquals(1, flows.written(), "the line in the file moved away is written");
+        assertEquals(2, flows.closed());
+        out.close();
+    }
+
+    /**
+     * A --rotate-size rotation that flushed the lines into the file and then could not make the new
+     * file (a directory the capture's user may not create files in): the lines flushed stay in the file,
+     * and flows.written counts them (it fell back to the last batch's flush, below the lines in the
+     * file). Run as nobody (needs root and setpriv; skipped otherwise).
+     */
+    @Test
+    void linesFlushedByARotationThatThenFailedStayCountedWritten() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")) && Files.isExecutable(Path.of("/usr/bin/setpriv")));
+        Path closed = Files.createTempDirectory(Path.of("/tmp"), "ra-ro");
+        try {
+            Files.setPosixFilePermissions(closed, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path file = closed.resolve("flows.jsonl");
+            Files.writeString(file, "");
+            Files.setAttribute(file, "unix:uid", 65534);
+            String classes = Path.of(RotatingOutput.class.getProtectionDomain().getCodeSource().getLocation().toURI()) + ":"
+                    + Path.of(RotationFailureProbe.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path lib = Files.createDirectories(closed.resolve("lib")); // (the JSON library, from a repository nobody may read)
+            for (String jar : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+                if (jar.contains("jackson")) {
+                    Path copy = lib.resolve(Path.of(jar).getFileName());
+                    Files.copy(Path.of(jar), copy);
+                    classes += ":" + copy;
+                }
+            }
+            Process p = new ProcessBuilder("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classes, RotationFailureProbe.class.getName(),
+                    file.toString()).redirectErrorStream(true).start();
+            String said = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            org.junit.jupiter.api.Assumptions.assumeFalse(said.contains("NoClassDefFoundError") || said.contains("ClassNotFoundException"),
+                    "the classes are not readable by nobody here: " + said);
+            assertEquals(0, p.waitFor(), said);
+            assertTrue(said.contains("failure " + file + ": cannot write: "), said);
+            assertEquals(1, Files.readAllLines(file).size(), said);
+            assertTrue(said.contains("written 1\n"), "the line in the file is counted written: " + said);
+        } finally {
+            try (var files = Files.walk(closed)) {
+                for (Path f : (Iterable<Path>) files.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                    Files.delete(f);
+                }
+            }
+        }
+    }
+}
