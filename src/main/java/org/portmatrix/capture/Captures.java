@@ -381,8 +381,17 @@ public final class Captures {
      * without captures are named in its error.
      */
     public static List<String> subdirectoryWarnings(List<Path> args) {
+        return subdirectoryWarnings(args, List.of());
+    }
+
+    /**
+     * @param outputDirs directories this run writes into ({@code --report-dir}, the extract's): not named, whatever they
+     *     hold (the extract is a capture of packets the directory's files already hold)
+     */
+    public static List<String> subdirectoryWarnings(List<Path> args, List<Path> outputDirs) {
         List<String> warnings = new ArrayList<>();
         java.util.Set<Path> named = named(args);
+        named.addAll(named(outputDirs));
         for (Path a : args) {
             try {
                 if (!a.toString().equals(STDIN) && Files.isDirectory(a) && !directory(a).isEmpty()) {
@@ -443,8 +452,21 @@ public final class Captures {
         return named;
     }
 
-    /** Whether one of the first files of {@code dir} begins as a capture does (pcap, pcapng or gzip): not a report directory. */
+    /**
+     * A file that every report directory holds ({@code analyze --report-dir}'s and {@code live --report-dir}'s
+     * summary.txt, ReportSet.DIR_TEXT): a directory holding it is a report directory, whose extract (a capture of
+     * packets its parent's files already hold) is not one to read with them.
+     */
+    public static final String REPORT_FILE = "summary.txt";
+
+    /**
+     * Whether one of the first files of {@code dir} begins as a capture does (pcap, pcapng or gzip), and it is not a
+     * report directory (its extract, read with the captures it came from, would count its packets twice).
+     */
     private static boolean holdsCaptures(Path dir) {
+        if (Files.isRegularFile(dir.resolve(REPORT_FILE))) {
+            return false;
+        }
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             int looked = 0;
             for (Path p : ds) {

@@ -190,6 +190,38 @@ class ManyCapturesTest {
     }
 
     /**
+     * A report directory in the captures' directory, holding the extract of a run before: {@code analyze day
+     * --report-dir day/report --extract day/report/extract.pcap} run a second time warned "its subdirectory report is
+     * not read ...; to read it too: portmatrix analyze day day/report", whose command reads the extract's packets a
+     * second time with the day's own (every flagged flow's counts doubled). Neither the run's own report directory or
+     * extract's, nor a report directory of another run (it holds summary.txt), is named.
+     */
+    @Test
+    void aReportDirectoryHoldingAnExtractIsNotNamedAsCapturesNotRead() throws Exception {
+        assertEquals(org.portmatrix.report.ReportSet.DIR_TEXT, org.portmatrix.capture.Captures.REPORT_FILE, "what marks a report directory");
+        Path day = Files.createDirectory(dir.resolve("day"));
+        exec("editcap", "-r", SAMPLE.toString(), day.resolve("a.pcap").toString(), "1-90");
+        exec("editcap", "-r", SAMPLE.toString(), day.resolve("b.pcap").toString(), "91-182");
+        Path report = day.resolve("report");
+        for (int run = 0; run < 2; run++) {
+            HostileCaptures.Run r = HostileCaptures.run("analyze", day.toString(), "--topology", TOPOLOGY, "--report-dir", report.toString(),
+                    "--extract", report.resolve("extract.pcap").toString());
+            assertEquals(0, r.status(), r.err());
+            assertFalse(r.err().contains("warning"), "run " + run + ": " + r.err());
+        }
+        assertTrue(Files.size(report.resolve("extract.pcap")) > 24, "an extract with packets");
+        HostileCaptures.Run r = HostileCaptures.run("analyze", day.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        assertFalse(r.err().contains("warning"), "another run's report directory: " + r.err());
+        Path flagged = Files.createDirectory(day.resolve("flagged"));
+        Files.copy(report.resolve("extract.pcap"), flagged.resolve("monday.pcap"));
+        r = HostileCaptures.run("analyze", day.toString(), "--topology", TOPOLOGY, "--format", "jsonl", "--extract",
+                flagged.resolve("tuesday.pcap").toString());
+        assertEquals(0, r.status(), r.err());
+        assertFalse(r.err().contains("warning"), "the extract's own directory: " + r.err());
+    }
+
+    /**
      * A Network Monitor capture (what a Windows server's administrator records) among the day's files, or named:
      * named as such with the conversion that reads it, and the conversion it names, run as said, gives the flows
      * of the packets it holds. It was "not a pcap or pcapng capture (magic 0x474d4255)".
