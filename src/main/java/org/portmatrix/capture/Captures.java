@@ -196,7 +196,7 @@ public final class Captures {
             } else if (Files.isDirectory(a)) {
                 List<Path> inDir = directory(a);
                 if (inDir.isEmpty()) {
-                    String sub = subdirectoriesNotRead(a, false, named(args));
+                    String sub = subdirectoriesNotRead(a, false, named(args), args);
                     throw new CaptureFormatException(a + ": directory without capture files" + (sub == null ? "" : "; " + sub));
                 }
                 files.addAll(inDir);
@@ -395,7 +395,7 @@ public final class Captures {
         for (Path a : args) {
             try {
                 if (!a.toString().equals(STDIN) && Files.isDirectory(a) && !directory(a).isEmpty()) {
-                    String sub = subdirectoriesNotRead(a, true, named);
+                    String sub = subdirectoriesNotRead(a, true, named, args);
                     if (sub != null) {
                         warnings.add(a + ": " + sub);
                     }
@@ -409,9 +409,11 @@ public final class Captures {
 
     /**
      * "its subdirectories a, b are not read; to read them too: portmatrix analyze DIR DIR/a DIR/b", or null
-     * when it has none ({@code withDir}: the directory's own captures are named in the command too).
+     * when it has none ({@code withDir}: the directory's own captures are named in the command too). The command is
+     * the one given with the subdirectories beside the directory: {@code analyze day day/portA} was told "to read it
+     * too: portmatrix analyze day day/portB", which left portA out (and warned of it in turn).
      */
-    private static String subdirectoriesNotRead(Path dir, boolean withDir, java.util.Set<Path> named) {
+    private static String subdirectoriesNotRead(Path dir, boolean withDir, java.util.Set<Path> named, List<Path> args) {
         List<Path> subs = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
@@ -429,14 +431,22 @@ public final class Captures {
         subs.sort(null);
         boolean one = subs.size() == 1;
         StringBuilder command = new StringBuilder("portmatrix analyze");
-        if (withDir) {
-            command.append(' ').append(dir);
-        }
-        for (int i = 0; i < subs.size() && i < NAMED; i++) {
-            command.append(' ').append(subs.get(i));
-        }
-        if (subs.size() > NAMED) {
-            command.append(" ...");
+        boolean added = false;
+        for (Path a : args) {
+            if (!a.equals(dir) || added) {
+                command.append(' ').append(a);
+                continue;
+            }
+            added = true;
+            if (withDir) {
+                command.append(' ').append(dir);
+            }
+            for (int i = 0; i < subs.size() && i < NAMED; i++) {
+                command.append(' ').append(subs.get(i));
+            }
+            if (subs.size() > NAMED) {
+                command.append(" ...");
+            }
         }
         return (one ? "its subdirectory " : "its subdirectories ") + joined(subs.stream().map(p -> p.getFileName().toString()).toList())
                 + (one ? " is" : " are") + " not read (a directory's captures are the files in it); to read " + (one ? "it" : "them")

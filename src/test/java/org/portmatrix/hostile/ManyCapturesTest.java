@@ -190,6 +190,33 @@ class ManyCapturesTest {
     }
 
     /**
+     * The command a warning of subdirectories not read gives keeps what else was named: {@code analyze day day/portA}
+     * was told "to read it too: portmatrix analyze day day/portB", which read portA no more (and warned of it in
+     * turn), and {@code analyze day other.pcap} of a day of nothing but the ports' directories "to read them:
+     * portmatrix analyze day/portA day/portB", other.pcap left out. Run as said, the command now reads everything.
+     */
+    @Test
+    void theCommandThatReadsSubdirectoriesKeepsTheOtherCapturesNamed() throws Exception {
+        Path day = Files.createDirectory(dir.resolve("day"));
+        Path portA = Files.createDirectory(day.resolve("portA"));
+        Path portB = Files.createDirectory(day.resolve("portB"));
+        exec("editcap", "-r", SAMPLE.toString(), day.resolve("own.pcap").toString(), "1-20");
+        exec("editcap", "-r", SAMPLE.toString(), portA.resolve("a.pcapng").toString(), "21-100");
+        exec("editcap", "-r", SAMPLE.toString(), portB.resolve("b.pcapng").toString(), "101-182");
+        HostileCaptures.Run r = HostileCaptures.run("analyze", day.toString(), portA.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().startsWith("portmatrix: warning: " + day + ": its subdirectory portB is not read (a directory's captures"
+                + " are the files in it); to read it too: portmatrix analyze " + day + " " + portB + " " + portA + "\n"), r.err());
+        Files.delete(day.resolve("own.pcap"));
+        Path other = dir.resolve("other.pcap");
+        exec("editcap", "-r", SAMPLE.toString(), other.toString(), "1-20");
+        HostileCaptures.Run none = HostileCaptures.run("analyze", day.toString(), other.toString(), "--topology", TOPOLOGY);
+        assertEquals(2, none.status(), none.err());
+        assertEquals("portmatrix: " + day + ": directory without capture files; its subdirectories portA, portB are not read (a directory's"
+                + " captures are the files in it); to read them: portmatrix analyze " + portA + " " + portB + " " + other, none.err().strip());
+    }
+
+    /**
      * A report directory in the captures' directory, holding the extract of a run before: {@code analyze day
      * --report-dir day/report --extract day/report/extract.pcap} run a second time warned "its subdirectory report is
      * not read ...; to read it too: portmatrix analyze day day/report", whose command reads the extract's packets a
