@@ -190,14 +190,18 @@ final class OpenFiles {
             }
             if (key != null) {
                 // Opened again: checked first, so that no other file lets its descriptor go for one that is not there.
-                Object now;
+                BasicFileAttributes attributes;
                 try {
-                    now = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+                    attributes = Files.readAttributes(path, BasicFileAttributes.class);
                 } catch (java.nio.file.NoSuchFileException e) {
                     throw new Gone("deleted" + LET_GO);
                 }
+                Object now = attributes.fileKey();
                 if (now != null && !key.equals(now)) {
                     throw new Gone("another file took its name" + LET_GO);
+                }
+                if (attributes.size() < position) {
+                    throw new Gone("cut to " + attributes.size() + " bytes" + LET_GO);
                 }
             }
             admit(this);

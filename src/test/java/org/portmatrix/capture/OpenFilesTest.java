@@ -95,11 +95,12 @@ class OpenFilesTest {
             }
             s.close();
             assertTrue(read < 3 * 20000, read + " packets");
-            assertTrue(s.damages().size() >= 2, s.damages().toString()); // (budget 1: all but the one read last let go)
-            for (CaptureDamage d : s.damages()) {
-                assertTrue(d.describe().matches(java.util.regex.Pattern.quote(tmp + "/") + "[abc]\\.pcap: offset [1-9][0-9]*: cut to 24 bytes while its descriptor was let go"
-                        + " \\(more captures of the same period than the open-files limit leaves open at once: ulimit -n\\); .*"), d.describe());
-            }
+            // Budget 1: all but the one read last let go (that one, its descriptor held, reads what it had buffered, as one
+            // file read alone does).
+            long letGo = s.damages().stream().filter(d -> d.describe().matches(java.util.regex.Pattern.quote(tmp + "/")
+                    + "[abc]\\.pcap: offset [1-9][0-9]*: cut to 24 bytes while its descriptor was let go \\(more captures of the same period"
+                    + " than the open-files limit leaves open at once: ulimit -n\\); .*")).count();
+            assertTrue(letGo >= 2, s.damages().toString());
         } finally {
             OpenFiles.budget(before);
         }
