@@ -425,6 +425,16 @@ public final class Captures {
         } catch (IOException e) {
             return null;
         }
+        // A link to a subdirectory, to the directory itself or to one named (day/latest -> portA, day/self -> .) is
+        // not another one: named too, the command read their files twice and was refused ("are the same file").
+        // The subdirectory itself is named rather than a link to it.
+        subs.sort(java.util.Comparator.comparing((Path p) -> Files.isSymbolicLink(p)).thenComparing(java.util.Comparator.naturalOrder()));
+        java.util.Set<Path> seen = new java.util.HashSet<>();
+        for (Path a : named) {
+            seen.add(real(a));
+        }
+        seen.add(real(dir));
+        subs.removeIf(p -> !seen.add(real(p)));
         if (subs.isEmpty()) {
             return null;
         }
@@ -451,6 +461,15 @@ public final class Captures {
         return (one ? "its subdirectory " : "its subdirectories ") + joined(subs.stream().map(p -> p.getFileName().toString()).toList())
                 + (one ? " is" : " are") + " not read (a directory's captures are the files in it); to read " + (one ? "it" : "them")
                 + (withDir ? " too" : "") + ": " + command;
+    }
+
+    /** Where a path leads, links followed (as it is when it cannot be resolved). */
+    private static Path real(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (IOException e) {
+            return p.toAbsolutePath().normalize();
+        }
     }
 
     /** The captures named on the command line, as absolute paths (a subdirectory named is read). */

@@ -217,6 +217,30 @@ class ManyCapturesTest {
     }
 
     /**
+     * Links among a day's subdirectories (day/latest -> portA, day/self -> .) were named as subdirectories not read,
+     * "to read them too: portmatrix analyze day day/latest day/portA day/self", a command refused as it was given
+     * ("day/portA/a.pcapng and day/latest/a.pcapng are the same file", exit 2). Now a link to a subdirectory, to the
+     * directory or to what was named is not named again, and the command given reads every flow.
+     */
+    @Test
+    void linksToSubdirectoriesAlreadyNamedAreNotNamedAgain() throws Exception {
+        Path day = Files.createDirectory(dir.resolve("day"));
+        Path portA = Files.createDirectory(day.resolve("portA"));
+        exec("editcap", "-r", SAMPLE.toString(), day.resolve("own.pcap").toString(), "1-20");
+        exec("editcap", "-r", SAMPLE.toString(), portA.resolve("a.pcapng").toString(), "21-182");
+        Files.createSymbolicLink(day.resolve("latest"), Path.of("portA"));
+        Files.createSymbolicLink(day.resolve("self"), Path.of("."));
+        HostileCaptures.Run r = HostileCaptures.run("analyze", day.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().startsWith("portmatrix: warning: " + day + ": its subdirectory portA is not read (a directory's captures"
+                + " are the files in it); to read it too: portmatrix analyze " + day + " " + portA + "\n"), r.err());
+        HostileCaptures.Run all = HostileCaptures.run("analyze", day.toString(), portA.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, all.status(), all.err());
+        assertFalse(all.err().contains("warning"), all.err());
+        assertEquals(HostileCaptures.run("analyze", SAMPLE.toString(), "--topology", TOPOLOGY, "--format", "jsonl").out(), all.out());
+    }
+
+    /**
      * A report directory in the captures' directory, holding the extract of a run before: {@code analyze day
      * --report-dir day/report --extract day/report/extract.pcap} run a second time warned "its subdirectory report is
      * not read ...; to read it too: portmatrix analyze day day/report", whose command reads the extract's packets a
