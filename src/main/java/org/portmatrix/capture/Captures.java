@@ -379,12 +379,8 @@ public final class Captures {
      * files in {@code day} itself, were read without the ports' files and not a word. One warning for
      * each directory named that holds both captures and subdirectories; the subdirectories of one
      * without captures are named in its error.
-     */
-    public static List<String> subdirectoryWarnings(List<Path> args) {
-        return subdirectoryWarnings(args, List.of());
-    }
-
-    /**
+     *
+     * @param args the captures named
      * @param outputDirs directories this run writes into ({@code --report-dir}, the extract's): not named, whatever they
      *     hold (the extract is a capture of packets the directory's files already hold)
      */
