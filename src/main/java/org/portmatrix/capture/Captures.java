@@ -197,7 +197,7 @@ public final class Captures {
             } else if (Files.isDirectory(a)) {
                 List<Path> inDir = directory(a);
                 if (inDir.isEmpty()) {
-                    String sub = subdirectoriesNotRead(a, false, named(args));
+                    String sub = subdirectoriesNotRead(a, false, named(args), args);
                     throw new CaptureFormatException(a + ": directory without capture files" + (sub == null ? "" : "; " + sub));
                 }
                 files.addAll(inDir);
@@ -380,14 +380,19 @@ public final class Captures {
      * files in {@code day} itself, were read without the ports' files and not a word. One warning for
      * each directory named that holds both captures and subdirectories; the subdirectories of one
      * without captures are named in its error.
+     *
+     * @param args the captures named
+     * @param outputDirs directories this run writes into ({@code --report-dir}, the extract's): not named, whatever they
+     *     hold (the extract is a capture of packets the directory's files already hold)
      */
-    public static List<String> subdirectoryWarnings(List<Path> args) {
+    public static List<String> subdirectoryWarnings(List<Path> args, List<Path> outputDirs) {
         List<String> warnings = new ArrayList<>();
         java.util.Set<Path> named = named(args);
+        named.addAll(named(outputDirs));
         for (Path a : args) {
             try {
                 if (!a.toString().equals(STDIN) && Files.isDirectory(a) && !directory(a).isEmpty()) {
-                    String sub = subdirectoriesNotRead(a, true, named);
+                    String sub = subdirectoriesNotRead(a, true, named, args);
                     if (sub != null) {
                         warnings.add(a + ": " + sub);
                     }
@@ -401,9 +406,11 @@ public final class Captures {
 
     /**
      * "its subdirectories a, b are not read; to read them too: portmatrix analyze DIR DIR/a DIR/b", or null
-     * when it has none ({@code withDir}: the directory's own captures are named in the command too).
+     * when it has none ({@code withDir}: the directory's own captures are named in the command too). The command is
+     * the one given with the subdirectories beside the directory: {@code analyze day day/portA} was told "to read it
+     * too: portmatrix analyze day day/portB", which left portA out (and warned of it in turn).
      */
-    private static String subdirectoriesNotRead(Path dir, boolean withDir, java.util.Set<Path> named) {
+    private static String subdirectoriesNotRead(Path dir, boolean withDir, java.util.Set<Path> named, List<Path> args) {
         List<Path> subs = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
@@ -415,24 +422,51 @@ public final class Captures {
         } catch (IOException e) {
             return null;
         }
+        // A link to a subdirectory, to the directory itself or to one named (day/latest -> portA, day/self -> .) is
+        // not another one: named too, the command read their files twice and was refused ("are the same file").
+        // The subdirectory itself is named rather than a link to it.
+        subs.sort(java.util.Comparator.comparing((Path p) -> Files.isSymbolicLink(p)).thenComparing(java.util.Comparator.naturalOrder()));
+        java.util.Set<Path> seen = new java.util.HashSet<>();
+        for (Path a : named) {
+            seen.add(real(a));
+        }
+        seen.add(real(dir));
+        subs.removeIf(p -> !seen.add(real(p)));
         if (subs.isEmpty()) {
             return null;
         }
         subs.sort(null);
         boolean one = subs.size() == 1;
         StringBuilder command = new StringBuilder("portmatrix analyze");
-        if (withDir) {
-            command.append(' ').append(dir);
-        }
-        for (int i = 0; i < subs.size() && i < NAMED; i++) {
-            command.append(' ').append(subs.get(i));
-        }
-        if (subs.size() > NAMED) {
-            command.append(" ...");
+        boolean added = false;
+        for (Path a : args) {
+            if (!a.equals(dir) || added) {
+                command.append(' ').append(a);
+                continue;
+            }
+            added = true;
+            if (withDir) {
+                command.append(' ').append(dir);
+            }
+            for (int i = 0; i < subs.size() && i < NAMED; i++) {
+                command.append(' ').append(subs.get(i));
+            }
+            if (subs.size() > NAMED) {
+                command.append(" ...");
+            }
         }
         return (one ? "its subdirectory " : "its subdirectories ") + joined(subs.stream().map(p -> p.getFileName().toString()).toList())
                 + (one ? " is" : " are") + " not read (a directory's captures are the files in it); to read " + (one ? "it" : "them")
                 + (withDir ? " too" : "") + ": " + command;
+    }
+
+    /** Where a path leads, links followed (as it is when it cannot be resolved). */
+    private static Path real(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (IOException e) {
+            return p.toAbsolutePath().normalize();
+        }
     }
 
     /** The captures named on the command line, as absolute paths (a subdirectory named is read). */
@@ -444,8 +478,21 @@ public final class Captures {
         return named;
     }
 
-    /** Whether one of the first files of {@code dir} begins as a capture does (pcap, pcapng or gzip): not a report directory. */
+    /**
+     * A file that every report directory holds ({@code analyze --report-dir}'s and {@code live --report-dir}'s
+     * summary.txt, ReportSet.DIR_TEXT): a directory holding it is a report directory, whose extract (a capture of
+     * packets its parent's files already hold) is not one to read with them.
+     */
+    public static final String REPORT_FILE = "summary.txt";
+
+    /**
+     * Whether one of the first files of {@code dir} begins as a capture does (pcap, pcapng or gzip), and it is not a
+     * report directory (its extract, read with the captures it came from, would count its packets twice).
+     */
     private static boolean holdsCaptures(Path dir) {
+        if (Files.isRegularFile(dir.resolve(REPORT_FILE))) {
+            return false;
+        }
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             int looked = 0;
             for (Path p : ds) {

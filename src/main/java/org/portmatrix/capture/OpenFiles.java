@@ -28,6 +28,8 @@ import java.util.concurrent.locks.ReentrantLock;
 final class OpenFiles {
     /** Descriptors left to the JVM and the run's outputs (reports, the extract, class and security files). */
     static final int RESERVE = 32;
+    /** Bytes of a file's start compared when it is opened again: its header and first records (a pcapng's section and interface blocks). */
+    static final int PREFIX = 4096;
     /** The fewest capture files open at once, whatever the limit says. */
     static final int MIN_BUDGET = 2;
 
@@ -171,6 +173,11 @@ final class OpenFiles {
         private Object key;
         private long position;
         private boolean closed;
+        /**
+         * The file's first bytes when it was first opened (its header and first record): a file whose name tcpdump -C -W
+         * used again is the same inode cut and written anew, which the file key does not tell.
+         */
+        private byte[] prefix;
 
         private File(Path path) {
             this.path = path;
@@ -183,14 +190,18 @@ final class OpenFiles {
             }
             if (key != null) {
                 // Opened again: checked first, so that no other file lets its descriptor go for one that is not there.
-                Object now;
+                BasicFileAttributes attributes;
                 try {
-                    now = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+                    attributes = Files.readAttributes(path, BasicFileAttributes.class);
                 } catch (java.nio.file.NoSuchFileException e) {
                     throw new Gone("deleted" + LET_GO);
                 }
+                Object now = attributes.fileKey();
                 if (now != null && !key.equals(now)) {
                     throw new Gone("another file took its name" + LET_GO);
+                }
+                if (attributes.size() < position) {
+                    throw new Gone("cut to " + attributes.size() + " bytes" + LET_GO);
                 }
             }
             admit(this);
@@ -217,10 +228,41 @@ final class OpenFiles {
                 throw new Gone("another file took its name" + LET_GO);
             }
             key = k;
-            if (position > 0) {
-                c.position(position);
+            try {
+                if (prefix == null) {
+                    prefix = head(c, PREFIX);
+                } else {
+                    // The same inode: tcpdump -C -W cuts a file whose name it uses again and writes it anew. Cut below where it
+                    // was read to, it ended there without a word; written past it, it went on in another capture's bytes.
+                    long now = c.size();
+                    String why = now < position ? "cut to " + now + " bytes"
+                            : !java.util.Arrays.equals(prefix, head(c, prefix.length)) ? "written anew from its start" : null;
+                    if (why != null) {
+                        c.close();
+                        forget(this);
+                        throw new Gone(why + LET_GO);
+                    }
+                }
+                if (position > 0) {
+                    c.position(position);
+                }
+            } catch (Gone e) {
+                throw e;
+            } catch (IOException e) {
+                c.close();
+                forget(this);
+                throw e;
             }
             channel = c;
+        }
+
+        /** Up to {@code n} bytes from the start of the file, read where they are (the channel's position unchanged). */
+        private static byte[] head(FileChannel c, int n) throws IOException {
+            ByteBuffer b = ByteBuffer.allocate(n);
+            while (b.hasRemaining() && c.read(b, b.position()) > 0) {
+                // (a file shorter than n: what it holds)
+            }
+            return java.util.Arrays.copyOf(b.array(), b.position());
         }
 
         /** Lets the descriptor go; the caller holds {@link #lock}. */

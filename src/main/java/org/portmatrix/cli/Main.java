@@ -498,7 +498,14 @@ public final class Main {
             for (String w : topology.warnings()) {
                 err.println("portmatrix: warning: " + w);
             }
-            for (String w : org.portmatrix.capture.Captures.subdirectoryWarnings(o.captures())) {
+            List<Path> outputDirs = new ArrayList<>(); // (a report directory in the captures' directory, the extract in it)
+            if (o.reportDir() != null) {
+                outputDirs.add(o.reportDir());
+            }
+            if (o.extract() != null) {
+                outputDirs.add(o.extract().toAbsolutePath().getParent());
+            }
+            for (String w : org.portmatrix.capture.Captures.subdirectoryWarnings(o.captures(), outputDirs)) {
                 err.println("portmatrix: warning: " + w);
             }
             Classifier classifier = new Classifier(compiled, topology);

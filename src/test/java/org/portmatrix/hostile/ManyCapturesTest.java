@@ -190,6 +190,89 @@ class ManyCapturesTest {
     }
 
     /**
+     * The command a warning of subdirectories not read gives keeps what else was named: {@code analyze day day/portA}
+     * was told "to read it too: portmatrix analyze day day/portB", which read portA no more (and warned of it in
+     * turn), and {@code analyze day other.pcap} of a day of nothing but the ports' directories "to read them:
+     * portmatrix analyze day/portA day/portB", other.pcap left out. Run as said, the command now reads everything.
+     */
+    @Test
+    void theCommandThatReadsSubdirectoriesKeepsTheOtherCapturesNamed() throws Exception {
+        Path day = Files.createDirectory(dir.resolve("day"));
+        Path portA = Files.createDirectory(day.resolve("portA"));
+        Path portB = Files.createDirectory(day.resolve("portB"));
+        exec("editcap", "-r", SAMPLE.toString(), day.resolve("own.pcap").toString(), "1-20");
+        exec("editcap", "-r", SAMPLE.toString(), portA.resolve("a.pcapng").toString(), "21-100");
+        exec("editcap", "-r", SAMPLE.toString(), portB.resolve("b.pcapng").toString(), "101-182");
+        HostileCaptures.Run r = HostileCaptures.run("analyze", day.toString(), portA.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().startsWith("portmatrix: warning: " + day + ": its subdirectory portB is not read (a directory's captures"
+                + " are the files in it); to read it too: portmatrix analyze " + day + " " + portB + " " + portA + "\n"), r.err());
+        Files.delete(day.resolve("own.pcap"));
+        Path other = dir.resolve("other.pcap");
+        exec("editcap", "-r", SAMPLE.toString(), other.toString(), "1-20");
+        HostileCaptures.Run none = HostileCaptures.run("analyze", day.toString(), other.toString(), "--topology", TOPOLOGY);
+        assertEquals(2, none.status(), none.err());
+        assertEquals("portmatrix: " + day + ": directory without capture files; its subdirectories portA, portB are not read (a directory's"
+                + " captures are the files in it); to read them: portmatrix analyze " + portA + " " + portB + " " + other, none.err().strip());
+    }
+
+    /**
+     * Links among a day's subdirectories (day/latest -> portA, day/self -> .) were named as subdirectories not read,
+     * "to read them too: portmatrix analyze day day/latest day/portA day/self", a command refused as it was given
+     * ("day/portA/a.pcapng and day/latest/a.pcapng are the same file", exit 2). Now a link to a subdirectory, to the
+     * directory or to what was named is not named again, and the command given reads every flow.
+     */
+    @Test
+    void linksToSubdirectoriesAlreadyNamedAreNotNamedAgain() throws Exception {
+        Path day = Files.createDirectory(dir.resolve("day"));
+        Path portA = Files.createDirectory(day.resolve("portA"));
+        exec("editcap", "-r", SAMPLE.toString(), day.resolve("own.pcap").toString(), "1-20");
+        exec("editcap", "-r", SAMPLE.toString(), portA.resolve("a.pcapng").toString(), "21-182");
+        Files.createSymbolicLink(day.resolve("latest"), Path.of("portA"));
+        Files.createSymbolicLink(day.resolve("self"), Path.of("."));
+        HostileCaptures.Run r = HostileCaptures.run("analyze", day.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().startsWith("portmatrix: warning: " + day + ": its subdirectory portA is not read (a directory's captures"
+                + " are the files in it); to read it too: portmatrix analyze " + day + " " + portA + "\n"), r.err());
+        HostileCaptures.Run all = HostileCaptures.run("analyze", day.toString(), portA.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, all.status(), all.err());
+        assertFalse(all.err().contains("warning"), all.err());
+        assertEquals(HostileCaptures.run("analyze", SAMPLE.toString(), "--topology", TOPOLOGY, "--format", "jsonl").out(), all.out());
+    }
+
+    /**
+     * A report directory in the captures' directory, holding the extract of a run before: {@code analyze day
+     * --report-dir day/report --extract day/report/extract.pcap} run a second time warned "its subdirectory report is
+     * not read ...; to read it too: portmatrix analyze day day/report", whose command reads the extract's packets a
+     * second time with the day's own (every flagged flow's counts doubled). Neither the run's own report directory or
+     * extract's, nor a report directory of another run (it holds summary.txt), is named.
+     */
+    @Test
+    void aReportDirectoryHoldingAnExtractIsNotNamedAsCapturesNotRead() throws Exception {
+        assertEquals(org.portmatrix.report.ReportSet.DIR_TEXT, org.portmatrix.capture.Captures.REPORT_FILE, "what marks a report directory");
+        Path day = Files.createDirectory(dir.resolve("day"));
+        exec("editcap", "-r", SAMPLE.toString(), day.resolve("a.pcap").toString(), "1-90");
+        exec("editcap", "-r", SAMPLE.toString(), day.resolve("b.pcap").toString(), "91-182");
+        Path report = day.resolve("report");
+        for (int run = 0; run < 2; run++) {
+            HostileCaptures.Run r = HostileCaptures.run("analyze", day.toString(), "--topology", TOPOLOGY, "--report-dir", report.toString(),
+                    "--extract", report.resolve("extract.pcap").toString());
+            assertEquals(0, r.status(), r.err());
+            assertFalse(r.err().contains("warning"), "run " + run + ": " + r.err());
+        }
+        assertTrue(Files.size(report.resolve("extract.pcap")) > 24, "an extract with packets");
+        HostileCaptures.Run r = HostileCaptures.run("analyze", day.toString(), "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        assertFalse(r.err().contains("warning"), "another run's report directory: " + r.err());
+        Path flagged = Files.createDirectory(day.resolve("flagged"));
+        Files.copy(report.resolve("extract.pcap"), flagged.resolve("monday.pcap"));
+        r = HostileCaptures.run("analyze", day.toString(), "--topology", TOPOLOGY, "--format", "jsonl", "--extract",
+                flagged.resolve("tuesday.pcap").toString());
+        assertEquals(0, r.status(), r.err());
+        assertFalse(r.err().contains("warning"), "the extract's own directory: " + r.err());
+    }
+
+    /**
      * A Network Monitor capture (what a Windows server's administrator records) among the day's files, or named:
      * named as such with the conversion that reads it, and the conversion it names, run as said, gives the flows
      * of the packets it holds. It was "not a pcap or pcapng capture (magic 0x474d4255)".
