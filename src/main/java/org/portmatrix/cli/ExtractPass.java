@@ -2,6 +2,7 @@ package org.portmatrix.cli;
 
 import java.io.IOException;
 import java.util.BitSet;
+import org.portmatrix.capture.CaptureDamage;
 import org.portmatrix.capture.PacketRef;
 import org.portmatrix.capture.PacketSource;
 import org.portmatrix.decode.DecodeStats;
@@ -60,6 +61,14 @@ final class ExtractPass {
             if (f.id < Integer.MAX_VALUE && flagged.get((int) f.id)) {
                 out.write(ref.buf, ref.offset, ref.caplen, ref.origLen, ref.tsNanos, ref.linkType);
             }
+        }
+        if (left > 0) {
+            // The captures (one source: Main.openSources merges them) ended before the packets the first pass read: a read
+            // the disk refused this time (damage now, where it had been an IOException), a file cut, deleted or replaced in
+            // between. The extract would lack packets of the flagged flows, and be committed as whole.
+            CaptureDamage stopped = source.damage();
+            throw new IOException("the captures ended " + String.format(java.util.Locale.ROOT, "%,d", left)
+                    + " packets before the first pass's end when read again" + (stopped != null && stopped.fatal() ? " (" + stopped.describe() + ")" : ""));
         }
     }
 }

@@ -1003,4 +1003,22 @@ class InspectCapturesTest {
         // first-byte range (RFC 7983), and it is no STUN message
         assertFlow(a.one("127.0.0.1", "udp", 3478), "protocol_mismatch", null, "client-stun-udp-3478");
     }
+
+    /**
+     * lookalikes.pcap as a 128-byte snap length takes it (86 bytes of each datagram): every DTLS handshake datagram of the
+     * DTLS-SRTP call is cut (up to 286 bytes), its SRTP headers are whole. The cut handshake ruled RTP out, and the call was
+     * protocol_mismatch, "none of the protocols portmatrix recognises", where the whole capture says rtp; DTLS carrying
+     * application data stays protocol_mismatch.
+     */
+    @Test
+    void aSnapLengthThatCutsTheDtlsHandshakeStillLetsItsSrtpBeMedia() throws Exception {
+        List<JsonNode> flows = analyzeEdited("captures/inspect/lookalikes-topology.yaml", new String[] {"-s", "128"},
+                "captures/inspect/lookalikes.pcap");
+        JsonNode srtp = flows.stream().filter(f -> f.get("dst_port").asInt() == 50042).findFirst().orElseThrow();
+        assertFlow(srtp, "expected", "rtp", "internal-audio-media-udp-49152-57500");
+        JsonNode keying = flows.stream().filter(f -> f.get("dst_port").asInt() == 50064).findFirst().orElseThrow();
+        assertFlow(keying, "unverifiable", null, "internal-audio-media-udp-49152-57500");
+        JsonNode data = flows.stream().filter(f -> f.get("dst_port").asInt() == 50046).findFirst().orElseThrow();
+        assertFlow(data, "protocol_mismatch", null, "internal-audio-media-udp-49152-57500");
+    }
 }

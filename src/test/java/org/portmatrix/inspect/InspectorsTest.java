@@ -326,6 +326,11 @@ class InspectorsTest {
         assertFalse(RtpInspector.dtlsHandshake(flight, 0, flight.length - 1)); // the last record runs past the datagram
         byte[] trailing = hex(ccs + "00");                                       // a byte after the last record
         assertFalse(RtpInspector.dtlsHandshake(trailing, 0, trailing.length));
+        // cut by the snap length (or a first IP fragment's): the last record may run past the bytes captured
+        assertTrue(RtpInspector.dtlsHandshake(flight, 0, flight.length - 1, true));
+        assertTrue(RtpInspector.dtlsHandshake(flight, 0, 20, true));             // its second header cut short
+        assertFalse(RtpInspector.dtlsHandshake(data, 0, data.length - 1, true)); // application data, cut
+        assertFalse(RtpInspector.dtlsHandshake(flight, 0, 12, true));            // not one whole header
     }
 
     @Test

@@ -172,6 +172,16 @@ public final class RtpInspector extends Inspector {
      * handshake message, their lengths filling the datagram exactly.
      */
     public static boolean dtlsHandshake(byte[] b, int off, int len) {
+        return dtlsHandshake(b, off, len, false);
+    }
+
+    /**
+     * {@link #dtlsHandshake(byte[], int, int)}, or, when {@code cut} (the payload is only the start of the datagram: a
+     * snap length, a first IP fragment), its first records: whole headers of the same kinds, the last of which may run past
+     * the bytes captured, or a last header cut short. (A handshake datagram cut by tcpdump -s 128 ruled RTP out, and a
+     * DTLS-SRTP call was protocol_mismatch where the whole capture says rtp.)
+     */
+    public static boolean dtlsHandshake(byte[] b, int off, int len, boolean cut) {
         int p = off;
         int end = off + len;
         if (len < DTLS_RECORD_HEADER) {
@@ -179,14 +189,16 @@ public final class RtpInspector extends Inspector {
         }
         while (p < end) {
             if (end - p < DTLS_RECORD_HEADER) {
-                return false;
+                return cut;
             }
             int type = b[p] & 0xff;
             int version = Wire.u16(b, p + 1);
             int length = Wire.u16(b, p + 11);
-            if (type < DTLS_CHANGE_CIPHER_SPEC || type > DTLS_HANDSHAKE || (version != 0xfeff && version != 0xfefd)
-                    || length > end - p - DTLS_RECORD_HEADER) {
+            if (type < DTLS_CHANGE_CIPHER_SPEC || type > DTLS_HANDSHAKE || (version != 0xfeff && version != 0xfefd)) {
                 return false;
+            }
+            if (length > end - p - DTLS_RECORD_HEADER) {
+                return cut;
             }
             p += DTLS_RECORD_HEADER + length;
         }
@@ -286,7 +298,7 @@ public final class RtpInspector extends Inspector {
             // datagram, its magic cookie), so this passes over nothing else.
             return NEED_MORE;
         }
-        if (!fi.tcp && dtlsHandshake(b, o, l)) {
+        if (!fi.tcp && dtlsHandshake(b, o, l, fi.payloadCut())) {
             // RFC 5764 §5.1.2, RFC 7983 §7: DTLS-SRTP keys the media in a DTLS handshake on the media 5-tuple, and
             // its SRTP follows (or comes before it: a sender that starts before the keys are agreed). Passed over as
             // STUN is, and not counted in the budget: a handshake in small datagrams may take more than 8 of them. A
