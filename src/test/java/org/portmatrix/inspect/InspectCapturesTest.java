@@ -324,6 +324,31 @@ class InspectCapturesTest {
         assertFlow(a.one(FRONT_END, "tcp", 5070), "protocol_mismatch", "sip", "med-sip-mtls-5070");
     }
 
+    /**
+     * captures/inspect/sip-midstream.pcap (record-sip-midstream.sh): SIPp over one TCP connection, Mediation Server to a
+     * Front End's 5060, on a loopback of MTU 400, the capture kept from the first INVITE's second segment on, as a
+     * mirror port started in the middle of a message sees it. A first payload in the middle of a message had ruled SIP
+     * out for the whole flow: unverifiable ("the payload was not recognised"), the Front End's whole responses
+     * never looked at.
+     */
+    @Test
+    void aSipConnectionSeenFromTheMiddleOfAMessageIsSip() throws Exception {
+        Analysis a = analyze("sip-midstream.pcap", "jsonl");
+        assertEquals(1, a.flows().size(), a.flows().toString());
+        JsonNode f = a.one(MEDIATION, "tcp", 5060);
+        assertTrue(f.get("direction_inferred").asBoolean(), f.toString());
+        assertFlow(f, "expected", "sip", "fe-sip-tcp-5060");
+        assertTrue(f.get("reason").asText().contains("Via SIP/2.0/TCP"), f.toString());
+        // Its first payload is the rest of the INVITE (text that begins no message), not a message of its own.
+        String first = new String(java.nio.file.Files.readAllBytes(Path.of("captures/inspect/sip-midstream.pcap")),
+                StandardCharsets.ISO_8859_1);
+        int payload = first.indexOf("\r\n");
+        assertTrue(payload > 0, "text in the capture");
+        String lineStart = first.substring(first.lastIndexOf('\0', payload) + 1, payload);
+        assertFalse(lineStart.startsWith("INVITE ") || lineStart.startsWith("SIP/2.0 ") || lineStart.startsWith("ACK ")
+                || lineStart.startsWith("BYE "), "the first line seen: " + lineStart);
+    }
+
     /** The capture under a topology of the test's own (the inspect topology with {@code replace} applied). */
     static Analysis analyzeWith(String capture, String from, String to) throws Exception {
         Path dir = Files.createTempDirectory("pm-topology");

@@ -10,7 +10,8 @@ import org.portmatrix.inspect.Wire;
  * SIP over TCP or UDP (RFC 3261 §7.1, §7.2): a request line {@code Method SP Request-URI SP SIP/2.0}
  * or a status line {@code SIP/2.0 SP 3DIGIT SP Reason}. The Via header's transport is reported,
  * since a cleartext message that names TLS in its Via was meant for an encrypted connection.
- * A TCP keep-alive (an empty line, RFC 5626 §3.5.1) is "need more".
+ * A TCP keep-alive (an empty line, RFC 5626 §3.5.1) is "need more"; so is, over TCP, text that
+ * does not begin a message (the middle of one: {@link #midMessage}).
  */
 public final class SipInspector extends Inspector {
     static final String VERSION = "SIP/2.0";
@@ -100,7 +101,10 @@ public final class SipInspector extends Inspector {
                 return detected(fi, b, i, end - i, VERSION);
             }
             if (!RequestLine.tchar(b[i] & 0xff)) {
-                return NOT_THIS; // (most payloads that are not SIP end here, with nothing allocated)
+                if (!fi.tcp || !text(b, i, end)) {
+                    return NOT_THIS; // (most payloads that are not SIP end here, with nothing allocated)
+                }
+                return midMessage(fi, line != null ? line : RequestLine.Both.make(fi, slot, forward, VERSION), b, i, end);
             }
         }
         if (line == null) {
@@ -114,8 +118,67 @@ public final class SipInspector extends Inspector {
             case RequestLine.COMPLETE -> detected(fi, b, i, end - i, line.method(METHODS));
             // (A UDP datagram is a whole message: one that only starts a request line is not SIP, unless the capture cut it.)
             case RequestLine.PREFIX -> fi.tcp || fi.payloadCut() ? NEED_MORE : NOT_THIS;
-            default -> NOT_THIS;
+            default -> fi.tcp && text(b, i, end) ? midMessage(fi, line, b, i, end) : NOT_THIS;
         };
+    }
+
+    /** How far into a payload {@link #text} looks. */
+    static final int TEXT_SCAN = 512;
+
+    /**
+     * Whether the payload's first bytes are text, as SIP's headers and bodies are (RFC 3261 §7.3.1: UTF-8): no control
+     * byte but TAB, CR and LF, and every byte above 0x7f in a UTF-8 sequence (a sequence the scan cuts counts).
+     */
+    static boolean text(byte[] b, int off, int end) {
+        int stop = Math.min(end, off + TEXT_SCAN);
+        for (int i = off; i < stop; i++) {
+            int c = b[i] & 0xff;
+            if (c < 0x80) {
+                if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f) {
+                    return false;
+                }
+                continue;
+            }
+            int more = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+            if (more < 0) {
+                return false;
+            }
+            for (int k = 1; k <= more && i + k < stop; k++) {
+                if ((b[i + k] & 0xc0) != 0x80) {
+                    return false;
+                }
+            }
+            i += more;
+        }
+        return true;
+    }
+
+    /**
+     * TCP, a payload of text that does not begin a message: the middle of one (a capture begun in the middle of a
+     * connection, which a Mediation Server's to its pool is for days; an INVITE with its SDP is longer than a
+     * segment). A later line of it that begins a message decides; otherwise it is "need more" and the direction's
+     * next payload is looked at afresh. It had ruled SIP out for the whole flow: a SIP connection seen from the
+     * middle of an INVITE was unverifiable, its other end's whole responses never looked at
+     * (captures/inspect/sip-midstream.pcap).
+     */
+    private static int midMessage(FlowInspection fi, RequestLine line, byte[] b, int i, int end) {
+        for (int p = i; p < end - 1; p++) {
+            if (b[p] != '\n') {
+                continue;
+            }
+            int s = p + 1;
+            if (statusLine(b, s, end - s)) {
+                return detected(fi, b, s, end - s, VERSION);
+            }
+            if (RequestLine.tchar(b[s] & 0xff)) {
+                line.reset();
+                if (line.feed(b, s, end - s) == RequestLine.COMPLETE) {
+                    return detected(fi, b, s, end - s, line.method(METHODS));
+                }
+            }
+        }
+        line.reset();
+        return NEED_MORE;
     }
 
     private static int detected(FlowInspection fi, byte[] b, int i, int len, String method) {
