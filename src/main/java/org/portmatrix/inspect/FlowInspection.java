@@ -20,6 +20,11 @@ public final class FlowInspection {
     public final boolean tcp;
     /** The responder's port (for inspectors whose byte test is too weak without it). */
     public final int dstPort;
+    /**
+     * TCP: the connection's start was seen (the initiator's SYN, the direction not inferred), so that each direction's
+     * first payload is the first of its byte stream, not the middle of a message. Set by {@link Inspection#packet}.
+     */
+    public boolean connectionStartSeen;
     /** Payloads looked at per direction. */
     public int payloadsFwd, payloadsRev;
     /** Payloads looked at per direction at most: {@link Inspection#BUDGET}, or the deciding inspector's {@link Inspector#budget}. */

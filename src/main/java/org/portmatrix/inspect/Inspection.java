@@ -204,6 +204,7 @@ public final class Inspection {
             return;
         }
         long seq = fi.tcp ? tcpSeq : -1;
+        fi.connectionStartSeen = fi.tcp && !midStream(f, fi);
         if (fi.decided >= 0) {
             Inspector in = inspectors[fi.decided];
             in.follow(fi, fi.decided, forward, seq, b, off, len);

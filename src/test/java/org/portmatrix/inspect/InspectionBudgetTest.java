@@ -138,6 +138,42 @@ class InspectionBudgetTest {
         assertNull(fi.app);
     }
 
+    /**
+     * Text that begins no SIP message on a connection whose SYN was seen is not SIP: the first payload of each direction
+     * is the first of its stream (review of 6b82135, which took it for the middle of a message: an SMTP server's greeting
+     * on the SIP port 5060 kept SIP possible to the end of the budget, and the flow was unverifiable, "the payload seen was
+     * too short to tell the protocol", where it had been protocol_mismatch). Seen from the middle of the connection it may
+     * still be the middle of a message.
+     */
+    @Test
+    void textThatBeginsNoSipMessageIsNotSipWhereTheConnectionsStartWasSeen() {
+        Flow f = flow(IpProtocol.TCP, 5060);
+        byte[] greeting = ascii("220 mail.contoso.test ESMTP Postfix (Debian/GNU)\r\n");
+        byte[] ehlo = ascii("EHLO gw01.contoso.test\r\n");
+        inspection.packet(f, false, 5001, greeting, 0, greeting.length);
+        inspection.packet(f, true, 1001, ehlo, 0, ehlo.length);
+        FlowInspection fi = (FlowInspection) f.inspection;
+        assertNull(fi.app);
+        assertEquals(0, fi.candidates & 1 << Inspectors.SIP, "SIP ruled out");
+        assertFalse(Inspection.wants(f), "no inspector left");
+        StringBuilder why = new StringBuilder();
+        assertEquals(ProtocolCheck.MISMATCH, ProtocolCheck.check(org.portmatrix.classify.RuleProtocol.SIP, fi, null, false, why));
+        assertEquals("the payload is none of the protocols portmatrix recognises", why.toString());
+
+        Decoded d = new Decoded(); // the same from the middle of a connection (no SYN): may be the middle of a SIP message
+        d.ipVersion = 4;
+        d.srcLo = Decoded.V4_MAPPED | 0x7f050a16L;
+        d.dstLo = Decoded.V4_MAPPED | 0x7f05010aL;
+        d.protocol = IpProtocol.TCP;
+        d.hasPorts = true;
+        d.srcPort = 40001;
+        d.dstPort = 5060;
+        d.tcpFlags = 0x10; // ACK
+        Flow mid = table.update(d, 1_000_000_000L, 60);
+        inspection.packet(mid, true, 1001, ehlo, 0, ehlo.length);
+        assertTrue((((FlowInspection) mid.inspection).candidates & 1 << Inspectors.SIP) != 0, "SIP still possible mid-stream");
+    }
+
     @Test
     void undecidedFlowStopsAfterItsBudget() {
         // SIP keep-alives over TCP keep the SIP inspector asking for more; the budget ends it.

@@ -101,7 +101,7 @@ public final class SipInspector extends Inspector {
                 return detected(fi, b, i, end - i, VERSION);
             }
             if (!RequestLine.tchar(b[i] & 0xff)) {
-                if (!fi.tcp || !text(b, i, end)) {
+                if (!fi.tcp || fi.connectionStartSeen || !text(b, i, end)) {
                     return NOT_THIS; // (most payloads that are not SIP end here, with nothing allocated)
                 }
                 return midMessage(fi, line != null ? line : RequestLine.Both.make(fi, slot, forward, VERSION), b, i, end);
@@ -118,7 +118,7 @@ public final class SipInspector extends Inspector {
             case RequestLine.COMPLETE -> detected(fi, b, i, end - i, line.method(METHODS));
             // (A UDP datagram is a whole message: one that only starts a request line is not SIP, unless the capture cut it.)
             case RequestLine.PREFIX -> fi.tcp || fi.payloadCut() ? NEED_MORE : NOT_THIS;
-            default -> fi.tcp && text(b, i, end) ? midMessage(fi, line, b, i, end) : NOT_THIS;
+            default -> fi.tcp && !fi.connectionStartSeen && text(b, i, end) ? midMessage(fi, line, b, i, end) : NOT_THIS;
         };
     }
 
@@ -159,7 +159,10 @@ public final class SipInspector extends Inspector {
      * segment). A later line of it that begins a message decides; otherwise it is "need more" and the direction's
      * next payload is looked at afresh. It had ruled SIP out for the whole flow: a SIP connection seen from the
      * middle of an INVITE was unverifiable, its other end's whole responses never looked at
-     * (captures/inspect/sip-midstream.pcap).
+     * (captures/inspect/sip-midstream.pcap). Only where the connection's start was not seen: from its SYN on, a
+     * direction's first payload is the first of its stream, which a SIP connection begins with a message (or a
+     * keep-alive); text that does not is another protocol (an SMTP server's greeting on a SIP port had kept SIP
+     * possible to the end of the budget, and the flow was unverifiable, "too short to tell", not protocol_mismatch).
      */
     private static int midMessage(FlowInspection fi, RequestLine line, byte[] b, int i, int end) {
         for (int p = i; p < end - 1; p++) {
