@@ -93,6 +93,11 @@ public final class RequestLine {
         return total == 0;
     }
 
+    /** True once a gap in the direction's bytes stopped the line from being followed ({@link #follow}). */
+    public boolean lost() {
+        return lost;
+    }
+
     /**
      * Feeds the next bytes of the direction; returns {@link #NO}, {@link #PREFIX} or {@link #COMPLETE}
      * (which, as NO, stays the answer once given).

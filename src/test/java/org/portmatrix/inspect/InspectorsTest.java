@@ -436,6 +436,29 @@ class InspectorsTest {
         assertEquals(Inspector.NOT_THIS, run(in, udp(5060), Inspectors.SIP, true, -1, "X-FOO sip:a HTTP/1.1\r\n\r\n"));
     }
 
+    /**
+     * Seen from the middle of a connection: the rest of one message, then the start of the next one's request line, which
+     * the segment cuts; the next segment ends it. The cut line had been dropped at the first payload's end, and the second
+     * payload, the line's rest, taken for the middle of a message: not told (review of 6b82135).
+     */
+    @Test
+    void sipMidMessagePayloadEndingInTheStartOfARequestLine() {
+        SipInspector in = new SipInspector();
+        FlowInspection fi = tcp(5068); // (the connection's start not seen)
+        String first = "a=rtpmap:0 PCMU/8000\r\na=sendrecv\r\nINVITE sip:+14255550100@med01.con";
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.SIP, true, 7001, first));
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.SIP, true, 7001, first), "a retransmission");
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.SIP, true, 7001 + first.length(),
+                "toso.test;transport=tcp SIP/2.0\r\nVia: SIP/2.0/TCP 10.1.6.10:5068\r\nContent-Length: 0\r\n\r\n"));
+        assertEquals("SIP INVITE request over TCP, Via SIP/2.0/TCP", fi.detail);
+        // after a gap the line cannot be followed: the payload is the middle of a message, and a message it begins decides
+        fi = tcp(5068);
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.SIP, true, 7001, first));
+        assertEquals(Inspector.NEED_MORE, run(in, fi, Inspectors.SIP, true, 9001, "Content-Length: 0\r\n\r\n"));
+        assertEquals(Inspector.DETECTED, run(in, fi, Inspectors.SIP, true, 9100, "Content-Length: 0\r\n\r\nACK sip:a SIP/2.0\r\n\r\n"));
+        assertEquals("SIP ACK request over TCP", fi.detail);
+    }
+
     // ---- HTTP, SSH, RDP ---------------------------------------------------------------------
 
     @Test

@@ -104,7 +104,7 @@ public final class SipInspector extends Inspector {
                 if (!fi.tcp || fi.connectionStartSeen || !text(b, i, end)) {
                     return NOT_THIS; // (most payloads that are not SIP end here, with nothing allocated)
                 }
-                return midMessage(fi, line != null ? line : RequestLine.Both.make(fi, slot, forward, VERSION), b, i, end);
+                return midMessage(fi, line != null ? line : RequestLine.Both.make(fi, slot, forward, VERSION), seq, b, off, i, end);
             }
         }
         if (line == null) {
@@ -117,8 +117,10 @@ public final class SipInspector extends Inspector {
         return switch (line.follow(at, b, i, end - i)) {
             case RequestLine.COMPLETE -> detected(fi, b, i, end - i, line.method(METHODS));
             // (A UDP datagram is a whole message: one that only starts a request line is not SIP, unless the capture cut it.)
-            case RequestLine.PREFIX -> fi.tcp || fi.payloadCut() ? NEED_MORE : NOT_THIS;
-            default -> fi.tcp && !fi.connectionStartSeen && text(b, i, end) ? midMessage(fi, line, b, i, end) : NOT_THIS;
+            // (Mid-stream, a line that a gap stopped is no longer followed: the payload is looked at as the middle of a message.)
+            case RequestLine.PREFIX -> !line.lost() || fi.connectionStartSeen || !text(b, i, end) ? fi.tcp || fi.payloadCut() ? NEED_MORE : NOT_THIS
+                    : midMessage(fi, line, seq, b, off, i, end);
+            default -> fi.tcp && !fi.connectionStartSeen && text(b, i, end) ? midMessage(fi, line, seq, b, off, i, end) : NOT_THIS;
         };
     }
 
@@ -163,8 +165,11 @@ public final class SipInspector extends Inspector {
      * direction's first payload is the first of its stream, which a SIP connection begins with a message (or a
      * keep-alive); text that does not is another protocol (an SMTP server's greeting on a SIP port had kept SIP
      * possible to the end of the budget, and the flow was unverifiable, "too short to tell", not protocol_mismatch).
+     * A last line that only starts a request line (the segment ends in it) is followed into the direction's next
+     * payload, as a first one is ({@code seq}: the sequence number of {@code b[off]}, or -1); it had been dropped, and
+     * that payload, the line's rest, taken for the middle of a message again.
      */
-    private static int midMessage(FlowInspection fi, RequestLine line, byte[] b, int i, int end) {
+    private static int midMessage(FlowInspection fi, RequestLine line, long seq, byte[] b, int off, int i, int end) {
         for (int p = i; p < end - 1; p++) {
             if (b[p] != '\n') {
                 continue;
@@ -175,8 +180,12 @@ public final class SipInspector extends Inspector {
             }
             if (RequestLine.tchar(b[s] & 0xff)) {
                 line.reset();
-                if (line.feed(b, s, end - s) == RequestLine.COMPLETE) {
+                int r = line.follow(seq >= 0 ? (seq + s - off) & 0xffffffffL : -1, b, s, end - s);
+                if (r == RequestLine.COMPLETE) {
                     return detected(fi, b, s, end - s, line.method(METHODS));
+                }
+                if (r == RequestLine.PREFIX) {
+                    return NEED_MORE; // (no line end after it: the payload's last line, carried on by the next payload)
                 }
             }
         }
