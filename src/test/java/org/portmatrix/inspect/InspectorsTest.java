@@ -459,6 +459,27 @@ class InspectorsTest {
         assertEquals("SIP ACK request over TCP", fi.detail);
     }
 
+    /**
+     * An HTTP message whose body quotes SIP (a trace posted to a web service, a page showing one), seen from the middle of
+     * a connection on a port where SIP is asked first: the payload begins an HTTP message, not the middle of a SIP one.
+     * 6b82135 took the quoted start line for SIP (the flow "expected" on a SIP port, sip on any other), before the HTTP
+     * inspector, which tells HTTP, was asked.
+     */
+    @Test
+    void anHttpMessageQuotingSipIsNotTheMiddleOfASipMessage() {
+        String request = "POST /traces HTTP/1.1\r\nHost: tools.contoso.test\r\nContent-Type: text/plain\r\n\r\n"
+                + "INVITE sip:+14255550100@med01.contoso.test SIP/2.0\r\nVia: SIP/2.0/TCP 10.1.6.10:5068\r\n";
+        String response = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nSIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 10.1.6.10\r\n";
+        assertEquals(Inspector.NOT_THIS, run(new SipInspector(), tcp(5060), Inspectors.SIP, true, 1, request));
+        assertEquals(Inspector.NOT_THIS, run(new SipInspector(), tcp(5060), Inspectors.SIP, false, 1, response));
+        assertEquals(Inspector.DETECTED, run(new HttpInspector(), tcp(5060), Inspectors.HTTP, true, 1, request));
+        assertEquals(Inspector.NOT_THIS, run(new SipInspector(), tcp(5060), Inspectors.SIP, true, 1,
+                "GET /x HTTP/1.0\r\nAccept: */*\r\n\r\n"));
+        // the middle of a SIP message is still one
+        assertEquals(Inspector.DETECTED, run(new SipInspector(), tcp(5060), Inspectors.SIP, true, 1,
+                "a=sendrecv\r\n\r\nACK sip:a SIP/2.0\r\n\r\n"));
+    }
+
     // ---- HTTP, SSH, RDP ---------------------------------------------------------------------
 
     @Test

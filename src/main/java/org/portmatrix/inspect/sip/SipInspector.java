@@ -170,6 +170,9 @@ public final class SipInspector extends Inspector {
      * that payload, the line's rest, taken for the middle of a message again.
      */
     private static int midMessage(FlowInspection fi, RequestLine line, long seq, byte[] b, int off, int i, int end) {
+        if (httpStartLine(b, i, end)) {
+            return NOT_THIS; // the start of an HTTP message, not the middle of a SIP one (its body may quote SIP)
+        }
         for (int p = i; p < end - 1; p++) {
             if (b[p] != '\n') {
                 continue;
@@ -191,6 +194,30 @@ public final class SipInspector extends Inspector {
         }
         line.reset();
         return NEED_MORE;
+    }
+
+    /**
+     * Whether the line at {@code b[i]} is an HTTP/1.x status line, or ends in " HTTP/1.0" or " HTTP/1.1" after a token and a
+     * space (a request line): a payload that begins so begins an HTTP message. Allocates nothing. An HTTP request whose
+     * body quoted a SIP message (a trace uploaded to a web service) had been taken for the middle of a SIP message
+     * and the quoted start line for SIP, before the HTTP inspector was asked (review of 6b82135).
+     */
+    static boolean httpStartLine(byte[] b, int i, int end) {
+        if (org.portmatrix.inspect.http.HttpInspector.statusLine(b, i, end - i) != null) {
+            return true;
+        }
+        int t = i;
+        while (t < end && RequestLine.tchar(b[t] & 0xff)) {
+            t++;
+        }
+        if (t == i || t == end || b[t] != ' ') {
+            return false;
+        }
+        int e = t;
+        while (e < end && b[e] != '\r' && b[e] != '\n') {
+            e++;
+        }
+        return e - t >= 10 && (Wire.startsWith(b, e - 9, 9, " HTTP/1.0") || Wire.startsWith(b, e - 9, 9, " HTTP/1.1"));
     }
 
     private static int detected(FlowInspection fi, byte[] b, int i, int len, String method) {
