@@ -136,6 +136,9 @@ public final class ProtocolCheck {
                     // a payload's length ("too short" had been said of two 172-byte RTP packets).
                     why.append("too few packets were seen to tell the protocol (RTP is told by ").append(RtpInspector.AGREEING)
                             .append(" packets in sequence from one end)");
+                } else if (midStream && fi.longestPayload >= bytesToTell(ok)) {
+                    // (Text that begins no message keeps SIP possible mid-stream, as the middle of one: not "too short".)
+                    why.append("the capture starts in the middle of the connection and the payload was not recognised");
                 } else {
                     why.append("the payload seen was too short to tell the protocol");
                 }

@@ -172,6 +172,11 @@ class InspectionBudgetTest {
         Flow mid = table.update(d, 1_000_000_000L, 60);
         inspection.packet(mid, true, 1001, ehlo, 0, ehlo.length);
         assertTrue((((FlowInspection) mid.inspection).candidates & 1 << Inspectors.SIP) != 0, "SIP still possible mid-stream");
+        why.setLength(0);
+        assertEquals(ProtocolCheck.UNVERIFIABLE, ProtocolCheck.check(org.portmatrix.classify.RuleProtocol.SIP,
+                (FlowInspection) mid.inspection, null, true, why));
+        assertEquals("the capture starts in the middle of the connection and the payload was not recognised", why.toString(),
+                "not 'too short to tell' (a whole line of text was seen)");
     }
 
     @Test
