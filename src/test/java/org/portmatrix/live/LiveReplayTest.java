@@ -174,17 +174,10 @@ class LiveReplayTest {
         Path reports = dir.resolve("report");
         try (Netns ns = Netns.create();
                 LiveProcess live = startOnMix(ns, "--queue-size", "1", "--buffer-size", "1")) {
-            live.signal("STOP");
-            String replay;
-            try {
-                replay = ns.replayTopSpeed(mix[0]);
-            } finally {
-                live.signal("CONT");
-            }
-            assertEquals(Workload.MIX_PACKETS, Netns.successfulPackets(replay), replay);
+            replayWhileStopped(ns, live, mix[0]); // the kernel's 1 MiB buffer fills, and the rest of the replay is dropped there
             live.awaitSummary(reports, x -> x.path("capture").path("kernel_dropped").asLong() > 0, 60);
             Thread.sleep(1500); // (the sample's flows begin more than a second after the drops were counted)
-            replay = ns.replay(Workload.SAMPLE, 1000, 1);
+            String replay = ns.replay(Workload.SAMPLE, 1000, 1);
             assertEquals(Workload.SAMPLE_PACKETS, Netns.successfulPackets(replay), replay);
             live.signal("TERM");
             assertEquals(128 + 15, live.awaitExit(60), live.stderrText());
@@ -234,14 +227,7 @@ class LiveReplayTest {
         try (Netns ns = Netns.create();
                 LiveProcess live = startOnMix(ns, "--queue-size", "1", "--buffer-size", "1", "--udp-timeout", "1", "--tcp-timeout", "1",
                         "--tcp-other-timeout", "1", "--tcp-closed-timeout", "1")) {
-            live.signal("STOP");
-            String replay;
-            try {
-                replay = ns.replayTopSpeed(mix[0]);
-            } finally {
-                live.signal("CONT");
-            }
-            assertEquals(Workload.MIX_PACKETS, Netns.successfulPackets(replay), replay);
+            replayWhileStopped(ns, live, mix[0]); // the kernel's 1 MiB buffer fills, and the rest of the replay is dropped there
             JsonNode s = live.awaitSummary(reports, x -> x.path("capture").path("kernel_dropped").asLong() > 0
                     && x.path("flows").path("open").asLong() == 0 && x.path("flows").path("closed").asLong() > 0, 60);
             live.signal("TERM");
@@ -363,6 +349,21 @@ class LiveReplayTest {
      * {@code live} on the namespace's capture end with the workload cut's topology, JSON lines to
      * flows.jsonl and a report every second in report/, capturing; {@code more} options after those.
      */
+    /**
+     * The capture stopped (SIGSTOP) while the whole of {@code pcap} is replayed at top speed, then let go on: what the
+     * kernel's buffer cannot hold meanwhile is dropped there. Checks that tcpreplay sent every packet.
+     */
+    private static void replayWhileStopped(Netns ns, LiveProcess live, Path pcap) throws Exception {
+        live.signal("STOP");
+        String replay;
+        try {
+            replay = ns.replayTopSpeed(pcap);
+        } finally {
+            live.signal("CONT");
+        }
+        assertEquals(Workload.MIX_PACKETS, Netns.successfulPackets(replay), replay);
+    }
+
     /**
      * Replays {@code pcap} at 5,000 packets/s while {@code during} runs, waits for every packet of the
      * mix to be analysed, and ends the capture with SIGTERM (status 143).
@@ -516,14 +517,7 @@ class LiveReplayTest {
         Path reports = dir.resolve("report");
         try (Netns ns = Netns.create();
                 LiveProcess live = startOnMix(ns, "--queue-size", "1", "--buffer-size", "1")) {
-            live.signal("STOP"); // the kernel's 1 MiB buffer fills, and the rest of the replay is dropped there
-            String replay;
-            try {
-                replay = ns.replayTopSpeed(mix[0]);
-            } finally {
-                live.signal("CONT");
-            }
-            assertEquals(Workload.MIX_PACKETS, Netns.successfulPackets(replay), replay);
+            replayWhileStopped(ns, live, mix[0]); // the kernel's 1 MiB buffer fills, and the rest of the replay is dropped there
             live.signal("TERM");
             assertEquals(128 + 15, live.awaitExit(60), live.stderrText());
             JsonNode s = live.summary(reports);
