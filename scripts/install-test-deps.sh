@@ -58,6 +58,7 @@ readonly REQUIREMENTS=(
   chromium:chromium
   bsdutils:script
   util-linux:unshare
+  util-linux:setpriv
   # capture/decode/flow tests (tshark oracle, tcpdump corpus vs capinfos, merged and split captures)
   # and captures/decode/record-decode.sh
   wireshark-common:capinfos

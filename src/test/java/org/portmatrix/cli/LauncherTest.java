@@ -40,7 +40,7 @@ class LauncherTest {
             m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
             m.getMainAttributes().put(Attributes.Name.MAIN_CLASS, Main.class.getName());
             StringBuilder cp = new StringBuilder();
-            for (String entry : MainTest.testClassPath().split(File.pathSeparator)) {
+            for (String entry : Runs.testClassPath().split(File.pathSeparator)) {
                 Path p = Path.of(entry).toAbsolutePath();
                 // (relative to the jar: the manifest's Class-Path holds relative URLs; a directory ends with '/')
                 String rel = target.relativize(p).toString().replace(" ", "%20") + (Files.isDirectory(p) ? "/" : "");

@@ -355,18 +355,8 @@ class MainTest {
         assertUnreadable(hosts, "topology", "import", readable.toString(), "--hosts", hosts.toString());
     }
 
-    /** The test JVM's class path (Maven's test phase runs before the jar is packaged): the classes and every dependency. */
-    static String testClassPath() {
-        String cp = System.getProperty("surefire.test.class.path");
-        return cp == null || cp.isBlank() ? System.getProperty("java.class.path") : cp;
-    }
-
     private static void assertUnreadable(Path file, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("setpriv", "--bounding-set=-dac_override,-dac_read_search",
-                "--inh-caps=-dac_override,-dac_read_search", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", testClassPath(), Main.class.getName()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = new ProcessBuilder(Runs.withoutFileOverride(Main.class, args)).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
         assertOneLineError(new Run(p.exitValue(), "", err), file + ": not readable (permission denied)");

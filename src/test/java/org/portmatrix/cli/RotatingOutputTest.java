@@ -101,36 +101,18 @@ class RotatingOutputTest {
     /**
      * An output file the capture's user may write but not read (mode -w-, as a non-root capture with
      * CAP_NET_RAW may be given): the look at its last byte had made the run refuse it ("cannot write the
-     * live output: ...: permission denied"); it is appended to as before. Run as nobody (needs root and
-     * setpriv; skipped otherwise).
+     * live output: ...: permission denied"); it is appended to as before. Run as root without the
+     * capabilities that override file permissions ({@link Runs#withoutFileOverride}).
      */
     @Test
     void aFileThatMayBeWrittenButNotReadIsAppendedTo() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")) && Files.isExecutable(Path.of("/usr/bin/setpriv")));
-        Path open = Files.createTempDirectory(Path.of("/tmp"), "ra-wo");
-        try {
-            Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
-            Path file = open.resolve("flows.jsonl");
-            Files.writeString(file, "{\"a\":1}\n");
-            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("-w--w--w-"));
-            String classes = Path.of(RotatingOutput.class.getProtectionDomain().getCodeSource().getLocation().toURI()) + ":"
-                    + Path.of(AppendOnlyProbe.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            Process p = new ProcessBuilder("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classes, AppendOnlyProbe.class.getName(),
-                    file.toString()).redirectErrorStream(true).start();
-            String said = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            org.junit.jupiter.api.Assumptions.assumeFalse(said.contains("NoClassDefFoundError") || said.contains("ClassNotFoundException"),
-                    "the classes are not readable by nobody here: " + said);
-            assertEquals(0, p.waitFor(), said);
-            assertEquals("{\"a\":1}\n{\"b\":2}\n", Files.readString(file));
-        } finally {
-            try (var files = Files.list(open)) {
-                for (Path f : (Iterable<Path>) files::iterator) {
-                    Files.delete(f);
-                }
-            }
-            Files.delete(open);
-        }
+        Path file = dir.resolve("flows.jsonl");
+        Files.writeString(file, "{\"a\":1}\n");
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("-w--w--w-"));
+        Process p = new ProcessBuilder(Runs.withoutFileOverride(AppendOnlyProbe.class, file.toString())).redirectErrorStream(true).start();
+        String said = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), said);
+        assertEquals("{\"a\":1}\n{\"b\":2}\n", Files.readString(file));
     }
 
     @Test

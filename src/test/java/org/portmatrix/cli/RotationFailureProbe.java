@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.portmatrix.report.FlowRecord;
 
-/** Run by {@link LiveFlowLogTest} as another user: one flow line with --rotate-size 1 byte; prints written and the failure. */
+/** Run by {@link LiveFlowLogTest} without the capabilities that override file permissions: one flow line with --rotate-size 1 byte; prints written and the failure. */
 final class RotationFailureProbe {
     public static void main(String[] args) throws Exception {
         RotatingOutput out = RotatingOutput.file(Path.of(args[0]), 1, 0, 0);

@@ -28,6 +28,25 @@ public final class Runs {
         }
     }
 
+    /** The test JVM's class path (Maven's test phase runs before the jar is packaged): the classes and every dependency. */
+    public static String testClassPath() {
+        String cp = System.getProperty("surefire.test.class.path");
+        return cp == null || cp.isBlank() ? System.getProperty("java.class.path") : cp;
+    }
+
+    /**
+     * The command that runs {@code main} with {@code args} in a JVM of its own as root without the capabilities that
+     * override file permissions (setpriv, util-linux; tests run as root, as CI does): a file's mode then binds it as
+     * it binds any other user, while the class path (the project's and Maven's, root's own) stays readable.
+     */
+    public static List<String> withoutFileOverride(Class<?> main, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("setpriv", "--bounding-set=-dac_override,-dac_read_search",
+                "--inh-caps=-dac_override,-dac_read_search", java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", testClassPath(), main.getName()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
     /** Runs {@code portmatrix ARGS...} ({@link Main#run}) with its output in memory. */
     public static Ran main(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
