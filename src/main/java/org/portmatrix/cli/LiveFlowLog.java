@@ -147,7 +147,6 @@ final class LiveFlowLog implements FlowReport {
         if (what == RotatingOutput.REMOVED) {
             lostWithRemovedFile += inFile;
             written -= inFile;
-            flushed = Math.min(flushed, written);
         } else if (what == RotatingOutput.REPLACED) {
             replacements++;
             linesInReplaced += inFile;
@@ -159,8 +158,6 @@ final class LiveFlowLog implements FlowReport {
             // (the file left was flushed whole first: a part renamed, a file moved away or replaced; a removed one's lines are
             // no longer counted)
             flushed = written;
-        }
-        if (what != RotatingOutput.KEPT) {
             inFile = 0;
         }
     }
