@@ -623,6 +623,20 @@ class InspectorsTest {
         assertEquals("SSRP SVR_RESP reply", fi.detail);
     }
 
+    @Test
+    void ssrpDacReplyCountsItsWholeSixBytes() {
+        // MC-SQLR 2.2.6: the reply to CLNT_UCAST_DAC is SVR_RESP, RESP_SIZE 0x0006 (the whole reply, unlike every other
+        // SVR_RESP, whose RESP_SIZE counts the data after it), PROTOCOLVERSION 0x01 and the DAC's TCP port. Read as the
+        // other replies are (a size of 3), the real reply was not recognised.
+        FlowInspection fi = udp(50000);
+        assertEquals(Inspector.DETECTED, run(new SsrpInspector(), fi, Inspectors.SSRP, false, hex("05 | 0600 | 01 | 8f05")));
+        assertEquals("SSRP SVR_RESP reply (DAC port 1423)", fi.detail);
+        assertEquals(Inspector.NOT_THIS, run(new SsrpInspector(), udp(50000), Inspectors.SSRP, false, hex("05 | 0300 | 01 | 8f05")),
+                "a size of 3 is no DAC reply");
+        assertEquals(Inspector.NOT_THIS, run(new SsrpInspector(), udp(50000), Inspectors.SSRP, false, hex("05 | 0600 | 02 | 8f05")),
+                "protocol version 1 only");
+    }
+
     // ---- DHCP, DNS --------------------------------------------------------------------------
 
     @Test

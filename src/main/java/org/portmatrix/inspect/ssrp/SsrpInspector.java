@@ -12,7 +12,8 @@ import org.portmatrix.inspect.Wire;
  * CLNT_UCAST_EX   0x03                      (1 byte)
  * CLNT_UCAST_INST 0x04 InstanceName 0x00    (at most 32 name bytes)
  * CLNT_UCAST_DAC  0x0F 0x01 InstanceName 0x00
- * SVR_RESP        0x05 RESP_SIZE(2, little-endian) RESP_DATA ("ServerName;...;;" or the DAC reply)
+ * SVR_RESP        0x05 RESP_SIZE(2, little-endian) RESP_DATA ("ServerName;...;;"): RESP_SIZE counts RESP_DATA
+ * SVR_RESP (DAC)  0x05 0x0006 0x01 TCP_DAC_PORT(2)   (§2.2.6: RESP_SIZE is the whole reply's 6 bytes)
  * </pre>
  * The one-byte requests prove little by themselves, so they count only on port 1434.
  */
@@ -45,9 +46,11 @@ public final class SsrpInspector extends Inspector {
                 return len >= 4 && b[off + 1] == 1 && b[off + len - 1] == 0 && Wire.visible(b, off + 2, len - 3)
                         ? "CLNT_UCAST_DAC request" : null;
             case SVR_RESP:
-                if (len >= 3 && Wire.u16le(b, off + 1) == len - 3
-                        && (Wire.startsWith(b, off + 3, len - 3, "ServerName;") || len == 6)) {
+                if (len >= 3 && Wire.u16le(b, off + 1) == len - 3 && Wire.startsWith(b, off + 3, len - 3, "ServerName;")) {
                     return "SVR_RESP reply";
+                }
+                if (len == 6 && Wire.u16le(b, off + 1) == 6 && b[off + 3] == 1) {
+                    return "SVR_RESP reply (DAC port " + Wire.u16le(b, off + 4) + ")";
                 }
                 return null;
             default:
