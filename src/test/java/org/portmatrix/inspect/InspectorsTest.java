@@ -480,6 +480,29 @@ class InspectorsTest {
                 "a=sendrecv\r\n\r\nACK sip:a SIP/2.0\r\n\r\n"));
     }
 
+    /**
+     * The middle of a SIP message is told by its being text, UTF-8 (RFC 3261 §7.3.1); a binary payload on a SIP port seen
+     * from the middle of its connection is not. Bytes above 0x7f count only in a well-formed sequence (RFC 3629 §4): an
+     * overlong form (E0 80 AF, "/" in three bytes) or a UTF-16 surrogate (ED A0 80) had passed as text, and kept SIP
+     * possible on a payload no SIP stack sends.
+     */
+    @Test
+    void sipMidMessageTextIsWellFormedUtf8() {
+        byte[] ok = {'a', '=', 'x', ' ', (byte) 0xc3, (byte) 0xa9, ' ', (byte) 0xe2, (byte) 0x82, (byte) 0xac, ' ',
+                (byte) 0xf0, (byte) 0x9f, (byte) 0x93, (byte) 0x9e, '\r', '\n'}; // é, €, U+1F4DE
+        assertEquals(Inspector.NEED_MORE, new SipInspector().inspect(tcp(5068), Inspectors.SIP, true, 7001, ok, 0, ok.length));
+        byte[][] notText = {
+            {'a', '=', 'x', (byte) 0xe0, (byte) 0x80, (byte) 0xaf, '\r', '\n'},              // overlong "/"
+            {'a', '=', 'x', (byte) 0xed, (byte) 0xa0, (byte) 0x80, '\r', '\n'},              // surrogate U+D800
+            {'a', '=', 'x', (byte) 0xf0, (byte) 0x80, (byte) 0x80, (byte) 0xaf, '\r', '\n'}, // overlong in four bytes
+            {'a', '=', 'x', (byte) 0xf4, (byte) 0x90, (byte) 0x80, (byte) 0x80, '\r', '\n'}, // past U+10FFFF
+        };
+        for (byte[] b : notText) {
+            assertEquals(Inspector.NOT_THIS, new SipInspector().inspect(tcp(5068), Inspectors.SIP, true, 7001, b, 0, b.length),
+                    java.util.HexFormat.of().formatHex(b));
+        }
+    }
+
     // ---- HTTP, SSH, RDP ---------------------------------------------------------------------
 
     @Test

@@ -129,7 +129,8 @@ public final class SipInspector extends Inspector {
 
     /**
      * Whether the payload's first bytes are text, as SIP's headers and bodies are (RFC 3261 §7.3.1: UTF-8): no control
-     * byte but TAB, CR and LF, and every byte above 0x7f in a UTF-8 sequence (a sequence the scan cuts counts).
+     * byte but TAB, CR and LF, and every byte above 0x7f in a well-formed UTF-8 sequence (RFC 3629 §4: no overlong form,
+     * no surrogate; a sequence the scan cuts counts).
      */
     static boolean text(byte[] b, int off, int end) {
         int stop = Math.min(end, off + TEXT_SCAN);
@@ -146,7 +147,12 @@ public final class SipInspector extends Inspector {
                 return false;
             }
             for (int k = 1; k <= more && i + k < stop; k++) {
-                if ((b[i + k] & 0xc0) != 0x80) {
+                int n = b[i + k] & 0xff;
+                // RFC 3629 §4: after E0 the next byte is A0-BF, after ED 80-9F, after F0 90-BF, after F4 80-8F (no
+                // overlong form, no UTF-16 surrogate, nothing past U+10FFFF); otherwise, and later, 80-BF.
+                int lo = k > 1 ? 0x80 : c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+                int hi = k > 1 ? 0xbf : c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+                if (n < lo || n > hi) {
                     return false;
                 }
             }
