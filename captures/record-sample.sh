@@ -33,83 +33,16 @@ readonly OUTSIDER=127.0.99.1
 # that unrelated local services never end up in the sample.
 readonly CAPTURE_FILTER='net 127.0.0.0/8 and not net 127.0.0.0/24 and not port 53'
 
-log() { printf '[record-sample] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-((EUID == 0)) || die "tcpdump needs root: sudo $0"
+# shellcheck source=record-lib.sh
+source "$HERE/record-lib.sh"
 [[ "$OUTPUT" == *.pcap ]] || die "the output name must end in .pcap: $OUTPUT"
-for program in tcpdump openssl sipp turnserver turnutils_stunclient socat ss gst-launch-1.0 timeout; do
-  command -v "$program" >/dev/null 2>&1 ||
-    die "$program is missing; run scripts/install-test-deps.sh"
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/record-sample.XXXXXX")
-readonly WORK
+record_begin record-sample "tcpdump" tcpdump openssl sipp turnserver turnutils_stunclient socat ss gst-launch-1.0 timeout
 TCPDUMP_PID=
 STAGED=
+remove_staged() { [[ -z "$STAGED" ]] || rm -f "$STAGED"; }
+RECORD_ON_EXIT=remove_staged
 readonly PKI_DIR_NAME=pki
 readonly KEYLOG=$WORK/tls.keylog
-
-cleanup() {
-  local status=$? pid
-  trap - EXIT INT TERM
-  # Everything this script started runs as one of its background jobs; end each by its id.
-  for pid in $(jobs -p); do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
-  [[ -n "$STAGED" ]] && rm -f "$STAGED"
-  if ((status != 0)) && [[ -d "$WORK" ]]; then
-    log "failed; logs of the run:"
-    local f
-    for f in "$WORK"/*.log; do
-      [[ -s "$f" ]] || continue
-      printf -- '--- %s\n' "${f##*/}" >&2
-      tail -n 15 "$f" >&2
-    done
-  fi
-  if [[ -n "${KEEP_WORK:-}" ]]; then
-    log "kept $WORK"
-  else
-    rm -rf "$WORK"
-  fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# ---------------------------------------------------------------------------------------------
-# Waiting without long fixed sleeps
-# ---------------------------------------------------------------------------------------------
-
-# poll SECONDS COMMAND... — runs COMMAND every 50 ms until it succeeds or SECONDS pass.
-poll() {
-  local seconds=$1 tries
-  shift
-  tries=$((seconds * 20))
-  while ((tries-- > 0)); do
-    "$@" && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
-tcp_listening() { ss -Hltn | awk -v want="$1:$2" '$4 == want { found = 1 } END { exit !found }'; }
-udp_bound() { ss -Hlun | awk -v want="$1:$2" '$4 == want { found = 1 } END { exit !found }'; }
-file_has() { [[ -f "$1" ]] && grep -qF -- "$2" "$1"; }
-
-wait_tcp_listening() { poll 5 tcp_listening "$1" "$2" || die "nothing listens on tcp $1:$2"; }
-wait_udp_bound() { poll 5 udp_bound "$1" "$2" || die "nothing bound to udp $1:$2"; }
-wait_tcp_closed() { poll 5 sh -c "! ss -Hltn | awk '{print \$4}' | grep -qx '$1:$2'" ||
-  die "tcp $1:$2 is still listening"; }
-
-# wait_job PID WHAT — waits for a background job and fails the run if it failed.
-wait_job() {
-  local status=0
-  wait "$1" || status=$?
-  ((status == 0)) || die "$2 exited with status $status"
-}
 
 # ---------------------------------------------------------------------------------------------
 # Throwaway PKI: a test CA, the pool certificate and an Edge client certificate

@@ -22,45 +22,10 @@ readonly OUTPUT=${1:-$HERE}
 readonly PY=/usr/bin/python3
 readonly NS_LO=pmdec$$lo NS_A=pmdec$$a NS_B=pmdec$$b NS_C=pmdec$$c NS_D=pmdec$$d
 
-log() { printf '[record-decode] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-((EUID == 0)) || die "network namespaces and tcpdump need root: sudo $0"
-for program in ip tcpdump dumpcap tshark tcprewrite mergecap capinfos timeout "$PY"; do
-  command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/record-decode.XXXXXX")
-readonly WORK
-
-cleanup() {
-  local status=$? pid
-  trap - EXIT INT TERM
-  # Every program this script started is one of its background jobs; end each by its id.
-  for pid in $(jobs -p); do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
-  # A process left inside a namespace (the midstream connection's child) ends with it.
-  local ns
-  for ns in "$NS_LO" "$NS_A" "$NS_B" "$NS_C" "$NS_D"; do
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do
-      kill -TERM "$pid" 2>/dev/null || true
-    done
-    ip netns del "$ns" 2>/dev/null || true
-  done
-  if ((status != 0)); then
-    local f
-    for f in "$WORK"/*.log; do
-      [[ -s "$f" ]] && { printf -- '--- %s\n' "${f##*/}" >&2; tail -n 10 "$f" >&2; }
-    done
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=../record-lib.sh
+source "$HERE/../record-lib.sh"
+record_begin record-decode "network namespaces and tcpdump" ip tcpdump dumpcap tshark tcprewrite mergecap capinfos timeout "$PY"
+RECORD_NAMESPACES=("$NS_LO" "$NS_A" "$NS_B" "$NS_C" "$NS_D")
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 

@@ -30,45 +30,9 @@ readonly OUTSIDER=127.0.99.1
 readonly CAPTURE_FILTER="(host $OUTSIDER and host $FRONT_END and tcp port 5061) or (host $CLIENT and host $FRONT_END and tcp port 5060)"
 readonly FORMULA="=cmd|'/C calc'!A0"
 
-log() { printf '[record-hostile] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-((EUID == 0)) || die "tcpdump needs root: sudo $0"
-for program in tcpdump openssl socat ss timeout; do
-  command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/record-hostile.XXXXXX")
-readonly WORK
-cleanup() {
-  local status=$? pid
-  trap - EXIT INT TERM
-  for pid in $(jobs -p); do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
-  if ((status != 0)); then
-    for f in "$WORK"/*.log; do
-      [[ -s "$f" ]] && { printf -- '--- %s\n' "${f##*/}" >&2; tail -n 15 "$f" >&2; }
-    done
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-poll() {
-  local tries=$(($1 * 20))
-  shift
-  while ((tries-- > 0)); do
-    "$@" && return 0
-    sleep 0.05
-  done
-  return 1
-}
-tcp_listening() { ss -Hltn | awk -v want="$1:$2" '$4 == want { found = 1 } END { exit !found }'; }
+# shellcheck source=../record-lib.sh
+source "$HERE/../record-lib.sh"
+record_begin record-hostile "tcpdump" tcpdump openssl socat ss timeout
 
 # --- certificates: self-signed, hostile subjects (openssl -subj needs '/' inside a value escaped)
 openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 \

@@ -16,33 +16,13 @@ readonly OUTPUT=${1:-$HERE}
 readonly PY=/usr/bin/python3
 readonly NS=pmicmp$$
 
-log() { printf '[record-icmp] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-((EUID == 0)) || die "network namespaces, iptables and tcpdump need root: sudo $0"
-for program in ip iptables tcpdump capinfos timeout "$PY"; do
-  command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/record-icmp.XXXXXX")
-readonly WORK
-cleanup() {
-  local status=$? pid
-  trap - EXIT INT TERM
-  for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=../record-lib.sh
+source "$HERE/../record-lib.sh"
+record_begin record-icmp "network namespaces, iptables and tcpdump" ip iptables tcpdump capinfos timeout "$PY"
 
 in_ns() { ip netns exec "$NS" "$@"; }
 
-ip netns add "$NS"
-in_ns ip link set lo up
+record_netns "$NS"
 in_ns ip -6 addr add fd00:44::10/128 dev lo nodad
 in_ns ip -6 addr add fd00:44::21/128 dev lo nodad
 # A firewall's answer: TCP to the Front End's 5061 from one client refused with ICMP

@@ -42,59 +42,12 @@ readonly IMPACKET=/usr/share/doc/python3-impacket/examples
 readonly CAPTURE_FILTER='src net 127.5.0.0/16 and dst net 127.5.0.0/16
   and not (src host 127.5.3.10 and dst host 127.5.3.10)'
 
-log() { printf '[record-inspect] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-((EUID == 0)) || die "tcpdump needs root: sudo $0"
-for program in tcpdump openssl sipp turnserver turnutils_stunclient turnutils_uclient socat ss \
-  gst-launch-1.0 timeout curl ssh dropbear dropbearkey "$PY"; do
-  command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
-done
+# shellcheck source=../record-lib.sh
+source "$HERE/../record-lib.sh"
+record_begin record-inspect "tcpdump" tcpdump openssl sipp turnserver turnutils_stunclient turnutils_uclient socat ss \
+  gst-launch-1.0 timeout curl ssh dropbear dropbearkey "$PY"
 [[ -f "$IMPACKET/rdp_check.py" ]] || die "Impacket's examples are missing; run scripts/install-test-deps.sh"
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/record-inspect.XXXXXX")
-readonly WORK
 TCPDUMP_PID=
-
-cleanup() {
-  local status=$? pid
-  trap - EXIT INT TERM
-  for pid in $(jobs -p); do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
-  if ((status != 0)) && [[ -d "$WORK" ]]; then
-    log "failed; logs of the run:"
-    local f
-    for f in "$WORK"/*.log; do
-      [[ -s "$f" ]] || continue
-      printf -- '--- %s\n' "${f##*/}" >&2
-      tail -n 15 "$f" >&2
-    done
-  fi
-  if [[ -n "${KEEP_WORK:-}" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-poll() {
-  local seconds=$1 tries
-  shift
-  tries=$((seconds * 20))
-  while ((tries-- > 0)); do
-    "$@" && return 0
-    sleep 0.05
-  done
-  return 1
-}
-tcp_listening() { ss -Hltn | awk -v want="$1:$2" '$4 == want { found = 1 } END { exit !found }'; }
-udp_bound() { ss -Hlun | awk -v want="$1:$2" '$4 == want { found = 1 } END { exit !found }'; }
-file_has() { [[ -f "$1" ]] && grep -qF -- "$2" "$1"; }
-wait_tcp_listening() { poll 5 tcp_listening "$1" "$2" || die "nothing listens on tcp $1:$2"; }
-wait_udp_bound() { poll 5 udp_bound "$1" "$2" || die "nothing bound to udp $1:$2"; }
-wait_tcp_closed() { poll 5 sh -c "! ss -Hltn | awk '{print \$4}' | grep -qx '$1:$2'" || die "tcp $1:$2 still listening"; }
 # run_bounded SECONDS NAME CMD... : runs CMD in the background bounded by timeout; sets LAST_PID.
 run_bounded() {
   local seconds=$1 name=$2

@@ -13,22 +13,15 @@
 # Needs root (a network namespace, tcpdump) and the programs scripts/install-test-deps.sh installs
 # (sipp, tcpdump, tshark, editcap, iproute2). Every address is on the namespace's own loopback.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")"
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly HERE
+cd "$HERE"
 readonly FRONT_END=127.5.1.10 MEDIATION=127.5.4.10
-die() { echo "record-sip-midstream.sh: $*" >&2; exit 1; }
-for program in sipp tcpdump tshark editcap ip timeout; do
-  command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
-done
-WORK=$(mktemp -d)
+# shellcheck source=../record-lib.sh
+source "$HERE/../record-lib.sh"
+record_begin record-sip-midstream "network namespaces and tcpdump" sipp tcpdump tshark editcap ip timeout
 NS=pm-sipmid-$$
-tcpdump_pid=
-cleanup() {
-  [[ -z "$tcpdump_pid" ]] || kill "$tcpdump_pid" 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-ip netns add "$NS"
+record_netns "$NS"
 in_ns() { ip netns exec "$NS" "$@"; }
 in_ns ip link set lo mtu 400 up
 in_ns ip link set lo gso_max_segs 1 # (no segmentation offload: tcpdump sees the segments the MTU makes)
@@ -55,4 +48,4 @@ first=$(tshark -r "$WORK/full.pcap" -Y 'tcp.len > 0' -T fields -e frame.number -
   | awk '!found && $2 !~ /^(494e56495445|5349502f322e30|41434b|425945)/ { print $1; found = 1 }')
 [[ -n "$first" ]] || die "no segment in the middle of a message: every payload begins one (was the MTU set?)"
 editcap -F pcap -r "$WORK/full.pcap" sip-midstream.pcap "$first-1000000" >/dev/null
-echo "record-sip-midstream.sh: wrote sip-midstream.pcap (from frame $first of $(tshark -r "$WORK/full.pcap" | wc -l))"
+log "wrote sip-midstream.pcap (from frame $first of $(tshark -r "$WORK/full.pcap" | wc -l))"

@@ -24,34 +24,9 @@ readonly OUTPUT=${1:-$HERE}
 readonly NS=pmtlsa$$
 readonly SESSIONS_MAX=4000
 
-log() { printf '[record-tls-alerts] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-((EUID == 0)) || die "network namespaces and tcpdump need root: sudo $0"
-for program in ip tcpdump openssl tshark mergecap capinfos timeout; do
-  command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/record-tls-alerts.XXXXXX")
-readonly WORK
-cleanup() {
-  local status=$? pid
-  trap - EXIT INT TERM
-  for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  if ((status != 0)); then
-    local f
-    for f in "$WORK"/*.log; do
-      [[ -s "$f" ]] && { printf -- '--- %s\n' "${f##*/}" >&2; tail -n 10 "$f" >&2; }
-    done
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=../record-lib.sh
+source "$HERE/../record-lib.sh"
+record_begin record-tls-alerts "network namespaces and tcpdump" ip tcpdump openssl tshark mergecap capinfos timeout
 
 # Two CAs: the server trusts "Contoso Test Root CA"; the refused client certificate comes from another.
 ca() { # NAME SUBJECT
@@ -71,8 +46,7 @@ leaf server pool01.contoso.test ca
 leaf server2 other.contoso.test ca
 leaf edge edge01.contoso.test other
 
-ip netns add "$NS"
-ip netns exec "$NS" ip link set lo up
+record_netns "$NS"
 in_ns() { ip netns exec "$NS" "$@"; }
 
 # start_capture NAME FILTER: tcpdump on the namespace's loopback into $WORK/NAME.pcap; sets CAPTURE_PID

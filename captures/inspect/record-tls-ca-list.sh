@@ -19,28 +19,9 @@ readonly HERE
 readonly OUTPUT=${1:-$HERE}
 readonly NS=pmtlsca$$
 
-log() { printf '[record-tls-ca-list] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-((EUID == 0)) || die "network namespaces and tcpdump need root: sudo $0"
-for program in ip tcpdump openssl mergecap capinfos timeout; do
-  command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/record-tls-ca-list.XXXXXX")
-readonly WORK
-cleanup() {
-  local status=$? pid
-  trap - EXIT INT TERM
-  for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=../record-lib.sh
+source "$HERE/../record-lib.sh"
+record_begin record-tls-ca-list "network namespaces and tcpdump" ip tcpdump openssl mergecap capinfos timeout
 
 pki() { openssl "$@" >>"$WORK/pki.log" 2>&1; }
 # The test root, the server's and the clients' certificates; then the CAs the server names besides it.
@@ -63,9 +44,8 @@ for i in $(seq 1 250); do
   cat "$WORK/other$i.pem" >>"$WORK/names250.pem"
 done
 
-ip netns add "$NS"
+record_netns "$NS"
 in_ns() { ip netns exec "$NS" "$@"; }
-in_ns ip link set lo up
 in_ns ip link set lo gso_max_segs 1 # (no segmentation offload: tcpdump sees the segments the MTU makes)
 
 start_capture() { # NAME

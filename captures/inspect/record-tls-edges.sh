@@ -20,28 +20,9 @@ readonly HERE
 readonly OUTPUT=${1:-$HERE}
 readonly NS=pmtlse$$
 
-log() { printf '[record-tls-edges] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-((EUID == 0)) || die "network namespaces and tcpdump need root: sudo $0"
-for program in ip tcpdump openssl socat mergecap capinfos timeout; do
-  command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/record-tls-edges.XXXXXX")
-readonly WORK
-cleanup() {
-  local status=$? pid
-  trap - EXIT INT TERM
-  for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=../record-lib.sh
+source "$HERE/../record-lib.sh"
+record_begin record-tls-edges "network namespaces and tcpdump" ip tcpdump openssl socat mergecap capinfos timeout
 
 ca() { # NAME SUBJECT [SIGNER]: a CA certificate, self-signed or issued by SIGNER
   if [[ $# -eq 2 ]]; then
@@ -75,9 +56,8 @@ leaf big med01.contoso.test "DNS:med01.contoso.test,${sans%,}" ca -newkey rsa:40
 leaf chained edge01.contoso.test DNS:edge01.contoso.test int2
 cat "$WORK/int2.pem" "$WORK/int1.pem" >"$WORK/intermediates.pem"
 
-ip netns add "$NS"
+record_netns "$NS"
 in_ns() { ip netns exec "$NS" "$@"; }
-in_ns ip link set lo up
 in_ns ip link set lo gso_max_segs 1 # (no segmentation offload: tcpdump sees the segments the MTU makes)
 
 start_capture() { # NAME

@@ -18,34 +18,9 @@ readonly HERE
 readonly OUTPUT=${1:-$HERE}
 readonly NS=pmtlsn$$
 
-log() { printf '[record-tls-no-request] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-((EUID == 0)) || die "network namespaces and tcpdump need root: sudo $0"
-for program in ip tcpdump openssl capinfos timeout; do
-  command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/record-tls-no-request.XXXXXX")
-readonly WORK
-cleanup() {
-  local status=$? pid
-  trap - EXIT INT TERM
-  for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  ip netns del "$NS" 2>/dev/null || true
-  if ((status != 0)); then
-    local f
-    for f in "$WORK"/*.log; do
-      [[ -s "$f" ]] && { printf -- '--- %s\n' "${f##*/}" >&2; tail -n 10 "$f" >&2; }
-    done
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# shellcheck source=../record-lib.sh
+source "$HERE/../record-lib.sh"
+record_begin record-tls-no-request "network namespaces and tcpdump" ip tcpdump openssl capinfos timeout
 
 ca() { # NAME SUBJECT
   openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 \
@@ -62,8 +37,7 @@ ca ca "/O=Contoso Test/CN=Contoso Test Root CA"
 leaf server pool01.contoso.test ca
 leaf edge edge01.contoso.test ca
 
-ip netns add "$NS"
-ip netns exec "$NS" ip link set lo up
+record_netns "$NS"
 in_ns() { ip netns exec "$NS" "$@"; }
 
 ip netns exec "$NS" tcpdump -i lo -s 0 -U --immediate-mode -w "$WORK/no-request.pcap" 'tcp port 5061' \

@@ -23,41 +23,13 @@ readonly OWA01=127.0.20.50         # owa01.fabrikam.test, alias owa.fabrikam.tes
 
 readonly CAPTURE_FILTER='net 127.0.0.0/8 and not net 127.0.0.0/24'
 
-log() { printf '[record-dns] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-((EUID == 0)) || die "tcpdump and dnsmasq need root: sudo $0"
+# shellcheck source=../record-lib.sh
+source "$HERE/../record-lib.sh"
 [[ "$OUTPUT" == *.pcap ]] || die "the output name must end in .pcap: $OUTPUT"
-for program in tcpdump dnsmasq dig socat ss gst-launch-1.0 timeout; do
-  command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/record-dns.XXXXXX")
-readonly WORK
+record_begin record-dns "tcpdump and dnsmasq" tcpdump dnsmasq dig socat ss gst-launch-1.0 timeout
 STAGED=
-
-cleanup() {
-  local status=$? pid
-  trap - EXIT INT TERM
-  for pid in $(jobs -p); do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
-  [[ -n "$STAGED" ]] && rm -f "$STAGED"
-  if ((status != 0)); then
-    local f
-    for f in "$WORK"/*.log; do
-      [[ -s "$f" ]] || continue
-      printf -- '--- %s\n' "${f##*/}" >&2
-      tail -n 15 "$f" >&2
-    done
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+remove_staged() { [[ -z "$STAGED" ]] || rm -f "$STAGED"; }
+RECORD_ON_EXIT=remove_staged
 
 wait_listening() { # proto addr port
   local i

@@ -1,0 +1,100 @@
+# shellcheck shell=bash
+# What the capture recording scripts (captures/record-sample.sh, captures/*/record-*.sh) share. Each
+# sources it after `set -euo pipefail`, then calls
+#
+#   record_begin NAME WHY PROGRAM...
+#
+# which defines log and die (lines to stderr prefixed "[NAME]"), stops unless the script runs as root
+# (WHY says what needs root, for the message), stops unless every PROGRAM is on the PATH, makes WORK,
+# a temporary directory, and sets the traps. At the exit: the function named in RECORD_ON_EXIT (if
+# any) runs, every background job is ended (SIGTERM) and waited for, the processes left in each
+# network namespace named in RECORD_NAMESPACES are ended and the namespace deleted, the last lines of
+# every $WORK/*.log are shown when the run failed, and WORK is removed (kept with KEEP_WORK=1 in the
+# environment). SIGINT and SIGTERM end the run with status 130 and 143.
+#
+# Then poll and the waits built on it, so that no script sleeps a fixed time for a server to start.
+
+RECORD_NAMESPACES=()
+RECORD_ON_EXIT=
+
+record_begin() { # NAME WHY PROGRAM...
+  RECORD_NAME=$1
+  readonly RECORD_NAME
+  local why=$2 program
+  shift 2
+  ((EUID == 0)) || die "$why need root: sudo $0"
+  for program in "$@"; do
+    command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
+  done
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/$RECORD_NAME.XXXXXX")
+  readonly WORK
+  trap record_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+log() { printf '[%s] %s\n' "${RECORD_NAME:-${0##*/}}" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+record_cleanup() {
+  local status=$? pid ns f
+  trap - EXIT INT TERM
+  if [[ -n "$RECORD_ON_EXIT" ]]; then "$RECORD_ON_EXIT" || true; fi
+  # Every program the script started is one of its background jobs; end each by its id.
+  for pid in $(jobs -p); do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  # A process left inside a namespace (a server's child) ends with it.
+  for ns in "${RECORD_NAMESPACES[@]}"; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do
+      kill -TERM "$pid" 2>/dev/null || true
+    done
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  if ((status != 0)) && [[ -d "${WORK:-}" ]]; then
+    log "failed; logs of the run:"
+    for f in "$WORK"/*.log; do
+      [[ -s "$f" ]] || continue
+      printf -- '--- %s\n' "${f##*/}" >&2
+      tail -n 15 "$f" >&2
+    done
+  fi
+  if [[ -n "${WORK:-}" ]]; then
+    if [[ -n "${KEEP_WORK:-}" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+  fi
+  exit "$status"
+}
+
+# record_netns NS — creates the network namespace NS, its loopback up, deleted at the exit.
+record_netns() {
+  ip netns add "$1"
+  RECORD_NAMESPACES+=("$1")
+  ip netns exec "$1" ip link set lo up
+}
+
+# poll SECONDS COMMAND... — runs COMMAND every 50 ms until it succeeds or SECONDS pass.
+poll() {
+  local tries=$(($1 * 20))
+  shift
+  while ((tries-- > 0)); do
+    "$@" && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+tcp_listening() { ss -Hltn | awk -v want="$1:$2" '$4 == want { found = 1 } END { exit !found }'; }
+udp_bound() { ss -Hlun | awk -v want="$1:$2" '$4 == want { found = 1 } END { exit !found }'; }
+file_has() { [[ -f "$1" ]] && grep -qF -- "$2" "$1"; }
+
+wait_tcp_listening() { poll 5 tcp_listening "$1" "$2" || die "nothing listens on tcp $1:$2"; }
+wait_udp_bound() { poll 5 udp_bound "$1" "$2" || die "nothing bound to udp $1:$2"; }
+wait_tcp_closed() { poll 5 sh -c "! ss -Hltn | awk '{print \$4}' | grep -qx '$1:$2'" || die "tcp $1:$2 is still listening"; }
+
+# wait_job PID WHAT — waits for a background job and fails the run if it failed.
+wait_job() {
+  local status=0
+  wait "$1" || status=$?
+  ((status == 0)) || die "$2 exited with status $status"
+}
