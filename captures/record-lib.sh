@@ -98,3 +98,31 @@ wait_job() {
   wait "$1" || status=$?
   ((status == 0)) || die "$2 exited with status $status"
 }
+
+# ns_capture_start NS NAME FILTER [TCPDUMP OPTION...] — tcpdump on the loopback of namespace NS into $WORK/NAME.pcap
+# (its messages in $WORK/NAME.tcpdump.log), waited for until it listens; sets CAPTURE_PID. Its buffer is 32 MiB
+# (-B): with the default 2 MiB, a burst of full segments (a 19 KB certificate chain at once) was dropped.
+ns_capture_start() {
+  local ns=$1 name=$2 filter=$3
+  shift 3
+  # (ip netns exec itself, not a shell function: $! is then tcpdump's own process, which the kill must reach)
+  ip netns exec "$ns" tcpdump -i lo -s 0 -B 32768 -U --immediate-mode "$@" -w "$WORK/$name.pcap" "$filter" 2>"$WORK/$name.tcpdump.log" &
+  CAPTURE_PID=$!
+  poll 5 file_has "$WORK/$name.tcpdump.log" 'listening on' || die "tcpdump did not start"
+}
+
+# ns_capture_stop NAME — stops the capture ns_capture_start began, half a second after the last packets were sent,
+# and fails the run if tcpdump dropped any.
+ns_capture_stop() {
+  sleep 0.5
+  kill -TERM "$CAPTURE_PID" # (SIGTERM: a script's background jobs ignore SIGINT; tcpdump writes out what it holds)
+  wait "$CAPTURE_PID" 2>/dev/null || true
+  grep -q '^0 packets dropped by kernel' "$WORK/$1.tcpdump.log" ||
+    die "$1: tcpdump dropped packets: $(grep dropped "$WORK/$1.tcpdump.log")"
+}
+
+# ns_wait_tcp_listening NS ADDRESS PORT — waits until something listens on ADDRESS:PORT in namespace NS.
+ns_wait_tcp_listening() {
+  poll 5 ip netns exec "$1" sh -c "ss -Hltn | awk -v want='$2:$3' '\$4 == want { found = 1 } END { exit !found }'" ||
+    die "nothing listens on tcp $2:$3"
+}

@@ -35,14 +35,7 @@ in_ns iptables -A INPUT -p icmp --icmp-type echo-request -s 127.0.10.21 -d 127.0
 # The datagrams to UDP 50004 are left out of the file: their port unreachables then quote a flow
 # the capture does not hold.
 readonly FILTER='not (udp and dst port 50004)'
-# (ip netns exec itself, not the in_ns function: the job is then tcpdump's own process, which the kill must reach)
-ip netns exec "$NS" tcpdump -i lo -s 0 -U --immediate-mode -w "$WORK/icmp-errors.pcap" "$FILTER" 2>"$WORK/tcpdump.log" &
-capture=$!
-for _ in $(seq 50); do
-  grep -q 'listening on' "$WORK/tcpdump.log" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q 'listening on' "$WORK/tcpdump.log" || die "tcpdump did not start"
+ns_capture_start "$NS" icmp-errors "$FILTER"
 
 log "UDP to closed ports (port unreachable), IPv4 and IPv6; TCP and pings refused by REJECT rules"
 # The Python program says "rule" on its standard output when the REJECT rule for UDP 50006 is to be added.
@@ -109,9 +102,7 @@ in_ns timeout 20 "$PY" "$WORK/traffic.py" | while read -r line; do
     in_ns iptables -A INPUT -p udp -d 127.0.1.10 --dport 50006 -j REJECT --reject-with icmp-host-prohibited
   fi
 done
-sleep 0.5
-kill -TERM "$capture"  # (SIGTERM: a script's background jobs ignore SIGINT; tcpdump writes out what it holds)
-wait "$capture" 2>/dev/null || true
+ns_capture_stop icmp-errors
 mkdir -p "$OUTPUT"
 cp "$WORK/icmp-errors.pcap" "$OUTPUT/icmp-errors.pcap"
 capinfos -c "$OUTPUT/icmp-errors.pcap" | sed -n 2p >&2

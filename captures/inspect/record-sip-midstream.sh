@@ -30,12 +30,12 @@ in_ns ip addr add "$MEDIATION/32" dev lo
 
 ip netns exec "$NS" tcpdump -i lo -U -s 0 -w "$WORK/full.pcap" "tcp port 5060" </dev/null >/dev/null 2>"$WORK/tcpdump.log" &
 tcpdump_pid=$!
-for _ in $(seq 50); do grep -q "listening on" "$WORK/tcpdump.log" && break; sleep 0.1; done
+poll 5 file_has "$WORK/tcpdump.log" "listening on" || die "tcpdump did not start"
 
 (cd "$WORK" && exec ip netns exec "$NS" timeout 30 sipp -sn uas -t t1 -i "$FRONT_END" -p 5060 -m 3 -nostdin -timeout 25s \
   >"$WORK/uas.log" 2>&1) &
 uas_pid=$!
-for _ in $(seq 50); do in_ns ss -ltn | grep -q "$FRONT_END:5060" && break; sleep 0.1; done
+ns_wait_tcp_listening "$NS" "$FRONT_END" 5060
 (cd "$WORK" && exec ip netns exec "$NS" timeout 30 sipp -sn uac -t t1 -i "$MEDIATION" -p 35060 -m 3 -r 2 -nostdin \
   -timeout 25s -timeout_error "$FRONT_END:5060" </dev/null >"$WORK/uac.log" 2>&1) || die "the SIPp calls failed"
 wait "$uas_pid" || true # (its last call may count failed: the UAC, whose three calls succeeded, closes the connection first)

@@ -49,22 +49,6 @@ leaf edge edge01.contoso.test other
 record_netns "$NS"
 in_ns() { ip netns exec "$NS" "$@"; }
 
-# start_capture NAME FILTER: tcpdump on the namespace's loopback into $WORK/NAME.pcap; sets CAPTURE_PID
-start_capture() {
-  # (ip netns exec itself, not a shell function: $! is then tcpdump's own process, which the kill must reach)
-  ip netns exec "$NS" tcpdump -i lo -s 0 -U --immediate-mode -w "$WORK/$1.pcap" "$2" 2>"$WORK/$1.tcpdump.log" &
-  CAPTURE_PID=$!
-  for _ in $(seq 50); do
-    grep -q 'listening on' "$WORK/$1.tcpdump.log" 2>/dev/null && return
-    sleep 0.1
-  done
-  die "tcpdump did not start"
-}
-stop_capture() {
-  sleep 0.5
-  kill -TERM "$CAPTURE_PID" # (SIGTERM: a script's background jobs ignore SIGINT; tcpdump writes out what it holds)
-  wait "$CAPTURE_PID" 2>/dev/null || true
-}
 
 # handshake NAME PORT "SERVER OPTIONS" "CLIENT OPTIONS": one s_server connection and one s_client from the Edge.
 # s_server takes EOF on its stdin for "quit": a FIFO kept open until the handshake is over.
@@ -76,10 +60,7 @@ handshake() {
     -key "$WORK/server.key" <"$WORK/$name.in" >"$WORK/$name.server.log" 2>&1 &
   server=$!
   exec {server_stdin}>"$WORK/$name.in"
-  for _ in $(seq 50); do
-    in_ns ss -ltn 2>/dev/null | grep -q "127.0.1.10:$port" && break
-    sleep 0.1
-  done
+  ns_wait_tcp_listening "$NS" 127.0.1.10 "$port"
   # shellcheck disable=SC2086
   in_ns timeout 10 openssl s_client -bind 127.0.3.10:0 -connect "127.0.1.10:$port" $client_options \
     </dev/null >"$WORK/$name.client.log" 2>&1 || true
@@ -89,28 +70,25 @@ handshake() {
 }
 
 log "tls-refused: edge01 (certificate from an untrusted CA) -> the Front End's 5061, TLS 1.2, client certificate required"
-start_capture tls-refused 'tcp port 5061'
+ns_capture_start "$NS" tls-refused 'tcp port 5061'
 handshake refused 5061 "-tls1_2 -Verify 1 -verify_return_error -CAfile $WORK/ca.pem" \
   "-tls1_2 -servername pool01.contoso.test -CAfile $WORK/ca.pem -cert $WORK/edge.pem -key $WORK/edge.key"
-stop_capture
+ns_capture_stop tls-refused
 grep -q 'unable to get local issuer certificate' "$WORK/refused.server.log" || die "the server did not refuse the client's certificate"
 
 log "tls-alerts: an unknown SNI (warning, then fatal), a TLS 1.1 fallback"
-start_capture handshakes 'tcp port 5061 or tcp port 5062'
+ns_capture_start "$NS" handshakes 'tcp port 5061 or tcp port 5062'
 handshake sni 5061 "-tls1_2 -Verify 1 -verify_return_error -CAfile $WORK/ca.pem -servername pool01.contoso.test \
   -cert2 $WORK/server2.pem -key2 $WORK/server2.key" "-tls1_2 -servername nomatch.contoso.test -CAfile $WORK/ca.pem"
 handshake fallback 5062 "" "-tls1_1 -fallback_scsv -cipher DEFAULT@SECLEVEL=0 -CAfile $WORK/ca.pem"
-stop_capture
+ns_capture_stop handshakes
 
 log "tls-alerts: TLS 1.2 ChaCha20 sessions until one's encrypted alert begins with 0x02 (at most $SESSIONS_MAX)"
-start_capture sessions 'tcp port 5070'
+ns_capture_start "$NS" sessions 'tcp port 5070'
 ip netns exec "$NS" timeout 900 openssl s_server -accept 127.0.1.10:5070 -tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305 \
   -cert "$WORK/server.pem" -key "$WORK/server.key" -quiet </dev/null >"$WORK/sessions.server.log" 2>&1 &
 sessions_server=$!
-for _ in $(seq 50); do
-  in_ns ss -ltn 2>/dev/null | grep -q "127.0.1.10:5070" && break
-  sleep 0.1
-done
+ns_wait_tcp_listening "$NS" 127.0.1.10 5070
 stream=""
 for ((i = 1; i <= SESSIONS_MAX; i++)); do
   echo hello | in_ns timeout 5 openssl s_client -quiet -bind 127.0.3.10:0 -connect 127.0.1.10:5070 -tls1_2 \
@@ -122,7 +100,7 @@ for ((i = 1; i <= SESSIONS_MAX; i++)); do
   fi
 done
 kill -TERM "$sessions_server" 2>/dev/null || true
-stop_capture
+ns_capture_stop sessions
 [[ -n "$stream" ]] || die "no session's encrypted alert began with 0x02 in $SESSIONS_MAX sessions"
 tshark -n -r "$WORK/sessions.pcap" -Y "tcp.stream == $stream && (tls.record.content_type == 21 || tcp.flags.fin == 1)" \
   -w "$WORK/midstream.pcap" 2>/dev/null

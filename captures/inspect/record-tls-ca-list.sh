@@ -48,35 +48,13 @@ record_netns "$NS"
 in_ns() { ip netns exec "$NS" "$@"; }
 in_ns ip link set lo gso_max_segs 1 # (no segmentation offload: tcpdump sees the segments the MTU makes)
 
-start_capture() { # NAME
-  ip netns exec "$NS" tcpdump -i lo -s 0 -B 32768 -U --immediate-mode -w "$WORK/$1.pcap" 'tcp port 5061' 2>"$WORK/$1.tcpdump.log" &
-  CAPTURE_PID=$!
-  for _ in $(seq 50); do
-    grep -q 'listening on' "$WORK/$1.tcpdump.log" 2>/dev/null && return
-    sleep 0.1
-  done
-  die "tcpdump did not start"
-}
-stop_capture() { # NAME
-  sleep 0.5
-  kill -TERM "$CAPTURE_PID"
-  wait "$CAPTURE_PID" 2>/dev/null || true
-  grep -q '^0 packets dropped by kernel' "$WORK/$1.tcpdump.log" || die "$1: tcpdump dropped packets: $(grep dropped "$WORK/$1.tcpdump.log")"
-}
-listening() {
-  for _ in $(seq 50); do
-    in_ns ss -ltn 2>/dev/null | grep -q "127.0.1.10:5061" && return
-    sleep 0.1
-  done
-  die "nothing listens on 5061"
-}
 # mtls NAME FROM CLIENT NAMES: s_server requiring a client certificate and naming the CAs of NAMES, one s_client from FROM
 mtls() {
   local name=$1 from=$2 client=$3 names=$4 server
   ( sleep 4 ) | in_ns timeout 15 openssl s_server -accept 127.0.1.10:5061 -naccept 1 -tls1_2 -Verify 3 -CAfile "$WORK/$names.pem" \
     -cert "$WORK/server.pem" -key "$WORK/server.key" >"$WORK/$name.server.log" 2>&1 &
   server=$!
-  listening
+  ns_wait_tcp_listening "$NS" 127.0.1.10 5061
   { printf 'OPTIONS sip:pool01.contoso.test SIP/2.0\r\n\r\n'; sleep 0.7; } | in_ns timeout 10 openssl s_client -bind "$from:0" \
     -connect 127.0.1.10:5061 -tls1_2 -servername pool01.contoso.test -CAfile "$WORK/ca.pem" \
     -cert "$WORK/$client.pem" -key "$WORK/$client.key" >"$WORK/$name.client.log" 2>&1 || true
@@ -86,9 +64,9 @@ mtls() {
 
 log "250 CA names on a 1500-byte MTU"
 in_ns ip link set lo mtu 1500
-start_capture mtu1500
+ns_capture_start "$NS" mtu1500 'tcp port 5061'
 mtls mtu1500 127.0.3.10 edge names250
-stop_capture mtu1500
+ns_capture_stop mtu1500
 
 mkdir -p "$OUTPUT"
 mergecap -a -F pcap -w "$OUTPUT/tls-ca-list.pcap" "$WORK/mtu1500.pcap"

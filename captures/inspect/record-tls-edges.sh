@@ -60,34 +60,13 @@ record_netns "$NS"
 in_ns() { ip netns exec "$NS" "$@"; }
 in_ns ip link set lo gso_max_segs 1 # (no segmentation offload: tcpdump sees the segments the MTU makes)
 
-start_capture() { # NAME
-  ip netns exec "$NS" tcpdump -i lo -s 0 -U --immediate-mode -w "$WORK/$1.pcap" 'tcp port 5061' 2>"$WORK/$1.tcpdump.log" &
-  CAPTURE_PID=$!
-  for _ in $(seq 50); do
-    grep -q 'listening on' "$WORK/$1.tcpdump.log" 2>/dev/null && return
-    sleep 0.1
-  done
-  die "tcpdump did not start"
-}
-stop_capture() {
-  sleep 0.5
-  kill -TERM "$CAPTURE_PID"
-  wait "$CAPTURE_PID" 2>/dev/null || true
-}
-listening() {
-  for _ in $(seq 50); do
-    in_ns ss -ltn 2>/dev/null | grep -q "127.0.1.10:5061" && return
-    sleep 0.1
-  done
-  die "nothing listens on 5061"
-}
 # mtls NAME FROM "CLIENT OPTIONS": s_server requiring a client certificate, one s_client connection from FROM
 mtls() {
   local name=$1 from=$2 client_options=$3 server
   ( sleep 4 ) | in_ns timeout 15 openssl s_server -accept 127.0.1.10:5061 -naccept 1 -tls1_2 -Verify 3 -CAfile "$WORK/ca.pem" \
     -cert "$WORK/server.pem" -key "$WORK/server.key" >"$WORK/$name.server.log" 2>&1 &
   server=$!
-  listening
+  ns_wait_tcp_listening "$NS" 127.0.1.10 5061
   # shellcheck disable=SC2086
   { printf 'OPTIONS sip:pool01.contoso.test SIP/2.0\r\n\r\n'; sleep 0.7; } | in_ns timeout 10 openssl s_client -bind "$from:0" \
     -connect 127.0.1.10:5061 -tls1_2 -servername pool01.contoso.test -CAfile "$WORK/ca.pem" $client_options \
@@ -97,25 +76,28 @@ mtls() {
 
 log "banner: the server answers the ClientHello with a cleartext line"
 in_ns ip link set lo mtu 1500
-start_capture banner
-( printf 'HELLO banner\r\n'; sleep 1 ) | in_ns timeout 5 socat - TCP-LISTEN:5061,bind=127.0.1.10,reuseaddr >/dev/null 2>&1 &
+ns_capture_start "$NS" banner 'tcp port 5061'
+# (The line goes out once the ClientHello's first byte is in: sent at the connection, it raced the ClientHello.)
+printf 'HELLO banner\r\n' >"$WORK/banner.txt"
+in_ns timeout 5 socat TCP-LISTEN:5061,bind=127.0.1.10,reuseaddr SYSTEM:"head -c 1 >/dev/null; cat '$WORK/banner.txt'; sleep 1" \
+  >/dev/null 2>&1 &
 banner_server=$!
-listening
+ns_wait_tcp_listening "$NS" 127.0.1.10 5061
 in_ns timeout 10 openssl s_client -bind 127.0.2.10:0 -connect 127.0.1.10:5061 -tls1_2 </dev/null >"$WORK/banner.client.log" 2>&1 || true
 wait "$banner_server" || true
-stop_capture
+ns_capture_stop banner
 
 log "large: a 19 KB client certificate on a 1500-byte MTU"
-start_capture large
+ns_capture_start "$NS" large 'tcp port 5061'
 mtls large 127.0.4.10 "-cert $WORK/big.pem -key $WORK/big.key"
-stop_capture
+ns_capture_stop large
 grep -q 'CN.*med01' "$WORK/large.server.log" || die "the server did not receive the large client certificate"
 
 log "chain: a client chain of three certificates on a 1280-byte MTU"
 in_ns ip link set lo mtu 1280
-start_capture chain
+ns_capture_start "$NS" chain 'tcp port 5061'
 mtls chain 127.0.3.10 "-cert $WORK/chained.pem -key $WORK/chained.key -cert_chain $WORK/intermediates.pem"
-stop_capture
+ns_capture_stop chain
 grep -q 'CN.*edge01' "$WORK/chain.server.log" || die "the server did not receive the chained client certificate"
 
 mkdir -p "$OUTPUT"

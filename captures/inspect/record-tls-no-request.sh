@@ -40,14 +40,7 @@ leaf edge edge01.contoso.test ca
 record_netns "$NS"
 in_ns() { ip netns exec "$NS" "$@"; }
 
-ip netns exec "$NS" tcpdump -i lo -s 0 -U --immediate-mode -w "$WORK/no-request.pcap" 'tcp port 5061' \
-  2>"$WORK/tcpdump.log" &
-capture=$!
-for _ in $(seq 50); do
-  grep -q 'listening on' "$WORK/tcpdump.log" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q 'listening on' "$WORK/tcpdump.log" || die "tcpdump did not start"
+ns_capture_start "$NS" no-request 'tcp port 5061'
 
 log "tls-no-request: edge01 -> the Front End's 5061, TLS 1.2, the server asks for no client certificate"
 # s_server takes EOF on its stdin for "quit": a FIFO kept open until the handshake is over.
@@ -56,10 +49,7 @@ ip netns exec "$NS" timeout 20 openssl s_server -accept 127.0.1.10:5061 -naccept
   -key "$WORK/server.key" <"$WORK/server.in" >"$WORK/server.log" 2>&1 &
 server=$!
 exec {server_stdin}>"$WORK/server.in"
-for _ in $(seq 50); do
-  in_ns ss -ltn 2>/dev/null | grep -q "127.0.1.10:5061" && break
-  sleep 0.1
-done
+ns_wait_tcp_listening "$NS" 127.0.1.10 5061
 in_ns timeout 10 openssl s_client -bind 127.0.3.10:0 -connect 127.0.1.10:5061 -tls1_2 -servername pool01.contoso.test \
   -CAfile "$WORK/ca.pem" -cert "$WORK/edge.pem" -key "$WORK/edge.key" </dev/null >"$WORK/client.log" 2>&1 || true
 sleep 0.3
@@ -67,9 +57,7 @@ exec {server_stdin}>&-
 wait "$server" || true
 grep -q 'Verification: OK\|Verify return code: 0' "$WORK/client.log" || die "the handshake did not complete"
 grep -q 'No client certificate CA names sent' "$WORK/client.log" || die "the server asked for a client certificate"
-sleep 0.5
-kill -TERM "$capture"
-wait "$capture" 2>/dev/null || true
+ns_capture_stop no-request
 
 mkdir -p "$OUTPUT"
 cp "$WORK/no-request.pcap" "$OUTPUT/tls-no-request.pcap"
