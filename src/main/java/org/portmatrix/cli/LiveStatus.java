@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,7 +117,38 @@ final class LiveStatus {
                 }
             }
         }
-        Files.write(file, bytes, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        appendWhole(file, bytes);
+    }
+
+    /**
+     * Appends a line so that the file holds whole lines only: a write the disk refuses part of (full) is cut back to
+     * the file's size before it, and a file found ending in the middle of a line (cut by a crash, or by a disk full
+     * before this code) gets a line end first. A line the full disk had cut was left at the file's end, and the next
+     * report's line, once space was freed, glued to it: a JSON reader of the history failed on both.
+     */
+    static void appendWhole(Path file, byte[] line) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long before = ch.size();
+            ByteBuffer last = ByteBuffer.allocate(1);
+            boolean cut = before > 0 && ch.read(last, before - 1) == 1 && last.get(0) != '\n';
+            ByteBuffer out = ByteBuffer.allocate(line.length + (cut ? 1 : 0));
+            if (cut) {
+                out.put((byte) '\n');
+            }
+            out.put(line).flip();
+            try {
+                while (out.hasRemaining()) {
+                    ch.write(out, before + out.position());
+                }
+            } catch (IOException e) {
+                try {
+                    ch.truncate(before);
+                } catch (IOException again) {
+                    e.addSuppressed(again);
+                }
+                throw e;
+            }
+        }
     }
 
     private static void replace(Path target, String content) throws IOException {

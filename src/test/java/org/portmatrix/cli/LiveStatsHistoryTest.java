@@ -60,6 +60,54 @@ class LiveStatsHistoryTest {
         assertEquals(List.of("{\"b\":2}"), Files.readAllLines(stats));
         assertEquals(List.of(big), Files.readAllLines(dir.resolve(LiveStatus.STATS_JSONL + ".1")));
     }
+    /**
+     * A real full disk (a tmpfs of one page) under the history: the line it cannot hold is not left cut at the file's
+     * end, and once space is freed the next lines follow the whole ones. The cut line had stayed, and the next report's
+     * line glued to it: a JSON reader of the history failed on both. A file found ending mid-line (cut before this
+     * code) gets a line end first.
+     */
+    @Test
+    void aFullDiskLeavesTheHistoryInWholeLines() throws Exception {
+        Path disk = dir.resolve("disk");
+        Files.createDirectories(disk);
+        mount("mount", "-t", "tmpfs", "-o", "size=4k", "pmtest-stats", disk.toString());
+        try {
+            Path stats = disk.resolve(LiveStatus.STATS_JSONL);
+            List<String> written = new ArrayList<>();
+            java.io.IOException full = null;
+            for (int i = 0; i < 10 && full == null; i++) {
+                String line = "{\"report\":" + i + ",\"padding\":\"" + "z".repeat(1300) + "\"}";
+                try {
+                    LiveStatus.appendStats(stats, line, 1 << 20);
+                    written.add(line);
+                } catch (java.io.IOException e) {
+                    full = e;
+                }
+            }
+            assertTrue(full != null && String.valueOf(full.getMessage()).contains("No space left"), "the disk filled: " + full);
+            assertFalse(written.isEmpty());
+            String text = Files.readString(stats);
+            assertTrue(text.endsWith("\n"), "whole lines only, the file ends with: " + text.substring(Math.max(0, text.length() - 40)));
+            assertEquals(written, Files.readAllLines(stats));
+            mount("mount", "-o", "remount,size=1m", disk.toString()); // the space freed
+            LiveStatus.appendStats(stats, "{\"report\":\"after\"}", 1 << 20);
+            written.add("{\"report\":\"after\"}");
+            assertEquals(written, Files.readAllLines(stats));
+        } finally {
+            mount("umount", disk.toString());
+        }
+        Path cut = dir.resolve("cut.jsonl");
+        Files.writeString(cut, "{\"a\":1}\n{\"b\":");
+        LiveStatus.appendStats(cut, "{\"c\":3}", 1 << 20);
+        assertEquals(List.of("{\"a\":1}", "{\"b\":", "{\"c\":3}"), Files.readAllLines(cut), "the next line on a line of its own");
+    }
+
+    private static void mount(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
+    }
+
     /** Neither name goes missing while the history moves aside, even for a moment (a monitoring job reading them). */
     @Test
     void neitherFileIsEverMissingWhileTheHistoryMovesAside() throws Exception {
