@@ -27,6 +27,16 @@ public abstract class ForwardingPacketSource implements PacketSource {
     }
 
     @Override
+    public int files() {
+        return in.files();
+    }
+
+    @Override
+    public String fileName(int index) {
+        return in.fileName(index);
+    }
+
+    @Override
     public CaptureDamage damage() {
         return in.damage();
     }

@@ -186,6 +186,16 @@ final class MergedSource implements PacketSource {
     }
 
     @Override
+    public int files() {
+        return names.length;
+    }
+
+    @Override
+    public String fileName(int index) {
+        return names[index];
+    }
+
+    @Override
     public CaptureDamage damage() {
         List<CaptureDamage> all = damages();
         return all.isEmpty() ? null : all.get(0);

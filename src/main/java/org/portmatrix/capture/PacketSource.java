@@ -27,6 +27,22 @@ public interface PacketSource extends Closeable {
         return name();
     }
 
+    /**
+     * How many capture files this source reads: 1 for one file, standard input or an interface; of
+     * several captures merged, one per file, each packet's {@link PacketRef#sourceIndex} naming its file.
+     */
+    default int files() {
+        return 1;
+    }
+
+    /**
+     * The name of file {@code index} ({@link PacketRef#sourceIndex}) as the user gave it: the path on
+     * the command line, or the directory given and the file's name in it ("day/cap.pcap3").
+     */
+    default String fileName(int index) {
+        return name();
+    }
+
     /** Damage met so far, or null if none. Reading stopped at the damage unless it says otherwise. */
     CaptureDamage damage();
 

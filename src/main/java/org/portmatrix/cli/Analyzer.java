@@ -60,6 +60,12 @@ public final class Analyzer implements FlowSink {
     private boolean otherUnsupportedLinkTypes;
     private String firstUnsupportedSource;
     private final List<String> sourceNames = new ArrayList<>();
+    /**
+     * The name of each capture file of the run, by {@code PacketRef.sourceIndex}, when it reads several; else null
+     * (one capture, a live interface). Set before the first packet is read; the flow thread reads it for flows
+     * handed over after that.
+     */
+    private volatile String[] fileNames;
     private final List<String> damage = new ArrayList<>();
     private long packetsRead;
     private long packetsDecoded;
@@ -170,6 +176,14 @@ public final class Analyzer implements FlowSink {
     /** Reads a source to its end (or its damage). */
     public void read(PacketSource source) throws IOException {
         sourceNames.add(source.name());
+        if (source.files() > 1) {
+            // Each flow names its files only when the run reads several (one capture is named in the summary already).
+            String[] names = new String[source.files()];
+            for (int i = 0; i < names.length; i++) {
+                names[i] = source.fileName(i);
+            }
+            fileNames = names;
+        }
         PacketRef ref = new PacketRef();
         Decoded d = new Decoded();
         try {
@@ -264,6 +278,13 @@ public final class Analyzer implements FlowSink {
             } else {
                 f = t.update(d, ref.tsNanos, ref.origLen);
             }
+            // The file of the flow's first packet, set when the flow is made, and of its last: two int fields of the flow
+            // just updated (a store per packet; the names are looked up only when the flow is reported).
+            int file = ref.sourceIndex;
+            if (f.fileFirst < 0) {
+                f.fileFirst = file;
+            }
+            f.fileLast = file;
             boolean inspected = inspect && (d.payloadLength > 0 || d.payloadCutAway) && Inspection.wants(f);
             if (inspected) {
                 inspection.packet(f, t.lastForward, d.tcpSeq, ref.buf, d.payloadOffset, d.payloadLength, payloadCut(d));
@@ -637,7 +658,13 @@ public final class Analyzer implements FlowSink {
                 classifier.roles().names(c.srcRoles), classifier.roles().names(c.dstRoles), c.appProtocol, c.verdict.id(),
                 rule, c.reason, f.packetsFwd, f.packetsRev, f.bytesFwd, f.bytesRev, cid, f.vlan(), tcpState(f),
                 endName(f.endReason), f.id, f.icmpErrors == null ? 0 : f.icmpErrors.count(),
-                inspection.tls(f));
+                fileName(f.fileFirst), fileName(f.fileLast), inspection.tls(f));
+    }
+
+    /** The name of capture file {@code index} as the user gave it, or null for a run of one capture. */
+    private String fileName(int index) {
+        String[] names = fileNames;
+        return names == null || index < 0 || index >= names.length ? null : names[index];
     }
 
     private static String tcpState(Flow f) {

@@ -33,6 +33,8 @@ public enum FlowField {
     END("end", FlowRecord::end),
     FLOW_ID("flow_id", FlowRecord::flowId),
     ICMP_ERRORS("icmp_errors", FlowRecord::icmpErrors),
+    FILE_FIRST("file_first", FlowRecord::fileFirst),
+    FILE_LAST("file_last", FlowRecord::fileLast),
     TLS("tls", r -> r.tls() == null ? null : r.tls().asMap(), List.of("version", "sni", "cipher", "certificate_request",
             "client_certificate", "server_certificates", "client_certificates", "alert"));
 

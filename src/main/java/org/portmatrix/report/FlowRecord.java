@@ -32,13 +32,29 @@ import org.portmatrix.inspect.TlsInfo;
  * @param flowId sequence number of the flow in the run
  * @param icmpErrors ICMP errors seen about the flow's packets (port unreachable, time exceeded, ...), not counted
  *     in its packets: the packets decoded are the flows' packets plus these
+ * @param fileFirst of a run over several capture files, the file its first packet was read from, named as the
+ *     user gave it (the path on the command line, or the directory given and the file's name in it); null for a
+ *     run over one capture and for a live capture
+ * @param fileLast the file its last packet was read from (the same as {@code fileFirst} unless the flow went on
+ *     into a later file: a rotation, another mirror port's file); null where {@code fileFirst} is
  * @param tls what the TLS handshake showed, or null when the flow is not TLS
  */
 public record FlowRecord(long tsFirstNanos, long tsLastNanos, String transport, String srcIp, int srcPort, String dstIp,
                          int dstPort, boolean directionInferred, List<String> srcRoles, List<String> dstRoles,
                          String appProtocol, String verdict, String rule, String reason, long packetsFwd, long packetsRev,
                          long bytesFwd, long bytesRev, String communityId, int vlan, String tcpState, String end, long flowId,
-                         long icmpErrors, TlsInfo tls) {
+                         long icmpErrors, String fileFirst, String fileLast, TlsInfo tls) {
+
+    /** A record of a flow whose files are not told apart (one capture, a live capture): {@code fileFirst} and {@code fileLast} null. */
+    public FlowRecord(long tsFirstNanos, long tsLastNanos, String transport, String srcIp, int srcPort, String dstIp,
+                      int dstPort, boolean directionInferred, List<String> srcRoles, List<String> dstRoles,
+                      String appProtocol, String verdict, String rule, String reason, long packetsFwd, long packetsRev,
+                      long bytesFwd, long bytesRev, String communityId, int vlan, String tcpState, String end, long flowId,
+                      long icmpErrors, TlsInfo tls) {
+        this(tsFirstNanos, tsLastNanos, transport, srcIp, srcPort, dstIp, dstPort, directionInferred, srcRoles, dstRoles,
+                appProtocol, verdict, rule, reason, packetsFwd, packetsRev, bytesFwd, bytesRev, communityId, vlan, tcpState, end,
+                flowId, icmpErrors, null, null, tls);
+    }
 
     public boolean flagged() {
         return !"expected".equals(verdict);
@@ -50,5 +66,16 @@ public record FlowRecord(long tsFirstNanos, long tsLastNanos, String transport, 
 
     public long bytes() {
         return bytesFwd + bytesRev;
+    }
+
+    /**
+     * Where the flow's packets are, for a line of text: "cap.pcap3", or "cap.pcap3 to cap.pcap4" when its last packet
+     * is in another file than its first; null when the run read one capture.
+     */
+    public String files() {
+        if (fileFirst == null) {
+            return null;
+        }
+        return fileLast == null || fileLast.equals(fileFirst) ? fileFirst : fileFirst + " to " + fileLast;
     }
 }

@@ -401,7 +401,8 @@ public final class HtmlReport implements FlowReport {
 
         @Override
         public boolean containsKey(Object key) {
-            return "sni".equals(key) ? r.tls() != null && r.tls().sni() != null : KEYS.contains(key);
+            return "sni".equals(key) ? r.tls() != null && r.tls().sni() != null
+                    : "files".equals(key) ? r.fileFirst() != null : KEYS.contains(key);
         }
 
         @Override
@@ -424,6 +425,7 @@ public final class HtmlReport implements FlowReport {
                 case "dstRoles" -> ReportData.roleLabel(r.dstRoles());
                 case "app" -> r.appProtocol() == null ? "" : r.appProtocol();
                 case "sni" -> r.tls() == null ? null : r.tls().sni();
+                case "files" -> r.files();
                 case "packets" -> r.packets();
                 case "packetsText" -> n(r.packets());
                 case "bytes" -> r.bytes();
@@ -443,6 +445,9 @@ public final class HtmlReport implements FlowReport {
             }
             if (containsKey("sni")) {
                 all.put("sni", get("sni"));
+            }
+            if (containsKey("files")) {
+                all.put("files", get("files"));
             }
             return all.entrySet();
         }

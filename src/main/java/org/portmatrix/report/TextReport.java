@@ -253,8 +253,9 @@ public final class TextReport implements FlowReport {
                     out.printf("    %-18s %9s %11s %14s  %-27s  %s%n", g.key().transportPort(), n(t.flows()), n(t.packets()),
                             n(t.bytes()), Timestamps.iso(t.firstNanos()), Timestamps.iso(t.lastNanos()));
                     FlowRecord e = g.example();
-                    out.printf("      e.g. %s %s -> %s%s%n", e.transport(), endpoint(e.srcIp(), e.srcPort()),
-                            endpoint(e.dstIp(), e.dstPort()), e.directionInferred() ? " (direction inferred)" : "");
+                    out.printf("      e.g. %s %s -> %s%s%s%n", e.transport(), endpoint(e.srcIp(), e.srcPort()),
+                            endpoint(e.dstIp(), e.dstPort()), e.directionInferred() ? " (direction inferred)" : "",
+                            e.files() == null ? "" : " in " + oneLine(e.files()));
                     out.printf("           %s%n", oneLine(e.reason()));
                 }
                 if (hiddenPortCount > 0) {
@@ -366,7 +367,8 @@ public final class TextReport implements FlowReport {
         return String.format(Locale.ROOT, "  %-20s %-5s %-47s %-47s %-8s %11s %14s  %s", r.verdict(), r.transport(),
                 endpoint(r.srcIp(), r.srcPort()) + (r.directionInferred() ? " (?)" : ""), endpoint(r.dstIp(), r.dstPort()),
                 r.appProtocol() == null ? "-" : oneLine(r.appProtocol()), n(r.packets()), n(r.bytes()), roles)
-                + (r.vlan() >= 0 ? "  vlan " + r.vlan() : "") + (r.icmpErrors() > 0 ? "  icmp errors " + n(r.icmpErrors()) : "");
+                + (r.vlan() >= 0 ? "  vlan " + r.vlan() : "") + (r.icmpErrors() > 0 ? "  icmp errors " + n(r.icmpErrors()) : "")
+                + (r.files() == null ? "" : "  in " + oneLine(r.files()));
     }
 
     /** "10.1.1.1:5061", "[fd00::1]:5061", or the address alone for a port of -1 (transports without ports). */
