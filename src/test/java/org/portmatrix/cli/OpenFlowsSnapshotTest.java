@@ -136,6 +136,42 @@ public class OpenFlowsSnapshotTest {
         assertEquals("capture_end", closed.path("end").asText(), line);
     }
 
+    /**
+     * report.html of a running capture lists the open flows outside the matrix apart, marked OPEN, at most
+     * {@code --report-flagged} of them, and says how many it left out.
+     */
+    @Test
+    void thePageListsTheOpenFlowsOutsideTheMatrixUpToItsCapAndSaysHowManyMore() throws Exception {
+        List<OpenFlows> snapshots = new ArrayList<>();
+        Run run = withSnapshots("captures/sample.pcap", SAMPLE_TOPOLOGY, snapshots);
+        OpenFlows last = snapshots.get(snapshots.size() - 1);
+        assertEquals(3, last.outside(), "the sample's flows outside the matrix, all open after its last packet");
+        for (int cap : new int[] {1, 1000}) {
+            StringWriter page = new StringWriter();
+            org.portmatrix.report.HtmlReport.render(new org.portmatrix.report.ReportData(new ReportContext(List.of(), List.of(), false, cap)),
+                    run.summary(), last, page);
+            String html = page.toString();
+            int section = html.indexOf("<section id=\"open-section\">");
+            assertTrue(section >= 0, html);
+            String open = html.substring(section, html.indexOf("</section>", section));
+            long rows = open.split("<tr class=\"open-flow\"", -1).length - 1;
+            assertEquals(Math.min(cap, 3), rows, open);
+            assertEquals(rows, open.split("<small>OPEN</small>", -1).length - 1, open);
+            assertTrue(open.contains("data-outside=\"3\""), open);
+            if (cap == 1) {
+                assertTrue(open.contains("data-omitted=\"2\">2 more open flows outside the matrix are not listed"), open);
+                assertTrue(open.contains("data-verdict=\"unknown_host\""), "the most severe first: " + open);
+            } else {
+                assertFalse(open.contains("open-omitted"), open);
+                assertTrue(open.contains("127.0.4.10:57851"), open);
+            }
+        }
+        // analyze's page has no such section
+        StringWriter page = new StringWriter();
+        org.portmatrix.report.HtmlReport.render(new org.portmatrix.report.ReportData(ReportContext.none()), run.summary(), page);
+        assertFalse(page.toString().contains("open-section"));
+    }
+
     /** A connection caught mid-stream: its direction inferred, and turned when only the other way is allowed. */
     @Test
     void midStreamSipSnappedAfterEveryPacketClosesItsFlowsAsWithout() throws Exception {
