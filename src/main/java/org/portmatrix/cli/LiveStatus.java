@@ -99,7 +99,28 @@ final class LiveStatus {
         }
         replace(dir.resolve(SUMMARY_JSON), pretty.writeValueAsString(snapshot) + "\n");
         replace(dir.resolve(SUMMARY_TXT), text(snapshot));
-        appendStats(dir.resolve(STATS_JSONL), compact.writeValueAsString(snapshot), STATS_LIMIT);
+        appendStats(dir.resolve(STATS_JSONL), compact.writeValueAsString(history(snapshot)), STATS_LIMIT);
+    }
+
+    /**
+     * The snapshot as the history keeps it: the open flows' counts without their groups (up to 100 of them, with
+     * their reasons, would make a line of tens of KB where it is about 1.3 KB).
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> history(Map<String, Object> snapshot) {
+        Object open = snapshot.get("open_flows");
+        if (!(open instanceof Map)) {
+            return snapshot;
+        }
+        Map<String, Object> counts = map();
+        for (Map.Entry<String, Object> e : ((Map<String, Object>) open).entrySet()) {
+            if (!e.getKey().equals("groups") && !e.getKey().equals("groups_left_out")) {
+                counts.put(e.getKey(), e.getValue());
+            }
+        }
+        Map<String, Object> h = new LinkedHashMap<>(snapshot);
+        h.put("open_flows", counts);
+        return h;
     }
 
     /**

@@ -83,6 +83,15 @@ class LiveOpenFlowsTest {
             }
             assertEquals(0, s.path("verdicts").path("protocol_mismatch").asLong(), s.path("verdicts").toString());
 
+            // The history keeps the counts, not the groups: its lines stay small.
+            List<String> history = Files.readAllLines(reports.resolve("stats.jsonl"), StandardCharsets.UTF_8);
+            JsonNode line = new com.fasterxml.jackson.databind.ObjectMapper().readTree(history.get(history.size() - 1));
+            assertTrue(line.path("open_flows").has("verdicts"), line.toString());
+            assertFalse(line.path("open_flows").has("groups"), line.toString());
+            for (String h : history) {
+                assertTrue(h.length() < 2000, "a history line of " + h.length() + " bytes: " + h);
+            }
+
             String text = Files.readString(reports.resolve("summary.txt"), StandardCharsets.UTF_8);
             assertTrue(text.contains("  open flows now "), text);
             assertTrue(text.contains("    OPEN protocol_mismatch " + rolePair + " tcp/5061: 1 flow since "), text);
