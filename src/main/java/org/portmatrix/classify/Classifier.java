@@ -83,6 +83,14 @@ public final class Classifier {
     public Classification classify(Flow f, boolean reasons) {
         Classification c = f.classification instanceof Classification existing ? existing : new Classification();
         f.classification = c;
+        return classify(f, c, reasons);
+    }
+
+    /**
+     * The same into {@code c}, which is not stored in the flow: the flow is left as it was (an open flow
+     * classified for a live report, whose own classification is made when it ends).
+     */
+    public Classification classify(Flow f, Classification c, boolean reasons) {
         c.reason = null;
         decide(f, c, reasons);
         if ((c.verdict == Verdict.UNEXPECTED_PORT || c.verdict == Verdict.UNEXPECTED_ROLE_PAIR) && f.protocol() == IpProtocol.UDP

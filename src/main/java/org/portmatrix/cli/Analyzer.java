@@ -486,29 +486,7 @@ public final class Analyzer implements FlowSink {
             return;
         }
         Classification c = classifier.classify(f);
-        if (!inspect) {
-            c.unreverse(); // a media rule is read the other way round only for media seen on the wire
-        }
-        boolean turned = f.directionInferred && turnedIfOnlyThatWayAllowed(f, c);
-        if (inspect) {
-            inspection.finish(f, c, classifier);
-        } else if (c.verdict == org.portmatrix.classify.Verdict.EXPECTED
-                && (c.rule != CompiledCatalog.NO_RULE || (c.configured != null && c.configured.checked() != null))) {
-            c.reason = c.reason + " The payload was not inspected (--no-inspect), so the protocol on the wire was not checked.";
-        }
-        if (turned) {
-            c.reason = c.reason + (f.protocol() == IpProtocol.TCP ? TURNED_TCP : TURNED_UDP);
-        }
-        String note = classifier.inferredNote(f);
-        if (!note.isEmpty()) {
-            c.reason = c.reason + note;
-        }
-        if (f.icmpErrors != null) {
-            c.reason = c.reason + icmpNote(f.icmpErrors);
-        }
-        if (f.icmpCarried != null) {
-            c.reason = c.reason + carriedNote(f.icmpCarried);
-        }
+        FlowRecord r = describe(f, c, false);
         if (c.verdict.flagged()) {
             flagged++;
         }
@@ -516,10 +494,84 @@ public final class Analyzer implements FlowSink {
             extract.reported(f, c.verdict.flagged());
         }
         try {
-            report.flow(record(f, c));
+            report.flow(r);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Completes {@code c}, the flow's classification by ports and roles, with what inspection saw and the notes of
+     * its reason, and makes the flow's record. {@code open}: the flow is still open (a live report's snapshot), and
+     * is left exactly as it was: inspected through {@link Inspection#finishOpen}, turned back if it was turned, its
+     * end "open"; and an expected one gets no record (null).
+     */
+    private FlowRecord describe(Flow f, Classification c, boolean open) {
+        if (!inspect) {
+            c.unreverse(); // a media rule is read the other way round only for media seen on the wire
+        }
+        boolean turned = f.directionInferred && turnedIfOnlyThatWayAllowed(f, c);
+        try {
+            org.portmatrix.inspect.TlsInfo tls = null;
+            if (inspect) {
+                if (open) {
+                    tls = inspection.finishOpen(f, c, classifier);
+                } else {
+                    inspection.finish(f, c, classifier);
+                    tls = inspection.tls(f);
+                }
+            } else if (c.verdict == org.portmatrix.classify.Verdict.EXPECTED
+                    && (c.rule != CompiledCatalog.NO_RULE || (c.configured != null && c.configured.checked() != null))) {
+                c.reason = c.reason + " The payload was not inspected (--no-inspect), so the protocol on the wire was not checked.";
+            }
+            if (turned) {
+                c.reason = c.reason + (f.protocol() == IpProtocol.TCP ? TURNED_TCP : TURNED_UDP);
+            }
+            String note = classifier.inferredNote(f);
+            if (!note.isEmpty()) {
+                c.reason = c.reason + note;
+            }
+            if (f.icmpErrors != null) {
+                c.reason = c.reason + icmpNote(f.icmpErrors);
+            }
+            if (f.icmpCarried != null) {
+                c.reason = c.reason + carriedNote(f.icmpCarried);
+            }
+            if (open && !c.verdict.flagged()) {
+                return null; // counted, no record
+            }
+            return record(f, c, tls, open ? OPEN : endName(f.endReason));
+        } finally {
+            if (open && turned) { // back as it is held while it is open (turning is a swap: twice is none)
+                f.turn();
+                Inspection.turn(f);
+            }
+        }
+    }
+
+    /** The {@code end} of an open flow's record (a live report's snapshot). */
+    static final String OPEN = "open";
+
+    /**
+     * What the flows open now would be reported as if they ended now, into {@code open}: on the thread that owns the
+     * flows (a live capture's analysis thread, between batches of packets). Each flow is classified and checked
+     * against what inspection has seen so far, into a classification of its own that is not kept; nothing of the flow,
+     * of its inspection or of the certificate inventory changes, so its record when it ends is the same as without
+     * this. Only the flows outside the matrix get a record.
+     */
+    public void openFlows(org.portmatrix.report.OpenFlows open) {
+        if (classifier == null || abandoned) {
+            return;
+        }
+        table.forEachOpen(f -> {
+            Classification c = classifier.classify(f, new Classification(), true);
+            FlowRecord r = describe(f, c, true);
+            if (r != null) {
+                open.flagged(r);
+            } else {
+                open.expected(f.firstNanos, f.lastNanos, f.packetsFwd + f.packetsRev, f.bytesFwd + f.bytesRev);
+            }
+        });
     }
 
     private static final String TURNED_TCP = " The capture missed the connection's start (no SYN), so which end initiated was inferred:"
@@ -562,7 +614,7 @@ public final class Analyzer implements FlowSink {
         }
         f.turn();
         Inspection.turn(f);
-        classifier.classify(f, false); // c again (the flow's one Classification), the other way round
+        classifier.classify(f, c, false); // c again, the other way round
         org.portmatrix.classify.Verdict other = verdictNow(f, c);
         // Expected only: unverifiable says nothing for the other way round. Read from its port to a client's media range
         // (1024-65535 from a Front End), any connection to an undocumented port, caught in its encrypted middle, would be.
@@ -575,7 +627,7 @@ public final class Analyzer implements FlowSink {
             f.turn(); // back as inferred
             Inspection.turn(f);
         }
-        classifier.classify(f); // with its reason, whichever way round
+        classifier.classify(f, c, true); // with its reason, whichever way round
         return allowed;
     }
 
@@ -638,7 +690,7 @@ public final class Analyzer implements FlowSink {
         return protocol == IpProtocol.TCP || protocol == IpProtocol.UDP || protocol == IpProtocol.SCTP;
     }
 
-    private FlowRecord record(Flow f, Classification c) {
+    private FlowRecord record(Flow f, Classification c, org.portmatrix.inspect.TlsInfo tls, String end) {
         boolean ported = ported(f.protocol());
         boolean icmp = f.protocol() == IpProtocol.ICMP || f.protocol() == IpProtocol.ICMPV6;
         if (communityId == null) {
@@ -657,8 +709,8 @@ public final class Analyzer implements FlowSink {
                 Addresses.format(f.ipVersion(), f.dstHi(), f.dstLo()), ported ? f.dstPort() : -1, f.directionInferred,
                 classifier.roles().names(c.srcRoles), classifier.roles().names(c.dstRoles), c.appProtocol, c.verdict.id(),
                 rule, c.reason, f.packetsFwd, f.packetsRev, f.bytesFwd, f.bytesRev, cid, f.vlan(), tcpState(f),
-                endName(f.endReason), f.id, f.icmpErrors == null ? 0 : f.icmpErrors.count(),
-                fileName(f.fileFirst), fileName(f.fileLast), inspection.tls(f));
+                end, f.id, f.icmpErrors == null ? 0 : f.icmpErrors.count(),
+                fileName(f.fileFirst), fileName(f.fileLast), tls);
     }
 
     /** The name of capture file {@code index} as the user gave it, or null for a run of one capture. */

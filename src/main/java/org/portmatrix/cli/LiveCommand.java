@@ -115,8 +115,8 @@ final class LiveCommand {
         o.addOption(Option.builder().longOpt("report-dir").hasArg().argName("DIR")
                 .desc("write summary.json, summary.txt and report.html (rewritten atomically) and stats.jsonl (one line per report) here").get());
         o.addOption(Option.builder().longOpt("report-flagged").hasArg().argName("N")
-                .desc("flagged flows kept whole for report.html's table (default " + LiveOptions.DEFAULT_REPORT_FLAGGED
-                        + "; every flow is in the flow lines)").get());
+                .desc("flagged flows kept whole for report.html's table, and the most open flows outside the matrix it lists (default "
+                        + LiveOptions.DEFAULT_REPORT_FLAGGED + "; every flow is in the flow lines)").get());
         o.addOption(Option.builder().longOpt("rotate-size").hasArg().argName("MiB").desc("rotate --output past this size (fractions allowed: 0.5)").get());
         o.addOption(Option.builder().longOpt("rotate-every").hasArg().argName("SECONDS").desc("rotate --output past this age").get());
         o.addOption(Option.builder().longOpt("rotate-keep").hasArg().argName("N")
@@ -299,11 +299,12 @@ final class LiveCommand {
                 flows.dropped(loop.lastDropNotHandedOver());
             }
             RunSummary s = analyzer.finish(catalogSource, topologySource);
-            Map<String, Object> last = run.snapshot(true, s);
+            org.portmatrix.report.OpenFlows none = run.openFlows(); // (none open now: counted all the same, zero)
+            Map<String, Object> last = run.snapshot(true, s, none);
             // What could not be written is said after the final summary, which is printed whatever failed.
             List<String> unwritten = new ArrayList<>();
             try {
-                status.write(last, data, s);
+                status.write(last, data, s, null); // (the page of every flow closed, as before: no section of open flows)
             } catch (IOException e) {
                 unwritten.add("cannot write the summary: " + Main.describe(e));
             }
@@ -490,9 +491,10 @@ final class LiveCommand {
          */
         private void report() {
             RunSummary summary = analyzer.snapshot(catalogSource, topologySource);
-            Map<String, Object> s = snapshot(false, summary);
+            org.portmatrix.report.OpenFlows open = openFlows();
+            Map<String, Object> s = snapshot(false, summary, open);
             try {
-                status.write(s, flows.data(), summary);
+                status.write(s, flows.data(), summary, open);
                 statusFailure = null;
             } catch (IOException e) {
                 String why = "cannot write the summary: " + Main.describe(e);
@@ -533,7 +535,23 @@ final class LiveCommand {
         private long movedSaid;
         private long movedLinesSaid;
 
-        Map<String, Object> snapshot(boolean last, RunSummary summary) {
+        /**
+         * The flows open now, each classified with what has been seen of it so far, for the report directory (null
+         * without one: nothing is done). Here, on the analysis thread, between batches of packets: the flows are this
+         * thread's, and none is changed ({@link Analyzer#openFlows}).
+         */
+        org.portmatrix.report.OpenFlows openFlows() {
+            ReportData data = flows.data();
+            if (data == null) {
+                return null;
+            }
+            org.portmatrix.report.OpenFlows open = new org.portmatrix.report.OpenFlows(data.context());
+            analyzer.openFlows(open);
+            return open;
+        }
+
+        /** @param open the flows open now, or null (no report directory) */
+        Map<String, Object> snapshot(boolean last, RunSummary summary, org.portmatrix.report.OpenFlows open) {
             long now = System.nanoTime();
             long received = loop.received();
             long dropped = loop.droppedInTool();
@@ -598,6 +616,9 @@ final class LiveCommand {
             f.put("evicted_early", summary.flowsEvictedEarly());
             s.put("flows", f);
             s.put("verdicts", flows.verdicts());
+            if (open != null) {
+                s.put("open_flows", LiveStatus.open(open));
+            }
             Map<String, Object> m = LiveStatus.map();
             LiveStatus.HeapMonitor heap = status.heap();
             if (o.heapSample()) {

@@ -15,12 +15,16 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import javax.management.NotificationEmitter;
 import javax.management.openmbean.CompositeData;
 import org.portmatrix.report.AtomicFile;
+import org.portmatrix.classify.Verdict;
+import org.portmatrix.report.FlowRecord;
 import org.portmatrix.report.HtmlReport;
+import org.portmatrix.report.OpenFlows;
 import org.portmatrix.report.ReportData;
 import org.portmatrix.report.RunSummary;
 import org.portmatrix.report.Timestamps;
@@ -61,13 +65,14 @@ final class LiveStatus {
         return heap;
     }
 
-    void write(Map<String, Object> snapshot, ReportData data, RunSummary summary) throws IOException {
+    /** @param open the flows open now (their section of report.html), or null */
+    void write(Map<String, Object> snapshot, ReportData data, RunSummary summary, OpenFlows open) throws IOException {
         if (dir == null) {
             return;
         }
         for (int attempt = 1; ; attempt++) {
             try {
-                writeOnce(snapshot, data, summary);
+                writeOnce(snapshot, data, summary, open);
                 return;
             } catch (IOException e) {
                 if (attempt == 3 || Files.isDirectory(dir)) {
@@ -78,7 +83,7 @@ final class LiveStatus {
         }
     }
 
-    private void writeOnce(Map<String, Object> snapshot, ReportData data, RunSummary summary) throws IOException {
+    private void writeOnce(Map<String, Object> snapshot, ReportData data, RunSummary summary, OpenFlows open) throws IOException {
         try {
             Files.createDirectories(dir); // removed while the capture runs (a clean-up job): made again
         } catch (IOException e) {
@@ -87,7 +92,7 @@ final class LiveStatus {
         if (data != null) {
             Path target = dir.resolve(REPORT_HTML);
             try (AtomicFile html = AtomicFile.create(target)) {
-                HtmlReport.render(data, summary, html.writer());
+                HtmlReport.render(data, summary, open, html.writer());
                 html.commit();
             } catch (IOException e) { // named by the file it replaces, not by the temporary one (a new name each time)
                 String why = e.getMessage() == null ? "" : e.getMessage();
@@ -96,7 +101,28 @@ final class LiveStatus {
         }
         replace(dir.resolve(SUMMARY_JSON), pretty.writeValueAsString(snapshot) + "\n");
         replace(dir.resolve(SUMMARY_TXT), text(snapshot));
-        appendStats(dir.resolve(STATS_JSONL), compact.writeValueAsString(snapshot), STATS_LIMIT);
+        appendStats(dir.resolve(STATS_JSONL), compact.writeValueAsString(history(snapshot)), STATS_LIMIT);
+    }
+
+    /**
+     * The snapshot as the history keeps it: the open flows' counts without their groups (up to 100 of them, with
+     * their reasons, would make a line of tens of KB where it is about 1.3 KB).
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> history(Map<String, Object> snapshot) {
+        Object open = snapshot.get("open_flows");
+        if (!(open instanceof Map)) {
+            return snapshot;
+        }
+        Map<String, Object> counts = map();
+        for (Map.Entry<String, Object> e : ((Map<String, Object>) open).entrySet()) {
+            if (!e.getKey().equals("groups") && !e.getKey().equals("groups_left_out")) {
+                counts.put(e.getKey(), e.getValue());
+            }
+        }
+        Map<String, Object> h = new LinkedHashMap<>(snapshot);
+        h.put("open_flows", counts);
+        return h;
     }
 
     /**
@@ -215,6 +241,29 @@ final class LiveStatus {
             v.append(v.length() == 0 ? "" : ", ").append(e.getKey()).append(' ').append(e.getValue());
         }
         b.append("  verdicts of closed flows: ").append(v).append('\n');
+        Map<String, Object> open = (Map<String, Object>) s.get("open_flows");
+        if (open != null && !Boolean.TRUE.equals(s.get("final"))) { // (none at the end: every flow is closed first)
+            StringBuilder ov = new StringBuilder();
+            for (Map.Entry<String, Object> e : ((Map<String, Object>) open.get("verdicts")).entrySet()) {
+                if (((Number) e.getValue()).longValue() > 0) {
+                    ov.append(ov.length() == 0 ? "" : ", ").append(e.getKey()).append(' ').append(e.getValue());
+                }
+            }
+            b.append(String.format("  open flows now %s (%s outside the matrix), provisional verdicts from the packets seen so far%s%s%n",
+                    open.get("flows"), open.get("outside_the_matrix"), ov.length() == 0 ? "" : ": ", ov));
+            List<Map<String, Object>> groups = (List<Map<String, Object>>) open.get("groups");
+            for (int i = 0; i < groups.size() && i < TEXT_OPEN_GROUPS; i++) {
+                Map<String, Object> g = groups.get(i);
+                long n = ((Number) g.get("flows")).longValue();
+                b.append(String.format("    OPEN %s %s %s: %s since %s, e.g. %s%s%n", g.get("verdict"), g.get("role_pair"), g.get("port"),
+                        n == 1 ? "1 flow" : n + " flows", g.get("first_seen"), g.get("example"),
+                        g.get("app_protocol") == null ? "" : " (" + g.get("app_protocol") + ")"));
+            }
+            long more = groups.size() - Math.min(groups.size(), TEXT_OPEN_GROUPS) + ((Number) open.get("groups_left_out")).longValue();
+            if (more > 0) {
+                b.append(String.format("    and %d more groups of open flows outside the matrix (report.html lists the flows)%n", more));
+            }
+        }
         long heap = ((Number) mem.get("heap_after_gc")).longValue();
         b.append("  heap after GC ").append(heap < 0 ? "not known yet (no collection so far)" : heap + " bytes (" + mem.get("heap_sampled_by") + ")");
         long cap2 = ((Number) mem.get("capture_thread_allocated_since_last")).longValue();
@@ -225,6 +274,61 @@ final class LiveStatus {
         }
         b.append('\n');
         return b.toString();
+    }
+
+    /** Groups of open flows outside the matrix listed in summary.txt (summary.json has up to {@link #OPEN_GROUPS}). */
+    static final int TEXT_OPEN_GROUPS = 20;
+    /** Groups of open flows outside the matrix in summary.json, the most flows first. */
+    static final int OPEN_GROUPS = 100;
+
+    /**
+     * {@code open_flows} of summary.json: the flows open now, counted by their verdict so far (every verdict, as
+     * {@code verdicts} counts the closed flows), and those outside the matrix grouped by verdict, role pair and
+     * transport/port (the most flows first, at most {@link #OPEN_GROUPS}), each with its example, the open flow of the
+     * group that started first.
+     */
+    static Map<String, Object> open(OpenFlows open) {
+        Map<String, Object> m = map();
+        m.put("provisional", true);
+        m.put("flows", open.all().flows());
+        m.put("packets", open.all().packets());
+        m.put("bytes", open.all().bytes());
+        m.put("outside_the_matrix", open.outside());
+        Map<String, Object> v = map();
+        for (Verdict x : Verdict.values()) {
+            v.put(x.id(), open.totals(x).flows());
+        }
+        m.put("verdicts", v);
+        java.util.List<ReportData.Group> all = new java.util.ArrayList<>();
+        for (ReportData.VerdictGroups vg : open.flaggedData().flaggedGroups()) {
+            for (ReportData.RolePair rp : vg.rolePairs()) {
+                all.addAll(rp.ports());
+            }
+        }
+        all.sort(java.util.Comparator.<ReportData.Group>comparingLong(g -> -g.totals().flows())
+                .thenComparingInt(g -> g.key().verdict().ordinal()).thenComparingLong(g -> g.totals().firstNanos()));
+        java.util.List<Map<String, Object>> groups = new java.util.ArrayList<>();
+        for (int i = 0; i < all.size() && i < OPEN_GROUPS; i++) {
+            ReportData.Group g = all.get(i);
+            FlowRecord e = g.example();
+            Map<String, Object> r = map();
+            r.put("verdict", g.key().verdict().id());
+            r.put("role_pair", g.key().rolePair());
+            r.put("port", g.key().transportPort());
+            r.put("flows", g.totals().flows());
+            r.put("packets", g.totals().packets());
+            r.put("bytes", g.totals().bytes());
+            r.put("first_seen", Timestamps.iso(g.totals().firstNanos()));
+            r.put("last_seen", Timestamps.iso(g.totals().lastNanos()));
+            r.put("example", e.transport() + " " + org.portmatrix.report.TextReport.endpoint(e.srcIp(), e.srcPort()) + " -> "
+                    + org.portmatrix.report.TextReport.endpoint(e.dstIp(), e.dstPort()));
+            r.put("app_protocol", e.appProtocol());
+            r.put("reason", e.reason());
+            groups.add(r);
+        }
+        m.put("groups", groups);
+        m.put("groups_left_out", all.size() - groups.size());
+        return m;
     }
 
     /** One line for stderr at every report. */

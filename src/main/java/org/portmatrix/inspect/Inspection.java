@@ -308,6 +308,30 @@ public final class Inspection {
         }
     }
 
+    /**
+     * What {@link #finish} would make of an open flow if it ended now, into {@code c}, changing nothing of the flow:
+     * its inspection state is left as it was (the TLS summary that {@link #finish} keeps in it is put back), its
+     * certificates are not added to the inventory (they are when the flow ends), and later packets are inspected as
+     * they would have been. Returns the flow's TLS summary so far, or null. On the thread that inspects the flows.
+     */
+    public TlsInfo finishOpen(Flow f, Classification c, Classifier classifier) {
+        FlowInspection fi = f.inspection instanceof FlowInspection x ? x : null;
+        TlsInfo before = fi == null ? null : fi.tls;
+        open = true;
+        try {
+            finish(f, c, classifier);
+            return fi == null ? null : fi.tls;
+        } finally {
+            open = false;
+            if (fi != null) {
+                fi.tls = before;
+            }
+        }
+    }
+
+    /** True while {@link #finishOpen} runs: no certificate goes to the inventory. */
+    private boolean open;
+
     private void checkProtocol(Flow f, Classification c, CompiledCatalog catalog, FlowInspection fi, TlsSession tls,
                                Roles roles) {
         if (fi == null || !fi.anyPayload()) {
@@ -765,7 +789,9 @@ public final class Inspection {
             }
             if (ci != null) {
                 out.add(ci);
-                inventory.add(ci, presenter, server, f.id, f.firstNanos, f.lastNanos);
+                if (!open) {
+                    inventory.add(ci, presenter, server, f.id, f.firstNanos, f.lastNanos);
+                }
             }
         }
         return List.copyOf(out);

@@ -127,14 +127,30 @@ public final class HtmlReport implements FlowReport {
 
     /** Renders the page for the flows aggregated so far (also usable for a snapshot of a running capture). */
     public static void render(ReportData data, RunSummary s, Writer out) throws IOException {
-        render(data, s, out, null);
+        render(data, s, null, out, null);
+    }
+
+    /**
+     * The page of a running capture: the flows closed so far ({@code data}), and the flows open now ({@code open}),
+     * those outside the matrix listed apart, marked open and provisional, at most
+     * {@link ReportContext#maxFlaggedRecords()} of them.
+     */
+    public static void render(ReportData data, RunSummary s, OpenFlows open, Writer out) throws IOException {
+        render(data, s, open, out, null);
+    }
+
+    private static void render(ReportData data, RunSummary s, Writer out, List<String> renderedRows) throws IOException {
+        render(data, s, null, out, renderedRows);
     }
 
     /** @param renderedRows the flagged-flow table's rows already rendered, in its order; null to render them here */
-    private static void render(ReportData data, RunSummary s, Writer out, List<String> renderedRows) throws IOException {
+    private static void render(ReportData data, RunSummary s, OpenFlows open, Writer out, List<String> renderedRows) throws IOException {
         DefaultMustacheFactory factory = factory();
         Mustache template = factory.compile(TEMPLATE);
         Map<String, Object> m = model(data, s);
+        if (open != null) {
+            m.put("open", open(open, data.context().maxFlaggedRecords()));
+        }
         if (renderedRows != null) {
             m.put("flowRows", renderedRows);
         } else {
@@ -370,6 +386,36 @@ public final class HtmlReport implements FlowReport {
         m.put("groupsOmittedText", TextReport.plural(total - rows.size(), "group"));
         m.put("flaggedText", TextReport.plural(data.flaggedFlows(), "flagged flow"));
         m.put("groupCountText", TextReport.plural(total, "group"));
+    }
+
+    /** The section of the flows open now: their counts by verdict, and the first {@code max} of those outside the matrix. */
+    private static Map<String, Object> open(OpenFlows open, int max) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("flowsText", TextReport.plural(open.all().flows(), "flow"));
+        List<Map<String, Object>> verdicts = new ArrayList<>();
+        for (Verdict v : Verdict.values()) {
+            long c = open.totals(v).flows();
+            if (c > 0) {
+                verdicts.add(Map.of("id", v.id(), "flows", c, "flowsText", n(c)));
+            }
+        }
+        m.put("verdicts", verdicts);
+        m.put("hasVerdicts", !verdicts.isEmpty());
+        List<FlowRecord> records = open.records();
+        List<FlowRow> rows = new ArrayList<>(Math.min(records.size(), max));
+        for (int i = 0; i < records.size() && i < max; i++) {
+            rows.add(new FlowRow(records.get(i)));
+        }
+        long outside = open.outside();
+        m.put("outsideText", TextReport.plural(outside, "open flow") + " outside the matrix");
+        m.put("outside", outside);
+        m.put("rows", rows);
+        m.put("hasRows", !rows.isEmpty());
+        m.put("hasOmitted", outside > rows.size());
+        m.put("omitted", outside - rows.size());
+        m.put("omittedText", n(outside - rows.size()));
+        m.put("keptText", n(max));
+        return m;
     }
 
     /** The flagged-flow table's counts; its rows ({@code flowRows}) are rendered by {@link #render}. */

@@ -141,6 +141,14 @@ public final class ReportData {
             lastNanos = Math.max(lastNanos, r.tsLastNanos());
         }
 
+        void add(long first, long last, long packets, long bytes) {
+            flows++;
+            this.packets += packets;
+            this.bytes += bytes;
+            firstNanos = Math.min(firstNanos, first);
+            lastNanos = Math.max(lastNanos, last);
+        }
+
         void add(Totals t) {
             flows += t.flows;
             packets += t.packets;

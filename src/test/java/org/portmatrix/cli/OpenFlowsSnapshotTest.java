@@ -1,0 +1,188 @@
+package org.portmatrix.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.portmatrix.capture.Captures;
+import org.portmatrix.capture.PacketRef;
+import org.portmatrix.capture.PacketSource;
+import org.portmatrix.classify.Catalog;
+import org.portmatrix.classify.Classifier;
+import org.portmatrix.classify.CompiledCatalog;
+import org.portmatrix.classify.Roles;
+import org.portmatrix.classify.Topology;
+import org.portmatrix.classify.Verdict;
+import org.portmatrix.decode.Decoded;
+import org.portmatrix.flow.FlowConfig;
+import org.portmatrix.report.FlowRecord;
+import org.portmatrix.report.JsonLinesReport;
+import org.portmatrix.report.OpenFlows;
+import org.portmatrix.report.ReportContext;
+import org.portmatrix.report.RunSummary;
+
+/**
+ * The open flows of a live report ({@link Analyzer#openFlows}) are classified without changing them: real captures
+ * fed packet by packet through the live path ({@link Analyzer#packet}), once as they are and once with a snapshot of
+ * every open flow after every packet, give the same closed-flow lines byte for byte and the same certificate
+ * inventory; and the snapshots say what each open flow is so far.
+ */
+public class OpenFlowsSnapshotTest {
+    private static final String SAMPLE_TOPOLOGY = "captures/sample-topology.yaml";
+    private static final String INSPECT_TOPOLOGY = "captures/inspect/inspect-topology.yaml";
+
+    /** The closed-flow lines and the summary of a run; {@code each}: given the analyzer after every packet. */
+    private record Run(String lines, RunSummary summary) {}
+
+    private static Run run(String capture, String topology, Consumer<Analyzer> each) throws Exception {
+        Roles roles = new Roles();
+        Catalog catalog = Catalog.builtIn(roles);
+        Topology t = Topology.load(Path.of(topology), roles);
+        StringWriter out = new StringWriter();
+        JsonLinesReport jsonl = new JsonLinesReport(out);
+        Analyzer a = new Analyzer(new Classifier(new CompiledCatalog(catalog), t), FlowConfig.defaults(), false, jsonl);
+        Decoded d = new Decoded();
+        PacketRef ref = new PacketRef();
+        try (PacketSource s = Captures.open(Path.of(capture))) {
+            while (s.next(ref)) {
+                a.packet(ref.buf, ref.offset, ref.caplen, ref.origLen, ref.tsNanos, ref.linkType, d);
+                each.accept(a);
+            }
+        }
+        RunSummary summary = a.finish("catalog", topology);
+        return new Run(out.toString(), summary);
+    }
+
+    private static OpenFlows snapshot(Analyzer a) {
+        OpenFlows open = new OpenFlows(new ReportContext(List.of(), List.of(), false, 1000));
+        a.openFlows(open);
+        return open;
+    }
+
+    /** Every snapshot taken during the run with snapshots. */
+    private static Run withSnapshots(String capture, String topology, List<OpenFlows> snapshots) throws Exception {
+        return run(capture, topology, a -> snapshots.add(snapshot(a)));
+    }
+
+    /**
+     * Analyses {@code capture} on {@code topology} twice through the live path, the second time with a snapshot of the
+     * open flows after every packet: the closed flows' lines, the certificate inventory and the flow count must be the
+     * same. Returns the snapshots (for tests of other packages, whose captures are made by their own helpers).
+     */
+    public static List<OpenFlows> assertSnapshotsChangeNothing(Path capture, Path topology) throws Exception {
+        List<OpenFlows> snapshots = new ArrayList<>();
+        sameWithAndWithoutSnapshots(capture.toString(), topology.toString(), snapshots);
+        return snapshots;
+    }
+
+    private static void sameWithAndWithoutSnapshots(String capture, String topology, List<OpenFlows> snapshots) throws Exception {
+        Run plain = run(capture, topology, a -> { });
+        Run snapped = withSnapshots(capture, topology, snapshots);
+        assertFalse(plain.lines().isEmpty(), capture);
+        assertEquals(plain.lines(), snapped.lines(), capture + ": the closed flows' lines, byte for byte");
+        assertEquals(plain.summary().certificates(), snapped.summary().certificates(), capture + ": the certificate inventory");
+        assertEquals(plain.summary().flows(), snapped.summary().flows(), capture);
+    }
+
+    @Test
+    void aTlsCaptureSnappedAfterEveryPacketClosesItsFlowsAsWithout() throws Exception {
+        List<OpenFlows> snapshots = new ArrayList<>();
+        String capture = "captures/inspect/tls.pcap";
+        sameWithAndWithoutSnapshots(capture, INSPECT_TOPOLOGY, snapshots);
+        Run plain = run(capture, INSPECT_TOPOLOGY, a -> { });
+        assertFalse(plain.summary().certificates().isEmpty(), "the capture presents certificates");
+        // Open TLS flows outside the matrix were seen with their TLS summary so far (server name, certificates).
+        boolean tlsSeen = false;
+        for (OpenFlows o : snapshots) {
+            for (FlowRecord r : o.records()) {
+                assertEquals("open", r.end(), r.toString());
+                tlsSeen |= r.tls() != null && r.tls().sni() != null;
+            }
+        }
+        assertTrue(tlsSeen, "an open TLS flow outside the matrix with its server name");
+    }
+
+    @Test
+    void theSampleSnappedAfterEveryPacketClosesItsFlowsAsWithoutAndShowsTheOpenMismatch() throws Exception {
+        List<OpenFlows> snapshots = new ArrayList<>();
+        sameWithAndWithoutSnapshots("captures/sample.pcap", SAMPLE_TOPOLOGY, snapshots);
+        // After the last packet: the SIP in cleartext on the MTLS port 5061, never closed, is open and a protocol mismatch.
+        OpenFlows last = snapshots.get(snapshots.size() - 1);
+        FlowRecord mismatch = null;
+        for (FlowRecord r : last.records()) {
+            if (r.dstPort() == 5061 && r.srcIp().equals("127.0.4.10")) {
+                mismatch = r;
+            }
+        }
+        assertNotNull(mismatch, "the open 5061 connection: " + last.records());
+        assertEquals("protocol_mismatch", mismatch.verdict());
+        assertEquals("sip", mismatch.appProtocol());
+        assertEquals(7, mismatch.packets());
+        assertTrue(last.totals(Verdict.PROTOCOL_MISMATCH).flows() >= 1);
+        assertEquals(last.all().flows(), last.totals(Verdict.EXPECTED).flows() + last.outside());
+        // Its closed record says the same as the open one did (but its end).
+        Run plain = run("captures/sample.pcap", SAMPLE_TOPOLOGY, a -> { });
+        String line = plain.lines().lines().filter(l -> l.contains("\"src_port\":57851")).findFirst().orElseThrow();
+        com.fasterxml.jackson.databind.JsonNode closed = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
+        assertEquals("protocol_mismatch", closed.path("verdict").asText(), line);
+        assertEquals(mismatch.reason(), closed.path("reason").asText(), "the verdict and reason seen open are those it closes with");
+        assertEquals("capture_end", closed.path("end").asText(), line);
+    }
+
+    /**
+     * report.html of a running capture lists the open flows outside the matrix apart, marked OPEN, at most
+     * {@code --report-flagged} of them, and says how many it left out.
+     */
+    @Test
+    void thePageListsTheOpenFlowsOutsideTheMatrixUpToItsCapAndSaysHowManyMore() throws Exception {
+        List<OpenFlows> snapshots = new ArrayList<>();
+        Run run = withSnapshots("captures/sample.pcap", SAMPLE_TOPOLOGY, snapshots);
+        OpenFlows last = snapshots.get(snapshots.size() - 1);
+        assertEquals(3, last.outside(), "the sample's flows outside the matrix, all open after its last packet");
+        for (int cap : new int[] {1, 1000}) {
+            StringWriter page = new StringWriter();
+            org.portmatrix.report.HtmlReport.render(new org.portmatrix.report.ReportData(new ReportContext(List.of(), List.of(), false, cap)),
+                    run.summary(), last, page);
+            String html = page.toString();
+            int section = html.indexOf("<section id=\"open-section\">");
+            assertTrue(section >= 0, html);
+            String open = html.substring(section, html.indexOf("</section>", section));
+            long rows = open.split("<tr class=\"open-flow\"", -1).length - 1;
+            assertEquals(Math.min(cap, 3), rows, open);
+            assertEquals(rows, open.split("<small>OPEN</small>", -1).length - 1, open);
+            assertTrue(open.contains("data-outside=\"3\""), open);
+            if (cap == 1) {
+                assertTrue(open.contains("data-omitted=\"2\">2 more open flows outside the matrix are not listed"), open);
+                assertTrue(open.contains("data-verdict=\"unknown_host\""), "the most severe first: " + open);
+            } else {
+                assertFalse(open.contains("open-omitted"), open);
+                assertTrue(open.contains("127.0.4.10:57851"), open);
+            }
+        }
+        // analyze's page has no such section
+        StringWriter page = new StringWriter();
+        org.portmatrix.report.HtmlReport.render(new org.portmatrix.report.ReportData(ReportContext.none()), run.summary(), page);
+        assertFalse(page.toString().contains("open-section"));
+    }
+
+    /** A connection caught mid-stream: its direction inferred, and turned when only the other way is allowed. */
+    @Test
+    void midStreamSipSnappedAfterEveryPacketClosesItsFlowsAsWithout() throws Exception {
+        sameWithAndWithoutSnapshots("captures/inspect/sip-midstream.pcap", INSPECT_TOPOLOGY, new ArrayList<>());
+    }
+
+    /** Media read the other way round (a rule's port on the initiator's side), and certificates refused by an alert. */
+    @Test
+    void mediaAndRefusedHandshakesSnappedAfterEveryPacketCloseAsWithout() throws Exception {
+        sameWithAndWithoutSnapshots("captures/inspect/media.pcap", INSPECT_TOPOLOGY, new ArrayList<>());
+        sameWithAndWithoutSnapshots("captures/inspect/tls-alerts.pcap", SAMPLE_TOPOLOGY, new ArrayList<>());
+        sameWithAndWithoutSnapshots("captures/inspect/tls-ca-list.pcap", SAMPLE_TOPOLOGY, new ArrayList<>());
+    }
+}
