@@ -138,6 +138,64 @@ class LookalikesCaptureTest {
         }
     }
 
+    /**
+     * tcpdump's regression corpus (../shared/corpus/tcpdump-tests), others' recordings: each UDP flow of its NTP and QUIC
+     * captures is named as tshark decodes the flow's first datagram: ntp in modes 1-5 (ntp-control.pcap's mode 6 and
+     * ntp-mode7.pcap's mode 7 have other layouts and are not named), quic for an Initial of version 1 (quic_handshake,
+     * quic_retry) or of a reserved version forcing Version Negotiation (quic_vn: 0x1a2a3a4a), none for a first datagram
+     * the snap length cut (quic_handshake_truncated: 256 of 1,252 bytes) or Google QUIC (gquic: tshark's gquic).
+     */
+    @Test
+    void tcpdumpsNtpAndQuicCapturesAreNamedAsTsharkDecodesThem() throws Exception {
+        Map<String, Integer> named = new TreeMap<>();
+        for (String name : List.of("ntp.pcap", "ntp-time.pcap", "ntp-time-ef.pcap", "ntp-control.pcap", "ntp-mode7.pcap",
+                "quic_handshake.pcap", "quic_retry.pcap", "quic_vn.pcap", "quic_handshake_truncated.pcap", "gquic.pcap")) {
+            String capture = CORPUS.resolve(name).toString();
+            Map<String, String> oracle = new HashMap<>(); // "srcport dstport" of a flow's first datagram → tshark's name
+            for (String line : run("tshark", "-n", "-r", capture, "-Y", "udp", "-T", "fields", "-E", "separator=/t", "-e", "udp.srcport",
+                    "-e", "udp.dstport", "-e", "frame.len", "-e", "frame.cap_len", "-e", "frame.protocols", "-e", "ntp.flags.mode",
+                    "-e", "quic.long.packet_type").split("\n")) {
+                String[] f = (line + "\t\t\t").split("\t", -1);
+                if (oracle.containsKey(f[0] + " " + f[1]) || oracle.containsKey(f[1] + " " + f[0])) {
+                    continue;
+                }
+                List<String> layers = List.of(f[4].split(":"));
+                boolean whole = f[2].equals(f[3]);
+                String mode = f[5];
+                String app = !whole ? null : layers.contains("quic") && f[6].equals("0") ? "quic"
+                        : layers.contains("ntp") && !mode.isEmpty() && Integer.parseInt(mode) >= 1 && Integer.parseInt(mode) <= 5 ? "ntp" : null;
+                oracle.put(f[0] + " " + f[1], app);
+            }
+            List<JsonNode> flows = analyzeCorpus(capture);
+            assertEquals(oracle.size(), flows.size(), name + ": " + flows);
+            for (JsonNode f : flows) {
+                String key = f.get("src_port").asInt() + " " + f.get("dst_port").asInt();
+                assertTrue(oracle.containsKey(key), name + ": " + key + " not in " + oracle);
+                String app = f.get("app_protocol").isNull() ? null : f.get("app_protocol").asText();
+                assertEquals(oracle.get(key), app, name + ": " + f);
+                named.merge(String.valueOf(app), 1, Integer::sum);
+            }
+        }
+        assertEquals(Map.of("ntp", 6, "quic", 3, "null", 4), named);
+    }
+
+    static final Path CORPUS = Path.of("../shared/corpus/tcpdump-tests");
+
+    private static List<JsonNode> analyzeCorpus(String capture) throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        int status = new org.portmatrix.cli.Main(new java.io.PrintStream(out, true, StandardCharsets.UTF_8),
+                new java.io.PrintStream(new java.io.ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+                .run(new String[] {"analyze", capture, "--no-infer", "--format", "jsonl"});
+        assertTrue(status == 0 || status == 1, "status " + status);
+        List<JsonNode> flows = new ArrayList<>();
+        for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
+            if (!line.isBlank()) {
+                flows.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(line));
+            }
+        }
+        return flows;
+    }
+
     /** Initiator "ip:port responder-ip:port" → what tshark's decoding of the flow's packets names, or null. */
     private static Map<String, String> tsharkNames() throws Exception {
         String out = run("tshark", "-n", "-r", LOOKALIKES, "-d", "udp.port==50076,ntp", "-d", "udp.port==50074,snmp", "-T", "fields",

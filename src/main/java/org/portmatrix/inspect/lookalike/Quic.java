@@ -22,7 +22,8 @@ import org.portmatrix.inspect.Wire;
  * An Initial or a Handshake packet of a known version (1, 2, or an IETF draft's 0xff0000xx), connection ids of at most 20
  * bytes, its Length inside the datagram; an Initial's datagram is at least 1,200 bytes (§14.1: both ends pad every
  * datagram carrying an ack-eliciting Initial to it). A Version Negotiation packet lists whole 32-bit versions, one of them
- * known. Google QUIC and other versions are not told.
+ * known. A client's first datagram (1,200 bytes or more) in a reserved version (0x?a?a?a?a, §15), which a client sends to
+ * have the server list its versions, is told by that pattern. Google QUIC and other versions are not told.
  */
 public final class Quic {
     static final int LONG_HEADER = 0x80;
@@ -34,6 +35,9 @@ public final class Quic {
     static final long DRAFT_MASK = 0xffffff00L;
     static final long DRAFT = 0xff000000L;
     static final long NEGOTIATION = 0;
+    /** RFC 9000 §15: versions 0x?a?a?a?a are reserved, to exercise version negotiation. */
+    static final long RESERVED_MASK = 0x0f0f0f0fL;
+    static final long RESERVED = 0x0a0a0a0aL;
     /** RFC 9000 §17.2: a version 1 connection id is at most 20 bytes. */
     static final int MAX_CID = 20;
     /** RFC 9000 §14.1: the smallest datagram that may carry an Initial packet. */
@@ -47,6 +51,7 @@ public final class Quic {
         "QUIC (version 2 Initial packet)", "QUIC (version 2 Handshake packet)", "QUIC (draft version Initial packet)",
         "QUIC (draft version Handshake packet)"};
     static final String VERSION_NEGOTIATION = "QUIC (Version Negotiation packet)";
+    static final String RESERVED_VERSION = "QUIC (a first packet of a reserved version, forcing Version Negotiation)";
 
     private Quic() {}
 
@@ -87,7 +92,15 @@ public final class Quic {
             }
             return known ? VERSION_NEGOTIATION : null;
         }
-        if ((first & FIXED_BIT) == 0 || !known(version)) {
+        if ((first & FIXED_BIT) == 0) {
+            return null;
+        }
+        if ((version & RESERVED_MASK) == RESERVED) {
+            // A client's first packet in a version reserved to force Version Negotiation (§15), whose layout past the
+            // connection ids is its own: told by the pattern (16 bits of 32) and the size of a datagram carrying a first flight.
+            return len >= MIN_INITIAL_DATAGRAM ? RESERVED_VERSION : null;
+        }
+        if (!known(version)) {
             return null;
         }
         int type = first >> 4 & 3;

@@ -43,8 +43,18 @@ class LookalikesTest {
 
     @Test
     void rejectsAnUnknownQuicVersion() {
-        byte[] b = padded("c0 | 0a0a0a0a | 08 0102030405060708 | 08 1112131415161718 | 00 | 4400", 1200);
+        byte[] b = padded("c0 | 12345678 | 08 0102030405060708 | 08 1112131415161718 | 00 | 4400", 1200);
         assertNull(Quic.tell(b, 0, b.length));
+    }
+
+    @Test
+    void quicFirstPacketOfAReservedVersionForcingNegotiation() {
+        // RFC 9000 §15: 0x?a?a?a?a (tcpdump's quic_vn.pcap: 0x1a2a3a4a), its layout past the connection ids its own
+        byte[] b = padded("c3 | 1a2a3a4a | 08 0102030405060708 | 00 | ffffffff", 1200);
+        assertEquals("QUIC (a first packet of a reserved version, forcing Version Negotiation)", Quic.tell(b, 0, b.length));
+        assertNull(Quic.tell(b, 0, 1199), "below the 1,200 bytes of a first datagram");
+        byte[] other = padded("c3 | 1a2a3a4b | 08 0102030405060708 | 00 | ffffffff", 1200);
+        assertNull(Quic.tell(other, 0, other.length), "not the reserved pattern");
     }
 
     @Test
