@@ -14,6 +14,7 @@ import org.portmatrix.classify.RuleProtocol;
 import org.portmatrix.classify.Verdict;
 import org.portmatrix.decode.IpProtocol;
 import org.portmatrix.flow.Flow;
+import org.portmatrix.inspect.lookalike.Lookalikes;
 import org.portmatrix.inspect.tls.Certificates;
 import org.portmatrix.inspect.tls.TlsInspector;
 import org.portmatrix.inspect.tls.TlsSession;
@@ -212,14 +213,14 @@ public final class Inspection {
                 fi.done = true;
             }
         } else {
-            detect(fi, forward, seq, b, off, len);
+            detect(fi, forward, seq, b, off, len, cut);
         }
         if (!fi.done) {
             endIfSpent(fi);
         }
     }
 
-    private void detect(FlowInspection fi, boolean forward, long seq, byte[] b, int off, int len) {
+    private void detect(FlowInspection fi, boolean forward, long seq, byte[] b, int off, int len, int cut) {
         int first = hint[fi.tcp ? TCP : UDP][fi.dstPort];
         if (first >= 0 && (fi.candidates & 1 << first) != 0 && tryOne(first, fi, forward, seq, b, off, len)) {
             return;
@@ -231,6 +232,10 @@ public final class Inspection {
         }
         if (fi.candidates == 0) {
             fi.done = true; // no inspector recognises the payload
+            if (!fi.tcp && cut == WHOLE) {
+                // Not Lync's protocol: say which it is, where a whole datagram shows it (once per flow, no allocation).
+                Lookalikes.name(fi, b, off, len);
+            }
         }
     }
 

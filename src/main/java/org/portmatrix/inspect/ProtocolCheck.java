@@ -103,6 +103,7 @@ public final class ProtocolCheck {
                 case DCERPC -> 16;
                 case SSRP -> 1;
                 case SSH, DHCP, SIP, HTTP -> 4;
+                case QUIC, DTLS, WIREGUARD, NTP, SNMP -> 0; // (no rule accepts them)
             };
             most = Math.max(most, n);
         }
@@ -262,9 +263,12 @@ public final class ProtocolCheck {
         return cleartextMatters && cleartext(fi.app) ? "cleartext " + d : d;
     }
 
-    /** Whether a recognised protocol other than TLS carries its payload in the clear (SSH and RDP encrypt theirs). */
+    /** Whether a recognised protocol other than TLS carries its payload in the clear (SSH, RDP, QUIC, DTLS and WireGuard encrypt theirs). */
     static boolean cleartext(AppProtocol app) {
-        return app != AppProtocol.TLS && app != AppProtocol.SSH && app != AppProtocol.RDP;
+        return switch (app) {
+            case TLS, SSH, RDP, QUIC, DTLS, WIREGUARD -> false;
+            default -> true;
+        };
     }
 
     /** An alert's description as RFC 5246 and RFC 8446 name it, with its number: "unknown_ca 48". */

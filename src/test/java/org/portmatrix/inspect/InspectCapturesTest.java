@@ -998,7 +998,7 @@ class InspectCapturesTest {
      * and not counted in the budget (its datagrams of at most 286 bytes, 7 one way and 10 the other, came before the
      * SRTP); DTLS carrying application data, QUIC and SNMP on a media port, DTLS, NTP and WireGuard on the Edge's STUN
      * port, are neither media nor STUN (nDPI: DTLS, QUIC, WireGuard, and by the port alone Skype_Teams for SNMP, STUN for
-     * NTP).
+     * NTP), and are named (LookalikesCaptureTest checks the names against tshark's).
      */
     @Test
     void dtlsSrtpIsMediaButDtlsAndQuicAreNot() throws Exception {
@@ -1007,9 +1007,9 @@ class InspectCapturesTest {
         JsonNode srtp = a.one("127.5.10.21", "udp", 50042);
         assertFlow(srtp, "expected", "rtp", "internal-audio-media-udp-49152-57500");
         assertTrue(srtp.get("reason").asText().contains("RTP, payload type 0"), srtp.toString());
-        assertFlow(a.one("127.5.10.22", "udp", 50046), "protocol_mismatch", null, "internal-audio-media-udp-49152-57500");
-        assertFlow(a.one("127.5.10.23", "udp", 3478), "protocol_mismatch", null, "client-stun-udp-3478");
-        assertFlow(a.one("127.0.0.1", "udp", 50050), "protocol_mismatch", null, "internal-audio-media-udp-49152-57500");
+        assertFlow(a.one("127.5.10.22", "udp", 50046), "protocol_mismatch", "dtls", "internal-audio-media-udp-49152-57500");
+        assertFlow(a.one("127.5.10.23", "udp", 3478), "protocol_mismatch", "dtls", "client-stun-udp-3478");
+        assertFlow(a.one("127.0.0.1", "udp", 50050), "protocol_mismatch", "quic", "internal-audio-media-udp-49152-57500");
         // L6: a DTLS-SRTP handshake and no SRTP after it: unverifiable, and the reason says so (it had said "too few
         // packets were seen to tell the protocol" of 12 DTLS datagrams)
         JsonNode keying = a.one("127.5.10.21", "udp", 50064);
@@ -1017,23 +1017,24 @@ class InspectCapturesTest {
         assertTrue(keying.get("reason").asText().contains("a DTLS handshake was seen (DTLS-SRTP's keying, RFC 5764), and too few RTP"
                 + " packets to tell SRTP after it"), keying.toString());
         // L7: NTP to the Edge's STUN port (nDPI says STUN, by the port; tshark: data) is no STUN message
-        assertFlow(a.one("127.5.10.21", "udp", 3478), "protocol_mismatch", null, "client-stun-udp-3478");
+        assertFlow(a.one("127.5.10.21", "udp", 3478), "protocol_mismatch", "ntp", "client-stun-udp-3478");
         // L8: SNMP to a media port (nDPI says Skype_Teams, by the port) is not media
         List<JsonNode> snmp = a.all("127.5.10.22", "udp", 50074);
         assertEquals(3, snmp.size(), snmp.toString());
         for (JsonNode f : snmp) {
-            assertFlow(f, "protocol_mismatch", null, "internal-audio-media-udp-49152-57500");
+            assertFlow(f, "protocol_mismatch", "snmp", "internal-audio-media-udp-49152-57500");
         }
         // WireGuard (nDPI: WireGuard; tshark: wg) to the Edge's STUN port: its message types 1 to 4 fall in STUN's
         // first-byte range (RFC 7983), and it is no STUN message
-        assertFlow(a.one("127.0.0.1", "udp", 3478), "protocol_mismatch", null, "client-stun-udp-3478");
+        assertFlow(a.one("127.0.0.1", "udp", 3478), "protocol_mismatch", "wireguard", "client-stun-udp-3478");
     }
 
     /**
      * lookalikes.pcap as a 128-byte snap length takes it (86 bytes of each datagram): every DTLS handshake datagram of the
      * DTLS-SRTP call is cut (up to 286 bytes), its SRTP headers are whole. The cut handshake ruled RTP out, and the call was
      * protocol_mismatch, "none of the protocols portmatrix recognises", where the whole capture says rtp; DTLS carrying
-     * application data stays protocol_mismatch.
+     * application data stays protocol_mismatch, and is named dtls from its whole datagrams (81 bytes) though the handshake's
+     * were cut.
      */
     @Test
     void aSnapLengthThatCutsTheDtlsHandshakeStillLetsItsSrtpBeMedia() throws Exception {
@@ -1044,6 +1045,6 @@ class InspectCapturesTest {
         JsonNode keying = flows.stream().filter(f -> f.get("dst_port").asInt() == 50064).findFirst().orElseThrow();
         assertFlow(keying, "unverifiable", null, "internal-audio-media-udp-49152-57500");
         JsonNode data = flows.stream().filter(f -> f.get("dst_port").asInt() == 50046).findFirst().orElseThrow();
-        assertFlow(data, "protocol_mismatch", null, "internal-audio-media-udp-49152-57500");
+        assertFlow(data, "protocol_mismatch", "dtls", "internal-audio-media-udp-49152-57500");
     }
 }
