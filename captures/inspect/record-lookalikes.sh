@@ -43,47 +43,15 @@ readonly CAPTURE_FILTER="(src net 127.5.0.0/16 and dst net 127.5.0.0/16)
   or (host 127.0.0.1 and host $MEDIATION and udp port $QUIC_PORT)
   or (host 127.0.0.1 and host $EDGE_INTERNAL and udp port $WG_PORT and udp port 3478)"
 
-log() { printf '[record-lookalikes] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-((EUID == 0)) || die "tcpdump needs root: sudo $0"
-for program in tcpdump openssl gtlsserver gtlsclient ss timeout wg wireguard-go ip chronyd snmpd snmpget /usr/bin/python3; do
-  command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
-done
+# shellcheck source=../record-lib.sh
+source "$HERE/../record-lib.sh"
+record_begin record-lookalikes "tcpdump" tcpdump openssl gtlsserver gtlsclient ss timeout wg wireguard-go ip chronyd snmpd snmpget \
+  /usr/bin/python3
+RECORD_NAMESPACES=("$NS_A" "$NS_B")
 /usr/bin/python3 -c 'import gi; gi.require_version("Gst", "1.0"); from gi.repository import Gst; Gst.init(None)
 assert Gst.ElementFactory.find("dtlssrtpenc")' 2>/dev/null ||
   die "GStreamer's Python bindings or dtlssrtpenc are missing; run scripts/install-test-deps.sh"
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/record-lookalikes.XXXXXX")
-readonly WORK
 TCPDUMP_PID=
-cleanup() {
-  local status=$? pid
-  trap - EXIT INT TERM
-  for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  ip netns del "$NS_A" 2>/dev/null || true
-  ip netns del "$NS_B" 2>/dev/null || true
-  if ((status != 0)); then
-    local f
-    for f in "$WORK"/*.log; do [[ -s "$f" ]] && { printf -- '--- %s\n' "${f##*/}" >&2; tail -n 15 "$f" >&2; }; done
-  fi
-  if [[ -n "${KEEP_WORK:-}" ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-poll() {
-  local tries=$(($1 * 20))
-  shift
-  while ((tries-- > 0)); do "$@" && return 0; sleep 0.05; done
-  return 1
-}
-udp_bound() { ss -Hlun | awk -v want="$1:$2" '$4 == want { found = 1 } END { exit !found }'; }
-file_has() { [[ -f "$1" ]] && grep -qF -- "$2" "$1"; }
-wait_udp_bound() { poll 5 udp_bound "$1" "$2" || die "nothing bound to udp $1:$2"; }
 
 openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 \
   -subj '/O=Contoso Test/CN=med01.contoso.test' -keyout "$WORK/med01.key" -out "$WORK/med01.pem" \
