@@ -2,10 +2,10 @@
 # What the capture recording scripts (captures/record-sample.sh, captures/*/record-*.sh) share. Each
 # sources it after `set -euo pipefail`, then calls
 #
-#   record_begin NAME WHY PROGRAM...
+#   record_begin NAME WHY PROGRAM...      (WHY: "tcpdump needs root", ...)
 #
 # which defines log and die (lines to stderr prefixed "[NAME]"), stops unless the script runs as root
-# (WHY says what needs root, for the message), stops unless every PROGRAM is on the PATH, makes WORK,
+# (WHY, the message, says what needs it), stops unless every PROGRAM is on the PATH, makes WORK,
 # a temporary directory, and sets the traps. At the exit: the function named in RECORD_ON_EXIT (if
 # any) runs, every background job is ended (SIGTERM) and waited for, the processes left in each
 # network namespace named in RECORD_NAMESPACES are ended and the namespace deleted, the last lines of
@@ -22,7 +22,7 @@ record_begin() { # NAME WHY PROGRAM...
   readonly RECORD_NAME
   local why=$2 program
   shift 2
-  ((EUID == 0)) || die "$why need root: sudo $0"
+  ((EUID == 0)) || die "$why: sudo $0"
   for program in "$@"; do
     command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
   done

@@ -36,7 +36,7 @@ readonly CAPTURE_FILTER='net 127.0.0.0/8 and not net 127.0.0.0/24 and not port 5
 # shellcheck source=record-lib.sh
 source "$HERE/record-lib.sh"
 [[ "$OUTPUT" == *.pcap ]] || die "the output name must end in .pcap: $OUTPUT"
-record_begin record-sample "tcpdump" tcpdump openssl sipp turnserver turnutils_stunclient socat ss gst-launch-1.0 timeout
+record_begin record-sample "tcpdump needs root" tcpdump openssl sipp turnserver turnutils_stunclient socat ss gst-launch-1.0 timeout
 TCPDUMP_PID=
 STAGED=
 remove_staged() { [[ -z "$STAGED" ]] || rm -f "$STAGED"; }

@@ -24,7 +24,7 @@ readonly NS_LO=pmdec$$lo NS_A=pmdec$$a NS_B=pmdec$$b NS_C=pmdec$$c NS_D=pmdec$$d
 
 # shellcheck source=../record-lib.sh
 source "$HERE/../record-lib.sh"
-record_begin record-decode "network namespaces and tcpdump" ip tcpdump dumpcap tshark tcprewrite mergecap capinfos timeout "$PY"
+record_begin record-decode "network namespaces and tcpdump need root" ip tcpdump dumpcap tshark tcprewrite mergecap capinfos timeout "$PY"
 RECORD_NAMESPACES=("$NS_LO" "$NS_A" "$NS_B" "$NS_C" "$NS_D")
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }

@@ -32,7 +32,7 @@ readonly FORMULA="=cmd|'/C calc'!A0"
 
 # shellcheck source=../record-lib.sh
 source "$HERE/../record-lib.sh"
-record_begin record-hostile "tcpdump" tcpdump openssl socat ss timeout
+record_begin record-hostile "tcpdump needs root" tcpdump openssl socat ss timeout
 
 # --- certificates: self-signed, hostile subjects (openssl -subj needs '/' inside a value escaped)
 openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 \

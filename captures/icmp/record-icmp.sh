@@ -18,7 +18,7 @@ readonly NS=pmicmp$$
 
 # shellcheck source=../record-lib.sh
 source "$HERE/../record-lib.sh"
-record_begin record-icmp "network namespaces, iptables and tcpdump" ip iptables tcpdump capinfos timeout "$PY"
+record_begin record-icmp "network namespaces, iptables and tcpdump need root" ip iptables tcpdump capinfos timeout "$PY"
 
 in_ns() { ip netns exec "$NS" "$@"; }
 

@@ -44,7 +44,7 @@ readonly CAPTURE_FILTER='src net 127.5.0.0/16 and dst net 127.5.0.0/16
 
 # shellcheck source=../record-lib.sh
 source "$HERE/../record-lib.sh"
-record_begin record-inspect "tcpdump" tcpdump openssl sipp turnserver turnutils_stunclient turnutils_uclient socat ss \
+record_begin record-inspect "tcpdump needs root" tcpdump openssl sipp turnserver turnutils_stunclient turnutils_uclient socat ss \
   gst-launch-1.0 timeout curl ssh dropbear dropbearkey "$PY"
 [[ -f "$IMPACKET/rdp_check.py" ]] || die "Impacket's examples are missing; run scripts/install-test-deps.sh"
 TCPDUMP_PID=

@@ -45,7 +45,7 @@ readonly CAPTURE_FILTER="(src net 127.5.0.0/16 and dst net 127.5.0.0/16)
 
 # shellcheck source=../record-lib.sh
 source "$HERE/../record-lib.sh"
-record_begin record-lookalikes "tcpdump" tcpdump openssl gtlsserver gtlsclient ss timeout wg wireguard-go ip chronyd snmpd snmpget \
+record_begin record-lookalikes "tcpdump needs root" tcpdump openssl gtlsserver gtlsclient ss timeout wg wireguard-go ip chronyd snmpd snmpget \
   /usr/bin/python3
 RECORD_NAMESPACES=("$NS_A" "$NS_B")
 /usr/bin/python3 -c 'import gi; gi.require_version("Gst", "1.0"); from gi.repository import Gst; Gst.init(None)

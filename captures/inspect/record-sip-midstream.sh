@@ -19,7 +19,7 @@ cd "$HERE"
 readonly FRONT_END=127.5.1.10 MEDIATION=127.5.4.10
 # shellcheck source=../record-lib.sh
 source "$HERE/../record-lib.sh"
-record_begin record-sip-midstream "network namespaces and tcpdump" sipp tcpdump tshark editcap ip timeout
+record_begin record-sip-midstream "network namespaces and tcpdump need root" sipp tcpdump tshark editcap ip timeout
 NS=pm-sipmid-$$
 record_netns "$NS"
 in_ns() { ip netns exec "$NS" "$@"; }

@@ -26,7 +26,7 @@ readonly SESSIONS_MAX=4000
 
 # shellcheck source=../record-lib.sh
 source "$HERE/../record-lib.sh"
-record_begin record-tls-alerts "network namespaces and tcpdump" ip tcpdump openssl tshark mergecap capinfos timeout
+record_begin record-tls-alerts "network namespaces and tcpdump need root" ip tcpdump openssl tshark mergecap capinfos timeout
 
 # Two CAs: the server trusts "Contoso Test Root CA"; the refused client certificate comes from another.
 ca() { # NAME SUBJECT

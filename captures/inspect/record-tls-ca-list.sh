@@ -21,7 +21,7 @@ readonly NS=pmtlsca$$
 
 # shellcheck source=../record-lib.sh
 source "$HERE/../record-lib.sh"
-record_begin record-tls-ca-list "network namespaces and tcpdump" ip tcpdump openssl mergecap capinfos timeout
+record_begin record-tls-ca-list "network namespaces and tcpdump need root" ip tcpdump openssl mergecap capinfos timeout
 
 pki() { openssl "$@" >>"$WORK/pki.log" 2>&1; }
 # The test root, the server's and the clients' certificates; then the CAs the server names besides it.

@@ -22,7 +22,7 @@ readonly NS=pmtlse$$
 
 # shellcheck source=../record-lib.sh
 source "$HERE/../record-lib.sh"
-record_begin record-tls-edges "network namespaces and tcpdump" ip tcpdump openssl socat mergecap capinfos timeout
+record_begin record-tls-edges "network namespaces and tcpdump need root" ip tcpdump openssl socat mergecap capinfos timeout
 
 ca() { # NAME SUBJECT [SIGNER]: a CA certificate, self-signed or issued by SIGNER
   if [[ $# -eq 2 ]]; then

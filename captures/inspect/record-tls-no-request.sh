@@ -20,7 +20,7 @@ readonly NS=pmtlsn$$
 
 # shellcheck source=../record-lib.sh
 source "$HERE/../record-lib.sh"
-record_begin record-tls-no-request "network namespaces and tcpdump" ip tcpdump openssl capinfos timeout
+record_begin record-tls-no-request "network namespaces and tcpdump need root" ip tcpdump openssl capinfos timeout
 
 ca() { # NAME SUBJECT
   openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 \

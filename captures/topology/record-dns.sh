@@ -26,7 +26,7 @@ readonly CAPTURE_FILTER='net 127.0.0.0/8 and not net 127.0.0.0/24'
 # shellcheck source=../record-lib.sh
 source "$HERE/../record-lib.sh"
 [[ "$OUTPUT" == *.pcap ]] || die "the output name must end in .pcap: $OUTPUT"
-record_begin record-dns "tcpdump and dnsmasq" tcpdump dnsmasq dig socat ss gst-launch-1.0 timeout
+record_begin record-dns "tcpdump and dnsmasq need root" tcpdump dnsmasq dig socat ss gst-launch-1.0 timeout
 STAGED=
 remove_staged() { [[ -z "$STAGED" ]] || rm -f "$STAGED"; }
 RECORD_ON_EXIT=remove_staged
