@@ -263,6 +263,9 @@ public final class Analyzer implements FlowSink {
                 continue;
             }
             packetsDecoded++;
+            // The file of the packet, kept by its flow's update when it is the flow's first or last in time: a store per packet
+            // (the names are looked up only when the flow is reported).
+            t.packetFile = ref.sourceIndex;
             Flow f;
             if (d.icmpError) { // (false for nearly every packet: one field read)
                 f = t.related(d, ref.tsNanos);
@@ -278,13 +281,6 @@ public final class Analyzer implements FlowSink {
             } else {
                 f = t.update(d, ref.tsNanos, ref.origLen);
             }
-            // The file of the flow's first packet, set when the flow is made, and of its last: two int fields of the flow
-            // just updated (a store per packet; the names are looked up only when the flow is reported).
-            int file = ref.sourceIndex;
-            if (f.fileFirst < 0) {
-                f.fileFirst = file;
-            }
-            f.fileLast = file;
             boolean inspected = inspect && (d.payloadLength > 0 || d.payloadCutAway) && Inspection.wants(f);
             if (inspected) {
                 inspection.packet(f, t.lastForward, d.tcpSeq, ref.buf, d.payloadOffset, d.payloadLength, payloadCut(d));

@@ -53,9 +53,10 @@ public final class Flow {
     long synSeq = -1;
     public int endReason;
     /**
-     * The capture file ({@code PacketRef.sourceIndex}) of the flow's first packet, and of its last: set
-     * by the reader of several captures (a primitive, resolved to the file's name only when the flow is
-     * reported); -1 where the source has no files to tell apart (a live capture).
+     * The capture file ({@code PacketRef.sourceIndex}) of the flow's first packet, and of its last, in time
+     * (the packets at {@link #firstNanos} and {@link #lastNanos}, whatever order they were read in): set by
+     * {@link FlowTable#update} from {@link FlowTable#packetFile} (a primitive, resolved to the file's name
+     * only when the flow is reported); -1 where the source has no files to tell apart (a live capture).
      */
     public int fileFirst = -1, fileLast = -1;
     /** ICMP type and code of the flow's first packet (ICMP flows are keyed without them). */

@@ -83,6 +83,12 @@ public final class FlowTable {
     private long now;
     /** Direction of the packet last passed to {@link #update}: true when from the initiator. */
     public boolean lastForward;
+    /**
+     * The capture file ({@code PacketRef.sourceIndex}) of the packet about to be passed to {@link #update}, set by the
+     * reader of several captures before each call; -1 where there are no files to tell apart (a live capture). The flow
+     * keeps the file of the packet at its first time and of the packet at its last ({@link Flow#fileFirst}).
+     */
+    public int packetFile = -1;
 
     private long flowsCreated;
     private long evictedEarly;
@@ -236,10 +242,15 @@ public final class FlowTable {
             f.lastRevNanos = tsNanos;
             f.flagsRev |= d.tcpFlags;
         }
-        if (tsNanos > f.lastNanos) {
+        // The file of the packet at the flow's last time (of several at that time, the one read last), and of the one at its
+        // first: the times the record gives. Set by the packet read last, a packet stamped earlier than one read before it in
+        // another file (a mirror port's file whose queues wrote out of order) named a file that holds neither.
+        if (tsNanos >= f.lastNanos) {
             f.lastNanos = tsNanos;
+            f.fileLast = packetFile;
         } else if (tsNanos < f.firstNanos) {
             f.firstNanos = tsNanos; // a packet stamped earlier than the flow's first (captures on several queues)
+            f.fileFirst = packetFile;
         }
         if (d.protocol == IpProtocol.TCP) {
             int state = f.tcpState;
@@ -394,6 +405,7 @@ public final class FlowTable {
         f.initiatorIsA = senderInitiates == srcIsA;
         f.firstNanos = ts;
         f.lastNanos = ts;
+        f.fileFirst = packetFile;
         return f;
     }
 

@@ -32,10 +32,10 @@ import org.portmatrix.inspect.TlsInfo;
  * @param flowId sequence number of the flow in the run
  * @param icmpErrors ICMP errors seen about the flow's packets (port unreachable, time exceeded, ...), not counted
  *     in its packets: the packets decoded are the flows' packets plus these
- * @param fileFirst of a run over several capture files, the file its first packet was read from, named as the
+ * @param fileFirst of a run over several capture files, the file of its first packet in time (at {@code tsFirstNanos}), named as the
  *     user gave it (the path on the command line, or the directory given and the file's name in it); null for a
  *     run over one capture and for a live capture
- * @param fileLast the file its last packet was read from (the same as {@code fileFirst} unless the flow went on
+ * @param fileLast the file of its last packet in time (at {@code tsLastNanos}; the same as {@code fileFirst} unless the flow went on
  *     into a later file: a rotation, another mirror port's file); null where {@code fileFirst} is
  * @param tls what the TLS handshake showed, or null when the flow is not TLS
  */

@@ -165,6 +165,54 @@ class CaptureFilesTest {
         assertTrue(across > 0, "a flow of both files");
     }
 
+    /**
+     * Packets of a flow read out of time order across the files: b.pcap holds a packet of another flow and then, stamped
+     * earlier, the SYN of the TLS connection whose next 15 packets are in a.pcap (a mirror port's file whose capture
+     * queues wrote out of order). The merge reads the connection's first packet last; the record's ts_first is that
+     * packet's time and ts_last the time of its last packet in a.pcap, so file_first is b.pcap and file_last a.pcap, as
+     * tshark finds them (named by the order they were read in, they were a.pcap, then b.pcap: neither holds a packet at
+     * the time the record gives).
+     */
+    @Test
+    void theFilesAreThoseOfThePacketsAtTheFlowsFirstAndLastTimesWhateverTheOrderTheyWereReadIn() throws Exception {
+        Path a = dir.resolve("a.pcap");
+        Path b = dir.resolve("b.pcap");
+        Path later = dir.resolve("later.pcap");
+        Path first = dir.resolve("first.pcap");
+        assertEquals(0, ReportTests.exec(60, "editcap", "-r", ReportTests.SAMPLE, a.toString(), "2-16").status());
+        assertEquals(0, ReportTests.exec(60, "editcap", "-r", ReportTests.SAMPLE, later.toString(), "21").status());
+        assertEquals(0, ReportTests.exec(60, "editcap", "-r", ReportTests.SAMPLE, first.toString(), "1").status());
+        ReportTests.Exec cat = ReportTests.exec(60, "mergecap", "-a", "-F", "pcap", "-w", b.toString(), later.toString(), first.toString());
+        assertEquals(0, cat.status(), cat.err());
+        Files.delete(later);
+        Files.delete(first);
+        List<Seen> inB = tshark(1, b);
+        assertTrue(inB.size() == 2 && inB.get(1).nanos() < inB.get(0).nanos(), "b.pcap out of time order: " + inB);
+        List<Seen> packets = new ArrayList<>(tshark(0, a));
+        packets.addAll(inB);
+        ReportTests.Run r = ReportTests.run("analyze", a.toString(), b.toString(), "--topology", ReportTests.TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        List<String> names = List.of(a.toString(), b.toString());
+        int fromBToA = 0;
+        String[] lines = r.out().split("\n");
+        assertEquals(2, lines.length, r.out());
+        for (String line : lines) {
+            JsonNode f = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line);
+            String key = key(f.get("transport").asText(), f.get("src_ip").asText(), f.get("src_port").asInt(), f.get("dst_ip").asText(),
+                    f.get("dst_port").asInt());
+            long firstNanos = nanos(f.get("ts_first").asText());
+            long lastNanos = nanos(f.get("ts_last").asText());
+            List<Seen> mine = packets.stream().filter(p -> p.key().equals(key)).toList();
+            assertEquals(f.get("packets_fwd").asLong() + f.get("packets_rev").asLong(), mine.size(), "tshark's packets of " + f);
+            int firstFile = mine.stream().filter(p -> p.nanos() == firstNanos).mapToInt(Seen::file).min().orElseThrow();
+            int lastFile = mine.stream().filter(p -> p.nanos() == lastNanos).mapToInt(Seen::file).max().orElseThrow();
+            assertEquals(names.get(firstFile), f.get("file_first").asText(), f.toString());
+            assertEquals(names.get(lastFile), f.get("file_last").asText(), f.toString());
+            fromBToA += firstFile == 1 && lastFile == 0 ? 1 : 0;
+        }
+        assertEquals(1, fromBToA, "the connection: its first packet in b.pcap, its last in a.pcap");
+    }
+
     /** One capture: the run names it in its summary, and the flows' fields are null (JSON), empty (CSV), not in the text lines. */
     @Test
     void aRunOfOneCaptureLeavesTheFieldsEmpty() throws Exception {

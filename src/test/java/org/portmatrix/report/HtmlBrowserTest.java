@@ -174,6 +174,41 @@ class HtmlBrowserTest {
         assertTrue(dom.contains("&lt;img src"), "the subject is shown as text");
     }
 
+    /**
+     * A day's captures in a directory with a path as long as real ones are: each flagged row names its files under its
+     * first-seen time, and the table of flagged flows still fits the page (a 1400-pixel window) without scrolling
+     * sideways. The paths on one line, as the time cell had them, made that cell wider than the window and pushed the
+     * addresses, roles and reasons out of sight. Measured by Chromium, in a copy of the page with a script of the
+     * test's own that writes the table's width and its box's into the page (the page's policy admits its own script only).
+     */
+    @Test
+    void longCaptureFilePathsWrapInsideTheFlaggedFlowsTable() throws Exception {
+        Path day = Files.createDirectories(dir.resolve("srv/captures/lync-pool01-front-end-mirror-port-a/2026-12-07"));
+        Exec cut = ReportTests.exec(60, "editcap", "-c", "25", SAMPLE, day.resolve("fe01-mirror-port-a.pcap").toString());
+        assertEquals(0, cut.status(), cut.err());
+        Path out = dir.resolve("long-paths");
+        Run r = ReportTests.run("analyze", day.toString(), "--topology", TOPOLOGY, "--report-dir", out.toString());
+        assertEquals(0, r.status(), r.err());
+        String html = Files.readString(out.resolve("report.html"));
+        Matcher file = Pattern.compile("<span class=\"file\">in ([^<]*)</span>").matcher(html);
+        int files = 0;
+        while (file.find()) {
+            files++;
+            assertTrue(file.group(1).startsWith(day.toString()) && file.group(1).length() > 100, file.group(1));
+        }
+        assertEquals(rows(html).size(), files, "every flagged row names its files");
+        String measure = "<script>var t = document.getElementById('flows');"
+                + " document.body.setAttribute('data-measured', t.offsetWidth + ' ' + t.parentElement.clientWidth);</script></body>";
+        Path measured = out.resolve("measured.html");
+        Files.writeString(measured, html.replaceFirst("<meta http-equiv=\"Content-Security-Policy\"[^>]*>", "").replace("</body>", measure));
+        String dom = chromium(measured, "", "--dump-dom", "--window-size=1400,1000");
+        Matcher m = Pattern.compile("data-measured=\"(\\d+) (\\d+)\"").matcher(dom);
+        assertTrue(m.find(), "the test's script ran");
+        int table = Integer.parseInt(m.group(1));
+        int box = Integer.parseInt(m.group(2));
+        assertTrue(box > 1000 && table <= box, "the flagged flows' table (" + table + " px) fits its box (" + box + " px)");
+    }
+
     @Test
     void screenshotOfTheReport() throws Exception {
         Path png = Path.of("target", "report-screenshot.png").toAbsolutePath();
