@@ -184,12 +184,12 @@ public final class TextReport implements FlowReport {
     private void header(RunSummary s) {
         ReportData.Totals all = data.all();
         out.printf("portmatrix: %s, %s, %s in %s%n", plural(all.flows(), "flow"), plural(all.packets(), "packet"),
-                plural(all.bytes(), "byte"), String.join(", ", s.sources()));
+                plural(all.bytes(), "byte"), oneLine(String.join(", ", s.sources())));
         if (all.flows() > 0) {
             out.printf("  from %s to %s (%s)%n", Timestamps.iso(all.firstNanos()), Timestamps.iso(all.lastNanos()),
                     duration(all.lastNanos() - all.firstNanos()));
         }
-        out.printf("  catalog: %s; topology: %s%n", s.catalogSource(), s.topologySource());
+        out.printf("  catalog: %s; topology: %s%n", oneLine(s.catalogSource()), oneLine(s.topologySource()));
         out.printf("  %s expected, %s outside the matrix%s%n%n", n(data.totals(Verdict.EXPECTED).flows()),
                 n(data.flaggedFlows()), verdictCounts());
     }
@@ -439,7 +439,7 @@ public final class TextReport implements FlowReport {
     public static void oneScreen(ReportData data, RunSummary s, List<String> written, PrintWriter out) {
         ReportData.Totals all = data.all();
         out.printf("portmatrix: %s, %s in %s%n", plural(all.flows(), "flow"), plural(all.packets(), "packet"),
-                String.join(", ", s.sources()));
+                oneLine(String.join(", ", s.sources())));
         TextReport t = new TextReport(out, data, false);
         out.printf("  %s expected, %s outside the matrix%s%n", n(data.totals(Verdict.EXPECTED).flows()), n(data.flaggedFlows()),
                 t.verdictCounts());
