@@ -78,6 +78,55 @@ class LookalikesCaptureTest {
         }
     }
 
+    /**
+     * A capture that starts in the middle of a DTLS-SRTP call (lookalikes.pcap's L1 from its first SRTP packet on, the
+     * handshake before it left out) with a record of application data amid its SRTP, as WebRTC's data channel sends on
+     * the call's 5-tuple (RFC 8261): L2's application data datagram, moved onto L1's addresses and ports (tcprewrite) and
+     * in time between the client's first two SRTP packets (editcap -t, mergecap). tshark decodes the moved datagram as
+     * DTLS application data and the others as RTP. The RTP inspector ruled RTP out at the record, and the call was
+     * protocol_mismatch, named "DTLS 1.2 application data (a DTLS session carrying data, not SRTP)"; amid RTP the record
+     * is passed over, and the call is media.
+     */
+    @Test
+    void aDataChannelRecordAmidSrtpLeavesTheCallMedia() throws Exception {
+        Path dir = Files.createTempDirectory("pm-data-channel");
+        try {
+            String call = dir.resolve("call.pcap").toString();
+            String data = dir.resolve("data.pcap").toString();
+            String moved = dir.resolve("moved.pcap").toString();
+            String timed = dir.resolve("timed.pcap").toString();
+            String merged = dir.resolve("merged.pcap").toString();
+            run("editcap", "-r", LOOKALIKES, call, "18-60");
+            run("editcap", "-r", LOOKALIKES, data, "130");
+            run("tcprewrite", "--infile=" + data, "--outfile=" + moved, "--srcipmap=127.5.10.22/32:127.5.10.21/32",
+                    "--portmap=50044:50040,50046:50042", "--fixcsum");
+            // from 11:45:25.746893 (L2's record) to 11:45:24.370000, between the call's frames 18 and 22
+            run("editcap", "-t", "-1.376893", moved, timed);
+            run("mergecap", "-F", "pcap", "-w", merged, call, timed);
+            List<String> kinds = new ArrayList<>();
+            for (String line : run("tshark", "-n", "-r", merged, "--enable-heuristic", "rtp_udp", "-Y", "udp.srcport == 50040", "-T",
+                    "fields", "-e", "frame.protocols", "-e", "dtls.record.content_type").split("\n")) {
+                if (!line.isBlank()) {
+                    String[] f = (line + "\t").split("\t", -1);
+                    kinds.add(f[0].endsWith(":dtls") ? "dtls " + f[1] : f[0].endsWith(":rtp") ? "rtp" : f[0]);
+                }
+            }
+            assertEquals(List.of("rtp", "dtls 23", "rtp", "rtp"), kinds.subList(0, 4), kinds.toString());
+            List<JsonNode> flows = analyze(merged, "captures/inspect/lookalikes-topology.yaml");
+            assertEquals(1, flows.size(), flows.toString());
+            JsonNode f = flows.get(0);
+            assertEquals("expected", f.get("verdict").asText(), f.toString());
+            assertEquals("rtp", f.get("app_protocol").asText(), f.toString());
+        } finally {
+            try (Stream<Path> s = Files.list(dir)) {
+                for (Path p : s.toList()) {
+                    Files.delete(p);
+                }
+            }
+            Files.delete(dir);
+        }
+    }
+
     /** Asserts that each flow of the capture has the name tshark's decoding gives it; returns how many are named (not rtp). */
     private static int namedAsTsharkDecodes(String capture, int flows) throws Exception {
         Map<String, String> oracle = tsharkNames(capture);
@@ -220,10 +269,16 @@ class LookalikesCaptureTest {
     static final Path CORPUS = Path.of("../shared/corpus/tcpdump-tests");
 
     private static List<JsonNode> analyzeCorpus(String capture) throws Exception {
+        return analyze(capture, null);
+    }
+
+    /** The JSON lines of a capture, under a topology (or none, without inference of the initiator). */
+    private static List<JsonNode> analyze(String capture, String topology) throws Exception {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         int status = new org.portmatrix.cli.Main(new java.io.PrintStream(out, true, StandardCharsets.UTF_8),
                 new java.io.PrintStream(new java.io.ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
-                .run(new String[] {"analyze", capture, "--no-infer", "--format", "jsonl"});
+                .run(topology == null ? new String[] {"analyze", capture, "--no-infer", "--format", "jsonl"}
+                        : new String[] {"analyze", capture, "--topology", topology, "--format", "jsonl"});
         assertTrue(status == 0 || status == 1, "status " + status);
         List<JsonNode> flows = new ArrayList<>();
         for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {

@@ -401,11 +401,15 @@ public final class RtpInspector extends Inspector {
             fi.passOver(forward);
             return NEED_MORE;
         }
-        if (!fi.tcp && fi.payloadsPassedOver > 0 && fi.useSrtp != FlowInspection.USE_SRTP_NONE && dtlsData(b, o, l, fi.payloadCut())) {
+        if (!fi.tcp && (fi.payloadsPassedOver > 0 && fi.useSrtp != FlowInspection.USE_SRTP_NONE || fi.state(slot) != null)
+                && dtlsData(b, o, l, fi.payloadCut())) {
             // The association that keys SRTP may carry data too: WebRTC's data channel (SCTP over DTLS, RFC 8261, RFC 8831
             // §6) shares the 5-tuple of the call's SRTP, and its first records may come before the SRTP. Passed over as
-            // the handshake is, unless the handshake's hellos went without use_srtp (a DTLS session of its own: a tunnel).
-            fi.passOver(forward);
+            // the handshake is, unless the handshake's hellos went without use_srtp (a DTLS session of its own: a tunnel);
+            // amid RTP (a capture that starts in the middle of the call, after the handshake), passed over and counted.
+            if (fi.payloadsPassedOver > 0) {
+                fi.passOver(forward);
+            }
             return NEED_MORE;
         }
         if (l < 8) {
