@@ -23,7 +23,8 @@ import org.portmatrix.inspect.lookalike.Lookalikes;
 /**
  * The protocols that are not Lync's, named where none of Lync's is on the wire (inspect.lookalike), on real captures:
  * captures/inspect/lookalikes.pcap (record-lookalikes.sh: openssl's DTLS, ngtcp2's QUIC, wireguard-go, chrony's NTP,
- * net-snmp's SNMP, GStreamer's DTLS-SRTP) against tshark, the project's decoding oracle; and every UDP datagram of the
+ * net-snmp's SNMP, GStreamer's DTLS-SRTP) and captures/inspect/dtls-tunnel.pcap (record-dtls-tunnel.sh: openssl's DTLS
+ * without use_srtp) against tshark, the project's decoding oracle; and every UDP datagram of the
  * other captures (Lync's RTP, SRTP, RTCP, STUN, MS-TURN, DTLS-SRTP's keying, DNS, DHCP, SSRP, SIP) named by none of the
  * tests.
  */
