@@ -41,6 +41,13 @@ public final class FlowInspection {
      * before its first SRTP packets.
      */
     public static final int PASSED_OVER = 4 * Inspection.BUDGET;
+    /**
+     * What the DTLS hellos passed over as DTLS-SRTP's keying said of the use_srtp extension (RFC 5764 §4.1.1):
+     * {@link #USE_SRTP_UNKNOWN} (no whole ClientHello or ServerHello seen), {@link #USE_SRTP_OFFERED} (the ServerHello, or
+     * the ClientHello where no ServerHello was seen, carries it: the association keys SRTP) or {@link #USE_SRTP_NONE}.
+     */
+    public int useSrtp = USE_SRTP_UNKNOWN;
+    public static final int USE_SRTP_UNKNOWN = 0, USE_SRTP_OFFERED = 1, USE_SRTP_NONE = 2;
     /** Payloads passed over as copies of earlier ones ({@link #repeats}). */
     public int payloadsRepeated;
     /** Payloads not looked at because their direction had spent its budget. */

@@ -11,9 +11,10 @@ import org.portmatrix.inspect.Wire;
  * </pre>
  *
  * A datagram of whole records of DTLS 1.0 or 1.2 whose lengths fill it exactly, one of them application data (23) under an
- * epoch after the handshake's (application data is always encrypted, epoch 1 or later). DTLS-SRTP (RFC 5764) keys its SRTP
- * in a DTLS handshake and sends no application data: DTLS that carries data is a session of its own (a tunnel, a VPN,
- * WebRTC's data channel), not media.
+ * epoch after the handshake's (application data is always encrypted, epoch 1 or later). A handshake that keys SRTP
+ * (use_srtp, RFC 5764 §4.1.1) may be followed by data on its association, WebRTC's data channel (RFC 8261) beside the
+ * call's SRTP: the RTP inspector passes such data over, so that only DTLS whose handshake went without use_srtp (a tunnel,
+ * a VPN), or whose handshake was not seen, is told here.
  */
 public final class Dtls {
     static final int RECORD_HEADER = 13;
@@ -34,7 +35,7 @@ public final class Dtls {
     /**
      * What the datagram shows, or null when it is not DTLS application data.
      *
-     * @param handshakeSeen a DTLS handshake of the flow was seen before
+     * @param handshakeSeen a DTLS handshake of the flow was seen before, its hellos without use_srtp (not DTLS-SRTP)
      */
     public static String tell(byte[] b, int off, int len, boolean handshakeSeen) {
         int p = off;

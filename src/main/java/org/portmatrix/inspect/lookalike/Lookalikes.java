@@ -24,7 +24,7 @@ public final class Lookalikes {
         String d;
         if ((d = Quic.tell(b, off, len)) != null) {
             fi.detected(AppProtocol.QUIC, d);
-        } else if ((d = Dtls.tell(b, off, len, fi.payloadsPassedOver > 0)) != null) {
+        } else if ((d = Dtls.tell(b, off, len, fi.payloadsPassedOver > 0 && fi.useSrtp == FlowInspection.USE_SRTP_NONE)) != null) {
             fi.detected(AppProtocol.DTLS, d);
         } else if ((d = WireGuard.tell(b, off, len)) != null) {
             fi.detected(AppProtocol.WIREGUARD, d);

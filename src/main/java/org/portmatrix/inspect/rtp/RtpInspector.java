@@ -182,6 +182,18 @@ public final class RtpInspector extends Inspector {
      * DTLS-SRTP call was protocol_mismatch where the whole capture says rtp.)
      */
     public static boolean dtlsHandshake(byte[] b, int off, int len, boolean cut) {
+        return dtlsRecords(b, off, len, cut, DTLS_HANDSHAKE);
+    }
+
+    /**
+     * The pure byte test for a datagram of DTLS records carrying data ({@link #dtlsHandshake}'s records, and application
+     * data, type 23), whole or, when {@code cut}, as far as it goes.
+     */
+    public static boolean dtlsData(byte[] b, int off, int len, boolean cut) {
+        return dtlsRecords(b, off, len, cut, DTLS_APPLICATION_DATA);
+    }
+
+    private static boolean dtlsRecords(byte[] b, int off, int len, boolean cut, int lastType) {
         int p = off;
         int end = off + len;
         if (len < DTLS_RECORD_HEADER) {
@@ -194,7 +206,7 @@ public final class RtpInspector extends Inspector {
             int type = b[p] & 0xff;
             int version = Wire.u16(b, p + 1);
             int length = Wire.u16(b, p + 11);
-            if (type < DTLS_CHANGE_CIPHER_SPEC || type > DTLS_HANDSHAKE || (version != 0xfeff && version != 0xfefd)) {
+            if (type < DTLS_CHANGE_CIPHER_SPEC || type > lastType || (version != 0xfeff && version != 0xfefd)) {
                 return false;
             }
             if (length > end - p - DTLS_RECORD_HEADER) {
@@ -203,6 +215,89 @@ public final class RtpInspector extends Inspector {
             p += DTLS_RECORD_HEADER + length;
         }
         return true;
+    }
+
+    static final int DTLS_APPLICATION_DATA = 23;
+    /** DTLS handshake message header (RFC 6347 §4.2.2): msg_type(1) length(3) message_seq(2) fragment_offset(3) fragment_length(3). */
+    static final int DTLS_MESSAGE_HEADER = 12;
+    static final int CLIENT_HELLO = 1;
+    static final int SERVER_HELLO = 2;
+    /** RFC 5764 §4.1.1: the extension by which a DTLS handshake keys SRTP. */
+    static final int USE_SRTP = 14;
+    /** A hello's version (2) and random (32), before its session id. */
+    private static final int HELLO_FIXED = 2 + 32;
+
+    /**
+     * Notes in {@link FlowInspection#useSrtp} whether the datagram's whole ClientHello or ServerHello (unencrypted: epoch 0)
+     * offers use_srtp; a ServerHello's answer stands over a ClientHello's offer. Reads only whole records and messages.
+     */
+    static void useSrtp(FlowInspection fi, byte[] b, int off, int len) {
+        int p = off;
+        int end = off + len;
+        while (end - p >= DTLS_RECORD_HEADER) {
+            int epoch = Wire.u16(b, p + 3);
+            int length = Wire.u16(b, p + 11);
+            int q = p + DTLS_RECORD_HEADER;
+            if (length > end - q) {
+                return;
+            }
+            if ((b[p] & 0xff) == DTLS_HANDSHAKE && epoch == 0 && length >= DTLS_MESSAGE_HEADER) {
+                int type = b[q] & 0xff;
+                int body = Wire.u24(b, q + 1);
+                if ((type == CLIENT_HELLO || type == SERVER_HELLO) && Wire.u24(b, q + 6) == 0 && Wire.u24(b, q + 9) == body
+                        && body <= length - DTLS_MESSAGE_HEADER) {
+                    int offers = helloOffersUseSrtp(b, q + DTLS_MESSAGE_HEADER, q + DTLS_MESSAGE_HEADER + body, type == CLIENT_HELLO);
+                    if (offers >= 0 && (type == SERVER_HELLO || fi.useSrtp == FlowInspection.USE_SRTP_UNKNOWN)) {
+                        fi.useSrtp = offers == 1 ? FlowInspection.USE_SRTP_OFFERED : FlowInspection.USE_SRTP_NONE;
+                    }
+                }
+            }
+            p = q + length;
+        }
+    }
+
+    /** 1 when the hello in {@code b[p..end)} carries the use_srtp extension, 0 when it does not, -1 when it is malformed. */
+    static int helloOffersUseSrtp(byte[] b, int p, int end, boolean client) {
+        p += HELLO_FIXED;
+        if (end - p < 1) {
+            return -1;
+        }
+        p += 1 + (b[p] & 0xff); // session_id
+        if (client) {
+            if (end - p < 1) {
+                return -1;
+            }
+            p += 1 + (b[p] & 0xff); // cookie
+            if (end - p < 2) {
+                return -1;
+            }
+            p += 2 + Wire.u16(b, p); // cipher_suites
+            if (end - p < 1) {
+                return -1;
+            }
+            p += 1 + (b[p] & 0xff); // compression_methods
+        } else {
+            p += 2 + 1; // cipher_suite, compression_method
+        }
+        if (p == end) {
+            return 0; // no extensions
+        }
+        if (end - p < 2) {
+            return -1;
+        }
+        int extensions = Wire.u16(b, p);
+        p += 2;
+        if (extensions > end - p) {
+            return -1;
+        }
+        int last = p + extensions;
+        while (last - p >= 4) {
+            if (Wire.u16(b, p) == USE_SRTP) {
+                return 1;
+            }
+            p += 4 + Wire.u16(b, p + 2);
+        }
+        return 0;
     }
 
     private static final int[] NONE = new int[0];
@@ -301,9 +396,20 @@ public final class RtpInspector extends Inspector {
         if (!fi.tcp && dtlsHandshake(b, o, l, fi.payloadCut())) {
             // RFC 5764 §5.1.2, RFC 7983 §7: DTLS-SRTP keys the media in a DTLS handshake on the media 5-tuple, and
             // its SRTP follows (or comes before it: a sender that starts before the keys are agreed). Passed over as
-            // STUN is, and not counted in the budget: a handshake in small datagrams may take more than 8 of them. A
-            // DTLS record of application data is not media, and rules RTP out.
+            // STUN is, and not counted in the budget: a handshake in small datagrams may take more than 8 of them.
+            useSrtp(fi, b, o, l);
             fi.passOver(forward);
+            return NEED_MORE;
+        }
+        if (!fi.tcp && (fi.payloadsPassedOver > 0 && fi.useSrtp != FlowInspection.USE_SRTP_NONE || fi.state(slot) != null)
+                && dtlsData(b, o, l, fi.payloadCut())) {
+            // The association that keys SRTP may carry data too: WebRTC's data channel (SCTP over DTLS, RFC 8261, RFC 8831
+            // §6) shares the 5-tuple of the call's SRTP, and its first records may come before the SRTP. Passed over as
+            // the handshake is, unless the handshake's hellos went without use_srtp (a DTLS session of its own: a tunnel);
+            // amid RTP (a capture that starts in the middle of the call, after the handshake), passed over and counted.
+            if (fi.payloadsPassedOver > 0) {
+                fi.passOver(forward);
+            }
             return NEED_MORE;
         }
         if (l < 8) {
