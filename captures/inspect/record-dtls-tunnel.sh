@@ -21,40 +21,9 @@ readonly MEDIATION=127.5.4.10
 readonly CLIENT_2=127.5.10.22
 readonly CLIENT_3=127.5.10.23
 
-log() { printf '[record-dtls-tunnel] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-((EUID == 0)) || die "tcpdump needs root: sudo $0"
-for program in tcpdump openssl ss timeout; do
-  command -v "$program" >/dev/null 2>&1 || die "$program is missing; run scripts/install-test-deps.sh"
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/record-dtls-tunnel.XXXXXX")
-readonly WORK
-cleanup() {
-  local status=$? pid
-  trap - EXIT INT TERM
-  for pid in $(jobs -p); do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if ((status != 0)); then
-    local f
-    for f in "$WORK"/*.log; do [[ -s "$f" ]] && { printf -- '--- %s\n' "${f##*/}" >&2; tail -n 15 "$f" >&2; }; done
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-poll() {
-  local tries=$(($1 * 20))
-  shift
-  while ((tries-- > 0)); do "$@" && return 0; sleep 0.05; done
-  return 1
-}
-udp_bound() { ss -Hlun | awk -v want="$1:$2" '$4 == want { found = 1 } END { exit !found }'; }
-file_has() { [[ -f "$1" ]] && grep -qF -- "$2" "$1"; }
+# shellcheck source=../record-lib.sh
+source "$HERE/../record-lib.sh"
+record_begin record-dtls-tunnel "tcpdump needs root" tcpdump openssl ss timeout
 
 openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 \
   -subj '/O=Contoso Test/CN=med01.contoso.test' -keyout "$WORK/med01.key" -out "$WORK/med01.pem" \
@@ -68,7 +37,7 @@ dtls() {
   { sleep 3; } | timeout 8 openssl s_server -dtls1_2 -accept "$server:$port" -naccept 1 \
     -cert "$WORK/med01.pem" -key "$WORK/med01.key" >"$WORK/$name.server.log" 2>&1 &
   server_pid=$!
-  poll 5 udp_bound "$server" "$port" || die "nothing bound to udp $server:$port"
+  wait_udp_bound "$server" "$port"
   { echo "hello over DTLS"; sleep 1; } | timeout 8 openssl s_client -dtls1_2 \
     -bind "$client:$client_port" -connect "$server:$port" -nocommands "$@" >"$WORK/$name.client.log" 2>&1 || true
   wait "$server_pid" 2>/dev/null || true
