@@ -13,7 +13,7 @@ import org.portmatrix.inspect.Wire;
  * MAC { Key Identifier (32), Message Digest (128 or 160) }, or a crypto-NAK's Key Identifier of 0 alone
  * </pre>
  *
- * Versions 1 to 4, the modes of time exchange (1 symmetric active, 2 symmetric passive, 3 client, 4 server, 5 broadcast;
+ * Not a leap indicator of 2 ({@link #LEAP_59}); versions 1 to 4, the modes of time exchange (1 symmetric active, 2 symmetric passive, 3 client, 4 server, 5 broadcast;
  * 6 and 7, control and private, have other layouts), a stratum of 0 to 16, a poll exponent of -7 to 17 (chrony polls as
  * often as 2^-7 s) and a precision of -32 to 32 (a server's is about -20 to -30, 2^-26 s; chrony's client requests say 32,
  * captures/inspect/lookalikes.pcap); the datagram is the header alone, with a MAC or a crypto-NAK, or with
@@ -21,6 +21,12 @@ import org.portmatrix.inspect.Wire;
  */
 public final class Ntp {
     static final int HEADER = 48;
+    /**
+     * The leap indicator "last minute of the day has 59 seconds": a negative leap second, which has never happened, and
+     * RTP version 2's first two bits (10): an RTP header with the extension bit and one to five CSRCs (0x91-0x95,
+     * 0xa1-0xa5, a mixer's) and a payload type up to 16 passed as a "version 2" or "version 4" NTP packet.
+     */
+    static final int LEAP_59 = 2;
     static final int MIN_VERSION = 1, MAX_VERSION = 4;
     static final int MIN_MODE = 1, MAX_MODE = 5;
     static final int MAX_STRATUM = 16;
@@ -51,6 +57,9 @@ public final class Ntp {
             return null;
         }
         int first = b[off] & 0xff;
+        if (first >> 6 == LEAP_59) {
+            return null;
+        }
         int version = first >> 3 & 7;
         int mode = first & 7;
         int stratum = b[off + 1] & 0xff;

@@ -173,6 +173,17 @@ class LookalikesTest {
         assertNull(Ntp.tell(b, 0, 83), "the field runs past the datagram");
     }
 
+    /**
+     * An RTP header (version 2) with the extension bit and CSRCs, payload type 0: its first byte 0x91 reads as NTP's
+     * leap indicator 2, version 2, mode 1, its second as stratum 0. A 48-byte one had passed as NTP.
+     */
+    @Test
+    void rejectsRtpWithCsrcsThatReadsAsNtpWithLeapIndicator2() {
+        assertNull(Ntp.tell(padded("91 | 00 | 06 | ec", 48), 0, 48));
+        assertNull(Ntp.tell(padded("a1 | 08 | 06 | ec", 48), 0, 48));
+        assertEquals("NTP (version 4, server mode)", Ntp.tell(padded("e4 | 10 | 06 | e6", 48), 0, 48), "LI 3: unsynchronised");
+    }
+
     @Test
     void rejectsNtpControlAndPrivateModes() {
         assertNull(Ntp.tell(padded("26 | 00 | 06 | 20", 48), 0, 48)); // mode 6
