@@ -320,6 +320,12 @@ public final class Inspection {
         open = true;
         try {
             finish(f, c, classifier);
+            if (c.verdict == Verdict.UNVERIFIABLE && c.reason != null && c.reason.endsWith(ProtocolCheck.HANDSHAKE_NOT_COMPLETE + ".")) {
+                // Not "did not complete in the capture": the capture goes on, and a handshake caught half-way (its client's
+                // Certificate not yet sent) is what the live report of a connection that will be fine shows.
+                c.reason = c.reason.substring(0, c.reason.length() - ProtocolCheck.HANDSHAKE_NOT_COMPLETE.length() - 1)
+                        + ProtocolCheck.HANDSHAKE_NOT_COMPLETE_YET + ".";
+            }
             return fi == null ? null : fi.tls;
         } finally {
             open = false;

@@ -216,6 +216,51 @@ public class OpenFlowsSnapshotTest {
         assertTrue(open.contains("data-omitted=\"" + more + "\">" + more + " more open flows outside the matrix are not listed"), open);
     }
 
+    /**
+     * An MTLS handshake caught half-way by a snapshot (its ClientHello and the server's flight seen, the client's Certificate
+     * not yet) is unverifiable so far, and its reason says the handshake has not completed yet, not that it "did not
+     * complete in the capture", which the live report of a connection that closes expected a moment later had said.
+     */
+    @Test
+    void anMtlsHandshakeCaughtHalfWayHasNotCompletedYet() throws Exception {
+        List<OpenFlows> snapshots = new ArrayList<>();
+        sameWithAndWithoutSnapshots("captures/inspect/tls.pcap", INSPECT_TOPOLOGY, snapshots);
+        int halfWay = 0;
+        for (OpenFlows o : snapshots) {
+            for (FlowRecord r : o.records()) {
+                assertFalse(r.reason().contains("did not complete in the capture"), r.reason());
+                if (r.reason().endsWith("the handshake has not completed yet (the connection is open: its next packets may complete it).")) {
+                    assertEquals("unverifiable", r.verdict(), r.reason());
+                    assertTrue(r.reason().contains(" on the MTLS port "), r.reason());
+                    halfWay++;
+                }
+            }
+        }
+        assertTrue(halfWay > 0, "an MTLS handshake open half-way");
+        // The capture ending there (the packets after it not read), the same flow closes saying its handshake did not complete.
+        long[] stopAt = {-1};
+        Roles roles = new Roles();
+        StringWriter out = new StringWriter();
+        Analyzer a = new Analyzer(new Classifier(new CompiledCatalog(Catalog.builtIn(roles)), Topology.load(Path.of(INSPECT_TOPOLOGY), roles)),
+                FlowConfig.defaults(), false, new JsonLinesReport(out));
+        Decoded d = new Decoded();
+        PacketRef ref = new PacketRef();
+        try (PacketSource s = Captures.open(Path.of("captures/inspect/tls.pcap"))) {
+            while (stopAt[0] < 0 && s.next(ref)) {
+                a.packet(ref.buf, ref.offset, ref.caplen, ref.origLen, ref.tsNanos, ref.linkType, d);
+                for (FlowRecord r : snapshot(a).records()) {
+                    if (r.reason().endsWith("has not completed yet (the connection is open: its next packets may complete it).")) {
+                        stopAt[0] = r.flowId();
+                    }
+                }
+            }
+        }
+        a.finish("catalog", INSPECT_TOPOLOGY);
+        String line = out.toString().lines().filter(l -> l.contains("\"flow_id\":" + stopAt[0] + ",")).findFirst().orElseThrow();
+        assertTrue(line.contains("\"verdict\":\"unverifiable\""), line);
+        assertTrue(line.contains("the handshake did not complete in the capture.\""), line);
+    }
+
     /** A connection caught mid-stream: its direction inferred, and turned when only the other way is allowed. */
     @Test
     void midStreamSipSnappedAfterEveryPacketClosesItsFlowsAsWithout() throws Exception {
