@@ -545,8 +545,10 @@ final class LiveCommand {
             if (data == null) {
                 return null;
             }
+            long start = System.nanoTime();
             org.portmatrix.report.OpenFlows open = new org.portmatrix.report.OpenFlows(data.context());
             analyzer.openFlows(open);
+            open.took(System.nanoTime() - start);
             return open;
         }
 
