@@ -280,6 +280,38 @@ public class OpenFlowsSnapshotTest {
         assertTrue(line.matches(".*\"community_id\":\"1:[A-Za-z0-9+/=]{28}\".*"), line);
     }
 
+    /**
+     * Media read the other way round (the initiator's port in the rule's media range: a Mediation Server's RTP seen
+     * gateway-first), open before its first three datagrams from one end told RTP: unverifiable so far, not the
+     * unexpected_port it would close with at that moment, which the live report said of a call about to be expected.
+     */
+    @Test
+    void mediaReadTheOtherWayRoundNotYetToldIsUnverifiableSoFar() throws Exception {
+        List<OpenFlows> snapshots = new ArrayList<>();
+        String capture = "captures/inspect/media.pcap";
+        sameWithAndWithoutSnapshots(capture, INSPECT_TOPOLOGY, snapshots);
+        String lines = run(capture, INSPECT_TOPOLOGY, a -> { }).lines();
+        java.util.Set<Long> reversedExpected = new java.util.HashSet<>();
+        for (String l : lines.lines().toList()) {
+            if (l.contains("\"verdict\":\"expected\"") && l.contains("media flows both ways")) {
+                reversedExpected.add(Long.parseLong(l.replaceAll(".*\"flow_id\":(\\d+).*", "$1")));
+            }
+        }
+        assertFalse(reversedExpected.isEmpty(), "media read the other way round in the capture");
+        int soFar = 0;
+        for (OpenFlows o : snapshots) {
+            for (FlowRecord r : o.records()) {
+                if (reversedExpected.contains(r.flowId())) {
+                    assertEquals("unverifiable", r.verdict(), "open before its media was told: " + r);
+                    assertTrue(r.reason().endsWith("Whether it is media cannot be told yet: too few packets so far (RTP is told by 3"
+                            + " packets in sequence from one end)."), r.reason());
+                    soFar++;
+                }
+            }
+        }
+        assertTrue(soFar > 0, "such media open before it was told");
+    }
+
     /** A connection caught mid-stream: its direction inferred, and turned when only the other way is allowed. */
     @Test
     void midStreamSipSnappedAfterEveryPacketClosesItsFlowsAsWithout() throws Exception {
