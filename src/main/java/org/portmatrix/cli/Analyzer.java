@@ -694,7 +694,7 @@ public final class Analyzer implements FlowSink {
         }
         // ICMP's ID comes from the flow's first packet, its type and code as its sender sent them: an echo reply or an
         // error seen first (the ICMP flows whose direction is inferred) was sent by the responder, the record's destination.
-        String cid = icmp && f.directionInferred
+        String cid = end == OPEN ? null : icmp && f.directionInferred
                 ? communityId.compute(f.ipVersion(), f.dstHi(), f.dstLo(), f.srcHi(), f.srcLo(), f.protocol(), f.icmpType, f.icmpCode, ported)
                 : communityId.compute(f.ipVersion(), f.srcHi(), f.srcLo(), f.dstHi(), f.dstLo(), f.protocol(),
                         icmp ? f.icmpType : f.srcPort(), icmp ? f.icmpCode : f.dstPort(), ported);

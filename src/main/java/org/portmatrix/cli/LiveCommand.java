@@ -115,7 +115,7 @@ final class LiveCommand {
         o.addOption(Option.builder().longOpt("report-dir").hasArg().argName("DIR")
                 .desc("write summary.json, summary.txt and report.html (rewritten atomically) and stats.jsonl (one line per report) here").get());
         o.addOption(Option.builder().longOpt("report-flagged").hasArg().argName("N")
-                .desc("flagged flows kept whole for report.html's table, and the most open flows outside the matrix it lists (default "
+                .desc("flagged flows kept whole for report.html's table, and the open flows outside the matrix it lists, past them the first of each verdict in each role pair (default "
                         + LiveOptions.DEFAULT_REPORT_FLAGGED + "; every flow is in the flow lines)").get());
         o.addOption(Option.builder().longOpt("rotate-size").hasArg().argName("MiB").desc("rotate --output past this size (fractions allowed: 0.5)").get());
         o.addOption(Option.builder().longOpt("rotate-every").hasArg().argName("SECONDS").desc("rotate --output past this age").get());
@@ -545,8 +545,10 @@ final class LiveCommand {
             if (data == null) {
                 return null;
             }
+            long start = System.nanoTime();
             org.portmatrix.report.OpenFlows open = new org.portmatrix.report.OpenFlows(data.context());
             analyzer.openFlows(open);
+            open.took(System.nanoTime() - start);
             return open;
         }
 

@@ -249,8 +249,8 @@ final class LiveStatus {
                     ov.append(ov.length() == 0 ? "" : ", ").append(e.getKey()).append(' ').append(e.getValue());
                 }
             }
-            b.append(String.format("  open flows now %s (%s outside the matrix), provisional verdicts from the packets seen so far%s%s%n",
-                    open.get("flows"), open.get("outside_the_matrix"), ov.length() == 0 ? "" : ": ", ov));
+            b.append(String.format("  open flows now %s (%s outside the matrix, snapshot %s s), provisional verdicts from the packets seen so far%s%s%n",
+                    open.get("flows"), open.get("outside_the_matrix"), open.get("seconds"), ov.length() == 0 ? "" : ": ", ov));
             List<Map<String, Object>> groups = (List<Map<String, Object>>) open.get("groups");
             for (int i = 0; i < groups.size() && i < TEXT_OPEN_GROUPS; i++) {
                 Map<String, Object> g = groups.get(i);
@@ -294,6 +294,9 @@ final class LiveStatus {
         m.put("packets", open.all().packets());
         m.put("bytes", open.all().bytes());
         m.put("outside_the_matrix", open.outside());
+        // The time the snapshot held the analysis thread: packets queue meanwhile, and past --queue-size are dropped in the
+        // tool (dropped_in_tool), so a report's drops can be told from the snapshot's cost.
+        m.put("seconds", Math.round(open.nanos() / 1e6) / 1e3);
         Map<String, Object> v = map();
         for (Verdict x : Verdict.values()) {
             v.put(x.id(), open.totals(x).flows());

@@ -322,9 +322,27 @@ public final class Inspection {
     public TlsInfo finishOpen(Flow f, Classification c, Classifier classifier) {
         FlowInspection fi = f.inspection instanceof FlowInspection x ? x : null;
         TlsInfo before = fi == null ? null : fi.tls;
+        boolean reversed = c.reversed && c.rule != CompiledCatalog.NO_RULE; // (a catalog media rule read the other way round)
+        int reversedRule = c.rule;
+        String reversedReason = c.reason;
         open = true;
         try {
             finish(f, c, classifier);
+            if (reversed && !c.reversed && fi != null && fi.app == null && !fi.done && (fi.candidates & 1 << Inspectors.RTP) != 0
+                    && f.icmpErrors == null) {
+                // Media read the other way round, its first datagrams not yet told RTP (three in sequence from one end): not
+                // the unexpected_port it would close with now, which a call's first report said of media about to be expected.
+                c.verdict = Verdict.UNVERIFIABLE;
+                c.rule = reversedRule;
+                c.reason = reversedReason + " Whether it is media cannot be told yet: too few packets so far (RTP is told by "
+                        + org.portmatrix.inspect.rtp.RtpInspector.AGREEING + " packets in sequence from one end).";
+            }
+            if (c.verdict == Verdict.UNVERIFIABLE && c.reason != null && c.reason.endsWith(ProtocolCheck.HANDSHAKE_NOT_COMPLETE + ".")) {
+                // Not "did not complete in the capture": the capture goes on, and a handshake caught half-way (its client's
+                // Certificate not yet sent) is what the live report of a connection that will be fine shows.
+                c.reason = c.reason.substring(0, c.reason.length() - ProtocolCheck.HANDSHAKE_NOT_COMPLETE.length() - 1)
+                        + ProtocolCheck.HANDSHAKE_NOT_COMPLETE_YET + ".";
+            }
             return fi == null ? null : fi.tls;
         } finally {
             open = false;

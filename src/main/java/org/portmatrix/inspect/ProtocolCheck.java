@@ -31,6 +31,12 @@ public final class ProtocolCheck {
 
     private ProtocolCheck() {}
 
+    /** Why an MTLS flow whose handshake was followed, with nothing else amiss, is unverifiable: it ended before the handshake did. */
+    static final String HANDSHAKE_NOT_COMPLETE = "the handshake did not complete in the capture";
+    /** The same of a flow still open (a live report's snapshot): its next packets may complete the handshake. */
+    static final String HANDSHAKE_NOT_COMPLETE_YET = "the handshake has not completed yet (the connection is open: its next packets may"
+            + " complete it)";
+
     /** The wire protocols that satisfy {@code rp}, ignoring the client-certificate part of MTLS; null for "anything". */
     public static Set<AppProtocol> accepted(RuleProtocol rp) {
         return ACCEPTED[rp.ordinal()];
@@ -215,7 +221,7 @@ public final class ProtocolCheck {
                     why.append("the handshake ran past the ").append(fi.budget)
                             .append(" payloads inspected per direction (large certificates in small segments)");
                 } else {
-                    why.append("the handshake did not complete in the capture");
+                    why.append(HANDSHAKE_NOT_COMPLETE);
                 }
                 return UNVERIFIABLE;
         }

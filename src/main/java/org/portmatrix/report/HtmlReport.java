@@ -388,7 +388,10 @@ public final class HtmlReport implements FlowReport {
         m.put("groupCountText", TextReport.plural(total, "group"));
     }
 
-    /** The section of the flows open now: their counts by verdict, and the first {@code max} of those outside the matrix. */
+    /**
+     * The section of the flows open now: their counts by verdict, and those outside the matrix whose records were kept
+     * (the first {@code max}, and the first of each verdict in each role pair that has none among them).
+     */
     private static Map<String, Object> open(OpenFlows open, int max) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("flowsText", TextReport.plural(open.all().flows(), "flow"));
@@ -401,10 +404,13 @@ public final class HtmlReport implements FlowReport {
         }
         m.put("verdicts", verdicts);
         m.put("hasVerdicts", !verdicts.isEmpty());
+        // Every record kept (OpenFlows keeps the first {@code max} and, past them, the first of each verdict in each role pair
+        // that has none among them, as the closed flows' table does): cut at {@code max} after sorting, the most severe
+        // first, the open protocol mismatch behind a thousand open flows from hosts outside the topology had no row.
         List<FlowRecord> records = open.records();
-        List<FlowRow> rows = new ArrayList<>(Math.min(records.size(), max));
-        for (int i = 0; i < records.size() && i < max; i++) {
-            rows.add(new FlowRow(records.get(i)));
+        List<FlowRow> rows = new ArrayList<>(records.size());
+        for (FlowRecord r : records) {
+            rows.add(new FlowRow(r));
         }
         long outside = open.outside();
         m.put("outsideText", TextReport.plural(outside, "open flow") + " outside the matrix");

@@ -35,6 +35,17 @@ public final class OpenFlows {
         flagged.add(r);
     }
 
+    private long nanos;
+
+    /** How long taking this snapshot held the analysis thread (packets wait in the queue meanwhile). */
+    public void took(long nanos) {
+        this.nanos = nanos;
+    }
+
+    public long nanos() {
+        return nanos;
+    }
+
     /** Every open flow. */
     public ReportData.Totals all() {
         return all;
