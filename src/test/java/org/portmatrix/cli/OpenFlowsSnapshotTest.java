@@ -194,14 +194,18 @@ public class OpenFlowsSnapshotTest {
     /**
      * More open flows outside the matrix than {@code --report-flagged}: each verdict still has its rows (the first flow of
      * each verdict in each role pair past the cap, as the closed flows' table keeps them), and the page says how many more
-     * there are. The look-alikes end with six protocol mismatches, two flows from hosts outside the topology and one
-     * unverifiable open: cut at one row after sorting, the page listed a flow from an unknown host and not one mismatch.
+     * there are. The look-alikes end with several protocol mismatches, two flows from hosts outside the topology and
+     * unverifiable ones open: cut at one row after sorting, the page listed a flow from an unknown host and not one mismatch.
      */
     @Test
     void pastItsCapThePageStillListsEveryVerdictOfTheOpenFlows() throws Exception {
         String capture = "captures/inspect/lookalikes.pcap";
         OpenFlows last = lastSnapshot(capture, INSPECT_TOPOLOGY, 1);
-        assertEquals(6, last.totals(Verdict.PROTOCOL_MISMATCH).flows(), "the capture's open mismatches");
+        // (At the last packet every flow is open and reads as it closes: the closed lines count the mismatches.)
+        long closedMismatches = run(capture, INSPECT_TOPOLOGY, a -> { }).lines().lines()
+                .filter(l -> l.contains("\"verdict\":\"protocol_mismatch\"")).count();
+        assertTrue(closedMismatches > 1, "more mismatches than the cap of one row");
+        assertEquals(closedMismatches, last.totals(Verdict.PROTOCOL_MISMATCH).flows(), "the capture's open mismatches");
         assertTrue(last.totals(Verdict.UNKNOWN_HOST).flows() > 0 && last.totals(Verdict.UNVERIFIABLE).flows() > 0);
         String open = openSection(capture, INSPECT_TOPOLOGY, 1, last);
         long rows = rows(open);
