@@ -86,7 +86,10 @@ class LiveOpenFlowsTest {
             }
             assertEquals(0, s.path("verdicts").path("protocol_mismatch").asLong(), s.path("verdicts").toString());
 
-            // The history keeps the counts, not the groups: its lines stay small.
+            // The history keeps the counts, not the groups: its lines stay small. (A report writes summary.json, then
+            // summary.txt, then the history's line: read as soon as summary.json was, the first report's history may not be
+            // there yet, which failed a CI run.)
+            awaitFile(reports.resolve("stats.jsonl"), t -> t.contains("\"open_flows\"") && t.endsWith("\n"));
             List<String> history = Files.readAllLines(reports.resolve("stats.jsonl"), StandardCharsets.UTF_8);
             JsonNode line = new com.fasterxml.jackson.databind.ObjectMapper().readTree(history.get(history.size() - 1));
             assertTrue(line.path("open_flows").has("verdicts"), line.toString());
@@ -96,6 +99,7 @@ class LiveOpenFlowsTest {
                 assertTrue(h.length() < 2000, "a history line of " + h.length() + " bytes: " + h);
             }
 
+            awaitFile(reports.resolve("summary.txt"), t -> t.contains("  open flows now "));
             String text = Files.readString(reports.resolve("summary.txt"), StandardCharsets.UTF_8);
             assertTrue(text.matches("(?s).*  open flows now \\d+ \\(\\d+ outside the matrix, snapshot \\d+\\.\\d+ s\\).*"), text);
             assertTrue(text.contains("    OPEN protocol_mismatch " + rolePair + " tcp/5061: 1 flow since "), text);
@@ -151,5 +155,17 @@ class LiveOpenFlowsTest {
                     r.path("reason").asText() + " " + r.path("tls"));
         }
         return m;
+    }
+
+    /** Waits (10 s at most) until {@code file} exists and its text satisfies {@code ok}: the report's files are written one by one. */
+    private static void awaitFile(Path file, java.util.function.Predicate<String> ok) throws Exception {
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (true) {
+            if (Files.exists(file) && ok.test(Files.readString(file, StandardCharsets.UTF_8))) {
+                return;
+            }
+            assertTrue(System.nanoTime() < end, file + " never reached the state awaited");
+            Thread.sleep(50);
+        }
     }
 }
