@@ -8,6 +8,7 @@ import org.portmatrix.inspect.FlowInspection;
 import org.portmatrix.inspect.Inspection;
 import org.portmatrix.inspect.Inspector;
 import org.portmatrix.inspect.TlsInfo;
+import org.portmatrix.inspect.stun.StunInspector;
 
 /**
  * TLS over TCP (SSL 3.0 to TLS 1.3). Detected on the first record header of a direction; then the
@@ -64,6 +65,10 @@ public final class TlsInspector extends Inspector {
         if (!s.feed(forward, seq, b, off, len)) {
             return NOT_THIS;
         }
+        if (s.msTurnAfterPseudoTls) {
+            msTurn(fi, s, forward, seq, b, off, len);
+            return DETECTED;
+        }
         if (!s.recordSeen) {
             return NEED_MORE;
         }
@@ -92,7 +97,29 @@ public final class TlsInspector extends Inspector {
 
     @Override
     public void follow(FlowInspection fi, int slot, boolean forward, long seq, byte[] b, int off, int len) {
-        ((TlsSession) fi.state(slot)).feed(forward, seq, b, off, len);
+        TlsSession s = (TlsSession) fi.state(slot);
+        s.feed(forward, seq, b, off, len);
+        if (s.msTurnAfterPseudoTls && fi.app != AppProtocol.MS_TURN) {
+            msTurn(fi, s, forward, seq, b, off, len);
+        }
+    }
+
+    /** Names the TURN message that came after the pseudo-TLS flight, when this payload holds its frame's start. */
+    private static final StunInspector STUN = new StunInspector();
+
+    /**
+     * The flow is MS-TURN ([MS-TURN] 2.1.1: the A/V Edge's TURN over TCP 443 opens with a ClientHello, answered by a
+     * ServerHello and a ServerHelloDone in one record, no certificate, and nothing is encrypted after it), not TLS: read
+     * as TLS, it matched the port's TLS rule (the Access Edge's SIP) and left the STUN/MS-TURN rule of the same port unused.
+     */
+    private static void msTurn(FlowInspection fi, TlsSession s, boolean forward, long seq, byte[] b, int off, int len) {
+        int at = s.msTurnFrameAt;
+        if (at >= off && at < off + len && STUN.inspect(fi, -1, forward, seq, b, at, off + len - at) == DETECTED
+                && fi.app == AppProtocol.MS_TURN) {
+            fi.detected(AppProtocol.MS_TURN, fi.detail + ", after MS-TURN's pseudo-TLS handshake");
+        } else {
+            fi.detected(AppProtocol.MS_TURN, "MS-TURN TCP framing after MS-TURN's pseudo-TLS handshake");
+        }
     }
 
     /** The flow's TLS session, or null when this inspector did not keep one. */

@@ -82,6 +82,23 @@ public final class TlsSession {
     public boolean alertFromInitiator() {
         return alertStream == forward;
     }
+    /** Handshake messages the server sent, counted to tell MS-TURN's pseudo-TLS flight (a ServerHello, a ServerHelloDone). */
+    int serverMessages;
+    /**
+     * MS-TURN's pseudo-TLS ([MS-TURN] 2.1.1, the A/V Edge's TURN over TCP 443): after a ServerHello and a ServerHelloDone
+     * with nothing between them (no Certificate: no real TLS 1.0-1.2 handshake sends none but the anonymous ones, whose
+     * ServerKeyExchange comes between), a frame of MS-TURN's TCP framing ([MS-TURN] 2.1.4) came where the next record was.
+     */
+    public boolean msTurnAfterPseudoTls;
+    /** The offset in the payload just fed where that frame starts, or -1 when its header began in an earlier payload. */
+    int msTurnFrameAt = -1;
+
+    /** The server's flight was MS-TURN's pseudo-TLS: a ServerHello and a ServerHelloDone only (TLS 1.0-1.2). */
+    boolean pseudoTlsServerFlight() {
+        return serverHello && serverHelloDone && serverMessages == 2 && !serverCertificateMessage && version >= SSL_3_0
+                && version < TLS_1_3 && !helloRetry;
+    }
+
     /** Streams stopped for a malformed record or a gap in the TCP sequence. */
     public boolean malformed;
     public boolean gap;

@@ -33,6 +33,10 @@ final class TlsStream {
     static final int SERVER_HELLO_DONE = 14;
     static final int CERTIFICATE_VERIFY = 15;
 
+    /** [MS-TURN] 2.1.4: the TCP framing's types, a TURN control message and end-to-end data. */
+    static final int MS_TURN_CONTROL = 0x02;
+    static final int MS_TURN_DATA = 0x03;
+
     private final TlsSession session;
     /** Whether this is the flow initiator's direction ({@link #turn} when the flow is read the other way round). */
     private boolean forward;
@@ -45,6 +49,8 @@ final class TlsStream {
     boolean stopped;
     /** This direction sent ChangeCipherSpec or application data. */
     boolean encrypted;
+    /** This direction went on in MS-TURN's TCP framing after a pseudo-TLS flight ({@link TlsSession#msTurnAfterPseudoTls}). */
+    private boolean msTurnFrame;
 
     /** The record header's bytes so far, big-endian in the low bits (fields, not a small array per stream). */
     private long recordHeader;
@@ -115,6 +121,9 @@ final class TlsStream {
                 }
                 recordHeaderHave = 0;
                 if (!startRecord()) {
+                    if (msTurnFrame) { // (where its header began, when this payload holds all of it)
+                        session.msTurnFrameAt = i - RECORD_HEADER >= off ? i - RECORD_HEADER : -1;
+                    }
                     return;
                 }
                 continue;
@@ -137,6 +146,15 @@ final class TlsStream {
         int major = (int) (h >>> 24) & 0xff;
         int minor = (int) (h >>> 16) & 0xff;
         int length = (int) h & 0xffff;
+        if ((type == MS_TURN_CONTROL || type == MS_TURN_DATA) && major == 0 && session.pseudoTlsServerFlight()
+                && (type == MS_TURN_DATA || (h & 0xc0) == 0)) {
+            // MS-TURN's TCP framing after its pseudo-TLS flight: type, a reserved zero, the frame's length (here in
+            // minor and the length's first byte), then (a control frame) a TURN header, whose first two bits are zero.
+            session.msTurnAfterPseudoTls = true;
+            msTurnFrame = true;
+            stopped = true;
+            return false;
+        }
         if (type < CHANGE_CIPHER_SPEC || type > HEARTBEAT || major != 3 || minor > 4 || length == 0
                 || length > MAX_RECORD) {
             invalid = true;
@@ -291,6 +309,9 @@ final class TlsStream {
                 }
             }
             default -> {}
+        }
+        if (!session.isClient(this)) {
+            session.serverMessages++; // (after the hellos above, which tell the sides)
         }
         keepBody = false;
         if (body != null) { // parsed: what the session keeps was copied out of it
