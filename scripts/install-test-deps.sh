@@ -54,8 +54,9 @@ readonly REQUIREMENTS=(
   zstd:zstd
   lz4:lz4
   zip:zip
-  # report tests: the HTML report opened in headless Chromium; a pseudo-terminal for the progress bar
+  # report tests: the HTML report opened in headless Chromium (and printed to PDF, read back by pdftotext); a pseudo-terminal for the progress bar
   chromium:chromium
+  poppler-utils:pdftotext
   bsdutils:script
   util-linux:unshare
   util-linux:setpriv

@@ -22,7 +22,8 @@ import org.portmatrix.inspect.TlsInfo;
  *
  * <p>Formula injection: a cell that starts with {@code =}, {@code +}, {@code -}, {@code @}, a tab
  * or a carriage return is prefixed with a single quote, so a spreadsheet shows it as text instead
- * of evaluating it (OWASP, "CSV Injection"). Numbers and booleans are never text, so never
+ * of evaluating it (OWASP, "CSV Injection"); so is such text after a {@code ;} inside a cell, where
+ * Excel splits the line at {@code ;} ({@link #neutralise}). Numbers and booleans are never text, so never
  * prefixed. Other control characters are written as {@code \xNN} ({@link #escapeControls}).
  */
 public final class CsvReport implements FlowReport {
@@ -202,17 +203,47 @@ public final class CsvReport implements FlowReport {
         return neutralise(v.toString());
     }
 
-    /** Prefixes a single quote to text that a spreadsheet would read as a formula. */
+    /**
+     * Prefixes a single quote to text that a spreadsheet would read as a formula: at the start of the
+     * cell, and after each {@code ;} that a formula follows (behind spaces or quotes). Excel splits a
+     * .csv at its list separator, which is {@code ;} wherever the decimal separator is a comma (de-DE,
+     * fr-FR, ...): there a server name {@code pool01;=cmd|'/C calc'!A0;} made a cell of its own that
+     * started with {@code =} (OWASP, "CSV Injection": the separator starts a cell too).
+     */
     public static String neutralise(String s) {
         if (s.isEmpty()) {
             return s;
         }
         s = escapeControls(s);
         char c = s.charAt(0);
-        if (c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r') {
-            return "'" + s;
+        if (formula(c)) {
+            s = "'" + s;
         }
-        return s;
+        int semicolon = s.indexOf(';');
+        if (semicolon < 0) {
+            return s;
+        }
+        StringBuilder b = null;
+        int from = 0;
+        for (; semicolon >= 0; semicolon = s.indexOf(';', semicolon + 1)) {
+            int i = semicolon + 1;
+            while (i < s.length() && (s.charAt(i) == ' ' || s.charAt(i) == '"')) {
+                i++;
+            }
+            if (i < s.length() && formula(s.charAt(i))) {
+                if (b == null) {
+                    b = new StringBuilder(s.length() + 8);
+                }
+                b.append(s, from, semicolon + 1).append('\'');
+                from = semicolon + 1;
+            }
+        }
+        return b == null ? s : b.append(s, from, s.length()).toString();
+    }
+
+    /** A character that makes a cell starting with it a formula. */
+    private static boolean formula(char c) {
+        return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
     }
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();

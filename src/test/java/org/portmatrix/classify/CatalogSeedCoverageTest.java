@@ -85,6 +85,8 @@ class CatalogSeedCoverageTest {
     }
 
     private static final Map<String, SeedRow> SEED_ROWS = new LinkedHashMap<>();
+    /** The Notes column of the markdown tables that have one, by row key. */
+    private static final Map<String, String> SEED_NOTES = new LinkedHashMap<>();
     private static final Map<String, List<String>> ROLE_GROUPS = new LinkedHashMap<>();
     private static final List<Rule> RULES = new ArrayList<>();
     private static JsonNode catalog;
@@ -261,6 +263,86 @@ class CatalogSeedCoverageTest {
             }
         }
         assertTrue(problems.isEmpty(), String.join("\n", problems));
+    }
+
+    /**
+     * The role a row names is the role of the rules citing it: a Directors row cited only by a rule
+     * to the Front End, or a Front End load balancer row by one to the Director's, had passed every
+     * check above (ports, transports and protocols alone). The server and load balancer tables name
+     * the listening role (the rows that say "outgoing" or "outbound" name the Front End or collocated
+     * Mediation Server as the initiator instead); the Director table names both ends; the client table
+     * names clients on one end or the other.
+     */
+    @Test
+    void citingRulesHaveTheRolesTheRowNames() {
+        Map<String, String> listener = new LinkedHashMap<>();
+        listener.put("All Servers", "all-servers");
+        listener.put("All internal servers", "all-internal-servers");
+        listener.put("Front End Servers that also run a Collocated Mediation Server", "mediation");
+        listener.put("Front End Servers where the Central Management store resides", "front-end");
+        listener.put("Front End Servers", "front-end");
+        listener.put("Office Web Apps Servers", "office-web-apps");
+        listener.put("Directors", "director");
+        listener.put("Mediation Servers", "mediation");
+        listener.put("Persistent Chat Front End Server", "persistent-chat");
+        listener.put("Front End Server load balancer", "fe-load-balancer");
+        listener.put("Mediation Server load balancer", "mediation-load-balancer");
+        listener.put("Director load balancer", "director-load-balancer");
+        Map<String, String> ends = new LinkedHashMap<>();
+        ends.put("Reverse proxy internal interface", "reverse-proxy");
+        ends.put("Internal Clients", "client");
+        ends.put("Edge Server internal interface", "edge-internal");
+        ends.put("Any", "any");
+        ends.put("Front End server or Front End pool", "front-end");
+        ends.put("Director web services", "director");
+        ends.put("Director", "director");
+        List<String> problems = new ArrayList<>();
+        for (SeedRow row : SEED_ROWS.values()) {
+            List<Rule> citing = citing(row);
+            if (row.table().equals(T_DIRECTOR)) {
+                String src = ends.get(row.role());
+                String dst = ends.get(row.service());
+                if (src == null || dst == null || citing.stream().noneMatch(r -> expands(r.src()).contains(src) && expands(r.dst()).contains(dst))) {
+                    problems.add(row.key() + ": '" + row.role() + "' -> '" + row.service() + "' but " + rolesOf(citing));
+                }
+                continue;
+            }
+            if (row.table().equals(T_CLIENT)) {
+                if (citing.stream().noneMatch(r -> r.src().contains("client") || r.dst().contains("client"))) {
+                    problems.add(row.key() + ": a client row, no citing rule has client on either end: " + rolesOf(citing));
+                }
+                continue;
+            }
+            String role = listener.entrySet().stream().filter(e -> row.role().startsWith(e.getKey())).map(Map.Entry::getValue)
+                    .findFirst().orElse(null);
+            if (role == null) {
+                problems.add(row.key() + ": no role known for '" + row.role() + "'");
+                continue;
+            }
+            String notes = row.service() + " " + SEED_NOTES.getOrDefault(row.key(), "");
+            boolean outgoing = notes.contains("outgoing") || notes.contains("outbound");
+            for (Rule r : citing) {
+                List<String> end = outgoing ? expands(r.src()) : expands(r.dst());
+                if (!end.containsAll(expands(List.of(role))) && !(row.port().equals("445") && expands(r.src()).contains(role))) {
+                    problems.add(row.key() + ": '" + row.role() + "' (" + (outgoing ? "initiator" : "listener") + " " + role + ") but "
+                            + r.id() + " is " + r.src() + " -> " + r.dst());
+                }
+            }
+        }
+        assertTrue(problems.isEmpty(), String.join("\n", problems));
+    }
+
+    /** A list of roles with its groups expanded. */
+    private static List<String> expands(List<String> roles) {
+        List<String> out = new ArrayList<>();
+        for (String r : roles) {
+            out.addAll(ROLE_GROUPS.getOrDefault(r, List.of(r)));
+        }
+        return out;
+    }
+
+    private static List<String> rolesOf(List<Rule> rules) {
+        return rules.stream().map(r -> r.id() + " " + r.src() + " -> " + r.dst()).toList();
     }
 
     // ------------------------------------------------------------------------------------------
@@ -452,6 +534,7 @@ class CatalogSeedCoverageTest {
         int portCol = header.indexOf("Port");
         int protoCol = header.indexOf("Protocol");
         int serviceCol = header.indexOf("Service name");
+        int notesCol = header.indexOf("Notes");
         assertTrue(portCol >= 0 && protoCol >= 0, "no Port/Protocol column in " + title + ": " + header);
         List<SeedRow> rows = new ArrayList<>();
         for (; i < lines.size() && lines.get(i).stripLeading().startsWith("|"); i++) {
@@ -461,6 +544,9 @@ class CatalogSeedCoverageTest {
             }
             rows.add(new SeedRow(doc, title, rows.size() + 1, c.get(0),
                     serviceCol >= 0 ? c.get(serviceCol) : c.get(0), c.get(portCol), c.get(protoCol)));
+            if (notesCol >= 0 && notesCol < c.size()) {
+                SEED_NOTES.put(SeedRow.key(doc, title, rows.size()), c.get(notesCol));
+            }
         }
         return rows;
     }

@@ -23,6 +23,10 @@ class CsvReportTest {
         assertEquals("'@SUM(A1)", CsvReport.neutralise("@SUM(A1)"));
         assertEquals("'\t=1", CsvReport.neutralise("\t=1"));
         assertEquals("'\r=1", CsvReport.neutralise("\r=1"));
+        // where Excel splits lines at ';' (de-DE, fr-FR, ...), the text after a ';' is a cell of its own
+        assertEquals("a;'=1;b;' \"@x\";'-2", CsvReport.neutralise("a;=1;b; \"@x\";-2"));
+        assertEquals("front-end;mediation", CsvReport.neutralise("front-end;mediation"));
+        assertEquals("'=1;'+2", CsvReport.neutralise("=1;+2"));
     }
 
     @Test
