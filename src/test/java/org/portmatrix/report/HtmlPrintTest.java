@@ -37,19 +37,23 @@ class HtmlPrintTest {
         assertEquals(0, r.status(), r.err());
         flows = ReportTests.jsonLines(dir.resolve("out/flows.jsonl"));
         pdf = dir.resolve("report.pdf");
+        text = printed(dir.resolve("out/report.html").toUri().toString(), pdf);
+    }
+
+    /** The page at {@code url} printed to {@code to} by headless Chromium, and the paper's text as pdftotext reads it. */
+    static String printed(String url, Path to) throws Exception {
         List<String> cmd = new ArrayList<>();
         if (ReportTests.exec(10, "unshare", "--net", "true").status() == 0) {
             cmd.addAll(List.of("unshare", "--net"));
         }
         cmd.addAll(List.of("chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--user-data-dir=" + Files.createTempDirectory(dir, "profile"),
-                "--host-resolver-rules=MAP * ~NOTFOUND", "--no-pdf-header-footer", "--print-to-pdf=" + pdf,
-                dir.resolve("out/report.html").toUri().toString()));
+                "--host-resolver-rules=MAP * ~NOTFOUND", "--no-pdf-header-footer", "--print-to-pdf=" + to, url));
         Exec e = ReportTests.exec(120, cmd.toArray(String[]::new));
         assertEquals(0, e.status(), "chromium failed: " + e.err());
-        Exec t = ReportTests.exec(60, "pdftotext", "-layout", pdf.toString(), "-");
+        Exec t = ReportTests.exec(60, "pdftotext", "-layout", to.toString(), "-");
         assertEquals(0, t.status(), t.err());
-        text = t.out();
+        return t.out();
     }
 
     /**
@@ -74,5 +78,24 @@ class HtmlPrintTest {
         String reason = flows.get(0).get("reason").asText();
         String end = reason.substring(reason.length() - 30).replaceAll("\\s+", "");
         assertTrue(flat.contains(end), "the end of the first reason on paper: " + end);
+    }
+
+    /**
+     * A page opened filtered (a link such as report.html#q=5061, or a filter typed before printing) prints the rows the
+     * filter keeps, and the paper says so: the print stylesheet had hidden the filter controls with their count, so
+     * the 11 flows of a filtered page reached the change board as if they were all the flagged flows. The count and
+     * the filter's text stay on paper; an empty filter box and "every verdict" do not.
+     */
+    @Test
+    void aFilteredPagePrintsItsFilterAndHowManyRowsItShows() throws Exception {
+        assertTrue(text.contains(flows.size() + " of " + flows.size() + " shown"), "the unfiltered count on paper");
+        assertTrue(!text.contains("every verdict"), "the verdict box left as it is is not printed");
+        String filtered = printed(dir.resolve("out/report.html").toUri() + "#q=5061", dir.resolve("filtered.pdf"));
+        String table = filtered.substring(filtered.indexOf("Flagged flows"));
+        long rows = table.lines().filter(l -> l.startsWith("unknown_host ")).count(); // (--no-infer: every flow is)
+        assertTrue(rows > 0 && rows < flows.size(), rows + " rows printed");
+        String count = table.lines().filter(l -> l.contains(" of " + flows.size() + " shown")).findFirst().orElse("");
+        assertTrue(count.contains(rows + " of " + flows.size() + " shown") && count.contains("5061"),
+                "the filter and its count on paper, on the line: '" + count + "'");
     }
 }
