@@ -89,6 +89,26 @@ final class LiveStatus {
         } catch (IOException e) {
             throw new IOException(dir + ": " + Main.describe(e), e);
         }
+        // The small files a monitor reads first, the page (tens of KB at least, megabytes with its table) last; each tried
+        // whatever became of the one before, the first failure thrown after. The page had been first, and a failure ended
+        // the report there: on a disk that could not hold the page, summary.json stayed at the first report's (0 packets)
+        // until the end, the final one included, and summary.txt and stats.jsonl were never written.
+        IOException failed = null;
+        try {
+            replace(dir.resolve(SUMMARY_JSON), pretty.writeValueAsString(snapshot) + "\n");
+        } catch (IOException e) {
+            failed = e;
+        }
+        try {
+            replace(dir.resolve(SUMMARY_TXT), text(snapshot));
+        } catch (IOException e) {
+            failed = first(failed, e);
+        }
+        try {
+            appendStats(dir.resolve(STATS_JSONL), compact.writeValueAsString(history(snapshot)), STATS_LIMIT);
+        } catch (IOException e) {
+            failed = first(failed, e);
+        }
         if (data != null) {
             Path target = dir.resolve(REPORT_HTML);
             try (AtomicFile html = AtomicFile.create(target)) {
@@ -96,12 +116,20 @@ final class LiveStatus {
                 html.commit();
             } catch (IOException e) { // named by the file it replaces, not by the temporary one (a new name each time)
                 String why = e.getMessage() == null ? "" : e.getMessage();
-                throw why.startsWith(target + ": ") ? e : new IOException(target + ": " + Main.describeCreate(target, e), e);
+                failed = first(failed, why.startsWith(target + ": ") ? e : new IOException(target + ": " + Main.describeCreate(target, e), e));
             }
         }
-        replace(dir.resolve(SUMMARY_JSON), pretty.writeValueAsString(snapshot) + "\n");
-        replace(dir.resolve(SUMMARY_TXT), text(snapshot));
-        appendStats(dir.resolve(STATS_JSONL), compact.writeValueAsString(history(snapshot)), STATS_LIMIT);
+        if (failed != null) {
+            throw failed;
+        }
+    }
+
+    private static IOException first(IOException failed, IOException e) {
+        if (failed == null) {
+            return e;
+        }
+        failed.addSuppressed(e);
+        return failed;
     }
 
     /**

@@ -87,7 +87,7 @@ class LiveOpenFlowsTest {
             assertEquals(0, s.path("verdicts").path("protocol_mismatch").asLong(), s.path("verdicts").toString());
 
             // The history keeps the counts, not the groups: its lines stay small. (A report writes summary.json, then
-            // summary.txt, then the history's line: read as soon as summary.json was, the first report's history may not be
+            // summary.txt, then the history's line, then report.html: read as soon as summary.json was, the first report's history may not be
             // there yet, which failed a CI run.)
             awaitFile(reports.resolve("stats.jsonl"), t -> t.contains("\"open_flows\"") && t.endsWith("\n"));
             List<String> history = Files.readAllLines(reports.resolve("stats.jsonl"), StandardCharsets.UTF_8);
@@ -105,6 +105,9 @@ class LiveOpenFlowsTest {
             assertTrue(text.contains("    OPEN protocol_mismatch " + rolePair + " tcp/5061: 1 flow since "), text);
             assertTrue(text.contains("e.g. " + example + " (sip)"), text);
 
+            // (report.html is written last of a report's files: awaited too.)
+            awaitFile(reports.resolve("report.html"), t -> t.contains("<tr class=\"open-flow\" data-verdict=\"protocol_mismatch\"")
+                    && t.endsWith("</html>\n"));
             String html = Files.readString(reports.resolve("report.html"), StandardCharsets.UTF_8);
             int section = html.indexOf("<section id=\"open-section\">");
             assertTrue(section >= 0, "report.html has the open flows' section");
