@@ -123,6 +123,15 @@ class LiveOpenFlowsTest {
             assertFalse(html.substring(closedTable, html.indexOf("</section>", closedTable)).contains(CLIENT + ":" + CLIENT_PORT),
                     "not among the closed flagged flows");
 
+            // The status line on stderr counts the open flows outside the matrix too (it said "flows open 10, closed 0 (0
+            // outside the matrix)" while the open mismatch was in summary.json).
+            long outside = open.path("outside_the_matrix").asLong();
+            assertTrue(outside >= 1, open.toString());
+            // (the line of the report that wrote this summary.json follows it)
+            awaitStderr(live, t -> t.contains(", flows open " + open.path("flows").asLong() + " (" + outside + " outside the matrix so far), closed "));
+            assertTrue(live.stderrText().matches("(?s).*\\nportmatrix live: \\S+ received .*, flows open \\d+ \\(\\d+ outside the matrix so far\\), "
+                    + "closed \\d+ \\(\\d+ outside the matrix\\)\\n.*"), live.stderrText());
+
             live.signal("TERM");
             assertEquals(128 + 15, live.awaitExit(60), live.stderrText());
             JsonNode last = live.summary(reports);
@@ -161,6 +170,14 @@ class LiveOpenFlowsTest {
     }
 
     /** Waits (10 s at most) until {@code file} exists and its text satisfies {@code ok}: the report's files are written one by one. */
+    private static void awaitStderr(LiveProcess live, java.util.function.Predicate<String> ok) throws Exception {
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (!ok.test(live.stderrText())) {
+            assertTrue(System.nanoTime() < end, "stderr never reached the state awaited: " + live.stderrText());
+            Thread.sleep(50);
+        }
+    }
+
     private static void awaitFile(Path file, java.util.function.Predicate<String> ok) throws Exception {
         long end = System.nanoTime() + 10_000_000_000L;
         while (true) {
