@@ -520,6 +520,13 @@ public final class Analyzer implements FlowSink {
                     && (c.rule != CompiledCatalog.NO_RULE || (c.configured != null && c.configured.checked() != null))) {
                 c.reason = c.reason + " The payload was not inspected (--no-inspect), so the protocol on the wire was not checked.";
             }
+            if (open && !c.verdict.flagged()) {
+                openSink.expected(f.firstNanos, f.lastNanos, f.packetsFwd + f.packetsRev, f.bytesFwd + f.bytesRev);
+                return null; // counted, no record
+            }
+            if (open && countedWithoutRecord(f, c)) { // (the verdict is final here: what follows adds to the reason only)
+                return null;
+            }
             if (turned) {
                 c.reason = c.reason + (f.protocol() == IpProtocol.TCP ? TURNED_TCP : TURNED_UDP);
             }
@@ -532,9 +539,6 @@ public final class Analyzer implements FlowSink {
             }
             if (f.icmpCarried != null) {
                 c.reason = c.reason + carriedNote(f.icmpCarried);
-            }
-            if (open && !c.verdict.flagged()) {
-                return null; // counted, no record
             }
             return record(f, c, tls, open ? OPEN : endName(f.endReason));
         } finally {
@@ -553,22 +557,54 @@ public final class Analyzer implements FlowSink {
      * flows (a live capture's analysis thread, between batches of packets). Each flow is classified and checked
      * against what inspection has seen so far, into a classification of its own that is not kept; nothing of the flow,
      * of its inspection or of the certificate inventory changes, so its record when it ends is the same as without
-     * this. Only the flows outside the matrix get a record.
+     * this. Only the flows outside the matrix that {@code open} keeps whole, or that are their group's example, get a
+     * record; the others are counted into their group (those outside by hosts, roles or port without their reason's text),
+     * so that what a report allocates does not grow with records it would not keep.
      */
     public void openFlows(org.portmatrix.report.OpenFlows open) {
         if (classifier == null || abandoned) {
             return;
         }
-        table.forEachOpen(f -> {
-            Classification c = classifier.classify(f, new Classification(), true);
-            FlowRecord r = describe(f, c, true);
-            if (r != null) {
-                open.flagged(r);
-            } else {
-                open.expected(f.firstNanos, f.lastNanos, f.packetsFwd + f.packetsRev, f.bytesFwd + f.bytesRev);
-            }
-        });
+        openSink = open;
+        try {
+            table.forEachOpen(f -> {
+                Classification c = classifier.classify(f, verdictOnly, false); // (the verdict without its text; roles, rule)
+                if (c.verdict.flagged() && !c.reversed && !f.directionInferred) {
+                    // Outside the matrix by its hosts, roles or port: what inspection saw adds to the reason only (a flow
+                    // read the other way round, or whose initiator was inferred, may still change). Counted without its
+                    // reason when no record is wanted: the reason's text, the inspection's and the TLS summary were most of
+                    // what a report allocated for each open flow, a million of them outside the matrix making gigabytes.
+                    if (countedWithoutRecord(f, c)) {
+                        return;
+                    }
+                }
+                c = classifier.classify(f, new Classification(), true); // (anew, as a flow's report classifies it)
+                FlowRecord r = describe(f, c, true);
+                if (r != null) {
+                    open.flagged(r);
+                }
+            });
+        } finally {
+            openSink = null;
+        }
     }
+
+    /**
+     * An open flow outside the matrix, its verdict final in {@code c}: counted in {@link #openSink} without a record, and
+     * true, when none is wanted (past the records kept, and not its group's example); false otherwise. Allocates nothing
+     * but the group's key.
+     */
+    private boolean countedWithoutRecord(Flow f, Classification c) {
+        return openSink.flaggedUnlessRecordWanted(c.verdict, classifier.roles().names(c.srcRoles), classifier.roles().names(c.dstRoles),
+                IpProtocol.name(f.protocol()), ported(f.protocol()) ? f.dstPort() : -1, f.firstNanos, f.lastNanos, f.id,
+                f.packetsFwd + f.packetsRev, f.bytesFwd + f.bytesRev);
+    }
+
+    /** {@link #openFlows}'s classification of a flow without its reason, each flow's in turn (every field it reads is set anew). */
+    private final Classification verdictOnly = new Classification();
+
+    /** The snapshot {@link #openFlows} fills, while it runs: {@link #describe} counts there the open flows that get no record. */
+    private org.portmatrix.report.OpenFlows openSink;
 
     private static final String TURNED_TCP = " The capture missed the connection's start (no SYN), so which end initiated was inferred:"
             + " read the other way round, as the ports first suggested, the catalog does not allow it.";

@@ -89,6 +89,26 @@ final class LiveStatus {
         } catch (IOException e) {
             throw new IOException(dir + ": " + Main.describe(e), e);
         }
+        // The small files a monitor reads first, the page (tens of KB at least, megabytes with its table) last; each tried
+        // whatever became of the one before, the first failure thrown after. The page had been first, and a failure ended
+        // the report there: on a disk that could not hold the page, summary.json stayed at the first report's (0 packets)
+        // until the end, the final one included, and summary.txt and stats.jsonl were never written.
+        IOException failed = null;
+        try {
+            replace(dir.resolve(SUMMARY_JSON), pretty.writeValueAsString(snapshot) + "\n");
+        } catch (IOException e) {
+            failed = e;
+        }
+        try {
+            replace(dir.resolve(SUMMARY_TXT), text(snapshot));
+        } catch (IOException e) {
+            failed = first(failed, e);
+        }
+        try {
+            appendStats(dir.resolve(STATS_JSONL), compact.writeValueAsString(history(snapshot)), STATS_LIMIT);
+        } catch (IOException e) {
+            failed = first(failed, e);
+        }
         if (data != null) {
             Path target = dir.resolve(REPORT_HTML);
             try (AtomicFile html = AtomicFile.create(target)) {
@@ -96,12 +116,20 @@ final class LiveStatus {
                 html.commit();
             } catch (IOException e) { // named by the file it replaces, not by the temporary one (a new name each time)
                 String why = e.getMessage() == null ? "" : e.getMessage();
-                throw why.startsWith(target + ": ") ? e : new IOException(target + ": " + Main.describeCreate(target, e), e);
+                failed = first(failed, why.startsWith(target + ": ") ? e : new IOException(target + ": " + Main.describeCreate(target, e), e));
             }
         }
-        replace(dir.resolve(SUMMARY_JSON), pretty.writeValueAsString(snapshot) + "\n");
-        replace(dir.resolve(SUMMARY_TXT), text(snapshot));
-        appendStats(dir.resolve(STATS_JSONL), compact.writeValueAsString(history(snapshot)), STATS_LIMIT);
+        if (failed != null) {
+            throw failed;
+        }
+    }
+
+    private static IOException first(IOException failed, IOException e) {
+        if (failed == null) {
+            return e;
+        }
+        failed.addSuppressed(e);
+        return failed;
     }
 
     /**
@@ -341,11 +369,25 @@ final class LiveStatus {
         Map<String, Object> loss = (Map<String, Object>) s.get("upstream_loss");
         Map<String, Object> fl = (Map<String, Object>) s.get("flows");
         return String.format(Locale.ROOT, "portmatrix live: %s received %s (%s/s), dropped in tool %s, kernel dropped %s, interface dropped %s, "
-                        + "%s %.3f%%, flows open %s, closed %s (%s outside the matrix)",
+                        + "%s %.3f%%, flows open %s%s, closed %s (%s outside the matrix)",
                 s.get("updated"), cap.get("received"), cap.get("received_per_second"), cap.get("dropped_in_tool"), cap.get("kernel_dropped"),
                 cap.get("interface_dropped"), Boolean.TRUE.equals(loss.get("includes_drops_on_this_host")) ? "loss upstream and on this host"
-                        : "upstream loss", ((Number) loss.get("percent_by_events")).doubleValue(), fl.get("open"), fl.get("closed"),
-                fl.get("flagged")) + linkDown(cap);
+                        : "upstream loss", ((Number) loss.get("percent_by_events")).doubleValue(), fl.get("open"), openOutside(s),
+                fl.get("closed"), fl.get("flagged")) + linkDown(cap);
+    }
+
+    /**
+     * " (N outside the matrix so far)" from the report's snapshot of the open flows, or "" without one. The line said
+     * only "flows open 10, closed 0 (0 outside the matrix)" while a cleartext SIP connection to 5061, open for hours,
+     * was a protocol mismatch in summary.json: the long-lived flows a mirror port is watched for close last.
+     */
+    @SuppressWarnings("unchecked")
+    private static String openOutside(Map<String, Object> s) {
+        Object open = s.get("open_flows");
+        if (!(open instanceof Map) || Boolean.TRUE.equals(s.get("final"))) {
+            return "";
+        }
+        return " (" + ((Map<String, Object>) open).get("outside_the_matrix") + " outside the matrix so far)";
     }
 
     /** ", LINK DOWN (STATE, N s down in all)" while the capture interface's link is down, else "". */

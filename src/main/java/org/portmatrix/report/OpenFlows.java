@@ -8,7 +8,8 @@ import org.portmatrix.classify.Verdict;
  * (provisional: a flow's verdict can change as more packets arrive, a TLS handshake not yet complete): totals per
  * verdict for every open flow, and, for those outside the matrix only, their groups and the whole records of the
  * first {@link ReportContext#maxFlaggedRecords()} (as {@link ReportData} keeps those of closed flows). Made anew at
- * each report; its memory is bounded whatever the number of open flows: an expected flow is counted, not kept.
+ * each report; its memory is bounded whatever the number of open flows: an expected flow is counted, not kept, and a
+ * flow outside the matrix gets a record only when one is kept ({@link #wantsRecord}).
  */
 public final class OpenFlows {
     private final ReportData.Totals all = new ReportData.Totals();
@@ -19,7 +20,8 @@ public final class OpenFlows {
         for (int i = 0; i < byVerdict.length; i++) {
             byVerdict[i] = new ReportData.Totals();
         }
-        flagged = new ReportData(context);
+        // No rules: the open flows' coverage is shown nowhere, and without a record there is nothing to count it from.
+        flagged = new ReportData(new ReportContext(List.of(), List.of(), context.allFlows(), context.maxFlaggedRecords()));
     }
 
     /** An open flow whose verdict so far is expected: counted only. */
@@ -33,6 +35,22 @@ public final class OpenFlows {
         all.add(r);
         byVerdict[ReportData.verdict(r).ordinal()].add(r);
         flagged.add(r);
+    }
+
+    /**
+     * An open flow outside the matrix counted without its record, when none is wanted: not kept whole, and not its
+     * group's example ({@link ReportData#addUnlessRecordUsed}); true then. False: nothing counted, give it to
+     * {@link #flagged} with its record. With a million open flows outside the matrix, a report made a million records
+     * (and their reasons' text) to keep a thousand.
+     */
+    public boolean flaggedUnlessRecordWanted(Verdict v, List<String> srcRoles, List<String> dstRoles, String transport, int port,
+                                             long firstNanos, long lastNanos, long flowId, long packets, long bytes) {
+        if (!flagged.addUnlessRecordUsed(v, srcRoles, dstRoles, transport, port, firstNanos, lastNanos, flowId, packets, bytes)) {
+            return false;
+        }
+        all.add(firstNanos, lastNanos, packets, bytes);
+        byVerdict[v.ordinal()].add(firstNanos, lastNanos, packets, bytes);
+        return true;
     }
 
     private long nanos;

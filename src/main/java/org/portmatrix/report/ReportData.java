@@ -125,6 +125,51 @@ public final class ReportData {
         }
     }
 
+    /**
+     * A flow outside the matrix counted without its record, when {@link #add} would not use the record: not kept whole
+     * (past the first {@link ReportContext#maxFlaggedRecords()}, and its verdict in its role pair has its row), and not
+     * its group's example (the group is there, and its example started before it). Then it is counted exactly as
+     * {@link #add} counts it (its totals, its group's, the matrix cell, the timeline; among the records left out), but
+     * for {@link Coverage}, which reads a record's fields (so only without rules, which have none to count), and true is
+     * returned; otherwise nothing is counted, and false: {@link #add} it with its record. A live report's open flows are
+     * streamed so, a record made only for the few that need one.
+     *
+     * @param srcRoles the initiator's roles, as a record has them ({@code dstRoles} the responder's)
+     * @param port the responder's port, -1 for a transport without ports, as a record has it
+     */
+    boolean addUnlessRecordUsed(Verdict v, List<String> srcRoles, List<String> dstRoles, String transport, int port, long firstNanos,
+                                long lastNanos, long flowId, long packets, long bytes) {
+        if (!context.rules().isEmpty()) {
+            return false; // (coverage needs the record)
+        }
+        String src = label(srcRoles);
+        String dst = label(dstRoles);
+        Map<String, long[]> row = matrix.get(src);
+        long[] cell = row == null ? null : row.get(dst);
+        boolean cellHasRow = cell != null && (cell[VERDICTS + 2] & 1L << v.ordinal()) != 0;
+        int max = context.maxFlaggedRecords();
+        if (flaggedRecords.size() < max || (!cellHasRow && max > 0 && cellExamples < MAX_CELL_EXAMPLES)) {
+            return false;
+        }
+        Group g = groups.get(new GroupKey(v, src, dst, transport, port));
+        if (g == null && groups.size() >= MAX_GROUPS) {
+            g = groups.get(new GroupKey(v, src, dst, transport, OTHER_PORTS));
+        }
+        if (g == null || firstNanos < g.example.tsFirstNanos() || (firstNanos == g.example.tsFirstNanos() && flowId < g.example.flowId())) {
+            return false;
+        }
+        // (the group was made by a record, and its cell with it)
+        all.add(firstNanos, lastNanos, packets, bytes);
+        byVerdict[v.ordinal()].add(firstNanos, lastNanos, packets, bytes);
+        cell[v.ordinal()]++;
+        cell[VERDICTS] += packets;
+        cell[VERDICTS + 1] += bytes;
+        timeline.add(firstNanos, v.ordinal());
+        g.totals.add(firstNanos, lastNanos, packets, bytes);
+        flaggedOmitted++;
+        return true;
+    }
+
     /** Flows, packets, bytes and the time span of a set of flows. */
     public static final class Totals {
         long flows;

@@ -127,7 +127,7 @@ class LiveCommandLineTest {
         Run r = run("live", "-i", "lo", "--duration", "1", "--report-dir", "/proc");
         assertEquals(2, r.status(), r.err());
         String[] lines = r.err().strip().split("\n");
-        assertEquals("portmatrix: cannot write the summary: /proc/report.html: cannot create a file in /proc", lines[lines.length - 1], r.err());
+        assertEquals("portmatrix: cannot write the summary: /proc/summary.json: cannot create a file in /proc", lines[lines.length - 1], r.err());
         assertFalse(r.err().contains("Exception"), r.err());
     }
 

@@ -277,6 +277,47 @@ class LiveReplayTest {
     }
 
     /**
+     * A report directory on a disk too small for report.html (a tmpfs of 48 KiB; the page is 60 KB before a flow closes)
+     * still gets summary.json, summary.txt and the history's lines, the final report's included: only the page is missing,
+     * said once while the capture runs and last at the end, exit status 2. The page had been written first and its failure
+     * ended the report: summary.json was never written (or stayed at an earlier report's), nor summary.txt and stats.jsonl.
+     */
+    @Test
+    void aReportDirectoryTooSmallForThePageStillGetsTheSummariesAndHistory() throws Exception {
+        Path reports = dir.resolve("report");
+        Files.createDirectories(reports);
+        Netns.run("mount", "-t", "tmpfs", "-o", "size=48k", "pmtest-small", reports.toString());
+        try (Netns ns = Netns.create();
+                LiveProcess live = LiveProcess.start(ns, dir.resolve("run"), "--topology", Workload.SAMPLE_TOPOLOGY.toString(),
+                        "--format", "jsonl", "--output", dir.resolve("flows.jsonl").toString(), "--report-dir", reports.toString(),
+                        "--report-every", "1", "--duration", "6")) {
+            live.awaitCapturing();
+            String replay = ns.replay(Workload.SAMPLE, 1000, 1);
+            assertEquals(Workload.SAMPLE_PACKETS, Netns.successfulPackets(replay), replay);
+            assertEquals(2, live.awaitExit(60), live.stderrText());
+            String err = live.stderrText();
+            String why = "cannot write the summary: " + reports.resolve("report.html") + ": cannot write: No space left on device";
+            assertEquals(1, err.split(java.util.regex.Pattern.quote("portmatrix live: " + why + " (tried again at the next report)"), -1).length - 1,
+                    "said once while running: " + err);
+            String[] lines = err.strip().split("\n");
+            assertEquals("portmatrix: " + why, lines[lines.length - 1], err);
+            JsonNode s = live.summary(reports);
+            assertTrue(s != null && s.path("final").asBoolean(), "the final summary.json: " + s);
+            assertEquals(Workload.SAMPLE_PACKETS, s.path("capture").path("received").asLong(), s.toString());
+            assertEquals(Workload.offline(Workload.SAMPLE, Workload.SAMPLE_TOPOLOGY).size(), s.path("flows").path("closed").asLong(), s.toString());
+            assertTrue(Files.readString(reports.resolve("summary.txt")).contains("final report (duration)"));
+            List<String> history = Files.readAllLines(reports.resolve("stats.jsonl"));
+            assertTrue(history.size() >= 5, "a line per report: " + history.size());
+            JsonNode lastLine = new com.fasterxml.jackson.databind.ObjectMapper().readTree(history.get(history.size() - 1));
+            assertTrue(lastLine.path("final").asBoolean(), lastLine.toString());
+            assertEquals(s.path("flows"), lastLine.path("flows"));
+            assertFalse(Files.exists(reports.resolve("report.html")), "the page never fitted");
+        } finally {
+            Netns.run("umount", reports.toString());
+        }
+    }
+
+    /**
      * The report directory removed while the capture runs (a clean-up job): made again at the next
      * report, and the run ends as usual. It was never made again: every report failed, with a message
      * naming a new temporary file each time (so "said once" said it every time), and the run ended 2.
