@@ -87,7 +87,7 @@ public final class TextReport implements FlowReport {
 
     /** "tls: TLS 1.2, SNI pool01.contoso.test, TLS_..., certificate requested, client certificate present (CN=...)". */
     static String tlsLine(org.portmatrix.inspect.TlsInfo t) {
-        StringBuilder b = new StringBuilder("tls: ").append(t.version() == null ? "handshake not complete" : t.version());
+        StringBuilder b = new StringBuilder("tls: ").append(t.version() == null ? t.handshakeText() : t.version());
         if (t.sni() != null) {
             b.append(", SNI ").append(t.sni());
         }
