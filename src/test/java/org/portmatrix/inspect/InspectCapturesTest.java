@@ -242,6 +242,22 @@ class InspectCapturesTest {
                 + " is sent, so it cannot be checked."), mtls.toString());
     }
 
+    /**
+     * sip.pcap's SIP over UDP from a client to the Front End's 5060, under a topology where that Front End runs a collocated
+     * Mediation Server (its address under both roles, as topology import writes a Standard Edition server): no rule serves
+     * UDP 5060 there, and the reason said "The catalog documents TCP 5060 on front-end+mediation (rule fe-sip-tcp-5060, ...)",
+     * the Mediation Server too, for which the catalog documents no TCP 5060. It names the roles the rule serves.
+     */
+    @Test
+    void theOtherTransportsPortIsSaidOfTheRolesTheCatalogDocumentsItFor() throws Exception {
+        Analysis a = analyzeWith("sip.pcap", "mediation: [127.5.4.10/32]", "mediation: [127.5.4.10/32, 127.5.1.10/32]");
+        JsonNode f = a.one("127.5.10.24", "udp", 5060);
+        assertEquals("unexpected_port", f.get("verdict").asText(), f.toString());
+        assertEquals("No catalog rule serves UDP 5060 on front-end+mediation. The catalog documents TCP 5060 on front-end (rule"
+                + " fe-sip-tcp-5060, Lync Server Front-End service; seed: Required Server Ports (by Server Role), row 2). On the wire:"
+                + " SIP INVITE request over UDP, Via SIP/2.0/UDP.", f.get("reason").asText());
+    }
+
     @Test
     void tlsCaptureGivesEachHandshakeItsVerdict() throws Exception {
         Analysis a = analyze("tls.pcap", "jsonl");
