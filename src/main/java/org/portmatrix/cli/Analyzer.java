@@ -346,7 +346,7 @@ public final class Analyzer implements FlowSink {
         String name = LinkType.name(firstUnsupportedLinkType);
         String type = name.startsWith("link type") ? name : "link type " + firstUnsupportedLinkType + " (" + name + ")";
         return firstUnsupportedSource + ": " + type + (otherUnsupportedLinkTypes ? " and others are" : " is")
-                + " not supported (Ethernet, Linux cooked SLL/SLL2, raw IPv4/IPv6 and BSD loopback are); none of its " + packetsRead
+                + " not supported (Ethernet, Linux cooked SLL/SLL2, raw IPv4/IPv6 and BSD loopback are); none of its " + TextReport.n(packetsRead)
                 + " packets could be decoded";
     }
 
