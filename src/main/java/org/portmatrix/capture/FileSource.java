@@ -100,7 +100,8 @@ abstract class FileSource implements PacketSource {
         List<CaptureDamage> all = new ArrayList<>(damages);
         // Its offset is the last of them: the summary line's offset belongs to it, not to the first damage above. A fatal
         // damage (always kept, always last) stays last, after the records it stopped.
-        CaptureDamage summary = new CaptureDamage(name, lastNotKeptOffset, "the last of " + damageNotKept + " more damaged records like the above", false);
+        CaptureDamage summary = new CaptureDamage(name, lastNotKeptOffset, "the last of "
+                + String.format(java.util.Locale.ROOT, "%,d", damageNotKept) + " more damaged records like the above", false);
         boolean fatalLast = all.get(all.size() - 1).fatal();
         all.add(fatalLast ? all.size() - 1 : all.size(), summary);
         return all;

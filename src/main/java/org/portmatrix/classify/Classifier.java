@@ -193,10 +193,18 @@ public final class Classifier {
                 return; // (review) the deployment moved it on this host: the catalog's port would point at the wrong one
             }
         }
-        int r = other < 0 ? CompiledCatalog.NO_RULE : catalog.served(other, port, dstRoles);
-        if (r != CompiledCatalog.NO_RULE) {
+        int[] serving = other < 0 ? new int[0] : catalog.servedAll(other, port, dstRoles);
+        if (serving.length > 0) {
+            // The responder's roles that those rules serve, not all of its roles: a Front End with a collocated Mediation
+            // Server was said to have TCP 5060 documented "on front-end+mediation", where the catalog documents it on the
+            // Front End only.
+            long on = 0;
+            for (int r : serving) {
+                Rule rule = catalog.rule(r);
+                on |= rule.dstAny() ? dstRoles : dstRoles & rule.dstMask();
+            }
             sb.append(" The catalog documents ").append(IpProtocol.upperName(other)).append(' ').append(port).append(" on ")
-                    .append(roleText(dstRoles)).append(" (").append(catalog.describe(r)).append(").");
+                    .append(roleText(on)).append(" (").append(rulesCited(serving)).append(").");
         }
     }
 

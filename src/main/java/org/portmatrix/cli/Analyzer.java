@@ -346,7 +346,7 @@ public final class Analyzer implements FlowSink {
         String name = LinkType.name(firstUnsupportedLinkType);
         String type = name.startsWith("link type") ? name : "link type " + firstUnsupportedLinkType + " (" + name + ")";
         return firstUnsupportedSource + ": " + type + (otherUnsupportedLinkTypes ? " and others are" : " is")
-                + " not supported (Ethernet, Linux cooked SLL/SLL2, raw IPv4/IPv6 and BSD loopback are); none of its " + packetsRead
+                + " not supported (Ethernet, Linux cooked SLL/SLL2, raw IPv4/IPv6 and BSD loopback are); none of its " + TextReport.n(packetsRead)
                 + " packets could be decoded";
     }
 
@@ -682,7 +682,7 @@ public final class Analyzer implements FlowSink {
         for (IcmpErrors.Kind k : e.kinds()) {
             String icmp = k.protocol == IpProtocol.ICMPV6 ? "ICMPv6 " : "ICMP ";
             String sender = Addresses.format(k.senderVersion, k.senderHi, k.senderLo);
-            String times = k.count == 1 ? "" : " (" + k.count + " times)";
+            String times = k.count == 1 ? "" : " (" + TextReport.n(k.count) + " times)"; // (as every count: "1,536", not "1536")
             String quotedTo = Addresses.format(k.senderVersion, k.quotedDstHi, k.quotedDstLo);
             b.append(b.length() == 0 ? " " : "; ");
             if (k.portUnreachable() && sender.equals(quotedTo) && ported(k.quotedProtocol)) {
@@ -697,7 +697,7 @@ public final class Analyzer implements FlowSink {
             }
         }
         if (e.otherKinds() > 0) {
-            b.append("; and ").append(e.otherKinds()).append(" ICMP errors of other kinds");
+            b.append("; and ").append(TextReport.plural(e.otherKinds(), "ICMP error")).append(" of other kinds");
         }
         return b.append('.').toString();
     }
@@ -710,7 +710,7 @@ public final class Analyzer implements FlowSink {
         IcmpErrors.Kind k = e.kinds().get(0);
         String icmp = k.protocol == IpProtocol.ICMPV6 ? "ICMPv6 " : "ICMP ";
         boolean ported = ported(k.quotedProtocol);
-        return " It carried " + (e.count() == 1 ? "an ICMP error" : e.count() + " ICMP errors") + " about packets whose flow is not open"
+        return " It carried " + (e.count() == 1 ? "an ICMP error" : TextReport.n(e.count()) + " ICMP errors") + " about packets whose flow is not open"
                 + " here (not in the capture, or ended before); the first: " + icmp + k.describe() + " from "
                 + Addresses.format(k.senderVersion, k.senderHi, k.senderLo) + " about " + IpProtocol.upperName(k.quotedProtocol) + " "
                 + TextReport.endpoint(Addresses.format(k.senderVersion, k.quotedSrcHi, k.quotedSrcLo), ported ? k.quotedSrcPort : -1)

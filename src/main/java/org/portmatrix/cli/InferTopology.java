@@ -59,7 +59,7 @@ final class InferTopology {
         long clients = hosts.stream().filter(h -> h.roles().equals(List.of("client"))).count();
         long servers = hosts.size() - not.size() - clients;
         err.println("portmatrix: no --topology: roles inferred from the traffic (a first pass over the captures) for "
-                + (hosts.size() - not.size()) + " of " + hosts.size() + " hosts (" + servers + " servers, " + clients + " clients)"
+                + n(hosts.size() - not.size()) + " of " + n(hosts.size()) + " hosts (" + n(servers) + " servers, " + n(clients) + " clients)"
                 + (o.writeTopology() != null ? "; written to " + o.writeTopology() : "; --write-topology FILE writes them"));
         for (RoleInference.HostRoles h : hosts) {
             if (h.inferred() && !h.roles().equals(List.of("client"))) {
@@ -67,11 +67,11 @@ final class InferTopology {
             }
         }
         if (profile.flowsNotProfiled() > 0) {
-            err.println("portmatrix: " + profile.flowsNotProfiled() + " flows of hosts beyond the first " + TrafficProfile.MAX_HOSTS
+            err.println("portmatrix: " + n(profile.flowsNotProfiled()) + " flows of hosts beyond the first " + n(TrafficProfile.MAX_HOSTS)
                     + " were not profiled; those hosts are unknown");
         }
         if (!not.isEmpty()) {
-            err.println("portmatrix: roles not inferred for " + not.size() + (not.size() == 1 ? " host" : " hosts")
+            err.println("portmatrix: roles not inferred for " + n(not.size()) + (not.size() == 1 ? " host" : " hosts")
                     + " (their flows are unknown_host):");
             List<String> lines = new ArrayList<>();
             for (RoleInference.HostRoles h : not) {
@@ -79,10 +79,15 @@ final class InferTopology {
             }
             lines.stream().limit(LIST_ON_STDERR).forEach(err::println);
             if (lines.size() > LIST_ON_STDERR) {
-                err.println("  and " + (lines.size() - LIST_ON_STDERR) + " more" + (o.writeTopology() != null ? " (listed in " + o.writeTopology() + ")" : ""));
+                err.println("  and " + n(lines.size() - LIST_ON_STDERR) + " more" + (o.writeTopology() != null ? " (listed in " + o.writeTopology() + ")" : ""));
             }
         }
-        return RoleInference.topology(hosts, roles, "inferred from traffic (" + (hosts.size() - not.size()) + " of " + hosts.size()
+        return RoleInference.topology(hosts, roles, "inferred from traffic (" + n(hosts.size() - not.size()) + " of " + n(hosts.size())
                 + " hosts; no --topology)");
+    }
+
+    /** A count as the reports write counts ("1,694"): the header's "inferred from traffic (1694 of 1695 hosts ...)" had none. */
+    private static String n(long v) {
+        return org.portmatrix.report.TextReport.n(v);
     }
 }

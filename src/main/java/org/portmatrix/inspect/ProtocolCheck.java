@@ -204,7 +204,7 @@ public final class ProtocolCheck {
                 return MISMATCH;
             default:
                 if (tls.midStream) {
-                    why.append("the handshake is not in the capture (it starts after it), so the client certificate cannot be checked");
+                    why.append("the capture starts after the handshake, in which the client certificate is sent, so it cannot be checked");
                 } else if (tls.resumed) {
                     why.append("the session was resumed, so the certificates were exchanged in an earlier connection");
                 } else if (tls.gap && fi.payloadSnapCut) {
@@ -248,7 +248,7 @@ public final class ProtocolCheck {
             if (info == null) {
                 return "TLS";
             }
-            StringBuilder sb = new StringBuilder(info.version() == null ? "TLS (handshake not complete)" : info.version());
+            StringBuilder sb = new StringBuilder(info.version() == null ? "TLS (" + info.handshakeText() + ")" : info.version());
             switch (info.clientCertificate()) {
                 case "present" -> {
                     sb.append(" with a client certificate");

@@ -19,9 +19,28 @@ import java.util.Map;
  * @param clientCertificates the client's chain, leaf first
  * @param alert the fatal alert that ended the handshake in the clear, with its sender ("unknown_ca 48 from the
  *     server": a certificate refused), or null
+ * @param handshakeMissed the capture starts after the handshake (the flow's first TLS record is not a handshake
+ *     record: a connection caught in its encrypted middle), so that {@code version} is null because the handshake was
+ *     not seen, not because it did not complete; not a field of the flow record (the reports say it in words)
  */
 public record TlsInfo(String version, String sni, String cipher, Boolean certificateRequest, String clientCertificate,
-                      List<CertificateInfo> serverCertificates, List<CertificateInfo> clientCertificates, String alert) {
+                      List<CertificateInfo> serverCertificates, List<CertificateInfo> clientCertificates, String alert,
+                      boolean handshakeMissed) {
+
+    /** A session whose handshake the capture holds from its start. */
+    public TlsInfo(String version, String sni, String cipher, Boolean certificateRequest, String clientCertificate,
+                   List<CertificateInfo> serverCertificates, List<CertificateInfo> clientCertificates, String alert) {
+        this(version, sni, cipher, certificateRequest, clientCertificate, serverCertificates, clientCertificates, alert, false);
+    }
+
+    /**
+     * The handshake in words when no version was negotiated in the capture: "handshake not in the capture" (the capture
+     * starts after it; "not complete" had been said of a session caught in its middle, whose handshake was done) or
+     * "handshake not complete"; null once a version was negotiated.
+     */
+    public String handshakeText() {
+        return version != null ? null : handshakeMissed ? "handshake not in the capture" : "handshake not complete";
+    }
 
     /** The names of the record's JSON fields, in order: {@link #field} gives their values. */
     public static final List<String> FIELDS = List.of("version", "sni", "cipher", "certificate_request", "client_certificate",

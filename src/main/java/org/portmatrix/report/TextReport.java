@@ -87,7 +87,7 @@ public final class TextReport implements FlowReport {
 
     /** "tls: TLS 1.2, SNI pool01.contoso.test, TLS_..., certificate requested, client certificate present (CN=...)". */
     static String tlsLine(org.portmatrix.inspect.TlsInfo t) {
-        StringBuilder b = new StringBuilder("tls: ").append(t.version() == null ? "handshake not complete" : t.version());
+        StringBuilder b = new StringBuilder("tls: ").append(t.version() == null ? t.handshakeText() : t.version());
         if (t.sni() != null) {
             b.append(", SNI ").append(t.sni());
         }
@@ -133,7 +133,7 @@ public final class TextReport implements FlowReport {
      * parse per call) was 98% of the HTML page's rendering time, which prints two counts per
      * flagged flow (reference workload: 10,000 rows, about 350 ms).
      */
-    static String n(long v) {
+    public static String n(long v) {
         String digits = Long.toString(v);
         int sign = v < 0 ? 1 : 0;
         int len = digits.length() - sign;
@@ -150,7 +150,7 @@ public final class TextReport implements FlowReport {
         return sb.toString();
     }
 
-    static String plural(long v, String one) {
+    public static String plural(long v, String one) {
         return n(v) + " " + one + (v == 1 ? "" : "s");
     }
 

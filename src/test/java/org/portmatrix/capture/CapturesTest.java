@@ -125,6 +125,34 @@ class CapturesTest {
         assertEquals(all(Captures.open(SAMPLE)), all(Captures.open(tmp.resolve("sample.pcap.gz"))));
     }
 
+    /**
+     * The count of damaged records past the 16 kept is written as the reports write counts: the sample eight times over
+     * (mergecap -a), its header's snap length set to 60, has 1,456 records stored longer than it, and the line that sums
+     * up the 1,440 not kept said "the last of 1440 more damaged records" beside the counters' "packets read 1,456".
+     */
+    @Test
+    void theCountOfDamagedRecordsNotKeptHasItsThousandsSeparators() throws Exception {
+        Path eight = tmp.resolve("sample-8.pcap");
+        List<String> merge = new ArrayList<>(List.of("mergecap", "-a", "-F", "pcap", "-w", eight.toString()));
+        for (int i = 0; i < 8; i++) {
+            merge.add(SAMPLE.toString());
+        }
+        run(merge.toArray(String[]::new));
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(eight)).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0xa1b2c3d4, b.getInt(0), "a little-endian microsecond pcap");
+        b.putInt(16, 60);
+        int longer = 0;
+        for (int at = 24; at < b.capacity(); at += 16 + b.getInt(at + 8)) {
+            longer += b.getInt(at + 8) > 60 ? 1 : 0;
+        }
+        assertEquals(1456, longer);
+        PacketSource s = Captures.open("snap.pcap", new ByteArrayInputStream(b.array()), b.capacity());
+        all(s);
+        List<CaptureDamage> d = s.damages();
+        assertEquals(FileSource.MAX_DAMAGE_KEPT + 1, d.size());
+        assertEquals("the last of 1,440 more damaged records like the above", d.get(d.size() - 1).message());
+    }
+
     @Test
     void damageBeyondWhatIsKeptIsSummedUpAtTheOffsetOfItsLastRecord() throws IOException {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(SAMPLE)).order(ByteOrder.LITTLE_ENDIAN);

@@ -75,6 +75,23 @@ class MalformedCaptureTest {
         assertRefused(dir, file("user0.pcap", w.bytes()), "link type 147");
     }
 
+    /**
+     * The refusal counts the packets as every count is written: the sample six times over (mergecap -a) relabelled as
+     * ARCnet (editcap -T arcnet_linux, link type 129) was "none of its 1092 packets could be decoded".
+     */
+    @Test
+    void theRefusalOfAnUnknownLinkTypeCountsItsPacketsWithSeparators() throws Exception {
+        Path six = dir.resolve("sample-6.pcap");
+        Path arcnet = dir.resolve("sample-6-arcnet.pcap");
+        List<String> merge = new java.util.ArrayList<>(List.of("mergecap", "-a", "-F", "pcap", "-w", six.toString()));
+        for (int i = 0; i < 6; i++) {
+            merge.add("captures/sample.pcap");
+        }
+        exec(merge.toArray(String[]::new));
+        exec("editcap", "-T", "arcnet_linux", six.toString(), arcnet.toString());
+        assertRefused(dir, arcnet, "link type 129", "none of its 1,092 packets could be decoded");
+    }
+
     @Test
     void capturesOfSeveralUnknownLinkTypesAreRefusedSayingSo() throws Exception {
         // The refusal counts every capture's packets: it names every capture, and says their link types are several.
@@ -432,5 +449,11 @@ class MalformedCaptureTest {
     private static void setU16(byte[] b, int off, int v) {
         b[off] = (byte) (v >>> 8);
         b[off + 1] = (byte) v;
+    }
+
+    static void exec(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), String.join(" ", command));
+        assertEquals(0, p.exitValue(), String.join(" ", command));
     }
 }

@@ -188,6 +188,76 @@ class InspectCapturesTest {
         assertTrue(out.toString(StandardCharsets.UTF_8).contains(", ended by a fatal alert, unknown_ca 48 from the server"), out.toString());
     }
 
+    /**
+     * tls-alerts.pcap's 5070 flow is the end of a TLS 1.2 session whose handshake went through before the capture began
+     * (tshark cut it to its encrypted close_notify alerts and FINs). Its reason said "On the wire: TLS (handshake not
+     * complete)" and the text report's TLS line "tls: handshake not complete", as of the 5062 fallback the server refused:
+     * a firewall team read a session that was made as one that failed. Under a topology where that flow is a Front End's
+     * to a Mediation Server's MTLS 5070, the unverifiable reason began "TLS (handshake not complete) on the MTLS port 5070",
+     * then said the handshake is not in the capture.
+     */
+    @Test
+    void aSessionCaughtInItsMiddleSaysItsHandshakeIsNotInTheCaptureNotThatItDidNotComplete() throws Exception {
+        java.util.Map<Integer, JsonNode> byPort = new java.util.HashMap<>();
+        onSampleTopology("tls-alerts.pcap", "--format", "jsonl").forEach(f -> byPort.put(f.get("dst_port").asInt(), f));
+        String mid = byPort.get(5070).get("reason").asText();
+        assertTrue(mid.endsWith(" On the wire: TLS (handshake not in the capture)."), mid);
+        assertFalse(mid.contains("not complete"), mid);
+        String refused = byPort.get(5062).get("reason").asText(); // a handshake that did not complete still says so
+        assertTrue(refused.contains(" On the wire: TLS (handshake not complete). The handshake ended with a fatal alert,"
+                + " inappropriate_fallback 86 from the server"), refused);
+
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run(new String[] {"analyze", "captures/inspect/tls-alerts.pcap", "--topology",
+                    "captures/sample-topology.yaml", "--all-flows"});
+        List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
+        int at = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains("127.0.1.10:5070 ")) {
+                at = i;
+            }
+        }
+        assertTrue(at >= 0, String.join("\n", lines));
+        assertEquals("      tls: handshake not in the capture, client certificate not visible", lines.get(at + 2), String.join("\n", lines));
+
+        Path topology = Files.createTempDirectory("pm-midstream-mtls").resolve("topology.yaml");
+        Files.writeString(topology, "roles:\n  front-end: [127.0.3.10/32]\n  mediation: [127.0.1.10/32]\n");
+        out.reset();
+        new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run(new String[] {"analyze", "captures/inspect/tls-alerts.pcap", "--topology",
+                    topology.toString(), "--format", "jsonl"});
+        JsonNode mtls = null;
+        for (String line : out.toString(StandardCharsets.UTF_8).lines().toList()) {
+            JsonNode f = new ObjectMapper().readTree(line);
+            if (f.get("dst_port").asInt() == 5070) {
+                mtls = f;
+            }
+        }
+        assertNotNull(mtls, out.toString(StandardCharsets.UTF_8));
+        assertFlow(mtls, "unverifiable", "tls", "med-sip-mtls-5070");
+        assertTrue(mtls.get("reason").asText().startsWith("TLS (handshake not in the capture) on the MTLS port 5070 (front-end →"
+                + " mediation; rule med-sip-mtls-5070"), mtls.toString());
+        assertTrue(mtls.get("reason").asText().endsWith("): the capture starts after the handshake, in which the client certificate"
+                + " is sent, so it cannot be checked."), mtls.toString());
+    }
+
+    /**
+     * sip.pcap's SIP over UDP from a client to the Front End's 5060, under a topology where that Front End runs a collocated
+     * Mediation Server (its address under both roles, as topology import writes a Standard Edition server): no rule serves
+     * UDP 5060 there, and the reason said "The catalog documents TCP 5060 on front-end+mediation (rule fe-sip-tcp-5060, ...)",
+     * the Mediation Server too, for which the catalog documents no TCP 5060. It names the roles the rule serves.
+     */
+    @Test
+    void theOtherTransportsPortIsSaidOfTheRolesTheCatalogDocumentsItFor() throws Exception {
+        Analysis a = analyzeWith("sip.pcap", "mediation: [127.5.4.10/32]", "mediation: [127.5.4.10/32, 127.5.1.10/32]");
+        JsonNode f = a.one("127.5.10.24", "udp", 5060);
+        assertEquals("unexpected_port", f.get("verdict").asText(), f.toString());
+        assertEquals("No catalog rule serves UDP 5060 on front-end+mediation. The catalog documents TCP 5060 on front-end (rule"
+                + " fe-sip-tcp-5060, Lync Server Front-End service; seed: Required Server Ports (by Server Role), row 2). On the wire:"
+                + " SIP INVITE request over UDP, Via SIP/2.0/UDP.", f.get("reason").asText());
+    }
+
     @Test
     void tlsCaptureGivesEachHandshakeItsVerdict() throws Exception {
         Analysis a = analyze("tls.pcap", "jsonl");

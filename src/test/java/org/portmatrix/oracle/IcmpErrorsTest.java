@@ -147,6 +147,33 @@ class IcmpErrorsTest {
         assertEquals(1, t.records().get(0).get("icmp_errors").asInt());
     }
 
+    /**
+     * An error count in a reason is written as the reports write every count: the --all-flows line of a flow said
+     * "icmp errors 1,536" and its reason "(1536 times)". Frames 1-6 of the capture (three datagrams to 127.0.1.10:50002,
+     * each answered by the kernel's port unreachable) doubled nine times, each copy after the last (editcap -t, mergecap):
+     * 512 copies on one flow, 1,536 errors, as tshark counts them.
+     */
+    @Test
+    void anErrorCountInAReasonHasItsThousandsSeparators(@TempDir Path dir) throws Exception {
+        Path copies = dir.resolve("copies-0.pcap");
+        run("editcap", "-r", CAPTURE.toString(), copies.toString(), "1-6");
+        for (int i = 0; i < 9; i++) {
+            Path later = dir.resolve("later-" + i + ".pcap");
+            run("editcap", "-t", String.valueOf(0.2 * (1 << i)), copies.toString(), later.toString());
+            Path both = dir.resolve("copies-" + (i + 1) + ".pcap");
+            run("mergecap", "-F", "pcap", "-w", both.toString(), copies.toString(), later.toString());
+            copies = both;
+        }
+        Conversations.Ours o = Conversations.ours(List.of(copies.toString(), "--topology", TOPOLOGY));
+        assertEquals(0, o.status(), o.stderr());
+        assertEquals(1, o.records().size(), o.records().toString());
+        JsonNode udp = only(o.records(), "udp", "127.0.1.10", 50002);
+        assertEquals(1536, udp.get("icmp_errors").asInt(), udp.toString());
+        assertEquals(tsharkErrorsAbout(copies, udp), udp.get("icmp_errors").asInt(), "tshark's errors quoting " + udp);
+        assertTrue(udp.get("reason").asText().endsWith(
+                " 127.0.1.10 answered with ICMP port unreachable (1,536 times): nothing listened on UDP 50002 there."), udp.toString());
+    }
+
     static void run(String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

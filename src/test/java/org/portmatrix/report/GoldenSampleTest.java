@@ -365,6 +365,36 @@ class GoldenSampleTest {
         assertTrue(certs.contains("expires within 30 days"), certs);
     }
 
+    /**
+     * The sample's certificates with a capture that goes on two days after their handshakes: the sample, and its STUN
+     * exchange (frames 57-58) again, moved 48 hours later (editcap -t, mergecap). Days to expiry count from the last
+     * handshake each certificate was seen in: 29, in the text report ("29 days after it was last seen") and the page's
+     * "days left" alike. The page's note said they counted "from the end of the capture", which would make them 27.
+     */
+    @Test
+    void htmlDaysToExpiryAreSaidToCountFromWhenTheCertificateWasLastSeen() throws Exception {
+        Path stun = dir.resolve("stun.pcap");
+        Path later = dir.resolve("stun-2-days-later.pcap");
+        Path capture = dir.resolve("sample-and-2-days.pcap");
+        assertEquals(0, ReportTests.exec(60, "editcap", "-r", SAMPLE, stun.toString(), "57-58").status());
+        assertEquals(0, ReportTests.exec(60, "editcap", "-t", "172800", stun.toString(), later.toString()).status());
+        ReportTests.Exec merge = ReportTests.exec(60, "mergecap", "-F", "pcap", "-w", capture.toString(), SAMPLE, later.toString());
+        assertEquals(0, merge.status(), merge.err());
+        Path out = dir.resolve("two-days");
+        Run r = ReportTests.run("analyze", capture.toString(), "--topology", TOPOLOGY, "--report-dir", out.toString());
+        assertEquals(0, r.status(), r.err());
+        String text = Files.readString(out.resolve("summary.txt"));
+        assertTrue(text.contains("to 2026-11-24T04:49:"), "the capture ends two days after the handshakes: " + text);
+        assertTrue(text.contains("expires 2026-12-22 (29 days after it was last seen)"), text);
+        String html = Files.readString(out.resolve("report.html"));
+        int table = html.indexOf("<table class=\"sortable\" id=\"certificates\">");
+        String certs = html.substring(table, html.indexOf("</table>", table));
+        assertEquals(3, certs.split("<td class=\"num\" data-sort=\"29\">29</td>", -1).length - 1, certs);
+        String note = html.substring(html.lastIndexOf("<p class=\"note\">", table), table);
+        assertFalse(note.contains("end of the capture"), note);
+        assertTrue(note.contains("count from the last handshake each certificate was seen in"), note);
+    }
+
     @Test
     void eachFormatOptionWritesWhatTheReportDirHolds() throws IOException {
         for (String[] f : new String[][] {{"jsonl", "flows.jsonl"}, {"csv", "flows.csv"}, {"html", "report.html"}, {"text", "summary.txt"}}) {

@@ -146,7 +146,7 @@ public final class TlsInspector extends Inspector {
                                List<org.portmatrix.inspect.CertificateInfo> client, Flow f) {
         String version = s.serverHello ? TlsSession.versionName(s.version) : null;
         return new TlsInfo(version, s.sni, CipherSuites.name(s.cipher), certificateRequest(s), clientCertificate(s),
-                server, client, alert(s, f));
+                server, client, alert(s, f), s.midStream);
     }
 
     /**

@@ -184,5 +184,17 @@ class RoleInferenceTest {
         for (String line : Files.readAllLines(WORK.resolve("flows.jsonl"))) {
             assertTrue(line.contains("Roles inferred from traffic"), line);
         }
+        // The hosts counted as every count is ("1,694 of 1,695 hosts"), on standard error and in the text report's header,
+        // which said "topology: inferred from traffic (1694 of 1695 hosts; no --topology)" under "3,000 flows".
+        String hosts = String.format(java.util.Locale.ROOT, "%,d", truthRole.size());
+        assertTrue(truthRole.size() >= 1000, "the workload's hosts: " + truthRole.size());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("roles inferred from the traffic \\(a first pass over the captures\\) for"
+                + " (\\d{1,3}(?:,\\d{3})*) of " + java.util.regex.Pattern.quote(hosts) + " hosts \\((\\d+) servers, (\\d{1,3}(?:,\\d{3})+) clients\\)")
+                .matcher(r.err());
+        assertTrue(m.find(), r.err());
+        Cli.Run text = Cli.run("analyze", pcap.toString());
+        assertEquals(0, text.status(), text.err());
+        assertTrue(text.out().contains("; topology: inferred from traffic (" + m.group(1) + " of " + hosts + " hosts; no --topology)\n"),
+                text.out().lines().limit(4).toList().toString());
     }
 }
