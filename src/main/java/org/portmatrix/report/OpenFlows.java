@@ -9,7 +9,7 @@ import org.portmatrix.classify.Verdict;
  * verdict for every open flow, and, for those outside the matrix only, their groups and the whole records of the
  * first {@link ReportContext#maxFlaggedRecords()} (as {@link ReportData} keeps those of closed flows). Made anew at
  * each report; its memory is bounded whatever the number of open flows: an expected flow is counted, not kept, and a
- * flow outside the matrix gets a record only when one is kept ({@link #wantsRecord}).
+ * flow outside the matrix gets a record only when one is kept ({@link #flaggedUnlessRecordWanted}).
  */
 public final class OpenFlows {
     private final ReportData.Totals all = new ReportData.Totals();
