@@ -46,6 +46,8 @@ readonly REQUIREMENTS=(
   openssh-client:ssh
   dropbear-bin:dropbear
   python3-impacket:/usr/share/doc/python3-impacket/examples/rdp_check.py
+  # captures/inspect/record-dcerpc-dynamic.sh: Samba's endpoint mapper and RPC servers (samba-dcerpcd)
+  samba:/usr/libexec/samba/samba-dcerpcd
   dnsmasq-base:dnsmasq
   dnsutils:dig
   # captures/foreign/make-foreign.sh: the compressors whose output the tests read
