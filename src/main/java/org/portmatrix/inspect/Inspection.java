@@ -215,8 +215,60 @@ public final class Inspection {
         } else {
             detect(fi, forward, seq, b, off, len, cut);
         }
+        if (fi.app == AppProtocol.DCERPC && fi.tcp) {
+            rpcEndpoints(f, fi, forward, b, off, len);
+        }
         if (!fi.done) {
             endIfSpent(fi);
+        }
+    }
+
+    /** An endpoint an endpoint mapper handed out: to whom (the initiator of the flow to 135), where, which port. */
+    private record RpcEndpoint(long clientHi, long clientLo, long serverHi, long serverLo, int port) {}
+
+    /**
+     * The dynamic endpoints the endpoint mappers on TCP 135 handed out ({@link DceRpcInspector#towers}), each with the
+     * flow that asked and when: {flow id, nanos}. At most {@link #RPC_ENDPOINTS}, the oldest forgotten first. On the
+     * thread that inspects the packets; a flow finds its entry when it is detected as DCE/RPC there, before it ends.
+     */
+    private final Map<RpcEndpoint, long[]> rpcEndpoints = new java.util.LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<RpcEndpoint, long[]> eldest) {
+            return size() > RPC_ENDPOINTS;
+        }
+    };
+    static final int RPC_ENDPOINTS = 4096;
+    private final int[] towerPorts = new int[16];
+    private final int[] towerAddresses = new int[16];
+
+    /**
+     * DCOM and RPC (documented on TCP 135) ask the server's endpoint mapper on 135 for an interface's endpoint, then
+     * connect to the dynamic port it names (49152-65535 on Windows): that second connection had been flagged, a Director's
+     * move of users to a Front End `unexpected_role_pair` on the Front End's application sharing range. The mapper's
+     * answers are read for the endpoints they hand out, and a DCE/RPC flow from the host that asked to one of them is
+     * marked with the flow that asked ({@link FlowInspection#rpcEndpointFlow}).
+     */
+    private void rpcEndpoints(Flow f, FlowInspection fi, boolean forward, byte[] b, int off, int len) {
+        if (fi.dstPort == org.portmatrix.inspect.dcerpc.DceRpcInspector.EPM_PORT) {
+            if (forward) {
+                return;
+            }
+            int n = org.portmatrix.inspect.dcerpc.DceRpcInspector.towers(b, off, len, towerPorts, towerAddresses);
+            for (int i = 0; i < n; i++) {
+                long hi = f.dstHi();
+                long lo = f.dstLo();
+                if (towerAddresses[i] != 0 && f.ipVersion() == 4) { // (0.0.0.0: the mapper's own address, the flow's responder)
+                    hi = 0;
+                    lo = org.portmatrix.decode.Decoded.V4_MAPPED | (towerAddresses[i] & 0xffffffffL);
+                }
+                rpcEndpoints.put(new RpcEndpoint(f.srcHi(), f.srcLo(), hi, lo, towerPorts[i]), new long[] {f.id, f.lastNanos});
+            }
+        } else if (fi.rpcEndpointFlow < 0 && !rpcEndpoints.isEmpty()) {
+            long[] e = rpcEndpoints.get(new RpcEndpoint(f.srcHi(), f.srcLo(), f.dstHi(), f.dstLo(), fi.dstPort));
+            if (e != null && f.firstNanos >= e[1]) { // (handed out before the connection began)
+                fi.rpcEndpointFlow = e[0];
+                fi.rpcEndpointNanos = e[1];
+            }
         }
     }
 
@@ -287,6 +339,10 @@ public final class Inspection {
         if (tls != null) {
             fi.tls = tlsInfo(f, c, tls, roles);
         }
+        if (fi != null && fi.app == AppProtocol.DCERPC && fi.rpcEndpointFlow >= 0 && c.verdict != Verdict.UNKNOWN_HOST && !c.reversed
+                && rpcEndpoint(f, c, catalog, fi, roles)) {
+            return;
+        }
         if (c.reversed && !reversedHolds(f, c, catalog, fi, tls)) {
             c.unreverse(); // not media on the wire: the rule read the other way round says nothing of it
         }
@@ -311,6 +367,32 @@ public final class Inspection {
                     ? " A fatal TLS alert was seen, " + fi.tls.alert() + ": the connection ended there."
                     : " The handshake ended with a fatal alert, " + fi.tls.alert() + ": no TLS session was made.");
         }
+    }
+
+    /**
+     * A DCE/RPC flow to a dynamic endpoint that the responder's endpoint mapper handed this initiator
+     * ({@link #rpcEndpoints}): expected under the catalog's DCE/RPC rule on TCP 135 for the flow's roles, when there is
+     * one (true; the classification is set); otherwise false, and the flow is judged by its own port as before.
+     */
+    private boolean rpcEndpoint(Flow f, Classification c, CompiledCatalog catalog, FlowInspection fi, Roles roles) {
+        int r = catalog.match(IpProtocol.TCP, org.portmatrix.inspect.dcerpc.DceRpcInspector.EPM_PORT, c.srcRoles, c.dstRoles);
+        while (r != CompiledCatalog.NO_RULE && catalog.rule(r).protocol() != RuleProtocol.DCERPC) {
+            r = catalog.nextMatch(IpProtocol.TCP, org.portmatrix.inspect.dcerpc.DceRpcInspector.EPM_PORT, c.srcRoles, c.dstRoles, r);
+        }
+        if (r == CompiledCatalog.NO_RULE) {
+            return false;
+        }
+        c.verdict = Verdict.EXPECTED;
+        c.rule = r;
+        c.configured = null;
+        c.configuredIndex = -1;
+        c.configuredAt = null;
+        c.reason = "TCP " + f.dstPort() + " from " + roles.text(c.srcRoles) + " to " + roles.text(c.dstRoles) + " is RPC on a dynamic"
+                + " endpoint: the endpoint mapper on TCP 135 of " + Addresses.format(f.ipVersion(), f.dstHi(), f.dstLo())
+                + " handed this port to " + Addresses.format(f.ipVersion(), f.srcHi(), f.srcLo()) + " (flow " + fi.rpcEndpointFlow
+                + "), and the catalog documents DCOM and RPC on TCP 135 (" + catalog.describe(r) + "). On the wire: "
+                + ProtocolCheck.wire(fi, null, false) + ".";
+        return true;
     }
 
     /**

@@ -24,6 +24,11 @@ public final class DceRpcInspector extends Inspector {
     static final byte[] EPM_UUID_LE = {(byte) 0x08, (byte) 0x83, (byte) 0xaf, (byte) 0xe1, 0x1f, 0x5d, (byte) 0xc9, 0x11,
         (byte) 0x91, (byte) 0xa4, 0x08, 0x00, 0x2b, 0x14, (byte) 0xa0, (byte) 0xfa};
 
+    /** The endpoint mapper's port (C706 appendix I; MS-RPCE 2.1.1.1). */
+    public static final int EPM_PORT = 135;
+    /** Response PDU type: an ept_map answer carries its towers in one (C706 §12.6.4.10). */
+    static final int RESPONSE = 2;
+
     public DceRpcInspector() {
         super("dcerpc", true, false, new int[] {135, 593}, new int[0]);
     }
@@ -65,5 +70,44 @@ public final class DceRpcInspector extends Inspector {
         }
         fi.detected(AppProtocol.DCERPC, "DCE/RPC v5 " + what);
         return DETECTED;
+    }
+
+    /**
+     * On the endpoint mapper's port, the flow is followed past its first PDU: its ept_map responses name the dynamic
+     * endpoints it hands out ({@link #towers}), which {@code Inspection} keeps so that the connection to one of them is
+     * known for the RPC it is. Elsewhere one PDU tells all.
+     */
+    @Override
+    public boolean wantsMore(FlowInspection fi, int slot) {
+        return fi.tcp && fi.dstPort == EPM_PORT;
+    }
+
+    /**
+     * The TCP/IP endpoints of the protocol towers in a response PDU at {@code off} (an ept_map answer, MS-RPCE 2.2.1.2.x,
+     * C706 appendix L): each tower's floors are lhs_length(2, little-endian) lhs rhs_length(2) rhs; the ncacn_ip_tcp
+     * floors are TCP (lhs 0x07, rhs the port, big-endian) then IP (lhs 0x09, rhs the IPv4 address):
+     * <pre>01 00 07 02 00 PP PP 01 00 09 04 00 AA AA AA AA</pre>
+     * Up to {@code ports.length} are written into {@code ports} and {@code addresses} (IPv4 as an int; 0 when the
+     * tower leaves it to the caller, 0.0.0.0); returns how many. Not a response PDU: 0.
+     */
+    public static int towers(byte[] b, int off, int len, int[] ports, int[] addresses) {
+        if (header(b, off, len) != RESPONSE) {
+            return 0;
+        }
+        int n = 0;
+        int end = off + len - 16;
+        for (int i = off + HEADER; i <= end && n < ports.length; i++) {
+            if (b[i] == 1 && b[i + 1] == 0 && b[i + 2] == 7 && b[i + 3] == 2 && b[i + 4] == 0
+                    && b[i + 7] == 1 && b[i + 8] == 0 && b[i + 9] == 9 && b[i + 10] == 4 && b[i + 11] == 0) {
+                int port = Wire.u16(b, i + 5);
+                if (port != 0) {
+                    ports[n] = port;
+                    addresses[n] = (int) Wire.u32(b, i + 12);
+                    n++;
+                }
+                i += 15;
+            }
+        }
+        return n;
     }
 }
