@@ -142,10 +142,28 @@ wait_for_package_manager
 echo 'wireshark-common wireshark-common/install-setuid boolean false' |
   "${as_root[@]}" debconf-set-selections
 
+# Several packages are daemons (coturn, snmpd, chrony, dnsmasq, samba) that the tests and the recording scripts start
+# themselves, in network namespaces of their own. Installed on a machine with an init system they would start there,
+# on every interface: chronyd asking the NTP pool, nmbd broadcasting NetBIOS names on the LAN. Debian's policy-rc.d
+# (exit status 101: "action forbidden") keeps the installation from starting them; one already there is left as is.
+policy=/usr/sbin/policy-rc.d
+made_policy=""
+if [[ ! -e "$policy" ]]; then
+  printf '#!/bin/sh\n# install-test-deps.sh: no service starts while the test packages are installed\nexit 101\n' |
+    "${as_root[@]}" tee "$policy" >/dev/null
+  "${as_root[@]}" chmod 755 "$policy"
+  made_policy=1
+  trap '"${as_root[@]}" rm -f "$policy"' EXIT
+fi
+
 apt_options=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
 "${as_root[@]}" apt-get "${apt_options[@]}" update
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
   apt-get "${apt_options[@]}" install -y --no-install-recommends "${missing[@]}"
+if [[ -n "$made_policy" ]]; then
+  "${as_root[@]}" rm -f "$policy"
+  trap - EXIT
+fi
 
 still_missing=()
 for requirement in "${REQUIREMENTS[@]}"; do
