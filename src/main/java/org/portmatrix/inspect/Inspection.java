@@ -239,7 +239,7 @@ public final class Inspection {
     };
     static final int RPC_ENDPOINTS = 4096;
     private final int[] towerPorts = new int[16];
-    private final int[] towerAddresses = new int[16];
+    private final int[] towerAddresses = new int[16]; // (read, not used: see rpcEndpoints)
 
     /**
      * DCOM and RPC (documented on TCP 135) ask the server's endpoint mapper on 135 for an interface's endpoint, then
@@ -255,13 +255,11 @@ public final class Inspection {
             }
             int n = org.portmatrix.inspect.dcerpc.DceRpcInspector.towers(b, off, len, towerPorts, towerAddresses);
             for (int i = 0; i < n; i++) {
-                long hi = f.dstHi();
-                long lo = f.dstLo();
-                if (towerAddresses[i] != 0 && f.ipVersion() == 4) { // (0.0.0.0: the mapper's own address, the flow's responder)
-                    hi = 0;
-                    lo = org.portmatrix.decode.Decoded.V4_MAPPED | (towerAddresses[i] & 0xffffffffL);
-                }
-                rpcEndpoints.put(new RpcEndpoint(f.srcHi(), f.srcLo(), hi, lo, towerPorts[i]), new long[] {f.id, f.lastNanos});
+                // The endpoint is the mapper's own host, whatever IPv4 address the tower names: the RPC runtime takes the
+                // port from the answer and connects to the address it asked (a server behind NAT, or with several
+                // addresses, names one the client does not use; a tower naming another host is no answer of that host's
+                // mapper, and the flow there is judged by its port).
+                rpcEndpoints.put(new RpcEndpoint(f.srcHi(), f.srcLo(), f.dstHi(), f.dstLo(), towerPorts[i]), new long[] {f.id, f.lastNanos});
             }
         } else if (fi.rpcEndpointFlow < 0 && !rpcEndpoints.isEmpty()) {
             long[] e = rpcEndpoints.get(new RpcEndpoint(f.srcHi(), f.srcLo(), f.dstHi(), f.dstLo(), fi.dstPort));

@@ -54,6 +54,95 @@ class DceRpcDynamicTest {
         assertEquals("dcerpc", other.get("app_protocol").asText(), other.toString());
     }
 
+    /** The tower's IPv4 floor as a pattern (lhs 0x09, rhs of 4 bytes) followed by the address. */
+    static byte[] ipFloor(int a, int b, int c, int d) {
+        return new byte[] {1, 0, 9, 4, 0, (byte) a, (byte) b, (byte) c, (byte) d};
+    }
+
+    /** {@code capture}'s bytes with the Map response's IPv4 floor naming {@code to} instead of 127.5.1.10 (once). */
+    static byte[] towerNaming(byte[] capture, byte[] to) {
+        byte[] from = ipFloor(127, 5, 1, 10);
+        byte[] out = capture.clone();
+        int found = -1;
+        for (int i = 0; i + from.length <= out.length; i++) {
+            if (java.util.Arrays.equals(out, i, i + from.length, from, 0, from.length)) {
+                assertEquals(-1, found, "one IPv4 floor");
+                found = i;
+            }
+        }
+        assertTrue(found >= 0, "the Map response's IPv4 floor");
+        System.arraycopy(to, 0, out, found, to.length);
+        return out;
+    }
+
+    /**
+     * The tower's IPv4 address is the server's own view of itself (a server behind NAT, or one with several addresses,
+     * names one the client does not use); the RPC runtime takes the port from it and connects to the address it asked:
+     * the Director's RPC to 127.5.1.10 is the RPC the mapper of 127.5.1.10 handed out, whatever address its tower names.
+     */
+    @Test
+    void theTowersAddressIsNotWhereTheClientConnects() throws Exception {
+        int port = handedOut(CAPTURE);
+        Path dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "pm-dcerpc");
+        try {
+            Path nat = dir.resolve("dcerpc-dynamic.pcap");
+            Files.write(nat, towerNaming(Files.readAllBytes(Path.of(CAPTURE)), ipFloor(10, 1, 1, 10)));
+            assertEquals(port + "\t10.1.1.10", run("tshark", "-n", "-r", nat.toString(), "-Y", "epm && ip.src == 127.5.1.10", "-T", "fields",
+                    "-e", "epm.proto.tcp_port", "-e", "epm.proto.ip").strip());
+            InspectCapturesTest.Analysis a = analyzeUnder(TOPOLOGY, "../../" + nat, "jsonl");
+            JsonNode mapper = a.one(DIRECTOR, "tcp", 135);
+            JsonNode rpc = a.one(DIRECTOR, "tcp", port);
+            InspectCapturesTest.assertFlow(rpc, "expected", "dcerpc", "fe-dcerpc-135");
+            assertTrue(rpc.get("reason").asText().contains("the endpoint mapper on TCP 135 of 127.5.1.10 handed this port to 127.5.2.10 (flow "
+                    + mapper.get("flow_id").asLong() + ")"), rpc.toString());
+        } finally {
+            delete(dir);
+        }
+    }
+
+    /**
+     * The mapper of 127.5.1.10 naming another Front End, 127.5.1.11, in its tower, and the Director connecting to that
+     * port on 127.5.1.11: 127.5.1.11's own mapper was never asked, and the flow is judged by its port (it had been
+     * `expected`, "the endpoint mapper on TCP 135 of 127.5.1.11 handed this port", which no mapper of 127.5.1.11 did).
+     */
+    @Test
+    void aPortOnAnotherHostIsJudgedByThePort() throws Exception {
+        int port = handedOut(CAPTURE);
+        Path dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "pm-dcerpc");
+        try {
+            Path mapper = dir.resolve("mapper.pcap");
+            Path rpc = dir.resolve("rpc.pcap");
+            Path moved = dir.resolve("moved.pcap");
+            Path merged = dir.resolve("dcerpc-dynamic.pcap");
+            run("tshark", "-n", "-r", CAPTURE, "-Y", "tcp.port == 135", "-w", mapper.toString());
+            Files.write(mapper, towerNaming(Files.readAllBytes(mapper), ipFloor(127, 5, 1, 11)));
+            run("tshark", "-n", "-r", CAPTURE, "-Y", "ip.addr == " + DIRECTOR + " && tcp.port == " + port, "-w", rpc.toString());
+            run("tcprewrite", "--pnat=127.5.1.10/32:127.5.1.11/32", "--fixcsum", "-i", rpc.toString(), "-o", moved.toString());
+            run("mergecap", "-F", "pcap", "-w", merged.toString(), mapper.toString(), moved.toString());
+            assertEquals(port + "\t127.5.1.11", run("tshark", "-n", "-r", merged.toString(), "-Y", "epm && ip.src == 127.5.1.10", "-T", "fields",
+                    "-e", "epm.proto.tcp_port", "-e", "epm.proto.ip").strip());
+            assertEquals("127.5.1.11", run("tshark", "-n", "-r", merged.toString(), "-Y", "tcp.flags == 0x002 && tcp.dstport == " + port,
+                    "-T", "fields", "-e", "ip.dst").strip());
+            InspectCapturesTest.Analysis a = analyzeUnder(TOPOLOGY, "../../" + merged, "jsonl");
+            InspectCapturesTest.assertFlow(a.one(DIRECTOR, "tcp", 135), "expected", "dcerpc", "fe-dcerpc-135");
+            JsonNode other = a.one(DIRECTOR, "tcp", port);
+            assertEquals("127.5.1.11", other.get("dst_ip").asText(), other.toString());
+            assertEquals("unexpected_role_pair", other.get("verdict").asText(), other.toString());
+            assertEquals("dcerpc", other.get("app_protocol").asText(), other.toString());
+        } finally {
+            delete(dir);
+        }
+    }
+
+    static void delete(Path dir) throws java.io.IOException {
+        try (var s = Files.list(dir)) {
+            for (Path p : s.toList()) {
+                Files.delete(p);
+            }
+        }
+        Files.delete(dir);
+    }
+
     /** Without the mapper's answer in the capture (its connection cut out), the Director's RPC is judged by its port. */
     @Test
     void withoutTheMappersAnswerThePortAloneJudges() throws Exception {
