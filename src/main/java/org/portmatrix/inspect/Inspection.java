@@ -228,7 +228,7 @@ public final class Inspection {
 
     /**
      * The dynamic endpoints the endpoint mappers on TCP 135 handed out ({@link DceRpcInspector#towers}), each with the
-     * flow that asked and when: {flow id, nanos}. At most {@link #RPC_ENDPOINTS}, the oldest forgotten first. On the
+     * flow that asked and when: {flow id, nanos}. At most {@link #RPC_ENDPOINTS}, the one handed out longest ago forgotten first. On the
      * thread that inspects the packets; a flow finds its entry when it is detected as DCE/RPC there, before it ends.
      */
     private final Map<RpcEndpoint, long[]> rpcEndpoints = new java.util.LinkedHashMap<>(16, 0.75f, false) {
@@ -259,7 +259,11 @@ public final class Inspection {
                 // port from the answer and connects to the address it asked (a server behind NAT, or with several
                 // addresses, names one the client does not use; a tower naming another host is no answer of that host's
                 // mapper, and the flow there is judged by its port).
-                rpcEndpoints.put(new RpcEndpoint(f.srcHi(), f.srcLo(), f.dstHi(), f.dstLo(), towerPorts[i]), new long[] {f.id, f.lastNanos});
+                // (removed first: a LinkedHashMap in insertion order keeps a key put again where it was, and an endpoint
+                // handed out again every few minutes would be forgotten first, as if handed out once, days ago)
+                RpcEndpoint key = new RpcEndpoint(f.srcHi(), f.srcLo(), f.dstHi(), f.dstLo(), towerPorts[i]);
+                rpcEndpoints.remove(key);
+                rpcEndpoints.put(key, new long[] {f.id, f.lastNanos});
             }
         } else if (fi.rpcEndpointFlow < 0 && !rpcEndpoints.isEmpty()) {
             long[] e = rpcEndpoints.get(new RpcEndpoint(f.srcHi(), f.srcLo(), f.dstHi(), f.dstLo(), fi.dstPort));

@@ -134,6 +134,93 @@ class DceRpcDynamicTest {
         }
     }
 
+    /**
+     * A Director that asks the same Front End's mapper again and again (a move of users every few minutes, for days)
+     * while the mappers hand out more than {@link Inspection#RPC_ENDPOINTS} other endpoints: the endpoint it asked for
+     * last is among the last remembered. (It had kept its place from the first time it was handed out and was forgotten
+     * first: the RPC after the latest answer was unexpected_role_pair.) Made of the capture's own packets: its mapper
+     * connection, then 2,048 more of them, each from a port of its own and answered with a port of its own, the first
+     * again, 2,048 more, and the Director's RPC.
+     */
+    @Test
+    void anEndpointHandedOutAgainIsRememberedAsNew() throws Exception {
+        int port = handedOut(CAPTURE);
+        byte[] in = Files.readAllBytes(Path.of(CAPTURE));
+        java.util.List<byte[]> records = new java.util.ArrayList<>();
+        for (int at = 24; at < in.length; ) {
+            int caplen = java.nio.ByteBuffer.wrap(in, at + 8, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+            records.add(java.util.Arrays.copyOfRange(in, at, at + 16 + caplen));
+            at += 16 + caplen;
+        }
+        assertEquals(36, records.size());
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write(in, 0, 24);
+        int[] time = {0};
+        java.util.function.BiConsumer<Integer, Integer> mapper = (clientPort, handed) -> {
+            for (byte[] r : records.subList(0, 13)) { // frames 1-13: the Director's connection to 135
+                byte[] c = r.clone();
+                int src = (c[16 + 34] & 0xff) << 8 | c[16 + 35] & 0xff;
+                int at = src == 135 ? 16 + 36 : 16 + 34; // the client's port in the TCP header
+                c[at] = (byte) (clientPort >> 8);
+                c[at + 1] = (byte) (int) clientPort;
+                replaceTowerPort(c, port, handed);
+                stamp(c, time[0]++);
+                out.writeBytes(c);
+            }
+        };
+        mapper.accept(30000, port);
+        for (int k = 0; k < 2048; k++) {
+            mapper.accept(32768 + k, 1024 + k);
+        }
+        mapper.accept(31000, port); // asked again
+        for (int k = 2048; k < 4096; k++) {
+            mapper.accept(32768 + k, 1024 + k);
+        }
+        for (byte[] r : records.subList(13, 26)) { // frames 14-26: the Director's RPC on the port handed out
+            byte[] c = r.clone();
+            stamp(c, time[0]++);
+            out.writeBytes(c);
+        }
+        Path dir = Files.createTempDirectory(Files.createDirectories(Path.of("target")), "pm-dcerpc");
+        try {
+            Path many = dir.resolve("dcerpc-dynamic.pcap");
+            Files.write(many, out.toByteArray());
+            // (-d: a client port such as 34980 is another protocol's to tshark, and its 135 connection is read as that)
+            java.util.List<String> answers = run("tshark", "-n", "-r", many.toString(), "-d", "tcp.port==135,dcerpc", "-Y",
+                    "epm && ip.src == 127.5.1.10", "-T", "fields",
+                    "-e", "epm.proto.tcp_port").strip().lines().toList();
+            assertEquals(4098, answers.size()); // 4,097 ports handed out, the Director's twice
+            assertEquals(4097, answers.stream().distinct().count());
+            assertEquals(String.valueOf(port), answers.get(2049));
+            InspectCapturesTest.Analysis a = analyzeUnder(TOPOLOGY, "../../" + many, "jsonl");
+            JsonNode again = a.flows().stream().filter(f -> f.get("src_port").asInt() == 31000).findFirst().orElseThrow();
+            JsonNode rpc = a.one(DIRECTOR, "tcp", port);
+            InspectCapturesTest.assertFlow(rpc, "expected", "dcerpc", "fe-dcerpc-135");
+            assertTrue(rpc.get("reason").asText().contains("handed this port to 127.5.2.10 (flow " + again.get("flow_id").asLong() + ")"),
+                    rpc.toString());
+        } finally {
+            delete(dir);
+        }
+    }
+
+    /** The tower's TCP floor naming {@code to} instead of {@code from}, in the record {@code r} (if it has one). */
+    static void replaceTowerPort(byte[] r, int from, int to) {
+        for (int i = 16; i + 7 <= r.length; i++) {
+            if (r[i] == 1 && r[i + 1] == 0 && r[i + 2] == 7 && r[i + 3] == 2 && r[i + 4] == 0
+                    && ((r[i + 5] & 0xff) << 8 | r[i + 6] & 0xff) == from) {
+                r[i + 5] = (byte) (to >> 8);
+                r[i + 6] = (byte) to;
+            }
+        }
+    }
+
+    /** The record's timestamp set to {@code ms} milliseconds after 2026-01-01. */
+    static void stamp(byte[] r, int ms) {
+        java.nio.ByteBuffer h = java.nio.ByteBuffer.wrap(r, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        h.putInt(0, 1767225600 + ms / 1000);
+        h.putInt(4, ms % 1000 * 1000);
+    }
+
     static void delete(Path dir) throws java.io.IOException {
         try (var s = Files.list(dir)) {
             for (Path p : s.toList()) {
