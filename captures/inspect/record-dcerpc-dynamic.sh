@@ -43,7 +43,18 @@ ip netns exec "$NS" ip addr add "$FRONT_END/32" dev lo
 
 # Every directory Samba writes to is in $WORK. "rpc start on demand helpers = no" lets samba-dcerpcd
 # run on its own (without it, it expects smbd or winbindd to start it as a helper). Only the rpcd_*
-# workers still open their log before they read it: empty files /var/log/samba/log.rpcd_*.
+# workers still open their log before they read it: empty files /var/log/samba/log.rpcd_*, those that
+# this run made removed at the exit (one that was there before, or that holds anything, is left).
+samba_logs_before=$(ls -1 /var/log/samba/log.rpcd_* 2>/dev/null || true)
+remove_samba_logs() {
+  local f
+  for f in /var/log/samba/log.rpcd_*; do
+    if [[ -f "$f" && ! -s "$f" ]] && ! grep -qxF -- "$f" <<<"$samba_logs_before"; then
+      rm -f -- "$f"
+    fi
+  done
+}
+RECORD_ON_EXIT=remove_samba_logs
 samba=$WORK/samba
 mkdir -p "$samba"/{lock,state,cache,private,pid,ncalrpc,log}
 cat >"$samba/smb.conf" <<EOF
