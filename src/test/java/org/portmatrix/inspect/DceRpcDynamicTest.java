@@ -244,12 +244,7 @@ class DceRpcDynamicTest {
             assertEquals("unexpected_role_pair", rpc.get("verdict").asText(), rpc.toString());
             assertEquals("dcerpc", rpc.get("app_protocol").asText(), rpc.toString());
         } finally {
-            try (var s = Files.list(dir)) {
-                for (Path p : s.toList()) {
-                    Files.delete(p);
-                }
-            }
-            Files.delete(dir);
+            delete(dir);
         }
     }
 }
