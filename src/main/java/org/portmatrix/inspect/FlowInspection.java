@@ -60,10 +60,9 @@ public final class FlowInspection {
     public int longestPayload;
     /**
      * DCE/RPC on a port other than the endpoint mapper's: the id of the flow in which the responder's endpoint mapper
-     * (TCP 135) handed this port out to this initiator, or -1; {@link #rpcEndpointNanos} when it did.
+     * (TCP 135) handed this port out to this initiator, or -1.
      */
     public long rpcEndpointFlow = -1;
-    public long rpcEndpointNanos;
     /** The TLS summary, built once when the flow ends (TLS flows only). */
     public TlsInfo tls;
     /** Each inspector's per-flow state, by slot; allocated on the first inspector that needs one. */

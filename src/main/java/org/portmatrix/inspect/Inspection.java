@@ -239,7 +239,6 @@ public final class Inspection {
     };
     static final int RPC_ENDPOINTS = 4096;
     private final int[] towerPorts = new int[16];
-    private final int[] towerAddresses = new int[16]; // (read, not used: see rpcEndpoints)
 
     /**
      * DCOM and RPC (documented on TCP 135) ask the server's endpoint mapper on 135 for an interface's endpoint, then
@@ -253,7 +252,7 @@ public final class Inspection {
             if (forward) {
                 return;
             }
-            int n = org.portmatrix.inspect.dcerpc.DceRpcInspector.towers(b, off, len, towerPorts, towerAddresses);
+            int n = org.portmatrix.inspect.dcerpc.DceRpcInspector.towers(b, off, len, towerPorts);
             for (int i = 0; i < n; i++) {
                 // The endpoint is the mapper's own host, whatever IPv4 address the tower names: the RPC runtime takes the
                 // port from the answer and connects to the address it asked (a server behind NAT, or with several
@@ -269,7 +268,6 @@ public final class Inspection {
             long[] e = rpcEndpoints.get(new RpcEndpoint(f.srcHi(), f.srcLo(), f.dstHi(), f.dstLo(), fi.dstPort));
             if (e != null && f.firstNanos >= e[1]) { // (handed out before the connection began)
                 fi.rpcEndpointFlow = e[0];
-                fi.rpcEndpointNanos = e[1];
             }
         }
     }

@@ -83,14 +83,15 @@ public final class DceRpcInspector extends Inspector {
     }
 
     /**
-     * The TCP/IP endpoints of the protocol towers in a response PDU at {@code off} (an ept_map answer, MS-RPCE 2.2.1.2.x,
+     * The TCP ports of the protocol towers in a response PDU at {@code off} (an ept_map answer, MS-RPCE 2.2.1.2.x,
      * C706 appendix L): each tower's floors are lhs_length(2, little-endian) lhs rhs_length(2) rhs; the ncacn_ip_tcp
      * floors are TCP (lhs 0x07, rhs the port, big-endian) then IP (lhs 0x09, rhs the IPv4 address):
      * <pre>01 00 07 02 00 PP PP 01 00 09 04 00 AA AA AA AA</pre>
-     * Up to {@code ports.length} are written into {@code ports} and {@code addresses} (IPv4 as an int; 0 when the
-     * tower leaves it to the caller, 0.0.0.0); returns how many. Not a response PDU: 0.
+     * Up to {@code ports.length} ports are written into {@code ports}; returns how many. Not a response PDU: 0. The IPv4
+     * address is not taken: the RPC runtime connects to the host it asked, whatever address the tower names (a server
+     * behind NAT names one its clients never see).
      */
-    public static int towers(byte[] b, int off, int len, int[] ports, int[] addresses) {
+    public static int towers(byte[] b, int off, int len, int[] ports) {
         if (header(b, off, len) != RESPONSE) {
             return 0;
         }
@@ -101,9 +102,7 @@ public final class DceRpcInspector extends Inspector {
                     && b[i + 7] == 1 && b[i + 8] == 0 && b[i + 9] == 9 && b[i + 10] == 4 && b[i + 11] == 0) {
                 int port = Wire.u16(b, i + 5);
                 if (port != 0) {
-                    ports[n] = port;
-                    addresses[n] = (int) Wire.u32(b, i + 12);
-                    n++;
+                    ports[n++] = port;
                 }
                 i += 15;
             }
