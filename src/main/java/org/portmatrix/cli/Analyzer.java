@@ -140,6 +140,11 @@ public final class Analyzer implements FlowSink {
         }
     }
 
+    /** The flow thread's CPU time once {@link #finish} has returned, with timing on ({@link Phases}); -1 otherwise. */
+    long flowThreadCpuNanos() {
+        return handoff == null ? -1 : handoff.cpuNanos();
+    }
+
     /** Stops {@link #read} at the next stretch of packets once {@code stop} gives a reason ("stopped by SIGTERM"). */
     void stopWhen(java.util.function.Supplier<String> stop) {
         this.stop = stop;

@@ -31,6 +31,8 @@ final class FlowHandoff {
     private int n;
     private volatile Throwable failure;
     private boolean finished;
+    /** The flow thread's CPU time when it ended, for {@code -Dportmatrix.timing=true} ({@link Phases}); -1 otherwise. */
+    private volatile long cpuNanos = -1;
 
     FlowHandoff(Consumer<Flow> work) {
         this.work = work;
@@ -44,6 +46,9 @@ final class FlowHandoff {
             while (true) {
                 Flow[] b = queue.take();
                 if (b == END) {
+                    if (Phases.enabled()) {
+                        cpuNanos = Phases.threadCpuNanos();
+                    }
                     return;
                 }
                 if (failure != null) {
@@ -94,6 +99,11 @@ final class FlowHandoff {
             throw new InterruptedIOException("interrupted while reporting flows");
         }
         raise();
+    }
+
+    /** The flow thread's CPU time in nanoseconds once {@link #finish} has returned, with timing on; -1 otherwise. */
+    long cpuNanos() {
+        return cpuNanos;
     }
 
     private void put(Flow[] b) {

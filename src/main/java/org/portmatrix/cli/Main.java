@@ -584,6 +584,9 @@ public final class Main {
                 RunSummary summary = analyzer.finish(catalog.source(), topology.source()); // commits the reports
                 read.finished();
                 phases.mark("finish");
+                if (analyzer.flowThreadCpuNanos() >= 0) {
+                    phases.note(String.format("flow thread CPU %d ms (read and finish)", analyzer.flowThreadCpuNanos() / 1_000_000));
+                }
                 List<String> written = new ArrayList<>(reports.written());
                 // A failed write of the extract (a full disk) loses the extract only: the reports above are
                 // written, the summary below is printed, then the failure, and the exit status is 2.

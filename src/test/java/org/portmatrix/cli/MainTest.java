@@ -567,4 +567,27 @@ class MainTest {
         assertOneLineError(run("catalog", "--catalog", bad.toString()), bad + ":6");
         assertOneLineError(run("analyze", SAMPLE, "--catalog", bad.toString()), bad + ":6");
     }
+
+    /**
+     * {@code -Dportmatrix.timing=true} splits a run for benchmarks/compare.sh and the README's "where the time goes": the
+     * read's line gives the packet thread's CPU, and a line of its own the flow thread's (the second core's main user); off,
+     * neither is printed.
+     */
+    @Test
+    void timingGivesThePacketAndFlowThreadsCpu() {
+        System.setProperty("portmatrix.timing", "true");
+        Run on;
+        try {
+            on = run("analyze", SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl");
+        } finally {
+            System.clearProperty("portmatrix.timing");
+        }
+        assertEquals(0, on.status(), on.err());
+        assertTrue(on.err().matches("(?s).*timing: read .*packet thread CPU +\\d+ ms\\R.*"), on.err());
+        assertTrue(on.err().matches("(?s).*timing: flow thread CPU \\d+ ms \\(read and finish\\)\\R.*"), on.err());
+        Run off = run("analyze", SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, off.status(), off.err());
+        assertFalse(off.err().contains("timing:"), off.err());
+        assertEquals(off.out(), on.out());
+    }
 }
