@@ -50,6 +50,16 @@ public final class Coverage {
     final long[] reachedRoles;
     final long[] firstNanos;
     final long[] lastNanos;
+    /**
+     * Per rule, the destination ports outside its own that flows it allowed reached (null while none): RPC on the dynamic
+     * endpoints an endpoint mapper on 135 handed out, allowed under the rule for 135. At most {@link #OTHER_PORTS} kept.
+     */
+    private final java.util.TreeSet<Integer>[] otherPorts;
+    final long[] otherPortFlows;
+    /** Per rule: more distinct other ports than {@link #OTHER_PORTS} were reached. */
+    private final boolean[] otherPortsMore;
+    /** Distinct ports kept per rule for {@link RuleRow#otherPorts}; beyond them only counted. */
+    static final int OTHER_PORTS = 32;
     private long flowsToTopology;
 
     public Coverage(List<Rule> rules, List<String> topologyRoles) {
@@ -64,6 +74,11 @@ public final class Coverage {
         reachedRoles = new long[n];
         firstNanos = new long[n];
         lastNanos = new long[n];
+        @SuppressWarnings("unchecked")
+        java.util.TreeSet<Integer>[] other = new java.util.TreeSet[n];
+        otherPorts = other;
+        otherPortFlows = new long[n];
+        otherPortsMore = new boolean[n];
         Arrays.fill(firstNanos, Long.MAX_VALUE);
         Arrays.fill(lastNanos, Long.MIN_VALUE);
         protocols = new RuleProtocol[n];
@@ -123,6 +138,19 @@ public final class Coverage {
                 port = r.srcPort(); // media allowed by its rule read the other way round: the initiator's port carried it
                 reached = r.srcRoles();
                 from = r.dstRoles();
+            }
+        }
+        if (ri != null && (port < rules.get(ri).portMin() || port > rules.get(ri).portMax()) && port >= 0 && port <= 65535) {
+            // Allowed on a port that is not the rule's: what a firewall between the hosts must pass too (RPC's endpoints).
+            otherPortFlows[ri]++;
+            java.util.TreeSet<Integer> ports = otherPorts[ri];
+            if (ports == null) {
+                ports = otherPorts[ri] = new java.util.TreeSet<>();
+            }
+            if (ports.size() < OTHER_PORTS || ports.contains(port)) {
+                ports.add(port);
+            } else {
+                otherPortsMore[ri] = true;
             }
         }
         if (port < 0 || port > 65535 || reached.isEmpty()) {
@@ -205,9 +233,14 @@ public final class Coverage {
      * @param flows flows the rule allowed
      * @param flaggedFlows of those, flows flagged anyway (wrong protocol, unverifiable)
      * @param portFlows flows of any verdict that reached its transport/port on one of its destination roles
+     * @param otherPortFlows of {@code flows}, those to a port outside the rule's (RPC on an endpoint the endpoint mapper
+     *                       handed out)
+     * @param otherPorts those ports, ascending, at most {@link #OTHER_PORTS}
+     * @param otherPortsMore more ports than {@code otherPorts} holds were reached
      */
     public record RuleRow(Rule rule, boolean applies, long flows, long packets, long bytes, long flaggedFlows,
-                          long portFlows, long firstNanos, long lastNanos) {
+                          long portFlows, long firstNanos, long lastNanos, long otherPortFlows, List<Integer> otherPorts,
+                          boolean otherPortsMore) {
         public boolean seen() {
             return flows > 0;
         }
@@ -222,6 +255,32 @@ public final class Coverage {
 
         public String sources() {
             return rule.srcAny() ? "any" : String.join("+", rule.srcRoles());
+        }
+
+        /**
+         * "1 flow of these to another port, tcp/49667 (RPC on an endpoint the endpoint mapper on TCP 135 handed out: a
+         * firewall between these hosts must pass it too)", or null when every flow the rule allowed was on its own port.
+         */
+        public String otherPortsText() {
+            if (otherPortFlows == 0) {
+                return null;
+            }
+            StringBuilder b = new StringBuilder();
+            b.append(TextReport.plural(otherPortFlows, "flow")).append(" of these to ")
+                    .append(otherPorts.size() == 1 && !otherPortsMore ? "another port, " : "other ports, ");
+            for (int i = 0; i < otherPorts.size(); i++) {
+                b.append(i == 0 ? "" : ", ").append(rule.transportName()).append('/').append(otherPorts.get(i));
+            }
+            if (otherPortsMore) {
+                b.append(" and more");
+            }
+            boolean one = otherPorts.size() == 1 && !otherPortsMore;
+            b.append(rule.protocol() == RuleProtocol.DCERPC
+                    ? (one ? " (RPC on an endpoint the endpoint mapper on " : " (RPC on endpoints the endpoint mapper on ")
+                            + rule.transportName().toUpperCase(java.util.Locale.ROOT) + " " + rule.portText() + " handed out: a"
+                            + " firewall between these hosts must pass " + (one ? "it" : "them") + " too)"
+                    : " (a firewall between these hosts must pass " + (one ? "it" : "them") + " too)");
+            return b.toString();
         }
     }
 
@@ -241,7 +300,8 @@ public final class Coverage {
         List<RuleRow> out = new ArrayList<>(rules.size());
         for (int i = 0; i < rules.size(); i++) {
             out.add(new RuleRow(rules.get(i), applies(i), flows[i], packets[i], bytes[i], flaggedFlows[i], portFlows[i],
-                    flows[i] == 0 ? 0 : firstNanos[i], flows[i] == 0 ? 0 : lastNanos[i]));
+                    flows[i] == 0 ? 0 : firstNanos[i], flows[i] == 0 ? 0 : lastNanos[i], otherPortFlows[i],
+                    otherPorts[i] == null ? List.of() : List.copyOf(otherPorts[i]), otherPortsMore[i]));
         }
         return out;
     }

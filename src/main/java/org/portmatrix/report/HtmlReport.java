@@ -564,6 +564,7 @@ public final class HtmlReport implements FlowReport {
             row.put("packetsText", n(r.packets()));
             row.put("bytes", r.bytes());
             row.put("bytesText", n(r.bytes()));
+            row.put("otherPorts", r.otherPortsText());
             row.put("portFlows", r.portFlows());
             row.put("portFlowsText", n(r.portFlows()));
             List<String> seeds = new ArrayList<>();

@@ -296,6 +296,9 @@ public final class TextReport implements FlowReport {
                 if (r.flaggedFlows() > 0) {
                     out.printf("      %s of these flagged anyway (protocol_mismatch or unverifiable: the protocol on the wire)%n", plural(r.flaggedFlows(), "flow"));
                 }
+                if (r.otherPortsText() != null) {
+                    out.printf("      %s%n", r.otherPortsText());
+                }
             }
         }
         List<Coverage.Candidate> candidates = c.candidates();

@@ -54,6 +54,29 @@ class DceRpcDynamicTest {
         assertEquals("dcerpc", other.get("app_protocol").asText(), other.toString());
     }
 
+    /**
+     * The catalog coverage, which firewall teams read for the ports to open, names the dynamic port beside the rule for
+     * 135 that allowed the flow there: counted under tcp/135 alone, the port a firewall must also pass was in the flow
+     * records only. The text report and the HTML page's coverage table say it alike; a rule whose flows all went to its
+     * own port says nothing more.
+     */
+    @Test
+    void theCoverageNamesTheEndpointsTheMapperHandedOut() throws Exception {
+        int port = handedOut(CAPTURE);
+        String said = "1 flow of these to another port, tcp/" + port + " (RPC on an endpoint the endpoint mapper on TCP 135"
+                + " handed out: a firewall between these hosts must pass it too)";
+        String text = analyzeUnder(TOPOLOGY, "dcerpc-dynamic.pcap", "text").text();
+        assertTrue(java.util.regex.Pattern.compile("\\n  fe-dcerpc-135 +tcp/135 +front-end +2 +26 +2,400\\n      "
+                + java.util.regex.Pattern.quote(said) + "\\n").matcher(text).find(), text);
+        assertEquals(1, text.split(" of these to ", -1).length - 1, text);
+        String html = analyzeUnder(TOPOLOGY, "dcerpc-dynamic.pcap", "html").text();
+        int row = html.indexOf("<tr class=\"seen\" data-rule=\"fe-dcerpc-135\"");
+        assertTrue(row >= 0, html);
+        String cells = html.substring(row, html.indexOf("</tr>", row));
+        assertTrue(cells.contains("<small class=\"other-ports\">" + said + "</small>"), cells);
+        assertEquals(1, html.split("class=\"other-ports\"", -1).length - 1, "one rule's row says it");
+    }
+
     /** The tower's IPv4 floor as a pattern (lhs 0x09, rhs of 4 bytes) followed by the address. */
     static byte[] ipFloor(int a, int b, int c, int d) {
         return new byte[] {1, 0, 9, 4, 0, (byte) a, (byte) b, (byte) c, (byte) d};
