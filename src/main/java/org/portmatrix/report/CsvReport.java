@@ -41,7 +41,20 @@ public final class CsvReport implements FlowReport {
     private char[] chars = new char[1024];
 
     public CsvReport(Writer out) throws IOException {
+        this(out, false);
+    }
+
+    /**
+     * @param bom starts the file with the byte-order mark (U+FEFF), as for a file a spreadsheet opens: Excel reads a .csv
+     *            without it in the system's ANSI code page, and the reasons' arrows (front-end → front-end) showed as
+     *            "front-end â†’ front-end" in the flagged rows a change board reads; standard output, piped to scripts
+     *            (Python's csv module, cut) that would take the mark as part of the first column's name, goes without
+     */
+    public CsvReport(Writer out, boolean bom) throws IOException {
         this.out = out;
+        if (bom) {
+            out.write('\uFEFF');
+        }
         this.format = CSVFormat.DEFAULT.builder().setHeader(header().toArray(String[]::new)).get();
         new CSVPrinter(line, format); // prints the header record
         flushLine();

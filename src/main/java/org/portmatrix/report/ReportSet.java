@@ -75,16 +75,20 @@ public final class ReportSet implements FlowReport, AutoCloseable {
         add(format, out, bytes, name, target, false);
     }
 
-    /** As {@link #add(String, Writer, java.io.OutputStream, String, ReportTarget)}; {@code listed}: named in {@link #written()} once written. */
+    /**
+     * As {@link #add(String, Writer, java.io.OutputStream, String, ReportTarget)}; {@code listed}: a file of its own, named in
+     * {@link #written()} once written (a CSV file starts with the byte-order mark, standard output does not: {@link CsvReport}).
+     */
     public void add(String format, Writer out, java.io.OutputStream bytes, String name, ReportTarget target, boolean listed) throws IOException {
-        outputs.add(new Output(report(format, out, bytes), name, target, listed));
+        outputs.add(new Output(report(format, out, bytes, listed), name, target, listed));
     }
 
-    private FlowReport report(String format, Writer out, java.io.OutputStream bytes) throws IOException {
+    /** {@code file}: a file of its own, not standard output (a CSV file then starts with the byte-order mark: {@link CsvReport}). */
+    private FlowReport report(String format, Writer out, java.io.OutputStream bytes, boolean file) throws IOException {
         return switch (format) {
             case "text" -> new TextReport(out, data, false);
             case "jsonl" -> bytes != null ? new JsonLinesReport(bytes) : new JsonLinesReport(out);
-            case "csv" -> new CsvReport(out);
+            case "csv" -> new CsvReport(out, file);
             case "html" -> new HtmlReport(out, data, false);
             default -> throw new IllegalArgumentException("unknown format " + format);
         };
@@ -96,7 +100,7 @@ public final class ReportSet implements FlowReport, AutoCloseable {
         for (String[] f : new String[][] {{DIR_JSONL, "jsonl"}, {DIR_CSV, "csv"}, {DIR_HTML, "html"}, {DIR_TEXT, "text"}}) {
             AtomicFile file = AtomicFile.create(dir.resolve(f[0]));
             files.add(file);
-            outputs.add(new Output(report(f[1], file.writer(), file.stream()), file.target().toString(), file, true));
+            outputs.add(new Output(report(f[1], file.writer(), file.stream(), true), file.target().toString(), file, true));
         }
     }
 

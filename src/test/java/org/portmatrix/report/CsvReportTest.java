@@ -100,4 +100,39 @@ class CsvReportTest {
             assertEquals("", row.get("tls.server_certificates"), "an empty list is an empty cell");
         }
     }
+
+    /**
+     * A CSV file portmatrix writes (--output, --report-dir's flows.csv) starts with the UTF-8 byte-order mark: Excel, which
+     * change boards open it in, reads a .csv without it in the system's ANSI code page, and the reasons' arrows of the
+     * flagged rows ("TLS 1.2 on the MTLS port 5061 without a client certificate (edge-internal → front-end; ...") came out
+     * as "â†’". Standard output, which scripts read, has no mark; otherwise the same bytes.
+     */
+    @Test
+    void csvFilesStartWithTheByteOrderMarkAndStandardOutputDoesNot(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        String[] analysis = {"analyze", "captures/inspect/tls.pcap", "--topology", "captures/inspect/inspect-topology.yaml"};
+        java.nio.file.Path file = dir.resolve("flows.csv");
+        java.nio.file.Path reports = dir.resolve("reports");
+        ReportTests.Run toStdout = ReportTests.run(concat(analysis, "--format", "csv"));
+        ReportTests.Run toFile = ReportTests.run(concat(analysis, "--format", "csv", "--output", file.toString()));
+        ReportTests.Run toDir = ReportTests.run(concat(analysis, "--report-dir", reports.toString()));
+        for (ReportTests.Run r : List.of(toStdout, toFile, toDir)) {
+            assertEquals(0, r.status(), r.err());
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(toStdout.out().startsWith("ts_first,"), toStdout.out());
+        org.junit.jupiter.api.Assertions.assertTrue(toStdout.out().contains(" → "), toStdout.out());
+        byte[] mark = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF};
+        byte[] plain = toStdout.out().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        for (java.nio.file.Path p : List.of(file, reports.resolve("flows.csv"))) {
+            byte[] written = java.nio.file.Files.readAllBytes(p);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(mark, java.util.Arrays.copyOf(written, 3), p.toString());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(plain, java.util.Arrays.copyOfRange(written, 3, written.length), p.toString());
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
 }
