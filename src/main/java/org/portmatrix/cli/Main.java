@@ -89,8 +89,17 @@ public final class Main {
                 case "live" -> LiveCommand.run(rest, out, err);
                 case "topology" -> TopologyCommand.run(rest, out, err);
                 case "help", "-h", "--help" -> {
-                    usage(out);
-                    yield ExitStatus.OK;
+                    if (rest.length == 0 || rest[0].equals("analyze")) {
+                        usage(out);
+                        yield ExitStatus.OK;
+                    }
+                    // `help topology` had printed analyze's options, as `help` alone does, and `help foo` had too
+                    yield switch (rest[0]) {
+                        case "catalog" -> CatalogCommand.run(new String[] {"--help"}, out);
+                        case "live" -> LiveCommand.run(new String[] {"--help"}, out, err);
+                        case "topology" -> TopologyCommand.run(new String[] {"help"}, out, err);
+                        default -> throw new UsageException("help: unknown command '" + rest[0] + "' (commands: analyze, catalog, live, topology)");
+                    };
                 }
                 default -> throw new UsageException("unknown command '" + command + "' (commands: analyze, catalog, live, topology, help)");
             };
@@ -285,6 +294,12 @@ public final class Main {
             cl = DefaultParser.builder().get().parse(options, args);
         } catch (MissingArgumentException e) {
             throw new UsageException(command + ": option " + optionName(e.getOption()) + " needs a value (" + e.getOption().getArgName() + ")");
+        } catch (org.apache.commons.cli.AmbiguousOptionException e) {
+            throw new UsageException(command + ": ambiguous option " + e.getOption() + " (could be --"
+                    + String.join(", --", e.getMatchingOptions()) + ")");
+        } catch (org.apache.commons.cli.UnrecognizedOptionException e) {
+            throw new UsageException(command + ": unknown option " + e.getOption() + optionMeant(options, e.getOption())
+                    + "`portmatrix help " + command.split(" ")[0] + "` lists the options)");
         } catch (ParseException e) {
             throw new UsageException(command + ": " + e.getMessage());
         }
@@ -301,6 +316,31 @@ public final class Main {
             throw new UsageException(command + ": empty file name as an argument");
         }
         return cl;
+    }
+
+    /**
+     * " (did you mean --topology? " for an unknown option one or two typing slips from a long option
+     * of the command (the nearest), else " (" (Commons CLI's message had named none).
+     */
+    private static String optionMeant(Options options, String given) {
+        if (!given.startsWith("--")) {
+            return " (";
+        }
+        String name = given.substring(2);
+        int eq = name.indexOf('=');
+        name = eq < 0 ? name : name.substring(0, eq);
+        String best = null;
+        int bestDistance = 3;
+        for (Option o : options.getOptions()) {
+            if (o.getLongOpt() != null) {
+                int d = org.portmatrix.classify.Spelling.distance(name, o.getLongOpt());
+                if (d < bestDistance) {
+                    best = o.getLongOpt();
+                    bestDistance = d;
+                }
+            }
+        }
+        return best == null ? " (" : " (did you mean --" + best + "? ";
     }
 
     private static String optionName(Option o) {

@@ -381,7 +381,36 @@ class MainTest {
         // Not a help request: an unknown option is still a one-line usage error.
         Run bad = run("catalog", "--helpme");
         assertEquals(2, bad.status());
-        assertTrue(bad.err().contains("Unrecognized option: --helpme"), bad.err());
+        assertTrue(bad.err().contains("unknown option --helpme"), bad.err());
+    }
+
+    @Test
+    void helpNamingACommandPrintsThatCommandsHelp() {
+        // `portmatrix help topology` had printed analyze's options, as `help` alone does, and `help foo` had too.
+        String[][] cases = {{"help", "catalog"}, {"help", "topology"}, {"help", "topology", "import"}, {"help", "live"}, {"--help", "live"}};
+        String[] expected = {"--catalog <FILE>", "--resolve-from <CAPTURE>", "--resolve-from <CAPTURE>", "--bpf <EXPR>", "--bpf <EXPR>"};
+        for (int i = 0; i < cases.length; i++) {
+            Run r = run(cases[i]);
+            assertEquals(0, r.status(), String.join(" ", cases[i]) + ": " + r.err());
+            assertTrue(r.out().contains(expected[i]), String.join(" ", cases[i]) + ": " + r.out());
+            assertFalse(r.out().contains("--fail-on-unexpected"), String.join(" ", cases[i]) + ": analyze's options: " + r.out());
+            assertEquals("", r.err(), String.join(" ", cases[i]));
+        }
+        Run analyze = run("help", "analyze");
+        assertEquals(0, analyze.status(), analyze.err());
+        assertTrue(analyze.out().contains("--fail-on-unexpected"), analyze.out());
+        assertOneLineError(run("help", "analyse"), "help: unknown command 'analyse' (commands: analyze, catalog, live, topology)");
+    }
+
+    @Test
+    void aMisspeltOptionIsNamedWithTheOptionMeant() {
+        // Commons CLI's "Unrecognized option: --topolgy" named no option to use instead.
+        assertOneLineError(run("analyze", SAMPLE, "--topolgy", TOPOLOGY),
+                "analyze: unknown option --topolgy (did you mean --topology? `portmatrix help analyze` lists the options)");
+        assertOneLineError(run("topology", "import", "lync.xml", "--hots", "h.csv"),
+                "topology import: unknown option --hots (did you mean --hosts? `portmatrix help topology` lists the options)");
+        assertOneLineError(run("analyze", SAMPLE, "--frobnicate"),
+                "analyze: unknown option --frobnicate (`portmatrix help analyze` lists the options)");
     }
 
     @Test
