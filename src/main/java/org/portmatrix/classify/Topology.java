@@ -202,7 +202,9 @@ public final class Topology {
 
     /**
      * The known role a new role id most likely stands for: the same letters without '-' and '_', or
-     * with a trailing 's' ("frontend", "front_end", "front-ends" for front-end); null for none.
+     * with a trailing 's' ("frontend", "front_end", "front-ends" for front-end), else one typing slip
+     * away from it (a letter wrong, missing, added, or two swapped: "directr", "cleint"); null for none.
+     * Two slips are not taken: edge-external, a role of the import's own, is two from edge-internal.
      */
     private static String likelyMeant(String role, Roles vocabulary, int catalogRoles) {
         String key = bare(role);
@@ -210,6 +212,12 @@ public final class Topology {
             String known = vocabulary.name(b);
             String k = bare(known);
             if (key.equals(k) || key.equals(k + "s")) {
+                return known;
+            }
+        }
+        for (int b = 0; b < catalogRoles; b++) {
+            String known = vocabulary.name(b);
+            if (key.length() >= 4 && Spelling.distance(key, bare(known)) == 1) {
                 return known;
             }
         }

@@ -103,6 +103,33 @@ class TopologyTest {
     }
 
     /**
+     * A catalog role with one letter wrong, missing, added or two swapped ("directr", "mediaton", "cleint"): the
+     * same warning as for "frontend". It had said nothing: the Director's flows were all flagged, and the run
+     * gave no hint why. The roles the import writes that the catalog has not (edge-external, sql-backend,
+     * file-store) are two or more letters from any catalog role, and stay unremarked.
+     */
+    @Test
+    void aCatalogRoleWithOneTypingSlipIsWarnedAbout() throws Exception {
+        Roles roles = new Roles();
+        Catalog.builtIn(roles);
+        List<String> w = load("""
+                roles:
+                  directr: [10.1.2.11]
+                  mediaton: [10.1.4.11]
+                  cleint: [10.2.0.0/16]
+                  edge-internl: [10.1.3.11]
+                  edge-external: [172.31.0.11]
+                  sql-backend: [10.1.9.0/24]
+                  file-store: [10.1.9.20]
+                """, roles).warnings();
+        assertEquals(4, w.size(), w.toString());
+        assertTrue(w.get(0).matches(".*: line 2: role 'directr' is not a catalog role; 'director' is .*"), w.get(0));
+        assertTrue(w.get(1).matches(".*: line 3: role 'mediaton' is not a catalog role; 'mediation' is .*"), w.get(1));
+        assertTrue(w.get(2).matches(".*: line 4: role 'cleint' is not a catalog role; 'client' is .*"), w.get(2));
+        assertTrue(w.get(3).matches(".*: line 5: role 'edge-internl' is not a catalog role; 'edge-internal' is .*"), w.get(3));
+    }
+
+    /**
      * A ports entry's role or 'from' spelt like a catalog role but not as one (frontend, clients): the warning and the
      * refusal name the role meant, where they said only that no address holds it, or that it is no role.
      */
