@@ -32,6 +32,10 @@ public final class TopologyImporter {
      */
     public record Result(String yaml, List<String> unresolved, int addresses, int ports, List<String> notes, boolean damaged) {}
 
+    /** Said on standard error after an import: a Lync topology has no client role (a comment in the file says it too). */
+    public static final String NO_CLIENTS = "a Lync topology lists no clients: add your client subnets to the file (client: [10.2.0.0/16]),"
+            + " or their flows are unknown_host";
+
     public static Result run(Path topologyXml, Path hostsCsv, List<Path> resolveFrom, Catalog catalog)
             throws ConfigException, IOException {
         LyncTopology topo = LyncTopology.read(topologyXml);
@@ -82,6 +86,7 @@ public final class TopologyImporter {
                 + (sources.isEmpty() ? "nothing (give --hosts or --resolve-from)" : String.join(", ", sources)) + ".");
         y.comment("Roles outside the catalog (edge-external, sql-backend, file-store) match no catalog rule; 'ports:' lists the");
         y.comment("ports this deployment configured that the catalog does not document for the role, or moved from it.");
+        y.comment("A Lync topology lists no clients: add your client subnets below (client: [10.2.0.0/16]), or their flows are unknown_host.");
         List<String> unresolved = new ArrayList<>();
         for (String kind : List.of("machine", "interface", "pool", "external")) {
             List<TopologyImport.Unresolved> of = imp.unresolved.stream().filter(u -> u.kind().equals(kind)).toList();
