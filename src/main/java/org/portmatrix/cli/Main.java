@@ -664,6 +664,13 @@ public final class Main {
                 }
                 phases.mark("summary");
                 phases.print(err);
+                long flows = reports.data().all().flows();
+                if (o.topology() != null && flows > 0 && reports.data().flowsBetweenUnknownHosts() == flows) {
+                    // (every flow was unknown_host, each group advising to add its host: the topology was likely another network's)
+                    err.println("portmatrix: warning: no address of the " + String.format(java.util.Locale.ROOT, "%,d", flows)
+                            + (flows == 1 ? " flow" : " flows") + " is in the topology " + o.topology()
+                            + ": is it the topology of the network captured?");
+                }
                 // An output that could not be written (a full disk, a closed pipe) lost only itself: the
                 // other reports and the extract are written, and the summary above is printed.
                 List<String> failures = new ArrayList<>(reports.failures());

@@ -402,6 +402,26 @@ class MainTest {
         assertOneLineError(run("help", "analyse"), "help: unknown command 'analyse' (commands: analyze, catalog, live, topology)");
     }
 
+    /**
+     * A capture of another network than the topology's (no address of it in the topology): every flow is unknown_host,
+     * and the run says, at the end, that the topology may be the wrong one. It had said nothing: ten groups of
+     * "outside the topology", each advising to add the host.
+     */
+    @Test
+    void aCaptureWithNoHostInTheTopologyIsSaidToBeOfAnotherNetwork() throws Exception {
+        Path other = dir.resolve("contoso.yaml");
+        Files.writeString(other, "roles:\n  front-end: [10.1.1.0/24]\n  client: [10.2.0.0/16]\n");
+        Run r = run("analyze", SAMPLE, "--topology", other.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("0 expected, 10 outside the matrix (unknown_host 10)"), r.out());
+        assertEquals("portmatrix: warning: no address of the 10 flows is in the topology " + other
+                + ": is it the topology of the network captured?\n", r.err());
+        // One flow with a host of the topology, and the warning is not given: the topology is this network's.
+        Run sample = run("analyze", SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, sample.status(), sample.err());
+        assertFalse(sample.err().contains("warning"), sample.err());
+    }
+
     @Test
     void aMisspeltOptionIsNamedWithTheOptionMeant() {
         // Commons CLI's "Unrecognized option: --topolgy" named no option to use instead.
