@@ -226,6 +226,23 @@ class TopologyTest {
         assertFalse(e.getMessage().contains("leading zero"), e.getMessage());
     }
 
+    /**
+     * A prefix length past the address's bits: the refusal says so. It had said that a part with a leading zero is
+     * octal to some tools, and to write the very text refused ("write 10.1.1.0/33 if that is meant"), for an address
+     * with no leading zero at all.
+     */
+    @Test
+    void aPrefixLengthTooLongIsSaidAsSuch() {
+        ConfigException e = assertThrows(ConfigException.class, () -> load("roles:\n  front-end: [10.1.1.0/33]\n", new Roles()));
+        assertTrue(e.getMessage().endsWith("topology.yaml:2: role 'front-end': '10.1.1.0/33' is not an address or CIDR (like 10.1.1.0/24 or"
+                + " fd00::/64); an IPv4 prefix length is at most 32"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> load("roles:\n  front-end: ['fd00::/129']\n", new Roles()));
+        assertTrue(e.getMessage().endsWith("; an IPv6 prefix length is at most 128"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> load("roles:\n  front-end: [10.1.1.0/24]\nports:\n"
+                + "  - {role: front-end, transport: tcp, port: 5067, hosts: [10.1.1.1/40]}\n", new Roles()));
+        assertFalse(e.getMessage().contains("leading zero"), e.getMessage());
+    }
+
     /** An IPv6 literal starting with ':' unquoted: YAML reads its ':' as a mapping's; the refusal says to quote it, and quoted it is read. */
     @Test
     void anUnquotedIpv6AddressStartingWithAColonIsToldToBeQuoted() throws Exception {
