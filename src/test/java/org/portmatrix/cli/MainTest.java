@@ -422,6 +422,31 @@ class MainTest {
         assertFalse(sample.err().contains("warning"), sample.err());
     }
 
+    /**
+     * The Lync topology XML given to analyze as it is: the refusal says what it is and the command that converts it.
+     * It had said "malformed YAML: mapping values are not allowed here" at line 5 of the XML.
+     */
+    @Test
+    void aLyncTopologyGivenAsTheTopologyIsToldToBeImported() throws Exception {
+        String xml = "../shared/samples/contoso-topology.xml";
+        assertOneLineError(run("analyze", SAMPLE, "--topology", xml), "portmatrix: " + xml + ":1: an XML file, not a topology file (YAML or"
+                + " JSON); a Lync topology (Get-CsTopology -AsXml, or Topology Builder's .tbxml) is turned into one by: portmatrix topology"
+                + " import " + xml + " --output topology.yaml");
+        // Windows PowerShell 5.1's Out-File: UTF-16 with its byte-order mark.
+        Path utf16 = dir.resolve("topology.xml");
+        byte[] text = Files.readString(Path.of(xml)).getBytes(StandardCharsets.UTF_16LE);
+        byte[] withMark = new byte[text.length + 2];
+        withMark[0] = (byte) 0xff;
+        withMark[1] = (byte) 0xfe;
+        System.arraycopy(text, 0, withMark, 2, text.length);
+        Files.write(utf16, withMark);
+        assertOneLineError(run("analyze", SAMPLE, "--topology", utf16.toString()), utf16 + ":1: an XML file, not a topology file");
+        // Malformed YAML that is not XML is said as before.
+        Path yaml = dir.resolve("t.yaml");
+        Files.writeString(yaml, "roles:\n  front-end: [10.1.1.0/24\n  client: [10.2.0.0/16]\n");
+        assertOneLineError(run("analyze", SAMPLE, "--topology", yaml.toString()), yaml + ":3: malformed YAML");
+    }
+
     @Test
     void aMisspeltOptionIsNamedWithTheOptionMeant() {
         // Commons CLI's "Unrecognized option: --topolgy" named no option to use instead.
