@@ -227,12 +227,12 @@ public final class Main {
         to.println("       portmatrix catalog [--format text|json] [--catalog FILE]");
         to.println("       portmatrix topology import TOPOLOGY.xml [--hosts FILE.csv] [--resolve-from CAPTURE]... [--output FILE] [--catalog FILE]");
         to.println("       portmatrix live -i IFACE [--topology FILE] [--format text|jsonl] [--output FILE] [--report-dir DIR] [--duration S] (live --help: all options)");
-        to.println("       portmatrix help");
+        to.println("       portmatrix help [COMMAND]");
         to.println();
         Help.print(to, "portmatrix analyze CAPTURE...", "Classify every flow of the captures against the Lync Server 2013 port matrix.",
                 analyzeOptions(), "Exit status: 0 done, 1 flows outside the matrix with --fail-on-unexpected, 2 usage error, unreadable input or an output "
-                        + "that cannot be written (the others are), 3 input damaged but read, 128 + the signal after SIGINT/SIGTERM/SIGHUP "
-                        + "(the reports of what was read are written).");
+                        + "that cannot be written (the other outputs are still written), 3 input damaged but read (the flows before the damage "
+                        + "are reported), 128 + the signal after SIGINT/SIGTERM/SIGHUP (the reports of what was read are written).");
     }
 
     static Options analyzeOptions() {
