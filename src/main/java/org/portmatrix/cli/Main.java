@@ -251,7 +251,7 @@ public final class Main {
                 .desc("write the report to FILE instead of standard output").get());
         o.addOption(Option.builder().longOpt("report-dir").hasArg().argName("DIR")
                 .desc("also write " + ReportSet.DIR_JSONL + ", " + ReportSet.DIR_CSV + ", " + ReportSet.DIR_HTML + " and "
-                        + ReportSet.DIR_TEXT + " to DIR (standard output then gets a one-screen summary unless --format or --output is given)").get());
+                        + ReportSet.DIR_TEXT + " to DIR, made if missing (standard output then gets a one-screen summary unless --format or --output is given)").get());
         o.addOption(Option.builder().longOpt("extract").hasArg().argName("FILE")
                 .desc("write every packet of every flow outside the matrix to FILE (pcap; pcapng when link types differ or times do not fit pcap's), "
                         + "during the analysis (the captures are read a second time only when that cannot be done: they must be files)").get());
