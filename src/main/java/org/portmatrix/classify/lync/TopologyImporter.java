@@ -39,7 +39,8 @@ public final class TopologyImporter {
     public static Result run(Path topologyXml, Path hostsCsv, List<Path> resolveFrom, Catalog catalog)
             throws ConfigException, IOException {
         LyncTopology topo = LyncTopology.read(topologyXml);
-        Map<String, Set<Cidr>> hosts = hostsCsv == null ? Map.of() : HostsFile.read(hostsCsv);
+        Map<String, Integer> hostLines = new java.util.HashMap<>();
+        Map<String, Set<Cidr>> hosts = hostsCsv == null ? Map.of() : HostsFile.read(hostsCsv, hostLines);
         List<DnsAnswers> dns = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         boolean damaged = false;
@@ -69,7 +70,17 @@ public final class TopologyImporter {
         TopologyImport imp = TopologyImport.run(topo, resolver, catalog);
         for (String name : hosts.keySet()) {
             if (!asked.contains(name)) { // a typo of a machine's name, or a host of another topology
-                notes.add(hostsCsv + ": " + name + " is not a machine or pool of the topology that needs an address; not used");
+                String meant = null; // the name asked for and left without an address that it is one or two slips from
+                int nearest = 3;
+                for (String a : new java.util.TreeSet<>(asked)) { // (sorted: the same name each run when two are as near)
+                    int d = hosts.containsKey(a) ? 3 : org.portmatrix.classify.Spelling.distance(name, a);
+                    if (d < nearest) {
+                        meant = a;
+                        nearest = d;
+                    }
+                }
+                notes.add(hostsCsv + ": line " + hostLines.get(name) + ": " + name + " is not a machine or pool of the topology that needs an address"
+                        + (meant != null ? " (did you mean " + meant + "?)" : "") + "; not used");
             }
         }
 
