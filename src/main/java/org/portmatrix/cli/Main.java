@@ -98,10 +98,12 @@ public final class Main {
                         case "catalog" -> CatalogCommand.run(new String[] {"--help"}, out);
                         case "live" -> LiveCommand.run(new String[] {"--help"}, out, err);
                         case "topology" -> TopologyCommand.run(new String[] {"help"}, out, err);
-                        default -> throw new UsageException("help: unknown command '" + rest[0] + "' (commands: analyze, catalog, live, topology)");
+                        default -> throw new UsageException("help: unknown command '" + rest[0] + "' (" + commandMeant(rest[0])
+                                + "commands: analyze, catalog, live, topology)");
                     };
                 }
-                default -> throw new UsageException("unknown command '" + command + "' (commands: analyze, catalog, live, topology, help)");
+                default -> throw new UsageException("unknown command '" + command + "' (" + commandMeant(command)
+                        + "commands: analyze, catalog, live, topology, help)");
             };
         } catch (UsageException e) {
             err.println("portmatrix: " + e.getMessage());
@@ -121,6 +123,16 @@ public final class Main {
             }
             return outOfMemory(args); // (a library's exception around it: Mustache's, rendering the HTML page)
         }
+    }
+
+    /** "did you mean analyze? " for a command one or two letters from one ("analyse", the British spelling); else "". */
+    private static String commandMeant(String given) {
+        for (String c : new String[] {"analyze", "catalog", "live", "topology"}) {
+            if (org.portmatrix.classify.Spelling.distance(given.toLowerCase(java.util.Locale.ROOT), c) <= 2) {
+                return "did you mean " + c + "? ";
+            }
+        }
+        return "";
     }
 
     /** One line, not a stack trace and exit status 1 (the status of flows outside the matrix). */

@@ -63,7 +63,9 @@ class MainTest {
 
     @Test
     void unknownCommandIsOneLineAndStatus2() {
-        assertOneLineError(run("analyse", SAMPLE), "unknown command 'analyse'");
+        assertOneLineError(run("analyse", SAMPLE), "unknown command 'analyse' (did you mean analyze? commands: analyze, catalog, live, topology,"
+                + " help)");
+        assertOneLineError(run("report", SAMPLE), "unknown command 'report' (commands: analyze, catalog, live, topology, help)");
     }
 
     @Test
@@ -399,7 +401,7 @@ class MainTest {
         Run analyze = run("help", "analyze");
         assertEquals(0, analyze.status(), analyze.err());
         assertTrue(analyze.out().contains("--fail-on-unexpected"), analyze.out());
-        assertOneLineError(run("help", "analyse"), "help: unknown command 'analyse' (commands: analyze, catalog, live, topology)");
+        assertOneLineError(run("help", "analyse"), "help: unknown command 'analyse' (did you mean analyze? commands: analyze, catalog, live, topology)");
     }
 
     /**
