@@ -135,7 +135,7 @@ public final class Main {
         return "";
     }
 
-    /** One line, not a stack trace and exit status 1 (the status of flows outside the matrix). */
+    /** One line, not a stack trace, and exit status 2 (an input the heap cannot hold). */
     private int outOfMemory(String[] args) {
         err.println("portmatrix: out of memory: the Java heap (" + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) is full;"
                 + " give it more with PORTMATRIX_JAVA_OPTS=-Xmx<size>" + (args.length > 0 && (args[0].equals("analyze")
