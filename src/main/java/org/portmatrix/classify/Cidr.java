@@ -81,26 +81,42 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
 
     /**
      * For an address refused because one of its IPv4 parts has a leading zero ("010.001.001.011"), what to write
-     * instead, to be appended to the refusal; else "". Such a part is octal to inet_aton (010 is 8, and ping 010.1.1.11
-     * goes to 8.1.1.11) and decimal to others: read either way, a host could silently take the wrong roles.
+     * instead, to be appended to the refusal; else, for a prefix length past the address's bits, that; else "". Such a
+     * part is octal to inet_aton (010 is 8, and ping 010.1.1.11 goes to 8.1.1.11) and decimal to others: read either
+     * way, a host could silently take the wrong roles.
      */
     public static String leadingZeroHint(String text) {
         String s = text.trim();
         int slash = s.indexOf('/');
         String addr = slash < 0 ? s : s.substring(0, slash);
         if (addr.indexOf(':') >= 0 || !addr.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
-            return "";
+            return prefixLengthHint(s);
         }
         StringBuilder plain = new StringBuilder();
+        boolean padded = false;
         for (String p : addr.split("\\.")) {
             int n = Integer.parseInt(p);
             if (n > 255) {
                 return "";
             }
+            padded |= p.length() > 1 && p.charAt(0) == '0';
             plain.append(plain.length() == 0 ? "" : ".").append(n);
+        }
+        if (!padded) { // (10.1.1.0/33 had been told to write 10.1.1.0/33)
+            return prefixLengthHint(s);
         }
         return "; a part with a leading zero is octal to some tools (010 is 8 to inet_aton) and decimal to others: write "
                 + plain + (slash < 0 ? "" : s.substring(slash)) + " if that is meant";
+    }
+
+    /** "; an IPv4 prefix length is at most 32" (IPv6: 128) for an address whose prefix length is longer; else "". */
+    private static String prefixLengthHint(String s) {
+        int slash = s.indexOf('/');
+        if (slash < 0 || !s.substring(slash + 1).matches("[0-9]{1,9}")) {
+            return "";
+        }
+        boolean v6 = s.substring(0, slash).indexOf(':') >= 0;
+        return Integer.parseInt(s.substring(slash + 1)) > (v6 ? 128 : 32) ? "; an IPv" + (v6 ? "6" : "4") + " prefix length is at most " + (v6 ? 128 : 32) : "";
     }
 
     /** True when the address (as 128 bits, IPv4 mapped) is inside this prefix. */

@@ -656,7 +656,9 @@ public final class Classifier {
         }
         sb.append(inferred ? "); give " + (c.srcRoles == 0 && c.dstRoles == 0 ? "them roles" : "it one")
                 + " in a topology (--write-topology FILE writes the inferred roles to correct, --topology FILE reads them) "
-                + "or find out why it talks to this deployment." : "); add the host to the topology or find out why it talks to this deployment.");
+                + "or find out why it talks to this deployment." : c.srcRoles == 0 && c.dstRoles == 0
+                ? "); add the hosts to the topology or find out why they are in the capture." // (neither talks to the deployment)
+                : "); add the host to the topology or find out why it talks to this deployment.");
         return sb.toString();
     }
 

@@ -91,7 +91,31 @@ public final class Topology {
      */
     public static Parsed read(Path file) throws ConfigException {
         String name = file.toString();
-        return new Parsed(name, YamlFile.load(name, file));
+        try {
+            return new Parsed(name, YamlFile.load(name, file));
+        } catch (ConfigException e) {
+            if (startsLikeXml(file)) { // a Lync topology given to analyze as it is: "malformed YAML: mapping values are not allowed here"
+                throw new ConfigException(name, 1, "an XML file, not a topology file (YAML or JSON); a Lync topology (Get-CsTopology -AsXml,"
+                        + " or Topology Builder's .tbxml) is turned into one by: portmatrix topology import " + name + " --output topology.yaml");
+            }
+            throw e;
+        }
+    }
+
+    /** Whether the file's first characters, past a byte-order mark and white space, are '<' (read only after a refusal). */
+    private static boolean startsLikeXml(Path file) {
+        byte[] head = new byte[256];
+        int n;
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+            n = in.readNBytes(head, 0, head.length);
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
+        java.nio.charset.Charset cs = n >= 2 && (head[0] & 0xff) == 0xff && (head[1] & 0xff) == 0xfe ? java.nio.charset.StandardCharsets.UTF_16LE
+                : n >= 2 && (head[0] & 0xff) == 0xfe && (head[1] & 0xff) == 0xff ? java.nio.charset.StandardCharsets.UTF_16BE
+                : java.nio.charset.StandardCharsets.UTF_8;
+        String text = new String(head, 0, n, cs).replace("\uFEFF", "").stripLeading();
+        return text.startsWith("<");
     }
 
     /** The topology of a file {@link #read}, its roles added to the catalog's {@code vocabulary}. */
@@ -202,7 +226,9 @@ public final class Topology {
 
     /**
      * The known role a new role id most likely stands for: the same letters without '-' and '_', or
-     * with a trailing 's' ("frontend", "front_end", "front-ends" for front-end); null for none.
+     * with a trailing 's' ("frontend", "front_end", "front-ends" for front-end), else one typing slip
+     * away from it (a letter wrong, missing, added, or two swapped: "directr", "cleint"); null for none.
+     * Two slips are not taken: edge-external, a role of the import's own, is two from edge-internal.
      */
     private static String likelyMeant(String role, Roles vocabulary, int catalogRoles) {
         String key = bare(role);
@@ -210,6 +236,12 @@ public final class Topology {
             String known = vocabulary.name(b);
             String k = bare(known);
             if (key.equals(k) || key.equals(k + "s")) {
+                return known;
+            }
+        }
+        for (int b = 0; b < catalogRoles; b++) {
+            String known = vocabulary.name(b);
+            if (key.length() >= 4 && Spelling.distance(key, bare(known)) == 1) {
                 return known;
             }
         }

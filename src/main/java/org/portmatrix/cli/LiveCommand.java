@@ -113,7 +113,7 @@ final class LiveCommand {
         o.addOption(Option.builder("f").longOpt("format").hasArg().argName("FORMAT").desc("closed-flow lines: text or jsonl (default text)").get());
         o.addOption(Option.builder("o").longOpt("output").hasArg().argName("FILE").desc("append closed flows to FILE instead of standard output").get());
         o.addOption(Option.builder().longOpt("report-dir").hasArg().argName("DIR")
-                .desc("write summary.json, summary.txt and report.html (rewritten atomically) and stats.jsonl (one line per report) here").get());
+                .desc("write summary.json, summary.txt and report.html (rewritten atomically) and stats.jsonl (one line per report) here, made if missing").get());
         o.addOption(Option.builder().longOpt("report-flagged").hasArg().argName("N")
                 .desc("flagged flows kept whole for report.html's table, and the open flows outside the matrix it lists, past them the first of each verdict in each role pair (default "
                         + LiveOptions.DEFAULT_REPORT_FLAGGED + "; every flow is in the flow lines)").get());

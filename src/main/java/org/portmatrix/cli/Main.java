@@ -89,10 +89,21 @@ public final class Main {
                 case "live" -> LiveCommand.run(rest, out, err);
                 case "topology" -> TopologyCommand.run(rest, out, err);
                 case "help", "-h", "--help" -> {
-                    usage(out);
-                    yield ExitStatus.OK;
+                    if (rest.length == 0 || rest[0].equals("analyze")) {
+                        usage(out);
+                        yield ExitStatus.OK;
+                    }
+                    // `help topology` had printed analyze's options, as `help` alone does, and `help foo` had too
+                    yield switch (rest[0]) {
+                        case "catalog" -> CatalogCommand.run(new String[] {"--help"}, out);
+                        case "live" -> LiveCommand.run(new String[] {"--help"}, out, err);
+                        case "topology" -> TopologyCommand.run(new String[] {"help"}, out, err);
+                        default -> throw new UsageException("help: unknown command '" + rest[0] + "' (" + commandMeant(rest[0])
+                                + "commands: analyze, catalog, live, topology)");
+                    };
                 }
-                default -> throw new UsageException("unknown command '" + command + "' (commands: analyze, catalog, live, topology, help)");
+                default -> throw new UsageException("unknown command '" + command + "' (" + commandMeant(command)
+                        + "commands: analyze, catalog, live, topology, help)");
             };
         } catch (UsageException e) {
             err.println("portmatrix: " + e.getMessage());
@@ -114,7 +125,17 @@ public final class Main {
         }
     }
 
-    /** One line, not a stack trace and exit status 1 (the status of flows outside the matrix). */
+    /** "did you mean analyze? " for a command one or two letters from one ("analyse", the British spelling); else "". */
+    private static String commandMeant(String given) {
+        for (String c : new String[] {"analyze", "catalog", "live", "topology"}) {
+            if (org.portmatrix.classify.Spelling.distance(given.toLowerCase(java.util.Locale.ROOT), c) <= 2) {
+                return "did you mean " + c + "? ";
+            }
+        }
+        return "";
+    }
+
+    /** One line, not a stack trace, and exit status 2 (an input the heap cannot hold). */
     private int outOfMemory(String[] args) {
         err.println("portmatrix: out of memory: the Java heap (" + (Runtime.getRuntime().maxMemory() >> 20) + " MiB) is full;"
                 + " give it more with PORTMATRIX_JAVA_OPTS=-Xmx<size>" + (args.length > 0 && (args[0].equals("analyze")
@@ -218,12 +239,12 @@ public final class Main {
         to.println("       portmatrix catalog [--format text|json] [--catalog FILE]");
         to.println("       portmatrix topology import TOPOLOGY.xml [--hosts FILE.csv] [--resolve-from CAPTURE]... [--output FILE] [--catalog FILE]");
         to.println("       portmatrix live -i IFACE [--topology FILE] [--format text|jsonl] [--output FILE] [--report-dir DIR] [--duration S] (live --help: all options)");
-        to.println("       portmatrix help");
+        to.println("       portmatrix help [COMMAND]");
         to.println();
         Help.print(to, "portmatrix analyze CAPTURE...", "Classify every flow of the captures against the Lync Server 2013 port matrix.",
                 analyzeOptions(), "Exit status: 0 done, 1 flows outside the matrix with --fail-on-unexpected, 2 usage error, unreadable input or an output "
-                        + "that cannot be written (the others are), 3 input damaged but read, 128 + the signal after SIGINT/SIGTERM/SIGHUP "
-                        + "(the reports of what was read are written).");
+                        + "that cannot be written (the other outputs are still written), 3 input damaged but read (the flows before the damage "
+                        + "are reported), 128 + the signal after SIGINT/SIGTERM/SIGHUP (the reports of what was read are written).");
     }
 
     static Options analyzeOptions() {
@@ -242,7 +263,7 @@ public final class Main {
                 .desc("write the report to FILE instead of standard output").get());
         o.addOption(Option.builder().longOpt("report-dir").hasArg().argName("DIR")
                 .desc("also write " + ReportSet.DIR_JSONL + ", " + ReportSet.DIR_CSV + ", " + ReportSet.DIR_HTML + " and "
-                        + ReportSet.DIR_TEXT + " to DIR (standard output then gets a one-screen summary unless --format or --output is given)").get());
+                        + ReportSet.DIR_TEXT + " to DIR, made if missing (standard output then gets a one-screen summary unless --format or --output is given)").get());
         o.addOption(Option.builder().longOpt("extract").hasArg().argName("FILE")
                 .desc("write every packet of every flow outside the matrix to FILE (pcap; pcapng when link types differ or times do not fit pcap's), "
                         + "during the analysis (the captures are read a second time only when that cannot be done: they must be files)").get());
@@ -285,6 +306,12 @@ public final class Main {
             cl = DefaultParser.builder().get().parse(options, args);
         } catch (MissingArgumentException e) {
             throw new UsageException(command + ": option " + optionName(e.getOption()) + " needs a value (" + e.getOption().getArgName() + ")");
+        } catch (org.apache.commons.cli.AmbiguousOptionException e) {
+            throw new UsageException(command + ": ambiguous option " + e.getOption() + " (could be --"
+                    + String.join(", --", e.getMatchingOptions()) + ")");
+        } catch (org.apache.commons.cli.UnrecognizedOptionException e) {
+            throw new UsageException(command + ": unknown option " + e.getOption() + optionMeant(options, e.getOption())
+                    + "`portmatrix help " + command.split(" ")[0] + "` lists the options)");
         } catch (ParseException e) {
             throw new UsageException(command + ": " + e.getMessage());
         }
@@ -301,6 +328,31 @@ public final class Main {
             throw new UsageException(command + ": empty file name as an argument");
         }
         return cl;
+    }
+
+    /**
+     * " (did you mean --topology? " for an unknown option one or two typing slips from a long option
+     * of the command (the nearest), else " (" (Commons CLI's message had named none).
+     */
+    private static String optionMeant(Options options, String given) {
+        if (!given.startsWith("--")) {
+            return " (";
+        }
+        String name = given.substring(2);
+        int eq = name.indexOf('=');
+        name = eq < 0 ? name : name.substring(0, eq);
+        String best = null;
+        int bestDistance = 3;
+        for (Option o : options.getOptions()) {
+            if (o.getLongOpt() != null) {
+                int d = org.portmatrix.classify.Spelling.distance(name, o.getLongOpt());
+                if (d < bestDistance) {
+                    best = o.getLongOpt();
+                    bestDistance = d;
+                }
+            }
+        }
+        return best == null ? " (" : " (did you mean --" + best + "? ";
     }
 
     private static String optionName(Option o) {
@@ -624,6 +676,13 @@ public final class Main {
                 }
                 phases.mark("summary");
                 phases.print(err);
+                long flows = reports.data().all().flows();
+                if (o.topology() != null && flows > 0 && reports.data().flowsBetweenUnknownHosts() == flows) {
+                    // (every flow was unknown_host, each group advising to add its host: the topology was likely another network's)
+                    err.println("portmatrix: warning: no address of the " + String.format(java.util.Locale.ROOT, "%,d", flows)
+                            + (flows == 1 ? " flow" : " flows") + " is in the topology " + o.topology()
+                            + ": is it the topology of the network captured?");
+                }
                 // An output that could not be written (a full disk, a closed pipe) lost only itself: the
                 // other reports and the extract are written, and the summary above is printed.
                 List<String> failures = new ArrayList<>(reports.failures());

@@ -97,14 +97,20 @@ final class TopologyCommand {
         for (String n : r.notes()) {
             err.println("portmatrix: " + n);
         }
-        err.println("portmatrix: topology import: " + r.addresses() + " addresses, " + r.ports() + " port overrides"
-                + (o.output() != null ? " written to " + o.output() : ""));
+        err.println("portmatrix: topology import: " + r.addresses() + (r.addresses() == 1 ? " address, " : " addresses, ") + r.ports()
+                + (r.ports() == 1 ? " port override" : " port overrides") + (o.output() != null ? " written to " + o.output() : ""));
         if (!r.unresolved().isEmpty()) {
-            err.println("portmatrix: topology import: " + r.unresolved().size() + " names without an address (listed in the file's comments too):");
+            err.println("portmatrix: topology import: " + r.unresolved().size() + (r.unresolved().size() == 1 ? " name" : " names")
+                    + " without an address (listed in the file's comments too):");
             for (String u : r.unresolved()) {
                 err.println("  " + u);
             }
+            err.println("portmatrix: topology import: to map " + (r.unresolved().size() == 1 ? "it" : "them") + ", give "
+                    + (r.unresolved().size() == 1 ? "its address" : "their addresses") + " as fqdn,address rows of --hosts FILE.csv,"
+                    + " or --resolve-from a capture holding " + (r.unresolved().size() == 1 ? "its" : "their") + " DNS answers, and import again"
+                    + (r.unresolved().stream().anyMatch(u -> u.contains("(pool of ")) ? " (a pool name needs one only when a load balancer holds it)" : ""));
         }
+        err.println("portmatrix: topology import: " + TopologyImporter.NO_CLIENTS); // (every client flow had been unknown_host without a word)
         // A damaged capture of --resolve-from was read up to its damage (its note says where): the topology is
         // written, and the status says so, as analyze's does for a damaged capture.
         return r.damaged() ? ExitStatus.DAMAGED : ExitStatus.OK;

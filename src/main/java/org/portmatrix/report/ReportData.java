@@ -418,6 +418,16 @@ public final class ReportData {
         return row == null ? null : row.get(dst);
     }
 
+    /** Flows whose two ends are both outside the topology (the role pair unknown -> unknown). */
+    public long flowsBetweenUnknownHosts() {
+        long[] cell = matrixCell("unknown", "unknown");
+        long n = 0;
+        for (int v = 0; cell != null && v < VERDICTS; v++) {
+            n += cell[v];
+        }
+        return n;
+    }
+
     public Coverage coverage() {
         return coverage;
     }

@@ -461,6 +461,22 @@ class ClassifierReasonsTest {
     }
 
     /**
+     * Both ends outside the topology: the reason asks to add the hosts, not "the host", and does not say that "it talks to
+     * this deployment", of which neither end is.
+     */
+    @Test
+    void bothEndsOutsideTheTopologyAreSaidAsTwoHosts() throws Exception {
+        byte[] bindingRequest = new byte[20];
+        bindingRequest[1] = 1;
+        System.arraycopy(new byte[] {0x21, 0x12, (byte) 0xa4, 0x42}, 0, bindingRequest, 4, 4);
+        PcapBytes w = new PcapBytes();
+        w.packet(Frames.udp("192.0.2.1", 41000, "192.0.2.2", 3478, bindingRequest));
+        JsonNode flow = one(analyze(w), "192.0.2.1", 3478);
+        assertEquals("The initiator 192.0.2.1 and the responder 192.0.2.2 are outside the topology (UDP 3478); add the hosts to the"
+                + " topology or find out why they are in the capture. On the wire: STUN Binding Request.", flow.get("reason").asText());
+    }
+
+    /**
      * TCP to a port the responder's role serves over UDP only (a client's TCP 3478 to an Edge, whose STUN is UDP): the
      * unexpected_port reason says so, where it said only that no rule serves TCP 3478.
      */

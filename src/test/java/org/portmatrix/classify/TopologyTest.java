@@ -103,6 +103,33 @@ class TopologyTest {
     }
 
     /**
+     * A catalog role with one letter wrong, missing, added or two swapped ("directr", "mediaton", "cleint"): the
+     * same warning as for "frontend". It had said nothing: the Director's flows were all flagged, and the run
+     * gave no hint why. The roles the import writes that the catalog has not (edge-external, sql-backend,
+     * file-store) are two or more letters from any catalog role, and stay unremarked.
+     */
+    @Test
+    void aCatalogRoleWithOneTypingSlipIsWarnedAbout() throws Exception {
+        Roles roles = new Roles();
+        Catalog.builtIn(roles);
+        List<String> w = load("""
+                roles:
+                  directr: [10.1.2.11]
+                  mediaton: [10.1.4.11]
+                  cleint: [10.2.0.0/16]
+                  edge-internl: [10.1.3.11]
+                  edge-external: [172.31.0.11]
+                  sql-backend: [10.1.9.0/24]
+                  file-store: [10.1.9.20]
+                """, roles).warnings();
+        assertEquals(4, w.size(), w.toString());
+        assertTrue(w.get(0).matches(".*: line 2: role 'directr' is not a catalog role; 'director' is .*"), w.get(0));
+        assertTrue(w.get(1).matches(".*: line 3: role 'mediaton' is not a catalog role; 'mediation' is .*"), w.get(1));
+        assertTrue(w.get(2).matches(".*: line 4: role 'cleint' is not a catalog role; 'client' is .*"), w.get(2));
+        assertTrue(w.get(3).matches(".*: line 5: role 'edge-internl' is not a catalog role; 'edge-internal' is .*"), w.get(3));
+    }
+
+    /**
      * A ports entry's role or 'from' spelt like a catalog role but not as one (frontend, clients): the warning and the
      * refusal name the role meant, where they said only that no address holds it, or that it is no role.
      */
@@ -196,6 +223,23 @@ class TopologyTest {
         e = assertThrows(ConfigException.class, () -> load("roles:\n  client: [10.2.0.0/16, 10.02.0.0/16]\n", new Roles()));
         assertTrue(e.getMessage().endsWith(": write 10.2.0.0/16 if that is meant"), e.getMessage());
         e = assertThrows(ConfigException.class, () -> load("roles:\n  client: [10.300.0.0/16]\n", new Roles()));
+        assertFalse(e.getMessage().contains("leading zero"), e.getMessage());
+    }
+
+    /**
+     * A prefix length past the address's bits: the refusal says so. It had said that a part with a leading zero is
+     * octal to some tools, and to write the very text refused ("write 10.1.1.0/33 if that is meant"), for an address
+     * with no leading zero at all.
+     */
+    @Test
+    void aPrefixLengthTooLongIsSaidAsSuch() {
+        ConfigException e = assertThrows(ConfigException.class, () -> load("roles:\n  front-end: [10.1.1.0/33]\n", new Roles()));
+        assertTrue(e.getMessage().endsWith("topology.yaml:2: role 'front-end': '10.1.1.0/33' is not an address or CIDR (like 10.1.1.0/24 or"
+                + " fd00::/64); an IPv4 prefix length is at most 32"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> load("roles:\n  front-end: ['fd00::/129']\n", new Roles()));
+        assertTrue(e.getMessage().endsWith("; an IPv6 prefix length is at most 128"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> load("roles:\n  front-end: [10.1.1.0/24]\nports:\n"
+                + "  - {role: front-end, transport: tcp, port: 5067, hosts: [10.1.1.1/40]}\n", new Roles()));
         assertFalse(e.getMessage().contains("leading zero"), e.getMessage());
     }
 

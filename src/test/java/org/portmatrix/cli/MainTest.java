@@ -63,7 +63,9 @@ class MainTest {
 
     @Test
     void unknownCommandIsOneLineAndStatus2() {
-        assertOneLineError(run("analyse", SAMPLE), "unknown command 'analyse'");
+        assertOneLineError(run("analyse", SAMPLE), "unknown command 'analyse' (did you mean analyze? commands: analyze, catalog, live, topology,"
+                + " help)");
+        assertOneLineError(run("report", SAMPLE), "unknown command 'report' (commands: analyze, catalog, live, topology, help)");
     }
 
     @Test
@@ -381,7 +383,81 @@ class MainTest {
         // Not a help request: an unknown option is still a one-line usage error.
         Run bad = run("catalog", "--helpme");
         assertEquals(2, bad.status());
-        assertTrue(bad.err().contains("Unrecognized option: --helpme"), bad.err());
+        assertTrue(bad.err().contains("unknown option --helpme"), bad.err());
+    }
+
+    @Test
+    void helpNamingACommandPrintsThatCommandsHelp() {
+        // `portmatrix help topology` had printed analyze's options, as `help` alone does, and `help foo` had too.
+        String[][] cases = {{"help", "catalog"}, {"help", "topology"}, {"help", "topology", "import"}, {"help", "live"}, {"--help", "live"}};
+        String[] expected = {"--catalog <FILE>", "--resolve-from <CAPTURE>", "--resolve-from <CAPTURE>", "--bpf <EXPR>", "--bpf <EXPR>"};
+        for (int i = 0; i < cases.length; i++) {
+            Run r = run(cases[i]);
+            assertEquals(0, r.status(), String.join(" ", cases[i]) + ": " + r.err());
+            assertTrue(r.out().contains(expected[i]), String.join(" ", cases[i]) + ": " + r.out());
+            assertFalse(r.out().contains("--fail-on-unexpected"), String.join(" ", cases[i]) + ": analyze's options: " + r.out());
+            assertEquals("", r.err(), String.join(" ", cases[i]));
+        }
+        Run analyze = run("help", "analyze");
+        assertEquals(0, analyze.status(), analyze.err());
+        assertTrue(analyze.out().contains("--fail-on-unexpected"), analyze.out());
+        assertOneLineError(run("help", "analyse"), "help: unknown command 'analyse' (did you mean analyze? commands: analyze, catalog, live, topology)");
+    }
+
+    /**
+     * A capture of another network than the topology's (no address of it in the topology): every flow is unknown_host,
+     * and the run says, at the end, that the topology may be the wrong one. It had said nothing: ten groups of
+     * "outside the topology", each advising to add the host.
+     */
+    @Test
+    void aCaptureWithNoHostInTheTopologyIsSaidToBeOfAnotherNetwork() throws Exception {
+        Path other = dir.resolve("contoso.yaml");
+        Files.writeString(other, "roles:\n  front-end: [10.1.1.0/24]\n  client: [10.2.0.0/16]\n");
+        Run r = run("analyze", SAMPLE, "--topology", other.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("0 expected, 10 outside the matrix (unknown_host 10)"), r.out());
+        assertEquals("portmatrix: warning: no address of the 10 flows is in the topology " + other
+                + ": is it the topology of the network captured?\n", r.err());
+        // One flow with a host of the topology, and the warning is not given: the topology is this network's.
+        Run sample = run("analyze", SAMPLE, "--topology", TOPOLOGY, "--format", "jsonl");
+        assertEquals(0, sample.status(), sample.err());
+        assertFalse(sample.err().contains("warning"), sample.err());
+    }
+
+    /**
+     * The Lync topology XML given to analyze as it is: the refusal says what it is and the command that converts it.
+     * It had said "malformed YAML: mapping values are not allowed here" at line 5 of the XML.
+     */
+    @Test
+    void aLyncTopologyGivenAsTheTopologyIsToldToBeImported() throws Exception {
+        String xml = "../shared/samples/contoso-topology.xml";
+        assertOneLineError(run("analyze", SAMPLE, "--topology", xml), "portmatrix: " + xml + ":1: an XML file, not a topology file (YAML or"
+                + " JSON); a Lync topology (Get-CsTopology -AsXml, or Topology Builder's .tbxml) is turned into one by: portmatrix topology"
+                + " import " + xml + " --output topology.yaml");
+        // Windows PowerShell 5.1's Out-File: UTF-16 with its byte-order mark.
+        Path utf16 = dir.resolve("topology.xml");
+        byte[] text = Files.readString(Path.of(xml)).getBytes(StandardCharsets.UTF_16LE);
+        byte[] withMark = new byte[text.length + 2];
+        withMark[0] = (byte) 0xff;
+        withMark[1] = (byte) 0xfe;
+        System.arraycopy(text, 0, withMark, 2, text.length);
+        Files.write(utf16, withMark);
+        assertOneLineError(run("analyze", SAMPLE, "--topology", utf16.toString()), utf16 + ":1: an XML file, not a topology file");
+        // Malformed YAML that is not XML is said as before.
+        Path yaml = dir.resolve("t.yaml");
+        Files.writeString(yaml, "roles:\n  front-end: [10.1.1.0/24\n  client: [10.2.0.0/16]\n");
+        assertOneLineError(run("analyze", SAMPLE, "--topology", yaml.toString()), yaml + ":3: malformed YAML");
+    }
+
+    @Test
+    void aMisspeltOptionIsNamedWithTheOptionMeant() {
+        // Commons CLI's "Unrecognized option: --topolgy" named no option to use instead.
+        assertOneLineError(run("analyze", SAMPLE, "--topolgy", TOPOLOGY),
+                "analyze: unknown option --topolgy (did you mean --topology? `portmatrix help analyze` lists the options)");
+        assertOneLineError(run("topology", "import", "lync.xml", "--hots", "h.csv"),
+                "topology import: unknown option --hots (did you mean --hosts? `portmatrix help topology` lists the options)");
+        assertOneLineError(run("analyze", SAMPLE, "--frobnicate"),
+                "analyze: unknown option --frobnicate (`portmatrix help analyze` lists the options)");
     }
 
     @Test

@@ -28,6 +28,11 @@ final class HostsFile {
     private HostsFile() {}
 
     static Map<String, Set<Cidr>> read(Path file) throws ConfigException {
+        return read(file, new java.util.HashMap<>());
+    }
+
+    /** {@link #read(Path)}, noting in {@code lines} the line of each name's first row (for what is said of it later). */
+    static Map<String, Set<Cidr>> read(Path file, Map<String, Integer> lines) throws ConfigException {
         String name = file.toString();
         if (!Files.isRegularFile(file)) {
             throw new ConfigException(name, 0, Files.exists(file) ? "not a regular file"
@@ -76,6 +81,7 @@ final class HostsFile {
                     throw new ConfigException(name, line, "'" + addr + "' is not a host's address (for " + rec.get(0) + ")");
                 }
                 out.computeIfAbsent(fqdn, k -> new LinkedHashSet<>()).add(c);
+                lines.putIfAbsent(fqdn, line);
             }
         } catch (IOException | java.io.UncheckedIOException e) {
             throw unreadable(name, p, e instanceof java.io.UncheckedIOException u ? u.getCause() : (IOException) e);

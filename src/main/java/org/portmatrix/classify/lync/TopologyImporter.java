@@ -32,10 +32,15 @@ public final class TopologyImporter {
      */
     public record Result(String yaml, List<String> unresolved, int addresses, int ports, List<String> notes, boolean damaged) {}
 
+    /** Said on standard error after an import: a Lync topology has no client role (a comment in the file says it too). */
+    public static final String NO_CLIENTS = "a Lync topology lists no clients: add your client subnets to the file (client: [10.2.0.0/16]),"
+            + " or their flows are unknown_host";
+
     public static Result run(Path topologyXml, Path hostsCsv, List<Path> resolveFrom, Catalog catalog)
             throws ConfigException, IOException {
         LyncTopology topo = LyncTopology.read(topologyXml);
-        Map<String, Set<Cidr>> hosts = hostsCsv == null ? Map.of() : HostsFile.read(hostsCsv);
+        Map<String, Integer> hostLines = new java.util.HashMap<>();
+        Map<String, Set<Cidr>> hosts = hostsCsv == null ? Map.of() : HostsFile.read(hostsCsv, hostLines);
         List<DnsAnswers> dns = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         boolean damaged = false;
@@ -65,7 +70,17 @@ public final class TopologyImporter {
         TopologyImport imp = TopologyImport.run(topo, resolver, catalog);
         for (String name : hosts.keySet()) {
             if (!asked.contains(name)) { // a typo of a machine's name, or a host of another topology
-                notes.add(hostsCsv + ": " + name + " is not a machine or pool of the topology that needs an address; not used");
+                String meant = null; // the name asked for and left without an address that it is one or two slips from
+                int nearest = 3;
+                for (String a : new java.util.TreeSet<>(asked)) { // (sorted: the same name each run when two are as near)
+                    int d = hosts.containsKey(a) ? 3 : org.portmatrix.classify.Spelling.distance(name, a);
+                    if (d < nearest) {
+                        meant = a;
+                        nearest = d;
+                    }
+                }
+                notes.add(hostsCsv + ": line " + hostLines.get(name) + ": " + name + " is not a machine or pool of the topology that needs an address"
+                        + (meant != null ? " (did you mean " + meant + "?)" : "") + "; not used");
             }
         }
 
@@ -82,6 +97,7 @@ public final class TopologyImporter {
                 + (sources.isEmpty() ? "nothing (give --hosts or --resolve-from)" : String.join(", ", sources)) + ".");
         y.comment("Roles outside the catalog (edge-external, sql-backend, file-store) match no catalog rule; 'ports:' lists the");
         y.comment("ports this deployment configured that the catalog does not document for the role, or moved from it.");
+        y.comment("A Lync topology lists no clients: add your client subnets below (client: [10.2.0.0/16]), or their flows are unknown_host.");
         List<String> unresolved = new ArrayList<>();
         for (String kind : List.of("machine", "interface", "pool", "external")) {
             List<TopologyImport.Unresolved> of = imp.unresolved.stream().filter(u -> u.kind().equals(kind)).toList();

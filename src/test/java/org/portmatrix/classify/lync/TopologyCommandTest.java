@@ -37,6 +37,29 @@ class TopologyCommandTest {
         assertFalse(Topology.load(f, new Roles()).roles().isEmpty());
     }
 
+    /**
+     * What could not be mapped says what to do: the names without an address how to give them one, and the
+     * clients, which a Lync topology never lists, where to add them (every client flow had come out
+     * unknown_host with no word from the import). One address is "1 address", not "1 addresses".
+     */
+    @Test
+    void theUnmappedAreListedWithWhatToDo() throws Exception {
+        Cli.Run r = Cli.run("topology", "import", "captures/topology/fabrikam-se.tbxml");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().contains("portmatrix: topology import: 1 address, 7 port overrides\n"), r.err());
+        assertTrue(r.err().contains("portmatrix: topology import: 2 names without an address (listed in the file's comments too):\n"
+                + "  se01.fabrikam.test (Primary IPAddress=\"0.0.0.0\"; roles front-end, mediation, sql-backend)\n"
+                + "  owa.fabrikam.test (no address in the topology; roles office-web-apps)\n"
+                + "portmatrix: topology import: to map them, give their addresses as fqdn,address rows of --hosts FILE.csv, or"
+                + " --resolve-from a capture holding their DNS answers, and import again\n"), r.err());
+        assertTrue(r.err().contains("portmatrix: topology import: a Lync topology lists no clients: add your client subnets to the file"
+                + " (client: [10.2.0.0/16]), or their flows are unknown_host\n"), r.err());
+        assertTrue(r.out().contains("# A Lync topology lists no clients: add your client subnets below (client: [10.2.0.0/16]),"
+                + " or their flows are unknown_host.\n"), r.out());
+        Cli.Run contoso = Cli.run("topology", "import", TopologyImportTest.CONTOSO.toString(), "--hosts", TopologyImportTest.CONTOSO_HOSTS.toString());
+        assertTrue(contoso.err().contains("and import again (a pool name needs one only when a load balancer holds it)\n"), contoso.err());
+    }
+
     @Test
     void writesTheOutputFileWhole() throws Exception {
         Path out = dir.resolve("contoso.yaml");

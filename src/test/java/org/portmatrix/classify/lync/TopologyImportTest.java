@@ -421,8 +421,13 @@ class TopologyImportTest {
         Path hosts = dir.resolve("hosts.csv");
         Files.writeString(hosts, Files.readString(CONTOSO_HOSTS) + "fe1.contoso.com,10.1.1.99\n");
         TopologyImporter.Result r = TopologyImporter.run(CONTOSO, hosts, List.of(), Catalog.builtIn(new Roles()));
-        assertTrue(r.notes().contains(hosts + ": fe1.contoso.com is not a machine or pool of the topology that needs an address; not used"),
+        assertTrue(r.notes().contains(hosts + ": line 6: fe1.contoso.com is not a machine or pool of the topology that needs an address; not used"),
                 r.notes().toString());
+        // A misspelt name (.con for .com): its line, and the name it stands for, which stays without an address.
+        Files.writeString(hosts, Files.readString(CONTOSO_HOSTS).replace("fe02.contoso.com", "fe02.contoso.con"));
+        r = TopologyImporter.run(CONTOSO, hosts, List.of(), Catalog.builtIn(new Roles()));
+        assertTrue(r.notes().contains(hosts + ": line 4: fe02.contoso.con is not a machine or pool of the topology that needs an address"
+                + " (did you mean fe02.contoso.com?); not used"), r.notes().toString());
         assertFalse(r.yaml().contains("10.1.1.99"), "a row no machine asked for is not written");
         Files.writeString(hosts, Files.readString(CONTOSO_HOSTS) + "fe09.contoso.com,0.0.0.0\n");
         int line = (int) Files.readString(hosts).lines().count();
