@@ -91,15 +91,26 @@ public final class Topology {
      */
     public static Parsed read(Path file) throws ConfigException {
         String name = file.toString();
+        Node root;
         try {
-            return new Parsed(name, YamlFile.load(name, file));
+            root = YamlFile.load(name, file);
         } catch (ConfigException e) {
             if (startsLikeXml(file)) { // a Lync topology given to analyze as it is: "malformed YAML: mapping values are not allowed here"
-                throw new ConfigException(name, 1, "an XML file, not a topology file (YAML or JSON); a Lync topology (Get-CsTopology -AsXml,"
-                        + " or Topology Builder's .tbxml) is turned into one by: portmatrix topology import " + name + " --output topology.yaml");
+                throw xml(name);
             }
             throw e;
         }
+        if (!(root instanceof org.yaml.snakeyaml.nodes.MappingNode) && startsLikeXml(file)) {
+            // An XML file without a ': ' in it is one plain YAML scalar (Topology Builder's sfbautomatedlab-contoso.tbxml):
+            // it had been refused as "the topology must be a mapping"
+            throw xml(name);
+        }
+        return new Parsed(name, root);
+    }
+
+    private static ConfigException xml(String name) {
+        return new ConfigException(name, 1, "an XML file, not a topology file (YAML or JSON); a Lync topology (Get-CsTopology -AsXml,"
+                + " or Topology Builder's .tbxml) is turned into one by: portmatrix topology import " + name + " --output topology.yaml");
     }
 
     /** Whether the file's first characters, past a byte-order mark and white space, are '<' (read only after a refusal). */

@@ -443,6 +443,14 @@ class MainTest {
         System.arraycopy(text, 0, withMark, 2, text.length);
         Files.write(utf16, withMark);
         assertOneLineError(run("analyze", SAMPLE, "--topology", utf16.toString()), utf16 + ":1: an XML file, not a topology file");
+        // Topology Builder's export of an SfB lab, which has no ': ' and so parses as one YAML scalar: it had been refused
+        // as "the topology must be a mapping".
+        String tbxml = "captures/topology/sfbautomatedlab-contoso.tbxml";
+        assertOneLineError(run("analyze", SAMPLE, "--topology", tbxml), tbxml + ":1: an XML file, not a topology file");
+        // YAML that is a scalar and not XML is said as before.
+        Path scalar = dir.resolve("scalar.yaml");
+        Files.writeString(scalar, "front-end 10.1.1.0/24\n");
+        assertOneLineError(run("analyze", SAMPLE, "--topology", scalar.toString()), scalar + ":1: the topology must be a mapping");
         // Malformed YAML that is not XML is said as before.
         Path yaml = dir.resolve("t.yaml");
         Files.writeString(yaml, "roles:\n  front-end: [10.1.1.0/24\n  client: [10.2.0.0/16]\n");
