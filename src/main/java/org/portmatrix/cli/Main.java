@@ -969,6 +969,11 @@ public final class Main {
             return writer;
         }
 
+        @Override
+        public boolean regularFile() {
+            return file != null && file.regularFile();
+        }
+
         /** The bytes under {@link #writer()}: for a report written as UTF-8 directly, when the writer is not used too. */
         OutputStream stream() {
             return stream;

@@ -125,6 +125,12 @@ public final class AtomicFile implements AutoCloseable, ReportTarget {
         return target;
     }
 
+    /** A regular file, renamed into place; false for a device or a pipe written in place. */
+    @Override
+    public boolean regularFile() {
+        return temp != null;
+    }
+
     /** The bytes of the file. */
     public OutputStream stream() {
         return stream;

@@ -77,13 +77,14 @@ public final class ReportSet implements FlowReport, AutoCloseable {
 
     /**
      * As {@link #add(String, Writer, java.io.OutputStream, String, ReportTarget)}; {@code listed}: a file of its own, named in
-     * {@link #written()} once written (a CSV file starts with the byte-order mark, standard output does not: {@link CsvReport}).
+     * {@link #written()} once written (a CSV report to a regular file starts with the byte-order mark; to standard output,
+     * a pipe or a device, such as --output /dev/stdout piped to a script, it does not: {@link CsvReport}).
      */
     public void add(String format, Writer out, java.io.OutputStream bytes, String name, ReportTarget target, boolean listed) throws IOException {
-        outputs.add(new Output(report(format, out, bytes, listed), name, target, listed));
+        outputs.add(new Output(report(format, out, bytes, listed && target != null && target.regularFile()), name, target, listed));
     }
 
-    /** {@code file}: a file of its own, not standard output (a CSV file then starts with the byte-order mark: {@link CsvReport}). */
+    /** {@code file}: a regular file, not standard output or a pipe (a CSV file then starts with the byte-order mark: {@link CsvReport}). */
     private FlowReport report(String format, Writer out, java.io.OutputStream bytes, boolean file) throws IOException {
         return switch (format) {
             case "text" -> new TextReport(out, data, false);
@@ -100,7 +101,7 @@ public final class ReportSet implements FlowReport, AutoCloseable {
         for (String[] f : new String[][] {{DIR_JSONL, "jsonl"}, {DIR_CSV, "csv"}, {DIR_HTML, "html"}, {DIR_TEXT, "text"}}) {
             AtomicFile file = AtomicFile.create(dir.resolve(f[0]));
             files.add(file);
-            outputs.add(new Output(report(f[1], file.writer(), file.stream(), true), file.target().toString(), file, true));
+            outputs.add(new Output(report(f[1], file.writer(), file.stream(), file.regularFile()), file.target().toString(), file, true));
         }
     }
 

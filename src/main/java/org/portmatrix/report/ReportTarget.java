@@ -15,6 +15,14 @@ public interface ReportTarget {
     void discard();
 
     /**
+     * Whether the report goes to a regular file (written beside and renamed into place), not to standard output, a pipe
+     * or a device (/dev/stdout, a named pipe): a CSV report starts with the byte-order mark only there ({@link CsvReport}).
+     */
+    default boolean regularFile() {
+        return false;
+    }
+
+    /**
      * A failed write as one line naming the output: {@code "out.jsonl: cannot write: No space left
      * on device"}, or the exception's own message when it names the output already.
      */

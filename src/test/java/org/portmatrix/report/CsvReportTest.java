@@ -130,6 +130,35 @@ class CsvReportTest {
         }
     }
 
+    /**
+     * --output to a named pipe (or /dev/stdout, a pipe to a script) is read as standard output is, by a script: no
+     * byte-order mark, which Python's csv module would take into the first column's name ("\ufeffts_first"). It had the
+     * mark, as a regular file has.
+     */
+    @Test
+    void csvToANamedPipeHasNoByteOrderMark(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String[] analysis = {"analyze", "captures/inspect/tls.pcap", "--topology", "captures/inspect/inspect-topology.yaml",
+                "--format", "csv"};
+        java.nio.file.Path fifo = dir.resolve("flows.fifo");
+        Process mk = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        assertEquals(0, mk.waitFor());
+        java.util.concurrent.CompletableFuture<byte[]> read = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return java.nio.file.Files.readAllBytes(fifo);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        ReportTests.Run toPipe = ReportTests.run(concat(analysis, "--output", fifo.toString()));
+        assertEquals(0, toPipe.status(), toPipe.err());
+        byte[] piped = read.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        ReportTests.Run toStdout = ReportTests.run(analysis);
+        org.junit.jupiter.api.Assertions.assertTrue(toStdout.out().startsWith("ts_first,"), toStdout.out());
+        assertEquals(toStdout.out(), new String(piped, java.nio.charset.StandardCharsets.UTF_8));
+        org.junit.jupiter.api.Assertions.assertTrue(java.nio.file.Files.exists(fifo) && !java.nio.file.Files.isRegularFile(fifo),
+                "the pipe is left a pipe");
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
