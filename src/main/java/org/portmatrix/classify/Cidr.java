@@ -89,8 +89,9 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         String s = text.trim();
         int slash = s.indexOf('/');
         String addr = slash < 0 ? s : s.substring(0, slash);
-        if (addr.indexOf(':') >= 0 || !addr.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
-            return prefixLengthHint(s);
+        String tooLong = prefixLengthHint(s);
+        if (!tooLong.isEmpty() || addr.indexOf(':') >= 0 || !addr.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
+            return tooLong; // (010.1.1.0/33 had been told to write 10.1.1.0/33, refused in turn)
         }
         StringBuilder plain = new StringBuilder();
         boolean padded = false;
@@ -115,7 +116,12 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         if (slash < 0 || !s.substring(slash + 1).matches("[0-9]{1,9}")) {
             return "";
         }
-        boolean v6 = s.substring(0, slash).indexOf(':') >= 0;
+        String addr = s.substring(0, slash).trim();
+        boolean v6 = addr.indexOf(':') >= 0;
+        if (v6 ? parse(addr) == null : !addr.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")
+                || java.util.Arrays.stream(addr.split("\\.")).anyMatch(p -> Integer.parseInt(p) > 255)) {
+            return ""; // (not an address: the prefix length is not what is wrong with it, or not alone)
+        }
         return Integer.parseInt(s.substring(slash + 1)) > (v6 ? 128 : 32) ? "; an IPv" + (v6 ? "6" : "4") + " prefix length is at most " + (v6 ? 128 : 32) : "";
     }
 

@@ -241,6 +241,13 @@ class TopologyTest {
         e = assertThrows(ConfigException.class, () -> load("roles:\n  front-end: [10.1.1.0/24]\nports:\n"
                 + "  - {role: front-end, transport: tcp, port: 5067, hosts: [10.1.1.1/40]}\n", new Roles()));
         assertFalse(e.getMessage().contains("leading zero"), e.getMessage());
+        // With a leading zero too, the prefix length is what is said first: it had said to write 10.1.1.0/33, refused again.
+        e = assertThrows(ConfigException.class, () -> load("roles:\n  front-end: [010.1.1.0/33]\n", new Roles()));
+        assertTrue(e.getMessage().endsWith("'010.1.1.0/33' is not an address or CIDR (like 10.1.1.0/24 or fd00::/64); an IPv4 prefix"
+                + " length is at most 32"), e.getMessage());
+        // Not an address at all: its prefix length is not what is wrong with it.
+        e = assertThrows(ConfigException.class, () -> load("roles:\n  front-end: [pool01.contoso.com/33]\n", new Roles()));
+        assertFalse(e.getMessage().contains("prefix length"), e.getMessage());
     }
 
     /** An IPv6 literal starting with ':' unquoted: YAML reads its ':' as a mapping's; the refusal says to quote it, and quoted it is read. */
