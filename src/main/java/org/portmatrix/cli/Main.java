@@ -89,7 +89,7 @@ public final class Main {
                 case "live" -> LiveCommand.run(rest, out, err);
                 case "topology" -> TopologyCommand.run(rest, out, err);
                 case "help", "-h", "--help" -> {
-                    if (rest.length == 0 || rest[0].equals("analyze")) {
+                    if (rest.length == 0 || rest[0].equals("analyze") || rest[0].equals("help")) { // (help help: the commands' list names it)
                         usage(out);
                         yield ExitStatus.OK;
                     }
@@ -98,11 +98,11 @@ public final class Main {
                         case "catalog" -> CatalogCommand.run(new String[] {"--help"}, out);
                         case "live" -> LiveCommand.run(new String[] {"--help"}, out, err);
                         case "topology" -> TopologyCommand.run(new String[] {"help"}, out, err);
-                        default -> throw new UsageException("help: unknown command '" + rest[0] + "' (" + commandMeant(rest[0])
+                        default -> throw new UsageException("help: unknown command '" + rest[0] + "' (" + commandMeant(rest[0], false)
                                 + "commands: analyze, catalog, live, topology)");
                     };
                 }
-                default -> throw new UsageException("unknown command '" + command + "' (" + commandMeant(command)
+                default -> throw new UsageException("unknown command '" + command + "' (" + commandMeant(command, true)
                         + "commands: analyze, catalog, live, topology, help)");
             };
         } catch (UsageException e) {
@@ -125,9 +125,12 @@ public final class Main {
         }
     }
 
-    /** "did you mean analyze? " for a command one or two letters from one ("analyse", the British spelling); else "". */
-    private static String commandMeant(String given) {
-        for (String c : new String[] {"analyze", "catalog", "live", "topology"}) {
+    /**
+     * "did you mean analyze? " for a command one or two letters from one ("analyse", the British spelling), {@code help}
+     * among them with {@code withHelp} ("hepl"); else "".
+     */
+    private static String commandMeant(String given, boolean withHelp) {
+        for (String c : withHelp ? new String[] {"analyze", "catalog", "live", "topology", "help"} : new String[] {"analyze", "catalog", "live", "topology"}) {
             if (org.portmatrix.classify.Spelling.distance(given.toLowerCase(java.util.Locale.ROOT), c) <= 2) {
                 return "did you mean " + c + "? ";
             }

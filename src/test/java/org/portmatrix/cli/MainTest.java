@@ -402,6 +402,11 @@ class MainTest {
         assertEquals(0, analyze.status(), analyze.err());
         assertTrue(analyze.out().contains("--fail-on-unexpected"), analyze.out());
         assertOneLineError(run("help", "analyse"), "help: unknown command 'analyse' (did you mean analyze? commands: analyze, catalog, live, topology)");
+        // help is one of the commands the refusal of an unknown command lists: `help help` had been refused as unknown.
+        Run help = run("help", "help");
+        assertEquals(0, help.status(), help.err());
+        assertEquals(run("help").out(), help.out());
+        assertOneLineError(run("hepl"), "unknown command 'hepl' (did you mean help? commands: analyze, catalog, live, topology, help)");
     }
 
     /**
