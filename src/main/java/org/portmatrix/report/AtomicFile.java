@@ -19,27 +19,49 @@ import java.nio.file.StandardOpenOption;
  */
 public final class AtomicFile implements AutoCloseable, ReportTarget {
     private final Path target;
+    /** Where the file is renamed to: the target, or the file its symbolic link names ({@link #linkedTo}). */
+    private final Path into;
     private final Path temp;
     private final OutputStream stream;
     private Writer writer;
     private boolean done;
 
-    private AtomicFile(Path target, Path temp, OutputStream stream) {
+    private AtomicFile(Path target, Path into, Path temp, OutputStream stream) {
         this.target = target;
+        this.into = into;
         this.temp = temp;
         this.stream = stream;
+    }
+
+    /**
+     * The file a report or extract named {@code target} is renamed to: {@code target} itself, or, when it is a symbolic
+     * link, the file the link names (links followed to the end). Renamed over the link, the temporary file had replaced it:
+     * {@code --output report.csv} where report.csv links into a share left a plain file and the share's file untouched,
+     * and {@code --output /dev/stdout} (a link to /proc/self/fd/1) with standard output redirected to a file made the
+     * temporary file in /dev and renamed it over /dev/stdout.
+     */
+    public static Path linkedTo(Path target) throws IOException {
+        Path p = target.toAbsolutePath();
+        for (int hops = 0; Files.isSymbolicLink(p); hops++) {
+            if (hops == 40) { // as the kernel's ELOOP
+                throw new java.nio.file.FileSystemException(target.toString(), null, "too many levels of symbolic links");
+            }
+            p = p.resolveSibling(Files.readSymbolicLink(p)); // (an absolute link replaces the path; a relative one is beside it)
+        }
+        return p;
     }
 
     public static AtomicFile create(Path target) throws IOException {
         if (Files.exists(target) && !Files.isRegularFile(target)) {
             // A device or a pipe (/dev/null, /dev/stdout, a FIFO): written in place; renaming a
             // temporary file over it would replace the device with a regular file.
-            return new AtomicFile(target, null, new Named(new BufferedOutputStream(Files.newOutputStream(target), 1 << 16), target));
+            return new AtomicFile(target, target, null, new Named(new BufferedOutputStream(Files.newOutputStream(target), 1 << 16), target));
         }
-        Path temp = tempBeside(target);
+        Path into = linkedTo(target);
+        Path temp = tempBeside(into);
         // WRITE alone: the temporary file is new and empty, and O_TRUNC would make ext4 write back the
         // whole file at close (auto_da_alloc; see PcapWriter).
-        return new AtomicFile(target, temp, new Named(new BufferedOutputStream(Files.newOutputStream(temp, StandardOpenOption.WRITE), 1 << 16), target));
+        return new AtomicFile(target, into, temp, new Named(new BufferedOutputStream(Files.newOutputStream(temp, StandardOpenOption.WRITE), 1 << 16), target));
     }
 
     /** Write errors name the file ("out.jsonl: cannot write: No space left on device"), not only the system's reason. */
@@ -157,9 +179,9 @@ public final class AtomicFile implements AutoCloseable, ReportTarget {
         }
         if (temp != null) {
             try {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                Files.move(temp, into, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(temp, into, StandardCopyOption.REPLACE_EXISTING);
             }
         }
         done = true;

@@ -67,6 +67,8 @@ public final class PcapWriter implements AutoCloseable {
     static final int DIRECT_BUFFERS = 4;
 
     private final Path target;
+    /** Where the extract is renamed to: the target, or the file its symbolic link names ({@link AtomicFile#linkedTo}). */
+    private final Path into;
     private final int directBuffers;
     private Path temp;
     private Sink out;
@@ -87,13 +89,14 @@ public final class PcapWriter implements AutoCloseable {
     /** @param directBuffers MiBs in flight with direct I/O, 0 for the page cache only (tests choose) */
     PcapWriter(Path target, int directBuffers) throws IOException {
         this.target = target;
+        this.into = AtomicFile.linkedTo(target);
         this.directBuffers = directBuffers;
         this.temp = newTemp();
         this.out = new Sink(temp, directBuffers);
     }
 
     private Path newTemp() throws IOException {
-        return AtomicFile.tempBeside(target);
+        return AtomicFile.tempBeside(into);
     }
 
     public long packets() {
@@ -268,9 +271,9 @@ public final class PcapWriter implements AutoCloseable {
         }
         out.close();
         try {
-            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(temp, into, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {
-            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(temp, into, StandardCopyOption.REPLACE_EXISTING);
         }
         done = true;
     }

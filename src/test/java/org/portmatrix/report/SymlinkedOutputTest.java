@@ -1,0 +1,59 @@
+package org.portmatrix.report;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An output or an extract named by a symbolic link (a report's usual name linking into a share, or /dev/stdout, a link
+ * to /proc/self/fd/1, with standard output redirected to a file): written under a temporary name beside the file the
+ * link names, and renamed over that file. Renamed over the link itself, it had replaced the link with a plain file and
+ * left the linked file as it was; /dev/stdout would have become a regular file in /dev.
+ */
+class SymlinkedOutputTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void anOutputAndAnExtractNamedByALinkAreWrittenToTheFileItNames() throws Exception {
+        Path share = Files.createDirectory(dir.resolve("share"));
+        Path csv = Files.writeString(share.resolve("flows-today.csv"), "yesterday's report\n");
+        Path pcap = Files.writeString(share.resolve("flagged-today.pcap"), "yesterday's extract\n");
+        Path csvLink = Files.createSymbolicLink(dir.resolve("flows.csv"), csv);
+        Path pcapLink = Files.createSymbolicLink(dir.resolve("flagged.pcap"), Path.of("share", "flagged-today.pcap")); // relative
+        Path chained = Files.createSymbolicLink(dir.resolve("latest.csv"), csvLink.getFileName()); // a link to the link
+
+        ReportTests.Run r = ReportTests.run("analyze", "captures/sample.pcap", "--topology", "captures/sample-topology.yaml",
+                "--format", "csv", "--output", chained.toString(), "--extract", pcapLink.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(Files.isSymbolicLink(chained) && Files.isSymbolicLink(csvLink) && Files.isSymbolicLink(pcapLink),
+                "the links stay links");
+        assertEquals(csv, share.resolve(Files.readSymbolicLink(csvLink)));
+        ReportTests.Run plain = ReportTests.run("analyze", "captures/sample.pcap", "--topology", "captures/sample-topology.yaml",
+                "--format", "csv");
+        byte[] written = Files.readAllBytes(csv);
+        byte[] mark = {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}; // a regular file at the end of the links
+        assertArrayEquals(mark, java.util.Arrays.copyOf(written, 3));
+        assertEquals(plain.out(), new String(written, 3, written.length - 3, java.nio.charset.StandardCharsets.UTF_8));
+        Path plainPcap = Files.createDirectory(dir.resolve("plain")).resolve("flagged.pcap");
+        ReportTests.Run direct = ReportTests.run("analyze", "captures/sample.pcap", "--topology", "captures/sample-topology.yaml",
+                "--extract", plainPcap.toString());
+        assertEquals(0, direct.status(), direct.err());
+        assertTrue(Files.size(plainPcap) > 24, "an extract with packets");
+        assertArrayEquals(Files.readAllBytes(plainPcap), Files.readAllBytes(pcap), "the extract, in the linked file");
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(List.of("flagged.pcap", "flows.csv", "latest.csv", "plain", "share"), left.map(p -> p.getFileName().toString()).sorted().toList(),
+                    "no temporary file, no plain file for a link");
+        }
+        try (Stream<Path> left = Files.list(share)) {
+            assertEquals(List.of("flagged-today.pcap", "flows-today.csv"), left.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+}
