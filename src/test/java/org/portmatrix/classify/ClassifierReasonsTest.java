@@ -433,6 +433,14 @@ class ClassifierReasonsTest {
         assertEquals(coverage(w, roles), withEmpty);
     }
 
+    /** A STUN Binding Request (RFC 5389): type 0x0001, length 0, the magic cookie, a transaction id of zeros. */
+    private static byte[] bindingRequest() {
+        byte[] b = new byte[20];
+        b[1] = 1;
+        System.arraycopy(new byte[] {0x21, 0x12, (byte) 0xa4, 0x42}, 0, b, 4, 4);
+        return b;
+    }
+
     /**
      * IPv6 packets between IPv4-mapped addresses (::ffff:a.b.c.d) of a client and an Edge: no topology host's (a
      * firewall rule for the IPv4 address does not match them, and RFC 4291 keeps them off the wire), unknown_host with
@@ -441,9 +449,7 @@ class ClassifierReasonsTest {
      */
     @Test
     void ipv4MappedIpv6AddressesAreNoTopologyHosts() throws Exception {
-        byte[] bindingRequest = new byte[20]; // STUN (RFC 5389): type 0x0001, length 0, the magic cookie, a transaction id
-        bindingRequest[1] = 1;
-        System.arraycopy(new byte[] {0x21, 0x12, (byte) 0xa4, 0x42}, 0, bindingRequest, 4, 4);
+        byte[] bindingRequest = bindingRequest();
         bindingRequest[19] = 7;
         PcapBytes w = new PcapBytes();
         w.packet(Frames.udp6("::ffff:" + CLIENT, 41000, "::ffff:" + EDGE, 3478, bindingRequest));
@@ -466,9 +472,7 @@ class ClassifierReasonsTest {
      */
     @Test
     void bothEndsOutsideTheTopologyAreSaidAsTwoHosts() throws Exception {
-        byte[] bindingRequest = new byte[20];
-        bindingRequest[1] = 1;
-        System.arraycopy(new byte[] {0x21, 0x12, (byte) 0xa4, 0x42}, 0, bindingRequest, 4, 4);
+        byte[] bindingRequest = bindingRequest();
         PcapBytes w = new PcapBytes();
         w.packet(Frames.udp("192.0.2.1", 41000, "192.0.2.2", 3478, bindingRequest));
         JsonNode flow = one(analyze(w), "192.0.2.1", 3478);
@@ -523,9 +527,7 @@ class ClassifierReasonsTest {
      */
     @Test
     void stunToAServicePortTheTopologyMovedIsNotReadAsMedia() throws Exception {
-        byte[] bindingRequest = new byte[20];
-        bindingRequest[1] = 1;
-        System.arraycopy(new byte[] {0x21, 0x12, (byte) 0xa4, 0x42}, 0, bindingRequest, 4, 4);
+        byte[] bindingRequest = bindingRequest();
         PcapBytes w = new PcapBytes();
         w.packet(Frames.udp(CLIENT, 50002, EDGE, 3478, bindingRequest));
         JsonNode f = one(analyze(w, TOPOLOGY + """
