@@ -304,6 +304,22 @@ public final class Main {
      */
     static CommandLine parse(String command, Options options, String[] args, java.util.Set<String> repeatable, boolean fileArguments)
             throws UsageException {
+        for (String a : args) {
+            if (a.equals("--")) {
+                break;
+            }
+            // A long option's name after one dash, misspelt: "-topolgy x" was read as -t with the value "opolgy" and ended
+            // in "opolgy: no such file" (one dash and the exact name, "-topology", is read as --topology).
+            if (a.length() > 4 && a.charAt(0) == '-' && Character.isLetter(a.charAt(1))) {
+                int eq = a.indexOf('=');
+                String name = a.substring(1, eq < 0 ? a.length() : eq);
+                String meant = optionMeant(options, "--" + name);
+                if (!options.hasLongOption(name) && !meant.equals(" (")) {
+                    throw new UsageException(command + ": unknown option " + a + meant + "`portmatrix help " + command.split(" ")[0]
+                            + "` lists the options)");
+                }
+            }
+        }
         CommandLine cl;
         try {
             cl = DefaultParser.builder().get().parse(options, args);
@@ -341,7 +357,7 @@ public final class Main {
         if (!given.startsWith("--")) {
             return " (";
         }
-        String name = given.substring(2);
+        String name = given.substring(2).toLowerCase(java.util.Locale.ROOT); // (--TOPOLOGY too)
         int eq = name.indexOf('=');
         name = eq < 0 ? name : name.substring(0, eq);
         String best = null;

@@ -473,6 +473,29 @@ class MainTest {
                 "analyze: unknown option --frobnicate (`portmatrix help analyze` lists the options)");
     }
 
+    /**
+     * A long option misspelt after one dash: "-topolgy FILE" had been read as -t with the value "opolgy" (Commons CLI's
+     * short option and its value in one word), and the run ended in "opolgy: no such file". Upper case is suggested too.
+     * The exact name after one dash is still the long option, and a short option with its value in one word still works.
+     */
+    @Test
+    void aLongOptionMisspeltAfterOneDashOrInCapitalsIsNamed() {
+        assertOneLineError(run("analyze", SAMPLE, "-topolgy", TOPOLOGY),
+                "analyze: unknown option -topolgy (did you mean --topology? `portmatrix help analyze` lists the options)");
+        assertOneLineError(run("analyze", SAMPLE, "-formt", "csv"),
+                "analyze: unknown option -formt (did you mean --format? `portmatrix help analyze` lists the options)");
+        assertOneLineError(run("analyze", SAMPLE, "--TOPOLOGY", TOPOLOGY),
+                "analyze: unknown option --TOPOLOGY (did you mean --topology? `portmatrix help analyze` lists the options)");
+        Run exact = run("analyze", SAMPLE, "-topology", TOPOLOGY);
+        Run joined = run("analyze", SAMPLE, "-t" + TOPOLOGY);
+        Run plain = run("analyze", SAMPLE, "--topology", TOPOLOGY);
+        assertEquals(0, exact.status(), exact.err());
+        assertEquals(plain.out(), exact.out());
+        assertEquals(plain.out(), joined.out());
+        // After "--" every word is a file name, however it is spelt.
+        assertOneLineError(run("analyze", "--topology", TOPOLOGY, "--", "-topolgy"), "-topolgy");
+    }
+
     @Test
     void anOutputThatIsAnInputIsRefusedAndTheInputKept() throws Exception {
         Path capture = Files.copy(Path.of(SAMPLE), dir.resolve("in.pcap"));
