@@ -61,6 +61,7 @@ public final class Coverage {
     /** Distinct ports kept per rule for {@link RuleRow#otherPorts}; beyond them only counted. */
     static final int OTHER_PORTS = 32;
     private long flowsToTopology;
+    private long flowsUnderSeveralRules;
 
     public Coverage(List<Rule> rules, List<String> topologyRoles) {
         this.rules = List.copyOf(rules);
@@ -121,6 +122,15 @@ public final class Coverage {
         return rules.isEmpty();
     }
 
+    /**
+     * Flows counted under more than one rule: the catalog cites some traffic twice (fe-https-444 and
+     * fe-https-444-from-director), and each rule that allows a flow alike counts it, so the rules' flows add up to more
+     * than the flows.
+     */
+    public long flowsUnderSeveralRules() {
+        return flowsUnderSeveralRules;
+    }
+
     void add(FlowRecord r) {
         if (rules.isEmpty()) {
             return;
@@ -169,12 +179,17 @@ public final class Coverage {
         flowsToTopology++;
         if (ri != null) {
             // The other rules that allow the flow alike: the same roles, transport and port, checked the same way.
+            boolean more = false;
             for (int j : table[port]) {
                 Rule other = rules.get(j);
                 if (j != ri && ProtocolCheck.sameCheck(protocols[ri], protocols[j]) && (other.dstAny() || intersects(dstRoles.get(j), reached))
                         && (other.srcAny() || intersects(srcRoles.get(j), from))) {
                     allowed(j, r);
+                    more = true;
                 }
+            }
+            if (more) {
+                flowsUnderSeveralRules++;
             }
         }
         for (int i : table[port]) {

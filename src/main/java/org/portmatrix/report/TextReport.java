@@ -275,6 +275,12 @@ public final class TextReport implements FlowReport {
         return plural(t.flows(), "flow") + ", " + plural(t.packets(), "packet") + ", " + plural(t.bytes(), "byte");
     }
 
+    /** The coverage's note on flows counted under more than one rule (text report and HTML page). */
+    static String severalRules(long flows) {
+        return (flows == 1 ? "1 flow counts" : n(flows) + " flows count") + " under more than one rule: where the catalog cites the"
+                + " same traffic twice (the same roles, transport, port and protocol), each of those rules counts it";
+    }
+
     private void coverage() {
         Coverage c = data.coverage();
         if (c.isEmpty()) {
@@ -285,6 +291,9 @@ public final class TextReport implements FlowReport {
         long applicable = rows.stream().filter(Coverage.RuleRow::applies).count();
         out.printf("CATALOG COVERAGE: %s of %s carried traffic; %s apply to roles of this topology%n", n(seen),
                 plural(rows.size(), "rule"), n(applicable));
+        if (c.flowsUnderSeveralRules() > 0) {
+            out.printf("  %s%n", severalRules(c.flowsUnderSeveralRules()));
+        }
         if (seen > 0) {
             out.printf(RULE_LINE, "RULE", "PORT", "ON", "FLOWS", "PACKETS", "BYTES");
             for (Coverage.RuleRow r : rows) {

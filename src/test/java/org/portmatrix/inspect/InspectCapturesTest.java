@@ -547,6 +547,34 @@ class InspectCapturesTest {
     }
 
     /**
+     * The coverage says how many flows it counts under more than one rule, so that its flows column, which adds up to more
+     * than the flows, is not read as more traffic (a newcomer's audit: fe-https-444 and fe-https-444-from-director each
+     * showed tls.pcap's one flow to 444, and nothing said why): the rules' flows less those counted twice are the flows the
+     * catalog allowed. The HTML page's coverage summary says it alike; a capture whose flows each count once says nothing.
+     */
+    @Test
+    void theCoverageSaysHowManyFlowsCountUnderSeveralRules() throws Exception {
+        String report = textReport("captures/inspect/tls.pcap", Path.of(TOPOLOGY));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\n  (\\d+) flows? counts? under more than one rule: where the catalog"
+                + " cites the same traffic twice \\(the same roles, transport, port and protocol\\), each of those rules counts it\n")
+                .matcher(report);
+        assertTrue(m.find(), report);
+        long twice = Long.parseLong(m.group(1));
+        String table = report.substring(report.indexOf("CATALOG COVERAGE: "), report.indexOf("CANDIDATES TO CLOSE"));
+        long counted = 0;
+        java.util.regex.Matcher row = java.util.regex.Pattern.compile("\n  [a-z0-9-]+ +(?:tcp|udp)/\\S+ +\\S+ +(\\d+) ").matcher(table);
+        while (row.find()) {
+            counted += Long.parseLong(row.group(1));
+        }
+        Analysis a = analyzeUnder(TOPOLOGY, "tls.pcap", "jsonl");
+        long allowed = a.flows().stream().filter(f -> !f.get("rule").isNull()).count();
+        assertTrue(twice > 0 && allowed > 0, report);
+        assertEquals(allowed, counted - twice, report);
+        assertTrue(analyzeUnder(TOPOLOGY, "tls.pcap", "html").text().contains(" " + twice + " flows count under more than one rule"));
+        assertFalse(textReport("captures/inspect/sip.pcap", Path.of(TOPOLOGY)).contains("under more than one rule"));
+    }
+
+    /**
      * A flow counts in the coverage for every rule that allows it alike (its roles, transport, port, and a protocol
      * checked the same way), not for the record's rule alone: the catalog cites some traffic twice, and the second
      * rule showed 0 flows though the traffic was there. T1 of tls.pcap (the Edge's MTLS with a client certificate)
