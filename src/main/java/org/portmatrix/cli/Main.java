@@ -314,7 +314,8 @@ public final class Main {
                 int eq = a.indexOf('=');
                 String name = a.substring(1, eq < 0 ? a.length() : eq);
                 String meant = optionMeant(options, "--" + name);
-                if (!options.hasLongOption(name) && !meant.equals(" (")) {
+                // (a prefix of long options after one dash is read as one, as after two: "-form csv" is --format)
+                if (options.getMatchingOptions(name).isEmpty() && !options.hasShortOption(name) && !meant.equals(" (")) {
                     throw new UsageException(command + ": unknown option " + a + meant + "`portmatrix help " + command.split(" ")[0]
                             + "` lists the options)");
                 }

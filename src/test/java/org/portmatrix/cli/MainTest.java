@@ -492,6 +492,12 @@ class MainTest {
         assertEquals(0, exact.status(), exact.err());
         assertEquals(plain.out(), exact.out());
         assertEquals(plain.out(), joined.out());
+        // A prefix of a long option after one dash is that option, as after two and as before the refusal was added
+        // ("-form csv", "-topolo FILE" had been refused as misspelt).
+        assertEquals(plain.out(), run("analyze", SAMPLE, "-topolo", TOPOLOGY).out());
+        Run prefix = run("analyze", SAMPLE, "--topology", TOPOLOGY, "-form", "csv");
+        assertEquals(0, prefix.status(), prefix.err());
+        assertEquals(run("analyze", SAMPLE, "--topology", TOPOLOGY, "--format", "csv").out(), prefix.out());
         // After "--" every word is a file name, however it is spelt.
         assertOneLineError(run("analyze", "--topology", TOPOLOGY, "--", "-topolgy"), "-topolgy");
     }
