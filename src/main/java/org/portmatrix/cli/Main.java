@@ -517,10 +517,13 @@ public final class Main {
             }
         }
         notAnInput(o);
-        if (o.extract() != null && java.nio.file.Files.exists(o.extract()) && !java.nio.file.Files.isRegularFile(o.extract())) {
-            // It is written under a temporary name and renamed into place, which would replace a device or a FIFO.
-            throw new UsageException(o.extract() + ": cannot write the extract: not a regular file (the extract is a file, "
-                    + "written beside it and renamed into place)");
+        if (o.extract() != null && (java.nio.file.Files.exists(o.extract()) && !java.nio.file.Files.isRegularFile(o.extract())
+                || org.portmatrix.report.AtomicFile.descriptor(o.extract()) >= 0)) {
+            // It is written under a temporary name and renamed into place, which would replace a device or a FIFO, or the
+            // file a descriptor is open on (/dev/stdout redirected to a file: what the shell wrote before and after lost).
+            throw new UsageException(o.extract() + ": cannot write the extract: "
+                    + (org.portmatrix.report.AtomicFile.descriptor(o.extract()) >= 0 ? "an open descriptor's name" : "not a regular file")
+                    + " (the extract is a file, written beside it and renamed into place)");
         }
         if (o.extract() != null) { // before anything reads the captures: a pipe could be read only once
             for (Path p : o.captures()) {

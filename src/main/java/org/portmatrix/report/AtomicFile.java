@@ -51,7 +51,54 @@ public final class AtomicFile implements AutoCloseable, ReportTarget {
         return p;
     }
 
+    /**
+     * The open descriptor a name links to ({@code /dev/stdout}, {@code /dev/fd/3}, {@code /proc/self/fd/1}: a link, at
+     * some step, in a process's /proc fd directory), or -1. Such a link names whatever the descriptor is open on; a file
+     * there is the shell's redirection ({@code > out}, {@code >> log}, {@code { ...; } > out}), written through the
+     * descriptor: renamed over, it had lost what was in the file before ({@code >>}) and what the shell wrote after.
+     */
+    public static int descriptor(Path target) {
+        try {
+            Path p = target.toAbsolutePath();
+            for (int hops = 0; hops < 40; hops++) {
+                Path dir = p.getParent();
+                String name = p.getFileName() == null ? "" : p.getFileName().toString();
+                if (dir != null && !name.isEmpty() && name.chars().allMatch(c -> c >= '0' && c <= '9') && name.length() < 10
+                        && dir.toRealPath().toString().matches("/proc/[0-9]+(/task/[0-9]+)?/fd")) {
+                    return Integer.parseInt(name);
+                }
+                if (!Files.isSymbolicLink(p)) {
+                    return -1;
+                }
+                p = p.resolveSibling(Files.readSymbolicLink(p));
+            }
+        } catch (IOException | RuntimeException e) {
+            // not a descriptor's name
+        }
+        return -1;
+    }
+
     public static AtomicFile create(Path target) throws IOException {
+        int fd = descriptor(target);
+        if (fd >= 0) {
+            // An open descriptor, written through (fd 1 and 2 as the process holds them: the shell's offset moves on,
+            // and ">>" appends); another one reopened to append, neither truncated nor replaced.
+            // (1 and 2 are flushed, not closed, at the end: the process writes on to them)
+            OutputStream out = fd == 1 || fd == 2 ? new java.io.FilterOutputStream(new java.io.FileOutputStream(fd == 1
+                    ? java.io.FileDescriptor.out : java.io.FileDescriptor.err)) {
+                        @Override
+                        public void write(byte[] b, int off, int len) throws IOException {
+                            out.write(b, off, len);
+                        }
+
+                        @Override
+                        public void close() throws IOException {
+                            flush();
+                        }
+                    }
+                    : Files.newOutputStream(target, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+            return new AtomicFile(target, target, null, new Named(new BufferedOutputStream(out, 1 << 16), target));
+        }
         if (Files.exists(target) && !Files.isRegularFile(target)) {
             // A device or a pipe (/dev/null, /dev/stdout, a FIFO): written in place; renaming a
             // temporary file over it would replace the device with a regular file.

@@ -56,4 +56,27 @@ class SymlinkedOutputTest {
             assertEquals(List.of("flagged-today.pcap", "flows-today.csv"), left.map(p -> p.getFileName().toString()).sorted().toList());
         }
     }
+
+    /**
+     * --output /dev/stdout (a link to /proc/self/fd/1) with standard output redirected to a file is written through the
+     * descriptor, as the shell opened it: appended with ">>", between what the shell writes before and after. Renamed over
+     * the file the link names, it had replaced the file: "previous", "header" and "footer" were lost (the shell wrote
+     * the footer into the old, unlinked file). The extract, a file renamed into place, is refused there.
+     */
+    @Test
+    void standardOutputRedirectedToAFileIsWrittenThroughItsDescriptor() throws Exception {
+        Path log = Files.writeString(dir.resolve("log.csv"), "previous\n");
+        String main = Path.of(System.getProperty("java.home"), "bin", "java") + " -XX:-UsePerfData -cp " + System.getProperty("java.class.path")
+                + " org.portmatrix.cli.Main analyze captures/sample.pcap --topology captures/sample-topology.yaml";
+        ReportTests.Exec r = ReportTests.exec(120, "bash", "-c", "{ echo header; " + main + " --format csv --output /dev/stdout; echo footer; } >> '"
+                + log + "'");
+        assertEquals(0, r.status(), r.err());
+        ReportTests.Run plain = ReportTests.run("analyze", "captures/sample.pcap", "--topology", "captures/sample-topology.yaml", "--format", "csv");
+        assertEquals("previous\nheader\n" + plain.out() + "footer\n", Files.readString(log));
+        Path pcap = dir.resolve("flagged.pcap");
+        ReportTests.Exec extract = ReportTests.exec(120, "bash", "-c", main + " --extract /dev/stdout > '" + pcap + "'");
+        assertEquals(2, extract.status(), extract.err());
+        assertEquals("portmatrix: /dev/stdout: cannot write the extract: an open descriptor's name (the extract is a file, written beside it "
+                + "and renamed into place)\n", extract.err());
+    }
 }
