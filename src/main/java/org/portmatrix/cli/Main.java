@@ -222,14 +222,17 @@ public final class Main {
      */
     static String describeCreate(Path target, IOException e) {
         if (e instanceof java.nio.file.FileSystemException f && f.getFile() != null && !f.getFile().equals(target.toString())) {
+            // The directory the temporary file was to be made in: the target's, or, for a symbolic link, that of the file
+            // the link names (AtomicFile.linkedTo; the target's own directory had been named, which was not the one).
+            Path made = Path.of(f.getFile()).toAbsolutePath().getParent();
+            Path dir = made != null ? made : target.toAbsolutePath().getParent();
             if (e instanceof java.nio.file.NoSuchFileException) {
                 // (it carries no reason: the class's name had been the message)
-                Path dir = target.toAbsolutePath().getParent();
                 return dir != null && !java.nio.file.Files.isDirectory(dir) ? "no such directory " + dir
                         : "cannot create a file in " + dir; // a directory that takes no new file (/proc)
             }
             if (e instanceof java.nio.file.AccessDeniedException) {
-                return "permission denied (a file is made in " + target.toAbsolutePath().getParent() + " and renamed into place)";
+                return "permission denied (a file is made in " + dir + " and renamed into place)";
             }
             return f.getReason() != null ? f.getReason() : e.getClass().getSimpleName();
         }

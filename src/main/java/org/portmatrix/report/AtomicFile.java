@@ -44,7 +44,8 @@ public final class AtomicFile implements AutoCloseable, ReportTarget {
         Path p = target.toAbsolutePath();
         for (int hops = 0; Files.isSymbolicLink(p); hops++) {
             if (hops == 40) { // as the kernel's ELOOP
-                throw new java.nio.file.FileSystemException(target.toString(), null, "too many levels of symbolic links");
+                // (the reason alone: the caller names the file; "loop: cannot write output: loop: too many ...")
+                throw new IOException("too many levels of symbolic links");
             }
             p = p.resolveSibling(Files.readSymbolicLink(p)); // (an absolute link replaces the path; a relative one is beside it)
         }

@@ -79,4 +79,33 @@ class SymlinkedOutputTest {
         assertEquals("portmatrix: /dev/stdout: cannot write the extract: an open descriptor's name (the extract is a file, written beside it "
                 + "and renamed into place)\n", extract.err());
     }
+
+    /**
+     * A link whose file cannot be made is refused naming the directory the file is made in: the linked file's, not the
+     * link's (a link into a missing directory had been said as "cannot create a file in" the link's own directory), and
+     * a loop of links is said once by name.
+     */
+    @Test
+    void aLinkThatCannotBeWrittenThroughIsSaidByTheLinkedDirectory() throws Exception {
+        Path link = Files.createSymbolicLink(dir.resolve("flows.csv"), Path.of("share", "missing", "flows.csv"));
+        Path loop = Files.createSymbolicLink(dir.resolve("loop1"), Path.of("loop2"));
+        Files.createSymbolicLink(dir.resolve("loop2"), Path.of("loop1"));
+        String[] analysis = {"analyze", "captures/sample.pcap", "--topology", "captures/sample-topology.yaml"};
+        ReportTests.Run output = ReportTests.run(concat(analysis, "--output", link.toString()));
+        assertEquals(2, output.status());
+        assertEquals("portmatrix: " + link + ": cannot write output: no such directory " + dir.resolve("share").resolve("missing") + "\n", output.err());
+        ReportTests.Run extract = ReportTests.run(concat(analysis, "--extract", link.toString()));
+        assertEquals(2, extract.status());
+        assertEquals("portmatrix: " + link + ": cannot write the extract: no such directory " + dir.resolve("share").resolve("missing") + "\n",
+                extract.err());
+        ReportTests.Run looped = ReportTests.run(concat(analysis, "--output", loop.toString()));
+        assertEquals(2, looped.status());
+        assertEquals("portmatrix: " + loop + ": cannot write output: too many levels of symbolic links\n", looped.err());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
 }
