@@ -62,6 +62,7 @@ public final class Coverage {
     static final int OTHER_PORTS = 32;
     private long flowsToTopology;
     private long flowsUnderSeveralRules;
+    private long countsUnderOtherRules;
 
     public Coverage(List<Rule> rules, List<String> topologyRoles) {
         this.rules = List.copyOf(rules);
@@ -131,6 +132,15 @@ public final class Coverage {
         return flowsUnderSeveralRules;
     }
 
+    /**
+     * The counts of those flows beyond their first rule: what the rules' flows add up to more than the flows they count. As
+     * many as {@link #flowsUnderSeveralRules} when each counts twice; more when the catalog cites a flow three times (a
+     * client's TCP media under client-audio-, client-video- and client-app-sharing-media-tcp-1024-65535).
+     */
+    public long countsUnderOtherRules() {
+        return countsUnderOtherRules;
+    }
+
     void add(FlowRecord r) {
         if (rules.isEmpty()) {
             return;
@@ -185,6 +195,7 @@ public final class Coverage {
                 if (j != ri && ProtocolCheck.sameCheck(protocols[ri], protocols[j]) && (other.dstAny() || intersects(dstRoles.get(j), reached))
                         && (other.srcAny() || intersects(srcRoles.get(j), from))) {
                     allowed(j, r);
+                    countsUnderOtherRules++;
                     more = true;
                 }
             }

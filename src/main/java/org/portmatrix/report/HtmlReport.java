@@ -548,7 +548,7 @@ public final class HtmlReport implements FlowReport {
         m.put("coverageSummary", n(seen) + " of " + TextReport.plural(rules.size(), "rule") + " carried traffic; " + n(applies)
                 + " apply to roles of this topology; " + (c.assessed() ? TextReport.plural(candidates.size(), "documented port")
                 + " on those roles saw no flow." : "unused ports not assessed (no TCP or UDP flow reached a host of the topology).")
-                + (c.flowsUnderSeveralRules() > 0 ? " " + TextReport.severalRules(c.flowsUnderSeveralRules()) + "." : ""));
+                + (c.flowsUnderSeveralRules() > 0 ? " " + TextReport.severalRules(c) + "." : ""));
         List<Map<String, Object>> rows = new ArrayList<>();
         for (Coverage.RuleRow r : rules) {
             Map<String, Object> row = new LinkedHashMap<>();

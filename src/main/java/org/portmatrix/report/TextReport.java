@@ -276,9 +276,11 @@ public final class TextReport implements FlowReport {
     }
 
     /** The coverage's note on flows counted under more than one rule (text report and HTML page). */
-    static String severalRules(long flows) {
-        return (flows == 1 ? "1 flow counts" : n(flows) + " flows count") + " under more than one rule: where the catalog cites the"
-                + " same traffic twice (the same roles, transport, port and protocol), each of those rules counts it";
+    static String severalRules(Coverage c) {
+        long flows = c.flowsUnderSeveralRules();
+        return (flows == 1 ? "1 flow counts" : n(flows) + " flows count") + " under more than one rule, so the rules count "
+                + n(c.countsUnderOtherRules()) + " flows more than there are: where the catalog cites the same traffic more than once (the same"
+                + " roles, transport, port and protocol), each of those rules counts it";
     }
 
     private void coverage() {
@@ -292,7 +294,7 @@ public final class TextReport implements FlowReport {
         out.printf("CATALOG COVERAGE: %s of %s carried traffic; %s apply to roles of this topology%n", n(seen),
                 plural(rows.size(), "rule"), n(applicable));
         if (c.flowsUnderSeveralRules() > 0) {
-            out.printf("  %s%n", severalRules(c.flowsUnderSeveralRules()));
+            out.printf("  %s%n", severalRules(c));
         }
         if (seen > 0) {
             out.printf(RULE_LINE, "RULE", "PORT", "ON", "FLOWS", "PACKETS", "BYTES");

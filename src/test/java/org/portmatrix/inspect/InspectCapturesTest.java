@@ -555,11 +555,9 @@ class InspectCapturesTest {
     @Test
     void theCoverageSaysHowManyFlowsCountUnderSeveralRules() throws Exception {
         String report = textReport("captures/inspect/tls.pcap", Path.of(TOPOLOGY));
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\n  (\\d+) flows? counts? under more than one rule: where the catalog"
-                + " cites the same traffic twice \\(the same roles, transport, port and protocol\\), each of those rules counts it\n")
-                .matcher(report);
+        java.util.regex.Matcher m = several(report);
         assertTrue(m.find(), report);
-        long twice = Long.parseLong(m.group(1));
+        long twice = Long.parseLong(m.group(2));
         String table = report.substring(report.indexOf("CATALOG COVERAGE: "), report.indexOf("CANDIDATES TO CLOSE"));
         long counted = 0;
         java.util.regex.Matcher row = java.util.regex.Pattern.compile("\n  [a-z0-9-]+ +(?:tcp|udp)/\\S+ +\\S+ +(\\d+) ").matcher(table);
@@ -570,8 +568,46 @@ class InspectCapturesTest {
         long allowed = a.flows().stream().filter(f -> !f.get("rule").isNull()).count();
         assertTrue(twice > 0 && allowed > 0, report);
         assertEquals(allowed, counted - twice, report);
-        assertTrue(analyzeUnder(TOPOLOGY, "tls.pcap", "html").text().contains(" " + twice + " flows count under more than one rule"));
+        assertTrue(analyzeUnder(TOPOLOGY, "tls.pcap", "html").text().contains(" " + m.group(1) + " flows count under more than one rule, so the"
+                + " rules count " + twice + " flows more than there are"));
         assertFalse(textReport("captures/inspect/sip.pcap", Path.of(TOPOLOGY)).contains("under more than one rule"));
+    }
+
+    /**
+     * A flow the catalog cites three times counts twice more: lo.pcap's TCP flow to 5999 between two clients is allowed by
+     * client-audio-, client-video- and client-app-sharing-media-tcp-1024-65535. The note had said how many flows count under
+     * more than one rule ("3", as if each counted twice: the rules' 10 flows less 3 are not the 6 allowed) and that the
+     * catalog cites them "twice"; it says how many flows more than there are the rules count.
+     */
+    @Test
+    void aFlowUnderThreeRulesCountsTwiceMore() throws Exception {
+        Path topology = Files.writeString(Files.createTempDirectory("pm-clients").resolve("clients.yaml"), "roles:\n  client: [127.0.0.0/8]\n");
+        String report = textReport("captures/decode/lo.pcap", topology);
+        java.util.regex.Matcher m = several(report);
+        assertTrue(m.find(), report);
+        String table = report.substring(report.indexOf("CATALOG COVERAGE: "), report.indexOf("CANDIDATES TO CLOSE"));
+        for (String rule : List.of("client-audio-media-tcp-1024-65535", "client-video-media-tcp-1024-65535", "client-app-sharing-media-tcp-1024-65535")) {
+            assertTrue(java.util.regex.Pattern.compile("\n  " + rule + " +tcp/1024-65535 +client +1 ").matcher(table).find(), report);
+        }
+        long counted = 0;
+        java.util.regex.Matcher row = java.util.regex.Pattern.compile("\n  [a-z0-9-]+ +(?:tcp|udp)/\\S+ +\\S+ +(\\d+) ").matcher(table);
+        while (row.find()) {
+            counted += Long.parseLong(row.group(1));
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new Main(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+                .run(new String[] {"analyze", "captures/decode/lo.pcap", "--topology", topology.toString(), "--format", "jsonl"});
+        long allowed = out.toString(StandardCharsets.UTF_8).lines().filter(l -> !l.contains("\"rule\":null")).count();
+        long more = Long.parseLong(m.group(2));
+        assertTrue(more > Long.parseLong(m.group(1)), report); // one flow counted three times
+        assertEquals(allowed, counted - more, report);
+    }
+
+    /** The coverage's note on flows under several rules: group 1 the flows, group 2 the counts beyond their first rule. */
+    private static java.util.regex.Matcher several(String report) {
+        return java.util.regex.Pattern.compile("\n  (\\d+) flows? counts? under more than one rule, so the rules count (\\d+) flows"
+                + " more than there are: where the catalog cites the same traffic more than once \\(the same roles, transport, port and protocol\\),"
+                + " each of those rules counts it\n").matcher(report);
     }
 
     /**
