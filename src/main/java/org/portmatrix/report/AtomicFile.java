@@ -64,7 +64,7 @@ public final class AtomicFile implements AutoCloseable, ReportTarget {
             for (int hops = 0; hops < 40; hops++) {
                 Path dir = p.getParent();
                 String name = p.getFileName() == null ? "" : p.getFileName().toString();
-                if (dir != null && !name.isEmpty() && name.chars().allMatch(c -> c >= '0' && c <= '9') && name.length() < 10
+                if (dir != null && digits(name) && name.length() < 10
                         && dir.toRealPath().toString().matches("/proc/[0-9]+(/task/[0-9]+)?/fd")) {
                     return Integer.parseInt(name);
                 }
@@ -77,6 +77,16 @@ public final class AtomicFile implements AutoCloseable, ReportTarget {
             // not a descriptor's name
         }
         return -1;
+    }
+
+    /** Whether {@code s} is one or more ASCII digits (a loop, not a stream: no lambda to bootstrap while a run sets up). */
+    private static boolean digits(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return !s.isEmpty();
     }
 
     public static AtomicFile create(Path target) throws IOException {
