@@ -28,10 +28,15 @@ public final class Classification {
             verdict = unreversedVerdict;
             rule = unreversedRule;
             reason = unreversedReason;
-            configured = null; // (a ports: entry read the other way round; none before)
-            configuredIndex = -1;
-            configuredAt = null;
+            noConfigured(); // (a ports: entry read the other way round; none before)
         }
+    }
+
+    /** No topology {@code ports:} entry allows the flow: {@link #configured}, its index and where it is written, cleared. */
+    public void noConfigured() {
+        configured = null;
+        configuredIndex = -1;
+        configuredAt = null;
     }
     /**
      * The topology's {@code ports:} entry that allows the flow (no catalog rule does), or null: the first that serves it,

@@ -109,9 +109,7 @@ public final class Classifier {
         boolean ported = proto == IpProtocol.TCP || proto == IpProtocol.UDP;
         int port = f.dstPort();
         c.rule = CompiledCatalog.NO_RULE;
-        c.configured = null;
-        c.configuredIndex = -1;
-        c.configuredAt = null;
+        c.noConfigured();
         c.reversed = false;
         if (c.srcRoles == 0 || c.dstRoles == 0) {
             c.verdict = Verdict.UNKNOWN_HOST;

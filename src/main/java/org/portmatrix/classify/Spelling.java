@@ -31,4 +31,21 @@ public final class Spelling {
         }
         return d[n][m];
     }
+
+    /**
+     * Of {@code names}, the one nearest to {@code given} ({@link #distance}) if it is at most {@code within} slips away,
+     * the first of those as near; else null. For a "did you mean" (an option, a command, a hosts row's name).
+     */
+    public static String nearest(String given, Iterable<String> names, int within) {
+        String best = null;
+        int bestDistance = within + 1;
+        for (String name : names) {
+            int d = distance(given, name);
+            if (d < bestDistance) {
+                best = name;
+                bestDistance = d;
+            }
+        }
+        return best;
+    }
 }

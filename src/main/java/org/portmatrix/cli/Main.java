@@ -130,12 +130,9 @@ public final class Main {
      * among them with {@code withHelp} ("hepl"); else "".
      */
     private static String commandMeant(String given, boolean withHelp) {
-        for (String c : withHelp ? new String[] {"analyze", "catalog", "live", "topology", "help"} : new String[] {"analyze", "catalog", "live", "topology"}) {
-            if (org.portmatrix.classify.Spelling.distance(given.toLowerCase(java.util.Locale.ROOT), c) <= 2) {
-                return "did you mean " + c + "? ";
-            }
-        }
-        return "";
+        String c = org.portmatrix.classify.Spelling.nearest(given.toLowerCase(java.util.Locale.ROOT), withHelp
+                ? List.of("analyze", "catalog", "live", "topology", "help") : List.of("analyze", "catalog", "live", "topology"), 2);
+        return c == null ? "" : "did you mean " + c + "? ";
     }
 
     /** One line, not a stack trace, and exit status 2 (an input the heap cannot hold). */
@@ -364,17 +361,13 @@ public final class Main {
         String name = given.substring(2).toLowerCase(java.util.Locale.ROOT); // (--TOPOLOGY too)
         int eq = name.indexOf('=');
         name = eq < 0 ? name : name.substring(0, eq);
-        String best = null;
-        int bestDistance = 3;
+        List<String> longNames = new ArrayList<>();
         for (Option o : options.getOptions()) {
             if (o.getLongOpt() != null) {
-                int d = org.portmatrix.classify.Spelling.distance(name, o.getLongOpt());
-                if (d < bestDistance) {
-                    best = o.getLongOpt();
-                    bestDistance = d;
-                }
+                longNames.add(o.getLongOpt());
             }
         }
+        String best = org.portmatrix.classify.Spelling.nearest(name, longNames, 2);
         return best == null ? " (" : " (did you mean --" + best + "? ";
     }
 

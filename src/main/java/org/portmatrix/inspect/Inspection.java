@@ -384,9 +384,7 @@ public final class Inspection {
         }
         c.verdict = Verdict.EXPECTED;
         c.rule = r;
-        c.configured = null;
-        c.configuredIndex = -1;
-        c.configuredAt = null;
+        c.noConfigured();
         c.reason = "TCP " + f.dstPort() + " from " + roles.text(c.srcRoles) + " to " + roles.text(c.dstRoles) + " is RPC on a dynamic"
                 + " endpoint: the endpoint mapper on TCP 135 of " + Addresses.format(f.ipVersion(), f.dstHi(), f.dstLo())
                 + " handed this port to " + Addresses.format(f.ipVersion(), f.srcHi(), f.srcLo()) + " (flow " + fi.rpcEndpointFlow

@@ -70,15 +70,11 @@ public final class TopologyImporter {
         TopologyImport imp = TopologyImport.run(topo, resolver, catalog);
         for (String name : hosts.keySet()) {
             if (!asked.contains(name)) { // a typo of a machine's name, or a host of another topology
-                String meant = null; // the name asked for and left without an address that it is one or two slips from
-                int nearest = 3;
-                for (String a : new java.util.TreeSet<>(asked)) { // (sorted: the same name each run when two are as near)
-                    int d = hosts.containsKey(a) ? 3 : org.portmatrix.classify.Spelling.distance(name, a);
-                    if (d < nearest) {
-                        meant = a;
-                        nearest = d;
-                    }
-                }
+                // The name asked for and left without an address that it is one or two slips from (sorted: the same name
+                // each run when two are as near).
+                java.util.TreeSet<String> unmapped = new java.util.TreeSet<>(asked);
+                unmapped.removeAll(hosts.keySet());
+                String meant = org.portmatrix.classify.Spelling.nearest(name, unmapped, 2);
                 notes.add(hostsCsv + ": line " + hostLines.get(name) + ": " + name + " is not a machine or pool of the topology that needs an address"
                         + (meant != null ? " (did you mean " + meant + "?)" : "") + "; not used");
             }
