@@ -693,6 +693,13 @@ public final class Main {
                         err.println("portmatrix: wrote " + file);
                     }
                 }
+                if ((o.format() == null || (o.format().equals("text") && o.output() == null)) && !(out == System.out && Progress.isTerminal(1))) {
+                    // The report with the damage in it went to standard output, and that is no terminal (`> report.txt`, a
+                    // pipe): the damage is said on stderr too, where a script or the one who ran it sees it beside exit status 3.
+                    for (String d : summary.damage()) {
+                        err.println("portmatrix: damaged input: " + d);
+                    }
+                }
                 phases.mark("summary");
                 phases.print(err);
                 long flows = reports.data().all().flows();

@@ -42,9 +42,13 @@ public final class Progress implements AutoCloseable {
 
     /** True when file descriptor 2 is a terminal (Linux: /proc/self/fd/2 names a tty; elsewhere: a console). */
     public static boolean stderrIsTerminal() {
+        return isTerminal(2);
+    }
+
+    /** True when this file descriptor (1 or 2) is a terminal (Linux: /proc/self/fd/N names a tty; elsewhere: a console). */
+    public static boolean isTerminal(int fd) {
         try {
-            Path fd2 = Files.readSymbolicLink(Path.of("/proc/self/fd/2"));
-            String t = fd2.toString();
+            String t = Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
             return t.startsWith("/dev/pts/") || t.startsWith("/dev/tty") || t.equals("/dev/console");
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             return System.console() != null;

@@ -92,4 +92,35 @@ class LauncherTest {
         assertPureJsonLines(r);
         assertTrue(r.err().contains("[warning][gc,ergo] NewSize was set larger than initial heap size"), "the JVM's warning on stderr: " + r.err());
     }
+
+    /**
+     * A damaged capture's text report written into a file ({@code > report.txt}) said its damage inside the file only: the
+     * run ended with exit status 3 and nothing on the terminal. The damage is said on stderr too when standard output
+     * is no terminal; on a terminal, where the report itself shows it, once.
+     */
+    @Test
+    void aDamagedCapturesTextReportRedirectedSaysTheDamageOnStderr() throws Exception {
+        byte[] whole = Files.readAllBytes(Path.of(MainTest.SAMPLE));
+        Path cut = dir.resolve("cut.pcap");
+        Files.write(cut, java.util.Arrays.copyOf(whole, whole.length - 10));
+        String topology = Path.of(MainTest.TOPOLOGY).toAbsolutePath().toString();
+        for (String format : new String[] {"text", null}) {
+            Run r = format == null ? launch("", "analyze", cut.toString(), "-t", topology) : launch("", "analyze", cut.toString(), "-t", topology, "-f", format);
+            assertEquals(3, r.status(), r.err());
+            String damage = "damaged input: " + cut + ": offset ";
+            assertTrue(r.out().contains("  " + damage), "the report says it: " + r.out());
+            assertTrue(r.err().lines().anyMatch(l -> l.startsWith("portmatrix: " + damage) && l.contains("truncated last record")),
+                    format + ": stderr says it too: " + r.err());
+        }
+        // On a terminal (script(1) gives the run one; its standard output and error both go to it): the line once.
+        Path typescript = dir.resolve("typescript");
+        launch(""); // (the launcher and its jar made)
+        Process p = new ProcessBuilder("script", "-qec", "bash " + dir.resolve("portmatrix") + " analyze " + cut + " -t " + topology, typescript.toString())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "script ended");
+        String seen = Files.readString(typescript, StandardCharsets.UTF_8);
+        assertEquals(3, p.exitValue(), seen);
+        assertEquals(1, seen.split("damaged input: ", -1).length - 1, seen);
+    }
 }
