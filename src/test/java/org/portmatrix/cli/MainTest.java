@@ -386,6 +386,37 @@ class MainTest {
         assertTrue(bad.err().contains("unknown option --helpme"), bad.err());
     }
 
+    /**
+     * Each command's help lays its options out as one table: every option's description, and each of its
+     * wrapped lines, starts in one column, and no line ends in spaces. (Commons CLI 1.10's newer formatter started some
+     * wrapped lines a column to the left of the others, padded lines with spaces to the table's width, and centred an
+     * "Options / Description" heading over it.)
+     */
+    @Test
+    void eachCommandsHelpIsOneTableOfOptions() {
+        for (String[] command : new String[][] {{"help", "analyze"}, {"help", "live"}, {"help", "catalog"}, {"help", "topology"}}) {
+            Run r = run(command);
+            assertEquals(0, r.status(), r.err());
+            String name = String.join(" ", command);
+            java.util.Set<Integer> columns = new java.util.TreeSet<>();
+            int rows = 0;
+            for (String line : r.out().split("\n")) {
+                assertFalse(line.endsWith(" "), name + ": a line ending in spaces: '" + line + "'");
+                if (line.startsWith(" -") || line.startsWith("    --")) {
+                    rows++;
+                    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^ +-\\S*( <[^>]+>)? +").matcher(line);
+                    assertTrue(m.find(), name + ": " + line);
+                    columns.add(m.end());
+                } else if (rows > 0 && line.startsWith(" ")) {
+                    columns.add(line.length() - line.stripLeading().length()); // a description's wrapped line
+                }
+            }
+            assertTrue(rows >= 2, name + ": " + r.out());
+            assertEquals(1, columns.size(), name + ": descriptions start in columns " + columns + ":\n" + r.out());
+            assertFalse(r.out().contains("Description"), name + ": " + r.out());
+        }
+    }
+
     @Test
     void helpNamingACommandPrintsThatCommandsHelp() {
         // `portmatrix help topology` had printed analyze's options, as `help` alone does, and `help foo` had too.
