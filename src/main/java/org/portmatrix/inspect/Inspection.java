@@ -857,6 +857,8 @@ public final class Inspection {
                     .append(why).append('.');
         } else if (fi.app == null) {
             sb.append("a payload that is none of the protocols portmatrix recognises.");
+        } else if (fi.foreignByte >= 0) { // (what decided the flow, then what did not belong to it)
+            sb.append(ProtocolCheck.wire(fi, fi.tls, encrypted)).append(", then ").append(why).append('.');
         } else {
             sb.append(ProtocolCheck.wire(fi, fi.tls, encrypted)).append('.');
         }

@@ -180,6 +180,11 @@ public final class ProtocolCheck {
         if (!ok.contains(fi.app)) {
             return MISMATCH;
         }
+        if (fi.foreignByte >= 0) {
+            // One STUN message or a few RTP packets, then datagrams of another protocol on the same 5-tuple.
+            why.append(MediaDemux.foreign(fi.foreignByte));
+            return MISMATCH;
+        }
         if (fi.app == AppProtocol.TLS && tls != null && tls.responderAnsweredNotTls()) {
             // The client spoke TLS; the listener answered its ClientHello with something else (an HTTP server's "400 Bad
             // request", a cleartext SIP line): the port's service is not TLS. The ClientHello alone had been taken for it.

@@ -695,6 +695,35 @@ class InspectCapturesTest {
     }
 
     /**
+     * media-then-other.pcap (record-media-then-other.sh): a STUN Binding Request answered by coturn on the Edge's 3478, then
+     * an SSH banner's text on the same 5-tuple; four RTP packets to a Front End's audio port, then an HTTP request line's
+     * text from the same port. Both had been expected on their first STUN message or RTP packets, whatever followed them
+     * (the inspector had decided, and looked at nothing more). Datagrams whose first byte is none of the protocols that
+     * share a media 5-tuple (RFC 7983) make them protocol_mismatch; RTP alone to the next port stays expected.
+     */
+    @Test
+    void stunOrRtpFollowedByAnotherProtocolIsAMismatch() throws Exception {
+        java.util.Map<Integer, JsonNode> by = new java.util.HashMap<>();
+        for (JsonNode f : onSampleTopology("media-then-other.pcap", "--format", "jsonl")) {
+            by.put(f.get("dst_port").asInt(), f);
+        }
+        assertEquals(java.util.Set.of(3478, 50010, 50012), by.keySet());
+        JsonNode stun = by.get(3478);
+        assertEquals("protocol_mismatch", stun.get("verdict").asText(), stun.toString());
+        assertEquals("stun", stun.get("app_protocol").asText(), stun.toString());
+        assertEquals("UDP 3478 from client to edge-internal is documented as STUN (rule client-stun-udp-3478, Clients; seed: Required"
+                + " Client Ports, row 5), but the wire shows STUN Binding Request, then a datagram that is none of the protocols"
+                + " that share a media flow (STUN, TURN ChannelData, DTLS, ZRTP, RTP and RTCP; RFC 7983), its first byte 0x53."
+                + " Find out which program sends it.", stun.get("reason").asText());
+        JsonNode rtp = by.get(50010);
+        assertEquals("protocol_mismatch", rtp.get("verdict").asText(), rtp.toString());
+        assertEquals("rtp", rtp.get("app_protocol").asText(), rtp.toString());
+        assertTrue(rtp.get("reason").asText().contains("3 packets in sequence, then a datagram that is none of the protocols that share a"
+                + " media flow (STUN, TURN ChannelData, DTLS, ZRTP, RTP and RTCP; RFC 7983), its first byte 0x47."), rtp.toString());
+        assertEquals("expected", by.get(50012).get("verdict").asText(), by.get(50012).toString());
+    }
+
+    /**
      * tls-cleartext-server.pcap (record-tls-cleartext-server.sh): a client's ClientHello to a Front End port documented as
      * TLS, answered in cleartext by the listener there (Python's http.server on 443: "HTTP/1.0 400"; a SIP 400 line on
      * 5061). The client spoke TLS, the server does not: protocol_mismatch. Both had been expected, "the wire shows TLS
