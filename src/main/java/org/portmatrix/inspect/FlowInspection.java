@@ -63,6 +63,11 @@ public final class FlowInspection {
      * (TCP 135) handed this port out to this initiator, or -1.
      */
     public long rpcEndpointFlow = -1;
+    /**
+     * UDP, once STUN, MS-TURN, RTP or RTCP decided the flow: the first byte of the first datagram after (within the
+     * budget) that is none of the protocols sharing a media 5-tuple ({@link MediaDemux}), or -1.
+     */
+    public int foreignByte = -1;
     /** The TLS summary, built once when the flow ends (TLS flows only). */
     public TlsInfo tls;
     /** Each inspector's per-flow state, by slot; allocated on the first inspector that needs one. */

@@ -823,6 +823,11 @@ public final class Inspection {
                                          String where, String why, Roles roles) {
         String documented = rp.name();
         int port = rulePort(f, c);
+        if (why.equals(ProtocolCheck.SERVER_NOT_TLS)) { // (the TLS client spoke TLS, its server did not)
+            return transport(f) + ' ' + port + " from " + roleText(roles, ruleSrc(c)) + " to " + roleText(roles, ruleDst(c)) + " is " + said
+                    + ' ' + documented + " (" + described + "), but " + why + ": the program listening there does not speak TLS."
+                    + " Find out which program listens there.";
+        }
         if (rp == RuleProtocol.MTLS && fi.app == AppProtocol.TLS) {
             String version = fi.tls == null || fi.tls.version() == null ? "TLS" : fi.tls.version();
             TlsSession s = TlsInspector.session(fi, Inspectors.TLS);
@@ -852,6 +857,8 @@ public final class Inspection {
                     .append(why).append('.');
         } else if (fi.app == null) {
             sb.append("a payload that is none of the protocols portmatrix recognises.");
+        } else if (fi.foreignByte >= 0) { // (what decided the flow, then what did not belong to it)
+            sb.append(ProtocolCheck.wire(fi, fi.tls, encrypted)).append(", then ").append(why).append('.');
         } else {
             sb.append(ProtocolCheck.wire(fi, fi.tls, encrypted)).append('.');
         }

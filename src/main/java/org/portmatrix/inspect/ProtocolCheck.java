@@ -36,6 +36,8 @@ public final class ProtocolCheck {
     /** The same of a flow still open (a live report's snapshot): its next packets may complete the handshake. */
     static final String HANDSHAKE_NOT_COMPLETE_YET = "the handshake has not completed yet (the connection is open: its next packets may"
             + " complete it)";
+    /** Why a TLS flow whose server answered the client's ClientHello with bytes that are no TLS record is a mismatch. */
+    static final String SERVER_NOT_TLS = "the server answered the client's TLS ClientHello with something that is not TLS";
 
     /** The wire protocols that satisfy {@code rp}, ignoring the client-certificate part of MTLS; null for "anything". */
     public static Set<AppProtocol> accepted(RuleProtocol rp) {
@@ -178,6 +180,17 @@ public final class ProtocolCheck {
         if (!ok.contains(fi.app)) {
             return MISMATCH;
         }
+        if (fi.foreignByte >= 0) {
+            // One STUN message or a few RTP packets, then datagrams of another protocol on the same 5-tuple.
+            why.append(MediaDemux.foreign(fi.foreignByte));
+            return MISMATCH;
+        }
+        if (fi.app == AppProtocol.TLS && tls != null && tls.responderAnsweredNotTls()) {
+            // The client spoke TLS; the listener answered its ClientHello with something else (an HTTP server's "400 Bad
+            // request", a cleartext SIP line): the port's service is not TLS. The ClientHello alone had been taken for it.
+            why.append(SERVER_NOT_TLS);
+            return MISMATCH;
+        }
         if (rp != RuleProtocol.MTLS) {
             return SATISFIED;
         }
@@ -215,8 +228,6 @@ public final class ProtocolCheck {
                 } else if (tls.alert >= 0) {
                     why.append("the handshake ended with an alert (").append(alertName(tls.alert)).append(") from the ")
                             .append(tls.alertFromClient ? "client" : "server");
-                } else if (tls.responderAnsweredNotTls()) {
-                    why.append("the server answered the ClientHello with something that is not TLS");
                 } else if (fi.payloadsSkipped > 0) {
                     why.append("the handshake ran past the ").append(fi.budget)
                             .append(" payloads inspected per direction (large certificates in small segments)");

@@ -3,6 +3,7 @@ package org.portmatrix.inspect.stun;
 import org.portmatrix.inspect.AppProtocol;
 import org.portmatrix.inspect.FlowInspection;
 import org.portmatrix.inspect.Inspector;
+import org.portmatrix.inspect.MediaDemux;
 import org.portmatrix.inspect.Wire;
 
 /**
@@ -153,5 +154,16 @@ public final class StunInspector extends Inspector {
             }
         }
         return DETECTED;
+    }
+
+    /** A UDP flow decided: its next datagrams are read for one that is no media protocol ({@link MediaDemux}). */
+    @Override
+    public boolean wantsMore(FlowInspection fi, int slot) {
+        return MediaDemux.watching(fi);
+    }
+
+    @Override
+    public void follow(FlowInspection fi, int slot, boolean forward, long seq, byte[] b, int off, int len) {
+        MediaDemux.follow(fi, b, off, len);
     }
 }
