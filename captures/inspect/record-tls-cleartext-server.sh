@@ -5,7 +5,7 @@
 #
 #   sudo captures/inspect/record-tls-cleartext-server.sh [OUTPUT_DIR]      (default: captures/inspect)
 #
-#   127.0.10.21 -> 127.0.1.10:443   curl https:// to Python's http.server, a cleartext HTTP server bound
+#   127.0.10.21 -> 127.0.1.10:443   curl https:// to Python's HTTP request handler, a cleartext HTTP server bound
 #                                   to 443 (a web site bound without its certificate): it answers the
 #                                   ClientHello with "HTTP/1.0 400 Bad request version"
 #   127.0.10.22 -> 127.0.1.10:5061  openssl s_client to a cleartext listener (socat) that answers the
@@ -28,7 +28,13 @@ in_ns() { ip netns exec "$NS" "$@"; }
 ns_capture_start "$NS" cleartext 'tcp port 443 or tcp port 5061'
 
 log "a client's HTTPS to the Front End's 443, served by a cleartext HTTP server"
-in_ns timeout 10 python3 -m http.server 443 --bind 127.0.1.10 >"$WORK/http.log" 2>&1 &
+# (Python's HTTP request handler on socketserver's TCPServer: `python3 -m http.server` binds an HTTPServer, which looks
+# up its own address's name with socket.getfqdn, a DNS query. The handler, and so the answer on the wire, is the same.)
+in_ns timeout 10 python3 -c '
+import http.server, socketserver
+socketserver.TCPServer.allow_reuse_address = True
+socketserver.TCPServer(("127.0.1.10", 443), http.server.SimpleHTTPRequestHandler).serve_forever()
+' >"$WORK/http.log" 2>&1 &
 http=$!
 ns_wait_tcp_listening "$NS" 127.0.1.10 443
 in_ns timeout 5 curl -sk --interface 127.0.10.21 https://127.0.1.10/ >"$WORK/curl.log" 2>&1 || true
