@@ -63,7 +63,7 @@ public final class Main {
     public int run(String[] args) {
         try {
             if (args.length == 0) {
-                throw new UsageException("no command given (commands: analyze, catalog, live, topology, help; `portmatrix help` shows"
+                throw new UsageException("no command given (commands: analyze, catalog, live, topology, help, version; `portmatrix help` shows"
                         + " their options)");
             }
             String command = args[0];
@@ -88,6 +88,10 @@ public final class Main {
                 case "catalog" -> CatalogCommand.run(rest, out);
                 case "live" -> LiveCommand.run(rest, out, err);
                 case "topology" -> TopologyCommand.run(rest, out, err);
+                case "version", "--version" -> {
+                    out.println("portmatrix " + org.portmatrix.Version.get() + " (Java " + Runtime.version() + ", " + System.getProperty("os.arch") + ")");
+                    yield ExitStatus.OK;
+                }
                 case "help", "-h", "--help" -> {
                     if (rest.length == 0 || rest[0].equals("analyze") || rest[0].equals("help")) { // (help help: the commands' list names it)
                         usage(out);
@@ -103,7 +107,7 @@ public final class Main {
                     };
                 }
                 default -> throw new UsageException("unknown command '" + command + "' (" + commandMeant(command, true)
-                        + "commands: analyze, catalog, live, topology, help)");
+                        + "commands: analyze, catalog, live, topology, help, version)");
             };
         } catch (UsageException e) {
             err.println("portmatrix: " + e.getMessage());
@@ -131,7 +135,7 @@ public final class Main {
      */
     private static String commandMeant(String given, boolean withHelp) {
         String c = org.portmatrix.classify.Spelling.nearest(given.toLowerCase(java.util.Locale.ROOT), withHelp
-                ? List.of("analyze", "catalog", "live", "topology", "help") : List.of("analyze", "catalog", "live", "topology"), 2);
+                ? List.of("analyze", "catalog", "live", "topology", "help", "version") : List.of("analyze", "catalog", "live", "topology"), 2);
         return c == null ? "" : "did you mean " + c + "? ";
     }
 
@@ -243,6 +247,7 @@ public final class Main {
         to.println("       portmatrix topology import TOPOLOGY.xml [--hosts FILE.csv] [--resolve-from CAPTURE]... [--output FILE] [--catalog FILE]");
         to.println("       portmatrix live -i IFACE [--topology FILE] [--format text|jsonl] [--output FILE] [--report-dir DIR] [--duration S] (live --help: all options)");
         to.println("       portmatrix help [COMMAND]");
+        to.println("       portmatrix version");
         to.println();
         Help.print(to, "portmatrix analyze CAPTURE...", "Classify every flow of the captures against the Lync Server 2013 port matrix.",
                 analyzeOptions(), "Exit status: 0 done, 1 flows outside the matrix with --fail-on-unexpected, 2 usage error, unreadable input or an output "

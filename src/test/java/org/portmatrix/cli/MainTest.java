@@ -64,8 +64,8 @@ class MainTest {
     @Test
     void unknownCommandIsOneLineAndStatus2() {
         assertOneLineError(run("analyse", SAMPLE), "unknown command 'analyse' (did you mean analyze? commands: analyze, catalog, live, topology,"
-                + " help)");
-        assertOneLineError(run("report", SAMPLE), "unknown command 'report' (commands: analyze, catalog, live, topology, help)");
+                + " help, version)");
+        assertOneLineError(run("report", SAMPLE), "unknown command 'report' (commands: analyze, catalog, live, topology, help, version)");
     }
 
     @Test
@@ -386,6 +386,24 @@ class MainTest {
         assertTrue(bad.err().contains("unknown option --helpme"), bad.err());
     }
 
+    /** `portmatrix version` and `--version` print the version the build was made as (pom.xml's), and the HTML page names it. */
+    @Test
+    void versionIsThePomsAndTheHtmlPageNamesIt() throws Exception {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("<artifactId>portmatrix</artifactId>\\s*<version>([^<]+)</version>")
+                .matcher(Files.readString(Path.of("pom.xml")));
+        assertTrue(m.find(), "pom.xml's version");
+        String version = m.group(1);
+        for (String command : new String[] {"version", "--version"}) {
+            Run r = run(command);
+            assertEquals(0, r.status(), r.err());
+            assertTrue(r.out().startsWith("portmatrix " + version + " (Java " + Runtime.version() + ", "), r.out());
+            assertEquals(1, r.out().lines().count(), r.out());
+        }
+        Run html = run("analyze", SAMPLE, "-t", TOPOLOGY, "-f", "html");
+        assertEquals(0, html.status(), html.err());
+        assertTrue(html.out().contains("<footer>portmatrix " + version + " &middot; "), "the page's footer");
+    }
+
     /**
      * Each command's help lays its options out as one table: every option's description, and each of its
      * wrapped lines, starts in one column, and no line ends in spaces. (Commons CLI 1.10's newer formatter started some
@@ -437,7 +455,7 @@ class MainTest {
         Run help = run("help", "help");
         assertEquals(0, help.status(), help.err());
         assertEquals(run("help").out(), help.out());
-        assertOneLineError(run("hepl"), "unknown command 'hepl' (did you mean help? commands: analyze, catalog, live, topology, help)");
+        assertOneLineError(run("hepl"), "unknown command 'hepl' (did you mean help? commands: analyze, catalog, live, topology, help, version)");
     }
 
     /**

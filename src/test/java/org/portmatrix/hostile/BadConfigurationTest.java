@@ -80,7 +80,7 @@ class BadConfigurationTest {
         // (The usage had gone to standard output, exit status 2 with nothing on standard error.)
         Run r = HostileCaptures.run();
         assertEquals("", r.out());
-        assertNames(refused(), "no command given", "analyze, catalog, live, topology, help");
+        assertNames(refused(), "no command given", "analyze, catalog, live, topology, help, version");
         assertNames(refused("topology"), "topology: no subcommand given", "import");
     }
 
