@@ -486,6 +486,10 @@ public final class Analyzer implements FlowSink {
         if (abandoned) {
             return;
         }
+        if (f.initiatorRefuted()) { // (read the way its datagrams went: its own host refused them)
+            f.turn();
+            Inspection.turn(f);
+        }
         Classification c = classifier.classify(f);
         FlowRecord r = describe(f, c, false);
         if (c.verdict.flagged()) {
@@ -541,6 +545,9 @@ public final class Analyzer implements FlowSink {
             }
             if (f.icmpErrors != null) {
                 c.reason = c.reason + icmpNote(f.icmpErrors);
+                if (f.turnedByRefusal()) {
+                    c.reason = c.reason + REFUSED_UDP;
+                }
             }
             if (f.icmpCarried != null) {
                 c.reason = c.reason + carriedNote(f.icmpCarried);
@@ -573,24 +580,41 @@ public final class Analyzer implements FlowSink {
         openSink = open;
         try {
             table.forEachOpen(f -> {
-                Classification c = classifier.classify(f, verdictOnly, false); // (the verdict without its text; roles, rule)
-                if (c.verdict.flagged() && !c.reversed && !f.directionInferred) {
-                    // Outside the matrix by its hosts, roles or port: what inspection saw adds to the reason only (a flow
-                    // read the other way round, or whose initiator was inferred, may still change). Counted without its
-                    // reason when no record is wanted: the reason's text, the inspection's and the TLS summary were most of
-                    // what a report allocated for each open flow, a million of them outside the matrix making gigabytes.
-                    if (countedWithoutRecord(f, c)) {
-                        return;
-                    }
+                boolean refuted = f.initiatorRefuted(); // (turned as its report would be, and back: the flow stays as it is held)
+                if (refuted) {
+                    f.turn();
+                    Inspection.turn(f);
                 }
-                c = classifier.classify(f, new Classification(), true); // (anew, as a flow's report classifies it)
-                FlowRecord r = describe(f, c, true);
-                if (r != null) {
-                    open.flagged(r);
+                try {
+                    openFlow(open, f);
+                } finally {
+                    if (refuted) {
+                        f.turn();
+                        Inspection.turn(f);
+                    }
                 }
             });
         } finally {
             openSink = null;
+        }
+    }
+
+    /** One open flow of {@link #openFlows}: counted, or its record kept. */
+    private void openFlow(org.portmatrix.report.OpenFlows open, Flow f) {
+        Classification c = classifier.classify(f, verdictOnly, false); // (the verdict without its text; roles, rule)
+        if (c.verdict.flagged() && !c.reversed && !f.directionInferred) {
+            // Outside the matrix by its hosts, roles or port: what inspection saw adds to the reason only (a flow
+            // read the other way round, or whose initiator was inferred, may still change). Counted without its
+            // reason when no record is wanted: the reason's text, the inspection's and the TLS summary were most of
+            // what a report allocated for each open flow, a million of them outside the matrix making gigabytes.
+            if (countedWithoutRecord(f, c)) {
+                return;
+            }
+        }
+        c = classifier.classify(f, new Classification(), true); // (anew, as a flow's report classifies it)
+        FlowRecord r = describe(f, c, true);
+        if (r != null) {
+            open.flagged(r);
         }
     }
 
@@ -615,6 +639,8 @@ public final class Analyzer implements FlowSink {
             + " read the other way round, as the ports first suggested, the catalog does not allow it.";
     private static final String TURNED_UDP = " The first packet seen looked like a reply, so which end initiated was inferred:"
             + " read the other way round, as the ports first suggested, the catalog does not allow it.";
+    private static final String REFUSED_UDP = " So the flow is read the way its datagrams went: sent from a service port, the first"
+            + " looked like a reply, which had made the other end the initiator.";
     /** The protocol check's words while deciding whether to turn a flow, on the flow thread (not kept). */
     private final StringBuilder turnScratch = new StringBuilder();
 

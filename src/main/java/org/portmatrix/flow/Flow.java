@@ -1,5 +1,7 @@
 package org.portmatrix.flow;
 
+import org.portmatrix.decode.IpProtocol;
+
 /**
  * One bidirectional flow: its key, who initiated it, and per-direction counters. The only object
  * the pipeline allocates per flow; later stages keep their per-flow results in its public slots.
@@ -146,6 +148,39 @@ public final class Flow {
         boolean fin = finFwd;
         finFwd = finRev;
         finRev = fin;
+    }
+
+    /**
+     * True when the end taken for the initiator of this UDP flow (inferred: {@link #directionInferred}) is refuted by its
+     * own host: that host answered the flow's datagrams to it with ICMP port unreachable, so nothing listened on its
+     * port, and it sent none. Read as answers from a service port (RTP from a client's STUN port 3478 to an Edge's
+     * 50000, where nothing listens), the datagrams were the flow's start. Called once the flow has ended.
+     */
+    public boolean initiatorRefuted() {
+        return directionInferred && packetsFwd == 0 && icmpErrors != null && refusedAt(srcHi(), srcLo(), srcPort());
+    }
+
+    /**
+     * True for a UDP flow turned because {@link #initiatorRefuted()}: its direction inferred, its responder silent and
+     * refusing the datagrams to its port with ICMP port unreachable. (Inferred the usual way, a UDP flow's responder
+     * sent its first datagram.)
+     */
+    public boolean turnedByRefusal() {
+        return directionInferred && packetsRev == 0 && packetsFwd > 0 && icmpErrors != null && refusedAt(dstHi(), dstLo(), dstPort());
+    }
+
+    /** Whether a port unreachable about UDP to this end came from its own host. */
+    private boolean refusedAt(long hi, long lo, int port) {
+        if (protocol != IpProtocol.UDP) {
+            return false;
+        }
+        for (IcmpErrors.Kind k : icmpErrors.kinds()) {
+            if (k.portUnreachable() && k.quotedProtocol == IpProtocol.UDP && k.senderHi == hi && k.senderLo == lo
+                    && k.quotedDstHi == hi && k.quotedDstLo == lo && k.quotedDstPort == port) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public long packets() {

@@ -202,6 +202,37 @@ class IcmpErrorsTest {
                 + " quote</td><td class=\"num\">11</td></tr>"), "the counters of the HTML page");
     }
 
+    /**
+     * captures/icmp/media-refused.pcap (record-media-refused.sh): GStreamer's RTP from a client's UDP 3478 to the Edge's
+     * 50000, where nothing listens, each datagram refused by the Edge's kernel with a port unreachable. Sent from STUN's
+     * port, the first datagram had been read as an answer: the Edge the initiator, its media to a client's port, and
+     * the flow expected under client-audio-media-udp-1024-65535, with a reason saying the Edge, its sender, had nothing
+     * listening on 50000. Its own port unreachables refute that: the flow is read the way its datagrams went, the
+     * client's to the Edge's 50000, which no rule serves on edge-internal; and the extract keeps it with its errors.
+     */
+    @Test
+    void aPortUnreachableFromTheInferredInitiatorTurnsTheFlow(@TempDir Path dir) throws Exception {
+        Path capture = Path.of("captures/icmp/media-refused.pcap");
+        Path extract = dir.resolve("flagged.pcap");
+        Conversations.Ours o = Conversations.ours(List.of(capture.toString(), "--topology", TOPOLOGY, "--extract", extract.toString()));
+        assertEquals(0, o.status(), o.stderr());
+        assertEquals(1, o.records().size(), o.records().toString());
+        JsonNode r = only(o.records(), "udp", "127.0.3.10", 50000);
+        assertEquals("127.0.10.22", r.get("src_ip").asText(), r.toString());
+        assertEquals(3478, r.get("src_port").asInt(), r.toString());
+        assertEquals("unexpected_port", r.get("verdict").asText(), r.toString());
+        assertEquals(tsharkCount(capture, "udp && !icmp"), r.get("packets_fwd").asInt(), r.toString());
+        assertEquals(0, r.get("packets_rev").asInt(), r.toString());
+        assertEquals(tsharkErrorsAbout(capture, r), r.get("icmp_errors").asInt(), r.toString());
+        assertTrue(r.get("direction_inferred").asBoolean(), r.toString());
+        assertEquals("rtp", r.get("app_protocol").asText(), r.toString());
+        String reason = r.get("reason").asText();
+        assertTrue(reason.startsWith("No catalog rule serves UDP 50000 on edge-internal."), reason);
+        assertTrue(reason.contains("127.0.3.10 answered with ICMP port unreachable (10 times): nothing listened on UDP 50000 there. So the"
+                + " flow is read the way its datagrams went"), reason);
+        assertEquals(tsharkCount(capture, ""), tsharkCount(extract, ""), "the extract: the datagrams and their errors");
+    }
+
     /** The extract keeps a flagged flow's errors with its packets: what the firewall team is handed shows the refusals. */
     @Test
     void theExtractKeepsTheErrorsWithTheirFlow(@TempDir Path dir) throws Exception {
