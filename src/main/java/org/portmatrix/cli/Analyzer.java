@@ -178,6 +178,14 @@ public final class Analyzer implements FlowSink {
 
     private static final int SIP_PORT = 5060;
 
+    /**
+     * Names the run's source whose packets are not {@link #read} but handed over (a live interface), as the summaries
+     * name a capture: the live HTML page's header names it.
+     */
+    public void named(String source) {
+        sourceNames.add(source);
+    }
+
     /** Reads a source to its end (or its damage). */
     public void read(PacketSource source) throws IOException {
         sourceNames.add(source.name());

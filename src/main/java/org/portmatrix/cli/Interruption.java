@@ -46,7 +46,14 @@ final class Interruption implements AutoCloseable {
                     w.run(); // a read blocked on a quiet pipe: woken, it stops as for a stretch's end
                 }
                 if (seen || stopped.await(NOTICE_SECONDS * 1000 - WAKE_MILLIS, TimeUnit.MILLISECONDS)) {
-                    done.await(WAIT_SECONDS, TimeUnit.SECONDS);
+                    if (done.await(WAIT_SECONDS, TimeUnit.SECONDS) && readWhole) {
+                        // The signal came once every packet was read (while the reports or the extract were written): they are
+                        // of the whole input and say no interruption, yet the exit status is the signal's. Said, so that a
+                        // script or a reader of 143 does not take the reports for a part.
+                        System.err.println("portmatrix: " + reason() + " after the read was over: every packet was read and"
+                                + " reported (the exit status is the signal's all the same)");
+                        System.err.flush();
+                    }
                 } else {
                     System.err.println("portmatrix: " + reason() + "; the read did not stop within " + NOTICE_SECONDS
                             + " s, so nothing was reported");
@@ -112,6 +119,14 @@ final class Interruption implements AutoCloseable {
     /** True once a signal asked the JVM to exit. */
     boolean requested() {
         return requested;
+    }
+
+    /** Set once the read reached the captures' end, not stopped by a signal (or by nothing left to write). */
+    private volatile boolean readWhole;
+
+    /** The read reached the captures' end: a signal now stops nothing, and its exit says so once the reports are written. */
+    void readWhole() {
+        readWhole = true;
     }
 
     /** The read is over (stopped for the request, or at the captures' end): an exit now waits for the reports. */

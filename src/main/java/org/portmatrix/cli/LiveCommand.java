@@ -272,6 +272,7 @@ final class LiveCommand {
         LiveFlowLog flows = new LiveFlowLog(output, o.format(), data);
         FlowConfig flowConfig = o.flows();
         Analyzer analyzer = new Analyzer(classifier, flowConfig, o.vlanInKey(), flows);
+        analyzer.named(source.name());
         Run run = new Run(source, loop, analyzer, flows, status, catalogSource, topologySource);
 
         captureThread = new Thread(loop, "portmatrix-capture");

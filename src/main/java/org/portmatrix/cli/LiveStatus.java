@@ -112,7 +112,7 @@ final class LiveStatus {
         if (data != null) {
             Path target = dir.resolve(REPORT_HTML);
             try (AtomicFile html = AtomicFile.create(target)) {
-                HtmlReport.render(data, summary, open, html.writer());
+                HtmlReport.render(data, summary, open, when(snapshot), html.writer());
                 html.commit();
             } catch (IOException e) { // named by the file it replaces, not by the temporary one (a new name each time)
                 String why = e.getMessage() == null ? "" : e.getMessage();
@@ -227,6 +227,12 @@ final class LiveStatus {
     }
 
     /** The human-readable summary. */
+    /** "since START, running at NOW" or "since START, final report (signal) at END": when a report was taken (summary.txt, report.html). */
+    static String when(Map<String, Object> s) {
+        return String.format("since %s, %s at %s", s.get("started"),
+                Boolean.TRUE.equals(s.get("final")) ? "final report (" + s.get("stopped_by") + ")" : "running", s.get("updated"));
+    }
+
     @SuppressWarnings("unchecked")
     static String text(Map<String, Object> s) {
         Map<String, Object> cap = (Map<String, Object>) s.get("capture");
@@ -235,8 +241,7 @@ final class LiveStatus {
         Map<String, Object> fl = (Map<String, Object>) s.get("flows");
         Map<String, Object> mem = (Map<String, Object>) s.get("memory");
         StringBuilder b = new StringBuilder();
-        b.append(String.format("portmatrix live on %s since %s, %s at %s%n", s.get("interface"), s.get("started"),
-                Boolean.TRUE.equals(s.get("final")) ? "final report (" + s.get("stopped_by") + ")" : "running", s.get("updated")));
+        b.append(String.format("portmatrix live on %s %s%n", s.get("interface"), when(s)));
         b.append(String.format("  catalog: %s; topology: %s%s%n", s.get("catalog"), s.get("topology"),
                 s.get("filter") == null ? "" : "; filter: " + s.get("filter")));
         b.append(String.format("  capture: received %s, analyzed %s, dropped inside the tool %s, queued %s%n", cap.get("received"),

@@ -657,6 +657,9 @@ public final class Main {
                 if (refusal != null) {
                     throw new CaptureFormatException(refusal); // nothing was readable: no output is committed
                 }
+                if (analyzer.interrupted() == null) {
+                    interruption.readWhole(); // a signal from now on stops nothing: its exit says so
+                }
                 RunSummary summary = analyzer.finish(catalog.source(), topology.source()); // commits the reports
                 read.finished();
                 phases.mark("finish");

@@ -127,27 +127,54 @@ public final class HtmlReport implements FlowReport {
 
     /** Renders the page for the flows aggregated so far (also usable for a snapshot of a running capture). */
     public static void render(ReportData data, RunSummary s, Writer out) throws IOException {
-        render(data, s, null, out, null);
+        render(data, s, null, false, null, out, null);
     }
 
     /**
-     * The page of a running capture: the flows closed so far ({@code data}), and the flows open now ({@code open}),
-     * those outside the matrix listed apart, marked open and provisional, at most
-     * {@link ReportContext#maxFlaggedRecords()} of them.
+     * The page of a running capture ({@code portmatrix live}): the flows closed so far ({@code data}), and the flows open
+     * now ({@code open}; null for the final page, every flow closed), those outside the matrix listed apart, marked open
+     * and provisional, at most {@link ReportContext#maxFlaggedRecords()} of them. Its header counts the flows closed and
+     * names the interface ({@code s.sources()}), and its sections of flows outside the matrix say "no closed flow" when
+     * they have none: the page had said "10 flows, 182 packets, 44,861 bytes in" and nothing after, and "No flow outside
+     * the matrix." above the open flows outside it.
      */
     public static void render(ReportData data, RunSummary s, OpenFlows open, Writer out) throws IOException {
-        render(data, s, open, out, null);
+        render(data, s, open, null, out);
+    }
+
+    /**
+     * {@link #render(ReportData, RunSummary, OpenFlows, Writer)}, the page saying under its header when the report was taken
+     * ({@code when}, as summary.txt says it: "since START, running at NOW"; null for none): a page passed on from a running
+     * capture had not said when it was written, and its open flows are those of that moment.
+     */
+    public static void render(ReportData data, RunSummary s, OpenFlows open, String when, Writer out) throws IOException {
+        render(data, s, open, true, when, out, null);
     }
 
     private static void render(ReportData data, RunSummary s, Writer out, List<String> renderedRows) throws IOException {
-        render(data, s, null, out, renderedRows);
+        render(data, s, null, false, null, out, renderedRows);
     }
 
     /** @param renderedRows the flagged-flow table's rows already rendered, in its order; null to render them here */
-    private static void render(ReportData data, RunSummary s, OpenFlows open, Writer out, List<String> renderedRows) throws IOException {
+    private static void render(ReportData data, RunSummary s, OpenFlows open, boolean live, String when, Writer out,
+                               List<String> renderedRows) throws IOException {
         DefaultMustacheFactory factory = factory();
         Mustache template = factory.compile(TEMPLATE);
         Map<String, Object> m = model(data, s);
+        if (live) {
+            m.put("live", true);
+            if (when != null) {
+                m.put("when", when);
+            }
+            // Its header counts the flows closed; the counters' flows are every flow seen, the open ones too.
+            List<Map<String, Object>> counters = new ArrayList<>();
+            for (Object o : (List<?>) m.get("counters")) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> row = (Map<String, Object>) o;
+                counters.add(row.get("name").equals("flows") ? Map.of("name", "flows seen, open and closed", "value", row.get("value")) : row);
+            }
+            m.put("counters", counters);
+        }
         if (open != null) {
             m.put("open", open(open, data.context().maxFlaggedRecords()));
         }

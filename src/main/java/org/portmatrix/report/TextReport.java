@@ -279,7 +279,7 @@ public final class TextReport implements FlowReport {
     static String severalRules(Coverage c) {
         long flows = c.flowsUnderSeveralRules();
         return (flows == 1 ? "1 flow counts" : n(flows) + " flows count") + " under more than one rule, so the rules count "
-                + n(c.countsUnderOtherRules()) + " flows more than there are: where the catalog cites the same traffic more than once (the same"
+                + plural(c.countsUnderOtherRules(), "flow") + " more than there are: where the catalog cites the same traffic more than once (the same"
                 + " roles, transport, port and protocol), each of those rules counts it";
     }
 

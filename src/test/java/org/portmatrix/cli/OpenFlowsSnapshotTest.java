@@ -192,6 +192,40 @@ public class OpenFlowsSnapshotTest {
     }
 
     /**
+     * A running capture's page counts closed flows in its header and its other tables, and says so: with the sample's
+     * flows all open (three of them outside the matrix, listed as open), its sections of closed flows had said "No flow
+     * outside the matrix." above and below them, its timeline "No flow.", and its header "0 flows, 0 packets, 0 bytes
+     * in" beside a counter of 10 flows. analyze's page is as it was.
+     */
+    @Test
+    void aRunningCapturesPageSaysItsTablesAreOfTheClosedFlows() throws Exception {
+        OpenFlows last = lastSnapshot("captures/sample.pcap", SAMPLE_TOPOLOGY, 1000);
+        assertEquals(3, last.outside());
+        Run run = run("captures/sample.pcap", SAMPLE_TOPOLOGY, a -> { });
+        StringWriter page = new StringWriter();
+        org.portmatrix.report.HtmlReport.render(new org.portmatrix.report.ReportData(new ReportContext(List.of(), List.of(), false, 1000)),
+                run.summary(), last, page);
+        String html = page.toString();
+        assertTrue(html.contains("<p>0 flows closed (0 packets, 0 bytes), captured on "), html);
+        assertFalse(html.contains("No flow outside the matrix."), html);
+        assertEquals(2, html.split("<p>No closed flow outside the matrix.</p>", -1).length - 1, html);
+        assertTrue(html.contains("<p>No closed flow.</p>"), html);
+        assertTrue(html.contains("<tr><td>flows seen, open and closed</td><td class=\"num\">10</td></tr>"), html);
+        // The final page (every flow closed, no section of open flows) says the same of its header.
+        StringWriter last2 = new StringWriter();
+        org.portmatrix.report.HtmlReport.render(new org.portmatrix.report.ReportData(new ReportContext(List.of(), List.of(), false, 1000)),
+                run.summary(), null, last2);
+        assertTrue(last2.toString().contains("<p>0 flows closed (0 packets, 0 bytes), captured on "), last2.toString());
+        // analyze's page
+        StringWriter analyze = new StringWriter();
+        org.portmatrix.report.HtmlReport.render(new org.portmatrix.report.ReportData(ReportContext.none()), run.summary(), analyze);
+        String a = analyze.toString();
+        assertTrue(a.contains("<p>0 flows, 0 packets, 0 bytes in "), a);
+        assertEquals(2, a.split("<p>No flow outside the matrix.</p>", -1).length - 1, a);
+        assertTrue(a.contains("<p>No flow.</p>") && a.contains("<tr><td>flows</td><td class=\"num\">10</td></tr>"), a);
+    }
+
+    /**
      * More open flows outside the matrix than {@code --report-flagged}: each verdict still has its rows (the first flow of
      * each verdict in each role pair past the cap, as the closed flows' table keeps them), and the page says how many more
      * there are. The look-alikes end with several protocol mismatches, two flows from hosts outside the topology and

@@ -603,9 +603,30 @@ class InspectCapturesTest {
         assertEquals(allowed, counted - more, report);
     }
 
+    /**
+     * One flow under two rules counts one flow more, said in the singular: ms-turn-pseudo-tls.pcap's client connection to
+     * the Edge's 443 that the pseudo-TLS tunnel carries is allowed by client-sip-tls-443-external and
+     * client-psom-443-external alike. The note had said "the rules count 1 flows more than there are", in the text report
+     * and on the HTML page.
+     */
+    @Test
+    void oneFlowMoreIsSaidInTheSingular() throws Exception {
+        String topology = "captures/inspect/lookalikes-topology.yaml";
+        String report = textReport("captures/inspect/ms-turn-pseudo-tls.pcap", Path.of(topology));
+        java.util.regex.Matcher m = several(report);
+        assertTrue(m.find(), report);
+        assertEquals("1", m.group(1), report);
+        assertEquals("1", m.group(2), report);
+        assertTrue(report.contains("\n  1 flow counts under more than one rule, so the rules count 1 flow more than there are: "), report);
+        assertFalse(java.util.regex.Pattern.compile("\\b1 flows\\b").matcher(report).find(), report);
+        String html = analyzeUnder(topology, "ms-turn-pseudo-tls.pcap", "html").text();
+        assertTrue(html.contains("1 flow counts under more than one rule, so the rules count 1 flow more than there are: "), html);
+        assertFalse(java.util.regex.Pattern.compile("\\b1 flows\\b").matcher(html).find(), html);
+    }
+
     /** The coverage's note on flows under several rules: group 1 the flows, group 2 the counts beyond their first rule. */
     private static java.util.regex.Matcher several(String report) {
-        return java.util.regex.Pattern.compile("\n  (\\d+) flows? counts? under more than one rule, so the rules count (\\d+) flows"
+        return java.util.regex.Pattern.compile("\n  (\\d+) flows? counts? under more than one rule, so the rules count (\\d+) flows?"
                 + " more than there are: where the catalog cites the same traffic more than once \\(the same roles, transport, port and protocol\\),"
                 + " each of those rules counts it\n").matcher(report);
     }

@@ -120,6 +120,16 @@ class LiveOpenFlowsTest {
             assertTrue(tr.contains("OPEN"), tr);
             assertTrue(tr.contains(CLIENT + ":" + CLIENT_PORT), tr);
             assertTrue(tr.contains(">sip<") || tr.contains(">sip"), tr);
+            // The header counts the closed flows, as the page's other tables do, and names the interface: it had said "N flows,
+            // P packets, B bytes in" and nothing after (no capture file to name). A section of closed flows that has none
+            // says "no closed flow", not "No flow outside the matrix." above the open flows outside it.
+            assertTrue(java.util.regex.Pattern.compile("<p>[\\d,]+ flows? closed \\([\\d,]+ packets?, [\\d,]+ bytes?\\), captured on "
+                    + "<span class=\"mono\">" + ns.captureIface + "</span> <br>").matcher(html).find(), html);
+            assertFalse(html.contains("<p>No flow outside the matrix.</p>"), html);
+            assertTrue(html.contains("<tr><td>flows seen, open and closed</td>"), html);
+            // and says when the report was taken, as summary.txt does (the page had no time but its closed flows' span)
+            assertTrue(java.util.regex.Pattern.compile("<br><span id=\"report-time\">since \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z, running at "
+                    + "\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z</span></p>").matcher(html).find(), html);
             // Listed apart from the closed flows: the closed flows' table does not have it.
             int closedTable = html.indexOf("<section id=\"flows-section\">");
             assertFalse(html.substring(closedTable, html.indexOf("</section>", closedTable)).contains(CLIENT + ":" + CLIENT_PORT),
@@ -143,6 +153,17 @@ class LiveOpenFlowsTest {
             assertFalse(Files.readString(reports.resolve("summary.txt"), StandardCharsets.UTF_8).contains("open flows now"));
             String finalHtml = Files.readString(reports.resolve("report.html"), StandardCharsets.UTF_8);
             assertFalse(finalHtml.contains("class=\"open-flow\""), "no open flow at the end");
+            long offlinePackets = 0;
+            long offlineBytes = 0;
+            for (JsonNode r : offline) {
+                offlinePackets += r.path("packets_fwd").asLong() + r.path("packets_rev").asLong();
+                offlineBytes += r.path("bytes_fwd").asLong() + r.path("bytes_rev").asLong();
+            }
+            String header = String.format(java.util.Locale.ROOT, "<p>%d flows closed (%,d packets, %,d bytes), captured on <span class=\"mono\">%s</span> <br>",
+                    offline.size(), offlinePackets, offlineBytes, ns.captureIface);
+            assertTrue(finalHtml.contains(header), header + "\n" + finalHtml);
+            assertTrue(finalHtml.contains("<span id=\"report-time\">since " + last.path("started").asText() + ", final report (signal) at "
+                    + last.path("updated").asText() + "</span>"), finalHtml);
         }
         // The closed lines are what the offline analysis says, the reasons word for word: the snapshots changed nothing.
         List<JsonNode> written = Workload.jsonLines(List.of(flows));

@@ -94,6 +94,46 @@ class InterruptTest {
     }
 
     /**
+     * A signal once every packet was read, while the report is written (an HTML page of 150 KB into a pipe this test reads
+     * one byte of, then the rest once the signal is sent; the 15 captures of captures/inspect): the report is whole and says no interruption, and the exit
+     * status is the signal's, as the JVM gives it; stderr says which, last. It had said nothing: a 143 with reports that
+     * name no interruption, which a script takes for a part of the input.
+     */
+    @Test
+    void aSignalAfterTheReadSaysTheReportsAreWhole() throws Exception {
+        Path err = dir.resolve("stderr.txt");
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:-UsePerfData", "-cp", System.getProperty("java.class.path"), "org.portmatrix.cli.Main", "analyze",
+                "--topology", "captures/inspect/inspect-topology.yaml", "--format", "html"));
+        try (java.util.stream.Stream<Path> files = Files.list(Path.of("captures/inspect"))) {
+            files.filter(f -> f.toString().endsWith(".pcap")).sorted().forEach(f -> command.add(f.toString()));
+        }
+        Process p = new ProcessBuilder(command).redirectError(err.toFile()).start();
+        byte[] page;
+        try {
+            // The page is written after the read (by the run's end), and is larger than the pipe: its first byte is there
+            // once the read is over, and the rest waits for this test.
+            int first = p.getInputStream().read();
+            assertEquals('<', first, Files.readString(err));
+            assertEquals(0, new ProcessBuilder("sh", "-c", "kill -TERM " + p.pid()).start().waitFor());
+            page = p.getInputStream().readAllBytes();
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), Files.readString(err));
+        } finally {
+            p.destroyForcibly();
+        }
+        String stderr = Files.readString(err, StandardCharsets.UTF_8);
+        assertEquals(128 + 15, p.exitValue(), stderr);
+        String html = new String(page, StandardCharsets.UTF_8);
+        assertTrue(page.length > 100_000 && html.endsWith("</html>\n"), "the whole page: " + page.length + " bytes");
+        assertFalse(html.contains("interrupted"), html);
+        assertFalse(stderr.contains("interrupted:"), stderr);
+        assertTrue(stderr.startsWith("portmatrix: 60 flows, 1,132 packets in captures/inspect/"), stderr);
+        String[] lines = stderr.strip().split("\n");
+        assertEquals("portmatrix: stopped by SIGTERM after the read was over: every packet was read and reported (the exit status is"
+                + " the signal's all the same)", lines[lines.length - 1], stderr);
+    }
+
+    /**
      * JSON lines into a pipe whose reader goes away after its first bytes (as with {@code | head}):
      * with nothing left to write, the read stops instead of going on for the summary alone (here the
      * FIFO would feed it forever), the summary says so on stderr, then the failure, exit status 2.
