@@ -717,6 +717,14 @@ public final class Main {
                             + (flows == 1 ? " flow" : " flows") + " is in the topology " + o.topology()
                             + ": is it the topology of the network captured?");
                 }
+                if (summary.flowsEvictedEarly() > 0) {
+                    // (the counters say it; what it does to the verdicts they do not: a flow cut in two is checked as two)
+                    long evicted = summary.flowsEvictedEarly();
+                    err.println("portmatrix: warning: " + String.format(java.util.Locale.ROOT, "%,d", evicted) + (evicted == 1 ? " flow was" : " flows were")
+                            + " closed early because the flow table was full (--flow-capacity " + String.format(java.util.Locale.ROOT, "%,d",
+                            o.flowConfig().capacity()) + "): the packets of such a flow after that made a flow of their own, seen without its"
+                            + " start (which end initiated inferred, its protocol often unverifiable); a larger --flow-capacity keeps them whole");
+                }
                 // An output that could not be written (a full disk, a closed pipe) lost only itself: the
                 // other reports and the extract are written, and the summary above is printed.
                 List<String> failures = new ArrayList<>(reports.failures());
