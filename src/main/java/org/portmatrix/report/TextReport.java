@@ -236,15 +236,17 @@ public final class TextReport implements FlowReport {
                 int shownPorts = 0;
                 ReportData.Totals hiddenPorts = new ReportData.Totals();
                 int hiddenPortCount = 0;
-                int hiddenLow = Integer.MAX_VALUE;
-                int hiddenHigh = Integer.MIN_VALUE;
+                // The ports left out, by transport: lowest and highest of each ("tcp 1024-5000, udp 50000-50100"; one range
+                // over both had mixed TCP's numbers with UDP's), in the order the transports come.
+                java.util.Map<String, int[]> hiddenRanges = new java.util.LinkedHashMap<>();
                 for (ReportData.Group g : rp.ports()) {
                     if (!allFlows && shownPorts >= MAX_PORTS) {
                         hiddenPorts.add(g.totals());
                         hiddenPortCount++;
                         if (g.key().port() >= 0) {
-                            hiddenLow = Math.min(hiddenLow, g.key().port());
-                            hiddenHigh = Math.max(hiddenHigh, g.key().port());
+                            int[] r = hiddenRanges.computeIfAbsent(g.key().transport(), t -> new int[] {Integer.MAX_VALUE, Integer.MIN_VALUE});
+                            r[0] = Math.min(r[0], g.key().port());
+                            r[1] = Math.max(r[1], g.key().port());
                         }
                         continue;
                     }
@@ -259,13 +261,21 @@ public final class TextReport implements FlowReport {
                     out.printf("           %s%n", oneLine(e.reason()));
                 }
                 if (hiddenPortCount > 0) {
+                    StringBuilder ranges = new StringBuilder();
+                    for (java.util.Map.Entry<String, int[]> r : hiddenRanges.entrySet()) {
+                        ranges.append(ranges.length() == 0 ? " (" : ", ").append(r.getKey()).append(' ').append(r.getValue()[0]);
+                        if (r.getValue()[1] > r.getValue()[0]) {
+                            ranges.append('-').append(r.getValue()[1]);
+                        }
+                    }
                     out.printf("    ... %s more %s%s: %s (every group: %s)%n", n(hiddenPortCount),
-                            hiddenPortCount == 1 ? "port" : "ports", hiddenLow <= hiddenHigh ? " between " + hiddenLow + " and " + hiddenHigh : "",
+                            hiddenPortCount == 1 ? "port" : "ports", ranges.length() == 0 ? "" : ranges.append(')'),
                             amounts(hiddenPorts), everyGroup);
                 }
             }
             if (hiddenPairCount > 0) {
-                out.printf("  ... %s more %s: %s%n", n(hiddenPairCount), hiddenPairCount == 1 ? "role pair" : "role pairs", amounts(hiddenPairs));
+                out.printf("  ... %s more %s: %s (every group: %s)%n", n(hiddenPairCount), hiddenPairCount == 1 ? "role pair" : "role pairs",
+                        amounts(hiddenPairs), everyGroup);
             }
             out.println();
         }

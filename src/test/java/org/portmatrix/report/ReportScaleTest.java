@@ -21,7 +21,11 @@ class ReportScaleTest {
     private static final long T0 = 1_700_000_000_000_000_000L;
 
     static FlowRecord record(long id, String verdict, List<String> src, List<String> dst, int dstPort) {
-        return new FlowRecord(T0 + id * 1_000_000L, T0 + id * 1_000_000L + 500_000L, "tcp", "10.2.0." + (id % 250 + 1),
+        return record(id, verdict, src, dst, "tcp", dstPort);
+    }
+
+    static FlowRecord record(long id, String verdict, List<String> src, List<String> dst, String transport, int dstPort) {
+        return new FlowRecord(T0 + id * 1_000_000L, T0 + id * 1_000_000L + 500_000L, transport, "10.2.0." + (id % 250 + 1),
                 40000 + (int) (id % 20000), "10.1.1.11", dstPort, false, src, dst, null, verdict, null, "reason " + id, 3, 2, 180, 120,
                 "1:x", -1, "attempted", "idle", id, 0, null);
     }
@@ -44,7 +48,7 @@ class ReportScaleTest {
         assertTrue(lines < 60, "a scan of 50,000 ports is a few lines, not 50,000: " + lines + "\n" + text);
         assertTrue(text.toString().contains("unexpected_port: 50,000 flows, 250,000 packets, 15,000,000 bytes"), text.toString());
         // The HTML page holds 2,000 groups: it is not where every group of these 50,000 is (the hint said "--format html or csv").
-        assertTrue(text.toString().contains("... 49,990 more ports between 1034 and 51023: 49,990 flows, 249,950 packets, 14,997,000 bytes"
+        assertTrue(text.toString().contains("... 49,990 more ports (tcp 1034-51023): 49,990 flows, 249,950 packets, 14,997,000 bytes"
                 + " (every group: --format csv, or --all-flows)"), text.toString());
         Matcher rows = Pattern.compile("<tr class=\"flow\"").matcher(html.toString());
         int n = 0;
@@ -151,8 +155,41 @@ class ReportScaleTest {
             set.flow(record(i, "unexpected_port", List.of("client"), List.of("front-end"), 1024 + i));
         }
         set.finish(new RunSummary(List.of("scan.pcap"), 60, 60, java.util.Map.of(), 12, 0, 12, List.of(), "built-in", "t.yaml"));
-        assertTrue(text.toString().contains("... 2 more ports between 1034 and 1035: 2 flows, 10 packets, 600 bytes"
+        assertTrue(text.toString().contains("... 2 more ports (tcp 1034-1035): 2 flows, 10 packets, 600 bytes"
                 + " (every group: --format html or csv, or --all-flows)"), text.toString());
+    }
+
+    /**
+     * Ports left out of both transports are summed up with a range per transport: one range over both ("between 1034 and
+     * 50001") mixed TCP's port numbers with UDP's. Role pairs left out say where every group is, as ports left out do.
+     */
+    @Test
+    void hiddenPortsAreRangedPerTransportAndHiddenRolePairsSayWhereTheRestIs() throws Exception {
+        StringWriter text = new StringWriter();
+        List<String> roles = List.of("front-end", "client", "edge-internal", "director", "mediation", "sql-backend", "office-web-apps",
+                "persistent-chat", "archiving", "monitoring", "exchange-um", "video-interop", "pstn-gateway", "reverse-proxy", "wac",
+                "sba", "load-balancer");
+        ReportSet set = new ReportSet(new ReportContext(List.of(), roles, false, ReportContext.DEFAULT_MAX_FLAGGED_RECORDS));
+        set.add("text", text);
+        long id = 0;
+        for (int i = 0; i < 10; i++) { // ten ports of two flows each: the ones shown
+            set.flow(record(id++, "unexpected_port", List.of("client"), List.of("front-end"), 2000 + i));
+            set.flow(record(id++, "unexpected_port", List.of("client"), List.of("front-end"), 2000 + i));
+        }
+        for (int port : new int[] {1034, 1040}) {
+            set.flow(record(id++, "unexpected_port", List.of("client"), List.of("front-end"), "tcp", port));
+        }
+        for (int port : new int[] {50001, 50009, 50005}) {
+            set.flow(record(id++, "unexpected_port", List.of("client"), List.of("front-end"), "udp", port));
+        }
+        for (int r = 2; r < roles.size(); r++) { // sixteen more role pairs: one past the fifteen shown
+            set.flow(record(id++, "unexpected_port", List.of(roles.get(r)), List.of("front-end"), 3000));
+        }
+        set.finish(new RunSummary(List.of("scan.pcap"), id * 5, id * 5, java.util.Map.of(), id, 0, id, List.of(), "built-in", "t.yaml"));
+        String t = text.toString();
+        assertTrue(t.contains("... 5 more ports (tcp 1034-1040, udp 50001-50009): 5 flows, 25 packets, 1,500 bytes (every group: --format"
+                + " html or csv, or --all-flows)"), t);
+        assertTrue(t.contains("  ... 1 more role pair: 1 flow, 5 packets, 300 bytes (every group: --format html or csv, or --all-flows)"), t);
     }
 
     @Test
