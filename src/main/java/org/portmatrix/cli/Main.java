@@ -701,9 +701,11 @@ public final class Main {
                         err.println("portmatrix: wrote " + file);
                     }
                 }
-                if ((o.format() == null || (o.format().equals("text") && o.output() == null)) && !(out == System.out && Progress.isTerminal(1))) {
+                if ((o.format() == null || (o.format().equals("text") && o.output() == null))
+                        && !(out == System.out && (Progress.isTerminal(1) || Progress.stdoutIsStderr()))) {
                     // The report with the damage in it went to standard output, and that is no terminal (`> report.txt`, a
                     // pipe): the damage is said on stderr too, where a script or the one who ran it sees it beside exit status 3.
+                    // Not when stderr is that same file or pipe (`2>&1 | tee`, `> log 2>&1`): the report there says it already.
                     for (String d : summary.damage()) {
                         err.println("portmatrix: damaged input: " + d);
                     }
