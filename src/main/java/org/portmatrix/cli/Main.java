@@ -89,6 +89,13 @@ public final class Main {
                 case "live" -> LiveCommand.run(rest, out, err);
                 case "topology" -> TopologyCommand.run(rest, out, err);
                 case "version", "--version" -> {
+                    if (Help.asked(rest)) {
+                        versionHelp(out);
+                        yield ExitStatus.OK;
+                    }
+                    if (rest.length > 0) { // (`version foo` had printed the version: an argument meant for something else)
+                        throw new UsageException("version: unexpected argument '" + rest[0] + "'");
+                    }
                     out.println("portmatrix " + org.portmatrix.Version.get() + " (Java " + Runtime.version() + ", " + System.getProperty("os.arch") + ")");
                     yield ExitStatus.OK;
                 }
@@ -102,8 +109,12 @@ public final class Main {
                         case "catalog" -> CatalogCommand.run(new String[] {"--help"}, out);
                         case "live" -> LiveCommand.run(new String[] {"--help"}, out, err);
                         case "topology" -> TopologyCommand.run(new String[] {"help"}, out, err);
+                        case "version" -> { // (the synopsis names it: `help version` had been refused as an unknown command)
+                            versionHelp(out);
+                            yield ExitStatus.OK;
+                        }
                         default -> throw new UsageException("help: unknown command '" + rest[0] + "' (" + commandMeant(rest[0], false)
-                                + "commands: analyze, catalog, live, topology)");
+                                + "commands: analyze, catalog, live, topology, version)");
                     };
                 }
                 default -> throw new UsageException("unknown command '" + command + "' (" + commandMeant(command, true)
@@ -129,13 +140,21 @@ public final class Main {
         }
     }
 
+    /** {@code version --help}, {@code help version}: what the command prints. */
+    private static void versionHelp(PrintStream to) {
+        to.println("usage: portmatrix version");
+        to.println("Print portmatrix's version (the build's, pom.xml's) and the Java it runs on, on one line.");
+        to.println();
+        to.println("Exit status: 0 done, 2 usage error.");
+    }
+
     /**
      * "did you mean analyze? " for a command one or two letters from one ("analyse", the British spelling), {@code help}
      * among them with {@code withHelp} ("hepl"); else "".
      */
     private static String commandMeant(String given, boolean withHelp) {
         String c = org.portmatrix.classify.Spelling.nearest(given.toLowerCase(java.util.Locale.ROOT), withHelp
-                ? List.of("analyze", "catalog", "live", "topology", "help", "version") : List.of("analyze", "catalog", "live", "topology"), 2);
+                ? List.of("analyze", "catalog", "live", "topology", "help", "version") : List.of("analyze", "catalog", "live", "topology", "version"), 2);
         return c == null ? "" : "did you mean " + c + "? ";
     }
 
@@ -701,9 +720,11 @@ public final class Main {
                         err.println("portmatrix: wrote " + file);
                     }
                 }
-                if ((o.format() == null || (o.format().equals("text") && o.output() == null)) && !(out == System.out && Progress.isTerminal(1))) {
+                if ((o.format() == null || (o.format().equals("text") && o.output() == null))
+                        && !(out == System.out && (Progress.isTerminal(1) || Progress.stdoutIsStderr()))) {
                     // The report with the damage in it went to standard output, and that is no terminal (`> report.txt`, a
                     // pipe): the damage is said on stderr too, where a script or the one who ran it sees it beside exit status 3.
+                    // Not when stderr is that same file or pipe (`2>&1 | tee`, `> log 2>&1`): the report there says it already.
                     for (String d : summary.damage()) {
                         err.println("portmatrix: damaged input: " + d);
                     }

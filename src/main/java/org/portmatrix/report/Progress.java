@@ -55,6 +55,18 @@ public final class Progress implements AutoCloseable {
         }
     }
 
+    /**
+     * True when standard output and standard error are one file or pipe ({@code 2>&1 | tee}, {@code > log 2>&1}; Linux:
+     * /proc/self/fd/1 and /proc/self/fd/2 are the same file); false when they are not, or where that cannot be told.
+     */
+    public static boolean stdoutIsStderr() {
+        try {
+            return Files.isSameFile(Path.of("/proc/self/fd/1"), Path.of("/proc/self/fd/2"));
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return false;
+        }
+    }
+
     /** A progress bar on {@code err} over these sources, shown from {@link #show()}, or null when {@code show} is false. */
     public static Progress start(List<PacketSource> sources, PrintStream err, boolean show) {
         if (!show) {

@@ -123,4 +123,34 @@ class LauncherTest {
         assertEquals(3, p.exitValue(), seen);
         assertEquals(1, seen.split("damaged input: ", -1).length - 1, seen);
     }
+
+    /**
+     * Standard error sent where standard output goes ({@code 2>&1 | tee log}, {@code > log 2>&1}): the report there says
+     * the damage, and it is not said a second time on stderr (it had been: the report's line, then the same damage again
+     * after it, in the one file or on the one screen behind tee).
+     */
+    @Test
+    void aDamagedCapturesReportWithStderrInTheSameStreamSaysTheDamageOnce() throws Exception {
+        byte[] whole = Files.readAllBytes(Path.of(MainTest.SAMPLE));
+        Path cut = dir.resolve("cut.pcap");
+        Files.write(cut, java.util.Arrays.copyOf(whole, whole.length - 10));
+        String topology = Path.of(MainTest.TOPOLOGY).toAbsolutePath().toString();
+        launch(""); // (the launcher and its jar made)
+        String run = "bash " + dir.resolve("portmatrix") + " analyze " + cut + " -t " + topology;
+        Path log = dir.resolve("log.txt");
+        for (String shell : new String[] {run + " > " + log + " 2>&1", run + " 2>&1 | tee " + log + " > /dev/null; exit ${PIPESTATUS[0]}",
+                run + " --report-dir " + dir.resolve("reports") + " 2>&1 | cat > " + log + "; exit ${PIPESTATUS[0]}"}) {
+            Process p = new ProcessBuilder("bash", "-c", shell).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the run ended");
+            String seen = Files.readString(log, StandardCharsets.UTF_8);
+            assertEquals(3, p.exitValue(), shell + ": " + seen);
+            assertEquals(1, seen.split("damaged input: ", -1).length - 1, shell + ": the damage once:\n" + seen);
+        }
+        // Apart (> report.txt 2> errors.txt), still said on stderr too.
+        Process p = new ProcessBuilder("bash", "-c", run + " > " + log + " 2> " + dir.resolve("err.txt")).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the run ended");
+        assertEquals(3, p.exitValue());
+        assertTrue(Files.readString(dir.resolve("err.txt")).startsWith("portmatrix: damaged input: " + cut + ": offset "),
+                Files.readString(dir.resolve("err.txt")));
+    }
 }

@@ -426,6 +426,24 @@ class MainTest {
     }
 
     /**
+     * `help version` and `version --help` print what the command does, as `help COMMAND` does for the others (the synopsis
+     * and the list of commands name it; `help version` had been refused as an unknown command); an argument after it is
+     * refused (`version foo` had printed the version, exit status 0).
+     */
+    @Test
+    void versionHasItsHelpAndTakesNoArgument() {
+        for (String[] command : new String[][] {{"help", "version"}, {"version", "--help"}, {"--version", "-h"}}) {
+            Run r = run(command);
+            assertEquals(0, r.status(), String.join(" ", command) + ": " + r.err());
+            assertTrue(r.out().startsWith("usage: portmatrix version\n"), String.join(" ", command) + ": " + r.out());
+        }
+        assertOneLineError(run("version", "foo"), "version: unexpected argument 'foo'");
+        assertOneLineError(run("--version", "analyze"), "version: unexpected argument 'analyze'");
+        assertOneLineError(run("help", "versoin"), "help: unknown command 'versoin' (did you mean version? commands: analyze, catalog, live,"
+                + " topology, version)");
+    }
+
+    /**
      * Each command's help lays its options out as one table: every option's description, and each of its
      * wrapped lines, starts in one column, and no line ends in spaces. (Commons CLI 1.10's newer formatter started some
      * wrapped lines a column to the left of the others, padded lines with spaces to the table's width, and centred an
@@ -471,7 +489,8 @@ class MainTest {
         Run analyze = run("help", "analyze");
         assertEquals(0, analyze.status(), analyze.err());
         assertTrue(analyze.out().contains("--fail-on-unexpected"), analyze.out());
-        assertOneLineError(run("help", "analyse"), "help: unknown command 'analyse' (did you mean analyze? commands: analyze, catalog, live, topology)");
+        assertOneLineError(run("help", "analyse"), "help: unknown command 'analyse' (did you mean analyze? commands: analyze, catalog, live, topology,"
+                + " version)");
         // help is one of the commands the refusal of an unknown command lists: `help help` had been refused as unknown.
         Run help = run("help", "help");
         assertEquals(0, help.status(), help.err());
