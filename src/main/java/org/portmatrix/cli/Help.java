@@ -20,7 +20,7 @@ final class Help {
         HelpFormatter f = new HelpFormatter();
         f.setOptionComparator(null); // in the order the command declares them (the ones most used first), not sorted
         PrintWriter w = new PrintWriter(to);
-        f.printHelp(w, WIDTH, synopsis, header + "\n\n", options, 1, 3, "\n" + footer, false);
+        f.printHelp(w, WIDTH, synopsis, "\n" + header + "\n\n", options, 1, 3, "\n" + footer, false);
         w.flush();
     }
 

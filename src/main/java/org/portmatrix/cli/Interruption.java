@@ -50,8 +50,8 @@ final class Interruption implements AutoCloseable {
                         // The signal came once every packet was read (while the reports or the extract were written): they are
                         // of the whole input and say no interruption, yet the exit status is the signal's. Said, so that a
                         // script or a reader of 143 does not take the reports for a part.
-                        System.err.println("portmatrix: " + reason() + " after the read was over: every packet was read and"
-                                + " reported (the exit status is the signal's all the same)");
+                        System.err.println("portmatrix: " + reason() + " after the read was over: the reports are whole, every"
+                                + " packet read is in them (the exit status is the signal's all the same)");
                         System.err.flush();
                     }
                 } else {

@@ -143,6 +143,7 @@ public final class Main {
     /** {@code version --help}, {@code help version}: what the command prints. */
     private static void versionHelp(PrintStream to) {
         to.println("usage: portmatrix version");
+        to.println();
         to.println("Print portmatrix's version (the build's, pom.xml's) and the Java it runs on, on one line.");
         to.println();
         to.println("Exit status: 0 done, 2 usage error.");
