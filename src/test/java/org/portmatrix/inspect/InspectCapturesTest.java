@@ -783,6 +783,43 @@ class InspectCapturesTest {
     }
 
     /**
+     * tls-ca-list.pcap (record-tls-ca-list.sh) with the server's first segment (its ServerHello's) missing from the
+     * capture, or after its second (lost on the way and sent again, as a capture at the client's end shows it): the
+     * server's first bytes seen are from the middle of its handshake record, not a TLS record's start. The client went on
+     * with its handshake (its certificate, ChangeCipherSpec): its server answered in TLS. Both had been protocol_mismatch,
+     * "the server answered the client's TLS ClientHello with something that is not TLS: the program listening there does
+     * not speak TLS"; they are expected, as the capture whole is, the client's certificate seen.
+     */
+    @Test
+    void aServerAnswerMissingOrOutOfOrderIsNoCleartextServer() throws Exception {
+        String capture = "captures/inspect/tls-ca-list.pcap";
+        Process p = new ProcessBuilder("tshark", "-n", "-r", capture, "-Y", "tcp.srcport == 5061 && tcp.len > 0", "-T", "fields",
+                "-e", "frame.number").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        List<Integer> frames = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().map(Integer::parseInt).toList();
+        assertEquals(0, p.waitFor());
+        int first = frames.get(0);
+        int second = frames.get(1);
+        Path dir = Files.createTempDirectory("pm-server-lost");
+        List<String> merge = new ArrayList<>(List.of("mergecap", "-a", "-F", "pcap", "-w", dir.resolve("swapped.pcap").toString()));
+        String[] parts = {"1-" + (first - 1), (first + 1) + "-" + second, Integer.toString(first), (second + 1) + "-1000000"};
+        for (int i = 0; i < parts.length; i++) {
+            Path part = dir.resolve("part" + i + ".pcap");
+            assertEquals(0, new ProcessBuilder("editcap", "-r", capture, part.toString(), parts[i]).inheritIO().start().waitFor());
+            merge.add(part.toString());
+        }
+        assertEquals(0, new ProcessBuilder(merge).inheritIO().start().waitFor());
+        List<JsonNode> lost = analyzeEdited("captures/sample-topology.yaml", capture, Integer.toString(first));
+        List<JsonNode> swapped = analyzeEdited("captures/sample-topology.yaml", dir.resolve("swapped.pcap").toString());
+        for (List<JsonNode> flows : List.of(lost, swapped)) {
+            assertEquals(1, flows.size(), flows.toString());
+            JsonNode f = flows.get(0);
+            assertEquals("expected", f.get("verdict").asText(), f.toString());
+            assertEquals("present", f.get("tls").get("client_certificate").asText(), f.toString());
+            assertFalse(f.get("reason").asText().contains("not TLS"), f.toString());
+        }
+    }
+
+    /**
      * tls-edges.pcap (record-tls-edges.sh): MTLS handshakes whose client certificate the capture cannot show
      * say why (its server answering the ClientHello in cleartext is a mismatch:
      * aTlsPortWhoseServerAnswersInCleartextIsAMismatch); a chain whose two Certificate segments come swapped said packets
