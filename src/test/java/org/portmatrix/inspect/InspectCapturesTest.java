@@ -745,6 +745,31 @@ class InspectCapturesTest {
     }
 
     /**
+     * turn-channels.pcap (record-turn-channels.sh): RTP relayed through coturn on the Edge's 3478 in TURN ChannelData, after
+     * an Allocate and a ChannelBind, on channel 0x6f28 (RFC 5766's range, 0x4000-0x7FFF, which coturn binds and its own client
+     * uses) and on 0x4001 (RFC 8656's). The ChannelData of 0x6f28, first byte 0x6f, had been "none of the protocols that
+     * share a media flow": protocol_mismatch on a TURN relay working as documented. Both are expected, as are the relayed
+     * RTP flows to the peer.
+     */
+    @Test
+    void turnChannelDataOnAnRfc5766ChannelSharesTheMediaFlow() throws Exception {
+        List<JsonNode> flows = onSampleTopology("turn-channels.pcap", "--format", "jsonl");
+        assertEquals(4, flows.size(), flows.toString());
+        int relayed = 0;
+        for (JsonNode f : flows) {
+            assertEquals("expected", f.get("verdict").asText(), f.toString());
+            if (f.get("dst_port").asInt() == 3478) {
+                assertEquals("stun", f.get("app_protocol").asText(), f.toString());
+                assertTrue(f.get("packets_fwd").asInt() >= 12, f.toString()); // (the ChannelData within the 8 looked at)
+            } else {
+                assertEquals("rtp", f.get("app_protocol").asText(), f.toString());
+                relayed++;
+            }
+        }
+        assertEquals(2, relayed, flows.toString());
+    }
+
+    /**
      * tls-cleartext-server.pcap (record-tls-cleartext-server.sh): a client's ClientHello to a Front End port documented as
      * TLS, answered in cleartext by the listener there (Python's http.server on 443: "HTTP/1.0 400"; a SIP 400 line on
      * 5061). The client spoke TLS, the server does not: protocol_mismatch. Both had been expected, "the wire shows TLS
