@@ -809,11 +809,12 @@ class InspectCapturesTest {
 
     /**
      * tls-ca-list.pcap (record-tls-ca-list.sh) with the server's first segment (its ServerHello's) missing from the
-     * capture, or after its second (lost on the way and sent again, as a capture at the client's end shows it): the
-     * server's first bytes seen are from the middle of its handshake record, not a TLS record's start. The client went on
-     * with its handshake (its certificate, ChangeCipherSpec): its server answered in TLS. Both had been protocol_mismatch,
-     * "the server answered the client's TLS ClientHello with something that is not TLS: the program listening there does
-     * not speak TLS"; they are expected, as the capture whole is, the client's certificate seen.
+     * capture, or after its second (lost on the way and sent again, as a capture at the client's end shows it; so in
+     * tls-server-lost.pcap, where a router lost it): the server's first bytes seen are from the middle of its handshake
+     * record, not a TLS record's start. The client went on with its handshake (its certificate, ChangeCipherSpec): its
+     * server answered in TLS. All three had been protocol_mismatch, "the server answered the client's TLS ClientHello with
+     * something that is not TLS: the program listening there does not speak TLS"; they are expected, as the captures
+     * whole are.
      */
     @Test
     void aServerAnswerMissingOrOutOfOrderIsNoCleartextServer() throws Exception {
@@ -842,6 +843,16 @@ class InspectCapturesTest {
             assertEquals("present", f.get("tls").get("client_certificate").asText(), f.toString());
             assertFalse(f.get("reason").asText().contains("not TLS"), f.toString());
         }
+        // tls-server-lost.pcap (record-tls-server-lost.sh): the same on the wire, a router dropping the server's first
+        // segment once: at the client's end its second segment comes first, then the first sent again.
+        Path topology = dir.resolve("topology.yaml");
+        Files.writeString(topology, "roles:\n  front-end: [198.51.100.10/32]\n  client: [192.0.2.0/24]\n");
+        List<JsonNode> resent = analyzeEdited(topology.toString(), "captures/inspect/tls-server-lost.pcap");
+        assertEquals(1, resent.size(), resent.toString());
+        JsonNode f = resent.get(0);
+        assertEquals("expected", f.get("verdict").asText(), f.toString());
+        assertTrue(f.get("reason").asText().startsWith("TCP 443 from client to front-end is documented as HTTPS (rule fe-web-https-443"),
+                f.toString());
     }
 
     /**
