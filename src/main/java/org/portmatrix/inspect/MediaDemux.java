@@ -2,7 +2,8 @@ package org.portmatrix.inspect;
 
 /**
  * What may share a UDP media 5-tuple once STUN, MS-TURN, RTP or RTCP has decided it (RFC 7983 §7, by the first byte):
- * STUN 0-3, ZRTP 16-19, DTLS 20-63, TURN ChannelData 64-79 (its length within the datagram), RTP and RTCP 128-191,
+ * STUN 0-3, ZRTP 16-19, DTLS 20-63, TURN ChannelData 64-79 (its length within the datagram; 64-127 for RFC 5766's
+ * channels 0x4000-0x7FFF, which coturn still binds), RTP and RTCP 128-191,
  * and MS-TURN's multiplexed TURN data (0xFF10, [MS-TURN] 2.2.3). The STUN and RTP inspectors keep reading a UDP flow
  * they decided, within its budget, for a datagram that is none of these: a program that opens a port with one STUN
  * message or a few RTP packets and speaks another protocol over it had been expected on its first datagrams. One
@@ -32,7 +33,10 @@ public final class MediaDemux {
         if (first <= 3 || (first >= 16 && first <= 63) || (first >= 128 && first <= 191)) {
             return true;
         }
-        if (first >= 64 && first <= 79) { // ChannelData (RFC 8656 §12.4): channel number, length, data (padded to 4 over TCP only)
+        // ChannelData (RFC 8656 §12.4): channel number, length, data (padded to 4 over TCP only). RFC 7983 gives it 64-79
+        // (RFC 8656's channels 0x4000-0x4FFF); RFC 5766 numbered them up to 0x7FFF, and coturn binds any of those (its own
+        // client, turnutils_uclient, picks among them all). The length, not the first byte, tells them from text (0x53 'S').
+        if (first >= 64 && first <= 127) {
             if (len < 4) {
                 return cut;
             }

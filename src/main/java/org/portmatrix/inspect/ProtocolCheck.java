@@ -222,7 +222,7 @@ public final class ProtocolCheck {
                     why.append("the session was resumed, so the certificates were exchanged in an earlier connection");
                 } else if (tls.gap && fi.payloadSnapCut) {
                     why.append("the capture's snap length cut the handshake's packets");
-                } else if (tls.gap) {
+                } else if (tls.gap || tls.serverAnswerUnreadable()) {
                     // (a segment ahead of its place stops the handshake's parsing as a missing one does)
                     why.append("packets of the handshake are missing from the capture, or came out of order");
                 } else if (tls.alert >= 0) {

@@ -109,6 +109,27 @@ public class OpenFlowsSnapshotTest {
         assertTrue(tlsSeen, "an open TLS flow outside the matrix with its server name");
     }
 
+    /**
+     * captures/icmp/media-refused.pcap (record-media-refused.sh) snapped after every packet: the open flow whose host
+     * refused its datagrams is shown read the way they went (from the client's 3478 to the Edge's 50000, unexpected_port),
+     * as its report reads it, and is turned back after each snapshot: the flow closes as without snapshots.
+     */
+    @Test
+    void aRefusedFlowSnappedOpenIsReadAsItsReportReadsIt() throws Exception {
+        List<OpenFlows> snapshots = new ArrayList<>();
+        sameWithAndWithoutSnapshots("captures/icmp/media-refused.pcap", SAMPLE_TOPOLOGY, snapshots);
+        FlowRecord open = null;
+        for (FlowRecord r : snapshots.get(snapshots.size() - 1).records()) {
+            if (r.dstPort() == 50000) {
+                open = r;
+            }
+        }
+        assertNotNull(open, "the open flow to 50000: " + snapshots.get(snapshots.size() - 1).records());
+        assertEquals("127.0.10.22", open.srcIp(), open.toString());
+        assertEquals("unexpected_port", open.verdict(), open.toString());
+        assertEquals("open", open.end(), open.toString());
+    }
+
     @Test
     void theSampleSnappedAfterEveryPacketClosesItsFlowsAsWithoutAndShowsTheOpenMismatch() throws Exception {
         List<OpenFlows> snapshots = new ArrayList<>();

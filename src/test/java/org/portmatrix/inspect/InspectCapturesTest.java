@@ -745,6 +745,31 @@ class InspectCapturesTest {
     }
 
     /**
+     * turn-channels.pcap (record-turn-channels.sh): RTP relayed through coturn on the Edge's 3478 in TURN ChannelData, after
+     * an Allocate and a ChannelBind, on channel 0x6f28 (RFC 5766's range, 0x4000-0x7FFF, which coturn binds and its own client
+     * uses) and on 0x4001 (RFC 8656's). The ChannelData of 0x6f28, first byte 0x6f, had been "none of the protocols that
+     * share a media flow": protocol_mismatch on a TURN relay working as documented. Both are expected, as are the relayed
+     * RTP flows to the peer.
+     */
+    @Test
+    void turnChannelDataOnAnRfc5766ChannelSharesTheMediaFlow() throws Exception {
+        List<JsonNode> flows = onSampleTopology("turn-channels.pcap", "--format", "jsonl");
+        assertEquals(4, flows.size(), flows.toString());
+        int relayed = 0;
+        for (JsonNode f : flows) {
+            assertEquals("expected", f.get("verdict").asText(), f.toString());
+            if (f.get("dst_port").asInt() == 3478) {
+                assertEquals("stun", f.get("app_protocol").asText(), f.toString());
+                assertTrue(f.get("packets_fwd").asInt() >= 12, f.toString()); // (the ChannelData within the 8 looked at)
+            } else {
+                assertEquals("rtp", f.get("app_protocol").asText(), f.toString());
+                relayed++;
+            }
+        }
+        assertEquals(2, relayed, flows.toString());
+    }
+
+    /**
      * tls-cleartext-server.pcap (record-tls-cleartext-server.sh): a client's ClientHello to a Front End port documented as
      * TLS, answered in cleartext by the listener there (Python's http.server on 443: "HTTP/1.0 400"; a SIP 400 line on
      * 5061). The client spoke TLS, the server does not: protocol_mismatch. Both had been expected, "the wire shows TLS
@@ -780,6 +805,54 @@ class InspectCapturesTest {
                 banner.toString());
         assertTrue(banner.get("reason").asText().contains("but the server answered the client's TLS ClientHello with something that is not TLS"),
                 banner.toString());
+    }
+
+    /**
+     * tls-ca-list.pcap (record-tls-ca-list.sh) with the server's first segment (its ServerHello's) missing from the
+     * capture, or after its second (lost on the way and sent again, as a capture at the client's end shows it; so in
+     * tls-server-lost.pcap, where a router lost it): the server's first bytes seen are from the middle of its handshake
+     * record, not a TLS record's start. The client went on with its handshake (its certificate, ChangeCipherSpec): its
+     * server answered in TLS. All three had been protocol_mismatch, "the server answered the client's TLS ClientHello with
+     * something that is not TLS: the program listening there does not speak TLS"; they are expected, as the captures
+     * whole are.
+     */
+    @Test
+    void aServerAnswerMissingOrOutOfOrderIsNoCleartextServer() throws Exception {
+        String capture = "captures/inspect/tls-ca-list.pcap";
+        Process p = new ProcessBuilder("tshark", "-n", "-r", capture, "-Y", "tcp.srcport == 5061 && tcp.len > 0", "-T", "fields",
+                "-e", "frame.number").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        List<Integer> frames = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().map(Integer::parseInt).toList();
+        assertEquals(0, p.waitFor());
+        int first = frames.get(0);
+        int second = frames.get(1);
+        Path dir = Files.createTempDirectory("pm-server-lost");
+        List<String> merge = new ArrayList<>(List.of("mergecap", "-a", "-F", "pcap", "-w", dir.resolve("swapped.pcap").toString()));
+        String[] parts = {"1-" + (first - 1), (first + 1) + "-" + second, Integer.toString(first), (second + 1) + "-1000000"};
+        for (int i = 0; i < parts.length; i++) {
+            Path part = dir.resolve("part" + i + ".pcap");
+            assertEquals(0, new ProcessBuilder("editcap", "-r", capture, part.toString(), parts[i]).inheritIO().start().waitFor());
+            merge.add(part.toString());
+        }
+        assertEquals(0, new ProcessBuilder(merge).inheritIO().start().waitFor());
+        List<JsonNode> lost = analyzeEdited("captures/sample-topology.yaml", capture, Integer.toString(first));
+        List<JsonNode> swapped = analyzeEdited("captures/sample-topology.yaml", dir.resolve("swapped.pcap").toString());
+        for (List<JsonNode> flows : List.of(lost, swapped)) {
+            assertEquals(1, flows.size(), flows.toString());
+            JsonNode f = flows.get(0);
+            assertEquals("expected", f.get("verdict").asText(), f.toString());
+            assertEquals("present", f.get("tls").get("client_certificate").asText(), f.toString());
+            assertFalse(f.get("reason").asText().contains("not TLS"), f.toString());
+        }
+        // tls-server-lost.pcap (record-tls-server-lost.sh): the same on the wire, a router dropping the server's first
+        // segment once: at the client's end its second segment comes first, then the first sent again.
+        Path topology = dir.resolve("topology.yaml");
+        Files.writeString(topology, "roles:\n  front-end: [198.51.100.10/32]\n  client: [192.0.2.0/24]\n");
+        List<JsonNode> resent = analyzeEdited(topology.toString(), "captures/inspect/tls-server-lost.pcap");
+        assertEquals(1, resent.size(), resent.toString());
+        JsonNode f = resent.get(0);
+        assertEquals("expected", f.get("verdict").asText(), f.toString());
+        assertTrue(f.get("reason").asText().startsWith("TCP 443 from client to front-end is documented as HTTPS (rule fe-web-https-443"),
+                f.toString());
     }
 
     /**

@@ -233,6 +233,26 @@ class IcmpErrorsTest {
         assertEquals(tsharkCount(capture, ""), tsharkCount(extract, ""), "the extract: the datagrams and their errors");
     }
 
+    /**
+     * The same capture without --topology: the roles are inferred from the flows read as their reports read them. The
+     * client's RTP from its 3478 to a host that refused it had made the client an Edge (it "served" 3478, its datagrams
+     * taken for answers), and the flow, turned, that Edge's media to a client's port 50000: expected, though nothing
+     * listened there (before the flow was turned: protocol_mismatch, RTP to an Edge's STUN port). The refusing host
+     * served nothing, and has no role: unknown_host.
+     */
+    @Test
+    void aRefusedFlowIsReadTurnedWhenTheRolesAreInferred() throws Exception {
+        Conversations.Ours o = Conversations.ours(List.of("captures/icmp/media-refused.pcap"));
+        assertEquals(0, o.status(), o.stderr());
+        assertEquals(1, o.records().size(), o.records().toString());
+        JsonNode r = only(o.records(), "udp", "127.0.3.10", 50000);
+        assertEquals("127.0.10.22", r.get("src_ip").asText(), r.toString());
+        assertEquals("[\"client\"]", r.get("src_roles").toString(), r.toString());
+        assertEquals("unknown_host", r.get("verdict").asText(), r.toString());
+        assertFalse(o.stderr().contains("edge-internal"), o.stderr());
+        assertTrue(o.stderr().contains("127.0.3.10: served no port: the flows to it were refused"), o.stderr());
+    }
+
     /** The extract keeps a flagged flow's errors with its packets: what the firewall team is handed shows the refusals. */
     @Test
     void theExtractKeepsTheErrorsWithTheirFlow(@TempDir Path dir) throws Exception {

@@ -126,6 +126,12 @@ public final class TrafficProfile implements FlowSink {
             return;
         }
         flows++;
+        if (f.initiatorRefuted()) {
+            // Read as its report reads it (Analyzer.report): its datagrams' sender the initiator, refused where they went.
+            // Else the refused sender "served" its port: a client sending RTP from 3478 taken for an Edge, and the flow
+            // it is reported with turned into that Edge's media to a client's port, expected.
+            f.turn();
+        }
         Host src = new Host(f.ipVersion(), f.srcHi(), f.srcLo());
         Host dst = new Host(f.ipVersion(), f.dstHi(), f.dstLo());
         HostTraffic s = hosts.get(src);

@@ -141,8 +141,25 @@ public final class TlsSession {
         return forward.stopped && reverse.stopped;
     }
 
-    /** True when the server's first bytes after a ClientHello were not a TLS record (a cleartext banner, an error line). */
+    /**
+     * True when the server's first bytes after a ClientHello were not a TLS record (a cleartext banner, an error line),
+     * and the client did not go on with its handshake. A client that sent its ChangeCipherSpec or application data had a
+     * TLS answer ({@link #serverAnswerUnreadable}): the server's first segment was missing from the capture, or came
+     * after a later one (lost on the way and sent again), which is read from the middle of a record.
+     */
     public boolean responderAnsweredNotTls() {
+        return serverFirstBytesNotTls() && !clientFinishedHandshake();
+    }
+
+    /**
+     * True when the server's first bytes seen were not a TLS record but the client went on with its handshake: the
+     * capture lacks the start of the server's answer, or has it after a later segment.
+     */
+    public boolean serverAnswerUnreadable() {
+        return serverFirstBytesNotTls() && clientFinishedHandshake();
+    }
+
+    private boolean serverFirstBytesNotTls() {
         TlsStream server = clientIsResponder ? forward : reverse;
         return clientHello && !serverHello && server.invalid;
     }
