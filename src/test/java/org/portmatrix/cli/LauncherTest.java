@@ -61,6 +61,14 @@ class LauncherTest {
                 Files.readString(dir.resolve("err.txt"), StandardCharsets.UTF_8));
     }
 
+    /** The sample without its last 10 bytes: its last record truncated, the damage. */
+    private Path cutSample() throws java.io.IOException {
+        byte[] whole = Files.readAllBytes(Path.of(MainTest.SAMPLE));
+        Path cut = dir.resolve("cut.pcap");
+        Files.write(cut, java.util.Arrays.copyOf(whole, whole.length - 10));
+        return cut;
+    }
+
     private static void assertPureJsonLines(Run r) throws Exception {
         ObjectMapper json = new ObjectMapper();
         String[] lines = r.out().split("\n");
@@ -100,9 +108,7 @@ class LauncherTest {
      */
     @Test
     void aDamagedCapturesTextReportRedirectedSaysTheDamageOnStderr() throws Exception {
-        byte[] whole = Files.readAllBytes(Path.of(MainTest.SAMPLE));
-        Path cut = dir.resolve("cut.pcap");
-        Files.write(cut, java.util.Arrays.copyOf(whole, whole.length - 10));
+        Path cut = cutSample();
         String topology = Path.of(MainTest.TOPOLOGY).toAbsolutePath().toString();
         for (String format : new String[] {"text", null}) {
             Run r = format == null ? launch("", "analyze", cut.toString(), "-t", topology) : launch("", "analyze", cut.toString(), "-t", topology, "-f", format);
@@ -131,9 +137,7 @@ class LauncherTest {
      */
     @Test
     void aDamagedCapturesReportWithStderrInTheSameStreamSaysTheDamageOnce() throws Exception {
-        byte[] whole = Files.readAllBytes(Path.of(MainTest.SAMPLE));
-        Path cut = dir.resolve("cut.pcap");
-        Files.write(cut, java.util.Arrays.copyOf(whole, whole.length - 10));
+        Path cut = cutSample();
         String topology = Path.of(MainTest.TOPOLOGY).toAbsolutePath().toString();
         launch(""); // (the launcher and its jar made)
         String run = "bash " + dir.resolve("portmatrix") + " analyze " + cut + " -t " + topology;

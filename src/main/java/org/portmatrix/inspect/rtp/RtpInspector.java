@@ -2,8 +2,7 @@ package org.portmatrix.inspect.rtp;
 
 import org.portmatrix.inspect.AppProtocol;
 import org.portmatrix.inspect.FlowInspection;
-import org.portmatrix.inspect.Inspector;
-import org.portmatrix.inspect.MediaDemux;
+import org.portmatrix.inspect.MediaInspector;
 import org.portmatrix.inspect.Wire;
 import org.portmatrix.inspect.stun.StunInspector;
 
@@ -29,7 +28,7 @@ import org.portmatrix.inspect.stun.StunInspector;
  * whose packets after the first header are encrypted ({@link #srtcpIndex}). Over TCP the
  * RFC 4571 framing (a 2-byte length before each packet) is expected.
  */
-public final class RtpInspector extends Inspector {
+public final class RtpInspector extends MediaInspector {
     static final int VERSION = 2;
     static final int HEADER = 12;
     static final int RTCP_FIRST = 200;
@@ -507,16 +506,5 @@ public final class RtpInspector extends Inspector {
             sb.append('0');
         }
         sb.append(hex);
-    }
-
-    /** A UDP flow decided: its next datagrams are read for one that is no media protocol ({@link MediaDemux}). */
-    @Override
-    public boolean wantsMore(FlowInspection fi, int slot) {
-        return MediaDemux.watching(fi);
-    }
-
-    @Override
-    public void follow(FlowInspection fi, int slot, boolean forward, long seq, byte[] b, int off, int len) {
-        MediaDemux.follow(fi, b, off, len);
     }
 }

@@ -2,8 +2,7 @@ package org.portmatrix.inspect.stun;
 
 import org.portmatrix.inspect.AppProtocol;
 import org.portmatrix.inspect.FlowInspection;
-import org.portmatrix.inspect.Inspector;
-import org.portmatrix.inspect.MediaDemux;
+import org.portmatrix.inspect.MediaInspector;
 import org.portmatrix.inspect.Wire;
 
 /**
@@ -19,7 +18,7 @@ import org.portmatrix.inspect.Wire;
  * </pre>
  * The length of a message is that of its attributes, a multiple of 4.
  */
-public final class StunInspector extends Inspector {
+public final class StunInspector extends MediaInspector {
     public static final long MAGIC_COOKIE = 0x2112A442L;
     public static final int MS_TURN_MAGIC_COOKIE_ATTRIBUTE = 0x000F;
     public static final long MS_TURN_MAGIC_COOKIE = 0x72C64BC6L;
@@ -154,16 +153,5 @@ public final class StunInspector extends Inspector {
             }
         }
         return DETECTED;
-    }
-
-    /** A UDP flow decided: its next datagrams are read for one that is no media protocol ({@link MediaDemux}). */
-    @Override
-    public boolean wantsMore(FlowInspection fi, int slot) {
-        return MediaDemux.watching(fi);
-    }
-
-    @Override
-    public void follow(FlowInspection fi, int slot, boolean forward, long seq, byte[] b, int off, int len) {
-        MediaDemux.follow(fi, b, off, len);
     }
 }
