@@ -226,13 +226,13 @@ final class LiveStatus {
         }
     }
 
-    /** The human-readable summary. */
     /** "since START, running at NOW" or "since START, final report (signal) at END": when a report was taken (summary.txt, report.html). */
     static String when(Map<String, Object> s) {
         return String.format("since %s, %s at %s", s.get("started"),
                 Boolean.TRUE.equals(s.get("final")) ? "final report (" + s.get("stopped_by") + ")" : "running", s.get("updated"));
     }
 
+    /** The human-readable summary. */
     @SuppressWarnings("unchecked")
     static String text(Map<String, Object> s) {
         Map<String, Object> cap = (Map<String, Object>) s.get("capture");
