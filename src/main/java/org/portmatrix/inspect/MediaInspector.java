@@ -5,6 +5,11 @@ package org.portmatrix.inspect;
  * within the budget, for one that is no protocol sharing a media 5-tuple ({@link MediaDemux}).
  */
 public abstract class MediaInspector extends Inspector {
+    /** As {@link Inspector#Inspector}. */
+    protected MediaInspector(String name, boolean tcp, boolean udp, int[] tcpPorts, int[] udpPorts) {
+        super(name, tcp, udp, tcpPorts, udpPorts);
+    }
+
     @Override
     public boolean wantsMore(FlowInspection fi, int slot) {
         return MediaDemux.watching(fi);
