@@ -460,7 +460,7 @@ public final class Analyzer implements FlowSink {
                 extractScratch);
         if (ending || Inspection.inspectionEnded(f) || f.tcpState >= Flow.TCP_CLOSED_FIN) {
             f.extract = v.flagged() ? ExtractStream.KEEP : ExtractStream.DROP;
-        } else if (v == org.portmatrix.classify.Verdict.EXPECTED && Inspection.protocolDecided(f)) {
+        } else if (v == org.portmatrix.classify.Verdict.EXPECTED && Inspection.protocolSettled(f)) {
             f.extract = ExtractStream.DROP; // the documented protocol is on the wire: checked again when reported
         } else {
             return;

@@ -815,6 +815,18 @@ public final class Inspection {
     }
 
     /**
+     * True once the flow's protocol is decided and, for TLS, both ends have spoken: a ClientHello tells TLS, but the
+     * server's first bytes may show that the program listening does not speak it ({@link ProtocolCheck}). {@code --extract}
+     * lets a flow's packets go only then: let go at the ClientHello, a server answering in cleartext made the extract a
+     * second pass over the captures. (The server answers within a round trip; one that never answers holds the flow until
+     * its inspection or the flow ends.)
+     */
+    public static boolean protocolSettled(Flow f) {
+        return f.inspection instanceof FlowInspection fi && fi.app != null
+                && (fi.app != AppProtocol.TLS || (fi.payloadsFwd > 0 && fi.payloadsRev > 0));
+    }
+
+    /**
      * @param said how the protocol is required ("documented as", for a catalog rule)
      * @param described the rule or entry that requires it, after the protocol's name
      * @param where the same in the MTLS sentence, after the role pair

@@ -97,6 +97,8 @@ class ExtractTest {
             {"captures/inspect/tls.pcap", "--topology", inspectTopology}, {"captures/inspect/sip.pcap", "--topology", inspectTopology},
             {"captures/inspect/media.pcap", "--topology", inspectTopology}, {"captures/inspect/others.pcap", "--topology", inspectTopology},
             {"captures/icmp/icmp-errors.pcap", "--topology", TOPOLOGY}, // ICMP errors go with the flow they quote, in both passes
+            // A TLS ClientHello answered in cleartext: flagged by the server's first bytes, not let go at the ClientHello.
+            {"captures/inspect/tls-cleartext-server.pcap", "--topology", TOPOLOGY},
             {"captures/decode/any-sll.pcap", "captures/decode/lo.pcap", "captures/decode/any-sll2.pcap"}};
         System.setProperty("portmatrix.timing", "true");
         try {
