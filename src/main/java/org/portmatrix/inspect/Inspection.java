@@ -815,15 +815,19 @@ public final class Inspection {
     }
 
     /**
-     * True once the flow's protocol is decided and, for TLS, both ends have spoken: a ClientHello tells TLS, but the
-     * server's first bytes may show that the program listening does not speak it ({@link ProtocolCheck}). {@code --extract}
-     * lets a flow's packets go only then: let go at the ClientHello, a server answering in cleartext made the extract a
-     * second pass over the captures. (The server answers within a round trip; one that never answers holds the flow until
-     * its inspection or the flow ends.)
+     * True once the flow's protocol is decided and, for TLS, the server's answer is known ({@link TlsSession#serverAnswerKnown}):
+     * a ClientHello tells TLS, but the server's first bytes may show that the program listening does not speak it
+     * ({@link ProtocolCheck}). {@code --extract} lets a flow's packets go only then: let go at the ClientHello, a server
+     * answering in cleartext made the extract a second pass over the captures. (The server answers within a round trip; a
+     * capture of the client's direction only shows the answer by the client's next step; a server that never answers holds
+     * the flow until its inspection or the flow ends.)
      */
     public static boolean protocolSettled(Flow f) {
-        return f.inspection instanceof FlowInspection fi && fi.app != null
-                && (fi.app != AppProtocol.TLS || (fi.payloadsFwd > 0 && fi.payloadsRev > 0));
+        if (!(f.inspection instanceof FlowInspection fi) || fi.app == null) {
+            return false;
+        }
+        TlsSession s = fi.app == AppProtocol.TLS ? TlsInspector.session(fi, Inspectors.TLS) : null;
+        return s == null || s.serverAnswerKnown();
     }
 
     /**

@@ -164,6 +164,16 @@ public final class TlsSession {
         return clientHello && !serverHello && server.invalid;
     }
 
+    /**
+     * True once the server's answer to the ClientHello is known, or the client's next step shows there was one: the
+     * server sent a payload (TLS or not), or the client went on with its handshake (an answer the capture lacks, a
+     * capture of the client's direction only).
+     */
+    public boolean serverAnswerKnown() {
+        TlsStream server = clientIsResponder ? forward : reverse;
+        return server.spoke || clientFinishedHandshake();
+    }
+
     /** True when the client side switched to encryption (ChangeCipherSpec) or sent application data. */
     public boolean clientFinishedHandshake() {
         TlsStream c = clientIsResponder ? reverse : forward;

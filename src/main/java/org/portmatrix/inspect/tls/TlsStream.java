@@ -49,6 +49,8 @@ final class TlsStream {
     boolean stopped;
     /** This direction sent ChangeCipherSpec or application data. */
     boolean encrypted;
+    /** This direction sent a payload (whatever it was). */
+    boolean spoke;
     /** This direction went on in MS-TURN's TCP framing after a pseudo-TLS flight ({@link TlsSession#msTurnAfterPseudoTls}). */
     private boolean msTurnFrame;
 
@@ -86,6 +88,7 @@ final class TlsStream {
     }
 
     void feed(long seq, byte[] b, int off, int len) {
+        spoke |= len > 0;
         if (stopped) {
             return;
         }
