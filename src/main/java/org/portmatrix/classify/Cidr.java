@@ -103,8 +103,8 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
             padded |= p.length() > 1 && p.charAt(0) == '0';
             plain.append(plain.length() == 0 ? "" : ".").append(n);
         }
-        if (!padded) { // (10.1.1.0/33 had been told to write 10.1.1.0/33)
-            return prefixLengthHint(s);
+        if (!padded) { // nothing to write instead (10.1.1.0/33 had been told to write 10.1.1.0/33; its prefix length is said above)
+            return "";
         }
         return "; a part with a leading zero is octal to some tools (010 is 8 to inet_aton) and decimal to others: write "
                 + plain + (slash < 0 ? "" : s.substring(slash)) + " if that is meant";

@@ -495,8 +495,7 @@ public final class Analyzer implements FlowSink {
             return;
         }
         if (f.initiatorRefuted()) { // (read the way its datagrams went: its own host refused them)
-            f.turn();
-            Inspection.turn(f);
+            turn(f);
         }
         Classification c = classifier.classify(f);
         FlowRecord r = describe(f, c, false);
@@ -563,8 +562,7 @@ public final class Analyzer implements FlowSink {
             return record(f, c, tls, open ? OPEN : endName(f.endReason));
         } finally {
             if (open && turned) { // back as it is held while it is open (turning is a swap: twice is none)
-                f.turn();
-                Inspection.turn(f);
+                turn(f);
             }
         }
     }
@@ -590,15 +588,13 @@ public final class Analyzer implements FlowSink {
             table.forEachOpen(f -> {
                 boolean refuted = f.initiatorRefuted(); // (turned as its report would be, and back: the flow stays as it is held)
                 if (refuted) {
-                    f.turn();
-                    Inspection.turn(f);
+                    turn(f);
                 }
                 try {
                     openFlow(open, f);
                 } finally {
                     if (refuted) {
-                        f.turn();
-                        Inspection.turn(f);
+                        turn(f);
                     }
                 }
             });
@@ -683,8 +679,7 @@ public final class Analyzer implements FlowSink {
                 && now != org.portmatrix.classify.Verdict.PROTOCOL_MISMATCH) {
             return false;
         }
-        f.turn();
-        Inspection.turn(f);
+        turn(f);
         classifier.classify(f, c, false); // c again, the other way round
         org.portmatrix.classify.Verdict other = verdictNow(f, c);
         // Expected only: unverifiable says nothing for the other way round. Read from its port to a client's media range
@@ -695,11 +690,16 @@ public final class Analyzer implements FlowSink {
         boolean allowed = other == org.portmatrix.classify.Verdict.EXPECTED && named != null
                 && named != org.portmatrix.classify.RuleProtocol.TCP && named != org.portmatrix.classify.RuleProtocol.UDP;
         if (!allowed) {
-            f.turn(); // back as inferred
-            Inspection.turn(f);
+            turn(f); // back as inferred
         }
         classifier.classify(f, c, true); // with its reason, whichever way round
         return allowed;
+    }
+
+    /** Reads the flow the other way round, its inspection's directions with it (twice is as it was). */
+    private static void turn(Flow f) {
+        f.turn();
+        Inspection.turn(f);
     }
 
     /** The verdict the flow would be reported with, from its classification and what inspection saw; builds no text. */

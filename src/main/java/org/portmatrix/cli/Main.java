@@ -63,7 +63,7 @@ public final class Main {
     public int run(String[] args) {
         try {
             if (args.length == 0) {
-                throw new UsageException("no command given (commands: analyze, catalog, live, topology, help, version; `portmatrix help` shows"
+                throw new UsageException("no command given (commands: " + String.join(", ", COMMANDS) + "; `portmatrix help` shows"
                         + " their options)");
             }
             String command = args[0];
@@ -114,11 +114,11 @@ public final class Main {
                             yield ExitStatus.OK;
                         }
                         default -> throw new UsageException("help: unknown command '" + rest[0] + "' (" + commandMeant(rest[0], false)
-                                + "commands: analyze, catalog, live, topology, version)");
+                                + "commands: " + String.join(", ", HELP_TOPICS) + ")");
                     };
                 }
                 default -> throw new UsageException("unknown command '" + command + "' (" + commandMeant(command, true)
-                        + "commands: analyze, catalog, live, topology, help, version)");
+                        + "commands: " + String.join(", ", COMMANDS) + ")");
             };
         } catch (UsageException e) {
             err.println("portmatrix: " + e.getMessage());
@@ -149,13 +149,18 @@ public final class Main {
         to.println("Exit status: 0 done, 2 usage error.");
     }
 
+    /** The commands, as the refusals list them and "did you mean" searches them. */
+    private static final List<String> COMMANDS = List.of("analyze", "catalog", "live", "topology", "help", "version");
+    /** The commands `help COMMAND` takes (help itself prints the synopsis). */
+    private static final List<String> HELP_TOPICS = List.of("analyze", "catalog", "live", "topology", "version");
+
     /**
      * "did you mean analyze? " for a command one or two letters from one ("analyse", the British spelling), {@code help}
      * among them with {@code withHelp} ("hepl"); else "".
      */
     private static String commandMeant(String given, boolean withHelp) {
         String c = org.portmatrix.classify.Spelling.nearest(given.toLowerCase(java.util.Locale.ROOT), withHelp
-                ? List.of("analyze", "catalog", "live", "topology", "help", "version") : List.of("analyze", "catalog", "live", "topology", "version"), 2);
+                ? COMMANDS : HELP_TOPICS, 2);
         return c == null ? "" : "did you mean " + c + "? ";
     }
 
@@ -538,13 +543,13 @@ public final class Main {
             }
         }
         notAnInput(o);
+        boolean extractToDescriptor = o.extract() != null && org.portmatrix.report.AtomicFile.descriptor(o.extract()) >= 0;
         if (o.extract() != null && (java.nio.file.Files.exists(o.extract()) && !java.nio.file.Files.isRegularFile(o.extract())
-                || org.portmatrix.report.AtomicFile.descriptor(o.extract()) >= 0)) {
+                || extractToDescriptor)) {
             // It is written under a temporary name and renamed into place, which would replace a device or a FIFO, or the
             // file a descriptor is open on (/dev/stdout redirected to a file: what the shell wrote before and after lost).
-            throw new UsageException(o.extract() + ": cannot write the extract: "
-                    + (org.portmatrix.report.AtomicFile.descriptor(o.extract()) >= 0 ? "an open descriptor's name" : "not a regular file")
-                    + " (the extract is a file, written beside it and renamed into place)");
+            throw new UsageException(o.extract() + ": cannot write the extract: " + (extractToDescriptor ? "an open descriptor's name"
+                    : "not a regular file") + " (the extract is a file, written beside it and renamed into place)");
         }
         if (o.extract() != null) { // before anything reads the captures: a pipe could be read only once
             for (Path p : o.captures()) {
@@ -704,7 +709,7 @@ public final class Main {
                             pcap.restart();
                             packets = extract(o, flowConfig, Analyzer.servicePorts(classifier.catalog()), flaggedIds, pcap, summary.packetsRead());
                         }
-                        written.add(o.extract() + " (" + String.format(java.util.Locale.ROOT, "%,d", packets) + " packets of the flagged flows)");
+                        written.add(o.extract() + " (" + TextReport.n(packets) + " packets of the flagged flows)");
                     } catch (IOException e) {
                         pcap.close(); // its temporary file is deleted; an earlier extract of that name stays as it was
                         extractFailure = o.extract() + ": cannot write the extract: " + describe(e);
@@ -735,15 +740,15 @@ public final class Main {
                 long flows = reports.data().all().flows();
                 if (o.topology() != null && flows > 0 && reports.data().flowsBetweenUnknownHosts() == flows) {
                     // (every flow was unknown_host, each group advising to add its host: the topology was likely another network's)
-                    err.println("portmatrix: warning: no address of the " + String.format(java.util.Locale.ROOT, "%,d", flows)
+                    err.println("portmatrix: warning: no address of the " + TextReport.n(flows)
                             + (flows == 1 ? " flow" : " flows") + " is in the topology " + o.topology()
                             + ": is it the topology of the network captured?");
                 }
                 if (summary.flowsEvictedEarly() > 0) {
                     // (the counters say it; what it does to the verdicts they do not: a flow cut in two is checked as two)
                     long evicted = summary.flowsEvictedEarly();
-                    err.println("portmatrix: warning: " + String.format(java.util.Locale.ROOT, "%,d", evicted) + (evicted == 1 ? " flow was" : " flows were")
-                            + " closed early because the flow table was full (--flow-capacity " + String.format(java.util.Locale.ROOT, "%,d",
+                    err.println("portmatrix: warning: " + TextReport.n(evicted) + (evicted == 1 ? " flow was" : " flows were")
+                            + " closed early because the flow table was full (--flow-capacity " + TextReport.n(
                             o.flowConfig().capacity()) + "): the packets of such a flow after that made a flow of their own, seen without its"
                             + " start (which end initiated inferred, its protocol often unverifiable); a larger --flow-capacity keeps them whole");
                 }

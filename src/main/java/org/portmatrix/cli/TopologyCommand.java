@@ -100,14 +100,15 @@ final class TopologyCommand {
         err.println("portmatrix: topology import: " + r.addresses() + (r.addresses() == 1 ? " address, " : " addresses, ") + r.ports()
                 + (r.ports() == 1 ? " port override" : " port overrides") + (o.output() != null ? " written to " + o.output() : ""));
         if (!r.unresolved().isEmpty()) {
-            err.println("portmatrix: topology import: " + r.unresolved().size() + (r.unresolved().size() == 1 ? " name" : " names")
+            boolean one = r.unresolved().size() == 1;
+            err.println("portmatrix: topology import: " + r.unresolved().size() + (one ? " name" : " names")
                     + " without an address (listed in the file's comments too):");
             for (String u : r.unresolved()) {
                 err.println("  " + u);
             }
-            err.println("portmatrix: topology import: to map " + (r.unresolved().size() == 1 ? "it" : "them") + ", give "
-                    + (r.unresolved().size() == 1 ? "its address" : "their addresses") + " as fqdn,address rows of --hosts FILE.csv,"
-                    + " or --resolve-from a capture holding " + (r.unresolved().size() == 1 ? "its" : "their") + " DNS answers, and import again"
+            err.println("portmatrix: topology import: to map " + (one ? "it" : "them") + ", give "
+                    + (one ? "its address" : "their addresses") + " as fqdn,address rows of --hosts FILE.csv,"
+                    + " or --resolve-from a capture holding " + (one ? "its" : "their") + " DNS answers, and import again"
                     + (r.unresolved().stream().anyMatch(u -> u.contains("(pool of ")) ? " (a pool name needs one only when a load balancer holds it)" : ""));
         }
         err.println("portmatrix: topology import: " + TopologyImporter.NO_CLIENTS); // (every client flow had been unknown_host without a word)

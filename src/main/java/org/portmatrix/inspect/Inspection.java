@@ -809,11 +809,6 @@ public final class Inspection {
         return f.inspection instanceof FlowInspection fi && fi.done;
     }
 
-    /** True once the flow's protocol is decided. */
-    public static boolean protocolDecided(Flow f) {
-        return f.inspection instanceof FlowInspection fi && fi.app != null;
-    }
-
     /**
      * True once the flow's protocol is decided and, for TLS, the server's answer is known ({@link TlsSession#serverAnswerKnown}):
      * a ClientHello tells TLS, but the server's first bytes may show that the program listening does not speak it

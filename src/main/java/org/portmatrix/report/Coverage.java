@@ -291,16 +291,15 @@ public final class Coverage {
             if (otherPortFlows == 0) {
                 return null;
             }
+            boolean one = otherPorts.size() == 1 && !otherPortsMore;
             StringBuilder b = new StringBuilder();
-            b.append(TextReport.plural(otherPortFlows, "flow")).append(" of these to ")
-                    .append(otherPorts.size() == 1 && !otherPortsMore ? "another port, " : "other ports, ");
+            b.append(TextReport.plural(otherPortFlows, "flow")).append(" of these to ").append(one ? "another port, " : "other ports, ");
             for (int i = 0; i < otherPorts.size(); i++) {
                 b.append(i == 0 ? "" : ", ").append(rule.transportName()).append('/').append(otherPorts.get(i));
             }
             if (otherPortsMore) {
                 b.append(" and more");
             }
-            boolean one = otherPorts.size() == 1 && !otherPortsMore;
             b.append(rule.protocol() == RuleProtocol.DCERPC
                     ? (one ? " (RPC on an endpoint the endpoint mapper on " : " (RPC on endpoints the endpoint mapper on ")
                             + rule.transportName().toUpperCase(java.util.Locale.ROOT) + " " + rule.portText() + " handed out: a"

@@ -62,7 +62,7 @@ public final class Progress implements AutoCloseable {
     public static boolean stdoutIsStderr() {
         try {
             return Files.isSameFile(Path.of("/proc/self/fd/1"), Path.of("/proc/self/fd/2"));
-        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+        } catch (IOException | SecurityException e) {
             return false;
         }
     }

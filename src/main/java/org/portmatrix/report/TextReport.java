@@ -317,8 +317,9 @@ public final class TextReport implements FlowReport {
                 if (r.flaggedFlows() > 0) {
                     out.printf("      %s of these flagged anyway (protocol_mismatch or unverifiable: the protocol on the wire)%n", plural(r.flaggedFlows(), "flow"));
                 }
-                if (r.otherPortsText() != null) {
-                    out.printf("      %s%n", r.otherPortsText());
+                String otherPorts = r.otherPortsText();
+                if (otherPorts != null) {
+                    out.printf("      %s%n", otherPorts);
                 }
             }
         }

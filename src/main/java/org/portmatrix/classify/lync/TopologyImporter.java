@@ -68,12 +68,12 @@ public final class TopologyImporter {
             return out;
         };
         TopologyImport imp = TopologyImport.run(topo, resolver, catalog);
+        // The names asked for and left without an address, that a hosts row no machine asks for may be one or two slips from
+        // (sorted: the same name each run when two are as near).
+        java.util.TreeSet<String> unmapped = new java.util.TreeSet<>(asked);
+        unmapped.removeAll(hosts.keySet());
         for (String name : hosts.keySet()) {
             if (!asked.contains(name)) { // a typo of a machine's name, or a host of another topology
-                // The name asked for and left without an address that it is one or two slips from (sorted: the same name
-                // each run when two are as near).
-                java.util.TreeSet<String> unmapped = new java.util.TreeSet<>(asked);
-                unmapped.removeAll(hosts.keySet());
                 String meant = org.portmatrix.classify.Spelling.nearest(name, unmapped, 2);
                 notes.add(hostsCsv + ": line " + hostLines.get(name) + ": " + name + " is not a machine or pool of the topology that needs an address"
                         + (meant != null ? " (did you mean " + meant + "?)" : "") + "; not used");
