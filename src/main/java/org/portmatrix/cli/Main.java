@@ -96,7 +96,7 @@ public final class Main {
                     if (rest.length > 0) { // (`version foo` had printed the version: an argument meant for something else)
                         throw new UsageException("version: unexpected argument '" + rest[0] + "'");
                     }
-                    out.println("portmatrix " + org.portmatrix.Version.get() + " (Java " + Runtime.version() + ", " + System.getProperty("os.arch") + ")");
+                    out.println("portmatrix " + org.portmatrix.Version.describe() + " (Java " + Runtime.version() + ", " + System.getProperty("os.arch") + ")");
                     yield ExitStatus.OK;
                 }
                 case "help", "-h", "--help" -> {
@@ -144,7 +144,8 @@ public final class Main {
     private static void versionHelp(PrintStream to) {
         to.println("usage: portmatrix version");
         to.println();
-        to.println("Print portmatrix's version (the build's, pom.xml's) and the Java it runs on, on one line.");
+        to.println("Print portmatrix's version (the build's, pom.xml's), the git commit it was built from (\"with uncommitted");
+        to.println("changes\" when the working tree had changes), and the Java it runs on, on one line.");
         to.println();
         to.println("Exit status: 0 done, 2 usage error.");
     }

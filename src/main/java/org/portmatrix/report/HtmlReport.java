@@ -281,7 +281,7 @@ public final class HtmlReport implements FlowReport {
                     "duration", TextReport.duration(all.lastNanos() - all.firstNanos())));
         }
         m.put("catalog", s.catalogSource());
-        m.put("version", org.portmatrix.Version.get());
+        m.put("version", org.portmatrix.Version.describe());
         m.put("topology", s.topologySource());
         List<Map<String, Object>> badges = new ArrayList<>();
         List<Map<String, Object>> legend = new ArrayList<>();

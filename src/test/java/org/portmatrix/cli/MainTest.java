@@ -407,22 +407,40 @@ class MainTest {
         assertFalse(whole.err().contains("closed early because"), whole.err());
     }
 
-    /** `portmatrix version` and `--version` print the version the build was made as (pom.xml's), and the HTML page names it. */
+    /**
+     * `portmatrix version` and `--version` print the version the build was made as (pom.xml's) and the git commit it was
+     * built from (this working tree's HEAD, as git itself gives it; the version alone in a copy without git), and the HTML
+     * page's footer names both: two builds of one SNAPSHOT version had said the same.
+     */
     @Test
-    void versionIsThePomsAndTheHtmlPageNamesIt() throws Exception {
+    void versionIsThePomsWithTheCommitAndTheHtmlPageNamesIt() throws Exception {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("<artifactId>portmatrix</artifactId>\\s*<version>([^<]+)</version>")
                 .matcher(Files.readString(Path.of("pom.xml")));
         assertTrue(m.find(), "pom.xml's version");
         String version = m.group(1);
+        Process git = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
+        String head = new String(git.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim();
+        java.util.regex.Pattern built;
+        if (git.waitFor() == 0) {
+            assertTrue(head.matches("[0-9a-f]{40}"), head);
+            built = java.util.regex.Pattern.compile("portmatrix " + java.util.regex.Pattern.quote(version) + ", commit "
+                    + head.substring(0, 7) + "( with uncommitted changes)? \\(Java ");
+        } else {
+            built = java.util.regex.Pattern.compile("portmatrix " + java.util.regex.Pattern.quote(version) + " \\(Java ");
+        }
+        String line = null;
         for (String command : new String[] {"version", "--version"}) {
             Run r = run(command);
             assertEquals(0, r.status(), r.err());
-            assertTrue(r.out().startsWith("portmatrix " + version + " (Java " + Runtime.version() + ", "), r.out());
+            assertTrue(built.matcher(r.out()).lookingAt(), r.out());
+            assertTrue(r.out().contains(" (Java " + Runtime.version() + ", "), r.out());
             assertEquals(1, r.out().lines().count(), r.out());
+            line = r.out();
         }
+        String said = line.substring(0, line.indexOf(" (Java ")); // the version and the commit
         Run html = run("analyze", SAMPLE, "-t", TOPOLOGY, "-f", "html");
         assertEquals(0, html.status(), html.err());
-        assertTrue(html.out().contains("<footer>portmatrix " + version + " &middot; "), "the page's footer");
+        assertTrue(html.out().contains("<footer>" + said + " &middot; "), "the page's footer");
     }
 
     /**
