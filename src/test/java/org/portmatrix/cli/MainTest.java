@@ -409,7 +409,8 @@ class MainTest {
 
     /**
      * `portmatrix version` and `--version` print the version the build was made as (pom.xml's) and the git commit it was
-     * built from (this working tree's HEAD, as git itself gives it; the version alone in a copy without git), and the HTML
+     * built from (this clone's HEAD, as git itself gives it; the version alone in a copy without .git or in a second working
+     * tree of `git worktree add`, where the plugin would read the first one's), and the HTML
      * page's footer names both: two builds of one SNAPSHOT version had said the same.
      */
     @Test
@@ -418,14 +419,15 @@ class MainTest {
                 .matcher(Files.readString(Path.of("pom.xml")));
         assertTrue(m.find(), "pom.xml's version");
         String version = m.group(1);
-        Process git = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
-        String head = new String(git.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim();
         java.util.regex.Pattern built;
-        if (git.waitFor() == 0) {
+        if (Files.isDirectory(Path.of(".git"))) { // a clone's own working tree (pom.xml's profile git-commit)
+            Process git = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
+            String head = new String(git.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim();
+            assertEquals(0, git.waitFor(), head);
             assertTrue(head.matches("[0-9a-f]{40}"), head);
             built = java.util.regex.Pattern.compile("portmatrix " + java.util.regex.Pattern.quote(version) + ", commit "
                     + head.substring(0, 7) + "( with uncommitted changes)? \\(Java ");
-        } else {
+        } else { // a copy without .git, or a second working tree of `git worktree add`
             built = java.util.regex.Pattern.compile("portmatrix " + java.util.regex.Pattern.quote(version) + " \\(Java ");
         }
         String line = null;
@@ -514,6 +516,11 @@ class MainTest {
         assertEquals(0, help.status(), help.err());
         assertEquals(run("help").out(), help.out());
         assertOneLineError(run("hepl"), "unknown command 'hepl' (did you mean help? commands: analyze, catalog, live, topology, help, version)");
+        // A word after the command is refused, as `version foo` is: `help live extra` had printed live's help, saying nothing of "extra".
+        assertOneLineError(run("help", "live", "extra"), "help: unexpected argument 'extra' (help takes one command: portmatrix help live)");
+        assertOneLineError(run("help", "topology", "import", "x.xml"),
+                "help: unexpected argument 'x.xml' (help takes one command: portmatrix help topology import)");
+        assertOneLineError(run("--help", "analyze", "sample.pcap"), "help: unexpected argument 'sample.pcap' (help takes one command: portmatrix help analyze)");
     }
 
     /**
