@@ -100,6 +100,13 @@ public final class Main {
                     yield ExitStatus.OK;
                 }
                 case "help", "-h", "--help" -> {
+                    // One topic (`help topology import` names topology's one subcommand): a word after it had been ignored,
+                    // as `help live extra` printed live's help with nothing said of "extra".
+                    int topicWords = rest.length > 1 && rest[0].equals("topology") && rest[1].equals("import") ? 2 : 1;
+                    if (rest.length > topicWords) {
+                        throw new UsageException("help: unexpected argument '" + rest[topicWords] + "' (help takes one command: portmatrix help "
+                                + String.join(" ", java.util.Arrays.copyOf(rest, topicWords)) + ")");
+                    }
                     if (rest.length == 0 || rest[0].equals("analyze") || rest[0].equals("help")) { // (help help: the commands' list names it)
                         usage(out);
                         yield ExitStatus.OK;
