@@ -253,6 +253,9 @@ public final class FlowTable {
             f.fileFirst = packetFile;
         }
         if (d.protocol == IpProtocol.TCP) {
+            if ((d.tcpFlags & 0x12) == 0x12 && !fwd) {
+                f.synAckSeq = d.tcpSeq; // where the responder's data starts (one past it)
+            }
             int state = f.tcpState;
             updateTcpState(f, d.tcpFlags, fwd);
             if (f.tcpState != state) {
