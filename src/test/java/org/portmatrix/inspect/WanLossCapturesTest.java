@@ -97,6 +97,53 @@ class WanLossCapturesTest {
         }
     }
 
+    /**
+     * Without the clients' SYNs (a mirror port that missed them, or has them after the first data, as dumpcap's batches
+     * of two interfaces may): the SYN-ACK's acknowledgment number says where the client's data starts, and its second
+     * segment, seen first, waits for its first. The flows had been read from the middle (HTTPS and HTTP unverifiable, "the
+     * capture starts in the middle of the connection", MTLS "packets missing").
+     */
+    @Test
+    void withoutTheSynTheSynAckTellsWhereTheClientsDataStarts() throws Exception {
+        Path dir = Files.createTempDirectory("pm-wan-nosyn");
+        Path noSyn = filtered(dir, "no-syn.pcap", "!(tcp.flags.syn == 1 && tcp.flags.ack == 0)");
+        Map<Integer, JsonNode> flows = byPort(InspectCapturesTest.analyzeEdited(TOPOLOGY, noSyn.toString()));
+        assertEquals(4, flows.size(), flows.toString());
+        assertWire(flows, 443, "tls", "fe-web-https-443");
+        assertWire(flows, 5061, "tls", "fe-sip-mtls-5061");
+        assertWire(flows, 5060, "sip", "fe-sip-tcp-5060");
+        assertWire(flows, 80, "http", "fe-web-http-80");
+        assertEquals("present", flows.get(5061).get("tls").get("client_certificate").asText());
+    }
+
+    /**
+     * The HTTP connection's SYN after its last packet (a mirror port's copy written late: dumpcap writes each interface's
+     * packets in batches): it had made a second flow of one packet, the first read from the middle (unverifiable), where
+     * tshark counts one conversation. It is the connection's own SYN, which its SYN-ACK acknowledged: one flow, expected.
+     */
+    @Test
+    void aSynSeenAfterItsConnectionsFinsIsThatConnectionsSyn() throws Exception {
+        List<String> frames = tshark(LOSS, "tcp.port == 80", "frame.number");
+        String syn = frames.get(0);
+        assertEquals(List.of(syn), tshark(LOSS, "tcp.port == 80 && tcp.flags.syn == 1 && tcp.flags.ack == 0", "frame.number"));
+        Path dir = Files.createTempDirectory("pm-wan-syn-late");
+        Path rest = dir.resolve("rest.pcap");
+        Path first = dir.resolve("syn.pcap");
+        Path moved = dir.resolve("syn-late.pcap");
+        run("editcap", "-r", LOSS, rest.toString(), (Integer.parseInt(syn) + 1) + "-" + frames.get(frames.size() - 1));
+        run("editcap", "-r", LOSS, first.toString(), syn);
+        run("mergecap", "-a", "-F", "pcap", "-w", moved.toString(), rest.toString(), first.toString());
+        List<JsonNode> flows = InspectCapturesTest.analyzeEdited(TOPOLOGY, moved.toString());
+        assertEquals(1, flows.size(), flows.toString());
+        Map<Integer, JsonNode> by = byPort(flows);
+        assertWire(by, 80, "http", "fe-web-http-80");
+        assertCountsAsTshark(moved.toString(), by);
+    }
+
+    private static void run(String... command) throws Exception {
+        assertEquals(0, new ProcessBuilder(command).inheritIO().start().waitFor(), String.join(" ", command));
+    }
+
     private static void assertWire(Map<Integer, JsonNode> flows, int port, String protocol, String rule) {
         JsonNode f = flows.get(port);
         assertEquals("expected", f.get("verdict").asText(), String.valueOf(f));
