@@ -205,7 +205,7 @@ public final class Inspection {
     static final int HOLD_CAP = 16384;
     /** Most flows holding bytes at once (per packet thread); a flow past them is read as before, its gap a gap. */
     static final int HOLDS = 256;
-    private final byte[][] holdPool = new byte[16][];
+    private final byte[][] holdPool = new byte[64][];
     private int holdPooled;
     private int holdsLent;
 
