@@ -853,6 +853,9 @@ class InspectCapturesTest {
         assertEquals("expected", f.get("verdict").asText(), f.toString());
         assertTrue(f.get("reason").asText().startsWith("TCP 443 from client to front-end is documented as HTTPS (rule fe-web-https-443"),
                 f.toString());
+        // The second segment held until the first came: the answer is read whole, its certificate with it (none had been).
+        assertEquals(1, f.get("tls").get("server_certificates").size(), f.toString());
+        assertEquals("CN=pool01.contoso.test,O=Contoso Test", f.get("tls").get("server_certificates").get(0).get("subject").asText());
     }
 
     /**
