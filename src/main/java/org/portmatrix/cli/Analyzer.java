@@ -458,6 +458,9 @@ public final class Analyzer implements FlowSink {
         }
         org.portmatrix.classify.Verdict v = Inspection.verdictSoFar(f, (Classification) f.classification, classifier,
                 extractScratch);
+        if (Inspection.holding(f) && !ending) {
+            return; // bytes held ahead of a gap: what is seen so far is not what will be
+        }
         if (ending || Inspection.inspectionEnded(f) || f.tcpState >= Flow.TCP_CLOSED_FIN) {
             f.extract = v.flagged() ? ExtractStream.KEEP : ExtractStream.DROP;
         } else if (v == org.portmatrix.classify.Verdict.EXPECTED && Inspection.protocolSettled(f)) {
@@ -470,6 +473,9 @@ public final class Analyzer implements FlowSink {
 
     @Override
     public void closed(Flow f) {
+        if (inspect) {
+            inspection.ended(f); // (bytes held ahead of a gap never filled: looked at now, on this thread)
+        }
         if (extract != null && extract.active() && f.extract != ExtractStream.KEEP && f.extract != ExtractStream.DROP) {
             decideExtract(f, true);
         }

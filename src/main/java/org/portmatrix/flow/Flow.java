@@ -53,6 +53,8 @@ public final class Flow {
      * not the next connection on the 5-tuple.
      */
     long synSeq = -1;
+    /** The sequence number of the responder's SYN-ACK, or -1 (the responder's first data byte is the one after it). */
+    long synAckSeq = -1;
     public int endReason;
     /**
      * The capture file ({@code PacketRef.sourceIndex}) of the flow's first packet, and of its last, in time
@@ -125,6 +127,15 @@ public final class Flow {
      * flow whose direction was inferred ({@link #directionInferred}) and that the catalog allows only
      * the other way round; called once, after its last packet, by the stage that knows the roles.
      */
+    /**
+     * TCP: the sequence number of the first data byte the initiator ({@code forward}) or the responder sends, the one after
+     * its SYN's or SYN-ACK's; -1 when that was not seen, or when the initiator was inferred (no SYN told which end is which).
+     */
+    public long dataStart(boolean forward) {
+        long isn = forward ? synSeq : synAckSeq;
+        return isn < 0 || directionInferred ? -1 : (isn + 1) & 0xffffffffL;
+    }
+
     public void turn() {
         initiatorIsA = !initiatorIsA;
         long t = packetsFwd;

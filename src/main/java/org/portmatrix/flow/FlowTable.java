@@ -253,6 +253,12 @@ public final class FlowTable {
             f.fileFirst = packetFile;
         }
         if (d.protocol == IpProtocol.TCP) {
+            if ((d.tcpFlags & 0x12) == 0x12 && !fwd) {
+                f.synAckSeq = d.tcpSeq; // where the responder's data starts (one past it)
+                if (f.synSeq < 0) {
+                    f.synSeq = (d.tcpAck - 1) & 0xffffffffL; // the SYN it answers (not captured, or not yet: a mirror's order)
+                }
+            }
             int state = f.tcpState;
             updateTcpState(f, d.tcpFlags, fwd);
             if (f.tcpState != state) {

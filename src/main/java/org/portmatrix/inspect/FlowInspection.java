@@ -77,6 +77,21 @@ public final class FlowInspection {
      * past its last ({@code -1}: no payload yet).
      */
     private long seqFromFwd = -1, seqToFwd = -1, seqFromRev = -1, seqToRev = -1;
+    /**
+     * TCP: bytes of one direction that came ahead of their place (a gap before them: the segment before was lost and is
+     * sent again later, or came late), held until the gap is filled and then looked at in sequence order; or null.
+     * {@link Inspection} lends the buffer and takes it back.
+     */
+    byte[] held;
+    /** The sequence number of the held bytes' first, their count, and their direction. */
+    long heldSeq;
+    int heldLen;
+    boolean heldForward;
+    /**
+     * TCP: bytes held ahead of a gap were looked at with the gap never filled: the capture lacks what came before them
+     * ({@link #startMissed}: the start of a direction's data, its first bytes seen from the middle of a message).
+     */
+    public boolean gapUnfilled, startMissed;
     /** UDP, per direction: the length of the last datagram looked at (-1 before one) and its first 16 bytes. */
     private int lastLenFwd = -1, lastLenRev = -1;
     private long lastHeadFwd0, lastHeadFwd1, lastHeadRev0, lastHeadRev1;
@@ -185,6 +200,11 @@ public final class FlowInspection {
             lastHeadRev1 = head1;
         }
         return false;
+    }
+
+    /** TCP: the sequence number just past the payloads looked at in the direction, or -1 before its first. */
+    long nextSeq(boolean forward) {
+        return forward ? seqToFwd : seqToRev;
     }
 
     public Object state(int slot) {

@@ -175,6 +175,129 @@ public final class Inspection {
                 return;
             }
         }
+        if (fi.tcp && len > 0 && tcpSeq >= 0 && cut == WHOLE) {
+            long next = fi.nextSeq(forward);
+            if (next < 0) {
+                next = f.dataStart(forward);
+            }
+            if (next >= 0 && (int) (tcpSeq - next) > 0) { // ahead of its place (32-bit sequence arithmetic)
+                if (hold(fi, forward, tcpSeq, b, off, len)) {
+                    return;
+                }
+                if (fi.held != null && fi.heldForward == forward) {
+                    release(f, fi); // a second gap: what was held goes first, as it came, then this payload
+                    if (fi.done) {
+                        return;
+                    }
+                }
+            }
+        }
+        payload(f, fi, forward, tcpSeq, b, off, len, cut);
+        if (fi.held != null && fi.heldForward == forward && !fi.done) {
+            long next = fi.nextSeq(forward);
+            if (next >= 0 && (int) (fi.heldSeq - next) <= 0) {
+                release(f, fi); // the gap before the held bytes is filled
+            }
+        }
+    }
+
+    /** Most bytes of a TCP direction held ahead of a gap ({@link FlowInspection#held}): a certificate flight's rest. */
+    static final int HOLD_CAP = 16384;
+    /** Most flows holding bytes at once (per packet thread); a flow past them is read as before, its gap a gap. */
+    static final int HOLDS = 256;
+    private final byte[][] holdPool = new byte[64][];
+    private int holdPooled;
+    private int holdsLent;
+
+    /**
+     * Holds a TCP payload that came ahead of its place: the segment before it was lost and sent again later, or came
+     * later (a mirror port's or a WAN's reordering). Inspected as it came, a ClientHello's, a SIP INVITE's or an HTTP
+     * request's second segment was the middle of a message, and the whole flow protocol_mismatch; a client Certificate's
+     * segment after a gap stopped the handshake's parsing. Joined to the bytes already held when it touches them; false
+     * when it cannot be held (another gap, past {@link #HOLD_CAP}, the other direction holding, {@link #HOLDS} lent).
+     */
+    private boolean hold(FlowInspection fi, boolean forward, long seq, byte[] b, int off, int len) {
+        if (fi.held == null) {
+            if (len > HOLD_CAP || holdsLent >= HOLDS) {
+                return false;
+            }
+            byte[] h;
+            if (holdPooled > 0) {
+                h = holdPool[--holdPooled];
+                holdPool[holdPooled] = null;
+            } else {
+                h = new byte[HOLD_CAP]; // (at most HOLDS at once; given back to the pool when released)
+            }
+            holdsLent++;
+            System.arraycopy(b, off, h, 0, len);
+            fi.held = h;
+            fi.heldSeq = seq;
+            fi.heldLen = len;
+            fi.heldForward = forward;
+            return true;
+        }
+        if (fi.heldForward != forward) {
+            return false;
+        }
+        long rel = (int) (seq - fi.heldSeq); // where it starts, from the held bytes' first
+        long from = Math.min(0, rel);
+        long to = Math.max(fi.heldLen, rel + len);
+        if (rel > fi.heldLen || rel + len < 0 || to - from > HOLD_CAP) {
+            return false;
+        }
+        if (rel >= 0 && rel + len <= fi.heldLen) { // a copy of held bytes (a mirror port's second copy)
+            if (++fi.payloadsRepeated >= REPEATS * fi.budget) {
+                fi.done = true;
+            }
+            return true;
+        }
+        if (from < 0) {
+            System.arraycopy(fi.held, 0, fi.held, (int) -from, fi.heldLen);
+            fi.heldSeq = seq;
+        }
+        System.arraycopy(b, off, fi.held, (int) (rel - from), len);
+        fi.heldLen = (int) (to - from);
+        return true;
+    }
+
+    /** Looks at the held bytes (what of them the direction has not yet brought), and takes their buffer back. */
+    private void release(Flow f, FlowInspection fi) {
+        byte[] h = fi.held;
+        long seq = fi.heldSeq;
+        int len = fi.heldLen;
+        boolean forward = fi.heldForward;
+        fi.held = null;
+        long next = fi.nextSeq(forward);
+        int skip = next >= 0 && (int) (next - seq) > 0 ? (int) Math.min(len, (int) (next - seq)) : 0;
+        if (skip < len && !fi.done) {
+            if (next < 0 || (int) (seq - next) > 0) { // never filled: the capture lacks the bytes before them
+                fi.gapUnfilled = true;
+                fi.startMissed |= next < 0;
+            }
+            payload(f, fi, forward, (seq + skip) & 0xffffffffL, h, skip, len - skip, WHOLE);
+        }
+        holdsLent--;
+        if (holdPooled < holdPool.length) {
+            holdPool[holdPooled++] = h;
+        }
+    }
+
+    /**
+     * The flow ended (on the packet thread, before it is handed on to be reported): bytes still held ahead of a gap that
+     * was never filled are looked at as they came, a gap before them.
+     */
+    public void ended(Flow f) {
+        if (f.inspection instanceof FlowInspection fi && fi.held != null) {
+            release(f, fi);
+        }
+    }
+
+    /** Bytes of the flow are held ahead of a gap ({@link #hold}): what inspection has seen so far is not all it will. */
+    public static boolean holding(Flow f) {
+        return f.inspection instanceof FlowInspection fi && fi.held != null;
+    }
+
+    private void payload(Flow f, FlowInspection fi, boolean forward, long tcpSeq, byte[] b, int off, int len, int cut) {
         if (len > 0 && fi.repeats(forward, fi.tcp ? tcpSeq : -1, b, off, len)) {
             // A copy or retransmission of what the direction already brought: not counted, nothing new to look at. Bounded:
             // a flow of nothing but copies (a flood of one datagram) is given up as one past its budget is.
@@ -710,7 +833,7 @@ public final class Inspection {
     }
 
     private static boolean midStream(Flow f, FlowInspection fi) {
-        return f.directionInferred || (fi.tcp && (f.flagsFwd & 0x02) == 0);
+        return f.directionInferred || (fi.tcp && ((f.flagsFwd & 0x02) == 0 || fi.startMissed));
     }
 
     /** The port the flow's rule documents: the responder's, or the initiator's for a rule read the other way round. */
@@ -797,6 +920,7 @@ public final class Inspection {
             int p = fi.payloadsFwd;
             fi.payloadsFwd = fi.payloadsRev;
             fi.payloadsRev = p;
+            fi.heldForward = !fi.heldForward;
             TlsSession s = TlsInspector.session(fi, Inspectors.TLS);
             if (s != null) {
                 s.turn();

@@ -126,6 +126,13 @@ public final class ProtocolCheck {
     /** (Made once: check runs for every packet of an undecided flow under --extract.) */
     private static final Set<AppProtocol> RTP_ONLY = java.util.EnumSet.of(AppProtocol.RTP);
 
+    /**
+     * The reason of a TCP flow whose start was captured but one direction's first data bytes were not (lost by the capture,
+     * their retransmission not in it either): its first bytes seen are from the middle of a message.
+     */
+    static final String START_MISSED = "the first bytes of the connection's data are missing from the capture (lost, and not"
+            + " seen sent again), and what came after them was not recognised";
+
     public static int check(RuleProtocol rp, FlowInspection fi, TlsSession tls, boolean midStream, StringBuilder why) {
         Set<AppProtocol> ok = accepted(rp);
         if (ok == null) {
@@ -147,7 +154,7 @@ public final class ProtocolCheck {
                             .append(" packets in sequence from one end)");
                 } else if (midStream && fi.longestPayload >= bytesToTell(ok)) {
                     // (Text that begins no message keeps SIP possible mid-stream, as the middle of one: not "too short".)
-                    why.append("the capture starts in the middle of the connection and the payload was not recognised");
+                    why.append(fi.startMissed ? START_MISSED : "the capture starts in the middle of the connection and the payload was not recognised");
                 } else {
                     why.append("the payload seen was too short to tell the protocol");
                 }
@@ -161,7 +168,7 @@ public final class ProtocolCheck {
                 return ruledOut ? MISMATCH : UNVERIFIABLE;
             }
             if (midStream) {
-                why.append("the capture starts in the middle of the connection and the payload was not recognised");
+                why.append(fi.startMissed ? START_MISSED : "the capture starts in the middle of the connection and the payload was not recognised");
                 return UNVERIFIABLE;
             }
             if (fi.payloadSnapCut && (ok.contains(AppProtocol.SIP) || ok.contains(AppProtocol.HTTP) || fi.longestPayload < bytesToTell(ok))) {
@@ -222,7 +229,7 @@ public final class ProtocolCheck {
                     why.append("the session was resumed, so the certificates were exchanged in an earlier connection");
                 } else if (tls.gap && fi.payloadSnapCut) {
                     why.append("the capture's snap length cut the handshake's packets");
-                } else if (tls.gap || tls.serverAnswerUnreadable()) {
+                } else if (tls.gap || tls.serverAnswerUnreadable() || fi.gapUnfilled) {
                     // (a segment ahead of its place stops the handshake's parsing as a missing one does)
                     why.append("packets of the handshake are missing from the capture, or came out of order");
                 } else if (tls.alert >= 0) {

@@ -1,0 +1,202 @@
+package org.portmatrix.inspect;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * wan-loss.pcap and wan-mirror.pcap (record-wan-loss.sh): HTTPS, MTLS, SIP and HTTP through a router that lost one client
+ * segment of each connection (the first with data; on 5061 one of the client certificate's), sent again by the client's
+ * TCP after the segments that followed it. At the server's end (wan-loss.pcap) a ClientHello's, an INVITE's, an HTTP
+ * request's second segment came first, read as the middle of a message: the three flows were protocol_mismatch ("a
+ * payload that is none of the protocols portmatrix recognises"), and the MTLS one unverifiable ("packets of the
+ * handshake are missing"), where a clean recording of the same exchange is expected. A segment ahead of its place is held
+ * until the gap before it is filled; the verdicts are the clean recording's.
+ */
+class WanLossCapturesTest {
+    static final String TOPOLOGY = "captures/inspect/wan-topology.yaml";
+    static final String LOSS = "captures/inspect/wan-loss.pcap";
+    static final String MIRROR = "captures/inspect/wan-mirror.pcap";
+    /** tshark's display filter for the segments that came after later ones: each connection's lost one, sent again. */
+    static final String LATE = "tcp.analysis.retransmission || tcp.analysis.out_of_order";
+
+    @Test
+    void segmentsSentAgainAfterLaterOnesAreReadInSequence() throws Exception {
+        // The capture shows what the test is about: each connection's late segment, after the segments that followed it.
+        List<String> late = tshark(LOSS, LATE, "tcp.dstport");
+        assertEquals(List.of("443", "5061", "5060", "80"), late);
+        Map<Integer, JsonNode> flows = byPort(InspectCapturesTest.analyzeEdited(TOPOLOGY, LOSS));
+        assertEquals(4, flows.size(), flows.toString());
+        assertWire(flows, 443, "tls", "fe-web-https-443");
+        assertWire(flows, 5061, "tls", "fe-sip-mtls-5061");
+        assertWire(flows, 5060, "sip", "fe-sip-tcp-5060");
+        assertWire(flows, 80, "http", "fe-web-http-80");
+        JsonNode mtls = flows.get(5061).get("tls");
+        assertEquals("present", mtls.get("client_certificate").asText(), mtls.toString());
+        assertEquals("CN=med01.contoso.test,O=Contoso Test", mtls.get("client_certificates").get(0).get("subject").asText());
+        assertTrue(flows.get(5060).get("reason").asText().contains("SIP INVITE request"), flows.get(5060).toString());
+        assertTrue(flows.get(80).get("reason").asText().contains("HTTP GET request"), flows.get(80).toString());
+        assertCountsAsTshark(LOSS, flows);
+    }
+
+    /**
+     * A mirror port copying the router's ingress and egress (tcpdump -i any): every packet twice, the lost one once (seen
+     * on the way in), its retransmission twice. One flow per connection, each packet counted as tshark counts it.
+     */
+    @Test
+    void aMirrorPortsCopiesOfEachPacketMakeOneFlowEach() throws Exception {
+        Map<Integer, JsonNode> flows = byPort(InspectCapturesTest.analyzeEdited(TOPOLOGY, MIRROR));
+        assertEquals(6, flows.size(), flows.toString());
+        assertWire(flows, 443, "tls", "fe-web-https-443");
+        assertWire(flows, 5061, "tls", "fe-sip-mtls-5061");
+        assertWire(flows, 5060, "sip", "fe-sip-tcp-5060");
+        assertWire(flows, 80, "http", "fe-web-http-80");
+        assertWire(flows, 3478, "stun", "client-stun-udp-3478");
+        assertWire(flows, 50000, "rtp", "internal-audio-media-udp-49152-57500");
+        assertEquals("present", flows.get(5061).get("tls").get("client_certificate").asText());
+        assertCountsAsTshark(MIRROR, flows);
+    }
+
+    /**
+     * The late segments not in the capture (lost by it as well): no flow is a mismatch. The server's answer tells the
+     * protocol; the MTLS flow's client certificate is not seen, and it says why. With the client's direction alone, the
+     * HTTPS and HTTP flows' first bytes seen are from the middle of a message: unverifiable, and why.
+     */
+    @Test
+    void segmentsTheCaptureNeverShowsLeaveTheFlowUnverifiableNotAMismatch() throws Exception {
+        Path dir = Files.createTempDirectory("pm-wan-loss");
+        Path lost = filtered(dir, "lost.pcap", "!(" + LATE + ")");
+        Map<Integer, JsonNode> flows = byPort(InspectCapturesTest.analyzeEdited(TOPOLOGY, lost.toString()));
+        assertWire(flows, 443, "tls", "fe-web-https-443");
+        assertWire(flows, 5060, "sip", "fe-sip-tcp-5060");
+        assertWire(flows, 80, "http", "fe-web-http-80");
+        JsonNode mtls = flows.get(5061);
+        assertEquals("unverifiable", mtls.get("verdict").asText(), mtls.toString());
+        assertTrue(mtls.get("reason").asText().endsWith("packets of the handshake are missing from the capture, or came out of order."),
+                mtls.toString());
+
+        Path oneWay = filtered(dir, "one-way.pcap", "ip.src == 192.0.2.0/24 && !(" + LATE + ")");
+        flows = byPort(InspectCapturesTest.analyzeEdited(TOPOLOGY, oneWay.toString()));
+        for (int port : new int[] {443, 80}) {
+            JsonNode f = flows.get(port);
+            assertEquals("unverifiable", f.get("verdict").asText(), f.toString());
+            assertTrue(f.get("reason").asText().endsWith("the first bytes of the connection's data are missing from the capture (lost,"
+                    + " and not seen sent again), and what came after them was not recognised."), f.toString());
+        }
+        for (JsonNode f : flows.values()) {
+            assertNotEquals("protocol_mismatch", f.get("verdict").asText(), f.toString());
+        }
+    }
+
+    /**
+     * Without the clients' SYNs (a mirror port that missed them, or has them after the first data, as dumpcap's batches
+     * of two interfaces may): the SYN-ACK's acknowledgment number says where the client's data starts, and its second
+     * segment, seen first, waits for its first. The flows had been read from the middle (HTTPS and HTTP unverifiable, "the
+     * capture starts in the middle of the connection", MTLS "packets missing").
+     */
+    @Test
+    void withoutTheSynTheSynAckTellsWhereTheClientsDataStarts() throws Exception {
+        Path dir = Files.createTempDirectory("pm-wan-nosyn");
+        Path noSyn = filtered(dir, "no-syn.pcap", "!(tcp.flags.syn == 1 && tcp.flags.ack == 0)");
+        Map<Integer, JsonNode> flows = byPort(InspectCapturesTest.analyzeEdited(TOPOLOGY, noSyn.toString()));
+        assertEquals(4, flows.size(), flows.toString());
+        assertWire(flows, 443, "tls", "fe-web-https-443");
+        assertWire(flows, 5061, "tls", "fe-sip-mtls-5061");
+        assertWire(flows, 5060, "sip", "fe-sip-tcp-5060");
+        assertWire(flows, 80, "http", "fe-web-http-80");
+        assertEquals("present", flows.get(5061).get("tls").get("client_certificate").asText());
+    }
+
+    /**
+     * The HTTP connection's SYN after its last packet (a mirror port's copy written late: dumpcap writes each interface's
+     * packets in batches): it had made a second flow of one packet, the first read from the middle (unverifiable), where
+     * tshark counts one conversation. It is the connection's own SYN, which its SYN-ACK acknowledged: one flow, expected.
+     */
+    @Test
+    void aSynSeenAfterItsConnectionsFinsIsThatConnectionsSyn() throws Exception {
+        List<String> frames = tshark(LOSS, "tcp.port == 80", "frame.number");
+        String syn = frames.get(0);
+        assertEquals(List.of(syn), tshark(LOSS, "tcp.port == 80 && tcp.flags.syn == 1 && tcp.flags.ack == 0", "frame.number"));
+        Path dir = Files.createTempDirectory("pm-wan-syn-late");
+        Path rest = dir.resolve("rest.pcap");
+        Path first = dir.resolve("syn.pcap");
+        Path moved = dir.resolve("syn-late.pcap");
+        run("editcap", "-r", LOSS, rest.toString(), (Integer.parseInt(syn) + 1) + "-" + frames.get(frames.size() - 1));
+        run("editcap", "-r", LOSS, first.toString(), syn);
+        run("mergecap", "-a", "-F", "pcap", "-w", moved.toString(), rest.toString(), first.toString());
+        List<JsonNode> flows = InspectCapturesTest.analyzeEdited(TOPOLOGY, moved.toString());
+        assertEquals(1, flows.size(), flows.toString());
+        Map<Integer, JsonNode> by = byPort(flows);
+        assertWire(by, 80, "http", "fe-web-http-80");
+        assertCountsAsTshark(moved.toString(), by);
+    }
+
+    private static void run(String... command) throws Exception {
+        assertEquals(0, new ProcessBuilder(command).inheritIO().start().waitFor(), String.join(" ", command));
+    }
+
+    private static void assertWire(Map<Integer, JsonNode> flows, int port, String protocol, String rule) {
+        JsonNode f = flows.get(port);
+        assertEquals("expected", f.get("verdict").asText(), String.valueOf(f));
+        assertEquals(protocol, f.get("app_protocol").asText(), f.toString());
+        assertEquals(rule, f.get("rule").asText(), f.toString());
+    }
+
+    /** The flows by their responder's port (one each in these captures). */
+    private static Map<Integer, JsonNode> byPort(List<JsonNode> flows) {
+        Map<Integer, JsonNode> by = new HashMap<>();
+        for (JsonNode f : flows) {
+            assertEquals(null, by.put(f.get("dst_port").asInt(), f), "two flows to port " + f.get("dst_port") + ": " + flows);
+        }
+        return by;
+    }
+
+    /** Each flow's packets, as tshark counts its conversation's frames (by the client's port, one per flow here). */
+    private static void assertCountsAsTshark(String capture, Map<Integer, JsonNode> flows) throws Exception {
+        Map<String, Integer> frames = new HashMap<>();
+        for (String port : tshark(capture, "tcp || udp", "tcp.srcport", "udp.srcport", "tcp.dstport", "udp.dstport")) {
+            String[] p = port.split("\t", -1);
+            String src = p[0].isEmpty() ? p[1] : p[0];
+            String dst = p[2].isEmpty() ? p[3] : p[2];
+            frames.merge(Integer.parseInt(src) < Integer.parseInt(dst) ? src + "-" + dst : dst + "-" + src, 1, Integer::sum);
+        }
+        assertEquals(flows.size(), frames.size(), frames.toString());
+        for (JsonNode f : flows.values()) {
+            int a = f.get("src_port").asInt();
+            int b = f.get("dst_port").asInt();
+            String key = Math.min(a, b) + "-" + Math.max(a, b);
+            assertEquals(frames.get(key), f.get("packets_fwd").asInt() + f.get("packets_rev").asInt(), f.toString());
+        }
+    }
+
+    /** tshark's fields (tab-separated) of the frames the display filter keeps, one line per frame. */
+    private static List<String> tshark(String capture, String filter, String... fields) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("tshark", "-n", "-r", capture, "-Y", filter, "-T", "fields"));
+        for (String f : fields) {
+            command.add("-e");
+            command.add(f);
+        }
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        List<String> lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        assertEquals(0, p.waitFor(), command.toString());
+        return lines;
+    }
+
+    /** wan-loss.pcap with only the frames tshark's display filter keeps. */
+    private static Path filtered(Path dir, String name, String filter) throws Exception {
+        Path out = dir.resolve(name);
+        Process p = new ProcessBuilder("tshark", "-n", "-r", LOSS, "-Y", filter, "-F", "pcap", "-w", out.toString())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        assertEquals(0, p.waitFor(), filter);
+        return out;
+    }
+}
