@@ -125,8 +125,15 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         return Integer.parseInt(s.substring(slash + 1)) > (v6 ? 128 : 32) ? "; an IPv" + (v6 ? "6" : "4") + " prefix length is at most " + (v6 ? 128 : 32) : "";
     }
 
-    /** True when the address (as 128 bits, IPv4 mapped) is inside this prefix. */
+    /**
+     * True when the address (as 128 bits, IPv4 mapped) is inside this prefix. An IPv6 prefix never holds an IPv4
+     * address: ::/0 (IPv6's default route) is the IPv6 hosts alone, as a firewall's ::/0 rule matches no IPv4 packet,
+     * though the IPv4-mapped form the addresses are held in lies inside it.
+     */
     public boolean contains(long addrHi, long addrLo) {
+        if (!ipv4 && Addresses.isIpv4Mapped(addrHi, addrLo)) {
+            return false;
+        }
         return ((addrHi ^ hi) & maskHi(length)) == 0 && ((addrLo ^ lo) & maskLo(length)) == 0;
     }
 

@@ -1,0 +1,163 @@
+package org.portmatrix.classify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.portmatrix.cli.Runs;
+
+/**
+ * A dual-stack deployment on captures/ipv6/dual-stack.pcap (record-dual-stack.sh: openssl TLS and MTLS, SIPp, curl and
+ * socat, coturn, GStreamer and the kernel's port unreachables, each scenario over IPv6 ULA addresses and most of them
+ * over IPv4 too, in a network namespace), with captures/ipv6/dual-stack-topology.yaml: a host of each family per role,
+ * a /64 and a /24 of clients.
+ */
+class DualStackTest {
+    static final Path CAPTURE = Path.of("captures/ipv6/dual-stack.pcap");
+    static final Path TOPOLOGY = Path.of("captures/ipv6/dual-stack-topology.yaml");
+
+    static List<JsonNode> flows(Path topology) throws Exception {
+        Runs.Ran r = Runs.main("analyze", CAPTURE.toString(), "--topology", topology.toString(), "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        return r.jsonLines();
+    }
+
+    static JsonNode only(List<JsonNode> flows, String srcIp, String dstIp, int dstPort) {
+        List<JsonNode> l = flows.stream().filter(f -> f.get("src_ip").asText().equals(srcIp) && f.get("dst_ip").asText().equals(dstIp)
+                && f.get("dst_port").asInt() == dstPort).toList();
+        assertEquals(1, l.size(), srcIp + " -> " + dstIp + ":" + dstPort + ": " + l);
+        return l.get(0);
+    }
+
+    /** A flow's reason with its addresses (and an RTP stream's random SSRC) left out: an IPv4 flow's and its IPv6 twin's are then the same text. */
+    static String reasonWithoutAddresses(JsonNode f) {
+        return f.get("reason").asText().replace(f.get("src_ip").asText(), "SRC").replace(f.get("dst_ip").asText(), "DST")
+                .replaceAll("SSRC 0x[0-9a-f]+", "SSRC X");
+    }
+
+    /** Each scenario recorded over both families: its IPv6 flow and its IPv4 flow get the same verdict, rule, roles and reason. */
+    @Test
+    void anIpv6FlowIsJudgedAsItsIpv4Twin() throws Exception {
+        List<JsonNode> flows = flows(TOPOLOGY);
+        assertEquals(24, flows.size());
+        String[][] twins = { // initiator and responder over IPv6, over IPv4, and the port
+            {"fd00:6:10::21", "fd00:6:1::10", "127.6.10.21", "127.6.1.10", "5061"},
+            {"fd00:6:1::10", "fd00:6:4::10", "127.6.1.10", "127.6.4.10", "5070"}, // MTLS, and TLS without a client certificate
+            {"fd00:6:10::22", "fd00:6:1::10", "127.6.10.22", "127.6.1.10", "443"},
+            {"fd00:6:10:0:a:b:c:23", "fd00:6:1::10", "127.6.10.21", "127.6.1.10", "4443"},
+            {"fd00:6:10::21", "fd00:6:1::10", "127.6.10.21", "127.6.1.10", "80"},
+            {"fd00:6:6::10", "fd00:6:4::10", "127.6.6.10", "127.6.4.10", "5068"},
+            {"fd00:6:10::21", "fd00:6:4::10", "127.6.10.21", "127.6.4.10", "49200"},
+            {"fd00:6:10::22", "fd00:6:1::10", "127.6.10.22", "127.6.1.10", "50002"},
+        };
+        for (String[] t : twins) {
+            int port = Integer.parseInt(t[4]);
+            Map<String, JsonNode> v6 = byVerdict(flows, t[0], t[1], port);
+            Map<String, JsonNode> v4 = byVerdict(flows, t[2], t[3], port);
+            assertEquals(v4.keySet(), v6.keySet(), "verdicts of port " + port);
+            for (String verdict : v4.keySet()) {
+                JsonNode a = v6.get(verdict);
+                JsonNode b = v4.get(verdict);
+                for (String field : List.of("rule", "src_roles", "dst_roles", "app_protocol", "icmp_errors")) {
+                    assertEquals(b.get(field), a.get(field), field + " of " + a);
+                }
+                assertEquals(reasonWithoutAddresses(b).replace("ICMP port unreachable", "ICMPv6 port unreachable"),
+                        reasonWithoutAddresses(a));
+            }
+        }
+        // The IPv6 flows of each verdict, as the recording planned them.
+        assertEquals("protocol_mismatch", only(flows, "fd00:6:10::22", "fd00:6:1::10", 5061).get("verdict").asText(), "cleartext SIP on 5061");
+        assertEquals("unknown_host", only(flows, "fd00:6:99::5", "fd00:6:1::10", 5061).get("verdict").asText());
+        assertEquals("expected", only(flows, "fd00:6:2::10", "fd00:6:1::11", 5061).get("verdict").asText(), "MTLS from the Director");
+        assertEquals("expected", only(flows, "fd00:6:10::21", "fd00:6:3::10", 3478).get("verdict").asText(), "STUN to the Edge");
+        assertEquals("expected", only(flows, "fd00:6:6::10", "fd00:6:1::10", 5060).get("verdict").asText(), "SIP from the gateway");
+    }
+
+    static Map<String, JsonNode> byVerdict(List<JsonNode> flows, String src, String dst, int port) {
+        Map<String, JsonNode> out = new TreeMap<>();
+        for (JsonNode f : flows) {
+            if (f.get("src_ip").asText().equals(src) && f.get("dst_ip").asText().equals(dst) && f.get("dst_port").asInt() == port) {
+                out.put(f.get("verdict").asText(), f);
+            }
+        }
+        assertTrue(!out.isEmpty(), src + " -> " + dst + ":" + port);
+        return out;
+    }
+
+    /**
+     * "::/0" is IPv6's default route: the IPv6 hosts outside the other prefixes, not the IPv4 ones. IPv4 addresses are
+     * held IPv4-mapped (::ffff:a.b.c.d), inside ::/0, and the lookup had fallen back to the IPv6 prefixes for them: a
+     * topology giving the IPv6 internet the client role made every IPv4 host outside it a client (the gateway 127.6.6.10,
+     * left out of this topology, was a client whose SIP to the Mediation Server's 5068 was unexpected_role_pair, not a host
+     * outside the topology).
+     */
+    @Test
+    void theIpv6DefaultRouteGivesNoIpv4HostItsRole(@TempDir Path dir) throws Exception {
+        Path topology = dir.resolve("v6-internet.yaml");
+        Files.writeString(topology, String.join("\n", "roles:",
+                "  front-end: [127.6.1.10/32, fd00:6:1::10/128]",
+                "  mediation: [127.6.4.10/32, fd00:6:4::10/128]",
+                "  pstn-gateway: [fd00:6:6::10/128]",
+                "  client: [127.6.10.0/24, '::/0']",
+                "ports:",
+                "  - role: front-end", // an entry scoped to every IPv6 host does not apply to an IPv4 one either
+                "    transport: udp",
+                "    port: 50002",
+                "    protocol: udp",
+                "    instead_of: ['49152-57500']",
+                "    hosts: ['::/0']",
+                ""), StandardCharsets.UTF_8);
+        List<JsonNode> flows = flows(topology);
+        JsonNode gateway = only(flows, "127.6.6.10", "127.6.4.10", 5068);
+        assertEquals("unknown_host", gateway.get("verdict").asText(), gateway.toString());
+        assertEquals("[]", gateway.get("src_roles").toString());
+        assertTrue(gateway.get("reason").asText().startsWith("The initiator 127.6.6.10 is outside the topology (TCP 5068)"), gateway.toString());
+        // Its IPv6 twin keeps its role, and an IPv6 host in no other prefix is a client.
+        assertEquals("expected", only(flows, "fd00:6:6::10", "fd00:6:4::10", 5068).get("verdict").asText());
+        assertEquals("[\"client\"]", only(flows, "fd00:6:99::5", "fd00:6:1::10", 5061).get("src_roles").toString());
+        assertEquals("[\"client\"]", only(flows, "fd00:6:10::21", "fd00:6:4::10", 49200).get("src_roles").toString());
+        JsonNode entry = only(flows, "fd00:6:10::22", "fd00:6:1::10", 50002);
+        assertEquals("expected", entry.get("verdict").asText(), "the ports: entry applies to the IPv6 Front End: " + entry);
+        JsonNode catalog = only(flows, "127.6.10.22", "127.6.1.10", 50002);
+        assertEquals("protocol_mismatch", catalog.get("verdict").asText(), "the catalog's media rule, not the entry: " + catalog);
+        assertEquals("internal-audio-media-udp-49152-57500", catalog.get("rule").asText());
+        // 127.6.10.21 is a client by its /24 still.
+        assertEquals("[\"client\"]", only(flows, "127.6.10.21", "127.6.4.10", 49200).get("src_roles").toString());
+    }
+
+    /** The extract holds every packet of the flagged IPv6 flows and their ICMPv6 errors, as tshark reads it. */
+    @Test
+    void theExtractHoldsTheIpv6FlowsPackets(@TempDir Path dir) throws Exception {
+        Path extract = dir.resolve("flagged.pcap");
+        Runs.Ran r = Runs.main("analyze", CAPTURE.toString(), "--topology", TOPOLOGY.toString(), "--format", "jsonl",
+                "--extract", extract.toString());
+        assertEquals(0, r.status(), r.err());
+        int v6Packets = 0;
+        for (JsonNode f : r.jsonLines()) {
+            if (!f.get("verdict").asText().equals("expected") && f.get("src_ip").asText().contains(":")) {
+                v6Packets += f.get("packets_fwd").asInt() + f.get("packets_rev").asInt() + f.get("icmp_errors").asInt();
+            }
+        }
+        assertEquals(65, v6Packets);
+        assertEquals(v6Packets, tsharkCount(extract, "ipv6"));
+        assertEquals(2, tsharkCount(extract, "icmpv6.type == 1 && icmpv6.code == 4"), "the port unreachables");
+        assertEquals(1, tsharkCount(extract, "ipv6.src == fd00:6:99::5 && tcp.flags.syn == 1 && tcp.flags.ack == 0"));
+    }
+
+    static int tsharkCount(Path capture, String filter) throws Exception {
+        Process p = new ProcessBuilder("tshark", "-n", "-r", capture.toString(), "-Y", filter, "-T", "fields", "-e", "frame.number")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        return (int) out.lines().filter(l -> !l.isBlank()).count();
+    }
+}
