@@ -134,6 +134,29 @@ class DualStackTest {
         assertEquals("[\"client\"]", only(flows, "127.6.10.21", "127.6.4.10", 49200).get("src_roles").toString());
     }
 
+    /**
+     * A topology's IPv6 addresses as an IPAM export or Windows writes them (upper case, leading zeros, a zero group left
+     * long) are read as the same hosts, and a warning about one writes it as the reports do (RFC 5952: lower case,
+     * compressed); the host bits warning had echoed the text as typed for the host it suggests.
+     */
+    @Test
+    void ipv6AddressesWrittenLongAreTheSameHostsAndWarnedAboutInTheReportsForm(@TempDir Path dir) throws Exception {
+        Path topology = dir.resolve("long-form.yaml");
+        Files.writeString(topology, String.join("\n", "roles:",
+                "  front-end: [127.6.1.10/32, FD00:0006:0001:0000:0000:0000:0000:0010, 'fd00:6:1:0::11/128']",
+                "  director: [FD00:6:2::10/128]",
+                "  client: [127.6.10.0/24, 'FD00:0006:0010:0000:0000:0000:0000:0021/64']",
+                ""), StandardCharsets.UTF_8);
+        Runs.Ran r = Runs.main("analyze", CAPTURE.toString(), "--topology", topology.toString(), "--format", "jsonl");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().contains(": line 4: role 'client': 'FD00:0006:0010:0000:0000:0000:0000:0021/64' has host bits set: read as"
+                + " the network fd00:6:10::/64 (one host is fd00:6:10::21 alone)"), r.err());
+        List<JsonNode> flows = r.jsonLines();
+        assertEquals("expected", only(flows, "fd00:6:10::21", "fd00:6:1::10", 5061).get("verdict").asText());
+        assertEquals("expected", only(flows, "fd00:6:2::10", "fd00:6:1::11", 5061).get("verdict").asText());
+        assertEquals("[\"client\"]", only(flows, "fd00:6:10:0:a:b:c:23", "fd00:6:1::10", 4443).get("src_roles").toString());
+    }
+
     /** The extract holds every packet of the flagged IPv6 flows and their ICMPv6 errors, as tshark reads it. */
     @Test
     void theExtractHoldsTheIpv6FlowsPackets(@TempDir Path dir) throws Exception {
