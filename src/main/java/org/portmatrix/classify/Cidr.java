@@ -31,7 +31,7 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         }
         // The first character a hex digit or ':' as well: only then does InetAddress take the text for a
         // literal, and a text with ':' that is not one is refused, never looked up (".ad:be" was a name).
-        if (len < 0 || len > 128 || !addr.matches("[0-9A-Fa-f:][0-9A-Fa-f:.]*")) {
+        if (len < 0 || len > 128 || !addr.matches("[0-9A-Fa-f:][0-9A-Fa-f:.]*") || longGroup(addr) != null) {
             return null;
         }
         byte[] b;
@@ -53,6 +53,20 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
             lo = (lo << 8) | (b[i + 8] & 0xff);
         }
         return of(hi, lo, len, false);
+    }
+
+    /**
+     * The first group of an IPv6 literal longer than RFC 4291's four hex digits ("fd00::00010"), or null. InetAddress
+     * takes such a group when its value fits 16 bits (leading zeros), where inet_pton, tshark and Windows refuse the
+     * text: a typo (a digit too many) had been read as some host.
+     */
+    static String longGroup(String addr) {
+        for (String g : addr.split(":", -1)) {
+            if (g.length() > 4 && g.indexOf('.') < 0) {
+                return g;
+            }
+        }
+        return null;
     }
 
     private static Cidr of(long hi, long lo, int len, boolean v4) {
@@ -81,7 +95,8 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
 
     /**
      * For an address refused because one of its IPv4 parts has a leading zero ("010.001.001.011"), what to write
-     * instead, to be appended to the refusal; else, for a prefix length past the address's bits, that; else "". Such a
+     * instead, to be appended to the refusal; for an IPv6 group of more than four digits, that; else, for a prefix length past
+     * the address's bits, that; else "". Such a
      * part is octal to inet_aton (010 is 8, and ping 010.1.1.11 goes to 8.1.1.11) and decimal to others: read either
      * way, a host could silently take the wrong roles.
      */
@@ -90,6 +105,10 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         int slash = s.indexOf('/');
         String addr = slash < 0 ? s : s.substring(0, slash);
         String tooLong = prefixLengthHint(s);
+        String group = addr.indexOf(':') >= 0 && addr.matches("[0-9A-Fa-f:][0-9A-Fa-f:.]*") ? longGroup(addr) : null;
+        if (group != null) {
+            return "; a group of an IPv6 address is 1 to 4 hex digits, not " + group.length() + " ('" + group + "')";
+        }
         if (!tooLong.isEmpty() || addr.indexOf(':') >= 0 || !addr.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
             return tooLong; // (010.1.1.0/33 had been told to write 10.1.1.0/33, refused in turn)
         }

@@ -157,6 +157,30 @@ class DualStackTest {
         assertEquals("[\"client\"]", only(flows, "fd00:6:10:0:a:b:c:23", "fd00:6:1::10", 4443).get("src_roles").toString());
     }
 
+    /**
+     * A mistyped IPv6 address in the topology is refused in one line naming the file and line, exit status 2. A group of
+     * five digits with a leading zero ("fd00:6:1::00010", a digit too many) had been taken by InetAddress as fd00:6:1::10,
+     * where inet_pton, tshark and Windows refuse it.
+     */
+    @Test
+    void aMistypedIpv6AddressIsRefusedWithItsLine(@TempDir Path dir) throws Exception {
+        for (String typo : List.of("fd00:6:1::00010", "fd00:6:1::10::1", "fd00:6:1:10/64x", "fd00:6:1::1g")) {
+            Path topology = dir.resolve("typo.yaml");
+            Files.writeString(topology, String.join("\n", "roles:", "  client: [127.6.10.0/24, fd00:6:10::/64]", "  front-end:",
+                    "    - 127.6.1.10/32", "    - " + typo, ""), StandardCharsets.UTF_8);
+            Runs.Ran r = Runs.main("analyze", CAPTURE.toString(), "--topology", topology.toString(), "--format", "jsonl");
+            assertEquals(2, r.status(), typo + ": " + r.err());
+            assertEquals("", r.out());
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(r.err().startsWith("portmatrix: " + topology + ":5: role 'front-end': '" + typo + "' is not an address or CIDR"), r.err());
+        }
+        Path topology = dir.resolve("typo.yaml");
+        Files.writeString(topology, "roles:\n  front-end: [fd00:6:1::00010]\n", StandardCharsets.UTF_8);
+        assertTrue(Runs.main("analyze", CAPTURE.toString(), "--topology", topology.toString()).err().endsWith(
+                ":2: role 'front-end': 'fd00:6:1::00010' is not an address or CIDR (like 10.1.1.0/24 or fd00::/64); a group of an IPv6"
+                + " address is 1 to 4 hex digits, not 5 ('00010')\n"));
+    }
+
     /** The extract holds every packet of the flagged IPv6 flows and their ICMPv6 errors, as tshark reads it. */
     @Test
     void theExtractHoldsTheIpv6FlowsPackets(@TempDir Path dir) throws Exception {
