@@ -2,7 +2,8 @@
 # Records captures/ipv6/dual-stack.pcap: a dual-stack Lync deployment's traffic, each scenario over IPv6
 # (ULA addresses, fd00:6::/32) and most of them over IPv4 too (127.6.0.0/16), between real programs:
 # openssl s_server/s_client (TLS and MTLS, certificates generated afresh), SIPp (cleartext SIP over TCP),
-# socat and curl (HTTP), coturn (STUN), GStreamer (RTP), and the kernel's ICMP/ICMPv6 port unreachables.
+# socat and curl (HTTP), coturn (STUN), GStreamer (RTP), pings, the kernel's ICMP/ICMPv6 port unreachables and an
+# iptables/ip6tables REJECT's "administratively prohibited" (rules in the namespace only).
 # The roles are those of dual-stack-topology.yaml beside it; see README.md there.
 #
 #   sudo captures/ipv6/record-dual-stack.sh [OUTPUT_DIR]      (default: captures/ipv6)
@@ -28,7 +29,7 @@ readonly STRANGER6=fd00:6:99::5           # in no role
 
 # shellcheck source=../record-lib.sh
 source "$HERE/../record-lib.sh"
-readonly TOOLS=(ip tcpdump capinfos openssl sipp turnserver turnutils_stunclient socat curl ss gst-launch-1.0 timeout python3)
+readonly TOOLS=(ip iptables ip6tables tcpdump capinfos openssl sipp turnserver turnutils_stunclient socat curl ss gst-launch-1.0 timeout python3)
 
 if [[ "${1:-}" != --inside ]]; then
   # The outer run: makes the namespace, runs this script inside it, keeps the file.
@@ -234,6 +235,43 @@ PYEOF
 timeout 10 python3 "$WORK/udp.py"
 log "13 TLS from a host in no role: $STRANGER6 -> Front End 5061 (unknown_host)"
 tls t13v6 "$FE6" 5061 pool01 "-verify 1" "$STRANGER6" none ok
+log "14 a ping (echo request and reply, raw sockets): client -> Front End, IPv6, then IPv4"
+cat >"$WORK/ping.py" <<PYEOF
+import socket, time
+def checksum(b):
+    c = sum((b[i] << 8) + b[i + 1] for i in range(0, len(b), 2))
+    c = (c & 0xffff) + (c >> 16)
+    return ~(c + (c >> 16)) & 0xffff
+# ICMPv6: the kernel fills in the checksum (over the pseudo-header); ICMP: computed here.
+p = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+p.bind(("$CL3_6", 0))
+p.sendto(bytes([128, 0, 0, 0, 0x70, 0x6d, 0, 1]) + b"portmatrix", ("$FE6", 0))
+echo = bytearray([8, 0, 0, 0, 0x70, 0x6d, 0, 1]) + b"portmatrix"
+c = checksum(echo)
+echo[2], echo[3] = c >> 8, c & 0xff
+q = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+q.bind(("$CL2_4", 0))
+q.sendto(bytes(echo), ("$FE4", 0))
+time.sleep(0.2)
+PYEOF
+timeout 10 python3 "$WORK/ping.py"
+log "15 TCP to the Front End's 5061 refused by a REJECT rule (administratively prohibited): client, IPv6, then IPv4"
+ip6tables -A INPUT -p tcp -s "$CL3_6" -d "$FE2_6" --dport 5061 -j REJECT --reject-with icmp6-adm-prohibited
+iptables -A INPUT -p tcp -s "$CL2_4" -d "$FE4" --dport 5061 -j REJECT --reject-with icmp-admin-prohibited
+cat >"$WORK/refused.py" <<PYEOF
+import socket
+for family, src, dst in ((socket.AF_INET6, "$CL3_6", "$FE2_6"), (socket.AF_INET, "$CL2_4", "$FE4")):
+    t = socket.socket(family, socket.SOCK_STREAM)
+    t.bind((src, 0))
+    t.settimeout(3)
+    try:
+        t.connect((dst, 5061))
+        raise SystemExit("the connection was not refused")
+    except OSError:
+        pass
+    t.close()
+PYEOF
+timeout 10 python3 "$WORK/refused.py"
 
 sleep 0.5
 kill -TERM "$TCPDUMP_PID"
