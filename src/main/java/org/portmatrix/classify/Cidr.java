@@ -95,7 +95,9 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
 
     /**
      * For an address refused because one of its IPv4 parts has a leading zero ("010.001.001.011"), what to write
-     * instead, to be appended to the refusal; for an IPv6 group of more than four digits, that; else, for a prefix length past
+     * instead, to be appended to the refusal; for an IPv6 address with a zone index (fe80::1%12) or in brackets
+     * ([fd00::10]:5061, as reports write an endpoint), the address to write; for an IPv6 group of more than four digits,
+     * that; else, for a prefix length past
      * the address's bits, that; else "". Such a
      * part is octal to inet_aton (010 is 8, and ping 010.1.1.11 goes to 8.1.1.11) and decimal to others: read either
      * way, a host could silently take the wrong roles.
@@ -104,6 +106,20 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         String s = text.trim();
         int slash = s.indexOf('/');
         String addr = slash < 0 ? s : s.substring(0, slash);
+        java.util.regex.Matcher zone = java.util.regex.Pattern.compile("([0-9A-Fa-f:.]+)(%[^/]+)").matcher(addr);
+        if (zone.matches() && parse(zone.group(1) + (slash < 0 ? "" : s.substring(slash))) != null) {
+            return "; a zone index ('" + zone.group(2) + "', the interface a link-local address is reached on, as ipconfig shows it) is not"
+                    + " part of the address: write " + zone.group(1) + (slash < 0 ? "" : s.substring(slash));
+        }
+        java.util.regex.Matcher bracketed = java.util.regex.Pattern.compile("\\[([0-9A-Fa-f:.]+)\\](:[0-9]+)?").matcher(addr);
+        if (bracketed.matches() && parse(bracketed.group(1) + (slash < 0 ? "" : s.substring(slash))) != null) {
+            return "; an address is written without brackets" + (bracketed.group(2) == null ? "" : " and without a port (the report's [address]:port)")
+                    + ": write " + bracketed.group(1) + (slash < 0 ? "" : s.substring(slash));
+        }
+        java.util.regex.Matcher ported = java.util.regex.Pattern.compile("([0-9]{1,3}(\\.[0-9]{1,3}){3}):[0-9]+").matcher(addr);
+        if (ported.matches() && parse(ported.group(1)) != null && slash < 0) {
+            return "; an address is written without a port (the report's address:port): write " + ported.group(1);
+        }
         String tooLong = prefixLengthHint(s);
         String group = addr.indexOf(':') >= 0 && addr.matches("[0-9A-Fa-f:][0-9A-Fa-f:.]*") ? longGroup(addr) : null;
         if (group != null) {

@@ -177,7 +177,8 @@ class DualStackTest {
     /**
      * A mistyped IPv6 address in the topology is refused in one line naming the file and line, exit status 2. A group of
      * five digits with a leading zero ("fd00:6:1::00010", a digit too many) had been taken by InetAddress as fd00:6:1::10,
-     * where inet_pton, tshark and Windows refuse it.
+     * where inet_pton, tshark and Windows refuse it. An address with a zone index, in brackets or with a port is told
+     * what to write.
      */
     @Test
     void aMistypedIpv6AddressIsRefusedWithItsLine(@TempDir Path dir) throws Exception {
@@ -196,6 +197,21 @@ class DualStackTest {
         assertTrue(Runs.main("analyze", CAPTURE.toString(), "--topology", topology.toString()).err().endsWith(
                 ":2: role 'front-end': 'fd00:6:1::00010' is not an address or CIDR (like 10.1.1.0/24 or fd00::/64); a group of an IPv6"
                 + " address is 1 to 4 hex digits, not 5 ('00010')\n"));
+        // Addresses copied as other tools and the reports write them: said what to write instead (they had been refused
+        // with the generic "is not an address or CIDR" alone).
+        Map<String, String> hints = Map.of(
+                "fe80::1%12", "; a zone index ('%12', the interface a link-local address is reached on, as ipconfig shows it) is not part of"
+                        + " the address: write fe80::1",
+                "[fd00:6:1::10]:5061", "; an address is written without brackets and without a port (the report's [address]:port): write fd00:6:1::10",
+                "[fd00:6:10::]/64", "; an address is written without brackets: write fd00:6:10::/64",
+                "127.6.1.10:5061", "; an address is written without a port (the report's address:port): write 127.6.1.10");
+        for (Map.Entry<String, String> h : hints.entrySet()) {
+            Files.writeString(topology, "roles:\n  front-end: ['" + h.getKey() + "']\n", StandardCharsets.UTF_8);
+            Runs.Ran r = Runs.main("analyze", CAPTURE.toString(), "--topology", topology.toString());
+            assertEquals(2, r.status(), r.err());
+            assertEquals("portmatrix: " + topology + ":2: role 'front-end': '" + h.getKey() + "' is not an address or CIDR (like 10.1.1.0/24"
+                    + " or fd00::/64)" + h.getValue() + "\n", r.err());
+        }
     }
 
     /**
