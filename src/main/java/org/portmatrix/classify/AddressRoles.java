@@ -94,10 +94,11 @@ public final class AddressRoles {
 
     /** The role set of the most specific prefix holding the address, or 0. */
     public long lookup(long hi, long lo) {
+        // An IPv4 address (held IPv4-mapped) is looked up among the IPv4 prefixes alone: an IPv6 prefix that covers the
+        // mapped range (::/0) is IPv6's and gives no IPv4 host a role (it had given every IPv4 host outside the IPv4
+        // prefixes the roles of ::/0).
         boolean mapped = hi == 0 && (lo >>> 32) == 0xffffL;
-        long found = probe(mapped ? v4Tables : v6Tables, hi, lo);
-        // An IPv6 prefix may also cover the IPv4-mapped range (::/0, ::ffff:0:0/96).
-        return found != 0 || !mapped ? found : probe(v6Tables, hi, lo);
+        return probe(mapped ? v4Tables : v6Tables, hi, lo);
     }
 
     private long probe(int[] tables, long hi, long lo) {

@@ -31,7 +31,7 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         }
         // The first character a hex digit or ':' as well: only then does InetAddress take the text for a
         // literal, and a text with ':' that is not one is refused, never looked up (".ad:be" was a name).
-        if (len < 0 || len > 128 || !addr.matches("[0-9A-Fa-f:][0-9A-Fa-f:.]*")) {
+        if (len < 0 || len > 128 || !addr.matches("[0-9A-Fa-f:][0-9A-Fa-f:.]*") || longGroup(addr) != null) {
             return null;
         }
         byte[] b;
@@ -53,6 +53,20 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
             lo = (lo << 8) | (b[i + 8] & 0xff);
         }
         return of(hi, lo, len, false);
+    }
+
+    /**
+     * The first group of an IPv6 literal longer than RFC 4291's four hex digits ("fd00::00010"), or null. InetAddress
+     * takes such a group when its value fits 16 bits (leading zeros), where inet_pton, tshark and Windows refuse the
+     * text: a typo (a digit too many) had been read as some host.
+     */
+    static String longGroup(String addr) {
+        for (String g : addr.split(":", -1)) {
+            if (g.length() > 4 && g.indexOf('.') < 0) {
+                return g;
+            }
+        }
+        return null;
     }
 
     private static Cidr of(long hi, long lo, int len, boolean v4) {
@@ -81,7 +95,10 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
 
     /**
      * For an address refused because one of its IPv4 parts has a leading zero ("010.001.001.011"), what to write
-     * instead, to be appended to the refusal; else, for a prefix length past the address's bits, that; else "". Such a
+     * instead, to be appended to the refusal; for an IPv6 address with a zone index (fe80::1%12) or in brackets
+     * ([fd00::10]:5061, as reports write an endpoint), the address to write; for an IPv6 group of more than four digits,
+     * that; else, for a prefix length past
+     * the address's bits, that; else "". Such a
      * part is octal to inet_aton (010 is 8, and ping 010.1.1.11 goes to 8.1.1.11) and decimal to others: read either
      * way, a host could silently take the wrong roles.
      */
@@ -89,7 +106,25 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         String s = text.trim();
         int slash = s.indexOf('/');
         String addr = slash < 0 ? s : s.substring(0, slash);
+        java.util.regex.Matcher zone = java.util.regex.Pattern.compile("([0-9A-Fa-f:.]+)(%[^/]+)").matcher(addr);
+        if (zone.matches() && parse(zone.group(1) + (slash < 0 ? "" : s.substring(slash))) != null) {
+            return "; a zone index ('" + zone.group(2) + "', the interface a link-local address is reached on, as ipconfig shows it) is not"
+                    + " part of the address: write " + zone.group(1) + (slash < 0 ? "" : s.substring(slash));
+        }
+        java.util.regex.Matcher bracketed = java.util.regex.Pattern.compile("\\[([0-9A-Fa-f:.]+)\\](:[0-9]+)?").matcher(addr);
+        if (bracketed.matches() && parse(bracketed.group(1) + (slash < 0 ? "" : s.substring(slash))) != null) {
+            return "; an address is written without brackets" + (bracketed.group(2) == null ? "" : " and without a port (the report's [address]:port)")
+                    + ": write " + bracketed.group(1) + (slash < 0 ? "" : s.substring(slash));
+        }
+        java.util.regex.Matcher ported = java.util.regex.Pattern.compile("([0-9]{1,3}(\\.[0-9]{1,3}){3}):[0-9]+").matcher(addr);
+        if (ported.matches() && parse(ported.group(1)) != null && slash < 0) {
+            return "; an address is written without a port (the report's address:port): write " + ported.group(1);
+        }
         String tooLong = prefixLengthHint(s);
+        String group = addr.indexOf(':') >= 0 && addr.matches("[0-9A-Fa-f:][0-9A-Fa-f:.]*") ? longGroup(addr) : null;
+        if (group != null) {
+            return "; a group of an IPv6 address is 1 to 4 hex digits, not " + group.length() + " ('" + group + "')";
+        }
         if (!tooLong.isEmpty() || addr.indexOf(':') >= 0 || !addr.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
             return tooLong; // (010.1.1.0/33 had been told to write 10.1.1.0/33, refused in turn)
         }
@@ -125,8 +160,15 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         return Integer.parseInt(s.substring(slash + 1)) > (v6 ? 128 : 32) ? "; an IPv" + (v6 ? "6" : "4") + " prefix length is at most " + (v6 ? 128 : 32) : "";
     }
 
-    /** True when the address (as 128 bits, IPv4 mapped) is inside this prefix. */
+    /**
+     * True when the address (as 128 bits, IPv4 mapped) is inside this prefix. An IPv6 prefix never holds an IPv4
+     * address: ::/0 (IPv6's default route) is the IPv6 hosts alone, as a firewall's ::/0 rule matches no IPv4 packet,
+     * though the IPv4-mapped form the addresses are held in lies inside it.
+     */
     public boolean contains(long addrHi, long addrLo) {
+        if (!ipv4 && Addresses.isIpv4Mapped(addrHi, addrLo)) {
+            return false;
+        }
         return ((addrHi ^ hi) & maskHi(length)) == 0 && ((addrLo ^ lo) & maskLo(length)) == 0;
     }
 

@@ -172,7 +172,7 @@ public final class Topology {
                     Cidr host = slash < 0 ? c : Cidr.parse(text.substring(0, slash));
                     if (host != null && (host.hi() != c.hi() || host.lo() != c.lo())) { // likely one host meant, or a mistyped prefix
                         warnings.add(name + ": line " + line(n) + ": role '" + role + "': '" + text.trim() + "' has host bits set: read as the network "
-                                + c + " (one host is " + text.substring(0, slash).trim() + " alone)");
+                                + c + " (one host is " + host.text() + " alone)"); // (as RFC 5952 writes it, as the network is: FD00:0006::0010 had been echoed)
                     }
                     cidrs.add(c);
                 }

@@ -24,9 +24,20 @@ public final class IpProtocol {
 
     private IpProtocol() {}
 
-    /** {@link #name} in capitals, as reasons write it ("TCP"); without allocating for TCP and UDP (nearly every flow). */
+    /**
+     * The transport as reasons write it: "TCP", "UDP", "ICMP", "ICMPv6" (RFC 4443's name, as the reasons' "ICMPv6 port
+     * unreachable"; {@link #name}'s "icmp6" in capitals had made it "ICMP6"), "SCTP", else "IP protocol 47" (the bare
+     * number had read "47 from client to front-end"); without allocating for TCP and UDP (nearly every flow).
+     */
     public static String upperName(int protocol) {
-        return protocol == TCP ? "TCP" : protocol == UDP ? "UDP" : name(protocol).toUpperCase(java.util.Locale.ROOT);
+        return switch (protocol) {
+            case TCP -> "TCP";
+            case UDP -> "UDP";
+            case ICMP -> "ICMP";
+            case ICMPV6 -> "ICMPv6";
+            case SCTP -> "SCTP";
+            default -> "IP protocol " + protocol;
+        };
     }
 
     /** The transport name used in records: tcp, udp, icmp, icmp6, else the number as a string. */
