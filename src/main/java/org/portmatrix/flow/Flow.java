@@ -122,12 +122,6 @@ public final class Flow {
     }
 
     /**
-     * Reads the flow the other way round: the responder becomes the initiator, and every per-direction
-     * counter, time, flag set and FIN follows, so that forward still means "from the initiator". For a
-     * flow whose direction was inferred ({@link #directionInferred}) and that the catalog allows only
-     * the other way round; called once, after its last packet, by the stage that knows the roles.
-     */
-    /**
      * TCP: the sequence number of the first data byte the initiator ({@code forward}) or the responder sends, the one after
      * its SYN's or SYN-ACK's; -1 when that was not seen, or when the initiator was inferred (no SYN told which end is which).
      */
@@ -136,6 +130,12 @@ public final class Flow {
         return isn < 0 || directionInferred ? -1 : (isn + 1) & 0xffffffffL;
     }
 
+    /**
+     * Reads the flow the other way round: the responder becomes the initiator, and every per-direction
+     * counter, time, flag set and FIN follows, so that forward still means "from the initiator". For a
+     * flow whose direction was inferred ({@link #directionInferred}) and that the catalog allows only
+     * the other way round; called once, after its last packet, by the stage that knows the roles.
+     */
     public void turn() {
         initiatorIsA = !initiatorIsA;
         long t = packetsFwd;
