@@ -709,8 +709,14 @@ public final class Inspection {
         return false;
     }
 
+    /**
+     * True when the capture lacks the start of a TCP connection's byte streams, so that its first payloads may be the
+     * middle of a message. Never for UDP: a datagram is a whole message, whichever end sent the first one seen (a flow
+     * whose responder spoke first, its initiator inferred, had been "the capture starts in the middle of the connection",
+     * `unverifiable`, where the same datagrams with the other end first were `protocol_mismatch`: start-seen.pcap).
+     */
     private static boolean midStream(Flow f, FlowInspection fi) {
-        return f.directionInferred || (fi.tcp && (f.flagsFwd & 0x02) == 0);
+        return fi.tcp && (f.directionInferred || (f.flagsFwd & 0x02) == 0);
     }
 
     /** The port the flow's rule documents: the responder's, or the initiator's for a rule read the other way round. */
