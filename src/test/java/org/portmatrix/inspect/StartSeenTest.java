@@ -9,9 +9,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * captures/inspect/start-seen.pcap (record-start-seen.sh): the same exchanges of text that is none of Lync's protocols,
- * each twice, on the Edge's STUN port 3478 and on a Front End's MTLS port 5061. Which end spoke first had made the same
- * datagrams `unverifiable`, "the capture starts in the middle of the connection", where their twin was
- * `protocol_mismatch`.
+ * each twice, on the Edge's STUN port 3478 and on a Front End's MTLS port 5061. Which end spoke first, or a capture that
+ * lacks only a connection's SYN, had made the same payloads `unverifiable`, "the capture starts in the middle of the
+ * connection", where their twin was `protocol_mismatch`.
  */
 class StartSeenTest {
     private static final String TOPOLOGY = "captures/sample-topology.yaml";
@@ -41,6 +41,25 @@ class StartSeenTest {
         for (JsonNode f : new JsonNode[] {clientFirst, edgeFirst}) {
             assertEquals(3478, f.get("dst_port").asInt(), f.toString());
             InspectCapturesTest.assertFlow(f, "protocol_mismatch", null, "client-stun-udp-3478");
+            assertTrue(f.get("reason").asText().contains("but the wire shows " + NONE), f.toString());
+            assertFalse(f.get("reason").asText().contains(MIDDLE), f.toString());
+        }
+    }
+
+    /**
+     * A TCP connection whose SYN-ACK is in the capture, its SYN not: each direction's first payload is the first of its
+     * stream (the SYN-ACK's sequence numbers say where both begin), and an SMTP greeting there is not the middle of a SIP
+     * message. The record had said "direction_inferred": false and, in its reason, that the capture began mid-connection.
+     */
+    @Test
+    void aTcpConnectionCaughtFromItsSynAckIsJudgedAsOneCaughtFromItsSyn() throws Exception {
+        InspectCapturesTest.Analysis a = InspectCapturesTest.analyzeUnder(TOPOLOGY, "start-seen.pcap", "jsonl");
+        JsonNode whole = flow(a, "127.0.4.10", 45061);
+        JsonNode fromSynAck = flow(a, "127.0.4.10", 45062);
+        for (JsonNode f : new JsonNode[] {whole, fromSynAck}) {
+            assertFalse(f.get("direction_inferred").asBoolean(), f.toString());
+            assertEquals(5061, f.get("dst_port").asInt(), f.toString());
+            InspectCapturesTest.assertFlow(f, "protocol_mismatch", null, "fe-sip-mtls-5061");
             assertTrue(f.get("reason").asText().contains("but the wire shows " + NONE), f.toString());
             assertFalse(f.get("reason").asText().contains(MIDDLE), f.toString());
         }
