@@ -21,8 +21,9 @@ public final class FlowInspection {
     /** The responder's port (for inspectors whose byte test is too weak without it). */
     public final int dstPort;
     /**
-     * TCP: the connection's start was seen (the initiator's SYN, the direction not inferred), so that each direction's
-     * first payload is the first of its byte stream, not the middle of a message. Set by {@link Inspection#packet}.
+     * TCP: the connection's start was seen (the initiator's SYN or the responder's SYN-ACK, the direction not inferred), so
+     * that each direction's first payload is the first of its byte stream, not the middle of a message. Set by
+     * {@link Inspection#packet}.
      */
     public boolean connectionStartSeen;
     /** Payloads looked at per direction. */

@@ -832,8 +832,18 @@ public final class Inspection {
         return false;
     }
 
+    /**
+     * True when the capture lacks the start of a TCP connection's byte streams, so that its first payloads may be the
+     * middle of a message. Never for UDP: a datagram is a whole message, whichever end sent the first one seen (a flow
+     * whose responder spoke first, its initiator inferred, had been "the capture starts in the middle of the connection",
+     * `unverifiable`, where the same datagrams with the other end first were `protocol_mismatch`: start-seen.pcap). Nor
+     * for a connection whose SYN-ACK is in the capture, its SYN not (a capture begun between the two, a mirror port that
+     * lost the SYN): the SYN-ACK says where both streams begin, and it had been "the capture starts in the middle of the
+     * connection" in a record that said the direction was not inferred. True also when a direction's first data bytes
+     * are missing though its start was seen ({@link FlowInspection#startMissed}: bytes held ahead of a gap never filled).
+     */
     private static boolean midStream(Flow f, FlowInspection fi) {
-        return f.directionInferred || (fi.tcp && ((f.flagsFwd & 0x02) == 0 || fi.startMissed));
+        return fi.tcp && (f.directionInferred || ((f.flagsFwd | f.flagsRev) & 0x02) == 0 || fi.startMissed);
     }
 
     /** The port the flow's rule documents: the responder's, or the initiator's for a rule read the other way round. */
