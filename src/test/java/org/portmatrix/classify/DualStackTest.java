@@ -2,6 +2,7 @@ package org.portmatrix.classify;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.portmatrix.oracle.Tshark.tsharkCount;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +11,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.portmatrix.cli.Runs;
@@ -247,13 +247,5 @@ class DualStackTest {
         assertEquals(v6Packets, tsharkCount(extract, "ipv6"));
         assertEquals(2, tsharkCount(extract, "icmpv6.type == 1 && icmpv6.code == 4"), "the port unreachables");
         assertEquals(1, tsharkCount(extract, "ipv6.src == fd00:6:99::5 && tcp.flags.syn == 1 && tcp.flags.ack == 0"));
-    }
-
-    static int tsharkCount(Path capture, String filter) throws Exception {
-        Process p = new ProcessBuilder("tshark", "-n", "-r", capture.toString(), "-Y", filter, "-T", "fields", "-e", "frame.number")
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        return (int) out.lines().filter(l -> !l.isBlank()).count();
     }
 }

@@ -3,6 +3,7 @@ package org.portmatrix.oracle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.portmatrix.oracle.Tshark.tsharkCount;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -290,15 +291,6 @@ class CapturesOracleTest {
                     r.toString());
         }
         assertFalse(carried.stderr().contains("first fragment was not seen"), carried.stderr());
-    }
-
-    /** Frames of {@code capture} that tshark's display filter {@code filter} matches. */
-    private static long tsharkCount(Path capture, String filter) throws Exception {
-        Process p = new ProcessBuilder("tshark", "-n", "-r", capture.toString(), "-Y", filter).redirectError(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        long n = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().count();
-        assertEquals(0, p.waitFor());
-        return n;
     }
 
     @Test

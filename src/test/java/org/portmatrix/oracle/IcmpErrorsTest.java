@@ -3,6 +3,7 @@ package org.portmatrix.oracle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.portmatrix.oracle.Tshark.tsharkCount;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
@@ -12,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.portmatrix.cli.Main;
@@ -26,15 +26,6 @@ import org.portmatrix.cli.Main;
 class IcmpErrorsTest {
     static final Path CAPTURE = Path.of("captures/icmp/icmp-errors.pcap");
     static final String TOPOLOGY = "captures/sample-topology.yaml";
-
-    /** tshark's count of the frames matching a display filter. */
-    static int tsharkCount(Path capture, String filter) throws Exception {
-        Process p = new ProcessBuilder("tshark", "-n", "-r", capture.toString(), "-Y", filter, "-T", "fields", "-e", "frame.number")
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        return (int) out.lines().filter(l -> !l.isBlank()).count();
-    }
 
     /** The errors tshark finds quoting the flow's packets (either direction), by the quoted header's ports. */
     static int tsharkErrorsAbout(Path capture, JsonNode r) throws Exception {
