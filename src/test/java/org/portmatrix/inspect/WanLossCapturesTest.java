@@ -138,6 +138,12 @@ class WanLossCapturesTest {
         Map<Integer, JsonNode> by = byPort(flows);
         assertWire(by, 80, "http", "fe-web-http-80");
         assertCountsAsTshark(moved.toString(), by);
+        // Closed by its FINs, as in the capture in order: the late copy does not open the connection again (it had been
+        // reported established, its FINs forgotten, and timed as an open connection).
+        JsonNode inOrder = byPort(InspectCapturesTest.analyzeEdited(TOPOLOGY, LOSS)).get(80);
+        assertEquals("closed_fin", inOrder.get("tcp_state").asText(), inOrder.toString());
+        assertEquals(inOrder.get("tcp_state").asText(), by.get(80).get("tcp_state").asText(), by.get(80).toString());
+        assertEquals(inOrder.get("end").asText(), by.get(80).get("end").asText(), by.get(80).toString());
     }
 
     private static void run(String... command) throws Exception {
