@@ -31,6 +31,11 @@ public final class Decoded {
     public long payloadSeq() {
         return (tcpFlags & 0x02) == 0 ? tcpSeq : (tcpSeq + 1) & 0xffffffffL;
     }
+
+    /** TCP: {@link #tcpAck} when the ACK flag is set (the other direction's bytes received), or -1. */
+    public long ackOrNone() {
+        return (tcpFlags & 0x10) == 0 ? -1 : tcpAck;
+    }
     /** Transport payload (TCP/UDP data) in the frame buffer, bounded by the IP length and the capture. */
     public int payloadOffset, payloadLength;
     /** Outermost 802.1Q/802.1ad VLAN id, or -1 when untagged. */
