@@ -296,7 +296,7 @@ public final class Analyzer implements FlowSink {
             }
             boolean inspected = inspect && (d.payloadLength > 0 || d.payloadCutAway) && Inspection.wants(f);
             if (inspected) {
-                inspection.packet(f, t.lastForward, d.tcpSeq, ref.buf, d.payloadOffset, d.payloadLength, payloadCut(d));
+                inspection.packet(f, t.lastForward, d.payloadSeq(), d.ackOrNone(), ref.buf, d.payloadOffset, d.payloadLength, payloadCut(d));
             }
             if (extract != null && extract.active()) {
                 if (f.extract == ExtractStream.UNSEEN || (f.extract == ExtractStream.UNDECIDED
@@ -398,7 +398,7 @@ public final class Analyzer implements FlowSink {
             f = table.update(d, tsNanos, origLen);
         }
         if (inspect && (d.payloadLength > 0 || d.payloadCutAway) && Inspection.wants(f)) {
-            inspection.packet(f, table.lastForward, d.tcpSeq, buf, d.payloadOffset, d.payloadLength, payloadCut(d));
+            inspection.packet(f, table.lastForward, d.payloadSeq(), d.ackOrNone(), buf, d.payloadOffset, d.payloadLength, payloadCut(d));
         }
         return f;
     }

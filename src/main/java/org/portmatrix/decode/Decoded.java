@@ -22,6 +22,20 @@ public final class Decoded {
     /** TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10), 0 for other transports. */
     public int tcpFlags;
     public long tcpSeq, tcpAck;
+
+    /**
+     * TCP: the sequence number of the payload's first byte: {@link #tcpSeq}, or one past it in a SYN, whose own sequence
+     * number the SYN takes (TCP Fast Open's data in the SYN, RFC 7413: a ClientHello or a request, followed by the segment
+     * at the SYN's sequence number plus one plus its length).
+     */
+    public long payloadSeq() {
+        return (tcpFlags & 0x02) == 0 ? tcpSeq : (tcpSeq + 1) & 0xffffffffL;
+    }
+
+    /** TCP: {@link #tcpAck} when the ACK flag is set (the other direction's bytes received), or -1. */
+    public long ackOrNone() {
+        return (tcpFlags & 0x10) == 0 ? -1 : tcpAck;
+    }
     /** Transport payload (TCP/UDP data) in the frame buffer, bounded by the IP length and the capture. */
     public int payloadOffset, payloadLength;
     /** Outermost 802.1Q/802.1ad VLAN id, or -1 when untagged. */

@@ -197,9 +197,11 @@ public final class FlowTable {
                 restarted++;
                 remove(f, Flow.END_RESTARTED);
                 f = null;
-            } else if (ended) {
+            } else if (ended && tsNanos >= f.lastNanos) {
                 // Its own SYN again: the connection starts over on this flow (a connect retried after its RST, the copy
                 // from a second interface). Open again, it is timed and evicted as an open connection, not a closed one.
+                // (Not a copy stamped before the flow's last packet: a mirror port's copy of the SYN written after the
+                // connection's FINs or RST, which had opened the ended connection again, reported established or attempted.)
                 f.tcpState = Flow.TCP_ATTEMPTED;
                 f.finFwd = false;
                 f.finRev = false;

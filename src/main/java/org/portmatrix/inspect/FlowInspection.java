@@ -84,10 +84,15 @@ public final class FlowInspection {
      * {@link Inspection} lends the buffer and takes it back.
      */
     byte[] held;
-    /** The sequence number of the held bytes' first, their count, and their direction. */
+    /**
+     * The sequence number of the held bytes' first, the count from it to the last's end, and their direction; the runs
+     * of held bytes (offsets from the first, start and end of each, in order, a gap between each two) and their count.
+     */
     long heldSeq;
     int heldLen;
     boolean heldForward;
+    int[] heldRuns;
+    int heldRunCount;
     /**
      * TCP: bytes held ahead of a gap were looked at with the gap never filled: the capture lacks what came before them
      * ({@link #startMissed}: the start of a direction's data, its first bytes seen from the middle of a message).

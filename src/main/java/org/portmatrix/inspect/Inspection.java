@@ -161,6 +161,18 @@ public final class Inspection {
      *            payload that tells nothing)
      */
     public void packet(Flow f, boolean forward, long tcpSeq, byte[] b, int off, int len, int cut) {
+        packet(f, forward, tcpSeq, -1, b, off, len, cut);
+    }
+
+    /**
+     * Called for a packet with payload while {@link #wants} is true.
+     *
+     * @param tcpSeq the TCP sequence number of the payload's first byte (unsigned 32-bit), or -1 for UDP or unknown
+     * @param tcpAck the TCP acknowledgment number the packet carries (unsigned 32-bit), or -1 without ACK: the other
+     *               direction's bytes its sender has received
+     * @param cut as for {@link #packet(Flow, boolean, long, byte[], int, int, int)}
+     */
+    public void packet(Flow f, boolean forward, long tcpSeq, long tcpAck, byte[] b, int off, int len, int cut) {
         if (len <= 0 && cut == WHOLE) {
             return;
         }
@@ -175,6 +187,11 @@ public final class Inspection {
                 return;
             }
         }
+        // The other end has received the bytes before the held ones, which the capture did not show: lost by the capture
+        // (a mirror port's drop), not on the way, they will not come. What is held is looked at as it came, after this
+        // payload (the server's answer tells the protocol first), not when the flow ends: an --extract queue had waited
+        // for it, with every kept packet of the capture behind it.
+        boolean gapPassed = fi.held != null && fi.heldForward != forward && tcpAck >= 0 && (int) (tcpAck - fi.heldSeq) >= 0;
         if (fi.tcp && len > 0 && tcpSeq >= 0 && cut == WHOLE) {
             long next = fi.nextSeq(forward);
             if (next < 0) {
@@ -185,7 +202,7 @@ public final class Inspection {
                     return;
                 }
                 if (fi.held != null && fi.heldForward == forward) {
-                    release(f, fi); // a second gap: what was held goes first, as it came, then this payload
+                    release(f, fi, true); // another gap than can be held: what was held goes first, as it came, then this payload
                     if (fi.done) {
                         return;
                     }
@@ -193,11 +210,9 @@ public final class Inspection {
             }
         }
         payload(f, fi, forward, tcpSeq, b, off, len, cut);
-        if (fi.held != null && fi.heldForward == forward && !fi.done) {
-            long next = fi.nextSeq(forward);
-            if (next >= 0 && (int) (fi.heldSeq - next) <= 0) {
-                release(f, fi); // the gap before the held bytes is filled
-            }
+        if (fi.held != null && !fi.done && (gapPassed || fi.heldForward == forward)) {
+            // every run, or those the payload joined to the bytes looked at (a gap before them filled)
+            release(f, fi, gapPassed);
         }
     }
 
@@ -205,6 +220,11 @@ public final class Inspection {
     static final int HOLD_CAP = 16384;
     /** Most flows holding bytes at once (per packet thread); a flow past them is read as before, its gap a gap. */
     static final int HOLDS = 256;
+    /**
+     * Most runs of held bytes with a gap between each (segments lost apart from one another, sent again after those that
+     * followed them: SACK's retransmissions of a certificate flight's second and fourth segments).
+     */
+    static final int HOLD_RUNS = 8;
     private final byte[][] holdPool = new byte[64][];
     private int holdPooled;
     private int holdsLent;
@@ -213,8 +233,9 @@ public final class Inspection {
      * Holds a TCP payload that came ahead of its place: the segment before it was lost and sent again later, or came
      * later (a mirror port's or a WAN's reordering). Inspected as it came, a ClientHello's, a SIP INVITE's or an HTTP
      * request's second segment was the middle of a message, and the whole flow protocol_mismatch; a client Certificate's
-     * segment after a gap stopped the handshake's parsing. Joined to the bytes already held when it touches them; false
-     * when it cannot be held (another gap, past {@link #HOLD_CAP}, the other direction holding, {@link #HOLDS} lent).
+     * segment after a gap stopped the handshake's parsing. Kept where it belongs among the bytes already held, up to
+     * {@link #HOLD_RUNS} runs with gaps between them; false when it cannot be held ({@link #HOLD_CAP} bytes from the
+     * first held to the last, more runs, the other direction holding, {@link #HOLDS} lent).
      */
     private boolean hold(FlowInspection fi, boolean forward, long seq, byte[] b, int off, int len) {
         if (fi.held == null) {
@@ -228,54 +249,112 @@ public final class Inspection {
             } else {
                 h = new byte[HOLD_CAP]; // (at most HOLDS at once; given back to the pool when released)
             }
+            if (fi.heldRuns == null) {
+                fi.heldRuns = new int[2 * HOLD_RUNS]; // (once per flow, at its first hold)
+            }
             holdsLent++;
             System.arraycopy(b, off, h, 0, len);
             fi.held = h;
             fi.heldSeq = seq;
             fi.heldLen = len;
             fi.heldForward = forward;
+            fi.heldRuns[0] = 0;
+            fi.heldRuns[1] = len;
+            fi.heldRunCount = 1;
             return true;
         }
         if (fi.heldForward != forward) {
             return false;
         }
+        int[] runs = fi.heldRuns;
+        int n = fi.heldRunCount;
         long rel = (int) (seq - fi.heldSeq); // where it starts, from the held bytes' first
         long from = Math.min(0, rel);
         long to = Math.max(fi.heldLen, rel + len);
-        if (rel > fi.heldLen || rel + len < 0 || to - from > HOLD_CAP) {
+        if (to - from > HOLD_CAP) {
             return false;
         }
-        if (rel >= 0 && rel + len <= fi.heldLen) { // a copy of held bytes (a mirror port's second copy)
+        // The runs it touches, [first, last): joined into one with it.
+        int first = 0;
+        while (first < n && runs[2 * first + 1] < rel) {
+            first++;
+        }
+        int last = first;
+        while (last < n && runs[2 * last] <= rel + len) {
+            last++;
+        }
+        if (last - first == 1 && runs[2 * first] <= rel && rel + len <= runs[2 * first + 1]) {
+            // a copy of held bytes (a mirror port's second copy)
             if (++fi.payloadsRepeated >= REPEATS * fi.budget) {
                 fi.done = true;
             }
             return true;
         }
-        if (from < 0) {
-            System.arraycopy(fi.held, 0, fi.held, (int) -from, fi.heldLen);
-            fi.heldSeq = seq;
+        if (n - (last - first) + 1 > HOLD_RUNS) {
+            return false;
         }
-        System.arraycopy(b, off, fi.held, (int) (rel - from), len);
+        if (from < 0) { // before the held bytes: they move up
+            int shift = (int) -from;
+            System.arraycopy(fi.held, 0, fi.held, shift, fi.heldLen);
+            for (int i = 0; i < 2 * n; i++) {
+                runs[i] += shift;
+            }
+            fi.heldSeq = seq;
+            rel = 0;
+        }
+        System.arraycopy(b, off, fi.held, (int) rel, len);
+        int runFrom = (int) rel;
+        int runTo = (int) (rel + len);
+        if (last > first) {
+            runFrom = Math.min(runFrom, runs[2 * first]);
+            runTo = Math.max(runTo, runs[2 * (last - 1) + 1]);
+        }
+        // [first, last) replaced by the one run
+        int removed = last - first;
+        System.arraycopy(runs, 2 * last, runs, 2 * first + 2, 2 * (n - last));
+        runs[2 * first] = runFrom;
+        runs[2 * first + 1] = runTo;
+        fi.heldRunCount = n - removed + 1;
         fi.heldLen = (int) (to - from);
         return true;
     }
 
-    /** Looks at the held bytes (what of them the direction has not yet brought), and takes their buffer back. */
-    private void release(Flow f, FlowInspection fi) {
+    /**
+     * Looks at held bytes (what of them the direction has not yet brought): the runs the bytes looked at have reached,
+     * or with {@code all} every run, as it came; takes the buffer back once none is left.
+     */
+    private void release(Flow f, FlowInspection fi, boolean all) {
         byte[] h = fi.held;
-        long seq = fi.heldSeq;
-        int len = fi.heldLen;
         boolean forward = fi.heldForward;
-        fi.held = null;
-        long next = fi.nextSeq(forward);
-        int skip = next >= 0 && (int) (next - seq) > 0 ? (int) Math.min(len, (int) (next - seq)) : 0;
-        if (skip < len && !fi.done) {
-            if (next < 0 || (int) (seq - next) > 0) { // never filled: the capture lacks the bytes before them
-                fi.gapUnfilled = true;
-                fi.startMissed |= next < 0;
+        int[] runs = fi.heldRuns;
+        int n = fi.heldRunCount;
+        int done = 0;
+        while (done < n && !fi.done) {
+            int runFrom = runs[2 * done];
+            int len = runs[2 * done + 1] - runFrom;
+            long seq = (fi.heldSeq + runFrom) & 0xffffffffL;
+            long next = fi.nextSeq(forward);
+            boolean reached = next >= 0 && (int) (seq - next) <= 0;
+            if (!all && !reached) {
+                break; // a gap before it still
             }
-            payload(f, fi, forward, (seq + skip) & 0xffffffffL, h, skip, len - skip, WHOLE);
+            done++;
+            int skip = reached && (int) (next - seq) > 0 ? (int) Math.min(len, (int) (next - seq)) : 0;
+            if (skip < len) {
+                if (!reached) { // never filled: the capture lacks the bytes before them
+                    fi.gapUnfilled = true;
+                    fi.startMissed |= next < 0;
+                }
+                payload(f, fi, forward, (seq + skip) & 0xffffffffL, h, runFrom + skip, len - skip, WHOLE);
+            }
         }
+        if (done < n && !fi.done) {
+            System.arraycopy(runs, 2 * done, runs, 0, 2 * (n - done));
+            fi.heldRunCount = n - done;
+            return;
+        }
+        fi.held = null;
+        fi.heldRunCount = 0;
         holdsLent--;
         if (holdPooled < holdPool.length) {
             holdPool[holdPooled++] = h;
@@ -288,7 +367,7 @@ public final class Inspection {
      */
     public void ended(Flow f) {
         if (f.inspection instanceof FlowInspection fi && fi.held != null) {
-            release(f, fi);
+            release(f, fi, true);
         }
     }
 
