@@ -34,6 +34,12 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         if (len < 0 || len > 128 || !addr.matches("[0-9A-Fa-f:][0-9A-Fa-f:.]*") || longGroup(addr) != null) {
             return null;
         }
+        // An IPv4 address ending an IPv6 one (::ffff:10.1.1.11, 64:ff9b::10.1.1.11) is held to the rules of a plain one:
+        // InetAddress reads ::ffff:010.1.1.11 as ::ffff:10.1.1.11, where inet_pton refuses it and 010.1.1.11 is refused here.
+        int dot = addr.indexOf('.');
+        if (dot >= 0 && parseIpv4(addr.substring(addr.lastIndexOf(':') + 1)) < 0) {
+            return null;
+        }
         byte[] b;
         try {
             b = InetAddress.getByName(addr).getAddress();
@@ -125,18 +131,23 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         if (group != null) {
             return "; a group of an IPv6 address is 1 to 4 hex digits, not " + group.length() + " ('" + group + "')";
         }
-        if (!tooLong.isEmpty() || addr.indexOf(':') >= 0 || !addr.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
+        // An IPv4 address ending an IPv6 one (::ffff:010.1.1.11) is told as a plain one is, the IPv6 part kept.
+        int colon = addr.lastIndexOf(':');
+        String v6Part = colon < 0 ? "" : addr.substring(0, colon + 1);
+        String v4Part = addr.substring(colon + 1);
+        if (!tooLong.isEmpty() || !v4Part.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")
+                || (colon >= 0 && (!v6Part.matches("[0-9A-Fa-f:]+") || parse(v6Part + "1.1.1.1") == null))) {
             return tooLong; // (010.1.1.0/33 had been told to write 10.1.1.0/33, refused in turn)
         }
-        StringBuilder plain = new StringBuilder();
+        StringBuilder plain = new StringBuilder(v6Part);
         boolean padded = false;
-        for (String p : addr.split("\\.")) {
+        for (String p : v4Part.split("\\.")) {
             int n = Integer.parseInt(p);
             if (n > 255) {
                 return "";
             }
             padded |= p.length() > 1 && p.charAt(0) == '0';
-            plain.append(plain.length() == 0 ? "" : ".").append(n);
+            plain.append(plain.length() == v6Part.length() ? "" : ".").append(n);
         }
         if (!padded) { // nothing to write instead (10.1.1.0/33 had been told to write 10.1.1.0/33; its prefix length is said above)
             return "";
