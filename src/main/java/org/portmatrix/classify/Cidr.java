@@ -17,6 +17,11 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         String addr = slash < 0 ? s : s.substring(0, slash);
         int len;
         boolean v4 = addr.indexOf(':') < 0;
+        // Digits alone after the slash: Integer.parseInt takes a sign, and fd00::1/-0 had been ::/0, every IPv6 host
+        // (10.1.1.11/-0 every IPv4 host), where ip(8) refuses the prefix.
+        if (slash >= 0 && !s.substring(slash + 1).matches("[0-9]{1,9}")) {
+            return null;
+        }
         try {
             len = slash < 0 ? (v4 ? 32 : 128) : Integer.parseInt(s.substring(slash + 1));
         } catch (NumberFormatException e) {

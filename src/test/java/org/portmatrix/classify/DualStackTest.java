@@ -182,7 +182,9 @@ class DualStackTest {
      */
     @Test
     void aMistypedIpv6AddressIsRefusedWithItsLine(@TempDir Path dir) throws Exception {
-        for (String typo : List.of("fd00:6:1::00010", "fd00:6:1::10::1", "fd00:6:1:10/64x", "fd00:6:1::1g")) {
+        // (a sign before the prefix length: fd00:6:1::10/-0 had been ::/0, the Front End's role for every IPv6 host)
+        for (String typo : List.of("fd00:6:1::00010", "fd00:6:1::10::1", "fd00:6:1:10/64x", "fd00:6:1::1g", "fd00:6:1::10/-0",
+                "127.6.1.10/-0", "fd00:6:1::10/+128")) {
             Path topology = dir.resolve("typo.yaml");
             Files.writeString(topology, String.join("\n", "roles:", "  client: [127.6.10.0/24, fd00:6:10::/64]", "  front-end:",
                     "    - 127.6.1.10/32", "    - " + typo, ""), StandardCharsets.UTF_8);
