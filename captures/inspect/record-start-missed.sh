@@ -11,7 +11,7 @@
 #                                        up to 64 KiB, as a capture on a server with TSO/LSO does
 #   127.0.10.42:50072 -> 127.0.1.10:80   MTU 1500 and no segmentation offload (ip link set lo mtu 1500 gso_max_segs 1):
 #                                        segments of an Ethernet's size
-# Each answer is a 200,000-byte body in one write (http-download.py). tcpdump's filter keeps the server's packets;
+# Each answer is a 100,000-byte body in one write (http-download.py). tcpdump's filter keeps the server's packets;
 # tshark then leaves out each connection's first data segment (its relative sequence number 1), the packets kept
 # written as they were captured. Runs on the loopback of a network namespace that this script creates and deletes.
 # No name is resolved.
@@ -32,10 +32,10 @@ in_ns() { ip netns exec "$NS" "$@"; }
 ns_capture_start "$NS" missed 'src host 127.0.1.10 and tcp src port 80'
 
 log "HTTP download, segmentation offload on"
-in_ns timeout 10 python3 "$HERE/http-download.py" 127.0.1.10 80 127.0.10.41 50071 200000
+in_ns timeout 10 python3 "$HERE/http-download.py" 127.0.1.10 80 127.0.10.41 50071 100000
 log "HTTP download, segmentation offload off"
 in_ns ip link set lo mtu 1500 gso_max_segs 1
-in_ns timeout 10 python3 "$HERE/http-download.py" 127.0.1.10 80 127.0.10.42 50072 200000
+in_ns timeout 10 python3 "$HERE/http-download.py" 127.0.1.10 80 127.0.10.42 50072 100000
 ns_capture_stop missed
 
 mkdir -p "$OUTPUT"
