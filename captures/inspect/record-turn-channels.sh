@@ -51,3 +51,7 @@ ns_capture_stop channels
 mkdir -p "$OUTPUT"
 cp "$WORK/channels.pcap" "$OUTPUT/turn-channels.pcap"
 capinfos -c "$OUTPUT/turn-channels.pcap" | grep -i 'packets' >&2
+# The same capture begun in the middle of the first call: its first 7 packets (Allocate, ChannelBind, their answers, the
+# first ChannelData and its relaying) left out, as a capture started during the call lacks them.
+editcap -r "$OUTPUT/turn-channels.pcap" "$OUTPUT/turn-midsession.pcap" 8-88
+capinfos -c "$OUTPUT/turn-midsession.pcap" | grep -i 'packets' >&2

@@ -17,6 +17,11 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         String addr = slash < 0 ? s : s.substring(0, slash);
         int len;
         boolean v4 = addr.indexOf(':') < 0;
+        // Digits alone after the slash: Integer.parseInt takes a sign, and fd00::1/-0 had been ::/0, every IPv6 host
+        // (10.1.1.11/-0 every IPv4 host), where ip(8) refuses the prefix.
+        if (slash >= 0 && !s.substring(slash + 1).matches("[0-9]{1,9}")) {
+            return null;
+        }
         try {
             len = slash < 0 ? (v4 ? 32 : 128) : Integer.parseInt(s.substring(slash + 1));
         } catch (NumberFormatException e) {
@@ -32,6 +37,12 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         // The first character a hex digit or ':' as well: only then does InetAddress take the text for a
         // literal, and a text with ':' that is not one is refused, never looked up (".ad:be" was a name).
         if (len < 0 || len > 128 || !addr.matches("[0-9A-Fa-f:][0-9A-Fa-f:.]*") || longGroup(addr) != null) {
+            return null;
+        }
+        // An IPv4 address ending an IPv6 one (::ffff:10.1.1.11, 64:ff9b::10.1.1.11) is held to the rules of a plain one:
+        // InetAddress reads ::ffff:010.1.1.11 as ::ffff:10.1.1.11, where inet_pton refuses it and 010.1.1.11 is refused here.
+        int dot = addr.indexOf('.');
+        if (dot >= 0 && parseIpv4(addr.substring(addr.lastIndexOf(':') + 1)) < 0) {
             return null;
         }
         byte[] b;
@@ -125,18 +136,23 @@ public record Cidr(long hi, long lo, int length, boolean ipv4) {
         if (group != null) {
             return "; a group of an IPv6 address is 1 to 4 hex digits, not " + group.length() + " ('" + group + "')";
         }
-        if (!tooLong.isEmpty() || addr.indexOf(':') >= 0 || !addr.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
+        // An IPv4 address ending an IPv6 one (::ffff:010.1.1.11) is told as a plain one is, the IPv6 part kept.
+        int colon = addr.lastIndexOf(':');
+        String v6Part = colon < 0 ? "" : addr.substring(0, colon + 1);
+        String v4Part = addr.substring(colon + 1);
+        if (!tooLong.isEmpty() || !v4Part.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")
+                || (colon >= 0 && (!v6Part.matches("[0-9A-Fa-f:]+") || parse(v6Part + "1.1.1.1") == null))) {
             return tooLong; // (010.1.1.0/33 had been told to write 10.1.1.0/33, refused in turn)
         }
-        StringBuilder plain = new StringBuilder();
+        StringBuilder plain = new StringBuilder(v6Part);
         boolean padded = false;
-        for (String p : addr.split("\\.")) {
+        for (String p : v4Part.split("\\.")) {
             int n = Integer.parseInt(p);
             if (n > 255) {
                 return "";
             }
             padded |= p.length() > 1 && p.charAt(0) == '0';
-            plain.append(plain.length() == 0 ? "" : ".").append(n);
+            plain.append(plain.length() == v6Part.length() ? "" : ".").append(n);
         }
         if (!padded) { // nothing to write instead (10.1.1.0/33 had been told to write 10.1.1.0/33; its prefix length is said above)
             return "";

@@ -206,6 +206,13 @@ public final class Inspection {
                     if (fi.done) {
                         return;
                     }
+                } else if (fi.nextSeq(forward) < 0) {
+                    // Not held (past HOLD_CAP: a segment of a capture with TSO/LSO; the other direction holding; every
+                    // buffer lent), and nothing of the direction before it: its first bytes are missing, as for held
+                    // bytes released with the gap unfilled. A SYN-ACK's flow whose answer lost its first 32 KiB segment
+                    // had been "none of the protocols", protocol_mismatch (start-missed.pcap).
+                    fi.gapUnfilled = true;
+                    fi.startMissed = true;
                 }
             }
         }

@@ -182,7 +182,9 @@ class DualStackTest {
      */
     @Test
     void aMistypedIpv6AddressIsRefusedWithItsLine(@TempDir Path dir) throws Exception {
-        for (String typo : List.of("fd00:6:1::00010", "fd00:6:1::10::1", "fd00:6:1:10/64x", "fd00:6:1::1g")) {
+        // (a sign before the prefix length: fd00:6:1::10/-0 had been ::/0, the Front End's role for every IPv6 host)
+        for (String typo : List.of("fd00:6:1::00010", "fd00:6:1::10::1", "fd00:6:1:10/64x", "fd00:6:1::1g", "fd00:6:1::10/-0",
+                "127.6.1.10/-0", "fd00:6:1::10/+128")) {
             Path topology = dir.resolve("typo.yaml");
             Files.writeString(topology, String.join("\n", "roles:", "  client: [127.6.10.0/24, fd00:6:10::/64]", "  front-end:",
                     "    - 127.6.1.10/32", "    - " + typo, ""), StandardCharsets.UTF_8);
@@ -211,6 +213,43 @@ class DualStackTest {
             assertEquals(2, r.status(), r.err());
             assertEquals("portmatrix: " + topology + ":2: role 'front-end': '" + h.getKey() + "' is not an address or CIDR (like 10.1.1.0/24"
                     + " or fd00::/64)" + h.getValue() + "\n", r.err());
+        }
+    }
+
+    /**
+     * An IPv4 address written IPv4-mapped (::ffff:127.6.6.10, ::ffff:0:0/96 for every IPv4 host) is that IPv4 host, as
+     * written on purpose; its dotted part is held to a plain IPv4 address's rules. With a leading zero (::ffff:127.6.6.010)
+     * InetAddress had read it as decimal without a word, the gateway taking its role, where 127.6.6.010 is refused here
+     * (octal to inet_aton) and inet_pton refuses the IPv6 text; refused alike, in the topology and the hosts CSV.
+     */
+    @Test
+    void anIpv4AddressWrittenIpv4MappedIsHeldToAPlainOnesRules(@TempDir Path dir) throws Exception {
+        Path topology = dir.resolve("mapped.yaml");
+        Files.writeString(topology, String.join("\n", "roles:",
+                "  front-end: ['::ffff:127.6.1.10', fd00:6:1::10/128]",
+                "  mediation: [127.6.4.10/32, fd00:6:4::10/128]",
+                "  pstn-gateway: ['::ffff:127.6.6.10', fd00:6:6::10/128]",
+                "  client: ['::ffff:0:0/96', fd00:6:10::/64]",
+                ""), StandardCharsets.UTF_8);
+        List<JsonNode> flows = flows(topology);
+        assertEquals("expected", only(flows, "127.6.6.10", "127.6.4.10", 5068).get("verdict").asText());
+        assertEquals("[\"client\"]", only(flows, "127.6.10.22", "127.6.1.10", 443).get("src_roles").toString());
+        for (String typo : List.of("::ffff:127.6.6.010", "::FFFF:127.006.006.10", "64:ff9b::127.6.6.010")) {
+            String plain = typo.replace("010", "10").replace("006", "6");
+            Files.writeString(topology, "roles:\n  client: [127.6.10.0/24]\n  pstn-gateway: ['" + typo + "']\n", StandardCharsets.UTF_8);
+            Runs.Ran r = Runs.main("analyze", CAPTURE.toString(), "--topology", topology.toString(), "--format", "jsonl");
+            assertEquals(2, r.status(), typo + ": " + r.err());
+            assertEquals("", r.out());
+            assertEquals("portmatrix: " + topology + ":3: role 'pstn-gateway': '" + typo + "' is not an address or CIDR (like 10.1.1.0/24 or"
+                    + " fd00::/64); a part with a leading zero is octal to some tools (010 is 8 to inet_aton) and decimal to others: write "
+                    + plain + " if that is meant\n", r.err());
+            Path hosts = dir.resolve("hosts.csv");
+            Files.writeString(hosts, "fqdn,address\nse01.contoso.com," + typo + "\n", StandardCharsets.UTF_8);
+            r = Runs.main("topology", "import", "../shared/samples/contoso-topology.xml", "--hosts", hosts.toString());
+            assertEquals(2, r.status(), typo + ": " + r.err());
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(r.err().contains(hosts + ":2: '" + typo + "' is not an IPv4 or IPv6 address (for se01.contoso.com); a part with a"
+                    + " leading zero is octal to some tools"), r.err());
         }
     }
 

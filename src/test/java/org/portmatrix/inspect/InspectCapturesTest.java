@@ -770,6 +770,29 @@ class InspectCapturesTest {
     }
 
     /**
+     * turn-midsession.pcap (record-turn-channels.sh: turn-channels.pcap from its 8th packet, as a capture started during the
+     * call): the first client's TURN ChannelData without its Allocate and ChannelBind, the relay's first (its direction
+     * inferred). Each datagram is a whole ChannelData message carrying RTP, as tshark decodes it on 3478; it had been "a
+     * payload that is none of the protocols portmatrix recognises", protocol_mismatch on an Edge relaying as documented
+     * (unverifiable before, "the capture starts in the middle", only while the relay's datagram came first). The second
+     * client's call, whole, is as in turn-channels.pcap.
+     */
+    @Test
+    void turnChannelDataWhoseChannelBindTheCaptureLacksIsTurn() throws Exception {
+        List<JsonNode> flows = onSampleTopology("turn-midsession.pcap", "--format", "jsonl");
+        assertEquals(4, flows.size(), flows.toString());
+        for (JsonNode f : flows) {
+            assertEquals("expected", f.get("verdict").asText(), f.toString());
+            if (f.get("src_port").asInt() == 50060) {
+                assertTrue(f.get("direction_inferred").asBoolean(), f.toString());
+                assertEquals("stun", f.get("app_protocol").asText(), f.toString());
+                assertTrue(f.get("reason").asText().contains("the wire shows TURN ChannelData on channel 0x6f28 carrying RTP or RTCP, its"
+                        + " ChannelBind not in the capture."), f.toString());
+            }
+        }
+    }
+
+    /**
      * tls-cleartext-server.pcap (record-tls-cleartext-server.sh): a client's ClientHello to a Front End port documented as
      * TLS, answered in cleartext by the listener there (Python's http.server on 443: "HTTP/1.0 400"; a SIP 400 line on
      * 5061). The client spoke TLS, the server does not: protocol_mismatch. Both had been expected, "the wire shows TLS

@@ -176,9 +176,12 @@ final class LyncTopology {
     /** An interface's address attribute, trimmed; null when absent; an error naming the line when it is no address. */
     private static String address(String name, XmlTree.Element n, String machine, String side, String attr) throws ConfigException {
         String v = trimOrNull(n.attr(attr));
-        if (v != null && org.portmatrix.classify.Cidr.parse(v) == null) {
+        // One host's address, as the hosts CSV takes (a prefix, 10.1.2.0/24, had given the machine's roles to the whole
+        // prefix), and refused with the same hint (the form to write for a zone index, a port, a part with a leading zero).
+        org.portmatrix.classify.Cidr c = v == null ? null : org.portmatrix.classify.Cidr.parse(v);
+        if (v != null && (c == null || c.length() != 128)) {
             throw new ConfigException(name, n.line, machine + ", " + side + " interface: " + attr + "=\"" + v
-                    + "\" is not an IPv4 or IPv6 address");
+                    + "\" is not an IPv4 or IPv6 address" + (c == null ? org.portmatrix.classify.Cidr.leadingZeroHint(v) : " (a prefix, not one host's)"));
         }
         return v;
     }

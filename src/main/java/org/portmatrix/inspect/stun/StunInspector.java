@@ -65,6 +65,25 @@ public final class StunInspector extends MediaInspector {
         return NONE;
     }
 
+    /**
+     * A UDP datagram that is one TURN ChannelData message (RFC 8656 §12.4; RFC 5766 §11.4): a channel number of
+     * 0x4000-0x7FFF (RFC 5766's range, which coturn binds; RFC 8656's is 0x4000-0x4FFF), a length that the datagram
+     * holds, up to 3 bytes of padding after it, and data that is media's: an RTP or RTCP header (version 2, at least 8
+     * bytes) or a STUN message (a consent check relayed). The length and the data's first bytes tell it from text, whose
+     * first byte may fall in the channel range.
+     */
+    static boolean channelData(byte[] b, int off, int len) {
+        if (len < 12) {
+            return false;
+        }
+        int channel = Wire.u16(b, off);
+        int length = Wire.u16(b, off + 2);
+        if (channel < 0x4000 || channel > 0x7fff || length < 8 || length > len - 4 || len - 4 - length > 3) {
+            return false;
+        }
+        return (b[off + 4] & 0xc0) == 0x80 || classify(b, off + 4, length) == RFC5389;
+    }
+
     /** "Binding Request", "Allocate Success Response", ... from a STUN message type (RFC 5389 §6). */
     public static String typeName(int type) {
         int cls = (type >> 7 & 2) | (type >> 4 & 1);
@@ -140,6 +159,14 @@ public final class StunInspector extends MediaInspector {
         if (kind == NONE && framing.startsWith(", MS-TURN") && (b[off] & 0xff) == MS_TURN_TCP_DATA && l == len - 4 && l > 0) {
             // End-to-end data in the MS-TURN TCP framing (media relayed over TCP): one whole frame
             fi.detected(AppProtocol.MS_TURN, "MS-TURN TCP framing, end-to-end data");
+            return DETECTED;
+        }
+        if (kind == NONE && !fi.tcp && channelData(b, off, len)) {
+            // TURN ChannelData whose ChannelBind the capture lacks (one begun in the middle of a relayed call): a datagram
+            // is a whole message, so it is told by itself, as tshark tells it, not only after a bind (it had been "none of
+            // the protocols portmatrix recognises", protocol_mismatch on the Edge's 3478).
+            fi.detected(AppProtocol.STUN, String.format("TURN ChannelData on channel 0x%04x carrying %s, its ChannelBind not in the capture",
+                    Wire.u16(b, off), (b[off + 4] & 0xc0) == 0x80 ? "RTP or RTCP" : "STUN"));
             return DETECTED;
         }
         switch (kind) {

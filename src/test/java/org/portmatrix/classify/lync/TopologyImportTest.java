@@ -267,6 +267,32 @@ class TopologyImportTest {
                 e.getMessage());
     }
 
+    /**
+     * An interface's address is one host's, refused as the hosts CSV refuses one: a prefix (10.1.2.0/24) had given the
+     * Director's role to the whole /24 in the topology written; an address with a zone index or a leading-zero part had
+     * been refused without the form to write that the hosts CSV and the topology give.
+     */
+    @Test
+    void anInterfaceAddressIsOneHostsRefusedAsTheHostsCsvRefusesIt() throws Exception {
+        String contoso = Files.readString(CONTOSO);
+        assertTrue(contoso.contains("IPAddress=\"10.1.2.11\""), "the Director's address");
+        Map<String, String> said = Map.of(
+                "10.1.2.0/24", " (a prefix, not one host's)",
+                "fe80::1%12", "; a zone index ('%12', the interface a link-local address is reached on, as ipconfig shows it) is not part of the"
+                        + " address: write fe80::1",
+                "::ffff:010.1.2.11", "; a part with a leading zero is octal to some tools (010 is 8 to inet_aton) and decimal to others: write"
+                        + " ::ffff:10.1.2.11 if that is meant");
+        for (Map.Entry<String, String> a : said.entrySet()) {
+            Path bad = dir.resolve("bad-address.xml");
+            Files.writeString(bad, contoso.replace("IPAddress=\"10.1.2.11\"", "IPAddress=\"" + a.getKey() + "\""));
+            int line = 1 + (int) Files.readString(bad).lines().takeWhile(l -> !l.contains("IPAddress=\"" + a.getKey())).count();
+            ConfigException e = assertThrows(ConfigException.class, () -> TopologyImporter.run(bad, null, List.of(), Catalog.builtIn(new Roles())),
+                    a.getKey());
+            assertEquals(bad + ":" + line + ": dir01.contoso.com, Primary interface: IPAddress=\"" + a.getKey() + "\" is not an IPv4 or IPv6"
+                    + " address" + a.getValue(), e.getMessage());
+        }
+    }
+
     @Test
     void theFrontEndsAudioMovedWhileApplicationSharingStillHoldsItsOldRangeIsOneOverrideForBothTransports() throws Exception {
         String contoso = Files.readString(CONTOSO);
