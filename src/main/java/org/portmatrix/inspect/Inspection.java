@@ -199,6 +199,9 @@ public final class Inspection {
             }
             if (next >= 0 && (int) (tcpSeq - next) > 0) { // ahead of its place (32-bit sequence arithmetic)
                 if (hold(fi, forward, tcpSeq, b, off, len)) {
+                    if (fi.done) { // (copies of held bytes past the flow's count of repeats)
+                        giveBack(fi);
+                    }
                     return;
                 }
                 if (fi.held != null && fi.heldForward == forward) {
@@ -217,7 +220,15 @@ public final class Inspection {
             }
         }
         payload(f, fi, forward, tcpSeq, b, off, len, cut);
-        if (fi.held != null && !fi.done && (gapPassed || fi.heldForward == forward)) {
+        if (fi.held == null) {
+            return;
+        }
+        if (fi.done) {
+            // Inspection ended on this payload (the other direction's decided the flow, ruled every inspector out or spent
+            // the budget): nothing held would be looked at. Held on to until the flow ended, the flow was holding, and an
+            // --extract queue waited for it with every kept packet of the capture behind it (wan-held-done.pcap).
+            giveBack(fi);
+        } else if (gapPassed || fi.heldForward == forward) {
             // every run, or those the payload joined to the bytes looked at (a gap before them filled)
             release(f, fi, gapPassed);
         }
@@ -360,6 +371,12 @@ public final class Inspection {
             fi.heldRunCount = n - done;
             return;
         }
+        giveBack(fi);
+    }
+
+    /** Takes back the flow's held bytes' buffer, what is left in it not looked at. */
+    private void giveBack(FlowInspection fi) {
+        byte[] h = fi.held;
         fi.held = null;
         fi.heldRunCount = 0;
         holdsLent--;
