@@ -98,6 +98,11 @@ public final class FlowInspection {
      * ({@link #startMissed}: the start of a direction's data, its first bytes seen from the middle of a message).
      */
     public boolean gapUnfilled, startMissed;
+    /**
+     * TCP: bytes held ahead of a gap were let go without being looked at (inspection ended first, or the flow did, the gap
+     * never filled) while no payload of the flow had been: the flow carried data the capture does not let be checked.
+     */
+    public boolean heldUnseen;
     /** UDP, per direction: the length of the last datagram looked at (-1 before one) and its first 16 bytes. */
     private int lastLenFwd = -1, lastLenRev = -1;
     private long lastHeadFwd0, lastHeadFwd1, lastHeadRev0, lastHeadRev1;

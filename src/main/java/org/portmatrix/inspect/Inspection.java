@@ -376,6 +376,7 @@ public final class Inspection {
 
     /** Takes back the flow's held bytes' buffer, what is left in it not looked at. */
     private void giveBack(FlowInspection fi) {
+        fi.heldUnseen |= !fi.anyPayload();
         byte[] h = fi.held;
         fi.held = null;
         fi.heldRunCount = 0;
@@ -671,6 +672,12 @@ public final class Inspection {
                         + " is documented as " + rp.name() + " (" + catalog.describe(c.rule) + "), but " + TAIL_ONLY + ".";
                 return;
             }
+            if (fi != null && fi.heldUnseen && !anyProtocol(f, c, catalog)) {
+                c.verdict = Verdict.UNVERIFIABLE;
+                c.reason = transport(f) + " " + rulePort(f, c) + " from " + roleText(roles, ruleSrc(c)) + " to " + roleText(roles, ruleDst(c))
+                        + " is documented as " + rp.name() + " (" + catalog.describe(c.rule) + "), but " + HELD_UNSEEN + ".";
+                return;
+            }
             c.reason = c.reason + " No payload was seen, so the protocol on the wire was not checked.";
             return;
         }
@@ -743,6 +750,16 @@ public final class Inspection {
                 }
                 c.verdict = Verdict.UNVERIFIABLE;
                 c.reason = c.reason + " It is configured as " + c.configured.checked().name() + ", but " + TAIL_ONLY + ".";
+                return;
+            }
+            if (fi != null && fi.heldUnseen) {
+                int any = anyConfigured(f, c, classifier);
+                if (any >= 0) { // an entry that names no protocol: nothing to check
+                    classifier.configure(f, c, any, true);
+                    return;
+                }
+                c.verdict = Verdict.UNVERIFIABLE;
+                c.reason = c.reason + " It is configured as " + c.configured.checked().name() + ", but " + HELD_UNSEEN + ".";
                 return;
             }
             c.reason = c.reason + " No payload was seen, so the protocol on the wire was not checked.";
@@ -891,6 +908,13 @@ public final class Inspection {
         }
     }
 
+    /**
+     * A TCP flow whose only payloads came after a gap the capture never filled and were let go without being looked at
+     * ({@link FlowInspection#heldUnseen}: a flood of copies of one segment held ahead of its predecessor). It had said "No
+     * payload was seen", `expected`, of a flow that carried data.
+     */
+    private static final String HELD_UNSEEN = "its payload came after bytes the capture lacks (lost, and not seen sent again)"
+            + " and was not looked at, so the protocol on the wire cannot be checked";
     private static final String TAIL_ONLY = "only the end of the connection is in this flow (no handshake, no payload: it began"
             + " before the capture did, or an idle timeout ended its first part), so the protocol on the wire cannot be checked";
 
@@ -1007,7 +1031,7 @@ public final class Inspection {
         }
         if (fi == null || !fi.anyPayload()) {
             boolean checked = c.rule == CompiledCatalog.NO_RULE ? anyConfigured(f, c, classifier) < 0 : !anyProtocol(f, c, catalog);
-            return tailOnly(f) && checked ? Verdict.UNVERIFIABLE : Verdict.EXPECTED;
+            return (tailOnly(f) || (fi != null && fi.heldUnseen)) && checked ? Verdict.UNVERIFIABLE : Verdict.EXPECTED;
         }
         TlsSession tls = fi.app == AppProtocol.TLS ? TlsInspector.session(fi, Inspectors.TLS) : null;
         long outcome;
