@@ -666,16 +666,11 @@ public final class Inspection {
                                Roles roles) {
         if (fi == null || !fi.anyPayload()) {
             RuleProtocol rp = catalog.rule(c.rule).protocol();
-            if (tailOnly(f) && !anyProtocol(f, c, catalog)) {
+            boolean tail = tailOnly(f);
+            if ((tail || (fi != null && fi.heldUnseen)) && !anyProtocol(f, c, catalog)) {
                 c.verdict = Verdict.UNVERIFIABLE;
                 c.reason = transport(f) + " " + rulePort(f, c) + " from " + roleText(roles, ruleSrc(c)) + " to " + roleText(roles, ruleDst(c))
-                        + " is documented as " + rp.name() + " (" + catalog.describe(c.rule) + "), but " + TAIL_ONLY + ".";
-                return;
-            }
-            if (fi != null && fi.heldUnseen && !anyProtocol(f, c, catalog)) {
-                c.verdict = Verdict.UNVERIFIABLE;
-                c.reason = transport(f) + " " + rulePort(f, c) + " from " + roleText(roles, ruleSrc(c)) + " to " + roleText(roles, ruleDst(c))
-                        + " is documented as " + rp.name() + " (" + catalog.describe(c.rule) + "), but " + HELD_UNSEEN + ".";
+                        + " is documented as " + rp.name() + " (" + catalog.describe(c.rule) + "), but " + (tail ? TAIL_ONLY : HELD_UNSEEN) + ".";
                 return;
             }
             c.reason = c.reason + " No payload was seen, so the protocol on the wire was not checked.";
@@ -742,24 +737,15 @@ public final class Inspection {
      */
     private void checkConfigured(Flow f, Classification c, Classifier classifier, FlowInspection fi, TlsSession tls, Roles roles) {
         if (fi == null || !fi.anyPayload()) {
-            if (tailOnly(f)) {
+            boolean tail = tailOnly(f);
+            if (tail || (fi != null && fi.heldUnseen)) {
                 int any = anyConfigured(f, c, classifier);
                 if (any >= 0) { // an entry that names no protocol: nothing to check
                     classifier.configure(f, c, any, true);
                     return;
                 }
                 c.verdict = Verdict.UNVERIFIABLE;
-                c.reason = c.reason + " It is configured as " + c.configured.checked().name() + ", but " + TAIL_ONLY + ".";
-                return;
-            }
-            if (fi != null && fi.heldUnseen) {
-                int any = anyConfigured(f, c, classifier);
-                if (any >= 0) { // an entry that names no protocol: nothing to check
-                    classifier.configure(f, c, any, true);
-                    return;
-                }
-                c.verdict = Verdict.UNVERIFIABLE;
-                c.reason = c.reason + " It is configured as " + c.configured.checked().name() + ", but " + HELD_UNSEEN + ".";
+                c.reason = c.reason + " It is configured as " + c.configured.checked().name() + ", but " + (tail ? TAIL_ONLY : HELD_UNSEEN) + ".";
                 return;
             }
             c.reason = c.reason + " No payload was seen, so the protocol on the wire was not checked.";
