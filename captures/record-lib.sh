@@ -126,3 +126,29 @@ ns_wait_tcp_listening() {
   poll 5 ip netns exec "$1" sh -c "ss -Hltn | awk -v want='$2:$3' '\$4 == want { found = 1 } END { exit !found }'" ||
     die "nothing listens on tcp $2:$3"
 }
+
+# wan_namespaces ADVMSS "CLIENT_ADDRESS..." "SERVER_ADDRESS..." — namespaces $NS_C (client) and $NS_S (server), made
+# with record_netns, joined through $NS_R (a router: 192.0.2.1/24 on the client's side, 198.51.100.1/24 on the
+# server's; the addresses given are /24s of those), every link of MTU 576 without segmentation offload, so that a
+# capture shows the segments sent; the server's default route advertises an MSS of ADVMSS. Defines in_c, in_r, in_s
+# (a command in that namespace). For the record-wan-*.sh scripts, whose router loses segments with iptables.
+wan_namespaces() {
+  local advmss=$1 a ns dev link
+  for ns in "$NS_C" "$NS_R" "$NS_S"; do record_netns "$ns"; done
+  ip -n "$NS_C" link add vc type veth peer name vrc netns "$NS_R"
+  ip -n "$NS_S" link add vs type veth peer name vrs netns "$NS_R"
+  for a in $2; do ip -n "$NS_C" addr add "$a/24" dev vc; done
+  ip -n "$NS_R" addr add 192.0.2.1/24 dev vrc
+  ip -n "$NS_R" addr add 198.51.100.1/24 dev vrs
+  for a in $3; do ip -n "$NS_S" addr add "$a/24" dev vs; done
+  for link in "$NS_C vc" "$NS_R vrc" "$NS_R vrs" "$NS_S vs"; do
+    read -r ns dev <<<"$link"
+    ip -n "$ns" link set "$dev" mtu 576 gso_max_segs 1 up
+  done
+  ip -n "$NS_C" route add default via 192.0.2.1
+  ip -n "$NS_S" route add default via 198.51.100.1 advmss "$advmss"
+  ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
+  in_c() { ip netns exec "$NS_C" "$@"; }
+  in_r() { ip netns exec "$NS_R" "$@"; }
+  in_s() { ip netns exec "$NS_S" "$@"; }
+}

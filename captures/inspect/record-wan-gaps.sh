@@ -38,23 +38,8 @@ log "certificate: pool01 (RSA 2048, self-signed)"
 openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 30 -subj "/O=Contoso Test/CN=pool01.contoso.test" \
   -keyout "$WORK/pool01.key" -out "$WORK/pool01.pem" >"$WORK/pki.log" 2>&1
 
-for ns in "$NS_C" "$NS_R" "$NS_S"; do record_netns "$ns"; done
-ip -n "$NS_C" link add vc type veth peer name vrc netns "$NS_R"
-ip -n "$NS_S" link add vs type veth peer name vrs netns "$NS_R"
-ip -n "$NS_C" addr add "$CLIENT/24" dev vc
-ip -n "$NS_C" addr add "$MEDIATION/24" dev vc
-ip -n "$NS_R" addr add 192.0.2.1/24 dev vrc
-ip -n "$NS_R" addr add 198.51.100.1/24 dev vrs
-ip -n "$NS_S" addr add "$FRONT_END/24" dev vs
-for link in "$NS_C vc" "$NS_R vrc" "$NS_R vrs" "$NS_S vs"; do
-  read -r ns dev <<<"$link"
-  ip -n "$ns" link set "$dev" mtu 576 gso_max_segs 1 up # (no segmentation offload: the capture shows the segments sent)
-done
-ip -n "$NS_C" route add default via 192.0.2.1
-ip -n "$NS_S" route add default via 198.51.100.1 advmss 120
+wan_namespaces 120 "$CLIENT $MEDIATION" "$FRONT_END"
 ip -n "$NS_S" route add "$MEDIATION/32" via 198.51.100.1
-ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
-in_r() { ip netns exec "$NS_R" "$@"; }
 drop() { # PORT PACKET: the client's PACKETth packet of each connection to PORT
   in_r iptables -A FORWARD -p tcp --dport "$1" -m connbytes --connbytes "$2:$2" --connbytes-dir original \
     --connbytes-mode packets -j DROP
@@ -66,8 +51,6 @@ drop 80 5
 ip netns exec "$NS_S" tcpdump -i vs -s 0 -B 32768 -U --immediate-mode -w "$WORK/gaps.pcap" 'tcp' 2>"$WORK/gaps.tcpdump.log" &
 CAPTURE_PID=$!
 poll 5 file_has "$WORK/gaps.tcpdump.log" 'listening on' || die "tcpdump did not start"
-in_c() { ip netns exec "$NS_C" "$@"; }
-in_s() { ip netns exec "$NS_S" "$@"; }
 
 log "HTTPS: client -> Front End 443, the ClientHello's first segment lost, open 3 s; meanwhile 8080"
 # (s_server echoes; its standard input held open, or it ends the connection at once)

@@ -34,25 +34,8 @@ source "$HERE/../record-lib.sh"
 record_begin record-wan-held-done "network namespaces, iptables and tcpdump need root" ip iptables tcpdump python3 socat \
   capinfos timeout
 
-for ns in "$NS_C" "$NS_R" "$NS_S"; do record_netns "$ns"; done
-ip -n "$NS_C" link add vc type veth peer name vrc netns "$NS_R"
-ip -n "$NS_S" link add vs type veth peer name vrs netns "$NS_R"
-ip -n "$NS_C" addr add "$CLIENT/24" dev vc
-ip -n "$NS_C" addr add "$MEDIATION/24" dev vc
-ip -n "$NS_R" addr add 192.0.2.1/24 dev vrc
-ip -n "$NS_R" addr add 198.51.100.1/24 dev vrs
-ip -n "$NS_S" addr add "$FRONT_END/24" dev vs
-for link in "$NS_C vc" "$NS_R vrc" "$NS_R vrs" "$NS_S vs"; do
-  read -r ns dev <<<"$link"
-  ip -n "$ns" link set "$dev" mtu 576 gso_max_segs 1 up # (no segmentation offload: the capture shows the segments sent)
-done
-ip -n "$NS_C" route add default via 192.0.2.1
-ip -n "$NS_S" route add default via 198.51.100.1 advmss 300
+wan_namespaces 300 "$CLIENT $MEDIATION" "$FRONT_END"
 ip -n "$NS_S" route add "$MEDIATION/32" via 198.51.100.1
-ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
-in_r() { ip netns exec "$NS_R" "$@"; }
-in_c() { ip netns exec "$NS_C" "$@"; }
-in_s() { ip netns exec "$NS_S" "$@"; }
 # (IP header 20 bytes, TCP header with timestamps 32: the payload's first bytes at 52)
 readonly LOSE=(FORWARD -p tcp --dport 443 -m string --algo bm --from 52 --to 55 --hex-string '|160301|' -j DROP)
 in_r iptables -A "${LOSE[@]}"

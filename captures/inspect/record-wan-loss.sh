@@ -56,23 +56,7 @@ for name in pool01 med01; do
 done
 cat "$WORK/ca.pem" "$WORK/root.pem" >"$WORK/chain.pem"
 
-for ns in "$NS_C" "$NS_R" "$NS_S"; do record_netns "$ns"; done
-ip -n "$NS_C" link add vc type veth peer name vrc netns "$NS_R"
-ip -n "$NS_S" link add vs type veth peer name vrs netns "$NS_R"
-ip -n "$NS_C" addr add "$CLIENT/24" dev vc
-ip -n "$NS_C" addr add "$MEDIATION/24" dev vc
-ip -n "$NS_R" addr add 192.0.2.1/24 dev vrc
-ip -n "$NS_R" addr add 198.51.100.1/24 dev vrs
-ip -n "$NS_S" addr add "$FRONT_END/24" dev vs
-ip -n "$NS_S" addr add "$EDGE_INTERNAL/24" dev vs
-for link in "$NS_C vc" "$NS_R vrc" "$NS_R vrs" "$NS_S vs"; do
-  read -r ns dev <<<"$link"
-  ip -n "$ns" link set "$dev" mtu 576 gso_max_segs 1 up # (no segmentation offload: the captures show the segments sent)
-done
-ip -n "$NS_C" route add default via 192.0.2.1
-ip -n "$NS_S" route add default via 198.51.100.1 advmss 120
-ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
-in_r() { ip netns exec "$NS_R" "$@"; }
+wan_namespaces 120 "$CLIENT $MEDIATION" "$FRONT_END $EDGE_INTERNAL"
 for port in 443 5060 80; do # each connection's third packet from the client: its first with data
   in_r iptables -A FORWARD -p tcp --dport "$port" -m connbytes --connbytes 3:3 --connbytes-dir original --connbytes-mode packets -j DROP
 done
@@ -86,8 +70,6 @@ ip netns exec "$NS_R" tcpdump -i any -s 0 -B 32768 -U --immediate-mode -w "$WORK
 MIRROR_PID=$!
 poll 5 file_has "$WORK/loss.tcpdump.log" 'listening on' || die "tcpdump (server) did not start"
 poll 5 file_has "$WORK/mirror.tcpdump.log" 'listening on' || die "tcpdump (router) did not start"
-in_c() { ip netns exec "$NS_C" "$@"; }
-in_s() { ip netns exec "$NS_S" "$@"; }
 
 log "HTTPS: client -> Front End 443, the ClientHello's first segment lost"
 in_s timeout 15 openssl s_server -accept "$FRONT_END:443" -cert "$WORK/pool01.pem" -key "$WORK/pool01.key" \

@@ -21,11 +21,6 @@ public final class Version {
         return VERSION == null ? "unknown" : VERSION;
     }
 
-    /** The abbreviated commit the build was made from, or null when not known. */
-    public static String commit() {
-        return COMMIT;
-    }
-
     /**
      * The version and the build's commit, as the version command and the HTML page's footer say them:
      * "0.1.0-SNAPSHOT, commit 0e224d6", "..., commit 0e224d6 with uncommitted changes" (the working tree had changes
