@@ -149,10 +149,7 @@ for run in "$CLIENT 80 http" "$CLIENT 443 https" "$MEDIATION 5061 mtls"; do
     die "$mode: the client failed"
   wait_job "$server" "the $mode server"
 done
-sleep 0.5
-kill -TERM "$CAPTURE_PID"
-wait "$CAPTURE_PID" 2>/dev/null || true
-grep -q '^0 packets dropped by kernel' "$WORK/tfo.tcpdump.log" || die "tcpdump dropped packets"
+ns_capture_stop tfo
 
 mkdir -p "$OUTPUT"
 cp "$WORK/tfo.pcap" "$OUTPUT/tcp-fast-open.pcap"

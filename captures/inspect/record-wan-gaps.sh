@@ -80,10 +80,7 @@ in_c timeout 10 curl -sS --noproxy '*' --interface "$CLIENT" -H "X-Lync-Test: $(
 in_r iptables -L FORWARD -v -n >"$WORK/drops.log"
 [[ $(awk '$3 == "DROP" && $1 == 1' "$WORK/drops.log" | wc -l) == 3 ]] || die "the router did not lose three segments: $(cat "$WORK/drops.log")"
 
-sleep 1 # (tcpdump writes out what it holds)
-kill -TERM "$CAPTURE_PID"
-wait "$CAPTURE_PID" 2>/dev/null || true
-grep -q '^0 packets dropped by kernel' "$WORK/gaps.tcpdump.log" || die "tcpdump dropped packets"
+ns_capture_stop gaps
 
 mkdir -p "$OUTPUT"
 cp "$WORK/gaps.pcap" "$OUTPUT/wan-gaps.pcap"

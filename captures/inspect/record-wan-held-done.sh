@@ -66,10 +66,7 @@ wait "$server443" || die "443: the server failed"
 wait "$client443" || die "443: the client failed"
 file_has "$WORK/s443.log" request || die "443: the server did not get the ClientHello"
 
-sleep 1 # (tcpdump writes out what it holds)
-kill -TERM "$CAPTURE_PID"
-wait "$CAPTURE_PID" 2>/dev/null || true
-grep -q '^0 packets dropped by kernel' "$WORK/held.tcpdump.log" || die "tcpdump dropped packets"
+ns_capture_stop held
 
 mkdir -p "$OUTPUT"
 cp "$WORK/held.pcap" "$OUTPUT/wan-held-done.pcap"
